@@ -1,0 +1,266 @@
+"""``monitor synth``: write a synthetic CBS landing zone and its truth file.
+
+The order of work: one latent world (demography -> education -> monthly labour history -> provisions and
+trajectories), then every file of every year projected from it and written in the chosen format.  Each
+projection draws its random numbers from its own stream (seed, file, year), so adding a file or a year never
+changes the bytes of another.  See docs/synthetic_data.md for what is planted and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+
+from monitor_dagster.synth import education as edu_mod
+from monitor_dagster.synth import ebb as ebb_mod
+from monitor_dagster.synth import income as inc_mod
+from monitor_dagster.synth import params as P
+from monitor_dagster.synth import project as pj
+from monitor_dagster.synth import spolis as sp
+from monitor_dagster.synth.labels import LABELS
+from monitor_dagster.synth.labour import simulate_labour
+from monitor_dagster.synth.layout import relpath
+from monitor_dagster.synth.persons import simulate_demography
+from monitor_dagster.synth.timeutil import date
+from monitor_dagster.synth.writers import write_frame
+
+FORMATS = ("sav", "csv", "parquet")
+YEAR_MIN, YEAR_MAX = 2006, 2026
+SRG_YEARS = (2015, 2018)      # SRGPERSOONPWETBUS; PWETSRGPERSOONBUS from 2019 (SPEC.md, SRG 2019)
+
+
+class SynthError(ValueError):
+    """Bad arguments to the generator (reported by the CLI without a traceback)."""
+
+
+@dataclass
+class SynthConfig:
+    landing: Path
+    persons: int = 10_000
+    first_year: int = 2013
+    last_year: int = 2021
+    seed: int = 1
+    fmt: str = "parquet"
+    truth: Path | None = None
+    only_files: tuple[str, ...] | None = None    # restrict to some file ids (benchmarks, tests)
+
+    def validate(self) -> None:
+        if self.fmt not in FORMATS:
+            raise SynthError(f"unknown format {self.fmt!r}: choose one of {', '.join(FORMATS)}")
+        if self.persons < 1:
+            raise SynthError(f"--persons must be at least 1, got {self.persons}")
+        if not (YEAR_MIN <= self.first_year <= self.last_year <= YEAR_MAX):
+            raise SynthError(f"years {self.first_year}-{self.last_year} outside {YEAR_MIN}-{YEAR_MAX} "
+                             f"(or first year after last year)")
+
+    @property
+    def truth_path(self) -> Path:
+        return self.truth if self.truth is not None else self.landing.with_name(self.landing.name + ".truth.json")
+
+
+@dataclass
+class WrittenFile:
+    file_id: str
+    year: int
+    version: int
+    path: str
+    rows: int
+    columns: int
+    bytes: int
+    sha256: str
+    note: str = ""
+
+
+@dataclass
+class SynthResult:
+    config: SynthConfig
+    files: list[WrittenFile] = field(default_factory=list)
+    truth: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+
+def sub_rng(seed: int, *key: object) -> np.random.Generator:
+    """An independent, reproducible stream per (seed, key...): crc32 keeps it stable across Python runs."""
+    parts = [seed] + [zlib.crc32(str(k).encode()) for k in key]
+    return np.random.default_rng(parts)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def irregular_years(first: int, last: int) -> dict[str, int]:
+    """Which year gets CBS's irregular name (cbs_files.md): GBAPERSOONTAB<Y>V1 and 'SPOLISBUS <Y>'."""
+    pick = lambda pref: pref if first <= pref <= last else first  # noqa: E731
+    spolis = pick(2014)
+    if spolis == last and first < last:
+        spolis = first
+    return {"GBAPERSOONTAB": pick(2016), "SPOLISBUS": spolis}
+
+
+def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None = None) -> SynthResult:
+    cfg.validate()
+    t0 = time.perf_counter()
+    res = SynthResult(config=cfg)
+    fy, ly, seed = cfg.first_year, cfg.last_year, cfg.seed
+    wanted = (lambda f: cfg.only_files is None or f in cfg.only_files)
+
+    demo = simulate_demography(cfg.persons, sub_rng(seed, "demography"), fy, ly)
+    persons, residence = demo.persons, demo.residence
+    ew = edu_mod.simulate_education(persons, sub_rng(seed, "education"), fy, ly)
+    lab = simulate_labour(persons, residence, ew.person_edu, sub_rng(seed, "labour"), fy, ly)
+    res.seconds["latent"] = time.perf_counter() - t0
+    secm = pj.secm_spells(lab, sub_rng(seed, "secm"))
+    addresses = pj.address_spells(residence, sub_rng(seed, "addresses"), date(*P.GBA_START).astype(object))
+    prov = pj.simulate_provisions(lab, persons, sub_rng(seed, "provisions"))
+    traj = pj.simulate_trajectories(lab, sub_rng(seed, "trajectories"))
+    top = inc_mod.top_earners(persons, sub_rng(seed, "top"))
+    scale = ebb_mod.represented_per_person(residence)
+    irregular = irregular_years(fy, ly)
+    corrections: list[dict] = []
+    spolis_cache: dict[int, pl.DataFrame] = {}
+
+    def spolis(year: int) -> pl.DataFrame:
+        if year not in spolis_cache:
+            spolis_cache.clear()
+            spolis_cache[year] = sp.project_spolisbus(lab.jobs, persons, year, sub_rng(seed, "SPOLISBUS", year))
+        return spolis_cache[year]
+
+    lm_cache: list[pl.DataFrame] = []
+
+    def months_employed() -> pl.DataFrame:
+        if not lm_cache:
+            lm_cache.append(labour_months(lab))
+        return lm_cache[0]
+
+    def wages(year: int) -> pl.DataFrame:
+        key = "IKVID" if year >= 2010 else "BAANRUGID"
+        amount = "SLNINGLD" if year >= 2010 else "LNINGLD"
+        df = spolis(year).filter(pl.col("RINPERSOONS") == "R").group_by("RINPERSOON").agg(pl.col(amount).sum().alias("wage"))
+        return df.join(persons.select("pid", pl.col("rinpersoon").alias("RINPERSOON")), on="RINPERSOON").select("pid", "wage")
+
+    # (file id, year, version, irregular name or None, producer, note)
+    plan: list[tuple[str, int, int, str | None, Callable[[], pl.DataFrame], str]] = []
+
+    def add(fid, year, producer, version=1, name=None, note=""):
+        if wanted(fid):
+            plan.append((fid, year, version, name, producer, note))
+
+    for y in range(fy, ly + 1):
+        gname = f"GBAPERSOONTAB{y}" if irregular["GBAPERSOONTAB"] == y else None
+        add("GBAPERSOONTAB", y, lambda y=y: pj.project_gbapersoontab(persons, residence, y), name=gname,
+            note="irregular name" if gname else "")
+        add("GBAADRESOBJECTBUS", y, lambda y=y: pj.project_gbaadresobjectbus(addresses, persons, y))
+        add("GBAMIGRATIEBUS", y, lambda y=y: pj.project_gbamigratiebus(demo.migration, persons, y))
+        add("MIGMOTIEFBUS", y, lambda y=y: pj.project_migmotiefbus(persons, residence, y))
+        add("SECMBUS", y, lambda y=y: pj.project_secmbus(secm, lab, persons, y))
+        add("BIJSTANDPERSOONBUS", y, lambda y=y: pj.project_bijstandpersoonbus(lab, persons, y))
+        add("WWPERSOONBUS", y, lambda y=y: pj.project_wwpersoonbus(lab, persons, y))
+        add("AOTOTPERSOONBUS", y, lambda y=y: pj.project_aototpersoonbus(lab, persons, y))
+        add("SIRWWPERSOONBUS", y, lambda y=y: pj.project_sirpersoonbus(traj, persons, y, "WW"))
+        add("SIRAGPERSOONBUS", y, lambda y=y: pj.project_sirpersoonbus(traj, persons, y, "AG"))
+        if SRG_YEARS[0] <= y <= SRG_YEARS[1]:
+            add("SRGPERSOONPWETBUS", y, lambda y=y: pj.project_srgpersoonpwetbus(prov, persons, y))
+        elif y > SRG_YEARS[1]:
+            add("PWETSRGPERSOONBUS", y, lambda y=y: pj.project_pwetsrgpersoonbus(prov, persons, y))
+        # SPOLISBUS: the last year also comes as provisional part-year releases (t/m maand 6 and 9)
+        pol = "SPOLISBUS" if y >= 2010 else "POLISBUS"
+        if y == ly and pol == "SPOLISBUS":
+            for v, months in ((1, 6), (2, 9)):
+                add(pol, y, lambda y=y, mo=months: sp.project_spolisbus(lab.jobs, persons, y, sub_rng(seed, "SPOLISBUS", y), mo),
+                    version=v, note=f"t/m maand {months} (provisional)")
+            add(pol, y, lambda y=y: spolis(y), version=3, note="t/m maand 12")
+        else:
+            sname = f"SPOLISBUS {y}" if (pol == "SPOLISBUS" and irregular["SPOLISBUS"] == y) else None
+            add(pol, y, lambda y=y: spolis(y), name=sname, note="name with a space" if sname else "")
+        inc = "INPATAB" if y >= 2011 else "IPI"
+        add(inc, y, lambda y=y: inc_mod.project_inpatab(lab, persons, wages(y), y, top, sub_rng(seed, "INPATAB", y)))
+        add("EBBNW", y, lambda y=y: ebb_mod.project_ebbnw(lab, persons, ew.person_edu, y, scale, sub_rng(seed, "EBBNW", y)))
+        add("HOOGSTEOPLTAB", y, lambda y=y: edu_mod.project_hoogsteopltab(ew, persons, residence, y))
+        add("ONDERWIJSINSCHRTAB", y, lambda y=y: edu_mod.project_onderwijsinschrtab(ew, persons, residence, y))
+        add("EXAMVOTAB", y, lambda y=y: edu_mod.project_examvotab(ew, persons, y))
+        add("DIPLOMAMBOTAB", y, lambda y=y: edu_mod.project_diplomambotab(ew, persons, y))
+        add("DIPLOMAHOTAB", y, lambda y=y: edu_mod.project_diplomahotab(ew, persons, y))
+        add("MBOSCHOOLVERLATERS", y, lambda y=y: edu_mod.project_schoolverlaters(ew, persons, months_employed(), y))
+    add("LANDAKTUEELREF", ly, pj.project_landaktueelref)
+    add("OPLEIDINGSNRREF", ly, lambda: edu_mod.project_opleidingsnrref(ew))
+    add("SBBKANSOPWERK", ly, lambda: edu_mod.project_sbb(ew))
+
+    # corrected versions: V1 carries a few errors that V2 repairs (cbs_files.md: the highest V supersedes)
+    plan = _with_corrections(plan, fy, ly, corrections, seed)
+
+    res.seconds["prepare"] = time.perf_counter() - t0 - res.seconds["latent"]
+    t1 = time.perf_counter()
+    for i, (fid, year, version, name, producer, note) in enumerate(plan):
+        if progress:
+            progress(f"{fid} {year} V{version}", i, len(plan))
+        df = producer()
+        rel = relpath(fid, year, version, cfg.fmt, name)
+        path = cfg.landing / rel
+        labels = LABELS.get(fid) or edu_mod.LABELS.get(fid, {})
+        size = write_frame(df, path, cfg.fmt, labels, file_label=f"{fid} {year} V{version} {note}".strip())
+        res.files.append(WrittenFile(fid, year, version, str(rel), df.height, df.width, size, _sha256(path), note))
+    if progress:
+        progress("done", len(plan), len(plan))
+    res.seconds["write"] = time.perf_counter() - t1
+    from monitor_dagster.synth.truth import build_truth
+    res.truth = build_truth(cfg, demo, ew, lab, prov, top, scale, res.files, corrections, irregular)
+    cfg.truth_path.parent.mkdir(parents=True, exist_ok=True)
+    cfg.truth_path.write_text(json.dumps(res.truth, indent=1, ensure_ascii=False, default=str))
+    res.seconds["total"] = time.perf_counter() - t0
+    return res
+
+
+def labour_months(lab) -> pl.DataFrame:
+    """pid, month (Date), employed: the form education.project_schoolverlaters expects."""
+    from monitor_dagster.synth.timeutil import month_start
+    n, M = lab.hours_m.shape
+    months = month_start(np.arange(M), lab.origin_year)
+    return pl.DataFrame({
+        "pid": np.repeat(np.arange(n, dtype=np.int64), M),
+        "month": np.tile(months, n),
+        "employed": (lab.hours_m >= 1).reshape(-1),
+    }).with_columns(pl.col("month").cast(pl.Date))
+
+
+def _with_corrections(plan, fy, ly, corrections, seed):
+    """Turn three releases into V1 (a few wrong rows) + V2 (corrected): GBAPERSOONTAB of the last year
+    (sex unknown for a few persons), SECMBUS of the year before (a few spells coded 32), INPATAB of the
+    second year (a decimal error in a few incomes)."""
+    targets = {("GBAPERSOONTAB", ly): ("GBAGESLACHT", "-"), ("SECMBUS", max(fy, ly - 1)): ("SECM", "32"),
+               ("INPATAB", min(ly, max(fy + 1, 2011))): ("INPPERSPRIM", "x10")}
+    out = []
+    for fid, year, version, name, producer, note in plan:
+        t = targets.get((fid, year))
+        if t is None or version != 1:
+            out.append((fid, year, version, name, producer, note))
+            continue
+        col, how = t
+
+        def broken(producer=producer, col=col, how=how, fid=fid, year=year):
+            df = producer()
+            rng = sub_rng(seed, "correction", fid, year)
+            k = max(2, df.height // 500)
+            idx = np.sort(rng.choice(df.height, size=min(k, df.height), replace=False))
+            mask = np.zeros(df.height, dtype=bool)
+            mask[idx] = True
+            new = (pl.col(col) * 10) if how == "x10" else pl.lit(how)
+            corrections.append({"file": fid, "year": year, "column": col, "rows_changed_in_V1": int(mask.sum()),
+                                "how": how})
+            return df.with_columns(pl.when(pl.Series(mask)).then(new).otherwise(pl.col(col)).alias(col))
+
+        out.append((fid, year, 1, name, broken, (note + " with errors corrected in V2").strip()))
+        out.append((fid, year, 2, name, producer, (note + " corrected").strip()))
+    return out

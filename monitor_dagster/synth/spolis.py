@@ -1,0 +1,149 @@
+"""SPOLISBUS / POLISBUS rows from the latent jobs.
+
+One row per job (IKV) per overlap of a payroll period with a calendar month (cbs_files.md): monthly payrolls
+give one row per month, 4-weekly payrolls (13 periods of 28 days) give 2-3 rows per job in some months.
+Planted here: the payrolling break (payroll jobs recorded O until 2016 and B from 2017 with no change in the
+job, report footnote 13), SAANTCTRCTURENPWK only from 2016, interns (SSOORTBAAN 2), contract type N, lower
+case contract codes, RINPERSOONS other than R (cross-border workers), and part-year releases (t/m maand 6/9).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from monitor_dagster.synth import params as P
+from monitor_dagster.synth.timeutil import yyyymmdd
+
+OPEN_IKV = "88888888"
+PAYROLL_BREAK_YEAR = 2017
+CONTRACT_HOURS_FROM = 2016
+
+
+def _segments(year: int, four_weekly: bool) -> pl.DataFrame:
+    """Calendar pieces of the payroll periods of ``year`` (period x month overlaps)."""
+    months = [(dt.date(year, m, 1), (dt.date(year + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1))) for m in range(1, 13)]
+    if not four_weekly:
+        return pl.DataFrame({"seg_start": [a for a, _ in months], "seg_end": [b for _, b in months],
+                             "month": list(range(1, 13))})
+    jan1 = dt.date(year, 1, 1)
+    periods = [(jan1 + dt.timedelta(days=28 * k), jan1 + dt.timedelta(days=28 * k + 27)) for k in range(13)]
+    periods[-1] = (periods[-1][0], dt.date(year, 12, 31))   # the 13th period takes the last day(s)
+    rows = []
+    for ps, pe in periods:
+        for i, (ms, me) in enumerate(months, start=1):
+            a, b = max(ps, ms), min(pe, me)
+            if a <= b:
+                rows.append((a, b, i))
+    return pl.DataFrame(rows, schema=["seg_start", "seg_end", "month"], orient="row")
+
+
+def _hours_class(h: pl.Expr) -> pl.Expr:
+    return (pl.when(h < 12).then(pl.lit("1")).when(h < 20).then(pl.lit("2")).when(h < 25).then(pl.lit("3"))
+            .when(h < 30).then(pl.lit("4")).when(h < 35).then(pl.lit("5")).otherwise(pl.lit("6")))
+
+
+def project_spolisbus(jobs: pl.DataFrame, persons: pl.DataFrame, year: int, rng: np.random.Generator,
+                      months_covered: int = 12) -> pl.DataFrame:
+    """SPOLISBUS (from 2010) or POLISBUS (before 2010) rows of ``year`` up to month ``months_covered``."""
+    y0, y1 = dt.date(year, 1, 1), dt.date(year, months_covered, 1)
+    cover_end = (dt.date(year + (months_covered == 12), months_covered % 12 + 1, 1) - dt.timedelta(days=1))
+    j = jobs.filter((pl.col("start") <= cover_end) & (pl.col("end").is_null() | (pl.col("end") >= y0)))
+    parts = []
+    for fw in (False, True):
+        seg = _segments(year, fw).filter(pl.col("month") <= months_covered)
+        jj = j.filter(pl.col("four_weekly") == fw)
+        x = jj.join(seg, how="cross")
+        x = x.with_columns(pl.max_horizontal("seg_start", "start").alias("a"),
+                           pl.min_horizontal("seg_end", pl.col("end").fill_null(dt.date(9999, 12, 31))).alias("b"))
+        parts.append(x.filter(pl.col("a") <= pl.col("b")))
+    x = pl.concat(parts).sort("job_id", "a")
+    n = x.height
+    days = (x["b"] - x["a"]).dt.total_days().to_numpy() + 1
+    hours = x["hours"].to_numpy().astype(float)
+    on_call = (x["soortbaan"] == "5").to_numpy()
+    hours = np.where(on_call, hours * rng.uniform(0.2, 1.8, n), hours)
+    basisuren = np.round(hours * days / 7.0 * rng.uniform(0.97, 1.03, n))
+    basisuren = np.maximum(basisuren, np.where(days > 0, 1, 0))
+    overwerk = np.where(rng.random(n) < 0.08, rng.integers(1, 11, n), 0)
+    wage = x["wage0"].to_numpy() * (1 + x["growth"].to_numpy()) ** (year - x["year0"].to_numpy())
+    basisloon = np.round(wage * basisuren)
+    month = x["month"].to_numpy()
+    annual = wage * hours * 52
+    last_seg_of_month = np.r_[(x["job_id"].to_numpy()[1:] != x["job_id"].to_numpy()[:-1]) | (month[1:] != month[:-1]), True]
+    bijz = np.where((month == 5) & last_seg_of_month, np.round(0.08 * annual), 0)
+    thirteenth = (x["job_id"].to_numpy() % 4 == 0)
+    bijz = bijz + np.where((month == 12) & last_seg_of_month & thirteenth, np.round(annual / 12), 0)
+    lningld = basisloon + np.round(overwerk * wage * 1.25) + bijz
+    # recorded contract type: permanent from the conversion date; payroll jobs B from 2017 (footnote 13)
+    contract = (pl.when(pl.col("payroll") & pl.lit(year >= PAYROLL_BREAK_YEAR)).then(pl.lit("B"))
+                .when(pl.col("perm_date").is_not_null() & (pl.col("a") >= pl.col("perm_date"))).then(pl.lit("O"))
+                .otherwise(pl.col("contract0")))
+    lower = rng.random(n) < P.P_LOWERCASE_CODE
+    sect = pl.col("ssect")
+    srtiv = (pl.when(pl.col("soortbaan") == "1").then(pl.lit("13"))
+             .when(pl.col("broad_sector").is_in(["overheid", "onderwijs"])).then(pl.lit("11")).otherwise(pl.lit("15")))
+    cao = (pl.when(pl.col("broad_sector") == "overheid").then(pl.lit("3000"))
+           .when(pl.col("broad_sector") == "onderwijs").then(pl.lit("3400"))
+           .when(pl.col("broad_sector") == "zorg").then(pl.lit("2000")).otherwise(pl.lit("1000")))
+    out = x.with_columns(
+        pl.Series("SBASISUREN", basisuren), pl.Series("SOVERWERKUREN", overwerk.astype(float)),
+        pl.Series("SBASISLOON", basisloon), pl.Series("SBIJZONDEREBELONING", bijz.astype(float)),
+        pl.Series("SLNINGLD", lningld), pl.Series("SBAANDAGEN", days.astype(float)),
+        pl.Series("SVOLTIJDDAGEN", np.round(days * np.minimum(hours / 38.0, 1.0), 1)),
+        pl.Series("_lower", lower),
+    ).with_columns(
+        contract.alias("SCONTRACTSOORT"),
+    ).with_columns(
+        pl.when(pl.col("_lower")).then(pl.col("SCONTRACTSOORT").str.to_lowercase()).otherwise(pl.col("SCONTRACTSOORT"))
+        .alias("SCONTRACTSOORT"),
+        (pl.col("SBASISUREN") + pl.col("SOVERWERKUREN")).alias("SAANTVERLU"),
+        pl.col("SBASISUREN").alias("SREGULIEREUREN"),
+        pl.col("job_id").alias("IKVID"),
+        pl.col("sbeid").alias("SBEID"),
+        yyyymmdd("a").alias("SDATUMAANVANGIKO"), yyyymmdd("b").alias("SDATUMEINDEIKO"),
+        yyyymmdd("start").alias("SDATUMAANVANGIKV"),
+        pl.when(pl.col("end").is_null() | (pl.col("end") > cover_end)).then(pl.lit(OPEN_IKV))
+        .otherwise(yyyymmdd("end")).alias("SDATUMEINDEIKV"),
+        pl.col("soortbaan").alias("SSOORTBAAN"), srtiv.alias("SSRTIV"), sect.alias("SSECT"), cao.alias("SCAOSECTOR"),
+        pl.when(pl.col("hours") >= 35).then(pl.lit("1")).otherwise(pl.lit("2")).alias("SPOLISDIENSTVERBAND"),
+        _hours_class(pl.col("hours")).alias("SWEKARBDUURKLASSE"),
+        pl.col("contract_hours").cast(pl.Float64).alias("SAANTCTRCTURENPWK"),
+    )
+    keys = persons.select("pid", pl.col("rinpersoons").alias("RINPERSOONS"), pl.col("rinpersoon").alias("RINPERSOON"))
+    out = out.join(keys, on="pid", how="left")
+    cols = ["RINPERSOONS", "RINPERSOON", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SDATUMAANVANGIKV",
+            "SDATUMEINDEIKV", "SBASISLOON", "SBASISUREN", "SAANTVERLU", "SOVERWERKUREN", "SREGULIEREUREN",
+            "SAANTCTRCTURENPWK", "SBAANDAGEN", "SVOLTIJDDAGEN", "SBIJZONDEREBELONING", "SLNINGLD", "SCONTRACTSOORT",
+            "SSOORTBAAN", "SSRTIV", "SSECT", "SCAOSECTOR", "SPOLISDIENSTVERBAND", "SWEKARBDUURKLASSE"]
+    if year < CONTRACT_HOURS_FROM:
+        cols.remove("SAANTCTRCTURENPWK")
+    out = out.select(cols)
+    out = pl.concat([out, _non_resident_rows(out, rng)])
+    out = out.sort("RINPERSOON", "IKVID", "SDATUMAANVANGIKO")
+    if year < 2010:
+        out = to_polis(out)
+    return out
+
+
+def _non_resident_rows(out: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Jobs of persons not in the population register (RINPERSOONS S): cross-border workers."""
+    ikv = out["IKVID"].unique().sort().to_numpy()
+    pick = ikv[rng.random(len(ikv)) < P.NON_R_JOB_SHARE]
+    x = out.filter(pl.col("IKVID").is_in(pick))
+    fake = {int(i): f"{800_000_000 + int(i) % 99_999_999:09d}" for i in pick}
+    return x.with_columns(pl.lit("S").alias("RINPERSOONS"),
+                          pl.col("IKVID").replace_strict(fake, return_dtype=pl.Utf8).alias("RINPERSOON"),
+                          (pl.col("IKVID") + 900_000_000).alias("IKVID"))
+
+
+POLIS_RENAME = {"IKVID": "BAANRUGID", "SDATUMAANVANGIKO": "AANVBUS", "SDATUMEINDEIKO": "EINDBUS"}
+
+
+def to_polis(df: pl.DataFrame) -> pl.DataFrame:
+    """POLISBUS (2006-2009) names: BAANRUGID and no S prefix (cbs_files.md)."""
+    ren = {c: POLIS_RENAME.get(c, c[1:] if c.startswith("S") and c not in ("SECT",) else c) for c in df.columns}
+    ren["RINPERSOONS"] = "RINPERSOONS"
+    return df.rename(ren)

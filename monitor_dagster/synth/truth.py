@@ -1,0 +1,99 @@
+"""The truth file: what was planted, so tests can compare pipeline output with it.
+
+Written next to the landing zone (``<landing>.truth.json``), never inside it: real landing zones have no
+such file.  Counts are exact properties of the latent world (e.g. persons living in NL the whole year, from
+the residence periods, before CBS's address gaps are added); figures that depend on a file's own sampling
+(EBB) are computed from the written rows with the EBB definitions of SPEC.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+
+import numpy as np
+import polars as pl
+
+from monitor_dagster.synth import params as P
+from monitor_dagster.synth.labour import PENSION, SCHOOL, STUDENT_JOB
+
+
+def whole_year_population(residence: pl.DataFrame, persons: pl.DataFrame, year: int) -> pl.DataFrame:
+    """Persons whose one residence period covers 1 Jan - 31 Dec of ``year`` (report 2.1)."""
+    a, b = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    ok = residence.filter((pl.col("start") <= a) & (pl.col("end").is_null() | (pl.col("end") >= b))).select("pid").unique()
+    return persons.join(ok, on="pid", how="semi")
+
+
+def _params_dump() -> dict:
+    return {k: v for k, v in vars(P).items() if k.isupper()}
+
+
+def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregular) -> dict:
+    persons, residence = demo.persons, demo.residence
+    fy, ly = cfg.first_year, cfg.last_year
+    truth: dict = {
+        "generator": "monitor_dagster.synth",
+        "config": {k: str(v) if hasattr(v, "__fspath__") else v for k, v in asdict(cfg).items()},
+        "represented_per_person": scale,
+        "irregular_names": irregular,
+        "corrections": corrections,
+        "parameters": _params_dump(),
+    }
+    # population living in NL the whole year, by herkomst group and generation
+    pop = {}
+    for y in range(fy, ly + 1):
+        wy = whole_year_population(residence, persons, y)
+        pop[str(y)] = {f"{r['herkomst_group']}|{r['generation']}": r["len"]
+                       for r in wy.group_by("herkomst_group", "generation").len().iter_rows(named=True)}
+    truth["population_whole_year"] = pop
+    # shares of the population on 1 Jan 2018 (calibration against StatLine 37296ned)
+    d = dt.date(2018, 1, 1)
+    on = residence.filter((pl.col("start") <= d) & (pl.col("end").is_null() | (pl.col("end") >= d))).select("pid").unique()
+    p18 = persons.join(on, on="pid", how="semi")
+    truth["shares_2018"] = {f"{r['herkomst_group']}|{r['generation']}": r["len"] / max(p18.height, 1)
+                            for r in p18.group_by("herkomst_group", "generation").len().iter_rows(named=True)}
+    # latent labour-market position 15-75 in December of each year (employed = >= 1 hour of work a week)
+    birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
+    group = persons["herkomst_group"].to_numpy()
+    nw = persons["nonwestern"].to_numpy()
+    part = {}
+    for y in range(fy, ly + 1):
+        m = (y - lab.origin_year) * 12 + 11
+        age = (np.datetime64(f"{y}-12-31") - birth).astype(np.int64) / 365.25
+        sel = (age >= 15) & (age < 75) & (lab.state_m[:, m] != 0)
+        emp = lab.hours_m[:, m] >= 1
+        row = {"totaal": float(emp[sel].mean()) if sel.any() else None,
+               "niet-westers": float(emp[sel & nw].mean()) if (sel & nw).any() else None}
+        for g in ("Nederland", "Marokko", "Turkije"):
+            s = sel & (group == g)
+            row[g] = float(emp[s].mean()) if s.any() else None
+        part[str(y)] = row
+    truth["latent_participation_dec"] = part
+    # payrolling 2017: payroll jobs recorded O up to 2016 and B from 2017 without any change in the job
+    jobs = lab.jobs
+    pr = {}
+    for y in range(fy, ly + 1):
+        a, b = dt.date(y, 1, 1), dt.date(y, 12, 31)
+        active = jobs.filter(pl.col("payroll") & (pl.col("start") <= b) & (pl.col("end").is_null() | (pl.col("end") >= a)))
+        pr[str(y)] = active.height
+    truth["payroll_jobs_active"] = pr
+    truth["payroll_jobs_reclassified_2017"] = pr.get("2017")
+    # SRG 2019: provisions of the kind that is no longer registered from 2019
+    truth["provisions"] = {
+        "arbeidsbeperking_active_2019_plus_not_registered": int(prov.filter(
+            (pl.col("provision") == "voorziening arbeidsbeperking") & (pl.col("end") >= dt.date(2019, 1, 1))).height),
+        "total": prov.height,
+    }
+    truth["top_incomes_above_cap"] = {"persons": int(len(top)), "cap": P.INCOME_CAP}
+    # students and pensioners in December (excluded from most indicators, report 2.1)
+    st = {}
+    for y in range(fy, ly + 1):
+        m = (y - lab.origin_year) * 12 + 11
+        col = lab.state_m[:, m]
+        st[str(y)] = {"students": int(np.isin(col, [SCHOOL, STUDENT_JOB]).sum()), "pensioners": int((col == PENSION).sum())}
+    truth["students_pensioners_dec"] = st
+    from monitor_dagster.synth import education as edu_mod
+    truth["education"] = edu_mod.education_truth(ew, persons, fy, ly)
+    truth["files"] = [asdict(f) for f in files]
+    return truth

@@ -1,0 +1,46 @@
+"""Writing one synthetic file in the format CBS delivers: SPSS .sav (value labels), CSV (``;`` and a
+decimal comma, as CBS's converted copies), or parquet (a convenience the generator adds).
+
+Every writer is deterministic: the same frame gives the same bytes.  pyreadstat stamps the creation date
+and time into the .sav header (bytes 84-100); we overwrite that stamp with a fixed one so that files can be
+compared by hash (workaround, see docs/synthetic_data.md).  Files are written to a temporary name and
+renamed, so a crash never leaves a half-written file under a real CBS name.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+SAV_STAMP = b"01 Jan 00" + b"00:00:00"   # 9-byte date + 8-byte time of the SAV header
+
+
+def write_frame(df: pl.DataFrame, path: Path, fmt: str, labels: dict[str, dict[str, str]] | None = None,
+                file_label: str = "") -> int:
+    """Write ``df`` to ``path``; returns bytes written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    if fmt == "parquet":
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+    elif fmt == "csv":
+        df.write_csv(tmp, separator=";", decimal_comma=True, null_value="", line_terminator="\r\n")
+    elif fmt == "sav":
+        _write_sav(df, tmp, labels or {}, file_label)
+    else:
+        raise ValueError(f"unknown format {fmt!r}: choose sav, csv or parquet")
+    os.replace(tmp, path)
+    return path.stat().st_size
+
+
+def _write_sav(df: pl.DataFrame, path: Path, labels: dict[str, dict[str, str]], file_label: str) -> None:
+    import pyreadstat
+
+    value_labels = {c: v for c, v in labels.items() if c in df.columns and v}
+    # SPSS has no 64-bit integers: write whole numbers as doubles, as CBS's own .sav files do
+    df = df.with_columns(pl.col(pl.Int64, pl.Int32, pl.UInt32, pl.Int16, pl.Int8, pl.UInt64).cast(pl.Float64))
+    pyreadstat.write_sav(df, str(path), file_label=file_label[:64], variable_value_labels=value_labels or None)
+    with open(path, "r+b") as fh:
+        fh.seek(84)
+        fh.write(SAV_STAMP)
