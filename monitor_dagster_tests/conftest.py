@@ -1,3 +1,59 @@
-# Shared pytest fixtures for monitor_dagster_tests (to be filled in by the lead).
-# `make test` exports DAGSTER_HOME=<repo>/.dagster_home, DAGSTER_DISABLE_TELEMETRY=true,
-# DO_NOT_TRACK=1 and GX_ANALYTICS_ENABLED=false before pytest starts.
+"""Shared fixtures: small synthetic landing zones, generated once per test session.
+
+Sizes are chosen so the whole suite runs in seconds; the 10,000-person and 1,000,000-person targets are
+measured by ``make bench``, not here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from monitor_dagster.synth.generate import SynthConfig, generate
+
+
+def read_any(path: Path) -> pl.DataFrame:
+    """Read a landing-zone file back the way a user would, by extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return pl.read_parquet(path)
+    if suffix == ".csv":
+        return pl.read_csv(path, separator=";", decimal_comma=True, infer_schema=False)
+    if suffix == ".sav":
+        import pyreadstat
+
+        df, _ = pyreadstat.read_sav(str(path), output_format="polars")
+        return df
+    raise ValueError(path)
+
+
+@pytest.fixture(scope="session")
+def zone(tmp_path_factory):
+    """3,000 persons, 2013-2021, parquet: the workhorse fixture (about 10 s)."""
+    root = tmp_path_factory.mktemp("zone")
+    cfg = SynthConfig(landing=root / "landing", persons=3_000, first_year=2013, last_year=2021, seed=7, fmt="parquet")
+    res = generate(cfg)
+    return res
+
+
+@pytest.fixture(scope="session")
+def zone_early(tmp_path_factory):
+    """1,500 persons, 2008-2011: POLISBUS and IPI predecessors, the income cap up to 2010."""
+    root = tmp_path_factory.mktemp("zone_early")
+    cfg = SynthConfig(landing=root / "landing", persons=1_500, first_year=2008, last_year=2011, seed=3, fmt="parquet")
+    return generate(cfg)
+
+
+def files_of(res, file_id: str, year: int | None = None, version: int | None = None):
+    out = [f for f in res.files if f.file_id == file_id and (year is None or f.year == year)
+           and (version is None or f.version == version)]
+    return sorted(out, key=lambda f: (f.year, f.version))
+
+
+def load(res, file_id: str, year: int | None = None, version: int | None = None) -> pl.DataFrame:
+    """The highest version of a file for a year (or the only one)."""
+    fs = files_of(res, file_id, year, version)
+    assert fs, f"no {file_id} {year} V{version} written"
+    return read_any(res.config.landing / fs[-1].path)

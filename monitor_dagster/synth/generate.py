@@ -252,8 +252,14 @@ def _with_corrections(plan, fy, ly, corrections, seed):
         def broken(producer=producer, col=col, how=how, fid=fid, year=year):
             df = producer()
             rng = sub_rng(seed, "correction", fid, year)
-            k = max(2, df.height // 500)
-            idx = np.sort(rng.choice(df.height, size=min(k, df.height), replace=False))
+            # only rows whose value really changes (not already "-", "32" or an income of 0 / missing)
+            if how == "x10":
+                eligible = ((df[col] > 0) & (df[col] < P.INCOME_MISSING)).to_numpy()
+            else:
+                eligible = (df[col] != how).to_numpy()
+            cand = np.flatnonzero(eligible)
+            k = min(max(2, df.height // 500), len(cand))
+            idx = np.sort(rng.choice(cand, size=k, replace=False))
             mask = np.zeros(df.height, dtype=bool)
             mask[idx] = True
             new = (pl.col(col) * 10) if how == "x10" else pl.lit(how)

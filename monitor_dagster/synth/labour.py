@@ -339,7 +339,7 @@ class _Sim:
             contract[:] = "N"
         wsw = (kind == "regular") & (self.ability[idx] < -2.2) & (rng.random(k) < 0.3)
         soort[wsw] = "3"
-        contract = np.where((rng.random(k) < P.P_CONTRACT_N) & (kind == "regular"), "N", contract)
+        contract = np.where((rng.random(k) < P.P_CONTRACT_N) & (kind == "regular") & ~payroll, "N", contract)
         # hours per week
         if kind in ("student", "pension") or second:
             hours = np.clip(rng.normal(11 if kind != "pension" else 13, 5, k), 2, 24)
@@ -470,10 +470,11 @@ class _Sim:
         s = idx[in_school]
         self.set_state(s, SCHOOL, when[in_school], m)
         a = (age_m[in_school] / 12.0)
-        withjob = s[(a >= 15) & (rng.random(len(s)) < np.where(a < 18, 0.35, 0.55))]
-        self.state[withjob] = STUDENT_JOB
-        self.events[-1][1][np.isin(self.events[-1][0], self.pid[withjob])] = STUDENT_JOB
-        self.start_jobs(withjob, np.full(len(withjob), start0 - np.timedelta64(90, "D")), m, "student")
+        jmask = (a >= 15) & (rng.random(len(s)) < np.where(a < 18, 0.35, 0.55))
+        withjob = s[jmask]
+        jwhen = np.maximum(when[in_school][jmask], start0 - np.timedelta64(90, "D"))
+        self.set_state(withjob, STUDENT_JOB, jwhen, m)
+        self.start_jobs(withjob, jwhen, m, "student")
         p = idx[pension]
         self.set_state(p, PENSION, when[pension], m)
         w = idx[working]

@@ -133,9 +133,8 @@ def _non_resident_rows(out: pl.DataFrame, rng: np.random.Generator) -> pl.DataFr
     ikv = out["IKVID"].unique().sort().to_numpy()
     pick = ikv[rng.random(len(ikv)) < P.NON_R_JOB_SHARE]
     x = out.filter(pl.col("IKVID").is_in(pick))
-    fake = {int(i): f"{800_000_000 + int(i) % 99_999_999:09d}" for i in pick}
     return x.with_columns(pl.lit("S").alias("RINPERSOONS"),
-                          pl.col("IKVID").replace_strict(fake, return_dtype=pl.Utf8).alias("RINPERSOON"),
+                          (pl.col("IKVID") % 99_999_999 + 800_000_000).cast(pl.Utf8).alias("RINPERSOON"),
                           (pl.col("IKVID") + 900_000_000).alias("IKVID"))
 
 

@@ -79,6 +79,10 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
         pr[str(y)] = active.height
     truth["payroll_jobs_active"] = pr
     truth["payroll_jobs_reclassified_2017"] = pr.get("2017")
+    # the same payroll jobs seen in both 2016 (recorded O) and 2017 (recorded B)
+    both = jobs.filter(pl.col("payroll") & (pl.col("contract0") == "O") & (pl.col("start") <= dt.date(2016, 12, 31))
+                       & (pl.col("end").is_null() | (pl.col("end") >= dt.date(2017, 1, 1))))
+    truth["payroll_jobs_2016_and_2017"] = both.height if fy <= 2016 and ly >= 2017 else None
     # SRG 2019: provisions of the kind that is no longer registered from 2019
     truth["provisions"] = {
         "arbeidsbeperking_active_2019_plus_not_registered": int(prov.filter(

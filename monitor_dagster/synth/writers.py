@@ -2,7 +2,7 @@
 decimal comma, as CBS's converted copies), or parquet (a convenience the generator adds).
 
 Every writer is deterministic: the same frame gives the same bytes.  pyreadstat stamps the creation date
-and time into the .sav header (bytes 84-100); we overwrite that stamp with a fixed one so that files can be
+and time into the .sav header (bytes 92-108); we overwrite that stamp with a fixed one so that files can be
 compared by hash (workaround, see docs/synthetic_data.md).  Files are written to a temporary name and
 renamed, so a crash never leaves a half-written file under a real CBS name.
 """
@@ -42,5 +42,5 @@ def _write_sav(df: pl.DataFrame, path: Path, labels: dict[str, dict[str, str]], 
     df = df.with_columns(pl.col(pl.Int64, pl.Int32, pl.UInt32, pl.Int16, pl.Int8, pl.UInt64).cast(pl.Float64))
     pyreadstat.write_sav(df, str(path), file_label=file_label[:64], variable_value_labels=value_labels or None)
     with open(path, "r+b") as fh:
-        fh.seek(84)
+        fh.seek(92)   # after rec type, product, layout, case size, compression, weight, ncases, bias
         fh.write(SAV_STAMP)
