@@ -60,6 +60,7 @@ def project_ebbnw(lab: LabourHistory, persons: pl.DataFrame, person_edu: pl.Data
         p_search[st == s_] = P.EBB_SEARCH[p_]
     age = (month - m0) / 12.0 + age_jan1[pid]
     p_search = np.where(age >= 65, p_search * 0.2, p_search)
+    p_search = np.minimum(1.0, p_search * (P.UNEMPLOYMENT_TOTAL.get(year, 5.0) / 5.0) ** P.EBB_SEARCH_CYCLE_POWER)
     searched = ~employed & (rng.random(len(pid)) < p_search)
     available = rng.random(len(pid)) < P.EBB_AVAILABLE
     # weights: each wave's rows add up to the population; post-stratified by sex x age class, with noise

@@ -21,7 +21,8 @@ The career model (all choices are ours where the report is silent; they are writ
   vmbo-g/t 27%, havo 25%, vwo 24%.  Planted herkomst gaps (``GROUP_TRACK_EFFECT``): second-generation
   Turkish/Moroccan pupils -0.45 on the latent scale (havo/vwo share about 30-35% against about 48% for
   natives), Surinamese -0.25, Antillean -0.35, Iranian +0.15, ...  Children arriving at 12-15 lose another
-  0.5, younger arrivals a little (0.15 + 0.03 per year of age at arrival).
+  0.5, younger arrivals a little (0.15 + 0.03 per year of age at arrival).  Children who arrive after the
+  normal vo start (1 August of the year they turn 12) enter vo at the next school year.
 * **Exam year** = year of the 16th (vmbo), 17th (havo) or 18th (vwo) birthday; 3% one year early, 10-18%
   one year late (repeaters); a failed exam is retaken the next year by most candidates (second EXAMVOTAB
   row).  Stacking: some vmbo-g/t graduates go on to havo-4, some havo graduates to vwo-5.
@@ -30,8 +31,12 @@ The career model (all choices are ours where the report is silent; they are writ
   (SOI 3213) for some wo masters (not an enrolment: PhD candidates are employees).  Drop-out without
   diploma at every stage (mbo about 25%, hbo-ba about 30%, wo-ba about 22%, higher for non-Western
   students).  Older cohorts (born before 1985) have lower transition probabilities and more early
-  leavers (linear modernisation factor 1930 -> 1985), giving about 30% laag / 40% middelbaar / 30% hoog
-  for natives aged 25-64 around 2018 (25-34 year olds about 45% hoog).
+  leavers (linear modernisation factor 1930 -> 1985), giving about 23% laag / 43% middelbaar / 34% hoog
+  for natives aged 25-64 around 2018 (25-29: 15% laag, 44% hoog; 60-64: 34% laag, 22% hoog); first
+  generation about 31% laag / 28% hoog (non-Western groups lower, Western higher).
+* **Adult learning** (not initial education, ``careers.initial`` False, no effect on
+  ``school_leave_date``): some low/middle educated adults follow a BBL programme, some mbo-4/hbo graduates
+  a deeltijd hbo bachelor/master.
 * **Education abroad**: first-generation immigrants who arrived at 18 or older (``edu_abroad``) bring a level
   drawn per herkomst group (``ABROAD_LEVEL_SHARES``); some of them still study in NL (international
   students, mostly Western; refugees entering mbo after inburgering).  Arrivals at 16-17 bring a foreign
@@ -50,7 +55,6 @@ functions; keep them in ``data_catalog.yaml`` so real files with other names are
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,20 +144,30 @@ _SOI_ERA_START = {"vo": (2003, 10, 1), "mbo": (2004, 10, 1), "hbo": (1986, 10, 1
 # ---------------------------------------------------------------------------------------------------------
 
 
+_T0_YEAR, _T1_YEAR = 1850, 2150
+_MONTH_START = (np.arange((_T1_YEAR - _T0_YEAR) * 12 + 1) + (_T0_YEAR - 1970) * 12).astype(
+    "datetime64[M]").astype("datetime64[D]").astype(np.int64)
+_DAY0 = int(_MONTH_START[0])
+_DAY_YEAR = np.repeat(np.arange(_T0_YEAR, _T1_YEAR).repeat(12), np.diff(_MONTH_START))
+_DAY_MONTH = np.repeat(np.tile(np.arange(1, 13), _T1_YEAR - _T0_YEAR), np.diff(_MONTH_START))
+
+
 def _ymd(y, m, d=1) -> np.ndarray:
+    """Days since 1970-01-01 of (year, month, day); month may run past 12 (table lookup, fast)."""
     y = np.asarray(y, dtype=np.int64)
     m = np.asarray(m, dtype=np.int64)
-    d = np.asarray(d, dtype=np.int64)
-    months = (y - 1970) * 12 + (m - 1)
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + (d - 1)
+    mi = np.clip((y - _T0_YEAR) * 12 + (m - 1), 0, len(_MONTH_START) - 1)
+    return _MONTH_START[mi] + (np.asarray(d, dtype=np.int64) - 1)
 
 
 def _year_of(days) -> np.ndarray:
-    return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    i = np.clip(np.asarray(days, dtype=np.int64) - _DAY0, 0, len(_DAY_YEAR) - 1)
+    return _DAY_YEAR[i]
 
 
 def _month_of(days) -> np.ndarray:
-    return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    i = np.clip(np.asarray(days, dtype=np.int64) - _DAY0, 0, len(_DAY_MONTH) - 1)
+    return _DAY_MONTH[i]
 
 
 def _next_start(prev_end: np.ndarray, month: int) -> np.ndarray:
@@ -289,7 +303,8 @@ def _build_catalogue() -> pl.DataFrame:
     level_eff = {"mbo1": -0.7, "mbo2": -0.25, "mbo3": 0.05, "mbo4": 0.2}
     for s, names in _MBO_NAMES.items():
         crebo_no += 7
-        add("mbo1", s, f"M{s}00", f"Entree {SECTOR_LABELS[s].lower()}", f"Entree - assistent {SECTOR_LABELS[s].lower()}",
+        sname = SECTOR_LABELS[s].lower()
+        add("mbo1", s, f"M{s}00", f"Entree {sname}", f"Entree - assistent {sname}",
             1.0, crebo=str(crebo_no), sbb=sector_eff[s] + level_eff["mbo1"] + frng.normal(0, 0.3))
         for lvl in ["mbo2", "mbo3", "mbo4"]:
             for k, nm in enumerate(names):
@@ -378,8 +393,10 @@ class _Lookup:
         self.sbb_base = prog["sbb_base"].to_numpy()[order]
         self.sector = sector[order]
 
-    def pick(self, fine: np.ndarray, sector: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def pick(self, fine: np.ndarray, sector: np.ndarray, u: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
         key = fine.astype(np.int64) * 10 + sector.astype(np.int64)
+        if valid is not None:
+            key = np.where(valid, key, self.key_sorted[0])
         if np.any(self.block_count[key] == 0):
             raise ValueError("programme catalogue has no programme for a requested (level, sector)")
         idx = np.searchsorted(self.G, key + np.minimum(u, 1 - 1e-9), side="right")
@@ -529,25 +546,26 @@ class _Sim:
         self.nl_school = ~(gen1 & (self.arr_age >= 16))
         self.abroad_vo = gen1 & (self.arr_age >= 16)
         self.edu_abroad = gen1 & (self.arr_age >= 18)
-        late = gen1 & (self.arr_age >= 12) & (self.arr_age < 16)
-        young = gen1 & (self.arr_age >= 0.5) & (self.arr_age < 12)
+        early = self.u() < 0.03
+        # arrived after the normal start of vo (1 August of the 12th year): enters vo late (after ISK)
+        late = gen1 & (self.arr > _ymd(self.by + 12 - early, 8, 1)) & (self.arr_age < 16)
+        young = gen1 & (self.arr_age >= 0.5) & ~late & (self.arr_age < 16)
         geff = np.array([GROUP_TRACK_EFFECT[g] for g in GROUPS])[self.grp]
         self.geff = geff
-        cohort = -0.9 * (1 - self.k)
+        cohort = -0.75 * (1 - self.k)
         sex_eff = np.where(self.female, np.interp(self.by, [1940, 1960, 1985], [-0.3, -0.15, 0.08]), 0.0)
         arrival_pen = np.where(late, -0.5, 0.0) + np.where(young, -0.15 - 0.03 * self.arr_age, 0.0)
         z = 0.85 * self.ability + geff + cohort + sex_eff + arrival_pen + 0.5 * self.rng.standard_normal(n)
-        cuts = np.array([-1.855, -0.696, 0.025, 0.696])
+        cuts = np.array([-1.855, -0.665, 0.049, 0.830])
         track = np.searchsorted(cuts, z)  # 0 praktijk, 1 vmbo_bk, 2 vmbo_gt, 3 havo, 4 vwo
         u_sub = self.u()
         fine = np.select(
             [track == 0, track == 1, track == 2, track == 3, track == 4],
-            [F["praktijk"], np.where(u_sub < _sigmoid(-0.2 - 1.2 * self.ability), F["vmbo_b"], F["vmbo_k"]),
+            [F["praktijk"], np.where(z < -1.2 + 0.3 * (u_sub - 0.5), F["vmbo_b"], F["vmbo_k"]),
              np.where(u_sub < 0.10, F["vmbo_g"], F["vmbo_t"]), F["havo"], F["vwo"]])
         valid = self.nl_school.copy()
         self.track = np.where(valid, track, -1)
         # start year and exam year
-        early = self.u() < 0.03
         S = self.by + 12 - early
         arr_sy = _year_of(_next_start(self.arr, 8))
         S = np.where(late, np.maximum(S, arr_sy), S)
@@ -657,22 +675,22 @@ class _Sim:
         """First post-vo programme: category 0 none, 1-4 mbo1-4, 5 hbo_ad, 6 hbo_ba, 7 wo_ba."""
         n = self.n
         P_new = np.array([
-            [.68, .30, .02, 0, 0, 0, 0, 0],
-            [.06, .03, .55, .31, .05, 0, 0, 0],
-            [.04, 0, .05, .18, .73, 0, 0, 0],
-            [.10, 0, 0, 0, .13, .03, .74, 0],
-            [.04, 0, 0, 0, 0, 0, .26, .70],
-            [.40, .35, .25, 0, 0, 0, 0, 0],
-            [.30, 0, .05, .10, .55, 0, 0, 0],
+            [.62, .35, .03, 0, 0, 0, 0, 0],
+            [.04, .03, .55, .33, .05, 0, 0, 0],
+            [.03, 0, .04, .17, .76, 0, 0, 0],
+            [.07, 0, 0, 0, .12, .03, .78, 0],
+            [.03, 0, 0, 0, 0, 0, .25, .72],
+            [.30, .40, .30, 0, 0, 0, 0, 0],
+            [.20, 0, .05, .12, .63, 0, 0, 0],
         ])
         P_old = np.array([
-            [.95, .05, 0, 0, 0, 0, 0, 0],
-            [.50, 0, .35, .15, 0, 0, 0, 0],
-            [.35, 0, .15, .25, .25, 0, 0, 0],
-            [.25, 0, 0, 0, .30, 0, .45, 0],
-            [.15, 0, 0, 0, 0, 0, .30, .55],
-            [.85, .05, .10, 0, 0, 0, 0, 0],
-            [.60, 0, 0, .15, .25, 0, 0, 0],
+            [.92, .08, 0, 0, 0, 0, 0, 0],
+            [.40, 0, .40, .20, 0, 0, 0, 0],
+            [.28, 0, .15, .27, .30, 0, 0, 0],
+            [.20, 0, 0, 0, .30, 0, .50, 0],
+            [.12, 0, 0, 0, 0, 0, .30, .58],
+            [.75, .05, .20, 0, 0, 0, 0, 0],
+            [.50, 0, 0, .20, .30, 0, 0, 0],
         ])
         cls = np.where(self.vo_cls >= 0, self.vo_cls, 0)
         k = self.k[:, None]
@@ -708,7 +726,8 @@ class _Sim:
         n_nxt = np.where(self.abroad_lvl >= 1, np.select([u < 0.2, u < 0.6], [6, 4], 3),
                          np.select([u < 0.5, u < 0.8], [2, 3], 4))
         nxt = np.where(intl, i_nxt, np.where(newc, n_nxt, nxt))
-        start = np.where(intl, _next_start(self.arr - 20, 9), start)
+        # international students start on the first 1 September or 1 February (spring intake) after arrival
+        start = np.where(intl, np.minimum(_next_start(self.arr - 1, 9), _next_start(self.arr - 1, 2)), start)
         n_start = self.arr + ((1.0 + self.u()) * 365.25).astype(np.int64)
         start = np.where(newc, np.where(n_nxt >= 5, _next_start(n_start, 9), _next_start(n_start, 8)), start)
         self.intl = intl
@@ -720,7 +739,7 @@ class _Sim:
         self.nxt_start = start
 
     # -- generic programme stage (mbo / hbo / wo) ------------------------------------------------------------
-    def programme(self, enter, fine, start, seq, prev_sector=None, keep_p=0.0, dur_override=None):
+    def programme(self, enter, fine, start, seq, prev_sector=None, keep_p=0.0, dur_override=None, bbl_p=None):
         n = self.n
         fine = np.where(enter, fine, F["mbo2"])
         fi = fine - F["mbo1"]  # 0..8 over mbo1..wo_ma
@@ -740,10 +759,12 @@ class _Sim:
             keep = enter & (self.u() < keep_p) & (prev_sector >= 0)
             ok = self.lk.allowed[fine, np.clip(prev_sector, 0, 9)]
             sect = np.where(keep & ok, prev_sector, sect)
-        prog = self.lk.pick(fine, sect, self.u())
+        prog = self.lk.pick(fine, sect, self.u(), enter)
         # leerweg / vorm
         p_bbl = (np.array([.22, .35, .28, .13, 0, 0, 0, 0, 0])[fi] + 0.30 * (age_start >= 20)
                  + 0.15 * (1 - self.k) + 0.06 * (sect == 3))
+        if bbl_p is not None:
+            p_bbl = np.full(n, bbl_p)
         bbl = enter & is_mbo & (self.u() < np.minimum(p_bbl, 0.9))
         bol_dt = enter & is_mbo & ~bbl & (self.u() < np.where(age_start >= 20, 0.15, 0.01))
         u = self.u()
@@ -752,7 +773,7 @@ class _Sim:
         vorm = np.where(u < p_dt, 2, np.where((u > 0.97) & ~is_wo, 3, 1))
         vorm = np.where(enter & ~is_mbo, vorm, 0)
         # completion
-        p_dip = np.array([.68, .70, .76, .78, .62, .70, .80, .78, .90])[fi]
+        p_dip = np.array([.70, .74, .79, .80, .62, .72, .80, .78, .90])[fi]
         lg = (_logit(p_dip) + 0.55 * self.ability - np.where(self.nw, np.where(is_wo, 0.15, 0.25), 0.0)
               - 0.3 * (age_start >= 25) - 0.2 * (bbl & (fi <= 1)))
         dip = enter & (self.u() < _sigmoid(lg))
@@ -769,7 +790,8 @@ class _Sim:
         um = self.u()
         m_off = np.where(is_mbo, np.searchsorted(np.cumsum(w_mbo)[:-1], um, side="right"),
                          np.searchsorted(np.cumsum(w_ho)[:-1], um, side="right"))
-        dd = _ymd((y_end - 1) + (smonth + m_off - 1) // 12, (smonth + m_off - 1) % 12 + 1, 1) + (self.u() * 28).astype(np.int64)
+        mm = smonth + m_off - 1
+        dd = _ymd((y_end - 1) + mm // 12, mm % 12 + 1, 1) + (self.u() * 28).astype(np.int64)
         min_len = np.where(is_mbo, 200, 300)
         dd = np.where(dd < start + min_len, _ymd(y_end, 6, 15), dd)
         dd = np.maximum(dd, start + min_len)
@@ -781,8 +803,9 @@ class _Sim:
         end = np.where(dip, end_dip, end_drop)
         # neven-inschrijving (ho, 2%) / neven-diploma (mbo, 1.5%)
         un = self.u()
-        neven = np.where(enter & ((~is_mbo & (un < 0.02)) | (is_mbo & dip & (un < 0.015))),
-                         self.lk.neighbour(prog), -1)
+        has_nev = enter & ((~is_mbo & (un < 0.02)) | (is_mbo & dip & (un < 0.015)))
+        neven = np.full(n, -1, dtype=np.int64)
+        neven[has_nev] = self.lk.neighbour(prog[has_nev])
         slot = dict(stage_fine=fine, valid=enter.copy(), start=start, end=end, diploma=dip, ddate=dd, prog=prog,
                     bbl=bbl, bol_dt=bol_dt, vorm=vorm, exam_year=np.full(n, -1), retake=np.zeros(n, bool),
                     first_pass=np.zeros(n, bool), entry_leerjaar=np.ones(n, np.int64), neven=neven, seq=seq,
@@ -798,11 +821,12 @@ class _Sim:
         mbo_a = self.programme((nxt >= 1) & (nxt <= 4), F["mbo1"] + np.clip(nxt - 1, 0, 3), self.nxt_start, 2)
         la = mbo_a["stage_fine"] - F["mbo1"]  # 0..3
         u = self.u()
-        cont_lvl = np.select([(la == 0) & (u < 0.45 * k), (la == 1) & (u < 0.22 * k),
-                              (la == 1) & (u < 0.27 * k), (la == 2) & (u < 0.15 * k)], [1, 2, 3, 3], -1)
+        kk = 0.5 + 0.5 * k
+        cont_lvl = np.select([(la == 0) & (u < 0.55 * kk), (la == 1) & (u < 0.25 * kk),
+                              (la == 1) & (u < 0.30 * kk), (la == 2) & (u < 0.18 * kk)], [1, 2, 3, 3], -1)
         cont = mbo_a["valid"] & mbo_a["diploma"] & (cont_lvl >= 0)
         u2 = self.u()
-        switch = mbo_a["valid"] & ~mbo_a["diploma"] & (u2 < 0.25)
+        switch = mbo_a["valid"] & ~mbo_a["diploma"] & (u2 < 0.40)
         sw_lvl = np.where((la >= 2) & (self.u() < 0.4), la - 1, la)
         b_lvl = np.where(cont, cont_lvl, sw_lvl)
         mbo_b = self.programme(cont | switch, F["mbo1"] + np.clip(b_lvl, 0, 3),
@@ -815,7 +839,7 @@ class _Sim:
         m_sect = np.where(last_valid_b, mbo_b["sector"], mbo_a["sector"])
         # mbo-4 -> hbo
         mbo4 = (mbo_a["valid"] | last_valid_b) & m_dip & (m_fine == F["mbo4"])
-        p_ho = np.where(m_bbl, 0.12, 0.38) * (0.4 + 0.6 * k) + 0.05 * self.nw
+        p_ho = np.where(m_bbl, 0.12, 0.45) * (0.4 + 0.6 * k) + 0.05 * self.nw
         to_ho = mbo4 & (self.u() < p_ho)
         ad_share = np.where(_year_of(m_end) >= 2006, 0.15, 0.0)
         ho_from_mbo = np.where(self.u() < ad_share, F["hbo_ad"], F["hbo_ba"])
@@ -830,7 +854,7 @@ class _Sim:
         # switch after ho drop-out, or ad -> bachelor
         f1 = ho1["stage_fine"]
         u = self.u()
-        sw = ho1["valid"] & ~ho1["diploma"] & (((f1 == F["wo_ba"]) & (u < 0.45)) | ((f1 == F["hbo_ba"]) & (u < 0.25)))
+        sw = ho1["valid"] & ~ho1["diploma"] & (((f1 == F["wo_ba"]) & (u < 0.50)) | ((f1 == F["hbo_ba"]) & (u < 0.35)))
         ad_ba = ho1["valid"] & ho1["diploma"] & (f1 == F["hbo_ad"]) & (u < 0.45)
         s2 = _next_start(ho1["end"], 9)
         s2 = np.where(self.u() < 0.1, _ymd(_year_of(s2) + 1, 9, 1), s2)
@@ -853,9 +877,40 @@ class _Sim:
                              prev_sector=b_sect, keep_p=0.85)
         # PhD
         u = self.u()
-        phd = ho3["valid"] & ho3["diploma"] & (ho3["stage_fine"] == F["wo_ma"]) & (u < 0.07 * np.exp(0.5 * self.ability))
+        phd = (ho3["valid"] & ho3["diploma"] & (ho3["stage_fine"] == F["wo_ma"])
+               & (u < 0.07 * np.exp(0.5 * self.ability)))
         self.phd = phd
         self.phd_date = ho3["ddate"] + ((4.0 + 1.5 * self.u()) * 365.25).astype(np.int64)
+        self.adult()
+
+    def adult(self):
+        """Adult (non-initial) learning: BBL for the low/middle educated, deeltijd hbo for mbo-4 and hbo
+        graduates.  Not part of initial education, so it does not move ``school_leave_date``."""
+        n = self.n
+        cur = np.where(self.nl_school, 1112, 0)
+        cur = np.maximum(cur, np.where(self.abroad_vo, self.abroad_soi, 0))
+        init_end = np.where(self.abroad_vo, np.maximum(self.abroad_leave, self.arr), 0)
+        for s in self.slots:
+            cur = np.maximum(cur, np.where(s["valid"] & s["diploma"], FINE_SOI[s["stage_fine"]], 0))
+            init_end = np.maximum(init_end, np.where(s["valid"], s["end"], 0))
+        self.initial_end = init_end
+        u = self.u()
+        p = np.select([cur < 2000, cur < 2121, cur < 3000, cur < 3200], [0.12, 0.08, 0.06, 0.04], 0.0)
+        p = p * np.where(self.edu_abroad & ~self.intl, 0.6, 1.0)
+        go = (u < p) & (cur > 0)
+        u = self.u()
+        fine = np.select(
+            [cur < 2000, cur == 2111, cur < 2121, cur < 3000],
+            [np.where(u < 0.6, F["mbo2"], F["mbo3"]), F["mbo3"], F["mbo4"],
+             np.where(u < 0.2, F["hbo_ad"], F["hbo_ba"])], F["hbo_ma"])
+        delay = (2.0 + 18.0 * self.u() ** 1.5) * 365.25
+        t0 = np.maximum(init_end + delay.astype(np.int64), self.arr + 365)
+        is_ho = fine >= F["hbo_ad"]
+        start = np.where(is_ho, _next_start(t0, 9), _next_start(t0, 8))
+        age = (start - self.bdays) / 365.25
+        go &= age <= 55
+        fine = np.where((fine == F["hbo_ad"]) & (_year_of(start) < 2006), F["hbo_ba"], fine)
+        self.programme(go, fine, start, 7, bbl_p=0.85)
 
     # -- assemble ----------------------------------------------------------------------------------------
     def build(self, first_year: int, last_year: int) -> EducationWorld:
@@ -912,12 +967,14 @@ class _Sim:
             .otherwise(None).alias("type_mbo"),
             pl.when(pl.col("is_mbo")).then(pl.col("bol_dt")).otherwise(None).alias("bol_deeltijd"),
             pl.when(pl.col("is_ho")).then(pl.col("vorm").cast(pl.Utf8)).otherwise(None).alias("vorm_ho"),
-            pl.when(pl.col("exam_year") > 0).then(pl.col("exam_year").cast(pl.Int16)).otherwise(None).alias("exam_year"),
+            pl.when(pl.col("exam_year") > 0).then(pl.col("exam_year").cast(pl.Int16)).otherwise(None)
+            .alias("exam_year"),
+            (pl.col("seq") != 7).alias("initial"),
         ).sort("pid", "start", "seq"))
         careers = careers.select(
             "pid", "stage", "seq", "oplnr", "level", "vo_programme", "sector", "richting", "crebo", "start", "end",
             "diploma", "diploma_date", "type_mbo", "bol_deeltijd", "vorm_ho", "exam_year", "retake", "first_pass",
-            "entry_leerjaar", "neven_oplnr", "soi", "prog_row", "fine")
+            "entry_leerjaar", "neven_oplnr", "soi", "initial", "prog_row", "fine")
 
         # exams
         ex = pl.concat([pl.DataFrame({k: np.asarray(v) for k, v in r.items()}) for r in self.exam_rows])
@@ -992,7 +1049,7 @@ class _Sim:
         out = pl.concat(frames + [dip, fol, hv_up], how="vertical_relaxed")
         return (out.with_columns(pl.col("date_d").cast(pl.Date).alias("date"))
                 .select("pid", "date", "soi", "attained", "source", "oplnr")
-                .sort("pid", "soi", "date", "attained", "oplnr"))
+                .sort("pid", "date", "soi"))
 
     def _coverage(self, careers: pl.DataFrame) -> pl.DataFrame:
         """HOOGSTEOPLTAB coverage: register coverage from the first enrolment in the register era (vo 2003,
@@ -1008,7 +1065,7 @@ class _Sim:
 
     def _person_edu(self, careers: pl.DataFrame, attain: pl.DataFrame) -> pl.DataFrame:
         final = attain.filter(pl.col("attained")).group_by("pid").agg(pl.col("soi").max().alias("soi_max"))
-        last_end = careers.group_by("pid").agg(pl.col("end").max().alias("nl_end"))
+        last_end = careers.filter(pl.col("initial")).group_by("pid").agg(pl.col("end").max().alias("nl_end"))
         track_names = np.array(["praktijk", "vmbo_bk", "vmbo_gt", "havo", "vwo"], dtype=object)
         track = np.where(self.track >= 0, track_names[np.clip(self.track, 0, 4)], "buitenland")
         base = pl.DataFrame({
@@ -1213,7 +1270,7 @@ def project_diplomahotab(ew: EducationWorld, persons: pl.DataFrame, year: int) -
 def _ebb_p(year: int) -> tuple[float, float]:
     """Probability that a person's level is known from the EBB (Dutch-educated, abroad-educated)."""
     t = max(0, year - 2000)
-    return min(0.45, 0.20 + 0.012 * t), min(0.30, 0.08 + 0.010 * t)
+    return min(0.65, 0.35 + 0.015 * t), min(0.40, 0.12 + 0.014 * t)
 
 
 def hoogsteopl_column(year: int, kind: str = "HB") -> str:
@@ -1229,8 +1286,8 @@ def project_hoogsteopltab(ew: EducationWorld, persons: pl.DataFrame, residence: 
 
     Population: persons living in NL on 1 October aged 15 or over.  Coverage is incomplete as in the real
     file: a person is in the file when known from the education registers (enrolment after the start of the
-    register: ho 1986, vo 2003, mbo 2004) or from the EBB (a sample: 20% + 1.2 points per year after 2000,
-    max 45%, for the Dutch-educated; 8% + 1 point per year, max 30%, for the abroad-educated).  Persons
+    register: ho 1986, vo 2003, mbo 2004) or from the EBB and older sources (35% + 1.5 points per year after
+    2000, max 65%, for the Dutch-educated; 12% + 1.4 points per year, max 40%, for the abroad-educated).  Persons
     not covered are **left out** (not coded "----").  Register-only persons show their Dutch level (a foreign
     diploma is only known through the EBB).
 
@@ -1453,8 +1510,8 @@ TRUTH_KEYS: dict[str, str] = {
     "exam_candidates": "{year: {herkomst_group: {EXAMENPROGRAMMAVO code: n}}} all exam rows of the year",
     "havo_vwo_share_first_exam": "{herkomst_group: {generation: share havo/vwo}} among first exam attempts "
                                  "(first vo programme) in first_year..last_year",
-    "track_share_by_group": "{herkomst_group: {secondary_track: share}} of NL-schooled persons with their "
-                            "first exam year in the window (praktijk by vo leaving year)",
+    "track_share_by_group": "{herkomst_group: {track: share}} among first exams (first vo programme) in the "
+                            "window; praktijkonderwijs has no exam and is not included",
     "aansluiting_ge3_share": "{'before_2019': s, 'from_2019': s} share of answers >= 3 among all survey "
                              "respondents in the window (as if everyone had a job)",
     "stage_problems_share": "{'nederland'|'westers'|'niet-westers': share 'ja'} among respondents in window",

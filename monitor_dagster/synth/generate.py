@@ -145,11 +145,18 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
             lm_cache.append(labour_months(lab))
         return lm_cache[0]
 
+    wages_cache: dict[int, pl.DataFrame] = {}
+
     def wages(year: int) -> pl.DataFrame:
-        key = "IKVID" if year >= 2010 else "BAANRUGID"
-        amount = "SLNINGLD" if year >= 2010 else "LNINGLD"
-        df = spolis(year).filter(pl.col("RINPERSOONS") == "R").group_by("RINPERSOON").agg(pl.col(amount).sum().alias("wage"))
-        return df.join(persons.select("pid", pl.col("rinpersoon").alias("RINPERSOON")), on="RINPERSOON").select("pid", "wage")
+        """Wages per person for INPATAB; the last consumer of the year's SPOLIS frame, which is then freed."""
+        if year not in wages_cache:
+            amount = "SLNINGLD" if year >= 2010 else "LNINGLD"
+            df = spolis(year).filter(pl.col("RINPERSOONS") == "R").group_by("RINPERSOON").agg(pl.col(amount).sum().alias("wage"))
+            wages_cache.clear()
+            wages_cache[year] = df.join(persons.select("pid", pl.col("rinpersoon").alias("RINPERSOON")),
+                                        on="RINPERSOON").select("pid", "wage")
+            spolis_cache.clear()
+        return wages_cache[year]
 
     # (file id, year, version, irregular name or None, producer, note)
     plan: list[tuple[str, int, int, str | None, Callable[[], pl.DataFrame], str]] = []
@@ -179,7 +186,7 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         pol = "SPOLISBUS" if y >= 2010 else "POLISBUS"
         if y == ly and pol == "SPOLISBUS":
             for v, months in ((1, 6), (2, 9)):
-                add(pol, y, lambda y=y, mo=months: sp.project_spolisbus(lab.jobs, persons, y, sub_rng(seed, "SPOLISBUS", y), mo),
+                add(pol, y, lambda y=y, mo=months: sp.part_year(spolis(y), y, mo),
                     version=v, note=f"t/m maand {months} (provisional)")
             add(pol, y, lambda y=y: spolis(y), version=3, note="t/m maand 12")
         else:
@@ -212,6 +219,7 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         labels = LABELS.get(fid) or edu_mod.LABELS.get(fid, {})
         size = write_frame(df, path, cfg.fmt, labels, file_label=f"{fid} {year} V{version} {note}".strip())
         res.files.append(WrittenFile(fid, year, version, str(rel), df.height, df.width, size, _sha256(path), note))
+        del df   # free this file's rows before the next one is projected (peak memory at national scale)
     if progress:
         progress("done", len(plan), len(plan))
     res.seconds["write"] = time.perf_counter() - t1

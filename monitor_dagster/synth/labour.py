@@ -256,7 +256,7 @@ class _Sim:
         u = P.UNEMPLOYMENT_TOTAL.get(year, 5.0)
         cyc = P.CYCLE_SLOPE * (u - 5.0) * np.where(self.nw[idx], P.CYCLE_GROUP_MULT_NONWESTERN, 1.0)
         age = (m - self.birth_m[idx]) / 12.0
-        age_t = np.select([age < 20, age < 23, age < 55, age < 60, age < 65], [-1.0, -0.4, 0.0, -0.3, -0.9], -1.5)
+        age_t = np.select([age < a for a, _ in P.AGE_TERMS], [t for _, t in P.AGE_TERMS], -1.5)
         since = (m - self.arrival_m[idx]) / 12.0
         nc = np.zeros(len(idx))
         ref = self.refugee[idx]
@@ -470,7 +470,7 @@ class _Sim:
         s = idx[in_school]
         self.set_state(s, SCHOOL, when[in_school], m)
         a = (age_m[in_school] / 12.0)
-        jmask = (a >= 15) & (rng.random(len(s)) < np.where(a < 18, 0.35, 0.55))
+        jmask = (a >= 15) & (rng.random(len(s)) < np.where(a < 18, P.STUDENT_JOB_INITIAL["15-17"], P.STUDENT_JOB_INITIAL["18+"]))
         withjob = s[jmask]
         jwhen = np.maximum(when[in_school][jmask], start0 - np.timedelta64(90, "D"))
         self.set_state(withjob, STUDENT_JOB, jwhen, m)

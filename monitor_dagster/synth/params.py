@@ -96,9 +96,9 @@ NON_R_JOB_SHARE = 0.01
 # Target employment propensity (employee or self-employed) for persons in the labour-market ages who left
 # school: logit(e) = base + group + generation + education + sex + age + cycle + newcomer.  Values tuned so
 # that netto participation 15-75 lands near StatLine 82809NED (see tests/test_synth_calibration.py).
-EMP_BASE = 1.55
+EMP_BASE = 2.08
 EMP_GROUP = {g: 0.0 for g in GROUPS} | {
-    "Turkije": -0.45, "Marokko": -0.6, "Suriname": -0.2, "Antillen en Aruba": -0.45, "Afghanistan": -0.7,
+    "Turkije": -0.55, "Marokko": -0.6, "Suriname": -0.2, "Antillen en Aruba": -0.45, "Afghanistan": -0.7,
     "Irak": -0.9, "Iran": -0.55, "Somalië": -1.1, "Syrië": -1.1, "Eritrea": -1.1, "Afrika overig": -0.65,
     "overig niet-westers": -0.45, "Duitsland": -0.05, "Polen": 0.15, "Indonesië": -0.05, "westers overig": -0.25,
 }
@@ -113,7 +113,7 @@ NEWCOMER_PENALTY = [(2, -2.0), (5, -0.9)]   # (< years since arrival, logit shif
 # Unemployment rate 15-75 (%, StatLine, reference/statline.md): drives the business cycle.
 UNEMPLOYMENT_TOTAL = {2006: 5.0, 2007: 4.2, 2008: 3.7, 2009: 4.4, 2010: 5.0, 2011: 5.0, 2012: 5.8, 2013: 7.3,
                       2014: 7.4, 2015: 6.9, 2016: 6.0, 2017: 4.9, 2018: 3.8, 2019: 3.4, 2020: 3.8, 2021: 4.2}
-CYCLE_SLOPE = -0.11    # logit shift per percentage point of unemployment above 5%
+CYCLE_SLOPE = -0.13    # logit shift per percentage point of unemployment above 5%
 CYCLE_GROUP_MULT_NONWESTERN = 1.6   # the cycle hits non-Western groups harder (report 5.2 context)
 
 # Monthly separation hazard (job loss) and its modifiers.
@@ -124,7 +124,7 @@ SEPARATION_YOUNG = 1.6         # under 27
 SEPARATION_NONWESTERN = 1.35
 JOB_TO_JOB = 0.009             # monthly hazard of a direct change of employer
 TEMP_TO_PERM = 0.03            # monthly hazard within the same job
-TEMP_TO_PERM_NONWESTERN = 0.7  # planted gap (report 4e)
+TEMP_TO_PERM_NONWESTERN = 0.8  # planted gap (report 4e)
 SECOND_JOB_START = 0.005
 SECOND_JOB_END = 0.08
 
@@ -147,14 +147,15 @@ WAJONG_AT_SCHOOL_LEAVE = 0.012
 EARLY_PENSION_60 = 0.003
 
 # Side jobs of pupils/students and pensioners (SECM stays 26/31 resp. 25; report 2.1 excludes them).
-STUDENT_JOB_START = 0.06
-STUDENT_JOB_END = 0.05
-PENSIONER_KEEP_JOB = 0.1
-PENSIONER_JOB_END = 0.03
+STUDENT_JOB_START = 0.08
+STUDENT_JOB_END = 0.04
+STUDENT_JOB_INITIAL = {"15-17": 0.45, "18+": 0.65}   # share with a side job at the start of the simulation
+PENSIONER_KEEP_JOB = 0.3
+PENSIONER_JOB_END = 0.015
 
 # Contracts and job kinds.
 P_TEMP_START = {"young": 0.7, "adult": 0.38}
-P_TEMP_START_NONWESTERN_EXTRA = 0.12
+P_TEMP_START_NONWESTERN_EXTRA = 0.06
 PAYROLL_JOB_SHARE = 0.03       # jobs at payroll companies: recorded O until 2016, B from 2017 (footnote 13)
 FOUR_WEEKLY_EMPLOYER_SHARE = 0.25
 P_INTERN = 0.15                # of student jobs: internship (SSOORTBAAN 2)
@@ -175,7 +176,11 @@ INCOME_MISSING = 9_999_999_999
 
 # --- EBB (labour force survey) ----------------------------------------------------------------------------
 EBB_SAMPLE_SHARE = 0.25        # of persons 15+ living in NL; large because synthetic populations are small
-EBB_SEARCH = {"WW": 0.75, "BIJSTAND": 0.38, "OTHER": 0.3, "SOCVOORZ": 0.05, "AO": 0.04, "SCHOOL": 0.05,
+EBB_SEARCH = {"WW": 0.65, "BIJSTAND": 0.25, "OTHER": 0.16, "SOCVOORZ": 0.04, "AO": 0.03, "SCHOOL": 0.04,
               "PENSION": 0.005}
 EBB_AVAILABLE = 0.85
+# Search intensity follows the business cycle (more recent job losers search in a slack market): the search
+# probabilities are multiplied by (unemployment of the year / 5) ** EBB_SEARCH_CYCLE_POWER.
+EBB_SEARCH_CYCLE_POWER = 1.0
+AGE_TERMS = [(20, -1.0), (23, -0.4), (55, 0.0), (60, -0.5), (65, -1.2)]   # (age below, logit shift); older: -1.5
 EMP_TO_SELF = 0.0008           # monthly; with SELF_EXIT this keeps self-employment near 12% of the employed

@@ -52,12 +52,25 @@ def _draw_codes(rng: np.random.Generator, groups: np.ndarray, codes: dict) -> np
     return out
 
 
-def _population_shares() -> tuple[list[tuple[str, int]], np.ndarray]:
+def _population_shares(first_year: int, last_year: int) -> tuple[list[tuple[str, int]], np.ndarray]:
+    """Cell probabilities such that the persons living in NL on 1 Jan 2018 have StatLine's shares: cells
+    are inflated for the part of their persons that arrives or is born after that date, and for emigration
+    between the start of the simulation and 2018."""
+    sim_start = first_year - 2
+    years_before = max(0.0, 2018 - sim_start)
     cells = [("Nederland", 0)]
-    sizes = [P.POPULATION_2018_NONE]
+    post_native = max(0, last_year - 2017) * 1.1 / (1.1 * max(0, last_year - 2017) + 100.0)
+    sizes = [P.POPULATION_2018_NONE / (1 - post_native) * np.exp(P.EMIGRATION_HAZARD["none"] * years_before)]
     for g, (first, second) in P.POPULATION_2018.items():
+        w = P.ARRIVAL_WINDOWS[g]
+        mass = sum(x[0] for x in w)
+        post = sum(x[0] * max(0.0, min(x[2] + 1, last_year + 1) - max(x[1], 2018)) / (x[2] + 1 - x[1]) for x in w
+                   if x[2] >= 2018) / mass
+        h = (P.EMIGRATION_HAZARD["first_Polen"] if g == "Polen" else P.EMIGRATION_HAZARD["first_westers overig"]
+             if g == "westers overig" else P.EMIGRATION_HAZARD["first_refugee"] if g in P.REFUGEE_GROUPS
+             else P.EMIGRATION_HAZARD["first"])
         cells += [(g, 1), (g, 2)]
-        sizes += [first, second]
+        sizes += [first / (1 - post) * np.exp(h * years_before), second * np.exp(P.EMIGRATION_HAZARD["second"] * years_before)]
     sizes = np.asarray(sizes, dtype=float)
     return cells, sizes / sizes.sum()
 
@@ -76,7 +89,7 @@ def simulate_demography(n: int, rng: np.random.Generator, first_year: int, last_
     sim_end = date(last_year, 12, 31)
     gba_start = date(*P.GBA_START)
     codes = group_codes()
-    cells, shares = _population_shares()
+    cells, shares = _population_shares(first_year, last_year)
     cell = rng.choice(len(cells), size=n, p=shares)
     group = np.array([c[0] for c in cells], dtype=object)[cell]
     generation = np.array([c[1] for c in cells], dtype=np.int8)[cell]

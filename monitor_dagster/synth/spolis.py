@@ -45,20 +45,46 @@ def _hours_class(h: pl.Expr) -> pl.Expr:
             .when(h < 30).then(pl.lit("4")).when(h < 35).then(pl.lit("5")).otherwise(pl.lit("6")))
 
 
-def project_spolisbus(jobs: pl.DataFrame, persons: pl.DataFrame, year: int, rng: np.random.Generator,
-                      months_covered: int = 12) -> pl.DataFrame:
-    """SPOLISBUS (from 2010) or POLISBUS (before 2010) rows of ``year`` up to month ``months_covered``."""
-    y0, y1 = dt.date(year, 1, 1), dt.date(year, months_covered, 1)
-    cover_end = (dt.date(year + (months_covered == 12), months_covered % 12 + 1, 1) - dt.timedelta(days=1))
-    j = jobs.filter((pl.col("start") <= cover_end) & (pl.col("end").is_null() | (pl.col("end") >= y0)))
+JOB_COLUMNS = ["job_id", "pid", "sbeid", "ssect", "broad_sector", "four_weekly", "start", "end", "perm_date", "contract0",
+               "soortbaan", "hours", "contract_hours", "wage0", "year0", "growth", "payroll"]
+CHUNK_JOBS = 150_000   # jobs per projection chunk: bounds memory at national scale
+
+
+def project_spolisbus(jobs: pl.DataFrame, persons: pl.DataFrame, year: int, rng: np.random.Generator) -> pl.DataFrame:
+    """SPOLISBUS (from 2010) or POLISBUS (before 2010) rows of the whole ``year``.  Part-year releases are
+    cut from this frame by :func:`part_year`, so a provisional release agrees with the final one on the months
+    it covers."""
+    y0, y1 = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    j = (jobs.select(JOB_COLUMNS).filter((pl.col("start") <= y1) & (pl.col("end").is_null() | (pl.col("end") >= y0)))
+         .sort("job_id"))
+    keys = persons.select("pid", pl.col("rinpersoons").alias("RINPERSOONS"), pl.col("rinpersoon").alias("RINPERSOON"))
+    segs = {fw: _segments(year, fw) for fw in (False, True)}
+    parts = [_project_chunk(j.slice(lo, CHUNK_JOBS), segs, keys, year, rng) for lo in range(0, max(j.height, 1), CHUNK_JOBS)]
+    out = pl.concat(parts, rechunk=False)
+    # rows stay in IKVID order (chunks are sorted); the non-resident (S) rows follow at the end
+    out = pl.concat([out, _non_resident_rows(out, rng)], rechunk=False)
+    if year < 2010:
+        out = to_polis(out)
+    return out
+
+
+def part_year(df: pl.DataFrame, year: int, months: int) -> pl.DataFrame:
+    """A provisional release 't/m maand ``months``': rows up to that month; jobs ending later are open."""
+    polis = "AANVBUS" in df.columns
+    start_c, end_ikv = ("AANVBUS", "DATUMEINDEIKV") if polis else ("SDATUMAANVANGIKO", "SDATUMEINDEIKV")
+    cut = (dt.date(year + (months == 12), months % 12 + 1, 1) - dt.timedelta(days=1)).strftime("%Y%m%d")
+    return df.filter(pl.col(start_c) <= cut).with_columns(
+        pl.when(pl.col(end_ikv) > cut).then(pl.lit(OPEN_IKV)).otherwise(pl.col(end_ikv)).alias(end_ikv))
+
+
+def _project_chunk(j: pl.DataFrame, segs: dict, keys: pl.DataFrame, year: int, rng: np.random.Generator) -> pl.DataFrame:
+    cover_end = dt.date(year, 12, 31)
     parts = []
     for fw in (False, True):
-        seg = _segments(year, fw).filter(pl.col("month") <= months_covered)
-        jj = j.filter(pl.col("four_weekly") == fw)
-        x = jj.join(seg, how="cross")
+        x = j.filter(pl.col("four_weekly") == fw).join(segs[fw], how="cross")
         x = x.with_columns(pl.max_horizontal("seg_start", "start").alias("a"),
                            pl.min_horizontal("seg_end", pl.col("end").fill_null(dt.date(9999, 12, 31))).alias("b"))
-        parts.append(x.filter(pl.col("a") <= pl.col("b")))
+        parts.append(x.filter(pl.col("a") <= pl.col("b")).drop("seg_start", "seg_end"))
     x = pl.concat(parts).sort("job_id", "a")
     n = x.height
     days = (x["b"] - x["a"]).dt.total_days().to_numpy() + 1
@@ -71,61 +97,48 @@ def project_spolisbus(jobs: pl.DataFrame, persons: pl.DataFrame, year: int, rng:
     wage = x["wage0"].to_numpy() * (1 + x["growth"].to_numpy()) ** (year - x["year0"].to_numpy())
     basisloon = np.round(wage * basisuren)
     month = x["month"].to_numpy()
+    job = x["job_id"].to_numpy()
     annual = wage * hours * 52
-    last_seg_of_month = np.r_[(x["job_id"].to_numpy()[1:] != x["job_id"].to_numpy()[:-1]) | (month[1:] != month[:-1]), True]
+    last_seg_of_month = np.r_[(job[1:] != job[:-1]) | (month[1:] != month[:-1]), True]
     bijz = np.where((month == 5) & last_seg_of_month, np.round(0.08 * annual), 0)
-    thirteenth = (x["job_id"].to_numpy() % 4 == 0)
-    bijz = bijz + np.where((month == 12) & last_seg_of_month & thirteenth, np.round(annual / 12), 0)
+    bijz = bijz + np.where((month == 12) & last_seg_of_month & (job % 4 == 0), np.round(annual / 12), 0)
     lningld = basisloon + np.round(overwerk * wage * 1.25) + bijz
+    lower = rng.random(n) < P.P_LOWERCASE_CODE
     # recorded contract type: permanent from the conversion date; payroll jobs B from 2017 (footnote 13)
     contract = (pl.when(pl.col("payroll") & pl.lit(year >= PAYROLL_BREAK_YEAR)).then(pl.lit("B"))
                 .when(pl.col("perm_date").is_not_null() & (pl.col("a") >= pl.col("perm_date"))).then(pl.lit("O"))
                 .otherwise(pl.col("contract0")))
-    lower = rng.random(n) < P.P_LOWERCASE_CODE
-    sect = pl.col("ssect")
+    contract = pl.when(pl.Series(lower)).then(contract.str.to_lowercase()).otherwise(contract)
     srtiv = (pl.when(pl.col("soortbaan") == "1").then(pl.lit("13"))
              .when(pl.col("broad_sector").is_in(["overheid", "onderwijs"])).then(pl.lit("11")).otherwise(pl.lit("15")))
     cao = (pl.when(pl.col("broad_sector") == "overheid").then(pl.lit("3000"))
            .when(pl.col("broad_sector") == "onderwijs").then(pl.lit("3400"))
            .when(pl.col("broad_sector") == "zorg").then(pl.lit("2000")).otherwise(pl.lit("1000")))
-    out = x.with_columns(
-        pl.Series("SBASISUREN", basisuren), pl.Series("SOVERWERKUREN", overwerk.astype(float)),
-        pl.Series("SBASISLOON", basisloon), pl.Series("SBIJZONDEREBELONING", bijz.astype(float)),
-        pl.Series("SLNINGLD", lningld), pl.Series("SBAANDAGEN", days.astype(float)),
-        pl.Series("SVOLTIJDDAGEN", np.round(days * np.minimum(hours / 38.0, 1.0), 1)),
-        pl.Series("_lower", lower),
-    ).with_columns(
-        contract.alias("SCONTRACTSOORT"),
-    ).with_columns(
-        pl.when(pl.col("_lower")).then(pl.col("SCONTRACTSOORT").str.to_lowercase()).otherwise(pl.col("SCONTRACTSOORT"))
-        .alias("SCONTRACTSOORT"),
-        (pl.col("SBASISUREN") + pl.col("SOVERWERKUREN")).alias("SAANTVERLU"),
-        pl.col("SBASISUREN").alias("SREGULIEREUREN"),
+    out = x.select(
+        "pid",
         pl.col("job_id").alias("IKVID"),
         pl.col("sbeid").alias("SBEID"),
         yyyymmdd("a").alias("SDATUMAANVANGIKO"), yyyymmdd("b").alias("SDATUMEINDEIKO"),
         yyyymmdd("start").alias("SDATUMAANVANGIKV"),
         pl.when(pl.col("end").is_null() | (pl.col("end") > cover_end)).then(pl.lit(OPEN_IKV))
         .otherwise(yyyymmdd("end")).alias("SDATUMEINDEIKV"),
-        pl.col("soortbaan").alias("SSOORTBAAN"), srtiv.alias("SSRTIV"), sect.alias("SSECT"), cao.alias("SCAOSECTOR"),
+        pl.Series("SBASISLOON", basisloon), pl.Series("SBASISUREN", basisuren),
+        pl.Series("SAANTVERLU", basisuren + overwerk), pl.Series("SOVERWERKUREN", overwerk.astype(float)),
+        pl.Series("SREGULIEREUREN", basisuren),
+        pl.col("contract_hours").cast(pl.Float64).alias("SAANTCTRCTURENPWK"),
+        pl.Series("SBAANDAGEN", days.astype(float)),
+        pl.Series("SVOLTIJDDAGEN", np.round(days * np.minimum(hours / 38.0, 1.0), 1)),
+        pl.Series("SBIJZONDEREBELONING", bijz.astype(float)), pl.Series("SLNINGLD", lningld),
+        contract.alias("SCONTRACTSOORT"),
+        pl.col("soortbaan").alias("SSOORTBAAN"), srtiv.alias("SSRTIV"), pl.col("ssect").alias("SSECT"),
+        cao.alias("SCAOSECTOR"),
         pl.when(pl.col("hours") >= 35).then(pl.lit("1")).otherwise(pl.lit("2")).alias("SPOLISDIENSTVERBAND"),
         _hours_class(pl.col("hours")).alias("SWEKARBDUURKLASSE"),
-        pl.col("contract_hours").cast(pl.Float64).alias("SAANTCTRCTURENPWK"),
     )
-    keys = persons.select("pid", pl.col("rinpersoons").alias("RINPERSOONS"), pl.col("rinpersoon").alias("RINPERSOON"))
-    out = out.join(keys, on="pid", how="left")
-    cols = ["RINPERSOONS", "RINPERSOON", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SDATUMAANVANGIKV",
-            "SDATUMEINDEIKV", "SBASISLOON", "SBASISUREN", "SAANTVERLU", "SOVERWERKUREN", "SREGULIEREUREN",
-            "SAANTCTRCTURENPWK", "SBAANDAGEN", "SVOLTIJDDAGEN", "SBIJZONDEREBELONING", "SLNINGLD", "SCONTRACTSOORT",
-            "SSOORTBAAN", "SSRTIV", "SSECT", "SCAOSECTOR", "SPOLISDIENSTVERBAND", "SWEKARBDUURKLASSE"]
     if year < CONTRACT_HOURS_FROM:
-        cols.remove("SAANTCTRCTURENPWK")
-    out = out.select(cols)
-    out = pl.concat([out, _non_resident_rows(out, rng)])
-    out = out.sort("RINPERSOON", "IKVID", "SDATUMAANVANGIKO")
-    if year < 2010:
-        out = to_polis(out)
-    return out
+        out = out.drop("SAANTCTRCTURENPWK")
+    out = out.join(keys, on="pid", how="left").drop("pid")
+    return out.select("RINPERSOONS", "RINPERSOON", *[c for c in out.columns if c not in ("RINPERSOONS", "RINPERSOON")])
 
 
 def _non_resident_rows(out: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
