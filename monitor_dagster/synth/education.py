@@ -64,12 +64,7 @@ import polars as pl
 # Code lists and constants
 # ---------------------------------------------------------------------------------------------------------
 
-NON_WESTERN = (
-    "Turkije", "Marokko", "Suriname", "Antillen en Aruba", "Afghanistan", "Irak", "Iran", "Somalië",
-    "Syrië", "Eritrea", "Afrika overig", "overig niet-westers",
-)
-WESTERN = ("Duitsland", "Polen", "Indonesië", "westers overig")
-GROUPS = NON_WESTERN + WESTERN + ("Nederland",)
+from monitor_dagster.synth.params import GROUPS, NON_WESTERN, WESTERN  # noqa: E402,F401  (one code list)
 _G = {g: i for i, g in enumerate(GROUPS)}
 _DEFAULT_GROUP = _G["overig niet-westers"]  # unknown herkomst strings are treated as overig niet-westers
 

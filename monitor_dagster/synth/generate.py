@@ -142,7 +142,7 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
 
     def months_employed() -> pl.DataFrame:
         if not lm_cache:
-            lm_cache.append(labour_months(lab))
+            lm_cache.append(labour_months(lab, ew.survey["pid"].unique().sort().to_numpy()))
         return lm_cache[0]
 
     wages_cache: dict[int, pl.DataFrame] = {}
@@ -217,8 +217,8 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         rel = relpath(fid, year, version, cfg.fmt, name)
         path = cfg.landing / rel
         labels = LABELS.get(fid) or edu_mod.LABELS.get(fid, {})
-        size = write_frame(df, path, cfg.fmt, labels, file_label=f"{fid} {year} V{version} {note}".strip())
-        res.files.append(WrittenFile(fid, year, version, str(rel), df.height, df.width, size, _sha256(path), note))
+        size, rows, cols = write_frame(df, path, cfg.fmt, labels, file_label=f"{fid} {year} V{version} {note}".strip())
+        res.files.append(WrittenFile(fid, year, version, str(rel), rows, cols, size, _sha256(path), note))
         del df   # free this file's rows before the next one is projected (peak memory at national scale)
     if progress:
         progress("done", len(plan), len(plan))
@@ -231,15 +231,17 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     return res
 
 
-def labour_months(lab) -> pl.DataFrame:
-    """pid, month (Date), employed: the form education.project_schoolverlaters expects."""
+def labour_months(lab, pids: np.ndarray) -> pl.DataFrame:
+    """pid, month (Date), employed for the persons ``pids`` (the survey population only: at national scale
+    the full person-month table would cost ~0.5 GB for nothing)."""
     from monitor_dagster.synth.timeutil import month_start
-    n, M = lab.hours_m.shape
+    M = lab.hours_m.shape[1]
     months = month_start(np.arange(M), lab.origin_year)
+    pids = np.asarray(pids, dtype=np.int64)
     return pl.DataFrame({
-        "pid": np.repeat(np.arange(n, dtype=np.int64), M),
-        "month": np.tile(months, n),
-        "employed": (lab.hours_m >= 1).reshape(-1),
+        "pid": np.repeat(pids, M),
+        "month": np.tile(months, len(pids)),
+        "employed": (lab.hours_m[pids] >= 1).reshape(-1),
     }).with_columns(pl.col("month").cast(pl.Date))
 
 

@@ -47,7 +47,7 @@ def _hours_class(h: pl.Expr) -> pl.Expr:
 
 JOB_COLUMNS = ["job_id", "pid", "sbeid", "ssect", "broad_sector", "four_weekly", "start", "end", "perm_date", "contract0",
                "soortbaan", "hours", "contract_hours", "wage0", "year0", "growth", "payroll"]
-CHUNK_JOBS = 150_000   # jobs per projection chunk: bounds memory at national scale
+CHUNK_JOBS = 50_000   # jobs per projection chunk: bounds memory at national scale
 
 
 def project_spolisbus(jobs: pl.DataFrame, persons: pl.DataFrame, year: int, rng: np.random.Generator) -> pl.DataFrame:
@@ -68,12 +68,13 @@ def project_spolisbus(jobs: pl.DataFrame, persons: pl.DataFrame, year: int, rng:
     return out
 
 
-def part_year(df: pl.DataFrame, year: int, months: int) -> pl.DataFrame:
-    """A provisional release 't/m maand ``months``': rows up to that month; jobs ending later are open."""
+def part_year(df: pl.DataFrame, year: int, months: int) -> pl.LazyFrame:
+    """A provisional release 't/m maand ``months``': rows up to that month; jobs ending later are open.
+    Lazy, so that the cut is streamed to disk instead of copied in memory."""
     polis = "AANVBUS" in df.columns
     start_c, end_ikv = ("AANVBUS", "DATUMEINDEIKV") if polis else ("SDATUMAANVANGIKO", "SDATUMEINDEIKV")
     cut = (dt.date(year + (months == 12), months % 12 + 1, 1) - dt.timedelta(days=1)).strftime("%Y%m%d")
-    return df.filter(pl.col(start_c) <= cut).with_columns(
+    return df.lazy().filter(pl.col(start_c) <= cut).with_columns(
         pl.when(pl.col(end_ikv) > cut).then(pl.lit(OPEN_IKV)).otherwise(pl.col(end_ikv)).alias(end_ikv))
 
 

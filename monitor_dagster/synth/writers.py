@@ -17,11 +17,19 @@ import polars as pl
 SAV_STAMP = b"01 Jan 00" + b"00:00:00"   # 9-byte date + 8-byte time of the SAV header
 
 
-def write_frame(df: pl.DataFrame, path: Path, fmt: str, labels: dict[str, dict[str, str]] | None = None,
-                file_label: str = "") -> int:
-    """Write ``df`` to ``path``; returns bytes written."""
+def write_frame(df: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str, labels: dict[str, dict[str, str]] | None = None,
+                file_label: str = "") -> tuple[int, int, int]:
+    """Write ``df`` to ``path``; returns (bytes, rows, columns).  A LazyFrame is streamed to parquet without
+    materialising it (part-year SPOLIS cuts at national scale); other formats collect it first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
+    if isinstance(df, pl.LazyFrame):
+        if fmt == "parquet":
+            df.sink_parquet(tmp, compression="zstd", statistics=True)
+            os.replace(tmp, path)
+            meta = pl.scan_parquet(path)
+            return path.stat().st_size, meta.select(pl.len()).collect().item(), len(meta.collect_schema())
+        df = df.collect()
     if fmt == "parquet":
         df.write_parquet(tmp, compression="zstd", statistics=True)
     elif fmt == "csv":
@@ -31,7 +39,7 @@ def write_frame(df: pl.DataFrame, path: Path, fmt: str, labels: dict[str, dict[s
     else:
         raise ValueError(f"unknown format {fmt!r}: choose sav, csv or parquet")
     os.replace(tmp, path)
-    return path.stat().st_size
+    return path.stat().st_size, df.height, df.width
 
 
 def _write_sav(df: pl.DataFrame, path: Path, labels: dict[str, dict[str, str]], file_label: str) -> None:
