@@ -1,0 +1,236 @@
+"""The data catalog (``data_catalog.yaml``): the only place that knows CBS file names, columns and codes.
+
+Loaded and validated once (pydantic); a typo in the YAML is a :class:`CatalogError` that names the entry and
+the field.  Pure Python, no Dagster: the asset factory, the sensor, ``monitor status`` and the ingest all read
+the catalog through this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "data_catalog.yaml"
+ColumnType = Literal["key", "code", "date", "flag", "int", "float", "str"]
+Kind = Literal["yearly", "cumulative", "reference"]
+
+
+class CatalogError(ValueError):
+    """The catalog YAML is invalid; the message names the entry and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Column(_Strict):
+    type: ColumnType
+    codes: tuple[str, ...] | None = None
+    case: Literal["upper"] | None = None
+    missing: tuple[str | int | float, ...] = ()
+    open_end: bool = False
+    from_: int | None = Field(default=None, alias="from")
+    until: int | None = None
+    assumed: bool = False
+
+    @model_validator(mode="after")
+    def _codes_for_code(self) -> "Column":
+        if self.type == "code" and not self.codes:
+            raise ValueError("a column of type code needs a codes list")
+        if self.type != "code" and self.codes:
+            raise ValueError(f"codes given for a column of type {self.type}")
+        return self
+
+    def exists_in(self, period: int | None) -> bool:
+        if period is None:
+            return True
+        return (self.from_ is None or period >= self.from_) and (self.until is None or period <= self.until)
+
+
+class Rename(_Strict):
+    from_: int | None = Field(default=None, alias="from")
+    until: int | None = None
+    map: dict[str, str]
+
+
+class Release(_Strict):
+    report_period: int
+    date: dt.date
+    label: str | None = None
+
+
+class Provisional(_Strict):
+    column: str
+    full_month: int = 12
+
+
+class Entry(_Strict):
+    name: str
+    thema: str
+    folder: str
+    kind: Kind
+    periods: tuple[int, int | None]
+    predecessor: str | None = None
+    successor: str | None = None
+    patterns: tuple[str, ...]
+    rename: dict[str, str] = {}
+    renames: tuple[Rename, ...] = ()
+    unique: tuple[str, ...] | None = None
+    columns: dict[str, Column]
+    provisional: Provisional | None = None
+    release: tuple[Release, ...] = ()
+    trend_breaks: tuple[str, ...] = ()
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for p in v:
+            try:
+                rx = re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} is not a valid regex: {exc}") from None
+            missing = {"version", "ext"} - set(rx.groupindex)
+            if missing:
+                raise ValueError(f"pattern {p!r} lacks the named group(s) {sorted(missing)}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Entry":
+        for col in self.unique or ():
+            if col not in self.columns:
+                raise ValueError(f"unique column {col!r} is not among the columns")
+        if self.provisional and self.provisional.column not in self.columns:
+            raise ValueError(f"provisional column {self.provisional.column!r} is not among the columns")
+        if self.kind == "yearly":
+            for p in self.patterns:
+                if "year" not in re.compile(p).groupindex:
+                    raise ValueError(f"yearly file pattern {p!r} lacks the named group 'year'")
+        return self
+
+    @cached_property
+    def regexes(self) -> tuple[re.Pattern, ...]:
+        return tuple(re.compile(p, re.IGNORECASE) for p in self.patterns)
+
+    def renames_for(self, period: int | None) -> dict[str, str]:
+        """Raw column name -> canonical name for a period (predecessor names to successor names)."""
+        out = dict(self.rename)
+        for r in self.renames:
+            if period is None or ((r.from_ is None or period >= r.from_) and (r.until is None or period <= r.until)):
+                out.update(r.map)
+        return out
+
+    def columns_for(self, period: int | None) -> dict[str, Column]:
+        return {name: c for name, c in self.columns.items() if c.exists_in(period)}
+
+    def covers(self, period: int) -> bool:
+        first, last = self.periods
+        return period >= first and (last is None or period <= last)
+
+    def expected_releases(self, period: int) -> list[tuple[dt.date, str | None]]:
+        """Release dates expected for ``period`` (bijlage D shifted by whole years); empty = no calendar."""
+        out = []
+        for r in self.release:
+            shift = period - r.report_period
+            try:
+                d = r.date.replace(year=r.date.year + shift)
+            except ValueError:   # 29 February
+                d = r.date.replace(year=r.date.year + shift, day=28)
+            out.append((d, r.label))
+        return out
+
+
+class TrendBreak(_Strict):
+    year: int
+    source: str
+    description: str
+
+
+class Sentinels(_Strict):
+    open_end: tuple[str, ...]
+    temporary_suffixes: tuple[str, ...]
+
+
+class Catalog(_Strict):
+    version: int
+    sentinels: Sentinels
+    trend_breaks: dict[str, TrendBreak]
+    files: dict[str, Entry]
+
+    @model_validator(mode="after")
+    def _links(self) -> "Catalog":
+        for name, e in self.files.items():
+            for link in (e.predecessor, e.successor):
+                if link is not None and link not in self.files:
+                    raise ValueError(f"files.{name}: predecessor/successor {link!r} is not a catalog entry")
+            for tb in e.trend_breaks:
+                if tb not in self.trend_breaks:
+                    raise ValueError(f"files.{name}: trend break {tb!r} is not in trend_breaks")
+        return self
+
+    def entry(self, name: str) -> Entry:
+        try:
+            return self.files[name]
+        except KeyError:
+            raise KeyError(f"{name!r} is not a catalog entry (known: {', '.join(sorted(self.files))})") from None
+
+    def match(self, relpath: str | PurePosixPath) -> "Match | None":
+        """Which catalog entry a landing-zone path belongs to, with period and version; None if none."""
+        rel = str(PurePosixPath(relpath))
+        for e in self.files.values():
+            for rx in e.regexes:
+                m = rx.fullmatch(rel)
+                if m:
+                    g = m.groupdict()
+                    period = int(g["year"]) if g.get("year") else None
+                    return Match(entry=e.name, period=period, version=int(g["version"]), ext=g["ext"].lower(),
+                                 relpath=rel)
+        return None
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: str
+    period: int | None
+    version: int
+    ext: str
+    relpath: str
+
+    @property
+    def release_id(self) -> str:
+        """The vintage id carried by every output row, e.g. ``SPOLISBUS2021V3``."""
+        return f"{self.entry}{self.period if self.period is not None else ''}V{self.version}"
+
+
+def _format_error(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"])
+        lines.append(f"{loc}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Read and validate the catalog; errors name the entry (``files.SECMBUS.kind: ...``)."""
+    path = Path(path) if path is not None else DEFAULT_CATALOG
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the catalog: {exc}") from None
+    if not isinstance(raw, dict) or "files" not in raw:
+        raise CatalogError(f"{path}: the catalog needs a top-level 'files' mapping")
+    raw = {k: v for k, v in raw.items() if not k.startswith("_")}   # YAML anchors live under _codes
+    files = raw.get("files") or {}
+    raw["files"] = {name: {"name": name, **(spec or {})} for name, spec in files.items()}
+    try:
+        return Catalog.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogError(f"{path}: {_format_error(exc)}") from None
