@@ -1,11 +1,12 @@
 """The ``monitor`` command line (DESIGN.md, interfaces: contract).
 
-Subcommands so far: ``synth`` (a synthetic CBS landing zone) and ``demo`` (the main job on a small landing
-zone).  Every command exits 0 on success and non-zero with a one-line reason on bad input.
+Subcommands: ``synth`` (a synthetic CBS landing zone), ``run`` (ingest into the warehouse, in-process),
+``status`` (landed / ingested / stale / provisional / overdue) and ``demo`` (all three on a small zone).  Every command exits 0 on success and non-zero with a one-line reason on bad input.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from rich.table import Table
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Monitor gelijke kansen: synthetic CBS data and the Dagster pipeline.")
 console = Console(stderr=True)
-out = Console()
+# tables stay readable when piped or captured (no terminal width to fit): use a wide virtual width then
+out = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def parse_years(text: str) -> tuple[int, int]:
@@ -90,6 +92,91 @@ def synth(
     _run_synth(landing, persons, years, seed, fmt, truth)
 
 
+def _years_opt(years: str | None) -> tuple[int, int] | None:
+    return parse_years(years) if years else None
+
+
+@app.command()
+def run(
+    landing: Path = typer.Option(..., "--landing", help="Landing zone root (files exactly as CBS delivers them)."),
+    warehouse: Path = typer.Option(..., "--warehouse", help="Warehouse root (normalised parquet)."),
+    years: str | None = typer.Option(None, "--years", help="Only these periods of yearly files, e.g. 2019-2021."),
+    select: str | None = typer.Option(None, "--select", help="Comma-separated catalog entries, e.g. SPOLISBUS,SECMBUS."),
+    catalog: Path | None = typer.Option(None, "--catalog", help="Another data_catalog.yaml (default: the project's)."),
+) -> None:
+    """Ingest what has landed into the warehouse, in-process (no daemon); non-zero exit if anything fails."""
+    from monitor_dagster.catalog import CatalogError
+    from monitor_dagster.runner import run_sources
+
+    if not landing.is_dir():
+        console.print(f"[red]error:[/red] landing zone {landing} does not exist")
+        raise typer.Exit(2)
+    sel = [s.strip() for s in select.split(",") if s.strip()] if select else None
+    try:
+        with Progress(TextColumn("[bold]run[/bold] {task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task("planning", total=None)
+            summary = run_sources(landing, warehouse, _years_opt(years), sel, catalog,
+                                  progress=lambda d, i, n: bar.update(task, description=d, completed=i, total=n))
+    except (CatalogError, KeyError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    _print_run_summary(summary)
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+def _print_run_summary(summary) -> None:
+    t = Table(title="monitor run: sources")
+    for c in ("file", "period", "result", "vintage", "rows", "rows/s", "note"):
+        t.add_column(c, justify="right" if c in ("rows", "rows/s") else "left")
+    for o in sorted(summary.outcomes, key=lambda o: (o.entry, o.partition or "")):
+        md = o.metadata
+        result = "[green]ok[/green]" if o.ok else "[red]FAILED[/red]"
+        note = ("provisional; " if md.get("provisional") else "") + ("unchanged" if md.get("unchanged") else "")
+        t.add_row(o.entry, o.partition or "-", result, str(md.get("vintage", "")),
+                  f"{md['rows']:,}" if "rows" in md else "", f"{md['rows_per_second']:,.0f}" if md.get("rows_per_second") else "",
+                  note.strip("; ") if o.ok else "")
+    out.print(t)
+    for o in summary.outcomes:
+        if not o.ok:
+            out.print(f"[red]FAILED[/red] {o.entry} {o.partition or ''}: {o.message}")
+    for u in summary.unknown_files:
+        out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {u}")
+    n_bad = sum(not o.ok for o in summary.outcomes)
+    out.print(f"{len(summary.outcomes) - n_bad} ingested, {n_bad} failed, {len(summary.unknown_files)} unknown file(s)"
+              + (f"; removed {len(summary.orphans_removed)} orphaned temporary folder(s)" if summary.orphans_removed else ""))
+
+
+@app.command()
+def status(
+    landing: Path = typer.Option(..., "--landing"),
+    warehouse: Path = typer.Option(..., "--warehouse"),
+    today: str | None = typer.Option(None, "--today", help="Reference date for overdue releases (YYYY-MM-DD)."),
+    catalog: Path | None = typer.Option(None, "--catalog"),
+) -> None:
+    """Per file and period: landed versions, ingested vintage, stale, provisional, overdue."""
+    import datetime as dt
+
+    from monitor_dagster.catalog import load_catalog
+    from monitor_dagster.status import status as compute_status
+    from monitor_dagster.warehouse import Warehouse
+
+    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    rows = compute_status(landing, Warehouse(warehouse), load_catalog(catalog), day)
+    t = Table(title=f"monitor status on {day}")
+    for c in ("file", "period", "landed", "ingested", "stale", "provisional", "overdue", "note"):
+        t.add_column(c)
+    flag = lambda b, style: f"[{style}]yes[/{style}]" if b else ""  # noqa: E731
+    for r in rows:
+        t.add_row(r.entry, str(r.period if r.period is not None else "-"), r.landed_versions, r.ingested,
+                  flag(r.stale, "yellow"), flag(r.provisional, "cyan"), flag(r.overdue, "red"), r.note)
+    out.print(t)
+    out.print(f"{sum(r.stale for r in rows)} stale, {sum(r.provisional for r in rows)} provisional, "
+              f"{sum(r.overdue for r in rows)} overdue")
+
+
 @app.command()
 def demo(
     landing: Path = typer.Option(Path("demo_data/landing"), "--landing"),
@@ -98,10 +185,21 @@ def demo(
     years: str = typer.Option("2013-2021", "--years"),
     fmt: str = typer.Option("sav", "--format"),
 ) -> None:
-    """The main job on a small synthetic landing zone: generate it and summarise what was written."""
+    """The main job on a small synthetic landing zone: generate it, ingest it, show the status."""
+    from monitor_dagster.runner import run_sources
+
     _run_synth(landing, persons, years, 1, fmt, None)
-    out.print(f"Landing zone ready under {landing}. Warehouse {warehouse} is filled by later pipeline stages "
-              f"(see README).")
+    with Progress(TextColumn("[bold]run[/bold] {task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("planning", total=None)
+        summary = run_sources(landing, warehouse, progress=lambda d, i, n: bar.update(task, description=d,
+                                                                                        completed=i, total=n))
+    _print_run_summary(summary)
+    status(landing=landing, warehouse=warehouse, today=None, catalog=None)
+    out.print(f"Landing zone: {landing}; warehouse: {warehouse}; `make ui` shows the asset graph and these runs.")
+    if not summary.ok:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -22,7 +22,10 @@ def test_same_seed_same_bytes(tmp_path, fmt):
     b = _hashes(tmp_path, "b", 11, fmt)
     assert a == b
     c = _hashes(tmp_path, "c", 12, fmt)
-    assert a.keys() == c.keys() and a != c, "another seed gives other data"
+    common = a.keys() & c.keys()
+    assert len(common) > 0.9 * len(a), "another seed writes (almost) the same files"
+    refs = ("LANDAKTUEELREF", "OPLEIDINGSNRREF", "SBBKANSOPWERK")   # reference tables do not depend on the seed
+    assert all(a[k] != c[k] for k in common if not any(r in k for r in refs)), "another seed gives other data"
 
 
 @pytest.mark.parametrize(("args", "needle"), [

@@ -85,6 +85,7 @@ class SynthResult:
     files: list[WrittenFile] = field(default_factory=list)
     truth: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    skipped_empty: list[str] = field(default_factory=list)
 
 
 def sub_rng(seed: int, *key: object) -> np.random.Generator:
@@ -214,6 +215,10 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         if progress:
             progress(f"{fid} {year} V{version}", i, len(plan))
         df = producer()
+        if isinstance(df, pl.DataFrame) and df.height == 0:
+            # a tiny population can leave a survey or spell file empty; CBS never delivers empty files
+            res.skipped_empty.append(f"{fid} {year} V{version}")
+            continue
         rel = relpath(fid, year, version, cfg.fmt, name)
         path = cfg.landing / rel
         labels = LABELS.get(fid) or edu_mod.LABELS.get(fid, {})
@@ -225,6 +230,7 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     res.seconds["write"] = time.perf_counter() - t1
     from monitor_dagster.synth.truth import build_truth
     res.truth = build_truth(cfg, demo, ew, lab, prov, top, scale, res.files, corrections, irregular)
+    res.truth["skipped_empty_files"] = res.skipped_empty
     cfg.truth_path.parent.mkdir(parents=True, exist_ok=True)
     cfg.truth_path.write_text(json.dumps(res.truth, indent=1, ensure_ascii=False, default=str))
     res.seconds["total"] = time.perf_counter() - t0

@@ -1,0 +1,23 @@
+"""The Dagster code location: ``dagster dev -m monitor_dagster.definitions`` (``make ui``)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from monitor_dagster.catalog import load_catalog
+from monitor_dagster.defs.resources import MonitorResource
+from monitor_dagster.defs.sources.assets import source_assets
+from monitor_dagster.defs.sources.sensors import overdue_sensor, release_sensor
+
+
+def build_definitions(catalog_path: str | None = None) -> dg.Definitions:
+    catalog = load_catalog(catalog_path)
+    resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
+    return dg.Definitions(
+        assets=source_assets(catalog),
+        sensors=[release_sensor, overdue_sensor],
+        resources={"monitor": resource},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,105 @@
+"""One asset per catalog entry (group ``sources``), each with a blocking pandera schema check.
+
+The asset reads the landed release, validates it (all failures collected) and writes normalised parquet to
+the warehouse.  On a schema failure it reports the failed check (with the failures as metadata), raises, and
+writes nothing: the previous good version stays current and downstream assets do not run.
+"""
+
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from monitor_dagster.catalog import Catalog, Entry
+from monitor_dagster.defs.resources import MonitorResource
+from monitor_dagster.defs.sources.partitions import partitions_for
+from monitor_dagster.source_ingest import IngestError, NoRelease, ingest_release
+from monitor_dagster.warehouse import Warehouse
+
+SCHEMA_CHECK = "schema"
+GROUP = "sources"
+
+
+def asset_key(entry_name: str) -> dg.AssetKey:
+    return dg.AssetKey(["sources", entry_name])
+
+
+def _description(e: Entry) -> str:
+    kind = {"yearly": "one file per year (partitioned by year)",
+            "cumulative": "cumulative: each release holds the whole history; the asset holds the latest release",
+            "reference": "reference table"}[e.kind]
+    links = []
+    if e.predecessor:
+        links.append(f"successor of {e.predecessor}")
+    if e.successor:
+        links.append(f"replaced by {e.successor}")
+    first, last = e.periods
+    return (f"CBS file {e.name} ({e.thema}/{e.folder}), {kind}; periods {first}-{last or 'now'}"
+            + (f"; {', '.join(links)}" if links else "")
+            + (f"; trend breaks: {', '.join(e.trend_breaks)}" if e.trend_breaks else "")
+            + ". Normalised parquet: one integer person key, dates as Date, codes as Enum.")
+
+
+def _failure_table(failures) -> str:
+    lines = ["| column | rule | rows | examples |", "|---|---|---|---|"]
+    for f in failures[:50]:
+        ex = ", ".join(repr(x) for x in list(f.examples)[:3])
+        lines.append(f"| {f.column or '-'} | {f.rule} | {f.count} | {ex} |")
+    return "\n".join(lines)
+
+
+def build_source_asset(e: Entry) -> dg.AssetsDefinition:
+    key = asset_key(e.name)
+
+    @dg.asset(
+        key=key,
+        group_name=GROUP,
+        description=_description(e),
+        partitions_def=partitions_for(e),
+        check_specs=[dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True,
+                                       description="pandera schema from data_catalog.yaml: columns, codes, dates, keys")],
+        kinds={"polars", "parquet"},
+        tags={"cbs_kind": e.kind},
+        metadata={"catalog_entry": e.name, "thema": e.thema, "kind": e.kind,
+                  "trend_breaks": ", ".join(e.trend_breaks) or "-"},
+    )
+    def _asset(context: AssetExecutionContext, monitor: MonitorResource):
+        catalog: Catalog = monitor.catalog
+        period = int(context.partition_key) if context.has_partition_key else None
+        wh = Warehouse(monitor.warehouse_root)
+        try:
+            out = ingest_release(catalog, e.name, period, monitor.landing_root, wh)
+        except NoRelease as exc:
+            yield dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                                      metadata={"reason": str(exc)})
+            raise dg.Failure(description=str(exc)) from None
+        except IngestError as exc:
+            yield dg.AssetCheckResult(
+                check_name=SCHEMA_CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"failures": dg.MetadataValue.md(_failure_table(exc.failures)),
+                          "n_failures": len(exc.failures)})
+            raise dg.Failure(description=str(exc), metadata={"n_failures": len(exc.failures)}) from None
+        m = out.manifest
+        for note in out.notes:
+            context.log.info(note)
+        meta = {
+            "source": m["source"], "vintage": m["release_id"], "version": m.get("version"), "sha256": m["sha256"],
+            "rows": dg.MetadataValue.int(int(m["rows"])), "columns": dg.MetadataValue.int(int(m["columns"])),
+            "rows_per_second": dg.MetadataValue.float(float(m.get("rows_per_second") or 0.0)),
+            "provisional": bool(m.get("provisional")), "months_covered": m.get("months_covered"),
+            "warehouse_partition": out.partition, "unchanged": out.unchanged,
+        }
+        if out.result is not None:
+            meta["schema"] = dg.MetadataValue.md(
+                "| column | dtype |\n|---|---|\n" + "\n".join(f"| {c} | {t} |" for c, t in out.result.frame.schema.items()))
+        yield dg.MaterializeResult(
+            metadata=meta,
+            data_version=dg.DataVersion(f"{m['release_id']}:{m['sha256'][:12]}"),
+            check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True,
+                                               metadata={"rows": dg.MetadataValue.int(int(m["rows"]))})],
+        )
+
+    return _asset
+
+
+def source_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:
+    return [build_source_asset(e) for e in catalog.files.values()]

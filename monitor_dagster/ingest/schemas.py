@@ -1,0 +1,158 @@
+"""The schema gate: a pandera (polars backend) schema built from the catalog for one (entry, period).
+
+``build_schema(entry, period, catalog)`` turns every catalog column into a required ``pandera.polars.Column``
+with one custom check (a polars expression, see normalise.column_rule), plus two frame-level checks:
+``unique`` (the entry's key columns identify a row) and ``rows`` (at least one row).  It validates the
+*staged* frame: the raw columns as delivered plus their typed companions ``__t__<col>`` (normalise.stage),
+so a check is a cheap comparison of raw and parsed value, and failure cases show the raw value.
+
+``validate(schema, staged, label)`` runs pandera with ``lazy=True`` (all failures collected) and returns a
+list of :class:`SchemaFailure`, each naming the file, column and rule with a count and examples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+from pandera.config import ValidationDepth, config_context
+from pandera.errors import SchemaErrorReason, SchemaErrors
+
+from monitor_dagster.catalog import Catalog, Column, Entry
+from monitor_dagster.ingest.normalise import column_rule, typed_name
+
+N_EXAMPLES = 5
+N_FAILURE_CASES = 200      # pandera keeps this many failure cases per check (the count comes from all rows)
+CHECK_OUTPUT = "check_output"
+
+RULE_MISSING_COLUMN = "required column missing"
+RULE_UNIQUE = "duplicate key (the unique columns do not identify a row)"
+RULE_ROWS = "no rows (at least one row required)"
+
+
+@dataclass
+class SchemaFailure:
+    """One failed rule: ``column`` None for frame-level rules (rows, duplicates over several columns)."""
+    file: str
+    column: str | None
+    rule: str
+    count: int
+    examples: list[Any] = field(default_factory=list)
+
+    def describe(self) -> str:
+        where = f"column {self.column}" if self.column else "file"
+        text = f"{self.file}: {where}: {self.rule}"
+        detail = []
+        if self.count:
+            detail.append(f"{self.count:,} row{'s' if self.count != 1 else ''}")
+        if self.examples:
+            detail.append("e.g. " + ", ".join(_show(x) for x in self.examples))
+        return text + (f" ({', '.join(detail)})" if detail else "")
+
+
+def _show(x: Any) -> str:
+    if x is None:
+        return "empty"
+    if isinstance(x, dict):
+        return "(" + ", ".join(f"{k}={_show(v)}" for k, v in x.items()) + ")"
+    return repr(x)
+
+
+# --------------------------------------------------------------------------------------------- checks
+def _column_check(data: PolarsData, *, spec: Column, open_end: tuple[str, ...]) -> pl.LazyFrame:
+    dtype = data.lazyframe.collect_schema()[data.key]
+    rule = column_rule(data.key, dtype, spec, open_end)
+    return data.lazyframe.select(rule.expr.alias(CHECK_OUTPUT))
+
+
+def _unique_check(data: PolarsData, *, keys: tuple[str, ...]) -> pl.LazyFrame | bool:
+    """Rows are unique on ``keys`` (typed values: '0123' and '123' are the same person).
+
+    Fast path: equal keys have equal hashes, so as many distinct 64-bit hashes as rows proves uniqueness
+    (hash + n_unique: ~0.3 s for 7 M rows against ~0.8 s for ``is_duplicated``).  Only when that fails
+    (duplicates, or a hash collision) are the rows compared exactly."""
+    lf = data.lazyframe
+    names = lf.collect_schema().names()
+    cols = [typed_name(k) if typed_name(k) in names else k for k in keys if k in names]
+    if not cols:
+        return True        # the missing key columns are reported by the presence check
+    key = pl.struct(cols)
+    distinct, rows = lf.select(key.hash().n_unique(), pl.len()).collect().row(0)
+    if distinct == rows:
+        return True
+    return lf.select(key.is_duplicated().not_().alias(CHECK_OUTPUT))
+
+
+def _rows_check(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select((pl.len() > 0).alias(CHECK_OUTPUT))
+
+
+def build_schema(entry: Entry, period: int | None, catalog: Catalog) -> pa.DataFrameSchema:
+    """The pandera schema of one catalog entry for one period (validates the staged frame)."""
+    open_end = tuple(catalog.sentinels.open_end)
+    columns: dict[str, pa.Column] = {}
+    for name, spec in entry.columns_for(period).items():
+        checks = []
+        # the rule text shown in failures is the one column_rule gives for the raw dtype; error= is its summary
+        probe = column_rule(name, pl.String(), spec, open_end)
+        if probe is not None:
+            checks.append(pa.Check(partial(_column_check, spec=spec, open_end=open_end), name=f"{spec.type}:{name}",
+                                   error=probe.rule, ignore_na=False, n_failure_cases=N_FAILURE_CASES))
+        columns[name] = pa.Column(None, checks=checks, nullable=True, required=True,
+                                  description=f"{spec.type}{' (assumed name)' if spec.assumed else ''}",
+                                  metadata={"type": spec.type, "codes": list(spec.codes or ())})
+    frame_checks = [pa.Check(_rows_check, name="rows", error=RULE_ROWS, ignore_na=False)]
+    if entry.unique:
+        frame_checks.append(pa.Check(partial(_unique_check, keys=tuple(entry.unique)), name="unique",
+                                     error=RULE_UNIQUE, ignore_na=False, n_failure_cases=N_FAILURE_CASES))
+    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, name=f"{entry.name}{period or ''}",
+                              metadata={"entry": entry.name, "period": period, "unique": list(entry.unique or ())})
+
+
+# ----------------------------------------------------------------------------------------- validation
+def validate(schema: pa.DataFrameSchema, staged: pl.DataFrame, label: str,
+             unique: tuple[str, ...] = ()) -> list[SchemaFailure]:
+    """Run the schema (pandera, lazy=True: every failure collected); [] when the frame passes."""
+    try:
+        with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+            schema.validate(staged, lazy=True)
+    except SchemaErrors as exc:
+        return [_failure(label, se, unique) for se in exc.schema_errors]
+    return []
+
+
+def _count_false(check_output: Any) -> int:
+    if isinstance(check_output, pl.DataFrame) and CHECK_OUTPUT in check_output.columns:
+        return int(check_output.height - check_output[CHECK_OUTPUT].fill_null(False).sum())
+    return 0
+
+
+def _failure(label: str, se, unique: tuple[str, ...]) -> SchemaFailure:
+    reason = se.reason_code
+    check = se.check
+    name = getattr(check, "name", None) if check is not None and not isinstance(check, str) else check
+    if reason == SchemaErrorReason.COLUMN_NOT_IN_DATAFRAME:
+        return SchemaFailure(label, str(se.failure_cases), RULE_MISSING_COLUMN, 1, [])
+    if reason == SchemaErrorReason.CHECK_ERROR:
+        return SchemaFailure(label, se.column_name, f"check {name} could not run: {se.failure_cases}", 0, [])
+    fc = se.failure_cases if isinstance(se.failure_cases, pl.DataFrame) else None
+    count = _count_false(se.check_output)
+    if name == "rows":
+        return SchemaFailure(label, None, RULE_ROWS, 0, [])
+    if name == "unique":
+        examples: list[Any] = []
+        if fc is not None:
+            cols = [k for k in unique if k in fc.columns]
+            examples = fc.select(cols).unique(maintain_order=True).head(N_EXAMPLES).rows(named=True)
+        return SchemaFailure(label, ", ".join(unique) or None, RULE_UNIQUE, count, examples)
+    column = se.column_name
+    rule = getattr(check, "error", None) or str(name or reason)
+    examples = []
+    if fc is not None and fc.width:
+        col = column if column in fc.columns else fc.columns[0]
+        examples = fc.get_column(col).unique(maintain_order=True).head(N_EXAMPLES).to_list()
+    return SchemaFailure(label, column, rule, count or (len(fc) if fc is not None else 0), examples)

@@ -1,0 +1,206 @@
+"""The source layer in Dagster: definitions, the release sensor, in-process runs, bad input (issue 3).
+
+Sensor tests follow the dagster examples: ``build_sensor_context`` inside ``instance_for_test``, tick
+twice, the second tick asks for nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from monitor_dagster.catalog import load_catalog
+from monitor_dagster.cli import app
+from monitor_dagster.defs.resources import MonitorResource
+from monitor_dagster.defs.sources.sensors import release_sensor
+from monitor_dagster.definitions import build_definitions
+from monitor_dagster.runner import run_sources
+from monitor_dagster.synth.generate import SynthConfig, generate
+from monitor_dagster.warehouse import Warehouse
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A 2-year landing zone (300 persons, .sav as in Remote Access)."""
+    root = tmp_path_factory.mktemp("src")
+    res = generate(SynthConfig(landing=root / "landing", persons=300, first_year=2019, last_year=2020, seed=4, fmt="sav"))
+    return res
+
+
+def _copy_zone(res, tmp_path) -> Path:
+    dst = tmp_path / "landing"
+    shutil.copytree(res.config.landing, dst)
+    return dst
+
+
+def test_definitions_snapshot():
+    """One asset per catalog entry in group `sources`, each with a blocking schema check; two sensors."""
+    defs = build_definitions()
+    cat = load_catalog()
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == {f"sources/{n}" for n in cat.files}
+    specs = [s for a in defs.assets for s in a.check_specs]
+    assert len(specs) == len(cat.files) and all(s.blocking for s in specs)
+    assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases"}
+    spolis = graph.get(dg.AssetKey(["sources", "SPOLISBUS"]))
+    assert spolis.partitions_def.get_partition_keys()[0] == "2010"
+    assert graph.get(dg.AssetKey(["sources", "SECMBUS"])).partitions_def is None
+
+
+def test_smoke_all_sources_for_a_two_year_zone(small, tmp_path):
+    """Every source of the landing zone materialises in-process and lands in the warehouse."""
+    wh = tmp_path / "wh"
+    with dg.instance_for_test() as inst:
+        summary = run_sources(small.config.landing, wh, instance=inst)
+    bad = [o for o in summary.outcomes if not o.ok]
+    assert not bad, bad
+    got = {(o.entry, o.partition) for o in summary.outcomes}
+    assert ("SPOLISBUS", "2020") in got and ("SECMBUS", None) in got and ("LANDAKTUEELREF", None) in got
+    w = Warehouse(wh)
+    m = w.manifest("SPOLISBUS", "2020")
+    assert m["release_id"] == "SPOLISBUS2020V3" and not m["provisional"]
+    assert w.manifest("GBAPERSOONTAB", "latest")["release_id"] == "GBAPERSOONTAB2020V2"
+    df = w.read("SPOLISBUS", "2019").collect()
+    assert df["person_id"].dtype == pl.Int64 and df["SDATUMAANVANGIKO"].dtype == pl.Date
+    assert "RINPERSOON" not in df.columns, "no raw person keys in the warehouse"
+
+
+def _tick(inst, landing, wh, cursor=None):
+    ctx = dg.build_sensor_context(instance=inst, cursor=cursor,
+                                  resources={"monitor": MonitorResource(landing=str(landing), warehouse=str(wh))})
+    res = release_sensor(ctx)
+    return res, res.cursor
+
+
+def _keys(res):
+    return sorted((r.asset_selection[0].path[-1], r.partition_key) for r in (res.run_requests or []))
+
+
+def test_release_sensor_ticks(small, tmp_path):
+    landing = _copy_zone(small, tmp_path)
+    wh = tmp_path / "wh"
+    with dg.instance_for_test() as inst:
+        r1, c = _tick(inst, landing, wh)
+        r2, c = _tick(inst, landing, wh, c)        # stable over two ticks -> requests
+        first = _keys(r1) + _keys(r2)
+        assert ("SPOLISBUS", "2020") in first and ("SECMBUS", None) in first
+        assert first.count(("SPOLISBUS", "2020")) == 1, "one run for the highest version only"
+        r3, c = _tick(inst, landing, wh, c)
+        assert not r3.run_requests, "nothing new: the next tick asks nothing"
+        # the same file delivered again (new mtime, same bytes) -> nothing
+        (f,) = (landing / "Spolis/SPOLISBUS/2019").glob("SPOLISBUS*2019V1.sav")   # 'SPOLISBUS 2019V1': irregular name
+        data = f.read_bytes()
+        f.unlink()
+        f.write_bytes(data)
+        r4, c = _tick(inst, landing, wh, c)
+        r4b, c = _tick(inst, landing, wh, c)
+        assert not r4.run_requests and not r4b.run_requests
+        # a new version of an ingested period -> a run for that period
+        shutil.copy(f, f.with_name("SPOLISBUS2019V2.sav"))
+        _, c = _tick(inst, landing, wh, c)
+        r5, c = _tick(inst, landing, wh, c)
+        assert _keys(r5) == [("SPOLISBUS", "2019")]
+        assert "V2" in r5.run_requests[0].run_key
+        # an older version arriving after a newer one -> ignored
+        shutil.copy(f, f.with_name("SPOLISBUS2019V0.sav"))
+        _, c = _tick(inst, landing, wh, c)
+        r6, c = _tick(inst, landing, wh, c)
+        assert not r6.run_requests
+        # a file still being copied -> waits
+        part = landing / "Spolis/SPOLISBUS/2020/SPOLISBUS2020V4.sav.part"
+        part.write_bytes(data[: len(data) // 2])
+        r7, c = _tick(inst, landing, wh, c)
+        r8, c = _tick(inst, landing, wh, c)
+        assert not r7.run_requests and not r8.run_requests
+
+
+BAD_CASES = ["truncated_sav", "missing_column", "unknown_code", "wrong_date", "duplicate_keys", "zero_rows"]
+
+
+def _break(landing: Path, case: str) -> tuple[str, str]:
+    """Damage one file of a parquet/sav zone; returns (file name fragment, expected words in the message)."""
+    import pyreadstat
+
+    if case == "truncated_sav":
+        f = landing / "InkomenBestedingen/SECMBUS/SECMBUS2020V1.sav"
+        b = f.read_bytes()
+        f.write_bytes(b[: len(b) // 3])
+        return "SECMBUS", "SECMBUS2020V1"
+
+    def rewrite(rel, fn):
+        f = landing / rel
+        df, meta = pyreadstat.read_sav(str(f), output_format="polars")
+        pyreadstat.write_sav(fn(df), str(f))
+
+    if case == "missing_column":
+        rewrite("Socialezekerheid/WWPERSOONBUS/WWPERSOON2020BUSV1.sav", lambda d: d.drop("EINDEWW"))
+        return "WWPERSOONBUS", "EINDEWW"
+    if case == "unknown_code":
+        rewrite("InkomenBestedingen/SECMBUS/SECMBUS2020V1.sav",
+                lambda d: d.with_columns(pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("99")).otherwise(pl.col("SECM")).alias("SECM")))
+        return "SECMBUS", "SECM"
+    if case == "wrong_date":
+        rewrite("Socialezekerheid/BIJSTANDPERSOONBUS/BIJSTANDPERSOON2020BUSV1.sav",
+                lambda d: d.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("20191340")).otherwise(pl.col("AANVANGBIJSTAND")).alias("AANVANGBIJSTAND")))
+        return "BIJSTANDPERSOONBUS", "AANVANGBIJSTAND"
+    if case == "duplicate_keys":
+        rewrite("Bevolking/GBAPERSOONTAB/2020/GBAPERSOON2020TABV2.sav", lambda d: pl.concat([d, d.head(2)]))
+        return "GBAPERSOONTAB", "RINPERSOON"
+    if case == "zero_rows":
+        rewrite("Socialezekerheid/AOTOTPERSOONBUS/AOTOTPERSOON2020BUSV1.sav", lambda d: d.head(0))
+        return "AOTOTPERSOONBUS", "AOTOTPERSOON"
+    raise ValueError(case)
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_bad_input_fails_clearly_and_keeps_the_warehouse(small, tmp_path, monkeypatch, case):
+    landing = _copy_zone(small, tmp_path)
+    wh = tmp_path / "wh"
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    entry = {"truncated_sav": "SECMBUS", "missing_column": "WWPERSOONBUS", "unknown_code": "SECMBUS",
+             "wrong_date": "BIJSTANDPERSOONBUS", "duplicate_keys": "GBAPERSOONTAB", "zero_rows": "AOTOTPERSOONBUS"}[case]
+    # a first good run fills the warehouse
+    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh), "--select", entry])
+    assert r.exit_code == 0, r.output
+    w = Warehouse(wh)
+    broken, needle = _break(landing, case)
+    assert broken == entry
+    part = "latest"
+    before = w.manifest(entry, part)
+    before_rows = w.read(entry, part).collect()
+    # a corrected delivery that is broken: V3 of the release
+    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh), "--select", entry])
+    assert r.exit_code != 0
+    assert "FAILED" in r.output and entry in r.output and needle in r.output, r.output
+    assert w.manifest(entry, part) == before, "the warehouse keeps the previous good version"
+    assert w.read(entry, part).collect().equals(before_rows)
+
+
+def test_unknown_file_is_reported_not_ingested(small, tmp_path, monkeypatch):
+    landing = _copy_zone(small, tmp_path)
+    (landing / "Spolis/SPOLISBUS/2020/SPOLISBUS_notes2020.sav").write_bytes(b"not a cbs file")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "wh"), "--select", "SPOLISBUS"])
+    assert r.exit_code == 0, r.output
+    assert "not in the catalog" in r.output and "SPOLISBUS_notes2020.sav" in r.output
+
+
+def test_status_lists_landed_ingested_provisional(small, tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    wh = tmp_path / "wh"
+    r = runner.invoke(app, ["run", "--landing", str(small.config.landing), "--warehouse", str(wh), "--select", "SPOLISBUS,SECMBUS"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["status", "--landing", str(small.config.landing), "--warehouse", str(wh), "--today", "2026-01-01"])
+    assert r.exit_code == 0, r.output
+    assert "SPOLISBUS" in r.output and "SPOLISBUS2020V3" in r.output
+    assert "overdue" in r.output
