@@ -155,6 +155,7 @@ def status(
     warehouse: Path = typer.Option(..., "--warehouse"),
     today: str | None = typer.Option(None, "--today", help="Reference date for overdue releases (YYYY-MM-DD)."),
     catalog: Path | None = typer.Option(None, "--catalog"),
+    all_rows: bool = typer.Option(False, "--all", help="Also list cumulative releases superseded by a later one."),
 ) -> None:
     """Per file and period: landed versions, ingested vintage, stale, provisional, overdue."""
     import datetime as dt
@@ -165,16 +166,19 @@ def status(
 
     day = dt.date.fromisoformat(today) if today else dt.date.today()
     rows = compute_status(landing, Warehouse(warehouse), load_catalog(catalog), day)
+    hidden = 0 if all_rows else sum(r.note.startswith("superseded") for r in rows)
+    shown = rows if all_rows else [r for r in rows if not r.note.startswith("superseded")]
     t = Table(title=f"monitor status on {day}")
     for c in ("file", "period", "landed", "ingested", "stale", "provisional", "overdue", "note"):
         t.add_column(c)
     flag = lambda b, style: f"[{style}]yes[/{style}]" if b else ""  # noqa: E731
-    for r in rows:
+    for r in shown:
         t.add_row(r.entry, str(r.period if r.period is not None else "-"), r.landed_versions, r.ingested,
                   flag(r.stale, "yellow"), flag(r.provisional, "cyan"), flag(r.overdue, "red"), r.note)
     out.print(t)
     out.print(f"{sum(r.stale for r in rows)} stale, {sum(r.provisional for r in rows)} provisional, "
-              f"{sum(r.overdue for r in rows)} overdue")
+              f"{sum(r.overdue for r in rows)} overdue"
+              + (f"; {hidden} superseded cumulative release(s) not shown (--all)" if hidden else ""))
 
 
 @app.command()
@@ -196,7 +200,10 @@ def demo(
         summary = run_sources(landing, warehouse, progress=lambda d, i, n: bar.update(task, description=d,
                                                                                         completed=i, total=n))
     _print_run_summary(summary)
-    status(landing=landing, warehouse=warehouse, today=None, catalog=None)
+    # the synthetic zone holds every release up to its last year: look at it as of mid-next-year
+    as_of = f"{parse_years(years)[1] + 1}-06-30"
+    out.print(f"Status as of {as_of} (the synthetic landing zone's point in time; real use: today).")
+    status(landing=landing, warehouse=warehouse, today=as_of, catalog=None, all_rows=False)
     out.print(f"Landing zone: {landing}; warehouse: {warehouse}; `make ui` shows the asset graph and these runs.")
     if not summary.ok:
         raise typer.Exit(1)

@@ -49,6 +49,9 @@ def instance_from_env() -> dg.DagsterInstance:
     home = os.environ.get("DAGSTER_HOME")
     if home:
         Path(home).mkdir(parents=True, exist_ok=True)
+        cfg = Path(home) / "dagster.yaml"
+        if not cfg.exists():   # embedded SQLite storage (the default); no telemetry from inside Remote Access
+            cfg.write_text("telemetry:\n  enabled: false\n")
         return dg.DagsterInstance.get()
     return dg.DagsterInstance.ephemeral()
 

@@ -19,6 +19,7 @@ import polars as pl
 
 from monitor_dagster.catalog import Catalog, Match
 from monitor_dagster.ingest.normalise import (
+    KEY_HASH,
     PERSON_KEY,
     TYPED,
     canonical_renames,
@@ -121,7 +122,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog) -> IngestResult:
         renames, problems = canonical_renames(scan.collect_schema().names(), entry, match.period)
         if renames:
             scan = scan.rename(renames)
-        return collect(stage(scan, columns, open_end)), problems
+        return collect(stage(scan, columns, open_end, tuple(entry.unique or ()))), problems
 
     try:
         if match.ext == "csv":
@@ -146,7 +147,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog) -> IngestResult:
         _raise(match, failures)
 
     t = time.perf_counter()
-    extras = [c for c in staged.columns if c not in columns and not c.startswith(TYPED)]
+    extras = [c for c in staged.columns if c not in columns and not c.startswith(TYPED) and c != KEY_HASH]
     frame = finalise(staged, columns, extras)
     del staged
     timings["finalise"] = time.perf_counter() - t

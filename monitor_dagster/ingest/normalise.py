@@ -25,6 +25,7 @@ import polars as pl
 from monitor_dagster.catalog import Column, Entry
 
 TYPED = "__t__"                 # prefix of the typed companion columns in the staged frame
+KEY_HASH = "__key__"            # hash of the typed unique columns (duplicate-key check)
 PERSON_KEY = "person_id"
 PERSON_BASE = 10 ** 9           # RINPERSOON has 9 digits: person_id = index(RINPERSOONS) * 1e9 + RINPERSOON
 FLAG_TRUE = ("1",)
@@ -207,13 +208,18 @@ def column_rule(name: str, dtype: pl.DataType, spec: Column, open_end: tuple[str
     return None
 
 
-def stage(frame: pl.LazyFrame | pl.DataFrame, columns: dict[str, Column],
-          open_end: tuple[str, ...]) -> pl.LazyFrame | pl.DataFrame:
-    """Add the typed companion of every catalog column present (one ``with_columns``).  Given the reader's
-    LazyFrame, the parsing runs inside the scan's parallel pipeline: nearly free next to the read."""
+def stage(frame: pl.LazyFrame | pl.DataFrame, columns: dict[str, Column], open_end: tuple[str, ...],
+          unique: tuple[str, ...] = ()) -> pl.LazyFrame | pl.DataFrame:
+    """Add the typed companion of every catalog column present, and ``__key__`` (a 64-bit hash of the
+    typed unique columns) when the entry has a key, in one ``with_columns``.  Given the reader's LazyFrame
+    the parsing runs inside the scan's parallel pipeline: nearly free next to the read."""
     schema = frame.collect_schema()
     exprs = [typed_expr(n, schema[n], spec, open_end).alias(typed_name(n))
              for n, spec in columns.items() if n in schema]
+    keys = [typed_name(k) if k in columns else k for k in unique if k in schema]
+    if keys and len(keys) == len(unique):
+        exprs.append(pl.struct([typed_expr(k, schema[k], columns[k], open_end).alias(typed_name(k)) if k in columns
+                                else pl.col(k) for k in unique]).hash().alias(KEY_HASH))
     return frame.with_columns(exprs) if exprs else frame
 
 
@@ -242,6 +248,7 @@ def finalise(staged: pl.DataFrame, columns: dict[str, Column], extras: list[str]
             t = pl.when(t.str.len_bytes() == 0).then(None).otherwise(t)   # "" (SPSS) and null (CSV) alike
         out.append(t.alias(name))
     schema = staged.collect_schema()
+    extras = [x for x in extras if x != KEY_HASH]
     for x in extras:
         out.append(pl.col(x) if schema[x] == pl.String else as_text(x, schema[x]).alias(x))
     return staged.select(out)

@@ -23,7 +23,7 @@ from pandera.config import ValidationDepth, config_context
 from pandera.errors import SchemaErrorReason, SchemaErrors
 
 from monitor_dagster.catalog import Catalog, Column, Entry
-from monitor_dagster.ingest.normalise import column_rule, typed_name
+from monitor_dagster.ingest.normalise import KEY_HASH, column_rule, typed_name
 
 N_EXAMPLES = 5
 N_FAILURE_CASES = 200      # pandera keeps this many failure cases per check (the count comes from all rows)
@@ -72,19 +72,20 @@ def _column_check(data: PolarsData, *, spec: Column, open_end: tuple[str, ...]) 
 def _unique_check(data: PolarsData, *, keys: tuple[str, ...]) -> pl.LazyFrame | bool:
     """Rows are unique on ``keys`` (typed values: '0123' and '123' are the same person).
 
-    Fast path: equal keys have equal hashes, so as many distinct 64-bit hashes as rows proves uniqueness
-    (hash + n_unique: ~0.3 s for 7 M rows against ~0.8 s for ``is_duplicated``).  Only when that fails
-    (duplicates, or a hash collision) are the rows compared exactly."""
+    Fast path: equal keys have equal hashes, so no two equal 64-bit hashes (``__key__``, computed while
+    reading) proves uniqueness: a sort of one UInt64 column, ~0.15 s for 7 M rows against ~0.8 s for
+    ``is_duplicated`` on the key columns.  Only when that fails (duplicates, or a hash collision) are the rows
+    compared exactly."""
     lf = data.lazyframe
     names = lf.collect_schema().names()
     cols = [typed_name(k) if typed_name(k) in names else k for k in keys if k in names]
     if not cols:
         return True        # the missing key columns are reported by the presence check
-    key = pl.struct(cols)
-    distinct, rows = lf.select(key.hash().n_unique(), pl.len()).collect().row(0)
-    if distinct == rows:
-        return True
-    return lf.select(key.is_duplicated().not_().alias(CHECK_OUTPUT))
+    if KEY_HASH in names:
+        h = pl.col(KEY_HASH).sort()
+        if not lf.select((h == h.shift(1)).any()).collect().item():
+            return True
+    return lf.select(pl.struct(cols).is_duplicated().not_().alias(CHECK_OUTPUT))
 
 
 def _rows_check(data: PolarsData) -> pl.LazyFrame:
