@@ -7,6 +7,7 @@ import dagster as dg
 from monitor_dagster.catalog import load_catalog
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.assets import source_assets
+from monitor_dagster.defs.sources.jobs import source_jobs
 from monitor_dagster.defs.sources.sensors import overdue_sensor, release_sensor
 
 
@@ -15,6 +16,7 @@ def build_definitions(catalog_path: str | None = None) -> dg.Definitions:
     resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
     return dg.Definitions(
         assets=source_assets(catalog),
+        jobs=list(source_jobs()),   # the same objects the release sensor targets
         sensors=[release_sensor, overdue_sensor],
         resources={"monitor": resource},
     )

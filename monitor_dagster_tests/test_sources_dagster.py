@@ -45,6 +45,7 @@ def _copy_zone(res, tmp_path) -> Path:
 def test_definitions_snapshot():
     """One asset per catalog entry in group `sources`, each with a blocking schema check; two sensors."""
     defs = build_definitions()
+    dg.Definitions.validate_loadable(defs)   # what `make ui` does: jobs, sensors and selections resolve
     cat = load_catalog()
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
@@ -52,6 +53,9 @@ def test_definitions_snapshot():
     specs = [s for a in defs.assets for s in a.check_specs]
     assert len(specs) == len(cat.files) and all(s.blocking for s in specs)
     assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases"}
+    assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
+                                           "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
+                                           "ingest_yearly_2010_now", "ingest_yearly_2011_now"}
     spolis = graph.get(dg.AssetKey(["sources", "SPOLISBUS"]))
     assert spolis.partitions_def.get_partition_keys()[0] == "2010"
     assert graph.get(dg.AssetKey(["sources", "SECMBUS"])).partitions_def is None

@@ -76,7 +76,7 @@ def _label(match: Match) -> str:
 
 def _raise(match: Match, failures: list[SchemaFailure]) -> None:
     head = f"{_label(match)}: {len(failures)} schema failure{'s' if len(failures) != 1 else ''}"
-    lines = [head] + ["  " + f.describe() for f in failures]
+    lines = [head] + ["  " + f.describe(_label(match)) for f in failures]
     raise IngestError("\n".join(lines), failures)
 
 
@@ -135,13 +135,13 @@ def ingest_file(path: Path, match: Match, catalog: Catalog) -> IngestResult:
         else:
             staged, problems = load(None)
     except ReadError as exc:
-        failure = SchemaFailure(label, None, f"cannot read the file: {exc}", 0, [])
+        failure = SchemaFailure(match.relpath, None, f"cannot read the file: {exc}", 0, [])
         raise IngestError(f"{label}: cannot read the file: {exc}", [failure]) from None
     timings["read_and_parse"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    failures = [SchemaFailure(label, None, f"column names clash: {p}", 0, []) for p in problems]
-    failures += validate(build_schema(entry, match.period, catalog), staged, label, tuple(entry.unique or ()))
+    failures = [SchemaFailure(match.relpath, None, f"column names clash: {p}", 0, []) for p in problems]
+    failures += validate(build_schema(entry, match.period, catalog), staged, match.relpath, tuple(entry.unique or ()))
     timings["validate"] = time.perf_counter() - t
     if failures:
         _raise(match, failures)

@@ -36,16 +36,24 @@ RULE_ROWS = "no rows (at least one row required)"
 
 @dataclass
 class SchemaFailure:
-    """One failed rule: ``column`` None for frame-level rules (rows, duplicates over several columns)."""
+    """One failed rule of one file.  ``file``: the landing path (relative); ``column`` None for file-level
+    rules (no rows, unreadable), the comma-joined key columns for duplicates; ``count``: failing rows
+    (0 where rows do not apply); ``examples``: up to five distinct raw values (dicts for keys)."""
     file: str
     column: str | None
     rule: str
     count: int
     examples: list[Any] = field(default_factory=list)
 
-    def describe(self) -> str:
-        where = f"column {self.column}" if self.column else "file"
-        text = f"{self.file}: {where}: {self.rule}"
+    def describe(self, label: str | None = None) -> str:
+        """One line: ``<label or file>: column SECM: value not in code list (1 row, e.g. '99')``."""
+        if self.column is None:
+            where = "file"
+        elif "," in self.column:
+            where = f"columns {self.column}"
+        else:
+            where = f"column {self.column}"
+        text = f"{label or self.file}: {where}: {self.rule}"
         detail = []
         if self.count:
             detail.append(f"{self.count:,} row{'s' if self.count != 1 else ''}")
@@ -115,14 +123,14 @@ def build_schema(entry: Entry, period: int | None, catalog: Catalog) -> pa.DataF
 
 
 # ----------------------------------------------------------------------------------------- validation
-def validate(schema: pa.DataFrameSchema, staged: pl.DataFrame, label: str,
+def validate(schema: pa.DataFrameSchema, staged: pl.DataFrame, file: str,
              unique: tuple[str, ...] = ()) -> list[SchemaFailure]:
     """Run the schema (pandera, lazy=True: every failure collected); [] when the frame passes."""
     try:
         with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
             schema.validate(staged, lazy=True)
     except SchemaErrors as exc:
-        return [_failure(label, se, unique) for se in exc.schema_errors]
+        return [_failure(file, se, unique) for se in exc.schema_errors]
     return []
 
 
@@ -137,7 +145,7 @@ def _failure(label: str, se, unique: tuple[str, ...]) -> SchemaFailure:
     check = se.check
     name = getattr(check, "name", None) if check is not None and not isinstance(check, str) else check
     if reason == SchemaErrorReason.COLUMN_NOT_IN_DATAFRAME:
-        return SchemaFailure(label, str(se.failure_cases), RULE_MISSING_COLUMN, 1, [])
+        return SchemaFailure(label, str(se.failure_cases), RULE_MISSING_COLUMN, 0, [])
     if reason == SchemaErrorReason.CHECK_ERROR:
         return SchemaFailure(label, se.column_name, f"check {name} could not run: {se.failure_cases}", 0, [])
     fc = se.failure_cases if isinstance(se.failure_cases, pl.DataFrame) else None

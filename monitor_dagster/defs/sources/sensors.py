@@ -14,13 +14,14 @@ import datetime as dt
 import dagster as dg
 
 from monitor_dagster.defs.resources import MonitorResource
-from monitor_dagster.defs.sources.assets import GROUP, asset_key
+from monitor_dagster.defs.sources.assets import asset_key
+from monitor_dagster.defs.sources.jobs import job_name, source_jobs
 from monitor_dagster.landing import SensorCursor, mark_processed, plan, scan
 from monitor_dagster.status import status
 from monitor_dagster.warehouse import Warehouse
 
 
-@dg.sensor(name="release_sensor", target=dg.AssetSelection.groups(GROUP), minimum_interval_seconds=60,
+@dg.sensor(name="release_sensor", jobs=source_jobs(), minimum_interval_seconds=60,
            description="New CBS files or versions in the landing zone -> runs for the files and periods they affect.")
 def release_sensor(context: dg.SensorEvaluationContext, monitor: MonitorResource) -> dg.SensorResult:
     catalog = monitor.catalog
@@ -32,7 +33,7 @@ def release_sensor(context: dg.SensorEvaluationContext, monitor: MonitorResource
         if d.action == "ingest":
             e = catalog.entry(d.entry)
             requests.append(dg.RunRequest(
-                run_key=d.run_key, asset_selection=[asset_key(d.entry)],
+                run_key=d.run_key, job_name=job_name(e), asset_selection=[asset_key(d.entry)],
                 partition_key=str(d.period) if e.kind == "yearly" else None,
                 tags={"monitor/file": d.relpath, "monitor/version": f"V{d.version}", "monitor/sha256": d.sha256[:16],
                       "monitor/trigger": "release_sensor"}))
@@ -45,7 +46,7 @@ def release_sensor(context: dg.SensorEvaluationContext, monitor: MonitorResource
     return dg.SensorResult(run_requests=requests, cursor=cursor.to_json(), skip_reason=skip)
 
 
-@dg.sensor(name="overdue_releases", minimum_interval_seconds=24 * 3600, target=dg.AssetSelection.groups(GROUP),
+@dg.sensor(name="overdue_releases", minimum_interval_seconds=24 * 3600,
            description="Reports releases whose bijlage D date has passed while no file has landed (never runs anything).")
 def overdue_sensor(context: dg.SensorEvaluationContext, monitor: MonitorResource) -> dg.SkipReason:
     rows = status(monitor.landing_root, Warehouse(monitor.warehouse_root), monitor.catalog, dt.date.today())

@@ -1,0 +1,178 @@
+"""Ingest benchmark (issue 3): one national-scale SPOLISBUS year, .sav and .csv.
+
+For each format, in one process: the raw read of the file by each raw reader alone, then the full
+``ingest_file`` (read + parse + pandera schema gate + normalise).  Prints seconds, rows/s and the targets:
+
+  * ingest / fastest raw read of the same file  <= 1.5
+  * pyreadstat.read_sav (single process) / .sav ingest  >= 5
+
+The landing zone (``SynthConfig(persons=1_000_000, first_year=2021, last_year=2021, only_files=("SPOLISBUS",))``,
+SPOLISBUS 2021 V3 ~7 million rows) is generated once into ``$MONITOR_BENCH_OUT/ingest_zone_<fmt>_<persons>``
+(default ``bench_output/``) and reused.  Every timing is the best of ``--repeat`` runs (the machine is
+shared; the minimum is the least disturbed), after one untimed warm-up read (OS page cache).  pyreadstat is
+timed once (it is the slow baseline).  Results also go to ``$MONITOR_BENCH_OUT/bench_ingest.json``.
+
+    .venv/bin/python benchmarks/ingest.py                 # 1,000,000 persons, sav and csv
+    .venv/bin/python benchmarks/ingest.py --persons 20000 --repeat 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor_dagster.catalog import load_catalog  # noqa: E402
+from monitor_dagster.ingest import ingest_file  # noqa: E402
+
+TARGET_RATIO = 1.5
+TARGET_PYREADSTAT = 5.0
+
+
+def zone(fmt: str, persons: int, out_dir: Path) -> tuple[Path, str, int]:
+    """(landing root, relpath of the SPOLISBUS 2021 V3 file, rows); generated once, then cached."""
+    from monitor_dagster.synth.generate import SynthConfig, generate
+
+    root = out_dir / f"ingest_zone_{fmt}_{persons}"
+    done = root / "done.json"
+    if not done.exists():
+        print(f"generating {persons:,} persons, SPOLISBUS 2021, .{fmt} into {root} (once) ...", flush=True)
+        t = time.perf_counter()
+        res = generate(SynthConfig(landing=root / "landing", persons=persons, first_year=2021, last_year=2021,
+                                   seed=1, fmt=fmt, only_files=("SPOLISBUS",)))
+        done.write_text(json.dumps([f.__dict__ for f in res.files]))
+        print(f"  {time.perf_counter() - t:.0f} s", flush=True)
+    files = json.loads(done.read_text())
+    v3 = max(files, key=lambda f: (f["year"], f["version"]))
+    return root / "landing", v3["path"], v3["rows"]
+
+
+def best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        out = None
+        gc.collect()
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def raw_readers(fmt: str, path: Path) -> dict[str, Callable[[], object]]:
+    if fmt == "sav":
+        import polars_readstat
+
+        return {"polars_readstat.scan_readstat().collect()":
+                lambda: polars_readstat.scan_readstat(str(path)).collect(),
+                "polars_readstat (preserve_order=True)":
+                lambda: polars_readstat.scan_readstat(str(path), preserve_order=True).collect()}
+    if fmt == "parquet":
+        return {"pl.scan_parquet().collect()": lambda: pl.scan_parquet(path).collect()}
+    return {
+        # polars' default schema inference (first 100 rows): fails on SBEID ('F...' ids after numeric ones)
+        "pl.scan_csv(sep=';', decimal_comma) inferred":
+            lambda: pl.scan_csv(path, separator=";", decimal_comma=True).collect(),
+        "pl.scan_csv(sep=';', decimal_comma) all strings":
+            lambda: pl.scan_csv(path, separator=";", decimal_comma=True, infer_schema=False).collect(),
+    }
+
+
+def run(fmt: str, persons: int, repeat: int, out_dir: Path, with_pyreadstat: bool) -> dict:
+    catalog = load_catalog()
+    landing, rel, rows = zone(fmt, persons, out_dir)
+    path = landing / rel
+    match = catalog.match(rel)
+    print(f"\n.{fmt}: {rel} ({rows:,} rows, {path.stat().st_size / 1e9:.2f} GB)", flush=True)
+    result: dict = {"format": fmt, "file": rel, "rows": rows, "bytes": path.stat().st_size, "raw": {}}
+    path.read_bytes()                                   # warm the page cache for every reader alike
+
+    for name, fn in raw_readers(fmt, path).items():
+        try:
+            s, df = best(fn, repeat)
+        except Exception as exc:  # noqa: BLE001 - a reader that cannot read this file is reported, not fatal
+            print(f"  raw  {name:52s}   fails: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}")
+            result["raw"][name] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+            continue
+        del df
+        result["raw"][name] = {"seconds": s}
+        print(f"  raw  {name:52s} {s:7.2f} s  {rows / s:12,.0f} rows/s", flush=True)
+    if fmt == "sav" and with_pyreadstat:
+        import pyreadstat
+
+        gc.collect()
+        t = time.perf_counter()
+        df, _ = pyreadstat.read_sav(str(path), output_format="polars")
+        s = time.perf_counter() - t
+        del df
+        result["raw"]["pyreadstat.read_sav(output_format='polars')"] = {"seconds": s}
+        print(f"  raw  {'pyreadstat.read_sav(output_format=polars) [1 run]':52s} {s:7.2f} s  {rows / s:12,.0f} rows/s",
+              flush=True)
+
+    times = []
+    res = None
+    for _ in range(repeat):
+        res = None
+        gc.collect()
+        res = ingest_file(path, match, catalog)
+        times.append((res.seconds, res.timings))
+    s, timings = min(times, key=lambda x: x[0])
+    result["ingest"] = {"seconds": s, "rows_per_second": rows / s, "timings": timings,
+                        "months_covered": res.months_covered, "provisional": res.provisional,
+                        "frame_gb": res.frame.estimated_size() / 1e9}
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in timings.items())
+    print(f"  ingest_file{'':45s} {s:7.2f} s  {rows / s:12,.0f} rows/s  ({parts}; "
+          f"frame {res.frame.estimated_size() / 1e9:.2f} GB)", flush=True)
+    del res
+
+    ok = {k: v["seconds"] for k, v in result["raw"].items() if "seconds" in v and not k.startswith("pyreadstat")}
+    fastest = min(ok, key=ok.get)
+    ratio = s / ok[fastest]
+    result["fastest_raw"] = fastest
+    result["ratio_ingest_to_fastest_raw"] = ratio
+    result["ratio_target_met"] = ratio <= TARGET_RATIO
+    print(f"  ingest / fastest raw read ({fastest}): {ratio:.2f}  "
+          f"(target <= {TARGET_RATIO}: {'met' if ratio <= TARGET_RATIO else 'NOT met'})")
+    pr = result["raw"].get("pyreadstat.read_sav(output_format='polars')")
+    if pr:
+        speedup = pr["seconds"] / s
+        result["pyreadstat_over_ingest"] = speedup
+        result["pyreadstat_target_met"] = speedup >= TARGET_PYREADSTAT
+        print(f"  pyreadstat / ingest: {speedup:.1f}x  (target >= {TARGET_PYREADSTAT:.0f}: "
+              f"{'met' if speedup >= TARGET_PYREADSTAT else 'NOT met'})")
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, default=1_000_000, help="persons in the synthetic year (default 1,000,000)")
+    ap.add_argument("--formats", nargs="+", default=["sav", "csv"], choices=["sav", "csv", "parquet"])
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs per measurement; the best counts (default 3)")
+    ap.add_argument("--no-pyreadstat", action="store_true", help="skip the slow pyreadstat baseline")
+    args = ap.parse_args()
+    out_dir = Path(os.environ.get("MONITOR_BENCH_OUT", ROOT / "bench_output"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"polars {pl.__version__}; best of {args.repeat}")
+    results = [run(fmt, args.persons, max(1, args.repeat), out_dir, not args.no_pyreadstat) for fmt in args.formats]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    print(f"\npeak RSS of this process: {peak:.1f} GB")
+    out = out_dir / "bench_ingest.json"
+    out.write_text(json.dumps({"persons": args.persons, "repeat": args.repeat, "peak_rss_gb": peak,
+                               "results": results}, indent=1, default=str))
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()
