@@ -208,3 +208,16 @@ def test_status_lists_landed_ingested_provisional(small, tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "SPOLISBUS" in r.output and "SPOLISBUS2020V3" in r.output
     assert "overdue" in r.output
+
+
+def test_overdue_sensor_reports_missing_releases(small, tmp_path):
+    """The overdue sensor never launches a run; it names releases whose bijlage D date has passed."""
+    from monitor_dagster.defs.sources.sensors import overdue_sensor
+
+    with dg.instance_for_test() as inst:
+        ctx = dg.build_sensor_context(instance=inst, resources={"monitor": MonitorResource(
+            landing=str(small.config.landing), warehouse=str(tmp_path / "wh"))})
+        res = overdue_sensor(ctx)
+    assert isinstance(res, dg.SkipReason)
+    # the zone ends in 2020; today is later, so e.g. the 2021 SPOLISBUS releases are overdue
+    assert "overdue" in res.skip_message and "AOTOTPERSOONBUS 2021" in res.skip_message   # zone ends in 2020
