@@ -138,9 +138,12 @@ def _locked(path: Path, blocking: bool = True) -> Iterator[bool]:
 
 
 class Warehouse:
-    def __init__(self, root: Path | str):
+    def __init__(self, root: Path | str, layer: str = SOURCES):
+        """``layer``: ``sources`` (ingested CBS files) or a derived layer such as ``core``, each its own tree
+        with the same crash-safe versioning."""
         self.root = Path(root)
-        self.base = self.root / SOURCES
+        self.layer = _check_name("layer", layer)
+        self.base = self.root / self.layer
 
     # ------------------------------------------------------------------------------------------ paths
     def partition_dir(self, entry: str, partition: str | int) -> Path:

@@ -281,6 +281,11 @@ def test_missing_column(zones, catalog, tmp_path):
     assert (fail.column, fail.rule, fail.file) == ("EINDSECM", "required column missing", f.path)
     assert "column EINDSECM: required column missing" in str(exc.value)
     assert f.path in str(exc.value)
+    # a missing key column is one failure, not also a flood of "duplicate key"
+    with pytest.raises(IngestError) as exc:
+        ingest_file(_write_bad(tmp_path / "key", f.path, _raw_csv(res, f).drop("AANVSECM")), catalog.match(f.path),
+                    catalog)
+    assert [(x.column, x.rule) for x in _failures(exc)] == [("AANVSECM", "required column missing")]
 
 
 def test_unknown_code(zones, catalog, tmp_path):
@@ -371,3 +376,19 @@ def test_bad_values_in_a_sav_file(zones, catalog, tmp_path):
     with pytest.raises(IngestError) as exc:
         ingest_file(out, catalog.match(f.path), catalog)
     assert {(x.column, tuple(x.examples)) for x in _failures(exc)} == {("SECM", ("99",)), ("EINDSECM", ("20201301",))}
+
+
+def test_stata_dta_copy_reads_like_the_sav(zones, catalog, tmp_path):
+    """CBS's converted copies may be Stata .dta (name irregularities such as upper-case .DTA tolerated)."""
+    import pyreadstat
+
+    res = zones["sav"]
+    f = _file(res, "SECMBUS", 2020)
+    df, _ = pyreadstat.read_sav(str(res.config.landing / f.path), output_format="polars")
+    rel = Path(f.path).with_suffix(".DTA").as_posix()
+    out = tmp_path / rel
+    out.parent.mkdir(parents=True)
+    pyreadstat.write_dta(df, str(out))
+    m = catalog.match(rel)
+    assert m is not None and m.ext == "dta"
+    assert_frame_equal(ingest_file(out, m, catalog).frame, _ingest(res, f, catalog).frame)

@@ -216,11 +216,12 @@ def stage(frame: pl.LazyFrame | pl.DataFrame, columns: dict[str, Column], open_e
     schema = frame.collect_schema()
     exprs = [typed_expr(n, schema[n], spec, open_end).alias(typed_name(n))
              for n, spec in columns.items() if n in schema]
+    if exprs:
+        frame = frame.with_columns(exprs)
     keys = [typed_name(k) if k in columns else k for k in unique if k in schema]
     if keys and len(keys) == len(unique):
-        exprs.append(pl.struct([typed_expr(k, schema[k], columns[k], open_end).alias(typed_name(k)) if k in columns
-                                else pl.col(k) for k in unique]).hash().alias(KEY_HASH))
-    return frame.with_columns(exprs) if exprs else frame
+        frame = frame.with_columns(pl.struct(keys).hash().alias(KEY_HASH))
+    return frame
 
 
 def person_columns(columns: dict[str, Column]) -> tuple[str, str] | None:

@@ -103,6 +103,9 @@ def read_raw(path: Path, ext: str | None = None) -> pl.DataFrame:
     return collect(scan_raw(path, ext))
 
 
+_TRUNCATED = ("failed to fill whole buffer", "unexpected end of file", "unexpected eof", "out of specification")
+
+
 class reader_errors:
     """Context manager: any exception of a reader (polars, ReadStat, pyo3 panics) -> ReadError(reason)."""
 
@@ -114,4 +117,5 @@ class reader_errors:
             return False
         text = str(exc).strip()
         reason = text.splitlines()[0] if text else ""
-        raise ReadError(f"{type(exc).__name__}: {reason}"[:500]) from exc
+        hint = "; the file looks truncated" if any(t in text.lower() for t in _TRUNCATED) else ""
+        raise ReadError(f"{type(exc).__name__}: {reason[:400]}{hint}") from exc

@@ -86,9 +86,9 @@ def _unique_check(data: PolarsData, *, keys: tuple[str, ...]) -> pl.LazyFrame | 
     compared exactly."""
     lf = data.lazyframe
     names = lf.collect_schema().names()
-    cols = [typed_name(k) if typed_name(k) in names else k for k in keys if k in names]
-    if not cols:
-        return True        # the missing key columns are reported by the presence check
+    if any(k not in names for k in keys):
+        return True        # a missing key column is reported by the presence check, not as duplicates
+    cols = [typed_name(k) if typed_name(k) in names else k for k in keys]
     if KEY_HASH in names:
         h = pl.col(KEY_HASH).sort()
         if not lf.select((h == h.shift(1)).any()).collect().item():

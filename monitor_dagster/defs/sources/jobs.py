@@ -8,7 +8,6 @@ import dagster as dg
 
 from monitor_dagster.catalog import Entry, load_catalog
 from monitor_dagster.defs.sources.assets import asset_key
-from monitor_dagster.defs.sources.partitions import partitions_for
 
 
 def job_name(e: Entry) -> str:
@@ -28,6 +27,5 @@ def source_jobs(catalog_path: str | None = None) -> tuple:
     for name, entries in sorted(groups.items()):
         jobs.append(dg.define_asset_job(
             name=name, selection=dg.AssetSelection.assets(*[asset_key(e.name) for e in entries]),
-            partitions_def=partitions_for(entries[0]),
             description="Ingest of " + ", ".join(e.name for e in entries)))
     return tuple(jobs)

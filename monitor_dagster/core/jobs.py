@@ -1,0 +1,277 @@
+"""Jobs from SPOLISBUS: job-months, the substantial-job rule, job spells, main job and simultaneous jobs.
+
+Report (technisch rapport) 4.2 and 5.2; SPEC.md "Core definitions used by many indicators" and "Transitions";
+DESIGN.md "Compute rules (performance)".  The chain is
+
+    SPOLIS rows --job_months--> one row per (person, job, month) --job_spells--> spells per (person, job, contract)
+
+and every indicator that looks at work (3c-3g, 4c-4h) starts from job-months or job spells, never from a
+self-join of a person-month table.  All functions take and return LazyFrames; nothing is collected here.
+Choices where the report is silent are written down in ``docs/methodology_spells.md`` and repeated in the
+docstrings below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from monitor_dagster import reference
+from monitor_dagster.core._intervals import keep_r, month_index
+
+__all__ = [
+    "CONTRACT",
+    "MIN_HOURS_PER_WEEK",
+    "SECTOR",
+    "contract_by_basic_hours",
+    "is_substantial_job",
+    "job_months",
+    "job_spells",
+    "main_job",
+    "simultaneous_jobs",
+    "wml_hour_of",
+]
+
+#: report 4.2: a substantial job has at least 12 basic hours per week
+MIN_HOURS_PER_WEEK = 12.0
+#: float slack for the thresholds (hours*7/days and loon/uren are not exact in binary floating point)
+_EPS = 1e-9
+#: SCONTRACTSOORT: O onbepaalde tijd (vast), B bepaalde tijd (flex), N niet van toepassing / onbekend
+CONTRACT = pl.Enum(["O", "B", "N"])
+SECTOR = pl.Enum(sorted(set(reference.sectors()["monitor_sector"].to_list())))
+
+_SPOLIS_COLS = ["person_id", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON", "SBASISUREN",
+                "SAANTVERLU", "SAANTCTRCTURENPWK", "SBAANDAGEN", "SCONTRACTSOORT", "SSOORTBAAN", "SSECT"]
+
+
+# --------------------------------------------------------------------------------------------- rules
+def wml_hour_of(month: str | pl.Expr = "month") -> pl.Expr:
+    """Hourly WML (40-hour week) of 1 January of the calendar year of ``month`` (reference/wml.csv).
+
+    A job-month in November of t-1 is judged by the WML of t-1, also in the panel of year t, so that a
+    job-month has one status whatever panel it is used in.  Years outside the table give null (-> not
+    substantial)."""
+    m = pl.col(month) if isinstance(month, str) else month
+    table = reference.wml()
+    mapping = dict(zip(table["year"].to_list(), table["wml_hour_40h"].to_list()))
+    return m.dt.year().cast(pl.Int64).replace_strict(mapping, default=None, return_dtype=pl.Float64)
+
+
+def is_substantial_job(wml_hourly: float | pl.Expr | None = None, *, basisuren_pw: str = "basisuren_pw",
+                       hourly_wage: str = "hourly_wage", contract: str = "contract",
+                       soortbaan: str = "soortbaan") -> pl.Expr:
+    """Report 4.2 ("Een substantiële baan hebben we gedefinieerd als een baan van ten minste 12 basisuren per
+    week, waarbij minstens het 40-urige werkweek wettelijk minimumloon (WML) wordt verdiend (dat geldt op
+    1 januari van het peiljaar) ... Stages worden niet meegeteld ... Ook werk waarvan de contractsoort
+    onbekend is ... wordt buiten beschouwing gelaten") and 5.2 ("minimaal 12 uur per week en boven het
+    wettelijk minimumloon ... Contracten waarvan de contractsoort onbekend en stages zijn, laten we buiten
+    beschouwing").
+
+    On a job-month (columns of :func:`job_months`):
+
+    * ``basisuren_pw >= 12``: basic hours (SBASISUREN, paid hours minus overtime) per week *of the period the
+      job existed in that month*, ``basisuren * 7 / days`` (report 3c: hours "ten opzichte van de periode dat
+      iemand werkte", so a job that starts on the 20th is not penalised);
+    * ``hourly_wage >= wml_hourly``: SBASISLOON / SBASISUREN at least the hourly WML of a 40-hour week on
+      1 January (default: of the month's calendar year, :func:`wml_hour_of`);
+    * SCONTRACTSOORT O or B (N = unknown excluded) and SSOORTBAAN not 2 (stagiair).
+
+    Null anywhere makes the job-month not substantial (the expression never returns null)."""
+    wml = wml_hour_of("month") if wml_hourly is None else (
+        wml_hourly if isinstance(wml_hourly, pl.Expr) else pl.lit(float(wml_hourly)))
+    return ((pl.col(basisuren_pw) >= MIN_HOURS_PER_WEEK - _EPS)
+            & (pl.col(hourly_wage) >= wml - _EPS)
+            & pl.col(contract).cast(pl.Utf8).is_in(["O", "B"])
+            & (pl.col(soortbaan).cast(pl.Utf8) != "2")).fill_null(False)
+
+
+# ---------------------------------------------------------------------------------------- job-months
+def _spolis_window(spolis: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
+    lf = keep_r(spolis)
+    names = lf.collect_schema().names()
+    cols = [pl.col(c) if c in names else pl.lit(None, dtype=pl.Float64).alias(c) for c in _SPOLIS_COLS]
+    return (lf.filter(pl.col("SDATUMAANVANGIKO").is_between(lo, hi))
+            .select(cols)
+            .with_columns(pl.col("SCONTRACTSOORT").cast(pl.Utf8).cast(CONTRACT),
+                          pl.col("SSOORTBAAN").cast(pl.Utf8), pl.col("SSECT").cast(pl.Utf8),
+                          pl.col("SBEID").cast(pl.Utf8)))
+
+
+def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int) -> pl.LazyFrame:
+    """One row per (person, job, calendar month) for the 14 months Nov t-1 .. Dec t (report 5.2: "Voor het
+    samenstellen van het analysebestand hebben we steeds per jaar maandstatistieken berekend. Hiervoor werden
+    ook maand 11 en 12 van het voorgaande jaar gebruikt").
+
+    SPOLIS rows are the overlap of a payroll period with a calendar month, so a 4-weekly payroll gives 2-3
+    rows of one job in some months (SPEC "Months"); they are collapsed here:
+
+    * month = first day of the month of SDATUMAANVANGIKO (rows never cross a month boundary in SPOLIS);
+    * sums: ``basisuren`` (SBASISUREN), ``basisloon`` (SBASISLOON), ``verloonde_uren`` (SAANTVERLU),
+      ``days`` (SBAANDAGEN; when missing, the calendar days of the row's period);
+    * the row with the latest period start wins for ``SBEID``, ``contract`` (SCONTRACTSOORT), ``soortbaan``
+      (SSOORTBAAN), ``SSECT`` and ``contracturen`` (SAANTCTRCTURENPWK, a per-week figure, not summed; null
+      before 2016: trend break contracturen_2016);
+    * ``sector`` = monitor_sector of SSECT (reference.sectors(); the report itself breaks down by raw SSECT,
+      which is kept);
+    * ``hourly_wage`` = basisloon / basisuren (report 3f), null for zero hours;
+    * ``basisuren_pw`` / ``verloonde_uren_pw`` = hours * 7 / days (hours per week of the period worked, 3c);
+    * ``substantial``: :func:`is_substantial_job` with the WML of the month's calendar year.
+
+    Only RINPERSOONS R.  ``spolis_prev`` (SPOLISBUS t-1) may be None: the panel then starts in January."""
+    lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 31)
+    parts = [_spolis_window(spolis, dt.date(year, 1, 1), hi)]
+    if spolis_prev is not None:
+        parts.append(_spolis_window(spolis_prev, lo, dt.date(year - 1, 12, 31)))
+    rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+    period_days = (pl.col("SDATUMEINDEIKO") - pl.col("SDATUMAANVANGIKO")).dt.total_days() + 1
+    last = "SDATUMAANVANGIKO"
+    jm = (rows
+          .with_columns(pl.col("SDATUMAANVANGIKO").dt.month_start().alias("month"),
+                        pl.col("SBAANDAGEN").fill_null(period_days.cast(pl.Float64)).alias("_days"))
+          .group_by("person_id", "IKVID", "month")
+          .agg(pl.col("SBEID").max_by(last),
+               pl.col("SBASISUREN").sum().alias("basisuren"),
+               pl.col("SBASISLOON").sum().alias("basisloon"),
+               pl.col("SAANTVERLU").sum().alias("verloonde_uren"),
+               pl.col("SAANTCTRCTURENPWK").max_by(last).alias("contracturen"),
+               pl.col("_days").sum().alias("days"),
+               pl.col("SCONTRACTSOORT").max_by(last).alias("contract"),
+               pl.col("SSOORTBAAN").max_by(last).alias("soortbaan"),
+               pl.col("SSECT").max_by(last)))
+    sectors = reference.sectors()
+    to_sector = dict(zip(sectors["code"].to_list(), sectors["monitor_sector"].to_list()))
+    hours_pw = pl.when(pl.col("days") > 0).then(pl.col("basisuren") * 7.0 / pl.col("days"))
+    paid_pw = pl.when(pl.col("days") > 0).then(pl.col("verloonde_uren") * 7.0 / pl.col("days"))
+    jm = jm.with_columns(
+        pl.col("SSECT").replace_strict(to_sector, default=None, return_dtype=pl.Utf8).cast(SECTOR).alias("sector"),
+        pl.when(pl.col("basisuren") > 0).then(pl.col("basisloon") / pl.col("basisuren")).alias("hourly_wage"),
+        hours_pw.alias("basisuren_pw"), paid_pw.alias("verloonde_uren_pw"))
+    jm = jm.with_columns(is_substantial_job().alias("substantial"))
+    return jm.select("person_id", "IKVID", "SBEID", "month", "basisuren", "basisloon", "verloonde_uren",
+                     "contracturen", "days", "contract", "soortbaan", "SSECT", "sector", "hourly_wage",
+                     "basisuren_pw", "verloonde_uren_pw", "substantial")
+
+
+# ----------------------------------------------------------------------------------------- job spells
+def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract",)) -> pl.LazyFrame:
+    """Spells per (person, job): runs of consecutive calendar months of one IKVID (report 5.2: "veranderingen
+    van maand op maand").
+
+    A spell ends when the job has no row in the next month (a one-month gap ends the spell; the indicators
+    that allow "maximaal een maand tussen" (4e) bridge gaps between spells with interval logic) and when a
+    column of ``split_on`` changes.  By default that is the contract type: a job that goes from B (tijdelijk)
+    to O (vast) gives two spells of the same IKVID and SBEID, the second with ``prev_contract`` B and
+    ``prev_end_month`` the month before its start - that is temp->permanent in the same firm (O29) without any
+    join.  Pass ``split_on=("contract", "substantial")`` to get spells of substantial work only.
+
+    Columns: person_id, IKVID, spell_no (1.. within the job), SBEID (of the last month), start_month,
+    end_month (first day of the first/last month), n_months, contract (and the other ``split_on`` columns),
+    sector and SSECT (of the last month), basisuren, basisloon, verloonde_uren, days (sums),
+    ``basisuren_pw`` (mean basic hours per week of the period worked = sum hours * 7 / sum days),
+    ``contracturen`` (mean of the months), ``hourly_wage`` (mean weighted by basic hours = sum loon / sum
+    uren, report 3f: "gewogen naar het aantal basisuren"), substantial_months (when the input has
+    ``substantial``), prev_contract / prev_end_month (previous spell of the same job, null for the first).
+
+    Cost: one sort of the job-months and a streaming group-by; no self-join."""
+    names = job_months.collect_schema().names()
+    split = [c for c in split_on if c in names]
+    midx = month_index("month")
+    key_change = (pl.col("person_id").ne_missing(pl.col("person_id").shift(1))
+                  | pl.col("IKVID").ne_missing(pl.col("IKVID").shift(1)))
+    new_spell = key_change | (midx - midx.shift(1) != 1).fill_null(True)
+    for c in split:
+        new_spell = new_spell | pl.col(c).ne_missing(pl.col(c).shift(1))
+    s = (job_months.sort("person_id", "IKVID", "month")
+         .with_columns(key_change.alias("_new_job"), new_spell.alias("_new_spell"))
+         .with_columns(pl.col("_new_spell").cum_sum().alias("_spell"))
+         .with_columns(pl.when(pl.col("_new_job")).then(pl.col("_spell")).forward_fill().alias("_first")))
+    aggs = [pl.col("person_id").first(), pl.col("IKVID").first(),
+            (pl.col("_spell").first() - pl.col("_first").first() + 1).cast(pl.Int32).alias("spell_no"),
+            pl.col("SBEID").max_by("month"),
+            pl.col("month").min().alias("start_month"), pl.col("month").max().alias("end_month"),
+            pl.len().cast(pl.Int32).alias("n_months"),
+            *[pl.col(c).first() for c in split],
+            pl.col("sector").max_by("month"), pl.col("SSECT").max_by("month"),
+            pl.col("basisuren").sum(), pl.col("basisloon").sum(), pl.col("verloonde_uren").sum(),
+            pl.col("days").sum(), pl.col("contracturen").mean()]
+    if "substantial" in names and "substantial" not in split:
+        aggs.append(pl.col("substantial").sum().cast(pl.Int32).alias("substantial_months"))
+    sp = s.group_by("_spell").agg(aggs)
+    same_job = ((pl.col("person_id") == pl.col("person_id").shift(1))
+                & (pl.col("IKVID") == pl.col("IKVID").shift(1)))
+    sp = (sp.sort("_spell")
+          .with_columns(
+              pl.when(pl.col("days") > 0).then(pl.col("basisuren") * 7.0 / pl.col("days")).alias("basisuren_pw"),
+              pl.when(pl.col("basisuren") > 0).then(pl.col("basisloon") / pl.col("basisuren")).alias("hourly_wage"),
+              pl.when(same_job).then(pl.col("contract").shift(1) if "contract" in names else None)
+              .alias("prev_contract"),
+              pl.when(same_job).then(pl.col("end_month").shift(1)).alias("prev_end_month"))
+          .drop("_spell"))
+    return sp
+
+
+# ------------------------------------------------------------------------------------------ main job
+def main_job(job_months: pl.LazyFrame) -> pl.LazyFrame:
+    """Per person-month the job with the most basic hours (SPEC O04 "main job by basic hours"; report 3d: "Bij
+    meerdere banen kijken we of de meest gemaakte basisuren ... vast of tijdelijk zijn").
+
+    Ties: higher basisloon, then the lower IKVID (deterministic).  Filter the job-months first (e.g. on
+    ``substantial``) to choose among substantial jobs only.  Returns the job-month row of the main job plus
+    ``n_jobs_month`` (jobs of the person that month).  Sort + first per group; no self-join."""
+    return (job_months.sort(["person_id", "month", "basisuren", "basisloon", "IKVID"],
+                            descending=[False, False, True, True, False], nulls_last=True)
+            .group_by("person_id", "month")
+            .agg(pl.all().first(), pl.len().cast(pl.Int32).alias("n_jobs_month")))
+
+
+def contract_by_basic_hours(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """Per person, the contract type (O or B) that carries the most basic hours in year ``year`` (report 3d,
+    read literally: "Bij meerdere banen kijken we of de meest gemaakte basisuren dat jaar vast of tijdelijk
+    zijn").  Substantial job-months of year t only (not the Nov-Dec t-1 of the panel); a tie goes to O.
+
+    Columns: person_id, contract, basisuren_O, basisuren_B."""
+    jm = job_months.filter(pl.col("month").dt.year() == year)
+    if "substantial" in job_months.collect_schema().names():
+        jm = jm.filter(pl.col("substantial"))
+    c = pl.col("contract").cast(pl.Utf8)
+    out = (jm.filter(c.is_in(["O", "B"]))
+           .group_by("person_id")
+           .agg(pl.col("basisuren").filter(c == "O").sum().alias("basisuren_O"),
+                pl.col("basisuren").filter(c == "B").sum().alias("basisuren_B")))
+    return out.with_columns(
+        pl.when(pl.col("basisuren_O") >= pl.col("basisuren_B")).then(pl.lit("O")).otherwise(pl.lit("B"))
+        .cast(CONTRACT).alias("contract")).select("person_id", "contract", "basisuren_O", "basisuren_B")
+
+
+# ---------------------------------------------------------------------------------- simultaneous jobs
+def round_half_up(x: pl.Expr, decimals: int = 1) -> pl.Expr:
+    """Commercial rounding (0.05 -> 0.1), with a tiny slack against binary floating point."""
+    f = 10 ** decimals
+    return ((x * f + 0.5 + 1e-9).floor() / f)
+
+
+def simultaneous_jobs(spolis_year: pl.LazyFrame, year: int, substantial_only: bool = True) -> pl.LazyFrame:
+    """Number of jobs held at the same time (report 3g): "tellen we het aantal banen dat iemand gelijktijdig
+    werkt bij elkaar op ... Dus wanneer iemand 35 dagen baan A heeft plus het hele jaar baan B heeft deze
+    persoon 1,1 baan. Wanneer iemand baan A 200 dagen heeft en baan B 200 dagen dan heeft deze persoon ook
+    1,1 baan. Hierbij worden werkzaamheden als zelfstandige buiten beschouwing gelaten".
+
+    n_jobs = sum over the person's jobs of (days of the job in year t / days in year t).  Days of a job are
+    the SBAANDAGEN of its SPOLIS rows in the year (calendar days with a registration; at most the days of the
+    year).  With ``substantial_only`` (default, report 4.2: register analyses use substantial jobs only) only
+    the days of substantial job-months count.  Self-employment is not in SPOLIS, so it is never counted.
+
+    Columns: person_id, n_jobs (rounded half-up to one decimal as the report's examples: 35/365 + 1 = 1.096
+    -> 1.1; 400/365 = 1.096 -> 1.1), n_jobs_exact (unrounded), jobs (number of distinct jobs).  Only persons
+    with at least one (substantial) job-day in the year."""
+    jm = job_months(spolis_year, None, year)
+    if substantial_only:
+        jm = jm.filter(pl.col("substantial"))
+    ndays = float((dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1)
+    per_job = (jm.group_by("person_id", "IKVID")
+               .agg(pl.col("days").sum().clip(upper_bound=ndays).alias("_d")))
+    return (per_job.group_by("person_id")
+            .agg((pl.col("_d").sum() / ndays).alias("n_jobs_exact"), pl.len().cast(pl.Int32).alias("jobs"))
+            .with_columns(round_half_up(pl.col("n_jobs_exact"), 1).alias("n_jobs"))
+            .select("person_id", "n_jobs", "n_jobs_exact", "jobs"))

@@ -1,0 +1,323 @@
+"""The monitor's study population of a year (report ch. 2.1) with its breakdown columns (ch. 2.2).
+
+Plain polars, no Dagster, nothing collected: LazyFrames of the warehouse's normalised source files in, one
+LazyFrame out.  Population rules *flag*, they do not filter (except living in NL the whole year, which defines
+the population): each indicator decides whom it leaves out (report 2.1: students and pensioners are left out
+"bij de meeste vragen", not for questions 4a-4c).  Choices where the report is silent are written down in the
+docstrings and in ``docs/methodology.md`` ("Population and subgroups").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import polars as pl
+
+from monitor_dagster.core.characteristics import (
+    GESLACHT,
+    aow_date,
+    age_group,
+    age_jan1,
+    asylum_flag,
+    birth_date,
+    education_level,
+    herkomst,
+    keep_r,
+    verblijfsduur,
+)
+
+__all__ = [
+    "ADDRESS_GAP_TOLERANCE_DAYS",
+    "SECM_STUDENT",
+    "SECM_PENSIONER",
+    "SECM_SOURCE",
+    "whole_year_residents",
+    "student_pensioner_flags",
+    "population",
+]
+
+ADDRESS_GAP_TOLERANCE_DAYS = 31
+"""Days without an address between two address spells that do not count as an absence from NL (report 2.1;
+SPEC.md asks to document it).  CBS address files have gaps of a few days when a move is registered late;
+public CBS-microdata code allows a 31-day slack (cbs_files.md, GBAADRESOBJECTBUS); one month is also the
+smallest period anyone would call "living abroad" and far below the shortest real emigration we see."""
+
+SECM_STUDENT = ("26", "31")   # scholier/student met inkomen, scholier/student zonder inkomen
+SECM_PENSIONER = ("25",)      # pensioenuitkering
+SECM_SOURCE = pl.Enum(["SECM", "fallback"])
+
+Rule = Literal["majority", "any_day", "dec31"]
+
+_FAR_FUTURE = dt.date(9999, 12, 31)
+
+
+# ------------------------------------------------------------------------------------- whole-year rule
+def whole_year_residents(
+    addresses: pl.LazyFrame, year: int, tolerance_days: int = ADDRESS_GAP_TOLERANCE_DAYS
+) -> pl.LazyFrame:
+    """Persons who lived in NL the whole of ``year`` (report 2.1: "We nemen alleen mensen mee die gehele jaar
+    in Nederland wonen (... GBAADRESOBJECTBUS)").
+
+    Address spells (GBADATUMAANVANGADRESHOUDING..GBADATUMEINDEADRESHOUDING, both days inclusive, open end
+    null) are chained per person; a gap of at most ``tolerance_days`` days without an address between two
+    spells is bridged (a late-registered move, not an absence), a longer gap breaks the chain.  A person
+    counts when one bridged chain runs from 1 January or earlier to 31 December or later.  No slack at the
+    ends of the year: arrival on 2 January or emigration on 30 December of the year removes the person for
+    that year (the gap tolerance is about *gaps between* spells; a gap around 1 January is bridged like any
+    other).  Only RINPERSOONS R.  Returns person_id (one row per person).
+    """
+    jan1, dec31 = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    spells = (
+        keep_r(addresses)
+        .select(
+            "person_id",
+            pl.col("GBADATUMAANVANGADRESHOUDING").alias("_s"),
+            pl.col("GBADATUMEINDEADRESHOUDING").fill_null(_FAR_FUTURE).alias("_e"),
+        )
+        .filter(pl.col("_s").is_not_null() & (pl.col("_e") >= pl.col("_s")))
+        # spells ending before the window cannot reach 1 January through a bridgeable gap
+        .filter((pl.col("_e") >= pl.lit(jan1 - dt.timedelta(days=tolerance_days + 1))) & (pl.col("_s") <= pl.lit(dec31)))
+        .sort("person_id", "_s", "_e")
+    )
+    prev_end = pl.col("_e").cum_max().shift(1).over("person_id")
+    gap = (pl.col("_s") - prev_end).dt.total_days() - 1
+    chained = spells.with_columns(
+        (prev_end.is_null() | (gap > tolerance_days)).cast(pl.Int64).cum_sum().over("person_id").alias("_chain")
+    )
+    return (
+        chained.group_by("person_id", "_chain")
+        .agg(pl.col("_s").min(), pl.col("_e").max())
+        .filter((pl.col("_s") <= pl.lit(jan1)) & (pl.col("_e") >= pl.lit(dec31)))
+        .select("person_id")
+        .unique()
+    )
+
+
+# ---------------------------------------------------------------------------- students and pensioners
+def _days_in_year(year: int) -> int:
+    return (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
+
+
+def _decide(days: pl.Expr, on_dec31: pl.Expr, year: int, rule: Rule) -> pl.Expr:
+    if rule == "majority":
+        return days * 2 > _days_in_year(year)
+    if rule == "any_day":
+        return days > 0
+    if rule == "dec31":
+        return on_dec31
+    raise ValueError(f"unknown rule {rule!r}: majority | any_day | dec31")
+
+
+def _secm_flags(secm: pl.LazyFrame, year: int, rule: Rule) -> pl.LazyFrame:
+    """person_id, student, pensioner from SECMBUS spells overlapping ``year``."""
+    jan1, dec31 = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    s = keep_r(secm).select(
+        "person_id",
+        pl.col("AANVSECM").alias("_s"),
+        pl.col("EINDSECM").fill_null(_FAR_FUTURE).alias("_e"),
+        pl.col("SECM").cast(pl.String).alias("_secm"),
+    ).filter((pl.col("_s") <= pl.lit(dec31)) & (pl.col("_e") >= pl.lit(jan1)))
+    days = (
+        pl.min_horizontal(pl.col("_e"), pl.lit(dec31)) - pl.max_horizontal(pl.col("_s"), pl.lit(jan1))
+    ).dt.total_days() + 1
+    dec = pl.col("_e") >= pl.lit(dec31)
+    per = s.group_by("person_id").agg(
+        days.filter(pl.col("_secm").is_in(SECM_STUDENT)).sum().alias("_stud_days"),
+        days.filter(pl.col("_secm").is_in(SECM_PENSIONER)).sum().alias("_pens_days"),
+        (dec & pl.col("_secm").is_in(SECM_STUDENT)).any().alias("_stud_dec"),
+        (dec & pl.col("_secm").is_in(SECM_PENSIONER)).any().alias("_pens_dec"),
+    )
+    return per.select(
+        "person_id",
+        _decide(pl.col("_stud_days"), pl.col("_stud_dec"), year, rule).alias("student"),
+        _decide(pl.col("_pens_days"), pl.col("_pens_dec"), year, rule).alias("pensioner"),
+    )
+
+
+def _full_time_enrolment(enrolment: pl.LazyFrame) -> pl.Expr:
+    """Main enrolment (HOOFDINSCHR 1) that is not a working learner's: BBL (LEERWEGMBO 3), BOL deeltijd (2)
+    and part-time or dual hbo/wo (VORMOPLEIDINGHO 2, 3) are in SECM mostly employees, not scholier/student.
+    Columns the file lacks are not used."""
+    cols = enrolment.collect_schema().names()
+    ok = pl.lit(True)
+    if "HOOFDINSCHR" in cols:
+        ok = ok & (pl.col("HOOFDINSCHR").cast(pl.String).fill_null("1") == "1")
+    if "LEERWEGMBO" in cols:
+        ok = ok & ~pl.col("LEERWEGMBO").cast(pl.String).is_in(["2", "3"]).fill_null(False)
+    if "VORMOPLEIDINGHO" in cols:
+        ok = ok & ~pl.col("VORMOPLEIDINGHO").cast(pl.String).is_in(["2", "3"]).fill_null(False)
+    return ok
+
+
+def _fallback_flags(gba: pl.LazyFrame, enrolment: pl.LazyFrame | None, year: int, rule: Rule) -> pl.LazyFrame:
+    """person_id, student, pensioner without SECM (report 7.1.3: enrolment plus age).
+
+    student = a full-time main enrolment in ONDERWIJSINSCHRTAB (enrolments on 1 October of the file's year;
+    null when no enrolment file is given); pensioner = at or above the AOW age, with the same ``rule`` applied
+    to the days of ``year`` from the AOW date on.
+    """
+    jan1, dec31 = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    aow = aow_date(birth_date())
+    from_ = pl.max_horizontal(aow, pl.lit(jan1))
+    pens_days = ((pl.lit(dec31) - from_).dt.total_days() + 1).clip(lower_bound=0)
+    people = keep_r(gba).select(
+        "person_id",
+        _decide(pens_days, aow <= pl.lit(dec31), year, rule).fill_null(False).alias("pensioner"),
+    )
+    if enrolment is None:
+        return people.with_columns(pl.lit(None, pl.Boolean).alias("student"))
+    enrolled = keep_r(enrolment).filter(_full_time_enrolment(enrolment)).select("person_id").unique()
+    enrolled = enrolled.with_columns(pl.lit(True).alias("student"))
+    return people.join(enrolled, on="person_id", how="left").with_columns(pl.col("student").fill_null(False))
+
+
+def student_pensioner_flags(
+    secm: pl.LazyFrame,
+    year: int,
+    *,
+    gba: pl.LazyFrame | None = None,
+    enrolment: pl.LazyFrame | None = None,
+    persons: pl.LazyFrame | None = None,
+    secm_last_year: int | None = None,
+    rule: Rule = "majority",
+) -> pl.LazyFrame:
+    """Pupils/students and pensioners of ``year`` (report 2.1: left out "bij de meeste vragen", not for 4a-4c).
+
+    From SECMBUS: ``student`` = SECM 26/31 (scholier/student met/zonder inkomen), ``pensioner`` = SECM 25
+    (pensioenuitkering).  The report does not say *when* in the year; default ``rule="majority"``: in that
+    position for the larger part of year t (more than half its days).  Reasons: the yearly indicators
+    describe the whole year, so the position that dominates the year decides; one short spell (a summer
+    between school and work, a month of early pension) does not remove a worker, and a school-leaver or new
+    pensioner is not dropped from the year in which she mostly worked.  ``"any_day"`` (the strictest
+    exclusion) and ``"dec31"`` (position on 31 December, as the generator's truth counts) are available for
+    sensitivity checks.
+
+    When SECM does not cover ``year`` (SPEC.md; report 7.1.3) the fallback is enrolment plus age: full-time
+    main enrolment in ONDERWIJSINSCHRTAB (``enrolment``, the file of year t) = student, AOW age reached
+    (same ``rule`` over the days from the AOW date) = pensioner; ``secm_source`` is ``"fallback"`` so such
+    years are marked.  Coverage: ``year <= secm_last_year`` when given (the release period of the cumulative
+    SECMBUS file, the warehouse manifest's ``period``); otherwise it is read from the data, lazily: SECM covers
+    the year when a spell starts in it or later.
+
+    ``persons`` (person_id) fixes the output rows, with False for persons without a student/pension spell;
+    without it, the persons with a SECM spell in the year (and, when the fallback may apply, those in
+    ``gba``).  Returns person_id, student, pensioner, secm_source.
+    """
+    if rule not in ("majority", "any_day", "dec31"):
+        raise ValueError(f"unknown rule {rule!r}: majority | any_day | dec31")
+    known = secm_last_year is not None
+    covered = known and year <= secm_last_year
+    if known and not covered and gba is None:
+        raise ValueError(f"SECMBUS covers up to {secm_last_year}, not {year}: the fallback needs gba (birth dates)")
+
+    sf = _secm_flags(secm, year, rule)
+    if covered or (not known and gba is None):
+        base = persons.select("person_id").unique() if persons is not None else sf.select("person_id")
+        return base.join(sf, on="person_id", how="left").select(
+            "person_id",
+            pl.col("student").fill_null(False),
+            pl.col("pensioner").fill_null(False),
+            pl.lit("SECM").cast(SECM_SOURCE).alias("secm_source"),
+        )
+
+    ff = _fallback_flags(gba, enrolment, year, rule)
+    if known:  # not covered
+        base = persons.select("person_id").unique() if persons is not None else ff.select("person_id")
+        return base.join(ff, on="person_id", how="left").select(
+            "person_id",
+            "student",
+            pl.col("pensioner").fill_null(False),
+            pl.lit("fallback").cast(SECM_SOURCE).alias("secm_source"),
+        )
+
+    # coverage unknown: decide from the data, row-wise on a one-row frame (no collect here)
+    cov = keep_r(secm).select((pl.col("AANVSECM").max().dt.year() >= year).fill_null(False).alias("_covered"))
+    if persons is not None:
+        base = persons.select("person_id").unique()
+    else:
+        base = pl.concat([sf.select("person_id"), ff.select("person_id")]).unique()
+    x = (
+        base.join(sf, on="person_id", how="left")
+        .join(ff.rename({"student": "_fb_student", "pensioner": "_fb_pensioner"}), on="person_id", how="left")
+        .join(cov, how="cross")
+    )
+    c = pl.col("_covered")
+    return x.select(
+        "person_id",
+        pl.when(c).then(pl.col("student").fill_null(False)).otherwise(pl.col("_fb_student")).alias("student"),
+        pl.when(c).then(pl.col("pensioner").fill_null(False)).otherwise(pl.col("_fb_pensioner").fill_null(False))
+        .alias("pensioner"),
+        pl.when(c).then(pl.lit("SECM")).otherwise(pl.lit("fallback")).cast(SECM_SOURCE).alias("secm_source"),
+    )
+
+
+# ----------------------------------------------------------------------------------------- population
+def population(
+    year: int,
+    addresses: pl.LazyFrame,
+    secm: pl.LazyFrame,
+    gba: pl.LazyFrame,
+    migration: pl.LazyFrame,
+    hoogsteopl: pl.LazyFrame,
+    migmotief: pl.LazyFrame,
+    countries: pl.LazyFrame,
+    enrolment: pl.LazyFrame | None = None,
+    *,
+    secm_last_year: int | None = None,
+    tolerance_days: int = ADDRESS_GAP_TOLERANCE_DAYS,
+    student_rule: Rule = "majority",
+) -> pl.LazyFrame:
+    """The study population of ``year``: one row per person who lived in NL the whole year (report 2.1),
+    with flags and breakdowns (report 2.2, 7.2.5).  Flags, not filters: indicators decide whom to leave out.
+
+    Inputs are the warehouse frames: GBAADRESOBJECTBUS, SECMBUS, GBAPERSOONTAB, GBAMIGRATIEBUS (cumulative,
+    partition ``latest``), HOOGSTEOPLTAB and ONDERWIJSINSCHRTAB of ``year``, MIGMOTIEFBUS, LANDAKTUEELREF.
+
+    Columns: year, person_id, student, pensioner, secm_source (:func:`student_pensioner_flags`),
+    herkomst_group, herkomst_aggregate, generatie, herkomst_check_ok (:func:`~characteristics.herkomst`),
+    verblijfsduur, verblijfsduur_excluded, years_in_nl (:func:`~characteristics.verblijfsduur`), leeftijd,
+    age_jan1 (:func:`~characteristics.age_group`), geslacht (man/vrouw, null when GBAGESLACHT is missing),
+    opleidingsniveau (onbekend when the person is not in HOOGSTEOPLTAB), asielmotief (True/False; null for
+    eerste generatie without a MIGMOTIEFBUS row: arrived before the file or not recorded).
+    """
+    residents = whole_year_residents(addresses, year, tolerance_days)
+    g = keep_r(gba).select(
+        "person_id",
+        birth_date().alias("_birth"),
+        pl.col("GBAGESLACHT").cast(pl.String).replace_strict({"1": "man", "2": "vrouw"}, default=None)
+        .cast(GESLACHT).alias("geslacht"),
+    ).unique("person_id", keep="first")
+    flags = student_pensioner_flags(
+        secm, year, gba=gba, enrolment=enrolment, persons=residents, secm_last_year=secm_last_year,
+        rule=student_rule,
+    )
+    out = (
+        residents.join(g, on="person_id", how="left")
+        .join(flags, on="person_id", how="left")
+        .join(herkomst(gba, countries), on="person_id", how="left")
+        .join(verblijfsduur(migration, gba, year), on="person_id", how="left")
+        .join(education_level(hoogsteopl), on="person_id", how="left")
+        .join(asylum_flag(migmotief, year), on="person_id", how="left")
+    )
+    return out.select(
+        pl.lit(year).cast(pl.Int32).alias("year"),
+        "person_id",
+        "student",
+        "pensioner",
+        "secm_source",
+        "herkomst_group",
+        "herkomst_aggregate",
+        "generatie",
+        "verblijfsduur",
+        pl.col("verblijfsduur_excluded").fill_null(False),
+        "years_in_nl",
+        age_group(pl.col("_birth"), year),
+        age_jan1(pl.col("_birth"), year),
+        "geslacht",
+        pl.col("opleidingsniveau").fill_null("onbekend"),
+        pl.when(pl.col("asielmotief").is_not_null()).then(pl.col("asielmotief"))
+        .when(pl.col("generatie") == "eerste").then(None)
+        .otherwise(False).alias("asielmotief"),
+        pl.col("herkomst_check_ok").fill_null(False),
+    )
