@@ -17,7 +17,8 @@ only orchestrates, so nothing large is inherited).  Target for the whole core la
 1,000,000 persons; job spells are the biggest part.  Results go to ``$MONITOR_BENCH_OUT/bench_core_spells.json``.
 
     .venv/bin/python benchmarks/core_spells.py                     # 1,000,000 persons
-    .venv/bin/python benchmarks/core_spells.py --persons 4000000
+    .venv/bin/python benchmarks/core_spells.py --persons 4000000     # generates 4M: ~6 GB per million persons
+    .venv/bin/python benchmarks/core_spells.py --persons 4000000 --replicate-from 1000000   # 4 copies of 1M
     .venv/bin/python benchmarks/core_spells.py --persons 20000     # quick smoke run
 """
 
@@ -75,6 +76,51 @@ def prepare(persons: int) -> dict:
     return info
 
 
+def replicate(persons: int, base: int) -> dict:
+    """A zone of ``persons`` made of ``persons // base`` copies of the ingested ``base`` zone, each copy with
+    its own person_id and IKVID range (streamed to parquet: small memory).  For sizes whose generation would
+    not fit the machine (the generator's latent world needs about 6 GB per million persons)."""
+    import polars as pl
+
+    from monitor_dagster.warehouse import Warehouse
+
+    if persons % base:
+        raise SystemExit(f"--persons {persons} is not a multiple of --replicate-from {base}")
+    root = zone_dir(persons)
+    done = root / "done.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    prepare(base)
+    src = Warehouse(zone_dir(base) / "warehouse")
+    (root / "replica").mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    rows = {}
+    for year in (YEAR - 1, YEAR):
+        lf = src.read("SPOLISBUS", str(year))
+        k = persons // base
+        copies = [lf.with_columns(pl.col("person_id") + i * 10_000_000_000, pl.col("IKVID") + i * 10_000_000_000)
+                  for i in range(k)]
+        path = root / "replica" / f"SPOLISBUS_{year}.parquet"
+        pl.concat(copies).sink_parquet(path, engine="streaming")
+        rows[str(year)] = pl.scan_parquet(path).select(pl.len()).collect().item()
+    info = {"persons": persons, "replicated_from": base, "replicate_s": time.perf_counter() - t, "rows": rows}
+    done.write_text(json.dumps(info))
+    return info
+
+
+def spolis_inputs(persons: int):
+    """(SPOLIS t, SPOLIS t-1) of the zone: the warehouse, or the replica files of a replicated zone."""
+    import polars as pl
+
+    from monitor_dagster.warehouse import Warehouse
+
+    root = zone_dir(persons)
+    if (root / "replica").exists():
+        return tuple(pl.scan_parquet(root / "replica" / f"SPOLISBUS_{y}.parquet") for y in (YEAR, YEAR - 1))
+    wh = Warehouse(root / "warehouse")
+    return wh.read("SPOLISBUS", str(YEAR)), wh.read("SPOLISBUS", str(YEAR - 1))
+
+
 # ------------------------------------------------------------------------------------------ measurement
 def _peak_gb() -> dict:
     import resource
@@ -89,13 +135,11 @@ def measure(step: str, persons: int) -> dict:
     import polars as pl
 
     from monitor_dagster.core.jobs import job_months, job_spells, main_job, simultaneous_jobs
-    from monitor_dagster.warehouse import Warehouse
 
     root = zone_dir(persons)
-    wh = Warehouse(root / "warehouse")
     work = root / "out"
     work.mkdir(exist_ok=True)
-    spolis, prev = wh.read("SPOLISBUS", str(YEAR)), wh.read("SPOLISBUS", str(YEAR - 1))
+    spolis, prev = spolis_inputs(persons)
     jm_path = work / "job_months.parquet"
     rows: dict[str, int] = {}
 
@@ -128,12 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--steps", default=",".join(STEPS), help="comma-separated subset of " + ", ".join(STEPS))
+    ap.add_argument("--replicate-from", type=int, default=None, metavar="BASE",
+                    help="build the zone from copies of the (generated) BASE-person zone instead of generating it")
     ap.add_argument("--_prepare", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--_measure", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if a._prepare:
-        print(json.dumps(prepare(a.persons)))
+        info = replicate(a.persons, a.replicate_from) if a.replicate_from else prepare(a.persons)
+        print(json.dumps(info))
         return 0
     if a._measure:
         print(json.dumps(measure(a._measure, a.persons)))
@@ -141,9 +188,14 @@ def main(argv: list[str] | None = None) -> int:
 
     t = time.perf_counter()
     print(f"zone: {a.persons:,} persons, SPOLISBUS {YEAR - 1}-{YEAR} -> {zone_dir(a.persons)}", flush=True)
-    info = json.loads(run_child(["--persons", str(a.persons), "--_prepare"]))
-    print(f"  ready in {time.perf_counter() - t:.0f} s (generate {info.get('generate_s', 0):.0f} s, "
-          f"ingest {info.get('ingest_s', 0):.0f} s; SPOLIS rows {info.get('rows')})", flush=True)
+    prep = ["--persons", str(a.persons), "--_prepare"]
+    if a.replicate_from:
+        prep += ["--replicate-from", str(a.replicate_from)]
+    info = json.loads(run_child(prep))
+    how = (f"{a.persons // info['replicated_from']} copies of the {info['replicated_from']:,}-person zone"
+           if info.get("replicated_from") else
+           f"generate {info.get('generate_s', 0):.0f} s, ingest {info.get('ingest_s', 0):.0f} s")
+    print(f"  ready in {time.perf_counter() - t:.0f} s ({how}; SPOLIS rows {info.get('rows')})", flush=True)
     steps = [s for s in a.steps.split(",") if s]
     if "pipeline" not in steps and any(s != "job_months" for s in steps) and "job_months" not in steps:
         steps.insert(0, "job_months")          # later steps read the job-months file

@@ -92,6 +92,14 @@ def synth(
     _run_synth(landing, persons, years, seed, fmt, truth)
 
 
+def _layers(text: str) -> tuple[str, ...]:
+    got = tuple(x.strip() for x in text.split(",") if x.strip())
+    bad = [x for x in got if x not in ("sources", "core")]
+    if bad or not got:
+        raise typer.BadParameter(f"unknown layer(s) {bad}: choose from sources, core")
+    return got
+
+
 def _years_opt(years: str | None) -> tuple[int, int] | None:
     return parse_years(years) if years else None
 
@@ -103,8 +111,10 @@ def run(
     years: str | None = typer.Option(None, "--years", help="Only these periods of yearly files, e.g. 2019-2021."),
     select: str | None = typer.Option(None, "--select", help="Comma-separated catalog entries, e.g. SPOLISBUS,SECMBUS."),
     catalog: Path | None = typer.Option(None, "--catalog", help="Another data_catalog.yaml (default: the project's)."),
+    layers: str = typer.Option("sources,core", "--layers", help="Layers to build: sources, core (comma-separated)."),
 ) -> None:
-    """Ingest what has landed into the warehouse, in-process (no daemon); non-zero exit if anything fails."""
+    """Ingest what has landed into the warehouse and build the layers on top, in-process (no daemon);
+    non-zero exit if anything fails."""
     from monitor_dagster.catalog import CatalogError
     from monitor_dagster.runner import run_sources
 
@@ -118,7 +128,8 @@ def run(
                       transient=True) as bar:
             task = bar.add_task("planning", total=None)
             summary = run_sources(landing, warehouse, _years_opt(years), sel, catalog,
-                                  progress=lambda d, i, n: bar.update(task, description=d, completed=i, total=n))
+                                  progress=lambda d, i, n: bar.update(task, description=d, completed=i, total=n),
+                                  layers=_layers(layers))
     except (CatalogError, KeyError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -128,8 +139,8 @@ def run(
 
 
 def _print_run_summary(summary) -> None:
-    t = Table(title="monitor run: sources")
-    for c in ("file", "period", "result", "vintage", "rows", "rows/s", "note"):
+    t = Table(title="monitor run")
+    for c in ("asset", "period", "result", "vintage", "rows", "rows/s", "note"):
         t.add_column(c, justify="right" if c in ("rows", "rows/s") else "left")
     for o in sorted(summary.outcomes, key=lambda o: (o.entry, o.partition or "")):
         md = o.metadata
@@ -145,8 +156,33 @@ def _print_run_summary(summary) -> None:
     for u in summary.unknown_files:
         out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {u}")
     n_bad = sum(not o.ok for o in summary.outcomes)
-    out.print(f"{len(summary.outcomes) - n_bad} ingested, {n_bad} failed, {len(summary.unknown_files)} unknown file(s)"
+    n_core = sum(o.ok and o.entry.startswith("core/") for o in summary.outcomes)
+    out.print(f"{len(summary.outcomes) - n_bad - n_core} source file(s) ingested, {n_core} core table(s) built, "
+              f"{n_bad} failed, {len(summary.unknown_files)} unknown file(s)"
               + (f"; removed {len(summary.orphans_removed)} orphaned temporary folder(s)" if summary.orphans_removed else ""))
+
+
+def _print_population(warehouse: Path) -> None:
+    """Population counts by herkomst for the last year built (issue 4: the demo shows them)."""
+    import polars as pl
+
+    from monitor_dagster.warehouse import Warehouse
+
+    w = Warehouse(warehouse, layer="core")
+    years = [p for p in w.partitions("population") if p.isdigit()]
+    if not years:
+        return
+    y = max(years)
+    df = (w.read("population", y).group_by("herkomst_group", "generatie").len()
+          .collect().pivot(on="generatie", index="herkomst_group", values="len").fill_null(0))
+    t = Table(title=f"Study population {y}: persons living in NL the whole year, by herkomst and generation")
+    cols = [c for c in df.columns if c != "herkomst_group"]
+    t.add_column("herkomst")
+    for c in cols:
+        t.add_column(str(c) if c is not None else "-", justify="right")
+    for row in df.sort("herkomst_group").iter_rows():
+        t.add_row(str(row[0]), *[f"{v:,}" for v in row[1:]])
+    out.print(t)
 
 
 @app.command()
@@ -198,8 +234,10 @@ def demo(
                   transient=True) as bar:
         task = bar.add_task("planning", total=None)
         summary = run_sources(landing, warehouse, progress=lambda d, i, n: bar.update(task, description=d,
-                                                                                        completed=i, total=n))
+                                                                                        completed=i, total=n),
+                              layers=("sources", "core"))
     _print_run_summary(summary)
+    _print_population(warehouse)
     # the synthetic zone holds every release up to its last year: look at it as of mid-next-year
     as_of = f"{parse_years(years)[1] + 1}-06-30"
     out.print(f"Status as of {as_of} (the synthetic landing zone's point in time; real use: today).")

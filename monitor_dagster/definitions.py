@@ -5,6 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from monitor_dagster.catalog import load_catalog
+from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
+from monitor_dagster.defs.io import WarehouseIOManager
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.assets import source_assets
 from monitor_dagster.defs.sources.jobs import source_jobs
@@ -15,10 +17,10 @@ def build_definitions(catalog_path: str | None = None) -> dg.Definitions:
     catalog = load_catalog(catalog_path)
     resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
     return dg.Definitions(
-        assets=source_assets(catalog),
+        assets=[*source_assets(catalog), *CORE_ASSETS],
         jobs=list(source_jobs()),   # the same objects the release sensor targets
         sensors=[release_sensor, overdue_sensor],
-        resources={"monitor": resource},
+        resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},
     )
 
 

@@ -82,7 +82,11 @@ def plan_targets(catalog: Catalog, landing: Path, years: tuple[int, int] | None,
 def run_sources(landing: Path, warehouse: Path, years: tuple[int, int] | None = None,
                 select: list[str] | None = None, catalog_path: Path | None = None,
                 instance: dg.DagsterInstance | None = None,
-                progress: Callable[[str, int, int], None] | None = None, log_level: str = "WARNING") -> RunSummary:
+                progress: Callable[[str, int, int], None] | None = None, log_level: str = "WARNING",
+                layers: tuple[str, ...] = ("sources",)) -> RunSummary:
+    """Materialise the source layer for what has landed (``select``: only these catalog entries) and, with
+    "core" in ``layers``, the core layer for every year whose sources are in the warehouse (blocking: not
+    after a failed source)."""
     catalog = load_catalog(catalog_path)
     summary = RunSummary()
     wh = Warehouse(warehouse)
@@ -101,12 +105,43 @@ def run_sources(landing: Path, warehouse: Path, years: tuple[int, int] | None = 
                                 raise_on_error=False, tags={"monitor/trigger": "cli"},
                                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
         summary.outcomes.extend(_outcomes(result, names, pkey))
+    if "core" in layers:
+        _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level)
     if progress:
         progress("done", len(todo), len(todo))
     return summary
 
 
-def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | None) -> list[StepOutcome]:
+def core_years(wh: Warehouse, years: tuple[int, int] | None) -> list[str]:
+    """Years the core layer can be built for: SPOLISBUS and HOOGSTEOPLTAB of the year are ingested."""
+    from monitor_dagster.defs.core.assets import CORE_FIRST_YEAR
+
+    have = set(wh.partitions("SPOLISBUS")) & set(wh.partitions("HOOGSTEOPLTAB"))
+    out = [p for p in sorted(have) if p.isdigit() and int(p) >= CORE_FIRST_YEAR]
+    return [p for p in out if years is None or years[0] <= int(p) <= years[1]]
+
+
+def _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level) -> None:
+    from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
+    from monitor_dagster.defs.io import WarehouseIOManager
+
+    if not summary.ok:
+        return   # blocking: the core layer never runs on a failed source
+    all_assets = [*assets.values(), *CORE_ASSETS]
+    sel = dg.AssetSelection.assets(*CORE_ASSETS)
+    yrs = core_years(wh, years)
+    for i, year in enumerate(yrs):
+        if progress:
+            progress(f"core {year}", i, len(yrs))
+        result = dg.materialize(all_assets, selection=sel, partition_key=year, instance=instance, raise_on_error=False,
+                                resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},
+                                tags={"monitor/trigger": "cli"},
+                                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+        summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in CORE_ASSETS], year, prefix="core__"))
+
+
+def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | None,
+              prefix: str = "sources__") -> list[StepOutcome]:
     out = []
     failures = {}
     for ev in result.all_events:
@@ -119,11 +154,12 @@ def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | N
         mat = ev.event_specific_data.materialization
         mats[mat.asset_key.path[-1]] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
     for n in names:
-        step = [k for k in failures if k == "sources__" + n]
+        step = [k for k in failures if k == prefix + n]
         if step:
-            out.append(StepOutcome(n, pkey, False, failures[step[0]]))
+            out.append(StepOutcome(n if prefix == "sources__" else f"core/{n}", pkey, False, failures[step[0]]))
         elif n in mats:
-            out.append(StepOutcome(n, pkey, True, "", mats[n]))
+            out.append(StepOutcome(n if prefix == "sources__" else f"core/{n}", pkey, True, "", mats[n]))
         else:
-            out.append(StepOutcome(n, pkey, False, "not executed (upstream failure or run error)"))
+            out.append(StepOutcome(n if prefix == "sources__" else f"core/{n}", pkey, False,
+                                   "not executed (upstream failure or run error)"))
     return out

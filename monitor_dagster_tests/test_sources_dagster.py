@@ -65,9 +65,19 @@ def test_smoke_all_sources_for_a_two_year_zone(small, tmp_path):
     """Every source of the landing zone materialises in-process and lands in the warehouse."""
     wh = tmp_path / "wh"
     with dg.instance_for_test() as inst:
-        summary = run_sources(small.config.landing, wh, instance=inst)
+        summary = run_sources(small.config.landing, wh, instance=inst, layers=("sources", "core"))
     bad = [o for o in summary.outcomes if not o.ok]
     assert not bad, bad
+    # the core layer was built on top, and its population equals the generator's truth exactly (issue 4)
+    core = Warehouse(wh, layer="core")
+    for year in ("2019", "2020"):
+        pop = core.read("population", year).collect()
+        gen = {"eerste": "1", "tweede": "2"}
+        got = {}
+        for g, generatie, n in pop.group_by("herkomst_group", "generatie").len().iter_rows():
+            key = "Nederland|0" if generatie is None else f"{g}|{gen[generatie]}"
+            got[key] = got.get(key, 0) + n
+        assert got == small.truth["population_whole_year"][year], year
     got = {(o.entry, o.partition) for o in summary.outcomes}
     assert ("SPOLISBUS", "2020") in got and ("SECMBUS", None) in got and ("LANDAKTUEELREF", None) in got
     w = Warehouse(wh)
@@ -174,7 +184,7 @@ def test_bad_input_fails_clearly_and_keeps_the_warehouse(small, tmp_path, monkey
     entry = {"truncated_sav": "SECMBUS", "missing_column": "WWPERSOONBUS", "unknown_code": "SECMBUS",
              "wrong_date": "BIJSTANDPERSOONBUS", "duplicate_keys": "GBAPERSOONTAB", "zero_rows": "AOTOTPERSOONBUS"}[case]
     # a first good run fills the warehouse
-    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh), "--select", entry])
+    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh), "--select", entry, "--layers", "sources"])
     assert r.exit_code == 0, r.output
     w = Warehouse(wh)
     broken, needle = _break(landing, case)
@@ -183,7 +193,7 @@ def test_bad_input_fails_clearly_and_keeps_the_warehouse(small, tmp_path, monkey
     before = w.manifest(entry, part)
     before_rows = w.read(entry, part).collect()
     # a corrected delivery that is broken: V3 of the release
-    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh), "--select", entry])
+    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh), "--select", entry, "--layers", "sources"])
     assert r.exit_code != 0
     assert "FAILED" in r.output and entry in r.output and needle in r.output, r.output
     assert w.manifest(entry, part) == before, "the warehouse keeps the previous good version"
@@ -194,7 +204,7 @@ def test_unknown_file_is_reported_not_ingested(small, tmp_path, monkeypatch):
     landing = _copy_zone(small, tmp_path)
     (landing / "Spolis/SPOLISBUS/2020/SPOLISBUS_notes2020.sav").write_bytes(b"not a cbs file")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
-    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "wh"), "--select", "SPOLISBUS"])
+    r = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "wh"), "--select", "SPOLISBUS", "--layers", "sources"])
     assert r.exit_code == 0, r.output
     assert "not in the catalog" in r.output and "SPOLISBUS_notes2020.sav" in r.output
 
@@ -202,7 +212,7 @@ def test_unknown_file_is_reported_not_ingested(small, tmp_path, monkeypatch):
 def test_status_lists_landed_ingested_provisional(small, tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
     wh = tmp_path / "wh"
-    r = runner.invoke(app, ["run", "--landing", str(small.config.landing), "--warehouse", str(wh), "--select", "SPOLISBUS,SECMBUS"])
+    r = runner.invoke(app, ["run", "--landing", str(small.config.landing), "--warehouse", str(wh), "--select", "SPOLISBUS,SECMBUS", "--layers", "sources"])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["status", "--landing", str(small.config.landing), "--warehouse", str(wh), "--today", "2026-01-01"])
     assert r.exit_code == 0, r.output

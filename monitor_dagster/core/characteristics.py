@@ -186,10 +186,11 @@ def country_groups(countries: pl.LazyFrame) -> pl.LazyFrame:
     shipped = reference.countries().lazy().select(
         pl.col("code").alias("LAND"), pl.col("monitor_group").alias("_shipped")
     )
+    def optional(name: str, alias: str) -> pl.Expr:
+        return (pl.col(name).cast(pl.String) if name in cols else pl.lit(None, pl.String)).alias(alias)
+
     ref = countries.select(
-        pl.col("LAND").cast(pl.String),
-        pl.col("LANDTYPE").cast(pl.String).alias("_landtype") if "LANDTYPE" in cols else pl.lit(None, pl.String).alias("_landtype"),
-        pl.col("LANDGROEPMONITOR").cast(pl.String).alias("_given") if "LANDGROEPMONITOR" in cols else pl.lit(None, pl.String).alias("_given"),
+        pl.col("LAND").cast(pl.String), optional("LANDTYPE", "_landtype"), optional("LANDGROEPMONITOR", "_given")
     ).unique("LAND", keep="first")
     by_type = (
         pl.when(pl.col("_landtype") == "2").then(pl.lit("overig niet-westers"))
@@ -250,7 +251,8 @@ def herkomst(gba: pl.LazyFrame, countries: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("GBAGEBOORTELAND").cast(pl.String).is_null().alias("_born_unknown"),
         _abroad("GBAGEBOORTELANDMOEDER").alias("_m_abroad"),
         _abroad("GBAGEBOORTELANDVADER").alias("_f_abroad"),
-        (pl.col("GBAGEBOORTELANDMOEDER").is_null() & pl.col("GBAGEBOORTELANDVADER").is_null()).alias("_parents_unknown"),
+        (pl.col("GBAGEBOORTELANDMOEDER").is_null() & pl.col("GBAGEBOORTELANDVADER").is_null())
+        .alias("_parents_unknown"),
         pl.col("GBAGEBOORTELAND").cast(pl.String).alias("_own"),
         pl.col("GBAGEBOORTELANDMOEDER").cast(pl.String).alias("_mother"),
         pl.col("GBAGEBOORTELANDVADER").cast(pl.String).alias("_father"),
@@ -338,7 +340,8 @@ def verblijfsduur(migration: pl.LazyFrame, gba: pl.LazyFrame, year: int) -> pl.L
     )
     g = keep_r(gba).select("person_id", pl.col("GBAGENERATIE").cast(pl.String).alias("_gen"))
     x = g.join(per_person, on="person_id", how="left")
-    measured = (pl.col("_gen") == "1") & pl.col("_days").is_not_null() & ~pl.col("_before_file").fill_null(False)
+    before_file = pl.col("_before_file").fill_null(False)
+    measured = (pl.col("_gen") == "1") & pl.col("_days").is_not_null() & ~before_file
     short = measured & (pl.col("_days") <= six_months_days(year))
     klass = (
         pl.when(pl.col("_gen") == "2").then(pl.lit("oudkomer"))

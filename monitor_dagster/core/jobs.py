@@ -39,8 +39,15 @@ MIN_HOURS_PER_WEEK = 12.0
 _EPS = 1e-9
 #: SCONTRACTSOORT: O onbepaalde tijd (vast), B bepaalde tijd (flex), N niet van toepassing / onbekend
 CONTRACT = pl.Enum(["O", "B", "N"])
-SECTOR = pl.Enum(sorted(set(reference.sectors()["monitor_sector"].to_list())))
+#: SSOORTBAAN codes (catalog); 2 = stagiair
+SOORTBAAN = pl.Enum(["1", "2", "3", "4", "5", "9"])
+_SECTORS = reference.sectors()
+#: UWV sector codes "01".."69" (SSECT) and the broad monitor sector (reference/sectors.csv)
+SSECT = pl.Enum(_SECTORS["code"].to_list())
+SECTOR = pl.Enum(sorted(set(_SECTORS["monitor_sector"].to_list())))
+_TO_SECTOR = dict(zip(_SECTORS["code"].to_list(), _SECTORS["monitor_sector"].to_list()))
 
+_SSECT_CODES = {c: c for c in _SECTORS["code"].to_list()}
 _SPOLIS_COLS = ["person_id", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON", "SBASISUREN",
                 "SAANTVERLU", "SAANTCTRCTURENPWK", "SBAANDAGEN", "SCONTRACTSOORT", "SSOORTBAAN", "SSECT"]
 
@@ -94,7 +101,8 @@ def _spolis_window(spolis: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFra
     return (lf.filter(pl.col("SDATUMAANVANGIKO").is_between(lo, hi))
             .select(cols)
             .with_columns(pl.col("SCONTRACTSOORT").cast(pl.Utf8).cast(CONTRACT),
-                          pl.col("SSOORTBAAN").cast(pl.Utf8), pl.col("SSECT").cast(pl.Utf8),
+                          pl.col("SSOORTBAAN").cast(pl.Utf8).cast(SOORTBAAN),
+                          pl.col("SSECT").cast(pl.Utf8).replace_strict(_SSECT_CODES, default=None, return_dtype=SSECT),
                           pl.col("SBEID").cast(pl.Utf8)))
 
 
@@ -112,8 +120,9 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
     * the row with the latest period start wins for ``SBEID``, ``contract`` (SCONTRACTSOORT), ``soortbaan``
       (SSOORTBAAN), ``SSECT`` and ``contracturen`` (SAANTCTRCTURENPWK, a per-week figure, not summed; null
       before 2016: trend break contracturen_2016);
-    * ``sector`` = monitor_sector of SSECT (reference.sectors(); the report itself breaks down by raw SSECT,
-      which is kept);
+    * ``SSECT`` as an Enum of the UWV sector codes "01".."69" (a code outside reference/sectors.csv becomes
+      null) and ``sector`` = its monitor_sector (reference.sectors(); the report itself breaks down by raw
+      SSECT, 4d/4h, which is why SSECT is kept);
     * ``hourly_wage`` = basisloon / basisuren (report 3f), null for zero hours;
     * ``basisuren_pw`` / ``verloonde_uren_pw`` = hours * 7 / days (hours per week of the period worked, 3c);
     * ``substantial``: :func:`is_substantial_job` with the WML of the month's calendar year.
@@ -139,12 +148,10 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
                pl.col("SCONTRACTSOORT").max_by(last).alias("contract"),
                pl.col("SSOORTBAAN").max_by(last).alias("soortbaan"),
                pl.col("SSECT").max_by(last)))
-    sectors = reference.sectors()
-    to_sector = dict(zip(sectors["code"].to_list(), sectors["monitor_sector"].to_list()))
     hours_pw = pl.when(pl.col("days") > 0).then(pl.col("basisuren") * 7.0 / pl.col("days"))
     paid_pw = pl.when(pl.col("days") > 0).then(pl.col("verloonde_uren") * 7.0 / pl.col("days"))
     jm = jm.with_columns(
-        pl.col("SSECT").replace_strict(to_sector, default=None, return_dtype=pl.Utf8).cast(SECTOR).alias("sector"),
+        pl.col("SSECT").cast(pl.Utf8).replace_strict(_TO_SECTOR, default=None, return_dtype=SECTOR).alias("sector"),
         pl.when(pl.col("basisuren") > 0).then(pl.col("basisloon") / pl.col("basisuren")).alias("hourly_wage"),
         hours_pw.alias("basisuren_pw"), paid_pw.alias("verloonde_uren_pw"))
     jm = jm.with_columns(is_substantial_job().alias("substantial"))

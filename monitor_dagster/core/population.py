@@ -68,6 +68,7 @@ def whole_year_residents(
     other).  Only RINPERSOONS R.  Returns person_id (one row per person).
     """
     jan1, dec31 = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    slack = dt.timedelta(days=tolerance_days + 1)
     spells = (
         keep_r(addresses)
         .select(
@@ -76,14 +77,21 @@ def whole_year_residents(
             pl.col("GBADATUMEINDEADRESHOUDING").fill_null(_FAR_FUTURE).alias("_e"),
         )
         .filter(pl.col("_s").is_not_null() & (pl.col("_e") >= pl.col("_s")))
-        # spells ending before the window cannot reach 1 January through a bridgeable gap
-        .filter((pl.col("_e") >= pl.lit(jan1 - dt.timedelta(days=tolerance_days + 1))) & (pl.col("_s") <= pl.lit(dec31)))
-        .sort("person_id", "_s", "_e")
+        # only spells that can touch the year through a bridgeable gap; a spell starting early in January of
+        # the next year still bridges a move gap around 31 December
+        .filter(
+            (pl.col("_e") >= pl.lit(jan1 - slack)) & (pl.col("_s") <= pl.lit(dec31 + slack))
+        )
     )
-    prev_end = pl.col("_e").cum_max().shift(1).over("person_id")
-    gap = (pl.col("_s") - prev_end).dt.total_days() - 1
-    chained = spells.with_columns(
-        (prev_end.is_null() | (gap > tolerance_days)).cast(pl.Int64).cum_sum().over("person_id").alias("_chain")
+    # order made explicit in the windows (no reliance on row order after a sort, style.md)
+    order = ["_s", "_e"]
+    missing_days = (pl.col("_s") - pl.col("_prev_end")).dt.total_days() - 1   # days without address before
+    chained = (
+        spells.with_columns(pl.col("_e").cum_max().shift(1).over("person_id", order_by=order).alias("_prev_end"))
+        .with_columns(
+            (pl.col("_prev_end").is_null() | (missing_days > tolerance_days))
+            .cast(pl.Int64).cum_sum().over("person_id", order_by=order).alias("_chain")
+        )
     )
     return (
         chained.group_by("person_id", "_chain")

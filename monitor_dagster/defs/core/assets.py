@@ -1,0 +1,104 @@
+"""Core layer assets (group ``core``): the study population and the spells every indicator stands on.
+
+Wiring only: each asset loads its source frames through the warehouse IO manager (windows such as SPOLIS
+t-1 and t are partition mappings on the inputs), calls a plain function from ``monitor_dagster.core`` and
+returns a polars frame that the IO manager writes to ``<warehouse>/core/<asset>/<year>``.
+"""
+
+import dagster as dg
+import polars as pl
+from dagster import AssetExecutionContext
+
+from monitor_dagster.core import jobs as J
+from monitor_dagster.core import population as POP
+from monitor_dagster.core import secm as S
+from monitor_dagster.defs.sources.partitions import yearly
+
+GROUP = "core"
+CORE_FIRST_YEAR = 2011          # INPATAB and SPOLIS t-1 exist from here on (catalog periods)
+core_partitions = yearly(CORE_FIRST_YEAR, None)
+IO = "warehouse_io"
+
+
+def src(name: str, mapping: dg.PartitionMapping | None = None) -> dg.AssetIn:
+    return dg.AssetIn(key=dg.AssetKey(["sources", name]), partition_mapping=mapping, input_manager_key=IO)
+
+
+PREV_AND_THIS_YEAR = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=0)
+SAME_YEAR = dg.TimeWindowPartitionMapping()
+
+
+def _one(d: dict, year: str, what: str) -> pl.LazyFrame | None:
+    return d.get(year) if isinstance(d, dict) else d
+
+
+def _required(frame, what: str, year: str) -> pl.LazyFrame:
+    if frame is None:
+        raise dg.Failure(description=f"{what} {year} is not in the warehouse: ingest it first (monitor run --select {what})")
+    return frame
+
+
+def _meta(df: pl.DataFrame, **extra) -> dict:
+    return {"rows": dg.MetadataValue.int(df.height), **extra}
+
+
+@dg.asset(
+    key=dg.AssetKey(["core", "population"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
+    ins={"addresses": src("GBAADRESOBJECTBUS"), "secm": src("SECMBUS"), "gba": src("GBAPERSOONTAB"),
+         "migration": src("GBAMIGRATIEBUS"), "migmotief": src("MIGMOTIEFBUS"), "countries": src("LANDAKTUEELREF"),
+         "hoogsteopl": src("HOOGSTEOPLTAB", SAME_YEAR), "enrolment": src("ONDERWIJSINSCHRTAB", SAME_YEAR)},
+    description="Persons living in NL the whole year t (report 2.1) with student/pensioner flags and the breakdowns "
+                "of report 2.2: herkomst, generatie, verblijfsduur, leeftijd, geslacht, opleidingsniveau, asielmotief.",
+    kinds={"polars"},
+)
+def population(context: AssetExecutionContext, addresses, secm, gba, migration, migmotief, countries, hoogsteopl,
+               enrolment) -> dg.Output:
+    year = context.partition_key
+    hoog = _required(_one(hoogsteopl, year, "HOOGSTEOPLTAB"), "HOOGSTEOPLTAB", year)
+    df = POP.population(int(year), addresses, secm, gba, migration, hoog, migmotief, countries,
+                        _one(enrolment, year, "ONDERWIJSINSCHRTAB")).collect(engine="streaming")
+    counts = df.group_by("herkomst_group").len().sort("len", descending=True)
+    md = "| herkomst | persons |\n|---|---|\n" + "\n".join(f"| {g} | {n} |" for g, n in counts.iter_rows())
+    return dg.Output(df, metadata=_meta(df, by_herkomst=dg.MetadataValue.md(md),
+                                        students=int(df["student"].sum()), pensioners=int(df["pensioner"].sum())))
+
+
+@dg.asset(
+    key=dg.AssetKey(["core", "job_months"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
+    ins={"spolis": src("SPOLISBUS", PREV_AND_THIS_YEAR)},
+    description="SPOLIS rows collapsed to one row per person, job and month, November t-1 to December t "
+                "(report 5.2; 4-weekly payroll rows merged).",
+    kinds={"polars"},
+)
+def job_months(context: AssetExecutionContext, spolis) -> dg.Output:
+    year = int(context.partition_key)
+    this = _required(spolis.get(str(year)), "SPOLISBUS", str(year))
+    df = J.job_months(this, spolis.get(str(year - 1)), year).collect(engine="streaming")
+    return dg.Output(df, metadata=_meta(df, t_minus_1_available=spolis.get(str(year - 1)) is not None))
+
+
+@dg.asset(
+    key=dg.AssetKey(["core", "job_spells"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
+    ins={"months": dg.AssetIn(key=dg.AssetKey(["core", "job_months"]), input_manager_key=IO)},
+    description="Spells per person and job (consecutive months; a contract change starts a new spell): employer, "
+                "contract, sector, hours, hourly wage (report 4.2, 5.2).",
+    kinds={"polars"},
+)
+def job_spells(context: AssetExecutionContext, months) -> dg.Output:
+    lf = _one(months, context.partition_key, "job_months")
+    df = J.job_spells(lf).collect(engine="streaming")
+    return dg.Output(df, metadata=_meta(df))
+
+
+@dg.asset(
+    key=dg.AssetKey(["core", "secm_months"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
+    ins={"secm": src("SECMBUS")},
+    description="Monthly socio-economic position (SECM) per person, November t-1 to December t (report 5.2).",
+    kinds={"polars"},
+)
+def secm_months(context: AssetExecutionContext, secm) -> dg.Output:
+    df = S.secm_months(secm, int(context.partition_key)).collect(engine="streaming")
+    return dg.Output(df, metadata=_meta(df))
+
+
+CORE_ASSETS = [population, job_months, job_spells, secm_months]
