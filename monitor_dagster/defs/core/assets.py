@@ -46,7 +46,7 @@ def _meta(df: pl.DataFrame, **extra) -> dict:
     key=dg.AssetKey(["core", "population"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
     ins={"addresses": src("GBAADRESOBJECTBUS"), "secm": src("SECMBUS"), "gba": src("GBAPERSOONTAB"),
          "migration": src("GBAMIGRATIEBUS"), "migmotief": src("MIGMOTIEFBUS"), "countries": src("LANDAKTUEELREF"),
-         "hoogsteopl": src("HOOGSTEOPLTAB", SAME_YEAR), "enrolment": src("ONDERWIJSINSCHRTAB", SAME_YEAR)},
+         "hoogsteopl": src("HOOGSTEOPLTAB", SAME_YEAR), "enrolment": src("ONDERWIJSINSCHRTAB", PREV_AND_THIS_YEAR)},
     description="Persons living in NL the whole year t (report 2.1) with student/pensioner flags and the breakdowns "
                 "of report 2.2: herkomst, generatie, verblijfsduur, leeftijd, geslacht, opleidingsniveau, asielmotief.",
     kinds={"polars"},
@@ -55,8 +55,12 @@ def population(context: AssetExecutionContext, addresses, secm, gba, migration, 
                enrolment) -> dg.Output:
     year = context.partition_key
     hoog = _required(_one(hoogsteopl, year, "HOOGSTEOPLTAB"), "HOOGSTEOPLTAB", year)
+    # fallback for years without SECM: enrolments of 1 October t-1 and t together cover "most of year t"
+    # (school years t-1/t and t/t+1; measured against SECM on synthetic data: 119 of 128 students vs 103 with t only)
+    enrol = [f for f in (enrolment or {}).values() if f is not None]
+    enrol_lf = pl.concat(enrol, how="diagonal_relaxed") if enrol else None
     df = POP.population(int(year), addresses, secm, gba, migration, hoog, migmotief, countries,
-                        _one(enrolment, year, "ONDERWIJSINSCHRTAB")).collect(engine="streaming")
+                        enrol_lf).collect(engine="streaming")
     counts = df.group_by("herkomst_group").len().sort("len", descending=True)
     md = "| herkomst | persons |\n|---|---|\n" + "\n".join(f"| {g} | {n} |" for g, n in counts.iter_rows())
     return dg.Output(df, metadata=_meta(df, by_herkomst=dg.MetadataValue.md(md),
