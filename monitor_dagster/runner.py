@@ -122,22 +122,23 @@ def core_years(wh: Warehouse, years: tuple[int, int] | None) -> list[str]:
 
 
 def _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level) -> None:
-    from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
+    from monitor_dagster.defs.core.assets import CORE_ASSETS, CORE_SPELLS, CORE_YEARLY, IO
     from monitor_dagster.defs.io import WarehouseIOManager
 
     if not summary.ok:
         return   # blocking: the core layer never runs on a failed source
     all_assets = [*assets.values(), *CORE_ASSETS]
-    sel = dg.AssetSelection.assets(*CORE_ASSETS)
+    resources = {"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)}
+    cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     yrs = core_years(wh, years)
-    for i, year in enumerate(yrs):
+    runs = [(None, CORE_SPELLS)] + [(y, CORE_YEARLY) for y in yrs]   # spells: one unpartitioned run
+    for i, (year, group) in enumerate(runs):
         if progress:
-            progress(f"core {year}", i, len(yrs))
-        result = dg.materialize(all_assets, selection=sel, partition_key=year, instance=instance, raise_on_error=False,
-                                resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},
-                                tags={"monitor/trigger": "cli"},
-                                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
-        summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in CORE_ASSETS], year, prefix="core__"))
+            progress(f"core {year or 'spells'}", i, len(runs))
+        result = dg.materialize(all_assets, selection=dg.AssetSelection.assets(*group), partition_key=year,
+                                instance=instance, raise_on_error=False, resources=resources,
+                                tags={"monitor/trigger": "cli"}, run_config=cfg)
+        summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in group], year, prefix="core__"))
 
 
 def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | None,

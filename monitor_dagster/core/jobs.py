@@ -134,20 +134,31 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
         parts.append(_spolis_window(spolis_prev, lo, dt.date(year - 1, 12, 31)))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
     period_days = (pl.col("SDATUMEINDEIKO") - pl.col("SDATUMAANVANGIKO")).dt.total_days() + 1
+    rows = rows.with_columns(pl.col("SDATUMAANVANGIKO").dt.month_start().alias("month"),
+                             pl.col("SBAANDAGEN").fill_null(period_days.cast(pl.Float64)).alias("_days"))
+    # Fast path: a row covering its whole calendar month is the only row of its job that month (periods of
+    # one job do not overlap), so it is a job-month as it is; only the partial rows (4-weekly payrolls,
+    # starts and ends of jobs) go through the group-by.  Halves the group-by state at national scale.
+    full = ((pl.col("SDATUMAANVANGIKO").dt.day() == 1)
+            & (pl.col("SDATUMEINDEIKO") == pl.col("SDATUMAANVANGIKO").dt.month_end()))
+    whole = rows.filter(full).select(
+        "person_id", "IKVID", "month", "SBEID", pl.col("SBASISUREN").alias("basisuren"),
+        pl.col("SBASISLOON").alias("basisloon"), pl.col("SAANTVERLU").alias("verloonde_uren"),
+        pl.col("SAANTCTRCTURENPWK").alias("contracturen"), pl.col("_days").alias("days"),
+        pl.col("SCONTRACTSOORT").alias("contract"), pl.col("SSOORTBAAN").alias("soortbaan"), "SSECT")
     last = "SDATUMAANVANGIKO"
-    jm = (rows
-          .with_columns(pl.col("SDATUMAANVANGIKO").dt.month_start().alias("month"),
-                        pl.col("SBAANDAGEN").fill_null(period_days.cast(pl.Float64)).alias("_days"))
-          .group_by("person_id", "IKVID", "month")
-          .agg(pl.col("SBEID").max_by(last),
-               pl.col("SBASISUREN").sum().alias("basisuren"),
-               pl.col("SBASISLOON").sum().alias("basisloon"),
-               pl.col("SAANTVERLU").sum().alias("verloonde_uren"),
-               pl.col("SAANTCTRCTURENPWK").max_by(last).alias("contracturen"),
-               pl.col("_days").sum().alias("days"),
-               pl.col("SCONTRACTSOORT").max_by(last).alias("contract"),
-               pl.col("SSOORTBAAN").max_by(last).alias("soortbaan"),
-               pl.col("SSECT").max_by(last)))
+    parts = (rows.filter(~full)
+             .group_by("person_id", "IKVID", "month")
+             .agg(pl.col("SBEID").max_by(last),
+                  pl.col("SBASISUREN").sum().alias("basisuren"),
+                  pl.col("SBASISLOON").sum().alias("basisloon"),
+                  pl.col("SAANTVERLU").sum().alias("verloonde_uren"),
+                  pl.col("SAANTCTRCTURENPWK").max_by(last).alias("contracturen"),
+                  pl.col("_days").sum().alias("days"),
+                  pl.col("SCONTRACTSOORT").max_by(last).alias("contract"),
+                  pl.col("SSOORTBAAN").max_by(last).alias("soortbaan"),
+                  pl.col("SSECT").max_by(last)))
+    jm = pl.concat([whole, parts], how="vertical")
     hours_pw = pl.when(pl.col("days") > 0).then(pl.col("basisuren") * 7.0 / pl.col("days"))
     paid_pw = pl.when(pl.col("days") > 0).then(pl.col("verloonde_uren") * 7.0 / pl.col("days"))
     jm = jm.with_columns(

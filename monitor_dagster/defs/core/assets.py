@@ -9,6 +9,8 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
+from monitor_dagster.core import benefits as B
+from monitor_dagster.core import education as E
 from monitor_dagster.core import jobs as J
 from monitor_dagster.core import population as POP
 from monitor_dagster.core import secm as S
@@ -26,6 +28,7 @@ def src(name: str, mapping: dg.PartitionMapping | None = None) -> dg.AssetIn:
 
 PREV_AND_THIS_YEAR = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=0)
 SAME_YEAR = dg.TimeWindowPartitionMapping()
+THIS_AND_NEXT_YEAR = dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1)
 
 
 def _one(d: dict, year: str, what: str) -> pl.LazyFrame | None:
@@ -54,6 +57,11 @@ def _meta(df: pl.DataFrame, **extra) -> dict:
 def population(context: AssetExecutionContext, addresses, secm, gba, migration, migmotief, countries, hoogsteopl,
                enrolment) -> dg.Output:
     year = context.partition_key
+    for frame, what in ((addresses, "GBAADRESOBJECTBUS"), (secm, "SECMBUS"), (gba, "GBAPERSOONTAB"),
+                        (migration, "GBAMIGRATIEBUS"), (countries, "LANDAKTUEELREF")):
+        _required(frame, what, "(cumulative)")
+    if migmotief is None:
+        migmotief = pl.LazyFrame(schema={"person_id": pl.Int64, "DATUMAANVANGMOTIEF": pl.Date, "MIGMOTIEF": pl.String})
     hoog = _required(_one(hoogsteopl, year, "HOOGSTEOPLTAB"), "HOOGSTEOPLTAB", year)
     # fallback for years without SECM: enrolments of 1 October t-1 and t together cover "most of year t"
     # (school years t-1/t and t/t+1; measured against SECM on synthetic data: 119 of 128 students vs 103 with t only)
@@ -105,4 +113,56 @@ def secm_months(context: AssetExecutionContext, secm) -> dg.Output:
     return dg.Output(df, metadata=_meta(df))
 
 
-CORE_ASSETS = [population, job_months, job_spells, secm_months]
+@dg.asset(
+    key=dg.AssetKey(["core", "education_careers"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
+    ins={"exam": src("EXAMVOTAB", SAME_YEAR), "enrol": src("ONDERWIJSINSCHRTAB", THIS_AND_NEXT_YEAR),
+         "dipl_mbo": src("DIPLOMAMBOTAB", THIS_AND_NEXT_YEAR), "dipl_ho": src("DIPLOMAHOTAB", THIS_AND_NEXT_YEAR)},
+    description="Education careers per person for peiljaar t: exam candidates (EXAMVOTAB t), enrolment on 1 October "
+                "t and t+1, diplomas of school year t+1 with month (report 5.1, 4a-4c).",
+    kinds={"polars"},
+)
+def education_careers(context: AssetExecutionContext, exam, enrol, dipl_mbo, dipl_ho) -> dg.Output:
+    year = int(context.partition_key)
+    y, n = str(year), str(year + 1)
+    df = E.education_careers(exam.get(y), enrol.get(y), dipl_mbo.get(n), dipl_ho.get(n), year,
+                             enrol_next=enrol.get(n)).collect(engine="streaming")
+    return dg.Output(df, metadata=_meta(df, next_year_available=enrol.get(n) is not None))
+
+
+@dg.asset(
+    key=dg.AssetKey(["core", "benefit_spells"]), group_name=GROUP, io_manager_key=IO,
+    ins={"ww": src("WWPERSOONBUS"), "bijstand": src("BIJSTANDPERSOONBUS"), "ao": src("AOTOTPERSOONBUS")},
+    description="WW, bijstand (with IOAW/IOAZ/Bbz) and AO (law code) spells from the latest releases (report 3e, 4f-4g).",
+    kinds={"polars"},
+)
+def benefit_spells(ww, bijstand, ao) -> dg.Output:
+    df = B.benefit_spells(ww, bijstand, ao).collect(engine="streaming")
+    return dg.Output(df, metadata=_meta(df))
+
+
+@dg.asset(
+    key=dg.AssetKey(["core", "provision_spells"]), group_name=GROUP, io_manager_key=IO,
+    ins={"srg": src("SRGPERSOONPWETBUS"), "pwet": src("PWETSRGPERSOONBUS")},
+    description="Participatiewet provisions 2015-2018 (SRG) and 2019+ (PWETSRG) harmonised; series consistent / "
+                "srg_only / pwet_fine for the SRG 2019 trend break (report 3.2.1, SPEC.md).",
+    kinds={"polars"},
+)
+def provision_spells(srg, pwet) -> dg.Output:
+    df = B.provision_spells(srg, pwet).collect(engine="streaming")
+    return dg.Output(df, metadata=_meta(df))
+
+
+@dg.asset(
+    key=dg.AssetKey(["core", "trajectory_spells"]), group_name=GROUP, io_manager_key=IO,
+    ins={"sirww": src("SIRWWPERSOONBUS"), "sirag": src("SIRAGPERSOONBUS")},
+    description="UWV re-integration trajectories of WW and AO clients (report 3.4, U-a..U-c).",
+    kinds={"polars"},
+)
+def trajectory_spells(sirww, sirag) -> dg.Output:
+    df = B.trajectory_spells(sirww, sirag).collect(engine="streaming")
+    return dg.Output(df, metadata=_meta(df))
+
+
+CORE_YEARLY = [population, job_months, job_spells, secm_months, education_careers]
+CORE_SPELLS = [benefit_spells, provision_spells, trajectory_spells]
+CORE_ASSETS = CORE_YEARLY + CORE_SPELLS
