@@ -3,7 +3,7 @@
 #   make venv    create .venv and install the project (+dev extra) pinned by requirements.lock
 #   make test    run the test suite            (extra pytest args: make test PYTEST_ARGS="-n 2 -x")
 #   make demo    run `monitor demo` on a synthetic landing zone under ./demo_data/
-#   make bench   generator (benchmarks/run.py) and ingest (benchmarks/ingest.py) benchmarks
+#   make bench   generator, ingest and core-layer benchmarks (benchmarks/{run,ingest,core}.py)
 #   make ui      start the Dagster UI on http://127.0.0.1:$(UI_PORT)
 #   make lock    re-resolve all dependencies in a scratch venv and rewrite requirements.lock
 #   make clean   remove .venv, generated data, caches
@@ -22,6 +22,7 @@ PIP_SPEC ?= pip>=24,<27
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 INGEST_BENCH_ARGS ?=
+CORE_BENCH_ARGS ?=
 UI_PORT     ?= 3000
 
 # Demo locations (relative to the repo root); exported so the CLI can read them too.
@@ -75,6 +76,7 @@ bench: venv | $(DAGSTER_HOME)
 	@mkdir -p $(BENCH_OUT)
 	$(VPY) benchmarks/run.py $(BENCH_ARGS)
 	$(VPY) benchmarks/ingest.py $(INGEST_BENCH_ARGS)
+	$(VPY) benchmarks/core.py $(CORE_BENCH_ARGS)
 
 ui: venv | $(DAGSTER_HOME)
 	$(VENV)/bin/dagster dev -m monitor_dagster.definitions -h 127.0.0.1 -p $(UI_PORT)
