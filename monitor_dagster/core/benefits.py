@@ -90,8 +90,9 @@ def benefit_months_in_year(spells: pl.LazyFrame, year: int, by: str = "kind") ->
     A partial month counts as the fraction of its days covered (15 days of a 30-day month = 0.5): the
     benefit files have exact dates, so the duration is measured exactly and two short spells in one month add
     up.  Overlapping spells of the same ``by`` value (double registrations, or two kinds of one group at the
-    same time when ``by="group"``) are first merged, so a day never counts twice.  ``months_any`` counts the calendar months touched (the whole-month reading, as
-    SECM months are counted in :func:`monitor_dagster.core.secm.secm_benefit_months`).
+    same time when ``by="group"``) are first merged, so a day never counts twice.  ``months_any`` counts the
+    calendar months touched (the whole-month reading, as SECM months are counted in
+    :func:`monitor_dagster.core.secm.secm_benefit_months`).
 
     Columns: person_id, ``by``, months (Float64, 0 < months <= 12), months_any (Int32)."""
     lo, hi = dt.date(year, 1, 1), dt.date(year, 12, 31)

@@ -107,8 +107,9 @@ def education_careers(exam: pl.LazyFrame | None, enrol: pl.LazyFrame | None, dip
         m = _col(d, "EXAMENMAAND", pl.Int32)
         from_month = pl.date(pl.when(m >= 9).then(dyear - 1).otherwise(dyear), m, 1)
         month = _col(d, "EXAMENDATUMDIPLHO", pl.Date).dt.month_start().fill_null(from_month)
-        ho = (d.select("person_id", month.alias("ho_diploma_month"), _col(d, "STUDIEFASEDIPL").alias("ho_diploma_phase"),
-                       _col(d, "OPLNR").alias("ho_diploma_oplnr"), _col(d, "VORMOPLEIDINGHODIP").alias("ho_diploma_vorm"))
+        ho = (d.select("person_id", month.alias("ho_diploma_month"),
+                       _col(d, "STUDIEFASEDIPL").alias("ho_diploma_phase"), _col(d, "OPLNR").alias("ho_diploma_oplnr"),
+                       _col(d, "VORMOPLEIDINGHODIP").alias("ho_diploma_vorm"))
               .sort("person_id", "ho_diploma_month", "ho_diploma_oplnr")
               .group_by("person_id").agg(pl.all().last()))
         pieces.append(ho)

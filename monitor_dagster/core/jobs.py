@@ -24,11 +24,14 @@ __all__ = [
     "CONTRACT",
     "MIN_HOURS_PER_WEEK",
     "SECTOR",
+    "SOORTBAAN",
+    "SSECT",
     "contract_by_basic_hours",
     "is_substantial_job",
     "job_months",
     "job_spells",
     "main_job",
+    "round_half_up",
     "simultaneous_jobs",
     "wml_hour_of",
 ]
@@ -127,7 +130,11 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
     * ``basisuren_pw`` / ``verloonde_uren_pw`` = hours * 7 / days (hours per week of the period worked, 3c);
     * ``substantial``: :func:`is_substantial_job` with the WML of the month's calendar year.
 
-    Only RINPERSOONS R.  ``spolis_prev`` (SPOLISBUS t-1) may be None: the panel then starts in January."""
+    Only RINPERSOONS R.  ``spolis_prev`` (SPOLISBUS t-1) may be None: the panel then starts in January.
+
+    Performance: rows that cover their whole calendar month are job-months as they are (the periods of one
+    job do not overlap in S-Polis, so such a row is alone in its month); only the partial rows - 4-weekly
+    payrolls, first and last months of jobs, about half of all rows - go through the group-by."""
     lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 31)
     parts = [_spolis_window(spolis, dt.date(year, 1, 1), hi)]
     if spolis_prev is not None:
@@ -184,7 +191,8 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
     join.  Pass ``split_on=("contract", "substantial")`` to get spells of substantial work only.
 
     Columns: person_id, IKVID, spell_no (1.. within the job), SBEID (of the last month), start_month,
-    end_month (first day of the first/last month), n_months, contract (and the other ``split_on`` columns),
+    end_month (first day of the first/last month), n_months, contract (and the other ``split_on`` columns;
+    a contract that is not split on is the last month's),
     sector and SSECT (of the last month), basisuren, basisloon, verloonde_uren, days (sums),
     ``basisuren_pw`` (mean basic hours per week of the period worked = sum hours * 7 / sum days),
     ``contracturen`` (mean of the months), ``hourly_wage`` (mean weighted by basic hours = sum loon / sum
@@ -210,6 +218,7 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
             pl.col("month").min().alias("start_month"), pl.col("month").max().alias("end_month"),
             pl.len().cast(pl.Int32).alias("n_months"),
             *[pl.col(c).first() for c in split],
+            *([pl.col("contract").max_by("month")] if "contract" in names and "contract" not in split else []),
             pl.col("sector").max_by("month"), pl.col("SSECT").max_by("month"),
             pl.col("basisuren").sum(), pl.col("basisloon").sum(), pl.col("verloonde_uren").sum(),
             pl.col("days").sum(), pl.col("contracturen").mean()]
@@ -222,8 +231,7 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
           .with_columns(
               pl.when(pl.col("days") > 0).then(pl.col("basisuren") * 7.0 / pl.col("days")).alias("basisuren_pw"),
               pl.when(pl.col("basisuren") > 0).then(pl.col("basisloon") / pl.col("basisuren")).alias("hourly_wage"),
-              pl.when(same_job).then(pl.col("contract").shift(1) if "contract" in names else None)
-              .alias("prev_contract"),
+              pl.when(same_job).then(pl.col("contract").shift(1)).alias("prev_contract"),
               pl.when(same_job).then(pl.col("end_month").shift(1)).alias("prev_end_month"))
           .drop("_spell"))
     return sp

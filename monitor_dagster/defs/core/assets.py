@@ -14,12 +14,14 @@ from monitor_dagster.core import education as E
 from monitor_dagster.core import jobs as J
 from monitor_dagster.core import population as POP
 from monitor_dagster.core import secm as S
+from monitor_dagster.core.buckets import by_person_buckets
 from monitor_dagster.defs.sources.partitions import yearly
 
 GROUP = "core"
 CORE_FIRST_YEAR = 2011          # INPATAB and SPOLIS t-1 exist from here on (catalog periods)
 core_partitions = yearly(CORE_FIRST_YEAR, None)
 IO = "warehouse_io"
+SPELL_BUCKETS = 4               # job spells per quarter of the persons: bounds peak memory (benchmarks/core.py)
 
 
 def src(name: str, mapping: dg.PartitionMapping | None = None) -> dg.AssetIn:
@@ -98,7 +100,7 @@ def job_months(context: AssetExecutionContext, spolis) -> dg.Output:
 )
 def job_spells(context: AssetExecutionContext, months) -> dg.Output:
     lf = _one(months, context.partition_key, "job_months")
-    df = J.job_spells(lf).collect(engine="streaming")
+    df = by_person_buckets(lf, J.job_spells, n=SPELL_BUCKETS)
     return dg.Output(df, metadata=_meta(df))
 
 
