@@ -173,8 +173,11 @@ def _print_population(warehouse: Path) -> None:
     if not years:
         return
     y = max(years)
-    df = (w.read("population", y).group_by("herkomst_group", "generatie").len()
-          .collect().pivot(on="generatie", index="herkomst_group", values="len").fill_null(0))
+    pop = w.read("population", y).with_columns(pl.col("generatie").cast(pl.String).fill_null("n.v.t."))
+    df = (pop.group_by("herkomst_group", "generatie").len().collect()
+          .pivot(on="generatie", index="herkomst_group", values="len").fill_null(0))
+    order = [c for c in ("eerste", "tweede", "n.v.t.") if c in df.columns]
+    df = df.select("herkomst_group", *order).with_columns(pl.sum_horizontal(order).alias("totaal"))
     t = Table(title=f"Study population {y}: persons living in NL the whole year, by herkomst and generation")
     cols = [c for c in df.columns if c != "herkomst_group"]
     t.add_column("herkomst")
