@@ -17,15 +17,17 @@ import polars as pl
 FAR_FUTURE = dt.date(9999, 12, 31)
 
 
-def keep_r(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows of persons in the population register only (RINPERSOONS ``R``, report 2.1); the column is dropped.
+def keep_r(lf: pl.LazyFrame, drop: bool = True) -> pl.LazyFrame:
+    """Rows of persons in the population register only (RINPERSOONS ``R``, report 2.1); the column is dropped
+    unless ``drop`` is False.
 
     Other RINPERSOONS values (``S`` cross-border workers and the like) have no GBA record, so they cannot be in
     the study population; their ``person_id`` is not a register person.  A frame without the column is
     returned as it is."""
     if "RINPERSOONS" not in lf.collect_schema().names():
         return lf
-    return lf.filter(pl.col("RINPERSOONS") == "R").drop("RINPERSOONS")
+    kept = lf.filter(pl.col("RINPERSOONS").cast(pl.String) == "R")
+    return kept.drop("RINPERSOONS") if drop else kept
 
 
 def month_index(col: str | pl.Expr) -> pl.Expr:

@@ -15,6 +15,8 @@ import datetime as dt
 
 import polars as pl
 
+from monitor_dagster.core._intervals import keep_r as _keep_r
+
 from monitor_dagster import reference
 
 __all__ = [
@@ -73,13 +75,9 @@ _FAR_FUTURE = dt.date(9999, 12, 31)
 
 
 def keep_r(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows of persons in the population register only (``RINPERSOONS == "R"``, cbs_files.md conventions).
-
-    Frames without the column (reference tables) pass unchanged.  Reading the schema resolves no data.
-    """
-    if "RINPERSOONS" in frame.collect_schema().names():
-        return frame.filter(pl.col("RINPERSOONS").cast(pl.String) == "R")
-    return frame
+    """Rows of persons in the population register only (``RINPERSOONS == "R"``, cbs_files.md conventions);
+    the column is kept.  Frames without the column (reference tables) pass unchanged."""
+    return _keep_r(frame, drop=False)
 
 
 # ------------------------------------------------------------------------------------------------- age
