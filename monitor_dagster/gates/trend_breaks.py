@@ -1,0 +1,81 @@
+"""Trend-break gate (DESIGN.md "Gates"; SPEC.md trend breaks): Great Expectations on each indicator series.
+
+A series is one indicator, measure and breakdown cell over the years.  The year-on-year change of every row
+must stay within the tolerance of ``indicators/trend_breaks.yaml`` unless a registered break explains it;
+explained rows get the break id in ``trend_break`` (carried into the output and the publication).
+Great Expectations 1.x is called directly (dagster-ge supports only GE < 1.0), on an ephemeral context.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import polars as pl
+import yaml
+
+SERIES = ["indicator_id", "measure", "unit", "herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht",
+          "opleiding", "sector"]
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict:
+    text = resources.files("monitor_dagster.indicators").joinpath("trend_breaks.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def explain(table: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``trend_break`` with the registered break(s) that apply to a row's indicator, year and cells."""
+    label = pl.lit(None, dtype=pl.String)
+    for b in reversed(registry()["breaks"]):
+        cond = pl.col("year") == b["year"]
+        if b["indicators"] != ["*"]:
+            cond &= pl.col("indicator_id").is_in(b["indicators"])
+        if b.get("dimension"):
+            cond &= pl.col(b["dimension"]) != "totaal"
+        label = pl.when(cond).then(pl.lit(b["id"])).otherwise(label)
+    return table.with_columns(pl.coalesce(pl.col("trend_break"), label).alias("trend_break"))
+
+
+def changes(table: pl.DataFrame) -> pl.DataFrame:
+    """Year-on-year change per series, with the tolerance and whether a registered break explains it."""
+    tol = registry()["tolerance"]
+    t = explain(table).filter(~pl.col("suppressed") & pl.col("value").is_not_null()).sort(SERIES + ["year"])
+    prev = pl.col("value").shift(1).over(SERIES)
+    gap = (pl.col("year") - pl.col("year").shift(1).over(SERIES)) == 1
+    return t.with_columns(
+        pl.when(gap).then(pl.col("value") - prev).alias("change"),
+        pl.when(pl.col("unit") == "%").then(pl.lit(tol["%"]))
+        .otherwise(pl.lit(tol["relative"]) * prev.abs()).alias("tolerance"),
+    ).with_columns(
+        (pl.col("change").abs() > pl.col("tolerance")).fill_null(False).alias("jump"),
+    ).with_columns(
+        (pl.col("jump") & pl.col("trend_break").is_null()).alias("unexplained"))
+
+
+@dataclass
+class TrendReport:
+    success: bool
+    unexplained: pl.DataFrame      # rows with a jump no registered break explains
+    explained: pl.DataFrame        # rows whose jump a registered break explains
+    ge_result: dict
+
+
+def check(table: pl.DataFrame, min_n: int = 100) -> TrendReport:
+    """Run the GE expectation "no unexplained year-on-year jump" on series whose cells rest on at least
+    ``min_n`` persons (smaller cells move by sampling noise alone)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    ch = changes(table).filter(pl.col("n") >= min_n)
+    ctx = gx.get_context(mode="ephemeral")
+    pdf = ch.select(*SERIES, "year", "value", "change", "tolerance", "jump", "unexplained", "trend_break").to_pandas()
+    batch = (ctx.data_sources.add_pandas("indicators").add_dataframe_asset("changes")
+             .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": pdf}))
+    expectation = gx.expectations.ExpectColumnValuesToBeInSet(column="unexplained", value_set=[False])
+    res = batch.validate(expectation)
+    return TrendReport(success=bool(res.success), unexplained=ch.filter(pl.col("unexplained")),
+                       explained=ch.filter(pl.col("jump") & pl.col("trend_break").is_not_null()),
+                       ge_result=res.to_json_dict())

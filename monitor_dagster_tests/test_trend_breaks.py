@@ -1,0 +1,39 @@
+"""Trend-break gate: a registered break explains a jump and is carried into the rows; an unregistered planted
+jump fails the Great Expectations check (issue 5)."""
+
+import polars as pl
+
+from monitor_dagster.gates.trend_breaks import check, explain
+from monitor_dagster.indicators.table import SCHEMA
+
+
+def _series(indicator, values, unit="%", start=2014, n=500, herkomst="niet-westers"):
+    rows = []
+    for i, v in enumerate(values):
+        rows.append({"indicator_id": indicator, "year": start + i, "herkomst": herkomst, "generatie": "totaal",
+                     "verblijfsduur": "totaal", "leeftijd": "totaal", "geslacht": "totaal", "opleiding": "totaal",
+                     "sector": "totaal", "measure": indicator, "value": v, "unit": unit, "n": n, "n_weighted": float(n),
+                     "status": "definitief", "suppressed": False, "trend_break": None, "vintages": ""})
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def test_registered_break_explains_the_payrolling_jump():
+    t = _series("O04", [60.0, 61.0, 61.5, 52.0, 52.5])          # 2017: vast share drops 9.5 pp
+    rep = check(t)
+    assert rep.success, rep.unexplained
+    assert rep.explained["year"].to_list() == [2017]
+    assert explain(t).filter(pl.col("year") == 2017)["trend_break"].item() == "payrolling_2017"
+
+
+def test_unregistered_jump_fails_the_check():
+    t = _series("O05", [10.0, 10.5, 11.0, 19.0, 19.5])          # zzp share +8 pp in 2017: nothing explains it
+    rep = check(t)
+    assert not rep.success
+    assert rep.unexplained["year"].to_list() == [2017]
+    assert rep.ge_result["success"] is False
+
+
+def test_small_cells_and_relative_tolerance():
+    assert check(_series("O05", [10.0, 30.0], n=40)).success, "cells under min_n move by noise"
+    assert check(_series("O08", [15.0, 16.0, 17.0], unit="euro")).success
+    assert not check(_series("O08", [15.0, 16.0, 25.0], unit="euro")).success
