@@ -94,9 +94,9 @@ def synth(
 
 def _layers(text: str) -> tuple[str, ...]:
     got = tuple(x.strip() for x in text.split(",") if x.strip())
-    bad = [x for x in got if x not in ("sources", "core")]
+    bad = [x for x in got if x not in ("sources", "core", "indicators")]
     if bad or not got:
-        raise typer.BadParameter(f"unknown layer(s) {bad}: choose from sources, core")
+        raise typer.BadParameter(f"unknown layer(s) {bad}: choose from sources, core, indicators")
     return got
 
 
@@ -111,7 +111,8 @@ def run(
     years: str | None = typer.Option(None, "--years", help="Only these periods of yearly files, e.g. 2019-2021."),
     select: str | None = typer.Option(None, "--select", help="Comma-separated catalog entries, e.g. SPOLISBUS,SECMBUS."),
     catalog: Path | None = typer.Option(None, "--catalog", help="Another data_catalog.yaml (default: the project's)."),
-    layers: str = typer.Option("sources,core", "--layers", help="Layers to build: sources, core (comma-separated)."),
+    layers: str = typer.Option("sources,core,indicators", "--layers",
+                               help="Layers to build: sources, core, indicators (comma-separated)."),
 ) -> None:
     """Ingest what has landed into the warehouse and build the layers on top, in-process (no daemon);
     non-zero exit if anything fails."""
@@ -153,11 +154,13 @@ def _print_run_summary(summary) -> None:
     for o in summary.outcomes:
         if not o.ok:
             out.print(f"[red]FAILED[/red] {o.entry} {o.partition or ''}: {o.message}")
+    for c in summary.check_failures:
+        out.print(f"[yellow]check failed:[/yellow] {c}")
     for u in summary.unknown_files:
         out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {u}")
     n_bad = sum(not o.ok for o in summary.outcomes)
-    n_core = sum(o.ok and o.entry.startswith("core/") for o in summary.outcomes)
-    out.print(f"{len(summary.outcomes) - n_bad - n_core} source file(s) ingested, {n_core} core table(s) built, "
+    n_core = sum(o.ok and "/" in o.entry for o in summary.outcomes)
+    out.print(f"{len(summary.outcomes) - n_bad - n_core} source file(s) ingested, {n_core} derived table(s) built, "
               f"{n_bad} failed, {len(summary.unknown_files)} unknown file(s)"
               + (f"; removed {len(summary.orphans_removed)} orphaned temporary folder(s)" if summary.orphans_removed else ""))
 
@@ -186,6 +189,55 @@ def _print_population(warehouse: Path) -> None:
     for row in df.sort("herkomst_group").iter_rows():
         t.add_row(str(row[0]), *[f"{v:,}" for v in row[1:]])
     out.print(t)
+
+
+def _export_and_summarise(warehouse: Path) -> None:
+    """Demo ending (issue 5): export the gated table and show O03 and O04, niet-westers vs geen."""
+    import polars as pl
+
+    from monitor_dagster.export import export_table
+    from monitor_dagster.warehouse import Warehouse
+
+    w = Warehouse(warehouse, layer="indicators")
+    if w.manifest("indicator_table", "all") is None:
+        return
+    table = w.read("indicator_table", "all").collect()
+    out_file = warehouse.parent / "indicators.csv"
+    export_table(table.drop("suppression_reason", strict=False), "csv", out_file)
+    sel = table.filter(pl.col("indicator_id").is_in(["O03", "O04"]) & pl.col("herkomst").is_in(["niet-westers", "geen migratieachtergrond"])
+                       & (pl.col("generatie") == "totaal") & (pl.col("leeftijd") == "totaal") & (pl.col("geslacht") == "totaal")
+                       & (pl.col("opleiding") == "totaal") & (pl.col("verblijfsduur") == "totaal") & (pl.col("sector") == "totaal"))
+    t = Table(title="O03 netto participatie (EBB) and O04 % vast contract (register), by year")
+    for c in ("indicator", "herkomst", "year", "value", "n", "status", "trend break"):
+        t.add_column(c)
+    for r in sel.sort("indicator_id", "herkomst", "year").iter_rows(named=True):
+        t.add_row(r["indicator_id"], r["herkomst"], str(r["year"]), "suppressed" if r["suppressed"] else f"{r['value']:.1f}",
+                  "" if r["n"] is None else str(r["n"]), r["status"], r["trend_break"] or "")
+    out.print(t)
+    out.print(f"Exported {table.height:,} cells ({int(table['suppressed'].sum()):,} suppressed) to {out_file}")
+
+
+@app.command()
+def export(
+    warehouse: Path = typer.Option(..., "--warehouse"),
+    fmt: str = typer.Option("csv", "--format", help="csv, parquet or xlsx"),
+    out_path: Path = typer.Option(..., "--out"),
+) -> None:
+    """Write the disclosure-controlled indicator table; refuses if any cell fails the gate."""
+    from monitor_dagster.export import export_table
+    from monitor_dagster.gates.disclosure import DisclosureError
+    from monitor_dagster.warehouse import Warehouse
+
+    w = Warehouse(warehouse, layer="indicators")
+    if w.manifest("indicator_table", "all") is None:
+        console.print(f"[red]error:[/red] no indicator table in {warehouse}: run `monitor run` first")
+        raise typer.Exit(2)
+    try:
+        export_table(w.read("indicator_table", "all").collect(), fmt, out_path)
+    except (DisclosureError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {str(exc)[:2000]}")
+        raise typer.Exit(1) from None
+    out.print(f"written {out_path}")
 
 
 @app.command()
@@ -238,9 +290,10 @@ def demo(
         task = bar.add_task("planning", total=None)
         summary = run_sources(landing, warehouse, progress=lambda d, i, n: bar.update(task, description=d,
                                                                                         completed=i, total=n),
-                              layers=("sources", "core"))
+                              layers=("sources", "core", "indicators"))
     _print_run_summary(summary)
     _print_population(warehouse)
+    _export_and_summarise(warehouse)
     # the synthetic zone holds every release up to its last year: look at it as of mid-next-year
     as_of = f"{parse_years(years)[1] + 1}-06-30"
     out.print(f"Status as of {as_of} (the synthetic landing zone's point in time; real use: today).")

@@ -6,6 +6,7 @@ import dagster as dg
 
 from monitor_dagster.catalog import load_catalog
 from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
+from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS
 from monitor_dagster.defs.io import WarehouseIOManager
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.assets import source_assets
@@ -17,7 +18,7 @@ def build_definitions(catalog_path: str | None = None) -> dg.Definitions:
     catalog = load_catalog(catalog_path)
     resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
     return dg.Definitions(
-        assets=[*source_assets(catalog), *CORE_ASSETS],
+        assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS],
         jobs=list(source_jobs()),   # the same objects the release sensor targets
         sensors=[release_sensor, overdue_sensor],
         resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},

@@ -39,6 +39,7 @@ class RunSummary:
     outcomes: list[StepOutcome] = field(default_factory=list)
     unknown_files: list[str] = field(default_factory=list)
     orphans_removed: list[str] = field(default_factory=list)
+    check_failures: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -106,7 +107,7 @@ def run_sources(landing: Path, warehouse: Path, years: tuple[int, int] | None = 
                                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
         summary.outcomes.extend(_outcomes(result, names, pkey))
     if "core" in layers:
-        _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level)
+        _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level, layers)
     if progress:
         progress("done", len(todo), len(todo))
     return summary
@@ -121,7 +122,7 @@ def core_years(wh: Warehouse, years: tuple[int, int] | None) -> list[str]:
     return [p for p in out if years is None or years[0] <= int(p) <= years[1]]
 
 
-def _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level) -> None:
+def _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level, layers) -> None:
     from monitor_dagster.defs.core.assets import CORE_ASSETS, CORE_SPELLS, CORE_YEARLY, IO
     from monitor_dagster.defs.io import WarehouseIOManager
 
@@ -139,6 +140,28 @@ def _run_core(summary, catalog, assets, resource, wh, instance, years, progress,
                                 instance=instance, raise_on_error=False, resources=resources,
                                 tags={"monitor/trigger": "cli"}, run_config=cfg)
         summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in group], year, prefix="core__"))
+    if "indicators" not in layers or not summary.ok:
+        return
+    from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, by_year, indicator_table
+
+    all_assets = [*all_assets, *INDICATOR_ASSETS]
+    runs = [(y, [by_year]) for y in yrs] + [(None, [indicator_table])]
+    for i, (year, group) in enumerate(runs):
+        if progress:
+            progress(f"indicators {year or 'table'}", i, len(runs))
+        result = dg.materialize(all_assets, selection=dg.AssetSelection.assets(*group), partition_key=year,
+                                instance=instance, raise_on_error=False, resources=resources,
+                                tags={"monitor/trigger": "cli"}, run_config=cfg)
+        summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in group], year, prefix="indicators__"))
+        for ev in result.all_events:
+            if ev.event_type_value == "ASSET_CHECK_EVALUATION":
+                d = ev.event_specific_data
+                if not d.passed:
+                    summary.check_failures.append(f"{d.asset_check_key.name}: {dict(d.metadata)}")
+
+
+def _label(prefix: str, name: str) -> str:
+    return name if prefix == "sources__" else f"{prefix[:-2]}/{name}"
 
 
 def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | None,
@@ -157,10 +180,9 @@ def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | N
     for n in names:
         step = [k for k in failures if k == prefix + n]
         if step:
-            out.append(StepOutcome(n if prefix == "sources__" else f"core/{n}", pkey, False, failures[step[0]]))
+            out.append(StepOutcome(_label(prefix, n), pkey, False, failures[step[0]]))
         elif n in mats:
-            out.append(StepOutcome(n if prefix == "sources__" else f"core/{n}", pkey, True, "", mats[n]))
+            out.append(StepOutcome(_label(prefix, n), pkey, True, "", mats[n]))
         else:
-            out.append(StepOutcome(n if prefix == "sources__" else f"core/{n}", pkey, False,
-                                   "not executed (upstream failure or run error)"))
+            out.append(StepOutcome(_label(prefix, n), pkey, False, "not executed (upstream failure or run error)"))
     return out

@@ -51,7 +51,8 @@ def test_definitions_snapshot():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {k for k in keys if k.startswith("sources/")} == {f"sources/{n}" for n in cat.files}
     assert {"core/population", "core/job_months", "core/job_spells", "core/secm_months", "core/education_careers",
-            "core/benefit_spells", "core/provision_spells", "core/trajectory_spells"} <= keys
+            "core/benefit_spells", "core/provision_spells", "core/trajectory_spells",
+            "indicators/by_year", "indicators/indicator_table"} <= keys
     specs = [s for a in defs.assets for s in a.check_specs if s.asset_key.path[0] == "sources"]
     assert len(specs) == len(cat.files) and all(s.blocking for s in specs)
     assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases"}

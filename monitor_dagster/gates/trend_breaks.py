@@ -71,6 +71,11 @@ def check(table: pl.DataFrame, min_n: int = 100) -> TrendReport:
 
     ch = changes(table).filter(pl.col("n") >= min_n)
     ctx = gx.get_context(mode="ephemeral")
+    try:   # no tqdm bars on the console for every validation
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except Exception:  # noqa: BLE001 - cosmetic only; older/newer GE may move the class
+        pass
     pdf = ch.select(*SERIES, "year", "value", "change", "tolerance", "jump", "unexplained", "trend_break").to_pandas()
     batch = (ctx.data_sources.add_pandas("indicators").add_dataframe_asset("changes")
              .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": pdf}))

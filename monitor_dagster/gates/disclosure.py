@@ -1,0 +1,179 @@
+"""Disclosure control of the indicator table (SPEC.md "Disclosure control"; docs/disclosure.md).
+
+:func:`apply_disclosure` suppresses cells (primary: fewer than ``threshold`` persons, EBB also at most
+15,000 weighted; secondary: so that no suppressed cell can be recovered by subtraction from a total and its
+other parts).  :func:`check_disclosure` lists violations in a table claimed safe; the export refuses a table
+for which that list is not empty.
+
+Hierarchies ("a total and its parts"), within one (indicator_id, year, measure, unit):
+
+* each non-herkomst dimension ``d``: the rows with ``d != totaal`` are the parts of the row with ``d ==
+  totaal`` and the same values of every other column (herkomst and the other dimensions);
+* herkomst (breakdowns.yaml): ``niet-westers`` = the 12 non-Western groups, ``westers`` = the 4 Western
+  groups, ``totaal`` = all 17 groups, and ``totaal`` = niet-westers + westers + geen migratieachtergrond,
+  each with the same values of the other dimensions.
+
+A part absent from the table is taken as zero persons (conservative: the equation still counts).  A
+suppressed cell has ``value``, ``n`` and ``n_weighted`` nulled: its count is itself disclosive.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from monitor_dagster.indicators.table import DIMENSIONS, TOTAAL, breakdowns
+
+KEY = ["indicator_id", "year", "measure", "unit"]
+EBB_INDICATORS = frozenset({"O01", "O02", "O03"})
+EBB_MIN_WEIGHTED = 15_000.0
+PERSON_KEY = re.compile(r"(rinpersoon|person|persoon|bsn|a_?nummer|burgerservice)", re.IGNORECASE)
+MINMAX = re.compile(r"^(min|max|minimum|maximum)([^a-z]|$)", re.IGNORECASE)
+_ROW = "_row"
+
+
+class DisclosureError(ValueError):
+    """A table failed the disclosure check; ``violations`` names the cells."""
+
+    def __init__(self, violations: list[str]):
+        self.violations = list(violations)
+        shown = "\n  ".join(self.violations[:20])
+        more = f"\n  ... and {len(self.violations) - 20} more" if len(self.violations) > 20 else ""
+        super().__init__(f"disclosure check failed ({len(self.violations)} violations):\n  {shown}{more}")
+
+
+def herkomst_hierarchy() -> list[tuple[str, str, list[str]]]:
+    """(name, total, parts) of the herkomst equations, from breakdowns.yaml."""
+    groups = list(breakdowns()["herkomst"]["groups"])
+    westers = ["Duitsland", "Polen", "Indonesië", "westers overig"]
+    geen = "geen migratieachtergrond"
+    niet_westers = [g for g in groups if g not in westers and g != geen]
+    return [("h:niet-westers", "niet-westers", niet_westers),
+            ("h:westers", "westers", westers),
+            ("h:totaal-groups", TOTAAL, groups),
+            ("h:totaal-aggregates", TOTAAL, ["niet-westers", "westers", geen])]
+
+
+def _dims(table: pl.DataFrame) -> list[str]:
+    return [d for d in DIMENSIONS if d in table.columns]
+
+
+def _membership(t: pl.DataFrame) -> pl.DataFrame:
+    """(gid, _row, is_total) for every hierarchy equation a row takes part in; only groups with a total
+    and at least one part."""
+    dims = _dims(t)
+    sep = "\x1f"
+
+    def gid(label: str, cols: list[str]) -> pl.Expr:
+        return pl.concat_str([pl.lit(label), *[pl.col(c).cast(pl.String).fill_null("\x00") for c in cols]],
+                             separator=sep).alias("gid")
+
+    frames = []
+    for d in dims:
+        if d == "herkomst":
+            continue
+        others = [c for c in dims if c != d]
+        frames.append(t.select(gid(f"d:{d}", KEY + others), pl.col(_ROW),
+                               (pl.col(d) == TOTAAL).fill_null(False).alias("is_total")))
+    if "herkomst" in dims:
+        mapping = pl.DataFrame(
+            [(name, total, True) for name, total, _ in herkomst_hierarchy()]
+            + [(name, p, False) for name, _, parts in herkomst_hierarchy() for p in parts],
+            schema={"_eq": pl.String, "herkomst": pl.String, "is_total": pl.Boolean}, orient="row")
+        others = [c for c in dims if c != "herkomst"]
+        h = t.select(KEY + others + ["herkomst", _ROW]).join(mapping, on="herkomst", how="inner")
+        frames.append(h.select(pl.concat_str([pl.lit("h"), pl.col("_eq"), gid("", KEY + others)],
+                                             separator=sep).alias("gid"), pl.col(_ROW), pl.col("is_total")))
+    if not frames:
+        return pl.DataFrame(schema={"gid": pl.String, _ROW: pl.UInt32, "is_total": pl.Boolean})
+    mem = pl.concat(frames)
+    ok = mem.group_by("gid").agg(pl.col("is_total").sum().alias("_t"), (~pl.col("is_total")).sum().alias("_p"))
+    ok = ok.filter((pl.col("_t") == 1) & (pl.col("_p") >= 1)).select("gid")
+    return mem.join(ok, on="gid", how="semi")
+
+
+def _recoverable(mem: pl.DataFrame, sup: pl.DataFrame) -> pl.DataFrame:
+    """Members of groups in which exactly one member is suppressed (so it follows by subtraction)."""
+    m = mem.join(sup, on=_ROW, how="left")
+    one = m.group_by("gid").agg(pl.col("suppressed").sum().alias("_s")).filter(pl.col("_s") == 1).select("gid")
+    return m.join(one, on="gid", how="semi")
+
+
+def _cell_label(row: dict) -> str:
+    dims = ", ".join(f"{d}={row[d]}" for d in DIMENSIONS if d in row and row[d] != TOTAAL)
+    return f"{row.get('indicator_id')} {row.get('year')} [{dims or 'totaal'}] measure={row.get('measure')}"
+
+
+def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators: set[str] = EBB_INDICATORS,
+                     ebb_min_weighted: float = EBB_MIN_WEIGHTED) -> pl.DataFrame:
+    """The table with ``suppressed`` set, ``value``/``n``/``n_weighted`` nulled where suppressed and a
+    column ``suppression_reason`` (``primary_n``, ``primary_ebb``, ``secondary``; null when shown)."""
+    t = table.with_row_index(_ROW)
+    n, nw = pl.col("n"), pl.col("n_weighted")
+    ebb = pl.col("indicator_id").is_in(list(ebb_indicators))
+    prior = pl.col("suppressed").fill_null(False) if "suppressed" in t.columns else pl.lit(False)
+    old_reason = pl.col("suppression_reason") if "suppression_reason" in t.columns else pl.lit(None, pl.String)
+    t = t.with_columns(
+        pl.when(n.is_null() | (n < threshold)).then(pl.lit("primary_n"))
+        .when(ebb & (nw.is_null() | (nw <= ebb_min_weighted))).then(pl.lit("primary_ebb"))
+        .when(prior).then(pl.coalesce(old_reason, pl.lit("upstream")))
+        .otherwise(pl.lit(None, pl.String)).alias("suppression_reason"))
+    t = t.with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
+
+    mem = _membership(t)
+    sizes = t.select(_ROW, "n", "n_weighted")
+    secondary: set[int] = set()
+    while True:
+        sup = t.select(_ROW, "suppressed")
+        rec = _recoverable(mem, sup)
+        if rec.height == 0:
+            break
+        # per group: the smallest shown part (the total only if no part is left)
+        pick = (rec.filter(~pl.col("suppressed")).join(sizes, on=_ROW)
+                .sort(["gid", "is_total", "n", "n_weighted", _ROW], nulls_last=True)
+                .group_by("gid", maintain_order=True).first())
+        new = set(pick[_ROW].to_list()) - secondary
+        if not new:  # cannot happen: a group with one suppressed member has a shown one
+            break
+        secondary |= new
+        t = t.with_columns(
+            pl.when(pl.col(_ROW).is_in(list(new))).then(pl.lit("secondary"))
+            .otherwise(pl.col("suppression_reason")).alias("suppression_reason"))
+        t = t.with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
+
+    s = pl.col("suppressed")
+    t = t.with_columns(*[pl.when(s).then(pl.lit(None, t.schema[c])).otherwise(pl.col(c)).alias(c)
+                         for c in ("value", "n", "n_weighted") if c in t.columns])
+    return t.drop(_ROW)
+
+
+def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators: set[str] = EBB_INDICATORS,
+                     ebb_min_weighted: float = EBB_MIN_WEIGHTED) -> list[str]:
+    """Violations of the disclosure rules in a table claimed safe (empty list = safe)."""
+    out: list[str] = []
+    for c in table.columns:
+        if PERSON_KEY.search(c):
+            out.append(f"column {c!r} looks like a person key")
+    if "suppressed" not in table.columns:
+        return out + ["no 'suppressed' column: table has not passed apply_disclosure"]
+    t = table.with_row_index(_ROW).with_columns(pl.col("suppressed").fill_null(False))
+    shown = ~pl.col("suppressed")
+    ebb = pl.col("indicator_id").is_in(list(ebb_indicators))
+    rules = [
+        ("shown with n < %d or n missing" % threshold, shown & (pl.col("n").is_null() | (pl.col("n") < threshold))),
+        ("EBB cell shown with n_weighted <= %g" % ebb_min_weighted,
+         shown & ebb & (pl.col("n_weighted").is_null() | (pl.col("n_weighted") <= ebb_min_weighted))),
+        ("suppressed but value/n/n_weighted not null", pl.col("suppressed")
+         & pl.any_horizontal([pl.col(c).is_not_null() for c in ("value", "n", "n_weighted") if c in t.columns])),
+    ]
+    if "measure" in t.columns:
+        rules.append(("measure is a minimum/maximum", pl.col("measure").fill_null("").str.contains("(?i)" + MINMAX.pattern)))
+    for why, expr in rules:
+        for row in t.filter(expr).iter_rows(named=True):
+            out.append(f"{_cell_label(row)}: {why}")
+    rec = _recoverable(_membership(t), t.select(_ROW, "suppressed"))
+    bad = rec.filter(pl.col("suppressed")).select(_ROW).unique()
+    for row in t.join(bad, on=_ROW, how="semi").iter_rows(named=True):
+        out.append(f"{_cell_label(row)}: suppressed but recoverable by subtraction from its total and parts")
+    return out

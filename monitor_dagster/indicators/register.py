@@ -1,0 +1,274 @@
+"""Register indicators O04-O18 (report ch. 4.2, research questions 3c-3g; SPEC.md "Core definitions").
+
+Each function takes the core frames (LazyFrames from ``Warehouse(root, layer="core")``) and the year and
+returns rows of the indicator table (:func:`monitor_dagster.indicators.table.cells`).  Plain polars, no
+Dagster.  The rules and the choices where the report is silent are in ``docs/indicators_register.md`` and
+repeated in the docstrings.
+
+Population of every indicator here (report 2.1, 2.2): the core population of year t (lived in NL the whole
+year) **without pupils/students and pensioners** (``~student & ~pensioner``) and **15 to the AOW age**
+(``leeftijd`` not null: jongeren 15-27 and niet-jongeren 27-AOW, under the AOW age the whole year).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from monitor_dagster.core._intervals import keep_r
+from monitor_dagster.core.jobs import contract_by_basic_hours, round_half_up
+from monitor_dagster.core.secm import SECM_SELF_EMPLOYED, secm_benefit_months
+from monitor_dagster.indicators.table import COLUMNS, cells, empty
+
+__all__ = [
+    "BENEFIT_INDICATORS", "DURATION_INDICATORS", "INCOME_CAP", "INCOME_COLUMNS", "SECM_WORKING",
+    "base_population", "o04_vast_contract", "o05_zzp", "o06_contracturen", "o07_uren", "o08_uurloon",
+    "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months", "register_indicators",
+    "secm_position", "simultaneous_jobs_from_months",
+]
+
+_PERSON_COLS = ["person_id", "herkomst_group", "herkomst_aggregate", "generatie", "verblijfsduur", "leeftijd",
+                "geslacht", "opleidingsniveau"]
+#: report 3e / SPEC: benefit group (core.secm.SECM_BENEFIT) -> share indicator and duration indicator
+BENEFIT_INDICATORS = {"WW": "O11", "bijstand": "O12", "AO": "O13", "overig": "O14"}
+DURATION_INDICATORS = {"WW": "O15", "bijstand": "O16", "AO": "O17", "overig": "O18"}
+_MEASURE = {"WW": "WW", "bijstand": "bijstand", "AO": "AO of ZW", "overig": "overige uitkering"}
+#: SECM codes of persons at work: 11 werknemer, 12 DGA, 13/14 zelfstandig, 15 meewerkend gezinslid
+SECM_WORKING = ("11", "12", "13", "14", "15")
+#: report 4.2 (3f): incomes above one million were capped in INPATAB/IPI 2006-2010; capped in every year
+INCOME_CAP = 1_000_000.0
+INCOME_COLUMNS = ("INPPERSPRIM", "INPPERSINK", "INPPERSBRUT")
+_IPI_NAMES = {"PERSPRIM": "INPPERSPRIM", "PERSINK": "INPPERSINK", "PERSBRUT": "INPPERSBRUT"}
+#: registry names of the trend breaks (SPEC "Trend breaks"); marked on the first year after the break
+PAYROLLING_BREAK = ("payrolling_2017", 2017)
+CONTRACTUREN_FIRST_YEAR = 2016
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def base_population(population: pl.LazyFrame) -> pl.LazyFrame:
+    """Report 2.1/2.2: persons living in NL all year, not student, not pensioner, 15 to AOW age."""
+    return (population.filter(~pl.col("student") & ~pl.col("pensioner") & pl.col("leeftijd").is_not_null())
+            .select(_PERSON_COLS))
+
+
+def _year_months(frame: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    return frame.filter(pl.col("month").dt.year() == year)
+
+
+def _mark(rows: pl.DataFrame, trend_break: str | None) -> pl.DataFrame:
+    if trend_break is None or rows.height == 0:
+        return rows
+    return rows.with_columns(pl.lit(trend_break).alias("trend_break")).select(COLUMNS)
+
+
+def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    parts = [p for p in parts if p.height]
+    return pl.concat(parts) if parts else empty()
+
+
+def secm_position(secm_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """Per person with at least one working SECM month (11-15) in year t: ``working_months``,
+    ``self_employed_months`` (SECM 13/14) and ``zzp`` = self-employed in **more than half** of the working
+    months (a tie counts as employee).  Input: core ``secm_months``."""
+    code = pl.col("SECM").cast(pl.Utf8)
+    return (_year_months(secm_month, year).filter(code.is_in(SECM_WORKING))
+            .group_by("person_id")
+            .agg(pl.len().cast(pl.Int32).alias("working_months"),
+                 code.is_in(SECM_SELF_EMPLOYED).sum().cast(pl.Int32).alias("self_employed_months"))
+            .with_columns((pl.col("self_employed_months") * 2 > pl.col("working_months")).alias("zzp")))
+
+
+def _without_zzp(persons: pl.LazyFrame, secm_month: pl.LazyFrame | None, year: int) -> pl.LazyFrame:
+    """Report 3c/3f: the self-employed (zzp by :func:`secm_position`) are left out of hours and wages."""
+    if secm_month is None:
+        return persons
+    zzp = secm_position(secm_month, year).filter(pl.col("zzp")).select("person_id")
+    return persons.join(zzp, on="person_id", how="anti")
+
+
+def _substantial_year(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """Substantial job-months of calendar year t (report 4.2: register analyses use substantial jobs only)."""
+    return _year_months(job_month, year).filter(pl.col("substantial"))
+
+
+# ------------------------------------------------------------------------------------------ O11-O18
+def o11_o14_benefit_share(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+    """O11-O14, report 4.2 deelvraag 3e: % with WW (SECM 21) / bijstand (22) / AO or ZW (24) / other benefit
+    (23: IOAW, IOAZ, Bbz, WWIK, Wajong) as main income source in at least one month of year t ("We maken
+    hierbij dummyvariabelen (ook voor zelfstandigen)").  Denominator: the base population (self-employed
+    included).  The report's "21 - 25" includes 25 pensioen; SPEC and core.secm use 21-24."""
+    months = secm_benefit_months(secm_month, year)
+    persons = base_population(population)
+    out = []
+    for group, ind in BENEFIT_INDICATORS.items():
+        has = (months.filter(pl.col("group").cast(pl.Utf8) == group).select("person_id")
+               .with_columns(pl.lit(1.0).alias("value")))
+        p = persons.join(has, on="person_id", how="left").with_columns(pl.col("value").fill_null(0.0))
+        out.append(cells(p, indicator_id=ind, year=year, unit="%", measure=_MEASURE[group], **kw))
+    return _concat(out)
+
+
+def o15_o18_benefit_months(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+    """O15-O18, report 4.2 deelvraag 3e: months in year t with WW / bijstand / AO or ZW / other benefit as
+    main income source, summed over spells ("Wanneer iemand verschillende periodes in een jaar een uitkering
+    heeft worden de duren hiervan bij elkaar opgeteld"), mean among persons of the base population with at
+    least one such month."""
+    months = secm_benefit_months(secm_month, year)
+    persons = base_population(population)
+    out = []
+    for group, ind in DURATION_INDICATORS.items():
+        m = (months.filter(pl.col("group").cast(pl.Utf8) == group)
+             .select("person_id", pl.col("months").cast(pl.Float64).alias("value")))
+        out.append(cells(persons.join(m, on="person_id", how="inner"), indicator_id=ind, year=year,
+                         unit="maanden", measure=_MEASURE[group], **kw))
+    return _concat(out)
+
+
+# ------------------------------------------------------------------------------------------ O04, O05
+def o04_vast_contract(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+    """O04, report 4.2 deelvraag 3d: % with a permanent contract (SCONTRACTSOORT O) among persons with a
+    substantial job in year t; "Bij meerdere banen kijken we of de meest gemaakte basisuren dat jaar vast of
+    tijdelijk zijn": basic hours of substantial job-months of t summed per contract type over all jobs
+    (:func:`core.jobs.contract_by_basic_hours`); a tie counts as vast.  Footnote 13: payrolling moves from
+    vast to flex from 2017 - rows of 2017 carry trend_break ``payrolling_2017``."""
+    c = contract_by_basic_hours(job_month, year).select(
+        "person_id", (pl.col("contract").cast(pl.Utf8) == "O").cast(pl.Float64).alias("value"))
+    rows = cells(base_population(population).join(c, on="person_id", how="inner"), indicator_id="O04",
+                 year=year, unit="%", measure="vast contract", **kw)
+    return _mark(rows, PAYROLLING_BREAK[0] if year == PAYROLLING_BREAK[1] else None)
+
+
+def o05_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+    """O05, report 4.2 deelvraag 3d: % zzp'er - "We definiëren iemand als zelfstandig als iemands
+    belangrijkste inkomstenbron (SECM) 'zelfstandig ondernemer' of 'overig zelfstandige' is" (SECM 13/14).
+    Denominator: persons of the base population with a working SECM (11-15) in at least one month of t;
+    a person is zzp when SECM 13/14 covers more than half of those months (:func:`secm_position`)."""
+    pos = secm_position(secm_month, year).select("person_id", pl.col("zzp").cast(pl.Float64).alias("value"))
+    return cells(base_population(population).join(pos, on="person_id", how="inner"), indicator_id="O05",
+                 year=year, unit="%", measure="zzp", **kw)
+
+
+# ------------------------------------------------------------------------------------------ O06-O08
+def _person_hours(job_month: pl.LazyFrame, year: int, column: str, *, weight_days: bool = False) -> pl.LazyFrame:
+    """Per person: hours per week of the period worked, over all substantial jobs of year t (report 3c:
+    "ten opzichte van de periode dat iemand werkte ... aggregeren we de uren ... over eventuele verschillende
+    banen").  Days worked in a month = min(sum of the jobs' days, days of the month) (simultaneous jobs do not
+    count a day twice, consecutive jobs within a month add up).  ``column`` is a monthly total (hours * 7 /
+    days) or, with ``weight_days``, a per-week figure (contracturen) weighted by the job's days."""
+    jm = _substantial_year(job_month, year).filter(pl.col(column).is_not_null() & (pl.col("days") > 0))
+    amount = (pl.col(column) * pl.col("days") / 7.0) if weight_days else pl.col(column)
+    per_month = (jm.group_by("person_id", "month")
+                 .agg(amount.sum().alias("_h"), pl.col("days").sum().alias("_d"))
+                 .with_columns(pl.min_horizontal(pl.col("_d"),
+                                                 pl.col("month").dt.month_end().dt.day().cast(pl.Float64))
+                               .alias("_d")))
+    return (per_month.group_by("person_id")
+            .agg((pl.col("_h").sum() * 7.0 / pl.col("_d").sum()).alias("value")))
+
+
+def o06_contracturen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
+                     secm_month: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
+    """O06, report 4.2 deelvraag 3c: contract hours per week (SAANTCTRCTURENPWK, "pas sinds 2016
+    beschikbaar"): empty before 2016.  Per person the jobs' contract hours added up over simultaneous jobs
+    and averaged over the period worked (weighted by days); substantial job-months of t; self-employed left
+    out ("Bij deze vraag laten we zelfstandigen buiten beschouwing")."""
+    if year < CONTRACTUREN_FIRST_YEAR:
+        return empty()
+    persons = _without_zzp(base_population(population), secm_month, year)
+    h = _person_hours(job_month, year, "contracturen", weight_days=True)
+    return cells(persons.join(h, on="person_id", how="inner"), indicator_id="O06", year=year,
+                 unit="uren per week", measure="contracturen", **kw)
+
+
+def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
+             secm_month: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
+    """O07, report 4.2 deelvraag 3c: "het gewogen wekelijkse aantal verloonde uren (SAANTVERLU) en BASISUREN
+    ... ten opzichte van de periode dat iemand werkte": measures ``verloonde uren`` and ``basisuren``
+    (hours summed over jobs / weeks worked).  "Voor mensen met een nulurencontract brengen we ook het aantal
+    basisuren en verloonde uren in beeld": from 2016 also ``... nulurencontract``, persons with a
+    substantial job-month with 0 contract hours in t (their hours over all their jobs).  Self-employed out."""
+    persons = _without_zzp(base_population(population), secm_month, year)
+    out = []
+    zero = None
+    if year >= CONTRACTUREN_FIRST_YEAR:
+        zero = (_substantial_year(job_month, year).filter(pl.col("contracturen") == 0)
+                .select("person_id").unique())
+    for col, name in (("verloonde_uren", "verloonde uren"), ("basisuren", "basisuren")):
+        h = persons.join(_person_hours(job_month, year, col), on="person_id", how="inner")
+        out.append(cells(h, indicator_id="O07", year=year, unit="uren per week", measure=name, **kw))
+        if zero is not None:
+            out.append(cells(h.join(zero, on="person_id", how="semi"), indicator_id="O07", year=year,
+                             unit="uren per week", measure=f"{name} nulurencontract", **kw))
+    return _concat(out)
+
+
+def o08_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
+                secm_month: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
+    """O08, report 4.2 deelvraag 3f: hourly wage = SBASISLOON / SBASISUREN, "op jaarniveau door het
+    gemiddelde (gewogen naar het aantal basisuren) te nemen over de verschillende maanden": sum of basisloon
+    / sum of basisuren over the substantial job-months (all jobs) of t.  Self-employed out."""
+    persons = _without_zzp(base_population(population), secm_month, year)
+    w = (_substantial_year(job_month, year).filter(pl.col("basisuren") > 0)
+         .group_by("person_id").agg((pl.col("basisloon").sum() / pl.col("basisuren").sum()).alias("value")))
+    return cells(persons.join(w, on="person_id", how="inner"), indicator_id="O08", year=year,
+                 unit="euro per uur", measure="uurloon", **kw)
+
+
+# ------------------------------------------------------------------------------------------------ O09
+def o09_inkomen(population: pl.LazyFrame, inpatab: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+    """O09, report 4.2 deelvraag 3f: mean personal primary income (INPPERSPRIM) and personal income
+    (INPPERSINK) and gross income (INPPERSBRUT) of year t (INPATAB; IPI's PERS* names before 2011 are
+    renamed), self-employed included.  "Voor de oude bestanden van INPATAB (van 2006 tot en met 2010) werd
+    het persoonlijk (bruto) inkomen boven de miljoen euro afgekapt ... dit ook gedaan voor de jaren vanaf
+    2011": every income is capped at 1,000,000 (negative incomes are kept).  Persons without a record or with
+    a null income are left out of that measure."""
+    lf = keep_r(inpatab)
+    names = lf.collect_schema().names()
+    lf = lf.rename({k: v for k, v in _IPI_NAMES.items() if k in names and v not in names})
+    persons = base_population(population)
+    out = []
+    for col in INCOME_COLUMNS:
+        inc = lf.select("person_id", pl.col(col).cast(pl.Float64).clip(upper_bound=INCOME_CAP).alias("value"))
+        out.append(cells(persons.join(inc, on="person_id", how="inner"), indicator_id="O09", year=year,
+                         unit="euro", measure=col, **kw))
+    return _concat(out)
+
+
+# ------------------------------------------------------------------------------------------------ O10
+def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """:func:`core.jobs.simultaneous_jobs` on the core job-months (same formula, without re-reading SPOLIS):
+    n_jobs = sum over jobs of (days of substantial job-months in t, at most the year) / days in year, rounded
+    half-up to one decimal (report 3g: 35 days + a full year = 1.1)."""
+    ndays = 366.0 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 365.0
+    per_job = (_substantial_year(job_month, year).group_by("person_id", "IKVID")
+               .agg(pl.col("days").sum().clip(upper_bound=ndays).alias("_d")))
+    return (per_job.group_by("person_id").agg((pl.col("_d").sum() / ndays).alias("n_jobs_exact"))
+            .with_columns(round_half_up(pl.col("n_jobs_exact"), 1).alias("n_jobs")))
+
+
+def o10_banen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+    """O10, report 4.2 deelvraag 3g: % of persons with a substantial job in t holding ``1`` (n_jobs <= 1.0),
+    ``1-2`` (1.0 < n_jobs <= 2.0) or ``>2`` (n_jobs > 2.0) jobs at the same time, n_jobs from
+    :func:`simultaneous_jobs_from_months` (rounded to one decimal first, so 1.04 counts as 1).
+    Self-employment is not in SPOLIS, so never counted."""
+    n = pl.col("n_jobs")
+    j = simultaneous_jobs_from_months(job_month, year).select(
+        "person_id", pl.when(n <= 1.0).then(pl.lit("1")).when(n <= 2.0).then(pl.lit("1-2"))
+        .otherwise(pl.lit(">2")).alias("banen"))
+    return cells(base_population(population).join(j, on="person_id", how="inner"), indicator_id="O10",
+                 year=year, unit="%", by_measure="banen", **kw)
+
+
+# ------------------------------------------------------------------------------------------------ all
+def register_indicators(population: pl.LazyFrame, secm_month: pl.LazyFrame, job_month: pl.LazyFrame,
+                        year: int, inpatab: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
+    """All register indicators O04-O18 of year t in one table (O09 only when ``inpatab`` is given)."""
+    parts = [o04_vast_contract(population, job_month, year, **kw), o05_zzp(population, secm_month, year, **kw),
+             o06_contracturen(population, job_month, year, secm_month, **kw),
+             o07_uren(population, job_month, year, secm_month, **kw),
+             o08_uurloon(population, job_month, year, secm_month, **kw),
+             o10_banen(population, job_month, year, **kw),
+             o11_o14_benefit_share(population, secm_month, year, **kw),
+             o15_o18_benefit_months(population, secm_month, year, **kw)]
+    if inpatab is not None:
+        parts.append(o09_inkomen(population, inpatab, year, **kw))
+    return _concat(parts)

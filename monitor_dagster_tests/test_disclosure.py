@@ -1,0 +1,116 @@
+"""Disclosure gate and export (SPEC.md "Disclosure control"; docs/disclosure.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from monitor_dagster.export import export_table
+from monitor_dagster.gates import DisclosureError, apply_disclosure, check_disclosure
+from monitor_dagster.indicators.table import DIMENSIONS, SCHEMA
+
+
+def row(ind="R01", year=2023, n=100, nw=None, value=50.0, measure=None, **dims) -> dict:
+    r = {"indicator_id": ind, "year": year, **{d: "totaal" for d in DIMENSIONS}, "measure": measure or ind,
+         "value": value, "unit": "%", "n": n, "n_weighted": float(n if nw is None else nw),
+         "status": "definitief", "suppressed": False, "trend_break": None, "vintages": "2023V1"}
+    r.update(dims)
+    return r
+
+
+def frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def generatie_table() -> pl.DataFrame:
+    return frame([row(herkomst="Turkije", n=75, value=40.0),
+                  row(herkomst="Turkije", generatie="eerste", n=5, value=20.0),
+                  row(herkomst="Turkije", generatie="tweede", n=30, value=45.0),
+                  row(herkomst="Turkije", generatie="onbekend", n=40, value=40.0)])
+
+
+def by_cell(t: pl.DataFrame, col: str) -> dict:
+    return {r["generatie"]: r for r in t.iter_rows(named=True)} if col == "generatie" else \
+        {r["herkomst"]: r for r in t.iter_rows(named=True)}
+
+
+def test_primary_and_secondary_within_a_dimension():
+    out = by_cell(apply_disclosure(generatie_table()), "generatie")
+    assert out["eerste"]["suppression_reason"] == "primary_n"
+    assert out["tweede"]["suppression_reason"] == "secondary"      # the next-smallest part
+    assert not out["onbekend"]["suppressed"] and not out["totaal"]["suppressed"]
+    for g in ("eerste", "tweede"):
+        assert out[g]["value"] is None and out[g]["n"] is None and out[g]["n_weighted"] is None
+    # nothing recoverable: total minus shown parts leaves two unknowns
+    shown = [r for r in out.values() if not r["suppressed"]]
+    assert len([r for r in out.values() if r["suppressed"]]) == 2 and len(shown) == 2
+
+
+def test_herkomst_groups_partition_their_aggregate():
+    t = frame([row(herkomst="westers", n=98), row(herkomst="Duitsland", n=8), row(herkomst="Polen", n=20),
+               row(herkomst="Indonesië", n=30), row(herkomst="westers overig", n=40)])
+    out = by_cell(apply_disclosure(t), "herkomst")
+    assert [h for h, r in out.items() if r["suppressed"]] == ["Duitsland", "Polen"]
+    assert out["Polen"]["suppression_reason"] == "secondary"
+
+
+def test_secondary_propagates_across_hierarchies():
+    # a suppressed total whose parts are all shown is recoverable by addition: the gate suppresses a part
+    t = frame([row(ind="O01", herkomst="westers", n=20, nw=14_000),
+               row(ind="O01", herkomst="Duitsland", n=10, nw=20_000), row(ind="O01", herkomst="Polen", n=10, nw=20_000)])
+    out = by_cell(apply_disclosure(t), "herkomst")
+    assert out["westers"]["suppression_reason"] == "primary_ebb"
+    assert sum(r["suppressed"] for r in out.values()) == 2
+    assert check_disclosure(apply_disclosure(t)) == []
+
+
+def test_ebb_rule():
+    t = frame([row(ind="O01", year=2021, n=50, nw=14_000), row(ind="O01", year=2022, n=12, nw=16_000),
+               row(ind="R01", year=2021, n=50, nw=14_000)])
+    out = apply_disclosure(t)
+    assert out["suppressed"].to_list() == [True, False, False]
+    assert out["suppression_reason"].to_list() == ["primary_ebb", None, None]
+    assert out["value"].to_list()[1:] == [50.0, 50.0]
+
+
+def test_check_finds_planted_violations_and_export_refuses(tmp_path: Path):
+    gated = apply_disclosure(generatie_table())
+    assert check_disclosure(gated) == []
+    unsafe = gated.with_columns(pl.when(pl.col("generatie") == "tweede").then(False)
+                                .otherwise(pl.col("suppressed")).alias("suppressed"),
+                                pl.when(pl.col("generatie") == "tweede").then(pl.lit(30, pl.Int64))
+                                .otherwise(pl.col("n")).alias("n"))
+    problems = check_disclosure(unsafe)
+    assert any("generatie=eerste" in p and "recoverable" in p for p in problems)
+    assert check_disclosure(gated.with_columns(pl.lit(1).alias("RINPERSOON")))
+    assert check_disclosure(gated.with_columns(pl.lit("max").alias("measure")))
+    raw = generatie_table()   # never gated: n=5 shown
+    assert any("generatie=eerste" in p and "n < 10" in p for p in check_disclosure(raw))
+    with pytest.raises(DisclosureError, match="generatie=eerste"):
+        export_table(unsafe, "csv", tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists() and list(tmp_path.iterdir()) == []
+
+
+def _read_xlsx(path: Path, schema: dict) -> pl.DataFrame:
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path, read_only=True).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == list(schema)
+    width = len(schema)   # read-only mode drops trailing empty cells
+    return pl.DataFrame([list(r) + [None] * (width - len(r)) for r in rows[1:]], schema=schema, orient="row")
+
+
+def test_export_round_trip(tmp_path: Path):
+    gated = apply_disclosure(generatie_table())
+    for fmt in ("csv", "parquet", "xlsx"):
+        out = export_table(gated, fmt, tmp_path / f"t.{fmt}")
+        back = {"csv": lambda p: pl.read_csv(p, schema=gated.schema), "parquet": pl.read_parquet,
+                "xlsx": lambda p: _read_xlsx(p, gated.schema)}[fmt](out)
+        assert back.equals(gated), fmt
+        assert back.filter(pl.col("suppressed"))["value"].null_count() == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet", "t.xlsx"]
+    with pytest.raises(ValueError):
+        export_table(gated, "json", tmp_path / "t.json")
