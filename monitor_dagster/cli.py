@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -132,7 +133,7 @@ def run(
                                   progress=lambda d, i, n: bar.update(task, description=d, completed=i, total=n),
                                   layers=_layers(layers))
     except (CatalogError, KeyError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
     _print_run_summary(summary)
     if not summary.ok:
@@ -153,11 +154,11 @@ def _print_run_summary(summary) -> None:
     out.print(t)
     for o in summary.outcomes:
         if not o.ok:
-            out.print(f"[red]FAILED[/red] {o.entry} {o.partition or ''}: {o.message}")
+            out.print(f"[red]FAILED[/red] {o.entry} {o.partition or ''}: {escape(o.message)}")
     for c in summary.check_failures:
-        out.print(f"[yellow]check failed:[/yellow] {c}")
+        out.print(f"[yellow]check failed:[/yellow] {escape(c)}")
     for u in summary.unknown_files:
-        out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {u}")
+        out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {escape(u)}")
     n_bad = sum(not o.ok for o in summary.outcomes)
     n_core = sum(o.ok and "/" in o.entry for o in summary.outcomes)
     out.print(f"{len(summary.outcomes) - n_bad - n_core} source file(s) ingested, {n_core} derived table(s) built, "
@@ -235,7 +236,7 @@ def export(
     try:
         export_table(w.read("indicator_table", "all").collect(), fmt, out_path)
     except (DisclosureError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {str(exc)[:2000]}")
+        console.print(f"[red]error:[/red] {escape(str(exc)[:2000])}")
         raise typer.Exit(1) from None
     out.print(f"written {out_path}")
 

@@ -114,3 +114,30 @@ def test_export_round_trip(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet", "t.xlsx"]
     with pytest.raises(ValueError):
         export_table(gated, "json", tmp_path / "t.json")
+
+
+def test_cli_export_writes_only_a_gated_table(tmp_path):
+    """`monitor export` writes the gated indicator table and refuses one that fails the gate."""
+    import polars as pl
+    from typer.testing import CliRunner
+
+    from monitor_dagster.cli import app
+    from monitor_dagster.gates.disclosure import apply_disclosure
+    from monitor_dagster.indicators.table import cells
+    from monitor_dagster.warehouse import Warehouse
+
+    persons = pl.LazyFrame({"herkomst_group": ["Turkije"] * 30 + ["Marokko"] * 5,
+                            "herkomst_aggregate": ["niet-westers"] * 35, "value": [1.0, 0.0] * 17 + [1.0]})
+    raw = cells(persons, indicator_id="O05", year=2019, unit="%", dimensions=["totaal"])
+    w = Warehouse(tmp_path / "wh", layer="indicators")
+    runner = CliRunner()
+    w.write("indicator_table", "all", raw, {"rows": raw.height})          # not gated: Marokko has n=5
+    r = runner.invoke(app, ["export", "--warehouse", str(tmp_path / "wh"), "--out", str(tmp_path / "x.csv")])
+    assert r.exit_code == 1 and "Marokko" in r.output and not (tmp_path / "x.csv").exists()
+    w.write("indicator_table", "all", apply_disclosure(raw), {"rows": raw.height})
+    r = runner.invoke(app, ["export", "--warehouse", str(tmp_path / "wh"), "--format", "parquet",
+                            "--out", str(tmp_path / "x.parquet")])
+    assert r.exit_code == 0, r.output
+    got = pl.read_parquet(tmp_path / "x.parquet")
+    assert got.filter(pl.col("herkomst") == "Marokko")["suppressed"].all()
+    assert got.filter(pl.col("herkomst") == "Marokko")["value"].is_null().all()

@@ -47,7 +47,11 @@ def changes(table: pl.DataFrame) -> pl.DataFrame:
     gap = (pl.col("year") - pl.col("year").shift(1).over(SERIES)) == 1
     return t.with_columns(
         pl.when(gap).then(pl.col("value") - prev).alias("change"),
-        pl.when(pl.col("unit") == "%").then(pl.lit(tol["%"]))
+        # shares: at least the registry's pp, widened to 3 standard errors of a year-on-year difference of
+        # two independent samples of this size (small cells move by sampling noise alone)
+        pl.when(pl.col("unit") == "%").then(pl.max_horizontal(
+            pl.lit(tol["%"]),
+            3 * 100 * (2 * (prev / 100) * (1 - prev / 100) / pl.col("n")).sqrt()))
         .otherwise(pl.lit(tol["relative"]) * prev.abs()).alias("tolerance"),
     ).with_columns(
         (pl.col("change").abs() > pl.col("tolerance")).fill_null(False).alias("jump"),

@@ -39,15 +39,6 @@ def empty() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMA)
 
 
-def _herkomst_views(lf: pl.LazyFrame) -> list[tuple[str, pl.LazyFrame]]:
-    """(herkomst value, persons) for each group and aggregate of breakdowns.yaml."""
-    cfg = breakdowns()["herkomst"]
-    out = [(g, lf.filter(pl.col("herkomst_group").cast(pl.String) == g)) for g in cfg["groups"]]
-    for agg in cfg["aggregates"]:
-        out.append((agg, lf if agg == TOTAAL else lf.filter(pl.col("herkomst_aggregate").cast(pl.String) == agg)))
-    return out
-
-
 def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, measure: str | None = None,
           weight: str | None = None, dimensions: list[str] | None = None, status: str = "definitief",
           vintages: str = "", by_measure: str | None = None) -> pl.DataFrame:
@@ -59,41 +50,55 @@ def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, mea
     ``n`` = persons (unweighted), ``n_weighted`` = sum of weights (= n without weights).  With ``by_measure``
     (a column with categories) each category becomes a row with ``measure`` = category and value = its share.
     Not yet suppressed: the disclosure gate decides ``suppressed``.
+
+    All breakdowns are built as lazy group-bys at three herkomst levels (group, aggregate, totaal) and
+    collected together in one ``pl.collect_all`` (one pass per breakdown, not one per cell).
     """
     dims = dimensions if dimensions is not None else breakdowns()["dimensions"]
-    if weight is None:   # a real column: a literal does not broadcast inside group_by aggregations
-        persons = persons.with_columns(pl.lit(1.0).alias("_w"))
-    w = pl.col(weight or "_w")
+    cfg = breakdowns()["herkomst"]
+    wcol = weight or "_w"
+    lf = persons.with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"),
+                              *([pl.lit(1.0).alias("_w")] if weight is None else []))
+    if by_measure is None:
+        lf = lf.filter(pl.col("value").is_not_null())
+    w = pl.col(wcol)
     scale = 100.0 if unit == "%" else 1.0
-    rows = []
-    for herk, sub in _herkomst_views(persons):
-        for dim in dims:
-            keys = [] if dim == TOTAAL else [SOURCE_COLUMN[dim]]
+    levels = [("herkomst_group", list(cfg["groups"])),
+              ("herkomst_aggregate", [a for a in cfg["aggregates"] if a != TOTAAL]),
+              (None, [TOTAAL])]
+    queries, labels = [], []
+    for dim in dims:
+        dcol = None if dim == TOTAAL else SOURCE_COLUMN[dim]
+        for hcol, allowed in levels:
+            keys = ["_one"] + ([hcol] if hcol else []) + ([dcol] if dcol else [])
+            src = lf.filter(pl.col(dcol).is_not_null()) if dcol else lf
             if by_measure is not None:
-                base = sub.group_by(keys or [pl.lit(TOTAAL).alias("_all")]).agg(w.sum().alias("_wt"))
-                g = (sub.group_by([*keys, by_measure]).agg(pl.len().alias("n"), w.sum().alias("n_weighted")))
-                g = g.join(base, on=keys or None, how="left") if keys else g.join(base.drop("_all"), how="cross")
-                g = g.with_columns((pl.col("n_weighted") / pl.col("_wt") * scale).alias("value"),
-                                   pl.col(by_measure).cast(pl.String).alias("measure")).drop("_wt", by_measure)
+                base = src.group_by(keys).agg(w.sum().alias("_wt"))
+                q = (src.group_by([*keys, by_measure]).agg(pl.len().alias("n"), w.sum().alias("n_weighted"))
+                     .join(base, on=keys, how="left")
+                     .with_columns((pl.col("n_weighted") / pl.col("_wt") * scale).alias("value"),
+                                   pl.col(by_measure).cast(pl.String).alias("measure")))
             else:
-                agg = [pl.len().alias("n"), w.sum().alias("n_weighted"),
-                       ((pl.col("value") * w).sum() / w.filter(pl.col("value").is_not_null()).sum() * scale).alias("value")]
-                g = sub.filter(pl.col("value").is_not_null()).group_by(keys).agg(agg) if keys else \
-                    sub.filter(pl.col("value").is_not_null()).select(agg)
-                g = g.with_columns(pl.lit(measure or indicator_id).alias("measure"))
-            frame = g.collect().filter(pl.col("n") > 0)
-            if frame.height == 0:
-                continue
+                q = (src.group_by(keys).agg(pl.len().alias("n"), w.sum().alias("n_weighted"),
+                                            ((pl.col("value") * w).sum() / w.sum() * scale).alias("value"))
+                     .with_columns(pl.lit(measure or indicator_id).alias("measure")))
             out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
-            out["herkomst"] = pl.lit(herk)
-            if keys:
-                out[dim] = pl.col(keys[0]).cast(pl.String)
-            frame = frame.filter(pl.col(keys[0]).is_not_null()) if keys else frame
-            rows.append(frame.select(
+            out["herkomst"] = pl.col(hcol).cast(pl.String) if hcol else pl.lit(TOTAAL)
+            if dcol:
+                out[dim] = pl.col(dcol).cast(pl.String)
+            q = q.select(
                 pl.lit(indicator_id).alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
                 *[e.alias(d) for d, e in out.items()],
                 pl.col("measure").cast(pl.String), pl.col("value").cast(pl.Float64), pl.lit(unit).alias("unit"),
                 pl.col("n").cast(pl.Int64), pl.col("n_weighted").cast(pl.Float64), pl.lit(status).alias("status"),
                 pl.lit(False).alias("suppressed"), pl.lit(None, dtype=pl.String).alias("trend_break"),
-                pl.lit(vintages).alias("vintages")))
-    return pl.concat(rows) if rows else empty()
+                pl.lit(vintages).alias("vintages"),
+            ).filter(pl.col("herkomst").is_in(allowed) & (pl.col("n") > 0))
+            queries.append(q)
+    frames = [f for f in pl.collect_all(queries) if f.height]
+    if not frames:
+        return empty()
+    order = {g: i for i, g in enumerate([*cfg["groups"], *cfg["aggregates"]])}
+    return (pl.concat(frames, how="vertical")
+            .with_columns(pl.col("herkomst").replace_strict(order, default=len(order)).alias("_o"))
+            .sort("_o", maintain_order=True).drop("_o"))
