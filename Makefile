@@ -3,7 +3,7 @@
 #   make venv    create .venv and install the project (+dev extra) pinned by requirements.lock
 #   make test    run the test suite            (extra pytest args: make test PYTEST_ARGS="-n 2 -x")
 #   make demo    run `monitor demo` on a synthetic landing zone under ./demo_data/
-#   make bench   generator, ingest and core-layer benchmarks (benchmarks/{run,ingest,core}.py)
+#   make bench   generator, ingest, core-layer and end-to-end benchmarks (benchmarks/{run,ingest,core,pipeline}.py)
 #   make ui      start the Dagster UI on http://127.0.0.1:$(UI_PORT)
 #   make lock    re-resolve all dependencies in a scratch venv and rewrite requirements.lock
 #   make clean   remove .venv, generated data, caches
@@ -23,6 +23,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS  ?=
 INGEST_BENCH_ARGS ?=
 CORE_BENCH_ARGS ?=
+PIPELINE_BENCH_ARGS ?=
 UI_PORT     ?= 3000
 
 # Demo locations (relative to the repo root); exported so the CLI can read them too.
@@ -77,6 +78,7 @@ bench: venv | $(DAGSTER_HOME)
 	$(VPY) benchmarks/run.py $(BENCH_ARGS)
 	$(VPY) benchmarks/ingest.py $(INGEST_BENCH_ARGS)
 	$(VPY) benchmarks/core.py $(CORE_BENCH_ARGS)
+	$(VPY) benchmarks/pipeline.py $(PIPELINE_BENCH_ARGS)
 
 ui: venv | $(DAGSTER_HOME)
 	$(VENV)/bin/dagster dev -m monitor_dagster.definitions -h 127.0.0.1 -p $(UI_PORT)

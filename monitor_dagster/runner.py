@@ -106,7 +106,7 @@ def run_sources(landing: Path, warehouse: Path, years: tuple[int, int] | None = 
                                 raise_on_error=False, tags={"monitor/trigger": "cli"},
                                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
         summary.outcomes.extend(_outcomes(result, names, pkey))
-    if "core" in layers:
+    if "core" in layers or "indicators" in layers:
         _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level, layers)
     if progress:
         progress("done", len(todo), len(todo))
@@ -132,7 +132,7 @@ def _run_core(summary, catalog, assets, resource, wh, instance, years, progress,
     resources = {"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)}
     cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     yrs = core_years(wh, years)
-    runs = [(None, CORE_SPELLS)] + [(y, CORE_YEARLY) for y in yrs]   # spells: one unpartitioned run
+    runs = [(None, CORE_SPELLS)] + [(y, CORE_YEARLY) for y in yrs] if "core" in layers else []
     for i, (year, group) in enumerate(runs):
         if progress:
             progress(f"core {year or 'spells'}", i, len(runs))

@@ -1,0 +1,81 @@
+"""End-to-end benchmark (issue 5): landing zone -> sources -> core -> indicators -> exported table.
+
+Workload: N persons (default 1,000,000) x 2015-2021 in parquet.  Each layer runs in its own process so its
+peak memory (max RSS) is its own; wall time per layer and in total.  Target: under 10 minutes and 8 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(os.environ.get("MONITOR_BENCH_OUT", "bench_output"))
+
+
+def layer(step: str, base: Path, persons: int, first: int, last: int) -> dict:
+    import dagster as dg
+
+    t = time.perf_counter()
+    if step == "synth":
+        from monitor_dagster.synth.generate import SynthConfig, generate
+        generate(SynthConfig(landing=base / "landing", persons=persons, first_year=first, last_year=last, seed=1,
+                             fmt="parquet"))
+    elif step in ("sources", "core", "indicators"):
+        from monitor_dagster.runner import run_sources
+        layers = {"sources": ("sources",), "core": ("core",), "indicators": ("indicators",)}[step]
+        with dg.instance_for_test() as inst:
+            s = run_sources(base / "landing", base / "warehouse", instance=inst,
+                            layers=layers,
+                            select=["LANDAKTUEELREF"] if step != "sources" else None)
+        bad = [o for o in s.outcomes if not o.ok]
+        if bad:
+            raise SystemExit(f"{step}: {bad[:3]}")
+    elif step == "export":
+        from monitor_dagster.export import export_table
+        from monitor_dagster.warehouse import Warehouse
+        t_ = Warehouse(base / "warehouse", layer="indicators").read("indicator_table", "all").collect()
+        export_table(t_.drop("suppression_reason", strict=False), "csv", base / "indicators.csv")
+    return {"step": step, "seconds": time.perf_counter() - t,
+            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--years", default="2015-2021")
+    ap.add_argument("--step", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    first, last = (int(x) for x in a.years.split("-"))
+    base = OUT / f"pipeline_{a.persons}_{first}_{last}"
+    if a.step:
+        print(json.dumps(layer(a.step, base, a.persons, first, last)))
+        return
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    results, total = [], 0.0
+    print(f"pipeline benchmark: {a.persons:,} persons x {first}-{last}", flush=True)
+    for step in ("synth", "sources", "core", "indicators", "export"):
+        p = subprocess.run([sys.executable, __file__, "--persons", str(a.persons), "--years", a.years, "--step", step],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            print(f"  {step}: FAILED\n{p.stderr[-2000:]}")
+            break
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        total += r["seconds"]
+        results.append(r)
+        print(f"  {step:<11} {r['seconds']:7.1f} s   peak {r['peak_rss_gb']:.2f} GB", flush=True)
+    peak = max((r["peak_rss_gb"] for r in results), default=0)
+    print(f"  total {total:.0f} s ({total / 60:.1f} min), max peak {peak:.2f} GB; target < 10 min and < 8 GB: "
+          f"{'met' if total < 600 and peak < 8 else 'NOT met'}")
+    (OUT / "bench_pipeline.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
