@@ -78,6 +78,9 @@ def test_unknown_hours_drop_out():
     assert _cell(o03_netto_participatie(ebb, 2020))["n_weighted"] == 1150
 
 
+synth_ebb_truth: dict = {}
+
+
 @pytest.fixture(scope="module")
 def synth_ebb(tmp_path_factory):
     from monitor_dagster.runner import run_sources
@@ -93,6 +96,7 @@ def synth_ebb(tmp_path_factory):
     assert summary.ok
     (f,) = [f for f in res.files if f.file_id == "EBBNW" and f.year == 2018]
     raw = calibration.ebb_figures(calibration._read(res.config.landing / f.path))
+    synth_ebb_truth.update(res.truth)
     return Warehouse(tmp / "wh").read("EBBNW", "2018"), raw
 
 
@@ -111,3 +115,23 @@ def test_synthetic_matches_calibration(synth_ebb):
     # every breakdown of the EBB dimensions is present for the totaal group
     assert set(o3.filter(pl.col("herkomst") == "totaal")["leeftijd"]) == {"totaal", "jongeren", "niet-jongeren"}
     assert set(o3.filter(pl.col("herkomst") == "totaal")["opleiding"]) >= {"laag", "middelbaar", "hoog", "totaal"}
+
+
+def test_o03_recovers_the_generators_truth(synth_ebb):
+    """O03 (netto participatie, EBB) recovers the generator's latent participation (15-75, employed >= 1 hour)
+    within a tolerance derived from the sample size: 3 standard errors of a share estimated from the
+    respondents behind the cell, plus 1.5 pp because the truth is measured in December and the EBB over the
+    four quarters of the year."""
+    import math
+
+    ebb, _ = synth_ebb
+    truth = synth_ebb_truth["latent_participation_dec"]["2018"]
+    t = o03_netto_participatie(ebb, 2018)
+    tot = t.filter((pl.col("generatie") == "totaal") & (pl.col("leeftijd") == "totaal") & (pl.col("geslacht") == "totaal")
+                   & (pl.col("opleiding") == "totaal"))
+    for herkomst, key in (("totaal", "totaal"), ("niet-westers", "niet-westers"), ("geen migratieachtergrond", "Nederland")):
+        row = tot.filter(pl.col("herkomst") == herkomst).row(0, named=True)
+        p = truth[key]
+        respondents = row["n"] / 2.5      # rows are respondent-waves: 1-4 waves, 2.5 on average
+        tol = 100 * 3 * math.sqrt(p * (1 - p) / respondents) + 1.5
+        assert abs(row["value"] - 100 * p) <= tol, (herkomst, row["value"], 100 * p, tol)

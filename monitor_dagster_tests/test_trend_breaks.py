@@ -37,3 +37,10 @@ def test_small_cells_and_relative_tolerance():
     assert check(_series("O05", [10.0, 30.0], n=40)).success, "cells under min_n move by noise"
     assert check(_series("O08", [15.0, 16.0, 17.0], unit="euro")).success
     assert not check(_series("O08", [15.0, 16.0, 25.0], unit="euro")).success
+
+
+def test_data_docs_are_written(tmp_path):
+    rep = check(_series("O05", [10.0, 10.5, 11.0, 19.0, 19.5]), docs_dir=tmp_path)
+    assert not rep.success
+    index = tmp_path / "gx/uncommitted/data_docs/local_site/index.html"
+    assert index.exists() and "trend_breaks" in index.read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from importlib import resources
 
 import polars as pl
@@ -67,13 +68,17 @@ class TrendReport:
     ge_result: dict
 
 
-def check(table: pl.DataFrame, min_n: int = 100) -> TrendReport:
+def check(table: pl.DataFrame, min_n: int = 100, docs_dir: Path | None = None) -> TrendReport:
     """Run the GE expectation "no unexplained year-on-year jump" on series whose cells rest on at least
-    ``min_n`` persons (smaller cells move by sampling noise alone)."""
+    ``min_n`` persons (smaller cells move by sampling noise alone).  With ``docs_dir`` the validation runs as a
+    checkpoint of a file context there and GE's HTML Data Docs are built
+    (``<docs_dir>/gx/uncommitted/data_docs/local_site/index.html``)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
     ch = changes(table).filter(pl.col("n") >= min_n)
+    if docs_dir is not None:
+        return _check_with_docs(gx, ch, Path(docs_dir))
     ctx = gx.get_context(mode="ephemeral")
     try:   # no tqdm bars on the console for every validation
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -88,3 +93,28 @@ def check(table: pl.DataFrame, min_n: int = 100) -> TrendReport:
     return TrendReport(success=bool(res.success), unexplained=ch.filter(pl.col("unexplained")),
                        explained=ch.filter(pl.col("jump") & pl.col("trend_break").is_not_null()),
                        ge_result=res.to_json_dict())
+
+
+def _check_with_docs(gx, ch: pl.DataFrame, docs_dir: Path) -> TrendReport:
+    ctx = gx.get_context(mode="file", project_root_dir=str(docs_dir))
+    try:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
+    pdf = ch.select(*SERIES, "year", "value", "change", "tolerance", "jump", "unexplained", "trend_break").to_pandas()
+    ds = ctx.data_sources.add_or_update_pandas("indicators")
+    asset = next((a for a in ds.assets if a.name == "year_on_year_changes"), None) or \
+        ds.add_dataframe_asset("year_on_year_changes")
+    bd = next((b for b in asset.batch_definitions if b.name == "all"), None) or \
+        asset.add_batch_definition_whole_dataframe("all")
+    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name="trend_breaks", expectations=[
+        gx.expectations.ExpectColumnValuesToBeInSet(column="unexplained", value_set=[False])]))
+    vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name="trend_breaks", data=bd, suite=suite))
+    cp = ctx.checkpoints.add_or_update(gx.Checkpoint(name="trend_breaks", validation_definitions=[vd],
+                                                     actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
+    res = cp.run(batch_parameters={"dataframe": pdf})
+    return TrendReport(success=bool(res.success), unexplained=ch.filter(pl.col("unexplained")),
+                       explained=ch.filter(pl.col("jump") & pl.col("trend_break").is_not_null()),
+                       ge_result={"success": bool(res.success),
+                                  "data_docs": str(docs_dir / "gx/uncommitted/data_docs/local_site/index.html")})

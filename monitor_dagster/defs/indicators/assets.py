@@ -6,6 +6,8 @@ disclosure gate (blocking check: nothing is exported that fails it) and runs the
 check (a jump that no registered break explains fails it).
 """
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
@@ -82,19 +84,20 @@ def _one(x, key):
                 "`monitor export` writes this table.",
     kinds={"polars"},
 )
-def indicator_table(context: AssetExecutionContext, years):
+def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, years):
     frames = [f for f in years.values() if f is not None] if isinstance(years, dict) else [years]
     table = pl.concat([f.collect() for f in frames], how="vertical") if frames else empty()
     table = apply_disclosure(TB.explain(table))
     problems = check_disclosure(table)
-    trend = TB.check(table)
+    trend = TB.check(table, docs_dir=Path(monitor.warehouse))   # GE Data Docs in <warehouse>/gx/
     yield dg.Output(table, metadata={"rows": table.height, "suppressed": int(table["suppressed"].sum()),
                                      "years": ", ".join(str(y) for y in sorted(table["year"].unique()))})
     yield dg.AssetCheckResult(check_name="disclosure", passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
                               metadata={"violations": len(problems), "first": "; ".join(problems[:5])})
     yield dg.AssetCheckResult(check_name="trend_breaks", passed=trend.success, severity=dg.AssetCheckSeverity.WARN,
                               metadata={"unexplained_jumps": trend.unexplained.height,
-                                        "explained_jumps": trend.explained.height})
+                                        "explained_jumps": trend.explained.height,
+                                        "data_docs": trend.ge_result.get("data_docs", "")})
 
 
 INDICATOR_ASSETS = [by_year, indicator_table]
