@@ -141,3 +141,20 @@ def test_cli_export_writes_only_a_gated_table(tmp_path):
     got = pl.read_parquet(tmp_path / "x.parquet")
     assert got.filter(pl.col("herkomst") == "Marokko")["suppressed"].all()
     assert got.filter(pl.col("herkomst") == "Marokko")["value"].is_null().all()
+
+
+def test_categories_of_one_cell_are_protected_together():
+    """O10's categories add up to 100%: one hidden category would follow from the others, so a second goes."""
+    import polars as pl
+
+    from monitor_dagster.gates.disclosure import apply_disclosure, check_disclosure
+    from monitor_dagster.indicators.table import cells
+
+    jobs = ["1"] * 40 + ["1-2"] * 30 + [">2"] * 4
+    persons = pl.LazyFrame({"herkomst_group": ["Turkije"] * len(jobs), "herkomst_aggregate": ["niet-westers"] * len(jobs),
+                            "value": [1.0] * len(jobs), "jobs": jobs})
+    t = cells(persons, indicator_id="O10", year=2019, unit="%", by_measure="jobs", dimensions=["totaal"])
+    g = apply_disclosure(t).filter(pl.col("herkomst") == "Turkije")
+    hidden = g.filter(pl.col("suppressed"))["measure"].to_list()
+    assert ">2" in hidden and len(hidden) >= 2, hidden
+    assert check_disclosure(apply_disclosure(t)) == []

@@ -43,6 +43,11 @@ class DisclosureError(ValueError):
         super().__init__(f"disclosure check failed ({len(self.violations)} violations):\n  {shown}{more}")
 
 
+# indicators whose categories (``measure`` values) are shares of one cell adding up to 100% (O10: 1 / 1-2 / >2
+# jobs): hiding one category alone would be undone by subtraction from 100
+CATEGORY_INDICATORS = {"O10"}
+
+
 def herkomst_hierarchy() -> list[tuple[str, str, list[str]]]:
     """(name, total, parts) of the herkomst equations, from breakdowns.yaml."""
     groups = list(breakdowns()["herkomst"]["groups"])
@@ -85,11 +90,17 @@ def _membership(t: pl.DataFrame) -> pl.DataFrame:
         h = t.select(KEY + others + ["herkomst", _ROW]).join(mapping, on="herkomst", how="inner")
         frames.append(h.select(pl.concat_str([pl.lit("h"), pl.col("_eq"), gid("", KEY + others)],
                                              separator=sep).alias("gid"), pl.col(_ROW), pl.col("is_total")))
+    # categories of one cell of a multi-valued indicator add up to 100%: a group of parts whose total is known
+    cat = t.filter(pl.col("indicator_id").is_in(list(CATEGORY_INDICATORS)))
+    if cat.height:
+        frames.append(cat.select(gid("c:", [c for c in KEY if c != "measure"] + dims), pl.col(_ROW),
+                                 pl.lit(False).alias("is_total")))
     if not frames:
         return pl.DataFrame(schema={"gid": pl.String, _ROW: pl.UInt32, "is_total": pl.Boolean})
     mem = pl.concat(frames)
     ok = mem.group_by("gid").agg(pl.col("is_total").sum().alias("_t"), (~pl.col("is_total")).sum().alias("_p"))
-    ok = ok.filter((pl.col("_t") == 1) & (pl.col("_p") >= 1)).select("gid")
+    ok = ok.filter(((pl.col("_t") == 1) & (pl.col("_p") >= 1))
+                   | (pl.col("gid").str.starts_with("c:") & (pl.col("_p") >= 2))).select("gid")
     return mem.join(ok, on="gid", how="semi")
 
 
