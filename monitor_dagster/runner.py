@@ -123,40 +123,34 @@ def core_years(wh: Warehouse, years: tuple[int, int] | None) -> list[str]:
 
 
 def _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level, layers) -> None:
+    """The derived layers, blocking on failure: core (spell tables once, yearly tables per year), then the
+    indicators per year and the gated indicator table."""
     from monitor_dagster.defs.core.assets import CORE_ASSETS, CORE_SPELLS, CORE_YEARLY, IO
+    from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, by_year, indicator_table
     from monitor_dagster.defs.io import WarehouseIOManager
 
-    if not summary.ok:
-        return   # blocking: the core layer never runs on a failed source
-    all_assets = [*assets.values(), *CORE_ASSETS]
+    all_assets = [*assets.values(), *CORE_ASSETS, *INDICATOR_ASSETS]
     resources = {"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)}
     cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     yrs = core_years(wh, years)
-    runs = [(None, CORE_SPELLS)] + [(y, CORE_YEARLY) for y in yrs] if "core" in layers else []
-    for i, (year, group) in enumerate(runs):
-        if progress:
-            progress(f"core {year or 'spells'}", i, len(runs))
-        result = dg.materialize(all_assets, selection=dg.AssetSelection.assets(*group), partition_key=year,
-                                instance=instance, raise_on_error=False, resources=resources,
-                                tags={"monitor/trigger": "cli"}, run_config=cfg)
-        summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in group], year, prefix="core__"))
-    if "indicators" not in layers or not summary.ok:
-        return
-    from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, by_year, indicator_table
-
-    all_assets = [*all_assets, *INDICATOR_ASSETS]
-    runs = [(y, [by_year]) for y in yrs] + [(None, [indicator_table])]
-    for i, (year, group) in enumerate(runs):
-        if progress:
-            progress(f"indicators {year or 'table'}", i, len(runs))
-        result = dg.materialize(all_assets, selection=dg.AssetSelection.assets(*group), partition_key=year,
-                                instance=instance, raise_on_error=False, resources=resources,
-                                tags={"monitor/trigger": "cli"}, run_config=cfg)
-        summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in group], year, prefix="indicators__"))
-        for ev in result.all_events:
-            if ev.event_type_value == "ASSET_CHECK_EVALUATION":
-                d = ev.event_specific_data
-                if not d.passed:
+    stages = []
+    if "core" in layers:
+        stages.append(("core", [(None, CORE_SPELLS)] + [(y, CORE_YEARLY) for y in yrs]))
+    if "indicators" in layers:
+        stages.append(("indicators", [(y, [by_year]) for y in yrs] + [(None, [indicator_table])]))
+    for layer, runs in stages:
+        if not summary.ok:
+            return   # blocking: a layer never runs on a failed one below it
+        for i, (year, group) in enumerate(runs):
+            if progress:
+                progress(f"{layer} {year or 'all years'}", i, len(runs))
+            result = dg.materialize(all_assets, selection=dg.AssetSelection.assets(*group), partition_key=year,
+                                    instance=instance, raise_on_error=False, resources=resources,
+                                    tags={"monitor/trigger": "cli"}, run_config=cfg)
+            summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in group], year, prefix=f"{layer}__"))
+            for ev in result.all_events:
+                if ev.event_type_value == "ASSET_CHECK_EVALUATION" and not ev.event_specific_data.passed:
+                    d = ev.event_specific_data
                     summary.check_failures.append(f"{d.asset_check_key.name}: {dict(d.metadata)}")
 
 
