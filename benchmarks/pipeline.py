@@ -50,6 +50,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--years", default="2015-2021")
+    ap.add_argument("--steps", default="synth,sources,core,indicators,export",
+                    help="steps to run; starting after synth re-uses the zone and warehouse of an earlier run")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     a = ap.parse_args()
     first, last = (int(x) for x in a.years.split("-"))
@@ -57,11 +59,13 @@ def main() -> None:
     if a.step:
         print(json.dumps(layer(a.step, base, a.persons, first, last)))
         return
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
+    steps = a.steps.split(",")
+    if steps[0] == "synth":
+        shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True, exist_ok=True)
     results, total = [], 0.0
     print(f"pipeline benchmark: {a.persons:,} persons x {first}-{last}", flush=True)
-    for step in ("synth", "sources", "core", "indicators", "export"):
+    for step in steps:
         p = subprocess.run([sys.executable, __file__, "--persons", str(a.persons), "--years", a.years, "--step", step],
                            capture_output=True, text=True)
         if p.returncode != 0:

@@ -57,8 +57,10 @@ def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, mea
     dims = dimensions if dimensions is not None else breakdowns()["dimensions"]
     cfg = breakdowns()["herkomst"]
     wcol = weight or "_w"
+    # the person-level frame (one row per person, a few columns) is materialised once: every breakdown
+    # below re-uses it instead of re-running the joins behind it (at 1M persons that was minutes per indicator)
     lf = persons.with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"),
-                              *([pl.lit(1.0).alias("_w")] if weight is None else []))
+                              *([pl.lit(1.0).alias("_w")] if weight is None else [])).collect().lazy()
     if by_measure is None:
         lf = lf.filter(pl.col("value").is_not_null())
     w = pl.col(wcol)
