@@ -140,6 +140,20 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command()
+def backfill(
+    landing: Path = typer.Option(..., "--landing"),
+    warehouse: Path = typer.Option(..., "--warehouse"),
+    years: str = typer.Option(..., "--years", help="The years to bring up to date, e.g. 2015-2019."),
+    select: str | None = typer.Option(None, "--select", help="Comma-separated catalog entries."),
+    layers: str = typer.Option("sources,core,indicators", "--layers"),
+) -> None:
+    """Bring a range of years up to date after CBS revised a file: re-ingests what changed in the landing zone
+    and rebuilds the core and indicator partitions of those years (and the indicator table).  The same as
+    selecting a partition range in the UI and launching a backfill."""
+    run(landing=landing, warehouse=warehouse, years=years, select=select, catalog=None, layers=layers)
+
+
 def _print_run_summary(summary) -> None:
     t = Table(title="monitor run")
     for c in ("asset", "period", "result", "vintage", "rows", "rows/s", "note"):

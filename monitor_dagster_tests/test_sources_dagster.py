@@ -58,7 +58,8 @@ def test_definitions_snapshot():
     assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases"}
     assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
-                                           "ingest_yearly_2010_now", "ingest_yearly_2011_now"}
+                                           "ingest_yearly_2010_now", "ingest_yearly_2011_now", "outcome_indicators_yearly"}
+    assert {s.name for s in defs.schedules} == {"outcome_yearly"}
     spolis = graph.get(dg.AssetKey(["sources", "SPOLISBUS"]))
     assert spolis.partitions_def.get_partition_keys()[0] == "2010"
     assert graph.get(dg.AssetKey(["sources", "SECMBUS"])).partitions_def is None

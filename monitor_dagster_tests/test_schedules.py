@@ -1,0 +1,62 @@
+"""The yearly outcome schedule runs only for a complete year and otherwise says what is missing (issue 6)."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from monitor_dagster.defs.resources import MonitorResource
+from monitor_dagster.defs.schedules import REQUIRED, outcome_decision, outcome_yearly
+from monitor_dagster.warehouse import Warehouse
+
+
+def _fill(w: Warehouse, year: int, provisional: bool = False) -> None:
+    frame = pl.DataFrame({"person_id": [1]})
+    for entry, part in REQUIRED:
+        p = str(year) if part == "year" else part
+        w.write(entry, p, frame, {"release_id": f"{entry}{year}V1", "period": year,
+                                  "provisional": provisional and entry == "SPOLISBUS", "months_covered": 6})
+
+
+def test_incomplete_year_is_skipped_with_what_is_missing(tmp_path):
+    d = outcome_decision(Warehouse(tmp_path), dt.date(2022, 5, 1))
+    assert isinstance(d, dg.SkipReason)
+    assert "SPOLISBUS 2021 not ingested" in d.skip_message and "2020:" in d.skip_message
+
+
+def test_provisional_spolis_blocks_that_year_but_not_the_one_before(tmp_path):
+    w = Warehouse(tmp_path)
+    _fill(w, 2020)
+    _fill(w, 2021, provisional=True)
+    d = outcome_decision(w, dt.date(2022, 5, 1))
+    assert isinstance(d, dg.RunRequest) and d.partition_key == "2020"
+    _fill(w, 2021)   # the full-year release arrives
+    assert outcome_decision(w, dt.date(2022, 5, 1)).partition_key == "2021"
+
+
+def test_schedule_tick_uses_the_configured_warehouse(tmp_path):
+    w = Warehouse(tmp_path / "wh")
+    _fill(w, 2021)
+    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2022, 5, 1, 6),
+                                    resources={"monitor": MonitorResource(landing=str(tmp_path), warehouse=str(tmp_path / "wh"))})
+    req = outcome_yearly(ctx)
+    assert isinstance(req, dg.RunRequest) and req.partition_key == "2021"
+
+
+def test_backfill_command_rebuilds_the_requested_years(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from monitor_dagster.cli import app
+    from monitor_dagster.synth.generate import SynthConfig, generate
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dh"))
+    res = generate(SynthConfig(landing=tmp_path / "landing", persons=300, first_year=2019, last_year=2020, seed=2,
+                               fmt="parquet"))
+    runner = CliRunner()
+    r = runner.invoke(app, ["backfill", "--landing", str(res.config.landing), "--warehouse", str(tmp_path / "wh")])
+    assert r.exit_code != 0 and "--years" in r.output, "a backfill names its years"
+    r = runner.invoke(app, ["backfill", "--landing", str(res.config.landing), "--warehouse", str(tmp_path / "wh"),
+                            "--years", "2020", "--layers", "sources,core"])
+    assert r.exit_code == 0, r.output
+    core = Warehouse(tmp_path / "wh", layer="core")
+    assert core.partitions("population") == ["2020"]
