@@ -282,6 +282,16 @@ def status(
         t.add_row(r.entry, str(r.period if r.period is not None else "-"), r.landed_versions, r.ingested,
                   flag(r.stale, "yellow"), flag(r.provisional, "cyan"), flag(r.overdue, "red"), r.note)
     out.print(t)
+    from monitor_dagster.indicator_status import indicator_years
+
+    years_built = indicator_years(warehouse)
+    if years_built:
+        t2 = Table(title="Indicator years: built from these source vintages")
+        for c in ("year", "vintages", "newer in the warehouse (backfill to update)"):
+            t2.add_column(c)
+        for iy in years_built:
+            t2.add_row(str(iy.year), iy.vintages, "; ".join(iy.newer) or "-")
+        out.print(t2)
     out.print(f"{sum(r.stale for r in rows)} stale, {sum(r.provisional for r in rows)} provisional, "
               f"{sum(r.overdue for r in rows)} overdue"
               + (f"; {hidden} superseded cumulative release(s) not shown (--all)" if hidden else ""))

@@ -60,3 +60,20 @@ def test_backfill_command_rebuilds_the_requested_years(tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     core = Warehouse(tmp_path / "wh", layer="core")
     assert core.partitions("population") == ["2020"]
+
+
+def test_status_shows_the_vintages_of_each_indicator_year_and_newer_ones(tmp_path):
+    from monitor_dagster.indicator_status import indicator_years
+    from monitor_dagster.indicators.table import SCHEMA
+
+    row = {c: None for c in SCHEMA} | {"indicator_id": "O05", "year": 2019, "n": 20, "suppressed": False,
+                                       "vintages": "SPOLISBUS2019V1,SECMBUS2019V1,LANDAKTUEELREFV1"}
+    Warehouse(tmp_path, layer="indicators").write("indicator_table", "all", pl.DataFrame([row], schema=SCHEMA), {})
+    src = Warehouse(tmp_path)
+    frame = pl.DataFrame({"person_id": [1]})
+    src.write("SPOLISBUS", "2019", frame, {"release_id": "SPOLISBUS2019V2"})      # a corrected version landed
+    src.write("SECMBUS", "latest", frame, {"release_id": "SECMBUS2020V1"})        # a newer cumulative release
+    src.write("LANDAKTUEELREF", "all", frame, {"release_id": "LANDAKTUEELREFV1"})  # unchanged
+    (iy,) = indicator_years(tmp_path)
+    assert iy.year == 2019 and "SPOLISBUS2019V1" in iy.vintages
+    assert sorted(iy.newer) == ["SECMBUS2019V1 -> SECMBUS2020V1", "SPOLISBUS2019V1 -> SPOLISBUS2019V2"]
