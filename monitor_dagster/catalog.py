@@ -8,6 +8,7 @@ the catalog through this module.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,7 +18,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_CATALOG = Path(__file__).resolve().parents[1] / "data_catalog.yaml"
+# the project's catalog next to the package; MONITOR_CATALOG points elsewhere (an installed image, a test copy)
+DEFAULT_CATALOG = Path(os.environ.get("MONITOR_CATALOG") or Path(__file__).resolve().parents[1] / "data_catalog.yaml")
 ColumnType = Literal["key", "code", "date", "flag", "int", "float", "str"]
 Kind = Literal["yearly", "cumulative", "reference"]
 
