@@ -20,7 +20,6 @@ import dagster as dg
 from monitor_dagster.catalog import Catalog, load_catalog
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.assets import asset_key, source_assets
-from monitor_dagster.defs.sources.partitions import partitions_for
 from monitor_dagster.landing import scan
 from monitor_dagster.warehouse import Warehouse
 

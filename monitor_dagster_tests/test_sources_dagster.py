@@ -6,9 +6,7 @@ twice, the second tick asks for nothing.
 
 from __future__ import annotations
 
-import os
 import shutil
-import time
 from pathlib import Path
 
 import dagster as dg

@@ -68,7 +68,7 @@ def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, mea
     levels = [("herkomst_group", list(cfg["groups"])),
               ("herkomst_aggregate", [a for a in cfg["aggregates"] if a != TOTAAL]),
               (None, [TOTAAL])]
-    queries, labels = [], []
+    queries = []
     for dim in dims:
         dcol = None if dim == TOTAAL else SOURCE_COLUMN[dim]
         for hcol, allowed in levels:

@@ -34,7 +34,6 @@ def represented_per_person(residence: pl.DataFrame) -> float:
 def project_ebbnw(lab: LabourHistory, persons: pl.DataFrame, person_edu: pl.DataFrame, year: int,
                   scale: float, rng: np.random.Generator) -> pl.DataFrame:
     m0 = (year - lab.origin_year) * 12
-    n = lab.state_m.shape[0]
     birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
     age_jan1 = (np.datetime64(f"{year}-01-01") - birth).astype(np.int64) / 365.25
     present = lab.state_m[:, m0] != 0

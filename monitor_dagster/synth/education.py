@@ -478,7 +478,7 @@ class _Sim:
     def __init__(self, persons: pl.DataFrame, rng: np.random.Generator):
         p = persons.sort("pid")
         self.rng = rng
-        self.n = n = p.height
+        self.n = p.height
         self.pid = p["pid"].to_numpy().astype(np.int64)
         self.female = (p["sex"] == "2").to_numpy()
         self.sex_i = self.female.astype(np.int64)
@@ -517,7 +517,6 @@ class _Sim:
     # -- vo ----------------------------------------------------------------------------------------------
     def _exam(self, valid, fine, e1, extra_logit, retake_p):
         """First attempt in e1, a retake in e1 + 1 for part of the failures."""
-        n = self.n
         p0 = np.array([0.0, 0.97, 0.96, 0.94, 0.93, 0.88, 0.91] + [0.0] * 9)[fine]
         lg = _logit(np.where(valid, p0, 0.5)) + 0.5 * self.ability + extra_logit
         pass1 = valid & (self.u() < _sigmoid(lg))
@@ -642,7 +641,6 @@ class _Sim:
 
     # -- abroad ------------------------------------------------------------------------------------------
     def abroad(self):
-        n = self.n
         shares = np.array([ABROAD_LEVEL_SHARES[g] for g in GROUPS])[self.grp].copy()
         # older cohorts brought lower levels
         shares[:, 2] *= 0.5 + 0.5 * self.k
@@ -668,7 +666,6 @@ class _Sim:
     # -- post-secondary entry ----------------------------------------------------------------------------
     def entry(self):
         """First post-vo programme: category 0 none, 1-4 mbo1-4, 5 hbo_ad, 6 hbo_ba, 7 wo_ba."""
-        n = self.n
         P_new = np.array([
             [.62, .35, .03, 0, 0, 0, 0, 0],
             [.04, .03, .55, .33, .05, 0, 0, 0],
@@ -881,7 +878,6 @@ class _Sim:
     def adult(self):
         """Adult (non-initial) learning: BBL for the low/middle educated, deeltijd hbo for mbo-4 and hbo
         graduates.  Not part of initial education, so it does not move ``school_leave_date``."""
-        n = self.n
         cur = np.where(self.nl_school, 1112, 0)
         cur = np.maximum(cur, np.where(self.abroad_vo, self.abroad_soi, 0))
         init_end = np.where(self.abroad_vo, np.maximum(self.abroad_leave, self.arr), 0)
@@ -992,7 +988,6 @@ class _Sim:
     def _attainments(self, careers: pl.DataFrame) -> pl.DataFrame:
         """Dated level events: ``attained`` True (HB) or False (only followed, HG); ``source`` 0 base,
         1 Dutch register, 2 abroad, 3 PhD."""
-        n = self.n
         ev = []
         nl = self.nl_school
         # base: completed primary school when entering vo

@@ -588,7 +588,6 @@ class _Sim:
         u = rng.random(len(idx))
         u2 = rng.random(len(idx))
         u3 = rng.random(len(idx))
-        nwk = np.where(self.nw[idx], "nonwestern", "other")
         age = (m - self.birth_m[idx]) / 12.0
 
         # --- employees

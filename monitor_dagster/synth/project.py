@@ -8,15 +8,13 @@ from public sources); they live in ``data_catalog.yaml`` so a real file with oth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from monitor_dagster import reference
-from monitor_dagster.synth import params as P
-from monitor_dagster.synth.labour import (AO, BIJSTAND, DGA, EMP, PENSION, SCHOOL, SECM_OF_STATE, SELF, SOCVOORZ,
-                                          STUDENT_JOB, SUB_BBZ, SUB_IOAW, SUB_IOAZ, SUB_IVA, SUB_ONDERNEMER, SUB_WAJONG,
+from monitor_dagster.synth.labour import (AO, BIJSTAND, SECM_OF_STATE, SELF, SOCVOORZ,
+                                          SUB_BBZ, SUB_IOAW, SUB_IOAZ, SUB_IVA, SUB_ONDERNEMER, SUB_WAJONG,
                                           SUB_WAO, SUB_WGA, SUB_ZW, WW, LabourHistory)
 from monitor_dagster.synth.timeutil import yyyymmdd
 
