@@ -1,7 +1,8 @@
 """The ``monitor`` command line (DESIGN.md, interfaces: contract).
 
 Subcommands: ``synth`` (a synthetic CBS landing zone), ``run`` (ingest into the warehouse, in-process),
-``status`` (landed / ingested / stale / provisional / overdue) and ``demo`` (all three on a small zone).  Every command exits 0 on success and non-zero with a one-line reason on bad input.
+``status`` (landed / ingested / stale / provisional / overdue), ``export`` (the gated table), ``publish`` (web
+publication, factsheet, technical report) and ``demo`` (all of it on a small zone).  Every command exits 0 on success and non-zero with a one-line reason on bad input.
 """
 
 from __future__ import annotations
@@ -255,6 +256,43 @@ def export(
     out.print(f"written {out_path}")
 
 
+def _publish(warehouse: Path, site: Path | None) -> Path:
+    """Materialise ``publication/site``; returns the index page or exits non-zero with the reason."""
+    from monitor_dagster.defs.publication.assets import default_site_dir, materialize_site
+
+    with console.status("[bold]publish[/bold] web publication, factsheet, technical report"):
+        result = materialize_site(warehouse, site)
+    if not result.success:
+        msgs = [ev.event_specific_data.error.message.strip() for ev in result.all_events
+                if ev.is_step_failure and ev.event_specific_data.error]
+        msg = "; ".join(m.splitlines()[0] if len(m) > 2000 else m for m in msgs) or "the publication run failed"
+        console.print(f"[red]error:[/red] {escape(msg[:3000])}")
+        raise typer.Exit(1)
+    mat = result.asset_materializations_for_node("publication__site")[0]
+    index = Path(mat.metadata["index"].value)
+    out.print(f"Publication: {mat.metadata['pages'].value} pages, {mat.metadata['cells'].value:,} cells "
+              f"({mat.metadata['suppressed_cells'].value:,} not published by the disclosure gate), provisional years: "
+              f"{mat.metadata['provisional_years'].value}")
+    return index
+
+
+@app.command()
+def publish(
+    warehouse: Path = typer.Option(..., "--warehouse", help="Warehouse root with the gated indicator table."),
+    site: Path | None = typer.Option(None, "--site", help="Folder for the site (default: <warehouse>/publication/site); "
+                                                          "replaced as a whole when the new site is complete."),
+) -> None:
+    """Build the web publication (offline static site in Dutch), the factsheet (HTML + PDF) and the technical
+    report from the disclosure-controlled indicator table; refuses a table that fails the gate."""
+    from monitor_dagster.warehouse import Warehouse
+
+    if Warehouse(warehouse, layer="indicators").manifest("indicator_table", "all") is None:
+        console.print(f"[red]error:[/red] no indicator table in {warehouse}: run `monitor run` first")
+        raise typer.Exit(2)
+    index = _publish(warehouse, site)
+    out.print(f"Open {index.resolve()}")
+
+
 @app.command()
 def status(
     landing: Path = typer.Option(..., "--landing"),
@@ -326,6 +364,8 @@ def demo(
     out.print(f"Landing zone: {landing}; warehouse: {warehouse}; `make ui` shows the asset graph and these runs.")
     if not summary.ok:
         raise typer.Exit(1)
+    index = _publish(warehouse, warehouse.parent / "site")
+    out.print(f"Web publication (open in a browser, works offline): {index.resolve()}")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from monitor_dagster.catalog import load_catalog
 from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
 from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS
 from monitor_dagster.defs.io import WarehouseIOManager
+from monitor_dagster.defs.publication.assets import PUBLICATION_ASSETS
 from monitor_dagster.defs.schedules import outcome_job, outcome_yearly
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.assets import source_assets
@@ -19,7 +20,7 @@ def build_definitions(catalog_path: str | None = None) -> dg.Definitions:
     catalog = load_catalog(catalog_path)
     resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
     return dg.Definitions(
-        assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS],
+        assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS, *PUBLICATION_ASSETS],
         jobs=[*source_jobs(), outcome_job],   # the same job objects the sensor and schedule target
         sensors=[release_sensor, overdue_sensor],
         schedules=[outcome_yearly],

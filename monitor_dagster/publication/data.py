@@ -1,0 +1,204 @@
+"""What the publication shows, derived from the gated indicator table only (report 7.3; SPEC.md "Disclosure").
+
+:func:`load_gated` refuses a table that fails :func:`~monitor_dagster.gates.disclosure.check_disclosure`:
+nothing reaches the site that did not pass the disclosure gate.  The rest are plain functions from that
+table to what the pages need: per-indicator rows for the interactive chart and table, the registered trend
+breaks that touch an indicator, the headline gaps of the latest year, the factsheet rows.  No Dagster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from monitor_dagster.gates import trend_breaks as TB
+from monitor_dagster.gates.disclosure import DisclosureError, check_disclosure
+from monitor_dagster.indicators.table import COLUMNS, DIMENSIONS, TOTAAL, breakdowns
+from monitor_dagster.warehouse import Warehouse
+
+#: the three groups of the report's comparison, shown by default (report 2.2)
+DEFAULT_GROUPS = ["niet-westers", "westers", "geen migratieachtergrond"]
+BASE, REFERENCE = "niet-westers", "geen migratieachtergrond"
+#: breakdowns a reader can switch between (report 2.2); herkomst is always the series
+BREAKDOWNS = {"herkomst": "Herkomst", "generatie": "Generatie", "verblijfsduur": "Verblijfsduur",
+              "leeftijd": "Leeftijd", "geslacht": "Geslacht", "opleiding": "Opleidingsniveau", "sector": "Sector"}
+#: the measure that stands for a multi-valued indicator on the home page and the factsheet
+HEADLINE_MEASURE = {"O07": "verloonde uren", "O09": "INPPERSPRIM", "O10": "1-2"}
+REASONS = {
+    "primary_n": "onderdrukt: minder dan 10 personen",
+    "primary_ebb": "onderdrukt: te weinig respondenten (EBB: minder dan 10, of niet meer dan 15.000 gewogen)",
+    "secondary": "onderdrukt: anders terug te rekenen uit het totaal en de andere cellen",
+    "upstream": "onderdrukt in de bron",
+}
+GENERIC_REASON = "onderdrukt (onthullingscontrole)"
+
+
+class PublicationError(RuntimeError):
+    """The warehouse holds nothing that can be published (no table, or a table that fails the gate)."""
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict:
+    """indicators/registry.yaml: titles, definitions, report paragraphs, themes (Dutch)."""
+    text = resources.files("monitor_dagster.indicators").joinpath("registry.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def meta(indicator_id: str) -> dict:
+    reg = registry()["indicators"]
+    if indicator_id not in reg:
+        raise PublicationError(f"indicator {indicator_id} is in the table but not in indicators/registry.yaml: "
+                               "add its title and definition there")
+    return {"id": indicator_id, **reg[indicator_id], "theme_title": registry()["themes"][reg[indicator_id]["theme"]]}
+
+
+def load_gated(warehouse: Path | str) -> pl.DataFrame:
+    """The gated indicator table of the warehouse; refuses (``DisclosureError``) one that fails the gate."""
+    w = Warehouse(warehouse, layer="indicators")
+    if w.manifest("indicator_table", "all") is None:
+        raise PublicationError(f"no indicator table in {warehouse}: run `monitor run` (layers up to indicators) first")
+    return gated(w.read("indicator_table", "all").collect())
+
+
+def gated(table: pl.DataFrame) -> pl.DataFrame:
+    problems = check_disclosure(table.drop("suppression_reason", strict=False))
+    if problems:
+        raise DisclosureError(problems)
+    if "suppression_reason" not in table.columns:
+        table = table.with_columns(pl.lit(None, pl.String).alias("suppression_reason"))
+    return table.select(*COLUMNS, "suppression_reason")
+
+
+def indicator_ids(table: pl.DataFrame) -> list[str]:
+    """Ids in the table, outcome before input (report 7.3), then in registry order."""
+    order = {k: i for i, k in enumerate(registry()["indicators"])}
+    ids = sorted(set(table["indicator_id"].unique()), key=lambda i: (meta(i)["kind"] != "outcome", order.get(i, 999)))
+    return ids
+
+
+def breakdown_of(df: pl.DataFrame) -> pl.Expr:
+    """The dimension a row is broken down by (at most one besides herkomst: breakdowns.yaml), else totaal."""
+    dims = [d for d in DIMENSIONS if d != "herkomst"]
+    expr = pl.lit(TOTAAL)
+    for d in reversed(dims):
+        expr = pl.when(pl.col(d) != TOTAAL).then(pl.lit(d)).otherwise(expr)
+    return expr
+
+
+def indicator_rows(table: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
+    """Rows of one indicator in the compact form the indicator page embeds: year, herkomst, breakdown
+    (``bd``), category (``cat``), measure, value, n, status, suppressed with its reason, trend break."""
+    t = table.filter(pl.col("indicator_id") == indicator_id)
+    bd = breakdown_of(t)
+    cat = pl.lit(TOTAAL)
+    for d in DIMENSIONS:
+        if d != "herkomst":
+            cat = pl.when(pl.col(d) != TOTAAL).then(pl.col(d)).otherwise(cat)
+    return (t.with_columns(bd.alias("bd"), cat.alias("cat"))
+            .select(pl.col("year").cast(pl.Int32), "herkomst", "bd", "cat", "measure", "unit",
+                    pl.col("value").round(4), "n", "status", "suppressed",
+                    pl.when(pl.col("suppressed"))
+                    .then(pl.col("suppression_reason").replace_strict(REASONS, default=GENERIC_REASON))
+                    .alias("reason"),
+                    "trend_break")
+            .sort("measure", "bd", "cat", "herkomst", "year"))
+
+
+def herkomst_order() -> list[str]:
+    cfg = breakdowns()["herkomst"]
+    return [*cfg["aggregates"], *cfg["groups"]]
+
+
+def breaks_for(indicator_id: str, years: list[int], table_breaks: set[str] | None = None) -> list[dict]:
+    """Registered trend breaks (indicators/trend_breaks.yaml) that touch this indicator within the years
+    shown; ``dimension`` says when a break concerns one breakdown only (e.g. SOI 2021: opleiding)."""
+    out = []
+    lo, hi = (min(years), max(years)) if years else (0, 0)
+    for b in TB.registry()["breaks"]:
+        applies = b["indicators"] == ["*"] or indicator_id in b["indicators"]
+        if (applies and lo < b["year"] <= hi) or (table_breaks and b["id"] in table_breaks):
+            out.append({"id": b["id"], "year": int(b["year"]), "description": b.get("toelichting", b["description"]),
+                        "dimension": b.get("dimension")})
+    return sorted(out, key=lambda b: (b["year"], b["id"]))
+
+
+def headline_measure(table: pl.DataFrame, indicator_id: str) -> str:
+    ms = sorted(table.filter(pl.col("indicator_id") == indicator_id)["measure"].unique().to_list())
+    want = HEADLINE_MEASURE.get(indicator_id)
+    return want if want in ms else ms[0]
+
+
+def totals(table: pl.DataFrame) -> pl.DataFrame:
+    """Rows without any breakdown besides herkomst (the headline cells)."""
+    return table.filter(pl.all_horizontal([pl.col(d) == TOTAAL for d in DIMENSIONS if d != "herkomst"]))
+
+
+@dataclass
+class Gap:
+    indicator_id: str
+    title: str
+    measure: str
+    n_measures: int
+    unit: str
+    year: int
+    base: float | None           # niet-westers
+    reference: float | None      # geen migratieachtergrond
+    status: str
+    first_year: int | None
+    first_gap: float | None
+    trend_breaks: list[str]
+
+    @property
+    def gap(self) -> float | None:
+        return None if self.base is None or self.reference is None else self.base - self.reference
+
+    @property
+    def change(self) -> float | None:
+        return None if self.gap is None or self.first_gap is None else self.gap - self.first_gap
+
+    @property
+    def gap_unit(self) -> str:
+        return "procentpunt" if self.unit == "%" else self.unit
+
+
+def gaps(table: pl.DataFrame, kind: str | None = "outcome") -> list[Gap]:
+    """Per indicator (headline measure): niet-westers vs geen migratieachtergrond in the latest year with
+    both shown, and the gap in the first year with both shown (the factsheet's "change since the first year").
+    A suppressed cell gives no gap: never a zero."""
+    t = totals(table).filter(pl.col("herkomst").is_in([BASE, REFERENCE]))
+    out = []
+    for iid in indicator_ids(table):
+        m = meta(iid)
+        if kind and m["kind"] != kind:
+            continue
+        measure = headline_measure(table, iid)
+        s = t.filter((pl.col("indicator_id") == iid) & (pl.col("measure") == measure))
+        wide = (s.select("year", "herkomst", "value", "status", "unit")
+                .pivot(on="herkomst", index=["year", "unit"], values=["value", "status"], aggregate_function="first")
+                .sort("year"))
+        vb, vr = f"value_{BASE}", f"value_{REFERENCE}"
+        if vb not in wide.columns or vr not in wide.columns:
+            continue
+        both = wide.filter(pl.col(vb).is_not_null() & pl.col(vr).is_not_null())
+        last_year = int(wide["year"].max())
+        last = wide.filter(pl.col("year") == last_year).row(0, named=True)
+        first = both.row(0, named=True) if both.height and int(both["year"][0]) < last_year else None
+        statuses = {last.get(f"status_{BASE}"), last.get(f"status_{REFERENCE}")}
+        yrs = [int(y) for y in wide["year"]]
+        n_measures = table.filter(pl.col("indicator_id") == iid)["measure"].n_unique()
+        out.append(Gap(iid, m["title"], measure, n_measures, last["unit"], last_year, last[vb], last[vr],
+                       "voorlopig" if "voorlopig" in statuses else "definitief",
+                       int(first["year"]) if first else None, (first[vb] - first[vr]) if first else None,
+                       [b["id"] for b in breaks_for(iid, yrs) if not b["dimension"]]))
+    return out
+
+
+def vintages_by_year(table: pl.DataFrame, indicator_id: str) -> list[tuple[int, str]]:
+    s = table.filter(pl.col("indicator_id") == indicator_id).group_by("year").agg(pl.col("vintages").unique())
+    return [(int(y), ", ".join(sorted({x for v in vs if v for x in v.split(",")})))
+            for y, vs in s.sort("year").iter_rows()]

@@ -1,0 +1,355 @@
+"""The publication (report 7.3): a click-through web publication, a factsheet and a technical report.
+
+:func:`build_site` turns the gated indicator table into a static site in Dutch that works offline (Remote
+Access has no internet): every script and style is in the site, the charts are Vega-Lite (altair specs,
+drawn by the vega-embed bundle that vl-convert ships).  Pages:
+
+* ``index.html``: the headline gaps of the latest year (niet-westers minus geen migratieachtergrond) and
+  every indicator, outcome before input (7.3: the other order suggests a causal link);
+* ``indicator/<id>.html``: a chart over the years for chosen groups, switchable breakdowns (report 2.2), the
+  numbers as a table under the chart and a CSV download of exactly what is shown;
+* ``factsheet.html`` / ``factsheet.pdf``: one page, latest year and change of the gap since the first year;
+* ``technisch-rapport.html``: per indicator the definition, source vintages, checks and their results,
+  trend breaks and suppressed cells;
+* ``data/indicatoren.csv``: the gated table itself (the ``monitor export`` csv).
+
+Only a table that passes the disclosure gate is published (:func:`~monitor_dagster.publication.data.gated`).
+The site is written to a temporary folder next to ``site_dir`` and swapped in at the end: a failed build
+never leaves a half-written site, and the previous one stays until the new one is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+import jinja2
+import polars as pl
+
+from monitor_dagster.export import export_table
+from monitor_dagster.gates import trend_breaks as TB
+from monitor_dagster.indicators.table import COLUMNS
+from monitor_dagster.publication import charts as C
+from monitor_dagster.publication import data as D
+
+DECIMALS = {"%": 1, "uren per week": 1, "euro per uur": 2, "euro": 0, "maanden": 1}
+UNIT_LABEL = {"%": "Percentage", "uren per week": "Uren per week", "euro per uur": "Euro per uur", "euro": "Euro",
+              "maanden": "Maanden"}
+UNIT_SHORT = {"%": "%", "uren per week": "uur", "euro per uur": "euro/uur", "euro": "euro", "maanden": "mnd"}
+MEASURE_LABELS = {"INPPERSPRIM": "persoonlijk primair inkomen", "INPPERSINK": "persoonlijk inkomen",
+                  "INPPERSBRUT": "persoonlijk bruto inkomen", "1": "1 baan", "1-2": "1 tot 2 banen",
+                  ">2": "meer dan 2 banen"}
+#: the factsheet's chart: the first of these that is in the table (netto participatie is the report's headline)
+FACTSHEET_CHART = ("O03", "O04", "O12")
+ROW_FIELDS = ["year", "herkomst", "bd", "cat", "measure", "value", "n", "status", "suppressed", "reason", "trend_break"]
+
+
+@dataclass
+class SiteResult:
+    site: Path
+    index: Path
+    pages: list[Path] = field(default_factory=list)
+    indicators: list[str] = field(default_factory=list)
+    cells: int = 0
+    suppressed: int = 0
+    provisional_years: list[int] = field(default_factory=list)
+    trend_unexplained: int = 0
+
+
+def fmt(value, unit: str, signed: bool = False) -> str:
+    """Dutch number format (decimal comma, thousands point); '–' for a value that is not published."""
+    if value is None:
+        return "–"
+    d = DECIMALS.get(unit, 1)
+    s = f"{value:+,.{d}f}" if signed else f"{value:,.{d}f}"
+    s = s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return s.replace("-", "−") if signed else s
+
+
+def measure_label(indicator_id: str, measure: str) -> str:
+    if measure == indicator_id:
+        return ""
+    return MEASURE_LABELS.get(measure, measure)
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("monitor_dagster.publication", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(fmt=fmt, fmt_signed=lambda v, u: fmt(v, u, signed=True))
+    return env
+
+
+def _script_json(obj) -> str:
+    """JSON safe inside a <script> element (no '</script>' or '<!--' can close it)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _static(name: str) -> str:
+    return resources.files("monitor_dagster.publication").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def _sections(ids: list[str]) -> list[dict]:
+    reg = D.registry()
+    out = []
+    for theme, title in reg["themes"].items():
+        items = [D.meta(i) for i in ids if reg["indicators"][i]["theme"] == theme]
+        if items:
+            out.append({"title": title, "items": items})
+    # outcome themes first (report 7.3)
+    return sorted(out, key=lambda s: s["items"][0]["kind"] != "outcome")
+
+
+def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[str, dict]:
+    m = D.meta(iid)
+    rows = D.indicator_rows(table, iid)
+    unit = rows["unit"][0]
+    measures = sorted(rows["measure"].unique().to_list(), key=lambda x: (x != D.headline_measure(table, iid), x))
+    bds = ["herkomst"] + [b for b in D.BREAKDOWNS if b != "herkomst" and b in set(rows["bd"].unique())]
+    present = set(rows["herkomst"].unique())
+    herkomst = [h for h in D.herkomst_order() if h in present]
+    years = sorted(int(y) for y in rows["year"].unique())
+    breaks = D.breaks_for(iid, years, set(rows["trend_break"].drop_nulls().unique()))
+    page = {
+        "id": iid, "title": m["title"], "unit": unit, "unit_label": UNIT_LABEL.get(unit, unit),
+        "unit_short": UNIT_SHORT.get(unit, unit), "decimals": DECIMALS.get(unit, 1),
+        "measures": measures, "measure_labels": {x: measure_label(iid, x) or m["title"] for x in measures},
+        "breakdowns": {b: D.BREAKDOWNS[b] for b in bds}, "herkomst": herkomst,
+        "defaults": {"measure": measures[0], "breakdown": "herkomst",
+                     "groups": [g for g in D.DEFAULT_GROUPS if g in present] or herkomst[:3]},
+        "palette": C.PALETTE, "breaks": breaks, "break_text": {b["id"]: b["description"] for b in breaks},
+        "columns": ROW_FIELDS, "rows": rows.select(ROW_FIELDS).rows(),
+        "spec": C.indicator_template(m["title"], UNIT_LABEL.get(unit, unit),
+                                     f"Lijngrafiek van {m['title']} per jaar; de cijfers staan in de tabel onder de grafiek."),
+    }
+    html = env.get_template("indicator.html.j2").render(**common, root="../", page_title=f"{iid} {m['title']}", m=m,
+                                                         measures=measures, page_json=_script_json(page))
+    return html, page
+
+
+def _gap_dicts(gaps: list[D.Gap]) -> list[dict]:
+    return [{**g.__dict__, "gap": g.gap, "change": g.change, "gap_unit": g.gap_unit,
+             "measure_label": measure_label(g.indicator_id, g.measure) if g.n_measures > 1 else ""} for g in gaps]
+
+
+def _factsheet_chart(table: pl.DataFrame, site: Path) -> dict | None:
+    ids = set(table["indicator_id"].unique())
+    iid = next((i for i in FACTSHEET_CHART if i in ids), None)
+    if iid is None:
+        return None
+    m = D.meta(iid)
+    measure = D.headline_measure(table, iid)
+    t = (D.totals(table).filter((pl.col("indicator_id") == iid) & (pl.col("measure") == measure)
+                                & pl.col("herkomst").is_in(D.DEFAULT_GROUPS))
+         .select("year", "herkomst", "value").sort("herkomst", "year"))
+    unit = table.filter(pl.col("indicator_id") == iid)["unit"][0]
+    years = sorted(int(y) for y in t["year"].unique())
+    breaks = [{"year": b["year"]} for b in D.breaks_for(iid, years) if not b["dimension"]]
+    spec = C.factsheet_chart(t.to_dicts(), f"{m['title']} ({', '.join(D.DEFAULT_GROUPS)})", UNIT_LABEL.get(unit, unit),
+                             breaks, D.DEFAULT_GROUPS)
+    (site / "factsheet_chart.png").write_bytes(C.to_png(spec))
+    last = t.filter(pl.col("year") == max(years))
+    vals = "; ".join(f"{h} {fmt(v, unit)}" for h, v in zip(last["herkomst"], last["value"]))
+    return {"file": "factsheet_chart.png", "indicator": iid,
+            "alt": f"Lijngrafiek van {m['title']} van {years[0]} tot {years[-1]} voor niet-westers, westers en geen "
+                   f"migratieachtergrond. In {years[-1]}: {vals}.",
+            "caption": f"{m['title']} per jaar. De cijfers per jaar staan op de indicatorpagina {iid}."}
+
+
+def _latin1(s: str) -> str:
+    """fpdf2's core fonts are Latin-1: map the few typographic characters we use."""
+    for a, b in (("–", "-"), ("−", "-"), ("·", "-"), ("×", "x"), ("\u00ad", ""), ("‘", "'"), ("’", "'")):
+        s = s.replace(a, b)
+    return s.encode("latin-1", "replace").decode("latin-1")
+
+
+def write_factsheet_pdf(path: Path, gaps: list[dict], first_year: int, last_year: int, chart: dict | None,
+                        provisional_years: list[int], site: Path) -> int:
+    """The factsheet as a one-page A4 PDF (fpdf2); returns the number of pages (must be 1)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=False)
+    pdf.set_title(_latin1(f"Factsheet Monitor gelijke kansen {last_year}"))
+    pdf.set_lang("nl")
+    pdf.add_page()
+    pdf.set_margins(14, 12, 14)
+    pdf.set_xy(14, 12)
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.set_text_color(21, 66, 115)
+    pdf.cell(0, 8, _latin1(f"Monitor gelijke kansen - factsheet {last_year}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    pdf.set_text_color(30, 30, 30)
+    pdf.multi_cell(0, 4.5, _latin1("Uitkomstindicatoren voor mensen met een niet-westerse migratieachtergrond en mensen "
+                                   f"zonder migratieachtergrond in {last_year}, en de verandering van het verschil sinds "
+                                   f"het eerste jaar ({first_year})."), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    n = max(len(gaps), 1)
+    row_h = min(5.2, 150 / (n + 1))
+    font = 8 if row_h >= 4.6 else 7
+    widths = (70, 22, 24, 20, 28, 18)
+    heads = ("Indicator", "Niet-westers", "Geen migr.", "Verschil", "Verschil eerste jaar", "Verandering")
+    pdf.set_font("Helvetica", "B", font)
+    pdf.set_fill_color(232, 241, 248)
+    for w, h in zip(widths, heads):
+        pdf.cell(w, row_h + 0.6, _latin1(h), border="B", fill=True, align="L" if w == widths[0] else "R")
+    pdf.ln()
+    pdf.set_font("Helvetica", "", font)
+    for g in gaps:
+        label = g["title"] + (f" ({g['measure_label']})" if g["measure_label"] else "")
+        label += " [voorlopig]" if g["status"] == "voorlopig" else ""
+        label += " (tb)" if g["trend_breaks"] else ""
+        first = "-" if g["first_gap"] is None else f"{fmt(g['first_gap'], g['unit'], True)} ({g['first_year']})"
+        cells = (label[:58], fmt(g["base"], g["unit"]), fmt(g["reference"], g["unit"]),
+                 fmt(g["gap"], g["unit"], True), first, fmt(g["change"], g["unit"], True))
+        for w, c in zip(widths, cells):
+            pdf.cell(w, row_h, _latin1(c), border="B", align="L" if w == widths[0] else "R")
+        pdf.ln()
+    pdf.ln(3)
+    if chart:
+        y = pdf.get_y()
+        img_w = 120
+        if y + img_w * 0.52 < 262:
+            pdf.image(str(site / chart["file"]), x=14, y=y, w=img_w, alt_text=_latin1(chart["alt"]))
+            pdf.set_y(y + img_w * 0.52 + 2)
+    pdf.set_font("Helvetica", "", 7)
+    pdf.set_text_color(85, 85, 85)
+    note = ("Verschil = niet-westers min geen migratieachtergrond (procentpunt bij percentages). '-' = niet gepubliceerd "
+            "(onthullingscontrole: minder dan 10 personen of terug te rekenen uit andere cellen) of geen eerder jaar. "
+            "(tb) = trendbreuk in de reeks, zie het technisch rapport.")
+    if provisional_years:
+        note += f" Voorlopig: {', '.join(map(str, provisional_years))}."
+    note += " Bron: CBS-microdata (Remote Access), bewerking monitor_dagster."
+    pdf.set_xy(14, max(pdf.get_y(), 270))
+    pdf.multi_cell(0, 3.6, _latin1(note))
+    pdf.output(str(path))
+    return pdf.pages_count
+
+
+def _report_sections(table: pl.DataFrame, ids: list[str], trend: TB.TrendReport) -> list[dict]:
+    out = []
+    for iid in ids:
+        t = table.filter(pl.col("indicator_id") == iid)
+        years = sorted(int(y) for y in t["year"].unique())
+        sup = t.filter(pl.col("suppressed"))
+        unexpl = trend.unexplained.filter(pl.col("indicator_id") == iid)
+        examples = "; ".join(f"{r['year']} {r['herkomst']} {r['measure']} ({r['change']:+.1f})"
+                             for r in unexpl.head(3).iter_rows(named=True))
+        prov = sorted(int(y) for y in t.filter(pl.col("status") == "voorlopig")["year"].unique())
+        out.append({
+            "m": D.meta(iid), "cells": t.height, "years": f"{years[0]}–{years[-1]}",
+            "units": ", ".join(sorted(t["unit"].unique())), "measures": [measure_label(iid, x) or x for x in
+                                                                        sorted(t["measure"].unique())],
+            "suppressed": sup.height, "suppressed_pct": f"{100 * sup.height / max(t.height, 1):.0f}",
+            "suppressed_primary": sup.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
+            "suppressed_secondary": sup.filter(pl.col("suppression_reason") == "secondary").height,
+            "provisional": ", ".join(map(str, prov)),
+            "explained": trend.explained.filter(pl.col("indicator_id") == iid).height,
+            "unexplained": unexpl.height, "unexplained_examples": examples,
+            "breaks": D.breaks_for(iid, years, set(t["trend_break"].drop_nulls().unique())),
+            "vintages": D.vintages_by_year(table, iid),
+        })
+    return out
+
+
+def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date | None = None,
+               progress: Callable[[str, int, int], None] | None = None) -> SiteResult:
+    """Write the publication of a gated indicator table to ``site_dir`` (replaced atomically)."""
+    table = D.gated(table)
+    if table.height == 0:
+        raise D.PublicationError("the indicator table is empty: nothing to publish")
+    site_dir = Path(site_dir)
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", suffix=".tmp", dir=site_dir.parent))
+    try:
+        result = _build(table, tmp, built_on or dt.date.today(), progress)
+        _swap(tmp, site_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result.site = site_dir
+    result.index = site_dir / "index.html"
+    result.pages = [site_dir / p.relative_to(tmp) for p in result.pages]
+    return result
+
+
+def _swap(new: Path, target: Path) -> None:
+    for p in [new, *new.rglob("*")]:     # mkdtemp/mkstemp create private (0700/0600) entries: a site is for readers
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress) -> SiteResult:
+    env = _env()
+    ids = D.indicator_ids(table)
+    years = sorted(int(y) for y in table["year"].unique())
+    provisional_years = sorted(int(y) for y in table.filter(pl.col("status") == "voorlopig")["year"].unique())
+    common = {"first_year": years[0], "last_year": years[-1], "built_on": built_on.strftime("%d-%m-%Y"),
+              "cells_total": f"{table.height:,}".replace(",", "."),
+              "cells_suppressed": f"{int(table['suppressed'].sum()):,}".replace(",", "."),
+              "provisional_years": provisional_years}
+    result = SiteResult(site=site, index=site / "index.html", indicators=ids, cells=table.height,
+                        suppressed=int(table["suppressed"].sum()), provisional_years=provisional_years)
+    for sub in ("assets", "indicator", "data"):
+        (site / sub).mkdir(parents=True, exist_ok=True)
+    (site / "assets" / "site.css").write_text(_static("site.css"), encoding="utf-8")
+    (site / "assets" / "indicator.js").write_text(_static("indicator.js"), encoding="utf-8")
+    (site / "assets" / "vega.js").write_text(C.javascript_bundle(), encoding="utf-8")
+    export_table(table.select(COLUMNS), "csv", site / "data" / "indicatoren.csv")
+
+    def write(rel: str, html: str) -> None:
+        p = site / rel
+        p.write_text(html, encoding="utf-8")
+        result.pages.append(p)
+
+    for i, iid in enumerate(ids):
+        if progress:
+            progress(f"indicator {iid}", i, len(ids) + 3)
+        html, _ = _indicator_page(env, table, iid, common)
+        write(f"indicator/{iid}.html", html)
+
+    outcome_gaps = _gap_dicts(D.gaps(table, kind="outcome"))
+    n_input = sum(D.meta(i)["kind"] == "input" for i in ids)
+    write("index.html", env.get_template("index.html.j2").render(
+        **common, root="", page_title="Home", gaps=outcome_gaps, sections=_sections(ids),
+        n_outcome=len(ids) - n_input, n_input=n_input))
+
+    if progress:
+        progress("factsheet", len(ids), len(ids) + 3)
+    chart = _factsheet_chart(table, site)
+    write("factsheet.html", env.get_template("factsheet.html.j2").render(
+        **common, root="", page_title="Factsheet", gaps=outcome_gaps, chart=chart))
+    pages = write_factsheet_pdf(site / "factsheet.pdf", outcome_gaps, years[0], years[-1], chart,
+                                provisional_years, site)
+    if pages != 1:
+        raise D.PublicationError(f"the factsheet PDF has {pages} pages; it must fit on one")
+
+    if progress:
+        progress("technisch rapport", len(ids) + 1, len(ids) + 3)
+    trend = TB.check(table)
+    reg = TB.registry()
+    write("technisch-rapport.html", env.get_template("report.html.j2").render(
+        **common, root="", page_title="Technisch rapport", sections=_report_sections(table, ids, trend),
+        suppressed_primary=table.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
+        suppressed_secondary=table.filter(pl.col("suppression_reason") == "secondary").height,
+        trend_success=trend.success, trend_explained=trend.explained.height,
+        trend_unexplained=trend.unexplained.height, trend_min_n=100,
+        tolerance_pct=f"{reg['tolerance']['%']:g}", tolerance_rel=f"{100 * reg['tolerance']['relative']:g}",
+        sources=sorted({v for vs in table["vintages"].drop_nulls().unique() for v in vs.split(",") if v}),
+        all_breaks=[{**b, "description": b.get("toelichting", b["description"]), "indicators": ", ".join(b["indicators"])}
+                    for b in reg["breaks"]]))
+    result.trend_unexplained = trend.unexplained.height
+    return result
