@@ -1,0 +1,216 @@
+"""The publication (issue 7; report 7.3): site, factsheet, technical report, built only from the gated table.
+
+One small pipeline run (synthetic zone, 2015-2018, the last SPOLIS only as its part-year V1 so 2018 is
+provisional) feeds every test here and the browser test (``test_publication_browser.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from monitor_dagster.gates.disclosure import DisclosureError
+from monitor_dagster.publication import data as D
+from monitor_dagster.publication.site import build_site, fmt
+
+FIRST, LAST = 2015, 2018
+
+
+def _page_json(html: str) -> dict:
+    m = re.search(r"<script>window\.PAGE = (\{.*?\});</script>", html, re.S)
+    assert m, "indicator page without its data"
+    return json.loads(m.group(1).replace("<\\/", "</"))
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory):
+    """(warehouse, site, gated table): pipeline sources -> core -> indicators, then `publication/site`."""
+    from monitor_dagster.defs.publication.assets import materialize_site
+    from monitor_dagster.runner import run_sources
+    from monitor_dagster.synth.generate import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("publication")
+    res = generate(SynthConfig(landing=root / "landing", persons=2500, first_year=FIRST, last_year=LAST, seed=11,
+                               fmt="parquet"))
+    for f in res.files:   # the full-year releases of the last SPOLIS have not landed yet: t/m maand 6 only
+        if f.file_id == "SPOLISBUS" and f.year == LAST and f.version > 1:
+            (res.config.landing / f.path).unlink()
+    wh = root / "warehouse"
+    with dg.instance_for_test() as inst:
+        summary = run_sources(res.config.landing, wh, instance=inst, layers=("sources", "core", "indicators"))
+        assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
+        result = materialize_site(wh, root / "site", instance=inst)
+        assert result.success
+    return wh, root / "site", D.load_gated(wh)
+
+
+def test_pipeline_publishes_every_indicator_with_its_page(published):
+    wh, site, table = published
+    ids = D.indicator_ids(table)
+    assert {"O01", "O03", "O04", "O12"} <= set(ids)
+    for iid in ids:
+        page = site / "indicator" / f"{iid}.html"
+        assert page.is_file(), iid
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f'indicator/{i}.html' in index for i in ids)
+    for name in ("factsheet.html", "factsheet.pdf", "technisch-rapport.html", "data/indicatoren.csv",
+                 "assets/vega.js", "assets/indicator.js", "assets/site.css"):
+        assert (site / name).is_file(), name
+    # outcome indicators are listed before input indicators (report 7.3)
+    kinds = [D.meta(i)["kind"] for i in ids]
+    assert kinds == sorted(kinds, key=lambda k: k != "outcome")
+
+
+def test_page_data_equal_the_gated_table(published):
+    """Every number a page can show is a cell of the gated indicator table; suppressed cells carry no value."""
+    _, site, table = published
+    for iid in ("O03", "O04", "O10"):
+        page = _page_json((site / "indicator" / f"{iid}.html").read_text(encoding="utf-8"))
+        rows = pl.DataFrame(page["rows"], schema=page["columns"], orient="row")
+        t = table.filter(pl.col("indicator_id") == iid)
+        assert rows.height == t.height
+        shown = rows.filter(~pl.col("suppressed"))
+        assert shown["value"].null_count() == 0 and (shown["n"] >= 10).all()
+        hidden = rows.filter(pl.col("suppressed"))
+        assert hidden["value"].null_count() == hidden.height and hidden["n"].null_count() == hidden.height
+        assert hidden["reason"].str.starts_with("onderdrukt").all()
+        # one cell checked against the table: the O-indicator for niet-westers, no breakdown, first year
+        cell = D.totals(t).filter((pl.col("herkomst") == "niet-westers") & (pl.col("year") == FIRST)).row(0, named=True)
+        mine = rows.filter((pl.col("herkomst") == "niet-westers") & (pl.col("year") == FIRST) & (pl.col("bd") == "totaal")
+                           & (pl.col("measure") == cell["measure"])).row(0, named=True)
+        assert mine["suppressed"] == cell["suppressed"]
+        if not cell["suppressed"]:
+            assert mine["value"] == pytest.approx(cell["value"], abs=1e-4)
+
+
+def test_nothing_identifying_or_small_reaches_the_site(published):
+    """No person key anywhere in the site's data; the downloadable table passes the disclosure check."""
+    from monitor_dagster.gates.disclosure import check_disclosure
+
+    _, site, _ = published
+    csv = pl.read_csv(site / "data" / "indicatoren.csv", infer_schema_length=100_000)
+    assert check_disclosure(csv) == []
+    for page in (site / "indicator").glob("*.html"):
+        assert not re.search(r"rinpersoon|person_id", page.read_text(encoding="utf-8"), re.I), page.name
+
+
+def test_site_works_offline_no_external_resources(published):
+    _, site, _ = published
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+        external = [r for r in refs if re.match(r"(https?:)?//", r)]
+        assert not external, f"{page.name} loads {external}"
+        for r in refs:   # every local script, style and link resolves inside the site
+            if r.startswith(("#", "mailto:")) or r == "#":
+                continue
+            target = (page.parent / r.split("#")[0]).resolve()
+            assert target.exists(), f"{page.relative_to(site)} links to missing {r}"
+
+
+def test_provisional_year_is_marked(published):
+    _, site, table = published
+    prov = table.filter(pl.col("status") == "voorlopig")
+    assert set(prov["year"].unique()) == {LAST}                       # part-year SPOLIS of 2018
+    assert "O04" in set(prov["indicator_id"]) and "O03" not in set(prov["indicator_id"])   # EBB is not SPOLIS-based
+    page = _page_json((site / "indicator" / "O04.html").read_text(encoding="utf-8"))
+    rows = pl.DataFrame(page["rows"], schema=page["columns"], orient="row")
+    assert set(rows.filter(pl.col("status") == "voorlopig")["year"]) == {LAST}
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "badge-provisional" in index and str(LAST) in index
+
+
+def test_trend_break_registered_for_o04(published):
+    _, site, _ = published
+    page = _page_json((site / "indicator" / "O04.html").read_text(encoding="utf-8"))
+    assert [b["id"] for b in page["breaks"]] == ["payrolling_2017"]
+    assert page["breaks"][0]["year"] == 2017 and "payroll" in page["breaks"][0]["description"]
+    o03 = _page_json((site / "indicator" / "O03.html").read_text(encoding="utf-8"))
+    assert "payrolling_2017" not in [b["id"] for b in o03["breaks"]]
+
+
+def test_accessibility_text_alternatives_and_tables(published):
+    _, site, _ = published
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert '<html lang="nl">' in html
+        for img in re.findall(r"<img [^>]*>", html):
+            alt = re.search(r'alt="([^"]*)"', img)
+            assert alt and len(alt.group(1)) > 20, f"{page.name}: image without a text alternative: {img}"
+    o04 = (site / "indicator" / "O04.html").read_text(encoding="utf-8")
+    assert 'id="chart" role="img" aria-label=' in o04 and '<table id="data-table">' in o04
+    assert '<label class="ctl" for="breakdown">' in o04
+
+
+def test_factsheet_is_one_page_with_latest_year_and_change(published):
+    _, site, table = published
+    pdf = (site / "factsheet.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    html = (site / "factsheet.html").read_text(encoding="utf-8")
+    gaps = {g.indicator_id: g for g in D.gaps(table)}
+    g = gaps["O03"]
+    assert g.year == LAST and g.first_year == FIRST
+    row = re.search(r'<tr data-indicator="O03".*?</tr>', html, re.S).group(0)
+    assert fmt(g.base, "%") in row and fmt(g.reference, "%") in row
+    assert fmt(g.change, "%", signed=True) in row
+    assert 'src="factsheet_chart.png"' in html and (site / "factsheet_chart.png").stat().st_size > 1000
+
+
+def test_technical_report_lists_checks_vintages_and_suppression(published):
+    _, site, table = published
+    html = (site / "technisch-rapport.html").read_text(encoding="utf-8")
+    for iid in D.indicator_ids(table):
+        sec = re.search(rf'<section id="{re.escape(iid)}".*?</section>', html, re.S)
+        assert sec, iid
+        body = sec.group(0)
+        n_sup = int(table.filter((pl.col("indicator_id") == iid) & pl.col("suppressed")).height)
+        assert re.search(rf'class="suppressed-count">{n_sup} \(', body), iid
+        assert D.meta(iid)["definition"][:40] in body
+    o04 = re.search(r'<section id="O04".*?</section>', html, re.S).group(0)
+    assert f"SPOLISBUS{LAST}V1" in o04 and "payrolling_2017" in o04
+    assert "Onthullingscontrole" in html and "Great Expectations" in html
+
+
+def test_refuses_a_table_that_fails_the_gate_and_keeps_the_old_site(published, tmp_path):
+    _, _, table = published
+    site = tmp_path / "site"
+    build_site(table, site)
+    before = (site / "index.html").read_text(encoding="utf-8")
+    leaked = table.with_columns(pl.when(pl.col("suppressed")).then(pl.lit(3)).otherwise(pl.col("n")).alias("n"))
+    with pytest.raises(DisclosureError):
+        build_site(leaked, site)
+    assert (site / "index.html").read_text(encoding="utf-8") == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]   # no temp folders left behind
+
+
+def test_registry_names_every_indicator():
+    reg = D.registry()
+    for iid, m in reg["indicators"].items():
+        assert {"title", "theme", "question", "paragraph", "source", "kind", "definition"} <= set(m), iid
+        assert m["theme"] in reg["themes"] and m["kind"] in ("outcome", "input")
+    assert [f"O{i:02d}" for i in range(1, 41)] == [k for k in reg["indicators"] if k.startswith("O")]
+    with pytest.raises(D.PublicationError, match="registry.yaml"):
+        D.meta("O99")
+
+
+def test_cli_publish(published, tmp_path):
+    from monitor_dagster.cli import app
+
+    wh, _, _ = published
+    runner = CliRunner()
+    r = runner.invoke(app, ["publish", "--warehouse", str(tmp_path / "empty")])
+    assert r.exit_code == 2 and "no indicator table" in r.output
+    r = runner.invoke(app, ["publish", "--warehouse", str(wh), "--site", str(tmp_path / "s")])
+    assert r.exit_code == 0, r.output
+    assert str((tmp_path / "s" / "index.html").resolve()) in r.output.replace("\n", "")
+
+
+def test_dutch_number_format():
+    assert fmt(1234.56, "euro") == "1.235" and fmt(12.345, "%") == "12,3" and fmt(None, "%") == "–"
+    assert fmt(-3.25, "euro per uur", signed=True) == "−3,25" and fmt(0.5, "%", signed=True) == "+0,5"

@@ -1,0 +1,91 @@
+"""The web publication in a real browser (issue 7): headless Debian Chromium via Playwright, network off.
+
+From the home page to an indicator, switch the breakdown, read a value from the table and compare it with the
+gated indicator table, find the trend-break marker on O04, see provisional and suppressed cells marked, and
+download the CSV of what is shown.  Screenshots go to ``test_output/`` (``_browser.OUTPUT``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from monitor_dagster.publication import data as D
+from monitor_dagster_tests._browser import browser_page, screenshot
+from monitor_dagster_tests.test_publication import LAST, published  # noqa: F401  (session fixture)
+
+
+def _nl(text: str) -> float:
+    return float(text.strip().replace(".", "").replace(",", ".").replace("−", "-"))
+
+
+def test_click_through_offline(published):  # noqa: F811
+    _, site, table = published
+    with browser_page(offline=True) as page:
+        page.goto((site / "index.html").as_uri())
+        assert page.locator("h1").inner_text().startswith("Monitor gelijke kansen")
+        assert page.locator(".card").count() >= 10
+        shots = [screenshot(page, "publication_home")]
+
+        page.locator('.card[data-indicator="O04"] h3 a').click()
+        page.wait_for_url("**/indicator/O04.html*")
+        page.wait_for_selector("body[data-chart-ready]", timeout=20_000)
+        assert page.locator("#chart svg").count() == 1, "the chart did not render (offline bundle?)"
+        assert page.get_attribute("body", "data-chart-ready") != "error"
+
+        # the trend-break marker: drawn on the time axis and explained under the chart
+        assert page.locator("#chart g.trendbreuk_marks path, #chart g.trendbreuk_marks line").count() >= 1
+        marker = page.locator('li.trend-break[data-break="payrolling_2017"]')
+        assert marker.count() == 1 and "2017" in marker.inner_text()
+
+        # provisional figures are visibly provisional (part-year SPOLIS of the last year)
+        assert page.locator("#notes .provisional-note").count() == 1
+        prov_rows = page.locator(f'#data-table tbody tr.provisional[data-year="{LAST}"]')
+        assert prov_rows.count() == 3 and "voorlopig" in prov_rows.first.inner_text()
+        shots.append(screenshot(page, "publication_O04_herkomst"))
+
+        # switch the breakdown and read a value from the table
+        ready = page.get_attribute("body", "data-chart-ready")
+        page.select_option("#breakdown", "geslacht")
+        page.wait_for_function(f"document.body.getAttribute('data-chart-ready') !== '{ready}'")
+        assert "geslacht" in page.url
+        row = page.locator('#data-table tbody tr[data-year="2016"][data-herkomst="geen migratieachtergrond"][data-cat="vrouw"]')
+        assert row.count() == 1
+        shown = _nl(row.locator("td.value").inner_text())
+        cell = table.filter((pl.col("indicator_id") == "O04") & (pl.col("year") == 2016)
+                            & (pl.col("herkomst") == "geen migratieachtergrond") & (pl.col("geslacht") == "vrouw")
+                            & (pl.col("generatie") == "totaal") & (pl.col("leeftijd") == "totaal")
+                            & (pl.col("opleiding") == "totaal") & (pl.col("verblijfsduur") == "totaal")).row(0, named=True)
+        assert not cell["suppressed"]
+        assert abs(shown - cell["value"]) <= 0.05 + 1e-9                 # the table rounds to one decimal
+        shots.append(screenshot(page, "publication_O04_geslacht"))
+
+        # suppressed cells are gaps with their reason, never zeros: a small group
+        page.select_option("#breakdown", "herkomst")
+        page.check('#groups input[value="Somalië"]')
+        page.wait_for_timeout(300)
+        sup = page.locator('#data-table tbody tr.suppressed[data-herkomst="Somalië"]')
+        n_sup = table.filter((pl.col("indicator_id") == "O04") & (pl.col("herkomst") == "Somalië")
+                             & pl.col("suppressed") & (pl.col("geslacht") == "totaal") & (pl.col("generatie") == "totaal")
+                             & (pl.col("leeftijd") == "totaal") & (pl.col("opleiding") == "totaal")
+                             & (pl.col("verblijfsduur") == "totaal")).height
+        assert n_sup > 0 and sup.count() == n_sup
+        assert "onderdrukt" in sup.first.inner_text() and "0,0" not in sup.first.locator("td.value").inner_text()
+        assert page.locator("#notes .suppressed-note").count() == 1
+
+        # the CSV download holds exactly the rows of the table
+        with page.expect_download() as dl:
+            page.click("#csv")
+        text = open(dl.value.path(), encoding="utf-8-sig").read().strip().splitlines()
+        assert len(text) - 1 == page.locator("#data-table tbody tr").count()
+        assert text[0].startswith("indicator;jaar;herkomst")
+        shots.append(screenshot(page, "publication_O04_somalie"))
+        assert page.js_errors == [], page.js_errors
+
+        # factsheet and technical report open from the site
+        page.goto((site / "factsheet.html").as_uri())
+        assert page.locator('img[alt]').count() == 1 and page.locator("table tbody tr").count() >= 10
+        shots.append(screenshot(page, "publication_factsheet"))
+        page.goto((site / "technisch-rapport.html").as_uri())
+        assert page.locator("section.indicator-report").count() == len(D.indicator_ids(table))
+        shots.append(screenshot(page, "publication_technisch_rapport"))
+    assert all(p.stat().st_size > 10_000 for p in shots)
