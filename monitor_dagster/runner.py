@@ -123,9 +123,10 @@ def core_years(wh: Warehouse, years: tuple[int, int] | None) -> list[str]:
 
 def _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level, layers) -> None:
     """The derived layers, blocking on failure: core (spell tables once, yearly tables per year), then the
-    indicators per year and the gated indicator table."""
+    indicators per year (outcome indicators and the input indicators of the year's inflow cohort, one run)
+    and the gated indicator table."""
     from monitor_dagster.defs.core.assets import CORE_ASSETS, CORE_SPELLS, CORE_YEARLY, IO
-    from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, by_year, indicator_table
+    from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, by_year, indicator_table, inputs_by_year
     from monitor_dagster.defs.io import WarehouseIOManager
 
     all_assets = [*assets.values(), *CORE_ASSETS, *INDICATOR_ASSETS]
@@ -136,7 +137,7 @@ def _run_core(summary, catalog, assets, resource, wh, instance, years, progress,
     if "core" in layers:
         stages.append(("core", [(None, CORE_SPELLS)] + [(y, CORE_YEARLY) for y in yrs]))
     if "indicators" in layers:
-        stages.append(("indicators", [(y, [by_year]) for y in yrs] + [(None, [indicator_table])]))
+        stages.append(("indicators", [(y, [by_year, inputs_by_year]) for y in yrs] + [(None, [indicator_table])]))
     for layer, runs in stages:
         if not summary.ok:
             return   # blocking: a layer never runs on a failed one below it
