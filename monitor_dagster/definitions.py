@@ -6,10 +6,10 @@ import dagster as dg
 
 from monitor_dagster.catalog import load_catalog
 from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
-from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS
+from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, input_job
 from monitor_dagster.defs.io import WarehouseIOManager
 from monitor_dagster.defs.publication.assets import PUBLICATION_ASSETS
-from monitor_dagster.defs.schedules import outcome_job, outcome_yearly
+from monitor_dagster.defs.schedules import input_biennial, outcome_job, outcome_yearly, table_after_yearly_runs, table_job
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.assets import source_assets
 from monitor_dagster.defs.sources.jobs import source_jobs
@@ -21,9 +21,9 @@ def build_definitions(catalog_path: str | None = None) -> dg.Definitions:
     resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
     return dg.Definitions(
         assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS, *PUBLICATION_ASSETS],
-        jobs=[*source_jobs(), outcome_job],   # the same job objects the sensor and schedule target
-        sensors=[release_sensor, overdue_sensor],
-        schedules=[outcome_yearly],
+        jobs=[*source_jobs(), outcome_job, input_job, table_job],   # the same job objects the sensor and schedule target
+        sensors=[release_sensor, overdue_sensor, table_after_yearly_runs],
+        schedules=[outcome_yearly, input_biennial],
         resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},
     )
 

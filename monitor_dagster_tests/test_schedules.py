@@ -77,3 +77,77 @@ def test_status_shows_the_vintages_of_each_indicator_year_and_newer_ones(tmp_pat
     (iy,) = indicator_years(tmp_path)
     assert iy.year == 2019 and "SPOLISBUS2019V1" in iy.vintages
     assert sorted(iy.newer) == ["SECMBUS2019V1 -> SECMBUS2020V1", "SPOLISBUS2019V1 -> SPOLISBUS2019V2"]
+
+
+# --- two-yearly input schedule (report 7.1.1) -----------------------------------------------------------------
+INPUT_FILES = ["BIJSTANDPERSOONBUS", "SRGPERSOONPWETBUS", "PWETSRGPERSOONBUS", "WWPERSOONBUS", "SIRWWPERSOONBUS",
+               "AOTOTPERSOONBUS", "SIRAGPERSOONBUS"]
+
+
+def _fill_inputs(root, cohort: int, covered_until: int) -> None:
+    frame = pl.DataFrame({"person_id": [1]})
+    Warehouse(root, layer="core").write("population", str(cohort), frame, {"rows": 1})
+    w = Warehouse(root)
+    for entry in INPUT_FILES:
+        period = min(covered_until, 2018) if entry == "SRGPERSOONPWETBUS" else covered_until
+        w.write(entry, "latest", frame, {"release_id": f"{entry}{period}V1", "period": period})
+
+
+def test_input_schedule_runs_every_other_year_for_a_covered_cohort(tmp_path):
+    from monitor_dagster.defs.schedules import input_decision
+
+    _fill_inputs(tmp_path, 2020, covered_until=2021)
+    d = input_decision(tmp_path, dt.date(2022, 5, 1), first_year=2022)
+    assert isinstance(d, dg.RunRequest) and d.partition_key == "2020"
+    off = input_decision(tmp_path, dt.date(2023, 5, 1), first_year=2022)
+    assert isinstance(off, dg.SkipReason) and "every two years" in off.skip_message and "2024" in off.skip_message
+
+
+def test_input_schedule_skips_with_what_is_missing(tmp_path):
+    from monitor_dagster.defs.schedules import input_decision
+
+    d = input_decision(tmp_path, dt.date(2024, 5, 1), first_year=2022)       # empty warehouse
+    assert isinstance(d, dg.SkipReason)
+    assert "core/population 2022 not built" in d.skip_message and "WWPERSOONBUS / SIRWWPERSOONBUS not ingested" in d.skip_message
+    _fill_inputs(tmp_path, 2022, covered_until=2022)                         # follow-up year not landed yet
+    d = input_decision(tmp_path, dt.date(2024, 5, 1), first_year=2022)
+    assert isinstance(d, dg.SkipReason) and "needs spells up to 2023-12-31, the files cover up to 2022-12-31" in d.skip_message
+    _fill_inputs(tmp_path, 2021, covered_until=2022)                         # ... but the cohort before is complete
+    d = input_decision(tmp_path, dt.date(2024, 5, 1), first_year=2022)
+    assert isinstance(d, dg.RunRequest) and d.partition_key == "2021"
+
+
+def test_input_schedule_tick(tmp_path):
+    from monitor_dagster.defs.schedules import input_biennial
+
+    _fill_inputs(tmp_path / "wh", 2020, covered_until=2021)
+    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2022, 5, 1, 6, 30),
+                                    resources={"monitor": MonitorResource(landing=str(tmp_path), warehouse=str(tmp_path / "wh"))})
+    req = input_biennial(ctx)
+    assert isinstance(req, dg.RunRequest) and req.partition_key == "2020"
+    assert input_biennial.job_name == "input_indicators_biennial"
+
+
+def test_table_and_publication_are_rebuilt_after_a_yearly_run():
+    from monitor_dagster.definitions import defs
+    from monitor_dagster.defs.schedules import table_after_yearly_runs, table_job
+
+    @dg.op
+    def noop():
+        return 1
+
+    @dg.job(name="outcome_indicators_yearly")
+    def stand_in():
+        noop()
+
+    with dg.instance_for_test() as inst:
+        result = stand_in.execute_in_process(instance=inst, tags={"dagster/partition": "2021"})
+        ctx = dg.build_run_status_sensor_context(sensor_name="table_after_yearly_runs", dagster_instance=inst,
+                                                 dagster_run=result.dagster_run,
+                                                 dagster_event=result.get_run_success_event())
+        req = table_after_yearly_runs(ctx)
+    assert isinstance(req, dg.RunRequest) and req.run_key == f"table-after-{result.run_id}"
+    assert req.tags["monitor/after_partition"] == "2021"
+    keys = {k.to_user_string() for k in table_job.selection.resolve(defs.resolve_asset_graph())}
+    assert keys == {"indicators/indicator_table", "publication/site"}
+    assert table_after_yearly_runs.job_name == "indicator_table_and_publication"

@@ -50,14 +50,16 @@ def test_definitions_snapshot():
     assert {k for k in keys if k.startswith("sources/")} == {f"sources/{n}" for n in cat.files}
     assert {"core/population", "core/job_months", "core/job_spells", "core/secm_months", "core/education_careers",
             "core/benefit_spells", "core/provision_spells", "core/trajectory_spells",
-            "indicators/by_year", "indicators/indicator_table"} <= keys
+            "indicators/by_year", "indicators/inputs_by_year", "indicators/indicator_table",
+            "publication/site"} <= keys
     specs = [s for a in defs.assets for s in a.check_specs if s.asset_key.path[0] == "sources"]
     assert len(specs) == len(cat.files) and all(s.blocking for s in specs)
-    assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases"}
+    assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases", "table_after_yearly_runs"}
     assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
-                                           "ingest_yearly_2010_now", "ingest_yearly_2011_now", "outcome_indicators_yearly"}
-    assert {s.name for s in defs.schedules} == {"outcome_yearly"}
+                                           "ingest_yearly_2010_now", "ingest_yearly_2011_now", "outcome_indicators_yearly",
+                                           "input_indicators_biennial", "indicator_table_and_publication"}
+    assert {s.name for s in defs.schedules} == {"outcome_yearly", "input_biennial"}
     spolis = graph.get(dg.AssetKey(["sources", "SPOLISBUS"]))
     assert spolis.partitions_def.get_partition_keys()[0] == "2010"
     assert graph.get(dg.AssetKey(["sources", "SECMBUS"])).partitions_def is None

@@ -1,10 +1,19 @@
-"""Schedules (report 7.1.1-7.1.2: outcome indicators yearly; the run from May, when most files have landed).
+"""Schedules (report 7.1.1: input indicators every two years; 7.1.2: outcome indicators yearly, from May).
 
-The yearly outcome schedule asks, at its tick, which year can be built: the latest year whose required
-sources are in the warehouse in their final (not provisional) release.  A tick whose inputs are incomplete
-does not run half-way: it skips with the list of what is missing.  Dates are configuration
-(``MONITOR_OUTCOME_CRON``, default 06:00 on 1 May).  The two-yearly input run follows with the input
-indicators (P-a..U-c), which are not built yet.
+Both schedules ask, at their tick, which year can be built and never run half-way: a tick whose inputs are
+incomplete, provisional or missing skips with the list of what is missing.
+
+* ``outcome_yearly`` (``MONITOR_OUTCOME_CRON``, default 06:00 on 1 May; report 7.1.2 "vanaf mei"): core and
+  outcome indicators of the latest year whose required sources are in the warehouse in their final (not
+  provisional) release.
+* ``input_biennial`` (``MONITOR_INPUT_CRON``, default 06:30 on 1 May; runs in the years
+  ``MONITOR_INPUT_FIRST_YEAR`` + 2k, default 2022, the report's next measurement): the input indicators of the
+  latest benefit-inflow cohort whose one-year follow-up the spell files cover (not ``voorlopig``).  Cron has
+  no "every other year", so the schedule ticks yearly and the off-years skip with the reason.
+
+Both target a partitioned job that rebuilds one year; ``table_after_yearly_runs`` then rebuilds the
+unpartitioned gated indicator table and the publication after such a run succeeds, so a scheduled year
+reaches the table, its checks and the site without a manual step.
 """
 
 import datetime as dt
@@ -13,11 +22,15 @@ import os
 import dagster as dg
 
 from monitor_dagster.defs.core.assets import CORE_YEARLY
-from monitor_dagster.defs.indicators.assets import by_year
+from monitor_dagster.defs.indicators.assets import INPUT_SOURCES, by_year, indicator_table, input_coverage, input_job
+from monitor_dagster.defs.publication.assets import site
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.warehouse import Warehouse
 
 OUTCOME_CRON = os.environ.get("MONITOR_OUTCOME_CRON", "0 6 1 5 *")
+INPUT_CRON = os.environ.get("MONITOR_INPUT_CRON", "30 6 1 5 *")
+INPUT_FIRST_YEAR = int(os.environ.get("MONITOR_INPUT_FIRST_YEAR", "2022"))
+INPUT_EVERY_YEARS = 2
 # sources an outcome year needs: (entry, partition: "year" or "latest")
 REQUIRED = [("SPOLISBUS", "year"), ("INPATAB", "year"), ("EBBNW", "year"), ("HOOGSTEOPLTAB", "year"),
             ("GBAPERSOONTAB", "latest"), ("GBAADRESOBJECTBUS", "latest"), ("GBAMIGRATIEBUS", "latest"),
@@ -25,6 +38,9 @@ REQUIRED = [("SPOLISBUS", "year"), ("INPATAB", "year"), ("EBBNW", "year"), ("HOO
 
 outcome_job = dg.define_asset_job("outcome_indicators_yearly", selection=dg.AssetSelection.assets(*CORE_YEARLY, by_year),
                                   description="Core tables and outcome indicators of one year.")
+table_job = dg.define_asset_job(
+    "indicator_table_and_publication", selection=dg.AssetSelection.assets(indicator_table, site),
+    description="The gated indicator table of all years (disclosure and trend checks) and the publication built on it.")
 
 
 def missing_for(warehouse: Warehouse, year: int) -> list[str]:
@@ -55,8 +71,60 @@ def outcome_decision(warehouse: Warehouse, today: dt.date) -> dg.RunRequest | dg
     return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
 
 
+def input_missing_for(warehouse_root, year: int) -> list[str]:
+    """What keeps the inflow cohort of ``year`` from a final (not provisional) build: the core population of
+    the year, and per family (bijstand, WW, AO) its benefit and follow-up files covering t+1 (report 3.2.1,
+    3.4: each cohort is followed one year)."""
+    out = []
+    if Warehouse(warehouse_root, layer="core").manifest("population", str(year)) is None:
+        out.append(f"core/population {year} not built (run the outcome year first)")
+    for family, files in INPUT_SOURCES.items():
+        available, until, _ = input_coverage(str(warehouse_root), family, year)
+        names = " / ".join(n for group in files for n in group)
+        if not available:
+            out.append(f"{family}: {names} not ingested")
+        elif until is not None and until < dt.date(year + 1, 12, 31):
+            out.append(f"{family}: follow-up of the {year} cohort needs spells up to {year + 1}-12-31, "
+                       f"the files cover up to {until}")
+    return out
+
+
+def input_decision(warehouse_root, today: dt.date, first_year: int = INPUT_FIRST_YEAR) -> dg.RunRequest | dg.SkipReason:
+    """In a measurement year, run for the latest cohort (t = today - 2, else - 3) whose follow-up is covered."""
+    if (today.year - first_year) % INPUT_EVERY_YEARS != 0:
+        nxt = today.year + 1
+        return dg.SkipReason(f"input indicators are measured every two years (report 7.1.1): not in {today.year}, "
+                             f"next in {nxt} (MONITOR_INPUT_FIRST_YEAR={first_year})")
+    problems = {}
+    for year in (today.year - 2, today.year - 3):
+        miss = input_missing_for(warehouse_root, year)
+        if not miss:
+            return dg.RunRequest(run_key=f"input-{year}-{today.isoformat()}", partition_key=str(year),
+                                 tags={"monitor/trigger": "input_biennial"})
+        problems[year] = miss
+    return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
+
+
 @dg.schedule(name="outcome_yearly", cron_schedule=OUTCOME_CRON, job=outcome_job,
-             description="Yearly outcome run (report 7.1.1): core + indicators for the latest complete year.")
+             description="Yearly outcome run (report 7.1.2): core + indicators for the latest complete year.")
 def outcome_yearly(context: dg.ScheduleEvaluationContext, monitor: MonitorResource):
     today = (context.scheduled_execution_time or dt.datetime.now()).date()
     return outcome_decision(Warehouse(monitor.warehouse_root), today)
+
+
+@dg.schedule(name="input_biennial", cron_schedule=INPUT_CRON, job=input_job,
+             description="Two-yearly input run (report 7.1.1): P-a..P-f and U-a..U-c of the latest cohort whose "
+                         "one-year follow-up is in the warehouse; off-years skip.")
+def input_biennial(context: dg.ScheduleEvaluationContext, monitor: MonitorResource):
+    today = (context.scheduled_execution_time or dt.datetime.now()).date()
+    return input_decision(monitor.warehouse_root, today)
+
+
+@dg.run_status_sensor(name="table_after_yearly_runs", run_status=dg.DagsterRunStatus.SUCCESS,
+                      monitored_jobs=[outcome_job, input_job], request_job=table_job, minimum_interval_seconds=60,
+                      description="After a yearly outcome or input run: rebuild the gated indicator table and the publication.")
+def table_after_yearly_runs(context: dg.RunStatusSensorContext):
+    run = context.dagster_run
+    return dg.RunRequest(run_key=f"table-after-{run.run_id}",
+                         tags={"monitor/trigger": "table_after_yearly_runs", "monitor/after_run": run.run_id,
+                               "monitor/after_partition": run.tags.get("dagster/partition", "")})
