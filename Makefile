@@ -65,7 +65,7 @@ $(DAGSTER_HOME):
 	@mkdir -p $@
 
 test: venv | $(DAGSTER_HOME)
-	@rc=0; $(VPY) -m pytest -q monitor_dagster_tests $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(VPY) -m pytest -q -rs monitor_dagster_tests $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
 
