@@ -44,3 +44,12 @@ def test_data_docs_are_written(tmp_path):
     assert not rep.success
     index = tmp_path / "gx/uncommitted/data_docs/local_site/index.html"
     assert index.exists() and "trend_breaks" in index.read_text(encoding="utf-8")
+
+
+def test_provisional_cells_are_not_judged():
+    """A part-year (voorlopig) figure is incomplete by design and marked as such; it is not a jump."""
+    t = _series("O05", [10.0, 10.5, 11.0, 4.0])                # 2017 on part-year data: far below
+    assert not check(t).success
+    t = t.with_columns(pl.when(pl.col("year") == 2017).then(pl.lit("voorlopig")).otherwise(pl.col("status")).alias("status"))
+    rep = check(t)
+    assert rep.success and rep.unexplained.height == 0

@@ -28,7 +28,11 @@ BASE, REFERENCE = "niet-westers", "geen migratieachtergrond"
 BREAKDOWNS = {"herkomst": "Herkomst", "generatie": "Generatie", "verblijfsduur": "Verblijfsduur",
               "leeftijd": "Leeftijd", "geslacht": "Geslacht", "opleiding": "Opleidingsniveau", "sector": "Sector"}
 #: the measure that stands for a multi-valued indicator on the home page and the factsheet
-HEADLINE_MEASURE = {"O07": "verloonde uren", "O09": "INPPERSPRIM", "O10": "1-2"}
+HEADLINE_MEASURE = {"O07": "verloonde uren", "O09": "INPPERSPRIM", "O10": "1-2",
+                    # input indicators (docs/indicators_inputs.md): the consistent SRG series, WW for UWV
+                    "P-a": "loonkostensubsidie", "P-b": "werkvoorziening", "P-c": "voorziening",
+                    "P-d": "werkvoorziening", "P-e": "voorziening", "P-f": "werkvoorziening",
+                    "U-a": "WW", "U-b": "WW", "U-c": "WW"}
 REASONS = {
     "primary_n": "onderdrukt: minder dan 10 personen",
     "primary_ebb": "onderdrukt: te weinig respondenten (EBB: minder dan 10, of niet meer dan 15.000 gewogen)",
