@@ -330,6 +330,14 @@ def test_trajectory_spells_union():
     assert t["client"].cast(pl.Utf8).to_list() == ["WW", "AG"]
 
 
+def test_spell_tables_without_any_file_are_empty_not_a_failed_layer():
+    """A landing zone without SRG/PWETSRG (before 2015) or SIR files: empty tables with the usual columns, so
+    the core layer still builds and the input indicators see the files missing."""
+    ps, ts = provision_spells(None, None).collect(), trajectory_spells(None, None).collect()
+    assert ps.height == 0 and ps.columns == ["person_id", "code", "series", "start", "end"]
+    assert ts.height == 0 and ts.columns == ["person_id", "client", "SOORTTRAJECT", "start", "end"]
+
+
 # -------------------------------------------------------------------------------------------- education
 def test_education_careers_cohort_4c_and_diploma_month():
     """Report 5.1, 4c: full-time mbo/hbo/wo students on 1 October t, not enrolled on 1 October t+1, with a

@@ -125,7 +125,8 @@ def provision_spells(srg: pl.LazyFrame | None, pwet: pl.LazyFrame | None,
     Rules where the report is silent: SRG observes nothing after ``srg_last_day``, so an SRG spell that is
     open (or ends later) is cut there; spells of the same person and code that overlap or touch (next day)
     are one spell - this joins a provision running across 1 January 2019 that is in both files (same or new
-    start date) into one spell, so nothing is counted twice.  Either input may be None.
+    start date) into one spell, so nothing is counted twice.  Either input may be None; both None gives an
+    empty table.
 
     Columns: person_id, code (Enum 11-28), series (Enum), start, end (null = open in PWETSRG)."""
     parts = []
@@ -138,8 +139,10 @@ def provision_spells(srg: pl.LazyFrame | None, pwet: pl.LazyFrame | None,
     if pwet is not None:
         parts.append(_spells(pwet, "PWETAANVANGVOORZ", "PWETEINDEVOORZ",
                              pl.col("PWETSOORTVOORZ").cast(pl.Utf8).alias("code")))
-    if not parts:
-        raise ValueError("provision_spells needs srg or pwet")
+    if not parts:   # neither file ingested (a zone before 2015, or none delivered): an empty table, so the core
+        # layer does not fail on it; the input indicators P-a..P-f see the files missing and are not built
+        return pl.LazyFrame(schema={"person_id": pl.Int64, "code": PROVISION_CODE, "series": PROVISION_SERIES,
+                                    "start": pl.Date, "end": pl.Date})
     allp = pl.concat(parts, how="vertical")
     merged = merge_intervals(allp, by=["person_id", "code"])
     series = (pl.when(pl.col("code").is_in(_CONSISTENT)).then(pl.lit("consistent"))
@@ -163,8 +166,9 @@ def trajectory_spells(sirww: pl.LazyFrame | None, sirag: pl.LazyFrame | None) ->
         if lf is not None:
             parts.append(_spells(lf, "AANVANGTRAJECT", "EINDETRAJECT", pl.lit(client).alias("client"),
                                  pl.col("SOORTTRAJECT").cast(pl.Utf8)))
-    if not parts:
-        raise ValueError("trajectory_spells needs sirww or sirag")
+    if not parts:   # neither file ingested: an empty table (U-a..U-c are then not built), not a failed layer
+        return pl.LazyFrame(schema={"person_id": pl.Int64, "client": pl.Enum(["WW", "AG"]), "SOORTTRAJECT": pl.Utf8,
+                                    "start": pl.Date, "end": pl.Date})
     cats: list[str] = []
     for lf in (sirww, sirag):
         if lf is not None:
