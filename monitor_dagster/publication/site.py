@@ -47,6 +47,13 @@ MEASURE_LABELS = {"INPPERSPRIM": "persoonlijk primair inkomen", "INPPERSINK": "p
                   ">2": "meer dan 2 banen"}
 #: the factsheet's chart: the first of these that is in the table (netto participatie is the report's headline)
 FACTSHEET_CHART = ("O03", "O04", "O12")
+#: why a figure is voorlopig (docs/indicators.md "status"), by kind of indicator
+PROVISIONAL_TEXT = {
+    "outcome": "rusten op een deel van het jaar (polisadministratie t/m maand 6 of 9) en worden vervangen als het "
+               "hele jaar binnen is.",
+    "input": "gaan over een instroomcohort dat nog geen heel jaar te volgen is: de bestanden van het jaar erna zijn "
+             "er nog niet. Ze worden vervangen als die binnen zijn.",
+}
 ROW_FIELDS = ["year", "herkomst", "bd", "cat", "measure", "value", "n", "status", "suppressed", "reason", "trend_break"]
 
 
@@ -123,6 +130,7 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
         "breakdowns": {b: D.BREAKDOWNS[b] for b in bds}, "herkomst": herkomst,
         "defaults": {"measure": measures[0], "breakdown": "herkomst",
                      "groups": [g for g in D.DEFAULT_GROUPS if g in present] or herkomst[:3]},
+        "provisional_text": PROVISIONAL_TEXT[m["kind"]],
         "palette": C.PALETTE, "breaks": breaks, "break_text": {b["id"]: b["description"] for b in breaks},
         "columns": ROW_FIELDS, "rows": rows.select(ROW_FIELDS).rows(),
         "spec": C.indicator_template(m["title"], UNIT_LABEL.get(unit, unit),

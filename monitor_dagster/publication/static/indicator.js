@@ -143,8 +143,8 @@
     var prov = sel.filter(function (r) { return r.status === "voorlopig"; }).map(function (r) { return r.year; });
     if (prov.length) {
       var ys = prov.filter(function (y, i) { return prov.indexOf(y) === i; }).join(", ");
-      notes.push("<p class=\"note provisional-note\"><strong>Voorlopig:</strong> de cijfers over " + ys +
-        " rusten op een deel van het jaar (polisadministratie t/m maand 6 of 9) en worden vervangen als het hele jaar binnen is. In de grafiek: open ruiten.</p>");
+      notes.push("<p class=\"note provisional-note\"><strong>Voorlopig:</strong> de cijfers over " + ys + " " +
+        esc(P.provisional_text) + " In de grafiek: open ruiten.</p>");
     }
     var sup = sel.filter(function (r) { return r.suppressed; }).length;
     if (sup) {
