@@ -16,6 +16,7 @@ from monitor_dagster.core.benefits import BENEFIT_KIND, KIND_GROUP, PROVISION_CO
 from monitor_dagster.core.secm import BENEFIT_GROUP
 from monitor_dagster.indicators import inputs as I
 from monitor_dagster.indicators.table import COLUMNS, SCHEMA
+from monitor_dagster_tests import _frames as frames
 
 D = dt.date
 Y = 2019
@@ -23,19 +24,8 @@ Y = 2019
 
 # ------------------------------------------------------------------------------------------ builders
 def _pop(*ids, nonwestern=(), student=(), no_age=()):
-    rows = []
-    for i in ids:
-        nw = i in nonwestern
-        rows.append({"person_id": i, "student": i in student, "pensioner": False,
-                     "herkomst_group": "Marokko" if nw else "geen migratieachtergrond",
-                     "herkomst_aggregate": "niet-westers" if nw else "geen",
-                     "generatie": "eerste" if nw else None, "verblijfsduur": "oudkomer" if nw else None,
-                     "leeftijd": None if i in no_age else "niet-jongeren", "geslacht": "vrouw",
-                     "opleidingsniveau": "laag"})
-    return pl.LazyFrame(rows, schema={"person_id": pl.Int64, "student": pl.Boolean, "pensioner": pl.Boolean,
-                                      "herkomst_group": pl.String, "herkomst_aggregate": pl.String,
-                                      "generatie": pl.String, "verblijfsduur": pl.String, "leeftijd": pl.String,
-                                      "geslacht": pl.String, "opleidingsniveau": pl.String})
+    """Persons of the core population (shared builder: monitor_dagster_tests/_frames.py)."""
+    return frames.population(*ids, nonwestern=nonwestern, student=student, no_age=no_age, geslacht="vrouw", opleiding="laag")
 
 
 def _benefits(rows):

@@ -12,26 +12,15 @@ import pytest
 
 from monitor_dagster.indicators import register as R
 from monitor_dagster.indicators.table import COLUMNS, SCHEMA
+from monitor_dagster_tests import _frames as frames
 
 D = dt.date
 Y = 2019
 
 
 def _pop(*ids, student=(), pensioner=(), no_age=(), nonwestern=()):
-    """Persons of the core population; by default adults, no migration background."""
-    rows = []
-    for i in ids:
-        nw = i in nonwestern
-        rows.append({"person_id": i, "student": i in student, "pensioner": i in pensioner,
-                     "herkomst_group": "Marokko" if nw else "geen migratieachtergrond",
-                     "herkomst_aggregate": "niet-westers" if nw else "geen",
-                     "generatie": "eerste" if nw else None, "verblijfsduur": "oudkomer" if nw else None,
-                     "leeftijd": None if i in no_age else "niet-jongeren", "geslacht": "man",
-                     "opleidingsniveau": "middelbaar"})
-    return pl.LazyFrame(rows, schema={"person_id": pl.Int64, "student": pl.Boolean, "pensioner": pl.Boolean,
-                                      "herkomst_group": pl.String, "herkomst_aggregate": pl.String,
-                                      "generatie": pl.String, "verblijfsduur": pl.String, "leeftijd": pl.String,
-                                      "geslacht": pl.String, "opleidingsniveau": pl.String})
+    """Persons of the core population (shared builder: monitor_dagster_tests/_frames.py)."""
+    return frames.population(*ids, student=student, pensioner=pensioner, no_age=no_age, nonwestern=nonwestern)
 
 
 def _secm(spec):

@@ -61,12 +61,20 @@ def missing_for(warehouse: Warehouse, year: int) -> list[str]:
 
 def outcome_decision(warehouse: Warehouse, today: dt.date) -> dg.RunRequest | dg.SkipReason:
     """Run for the latest year up to two years back that is complete; otherwise skip with what is missing."""
+    return _first_ready("outcome", (today.year - 1, today.year - 2), lambda y: missing_for(warehouse, y), today)
+
+
+TRIGGER = {"outcome": "outcome_yearly", "input": "input_biennial"}   # the schedule names, as run tags
+
+
+def _first_ready(kind: str, years, missing, today: dt.date) -> dg.RunRequest | dg.SkipReason:
+    """A run for the first of ``years`` with nothing ``missing``; else a skip listing, per year, what is."""
     problems = {}
-    for year in (today.year - 1, today.year - 2):
-        miss = missing_for(warehouse, year)
+    for year in years:
+        miss = missing(year)
         if not miss:
-            return dg.RunRequest(run_key=f"outcome-{year}-{today.isoformat()}", partition_key=str(year),
-                                 tags={"monitor/trigger": "outcome_yearly"})
+            return dg.RunRequest(run_key=f"{kind}-{year}-{today.isoformat()}", partition_key=str(year),
+                                 tags={"monitor/trigger": TRIGGER[kind]})
         problems[year] = miss
     return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
 
@@ -95,14 +103,7 @@ def input_decision(warehouse_root, today: dt.date, first_year: int = INPUT_FIRST
         nxt = today.year + 1
         return dg.SkipReason(f"input indicators are measured every two years (report 7.1.1): not in {today.year}, "
                              f"next in {nxt} (MONITOR_INPUT_FIRST_YEAR={first_year})")
-    problems = {}
-    for year in (today.year - 2, today.year - 3):
-        miss = input_missing_for(warehouse_root, year)
-        if not miss:
-            return dg.RunRequest(run_key=f"input-{year}-{today.isoformat()}", partition_key=str(year),
-                                 tags={"monitor/trigger": "input_biennial"})
-        problems[year] = miss
-    return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
+    return _first_ready("input", (today.year - 2, today.year - 3), lambda y: input_missing_for(warehouse_root, y), today)
 
 
 @dg.schedule(name="outcome_yearly", cron_schedule=OUTCOME_CRON, job=outcome_job,
