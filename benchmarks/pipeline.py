@@ -1,4 +1,4 @@
-"""End-to-end benchmark (issue 5): landing zone -> sources -> core -> indicators -> exported table.
+"""End-to-end benchmark (issues 5, 7): landing zone -> sources -> core -> indicators -> exported table -> site.
 
 Workload: N persons (default 1,000,000) x 2015-2021 in parquet.  Each layer runs in its own process so its
 peak memory (max RSS) is its own; wall time per layer and in total.  Target: under 10 minutes and 8 GB.
@@ -42,6 +42,10 @@ def layer(step: str, base: Path, persons: int, first: int, last: int) -> dict:
         from monitor_dagster.warehouse import Warehouse
         t_ = Warehouse(base / "warehouse", layer="indicators").read("indicator_table", "all").collect()
         export_table(t_.drop("suppression_reason", strict=False), "csv", base / "indicators.csv")
+    elif step == "publish":
+        from monitor_dagster.publication.data import load_gated
+        from monitor_dagster.publication.site import build_site
+        build_site(load_gated(base / "warehouse"), base / "site")
     return {"step": step, "seconds": time.perf_counter() - t,
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}
 
@@ -50,7 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--years", default="2015-2021")
-    ap.add_argument("--steps", default="synth,sources,core,indicators,export",
+    ap.add_argument("--steps", default="synth,sources,core,indicators,export,publish",
                     help="steps to run; starting after synth re-uses the zone and warehouse of an earlier run")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     a = ap.parse_args()
