@@ -258,7 +258,7 @@ def export(
 
 def _publish(warehouse: Path, site: Path | None) -> Path:
     """Materialise ``publication/site``; returns the index page or exits non-zero with the reason."""
-    from monitor_dagster.defs.publication.assets import default_site_dir, materialize_site
+    from monitor_dagster.defs.publication.assets import materialize_site
 
     with console.status("[bold]publish[/bold] web publication, factsheet, technical report"):
         result = materialize_site(warehouse, site)
