@@ -208,6 +208,15 @@ def test_cli_publish(published, tmp_path):
     r = runner.invoke(app, ["publish", "--warehouse", str(wh), "--site", str(tmp_path / "s")])
     assert r.exit_code == 0, r.output
     assert str((tmp_path / "s" / "index.html").resolve()) in r.output.replace("\n", "")
+    # a warehouse whose table would leak a small cell: refused, nothing written
+    from monitor_dagster.warehouse import Warehouse
+
+    _, _, table = published
+    leaked = table.with_columns(pl.when(pl.col("suppressed")).then(pl.lit(3)).otherwise(pl.col("n")).alias("n"))
+    Warehouse(tmp_path / "bad", layer="indicators").write("indicator_table", "all", leaked, {"rows": leaked.height})
+    r = runner.invoke(app, ["publish", "--warehouse", str(tmp_path / "bad"), "--site", str(tmp_path / "s2")])
+    assert r.exit_code == 1 and "disclosure check failed" in r.output, r.output
+    assert not (tmp_path / "s2").exists()
 
 
 def test_dutch_number_format():
