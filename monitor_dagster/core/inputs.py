@@ -1,0 +1,83 @@
+"""What each core table reads (plain Python, no Dagster): the one declaration behind the Dagster wiring of the
+core layer (``defs/core/assets.py`` builds its asset inputs from it) and behind readiness (``readiness.py``:
+which releases a year needs, which are optional).
+
+A source input has a *window* relative to the core table's year t:
+
+* ``latest`` - a cumulative file (its newest release) or a reference table; no year
+* ``year`` - the yearly file of t
+* ``prev_and_year`` - t-1 and t (SPOLIS November/December t-1 for spells that run into t, report 5.2)
+* ``year_and_next`` - t and t+1 (education careers: enrolment on 1 October t+1)
+
+``required`` inputs must be in the warehouse for the table to be built (for windows over two years: the file
+of t); an optional one that is absent arrives as ``None`` and leaves the columns that rest on it null
+(``BREAKDOWN_SOURCES``: the breakdown is then "not computable").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Window = Literal["latest", "year", "prev_and_year", "year_and_next"]
+
+
+@dataclass(frozen=True)
+class SourceInput:
+    entry: str
+    window: Window = "latest"
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class CoreInput:
+    asset: str          # another core table of the same year (or unpartitioned spells)
+
+
+#: core table -> (yearly partitioned?, {parameter: input})
+CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
+    # report 2.1/2.2: whole-year residence (addresses), students/pensioners (SECM), herkomst and age (GBA)
+    "population": (True, {
+        "addresses": SourceInput("GBAADRESOBJECTBUS"), "secm": SourceInput("SECMBUS"),
+        "gba": SourceInput("GBAPERSOONTAB"),
+        "migration": SourceInput("GBAMIGRATIEBUS", required=False),
+        "migmotief": SourceInput("MIGMOTIEFBUS", required=False),
+        "countries": SourceInput("LANDAKTUEELREF", required=False),
+        "hoogsteopl": SourceInput("HOOGSTEOPLTAB", "year", required=False),
+        "enrolment": SourceInput("ONDERWIJSINSCHRTAB", "prev_and_year", required=False)}),
+    "job_months": (True, {"spolis": SourceInput("SPOLISBUS", "prev_and_year")}),
+    "job_spells": (True, {"months": CoreInput("job_months")}),
+    "secm_months": (True, {"secm": SourceInput("SECMBUS")}),
+    "education_careers": (True, {
+        "exam": SourceInput("EXAMVOTAB", "year"),
+        "enrol": SourceInput("ONDERWIJSINSCHRTAB", "year_and_next", required=False),
+        "dipl_mbo": SourceInput("DIPLOMAMBOTAB", "year_and_next", required=False),
+        "dipl_ho": SourceInput("DIPLOMAHOTAB", "year_and_next", required=False)}),
+    "benefit_spells": (False, {
+        "ww": SourceInput("WWPERSOONBUS", required=False), "bijstand": SourceInput("BIJSTANDPERSOONBUS", required=False),
+        "ao": SourceInput("AOTOTPERSOONBUS", required=False)}),
+    "provision_spells": (False, {
+        "srg": SourceInput("SRGPERSOONPWETBUS", required=False), "pwet": SourceInput("PWETSRGPERSOONBUS", required=False)}),
+    "trajectory_spells": (False, {
+        "sirww": SourceInput("SIRWWPERSOONBUS", required=False), "sirag": SourceInput("SIRAGPERSOONBUS", required=False)}),
+}
+
+#: breakdown of the indicator table -> the source (FILE or FILE.COLUMN) core/population takes it from; without
+#: it the breakdown is not computable for the register indicators (the EBB carries its own breakdowns)
+BREAKDOWN_SOURCES: dict[str, str] = {
+    "verblijfsduur": "GBAMIGRATIEBUS",
+    "opleiding": "HOOGSTEOPLTAB",
+    "geslacht": "GBAPERSOONTAB.GBAGESLACHT",
+}
+
+
+def is_yearly(asset: str) -> bool:
+    return CORE_INPUTS[asset][0]
+
+
+def source_inputs(asset: str) -> list[SourceInput]:
+    """The source inputs of a core table, through the core tables it reads (job_spells -> job_months)."""
+    out: list[SourceInput] = []
+    for inp in CORE_INPUTS[asset][1].values():
+        out += source_inputs(inp.asset) if isinstance(inp, CoreInput) else [inp]
+    return out

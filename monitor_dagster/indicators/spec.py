@@ -1,0 +1,181 @@
+"""One declarative spec per indicator (``specs.yaml``), typed and validated at load (issue 11).
+
+Everything about an indicator that is not its computation is read from here: the Dagster wiring (one asset
+per family), which sources and columns it needs (readiness, source gates), provisional status, disclosure
+family, trend breaks, the Great Expectations suites and the publication texts.  Plain Python, no Dagster.
+Adding an indicator = one function + one entry in ``specs.yaml`` + its tests (docs/adding_an_indicator.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from importlib import resources
+from typing import Callable, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+UNITS = ("%", "maanden", "uren per week", "euro per uur", "euro")
+
+
+class IndicatorSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    title: str
+    definition: str
+    paragraph: str
+    question: str
+    theme: str
+    kind: Literal["outcome", "input"]
+    cadence: Literal["yearly", "two-yearly"]
+    source: str
+    planned: bool = False
+    family: str | None = None
+    unit: str | None = None
+    measures: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    adds_to_100: bool = False
+    function: str | None = None
+    inputs: dict[str, str] = {}
+    columns: tuple[str, ...] = ()
+    first_year: int | None = None
+    trend_breaks: tuple[str, ...] = ()
+    disclosure: Literal["register", "ebb"] = "register"
+    provisional: Literal["sources", "follow_up"] = "sources"
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v):
+        if v is not None and v not in UNITS:
+            raise ValueError(f"unit {v!r} is not one of {UNITS}")
+        return v
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs(cls, v):
+        for param, key in v.items():
+            layer = key.split("/")[0]
+            if layer not in ("core", "sources") or key.count("/") != 1:
+                raise ValueError(f"input {param}: {key!r} is not core/<asset> or sources/<FILE>")
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v):
+        for c in v:
+            if c.count(".") != 1:
+                raise ValueError(f"column {c!r} is not FILE.COLUMN")
+        return v
+
+    @model_validator(mode="after")
+    def _built(self):
+        if not self.planned:
+            missing = [f for f in ("family", "unit", "function", "first_year") if getattr(self, f) is None]
+            if missing or not (self.measures or self.categories) or not self.inputs:
+                raise ValueError(f"{self.id}: a built indicator needs family, unit, function, first_year, inputs and "
+                                 f"measures or categories (missing: {', '.join(missing) or 'measures/inputs'})")
+        if self.adds_to_100 and not self.categories:
+            raise ValueError(f"{self.id}: adds_to_100 needs categories")
+        return self
+
+    # ------------------------------------------------------------------------------------ derived
+    def load_function(self) -> Callable:
+        """The computing function (``module:function``)."""
+        module, _, name = (self.function or "").partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    @property
+    def core_assets(self) -> tuple[str, ...]:
+        return tuple(sorted({k.split("/")[1] for k in self.inputs.values() if k.startswith("core/")}))
+
+    @property
+    def source_entries(self) -> tuple[str, ...]:
+        """Source files read directly (not through the core layer)."""
+        return tuple(sorted({k.split("/")[1] for k in self.inputs.values() if k.startswith("sources/")}))
+
+    @property
+    def needed_columns(self) -> tuple[tuple[str, str], ...]:
+        return tuple(tuple(c.split(".")) for c in self.columns)   # type: ignore[misc]
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    themes: dict[str, str]
+    families: dict[str, str]
+    indicators: dict[str, IndicatorSpec]
+
+    @model_validator(mode="after")
+    def _refs(self):
+        for s in self.indicators.values():
+            if s.theme not in self.themes:
+                raise ValueError(f"{s.id}: theme {s.theme!r} not in themes")
+            if s.family is not None and s.family not in self.families:
+                raise ValueError(f"{s.id}: family {s.family!r} not in families")
+        return self
+
+
+@cache
+def registry() -> Registry:
+    raw = yaml.safe_load(resources.files(__package__).joinpath("specs.yaml").read_text(encoding="utf-8"))
+    raw["indicators"] = {k: {"id": k, **v} for k, v in raw["indicators"].items()}
+    return Registry.model_validate(raw)
+
+
+def specs() -> dict[str, IndicatorSpec]:
+    """Every indicator id (built and planned), in publication order."""
+    return registry().indicators
+
+
+def built() -> dict[str, IndicatorSpec]:
+    return {k: s for k, s in specs().items() if not s.planned}
+
+
+def spec(indicator_id: str) -> IndicatorSpec:
+    try:
+        return specs()[indicator_id]
+    except KeyError:
+        raise KeyError(f"indicator {indicator_id} has no spec in indicators/specs.yaml") from None
+
+
+def families() -> dict[str, list[IndicatorSpec]]:
+    """family -> its built indicators (specs order)."""
+    out: dict[str, list[IndicatorSpec]] = {f: [] for f in registry().families}
+    for s in built().values():
+        out[s.family].append(s)
+    return {f: v for f, v in out.items() if v}
+
+
+def family_inputs(family: str) -> dict[str, str]:
+    """Parameter name -> asset key of everything the family's functions read (union of the specs' inputs)."""
+    out: dict[str, str] = {}
+    for s in families()[family]:
+        for p, k in s.inputs.items():
+            if out.get(p, k) != k:
+                raise ValueError(f"family {family}: parameter {p} is {out[p]} in one spec and {k} in another")
+            out[p] = k
+    return out
+
+
+def family_of(indicator_id: str) -> str:
+    return spec(indicator_id).family   # type: ignore[return-value]
+
+
+def ebb_indicators() -> frozenset[str]:
+    """Indicators under the EBB disclosure rule (weighted survey counts)."""
+    return frozenset(k for k, s in built().items() if s.disclosure == "ebb")
+
+
+def category_indicators() -> frozenset[str]:
+    """Indicators whose categories add up to 100% (protected together by the disclosure gate)."""
+    return frozenset(k for k, s in built().items() if s.adds_to_100)
+
+
+def needed_columns() -> dict[tuple[str, str], list[str]]:
+    """(FILE, COLUMN) -> indicator ids that read it (source gates: role ``used``)."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for k, s in built().items():
+        for fc in s.needed_columns:
+            out.setdefault(fc, []).append(k)
+    return out
