@@ -194,7 +194,7 @@ def test_registry_names_every_indicator():
         assert {"title", "theme", "question", "paragraph", "source", "kind", "definition"} <= set(m), iid
         assert m["theme"] in reg["themes"] and m["kind"] in ("outcome", "input")
     assert [f"O{i:02d}" for i in range(1, 41)] == [k for k in reg["indicators"] if k.startswith("O")]
-    with pytest.raises(D.PublicationError, match="registry.yaml"):
+    with pytest.raises(D.PublicationError, match="specs.yaml"):
         D.meta("O99")
 
 

@@ -18,6 +18,7 @@ import yaml
 
 from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.gates.disclosure import DisclosureError, check_disclosure
+from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.table import COLUMNS, DIMENSIONS, TOTAAL, breakdowns
 from monitor_dagster.warehouse import Warehouse
 
@@ -48,15 +49,18 @@ class PublicationError(RuntimeError):
 
 @lru_cache(maxsize=1)
 def registry() -> dict:
-    """indicators/registry.yaml: titles, definitions, report paragraphs, themes (Dutch)."""
-    text = resources.files("monitor_dagster.indicators").joinpath("registry.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    """Titles, definitions, report paragraphs, themes (Dutch), from the indicator specs (indicators/specs.yaml)."""
+    reg = SPEC.registry()
+    return {"themes": dict(reg.themes),
+            "indicators": {k: s.model_dump(include={"title", "theme", "question", "paragraph", "source", "kind",
+                                                     "definition", "cadence", "unit"})
+                           for k, s in reg.indicators.items()}}
 
 
 def meta(indicator_id: str) -> dict:
     reg = registry()["indicators"]
     if indicator_id not in reg:
-        raise PublicationError(f"indicator {indicator_id} is in the table but not in indicators/registry.yaml: "
+        raise PublicationError(f"indicator {indicator_id} is in the table but not in indicators/specs.yaml: "
                                "add its title and definition there")
     return {"id": indicator_id, **reg[indicator_id], "theme_title": registry()["themes"][reg[indicator_id]["theme"]]}
 
