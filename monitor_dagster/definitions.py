@@ -1,4 +1,8 @@
-"""The Dagster code location: ``dagster dev -m monitor_dagster.definitions`` (``make ui``)."""
+"""The Dagster code location: ``dagster dev -m monitor_dagster.definitions`` (``make ui``).
+
+``build_definitions`` is also what ``monitor run`` / ``backfill`` execute (runner.py): the CLI runs the very jobs
+that the sensors and schedules launch, on the same resources, in-process.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,28 @@ from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
 from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, input_job
 from monitor_dagster.defs.io import WarehouseIOManager
 from monitor_dagster.defs.publication.assets import PUBLICATION_ASSETS
-from monitor_dagster.defs.schedules import input_biennial, outcome_job, outcome_yearly, table_after_yearly_runs, table_job
 from monitor_dagster.defs.resources import MonitorResource
+from monitor_dagster.defs.schedules import (
+    core_spells_job,
+    input_biennial,
+    outcome_job,
+    outcome_yearly,
+    table_after_yearly_runs,
+    table_job,
+)
 from monitor_dagster.defs.sources.assets import source_assets
 from monitor_dagster.defs.sources.jobs import source_jobs
 from monitor_dagster.defs.sources.sensors import overdue_sensor, release_sensor
 
 
-def build_definitions(catalog_path: str | None = None) -> dg.Definitions:
+def build_definitions(catalog_path: str | None = None, resource: MonitorResource | None = None) -> dg.Definitions:
     catalog = load_catalog(catalog_path)
-    resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
+    if resource is None:
+        resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
     return dg.Definitions(
         assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS, *PUBLICATION_ASSETS],
-        jobs=[*source_jobs(), outcome_job, input_job, table_job],   # the same job objects the sensor and schedule target
+        # the same job objects the sensor, the schedules and `monitor run` target
+        jobs=[*source_jobs(), outcome_job, core_spells_job, input_job, table_job],
         sensors=[release_sensor, overdue_sensor, table_after_yearly_runs],
         schedules=[outcome_yearly, input_biennial],
         resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},

@@ -1,4 +1,4 @@
-"""``monitor run``: materialise source assets in-process, without a daemon (Remote Access has none).
+"""``monitor run`` / ``backfill``: the pipeline in-process, without a daemon (Remote Access has none).
 
 Groups the requested (asset, partition) pairs into one Dagster run per partition key and partitions
 definition (plus one run for the unpartitioned cumulative/reference files), executes them with the in-process
@@ -19,7 +19,8 @@ import dagster as dg
 
 from monitor_dagster.catalog import Catalog, load_catalog
 from monitor_dagster.defs.resources import MonitorResource
-from monitor_dagster.defs.sources.assets import asset_key, source_assets
+from monitor_dagster.defs.sources.assets import asset_key
+from monitor_dagster.defs.sources.jobs import job_name
 from monitor_dagster.landing import scan
 from monitor_dagster.warehouse import Warehouse
 
@@ -79,83 +80,107 @@ def plan_targets(catalog: Catalog, landing: Path, years: tuple[int, int] | None,
     return dict(groups), unknown
 
 
-def run_sources(landing: Path, warehouse: Path, years: tuple[int, int] | None = None,
-                select: list[str] | None = None, catalog_path: Path | None = None,
-                instance: dg.DagsterInstance | None = None,
-                progress: Callable[[str, int, int], None] | None = None, log_level: str = "WARNING",
-                layers: tuple[str, ...] = ("sources",)) -> RunSummary:
-    """Materialise the source layer for what has landed (``select``: only these catalog entries) and, with
-    "core" in ``layers``, the core layer for every year whose sources are in the warehouse (blocking: not
-    after a failed source)."""
+def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None = None,
+                 select: list[str] | None = None, catalog_path: Path | None = None,
+                 instance: dg.DagsterInstance | None = None,
+                 progress: Callable[[str, int, int], None] | None = None, log_level: str = "WARNING",
+                 layers: tuple[str, ...] = ("sources",)) -> RunSummary:
+    """Run the requested ``layers`` (sources, core, indicators) for what has landed, in-process, executing the
+    very jobs of ``definitions.build_definitions`` that the release sensor and the schedules launch:
+
+    1. sources: one run of the source job per partitions definition and year (``select``: only these files);
+    2. core: the spell tables (job ``core_spells``), then per year the job ``outcome_indicators_yearly`` with the
+       yearly core tables (and, with "indicators", the outcome families) that readiness.py says can be built;
+    3. indicators: per year the input families (job ``input_indicators_biennial``) when computable, then the
+       gated table (job ``indicator_table_and_publication``, the table only: ``monitor publish`` builds the site).
+
+    Blocking: nothing derived runs after a failed source, the table never after a failed year."""
+    from monitor_dagster.definitions import build_definitions
+
     catalog = load_catalog(catalog_path)
     summary = RunSummary()
     wh = Warehouse(warehouse)
     summary.orphans_removed = [str(p) for p in wh.cleanup_orphans()]
     groups, summary.unknown_files = plan_targets(catalog, landing, years, select)
-    assets = {a.key: a for a in source_assets(catalog)}
     resource = MonitorResource(landing=str(landing), warehouse=str(warehouse),
                                catalog_path=str(catalog_path) if catalog_path else MonitorResource().catalog_path)
+    defs = build_definitions(str(catalog_path) if catalog_path else None, resource=resource)
     instance = instance or instance_from_env()
+    cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     todo = sorted(groups.items(), key=lambda kv: (kv[0][1] or "", str(kv[0][0])))
     for i, ((_, pkey), names) in enumerate(todo):
         if progress:
             progress(f"{pkey or 'cumulative/reference'}: {len(names)} file(s)", i, len(todo))
-        sel = [assets[asset_key(n)] for n in names]
-        result = dg.materialize(sel, partition_key=pkey, resources={"monitor": resource}, instance=instance,
-                                raise_on_error=False, tags={"monitor/trigger": "cli"},
-                                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
-        summary.outcomes.extend(_outcomes(result, names, pkey))
+        by_job: dict[str, list[str]] = defaultdict(list)
+        for n in names:
+            by_job[job_name(catalog.entry(n))].append(n)
+        for jname, ns in by_job.items():
+            result = _execute(defs, jname, [asset_key(n) for n in ns], pkey, instance, cfg)
+            summary.outcomes.extend(_outcomes(result, ns, pkey))
     if "core" in layers or "indicators" in layers:
-        _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level, layers)
+        _run_derived(summary, defs, wh, instance, years, progress, cfg, layers)
     if progress:
         progress("done", len(todo), len(todo))
     return summary
 
 
-def core_years(wh: Warehouse, years: tuple[int, int] | None) -> list[str]:
-    """Years the core layer can be built for: SPOLISBUS and HOOGSTEOPLTAB of the year are ingested."""
-    from monitor_dagster.defs.core.assets import CORE_FIRST_YEAR
-
-    have = set(wh.partitions("SPOLISBUS")) & set(wh.partitions("HOOGSTEOPLTAB"))
-    out = [p for p in sorted(have) if p.isdigit() and int(p) >= CORE_FIRST_YEAR]
-    return [p for p in out if years is None or years[0] <= int(p) <= years[1]]
+def _execute(defs: dg.Definitions, job: str, keys: list[dg.AssetKey], partition: str | None,
+             instance: dg.DagsterInstance, cfg: dict) -> dg.ExecuteInProcessResult:
+    return defs.resolve_job_def(job).execute_in_process(
+        run_config=cfg, instance=instance, partition_key=partition, asset_selection=keys, raise_on_error=False,
+        tags={"monitor/trigger": "cli"})
 
 
-def _run_core(summary, catalog, assets, resource, wh, instance, years, progress, log_level, layers) -> None:
-    """The derived layers, blocking on failure: core (spell tables once, yearly tables per year), then the
-    indicators per year (outcome indicators and the input indicators of the year's inflow cohort, one run)
-    and the gated indicator table."""
-    from monitor_dagster.defs.core.assets import CORE_ASSETS, CORE_SPELLS, CORE_YEARLY, IO
-    from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, by_year, indicator_table, inputs_by_year
-    from monitor_dagster.defs.io import WarehouseIOManager
+def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[str, ...]) -> list[tuple[str, str | None, list[dg.AssetKey]]]:
+    """(job, partition, asset keys) of the derived layers in run order, from readiness.py: only what can be
+    built (a year without SPOLISBUS builds no job tables, a zone without EBB no EBB indicators)."""
+    from monitor_dagster.core.inputs import CORE_INPUTS
+    from monitor_dagster.defs.indicators.assets import INPUT_FAMILIES, OUTCOME_FAMILIES, family_key
+    from monitor_dagster.readiness import buildable_core, buildable_families, candidate_years, year_readiness
 
-    all_assets = [*assets.values(), *CORE_ASSETS, *INDICATOR_ASSETS]
-    resources = {"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)}
-    cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    yrs = core_years(wh, years)
-    stages = []
+    plan: list[tuple[str, str | None, list[dg.AssetKey]]] = []
     if "core" in layers:
-        stages.append(("core", [(None, CORE_SPELLS)] + [(y, CORE_YEARLY) for y in yrs]))
+        plan.append(("core_spells", None, [dg.AssetKey(["core", a]) for a, (yearly, _) in CORE_INPUTS.items()
+                                           if not yearly]))
+    inputs = []
+    for y in candidate_years(warehouse, years):
+        r = year_readiness(warehouse, y)
+        keys = [dg.AssetKey(["core", a]) for a in buildable_core(r)] if "core" in layers else []
+        if "indicators" in layers:
+            keys += [family_key(f) for f in buildable_families(r) if f in OUTCOME_FAMILIES]
+            fams = [family_key(f) for f in buildable_families(r) if f in INPUT_FAMILIES]
+            if fams:
+                inputs.append(("input_indicators_biennial", str(y), fams))
+        if keys:
+            plan.append(("outcome_indicators_yearly", str(y), keys))
+    plan += inputs
     if "indicators" in layers:
-        stages.append(("indicators", [(y, [by_year, inputs_by_year]) for y in yrs] + [(None, [indicator_table])]))
-    for layer, runs in stages:
+        plan.append(("indicator_table_and_publication", None, [dg.AssetKey(["indicators", "indicator_table"])]))
+    return plan
+
+
+def _run_derived(summary, defs, wh, instance, years, progress, cfg, layers) -> None:
+    plan = derived_plan(wh.root, years, layers)
+    for i, (job, partition, keys) in enumerate(plan):
         if not summary.ok:
-            return   # blocking: a layer never runs on a failed one below it
-        for i, (year, group) in enumerate(runs):
-            if progress:
-                progress(f"{layer} {year or 'all years'}", i, len(runs))
-            result = dg.materialize(all_assets, selection=dg.AssetSelection.assets(*group), partition_key=year,
-                                    instance=instance, raise_on_error=False, resources=resources,
-                                    tags={"monitor/trigger": "cli"}, run_config=cfg)
-            summary.outcomes.extend(_outcomes(result, [a.key.path[-1] for a in group], year, prefix=f"{layer}__"))
-            for ev in result.all_events:
-                if ev.event_type_value == "ASSET_CHECK_EVALUATION" and not ev.event_specific_data.passed:
-                    d = ev.event_specific_data
+            return   # blocking: nothing derived after a failed source; no table after a failed year
+        if progress:
+            progress(f"{job} {partition or ''}".strip(), i, len(plan))
+        result = _execute(defs, job, keys, partition, instance, cfg)
+        summary.outcomes.extend(_outcomes(result, ["/".join(k.path) for k in keys], partition, prefix=""))
+        for ev in result.all_events:
+            if ev.event_type_value == "ASSET_CHECK_EVALUATION" and not ev.event_specific_data.passed:
+                d = ev.event_specific_data
+                if d.severity == dg.AssetCheckSeverity.ERROR or d.asset_check_key.name != "columns":
                     summary.check_failures.append(f"{d.asset_check_key.name}: {dict(d.metadata)}")
 
 
+#: the former name (it ran every layer, not only the sources)
+run_sources = run_pipeline
+
+
 def _label(prefix: str, name: str) -> str:
-    return name if prefix == "sources__" else f"{prefix[:-2]}/{name}"
+    return name
 
 
 def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | None,
@@ -170,9 +195,10 @@ def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | N
     mats = {}
     for ev in result.get_asset_materialization_events():
         mat = ev.event_specific_data.materialization
-        mats[mat.asset_key.path[-1]] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        key = mat.asset_key.path[-1] if prefix == "sources__" else "/".join(mat.asset_key.path)
+        mats[key] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
     for n in names:
-        step = [k for k in failures if k == prefix + n]
+        step = [k for k in failures if k == prefix + n.replace("/", "__")]
         if step:
             out.append(StepOutcome(_label(prefix, n), pkey, False, failures[step[0]]))
         elif n in mats:

@@ -36,6 +36,11 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         manifest = {"asset": context.asset_key.to_user_string(), "partition": part, "rows": frame.height,
                     "columns": frame.width, "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     "run_id": context.run_id}
+        # provenance (defs/provenance.py) also in the manifest: readable without the Dagster instance
+        for k in ("vintages", "provisional_releases"):
+            v = (context.output_metadata or {}).get(k)
+            if v is not None:
+                manifest[k] = str(getattr(v, "value", v))
         Warehouse(self.warehouse, layer=layer).write(name, part, frame, manifest)
         context.add_output_metadata({"rows": frame.height, "columns": frame.width,
                                      "warehouse_path": f"{layer}/{name}/{part}"})

@@ -17,46 +17,41 @@ reaches the table, its checks and the site without a manual step.
 """
 
 import datetime as dt
+from pathlib import Path
 import os
 
 import dagster as dg
 
 from monitor_dagster.defs.core.assets import CORE_YEARLY
-from monitor_dagster.defs.indicators.assets import INPUT_SOURCES, by_year, indicator_table, input_coverage, input_job
+from monitor_dagster.defs.indicators.assets import FAMILY_ASSETS, OUTCOME_FAMILIES, indicator_table, input_job
 from monitor_dagster.defs.publication.assets import site
 from monitor_dagster.defs.resources import MonitorResource
+from monitor_dagster.readiness import year_readiness
 from monitor_dagster.warehouse import Warehouse
 
 OUTCOME_CRON = os.environ.get("MONITOR_OUTCOME_CRON", "0 6 1 5 *")
 INPUT_CRON = os.environ.get("MONITOR_INPUT_CRON", "30 6 1 5 *")
 INPUT_FIRST_YEAR = int(os.environ.get("MONITOR_INPUT_FIRST_YEAR", "2022"))
 INPUT_EVERY_YEARS = 2
-# sources an outcome year needs: (entry, partition: "year" or "latest")
-REQUIRED = [("SPOLISBUS", "year"), ("INPATAB", "year"), ("EBBNW", "year"), ("HOOGSTEOPLTAB", "year"),
-            ("GBAPERSOONTAB", "latest"), ("GBAADRESOBJECTBUS", "latest"), ("GBAMIGRATIEBUS", "latest"),
-            ("SECMBUS", "latest"), ("LANDAKTUEELREF", "all")]
 
-outcome_job = dg.define_asset_job("outcome_indicators_yearly", selection=dg.AssetSelection.assets(*CORE_YEARLY, by_year),
-                                  description="Core tables and outcome indicators of one year.")
+outcome_job = dg.define_asset_job(
+    "outcome_indicators_yearly",
+    selection=dg.AssetSelection.assets(*CORE_YEARLY, *[FAMILY_ASSETS[f] for f in OUTCOME_FAMILIES]),
+    description="Core tables and outcome indicators of one year.")
+core_spells_job = dg.define_asset_job(
+    "core_spells", selection=dg.AssetSelection.groups("core") - dg.AssetSelection.assets(*CORE_YEARLY),
+    description="The unpartitioned spell tables of the core layer (benefits, provisions, trajectories) from the "
+                "latest releases; the input indicators read them.")
 table_job = dg.define_asset_job(
     "indicator_table_and_publication", selection=dg.AssetSelection.assets(indicator_table, site),
     description="The gated indicator table of all years (disclosure and trend checks) and the publication built on it.")
 
 
-def missing_for(warehouse: Warehouse, year: int) -> list[str]:
-    """What keeps ``year`` from being built: absent sources, or SPOLIS still provisional (part-year)."""
-    out = []
-    for entry, part in REQUIRED:
-        p = str(year) if part == "year" else part
-        m = warehouse.manifest(entry, p)
-        if m is None:
-            out.append(f"{entry} {year if part == 'year' else ''}".strip() + " not ingested")
-        elif entry == "SPOLISBUS" and m.get("provisional"):
-            out.append(f"SPOLISBUS {year} is provisional ({m.get('release_id')}, t/m maand {m.get('months_covered')})")
-    if warehouse.manifest("SECMBUS", "latest") and (warehouse.manifest("SECMBUS", "latest").get("period") or 0) < year:
-        out.append(f"SECMBUS does not cover {year} yet (latest release {warehouse.manifest('SECMBUS', 'latest')['release_id']}); "
-                   "the population would fall back on enrolment + age")
-    return out
+def missing_for(warehouse: Warehouse | Path | str, year: int) -> list[str]:
+    """What keeps ``year`` from a final outcome build (readiness.py: absent or part-year releases, breakdowns
+    that cannot be computed, SECM not covering t)."""
+    root = warehouse.root if isinstance(warehouse, Warehouse) else warehouse
+    return year_readiness(root, year).blocking("yearly")
 
 
 def outcome_decision(warehouse: Warehouse, today: dt.date) -> dg.RunRequest | dg.SkipReason:
@@ -81,20 +76,12 @@ def _first_ready(kind: str, years, missing, today: dt.date) -> dg.RunRequest | d
 
 def input_missing_for(warehouse_root, year: int) -> list[str]:
     """What keeps the inflow cohort of ``year`` from a final (not provisional) build: the core population of
-    the year, and per family (bijstand, WW, AO) its benefit and follow-up files covering t+1 (report 3.2.1,
-    3.4: each cohort is followed one year)."""
+    the year, and the benefit and follow-up files covering t+1 (report 3.2.1, 3.4: each cohort is followed one
+    year); from readiness.py."""
     out = []
     if Warehouse(warehouse_root, layer="core").manifest("population", str(year)) is None:
         out.append(f"core/population {year} not built (run the outcome year first)")
-    for family, files in INPUT_SOURCES.items():
-        available, until, _ = input_coverage(str(warehouse_root), family, year)
-        names = " / ".join(n for group in files for n in group)
-        if not available:
-            out.append(f"{family}: {names} not ingested")
-        elif until is not None and until < dt.date(year + 1, 12, 31):
-            out.append(f"{family}: follow-up of the {year} cohort needs spells up to {year + 1}-12-31, "
-                       f"the files cover up to {until}")
-    return out
+    return out + year_readiness(warehouse_root, year).blocking("two-yearly")
 
 
 def input_decision(warehouse_root, today: dt.date, first_year: int = INPUT_FIRST_YEAR) -> dg.RunRequest | dg.SkipReason:

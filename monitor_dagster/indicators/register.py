@@ -17,12 +17,12 @@ import polars as pl
 from monitor_dagster.core._intervals import keep_r
 from monitor_dagster.core.jobs import contract_by_basic_hours, round_half_up
 from monitor_dagster.core.secm import SECM_SELF_EMPLOYED, secm_benefit_months
-from monitor_dagster.indicators.table import COLUMNS, cells, empty
+from monitor_dagster.indicators.table import cells, empty
 
 __all__ = [
     "BENEFIT_INDICATORS", "DURATION_INDICATORS", "INCOME_CAP", "INCOME_COLUMNS", "SECM_WORKING",
     "base_population", "o04_vast_contract", "o05_zzp", "o06_contracturen", "o07_uren", "o08_uurloon",
-    "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months", "register_indicators",
+    "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months",
     "secm_position", "simultaneous_jobs_from_months",
 ]
 
@@ -38,8 +38,6 @@ SECM_WORKING = ("11", "12", "13", "14", "15")
 INCOME_CAP = 1_000_000.0
 INCOME_COLUMNS = ("INPPERSPRIM", "INPPERSINK", "INPPERSBRUT")
 _IPI_NAMES = {"PERSPRIM": "INPPERSPRIM", "PERSINK": "INPPERSINK", "PERSBRUT": "INPPERSBRUT"}
-#: registry names of the trend breaks (SPEC "Trend breaks"); marked on the first year after the break
-PAYROLLING_BREAK = ("payrolling_2017", 2017)
 CONTRACTUREN_FIRST_YEAR = 2016
 
 
@@ -52,12 +50,6 @@ def base_population(population: pl.LazyFrame) -> pl.LazyFrame:
 
 def _year_months(frame: pl.LazyFrame, year: int) -> pl.LazyFrame:
     return frame.filter(pl.col("month").dt.year() == year)
-
-
-def _mark(rows: pl.DataFrame, trend_break: str | None) -> pl.DataFrame:
-    if trend_break is None or rows.height == 0:
-        return rows
-    return rows.with_columns(pl.lit(trend_break).alias("trend_break")).select(COLUMNS)
 
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -129,12 +121,11 @@ def o04_vast_contract(population: pl.LazyFrame, job_month: pl.LazyFrame, year: i
     substantial job in year t; "Bij meerdere banen kijken we of de meest gemaakte basisuren dat jaar vast of
     tijdelijk zijn": basic hours of substantial job-months of t summed per contract type over all jobs
     (:func:`core.jobs.contract_by_basic_hours`); a tie counts as vast.  Footnote 13: payrolling moves from
-    vast to flex from 2017 - rows of 2017 carry trend_break ``payrolling_2017``."""
+    vast to flex from 2017: the break ``payrolling_2017`` is named in the spec and marked by the trend gate."""
     c = contract_by_basic_hours(job_month, year).select(
         "person_id", (pl.col("contract").cast(pl.Utf8) == "O").cast(pl.Float64).alias("value"))
-    rows = cells(base_population(population).join(c, on="person_id", how="inner"), indicator_id="O04",
+    return cells(base_population(population).join(c, on="person_id", how="inner"), indicator_id="O04",
                  year=year, unit="%", measure="vast contract", **kw)
-    return _mark(rows, PAYROLLING_BREAK[0] if year == PAYROLLING_BREAK[1] else None)
 
 
 def o05_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
@@ -256,19 +247,3 @@ def o10_banen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, **kw
         .otherwise(pl.lit(">2")).alias("banen"))
     return cells(base_population(population).join(j, on="person_id", how="inner"), indicator_id="O10",
                  year=year, unit="%", by_measure="banen", **kw)
-
-
-# ------------------------------------------------------------------------------------------------ all
-def register_indicators(population: pl.LazyFrame, secm_month: pl.LazyFrame, job_month: pl.LazyFrame,
-                        year: int, inpatab: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
-    """All register indicators O04-O18 of year t in one table (O09 only when ``inpatab`` is given)."""
-    parts = [o04_vast_contract(population, job_month, year, **kw), o05_zzp(population, secm_month, year, **kw),
-             o06_contracturen(population, job_month, year, secm_month, **kw),
-             o07_uren(population, job_month, year, secm_month, **kw),
-             o08_uurloon(population, job_month, year, secm_month, **kw),
-             o10_banen(population, job_month, year, **kw),
-             o11_o14_benefit_share(population, secm_month, year, **kw),
-             o15_o18_benefit_months(population, secm_month, year, **kw)]
-    if inpatab is not None:
-        parts.append(o09_inkomen(population, inpatab, year, **kw))
-    return _concat(parts)

@@ -15,10 +15,13 @@ from monitor_dagster.core import jobs as J
 from monitor_dagster.core import population as POP
 from monitor_dagster.core import secm as S
 from monitor_dagster.core.buckets import by_person_buckets
+from monitor_dagster.core.inputs import CORE_INPUTS, CoreInput, SourceInput
+from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
+from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.partitions import yearly
+from monitor_dagster.readiness import CORE_FIRST_YEAR
 
 GROUP = "core"
-CORE_FIRST_YEAR = 2011          # INPATAB and SPOLIS t-1 exist from here on (catalog periods)
 core_partitions = yearly(CORE_FIRST_YEAR, None)
 IO = "warehouse_io"
 SPELL_BUCKETS = 4               # job spells per quarter of the persons: bounds peak memory (benchmarks/core.py)
@@ -43,28 +46,43 @@ def _required(frame, what: str, year: str) -> pl.LazyFrame:
     return frame
 
 
-def _meta(df: pl.DataFrame, **extra) -> dict:
-    return {"rows": dg.MetadataValue.int(df.height), **extra}
+def _meta(context: AssetExecutionContext, monitor: MonitorResource, df: pl.DataFrame, **extra) -> dict:
+    """Rows, and the source releases the table rests on (from upstream materialisations: defs/provenance.py)."""
+    prov = merged(upstream_provenance(context, monitor.warehouse))
+    return {"rows": dg.MetadataValue.int(df.height), **as_metadata(prov), **extra}
+
+
+_WINDOWS = {"latest": None, "year": SAME_YEAR, "prev_and_year": PREV_AND_THIS_YEAR, "year_and_next": THIS_AND_NEXT_YEAR}
+
+
+def ins_of(asset: str) -> dict[str, dg.AssetIn]:
+    """The asset inputs of a core table, from its declaration in core/inputs.py (one place)."""
+    out = {}
+    for param, inp in CORE_INPUTS[asset][1].items():
+        if isinstance(inp, CoreInput):
+            out[param] = dg.AssetIn(key=dg.AssetKey(["core", inp.asset]), input_manager_key=IO)
+        else:
+            assert isinstance(inp, SourceInput)
+            out[param] = src(inp.entry, _WINDOWS[inp.window])
+    return out
 
 
 @dg.asset(
     key=dg.AssetKey(["core", "population"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
-    ins={"addresses": src("GBAADRESOBJECTBUS"), "secm": src("SECMBUS"), "gba": src("GBAPERSOONTAB"),
-         "migration": src("GBAMIGRATIEBUS"), "migmotief": src("MIGMOTIEFBUS"), "countries": src("LANDAKTUEELREF"),
-         "hoogsteopl": src("HOOGSTEOPLTAB", SAME_YEAR), "enrolment": src("ONDERWIJSINSCHRTAB", PREV_AND_THIS_YEAR)},
+    ins=ins_of("population"),
     description="Persons living in NL the whole year t (report 2.1) with student/pensioner flags and the breakdowns "
                 "of report 2.2: herkomst, generatie, verblijfsduur, leeftijd, geslacht, opleidingsniveau, asielmotief.",
     kinds={"polars"},
 )
-def population(context: AssetExecutionContext, addresses, secm, gba, migration, migmotief, countries, hoogsteopl,
-               enrolment) -> dg.Output:
+def population(context: AssetExecutionContext, monitor: MonitorResource, addresses, secm, gba, migration, migmotief,
+               countries, hoogsteopl, enrolment) -> dg.Output:
     year = context.partition_key
-    for frame, what in ((addresses, "GBAADRESOBJECTBUS"), (secm, "SECMBUS"), (gba, "GBAPERSOONTAB"),
-                        (migration, "GBAMIGRATIEBUS"), (countries, "LANDAKTUEELREF")):
+    for frame, what in ((addresses, "GBAADRESOBJECTBUS"), (secm, "SECMBUS"), (gba, "GBAPERSOONTAB")):
         _required(frame, what, "(cumulative)")
+    # optional files (core/inputs.py): absent -> None, the breakdowns resting on them are not computable
+    hoog = _one(hoogsteopl, year, "HOOGSTEOPLTAB")
     if migmotief is None:
         migmotief = pl.LazyFrame(schema={"person_id": pl.Int64, "DATUMAANVANGMOTIEF": pl.Date, "MIGMOTIEF": pl.String})
-    hoog = _required(_one(hoogsteopl, year, "HOOGSTEOPLTAB"), "HOOGSTEOPLTAB", year)
     # fallback for years without SECM: enrolments of 1 October t-1 and t together cover "most of year t"
     # (school years t-1/t and t/t+1; measured against SECM on synthetic data: 119 of 128 students vs 103 with t only)
     enrol = [f for f in (enrolment or {}).values() if f is not None]
@@ -73,96 +91,96 @@ def population(context: AssetExecutionContext, addresses, secm, gba, migration, 
                         enrol_lf).collect(engine="streaming")
     counts = df.group_by("herkomst_group").len().sort("len", descending=True)
     md = "| herkomst | persons |\n|---|---|\n" + "\n".join(f"| {g} | {n} |" for g, n in counts.iter_rows())
-    return dg.Output(df, metadata=_meta(df, by_herkomst=dg.MetadataValue.md(md),
+    return dg.Output(df, metadata=_meta(context, monitor, df, by_herkomst=dg.MetadataValue.md(md),
                                         students=int(df["student"].sum()), pensioners=int(df["pensioner"].sum())))
 
 
 @dg.asset(
     key=dg.AssetKey(["core", "job_months"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
-    ins={"spolis": src("SPOLISBUS", PREV_AND_THIS_YEAR)},
+    ins=ins_of("job_months"),
     description="SPOLIS rows collapsed to one row per person, job and month, November t-1 to December t "
                 "(report 5.2; 4-weekly payroll rows merged).",
     kinds={"polars"},
 )
-def job_months(context: AssetExecutionContext, spolis) -> dg.Output:
+def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis) -> dg.Output:
     year = int(context.partition_key)
     this = _required(spolis.get(str(year)), "SPOLISBUS", str(year))
     df = J.job_months(this, spolis.get(str(year - 1)), year).collect(engine="streaming")
-    return dg.Output(df, metadata=_meta(df, t_minus_1_available=spolis.get(str(year - 1)) is not None))
+    return dg.Output(df, metadata=_meta(context, monitor, df, t_minus_1_available=spolis.get(str(year - 1)) is not None))
 
 
 @dg.asset(
     key=dg.AssetKey(["core", "job_spells"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
-    ins={"months": dg.AssetIn(key=dg.AssetKey(["core", "job_months"]), input_manager_key=IO)},
+    ins=ins_of("job_spells"),
     description="Spells per person and job (consecutive months; a contract change starts a new spell): employer, "
                 "contract, sector, hours, hourly wage (report 4.2, 5.2).",
     kinds={"polars"},
 )
-def job_spells(context: AssetExecutionContext, months) -> dg.Output:
+def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months) -> dg.Output:
     lf = _one(months, context.partition_key, "job_months")
     df = by_person_buckets(lf, J.job_spells, n=SPELL_BUCKETS)
-    return dg.Output(df, metadata=_meta(df))
+    return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
 @dg.asset(
     key=dg.AssetKey(["core", "secm_months"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
-    ins={"secm": src("SECMBUS")},
+    ins=ins_of("secm_months"),
     description="Monthly socio-economic position (SECM) per person, November t-1 to December t (report 5.2).",
     kinds={"polars"},
 )
-def secm_months(context: AssetExecutionContext, secm) -> dg.Output:
+def secm_months(context: AssetExecutionContext, monitor: MonitorResource, secm) -> dg.Output:
     df = S.secm_months(secm, int(context.partition_key)).collect(engine="streaming")
-    return dg.Output(df, metadata=_meta(df))
+    return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
 @dg.asset(
     key=dg.AssetKey(["core", "education_careers"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
-    ins={"exam": src("EXAMVOTAB", SAME_YEAR), "enrol": src("ONDERWIJSINSCHRTAB", THIS_AND_NEXT_YEAR),
-         "dipl_mbo": src("DIPLOMAMBOTAB", THIS_AND_NEXT_YEAR), "dipl_ho": src("DIPLOMAHOTAB", THIS_AND_NEXT_YEAR)},
+    ins=ins_of("education_careers"),
     description="Education careers per person for peiljaar t: exam candidates (EXAMVOTAB t), enrolment on 1 October "
                 "t and t+1, diplomas of school year t+1 with month (report 5.1, 4a-4c).",
     kinds={"polars"},
 )
-def education_careers(context: AssetExecutionContext, exam, enrol, dipl_mbo, dipl_ho) -> dg.Output:
+def education_careers(context: AssetExecutionContext, monitor: MonitorResource, exam, enrol, dipl_mbo,
+                      dipl_ho) -> dg.Output:
     year = int(context.partition_key)
     y, n = str(year), str(year + 1)
     df = E.education_careers(exam.get(y), enrol.get(y), dipl_mbo.get(n), dipl_ho.get(n), year,
                              enrol_next=enrol.get(n)).collect(engine="streaming")
-    return dg.Output(df, metadata=_meta(df, next_year_available=enrol.get(n) is not None))
+    return dg.Output(df, metadata=_meta(context, monitor, df, next_year_available=enrol.get(n) is not None))
 
 
 @dg.asset(
     key=dg.AssetKey(["core", "benefit_spells"]), group_name=GROUP, io_manager_key=IO,
-    ins={"ww": src("WWPERSOONBUS"), "bijstand": src("BIJSTANDPERSOONBUS"), "ao": src("AOTOTPERSOONBUS")},
+    ins=ins_of("benefit_spells"),
     description="WW, bijstand (with IOAW/IOAZ/Bbz) and AO (law code) spells from the latest releases (report 3e, 4f-4g).",
     kinds={"polars"},
 )
-def benefit_spells(ww, bijstand, ao) -> dg.Output:
+def benefit_spells(context: AssetExecutionContext, monitor: MonitorResource, ww, bijstand, ao) -> dg.Output:
     df = B.benefit_spells(ww, bijstand, ao).collect(engine="streaming")
-    return dg.Output(df, metadata=_meta(df))
+    return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
 @dg.asset(
     key=dg.AssetKey(["core", "provision_spells"]), group_name=GROUP, io_manager_key=IO,
-    ins={"srg": src("SRGPERSOONPWETBUS"), "pwet": src("PWETSRGPERSOONBUS")},
+    ins=ins_of("provision_spells"),
     description="Participatiewet provisions 2015-2018 (SRG) and 2019+ (PWETSRG) harmonised; series consistent / "
                 "srg_only / pwet_fine for the SRG 2019 trend break (report 3.2.1, SPEC.md).",
     kinds={"polars"},
 )
-def provision_spells(srg, pwet) -> dg.Output:
+def provision_spells(context: AssetExecutionContext, monitor: MonitorResource, srg, pwet) -> dg.Output:
     df = B.provision_spells(srg, pwet).collect(engine="streaming")
-    return dg.Output(df, metadata=_meta(df))
+    return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
 @dg.asset(
     key=dg.AssetKey(["core", "trajectory_spells"]), group_name=GROUP, io_manager_key=IO,
-    ins={"sirww": src("SIRWWPERSOONBUS"), "sirag": src("SIRAGPERSOONBUS")},
+    ins=ins_of("trajectory_spells"),
     description="UWV re-integration trajectories of WW and AO clients (report 3.4, U-a..U-c).",
     kinds={"polars"},
 )
-def trajectory_spells(sirww, sirag) -> dg.Output:
+def trajectory_spells(context: AssetExecutionContext, monitor: MonitorResource, sirww, sirag) -> dg.Output:
     df = B.trajectory_spells(sirww, sirag).collect(engine="streaming")
-    return dg.Output(df, metadata=_meta(df))
+    return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
 CORE_YEARLY = [population, job_months, job_spells, secm_months, education_careers]

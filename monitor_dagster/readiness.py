@@ -1,0 +1,230 @@
+"""Is year t ready, provisional, or missing what?  One answer for the CLI, the schedules, the sensors and
+``monitor status`` (issue 11).  Plain Python, no Dagster: it reads the warehouse manifests, the indicator
+specs (``indicators/specs.yaml``) and the core layer's input declaration (``core/inputs.py``).
+
+Per indicator and year the state is one of
+
+* ``ready`` - every release it rests on is in the warehouse and final;
+* ``provisional`` - computable, but a release it rests on is part-year (SPOLIS V1/V2 of t) or the spell files
+  do not cover the 12-month follow-up of the inflow cohort (report 3.2.1, 3.4): published as ``voorlopig``;
+* ``not computable`` - a file or column it needs is absent: "needs FILE t" / "needs FILE.COLUMN";
+* ``not applicable`` - before the indicator's first year (e.g. contract hours before 2016).
+
+A year is *final* for a cadence (outcome: yearly, input: two-yearly) when all its indicators of that cadence
+are ready, every breakdown is computable and SECMBUS covers t (report 7.1.3: without SECM the student and
+pensioner flags fall back on enrolment and age).  The schedules run only final years; ``monitor run`` builds
+whatever is computable and marks the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from monitor_dagster.core.inputs import BREAKDOWN_SOURCES, CORE_INPUTS, SourceInput, is_yearly, source_inputs
+from monitor_dagster.indicators import spec as SPEC
+from monitor_dagster.warehouse import Warehouse
+
+CORE_FIRST_YEAR = 2011          # INPATAB and SPOLIS t-1 exist from here on (catalog periods)
+State = Literal["ready", "provisional", "not computable", "not applicable"]
+
+#: inflow family of the input indicators -> (benefit files, follow-up files); within a tuple the files succeed
+#: each other (SRGPERSOONPWETBUS 2015-2018, then PWETSRGPERSOONBUS), so the newest one present counts
+FOLLOW_UP_SOURCES = {"bijstand": (("BIJSTANDPERSOONBUS",), ("SRGPERSOONPWETBUS", "PWETSRGPERSOONBUS")),
+                     "WW": (("WWPERSOONBUS",), ("SIRWWPERSOONBUS",)),
+                     "AO": (("AOTOTPERSOONBUS",), ("SIRAGPERSOONBUS",))}
+#: input indicator family -> the inflow families it follows
+FOLLOW_UP_OF = {"inputs_gemeente": ("bijstand",), "inputs_uwv": ("WW", "AO")}
+
+
+@dataclass
+class IndicatorReadiness:
+    indicator_id: str
+    year: int
+    state: State
+    reasons: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return f"{self.indicator_id} {self.year}: {self.state}" + (f" ({'; '.join(self.reasons)})" if self.reasons else "")
+
+
+@dataclass
+class YearReadiness:
+    year: int
+    indicators: dict[str, IndicatorReadiness]
+    core: dict[str, list[str]]            # core table -> what its build lacks ([] = buildable)
+    breakdowns: dict[str, str]            # breakdown -> "needs FILE[.COLUMN]" when not computable
+    notes: list[str] = field(default_factory=list)   # further reasons the year is not final
+
+    def computable(self, cadence: str | None = None) -> list[str]:
+        return [k for k, r in self.indicators.items() if r.state in ("ready", "provisional")
+                and (cadence is None or SPEC.spec(k).cadence == cadence)]
+
+    def not_computable(self) -> dict[str, list[str]]:
+        return {k: r.reasons for k, r in self.indicators.items() if r.state == "not computable"}
+
+    def blocking(self, cadence: str = "yearly") -> list[str]:
+        """What keeps the year from a final build of the indicators of ``cadence`` ([] = final)."""
+        out: list[str] = []
+        seen: set[str] = set()
+        for k, r in self.indicators.items():
+            if SPEC.spec(k).cadence != cadence or r.state not in ("provisional", "not computable"):
+                continue
+            for reason in r.reasons:
+                if reason not in seen:
+                    seen.add(reason)
+                    out.append(reason)
+        if cadence == "yearly":
+            out += [f"breakdown {b} not computable: {why}" for b, why in self.breakdowns.items() if why not in seen]
+            out += [n for n in self.notes if n not in seen]
+        return out
+
+
+# ------------------------------------------------------------------------------------------- manifests
+class _Manifests:
+    """Cached manifest look-ups of one warehouse."""
+
+    def __init__(self, root: Path | str):
+        self.w = Warehouse(root)
+        self.core = Warehouse(root, layer="core")
+        self._cache: dict[tuple[str, str], dict | None] = {}
+
+    def get(self, entry: str, part: str) -> dict | None:
+        if (entry, part) not in self._cache:
+            self._cache[(entry, part)] = self.w.manifest(entry, part)
+        return self._cache[(entry, part)]
+
+    def cumulative(self, entry: str) -> dict | None:
+        return self.get(entry, "latest") or self.get(entry, "all")
+
+
+def _partition(window: str, year: int) -> str | None:
+    return None if window == "latest" else str(year)
+
+
+def _manifest_for(m: _Manifests, inp: SourceInput, year: int) -> dict | None:
+    p = _partition(inp.window, year)
+    return m.cumulative(inp.entry) if p is None else m.get(inp.entry, p)
+
+
+def _label(inp: SourceInput, year: int) -> str:
+    return inp.entry if inp.window == "latest" else f"{inp.entry} {year}"
+
+
+def _missing_columns(manifest: dict | None) -> set[str]:
+    return set((manifest or {}).get("missing_columns") or [])
+
+
+def core_missing(m: _Manifests, asset: str, year: int) -> list[str]:
+    """What a core table of ``year`` lacks to be built: "needs FILE t" for each absent required input."""
+    return [f"needs {_label(i, year)}" for i in source_inputs(asset) if i.required and _manifest_for(m, i, year) is None]
+
+
+def input_coverage(warehouse_root: Path | str, family: str) -> tuple[bool, dt.date | None]:
+    """(available, observed_until) of an inflow family (bijstand, WW, AO).
+
+    The spell files are cumulative: a release of period P holds the spells up to 31 December P.  The family is
+    observed up to the *oldest* coverage of its files (for successor files the newest of the pair); not
+    ``available`` when a file is not in the warehouse at all; ``observed_until`` None when a manifest has no
+    period (coverage unknown: taken as complete)."""
+    m = _Manifests(warehouse_root)
+    ends: list[dt.date | None] = []
+    for files in FOLLOW_UP_SOURCES[family]:
+        manifests = [x for x in (m.get(e, "latest") for e in files) if x]
+        if not manifests:
+            return False, None
+        periods = [x.get("period") for x in manifests]
+        ends.append(None if any(p is None for p in periods) else dt.date(max(periods), 12, 31))
+    return True, (None if any(e is None for e in ends) else min(ends))
+
+
+def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, list[str]],
+               root: Path | str) -> IndicatorReadiness:
+    if year < (s.first_year or 0):
+        return IndicatorReadiness(s.id, year, "not applicable", [f"first year {s.first_year}"])
+    missing: list[str] = []
+    provisional: list[str] = []
+    inputs: list[SourceInput] = []
+    for key in s.inputs.values():
+        layer, name = key.split("/")
+        if layer == "core":
+            missing += [r for r in core[name] if r not in missing]
+            inputs += source_inputs(name)
+        else:
+            inp = SourceInput(name, "year")
+            inputs.append(inp)
+            if _manifest_for(m, inp, year) is None:
+                missing.append(f"needs {_label(inp, year)}")
+    for inp in inputs:
+        man = _manifest_for(m, inp, year)
+        if man and man.get("provisional") and s.provisional == "sources":
+            why = f"{_label(inp, year)} is provisional ({man.get('release_id')}, t/m maand {man.get('months_covered')})"
+            if why not in provisional:
+                provisional.append(why)
+    for entry, column in s.needed_columns:
+        man = next((_manifest_for(m, i, year) for i in inputs if i.entry == entry), None)
+        if column in _missing_columns(man):
+            missing.append(f"needs {entry}.{column}")
+    if s.family in FOLLOW_UP_OF:
+        fams = FOLLOW_UP_OF[s.family]
+        cov = {f: input_coverage(root, f) for f in fams}
+        if not any(c[0] for c in cov.values()):
+            missing.append("needs " + " or ".join(" + ".join(n[0] for n in FOLLOW_UP_SOURCES[f]) for f in fams))
+        if year < CORE_FIRST_YEAR:
+            missing.append(f"no core population before {CORE_FIRST_YEAR}")
+        end = dt.date(year + 1, 12, 31)
+        for f, (available, until) in cov.items():
+            if available and until is not None and until < end:
+                provisional.append(f"{f}: the follow-up of the {year} cohort needs spells up to {end}, "
+                                   f"the files cover up to {until}")
+    if missing:
+        return IndicatorReadiness(s.id, year, "not computable", missing)
+    if provisional:
+        return IndicatorReadiness(s.id, year, "provisional", provisional)
+    return IndicatorReadiness(s.id, year, "ready")
+
+
+def year_readiness(warehouse_root: Path | str, year: int) -> YearReadiness:
+    m = _Manifests(warehouse_root)
+    core = {a: core_missing(m, a, year) for a in CORE_INPUTS}
+    inds = {k: _indicator(m, s, year, core, warehouse_root) for k, s in SPEC.built().items()}
+    breakdowns = {}
+    gba = m.cumulative("GBAPERSOONTAB")
+    for dim, src in BREAKDOWN_SOURCES.items():
+        entry, _, column = src.partition(".")
+        inp = next(i for i in CORE_INPUTS["population"][1].values() if getattr(i, "entry", None) == entry)
+        man = _manifest_for(m, inp, year)
+        if man is None:
+            breakdowns[dim] = f"needs {_label(inp, year)}"
+        elif column and column in _missing_columns(man if entry != "GBAPERSOONTAB" else gba):
+            breakdowns[dim] = f"needs {src}"
+    notes = []
+    secm = m.cumulative("SECMBUS")
+    if secm and (secm.get("period") or 0) < year:
+        notes.append(f"SECMBUS does not cover {year} yet (latest release {secm.get('release_id')}); students and "
+                     "pensioners would come from enrolment and age")
+    return YearReadiness(year, inds, core, breakdowns, notes)
+
+
+def candidate_years(warehouse_root: Path | str, years: tuple[int, int] | None = None) -> list[int]:
+    """Years a build can be attempted for: every year from CORE_FIRST_YEAR for which some yearly source read by
+    the core or indicator layer is in the warehouse."""
+    w = Warehouse(warehouse_root)
+    entries = {i.entry for a in CORE_INPUTS for i in source_inputs(a) if i.window != "latest"}
+    entries |= {e for s in SPEC.built().values() for e in s.source_entries}
+    have = {int(p) for e in entries for p in w.partitions(e) if p.isdigit()}
+    out = sorted(y for y in have if y >= CORE_FIRST_YEAR)
+    return [y for y in out if years is None or years[0] <= y <= years[1]]
+
+
+def buildable_core(r: YearReadiness) -> list[str]:
+    """Yearly core tables of the year that can be built (their required inputs are present)."""
+    return [a for a in CORE_INPUTS if is_yearly(a) and not r.core[a]]
+
+
+def buildable_families(r: YearReadiness, cadence: str | None = None) -> list[str]:
+    """Indicator families with at least one computable indicator in the year (of ``cadence``)."""
+    ok = set(r.computable(cadence))
+    return [f for f, specs in SPEC.families().items() if any(s.id in ok for s in specs)]
