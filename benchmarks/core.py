@@ -32,7 +32,7 @@ def prepare(persons: int) -> Path:
     """Generate and ingest once; returns the warehouse root."""
     import dagster as dg
 
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
     from monitor_dagster.synth.generate import SynthConfig, generate
 
     base = OUT / f"core_zone_{persons}"
@@ -45,7 +45,7 @@ def prepare(persons: int) -> Path:
     print(f"  generated in {time.perf_counter() - t:.0f} s", flush=True)
     t = time.perf_counter()
     with dg.instance_for_test() as inst:
-        s = run_sources(base / "landing", wh, instance=inst)
+        s = run_pipeline(base / "landing", wh, instance=inst)
     assert s.ok, [o for o in s.outcomes if not o.ok]
     print(f"  ingested in {time.perf_counter() - t:.0f} s", flush=True)
     return wh

@@ -1,7 +1,7 @@
 """Core-layer benchmark (issue 4): the job-spell pipeline on one national-scale SPOLISBUS pair of years.
 
 Workload: ``SynthConfig(persons=N, first_year=2020, last_year=2021, fmt="parquet", only_files=("SPOLISBUS",))``
-ingested with ``run_sources(..., select=["SPOLISBUS"])`` into a warehouse; the zone (landing + warehouse) is
+ingested with ``run_pipeline(..., select=["SPOLISBUS"])`` into a warehouse; the zone (landing + warehouse) is
 made once under ``$MONITOR_BENCH_OUT/core_spells_zone_<N>`` (default ``bench_output/``) and reused.
 
 Measured, each step alone in a fresh process (so that peak memory is the step's own, not the generator's):
@@ -53,7 +53,7 @@ def prepare(persons: int) -> dict:
     """Generate and ingest the zone once (runs in a child process: the generator's memory stays there)."""
     import dagster as dg
 
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
     from monitor_dagster.synth.generate import SynthConfig, generate
 
     root = zone_dir(persons)
@@ -67,7 +67,7 @@ def prepare(persons: int) -> dict:
     info["generate_s"] = time.perf_counter() - t
     t = time.perf_counter()
     with dg.instance_for_test() as inst:
-        summary = run_sources(root / "landing", root / "warehouse", select=["SPOLISBUS"], instance=inst)
+        summary = run_pipeline(root / "landing", root / "warehouse", select=["SPOLISBUS"], instance=inst)
     if not summary.ok:
         raise SystemExit("ingest failed: " + "; ".join(o.message for o in summary.outcomes if not o.ok))
     info["ingest_s"] = time.perf_counter() - t

@@ -28,10 +28,10 @@ def layer(step: str, base: Path, persons: int, first: int, last: int) -> dict:
         generate(SynthConfig(landing=base / "landing", persons=persons, first_year=first, last_year=last, seed=1,
                              fmt="parquet"))
     elif step in ("sources", "core", "indicators"):
-        from monitor_dagster.runner import run_sources
+        from monitor_dagster.runner import run_pipeline
         layers = {"sources": ("sources",), "core": ("core",), "indicators": ("indicators",)}[step]
         with dg.instance_for_test() as inst:
-            s = run_sources(base / "landing", base / "warehouse", instance=inst,
+            s = run_pipeline(base / "landing", base / "warehouse", instance=inst,
                             layers=layers,
                             select=["LANDAKTUEELREF"] if step != "sources" else None)
         bad = [o for o in s.outcomes if not o.ok]

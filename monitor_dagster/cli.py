@@ -119,7 +119,7 @@ def run(
     """Ingest what has landed into the warehouse and build the layers on top, in-process (no daemon);
     non-zero exit if anything fails."""
     from monitor_dagster.catalog import CatalogError
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
 
     if not landing.is_dir():
         console.print(f"[red]error:[/red] landing zone {landing} does not exist")
@@ -130,7 +130,7 @@ def run(
                       TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(), console=console,
                       transient=True) as bar:
             task = bar.add_task("planning", total=None)
-            summary = run_sources(landing, warehouse, _years_opt(years), sel, catalog,
+            summary = run_pipeline(landing, warehouse, _years_opt(years), sel, catalog,
                                   progress=lambda d, i, n: bar.update(task, description=d, completed=i, total=n),
                                   layers=_layers(layers))
     except (CatalogError, KeyError) as exc:
@@ -330,9 +330,31 @@ def status(
         for iy in years_built:
             t2.add_row(str(iy.year), iy.vintages, "; ".join(iy.newer) or "-")
         out.print(t2)
+    _print_readiness(warehouse)
     out.print(f"{sum(r.stale for r in rows)} stale, {sum(r.provisional for r in rows)} provisional, "
               f"{sum(r.overdue for r in rows)} overdue"
               + (f"; {hidden} superseded cumulative release(s) not shown (--all)" if hidden else ""))
+
+
+def _print_readiness(warehouse: Path) -> None:
+    """Per year (readiness.py, the same answer the schedules and `monitor run` use): final or what blocks it,
+    and which indicators are provisional or not computable, with the reason."""
+    from monitor_dagster.readiness import candidate_years, year_readiness
+
+    years = candidate_years(warehouse)
+    if not years:
+        return
+    t = Table(title="Indicator years: readiness (what `monitor run` can build, what the schedules wait for)")
+    for c in ("year", "outcome (yearly)", "input (two-yearly)", "provisional", "not computable"):
+        t.add_column(c)
+    for y in years:
+        r = year_readiness(warehouse, y)
+        prov = sorted(k for k, x in r.indicators.items() if x.state == "provisional")
+        nc = r.not_computable()
+        final = lambda cad: "final" if not r.blocking(cad) else "; ".join(r.blocking(cad)[:3])  # noqa: E731
+        t.add_row(str(y), escape(final("yearly")), escape(final("two-yearly")), ", ".join(prov) or "-",
+                  escape("; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(nc.items())) or "-"))
+    out.print(t)
 
 
 @app.command()
@@ -344,14 +366,14 @@ def demo(
     fmt: str = typer.Option("sav", "--format"),
 ) -> None:
     """The main job on a small synthetic landing zone: generate it, ingest it, show the status."""
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
 
     _run_synth(landing, persons, years, 1, fmt, None)
     with Progress(TextColumn("[bold]run[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task("planning", total=None)
-        summary = run_sources(landing, warehouse, progress=lambda d, i, n: bar.update(task, description=d,
+        summary = run_pipeline(landing, warehouse, progress=lambda d, i, n: bar.update(task, description=d,
                                                                                         completed=i, total=n),
                               layers=("sources", "core", "indicators"))
     _print_run_summary(summary)

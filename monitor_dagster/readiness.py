@@ -150,7 +150,9 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
     for key in s.inputs.values():
         layer, name = key.split("/")
         if layer == "core":
-            missing += [r for r in core[name] if r not in missing]
+            built = m.core.manifest(name, str(year) if is_yearly(name) else "all") is not None
+            # an input family reads the core table as built (the outcome year ran before): it suffices
+            missing += [r for r in core[name] if r not in missing and not (built and s.family in FOLLOW_UP_OF)]
             inputs += source_inputs(name)
         else:
             inp = SourceInput(name, "year")
@@ -228,3 +230,26 @@ def buildable_families(r: YearReadiness, cadence: str | None = None) -> list[str
     """Indicator families with at least one computable indicator in the year (of ``cadence``)."""
     ok = set(r.computable(cadence))
     return [f for f, specs in SPEC.families().items() if any(s.id in ok for s in specs)]
+
+
+def final_sources(cadence: str = "yearly") -> list[tuple[str, str]]:
+    """(FILE, "year" or "latest") that a final build of the indicators of ``cadence`` needs: the required
+    inputs of the core tables they read, the files behind the breakdowns, and the files they read directly."""
+    breakdown_files = {s.split(".")[0] for s in BREAKDOWN_SOURCES.values()}
+    out: dict[str, str] = {}
+    for s in SPEC.built().values():
+        if s.cadence != cadence:
+            continue
+        for key in s.inputs.values():
+            layer, name = key.split("/")
+            if layer == "core":
+                for i in source_inputs(name):
+                    if i.required or (name == "population" and i.entry in breakdown_files):
+                        out.setdefault(i.entry, "latest" if i.window == "latest" else "year")
+            else:
+                out.setdefault(name, "year")
+        if s.family in FOLLOW_UP_OF:
+            for f in FOLLOW_UP_OF[s.family]:
+                for files in FOLLOW_UP_SOURCES[f]:
+                    out.setdefault(files[-1], "latest")
+    return sorted(out.items())

@@ -267,7 +267,7 @@ NEEDED = ["GBAADRESOBJECTBUS", "GBAPERSOONTAB", "GBAMIGRATIEBUS", "SECMBUS", "MI
 @pytest.fixture(scope="module")
 def synth_wh(tmp_path_factory):
     """2,000 synthetic persons 2018-2020, ingested into a warehouse (cumulative files + 2019 yearly ones)."""
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
     from monitor_dagster.synth.generate import SynthConfig, generate
     from monitor_dagster.warehouse import Warehouse
 
@@ -275,7 +275,7 @@ def synth_wh(tmp_path_factory):
     res = generate(SynthConfig(landing=tmp / "landing", persons=2000, first_year=2018, last_year=2020, seed=3,
                                fmt="parquet"))
     with dg.instance_for_test() as inst:
-        summary = run_sources(res.config.landing, tmp / "wh", instance=inst, select=NEEDED, years=(2019, 2019))
+        summary = run_pipeline(res.config.landing, tmp / "wh", instance=inst, select=NEEDED, years=(2019, 2019))
     assert summary.ok
     return Warehouse(tmp / "wh"), json.loads(res.config.truth_path.read_text())
 

@@ -378,14 +378,14 @@ def test_education_careers_cohort_4c_and_diploma_month():
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory) -> Path:
     """A small synthetic SPOLISBUS 2018-2019, ingested (a few seconds)."""
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
     from monitor_dagster.synth.generate import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("core_spells")
     res = generate(SynthConfig(landing=root / "landing", persons=2000, first_year=2018, last_year=2019, seed=3,
                                fmt="parquet", only_files=("SPOLISBUS",)))
     with dg.instance_for_test() as inst:
-        summary = run_sources(res.config.landing, root / "wh", select=["SPOLISBUS"], instance=inst)
+        summary = run_pipeline(res.config.landing, root / "wh", select=["SPOLISBUS"], instance=inst)
     assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
     return root / "wh"
 

@@ -83,7 +83,7 @@ synth_ebb_truth: dict = {}
 
 @pytest.fixture(scope="module")
 def synth_ebb(tmp_path_factory):
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
     from monitor_dagster.synth import calibration
     from monitor_dagster.synth.generate import SynthConfig, generate
     from monitor_dagster.warehouse import Warehouse
@@ -92,7 +92,7 @@ def synth_ebb(tmp_path_factory):
     res = generate(SynthConfig(landing=tmp / "landing", persons=20_000, first_year=2018, last_year=2018, seed=5,
                                fmt="parquet", only_files=("EBBNW",)))
     with dg.instance_for_test() as inst:
-        summary = run_sources(res.config.landing, tmp / "wh", instance=inst, select=["EBBNW"])
+        summary = run_pipeline(res.config.landing, tmp / "wh", instance=inst, select=["EBBNW"])
     assert summary.ok
     (f,) = [f for f in res.files if f.file_id == "EBBNW" and f.year == 2018]
     raw = calibration.ebb_figures(calibration._read(res.config.landing / f.path))

@@ -255,55 +255,46 @@ def test_trend_break_registry_fits_the_measures():
 
 
 # ------------------------------------------------------------------------------------------ Dagster wiring
-def test_runner_builds_inputs_per_year_before_the_table(tmp_path, monkeypatch):
+def test_runner_builds_inputs_per_year_before_the_table(tmp_path):
+    """The CLI's plan (runner.derived_plan, from readiness.py): outcome families per year, then the input
+    families of each year whose cohort is computable, then the table; the jobs are the schedules' jobs."""
     from monitor_dagster import runner
-    from monitor_dagster.catalog import load_catalog
-    from monitor_dagster.defs.resources import MonitorResource
-    from monitor_dagster.defs.sources.assets import source_assets
     from monitor_dagster.warehouse import Warehouse
 
     w = Warehouse(tmp_path)
+    frame = pl.DataFrame({"x": [1]})
     for entry in ("SPOLISBUS", "HOOGSTEOPLTAB"):
         for y in ("2019", "2020"):
-            w.write(entry, y, pl.DataFrame({"x": [1]}), {"release_id": f"{entry}{y}V1"})
-    calls = []
-
-    class _Result:
-        all_events: list = []
-
-        def get_asset_materialization_events(self):
-            return []
-
-    def fake(assets, selection, partition_key, **kw):
-        calls.append((partition_key, sorted(k.to_user_string() for k in selection.resolve(assets))))
-        return _Result()
-
-    monkeypatch.setattr(runner.dg, "materialize", fake)
-    summary = runner.RunSummary()
-    catalog = load_catalog()
-    sources = {a.key: a for a in source_assets(catalog)}
-    runner._run_core(summary, catalog, sources, MonitorResource(warehouse=str(tmp_path)), w, None, None, None,
-                     "WARNING", ("indicators",))
-    assert calls == [("2019", ["indicators/by_year", "indicators/inputs_by_year"]),
-                     ("2020", ["indicators/by_year", "indicators/inputs_by_year"]),
-                     (None, ["indicators/indicator_table"])]
+            w.write(entry, y, frame, {"release_id": f"{entry}{y}V1"})
+    for entry in ("GBAPERSOONTAB", "GBAADRESOBJECTBUS", "SECMBUS", "BIJSTANDPERSOONBUS", "PWETSRGPERSOONBUS"):
+        w.write(entry, "latest", frame, {"release_id": f"{entry}2020V1", "period": 2020})
+    plan = [(job, part, sorted(k.to_user_string() for k in keys))
+            for job, part, keys in runner.derived_plan(tmp_path, None, ("indicators",))]
+    assert plan == [
+        ("outcome_indicators_yearly", "2019", ["indicators/contracts_hours", "indicators/secm"]),
+        ("outcome_indicators_yearly", "2020", ["indicators/contracts_hours", "indicators/secm"]),
+        ("input_indicators_biennial", "2019", ["indicators/inputs_gemeente"]),
+        ("input_indicators_biennial", "2020", ["indicators/inputs_gemeente"]),
+        ("indicator_table_and_publication", None, ["indicators/indicator_table"])]
 
 
 def test_input_job_and_assets_load():
     from monitor_dagster.definitions import build_definitions
-    from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, input_job, inputs_by_year
+    from monitor_dagster.defs.indicators.assets import FAMILY_ASSETS, INDICATOR_ASSETS, input_job
 
-    assert inputs_by_year in INDICATOR_ASSETS
-    spec = inputs_by_year.specs_by_key[dg.AssetKey(["indicators", "inputs_by_year"])]
+    inputs = [FAMILY_ASSETS["inputs_gemeente"], FAMILY_ASSETS["inputs_uwv"]]
+    assert all(a in INDICATOR_ASSETS for a in inputs)
+    spec = inputs[0].specs_by_key[dg.AssetKey(["indicators", "inputs_gemeente"])]
     assert spec.group_name == "indicators" and spec.description
     base = build_definitions()
     defs = dg.Definitions(assets=base.assets, jobs=[input_job], resources=base.resources)
     dg.Definitions.validate_loadable(defs)
     job = defs.resolve_job_def("input_indicators_biennial")
     assert job.partitions_def is not None and "2019" in job.partitions_def.get_partition_keys()
-    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {"indicators/inputs_by_year"}
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {"indicators/inputs_gemeente",
+                                                                                 "indicators/inputs_uwv"}
     table = next(a for a in INDICATOR_ASSETS if dg.AssetKey(["indicators", "indicator_table"]) in a.keys)
-    assert dg.AssetKey(["indicators", "inputs_by_year"]) in table.dependency_keys
+    assert dg.AssetKey(["indicators", "inputs_uwv"]) in table.dependency_keys
 
 
 # ------------------------------------------------------------------------------------------ synthetic
@@ -316,6 +307,11 @@ YEARS = ["2016", "2017", "2019", "2020", "2021"]
 PLANTED_MONTHLY = (0.022, 0.03)
 
 
+def _inputs(ind, year: str) -> pl.DataFrame:
+    """The input indicators of a year: the rows of both input families."""
+    return pl.concat([ind.read(f, year).collect() for f in ("inputs_gemeente", "inputs_uwv")])
+
+
 @pytest.fixture(scope="module")
 def synth_wh(zone, tmp_path_factory):
     """The zone's benefit, provision and trajectory files and the population's sources, ingested (the plain
@@ -323,7 +319,7 @@ def synth_wh(zone, tmp_path_factory):
     through Dagster: core spell tables, populations and inputs_by_year of YEARS, and the gated table."""
     from monitor_dagster.catalog import load_catalog
     from monitor_dagster.defs.core.assets import CORE_ASSETS, CORE_SPELLS, IO, population
-    from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, indicator_table, inputs_by_year
+    from monitor_dagster.defs.indicators.assets import FAMILY_ASSETS, INDICATOR_ASSETS, indicator_table
     from monitor_dagster.defs.io import WarehouseIOManager
     from monitor_dagster.defs.resources import MonitorResource
     from monitor_dagster.defs.sources.assets import source_assets
@@ -348,9 +344,11 @@ def synth_wh(zone, tmp_path_factory):
                        run_config=quiet)
         meta = {}
         for y in YEARS:
-            r = dg.materialize(everything, selection=dg.AssetSelection.assets(population, inputs_by_year),
-                               partition_key=y, resources=res, instance=inst, run_config=quiet)
-            meta[y] = r.asset_materializations_for_node("indicators__inputs_by_year")[0].metadata
+            r = dg.materialize(everything, selection=dg.AssetSelection.assets(
+                population, FAMILY_ASSETS["inputs_gemeente"], FAMILY_ASSETS["inputs_uwv"]),
+                partition_key=y, resources=res, instance=inst, run_config=quiet)
+            meta[y] = {k: v for node in ("indicators__inputs_gemeente", "indicators__inputs_uwv")
+                       for k, v in r.asset_materializations_for_node(node)[0].metadata.items()}
         r = dg.materialize(everything, selection=dg.AssetSelection.assets(indicator_table), resources=res,
                            instance=inst, run_config=quiet)
         checks = {e.check_name: e.passed for e in r.get_asset_check_evaluations()}
@@ -362,7 +360,7 @@ def test_synthetic_rows_follow_the_contract(synth_wh):
 
     wh, meta, checks = synth_wh
     ind = Warehouse(wh, layer="indicators")
-    rows = pl.concat([ind.read("inputs_by_year", y).collect() for y in YEARS])
+    rows = pl.concat([_inputs(ind, y) for y in YEARS])
     _contract(rows)
     assert set(rows["indicator_id"]) == {"P-a", "P-b", "P-c", "P-d", "P-e", "P-f", "U-a", "U-b", "U-c"}
     pct, months = rows.filter(pl.col("unit") == "%"), rows.filter(pl.col("unit") == "maanden")
@@ -439,7 +437,7 @@ def test_synthetic_matches_a_plain_python_recomputation(synth_wh):
     wh, _, _ = synth_wh
     ind = Warehouse(wh, layer="indicators")
     for year in (2017, 2020):
-        rows = ind.read("inputs_by_year", str(year)).collect()
+        rows = _inputs(ind, str(year))
         want = _oracle(wh, year)
         pc, ua = _total(rows, "P-c", "voorziening"), _total(rows, "U-a", "WW")
         assert (pc["n"], pc["value"]) == (want["bijstand"][0], pytest.approx(want["bijstand"][1])), year
@@ -455,7 +453,7 @@ def test_synthetic_p_c_is_plausible_against_the_planted_provisions(synth_wh, zon
 
     wh, _, _ = synth_wh
     ind = Warehouse(wh, layer="indicators")
-    rows = pl.concat([ind.read("inputs_by_year", y).collect() for y in YEARS if y != "2021"])
+    rows = pl.concat([_inputs(ind, y) for y in YEARS if y != "2021"])
     tot = rows.filter((pl.col("indicator_id") == "P-c") & (pl.col("herkomst") == "totaal")
                       & pl.all_horizontal(pl.col(d) == "totaal" for d in
                                           ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding")))

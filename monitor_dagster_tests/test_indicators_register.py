@@ -180,14 +180,14 @@ def test_simultaneous_jobs_categories():
 # ------------------------------------------------------------------------------------------ synthetic
 @pytest.fixture(scope="module")
 def core_wh(tmp_path_factory) -> Path:
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
     from monitor_dagster.synth.generate import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("register")
     res = generate(SynthConfig(landing=root / "landing", persons=2000, first_year=2018, last_year=2019, seed=5,
                                fmt="parquet"))
     with dg.instance_for_test() as inst:
-        summary = run_sources(res.config.landing, root / "wh", instance=inst, layers=("sources", "core"))
+        summary = run_pipeline(res.config.landing, root / "wh", instance=inst, layers=("sources", "core"))
     assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
     return root / "wh"
 

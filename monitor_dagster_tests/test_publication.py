@@ -31,7 +31,7 @@ def _page_json(html: str) -> dict:
 def published(tmp_path_factory):
     """(warehouse, site, gated table): pipeline sources -> core -> indicators, then `publication/site`."""
     from monitor_dagster.defs.publication.assets import materialize_site
-    from monitor_dagster.runner import run_sources
+    from monitor_dagster.runner import run_pipeline
     from monitor_dagster.synth.generate import SynthConfig, generate
 
     root = tmp_path_factory.mktemp("publication")
@@ -42,7 +42,7 @@ def published(tmp_path_factory):
             (res.config.landing / f.path).unlink()
     wh = root / "warehouse"
     with dg.instance_for_test() as inst:
-        summary = run_sources(res.config.landing, wh, instance=inst, layers=("sources", "core", "indicators"))
+        summary = run_pipeline(res.config.landing, wh, instance=inst, layers=("sources", "core", "indicators"))
         assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
         result = materialize_site(wh, root / "site", instance=inst)
         assert result.success

@@ -6,13 +6,14 @@ import dagster as dg
 import polars as pl
 
 from monitor_dagster.defs.resources import MonitorResource
-from monitor_dagster.defs.schedules import REQUIRED, outcome_decision, outcome_yearly
+from monitor_dagster.defs.schedules import outcome_decision, outcome_yearly
+from monitor_dagster.readiness import final_sources
 from monitor_dagster.warehouse import Warehouse
 
 
 def _fill(w: Warehouse, year: int, provisional: bool = False) -> None:
     frame = pl.DataFrame({"person_id": [1]})
-    for entry, part in REQUIRED:
+    for entry, part in final_sources("yearly"):   # derived from the indicator specs (readiness.py)
         p = str(year) if part == "year" else part
         w.write(entry, p, frame, {"release_id": f"{entry}{year}V1", "period": year,
                                   "provisional": provisional and entry == "SPOLISBUS", "months_covered": 6})
@@ -21,7 +22,7 @@ def _fill(w: Warehouse, year: int, provisional: bool = False) -> None:
 def test_incomplete_year_is_skipped_with_what_is_missing(tmp_path):
     d = outcome_decision(Warehouse(tmp_path), dt.date(2022, 5, 1))
     assert isinstance(d, dg.SkipReason)
-    assert "SPOLISBUS 2021 not ingested" in d.skip_message and "2020:" in d.skip_message
+    assert "needs SPOLISBUS 2021" in d.skip_message and "2020:" in d.skip_message
 
 
 def test_provisional_spolis_blocks_that_year_but_not_the_one_before(tmp_path):
@@ -108,7 +109,7 @@ def test_input_schedule_skips_with_what_is_missing(tmp_path):
 
     d = input_decision(tmp_path, dt.date(2024, 5, 1), first_year=2022)       # empty warehouse
     assert isinstance(d, dg.SkipReason)
-    assert "core/population 2022 not built" in d.skip_message and "WWPERSOONBUS / SIRWWPERSOONBUS not ingested" in d.skip_message
+    assert "core/population 2022 not built" in d.skip_message and "needs WWPERSOONBUS + SIRWWPERSOONBUS" in d.skip_message
     _fill_inputs(tmp_path, 2022, covered_until=2022)                         # follow-up year not landed yet
     d = input_decision(tmp_path, dt.date(2024, 5, 1), first_year=2022)
     assert isinstance(d, dg.SkipReason) and "needs spells up to 2023-12-31, the files cover up to 2022-12-31" in d.skip_message

@@ -19,7 +19,7 @@ from monitor_dagster.cli import app
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.sensors import release_sensor
 from monitor_dagster.definitions import build_definitions
-from monitor_dagster.runner import run_sources
+from monitor_dagster.runner import run_pipeline
 from monitor_dagster.synth.generate import SynthConfig, generate
 from monitor_dagster.warehouse import Warehouse
 
@@ -50,7 +50,8 @@ def test_definitions_snapshot():
     assert {k for k in keys if k.startswith("sources/")} == {f"sources/{n}" for n in cat.files}
     assert {"core/population", "core/job_months", "core/job_spells", "core/secm_months", "core/education_careers",
             "core/benefit_spells", "core/provision_spells", "core/trajectory_spells",
-            "indicators/by_year", "indicators/inputs_by_year", "indicators/indicator_table",
+            "indicators/ebb", "indicators/contracts_hours", "indicators/secm", "indicators/income",
+            "indicators/inputs_gemeente", "indicators/inputs_uwv", "indicators/indicator_table",
             "publication/site"} <= keys
     specs = [s for a in defs.assets for s in a.check_specs if s.asset_key.path[0] == "sources"]
     assert len(specs) == len(cat.files) and all(s.blocking for s in specs)
@@ -58,7 +59,8 @@ def test_definitions_snapshot():
     assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
                                            "ingest_yearly_2010_now", "ingest_yearly_2011_now", "outcome_indicators_yearly",
-                                           "input_indicators_biennial", "indicator_table_and_publication"}
+                                           "input_indicators_biennial", "indicator_table_and_publication",
+                                           "core_spells"}
     assert {s.name for s in defs.schedules} == {"outcome_yearly", "input_biennial"}
     spolis = graph.get(dg.AssetKey(["sources", "SPOLISBUS"]))
     assert spolis.partitions_def.get_partition_keys()[0] == "2010"
@@ -69,7 +71,7 @@ def test_smoke_all_sources_for_a_two_year_zone(small, tmp_path):
     """Every source of the landing zone materialises in-process and lands in the warehouse."""
     wh = tmp_path / "wh"
     with dg.instance_for_test() as inst:
-        summary = run_sources(small.config.landing, wh, instance=inst, layers=("sources", "core"))
+        summary = run_pipeline(small.config.landing, wh, instance=inst, layers=("sources", "core"))
     bad = [o for o in summary.outcomes if not o.ok]
     assert not bad, bad
     # the core layer was built on top, and its population equals the generator's truth exactly (issue 4)

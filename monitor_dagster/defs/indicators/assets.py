@@ -53,6 +53,13 @@ def _summary(df: pl.DataFrame, ids: list[str]) -> str:
         for r in tot.head(40).iter_rows(named=True))
 
 
+def _until(x) -> str:
+    """Coverage of the spell files behind an inflow cohort (report 3.2.1, 3.4), for the asset metadata."""
+    if isinstance(x, dict):
+        return ", ".join(f"{k}: {v}" for k, v in x.items())
+    return str(x)
+
+
 def build_family_asset(family: str) -> dg.AssetsDefinition:
     specs = SPEC.families()[family]
     inputs = SPEC.family_inputs(family)
@@ -75,8 +82,8 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
         ready = year_readiness(monitor.warehouse, year)
         skip = {i: "; ".join(ready.indicators[i].reasons) for i in ids if ready.indicators[i].state == "not computable"}
         prov = upstream_provenance(context, monitor.warehouse)
-        res = ENG.compute_family(family, frames, year, provenance=prov, skip=skip,
-                                 extra=ENG.follow_up_extras(family, monitor.warehouse))
+        extra = ENG.follow_up_extras(family, monitor.warehouse)
+        res = ENG.compute_family(family, frames, year, provenance=prov, skip=skip, extra=extra)
         df = res.table
         for i, why in res.not_computable.items():
             context.log.warning(f"{i} {year} not computable: {why}")
@@ -84,7 +91,8 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
             "rows": df.height, "indicators": ", ".join(res.computed),
             "not_computable": "; ".join(f"{i}: {w}" for i, w in sorted(res.not_computable.items())),
             "status": ", ".join(sorted(df["status"].unique())) if df.height else "",
-            "cells": dg.MetadataValue.md(_summary(df, ids)), **as_metadata(merged(prov))})
+            "cells": dg.MetadataValue.md(_summary(df, ids)), **as_metadata(merged(prov)),
+            **({"observed_until": _until(extra["observed_until"])} if "observed_until" in extra else {})})
 
     return _asset
 
