@@ -325,10 +325,10 @@ def status(
     years_built = indicator_years(warehouse)
     if years_built:
         t2 = Table(title="Indicator years: built from these source vintages")
-        for c in ("year", "vintages", "newer in the warehouse (backfill to update)"):
+        for c in ("year", "vintages", "newer in the warehouse (backfill to update)", "stale indicators"):
             t2.add_column(c)
         for iy in years_built:
-            t2.add_row(str(iy.year), iy.vintages, "; ".join(iy.newer) or "-")
+            t2.add_row(str(iy.year), iy.vintages, "; ".join(iy.newer) or "-", ", ".join(iy.stale) or "-")
         out.print(t2)
     _print_readiness(warehouse)
     out.print(f"{sum(r.stale for r in rows)} stale, {sum(r.provisional for r in rows)} provisional, "

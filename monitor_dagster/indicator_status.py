@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -18,6 +18,7 @@ class IndicatorYear:
     year: int
     vintages: str
     newer: list[str]
+    stale: list[str] = field(default_factory=list)   # indicators whose own vintages have a newer release
 
 
 def _current_release(w: Warehouse, entry: str, period: str | None) -> str | None:
@@ -33,11 +34,11 @@ def indicator_years(warehouse_root) -> list[IndicatorYear]:
     if ind.manifest("indicator_table", "all") is None:
         return []
     src = Warehouse(warehouse_root)
-    rows = (ind.read("indicator_table", "all").select("year", "vintages").unique().collect()
-            .group_by("year").agg(pl.col("vintages").str.split(",").explode().unique().sort().str.join(",")))
+    per = ind.read("indicator_table", "all").select("indicator_id", "year", "vintages").unique().collect()
+    rows = per.group_by("year").agg(pl.col("vintages").str.split(",").explode().unique().sort().str.join(","))
     out = []
     for year, vint in rows.sort("year").iter_rows():
-        newer = []
+        newer, old = [], set()
         for rid in [v for v in vint.split(",") if v]:
             m = _RELEASE.match(rid)
             if not m:
@@ -45,5 +46,9 @@ def indicator_years(warehouse_root) -> list[IndicatorYear]:
             current = _current_release(src, m.group(1), m.group(2))
             if current and current != rid:
                 newer.append(f"{rid} -> {current}")
-        out.append(IndicatorYear(int(year), vint, newer))
+                old.add(rid)
+        # vintages are per indicator (issue 11): only the indicators that read a replaced release are stale
+        stale = sorted({i for i, v in per.filter(pl.col("year") == year).select("indicator_id", "vintages").iter_rows()
+                        if old & set((v or "").split(","))})
+        out.append(IndicatorYear(int(year), vint, newer, stale))
     return out

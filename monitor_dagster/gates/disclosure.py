@@ -23,10 +23,12 @@ import re
 
 import polars as pl
 
+from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.table import DIMENSIONS, TOTAAL, breakdowns
 
 KEY = ["indicator_id", "year", "measure", "unit"]
-EBB_INDICATORS = frozenset({"O01", "O02", "O03"})
+#: indicators under the EBB rule (weighted survey counts): the specs with ``disclosure: ebb``
+EBB_INDICATORS = SPEC.ebb_indicators()
 EBB_MIN_WEIGHTED = 15_000.0
 PERSON_KEY = re.compile(r"(rinpersoon|person|persoon|bsn|a_?nummer|burgerservice)", re.IGNORECASE)
 MINMAX = re.compile(r"^(min|max|minimum|maximum)([^a-z]|$)", re.IGNORECASE)
@@ -45,8 +47,8 @@ class DisclosureError(ValueError):
 
 
 # indicators whose categories (``measure`` values) are shares of one cell adding up to 100% (O10: 1 / 1-2 / >2
-# jobs): hiding one category alone would be undone by subtraction from 100
-CATEGORY_INDICATORS = {"O10"}
+# jobs): hiding one category alone would be undone by subtraction from 100; the specs with ``adds_to_100``
+CATEGORY_INDICATORS = SPEC.category_indicators()
 
 
 def herkomst_hierarchy() -> list[tuple[str, str, list[str]]]:

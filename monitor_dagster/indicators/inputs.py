@@ -368,7 +368,8 @@ def p_f_time_with_work_provision(cohort: pl.LazyFrame, provisions: pl.LazyFrame,
 
 def participation_indicators(population: pl.LazyFrame, benefit_spells: pl.LazyFrame, provision_spells: pl.LazyFrame,
                              year: int, *, observed_until: dt.date | None = None, vintages: str = "") -> pl.DataFrame:
-    """P-a..P-f of the bijstand inflow cohort of year t (nothing before 2015 or when year t is not covered)."""
+    """P-a..P-f, report 3.2.1 a-f, of the bijstand inflow cohort of year t, each followed 12 months from its
+    inflow (nothing before 2015, when the Participatiewet files start, or when year t is not covered)."""
     status = status_for(year, observed_until)
     if status is None or not provision_series(year):
         return empty()
@@ -439,7 +440,7 @@ def u_c_time_in_trajectory(cohort: pl.LazyFrame, trajectories: pl.LazyFrame, ben
 def uwv_indicators(population: pl.LazyFrame, benefit_spells: pl.LazyFrame, trajectory_spells: pl.LazyFrame,
                    year: int, *, observed_until: dt.date | Mapping[str, dt.date | None] | None = None,
                    vintages: str | Mapping[str, str] = "", families: tuple[str, ...] = ("WW", "AO")) -> pl.DataFrame:
-    """U-a..U-c for the WW, Wajong and WIA (WGA) inflow cohorts of year t.  ``observed_until`` and
+    """U-a..U-c, report 3.4 a-c, for the WW, Wajong and WIA (WGA) inflow cohorts of year t.  ``observed_until`` and
     ``vintages`` may be given per family (``WW``, ``AO``); ``families`` limits the cohorts (e.g. when the
     SIRAG file is not in the warehouse)."""
     def per(x, fam):

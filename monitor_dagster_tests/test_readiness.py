@@ -1,0 +1,113 @@
+"""One readiness module (issue 11): the CLI's plan, the schedules and `monitor status` agree on what a year
+is; vintages and provisional status are per indicator (only the releases it reads)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+from typer.testing import CliRunner
+
+from monitor_dagster import readiness as R
+from monitor_dagster.indicators import engine as ENG
+from monitor_dagster.readiness import final_sources
+from monitor_dagster.warehouse import Warehouse
+
+FRAME = pl.DataFrame({"person_id": [1]})
+
+
+def _zone(root) -> None:
+    """Manifests of a zone 2020-2021: SPOLIS 2021 only as V1 (t/m 6, provisional), EBBNW 2021 missing."""
+    w = Warehouse(root)
+    for year in (2020, 2021):
+        for entry, part in final_sources("yearly"):
+            if entry == "EBBNW" and year == 2021:
+                continue
+            p = str(year) if part == "year" else part
+            prov = entry == "SPOLISBUS" and year == 2021
+            w.write(entry, p, FRAME, {"release_id": f"{entry}{year}V1", "period": year, "provisional": prov,
+                                      "months_covered": 6 if prov else 12})
+
+
+def test_cli_schedules_and_status_agree(tmp_path):
+    from monitor_dagster.cli import app
+    from monitor_dagster.defs.schedules import missing_for, outcome_decision
+    from monitor_dagster.runner import derived_plan
+
+    _zone(tmp_path)
+    r21 = R.year_readiness(tmp_path, 2021)
+    assert r21.indicators["O04"].state == "provisional" and "SPOLISBUS 2021 is provisional" in r21.indicators["O04"].reasons[0]
+    assert r21.indicators["O05"].state == "ready"        # SECM-based: SPOLIS does not concern it
+    assert r21.indicators["O01"].state == "not computable" and r21.indicators["O01"].reasons == ["needs EBBNW 2021"]
+    assert R.year_readiness(tmp_path, 2020).blocking("yearly") == []
+    # the schedule: 2021 is not final (and says why), 2020 is
+    assert set(missing_for(Warehouse(tmp_path), 2021)) == set(r21.blocking("yearly"))
+    d = outcome_decision(Warehouse(tmp_path), dt.date(2022, 5, 1))
+    assert isinstance(d, dg.RunRequest) and d.partition_key == "2021" or d.partition_key == "2020"
+    assert d.partition_key == "2020"
+    # the CLI builds what is computable: 2021 without the EBB family, with the provisional SPOLIS family
+    plan = {(job, part): sorted(k.to_user_string() for k in keys) for job, part, keys in
+            derived_plan(tmp_path, None, ("core", "indicators"))}
+    assert "indicators/ebb" in plan[("outcome_indicators_yearly", "2020")]
+    assert "indicators/ebb" not in plan[("outcome_indicators_yearly", "2021")]
+    assert "indicators/contracts_hours" in plan[("outcome_indicators_yearly", "2021")]
+    # monitor status shows the same
+    out = CliRunner().invoke(app, ["status", "--landing", str(tmp_path), "--warehouse", str(tmp_path),
+                                   "--today", "2022-05-01"], terminal_width=400)
+    assert out.exit_code == 0, out.output
+    line21 = next(ln for ln in out.output.splitlines() if ln.lstrip("│ ").startswith("2021") and "O01" in ln)
+    assert "needs EBBNW 2021" in line21 and "O04" in line21
+    line20 = next(ln for ln in out.output.splitlines() if ln.lstrip("│ ").startswith("2020") and "final" in ln)
+    assert line20
+
+
+def test_missing_used_column_makes_exactly_its_indicators_not_computable(tmp_path):
+    _zone(tmp_path)
+    w = Warehouse(tmp_path)
+    w.write("SPOLISBUS", "2020", FRAME, {"release_id": "SPOLISBUS2020V2", "period": 2020,
+                                         "missing_columns": ["SAANTCTRCTURENPWK"]})
+    r = R.year_readiness(tmp_path, 2020)
+    assert r.indicators["O06"].state == "not computable"
+    assert r.indicators["O06"].reasons == ["needs SPOLISBUS.SAANTCTRCTURENPWK"]
+    assert r.indicators["O07"].state == "not computable"        # its nulurencontract measures need them too
+    assert r.indicators["O04"].state == "ready" and r.indicators["O08"].state == "ready"
+
+
+def test_breakdown_without_its_file_is_not_computable(tmp_path):
+    _zone(tmp_path)
+    import shutil
+
+    shutil.rmtree(tmp_path / "sources" / "GBAMIGRATIEBUS")
+    r = R.year_readiness(tmp_path, 2020)
+    assert r.breakdowns == {"verblijfsduur": "needs GBAMIGRATIEBUS"}
+    assert r.indicators["O04"].state == "ready"
+    assert "breakdown verblijfsduur not computable: needs GBAMIGRATIEBUS" in r.blocking("yearly")
+
+
+def test_vintages_and_provisional_status_per_indicator():
+    """compute_family stamps each indicator with the releases of its own inputs: O05 (SECM) does not carry
+    SPOLIS, and a part-year SPOLIS makes the SPOLIS family voorlopig but not O05."""
+    from monitor_dagster_tests.test_indicators_register import _full_year, _jm, _pop
+
+    pop = _pop(*range(1, 13))
+    jm = _jm([r for p in range(1, 13) for r in _full_year(p, 100 + p, contract="O")])
+    secm = pl.LazyFrame({"person_id": list(range(1, 13)), "month": [dt.date(2019, 6, 1)] * 12,
+                         "SECM": ["11"] * 12}).with_columns(pl.col("SECM").cast(pl.Enum(["11", "13", "21"])))
+    prov = {"core/population": ENG.Provenance(frozenset({"GBAPERSOONTAB2019V1"})),
+            "core/job_months": ENG.Provenance(frozenset({"SPOLISBUS2019V1"}), frozenset({"SPOLISBUS2019V1"})),
+            "core/secm_months": ENG.Provenance(frozenset({"SECMBUS2019V1"}))}
+    frames = {"core/population": pop, "core/job_months": jm, "core/secm_months": secm}
+    ch = ENG.compute_family("contracts_hours", frames, 2019, provenance=prov).table
+    assert set(ch.filter(pl.col("indicator_id").is_in(["O04", "O10"]))["vintages"]) == {
+        "GBAPERSOONTAB2019V1,SPOLISBUS2019V1"}
+    o06_o08 = ch.filter(pl.col("indicator_id").is_in(["O06", "O07", "O08"]))   # these leave the zzp out (SECM)
+    assert o06_o08.height and set(o06_o08["vintages"]) == {"GBAPERSOONTAB2019V1,SECMBUS2019V1,SPOLISBUS2019V1"}
+    assert set(ch["status"]) == {"voorlopig"}
+    se = ENG.compute_family("secm", frames, 2019, provenance=prov)
+    o05 = se.table.filter(pl.col("indicator_id") == "O05")
+    assert o05.height and set(o05["vintages"]) == {"GBAPERSOONTAB2019V1,SECMBUS2019V1"}
+    assert set(o05["status"]) == {"definitief"}
+    # an absent input makes exactly the indicators reading it not computable
+    res = ENG.compute_family("contracts_hours", {**frames, "core/secm_months": None}, 2019, provenance=prov)
+    assert set(res.not_computable) == {"O06", "O07", "O08"} and set(res.computed) == {"O04", "O10"}
