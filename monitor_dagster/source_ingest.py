@@ -3,7 +3,8 @@
 The release is the highest landed version of the entry for the period (yearly files), or the newest release
 (cumulative files: highest year, then highest version).  A release already in the warehouse with the same
 content hash is not written again.  Any failure leaves the warehouse as it was: the new version is only made
-current after the whole frame has been read, validated and written (``warehouse.Warehouse.write``).
+current after the whole frame has been read, validated and written (``warehouse.Warehouse.write``).  The
+manifest records the gate's non-blocking findings: ``missing_columns`` and ``warnings`` (one line each).
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
         "version": lf.match.version, "period": lf.match.period, "sha256": digest, "rows": result.rows,
         "columns": result.columns, "provisional": bool(result.provisional), "months_covered": result.months_covered,
         "rows_per_second": result.rows_per_second, "seconds": result.seconds,
+        # the non-blocking part of the gate (docs/ingest.md, "Column roles"): catalog columns the file lacks
+        # (in the warehouse as typed empty columns) and one line per warning
+        "missing_columns": list(result.missing_columns), "warnings": result.warning_lines(),
         "ingested_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     warehouse.write(entry, part, result.frame, manifest)

@@ -41,7 +41,8 @@ def _copy_zone(res, tmp_path) -> Path:
 
 
 def test_definitions_snapshot():
-    """One asset per catalog entry in group `sources`, each with a blocking schema check; two sensors."""
+    """One asset per catalog entry in group `sources`, each with a blocking schema check and a non-blocking
+    columns check (docs/ingest.md, "Column roles"); the sensors."""
     defs = build_definitions()
     dg.Definitions.validate_loadable(defs)   # what `make ui` does: jobs, sensors and selections resolve
     cat = load_catalog()
@@ -54,7 +55,8 @@ def test_definitions_snapshot():
             "indicators/inputs_gemeente", "indicators/inputs_uwv", "indicators/indicator_table",
             "publication/site"} <= keys
     specs = [s for a in defs.assets for s in a.check_specs if s.asset_key.path[0] == "sources"]
-    assert len(specs) == len(cat.files) and all(s.blocking for s in specs)
+    assert len(specs) == 2 * len(cat.files) and {s.name for s in specs} == {"schema", "columns"}
+    assert all(s.blocking == (s.name == "schema") for s in specs)
     assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases", "table_after_yearly_runs"}
     assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",

@@ -4,13 +4,18 @@
     result = ingest_file(landing / match.relpath, match, catalog)
 
 Steps (docs/ingest.md): read raw (readers.py) -> rename to canonical names -> add typed companions in one
-pass (normalise.stage) -> pandera schema built from the catalog, lazy=True (schemas.py) -> select the typed
-columns (normalise.finalise).  Any failure, unreadable file or schema rule, is an :class:`IngestError`
-whose message names the file, column and rule, one line per failure.  Pure Python/polars, no Dagster.
+pass (normalise.stage) -> pandera schemas built from the catalog, lazy=True (schemas.py) -> select the typed
+columns (normalise.finalise).  The gate blocks only on what the monitor uses (roles.py, docs/ingest.md
+"Column roles"): an unreadable file or a failed rule of a *key* column (missing or invalid) or of a *used*
+column (invalid) is an :class:`IngestError` whose message names the file, column and rule, one line per
+failure.  A missing used or unused column, or an invalid value in an unused column, is a warning
+(``IngestResult.warnings``, same format): the file is ingested, a missing column as a typed empty column
+(``IngestResult.missing_columns``), invalid unused values as empty.  Pure Python/polars, no Dagster.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +28,7 @@ from monitor_dagster.ingest.normalise import (
     PERSON_KEY,
     TYPED,
     canonical_renames,
+    column_rule,
     csv_numeric,
     finalise,
     output_dtype,
@@ -30,19 +36,32 @@ from monitor_dagster.ingest.normalise import (
     stage,
 )
 from monitor_dagster.ingest.readers import ReadError, collect, csv_header, scan_raw
-from monitor_dagster.ingest.schemas import SchemaFailure, build_schema, validate
+from monitor_dagster.ingest.roles import column_roles, role_table
+from monitor_dagster.ingest.schemas import (
+    RULE_MISSING_OPTIONAL,
+    SchemaFailure,
+    build_gate,
+    build_schema,
+    validate,
+)
 
-__all__ = ["ingest_file", "IngestResult", "IngestError", "SchemaFailure", "build_schema", "expected_dtypes",
-           "PERSON_KEY"]
+__all__ = ["ingest_file", "IngestResult", "IngestError", "SchemaFailure", "build_schema", "build_gate",
+           "column_roles", "expected_dtypes", "PERSON_KEY"]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())   # a library: warnings show where the application configures logging
 
 
 class IngestError(Exception):
-    """A landed file failed the ingest; ``failures`` lists every failed rule (empty list: not readable)."""
+    """A landed file failed the ingest; ``failures`` lists every blocking failed rule, ``warnings`` the
+    non-blocking ones found as well (unused columns, missing used columns)."""
 
-    def __init__(self, message: str, failures: list[SchemaFailure] | None = None):
+    def __init__(self, message: str, failures: list[SchemaFailure] | None = None,
+                 warnings: list[SchemaFailure] | None = None):
         super().__init__(message)
         self.message = message
         self.failures: list[SchemaFailure] = list(failures or [])
+        self.warnings: list[SchemaFailure] = list(warnings or [])
 
     def __str__(self) -> str:
         return self.message
@@ -61,23 +80,41 @@ class IngestResult:
     source: str
     extra_columns: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)   # read_and_parse / validate / finalise seconds
+    warnings: list[SchemaFailure] = field(default_factory=list)   # non-blocking failures (docs/ingest.md)
+    missing_columns: list[str] = field(default_factory=list)      # catalog columns the file lacks (now empty)
+
+    @property
+    def label(self) -> str:
+        return f"{self.release_id} ({self.source})"
+
+    def warning_lines(self) -> list[str]:
+        """One line per warning: ``<release> (<file>): column X: <rule> (n rows, e.g. ...)``."""
+        return [w.describe(self.label) for w in self.warnings]
 
     def metadata(self) -> dict:
         """Plain values for asset metadata (the frame itself excluded)."""
         return {"rows": self.rows, "columns": self.columns, "seconds": round(self.seconds, 3),
                 "rows_per_second": round(self.rows_per_second), "months_covered": self.months_covered,
                 "provisional": self.provisional, "release_id": self.release_id, "source": self.source,
-                "extra_columns": list(self.extra_columns)}
+                "extra_columns": list(self.extra_columns), "missing_columns": list(self.missing_columns),
+                "warnings": self.warning_lines()}
 
 
 def _label(match: Match) -> str:
     return f"{match.release_id} ({match.relpath})"
 
 
-def _raise(match: Match, failures: list[SchemaFailure]) -> None:
+def _raise(match: Match, failures: list[SchemaFailure], warnings: list[SchemaFailure]) -> None:
     head = f"{_label(match)}: {len(failures)} schema failure{'s' if len(failures) != 1 else ''}"
     lines = [head] + ["  " + f.describe(_label(match)) for f in failures]
-    raise IngestError("\n".join(lines), failures)
+    if warnings:
+        lines += [f"{_label(match)}: {len(warnings)} warning{'s' if len(warnings) != 1 else ''} (not blocking)"]
+        lines += ["  " + w.describe(_label(match)) for w in warnings]
+    raise IngestError("\n".join(lines), failures, warnings)
+
+
+def _role_note(role: str, why: str | None = None) -> str:
+    return f"role {role}" + (f": {why}" if why else "")
 
 
 def expected_dtypes(match: Match, catalog: Catalog) -> dict[str, pl.DataType]:
@@ -140,15 +177,34 @@ def ingest_file(path: Path, match: Match, catalog: Catalog) -> IngestResult:
     timings["read_and_parse"] = time.perf_counter() - t0
 
     t = time.perf_counter()
+    unique = tuple(entry.unique or ())
+    why = role_table(catalog)[entry.name]
+    gate = build_gate(entry, match.period, catalog, {c: r.role for c, r in why.items()})
     failures = [SchemaFailure(match.relpath, None, f"column names clash: {p}", 0, []) for p in problems]
-    failures += validate(build_schema(entry, match.period, catalog), staged, match.relpath, tuple(entry.unique or ()))
+    failures += validate(gate.blocking, staged, match.relpath, unique)
+    # used and unused columns the file lacks: a warning each (a missing key column is a failure above)
+    missing = [c for c in columns if c not in staged.columns and gate.roles[c] != "key"]
+    warnings = [SchemaFailure(match.relpath, c, f"{RULE_MISSING_OPTIONAL} ({_role_note(gate.roles[c], why[c].why)})",
+                              0, []) for c in missing]
+    unused_failures = validate(gate.warning, staged, match.relpath, unique)
+    warnings += [SchemaFailure(w.file, w.column, f"{w.rule}; set to empty ({_role_note('unused')})", w.count,
+                               w.examples) for w in unused_failures]
     timings["validate"] = time.perf_counter() - t
     if failures:
-        _raise(match, failures)
+        _raise(match, failures, warnings)
+    for w in warnings:
+        log.warning(w.describe(label))
 
     t = time.perf_counter()
     extras = [c for c in staged.columns if c not in columns and not c.startswith(TYPED) and c != KEY_HASH]
-    frame = finalise(staged, columns, extras)
+    schema = staged.collect_schema()
+    invalid = {}
+    for w in unused_failures:
+        if w.column in columns and w.column in schema:
+            rule = column_rule(w.column, schema[w.column], columns[w.column], open_end)
+            if rule is not None:
+                invalid[w.column] = rule.expr
+    frame = finalise(staged, columns, extras, invalid)
     del staged
     timings["finalise"] = time.perf_counter() - t
 
@@ -161,4 +217,5 @@ def ingest_file(path: Path, match: Match, catalog: Catalog) -> IngestResult:
     return IngestResult(frame=frame, rows=frame.height, columns=frame.width, seconds=seconds,
                         rows_per_second=frame.height / seconds if seconds > 0 else float("inf"),
                         months_covered=months, provisional=provisional, release_id=match.release_id,
-                        source=match.relpath, extra_columns=extras, timings=timings)
+                        source=match.relpath, extra_columns=extras, timings=timings, warnings=warnings,
+                        missing_columns=missing)

@@ -10,7 +10,7 @@ The ingest works in one vectorised pass (docs/ingest.md):
    and typed columns (:func:`valid_expr`): e.g. a float is bad when the raw value is non-empty and its parse
    is null.  Failure cases therefore show the raw value as delivered.
 4. :func:`finalise` selects the typed companions under their canonical names (missing codes -> null, the
-   person key), then the extra columns as strings.
+   person key; a catalog column the file lacks -> a typed empty column), then the extra columns as strings.
 
 Raw columns can arrive as strings (CSV, SPSS string variables, parquet) or numbers (SPSS numeric variables
 are Float64); :func:`as_text` turns numeric codes and dates into their CBS string form first.
@@ -231,12 +231,26 @@ def person_columns(columns: dict[str, Column]) -> tuple[str, str] | None:
     return None
 
 
-def finalise(staged: pl.DataFrame, columns: dict[str, Column], extras: list[str]) -> pl.DataFrame:
-    """Typed companions under their canonical names (catalog order), then extra raw columns as strings."""
+def finalise(staged: pl.DataFrame, columns: dict[str, Column], extras: list[str],
+             invalid_to_null: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
+    """Typed companions under their canonical names (catalog order), then extra raw columns as strings.
+
+    A catalog column the file lacks (only a used or unused one gets this far) becomes a typed empty column,
+    so downstream code sees the schema of :func:`output_dtype`.  ``invalid_to_null``: column -> validity
+    expression (normalise.column_rule) of the unused columns that failed their rule; rows where it is False
+    become null (for codes, dates and numbers the parse is null already; a bad flag would otherwise be
+    False)."""
     pk = person_columns(columns)
+    invalid_to_null = invalid_to_null or {}
+    present = set(staged.collect_schema().names())
     out: list[pl.Expr] = []
     for name, spec in columns.items():
+        if typed_name(name) not in present:
+            out.append(pl.lit(None, dtype=output_dtype(spec)).alias(name))
+            continue
         t = pl.col(typed_name(name))
+        if name in invalid_to_null:
+            t = pl.when(invalid_to_null[name].fill_null(False)).then(t)
         if pk and name == pk[1]:
             s = pl.col(typed_name(pk[0]))
             out.append((s.to_physical().cast(pl.Int64) * PERSON_BASE + t).alias(PERSON_KEY))

@@ -1,10 +1,13 @@
-"""The schema gate: a pandera (polars backend) schema built from the catalog for one (entry, period).
+"""The schema gate: pandera (polars backend) schemas built from the catalog for one (entry, period).
 
-``build_schema(entry, period, catalog)`` turns every catalog column into a required ``pandera.polars.Column``
-with one custom check (a polars expression, see normalise.column_rule), plus two frame-level checks:
-``unique`` (the entry's key columns identify a row) and ``rows`` (at least one row).  It validates the
-*staged* frame: the raw columns as delivered plus their typed companions ``__t__<col>`` (normalise.stage),
-so a check is a cheap comparison of raw and parsed value, and failure cases show the raw value.
+``build_gate(entry, period, catalog, roles)`` turns every catalog column into a ``pandera.polars.Column``
+with one custom check (a polars expression, see normalise.column_rule) and splits them by role
+(ingest/roles.py): the *blocking* schema holds the key and used columns (only key columns ``required``) plus
+two frame-level checks, ``unique`` (the entry's key columns identify a row) and ``rows`` (at least one row);
+the *warning* schema holds the unused columns, whose failures the ingest reports as warnings.
+``build_schema`` is the blocking one.  Both validate the *staged* frame: the raw columns as delivered plus
+their typed companions ``__t__<col>`` (normalise.stage), so a check is a cheap comparison of raw and parsed
+value, and failure cases show the raw value.
 
 ``validate(schema, staged, label)`` runs pandera with ``lazy=True`` (all failures collected) and returns a
 list of :class:`SchemaFailure`, each naming the file, column and rule with a count and examples.
@@ -24,12 +27,14 @@ from pandera.errors import SchemaErrorReason, SchemaErrors
 
 from monitor_dagster.catalog import Catalog, Column, Entry
 from monitor_dagster.ingest.normalise import KEY_HASH, column_rule, typed_name
+from monitor_dagster.ingest.roles import Role, column_roles
 
 N_EXAMPLES = 5
 N_FAILURE_CASES = 200      # pandera keeps this many failure cases per check (the count comes from all rows)
 CHECK_OUTPUT = "check_output"
 
 RULE_MISSING_COLUMN = "required column missing"
+RULE_MISSING_OPTIONAL = "column missing; ingested as an empty column"
 RULE_UNIQUE = "duplicate key (the unique columns do not identify a row)"
 RULE_ROWS = "no rows (at least one row required)"
 
@@ -100,26 +105,69 @@ def _rows_check(data: PolarsData) -> pl.LazyFrame:
     return data.lazyframe.select((pl.len() > 0).alias(CHECK_OUTPUT))
 
 
-def build_schema(entry: Entry, period: int | None, catalog: Catalog) -> pa.DataFrameSchema:
-    """The pandera schema of one catalog entry for one period (validates the staged frame)."""
+@dataclass
+class Gate:
+    """The two schemas of one (entry, period): ``blocking`` (key and used columns, the unique key, at least
+    one row; a failure blocks the file) and ``warning`` (unused columns; a failure is a warning).  ``roles``:
+    column -> key | used | unused for the period's columns."""
+    blocking: pa.DataFrameSchema
+    warning: pa.DataFrameSchema
+    roles: dict[str, Role]
+
+
+def _column(name: str, spec: Column, open_end: tuple[str, ...], role: Role) -> pa.Column:
+    checks = []
+    # the rule text shown in failures is the one column_rule gives for the raw dtype; error= is its summary
+    probe = column_rule(name, pl.String(), spec, open_end)
+    if probe is not None:
+        checks.append(pa.Check(partial(_column_check, spec=spec, open_end=open_end), name=f"{spec.type}:{name}",
+                               error=probe.rule, ignore_na=False, n_failure_cases=N_FAILURE_CASES))
+    # only key columns are required: a missing used/unused column is found by the ingest (a warning)
+    return pa.Column(None, checks=checks, nullable=True, required=role == "key",
+                     description=f"{spec.type} ({role}){' (assumed name)' if spec.assumed else ''}",
+                     metadata={"type": spec.type, "codes": list(spec.codes or ()), "role": role})
+
+
+def entry_roles(entry: Entry, catalog: Catalog) -> dict[str, Role]:
+    """column -> role of one entry (ingest/roles.py)."""
+    return column_roles(catalog)[entry.name]
+
+
+def build_gate(entry: Entry, period: int | None, catalog: Catalog, roles: dict[str, Role] | None = None) -> Gate:
+    """The blocking and the warning schema of one catalog entry for one period (validate the staged frame).
+
+    ``roles``: column -> key | used | unused (default: :func:`monitor_dagster.ingest.roles.column_roles`); a
+    column not in ``roles`` is key (blocking, required), the safe side."""
+    roles = entry_roles(entry, catalog) if roles is None else roles
     open_end = tuple(catalog.sentinels.open_end)
-    columns: dict[str, pa.Column] = {}
+    blocking: dict[str, pa.Column] = {}
+    warning: dict[str, pa.Column] = {}
+    period_roles: dict[str, Role] = {}
     for name, spec in entry.columns_for(period).items():
-        checks = []
-        # the rule text shown in failures is the one column_rule gives for the raw dtype; error= is its summary
-        probe = column_rule(name, pl.String(), spec, open_end)
-        if probe is not None:
-            checks.append(pa.Check(partial(_column_check, spec=spec, open_end=open_end), name=f"{spec.type}:{name}",
-                                   error=probe.rule, ignore_na=False, n_failure_cases=N_FAILURE_CASES))
-        columns[name] = pa.Column(None, checks=checks, nullable=True, required=True,
-                                  description=f"{spec.type}{' (assumed name)' if spec.assumed else ''}",
-                                  metadata={"type": spec.type, "codes": list(spec.codes or ())})
+        role = roles.get(name, "key")
+        period_roles[name] = role
+        (warning if role == "unused" else blocking)[name] = _column(name, spec, open_end, role)
     frame_checks = [pa.Check(_rows_check, name="rows", error=RULE_ROWS, ignore_na=False)]
     if entry.unique:
         frame_checks.append(pa.Check(partial(_unique_check, keys=tuple(entry.unique)), name="unique",
                                      error=RULE_UNIQUE, ignore_na=False, n_failure_cases=N_FAILURE_CASES))
-    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, name=f"{entry.name}{period or ''}",
-                              metadata={"entry": entry.name, "period": period, "unique": list(entry.unique or ())})
+    meta = {"entry": entry.name, "period": period, "unique": list(entry.unique or ())}
+    name = f"{entry.name}{period or ''}"
+    return Gate(
+        blocking=pa.DataFrameSchema(blocking, checks=frame_checks, strict=False, name=name,
+                                    metadata={**meta, "gate": "blocking"}),
+        warning=pa.DataFrameSchema(warning, strict=False, name=f"{name} (warnings)",
+                                   metadata={**meta, "gate": "warning"}),
+        roles=period_roles,
+    )
+
+
+def build_schema(entry: Entry, period: int | None, catalog: Catalog,
+                 roles: dict[str, Role] | None = None) -> pa.DataFrameSchema:
+    """The blocking pandera schema of one catalog entry for one period: key and used columns (only key
+    columns required), the unique key, at least one row.  Unused columns are in :func:`build_gate`'s
+    warning schema."""
+    return build_gate(entry, period, catalog, roles).blocking
 
 
 # ----------------------------------------------------------------------------------------- validation

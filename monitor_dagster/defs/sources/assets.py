@@ -1,8 +1,12 @@
-"""One asset per catalog entry (group ``sources``), each with a blocking pandera schema check.
+"""One asset per catalog entry (group ``sources``), each with a blocking pandera schema check and a
+non-blocking ``columns`` check.
 
 The asset reads the landed release, validates it (all failures collected) and writes normalised parquet to
-the warehouse.  On a schema failure it reports the failed check (with the failures as metadata), raises, and
-writes nothing: the previous good version stays current and downstream assets do not run.
+the warehouse.  On a schema failure (a key column missing or invalid, a used column invalid: docs/ingest.md
+"Column roles") it reports the failed check (with the failures as metadata), raises, and writes nothing:
+the previous good version stays current and downstream assets do not run.  Missing used/unused columns and
+invalid values in unused columns do not block: the check ``columns`` fails with severity WARN and lists them,
+and the materialization carries ``missing_columns`` and ``warnings`` (plain string lists, for the CLI).
 """
 
 
@@ -16,6 +20,7 @@ from monitor_dagster.source_ingest import IngestError, NoRelease, ingest_release
 from monitor_dagster.warehouse import Warehouse
 
 SCHEMA_CHECK = "schema"
+COLUMNS_CHECK = "columns"
 GROUP = "sources"
 
 
@@ -47,6 +52,17 @@ def _failure_table(failures) -> str:
     return "\n".join(lines)
 
 
+def _columns_check(missing: list[str], warnings: list[str]) -> dg.AssetCheckResult:
+    """Non-blocking: fails (WARN) when the file lacks catalog columns or has warnings; passes otherwise."""
+    ok = not missing and not warnings
+    meta = {"missing_columns": dg.MetadataValue.json(list(missing)),
+            "warnings": dg.MetadataValue.json(list(warnings)), "n_warnings": len(warnings)}
+    if warnings:
+        meta["detail"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in warnings[:50]))
+    return dg.AssetCheckResult(check_name=COLUMNS_CHECK, passed=ok, severity=dg.AssetCheckSeverity.WARN,
+                               metadata=meta)
+
+
 def build_source_asset(e: Entry) -> dg.AssetsDefinition:
     key = asset_key(e.name)
 
@@ -56,7 +72,12 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
         description=_description(e),
         partitions_def=partitions_for(e),
         check_specs=[dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True,
-                                       description="pandera schema from data_catalog.yaml: columns, codes, dates, keys")],
+                                       description="pandera schema from data_catalog.yaml: key columns present and "
+                                                   "valid, used columns valid, unique keys, at least one row"),
+                     dg.AssetCheckSpec(COLUMNS_CHECK, asset=key, blocking=False,
+                                       description="non-blocking (WARN): catalog columns missing from the file "
+                                                   "(used/unused, ingested as empty columns) and invalid values "
+                                                   "in unused columns (set to empty)")],
         kinds={"polars", "parquet"},
         tags={"cbs_kind": e.kind},
         metadata={"catalog_entry": e.name, "thema": e.thema, "kind": e.kind,
@@ -81,12 +102,18 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
         m = out.manifest
         for note in out.notes:
             context.log.info(note)
+        # an unchanged release reports the findings of its ingest from the manifest
+        missing = list(m.get("missing_columns") or [])
+        warnings = list(m.get("warnings") or [])
+        for w in warnings:
+            context.log.warning(w)
         meta = {
             "source": m["source"], "vintage": m["release_id"], "version": m.get("version"), "sha256": m["sha256"],
             "rows": dg.MetadataValue.int(int(m["rows"])), "columns": dg.MetadataValue.int(int(m["columns"])),
             "rows_per_second": dg.MetadataValue.float(float(m.get("rows_per_second") or 0.0)),
             "provisional": bool(m.get("provisional")), "months_covered": m.get("months_covered"),
             "warehouse_partition": out.partition, "unchanged": out.unchanged,
+            "missing_columns": dg.MetadataValue.json(missing), "warnings": dg.MetadataValue.json(warnings),
         }
         if out.result is not None:
             meta["schema"] = dg.MetadataValue.md(
@@ -95,7 +122,8 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
             metadata=meta,
             data_version=dg.DataVersion(f"{m['release_id']}:{m['sha256'][:12]}"),
             check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True,
-                                               metadata={"rows": dg.MetadataValue.int(int(m["rows"]))})],
+                                               metadata={"rows": dg.MetadataValue.int(int(m["rows"]))}),
+                           _columns_check(missing, warnings)],
         )
 
     return _asset
