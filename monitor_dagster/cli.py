@@ -172,6 +172,12 @@ def _print_run_summary(summary) -> None:
             out.print(f"[red]FAILED[/red] {o.entry} {o.partition or ''}: {escape(o.message)}")
     for c in summary.check_failures:
         out.print(f"[yellow]check failed:[/yellow] {escape(c)}")
+    for o in summary.outcomes:   # source gates: unused/used columns missing or odd (ingested; ingest/roles.py)
+        for w in (o.metadata.get("warnings") or []) if o.ok else []:
+            out.print(f"[yellow]WARN[/yellow] {escape(str(w))}")
+        nc = o.metadata.get("not_computable") if o.ok else None
+        if nc:
+            out.print(f"[yellow]not computable[/yellow] {o.entry} {o.partition or ''}: {escape(str(nc))}")
     for u in summary.unknown_files:
         out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {escape(u)}")
     n_bad = sum(not o.ok for o in summary.outcomes)
