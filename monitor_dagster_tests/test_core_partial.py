@@ -86,8 +86,9 @@ def test_population_on_partial_zone(wh, form):
     full = _full_population(w)
     part = population(
         YEAR, cut(w.read("GBAADRESOBJECTBUS", "latest"), "GBAADRESOBJECTBUS", form),
-        cut(w.read("SECMBUS", "latest"), "SECMBUS", form), cut(w.read("GBAPERSOONTAB", "latest"), "GBAPERSOONTAB", form),
-        None, None, None, None, None,
+        cut(w.read("SECMBUS", "latest"), "SECMBUS", form),
+        cut(w.read("GBAPERSOONTAB", "latest"), "GBAPERSOONTAB", form),
+        None, None, None, None, None,   # migration, hoogsteopl, migmotief, countries, enrolment: absent
     ).collect()
 
     assert part.columns == full.columns

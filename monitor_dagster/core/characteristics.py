@@ -7,6 +7,11 @@ is silent the choice and its reason are in the docstring and in ``docs/methodolo
 subgroups").
 
 Categories are ``pl.Enum``s with the Dutch labels of the report, so a typo cannot create a new category.
+
+Incomplete landing zone (``docs/methodology.md``, "An incomplete landing zone"): an optional file that is not
+in the warehouse arrives as ``None``, a non-key column the file lacks as a column of typed nulls (the ingest)
+or not at all (:func:`ensure_columns` adds it).  A breakdown whose source is absent, or whose source columns
+hold no value at all, is null for everybody ("not computable"), never a default category.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ __all__ = [
     "NL",
     "MIGRATION_FILE_START",
     "keep_r",
+    "ensure_columns",
+    "has_values",
     "birth_date",
     "age_jan1",
     "aow_date",
@@ -41,8 +48,10 @@ __all__ = [
     "verblijfsduur",
     "six_months_days",
     "five_years_days",
+    "EDUCATION_LEVEL_COLUMN",
     "education_level",
     "asylum_flag",
+    "asylum_columns",
 ]
 
 NL = "6030"
@@ -78,6 +87,25 @@ def keep_r(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Rows of persons in the population register only (``RINPERSOONS == "R"``, cbs_files.md conventions);
     the column is kept.  Frames without the column (reference tables) pass unchanged."""
     return _keep_r(frame, drop=False)
+
+
+def ensure_columns(frame: pl.LazyFrame, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """``frame`` with every column of ``columns`` that it lacks added as typed nulls, the form in which the ingest
+    delivers a non-key column missing from a file; columns it has are left as they are."""
+    names = frame.collect_schema().names()
+    absent = [pl.lit(None, dtype).alias(c) for c, dtype in columns.items() if c not in names]
+    return frame.with_columns(absent) if absent else frame
+
+
+def has_values(frame: pl.LazyFrame, columns: list[str], alias: str) -> pl.LazyFrame:
+    """A one-row LazyFrame with one Boolean column ``alias``: True when every column of ``columns`` is in
+    ``frame`` and holds at least one non-null value.  A column of nulls only is a column the file did not
+    have (the ingest fills it with typed nulls): what rests on it is not computable.  Lazy (cross-join the
+    result), nothing collected here."""
+    names = frame.collect_schema().names()
+    if any(c not in names for c in columns):
+        return pl.LazyFrame({alias: [False]})
+    return frame.select(pl.all_horizontal([pl.col(c).is_not_null().any() for c in columns]).alias(alias))
 
 
 # ------------------------------------------------------------------------------------------------- age
@@ -171,19 +199,25 @@ def age_group(birth: pl.Expr, year: int) -> pl.Expr:
 
 
 # ---------------------------------------------------------------------------------------------- herkomst
-def country_groups(countries: pl.LazyFrame) -> pl.LazyFrame:
+def country_groups(countries: pl.LazyFrame | None) -> pl.LazyFrame:
     """Country code -> monitor herkomst group, from LANDAKTUEELREF (report 2.2).
 
     The group is taken from ``LANDGROEPMONITOR`` when the reference carries it; otherwise from the project's
     shipped table (``reference/countries.csv``, monitor_group); for a code in neither, from LANDTYPE: 2 ->
     overig niet-westers, 1 -> westers overig, 0 -> geen migratieachtergrond (an African country outside the
     shipped table then lands in overig niet-westers instead of Afrika overig: extend the table to avoid it).
+    Without LANDAKTUEELREF (``countries`` None) the shipped table alone is used, with its own landtype.
     Returns LAND (String), herkomst_group (Enum HERKOMST_GROUP).
     """
-    cols = countries.collect_schema().names()
     shipped = reference.countries().lazy().select(
         pl.col("code").alias("LAND"), pl.col("monitor_group").alias("_shipped")
     )
+    if countries is None:
+        countries = reference.countries().lazy().select(
+            pl.col("code").alias("LAND"), pl.col("landtype").alias("LANDTYPE")
+        )
+    cols = countries.collect_schema().names()
+
     def optional(name: str, alias: str) -> pl.Expr:
         return (pl.col(name).cast(pl.String) if name in cols else pl.lit(None, pl.String)).alias(alias)
 
@@ -218,7 +252,13 @@ def _abroad(code: str) -> pl.Expr:
     return c.is_not_null() & (c != NL)
 
 
-def herkomst(gba: pl.LazyFrame, countries: pl.LazyFrame) -> pl.LazyFrame:
+_HERKOMST_COLUMNS = {"GBAGEBOORTELAND": pl.String, "GBAGEBOORTELANDMOEDER": pl.String,
+                     "GBAGEBOORTELANDVADER": pl.String, "GBAHERKOMSTGROEPERING": pl.String,
+                     "GBAGENERATIE": pl.String}
+_BIRTH_COUNTRIES = ["GBAGEBOORTELAND", "GBAGEBOORTELANDMOEDER", "GBAGEBOORTELANDVADER"]
+
+
+def herkomst(gba: pl.LazyFrame, countries: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Herkomst and generatie per person (report 2.2, footnote 4; CBS definition valid until 2022).
 
     Published values come from GBAHERKOMSTGROEPERING and GBAGENERATIE (CBS's own derivation), mapped to the
@@ -236,11 +276,17 @@ def herkomst(gba: pl.LazyFrame, countries: pl.LazyFrame) -> pl.LazyFrame:
 
     ``herkomst_check_ok`` is False when the recomputed group or generation differs from the published one, or
     when either cannot be determined (unknown code, missing birth country); such persons are kept with the
-    published values (flag, not filter) so that the disagreement can be reported.
+    published values (flag, not filter) so that the disagreement can be reported.  When the file has no
+    birth countries at all (one of GBAGEBOORTELAND/-MOEDER/-VADER missing or null in every row: a column the
+    file lacked) the check is not computable and ``herkomst_check_ok`` is null for everybody; the published
+    values stand either way, the birth countries never override them.  ``countries`` None (no
+    LANDAKTUEELREF): groups from the shipped table (:func:`country_groups`).
 
     Returns person_id, herkomst_group, herkomst_aggregate, generatie (eerste/tweede/null), herkomst_check_ok.
     """
     groups = country_groups(countries)
+    gba = ensure_columns(gba, _HERKOMST_COLUMNS)
+    possible = has_values(keep_r(gba), _BIRTH_COUNTRIES, "_check_possible")
     g = keep_r(gba).select(
         "person_id",
         pl.col("GBAHERKOMSTGROEPERING").cast(pl.String).alias("_published"),
@@ -278,13 +324,13 @@ def herkomst(gba: pl.LazyFrame, countries: pl.LazyFrame) -> pl.LazyFrame:
         & (gen == pl.col("_gen_calc"))
         & consistent_pub
     ).fill_null(False)
-    return g.select(
+    return g.join(possible, how="cross").select(
         "person_id",
         "herkomst_group",
         _aggregate(pl.col("herkomst_group")).alias("herkomst_aggregate"),
         pl.when(gen == "1").then(pl.lit("eerste")).when(gen == "2").then(pl.lit("tweede"))
         .cast(GENERATIE).alias("generatie"),
-        check.alias("herkomst_check_ok"),
+        pl.when(pl.col("_check_possible")).then(check).alias("herkomst_check_ok"),
     )
 
 
@@ -299,7 +345,7 @@ def five_years_days(year: int) -> int:
     return (dt.date(year, 1, 1) - dt.date(year - 5, 1, 1)).days
 
 
-def verblijfsduur(migration: pl.LazyFrame, gba: pl.LazyFrame, year: int) -> pl.LazyFrame:
+def verblijfsduur(migration: pl.LazyFrame | None, gba: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """Nieuwkomer / oudkomer on the peildatum 1 January of ``year`` (report 2.2, after SEO 2018).
 
     Time in NL is the number of days, before the peildatum, inside immigration periods of GBAMIGRATIEBUS
@@ -321,13 +367,33 @@ def verblijfsduur(migration: pl.LazyFrame, gba: pl.LazyFrame, year: int) -> pl.L
 
     Generation is GBAGENERATIE (the published one).  Returns person_id, years_in_nl (days/365.25, only where
     measured), verblijfsduur (Enum nieuwkomer/oudkomer), verblijfsduur_excluded (bool).
+
+    Without GBAMIGRATIEBUS (``migration`` None), or when its AANVANGMIGRATIEDATUM or MIGRATIESOORT holds no
+    value at all (a column the file lacked), the breakdown is **not computable**: all three columns are null
+    for everybody.  Not oudkomer for the first generation (that rule is about persons *absent from* a file we
+    have), and not oudkomer for the second generation either: a breakdown whose oudkomer cell holds only the
+    second generation while every first-generation person is missing would be misread.  A period whose end
+    is null (open, or EINDEMIGRATIEDATUM missing) ends the day before the person's next migration row.
     """
+    g = keep_r(ensure_columns(gba, {"GBAGENERATIE": pl.String})).select(
+        "person_id", pl.col("GBAGENERATIE").cast(pl.String).alias("_gen"))
+    if migration is None:
+        return g.select(
+            "person_id",
+            pl.lit(None, pl.Float64).alias("years_in_nl"),
+            pl.lit(None, VERBLIJFSDUUR).alias("verblijfsduur"),
+            pl.lit(None, pl.Boolean).alias("verblijfsduur_excluded"),
+        )
     peil = dt.date(year, 1, 1)
     last_day = dt.date(year - 1, 12, 31)
-    m = keep_r(migration).select(
+    migration = keep_r(ensure_columns(migration, {"AANVANGMIGRATIEDATUM": pl.Date, "EINDEMIGRATIEDATUM": pl.Date,
+                                                  "MIGRATIESOORT": pl.String}))
+    computable = has_values(migration, ["AANVANGMIGRATIEDATUM", "MIGRATIESOORT"], "_computable")
+    next_start = pl.col("AANVANGMIGRATIEDATUM").shift(-1).over("person_id", order_by="AANVANGMIGRATIEDATUM")
+    m = migration.select(
         "person_id",
         pl.col("AANVANGMIGRATIEDATUM").alias("_s"),
-        pl.col("EINDEMIGRATIEDATUM").fill_null(_FAR_FUTURE).alias("_e"),
+        pl.coalesce(pl.col("EINDEMIGRATIEDATUM"), next_start.dt.offset_by("-1d"), pl.lit(_FAR_FUTURE)).alias("_e"),
         pl.col("MIGRATIESOORT").cast(pl.String).alias("_kind"),
     ).filter(pl.col("_s") < pl.lit(peil))
     end = pl.min_horizontal(pl.col("_e"), pl.lit(last_day))
@@ -336,8 +402,7 @@ def verblijfsduur(migration: pl.LazyFrame, gba: pl.LazyFrame, year: int) -> pl.L
         days.sum().alias("_days"),
         (pl.col("_kind").sort_by("_s").first() != "I").alias("_before_file"),
     )
-    g = keep_r(gba).select("person_id", pl.col("GBAGENERATIE").cast(pl.String).alias("_gen"))
-    x = g.join(per_person, on="person_id", how="left")
+    x = g.join(per_person, on="person_id", how="left").join(computable, how="cross")
     before_file = pl.col("_before_file").fill_null(False)
     measured = (pl.col("_gen") == "1") & pl.col("_days").is_not_null() & ~before_file
     short = measured & (pl.col("_days") <= six_months_days(year))
@@ -348,15 +413,20 @@ def verblijfsduur(migration: pl.LazyFrame, gba: pl.LazyFrame, year: int) -> pl.L
         .when(measured & (pl.col("_days") < five_years_days(year))).then(pl.lit("nieuwkomer"))
         .when(measured).then(pl.lit("oudkomer"))
     )
+    ok = pl.col("_computable")
     return x.select(
         "person_id",
-        pl.when(measured).then(pl.col("_days") / 365.25).alias("years_in_nl"),
-        klass.cast(VERBLIJFSDUUR).alias("verblijfsduur"),
-        short.alias("verblijfsduur_excluded"),
+        pl.when(ok & measured).then(pl.col("_days") / 365.25).alias("years_in_nl"),
+        pl.when(ok).then(klass).cast(VERBLIJFSDUUR).alias("verblijfsduur"),
+        pl.when(ok).then(short.fill_null(False)).alias("verblijfsduur_excluded"),
     )
 
 
 # -------------------------------------------------------------------------------------------- education
+EDUCATION_LEVEL_COLUMN = "OPLNIVSOI2021AGG4HBmetNIRWO"
+"""HOOGSTEOPLTAB's highest attained level (SOI 2021; the ingest renames the SOI 2016 column of earlier years)."""
+
+
 def education_level(hoogsteopl: pl.LazyFrame) -> pl.LazyFrame:
     """Opleidingsniveau laag / middelbaar / hoog from HOOGSTEOPLTAB of year t (report 2.2).
 
@@ -365,14 +435,17 @@ def education_level(hoogsteopl: pl.LazyFrame) -> pl.LazyFrame:
     of havo/vwo), 2xxx middelbaar (mbo-2..4, upper havo/vwo), 3xxx hoog (hbo, wo), via
     ``reference/soi_levels.csv``.  Missing codes (``----``/``9999``, null after ingest) are ``onbekend``;
     persons not in the file at all get ``onbekend`` in :func:`population` (report 2.2 treats it as a level).
-    Returns person_id, opleidingsniveau (Enum).
+    When the level column holds no value at all (a column the file lacked) the level is not computable: null
+    for everybody, not ``onbekend``.  Returns person_id, opleidingsniveau (Enum).
     """
     levels = dict(reference.soi_levels().select("code", "niveau").iter_rows())
-    code = pl.col("OPLNIVSOI2021AGG4HBmetNIRWO").cast(pl.String)
-    return keep_r(hoogsteopl).select(
+    hoogsteopl = keep_r(ensure_columns(hoogsteopl, {EDUCATION_LEVEL_COLUMN: pl.String}))
+    code = pl.col(EDUCATION_LEVEL_COLUMN).cast(pl.String)
+    level = (code.replace_strict(levels, default="onbekend", return_dtype=pl.String)
+             .fill_null("onbekend").cast(OPLEIDINGSNIVEAU))
+    return hoogsteopl.join(has_values(hoogsteopl, [EDUCATION_LEVEL_COLUMN], "_ok"), how="cross").select(
         "person_id",
-        code.replace_strict(levels, default="onbekend", return_dtype=pl.String)
-        .fill_null("onbekend").cast(OPLEIDINGSNIVEAU).alias("opleidingsniveau"),
+        pl.when(pl.col("_ok")).then(level).alias("opleidingsniveau"),
     ).unique("person_id", keep="first")
 
 
@@ -383,12 +456,19 @@ def asylum_flag(migmotief: pl.LazyFrame, year: int | None = None) -> pl.LazyFram
     True when the person has an asylum-motive spell that began on or before 31 December of ``year`` (any
     spell when ``year`` is None); the motive describes the migration, so it stays after the spell ends.
     Only persons in the file are returned: MIGMOTIEFBUS covers immigrants from 1995 on, so a missing row is
-    "unknown" for the first generation and "no" for others (decided in :func:`population`).
+    "unknown" for the first generation and "no" for others (decided in :func:`population`).  When the columns
+    it needs (:func:`asylum_columns`) hold no value at all, ``asielmotief`` is null (not computable).
     Returns person_id, asielmotief (bool).
     """
-    m = keep_r(migmotief)
+    m = keep_r(ensure_columns(migmotief, {"DATUMAANVANGMOTIEF": pl.Date, "MIGMOTIEF": pl.String}))
+    ok = has_values(m, asylum_columns(year), "_ok")
     if year is not None:
         m = m.filter(pl.col("DATUMAANVANGMOTIEF") <= pl.lit(dt.date(year, 12, 31)))
     return m.group_by("person_id").agg(
         (pl.col("MIGMOTIEF").cast(pl.String) == "2").any().alias("asielmotief")
-    )
+    ).join(ok, how="cross").select("person_id", pl.when(pl.col("_ok")).then(pl.col("asielmotief")).alias("asielmotief"))
+
+
+def asylum_columns(year: int | None = None) -> list[str]:
+    """MIGMOTIEFBUS columns :func:`asylum_flag` needs: MIGMOTIEF, and DATUMAANVANGMOTIEF when ``year`` is given."""
+    return ["MIGMOTIEF"] if year is None else ["DATUMAANVANGMOTIEF", "MIGMOTIEF"]

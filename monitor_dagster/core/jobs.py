@@ -55,6 +55,18 @@ _SPOLIS_COLS = ["person_id", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEI
                 "SAANTVERLU", "SAANTCTRCTURENPWK", "SBAANDAGEN", "SCONTRACTSOORT", "SSOORTBAAN", "SSECT"]
 
 
+def _sum_or_null(col: str, alias: str) -> list[pl.Expr]:
+    """Aggregations for a sum that stays null when the group has no value (polars' ``sum`` of nulls is 0):
+    the sum and its count; :func:`_null_without_values` turns the sum back into null afterwards.  Two plain
+    aggregations, so the group-by stays streamable.  Needed for an incomplete landing zone, where a column
+    the file lacked (e.g. SAANTVERLU) arrives as nulls and must not become 0 hours."""
+    return [pl.col(col).sum().alias(alias), pl.col(col).count().alias(f"_n_{alias}")]
+
+
+def _null_without_values(*aliases: str) -> list[pl.Expr]:
+    return [pl.when(pl.col(f"_n_{a}") > 0).then(pl.col(a)).alias(a) for a in aliases]
+
+
 # --------------------------------------------------------------------------------------------- rules
 def wml_hour_of(month: str | pl.Expr = "month") -> pl.Expr:
     """Hourly WML (40-hour week) of 1 January of the calendar year of ``month`` (reference/wml.csv).
@@ -119,7 +131,8 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
 
     * month = first day of the month of SDATUMAANVANGIKO (rows never cross a month boundary in SPOLIS);
     * sums: ``basisuren`` (SBASISUREN), ``basisloon`` (SBASISLOON), ``verloonde_uren`` (SAANTVERLU),
-      ``days`` (SBAANDAGEN; when missing, the calendar days of the row's period);
+      ``days`` (SBAANDAGEN; when missing or null, the calendar days of the row's period); a sum over rows
+      that are all null is null, not 0;
     * the row with the latest period start wins for ``SBEID``, ``contract`` (SCONTRACTSOORT), ``soortbaan``
       (SSOORTBAAN), ``SSECT`` and ``contracturen`` (SAANTCTRCTURENPWK, a per-week figure, not summed; null
       before 2016: trend break contracturen_2016);
@@ -131,6 +144,12 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
     * ``substantial``: :func:`is_substantial_job` with the WML of the month's calendar year.
 
     Only RINPERSOONS R.  ``spolis_prev`` (SPOLISBUS t-1) may be None: the panel then starts in January.
+
+    Incomplete landing zone: only person key, IKVID, SDATUMAANVANGIKO, SDATUMEINDEIKO, SBASISUREN,
+    SBASISLOON, SCONTRACTSOORT and SSOORTBAAN are needed; any other column the file lacks (absent, or all null
+    from the ingest) leaves its output null: ``verloonde_uren``/``verloonde_uren_pw`` (SAANTVERLU),
+    ``contracturen`` (SAANTCTRCTURENPWK), ``SSECT``/``sector`` (SSECT), ``SBEID``; ``days`` then comes from the
+    period dates, as for a null SBAANDAGEN.  ``substantial`` only needs the required columns.
 
     Performance: rows that cover their whole calendar month are job-months as they are (the periods of one
     job do not overlap in S-Polis, so such a row is alone in its month); only the partial rows - 4-weekly
@@ -157,14 +176,16 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
     parts = (rows.filter(~full)
              .group_by("person_id", "IKVID", "month")
              .agg(pl.col("SBEID").max_by(last),
-                  pl.col("SBASISUREN").sum().alias("basisuren"),
-                  pl.col("SBASISLOON").sum().alias("basisloon"),
-                  pl.col("SAANTVERLU").sum().alias("verloonde_uren"),
+                  *_sum_or_null("SBASISUREN", "basisuren"),
+                  *_sum_or_null("SBASISLOON", "basisloon"),
+                  *_sum_or_null("SAANTVERLU", "verloonde_uren"),
                   pl.col("SAANTCTRCTURENPWK").max_by(last).alias("contracturen"),
                   pl.col("_days").sum().alias("days"),
                   pl.col("SCONTRACTSOORT").max_by(last).alias("contract"),
                   pl.col("SSOORTBAAN").max_by(last).alias("soortbaan"),
-                  pl.col("SSECT").max_by(last)))
+                  pl.col("SSECT").max_by(last))
+             .with_columns(_null_without_values("basisuren", "basisloon", "verloonde_uren"))
+             .select(whole.collect_schema().names()))
     jm = pl.concat([whole, parts], how="vertical")
     hours_pw = pl.when(pl.col("days") > 0).then(pl.col("basisuren") * 7.0 / pl.col("days"))
     paid_pw = pl.when(pl.col("days") > 0).then(pl.col("verloonde_uren") * 7.0 / pl.col("days"))
@@ -193,7 +214,8 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
     Columns: person_id, IKVID, spell_no (1.. within the job), SBEID (of the last month), start_month,
     end_month (first day of the first/last month), n_months, contract (and the other ``split_on`` columns;
     a contract that is not split on is the last month's),
-    sector and SSECT (of the last month), basisuren, basisloon, verloonde_uren, days (sums),
+    sector and SSECT (of the last month), basisuren, basisloon, verloonde_uren, days (sums; null when every
+    month is null, e.g. SAANTVERLU missing from an incomplete landing zone),
     ``basisuren_pw`` (mean basic hours per week of the period worked = sum hours * 7 / sum days),
     ``contracturen`` (mean of the months), ``hourly_wage`` (mean weighted by basic hours = sum loon / sum
     uren, report 3f: "gewogen naar het aantal basisuren"), substantial_months (when the input has
@@ -220,11 +242,14 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
             *[pl.col(c).first() for c in split],
             *([pl.col("contract").max_by("month")] if "contract" in names and "contract" not in split else []),
             pl.col("sector").max_by("month"), pl.col("SSECT").max_by("month"),
-            pl.col("basisuren").sum(), pl.col("basisloon").sum(), pl.col("verloonde_uren").sum(),
+            *_sum_or_null("basisuren", "basisuren"), *_sum_or_null("basisloon", "basisloon"),
+            *_sum_or_null("verloonde_uren", "verloonde_uren"),
             pl.col("days").sum(), pl.col("contracturen").mean()]
     if "substantial" in names and "substantial" not in split:
         aggs.append(pl.col("substantial").sum().cast(pl.Int32).alias("substantial_months"))
-    sp = s.group_by("_spell").agg(aggs)
+    sp = (s.group_by("_spell").agg(aggs)
+          .with_columns(_null_without_values("basisuren", "basisloon", "verloonde_uren"))
+          .drop("_n_basisuren", "_n_basisloon", "_n_verloonde_uren"))
     same_job = ((pl.col("person_id") == pl.col("person_id").shift(1))
                 & (pl.col("IKVID") == pl.col("IKVID").shift(1)))
     sp = (sp.sort("_spell")

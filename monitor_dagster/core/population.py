@@ -15,13 +15,18 @@ from typing import Literal
 import polars as pl
 
 from monitor_dagster.core.characteristics import (
+    EDUCATION_LEVEL_COLUMN,
     GESLACHT,
+    OPLEIDINGSNIVEAU,
     aow_date,
     age_group,
     age_jan1,
+    asylum_columns,
     asylum_flag,
     birth_date,
     education_level,
+    ensure_columns,
+    has_values,
     herkomst,
     keep_r,
     verblijfsduur,
@@ -50,6 +55,11 @@ SECM_SOURCE = pl.Enum(["SECM", "fallback"])
 Rule = Literal["majority", "any_day", "dec31"]
 
 _FAR_FUTURE = dt.date(9999, 12, 31)
+
+#: GBAPERSOONTAB columns the population reads besides the key and the herkomst columns; a column the file
+#: lacks is taken as nulls (birth month -> 1 July, birth day -> the 1st, geslacht null)
+_GBA_COLUMNS = {"GBAGEBOORTEJAAR": pl.Int64, "GBAGEBOORTEMAAND": pl.Int64, "GBAGEBOORTEDAG": pl.Int64,
+                "GBAGESLACHT": pl.String}
 
 
 # ------------------------------------------------------------------------------------- whole-year rule
@@ -169,7 +179,7 @@ def _fallback_flags(gba: pl.LazyFrame, enrolment: pl.LazyFrame | None, year: int
     aow = aow_date(birth_date())
     from_ = pl.max_horizontal(aow, pl.lit(jan1))
     pens_days = ((pl.lit(dec31) - from_).dt.total_days() + 1).clip(lower_bound=0)
-    people = keep_r(gba).select(
+    people = keep_r(ensure_columns(gba, _GBA_COLUMNS)).select(
         "person_id",
         _decide(pens_days, aow <= pl.lit(dec31), year, rule).fill_null(False).alias("pensioner"),
     )
@@ -266,10 +276,10 @@ def population(
     addresses: pl.LazyFrame,
     secm: pl.LazyFrame,
     gba: pl.LazyFrame,
-    migration: pl.LazyFrame,
-    hoogsteopl: pl.LazyFrame,
-    migmotief: pl.LazyFrame,
-    countries: pl.LazyFrame,
+    migration: pl.LazyFrame | None = None,
+    hoogsteopl: pl.LazyFrame | None = None,
+    migmotief: pl.LazyFrame | None = None,
+    countries: pl.LazyFrame | None = None,
     enrolment: pl.LazyFrame | None = None,
     *,
     secm_last_year: int | None = None,
@@ -288,13 +298,30 @@ def population(
     age_jan1 (:func:`~characteristics.age_group`), geslacht (man/vrouw, null when GBAGESLACHT is missing),
     opleidingsniveau (onbekend when the person is not in HOOGSTEOPLTAB), asielmotief (True/False; null for
     eerste generatie without a MIGMOTIEFBUS row: arrived before the file or not recorded).
+
+    Incomplete landing zone (docs/methodology.md, "An incomplete landing zone"): addresses, secm and gba are
+    required; ``migration``, ``hoogsteopl``, ``migmotief``, ``countries`` and ``enrolment`` may be None (the
+    file is not in the warehouse), and a non-key column a file lacked may be all null or absent.  Then:
+
+    * no GBAMIGRATIEBUS (or no migration dates/kinds): verblijfsduur, verblijfsduur_excluded and years_in_nl
+      null for everybody (not computable; first generation is *not* taken as oudkomer);
+    * no HOOGSTEOPLTAB (or no level column): opleidingsniveau null for everybody (not ``onbekend``);
+    * no MIGMOTIEFBUS (or no motive/date column): asielmotief null for everybody;
+    * no LANDAKTUEELREF: herkomst groups from the shipped reference table (``reference/countries.csv``);
+    * no birth countries in GBAPERSOONTAB: the published herkomst and generatie stand, herkomst_check_ok null;
+    * GBAGESLACHT null: geslacht null; GBAGEBOORTEDAG null: born on the 1st (month null: 1 July);
+    * no enrolment: the SECM fallback (years SECM does not cover) has student null.
+
+    The population itself (the whole-year rule) rests on GBAADRESOBJECTBUS only, so its size does not change.
     """
     residents = whole_year_residents(addresses, year, tolerance_days)
+    gba = ensure_columns(gba, _GBA_COLUMNS)
     g = keep_r(gba).select(
         "person_id",
         birth_date().alias("_birth"),
         pl.col("GBAGESLACHT").cast(pl.String).replace_strict({"1": "man", "2": "vrouw"}, default=None)
         .cast(GESLACHT).alias("geslacht"),
+        pl.lit(True).alias("_in_gba"),
     ).unique("person_id", keep="first")
     flags = student_pensioner_flags(
         secm, year, gba=gba, enrolment=enrolment, persons=residents, secm_last_year=secm_last_year,
@@ -305,9 +332,24 @@ def population(
         .join(flags, on="person_id", how="left")
         .join(herkomst(gba, countries), on="person_id", how="left")
         .join(verblijfsduur(migration, gba, year), on="person_id", how="left")
-        .join(education_level(hoogsteopl), on="person_id", how="left")
-        .join(asylum_flag(migmotief, year), on="person_id", how="left")
     )
+    in_gba = pl.col("_in_gba").fill_null(False)
+    # optional files: a file that is absent, or whose columns hold no value, makes its breakdown null for all
+    if hoogsteopl is None:
+        opleiding = pl.lit(None, OPLEIDINGSNIVEAU)
+    else:
+        out = (out.join(education_level(hoogsteopl), on="person_id", how="left")
+               .join(has_values(keep_r(hoogsteopl), [EDUCATION_LEVEL_COLUMN], "_edu_ok"), how="cross"))
+        opleiding = pl.when(pl.col("_edu_ok")).then(pl.col("opleidingsniveau").fill_null("onbekend"))
+    if migmotief is None:
+        asiel = pl.lit(None, pl.Boolean)
+    else:
+        out = (out.join(asylum_flag(migmotief, year), on="person_id", how="left")
+               .join(has_values(keep_r(migmotief), asylum_columns(year), "_asiel_ok"), how="cross"))
+        asiel = (pl.when(~pl.col("_asiel_ok")).then(None)
+                 .when(pl.col("asielmotief").is_not_null()).then(pl.col("asielmotief"))
+                 .when(pl.col("generatie") == "eerste").then(None)
+                 .otherwise(False))
     return out.select(
         pl.lit(year).cast(pl.Int32).alias("year"),
         "person_id",
@@ -318,14 +360,14 @@ def population(
         "herkomst_aggregate",
         "generatie",
         "verblijfsduur",
-        pl.col("verblijfsduur_excluded").fill_null(False),
+        # persons without a GBA row: False as before; null only when verblijfsduur is not computable
+        pl.when(in_gba).then(pl.col("verblijfsduur_excluded")).otherwise(False).alias("verblijfsduur_excluded"),
         "years_in_nl",
         age_group(pl.col("_birth"), year),
         age_jan1(pl.col("_birth"), year),
         "geslacht",
-        pl.col("opleidingsniveau").fill_null("onbekend"),
-        pl.when(pl.col("asielmotief").is_not_null()).then(pl.col("asielmotief"))
-        .when(pl.col("generatie") == "eerste").then(None)
-        .otherwise(False).alias("asielmotief"),
-        pl.col("herkomst_check_ok").fill_null(False),
+        opleiding.alias("opleidingsniveau"),
+        asiel.alias("asielmotief"),
+        # persons without a GBA row: False (cannot be determined); null only when no check is possible
+        pl.when(in_gba).then(pl.col("herkomst_check_ok")).otherwise(False).alias("herkomst_check_ok"),
     )

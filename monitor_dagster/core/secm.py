@@ -36,7 +36,9 @@ def secm_months(secm: pl.LazyFrame, year: int) -> pl.LazyFrame:
     matters for spells that start or end inside a month.  Months without any SECM spell are absent (the person
     is "off the radar" that month, report 4f).  Open ends (null EINDSECM) run through December t.
 
-    Columns: person_id, month (pl.Date, first of month), SECM (the input's Enum).  RINPERSOONS R only."""
+    Columns: person_id, month (pl.Date, first of month), SECM (the input's Enum).  RINPERSOONS R only.
+    Reads only the person key, AANVSECM, EINDSECM and SECM: the XKOPPEL* columns may be missing (incomplete
+    landing zone)."""
     lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 31)
     s = keep_r(secm).select("person_id", pl.col("AANVSECM").alias("start"), pl.col("EINDSECM").alias("end"), "SECM")
     m = explode_months(s, lo, hi)
