@@ -140,8 +140,12 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
 
     plan: list[tuple[str, str | None, list[dg.AssetKey]]] = []
     if "core" in layers:
-        plan.append(("core_spells", None, [dg.AssetKey(["core", a]) for a, (yearly, _) in CORE_INPUTS.items()
-                                           if not yearly]))
+        # a spell table is built when at least one of its files is in the warehouse (none: nothing to build)
+        w = Warehouse(warehouse)
+        spells = [dg.AssetKey(["core", a]) for a, (yearly, ins) in CORE_INPUTS.items() if not yearly
+                  and any(w.manifest(i.entry, "latest") for i in ins.values())]
+        if spells:
+            plan.append(("core_spells", None, spells))
     inputs = []
     for y in candidate_years(warehouse, years):
         r = year_readiness(warehouse, y)

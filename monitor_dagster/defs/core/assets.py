@@ -81,8 +81,6 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
         _required(frame, what, "(cumulative)")
     # optional files (core/inputs.py): absent -> None, the breakdowns resting on them are not computable
     hoog = _one(hoogsteopl, year, "HOOGSTEOPLTAB")
-    if migmotief is None:
-        migmotief = pl.LazyFrame(schema={"person_id": pl.Int64, "DATUMAANVANGMOTIEF": pl.Date, "MIGMOTIEF": pl.String})
     # fallback for years without SECM: enrolments of 1 October t-1 and t together cover "most of year t"
     # (school years t-1/t and t/t+1; measured against SECM on synthetic data: 119 of 128 students vs 103 with t only)
     enrol = [f for f in (enrolment or {}).values() if f is not None]

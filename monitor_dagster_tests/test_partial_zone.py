@@ -1,0 +1,89 @@
+"""A landing zone holding only some files, with only the columns the monitor cannot do without (issue 11):
+every indicator whose inputs are present comes out per herkomst; the rest is listed as not computable, with
+the reason, in `monitor status`, the family assets' metadata and the readiness answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from monitor_dagster.catalog import load_catalog
+from monitor_dagster.landing import scan
+
+KEEP = {  # the minimal columns of the issue: the key columns of ingest/roles.py
+    "GBAPERSOONTAB": ["RINPERSOONS", "RINPERSOON", "GBAGEBOORTEJAAR", "GBAGEBOORTEMAAND", "GBAGESLACHT",
+                      "GBAGENERATIE", "GBAHERKOMSTGROEPERING"],
+    "GBAADRESOBJECTBUS": ["RINPERSOONS", "RINPERSOON", "GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING"],
+    "SECMBUS": ["RINPERSOONS", "RINPERSOON", "AANVSECM", "EINDSECM", "SECM"],
+    "SPOLISBUS": ["RINPERSOONS", "RINPERSOON", "IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON",
+                  "SBASISUREN", "SCONTRACTSOORT", "SSOORTBAAN"],
+}
+EXPECTED = {"O04", "O05", "O08", "O11", "O12", "O13", "O14", "O15", "O16", "O17", "O18"}
+
+
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory):
+    from monitor_dagster.synth.generate import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("partial")
+    landing = root / "landing"
+    generate(SynthConfig(landing=landing, persons=1500, first_year=2018, last_year=2019, seed=5, fmt="parquet",
+                         truth=root / "truth.json"))
+    catalog = load_catalog()
+    for f in scan(landing, catalog):
+        path = landing / f.relpath
+        if f.match is None or f.match.entry not in KEEP:
+            path.unlink()
+            continue
+        df = pl.read_parquet(path)
+        raw = {c.upper(): c for c in df.columns}
+        df.select([raw[c] for c in KEEP[f.match.entry] if c in raw]).write_parquet(path)
+    from monitor_dagster.runner import run_pipeline
+
+    with dg.instance_for_test() as inst:
+        summary = run_pipeline(landing, root / "wh", instance=inst, layers=("sources", "core", "indicators"))
+    return root, summary
+
+
+def test_partial_zone_gives_what_its_files_allow(partial):
+    from monitor_dagster.warehouse import Warehouse
+
+    root, summary = partial
+    assert summary.ok, [(o.entry, o.partition, o.message) for o in summary.outcomes if not o.ok]
+    # the files lacking unused / used columns were ingested with a warning, not refused
+    spolis = [o for o in summary.outcomes if o.entry == "SPOLISBUS" and o.partition == "2019"][0]
+    assert "SAANTVERLU" in spolis.metadata["missing_columns"] and spolis.metadata["warnings"]
+    table = Warehouse(root / "wh", layer="indicators").read("indicator_table", "all").collect()
+    got = set(table.filter(pl.col("year") == 2019)["indicator_id"])
+    assert EXPECTED <= got, EXPECTED - got
+    assert not got & {"O01", "O02", "O03", "O06", "O07", "O09"}
+    per_herkomst = table.filter((pl.col("year") == 2019) & (pl.col("indicator_id") == "O04")
+                                & (pl.col("herkomst") == "niet-westers") & (pl.col("generatie") == "totaal")
+                                & (pl.col("verblijfsduur") == "totaal") & (pl.col("leeftijd") == "totaal")
+                                & (pl.col("geslacht") == "totaal") & (pl.col("opleiding") == "totaal"))
+    assert per_herkomst.height == 1
+    # breakdowns without their file are absent (not computable), never filled with a default
+    assert set(table.filter(pl.col("indicator_id") == "O04")["verblijfsduur"]) == {"totaal"}
+    assert set(table.filter(pl.col("indicator_id") == "O04")["opleiding"]) == {"totaal"}
+
+
+def test_partial_zone_lists_what_could_not_be_computed(partial):
+    from typer.testing import CliRunner
+
+    from monitor_dagster.cli import app
+    from monitor_dagster.readiness import year_readiness
+
+    root, _ = partial
+    r = year_readiness(root / "wh", 2019)
+    nc = r.not_computable()
+    assert nc["O01"] == ["needs EBBNW 2019"] and nc["O09"] == ["needs INPATAB 2019"]
+    assert nc["O06"] == ["needs SPOLISBUS.SAANTCTRCTURENPWK"]
+    assert any("SAANTVERLU" in x for x in nc["O07"])
+    assert r.breakdowns["verblijfsduur"] == "needs GBAMIGRATIEBUS" and r.breakdowns["opleiding"] == "needs HOOGSTEOPLTAB 2019"
+    out = CliRunner().invoke(app, ["status", "--landing", str(root / "landing"), "--warehouse", str(root / "wh")],
+                             terminal_width=500)
+    assert out.exit_code == 0, out.output
+    assert "O01: needs EBBNW 2019" in out.output and "O06: needs SPOLISBUS.SAANTCTRCTURENPWK" in out.output
