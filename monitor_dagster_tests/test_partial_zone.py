@@ -4,7 +4,6 @@ the reason, in `monitor status`, the family assets' metadata and the readiness a
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -12,15 +11,9 @@ import pytest
 
 from monitor_dagster.catalog import load_catalog
 from monitor_dagster.landing import scan
+from monitor_dagster_tests.test_ingest_roles import MINIMAL
 
-KEEP = {  # the minimal columns of the issue: the key columns of ingest/roles.py
-    "GBAPERSOONTAB": ["RINPERSOONS", "RINPERSOON", "GBAGEBOORTEJAAR", "GBAGEBOORTEMAAND", "GBAGESLACHT",
-                      "GBAGENERATIE", "GBAHERKOMSTGROEPERING"],
-    "GBAADRESOBJECTBUS": ["RINPERSOONS", "RINPERSOON", "GBADATUMAANVANGADRESHOUDING", "GBADATUMEINDEADRESHOUDING"],
-    "SECMBUS": ["RINPERSOONS", "RINPERSOON", "AANVSECM", "EINDSECM", "SECM"],
-    "SPOLISBUS": ["RINPERSOONS", "RINPERSOON", "IKVID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON",
-                  "SBASISUREN", "SCONTRACTSOORT", "SSOORTBAAN"],
-}
+KEEP = MINIMAL   # the minimal columns of the issue (test_ingest_roles.py): the key columns of ingest/roles.py
 EXPECTED = {"O04", "O05", "O08", "O11", "O12", "O13", "O14", "O15", "O16", "O17", "O18"}
 
 
