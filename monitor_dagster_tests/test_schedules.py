@@ -78,6 +78,26 @@ def test_status_shows_the_vintages_of_each_indicator_year_and_newer_ones(tmp_pat
     (iy,) = indicator_years(tmp_path)
     assert iy.year == 2019 and "SPOLISBUS2019V1" in iy.vintages
     assert sorted(iy.newer) == ["SECMBUS2019V1 -> SECMBUS2020V1", "SPOLISBUS2019V1 -> SPOLISBUS2019V2"]
+    assert iy.stale == ["O05"]
+
+
+def test_a_new_release_makes_only_the_indicators_reading_it_stale(tmp_path):
+    """Vintages are per indicator (issue 11): a corrected SPOLIS 2019 makes O04 stale, not O01 (EBB) or O05."""
+    from monitor_dagster.indicator_status import indicator_years
+    from monitor_dagster.indicators.table import SCHEMA
+
+    rows = [{c: None for c in SCHEMA} | {"indicator_id": i, "year": 2019, "n": 20, "suppressed": False,
+                                         "vintages": v}
+            for i, v in (("O01", "EBBNW2019V1"), ("O04", "GBAPERSOONTAB2021V1,SPOLISBUS2019V1"),
+                         ("O05", "GBAPERSOONTAB2021V1,SECMBUS2021V1"))]
+    Warehouse(tmp_path, layer="indicators").write("indicator_table", "all", pl.DataFrame(rows, schema=SCHEMA), {})
+    src = Warehouse(tmp_path)
+    frame = pl.DataFrame({"person_id": [1]})
+    for entry, part, rid in (("EBBNW", "2019", "EBBNW2019V1"), ("GBAPERSOONTAB", "latest", "GBAPERSOONTAB2021V1"),
+                             ("SECMBUS", "latest", "SECMBUS2021V1"), ("SPOLISBUS", "2019", "SPOLISBUS2019V2")):
+        src.write(entry, part, frame, {"release_id": rid})
+    (iy,) = indicator_years(tmp_path)
+    assert iy.stale == ["O04"] and iy.newer == ["SPOLISBUS2019V1 -> SPOLISBUS2019V2"]
 
 
 # --- two-yearly input schedule (report 7.1.1) -----------------------------------------------------------------
