@@ -1,30 +1,63 @@
-"""Trend-break gate (DESIGN.md "Gates"; SPEC.md trend breaks): Great Expectations on each indicator series.
+"""Trend-break gate and the Great Expectations suites of the indicator table (DESIGN.md "Gates"; SPEC.md trend
+breaks; issue 11).
 
 A series is one indicator, measure and breakdown cell over the years.  The year-on-year change of every row
 must stay within the tolerance of ``indicators/trend_breaks.yaml`` unless a registered break explains it;
 explained rows get the break id in ``trend_break`` (carried into the output and the publication).
-Great Expectations 1.x is called directly (dagster-ge supports only GE < 1.0), on an ephemeral context.
+
+Which indicators a break concerns comes from the specs (``indicators/specs.yaml``, ``trend_breaks`` of each
+indicator); ``trend_breaks.yaml`` lists ``indicators: ["*"]`` only for the breaks that concern every
+indicator (a classification change of a breakdown).  :func:`registry` fills in the lists.
+
+:func:`check` runs one GE ExpectationSuite per indicator (``gates/expectations.py``: unit range, null when
+suppressed, measures of the spec, complete cube, and this trend rule) in one GE context.  Great Expectations
+1.x is called directly (dagster-ge supports only GE < 1.0).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from importlib import resources
+from pathlib import Path
 
 import polars as pl
 import yaml
 
 SERIES = ["indicator_id", "measure", "unit", "herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht",
           "opleiding", "sector"]
+SUMMARY = "summary.json"   # <docs_dir>/gx/summary.json: the stored result of the last check
 
 
 @lru_cache(maxsize=1)
 def registry() -> dict:
+    """``trend_breaks.yaml`` with every break's ``indicators`` filled in: ``["*"]`` as registered, else the
+    specs (built and planned) that name the break in their ``trend_breaks``."""
+    from monitor_dagster.indicators import spec as S
+
     text = resources.files("monitor_dagster.indicators").joinpath("trend_breaks.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    reg = yaml.safe_load(text)
+    named: dict[str, list[str]] = {}
+    for iid, s in S.specs().items():
+        for b in s.trend_breaks:
+            named.setdefault(b, []).append(iid)
+    ids = {b["id"] for b in reg["breaks"]}
+    unknown = sorted(set(named) - ids)
+    if unknown:
+        which = "; ".join(f"{b} (named by {', '.join(named[b])})" for b in unknown)
+        raise ValueError(f"indicators/specs.yaml names trend breaks that indicators/trend_breaks.yaml does not "
+                         f"register: {which}")
+    for b in reg["breaks"]:
+        if b.get("indicators") == ["*"]:
+            continue
+        if b.get("indicators"):
+            raise ValueError(f"trend break {b['id']}: list its indicators in specs.yaml (trend_breaks), not in "
+                             "trend_breaks.yaml (only indicators: ['*'] is allowed there)")
+        b["indicators"] = named.get(b["id"], [])
+    return reg
 
 
 def explain(table: pl.DataFrame) -> pl.DataFrame:
@@ -66,59 +99,98 @@ def changes(table: pl.DataFrame) -> pl.DataFrame:
 
 @dataclass
 class TrendReport:
+    """``success``: the trend rule (no unexplained jump; the Dagster check reports it as a WARN).  The other
+    rules of the suites are in ``failures`` ("O04: value in [0, 100]: 3 rows"): a caller that wants them
+    blocking tests ``contract_success``.  ``suites``: per indicator ``{success, failed: [{rule, severity,
+    text}], evaluated, explained, unexplained, unexplained_examples}``."""
     success: bool
     unexplained: pl.DataFrame      # rows with a jump no registered break explains
     explained: pl.DataFrame        # rows whose jump a registered break explains
     ge_result: dict
+    suites: dict[str, dict] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    data_docs: str | None = None
+    min_n: int = 100
+
+    @property
+    def contract_success(self) -> bool:
+        """Every suite passes apart from the trend rule (range, null when suppressed, measures, cube)."""
+        return not self.failures
+
+    def summary(self) -> dict:
+        """JSON-able summary (what :func:`write_summary` stores and the technical report reads)."""
+        return {"trend": {"success": self.success, "explained": self.explained.height,
+                          "unexplained": self.unexplained.height, "min_n": self.min_n},
+                "contract_success": self.contract_success, "failures": list(self.failures),
+                "suites": self.suites, "data_docs": self.data_docs}
 
 
 def check(table: pl.DataFrame, min_n: int = 100, docs_dir: Path | None = None) -> TrendReport:
-    """Run the GE expectation "no unexplained year-on-year jump" on series whose cells rest on at least
-    ``min_n`` persons (smaller cells move by sampling noise alone).  With ``docs_dir`` the validation runs as a
-    checkpoint of a file context there and GE's HTML Data Docs are built
-    (``<docs_dir>/gx/uncommitted/data_docs/local_site/index.html``)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
+    """Run the suite of every indicator in ``table`` (``gates/expectations.py``); the trend rule judges series
+    whose cells rest on at least ``min_n`` persons (smaller cells move by sampling noise alone).  With
+    ``docs_dir`` the suites run in a file context ``<docs_dir>/gx``, GE's HTML Data Docs are built
+    (``<docs_dir>/gx/uncommitted/data_docs/local_site/index.html``, one suite per indicator) and a summary is
+    written to ``<docs_dir>/gx/summary.json`` (:func:`read_summary`)."""
+    from monitor_dagster.gates import expectations as X
+    from monitor_dagster.indicators import spec as S
 
-    ch = changes(table).filter(pl.col("n") >= min_n)
+    ch_all = changes(table.with_row_index("_row"))
+    ch = ch_all.filter(pl.col("n") >= min_n).drop("_row")
+    unexplained = ch.filter(pl.col("unexplained"))
+    explained = ch.filter(pl.col("jump") & pl.col("trend_break").is_not_null())
+    suites, docs = X.validate(table, ch_all, min_n=min_n, docs_dir=docs_dir)
+    failures = [f"{iid}: {f['text']}" for iid, r in suites.items() for f in r["failed"]
+                if f["rule"] not in X.WARNING_RULES]
+    built = set(S.built())
+    for iid, n in table.group_by("indicator_id").len().sort("indicator_id").iter_rows():
+        if iid not in built:
+            failures.append(f"{iid}: not a built indicator of indicators/specs.yaml: {n} rows")
+    for iid, r in suites.items():
+        mine = unexplained.filter(pl.col("indicator_id") == iid)
+        r["explained"] = explained.filter(pl.col("indicator_id") == iid).height
+        r["unexplained"] = mine.height
+        r["unexplained_examples"] = [   # the three largest jumps
+            {"year": int(x["year"]), "herkomst": x["herkomst"], "measure": x["measure"], "change": float(x["change"])}
+            for x in mine.sort(pl.col("change").abs(), descending=True).head(3).iter_rows(named=True)]
+    success = unexplained.height == 0
+    rep = TrendReport(success=success, unexplained=unexplained, explained=explained,
+                      ge_result={"success": success, "suites": suites, **({"data_docs": docs} if docs else {})},
+                      suites=suites, failures=failures, data_docs=docs, min_n=min_n)
     if docs_dir is not None:
-        return _check_with_docs(gx, ch, Path(docs_dir))
-    ctx = gx.get_context(mode="ephemeral")
-    try:   # no tqdm bars on the console for every validation
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    except Exception:  # noqa: BLE001 - cosmetic only; older/newer GE may move the class
-        pass
-    pdf = ch.select(*SERIES, "year", "value", "change", "tolerance", "jump", "unexplained", "trend_break").to_pandas()
-    batch = (ctx.data_sources.add_pandas("indicators").add_dataframe_asset("changes")
-             .add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": pdf}))
-    expectation = gx.expectations.ExpectColumnValuesToBeInSet(column="unexplained", value_set=[False])
-    res = batch.validate(expectation)
-    return TrendReport(success=bool(res.success), unexplained=ch.filter(pl.col("unexplained")),
-                       explained=ch.filter(pl.col("jump") & pl.col("trend_break").is_not_null()),
-                       ge_result=res.to_json_dict())
+        write_summary(rep, table, Path(docs_dir) / "gx" / SUMMARY)
+    return rep
 
 
-def _check_with_docs(gx, ch: pl.DataFrame, docs_dir: Path) -> TrendReport:
-    ctx = gx.get_context(mode="file", project_root_dir=str(docs_dir))
+# ----------------------------------------------------------------------------------- stored summary
+def fingerprint(table: pl.DataFrame) -> str:
+    """Rows and an order-independent hash of the contract columns: ties a summary to the table it judged."""
+    import numpy as np
+
+    from monitor_dagster.indicators.table import COLUMNS, SCHEMA
+
+    t = table.select([pl.col(c).cast(SCHEMA[c]) for c in COLUMNS if c in table.columns])
+    h = t.hash_rows(seed=0).to_numpy()
+    return f"polars {pl.__version__}; {t.height} rows; {int(h.sum(dtype=np.uint64))}"
+
+
+def write_summary(report: TrendReport, table: pl.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"written": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+           "table": fingerprint(table), **report.summary()}
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_summary(docs_dir: Path | str, table: pl.DataFrame | None = None) -> dict | None:
+    """The summary :func:`check` wrote under ``<docs_dir>/gx``; ``None`` when there is none, it cannot be
+    read, or (with ``table``) it was written for another table."""
+    path = Path(docs_dir) / "gx" / SUMMARY
     try:
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    except Exception:  # noqa: BLE001 - cosmetic only
-        pass
-    pdf = ch.select(*SERIES, "year", "value", "change", "tolerance", "jump", "unexplained", "trend_break").to_pandas()
-    ds = ctx.data_sources.add_or_update_pandas("indicators")
-    asset = next((a for a in ds.assets if a.name == "year_on_year_changes"), None) or \
-        ds.add_dataframe_asset("year_on_year_changes")
-    bd = next((b for b in asset.batch_definitions if b.name == "all"), None) or \
-        asset.add_batch_definition_whole_dataframe("all")
-    suite = ctx.suites.add_or_update(gx.ExpectationSuite(name="trend_breaks", expectations=[
-        gx.expectations.ExpectColumnValuesToBeInSet(column="unexplained", value_set=[False])]))
-    vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name="trend_breaks", data=bd, suite=suite))
-    cp = ctx.checkpoints.add_or_update(gx.Checkpoint(name="trend_breaks", validation_definitions=[vd],
-                                                     actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")]))
-    res = cp.run(batch_parameters={"dataframe": pdf})
-    return TrendReport(success=bool(res.success), unexplained=ch.filter(pl.col("unexplained")),
-                       explained=ch.filter(pl.col("jump") & pl.col("trend_break").is_not_null()),
-                       ge_result={"success": bool(res.success),
-                                  "data_docs": str(docs_dir / "gx/uncommitted/data_docs/local_site/index.html")})
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if table is not None and doc.get("table") != fingerprint(table):
+        return None
+    return doc

@@ -9,8 +9,9 @@ drawn by the vega-embed bundle that vl-convert ships).  Pages:
 * ``indicator/<id>.html``: a chart over the years for chosen groups, switchable breakdowns (report 2.2), the
   numbers as a table under the chart and a CSV download of exactly what is shown;
 * ``factsheet.html`` / ``factsheet.pdf``: one page, latest year and change of the gap since the first year;
-* ``technisch-rapport.html``: per indicator the definition, source vintages, checks and their results,
-  trend breaks and suppressed cells;
+* ``technisch-rapport.html``: per indicator the definition, source vintages, checks and their results (its
+  Great Expectations suite: read from ``<warehouse>/gx/summary.json`` when the indicator_table asset stored
+  one for this table, with a link to GE's Data Docs; else run again), trend breaks and suppressed cells;
 * ``data/indicatoren.csv``: the gated table itself (the ``monitor export`` csv).
 
 Only a table that passes the disclosure gate is published (:func:`~monitor_dagster.publication.data.gated`).
@@ -33,6 +34,7 @@ import jinja2
 import polars as pl
 
 from monitor_dagster.export import export_table
+from monitor_dagster.gates import expectations as X
 from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.indicators.table import COLUMNS
 from monitor_dagster.publication import charts as C
@@ -240,15 +242,51 @@ def write_factsheet_pdf(path: Path, gaps: list[dict], first_year: int, last_year
     return pdf.pages_count
 
 
-def _report_sections(table: pl.DataFrame, ids: list[str], trend: TB.TrendReport) -> list[dict]:
+#: Dutch names of the rules of the Great Expectations suites (gates/expectations.py RULES)
+RULE_LABELS = {"unit": "eenheid", "range": "bereik", "years": "jaren", "suppressed": "onderdrukte cellen",
+               "measures": "maatstaven", "completeness": "volledigheid", "trend": "trend"}
+
+
+def quality(table: pl.DataFrame, warehouse: Path | str | None = None) -> dict:
+    """The result of the indicator table's checks (gates/trend_breaks.py summary): the one the
+    ``indicators/indicator_table`` asset stored in ``<warehouse>/gx/summary.json`` when it was written for this
+    very table, else a fresh :func:`~monitor_dagster.gates.trend_breaks.check` (no Data Docs then).
+    ``source`` says which; ``data_docs`` is the Data Docs index when it exists."""
+    doc = TB.read_summary(warehouse, table) if warehouse is not None else None
+    if doc is not None:
+        docs = Path(warehouse) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+        return {**doc, "source": "warehouse", "data_docs": str(docs.resolve()) if docs.is_file() else None}
+    return {**TB.check(table).summary(), "source": "check", "data_docs": None}
+
+
+def _default_warehouse(site_dir: Path) -> Path | None:
+    """``<warehouse>/publication/site`` is where the publication asset writes unless told otherwise."""
+    return site_dir.parent.parent if site_dir.parent.name == "publication" else None
+
+
+def _suite_text(suite: dict | None) -> tuple[str, str]:
+    """(css class, text) of one indicator's Great Expectations suite in the technical report."""
+    if suite is None:
+        return "warn", "niet uitgevoerd (geen indicator met een specificatie)"
+    if suite["success"]:
+        return "ok", f"geslaagd ({suite.get('evaluated', 0)} verwachtingen)"
+    critical = [f for f in suite["failed"] if f["severity"] == "critical"]
+    if not critical:   # only the trend rule (a warning): the row "Trendcontrole" tells which jumps
+        return "warn", "geslaagd op de trendregel na (zie Trendcontrole)"
+    return "fail", "niet geslaagd: " + "; ".join(f"{RULE_LABELS.get(f['rule'], f['rule'])}: {f['text']}"
+                                                 for f in critical)
+
+
+def _report_sections(table: pl.DataFrame, ids: list[str], q: dict) -> list[dict]:
     out = []
     for iid in ids:
         t = table.filter(pl.col("indicator_id") == iid)
         years = sorted(int(y) for y in t["year"].unique())
         sup = t.filter(pl.col("suppressed"))
-        unexpl = trend.unexplained.filter(pl.col("indicator_id") == iid)
+        suite = q["suites"].get(iid)
         examples = "; ".join(f"{r['year']} {r['herkomst']} {r['measure']} ({r['change']:+.1f})"
-                             for r in unexpl.head(3).iter_rows(named=True))
+                             for r in (suite or {}).get("unexplained_examples", []))
+        suite_css, suite_text = _suite_text(suite)
         prov = sorted(int(y) for y in t.filter(pl.col("status") == "voorlopig")["year"].unique())
         out.append({
             "m": D.meta(iid), "cells": t.height, "years": f"{years[0]}–{years[-1]}",
@@ -258,8 +296,9 @@ def _report_sections(table: pl.DataFrame, ids: list[str], trend: TB.TrendReport)
             "suppressed_primary": sup.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
             "suppressed_secondary": sup.filter(pl.col("suppression_reason") == "secondary").height,
             "provisional": ", ".join(map(str, prov)),
-            "explained": trend.explained.filter(pl.col("indicator_id") == iid).height,
-            "unexplained": unexpl.height, "unexplained_examples": examples,
+            "explained": (suite or {}).get("explained", 0),
+            "unexplained": (suite or {}).get("unexplained", 0), "unexplained_examples": examples,
+            "suite_css": suite_css, "suite_text": suite_text,
             "breaks": D.breaks_for(iid, years, set(t["trend_break"].drop_nulls().unique())),
             "vintages": D.vintages_by_year(table, iid),
         })
@@ -267,16 +306,22 @@ def _report_sections(table: pl.DataFrame, ids: list[str], trend: TB.TrendReport)
 
 
 def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date | None = None,
-               progress: Callable[[str, int, int], None] | None = None) -> SiteResult:
-    """Write the publication of a gated indicator table to ``site_dir`` (replaced atomically)."""
+               progress: Callable[[str, int, int], None] | None = None,
+               warehouse: Path | str | None = None) -> SiteResult:
+    """Write the publication of a gated indicator table to ``site_dir`` (replaced atomically).
+
+    ``warehouse``: where the table comes from; the technical report then shows the checks stored with it
+    (``<warehouse>/gx/summary.json``, and links GE's Data Docs) instead of running them again.  Without it,
+    a ``site_dir`` of the default form ``<warehouse>/publication/site`` names the warehouse."""
     table = D.gated(table)
     if table.height == 0:
         raise D.PublicationError("the indicator table is empty: nothing to publish")
     site_dir = Path(site_dir)
+    wh = Path(warehouse) if warehouse is not None else _default_warehouse(site_dir)
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", suffix=".tmp", dir=site_dir.parent))
     try:
-        result = _build(table, tmp, built_on or dt.date.today(), progress)
+        result = _build(table, tmp, built_on or dt.date.today(), progress, wh)
         _swap(tmp, site_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -300,7 +345,8 @@ def _swap(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress) -> SiteResult:
+def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
+           warehouse: Path | None = None) -> SiteResult:
     env = _env()
     ids = D.indicator_ids(table)
     years = sorted(int(y) for y in table["year"].unique())
@@ -347,17 +393,24 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress) -> Site
 
     if progress:
         progress("technisch rapport", len(ids) + 1, len(ids) + 3)
-    trend = TB.check(table)
+    q = quality(table, warehouse)
     reg = TB.registry()
+    n_suites = len(q["suites"])
+    n_passed = sum(1 for r in q["suites"].values() if not [f for f in r["failed"] if f["severity"] == "critical"])
     write("technisch-rapport.html", env.get_template("report.html.j2").render(
-        **common, root="", page_title="Technisch rapport", sections=_report_sections(table, ids, trend),
+        **common, root="", page_title="Technisch rapport", sections=_report_sections(table, ids, q),
         suppressed_primary=table.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
         suppressed_secondary=table.filter(pl.col("suppression_reason") == "secondary").height,
-        trend_success=trend.success, trend_explained=trend.explained.height,
-        trend_unexplained=trend.unexplained.height, trend_min_n=100,
+        trend_success=q["trend"]["success"], trend_explained=q["trend"]["explained"],
+        trend_unexplained=q["trend"]["unexplained"], trend_min_n=q["trend"].get("min_n", 100),
+        suites_total=n_suites, suites_passed=n_passed, contract_failures=q["failures"],
+        quality_source=q["source"], quality_written=q.get("written"),
+        data_docs=Path(q["data_docs"]).as_uri() if q.get("data_docs") else None,
+        ranges="; ".join(f"{u} {X.range_label(u, '.').removeprefix('value in ')}" for u in X.RANGES),
         tolerance_pct=f"{reg['tolerance']['%']:g}", tolerance_rel=f"{100 * reg['tolerance']['relative']:g}",
         sources=sorted({v for vs in table["vintages"].drop_nulls().unique() for v in vs.split(",") if v}),
-        all_breaks=[{**b, "description": b.get("toelichting", b["description"]), "indicators": ", ".join(b["indicators"])}
+        all_breaks=[{**b, "description": b.get("toelichting", b["description"]),
+                     "indicators": "alle" if b["indicators"] == ["*"] else ", ".join(b["indicators"]) or "geen"}
                     for b in reg["breaks"]]))
-    result.trend_unexplained = trend.unexplained.height
+    result.trend_unexplained = q["trend"]["unexplained"]
     return result
