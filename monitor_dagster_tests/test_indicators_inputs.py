@@ -324,7 +324,7 @@ def synth_wh(zone, tmp_path_factory):
     from monitor_dagster.defs.resources import MonitorResource
     from monitor_dagster.defs.sources.assets import source_assets
     from monitor_dagster.landing import scan
-    from monitor_dagster.source_ingest import ingest_release
+    from monitor_dagster.ingest.release import ingest_release
     from monitor_dagster.warehouse import Warehouse
 
     wh = tmp_path_factory.mktemp("inputs") / "wh"

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor_dagster.catalog import Catalog, Match
-from monitor_dagster.defs.sources.partitions import warehouse_partition
 from monitor_dagster.ingest import IngestError, IngestResult, ingest_file
 from monitor_dagster.landing import LandedFile, newest_release, scan, sha256
-from monitor_dagster.warehouse import Warehouse
+from monitor_dagster.warehouse import Warehouse, partition_for
 
 
 class NoRelease(LookupError):
@@ -53,7 +52,7 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
     landed = scan(landing_root, catalog) if landed is None else landed
     lf = find_release(landed, catalog, entry, period)
     e = catalog.entry(entry)
-    part = warehouse_partition(e, lf.match.period if e.kind == "yearly" else None)
+    part = partition_for(e.kind, lf.match.period if e.kind == "yearly" else None)
     digest = sha256(landing_root / lf.relpath)
     current = warehouse.manifest(entry, part)
     if current and current.get("sha256") == digest and current.get("release_id") == lf.match.release_id:

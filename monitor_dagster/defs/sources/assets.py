@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext
 from monitor_dagster.catalog import Catalog, Entry
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.partitions import partitions_for
-from monitor_dagster.source_ingest import IngestError, NoRelease, ingest_release
+from monitor_dagster.ingest.release import IngestError, NoRelease, ingest_release
 from monitor_dagster.warehouse import Warehouse
 
 SCHEMA_CHECK = "schema"
