@@ -19,7 +19,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # the project's catalog next to the package; MONITOR_CATALOG points elsewhere (an installed image, a test copy)
-DEFAULT_CATALOG = Path(os.environ.get("MONITOR_CATALOG") or Path(__file__).resolve().parents[1] / "data_catalog.yaml")
+PROJECT_CATALOG = Path(__file__).resolve().parents[1] / "data_catalog.yaml"
+DEFAULT_CATALOG = PROJECT_CATALOG   # kept for readers of the project's file (tests)
+
+
+def default_catalog() -> Path:
+    """MONITOR_CATALOG when set (read when called, not at import), else the project's data_catalog.yaml."""
+    return Path(os.environ.get("MONITOR_CATALOG") or PROJECT_CATALOG)
 ColumnType = Literal["key", "code", "date", "flag", "int", "float", "str"]
 Kind = Literal["yearly", "cumulative", "reference"]
 
@@ -220,7 +226,7 @@ def _format_error(exc: ValidationError) -> str:
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """Read and validate the catalog; errors name the entry (``files.SECMBUS.kind: ...``)."""
-    path = Path(path) if path is not None else DEFAULT_CATALOG
+    path = Path(path) if path is not None else default_catalog()
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

@@ -13,12 +13,11 @@ from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
 from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, input_job
 from monitor_dagster.defs.io import WarehouseIOManager
 from monitor_dagster.defs.publication.assets import PUBLICATION_ASSETS
-from monitor_dagster.defs.resources import MonitorResource
+from monitor_dagster.defs.resources import MonitorResource, resource_from_env
 from monitor_dagster.defs.schedules import (
+    build_schedules,
     core_spells_job,
-    input_biennial,
     outcome_job,
-    outcome_yearly,
     table_after_yearly_runs,
     table_job,
 )
@@ -29,14 +28,14 @@ from monitor_dagster.defs.sources.sensors import overdue_sensor, release_sensor
 
 def build_definitions(catalog_path: str | None = None, resource: MonitorResource | None = None) -> dg.Definitions:
     catalog = load_catalog(catalog_path)
-    if resource is None:
-        resource = MonitorResource() if catalog_path is None else MonitorResource(catalog_path=catalog_path)
+    if resource is None:   # EnvVar for each MONITOR_* variable set: resolved when a run or tick starts
+        resource = resource_from_env() if catalog_path is None else resource_from_env(catalog_path=catalog_path)
     return dg.Definitions(
         assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS, *PUBLICATION_ASSETS],
         # the same job objects the sensor, the schedules and `monitor run` target
         jobs=[*source_jobs(), outcome_job, core_spells_job, input_job, table_job],
         sensors=[release_sensor, overdue_sensor, table_after_yearly_runs],
-        schedules=[outcome_yearly, input_biennial],
+        schedules=list(build_schedules()),
         resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},
     )
 

@@ -172,3 +172,23 @@ def test_table_and_publication_are_rebuilt_after_a_yearly_run():
     keys = {k.to_user_string() for k in table_job.selection.resolve(defs.resolve_asset_graph())}
     assert keys == {"indicators/indicator_table", "publication/site"}
     assert table_after_yearly_runs.job_name == "indicator_table_and_publication"
+
+
+def test_configuration_is_read_when_the_definitions_load_not_at_import(tmp_path, monkeypatch):
+    """MONITOR_* variables become Dagster EnvVars on the resource (resolved per run/tick) and the crons are read
+    by build_definitions, not when a module is imported (issue 11)."""
+    from monitor_dagster.definitions import build_definitions
+
+    monkeypatch.setenv("MONITOR_WAREHOUSE", str(tmp_path / "wh"))
+    monkeypatch.setenv("MONITOR_INPUT_FIRST_YEAR", "2023")
+    monkeypatch.setenv("MONITOR_OUTCOME_CRON", "0 7 2 5 *")
+    defs = build_definitions()
+    res = defs.resources["monitor"]
+    assert isinstance(res.warehouse, dg.EnvVar) and res.warehouse.get_value() == str(tmp_path / "wh")
+    assert {s.name: s.cron_schedule for s in defs.schedules}["outcome_yearly"] == "0 7 2 5 *"
+    sched = next(s for s in defs.schedules if s.name == "input_biennial")
+    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2023, 5, 1, 6, 30), resources={"monitor": res})
+    d = sched(ctx)
+    # 2023 is a measurement year only because MONITOR_INPUT_FIRST_YEAR says so (the default 2022 makes it an off-year)
+    assert isinstance(d, dg.SkipReason) and "every two years" not in d.skip_message
+    assert "core/population 2021 not built" in d.skip_message

@@ -1,22 +1,35 @@
-"""Resources: where the landing zone, the warehouse and the catalog are (one object, configured once)."""
+"""Resources: where the landing zone, the warehouse and the catalog are (one object, configured once).
 
+Nothing is read from the environment at import: ``resource_from_env`` (called by ``build_definitions`` when the
+code location loads) turns each ``MONITOR_*`` variable that is set into a Dagster ``EnvVar``, which Dagster
+resolves when a run or tick starts and shows as such in the UI (Deployment > Resources).
+"""
 
 import os
 from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
+from pydantic import Field
 
-from monitor_dagster.catalog import DEFAULT_CATALOG, Catalog, load_catalog
+from monitor_dagster.catalog import Catalog, default_catalog, load_catalog
+
+#: resource field -> (environment variable, default when the variable is not set)
+ENV = {"landing": ("MONITOR_LANDING", "demo_data/landing"),
+       "warehouse": ("MONITOR_WAREHOUSE", "demo_data/warehouse"),
+       "catalog_path": ("MONITOR_CATALOG", None),
+       "input_first_year": ("MONITOR_INPUT_FIRST_YEAR", 2022)}
 
 
 class MonitorResource(dg.ConfigurableResource):
-    """Paths of one monitor installation.  Defaults come from MONITOR_LANDING / MONITOR_WAREHOUSE (the
-    Makefile exports them) so `make ui` and `monitor run` look at the same warehouse."""
+    """Paths of one monitor installation and the first year of the two-yearly input measurement (report
+    7.1.1: the next measurement from 2022).  ``make ui`` and ``monitor run`` look at the same warehouse because
+    the Makefile exports MONITOR_LANDING / MONITOR_WAREHOUSE."""
 
-    landing: str = os.environ.get("MONITOR_LANDING", "demo_data/landing")
-    warehouse: str = os.environ.get("MONITOR_WAREHOUSE", "demo_data/warehouse")
-    catalog_path: str = str(DEFAULT_CATALOG)
+    landing: str = ENV["landing"][1]
+    warehouse: str = ENV["warehouse"][1]
+    catalog_path: str = Field(default_factory=lambda: str(default_catalog()))
+    input_first_year: int = ENV["input_first_year"][1]
 
     @property
     def landing_root(self) -> Path:
@@ -29,3 +42,12 @@ class MonitorResource(dg.ConfigurableResource):
     @cached_property
     def catalog(self) -> Catalog:
         return load_catalog(self.catalog_path)
+
+
+def resource_from_env(**overrides) -> MonitorResource:
+    """A MonitorResource whose fields are ``EnvVar`` for every MONITOR_* variable set now, defaults otherwise."""
+    kw = {}
+    for field, (var, _) in ENV.items():
+        if var in os.environ:
+            kw[field] = dg.EnvVar.int(var) if field == "input_first_year" else dg.EnvVar(var)
+    return MonitorResource(**{**kw, **overrides})

@@ -29,9 +29,9 @@ from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.readiness import year_readiness
 from monitor_dagster.warehouse import Warehouse
 
-OUTCOME_CRON = os.environ.get("MONITOR_OUTCOME_CRON", "0 6 1 5 *")
-INPUT_CRON = os.environ.get("MONITOR_INPUT_CRON", "30 6 1 5 *")
-INPUT_FIRST_YEAR = int(os.environ.get("MONITOR_INPUT_FIRST_YEAR", "2022"))
+OUTCOME_CRON = "0 6 1 5 *"      # default; MONITOR_OUTCOME_CRON when the code location loads (build_schedules)
+INPUT_CRON = "30 6 1 5 *"       # default; MONITOR_INPUT_CRON
+INPUT_FIRST_YEAR = 2022         # default; MONITOR_INPUT_FIRST_YEAR, a field of MonitorResource
 INPUT_EVERY_YEARS = 2
 
 outcome_job = dg.define_asset_job(
@@ -93,19 +93,30 @@ def input_decision(warehouse_root, today: dt.date, first_year: int = INPUT_FIRST
     return _first_ready("input", (today.year - 2, today.year - 3), lambda y: input_missing_for(warehouse_root, y), today)
 
 
-@dg.schedule(name="outcome_yearly", cron_schedule=OUTCOME_CRON, job=outcome_job,
-             description="Yearly outcome run (report 7.1.2): core + indicators for the latest complete year.")
-def outcome_yearly(context: dg.ScheduleEvaluationContext, monitor: MonitorResource):
-    today = (context.scheduled_execution_time or dt.datetime.now()).date()
-    return outcome_decision(Warehouse(monitor.warehouse_root), today)
+def build_schedules(outcome_cron: str | None = None, input_cron: str | None = None) -> tuple:
+    """The two schedules with their cron expressions (a cron is part of a schedule's definition, so it is read
+    when the code location loads: MONITOR_OUTCOME_CRON / MONITOR_INPUT_CRON, else the report's 1 May)."""
+    outcome_cron = outcome_cron or os.environ.get("MONITOR_OUTCOME_CRON") or OUTCOME_CRON
+    input_cron = input_cron or os.environ.get("MONITOR_INPUT_CRON") or INPUT_CRON
+
+    @dg.schedule(name="outcome_yearly", cron_schedule=outcome_cron, job=outcome_job,
+                 description="Yearly outcome run (report 7.1.2): core + indicators for the latest complete year.")
+    def outcome_yearly(context: dg.ScheduleEvaluationContext, monitor: MonitorResource):
+        today = (context.scheduled_execution_time or dt.datetime.now()).date()
+        return outcome_decision(Warehouse(monitor.warehouse_root), today)
+
+    @dg.schedule(name="input_biennial", cron_schedule=input_cron, job=input_job,
+                 description="Two-yearly input run (report 7.1.1): P-a..P-f and U-a..U-c of the latest cohort whose "
+                             "one-year follow-up is in the warehouse; off-years skip.")
+    def input_biennial(context: dg.ScheduleEvaluationContext, monitor: MonitorResource):
+        today = (context.scheduled_execution_time or dt.datetime.now()).date()
+        return input_decision(monitor.warehouse_root, today, first_year=monitor.input_first_year)
+
+    return outcome_yearly, input_biennial
 
 
-@dg.schedule(name="input_biennial", cron_schedule=INPUT_CRON, job=input_job,
-             description="Two-yearly input run (report 7.1.1): P-a..P-f and U-a..U-c of the latest cohort whose "
-                         "one-year follow-up is in the warehouse; off-years skip.")
-def input_biennial(context: dg.ScheduleEvaluationContext, monitor: MonitorResource):
-    today = (context.scheduled_execution_time or dt.datetime.now()).date()
-    return input_decision(monitor.warehouse_root, today)
+#: built with the defaults (importable for tests); build_definitions builds them from the environment
+outcome_yearly, input_biennial = build_schedules(OUTCOME_CRON, INPUT_CRON)
 
 
 @dg.run_status_sensor(name="table_after_yearly_runs", run_status=dg.DagsterRunStatus.SUCCESS,
