@@ -10,7 +10,9 @@ Every suite holds the same kinds of rules, with the parameters of its indicator 
   input indicators' SRG 2019 series are separate measures in the spec's list);
 * ``completeness``: for every year the indicator has rows, every dimension of ``breakdowns.yaml`` (EBB
   indicators: ``ebb.EBB_DIMENSIONS``, no verblijfsduur) has rows at herkomst ``totaal`` (suppressed rows count:
-  they are in the cube, only hidden).  The expected set "<year> <dimension>" is a suite parameter
+  they are in the cube, only hidden), where the year's total cell rests on at least ``min_n`` persons (a small
+  cell can lack a breakdown by nature: generatie is undefined without a migration background); breakdowns
+  that readiness.py calls not computable are not expected.  The expected set "<year> <dimension>" is a suite parameter
   (``$PARAMETER: cube``) filled in at run time from the years present, so the suite itself is the spec's;
 * ``trend`` (severity *warning*): no year-on-year jump that a registered break does not explain, among cells
   of at least ``min_n`` persons (``gates/trend_breaks.changes``; provisional cells are not judged).
@@ -189,7 +191,7 @@ def _get(collection, name: str):
 
 
 def validate(table: pl.DataFrame, ch: pl.DataFrame, *, min_n: int = 100, docs_dir: Path | None = None,
-             keep_runs: int = 5) -> tuple[dict[str, dict], str | None]:
+             keep_runs: int = 5, not_computable: dict[int, set[str]] | None = None) -> tuple[dict[str, dict], str | None]:
     """Run the suite of every built indicator that has rows in ``table`` (one GE context for all).
 
     ``ch`` = ``trend_breaks.changes`` of the table with its ``_row`` index.  Returns ``(suites, data_docs)``:
@@ -197,7 +199,9 @@ def validate(table: pl.DataFrame, ch: pl.DataFrame, *, min_n: int = 100, docs_di
     Data Docs index (``None`` without ``docs_dir``).  With ``docs_dir`` the suites, validation definitions and
     results are kept in a file context ``<docs_dir>/gx``; suites of indicators no longer in the table are
     removed, and results older than the last ``keep_runs`` runs are dropped (the Data Docs show the current
-    table and a short history, not every run since the start)."""
+    table and a short history, not every run since the start).  ``not_computable``: year -> breakdowns of the
+    population that readiness.py says cannot be computed (their file is absent): not expected in the cube of
+    the indicators that take their breakdowns from core/population."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -225,7 +229,14 @@ def validate(table: pl.DataFrame, ch: pl.DataFrame, *, min_n: int = 100, docs_di
             asset.add_batch_definition_whole_dataframe("all")
         s = ctx.suites.add_or_update(suite(sp, min_n))
         vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=iid, data=bd, suite=s))
-        cube = sorted(f"{y} {d}" for y in sub["year"].unique().to_list() for d in dimensions(sp))
+        from_population = "core/population" in sp.inputs.values()
+        # a breakdown is expected where the year's total cell rests on >= min_n persons: a smaller cell can have
+        # an empty breakdown by nature (generatie is undefined without a migration background, report 2.2)
+        tot = sub.filter(pl.all_horizontal([pl.col(c) == TOTAAL for c in DIMENSIONS if c in sub.columns]))
+        big = set(tot.group_by("year").agg(pl.col("n").max()).filter(pl.col("n") >= min_n)["year"].to_list())
+        cube = sorted(f"{y} {d}" for y in sub["year"].unique().to_list() for d in dimensions(sp)
+                      if (d == TOTAAL or y in big)
+                      and not (from_population and d in (not_computable or {}).get(y, set())))
         pdf = sub.select(_FRAME).to_pandas()
         res = vd.run(batch_parameters={"dataframe": pdf}, expectation_parameters={"cube": cube},
                      result_format=_RESULT_FORMAT, run_id=run_id)

@@ -115,6 +115,10 @@ input_job = dg.define_asset_job(
          for f in FAMILY_ASSETS},
     check_specs=[dg.AssetCheckSpec("disclosure", asset=dg.AssetKey(["indicators", "indicator_table"]), blocking=True,
                                    description="no cell under 10 persons (EBB: >15,000 weighted), no recoverable cell, no keys"),
+                 dg.AssetCheckSpec("expectations", asset=dg.AssetKey(["indicators", "indicator_table"]), blocking=True,
+                                   description="Great Expectations, one suite per indicator from its spec: range by unit, "
+                                               "value and n null exactly when suppressed, measures of the spec, "
+                                               "every breakdown present (gates/expectations.py)"),
                  dg.AssetCheckSpec("trend_breaks", asset=dg.AssetKey(["indicators", "indicator_table"]),
                                    description="Great Expectations: no year-on-year jump that a registered break does not explain")],
     description="The gated indicator table of all years and families (outcome and input indicators): trend breaks "
@@ -134,11 +138,17 @@ def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, **
              .sort(["year", "_o"], maintain_order=True).drop("_o"))
     table = apply_disclosure(TB.explain(table))
     problems = check_disclosure(table)
-    trend = TB.check(table, docs_dir=Path(monitor.warehouse))   # GE Data Docs in <warehouse>/gx/
+    # breakdowns whose file is absent are not computable (readiness.py): not a gap in the cube
+    missing = {int(y): set(year_readiness(monitor.warehouse, int(y)).breakdowns) for y in table["year"].unique()}
+    trend = TB.check(table, docs_dir=Path(monitor.warehouse), not_computable=missing)   # Data Docs in <warehouse>/gx/
     yield dg.Output(table, metadata={"rows": table.height, "suppressed": int(table["suppressed"].sum()),
                                      "years": ", ".join(str(y) for y in sorted(table["year"].unique()))})
     yield dg.AssetCheckResult(check_name="disclosure", passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
                               metadata={"violations": len(problems), "first": "; ".join(problems[:5])})
+    yield dg.AssetCheckResult(check_name="expectations", passed=trend.contract_success,
+                              severity=dg.AssetCheckSeverity.ERROR,
+                              metadata={"failures": len(trend.failures), "first": "; ".join(trend.failures[:5]),
+                                        "data_docs": trend.ge_result.get("data_docs", "")})
     yield dg.AssetCheckResult(check_name="trend_breaks", passed=trend.success, severity=dg.AssetCheckSeverity.WARN,
                               metadata={"unexplained_jumps": trend.unexplained.height,
                                         "explained_jumps": trend.explained.height,
