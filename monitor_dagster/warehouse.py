@@ -187,6 +187,11 @@ class Warehouse:
             data = tmp / "data.parquet"
             if isinstance(frame, pl.LazyFrame):
                 frame.sink_parquet(data, compression="zstd", statistics=True)
+                if man.get("rows") is None:   # streamed: the count comes from the file's footer, not a collect
+                    import pyarrow.parquet as pq
+
+                    md = pq.read_metadata(data)
+                    man["rows"], man["columns"] = md.num_rows, md.num_columns
             else:
                 frame.write_parquet(data, compression="zstd", statistics=True)
             _fsync_file(data)

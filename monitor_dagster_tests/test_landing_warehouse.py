@@ -422,3 +422,18 @@ def test_status_landed_ingested_stale_provisional_overdue(gen, landing, tmp_path
     col = lines[0].index("ingested")
     spolis = next(line for line in lines if line.startswith("SPOLISBUS ") and "2020" in line)
     assert spolis[col:].startswith("SPOLISBUS2020V2")
+
+
+def test_a_lazyframe_is_streamed_and_counted_from_the_file(tmp_path):
+    """Issue 12 item 4: a LazyFrame reaches sink_parquet (never collected by the warehouse); rows and columns
+    of the manifest come from the parquet footer when the caller could not know them."""
+    import polars as pl
+
+    from monitor_dagster.warehouse import Warehouse
+
+    w = Warehouse(tmp_path, layer="core")
+    lf = pl.LazyFrame({"person_id": range(1000), "x": [1.5] * 1000}).filter(pl.col("person_id") % 3 == 0)
+    w.write("job_months", "2020", lf, {"rows": None, "columns": None})
+    m = w.manifest("job_months", "2020")
+    assert (m["rows"], m["columns"]) == (334, 2)
+    assert w.read("job_months", "2020").collect().equals(lf.collect())

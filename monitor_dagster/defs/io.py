@@ -32,18 +32,22 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             return
         layer, name = self._layer_of(context.asset_key)
         part = context.asset_partition_key if context.has_asset_partitions else "all"
-        frame = obj.collect() if isinstance(obj, pl.LazyFrame) else obj
-        manifest = {"asset": context.asset_key.to_user_string(), "partition": part, "rows": frame.height,
-                    "columns": frame.width, "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        # a LazyFrame is streamed to parquet (sink_parquet): a person-level table is never held whole in memory
+        lazy = isinstance(obj, pl.LazyFrame)
+        manifest = {"asset": context.asset_key.to_user_string(), "partition": part,
+                    "rows": None if lazy else obj.height, "columns": None if lazy else obj.width,
+                    "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     "run_id": context.run_id}
         # provenance (defs/provenance.py) also in the manifest: readable without the Dagster instance
         for k in ("vintages", "provisional_releases"):
             v = (context.output_metadata or {}).get(k)
             if v is not None:
                 manifest[k] = str(getattr(v, "value", v))
-        Warehouse(self.warehouse, layer=layer).write(name, part, frame, manifest)
-        context.add_output_metadata({"rows": frame.height, "columns": frame.width,
-                                     "warehouse_path": f"{layer}/{name}/{part}"})
+        w = Warehouse(self.warehouse, layer=layer)
+        w.write(name, part, obj, manifest)
+        stored = w.manifest(name, part) or manifest
+        context.add_output_metadata({"rows": dg.MetadataValue.int(int(stored["rows"])),
+                                     "columns": int(stored["columns"]), "warehouse_path": f"{layer}/{name}/{part}"})
 
     def load_input(self, context: dg.InputContext):
         layer, name = self._layer_of(context.asset_key)

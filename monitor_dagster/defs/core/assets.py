@@ -46,10 +46,12 @@ def _required(frame, what: str, year: str) -> pl.LazyFrame:
     return frame
 
 
-def _meta(context: AssetExecutionContext, monitor: MonitorResource, df: pl.DataFrame, **extra) -> dict:
-    """Rows, and the source releases the table rests on (from upstream materialisations: defs/provenance.py)."""
+def _meta(context: AssetExecutionContext, monitor: MonitorResource, df: pl.DataFrame | pl.LazyFrame, **extra) -> dict:
+    """Rows (of a collected frame; a streamed one gets them from the IO manager after the write), and the source
+    releases the table rests on (from upstream materialisations: defs/provenance.py)."""
     prov = merged(upstream_provenance(context, monitor.warehouse))
-    return {"rows": dg.MetadataValue.int(df.height), **as_metadata(prov), **extra}
+    rows = {"rows": dg.MetadataValue.int(df.height)} if isinstance(df, pl.DataFrame) else {}
+    return {**rows, **as_metadata(prov), **extra}
 
 
 _WINDOWS = {"latest": None, "year": SAME_YEAR, "prev_and_year": PREV_AND_THIS_YEAR, "year_and_next": THIS_AND_NEXT_YEAR}
@@ -103,7 +105,8 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
 def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis) -> dg.Output:
     year = int(context.partition_key)
     this = _required(spolis.get(str(year)), "SPOLISBUS", str(year))
-    df = J.job_months(this, spolis.get(str(year - 1)), year).collect(engine="streaming")
+    # streamed to the warehouse by the IO manager (sink_parquet): the largest person-level table of a year
+    df = J.job_months(this, spolis.get(str(year - 1)), year)
     return dg.Output(df, metadata=_meta(context, monitor, df, t_minus_1_available=spolis.get(str(year - 1)) is not None))
 
 
@@ -127,7 +130,7 @@ def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months)
     kinds={"polars"},
 )
 def secm_months(context: AssetExecutionContext, monitor: MonitorResource, secm) -> dg.Output:
-    df = S.secm_months(secm, int(context.partition_key)).collect(engine="streaming")
+    df = S.secm_months(secm, int(context.partition_key))   # streamed by the IO manager
     return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
