@@ -122,14 +122,14 @@ def core_missing(m: _Manifests, asset: str, year: int) -> list[str]:
     return [f"needs {_label(i, year)}" for i in source_inputs(asset) if i.required and _manifest_for(m, i, year) is None]
 
 
-def input_coverage(warehouse_root: Path | str, family: str) -> tuple[bool, dt.date | None]:
+def input_coverage(warehouse_root: Path | str, family: str, m: "_Manifests | None" = None) -> tuple[bool, dt.date | None]:
     """(available, observed_until) of an inflow family (bijstand, WW, AO).
 
     The spell files are cumulative: a release of period P holds the spells up to 31 December P.  The family is
     observed up to the *oldest* coverage of its files (for successor files the newest of the pair); not
     ``available`` when a file is not in the warehouse at all; ``observed_until`` None when a manifest has no
-    period (coverage unknown: taken as complete)."""
-    m = _Manifests(warehouse_root)
+    period (coverage unknown: taken as complete).  ``m``: the manifest cache of a readiness pass."""
+    m = m or _Manifests(warehouse_root)
     ends: list[dt.date | None] = []
     for files in FOLLOW_UP_SOURCES[family]:
         manifests = [x for x in (m.get(e, "latest") for e in files) if x]
@@ -171,7 +171,7 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
             missing.append(f"needs {entry}.{column}")
     if s.family in FOLLOW_UP_OF:
         fams = FOLLOW_UP_OF[s.family]
-        cov = {f: input_coverage(root, f) for f in fams}
+        cov = {f: input_coverage(root, f, m) for f in fams}
         if not any(c[0] for c in cov.values()):
             missing.append("needs " + " or ".join(" + ".join(n[0] for n in FOLLOW_UP_SOURCES[f]) for f in fams))
         if year < CORE_FIRST_YEAR:
@@ -193,14 +193,13 @@ def year_readiness(warehouse_root: Path | str, year: int) -> YearReadiness:
     core = {a: core_missing(m, a, year) for a in CORE_INPUTS}
     inds = {k: _indicator(m, s, year, core, warehouse_root) for k, s in SPEC.built().items()}
     breakdowns = {}
-    gba = m.cumulative("GBAPERSOONTAB")
     for dim, src in BREAKDOWN_SOURCES.items():
         entry, _, column = src.partition(".")
         inp = next(i for i in CORE_INPUTS["population"][1].values() if getattr(i, "entry", None) == entry)
         man = _manifest_for(m, inp, year)
         if man is None:
             breakdowns[dim] = f"needs {_label(inp, year)}"
-        elif column and column in _missing_columns(man if entry != "GBAPERSOONTAB" else gba):
+        elif column and column in _missing_columns(man):
             breakdowns[dim] = f"needs {src}"
     notes = []
     secm = m.cumulative("SECMBUS")

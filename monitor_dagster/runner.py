@@ -183,10 +183,6 @@ def _run_derived(summary, defs, wh, instance, years, progress, cfg, layers) -> N
 run_sources = run_pipeline
 
 
-def _label(prefix: str, name: str) -> str:
-    return name
-
-
 def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | None,
               prefix: str = "sources__") -> list[StepOutcome]:
     out = []
@@ -204,9 +200,9 @@ def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | N
     for n in names:
         step = [k for k in failures if k == prefix + n.replace("/", "__")]
         if step:
-            out.append(StepOutcome(_label(prefix, n), pkey, False, failures[step[0]]))
+            out.append(StepOutcome(n, pkey, False, failures[step[0]]))
         elif n in mats:
-            out.append(StepOutcome(_label(prefix, n), pkey, True, "", mats[n]))
+            out.append(StepOutcome(n, pkey, True, "", mats[n]))
         else:
-            out.append(StepOutcome(_label(prefix, n), pkey, False, "not executed (upstream failure or run error)"))
+            out.append(StepOutcome(n, pkey, False, "not executed (upstream failure or run error)"))
     return out

@@ -102,13 +102,3 @@ def compute_family(family: str, frames: dict[str, pl.LazyFrame | None], year: in
             status_expr = pl.when(is_s).then(pl.lit("voorlopig")).otherwise(status_expr)
     res.table = table.with_columns(vint_expr.alias("vintages"), status_expr.alias("status")).select(COLUMNS)
     return res
-
-
-def not_computable_table(results: dict[int, dict[str, str]]) -> str:
-    """Markdown list of indicator years that could not be computed, with the reason (asset metadata, report)."""
-    lines = ["| indicator | year | reason |", "|---|---|---|"]
-    for year, d in sorted(results.items()):
-        lines += [f"| {k} | {year} | {why} |" for k, why in sorted(d.items())]
-    return "\n".join(lines)
-
-

@@ -62,8 +62,7 @@ def _until(x) -> str:
 
 def build_family_asset(family: str) -> dg.AssetsDefinition:
     specs = SPEC.families()[family]
-    inputs = SPEC.family_inputs(family)
-    params = {p: k for p, k in inputs.items()}
+    params = SPEC.family_inputs(family)
     ids = [s.id for s in specs]
     cadence = {s.cadence for s in specs}.pop()
     input_names = {p: k.replace("/", "__") for p, k in params.items()}
