@@ -18,7 +18,10 @@ from monitor_dagster.catalog import Catalog, default_catalog, load_catalog
 ENV = {"landing": ("MONITOR_LANDING", "demo_data/landing"),
        "warehouse": ("MONITOR_WAREHOUSE", "demo_data/warehouse"),
        "catalog_path": ("MONITOR_CATALOG", None),
-       "input_first_year": ("MONITOR_INPUT_FIRST_YEAR", 2022)}
+       "input_first_year": ("MONITOR_INPUT_FIRST_YEAR", 2022),
+       "buckets": ("MONITOR_BUCKETS", 0),
+       "bucket_memory_gb": ("MONITOR_BUCKET_MEMORY_GB", 2)}
+_INT = {"input_first_year", "buckets", "bucket_memory_gb"}
 
 
 class MonitorResource(dg.ConfigurableResource):
@@ -30,6 +33,10 @@ class MonitorResource(dg.ConfigurableResource):
     warehouse: str = ENV["warehouse"][1]
     catalog_path: str = Field(default_factory=lambda: str(default_catalog()))
     input_first_year: int = ENV["input_first_year"][1]
+    #: person buckets of the indicator families (indicators/engine.py, issue 12): 0 = chosen from the input
+    #: size and ``bucket_memory_gb``, the memory one bucket's inputs may take
+    buckets: int = ENV["buckets"][1]
+    bucket_memory_gb: int = ENV["bucket_memory_gb"][1]
 
     @property
     def landing_root(self) -> Path:
@@ -49,5 +56,5 @@ def resource_from_env(**overrides) -> MonitorResource:
     kw = {}
     for field, (var, _) in ENV.items():
         if var in os.environ:
-            kw[field] = dg.EnvVar.int(var) if field == "input_first_year" else dg.EnvVar(var)
+            kw[field] = dg.EnvVar.int(var) if field in _INT else dg.EnvVar(var)
     return MonitorResource(**{**kw, **overrides})

@@ -2,8 +2,16 @@
 
 The Dagster asset of a family (``defs/indicators/assets.py``) loads the frames named in its specs' ``inputs``
 and calls :func:`compute_family`; tests call the same function without Dagster.  Each distinct computing
-function is called once (O11-O14 share one), with the frames its parameters name (spec ``inputs``), the year,
-and extras it accepts (``observed_until``/``families`` of the inflow cohorts, report 3.2.1, 3.4).  Afterwards
+function is called once per bucket of persons (O11-O14 share one), with the frames its parameters name (spec
+``inputs``), the year, and extras it accepts (``observed_until``/``families`` of the inflow cohorts, report
+3.2.1, 3.4).
+
+Buckets (issue 12): the persons are split into K ranges of the family's bucket key (``bucket_keys`` in
+specs.yaml, ``person_id`` unless declared otherwise); each input frame's rows of one bucket are read once
+(one scan per bucket, every function of the family reads the materialised bucket) and the functions return
+additive partial cells (:func:`indicators.table.partial_mode`), merged once at the end by
+:func:`indicators.table.finalize`.  Peak memory is that of one bucket; the integer partial sums make the
+table identical for every K.  Afterwards
 every row gets the ``vintages`` of the releases *its* indicator rests on and, for ``provisional: sources``,
 status ``voorlopig`` when one of them is part-year (DESIGN.md: provisional figures are marked, never hidden).
 """
@@ -11,13 +19,26 @@ status ``voorlopig`` when one of them is part-year (DESIGN.md: provisional figur
 from __future__ import annotations
 
 import inspect
+import logging
+import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import polars as pl
 
 from monitor_dagster.indicators import spec as SPEC
-from monitor_dagster.indicators.table import COLUMNS, empty
+from monitor_dagster.indicators.table import COLUMNS, PARTIAL_SCHEMA, empty, finalize, partial_mode
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+#: memory one bucket's inputs may take, estimated as rows x columns x 8 bytes x BUCKET_OVERHEAD (joins and
+#: group-bys of the indicator functions hold a few copies); MonitorResource.bucket_memory_gb overrides
+DEFAULT_BUCKET_MEMORY_GB = 2
+BUCKET_OVERHEAD = 4
+MAX_BUCKETS = 256
 
 
 @dataclass(frozen=True)
@@ -36,6 +57,21 @@ class FamilyResult:
     computed: list[str] = field(default_factory=list)
     not_computable: dict[str, str] = field(default_factory=dict)
     vintages: dict[str, str] = field(default_factory=dict)
+    buckets: int = 1
+
+
+def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None], year: int,
+          extra: dict) -> pl.DataFrame:
+    """One computing function on one bucket: its partial cells of the group's indicators."""
+    fn = group[0].load_function()
+    params = inspect.signature(fn).parameters
+    kwargs = {p: frames[k] for p, k in group[0].inputs.items() if p in params}
+    kwargs.update({k: v for k, v in extra.items() if k in params})
+    if "year" in params:
+        kwargs["year"] = year
+    rows = fn(**kwargs)
+    return rows.filter(pl.col("indicator_id").is_in([s.id for s in group])) if rows.height else \
+        pl.DataFrame(schema=PARTIAL_SCHEMA)
 
 
 def follow_up_extras(family: str, warehouse_root: Path | str) -> dict:
@@ -52,13 +88,79 @@ def follow_up_extras(family: str, warehouse_root: Path | str) -> dict:
     return {"observed_until": {f: cov[f][1] for f in avail}, "families": avail}
 
 
+@dataclass(frozen=True)
+class BucketPlan:
+    """K ranges of the bucket key: bucket i holds ``bounds[i-1] <= key < bounds[i]`` (open at both ends)."""
+    key: str | None
+    bounds: tuple[int, ...] = ()
+
+    @property
+    def k(self) -> int:
+        return len(self.bounds) + 1
+
+    def predicate(self, i: int) -> pl.Expr | None:
+        if self.key is None or self.k == 1:
+            return None
+        c = pl.col(self.key)
+        lo = c >= self.bounds[i - 1] if i > 0 else None
+        hi = c < self.bounds[i] if i < self.k - 1 else None
+        return lo & hi if lo is not None and hi is not None else (lo if lo is not None else hi)
+
+
+def _keyed(frames: dict[str, pl.LazyFrame | None], key: str | None) -> dict[str, pl.LazyFrame]:
+    return {k: f for k, f in frames.items()
+            if f is not None and key is not None and key in f.collect_schema().names()}
+
+
+def choose_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, memory_gb: float | None = None) -> int:
+    """K from the size of the inputs and the memory budget of one bucket (rows from parquet metadata)."""
+    if key is None:
+        return 1
+    gb = memory_gb or DEFAULT_BUCKET_MEMORY_GB
+    est = sum(f.select(pl.len()).collect().item() * len(f.collect_schema()) * 8 * BUCKET_OVERHEAD
+              for f in _keyed(frames, key).values())
+    return max(1, min(MAX_BUCKETS, math.ceil(est / (gb * 1024 ** 3))))
+
+
+def plan_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, k: int) -> BucketPlan:
+    """Equal ranges between the smallest and largest key of the population (or the first keyed frame): keys
+    are hashed or dense ids, so equal ranges hold about equal numbers of persons.  Rows outside the range
+    fall in the first or last bucket, so no row is ever lost."""
+    keyed = _keyed(frames, key)
+    if k <= 1 or not keyed:
+        return BucketPlan(key)
+    ref = keyed.get("core/population", next(iter(keyed.values())))
+    lo, hi = ref.select(pl.col(key).min().alias("lo"), pl.col(key).max().alias("hi")).collect().row(0)
+    if lo is None:
+        return BucketPlan(key)
+    span = hi - lo + 1
+    bounds = sorted({lo + span * j // k for j in range(1, k)})
+    return BucketPlan(key, tuple(bounds))
+
+
+def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int) -> dict[str, pl.LazyFrame | None]:
+    """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory, so
+    that every function of the family reads the bucket without scanning the files again."""
+    pred = plan.predicate(i)
+    keyed = _keyed(frames, plan.key)
+    out = {}
+    for k, f in frames.items():
+        if f is None or k not in keyed:
+            out[k] = f
+            continue
+        out[k] = (f.filter(pred) if pred is not None else f).collect(engine="streaming").lazy()
+    return out
+
+
 def compute_family(family: str, frames: dict[str, pl.LazyFrame | None], year: int, *,
                    provenance: dict[str, Provenance] | None = None, skip: dict[str, str] | None = None,
-                   extra: dict | None = None) -> FamilyResult:
+                   extra: dict | None = None, buckets: int | None = None,
+                   progress: Callable[[str], None] | None = None) -> FamilyResult:
     """Rows of the indicator table of the family's indicators for ``year``.
 
     ``frames``: asset key (``core/population``, ``sources/EBBNW``) -> the frame of year t (None: absent);
-    ``skip``: indicator -> reason it is not computable (readiness); ``provenance``: asset key -> releases."""
+    ``skip``: indicator -> reason it is not computable (readiness); ``provenance``: asset key -> releases;
+    ``buckets``: K (None or 0: :func:`choose_buckets`); ``progress``: called with a line per bucket."""
     provenance = provenance or {}
     skip = dict(skip or {})
     extra = extra or {}
@@ -72,22 +174,29 @@ def compute_family(family: str, frames: dict[str, pl.LazyFrame | None], year: in
             res.not_computable[s.id] = skip.get(s.id) or "needs " + ", ".join(absent)
             continue
         todo.setdefault(s.function, []).append(s)
-    parts = []
-    for fn_name, group in todo.items():
-        fn = group[0].load_function()
-        params = inspect.signature(fn).parameters
-        kwargs = {p: frames[k] for p, k in group[0].inputs.items() if p in params}
-        kwargs.update({k: v for k, v in extra.items() if k in params})
-        if "year" in params:
-            kwargs["year"] = year
-        rows = fn(**kwargs)
-        ids = [s.id for s in group]
-        parts.append(rows.filter(pl.col("indicator_id").is_in(ids)))
-        res.computed += [i for i in ids if i in set(rows["indicator_id"].unique())]
+    if not todo:
+        return res
+    used = {k for group in todo.values() for k in group[0].inputs.values()}
+    inputs = {k: f for k, f in frames.items() if k in used}
+    key = SPEC.bucket_key(family)
+    k = buckets or choose_buckets(inputs, key)
+    plan = plan_buckets(inputs, key, k)
+    res.buckets = plan.k
+    parts, computed = [], set()
+    with partial_mode():
+        for b in range(plan.k):
+            t0 = time.perf_counter()
+            bucket = bucket_frames(inputs, plan, b)
+            for group in todo.values():
+                parts.append(_call(group, bucket, year, extra))
+                computed |= set(parts[-1]["indicator_id"].unique())
+            if progress is not None:
+                progress(f"{family} {year}: bucket {b + 1}/{plan.k} in {time.perf_counter() - t0:.1f} s")
+    res.computed = [s.id for group in todo.values() for s in group if s.id in computed]
     parts = [p for p in parts if p.height]
     if not parts:
         return res
-    table = pl.concat(parts, how="vertical")
+    table = finalize(pl.concat(parts, how="vertical"))
     vint_expr = pl.col("vintages")
     status_expr = pl.col("status")
     for s in SPEC.families()[family]:

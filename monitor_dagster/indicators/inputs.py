@@ -76,7 +76,7 @@ import polars as pl
 
 from monitor_dagster.core._intervals import FAR_FUTURE, merge_intervals
 from monitor_dagster.core.benefits import SRG_LAST_DAY
-from monitor_dagster.indicators.table import COLUMNS, cells, empty
+from monitor_dagster.indicators.table import cells, columns, empty
 
 __all__ = [
     "AO_COHORTS", "FAMILY_KINDS", "FOLLOW_UP_MONTHS", "P_A_CATEGORIES", "PROVISIONS_FIRST_YEAR", "SERIES_PREFIX",
@@ -270,7 +270,7 @@ def _time_share(cohort: pl.LazyFrame, benefit: pl.LazyFrame, activity: pl.LazyFr
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
     parts = [p for p in parts if p.height]
-    return pl.concat(parts, how="vertical").select(COLUMNS) if parts else empty()
+    return pl.concat(parts, how="vertical").select(columns()) if parts else empty()
 
 
 def _provision_events(cohort: pl.LazyFrame, provisions: pl.LazyFrame, observed_until: dt.date | None) -> pl.LazyFrame:

@@ -104,10 +104,15 @@ class Registry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     themes: dict[str, str]
     families: dict[str, str]
+    #: family -> the column its persons are bucketed by (issue 12); absent: person_id; null: one bucket
+    bucket_keys: dict[str, str | None] = {}
     indicators: dict[str, IndicatorSpec]
 
     @model_validator(mode="after")
     def _refs(self):
+        for f in self.bucket_keys:
+            if f not in self.families:
+                raise ValueError(f"bucket_keys: family {f!r} not in families")
         for s in self.indicators.values():
             if s.theme not in self.themes:
                 raise ValueError(f"{s.id}: theme {s.theme!r} not in themes")
@@ -145,6 +150,11 @@ def families() -> dict[str, list[IndicatorSpec]]:
     for s in built().values():
         out[s.family].append(s)
     return {f: v for f, v in out.items() if v}
+
+
+def bucket_key(family: str) -> str | None:
+    """The column a family's inputs are split into buckets by (engine.py); None: not bucketed."""
+    return registry().bucket_keys.get(family, "person_id")
 
 
 def family_inputs(family: str) -> dict[str, str]:

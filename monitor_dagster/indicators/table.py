@@ -10,6 +10,8 @@ of ``breakdowns.yaml``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 
@@ -24,6 +26,17 @@ SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String, "suppressed": pl.Boolean, "trend_break": pl.String, "vintages": pl.String,
 }
 COLUMNS = list(SCHEMA)
+#: partial cells (issue 12): additive sums per breakdown cell, merged over buckets of persons by finalize()
+PARTIAL_KEYS = ["indicator_id", "year", *DIMENSIONS, "measure", "unit", "status", "vintages", "share"]
+PARTIAL_SCHEMA: dict[str, pl.DataType] = {
+    **{k: SCHEMA.get(k, pl.Boolean) for k in PARTIAL_KEYS},
+    "n": pl.Int64, "w_sum": pl.Int128, "wv_sum": pl.Int128,
+}
+#: fixed-point scale of w_sum / wv_sum: 1e-8 of a euro, hour, month or weight unit, so a mean moves by less
+#: than 1e-8 (value x FIXED stays below 2**53, exact in float64, up to 90 million).  Int128, because 17.5
+#: million persons x an income of 1,000,000 euro x 1e8 (1.75e21) overflows Int64
+FIXED = 10 ** 8
+_PARTIAL: ContextVar[bool] = ContextVar("monitor_partial_cells", default=False)
 TOTAAL = "totaal"
 # person-level column that feeds each dimension (core/population names -> table names)
 SOURCE_COLUMN = {"herkomst": "herkomst_group", "generatie": "generatie", "verblijfsduur": "verblijfsduur",
@@ -36,7 +49,34 @@ def breakdowns() -> dict:
 
 
 def empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=SCHEMA)
+    """An empty frame of what :func:`cells` returns now: finished rows, or partial cells in
+    :func:`partial_mode`."""
+    return pl.DataFrame(schema=PARTIAL_SCHEMA if _PARTIAL.get() else SCHEMA)
+
+
+def columns() -> list[str]:
+    """The columns :func:`cells` returns now (see :func:`empty`)."""
+    return list(PARTIAL_SCHEMA) if _PARTIAL.get() else COLUMNS
+
+
+@contextmanager
+def partial_mode():
+    """Within this block :func:`cells` returns additive partial cells instead of finished rows.
+
+    The indicator engine runs a family's functions once per bucket of persons inside this block and merges
+    the buckets' partial cells with :func:`finalize` (issue 12): the indicator functions themselves do not
+    know about buckets."""
+    token = _PARTIAL.set(True)
+    try:
+        yield
+    finally:
+        _PARTIAL.reset(token)
+
+
+def _fixed(expr: pl.Expr) -> pl.Expr:
+    """A quantity in fixed point (1/FIXED units) as Int64: sums of these are exact, so the order in which
+    buckets are merged cannot change a published value."""
+    return (expr * FIXED).round(0).cast(pl.Int128)
 
 
 def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, measure: str | None = None,
@@ -51,39 +91,55 @@ def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, mea
     (a column with categories) each category becomes a row with ``measure`` = category and value = its share.
     Not yet suppressed: the disclosure gate decides ``suppressed``.
 
-    All breakdowns are built as lazy group-bys at three herkomst levels (group, aggregate, totaal) and
-    collected together in one ``pl.collect_all`` (one pass per breakdown, not one per cell).
+    Computed in two steps so that persons can be processed in buckets (issue 12): additive *partial cells*
+    (n, sum of weights and sum of weight x value, both in fixed point) per breakdown cell, then
+    :func:`finalize`.  In :func:`partial_mode` the partial cells are returned as they are.
+    """
+    part = partial_cells(persons, indicator_id=indicator_id, year=year, unit=unit, measure=measure,
+                         weight=weight, dimensions=dimensions, status=status, vintages=vintages,
+                         by_measure=by_measure)
+    return part if _PARTIAL.get() else finalize(part)
+
+
+def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, measure: str | None = None,
+                  weight: str | None = None, dimensions: list[str] | None = None, status: str = "definitief",
+                  vintages: str = "", by_measure: str | None = None) -> pl.DataFrame:
+    """The additive partial cells of :func:`cells` (PARTIAL_SCHEMA): per breakdown cell (and category)
+    ``n``, ``w_sum`` = sum of weights and ``wv_sum`` = sum of weight x value, the sums in fixed point.
+
+    One group-by over the persons at the finest level (herkomst group x every dimension x category), then
+    every breakdown (three herkomst levels x each dimension) is a roll-up of that small frame: the sums are
+    additive, so rolling up is exact and the persons are read once.
     """
     dims = dimensions if dimensions is not None else breakdowns()["dimensions"]
     cfg = breakdowns()["herkomst"]
-    wcol = weight or "_w"
-    # the person-level frame (one row per person, a few columns) is materialised once: every breakdown
-    # below re-uses it instead of re-running the joins behind it (at 1M persons that was minutes per indicator)
-    lf = persons.with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"),
-                              *([pl.lit(1.0).alias("_w")] if weight is None else [])).collect().lazy()
+    w = _fixed(pl.col(weight)) if weight else pl.lit(FIXED, dtype=pl.Int128)
+    lf = persons.with_columns(w.alias("_w"))    # a column: the sum of a literal in an agg is the literal
     if by_measure is None:
-        lf = lf.filter(pl.col("value").is_not_null())
-    w = pl.col(wcol)
-    scale = 100.0 if unit == "%" else 1.0
+        lf = lf.filter(pl.col("value").is_not_null()).with_columns(
+            _fixed(pl.col("value") * (pl.col(weight) if weight else pl.lit(1.0))).alias("_wv"))
+    else:
+        lf = lf.with_columns(pl.lit(None, dtype=pl.Int128).alias("_wv"))
+    dcols = [SOURCE_COLUMN[d] for d in dims if d != TOTAAL]
+    finest = ["herkomst_group", "herkomst_aggregate", *dict.fromkeys(dcols), *([by_measure] if by_measure else [])]
+    fine = (lf.group_by(finest).agg(pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"),
+                                      pl.col("_wv").sum().alias("wv_sum"))
+            .collect().lazy())
     levels = [("herkomst_group", list(cfg["groups"])),
               ("herkomst_aggregate", [a for a in cfg["aggregates"] if a != TOTAAL]),
               (None, [TOTAAL])]
+    wv = pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("wv_sum").sum()
     queries = []
     for dim in dims:
         dcol = None if dim == TOTAAL else SOURCE_COLUMN[dim]
         for hcol, allowed in levels:
-            keys = ["_one"] + ([hcol] if hcol else []) + ([dcol] if dcol else [])
-            src = lf.filter(pl.col(dcol).is_not_null()) if dcol else lf
-            if by_measure is not None:
-                base = src.group_by(keys).agg(w.sum().alias("_wt"))
-                q = (src.group_by([*keys, by_measure]).agg(pl.len().alias("n"), w.sum().alias("n_weighted"))
-                     .join(base, on=keys, how="left")
-                     .with_columns((pl.col("n_weighted") / pl.col("_wt") * scale).alias("value"),
-                                   pl.col(by_measure).cast(pl.String).alias("measure")))
-            else:
-                q = (src.group_by(keys).agg(pl.len().alias("n"), w.sum().alias("n_weighted"),
-                                            ((pl.col("value") * w).sum() / w.sum() * scale).alias("value"))
-                     .with_columns(pl.lit(measure or indicator_id).alias("measure")))
+            keys = ["_one"] + ([hcol] if hcol else []) + ([dcol] if dcol else []) + ([by_measure] if by_measure else [])
+            src = fine.with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"))
+            if dcol:
+                src = src.filter(pl.col(dcol).is_not_null())
+            q = (src.group_by(keys).agg(pl.col("n").sum(), pl.col("w_sum").sum(), wv.alias("wv_sum"))
+                 .with_columns((pl.col(by_measure).cast(pl.String) if by_measure
+                                else pl.lit(measure or indicator_id)).alias("measure")))
             out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
             out["herkomst"] = pl.col(hcol).cast(pl.String) if hcol else pl.lit(TOTAAL)
             if dcol:
@@ -91,16 +147,39 @@ def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, mea
             q = q.select(
                 pl.lit(indicator_id).alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
                 *[e.alias(d) for d, e in out.items()],
-                pl.col("measure").cast(pl.String), pl.col("value").cast(pl.Float64), pl.lit(unit).alias("unit"),
-                pl.col("n").cast(pl.Int64), pl.col("n_weighted").cast(pl.Float64), pl.lit(status).alias("status"),
-                pl.lit(False).alias("suppressed"), pl.lit(None, dtype=pl.String).alias("trend_break"),
-                pl.lit(vintages).alias("vintages"),
+                pl.col("measure").cast(pl.String), pl.lit(unit).alias("unit"), pl.lit(status).alias("status"),
+                pl.lit(vintages).alias("vintages"), pl.lit(by_measure is not None).alias("share"),
+                pl.col("n").cast(pl.Int64), pl.col("w_sum").cast(pl.Int128), pl.col("wv_sum").cast(pl.Int128),
             ).filter(pl.col("herkomst").is_in(allowed) & (pl.col("n") > 0))
             queries.append(q)
     frames = [f for f in pl.collect_all(queries) if f.height]
-    if not frames:
-        return empty()
-    order = {g: i for i, g in enumerate([*cfg["groups"], *cfg["aggregates"]])}
-    return (pl.concat(frames, how="vertical")
-            .with_columns(pl.col("herkomst").replace_strict(order, default=len(order)).alias("_o"))
-            .sort("_o", maintain_order=True).drop("_o"))
+    return pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=PARTIAL_SCHEMA)
+
+
+def finalize(partials: pl.DataFrame) -> pl.DataFrame:
+    """Merge partial cells (of any number of buckets, in any order) and turn them into indicator rows.
+
+    A cell's value is wv_sum / w_sum (x100 for %), a category's value its w_sum over the cell's w_sum of
+    all categories; the sums are integers, so the result does not depend on how persons were bucketed.
+    Rows come in a fixed order: indicator, herkomst (groups, aggregates), breakdown dimension, category."""
+    if partials.height == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    keys = PARTIAL_KEYS
+    merged = partials.group_by(keys).agg(pl.col("n").sum(), pl.col("w_sum").sum(), pl.col("wv_sum").sum())
+    cell = [c for c in keys if c not in ("measure",)]
+    scale = pl.when(pl.col("unit") == "%").then(100.0).otherwise(1.0)
+    value = (pl.when(pl.col("share"))
+             .then(pl.col("w_sum") / pl.col("w_sum").sum().over(cell))
+             .otherwise(pl.col("wv_sum") / pl.col("w_sum")) * scale)
+    cfg = breakdowns()["herkomst"]
+    horder = {g: i for i, g in enumerate([*cfg["groups"], *cfg["aggregates"]])}
+    dim_index = pl.lit(0)
+    for i, d in enumerate(reversed(DIMENSIONS)):   # which dimension (if any) the row breaks down
+        dim_index = pl.when(pl.col(d) != TOTAAL).then(pl.lit(len(DIMENSIONS) - i)).otherwise(dim_index)
+    return (merged.with_columns(value.cast(pl.Float64).alias("value"),
+                                (pl.col("w_sum") / FIXED).cast(pl.Float64).alias("n_weighted"),
+                                pl.lit(False).alias("suppressed"), pl.lit(None, dtype=pl.String).alias("trend_break"),
+                                dim_index.alias("_d"),
+                                pl.col("herkomst").replace_strict(horder, default=len(horder)).alias("_h"))
+            .sort(["indicator_id", "year", "_h", "_d", *DIMENSIONS[1:], "measure"], nulls_last=True)
+            .select(COLUMNS))

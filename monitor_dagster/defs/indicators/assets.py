@@ -82,12 +82,15 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
         skip = {i: "; ".join(ready.indicators[i].reasons) for i in ids if ready.indicators[i].state == "not computable"}
         prov = upstream_provenance(context, monitor.warehouse)
         extra = ENG.follow_up_extras(family, monitor.warehouse)
-        res = ENG.compute_family(family, frames, year, provenance=prov, skip=skip, extra=extra)
+        used = {k: f for k, f in frames.items() if f is not None}
+        k = monitor.buckets or ENG.choose_buckets(used, SPEC.bucket_key(family), monitor.bucket_memory_gb)
+        res = ENG.compute_family(family, frames, year, provenance=prov, skip=skip, extra=extra, buckets=k,
+                                 progress=context.log.info)
         df = res.table
         for i, why in res.not_computable.items():
             context.log.warning(f"{i} {year} not computable: {why}")
         return dg.Output(df, metadata={
-            "rows": df.height, "indicators": ", ".join(res.computed),
+            "rows": df.height, "indicators": ", ".join(res.computed), "buckets": res.buckets,
             "not_computable": "; ".join(f"{i}: {w}" for i, w in sorted(res.not_computable.items())),
             "status": ", ".join(sorted(df["status"].unique())) if df.height else "",
             "cells": dg.MetadataValue.md(_summary(df, ids)), **as_metadata(merged(prov)),
