@@ -7,6 +7,7 @@ byte-identical table, equal to the functions' own (unbucketed) output.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -17,7 +18,6 @@ from polars.testing import assert_frame_equal
 from monitor_dagster.indicators import engine as ENG
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.table import DIMENSIONS, FIXED, PARTIAL_SCHEMA, cells, finalize, partial_cells, partial_mode
-from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
 Y = 2019
 
@@ -109,18 +109,7 @@ def wh(tmp_path_factory) -> Path:
 
 
 def _frames(wh: Path, family: str, year: int) -> dict[str, pl.LazyFrame | None]:
-    out = {}
-    for key in SPEC.family_inputs(family).values():
-        layer, name = key.split("/")
-        w = Warehouse(wh, layer=layer)
-        out[key] = None
-        for part in (str(year), "latest", "all"):
-            try:
-                out[key] = w.read(name, part)
-                break
-            except WarehouseMissing:
-                continue
-    return out
+    return ENG.warehouse_frames(wh, family, year)
 
 
 @pytest.mark.parametrize("family", ["contracts_hours", "secm", "income", "ebb"])
@@ -154,3 +143,42 @@ def test_input_families_are_bucketed_too(wh):
         five = ENG.compute_family(family, frames, year, buckets=5, extra=extra)
         assert one.table.height > 0, family
         assert_frame_equal(one.table, five.table)
+
+
+def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkeypatch):
+    """The job indicators_bucket_steps: one step per bucket in separate processes, the same table as the
+    in-process engine, recorded as a materialisation of indicators/contracts_hours."""
+    from monitor_dagster.definitions import bucket_steps_job_from_env
+    from monitor_dagster.warehouse import Warehouse
+
+    monkeypatch.setenv("MONITOR_WAREHOUSE", str(wh))
+    monkeypatch.setenv("MONITOR_LANDING", str(tmp_path))
+    expected = ENG.compute_family("contracts_hours", _frames(wh, "contracts_hours", Y), Y, buckets=1).table
+    (tmp_path / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
+        res = dg.execute_job(
+            dg.reconstructable(bucket_steps_job_from_env), instance=inst,
+            run_config={"ops": {"plan": {"config": {"family": "contracts_hours", "year": Y, "buckets": 3}}},
+                        "execution": {"config": {"max_concurrent": 2}}})
+        assert res.success
+        steps = {e.step_key for e in res.all_events if e.event_type_value == "STEP_SUCCESS"}
+        assert {"bucket[bucket_0]", "bucket[bucket_1]", "bucket[bucket_2]", "plan", "merge"} <= steps
+        # separate processes: the multiprocess executor launched each step in a child process
+        run_pid = os.getpid()                    # execute_job orchestrates in this process
+        pids = {e.pid for e in res.all_events if e.event_type_value == "STEP_SUCCESS"
+                and e.step_key.startswith("bucket[")}
+        assert len(pids) == 3 and run_pid not in pids
+        mat = inst.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(["indicators", "contracts_hours"]),
+                                  asset_partitions=[str(Y)]), limit=1).records
+        assert mat and mat[0].asset_materialization.metadata["buckets"].value == 3
+    got = Warehouse(wh, layer="indicators").read("contracts_hours", str(Y)).collect()
+    assert_frame_equal(got.drop("vintages"), expected.drop("vintages"))
+
+
+def test_step_executor_is_chosen_by_name():
+    from monitor_dagster.defs.indicators.bucket_steps import build_bucket_steps_job
+
+    assert build_bucket_steps_job("multiprocess").executor_def.name == "multiprocess"
+    with pytest.raises(ValueError, match="MONITOR_STEP_EXECUTOR='threads': choose one of multiprocess, k8s"):
+        build_bucket_steps_job("threads")

@@ -21,36 +21,44 @@ def _source_partition(context: dg.InputContext) -> list[str]:
     return []
 
 
+def layer_of(key: dg.AssetKey) -> tuple[str, str]:
+    return (key.path[0], key.path[-1]) if len(key.path) > 1 else ("core", key.path[-1])
+
+
+def write_asset(warehouse: str, key: dg.AssetKey, part: str, obj, run_id: str, metadata: dict) -> dict:
+    """Write one asset partition crash-safely with its manifest; returns the metadata to record (rows, columns,
+    path).  Used by the IO manager and by steps that materialise an asset themselves (bucket_steps.py)."""
+    layer, name = layer_of(key)
+    # a LazyFrame is streamed to parquet (sink_parquet): a person-level table is never held whole in memory
+    lazy = isinstance(obj, pl.LazyFrame)
+    manifest = {"asset": key.to_user_string(), "partition": part,
+                "rows": None if lazy else obj.height, "columns": None if lazy else obj.width,
+                "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "run_id": run_id}
+    # provenance (defs/provenance.py) also in the manifest: readable without the Dagster instance
+    for k in ("vintages", "provisional_releases"):
+        v = metadata.get(k)
+        if v is not None:
+            manifest[k] = str(getattr(v, "value", v))
+    w = Warehouse(warehouse, layer=layer)
+    w.write(name, part, obj, manifest)
+    stored = w.manifest(name, part) or manifest
+    return {"rows": dg.MetadataValue.int(int(stored["rows"])), "columns": int(stored["columns"]),
+            "warehouse_path": f"{layer}/{name}/{part}"}
+
+
 class WarehouseIOManager(dg.ConfigurableIOManager):
     warehouse: str
-
-    def _layer_of(self, key: dg.AssetKey) -> tuple[str, str]:
-        return (key.path[0], key.path[-1]) if len(key.path) > 1 else ("core", key.path[-1])
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         if obj is None:
             return
-        layer, name = self._layer_of(context.asset_key)
         part = context.asset_partition_key if context.has_asset_partitions else "all"
-        # a LazyFrame is streamed to parquet (sink_parquet): a person-level table is never held whole in memory
-        lazy = isinstance(obj, pl.LazyFrame)
-        manifest = {"asset": context.asset_key.to_user_string(), "partition": part,
-                    "rows": None if lazy else obj.height, "columns": None if lazy else obj.width,
-                    "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                    "run_id": context.run_id}
-        # provenance (defs/provenance.py) also in the manifest: readable without the Dagster instance
-        for k in ("vintages", "provisional_releases"):
-            v = (context.output_metadata or {}).get(k)
-            if v is not None:
-                manifest[k] = str(getattr(v, "value", v))
-        w = Warehouse(self.warehouse, layer=layer)
-        w.write(name, part, obj, manifest)
-        stored = w.manifest(name, part) or manifest
-        context.add_output_metadata({"rows": dg.MetadataValue.int(int(stored["rows"])),
-                                     "columns": int(stored["columns"]), "warehouse_path": f"{layer}/{name}/{part}"})
+        meta = write_asset(self.warehouse, context.asset_key, part, obj, context.run_id, context.output_metadata or {})
+        context.add_output_metadata(meta)
 
     def load_input(self, context: dg.InputContext):
-        layer, name = self._layer_of(context.asset_key)
+        layer, name = layer_of(context.asset_key)
         w = Warehouse(self.warehouse, layer=layer)
         keys = _source_partition(context)
         if not keys:   # unpartitioned upstream: cumulative ("latest") or reference ("all") source, or a core table

@@ -52,7 +52,9 @@ def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | Non
 
 
 def _manifest(warehouse: str, key: dg.AssetKey, partition: str | None) -> dict | None:
-    layer, name = (key.path[0], key.path[-1]) if len(key.path) > 1 else ("core", key.path[-1])
+    from monitor_dagster.defs.io import layer_of
+
+    layer, name = layer_of(key)
     w = Warehouse(warehouse, layer=layer)
     for p in ([partition] if partition else ["latest", "all"]):
         m = w.manifest(name, p)
@@ -76,6 +78,17 @@ def upstream_provenance(context: dg.AssetExecutionContext, warehouse: str) -> di
             if md:
                 prov = prov | from_metadata(md)
         out["/".join(key.path)] = prov
+    return out
+
+
+def manifest_provenance(warehouse: str, keys: list[str], year: int) -> dict[str, Provenance]:
+    """Like :func:`upstream_provenance`, from the warehouse manifests only (year t, else latest/all): for a
+    step that is not an asset step (the bucket steps of defs/indicators/bucket_steps.py)."""
+    out = {}
+    for k in keys:
+        key = dg.AssetKey(k.split("/"))
+        md = _manifest(warehouse, key, str(year)) or _manifest(warehouse, key, None)
+        out[k] = from_metadata(md) if md else Provenance()
     return out
 
 

@@ -152,54 +152,70 @@ def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: i
     return out
 
 
-def compute_family(family: str, frames: dict[str, pl.LazyFrame | None], year: int, *,
-                   provenance: dict[str, Provenance] | None = None, skip: dict[str, str] | None = None,
-                   extra: dict | None = None, buckets: int | None = None,
-                   progress: Callable[[str], None] | None = None) -> FamilyResult:
-    """Rows of the indicator table of the family's indicators for ``year``.
+@dataclass
+class FamilyWork:
+    """What a family computes for a year: its computing functions (with their specs), the inputs they read,
+    and the indicators that are not computable.  Built by :func:`family_work`, used per bucket and at the
+    merge, in one process (:func:`compute_family`) or in one Dagster step each (defs/indicators/bucket_steps.py)."""
+    family: str
+    year: int
+    todo: dict[str, list[SPEC.IndicatorSpec]]
+    not_computable: dict[str, str]
 
-    ``frames``: asset key (``core/population``, ``sources/EBBNW``) -> the frame of year t (None: absent);
-    ``skip``: indicator -> reason it is not computable (readiness); ``provenance``: asset key -> releases;
-    ``buckets``: K (None or 0: :func:`choose_buckets`); ``progress``: called with a line per bucket."""
-    provenance = provenance or {}
+    @property
+    def inputs(self) -> set[str]:
+        return {k for group in self.todo.values() for k in group[0].inputs.values()}
+
+
+def family_work(family: str, frames: dict[str, pl.LazyFrame | None], year: int,
+                skip: dict[str, str] | None = None) -> FamilyWork:
     skip = dict(skip or {})
-    extra = extra or {}
-    res = FamilyResult(empty())
     todo: dict[str, list[SPEC.IndicatorSpec]] = {}
+    not_computable = {}
     for s in SPEC.families()[family]:
         if year < (s.first_year or 0):
             continue
         absent = [k for k in s.inputs.values() if frames.get(k) is None]
         if s.id in skip or absent:
-            res.not_computable[s.id] = skip.get(s.id) or "needs " + ", ".join(absent)
+            not_computable[s.id] = skip.get(s.id) or "needs " + ", ".join(absent)
             continue
         todo.setdefault(s.function, []).append(s)
-    if not todo:
-        return res
-    used = {k for group in todo.values() for k in group[0].inputs.values()}
-    inputs = {k: f for k, f in frames.items() if k in used}
-    key = SPEC.bucket_key(family)
-    k = buckets or choose_buckets(inputs, key)
-    plan = plan_buckets(inputs, key, k)
-    res.buckets = plan.k
-    parts, computed = [], set()
+    return FamilyWork(family, year, todo, not_computable)
+
+
+def family_plan(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], buckets: int | None = None,
+                memory_gb: float | None = None) -> BucketPlan:
+    """The buckets of a family's inputs: K given, or from their size (:func:`choose_buckets`)."""
+    inputs = {k: f for k, f in frames.items() if k in work.inputs}
+    key = SPEC.bucket_key(work.family)
+    return plan_buckets(inputs, key, buckets or choose_buckets(inputs, key, memory_gb))
+
+
+def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int,
+                    extra: dict | None = None) -> pl.DataFrame:
+    """Partial cells of every indicator of the family for bucket i (the bucket's inputs read once)."""
+    bucket = bucket_frames({k: f for k, f in frames.items() if k in work.inputs}, plan, i)
     with partial_mode():
-        for b in range(plan.k):
-            t0 = time.perf_counter()
-            bucket = bucket_frames(inputs, plan, b)
-            for group in todo.values():
-                parts.append(_call(group, bucket, year, extra))
-                computed |= set(parts[-1]["indicator_id"].unique())
-            if progress is not None:
-                progress(f"{family} {year}: bucket {b + 1}/{plan.k} in {time.perf_counter() - t0:.1f} s")
-    res.computed = [s.id for group in todo.values() for s in group if s.id in computed]
+        parts = [_call(group, bucket, work.year, extra or {}) for group in work.todo.values()]
     parts = [p for p in parts if p.height]
+    return pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=PARTIAL_SCHEMA)
+
+
+def finish(work: FamilyWork, partials: list[pl.DataFrame], provenance: dict[str, Provenance] | None = None,
+           buckets: int = 1) -> FamilyResult:
+    """Merge the buckets' partial cells into rows of the indicator table (:func:`indicators.table.finalize`),
+    stamped with each indicator's ``vintages`` and, for ``provisional: sources``, status ``voorlopig``."""
+    provenance = provenance or {}
+    res = FamilyResult(empty(), not_computable=dict(work.not_computable), buckets=buckets)
+    parts = [p for p in partials if p.height]
     if not parts:
         return res
     table = finalize(pl.concat(parts, how="vertical"))
+    computed = set(table["indicator_id"].unique())
+    res.computed = [s.id for group in work.todo.values() for s in group if s.id in computed]
     vint_expr = pl.col("vintages")
     status_expr = pl.col("status")
-    for s in SPEC.families()[family]:
+    for s in SPEC.families()[work.family]:
         prov = Provenance()
         for k in s.inputs.values():
             prov = prov | provenance.get(k, Provenance())
@@ -211,3 +227,44 @@ def compute_family(family: str, frames: dict[str, pl.LazyFrame | None], year: in
             status_expr = pl.when(is_s).then(pl.lit("voorlopig")).otherwise(status_expr)
     res.table = table.with_columns(vint_expr.alias("vintages"), status_expr.alias("status")).select(COLUMNS)
     return res
+
+
+def compute_family(family: str, frames: dict[str, pl.LazyFrame | None], year: int, *,
+                   provenance: dict[str, Provenance] | None = None, skip: dict[str, str] | None = None,
+                   extra: dict | None = None, buckets: int | None = None, memory_gb: float | None = None,
+                   progress: Callable[[str], None] | None = None) -> FamilyResult:
+    """Rows of the indicator table of the family's indicators for ``year``, bucket after bucket in this process.
+
+    ``frames``: asset key (``core/population``, ``sources/EBBNW``) -> the frame of year t (None: absent);
+    ``skip``: indicator -> reason it is not computable (readiness); ``provenance``: asset key -> releases;
+    ``buckets``: K (None or 0: :func:`choose_buckets` with ``memory_gb``); ``progress``: a line per bucket."""
+    work = family_work(family, frames, year, skip)
+    if not work.todo:
+        return finish(work, [])
+    plan = family_plan(work, frames, buckets, memory_gb)
+    parts = []
+    for b in range(plan.k):
+        t0 = time.perf_counter()
+        parts.append(bucket_partials(work, frames, plan, b, extra))
+        if progress is not None:
+            progress(f"{family} {year}: bucket {b + 1}/{plan.k} in {time.perf_counter() - t0:.1f} s")
+    return finish(work, parts, provenance, plan.k)
+
+
+def warehouse_frames(warehouse_root: Path | str, family: str, year: int) -> dict[str, pl.LazyFrame | None]:
+    """The inputs of a family for year t read straight from the warehouse (as the IO manager loads them):
+    the partition of year t, else the cumulative (``latest``) or reference (``all``) one; None if absent."""
+    from monitor_dagster.warehouse import Warehouse, WarehouseMissing
+
+    out: dict[str, pl.LazyFrame | None] = {}
+    for key in SPEC.family_inputs(family).values():
+        layer, name = key.split("/")
+        w = Warehouse(warehouse_root, layer=layer)
+        out[key] = None
+        for part in (str(year), "latest", "all"):
+            try:
+                out[key] = w.read(name, part)
+                break
+            except WarehouseMissing:
+                continue
+    return out

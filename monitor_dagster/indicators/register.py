@@ -70,11 +70,18 @@ def secm_position(secm_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
 
 
 def _without_zzp(persons: pl.LazyFrame, secm_month: pl.LazyFrame | None, year: int) -> pl.LazyFrame:
-    """Report 3c/3f: the self-employed (zzp by :func:`secm_position`) are left out of hours and wages."""
+    """Report 3c/3f: the self-employed (zzp by :func:`secm_position`) are left out of hours and wages.
+    Materialised: the callers aggregate it more than once (one person row, a few columns)."""
     if secm_month is None:
-        return persons
+        return _once(persons)
     zzp = secm_position(secm_month, year).filter(pl.col("zzp")).select("person_id")
-    return persons.join(zzp, on="person_id", how="anti")
+    return _once(persons.join(zzp, on="person_id", how="anti"))
+
+
+def _once(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Evaluate a lazy intermediate once when several cells() calls read it (each call collects its input:
+    without this the joins behind it run again per call; issue 12 "no repeated scans")."""
+    return lf.collect().lazy()
 
 
 def _substantial_year(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
@@ -88,8 +95,8 @@ def o11_o14_benefit_share(population: pl.LazyFrame, secm_month: pl.LazyFrame, ye
     (23: IOAW, IOAZ, Bbz, WWIK, Wajong) as main income source in at least one month of year t ("We maken
     hierbij dummyvariabelen (ook voor zelfstandigen)").  Denominator: the base population (self-employed
     included).  The report's "21 - 25" includes 25 pensioen; SPEC and core.secm use 21-24."""
-    months = secm_benefit_months(secm_month, year)
-    persons = base_population(population)
+    months = _once(secm_benefit_months(secm_month, year))
+    persons = _once(base_population(population))
     out = []
     for group, ind in BENEFIT_INDICATORS.items():
         has = (months.filter(pl.col("group").cast(pl.Utf8) == group).select("person_id")
@@ -104,8 +111,8 @@ def o15_o18_benefit_months(population: pl.LazyFrame, secm_month: pl.LazyFrame, y
     main income source, summed over spells ("Wanneer iemand verschillende periodes in een jaar een uitkering
     heeft worden de duren hiervan bij elkaar opgeteld"), mean among persons of the base population with at
     least one such month."""
-    months = secm_benefit_months(secm_month, year)
-    persons = base_population(population)
+    months = _once(secm_benefit_months(secm_month, year))
+    persons = _once(base_population(population))
     out = []
     for group, ind in DURATION_INDICATORS.items():
         m = (months.filter(pl.col("group").cast(pl.Utf8) == group)
@@ -181,10 +188,10 @@ def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
     out = []
     zero = None
     if year >= CONTRACTUREN_FIRST_YEAR:
-        zero = (_substantial_year(job_month, year).filter(pl.col("contracturen") == 0)
-                .select("person_id").unique())
+        zero = _once(_substantial_year(job_month, year).filter(pl.col("contracturen") == 0)
+                     .select("person_id").unique())
     for col, name in (("verloonde_uren", "verloonde uren"), ("basisuren", "basisuren")):
-        h = persons.join(_person_hours(job_month, year, col), on="person_id", how="inner")
+        h = _once(persons.join(_person_hours(job_month, year, col), on="person_id", how="inner"))
         out.append(cells(h, indicator_id="O07", year=year, unit="uren per week", measure=name, **kw))
         if zero is not None:
             out.append(cells(h.join(zero, on="person_id", how="semi"), indicator_id="O07", year=year,
@@ -215,7 +222,8 @@ def o09_inkomen(population: pl.LazyFrame, inpatab: pl.LazyFrame, year: int, **kw
     lf = keep_r(inpatab)
     names = lf.collect_schema().names()
     lf = lf.rename({k: v for k, v in _IPI_NAMES.items() if k in names and v not in names})
-    persons = base_population(population)
+    persons = _once(base_population(population))
+    lf = _once(lf.select("person_id", *INCOME_COLUMNS))
     out = []
     for col in INCOME_COLUMNS:
         inc = lf.select("person_id", pl.col(col).cast(pl.Float64).clip(upper_bound=INCOME_CAP).alias("value"))

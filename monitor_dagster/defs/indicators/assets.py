@@ -60,6 +60,23 @@ def _until(x) -> str:
     return str(x)
 
 
+def family_setup(monitor: MonitorResource, family: str, year: int) -> tuple[dict[str, str], dict]:
+    """What readiness says is not computable (indicator -> reason) and the follow-up extras of a family."""
+    ready = year_readiness(monitor.warehouse, year)
+    skip = {s.id: "; ".join(ready.indicators[s.id].reasons) for s in SPEC.families()[family]
+            if ready.indicators[s.id].state == "not computable"}
+    return skip, ENG.follow_up_extras(family, monitor.warehouse)
+
+
+def family_metadata(res: ENG.FamilyResult, ids: list[str], prov: dict, extra: dict) -> dict:
+    df = res.table
+    return {"rows": df.height, "indicators": ", ".join(res.computed), "buckets": res.buckets,
+            "not_computable": "; ".join(f"{i}: {w}" for i, w in sorted(res.not_computable.items())),
+            "status": ", ".join(sorted(df["status"].unique())) if df.height else "",
+            "cells": dg.MetadataValue.md(_summary(df, ids)), **as_metadata(merged(prov)),
+            **({"observed_until": _until(extra["observed_until"])} if "observed_until" in extra else {})}
+
+
 def build_family_asset(family: str) -> dg.AssetsDefinition:
     specs = SPEC.families()[family]
     params = SPEC.family_inputs(family)
@@ -78,23 +95,14 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
     def _asset(context: AssetExecutionContext, monitor: MonitorResource, **loaded) -> dg.Output:
         year = int(context.partition_key)
         frames = {k: _frame(loaded[input_names[p]], str(year)) for p, k in params.items()}
-        ready = year_readiness(monitor.warehouse, year)
-        skip = {i: "; ".join(ready.indicators[i].reasons) for i in ids if ready.indicators[i].state == "not computable"}
+        skip, extra = family_setup(monitor, family, year)
         prov = upstream_provenance(context, monitor.warehouse)
-        extra = ENG.follow_up_extras(family, monitor.warehouse)
-        used = {k: f for k, f in frames.items() if f is not None}
-        k = monitor.buckets or ENG.choose_buckets(used, SPEC.bucket_key(family), monitor.bucket_memory_gb)
-        res = ENG.compute_family(family, frames, year, provenance=prov, skip=skip, extra=extra, buckets=k,
+        res = ENG.compute_family(family, frames, year, provenance=prov, skip=skip, extra=extra,
+                                 buckets=monitor.buckets, memory_gb=monitor.bucket_memory_gb,
                                  progress=context.log.info)
-        df = res.table
         for i, why in res.not_computable.items():
             context.log.warning(f"{i} {year} not computable: {why}")
-        return dg.Output(df, metadata={
-            "rows": df.height, "indicators": ", ".join(res.computed), "buckets": res.buckets,
-            "not_computable": "; ".join(f"{i}: {w}" for i, w in sorted(res.not_computable.items())),
-            "status": ", ".join(sorted(df["status"].unique())) if df.height else "",
-            "cells": dg.MetadataValue.md(_summary(df, ids)), **as_metadata(merged(prov)),
-            **({"observed_until": _until(extra["observed_until"])} if "observed_until" in extra else {})})
+        return dg.Output(res.table, metadata=family_metadata(res, ids, prov, extra))
 
     return _asset
 
