@@ -35,12 +35,13 @@ def parse_years(text: str) -> tuple[int, int]:
         raise typer.BadParameter(f"years must look like 2013-2021 or 2019, got {text!r}") from None
 
 
-def _run_synth(landing: Path, persons: int, years: str, seed: int, fmt: str, truth: Path | None):
+def _run_synth(landing: Path, persons: int, years: str, seed: int, fmt: str, truth: Path | None,
+               replicate: int = 1):
     from monitor_dagster.synth.generate import SynthConfig, SynthError, generate
 
     first, last = parse_years(years)
     cfg = SynthConfig(landing=landing, persons=persons, first_year=first, last_year=last, seed=seed, fmt=fmt,
-                      truth=truth)
+                      truth=truth, replicate=replicate)
     try:
         cfg.validate()
     except SynthError as exc:
@@ -53,7 +54,11 @@ def _run_synth(landing: Path, persons: int, years: str, seed: int, fmt: str, tru
         def progress(desc: str, i: int, n: int) -> None:
             bar.update(task, description=desc, completed=i, total=n)
 
-        res = generate(cfg, progress)
+        try:
+            res = generate(cfg, progress)
+        except SynthError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
     _print_summary(res)
     return res
 
@@ -66,7 +71,9 @@ def _print_summary(res) -> None:
         a[1] += f.rows
         a[2] += f.bytes
         a[3].add(f.year)
-    t = Table(title=f"Synthetic landing zone {res.config.landing} ({res.config.fmt})")
+    rep = res.config.replicate
+    t = Table(title=f"Synthetic landing zone {res.config.landing} ({res.config.fmt})"
+                    + (f": {rep} copies of {res.config.persons:,} persons" if rep > 1 else ""))
     for c in ("file", "files", "years", "rows", "MB"):
         t.add_column(c, justify="right" if c != "file" else "left")
     for fid, (nf, rows, size, years) in sorted(agg.items()):
@@ -89,9 +96,13 @@ def synth(
                                                     "decimal comma) or parquet."),
     truth: Path | None = typer.Option(None, "--truth", help="Where to write the truth file "
                                                             "(default: <landing>.truth.json next to the landing zone)."),
+    replicate: int = typer.Option(1, "--replicate", min=1,
+                                  help="Write R copies of the --persons base zone with shifted person and job keys "
+                                       "(R x persons in all, memory of one base zone; csv/parquet only; "
+                                       "docs/synthetic_data.md)."),
 ) -> None:
     """Write a synthetic CBS landing zone in the Remote Access layout, plus a truth file."""
-    _run_synth(landing, persons, years, seed, fmt, truth)
+    _run_synth(landing, persons, years, seed, fmt, truth, replicate)
 
 
 def _layers(text: str) -> tuple[str, ...]:

@@ -51,6 +51,7 @@ class SynthConfig:
     fmt: str = "parquet"
     truth: Path | None = None
     only_files: tuple[str, ...] | None = None    # restrict to some file ids (benchmarks, tests)
+    replicate: int = 1    # write R shifted copies of the ``persons`` base zone (replicate.py; csv/parquet only)
 
     def validate(self) -> None:
         if self.fmt not in FORMATS:
@@ -60,6 +61,15 @@ class SynthConfig:
         if not (YEAR_MIN <= self.first_year <= self.last_year <= YEAR_MAX):
             raise SynthError(f"years {self.first_year}-{self.last_year} outside {YEAR_MIN}-{YEAR_MAX} "
                              f"(or first year after last year)")
+        if self.replicate < 1:
+            raise SynthError(f"--replicate must be at least 1, got {self.replicate}")
+        if self.replicate > 1 and self.fmt == "sav":
+            raise SynthError("--replicate writes csv or parquet: pyreadstat cannot append to a .sav file, so an "
+                             "R-fold .sav file would need R times the memory (docs/synthetic_data.md)")
+        from monitor_dagster.synth.replicate import MAX_PERSONS
+        if self.persons * self.replicate > MAX_PERSONS:
+            raise SynthError(f"{self.persons:,} persons x {self.replicate} copies exceed the {MAX_PERSONS:,} "
+                             f"9-digit person keys")
 
     @property
     def truth_path(self) -> Path:
@@ -123,6 +133,14 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     ew = edu_mod.simulate_education(persons, sub_rng(seed, "education"), fy, ly)
     lab = simulate_labour(persons, residence, ew.person_edu, sub_rng(seed, "labour"), fy, ly)
     res.seconds["latent"] = time.perf_counter() - t0
+    replication = None
+    if cfg.replicate > 1:
+        from monitor_dagster.synth.replicate import Replication
+        max_job = int(lab.jobs["job_id"].max()) if lab.jobs.height else 0
+        try:
+            replication = Replication.plan(cfg.replicate, cfg.persons, max_job)
+        except ValueError as exc:
+            raise SynthError(str(exc)) from None
     secm = pj.secm_spells(lab, sub_rng(seed, "secm"))
     addresses = pj.address_spells(residence, sub_rng(seed, "addresses"), date(*P.GBA_START).astype(object))
     prov = pj.simulate_provisions(lab, persons, sub_rng(seed, "provisions"))
@@ -222,7 +240,8 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         rel = relpath(fid, year, version, cfg.fmt, name)
         path = cfg.landing / rel
         labels = LABELS.get(fid) or edu_mod.LABELS.get(fid, {})
-        size, rows, cols = write_frame(df, path, cfg.fmt, labels, file_label=f"{fid} {year} V{version} {note}".strip())
+        size, rows, cols = write_frame(df, path, cfg.fmt, labels, file_label=f"{fid} {year} V{version} {note}".strip(),
+                                       replication=replication)
         res.files.append(WrittenFile(fid, year, version, str(rel), rows, cols, size, _sha256(path), note))
         del df   # free this file's rows before the next one is projected (peak memory at national scale)
     if progress:
@@ -230,6 +249,9 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     res.seconds["write"] = time.perf_counter() - t1
     from monitor_dagster.synth.truth import build_truth
     res.truth = build_truth(cfg, demo, ew, lab, prov, top, scale, res.files, corrections, irregular)
+    if replication is not None:
+        from monitor_dagster.synth.truth import scale_truth
+        res.truth = scale_truth(res.truth, replication)
     res.truth["skipped_empty_files"] = res.skipped_empty
     cfg.truth_path.parent.mkdir(parents=True, exist_ok=True)
     cfg.truth_path.write_text(json.dumps(res.truth, indent=1, ensure_ascii=False, default=str))

@@ -267,10 +267,14 @@ def _draw_motive(rng: np.random.Generator, group: np.ndarray, generation: np.nda
     return out
 
 
+#: RINPERSOON = (pid * RIN_MULT + b) % RIN_SPAN + RIN_LOW: 9 digits; replicate.py shifts keys with the same map
+RIN_LOW = 100_000_000
+RIN_SPAN = 900_000_000
+RIN_MULT = 387_420_491  # coprime with RIN_SPAN (gcd 1), so the map is a bijection
+
+
 def _rinpersoon(pid: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Unique 9-digit strings: an affine permutation of 100,000,000..999,999,999 (no collisions)."""
-    span = 900_000_000
-    a = 387_420_491  # coprime with span (gcd 1), so the map is a bijection
-    b = int(rng.integers(0, span))
-    v = (pid.astype(np.int64) * a + b) % span + 100_000_000
+    b = int(rng.integers(0, RIN_SPAN))
+    v = (pid.astype(np.int64) * RIN_MULT + b) % RIN_SPAN + RIN_LOW
     return v.astype(str)

@@ -142,14 +142,21 @@ def _project_chunk(j: pl.DataFrame, segs: dict, keys: pl.DataFrame, year: int, r
     return out.select("RINPERSOONS", "RINPERSOON", *[c for c in out.columns if c not in ("RINPERSOONS", "RINPERSOON")])
 
 
+#: cross-border workers: the repeated job gets IKVID + S_JOB_SHIFT and the person RINPERSOONS S with
+#: RINPERSOON = job % S_KEY_MOD + S_KEY_LOW (replicate.py relies on these to keep copies' keys apart)
+S_JOB_SHIFT = 900_000_000
+S_KEY_MOD = 99_999_999
+S_KEY_LOW = 800_000_000
+
+
 def _non_resident_rows(out: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """Jobs of persons not in the population register (RINPERSOONS S): cross-border workers."""
     ikv = out["IKVID"].unique().sort().to_numpy()
     pick = ikv[rng.random(len(ikv)) < P.NON_R_JOB_SHARE]
     x = out.filter(pl.col("IKVID").is_in(pick))
     return x.with_columns(pl.lit("S").alias("RINPERSOONS"),
-                          (pl.col("IKVID") % 99_999_999 + 800_000_000).cast(pl.Utf8).alias("RINPERSOON"),
-                          (pl.col("IKVID") + 900_000_000).alias("IKVID"))
+                          (pl.col("IKVID") % S_KEY_MOD + S_KEY_LOW).cast(pl.Utf8).alias("RINPERSOON"),
+                          (pl.col("IKVID") + S_JOB_SHIFT).alias("IKVID"))
 
 
 POLIS_RENAME = {"IKVID": "BAANRUGID", "SDATUMAANVANGIKO": "AANVBUS", "SDATUMEINDEIKO": "EINDBUS"}

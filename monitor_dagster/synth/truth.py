@@ -101,3 +101,45 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
     truth["education"] = edu_mod.education_truth(ew, persons, fy, ly)
     truth["files"] = [asdict(f) for f in files]
     return truth
+
+
+#: truth entries that count persons, jobs, rows or provisions (multiplied by R in a replicated zone); all
+#: other entries are rates, shares, parameters or per-person figures and hold for every copy unchanged
+COUNT_ENTRIES = ("population_whole_year", "payroll_jobs_active", "payroll_jobs_reclassified_2017",
+                 "payroll_jobs_2016_and_2017", "provisions", "students_pensioners_dec")
+
+
+def _times(obj, r: int):
+    if isinstance(obj, bool) or obj is None:
+        return obj
+    if isinstance(obj, int):
+        return obj * r
+    if isinstance(obj, dict):
+        return {k: _times(v, r) for k, v in obj.items()}
+    raise TypeError(f"not a count: {obj!r}")
+
+
+def scale_truth(truth: dict, replication) -> dict:
+    """The truth of a replicated zone (replicate.py): counts x R, rates and parameters unchanged.
+
+    ``represented_per_person`` stays the base zone's figure (the EBB weights are copied unchanged, so the
+    weighted totals of the zone are R times the base zone's too); ``files`` already describes the written
+    (replicated) files."""
+    r = replication.copies
+    out = dict(truth)
+    for k in COUNT_ENTRIES:
+        if k in out:
+            out[k] = _times(out[k], r)
+    out["top_incomes_above_cap"] = {**out["top_incomes_above_cap"],
+                                    "persons": out["top_incomes_above_cap"]["persons"] * r}
+    out["corrections"] = [{**c, "rows_changed_in_V1": c["rows_changed_in_V1"] * r} for c in out["corrections"]]
+    edu = dict(out.get("education", {}))
+    if "exam_candidates" in edu:
+        edu["exam_candidates"] = _times(edu["exam_candidates"], r)
+        out["education"] = edu
+    out["replication"] = {**replication.describe(),
+                          "scaled_counts": [*COUNT_ENTRIES, "top_incomes_above_cap.persons",
+                                            "corrections[].rows_changed_in_V1", "education.exam_candidates"],
+                          "note": "counts are R times the base zone's; rates, shares, parameters and "
+                                  "represented_per_person are the base zone's and hold for every copy"}
+    return out

@@ -11,18 +11,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from monitor_dagster.synth.replicate import Replication
 
 SAV_STAMP = b"01 Jan 00" + b"00:00:00"   # 9-byte date + 8-byte time of the SAV header
 
 
 def write_frame(df: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str, labels: dict[str, dict[str, str]] | None = None,
-                file_label: str = "") -> tuple[int, int, int]:
+                file_label: str = "", replication: "Replication | None" = None) -> tuple[int, int, int]:
     """Write ``df`` to ``path``; returns (bytes, rows, columns).  A LazyFrame is streamed to parquet without
-    materialising it (part-year SPOLIS cuts at national scale); other formats collect it first."""
+    materialising it (part-year SPOLIS cuts at national scale); other formats collect it first.  With a
+    ``replication`` (replicate.py) a file with a person key is written as its R shifted copies, streamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
+    if replication is not None and replication.copies > 1:
+        cols = df.collect_schema().names()
+        if replication.applies_to(cols):
+            return _write_replicated(df, path, tmp, fmt, replication, cols)
     if isinstance(df, pl.LazyFrame):
         if fmt == "parquet":
             df.sink_parquet(tmp, compression="zstd", statistics=True)
@@ -40,6 +49,26 @@ def write_frame(df: pl.DataFrame | pl.LazyFrame, path: Path, fmt: str, labels: d
         raise ValueError(f"unknown format {fmt!r}: choose sav, csv or parquet")
     os.replace(tmp, path)
     return path.stat().st_size, df.height, df.width
+
+
+#: rows per parquet row group of a replicated file: fixed, so that the bytes do not depend on the thread count
+REPLICA_ROW_GROUP = 262_144
+
+
+def _write_replicated(df, path: Path, tmp: Path, fmt: str, replication: "Replication",
+                      cols: list[str]) -> tuple[int, int, int]:
+    """The R copies of ``df`` streamed into one file: memory stays at one copy (the base frame)."""
+    lf = replication.all_copies(df)
+    if fmt == "parquet":
+        lf.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=REPLICA_ROW_GROUP)
+    elif fmt == "csv":
+        lf.sink_csv(tmp, separator=";", decimal_comma=True, null_value="", line_terminator="\r\n")
+    else:
+        raise ValueError(f"replicated zones are written as csv or parquet, not {fmt!r} (pyreadstat cannot append "
+                         f"to a .sav file; docs/synthetic_data.md)")
+    os.replace(tmp, path)
+    height = df.height if isinstance(df, pl.DataFrame) else df.select(pl.len()).collect().item()
+    return path.stat().st_size, height * replication.copies, len(cols)
 
 
 def _write_sav(df: pl.DataFrame, path: Path, labels: dict[str, dict[str, str]], file_label: str) -> None:
