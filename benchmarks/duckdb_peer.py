@@ -1,0 +1,385 @@
+"""Peer benchmark (issue 12): ``monitor run`` + ``export`` against a plain DuckDB SQL script on the same CSV zone.
+
+The peer is an independent implementation, in DuckDB SQL only, of the register indicators O04, O05, O08,
+O10 and O11-O18 per herkomst (the 17 groups, niet-westers, westers and totaal; no further breakdown) for every
+year of a CSV landing zone, read straight from the landing zone's files (no warehouse, no monitor code: the
+file locations are found with the Remote Access naming, the AOW ages and the minimum wage are read from the
+project's reference CSVs).  Steps, each in its own process (wall time and peak RSS of that process):
+
+1. ``synth``: a 250,000-person CSV zone (default one year, 2021) with ``monitor_dagster.synth.generate``,
+   re-used when it exists (``--fresh`` regenerates);
+2. ``monitor``: what ``monitor run`` + ``monitor export`` do, in-process (``run_pipeline`` over sources, core
+   and indicators on an ephemeral Dagster instance, then ``export_table`` of the gated table to CSV);
+3. ``duckdb``: the SQL below, writing its own CSV;
+4. the ratio monitor / DuckDB (issue 12 target: <= 1.5), both as whole-process wall times (interpreter start
+   and imports included), and, per indicator, the largest absolute difference of ``value`` and ``n`` between
+   the two per herkomst, with every other breakdown column of the monitor's table (generatie ... sector, and
+   any it gains, such as a quarter) at ``totaal``.
+
+Rules replicated from the monitor (docs/indicators_register.md, core/population.py, core/jobs.py,
+core/secm.py): base population = RINPERSOONS R living in NL the whole year (address spells chained with a
+31-day gap tolerance), not pupil/student (SECM 26/31) nor pensioner (SECM 25) for more than half the year's
+days, 15 to AOW age (15-27 on 1 January, or older and under the AOW age the whole year); SECM month state =
+the spell covering most days of the month (later start wins a tie); job-months = SPOLIS rows of the year
+summed per (person, IKVID, month), the last row's contract and soortbaan; substantial = >= 12 basic hours a
+week of the days worked, hourly wage >= the 40-hour WML of 1 January, contract O/B, not a stagiair.  O04 vast
+by the contract with the most substantial basic hours (tie = vast); O05 zzp = SECM 13/14 in more than half
+the working (11-15) months; O08 sum basisloon / sum basisuren of substantial months, zzp left out; O10
+sum over jobs of min(days, year) / days of the year, rounded half up to 0.1; O11-O14 share with >= 1 month of
+SECM 21/22/24/23; O15-O18 mean months among those.  Cumulative files: the latest release, highest version;
+yearly files: the highest version of the year.
+
+Known differences (why the values need not agree to the last digit):
+* the monitor sums per-person values in fixed point (1/10,000), so O08 can differ by up to ~1e-4 euro;
+* the monitor's gated table suppresses cells (n < 10, and their secondary partners): those are compared only
+  for presence (``suppressed`` in the output), not for value;
+* ties between two SECM spells with the same days in a month and the same start, and null contract codes on
+  the last SPOLIS row of a job-month, are resolved the way DuckDB's ``arg_max`` does, not necessarily as
+  polars' ``max_by``; the synthetic data have neither;
+* the herkomst group comes from LANDAKTUEELREF's LANDGROEPMONITOR (LANDTYPE as a fallback), not from the
+  shipped reference table the monitor falls back on: the synthetic reference table carries the group.
+Any other difference is a bug in one of the two.  Measured 2026-12-01 on 250,000 persons x 2021 (2 cores,
+24 GB, shared with other jobs): every shown cell equal (O08 within 5e-10), n equal everywhere.
+
+The monitor computes far more (every breakdown, every family, checks, lineage); the ratio measures what a
+user waits for, end to end, against the smallest program that answers the same question.
+Results: printed and in $MONITOR_BENCH_OUT/bench_duckdb_peer.json.  Requires the ``bench`` extra (duckdb).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(os.environ.get("MONITOR_BENCH_OUT", "bench_output"))
+REFERENCE = Path(__file__).resolve().parents[1] / "monitor_dagster" / "reference"
+INDICATORS = ["O04", "O05", "O08", "O10", "O11", "O12", "O13", "O14", "O15", "O16", "O17", "O18"]
+NON_WESTERN = ["Turkije", "Marokko", "Suriname", "Antillen en Aruba", "Afghanistan", "Irak", "Iran", "Somalië",
+               "Syrië", "Eritrea", "Afrika overig", "overig niet-westers"]
+GROUPS = NON_WESTERN + ["Duitsland", "Polen", "Indonesië", "westers overig", "geen migratieachtergrond"]
+OPEN_END = ("88888888", "99999999", "20500101", "99991231")   # the catalog's open-end sentinels
+
+
+# ------------------------------------------------------------------------------------------ locating files
+#: file -> (folder under the landing root, regex on the file name with groups year and version)
+FILES = {
+    "GBAPERSOONTAB": ("Bevolking/GBAPERSOONTAB", r"GBAPERSOON(?:TAB)?(?P<year>\d{4})(?:TAB)?V(?P<version>\d+)\.csv"),
+    "GBAADRESOBJECTBUS": ("Bevolking/GBAADRESOBJECTBUS", r"GBAADRESOBJECT(?P<year>\d{4})BUSV(?P<version>\d+)\.csv"),
+    "SECMBUS": ("InkomenBestedingen/SECMBUS", r"SECMBUS(?P<year>\d{4})V(?P<version>\d+)\.csv"),
+    "LANDAKTUEELREF": ("Referentie/LANDAKTUEELREF", r"LANDAKTUEELREF(?P<year>)V(?P<version>\d+)\.csv"),
+    "SPOLISBUS": ("Spolis/SPOLISBUS", r"SPOLISBUS ?(?P<year>\d{4})V(?P<version>\d+)\.csv"),
+}
+
+
+def locate(landing: Path, file_id: str, year: int | None = None) -> Path:
+    """The latest release (highest year, then version) of a file; for a yearly file the highest version of
+    ``year``."""
+    folder, pattern = FILES[file_id]
+    rx = re.compile(pattern, re.IGNORECASE)
+    found = []
+    for p in (landing / folder).rglob("*.csv"):
+        m = rx.fullmatch(p.name)
+        if m and (year is None or int(m.group("year")) == year):
+            found.append(((int(m.group("year") or 0), int(m.group("version"))), p))
+    if not found:
+        raise SystemExit(f"no {file_id}{'' if year is None else f' {year}'} CSV under {landing / folder}")
+    return max(found)[1]
+
+
+def zone_years(landing: Path) -> list[int]:
+    rx = re.compile(FILES["SPOLISBUS"][1], re.IGNORECASE)
+    return sorted({int(m.group("year")) for p in (landing / FILES["SPOLISBUS"][0]).rglob("*.csv")
+                   if (m := rx.fullmatch(p.name))})
+
+
+# --------------------------------------------------------------------------------------------- the SQL
+def _q(p: Path) -> str:
+    return "'" + str(p).replace("'", "''") + "'"
+
+
+def _csv(p: Path) -> str:
+    return f"read_csv({_q(p)}, delim=';', header=true, all_varchar=true, quote='\"')"
+
+
+def _list(xs) -> str:
+    return "(" + ", ".join("'" + x.replace("'", "''") + "'" for x in xs) + ")"
+
+
+SETUP = """
+CREATE OR REPLACE MACRO ymd(x) AS CASE WHEN length(x) = 8 THEN try_strptime(x, '%Y%m%d')::DATE END;
+CREATE OR REPLACE MACRO ymd_open(x) AS CASE WHEN x IN {open_end} THEN NULL ELSE ymd(x) END;
+CREATE OR REPLACE MACRO num(x) AS TRY_CAST(replace(trim(x), ',', '.') AS DOUBLE);
+CREATE OR REPLACE TEMP TABLE land AS
+  SELECT LAND, CASE WHEN g = 'Nederland' THEN 'geen migratieachtergrond' ELSE g END AS grp FROM (
+    SELECT LAND, coalesce(LANDGROEPMONITOR, CASE LANDTYPE WHEN '2' THEN 'overig niet-westers'
+                                               WHEN '1' THEN 'westers overig' WHEN '0' THEN 'Nederland' END) AS g
+    FROM {land});
+CREATE OR REPLACE TEMP TABLE persons AS
+  WITH g AS (
+    SELECT CAST(RINPERSOON AS BIGINT) AS pid, GBAHERKOMSTGROEPERING AS herk,
+           CAST(num(GBAGEBOORTEJAAR) AS INTEGER) AS by_, CAST(num(GBAGEBOORTEMAAND) AS INTEGER) AS bm,
+           CAST(num(GBAGEBOORTEDAG) AS INTEGER) AS bd
+    FROM {gba} WHERE RINPERSOONS = 'R'),
+  b AS (SELECT *, make_date(by_, coalesce(bm, 7), 1) AS first FROM g)
+  SELECT pid, CASE WHEN l.grp IN {groups} THEN l.grp END AS hgroup,
+         least(first + INTERVAL (CASE WHEN bm IS NULL OR bd IS NULL THEN 1 ELSE bd END - 1) DAY,
+               last_day(first))::DATE AS birth
+  FROM b LEFT JOIN land l ON l.LAND = b.herk;
+CREATE OR REPLACE TEMP TABLE addr AS
+  SELECT CAST(RINPERSOON AS BIGINT) AS pid, ymd(GBADATUMAANVANGADRESHOUDING) AS s,
+         coalesce(ymd_open(GBADATUMEINDEADRESHOUDING), DATE '9999-12-31') AS e
+  FROM {addr} WHERE RINPERSOONS = 'R';
+CREATE OR REPLACE TEMP TABLE secm AS
+  SELECT CAST(RINPERSOON AS BIGINT) AS pid, ymd(AANVSECM) AS s, coalesce(ymd_open(EINDSECM), DATE '9999-12-31') AS e,
+         SECM AS code
+  FROM {secm} WHERE RINPERSOONS = 'R';
+CREATE OR REPLACE TEMP TABLE aow AS SELECT CAST(year AS INTEGER) AS year,
+  CAST(aow_years AS INTEGER) * 12 + CAST(aow_months AS INTEGER) AS months FROM {aow};
+CREATE OR REPLACE TEMP TABLE wml AS SELECT CAST(year AS INTEGER) AS year, num(wml_hour_40h) AS hour FROM {wml};
+CREATE OR REPLACE TEMP TABLE result (indicator_id VARCHAR, year INTEGER, herkomst VARCHAR, measure VARCHAR,
+                                     n BIGINT, value DOUBLE);
+"""
+
+YEAR = """
+CREATE OR REPLACE TEMP TABLE sp AS
+  SELECT CAST(RINPERSOON AS BIGINT) AS pid, CAST(num(IKVID) AS BIGINT) AS ikv, ymd(SDATUMAANVANGIKO) AS s,
+         ymd(SDATUMEINDEIKO) AS e, num(SBASISUREN) AS uren, num(SBASISLOON) AS loon, num(SBAANDAGEN) AS dagen,
+         CASE WHEN upper(SCONTRACTSOORT) IN ('O', 'B', 'N') THEN upper(SCONTRACTSOORT) END AS contract,
+         SSOORTBAAN AS soort
+  FROM {spolis} WHERE RINPERSOONS = 'R';
+INSERT INTO result
+WITH
+-- population (core/population.py): whole year in NL, address gaps of <= 31 days bridged
+spells AS (SELECT pid, s, e FROM addr WHERE s IS NOT NULL AND e >= s
+           AND e >= DATE '{jan1}' - INTERVAL 32 DAY AND s <= DATE '{dec31}' + INTERVAL 32 DAY),
+prev AS (SELECT *, max(e) OVER (PARTITION BY pid ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe
+         FROM spells),
+chained AS (SELECT pid, s, e, sum(CASE WHEN pe IS NULL OR (s - pe) - 1 > 31 THEN 1 ELSE 0 END)
+              OVER (PARTITION BY pid ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS chain FROM prev),
+residents AS (SELECT DISTINCT pid FROM (SELECT pid, min(s) AS s, max(e) AS e FROM chained GROUP BY pid, chain)
+              WHERE s <= DATE '{jan1}' AND e >= DATE '{dec31}'),
+secm_year AS (SELECT pid, code, s, greatest(s, DATE '{jan1}') AS a, least(e, DATE '{dec31}') AS b FROM secm
+              WHERE s <= DATE '{dec31}' AND e >= DATE '{jan1}'),
+flags AS (SELECT pid,
+                 coalesce(sum(b - a + 1) FILTER (WHERE code IN ('26', '31')), 0) * 2 > {ndays} AS student,
+                 coalesce(sum(b - a + 1) FILTER (WHERE code = '25'), 0) * 2 > {ndays} AS pensioner
+          FROM secm_year GROUP BY pid),
+aow_t AS (SELECT months FROM aow WHERE year = (SELECT least(greatest({year}, min(year)), max(year)) FROM aow)),
+people AS (
+  SELECT r.pid, p.hgroup,
+         CASE WHEN p.hgroup IN {nonwestern} THEN 'niet-westers' WHEN p.hgroup = 'geen migratieachtergrond' THEN NULL
+              WHEN p.hgroup IS NOT NULL THEN 'westers' END AS hagg,
+         {year} - 1 - year(p.birth) + CASE WHEN month(p.birth) = 1 AND day(p.birth) = 1 THEN 1 ELSE 0 END AS age,
+         (p.birth + to_months((SELECT months FROM aow_t)))::DATE > DATE '{dec31}' AS under_aow
+  FROM residents r LEFT JOIN persons p USING (pid) LEFT JOIN flags f USING (pid)
+  WHERE NOT coalesce(f.student, false) AND NOT coalesce(f.pensioner, false)),
+base AS (SELECT pid, hgroup, hagg FROM people
+         WHERE (age >= 15 AND age < 27) OR (age >= 27 AND under_aow)),
+-- SECM month state (core/secm.py): most days of the month, the later start on a tie
+secm_exploded AS (SELECT pid, code, s, a, b,
+                  unnest(generate_series(date_trunc('month', a), date_trunc('month', b), INTERVAL 1 MONTH))::DATE AS m
+                  FROM secm_year WHERE a <= b),
+months AS (SELECT pid, m, arg_max_null(code, (least(b, last_day(m)) - greatest(a, m) + 1) * 10000000
+                                             + (s - DATE '1970-01-01')) AS code
+           FROM secm_exploded GROUP BY pid, m),
+pos AS (SELECT pid, count(*) FILTER (WHERE code IN ('11', '12', '13', '14', '15')) AS wm,
+               count(*) FILTER (WHERE code IN ('13', '14')) AS sem FROM months GROUP BY pid),
+zzp AS (SELECT pid, sem * 2 > wm AS zzp FROM pos WHERE wm > 0),
+benefit AS (SELECT pid, code, count(*) AS n_months FROM months WHERE code IN ('21', '22', '23', '24') GROUP BY pid, code),
+-- job-months (core/jobs.py) and the substantial ones
+jm AS (SELECT pid, ikv, date_trunc('month', s) AS m, sum(uren) AS uren, sum(loon) AS loon,
+              sum(coalesce(dagen, (e - s) + 1)) AS days, arg_max_null(contract, s) AS contract,
+              arg_max_null(soort, s) AS soort
+       FROM sp WHERE s BETWEEN DATE '{jan1}' AND DATE '{dec31}' GROUP BY pid, ikv, m),
+sub AS (SELECT * FROM jm WHERE days > 0 AND uren > 0 AND uren * 7.0 / days >= 12 - 1e-9
+        AND loon / uren >= (SELECT hour FROM wml WHERE year = {year}) - 1e-9
+        AND contract IN ('O', 'B') AND soort IS NOT NULL AND soort <> '2'),
+n_jobs AS (SELECT pid, floor(sum(d) / {ndays} * 10 + 0.5 + 1e-9) / 10 AS n
+           FROM (SELECT pid, ikv, least(sum(days), {ndays}) AS d FROM sub GROUP BY pid, ikv) GROUP BY pid),
+-- person-level values: (indicator, measure, pid, v)
+pv AS (
+  SELECT 'O04' AS ind, 'vast contract' AS measure, pid,
+         CASE WHEN coalesce(sum(uren) FILTER (WHERE contract = 'O'), 0)
+                   >= coalesce(sum(uren) FILTER (WHERE contract = 'B'), 0) THEN 1.0 ELSE 0.0 END AS v
+  FROM sub GROUP BY pid
+  UNION ALL SELECT 'O05', 'zzp', pid, CASE WHEN zzp THEN 1.0 ELSE 0.0 END FROM zzp
+  UNION ALL SELECT 'O08', 'uurloon', pid, sum(loon) / sum(uren) FROM sub
+            WHERE pid NOT IN (SELECT pid FROM zzp WHERE zzp) GROUP BY pid
+  UNION ALL SELECT 'O10', c.cat, pid, CASE WHEN CASE WHEN n <= 1.0 THEN '1' WHEN n <= 2.0 THEN '1-2' ELSE '>2' END = c.cat
+                                           THEN 1.0 ELSE 0.0 END
+            FROM n_jobs CROSS JOIN (VALUES ('1'), ('1-2'), ('>2')) c(cat)
+  UNION ALL SELECT g.ind, g.measure, b.pid, CASE WHEN x.pid IS NULL THEN 0.0 ELSE 1.0 END
+            FROM base b CROSS JOIN benefit_groups g LEFT JOIN benefit x ON x.pid = b.pid AND x.code = g.code
+            WHERE g.ind IN ('O11', 'O12', 'O13', 'O14')
+  UNION ALL SELECT g.ind, g.measure, x.pid, x.n_months FROM benefit x JOIN benefit_groups g USING (code)
+            WHERE g.ind IN ('O15', 'O16', 'O17', 'O18')),
+joined AS (SELECT pv.ind, pv.measure, pv.v, base.hgroup, base.hagg FROM pv JOIN base USING (pid)),
+levels AS (
+  SELECT ind, measure, hgroup AS herkomst, v FROM joined WHERE hgroup IS NOT NULL
+  UNION ALL SELECT ind, measure, hagg, v FROM joined WHERE hagg IS NOT NULL
+  UNION ALL SELECT ind, measure, 'totaal', v FROM joined)
+SELECT ind, {year}, herkomst, measure,
+       CASE WHEN ind = 'O10' THEN CAST(sum(v) AS BIGINT) ELSE count(*) END AS n,
+       avg(v) * CASE WHEN ind IN ('O04', 'O05', 'O10', 'O11', 'O12', 'O13', 'O14') THEN 100 ELSE 1 END AS value
+FROM levels GROUP BY ind, herkomst, measure
+HAVING CASE WHEN ind = 'O10' THEN sum(v) ELSE count(*) END > 0;
+"""
+
+BENEFIT_GROUPS = """
+CREATE OR REPLACE TEMP TABLE benefit_groups AS SELECT * FROM (VALUES
+  ('21', 'O11', 'WW'), ('22', 'O12', 'bijstand'), ('24', 'O13', 'AO of ZW'), ('23', 'O14', 'overige uitkering'),
+  ('21', 'O15', 'WW'), ('22', 'O16', 'bijstand'), ('24', 'O17', 'AO of ZW'), ('23', 'O18', 'overige uitkering'))
+  t(code, ind, measure);
+"""
+
+
+def run_duckdb(landing: Path, out: Path, threads: int | None = None) -> dict:
+    import duckdb
+
+    years = zone_years(landing)
+    con = duckdb.connect()
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute(SETUP.format(open_end=_list(OPEN_END), groups=_list(GROUPS),
+                             land=_csv(locate(landing, "LANDAKTUEELREF")), gba=_csv(locate(landing, "GBAPERSOONTAB")),
+                             addr=_csv(locate(landing, "GBAADRESOBJECTBUS")), secm=_csv(locate(landing, "SECMBUS")),
+                             aow=_csv(REFERENCE / "aow_age.csv"), wml=_csv(REFERENCE / "wml.csv")))
+    con.execute(BENEFIT_GROUPS)
+    for y in years:
+        ndays = 366 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 365
+        con.execute(YEAR.format(spolis=_csv(locate(landing, "SPOLISBUS", y)), year=y, ndays=ndays,
+                                jan1=f"{y}-01-01", dec31=f"{y}-12-31", nonwestern=_list(NON_WESTERN)))
+    con.execute(f"COPY (SELECT * FROM result ORDER BY ALL) TO {_q(out)} (HEADER, DELIMITER ',')")
+    rows = con.execute("SELECT count(*) FROM result").fetchone()[0]
+    return {"years": years, "rows": rows}
+
+
+# ------------------------------------------------------------------------------------------------ steps
+def step(name: str, base: Path, persons: int, first: int, last: int, seed: int) -> dict:
+    t = time.perf_counter()
+    info: dict = {}
+    if name == "synth":
+        from monitor_dagster.synth.generate import SynthConfig, generate
+        shutil.rmtree(base / "landing", ignore_errors=True)
+        res = generate(SynthConfig(landing=base / "landing", persons=persons, first_year=first, last_year=last,
+                                   seed=seed, fmt="csv", truth=base / "truth.json"))
+        info = {"files": len(res.files), "rows": sum(f.rows for f in res.files)}
+    elif name == "monitor":
+        import dagster as dg
+
+        from monitor_dagster.export import export_table
+        from monitor_dagster.runner import run_pipeline
+        from monitor_dagster.warehouse import Warehouse
+        shutil.rmtree(base / "warehouse", ignore_errors=True)
+        with dg.instance_for_test() as inst:     # never the user's DAGSTER_HOME
+            s = run_pipeline(base / "landing", base / "warehouse", instance=inst,
+                             layers=("sources", "core", "indicators"))
+        bad = [(o.entry, o.partition, o.message[:200]) for o in s.outcomes if not o.ok]
+        if bad:
+            raise SystemExit(f"monitor run failed: {bad[:3]}")
+        table = Warehouse(base / "warehouse", layer="indicators").read("indicator_table", "all").collect()
+        export_table(table.drop("suppression_reason", strict=False), "csv", base / "monitor_indicators.csv")
+        info = {"rows": table.height}
+    elif name == "duckdb":
+        info = run_duckdb(base / "landing", base / "duckdb_indicators.csv")
+    else:
+        raise SystemExit(f"unknown step {name!r}")
+    return {"step": name, "seconds": time.perf_counter() - t,
+            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, **info}
+
+
+def compare(base: Path) -> dict:
+    """Per indicator: cells compared, the largest |value| and |n| differences, cells only one side has."""
+    import polars as pl
+
+    mon = pl.read_csv(base / "monitor_indicators.csv", infer_schema_length=None)
+    # every breakdown column (generatie ... sector, and any the table gains, e.g. kwartaal) at totaal
+    not_dims = {"indicator_id", "year", "herkomst", "measure", "value", "unit", "n", "n_weighted", "status",
+                "suppressed", "trend_break", "vintages", "suppression_reason"}
+    dims = [c for c in mon.columns if c not in not_dims]
+    mon = mon.filter(pl.col("indicator_id").is_in(INDICATORS) & pl.all_horizontal([pl.col(d) == "totaal" for d in dims]))
+    peer = pl.read_csv(base / "duckdb_indicators.csv", infer_schema_length=None)
+    keys = ["indicator_id", "year", "herkomst", "measure"]
+    j = mon.select(*keys, "value", "n", "suppressed").join(
+        peer.rename({"value": "value_peer", "n": "n_peer"}), on=keys, how="full", coalesce=True)
+    out = {}
+    for ind in INDICATORS:
+        x = j.filter(pl.col("indicator_id") == ind)
+        shown = x.filter(pl.col("value").is_not_null() & pl.col("value_peer").is_not_null())
+        out[ind] = {
+            "cells": shown.height,
+            "max_abs_diff_value": shown.select((pl.col("value") - pl.col("value_peer")).abs().max()).item(),
+            "max_abs_diff_n": shown.select((pl.col("n") - pl.col("n_peer")).abs().max()).item(),
+            "suppressed_in_monitor": x.filter(pl.col("suppressed").fill_null(False)).height,
+            "only_monitor": x.filter(pl.col("value_peer").is_null() & pl.col("n_peer").is_null()
+                                     & ~pl.col("suppressed").fill_null(False)).height,
+            "only_duckdb": x.filter(pl.col("suppressed").is_null()).height,
+        }
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, default=250_000)
+    ap.add_argument("--years", default="2021", help="years of the zone, e.g. 2021 or 2020-2021")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--fresh", action="store_true", help="regenerate the zone even if it exists")
+    ap.add_argument("--steps", default="monitor,duckdb", help="timed steps (the zone is made first if missing)")
+    ap.add_argument("--step", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    first, last = (int(x) for x in a.years.split("-")) if "-" in a.years else (int(a.years),) * 2
+    base = OUT / f"duckdb_peer_{a.persons}_{first}_{last}"
+    if a.step:
+        print(json.dumps(step(a.step, base, a.persons, first, last, a.seed)))
+        return
+    base.mkdir(parents=True, exist_ok=True)
+
+    def child(name: str) -> dict:
+        t = time.perf_counter()
+        p = subprocess.run([sys.executable, __file__, "--persons", str(a.persons), "--years", a.years,
+                            "--seed", str(a.seed), "--step", name], capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        if p.returncode != 0:
+            raise SystemExit(f"{name}: FAILED\n{p.stderr[-3000:]}")
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        r["process_wall_s"] = wall          # including interpreter start and imports
+        return r
+
+    print(f"DuckDB peer benchmark: {a.persons:,} persons x {first}-{last}, CSV zone {base / 'landing'}; "
+          f"machine {platform.machine()}, {os.cpu_count()} cores", flush=True)
+    results = {}
+    if a.fresh or not (base / "truth.json").exists():
+        results["synth"] = child("synth")
+        print(f"  zone generated in {results['synth']['seconds']:.0f} s", flush=True)
+    for name in a.steps.split(","):
+        r = results[name] = child(name)
+        print(f"  {name:<8} {r['process_wall_s']:7.1f} s wall (in-process {r['seconds']:.1f} s), "
+              f"peak {r['peak_rss_gb']:.2f} GB", flush=True)
+    report = {"persons": a.persons, "years": [first, last], "cores": os.cpu_count(), "steps": results}
+    if "monitor" in results and "duckdb" in results:
+        ratio = results["monitor"]["process_wall_s"] / results["duckdb"]["process_wall_s"]
+        report["ratio_monitor_to_duckdb"] = ratio
+        print(f"  ratio monitor / DuckDB: {ratio:.1f}x (target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'})")
+        cmp = report["comparison"] = compare(base)
+        print("  agreement at the totaal breakdown, per herkomst (cells shown by both):")
+        print(f"    {'ind':<4} {'cells':>5} {'max|dvalue|':>12} {'max|dn|':>8} {'suppr.':>6} {'only mon':>8} {'only ddb':>8}")
+        for ind, c in cmp.items():
+            dv = "-" if c["max_abs_diff_value"] is None else f"{c['max_abs_diff_value']:.2e}"
+            dn = "-" if c["max_abs_diff_n"] is None else str(c["max_abs_diff_n"])
+            print(f"    {ind:<4} {c['cells']:>5} {dv:>12} {dn:>8} {c['suppressed_in_monitor']:>6} "
+                  f"{c['only_monitor']:>8} {c['only_duckdb']:>8}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench_duckdb_peer.json").write_text(json.dumps(report, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
