@@ -18,7 +18,7 @@ from monitor_dagster.indicators.table import DIMENSIONS, SCHEMA, TOTAAL, empty
 
 #: a category per dimension (the suites only look at "is it broken down", not at the values)
 CATEGORY = {"generatie": "eerste", "verblijfsduur": "0-5 jaar", "leeftijd": "15-24", "geslacht": "vrouw",
-            "opleiding": "laag"}
+            "opleiding": "laag", "kwartaal": "K2"}
 #: a plausible, constant value per unit (no year-on-year jumps)
 VALUE = {"%": 40.0, "maanden": 6.0, "uren per week": 30.0, "euro per uur": 20.0, "euro": 30_000.0}
 YEARS = [2016, 2017, 2018]

@@ -177,6 +177,48 @@ def test_simultaneous_jobs_categories():
     assert _total(t, "O10", ">2")["value"] == 25.0
 
 
+# ------------------------------------------------------------------------------------------ quarters
+def _quarter(t: pl.DataFrame, indicator: str, kwartaal: str, measure: str | None = None):
+    f = t.filter((pl.col("indicator_id") == indicator) & (pl.col("herkomst") == "totaal")
+                 & (pl.col("kwartaal") == kwartaal))
+    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding"):
+        f = f.filter(pl.col(d) == "totaal")
+    if measure is not None:
+        f = f.filter(pl.col("measure") == measure)
+    assert f.height == 1, f
+    return f.row(0, named=True)
+
+
+def test_quarters_apply_the_yearly_rule_to_the_quarters_months():
+    """Report 7.1.3 c: SPOLIS indicators per quarter, consistently: the same rule on the quarter's months.
+    Person 1: vast Jan-Jun (130 h/month), tijdelijk Jul-Dec with more hours (150 h): the year counts as
+    tijdelijk (most basic hours, report 3d), K1/K2 as vast, K3/K4 as tijdelijk.  Person 2: two full jobs in
+    K1 only: in K1 2.0 simultaneous jobs ("1-2"), over the year (90 + 90) / 365 = 0.5 ("1")."""
+    pop = _pop(1, 2)
+    jm = _jm(_full_year(1, 1, months=range(1, 7)) + _full_year(1, 2, hours=150.0, contract="B", months=range(7, 13))
+             + _full_year(2, 3, months=range(1, 4)) + _full_year(2, 4, months=range(1, 4)))
+    t = R.o04_vast_contract(pop, jm, Y, quarterly=True)
+    _contract(t)
+    year = t.filter((pl.col("herkomst") == "totaal") & pl.all_horizontal(
+        pl.col(d) == "totaal" for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal")))
+    assert year["value"].item() == 50.0 and year["n"].item() == 2     # person 1 tijdelijk, person 2 vast
+    assert _quarter(t, "O04", "K1")["value"] == 100.0 and _quarter(t, "O04", "K1")["n"] == 2
+    assert _quarter(t, "O04", "K3")["value"] == 0.0 and _quarter(t, "O04", "K3")["n"] == 1
+    assert set(t["kwartaal"]) == {"totaal", "K1", "K2", "K3", "K4"}
+    # without quarters: the year only, as before
+    assert set(R.o04_vast_contract(pop, jm, Y)["kwartaal"]) == {"totaal"}
+    n = R.simultaneous_jobs_from_months(jm, Y, quarterly=True).collect()
+    got = {(r["person_id"], r["kwartaal"]): r["n_jobs"] for r in n.iter_rows(named=True)}
+    assert got[(2, None)] == 0.5 and got[(2, "K1")] == 2.0 and got[(1, "K3")] == 1.0
+    assert (2, "K2") not in got                                         # no job in K2: not in the quarter
+    b = R.o10_banen(pop, jm, Y, quarterly=True)
+    assert _quarter(b, "O10", "K1", "1-2")["value"] == 50.0 and _quarter(b, "O10", "K1", "1")["value"] == 50.0
+    # hours per week of the period worked, per quarter: person 1 worked 150 h/month in K3
+    u = R.o07_uren(pop, jm, Y, quarterly=True)
+    k3 = _quarter(u, "O07", "K3", "basisuren")
+    assert k3["n"] == 1 and k3["value"] == pytest.approx(150 * 7 * 3 / 92)
+
+
 # ------------------------------------------------------------------------------------------ synthetic
 @pytest.fixture(scope="module")
 def core_wh(tmp_path_factory) -> Path:

@@ -60,7 +60,8 @@ def test_partial_zone_gives_what_its_files_allow(partial):
                                 & (pl.col("herkomst") == "niet-westers") & (pl.col("generatie") == "totaal")
                                 & (pl.col("verblijfsduur") == "totaal") & (pl.col("leeftijd") == "totaal")
                                 & (pl.col("geslacht") == "totaal") & (pl.col("opleiding") == "totaal"))
-    assert per_herkomst.height == 1
+    assert per_herkomst.height == 5                                       # the year and its four quarters
+    assert sorted(per_herkomst["kwartaal"]) == ["K1", "K2", "K3", "K4", "totaal"]
     # breakdowns without their file are absent (not computable), never filled with a default
     assert set(table.filter(pl.col("indicator_id") == "O04")["verblijfsduur"]) == {"totaal"}
     assert set(table.filter(pl.col("indicator_id") == "O04")["opleiding"]) == {"totaal"}

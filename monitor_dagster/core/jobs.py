@@ -27,6 +27,7 @@ __all__ = [
     "SOORTBAAN",
     "SSECT",
     "contract_by_basic_hours",
+    "contract_of",
     "is_substantial_job",
     "job_months",
     "job_spells",
@@ -290,9 +291,14 @@ def contract_by_basic_hours(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame
            .group_by("person_id")
            .agg(pl.col("basisuren").filter(c == "O").sum().alias("basisuren_O"),
                 pl.col("basisuren").filter(c == "B").sum().alias("basisuren_B")))
-    return out.with_columns(
-        pl.when(pl.col("basisuren_O") >= pl.col("basisuren_B")).then(pl.lit("O")).otherwise(pl.lit("B"))
-        .cast(CONTRACT).alias("contract")).select("person_id", "contract", "basisuren_O", "basisuren_B")
+    return out.with_columns(contract_of("basisuren_O", "basisuren_B")).select(
+        "person_id", "contract", "basisuren_O", "basisuren_B")
+
+
+def contract_of(basisuren_o: str, basisuren_b: str) -> pl.Expr:
+    """The contract type with the most basic hours (a tie goes to O), as column ``contract``."""
+    return (pl.when(pl.col(basisuren_o) >= pl.col(basisuren_b)).then(pl.lit("O")).otherwise(pl.lit("B"))
+            .cast(CONTRACT).alias("contract"))
 
 
 # ---------------------------------------------------------------------------------- simultaneous jobs

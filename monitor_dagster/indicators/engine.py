@@ -66,6 +66,8 @@ def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None
     fn = group[0].load_function()
     params = inspect.signature(fn).parameters
     kwargs = {p: frames[k] for p, k in group[0].inputs.items() if p in params}
+    if "quarterly" in params:     # spec period: quarter (report 7.1.3 c); extra may switch it off
+        kwargs["quarterly"] = any(s.period == "quarter" for s in group)
     kwargs.update({k: v for k, v in extra.items() if k in params})
     if "year" in params:
         kwargs["year"] = year

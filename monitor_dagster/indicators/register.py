@@ -15,9 +15,9 @@ from __future__ import annotations
 import polars as pl
 
 from monitor_dagster.core._intervals import keep_r
-from monitor_dagster.core.jobs import contract_by_basic_hours, round_half_up
+from monitor_dagster.core.jobs import contract_of, round_half_up
 from monitor_dagster.core.secm import SECM_SELF_EMPLOYED, secm_benefit_months
-from monitor_dagster.indicators.table import cells, empty
+from monitor_dagster.indicators.table import KWARTAAL, cells, empty
 
 __all__ = [
     "BENEFIT_INDICATORS", "DURATION_INDICATORS", "INCOME_CAP", "INCOME_COLUMNS", "SECM_WORKING",
@@ -89,6 +89,27 @@ def _substantial_year(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     return _year_months(job_month, year).filter(pl.col("substantial"))
 
 
+#: not pl.format("K{}", ...): in polars 2.1 that panics ("i < self.len()") when a filter is pushed below it
+_QUARTER = pl.col("month").dt.quarter().replace_strict({1: "K1", 2: "K2", 3: "K3", 4: "K4"}, return_dtype=pl.String)
+
+
+def period_sums(rows: pl.LazyFrame, keys: list[str], sums: dict[str, pl.Expr], quarterly: bool) -> pl.LazyFrame:
+    """Additive sums per ``keys`` and period (column ``kwartaal``: null = the year, K1-K4 = a quarter).
+
+    Report 7.1.3 c asks for quarterly SPOLIS figures "consistent ... voor de gehele periode": the yearly rule
+    applied to the quarter's months.  Every rule here rests on sums over months (hours, days, wages), so the
+    rows are summed per quarter once and the year is the sum of its quarters: the quarters cost one more
+    group-by over a frame of at most four rows per person, not a second pass over the job-months."""
+    if not quarterly:
+        return rows.group_by(keys).agg(**sums).with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL))
+    q = rows.with_columns(_QUARTER.alias(KWARTAAL)).group_by([*keys, KWARTAAL]).agg(**sums)
+    y = q.group_by(keys).agg(pl.col(c).sum() for c in sums).with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL))
+    return pl.concat([y, q], how="diagonal")
+
+
+_BY = ["person_id", KWARTAAL]
+
+
 # ------------------------------------------------------------------------------------------ O11-O18
 def o11_o14_benefit_share(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
     """O11-O14, report 4.2 deelvraag 3e: % with WW (SECM 21) / bijstand (22) / AO or ZW (24) / other benefit
@@ -123,14 +144,19 @@ def o15_o18_benefit_months(population: pl.LazyFrame, secm_month: pl.LazyFrame, y
 
 
 # ------------------------------------------------------------------------------------------ O04, O05
-def o04_vast_contract(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+def o04_vast_contract(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, quarterly: bool = False,
+                      **kw) -> pl.DataFrame:
     """O04, report 4.2 deelvraag 3d: % with a permanent contract (SCONTRACTSOORT O) among persons with a
     substantial job in year t; "Bij meerdere banen kijken we of de meest gemaakte basisuren dat jaar vast of
     tijdelijk zijn": basic hours of substantial job-months of t summed per contract type over all jobs
-    (:func:`core.jobs.contract_by_basic_hours`); a tie counts as vast.  Footnote 13: payrolling moves from
+    (the rule of :func:`core.jobs.contract_by_basic_hours`, per period); a tie counts as vast.  Footnote 13: payrolling moves from
     vast to flex from 2017: the break ``payrolling_2017`` is named in the spec and marked by the trend gate."""
-    c = contract_by_basic_hours(job_month, year).select(
-        "person_id", (pl.col("contract").cast(pl.Utf8) == "O").cast(pl.Float64).alias("value"))
+    k = pl.col("contract").cast(pl.Utf8)
+    sums = period_sums(_substantial_year(job_month, year).filter(k.is_in(["O", "B"])), ["person_id"],
+                       {"_o": pl.col("basisuren").filter(k == "O").sum(),
+                        "_b": pl.col("basisuren").filter(k == "B").sum()}, quarterly)
+    c = sums.with_columns(contract_of("_o", "_b")).select(
+        *_BY, (pl.col("contract").cast(pl.Utf8) == "O").cast(pl.Float64).alias("value"))
     return cells(base_population(population).join(c, on="person_id", how="inner"), indicator_id="O04",
                  year=year, unit="%", measure="vast contract", **kw)
 
@@ -146,7 +172,8 @@ def o05_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw)
 
 
 # ------------------------------------------------------------------------------------------ O06-O08
-def _person_hours(job_month: pl.LazyFrame, year: int, column: str, *, weight_days: bool = False) -> pl.LazyFrame:
+def _person_hours(job_month: pl.LazyFrame, year: int, column: str, *, weight_days: bool = False,
+                  quarterly: bool = False) -> pl.LazyFrame:
     """Per person: hours per week of the period worked, over all substantial jobs of year t (report 3c:
     "ten opzichte van de periode dat iemand werkte ... aggregeren we de uren ... over eventuele verschillende
     banen").  Days worked in a month = min(sum of the jobs' days, days of the month) (simultaneous jobs do not
@@ -159,12 +186,12 @@ def _person_hours(job_month: pl.LazyFrame, year: int, column: str, *, weight_day
                  .with_columns(pl.min_horizontal(pl.col("_d"),
                                                  pl.col("month").dt.month_end().dt.day().cast(pl.Float64))
                                .alias("_d")))
-    return (per_month.group_by("person_id")
-            .agg((pl.col("_h").sum() * 7.0 / pl.col("_d").sum()).alias("value")))
+    return (period_sums(per_month, ["person_id"], {"_h": pl.col("_h").sum(), "_d": pl.col("_d").sum()}, quarterly)
+            .select(*_BY, (pl.col("_h") * 7.0 / pl.col("_d")).alias("value")))
 
 
 def o06_contracturen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
-                     secm_month: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
+                     secm_month: pl.LazyFrame | None = None, quarterly: bool = False, **kw) -> pl.DataFrame:
     """O06, report 4.2 deelvraag 3c: contract hours per week (SAANTCTRCTURENPWK, "pas sinds 2016
     beschikbaar"): empty before 2016.  Per person the jobs' contract hours added up over simultaneous jobs
     and averaged over the period worked (weighted by days); substantial job-months of t; self-employed left
@@ -172,13 +199,13 @@ def o06_contracturen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: in
     if year < CONTRACTUREN_FIRST_YEAR:
         return empty()
     persons = _without_zzp(base_population(population), secm_month, year)
-    h = _person_hours(job_month, year, "contracturen", weight_days=True)
+    h = _person_hours(job_month, year, "contracturen", weight_days=True, quarterly=quarterly)
     return cells(persons.join(h, on="person_id", how="inner"), indicator_id="O06", year=year,
                  unit="uren per week", measure="contracturen", **kw)
 
 
 def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
-             secm_month: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
+             secm_month: pl.LazyFrame | None = None, quarterly: bool = False, **kw) -> pl.DataFrame:
     """O07, report 4.2 deelvraag 3c: "het gewogen wekelijkse aantal verloonde uren (SAANTVERLU) en BASISUREN
     ... ten opzichte van de periode dat iemand werkte": measures ``verloonde uren`` and ``basisuren``
     (hours summed over jobs / weeks worked).  "Voor mensen met een nulurencontract brengen we ook het aantal
@@ -188,25 +215,26 @@ def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
     out = []
     zero = None
     if year >= CONTRACTUREN_FIRST_YEAR:
-        zero = _once(_substantial_year(job_month, year).filter(pl.col("contracturen") == 0)
-                     .select("person_id").unique())
+        zero = _once(period_sums(_substantial_year(job_month, year).filter(pl.col("contracturen") == 0),
+                                 ["person_id"], {"_z": pl.len()}, quarterly).select(_BY))
     for col, name in (("verloonde_uren", "verloonde uren"), ("basisuren", "basisuren")):
-        h = _once(persons.join(_person_hours(job_month, year, col), on="person_id", how="inner"))
+        h = _once(persons.join(_person_hours(job_month, year, col, quarterly=quarterly), on="person_id", how="inner"))
         out.append(cells(h, indicator_id="O07", year=year, unit="uren per week", measure=name, **kw))
         if zero is not None:
-            out.append(cells(h.join(zero, on="person_id", how="semi"), indicator_id="O07", year=year,
+            out.append(cells(h.join(zero, on=_BY, how="semi", nulls_equal=True), indicator_id="O07", year=year,
                              unit="uren per week", measure=f"{name} nulurencontract", **kw))
     return _concat(out)
 
 
 def o08_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
-                secm_month: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
+                secm_month: pl.LazyFrame | None = None, quarterly: bool = False, **kw) -> pl.DataFrame:
     """O08, report 4.2 deelvraag 3f: hourly wage = SBASISLOON / SBASISUREN, "op jaarniveau door het
     gemiddelde (gewogen naar het aantal basisuren) te nemen over de verschillende maanden": sum of basisloon
     / sum of basisuren over the substantial job-months (all jobs) of t.  Self-employed out."""
     persons = _without_zzp(base_population(population), secm_month, year)
-    w = (_substantial_year(job_month, year).filter(pl.col("basisuren") > 0)
-         .group_by("person_id").agg((pl.col("basisloon").sum() / pl.col("basisuren").sum()).alias("value")))
+    w = (period_sums(_substantial_year(job_month, year).filter(pl.col("basisuren") > 0), ["person_id"],
+                     {"_l": pl.col("basisloon").sum(), "_u": pl.col("basisuren").sum()}, quarterly)
+         .select(*_BY, (pl.col("_l") / pl.col("_u")).alias("value")))
     return cells(persons.join(w, on="person_id", how="inner"), indicator_id="O08", year=year,
                  unit="euro per uur", measure="uurloon", **kw)
 
@@ -233,25 +261,31 @@ def o09_inkomen(population: pl.LazyFrame, inpatab: pl.LazyFrame, year: int, **kw
 
 
 # ------------------------------------------------------------------------------------------------ O10
-def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
+def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly: bool = False) -> pl.LazyFrame:
     """:func:`core.jobs.simultaneous_jobs` on the core job-months (same formula, without re-reading SPOLIS):
     n_jobs = sum over jobs of (days of substantial job-months in t, at most the year) / days in year, rounded
-    half-up to one decimal (report 3g: 35 days + a full year = 1.1)."""
-    ndays = 366.0 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 365.0
-    per_job = (_substantial_year(job_month, year).group_by("person_id", "IKVID")
-               .agg(pl.col("days").sum().clip(upper_bound=ndays).alias("_d")))
-    return (per_job.group_by("person_id").agg((pl.col("_d").sum() / ndays).alias("n_jobs_exact"))
+    half-up to one decimal (report 3g: 35 days + a full year = 1.1).  Per quarter (``quarterly``) the same
+    with the days of the quarter."""
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    qdays = {"K1": 91.0 if leap else 90.0, "K2": 91.0, "K3": 92.0, "K4": 92.0}
+    ndays = (pl.when(pl.col(KWARTAAL).is_null()).then(pl.lit(366.0 if leap else 365.0))
+             .otherwise(pl.col(KWARTAAL).replace_strict(qdays, return_dtype=pl.Float64)))
+    per_job = (period_sums(_substantial_year(job_month, year), ["person_id", "IKVID"], {"_d": pl.col("days").sum()},
+                           quarterly)
+               .with_columns(ndays.alias("_n")).with_columns(pl.min_horizontal("_d", "_n").alias("_d")))
+    return (per_job.group_by(_BY).agg((pl.col("_d").sum() / pl.col("_n").first()).alias("n_jobs_exact"))
             .with_columns(round_half_up(pl.col("n_jobs_exact"), 1).alias("n_jobs")))
 
 
-def o10_banen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+def o10_banen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, quarterly: bool = False,
+              **kw) -> pl.DataFrame:
     """O10, report 4.2 deelvraag 3g: % of persons with a substantial job in t holding ``1`` (n_jobs <= 1.0),
     ``1-2`` (1.0 < n_jobs <= 2.0) or ``>2`` (n_jobs > 2.0) jobs at the same time, n_jobs from
     :func:`simultaneous_jobs_from_months` (rounded to one decimal first, so 1.04 counts as 1).
     Self-employment is not in SPOLIS, so never counted."""
     n = pl.col("n_jobs")
-    j = simultaneous_jobs_from_months(job_month, year).select(
-        "person_id", pl.when(n <= 1.0).then(pl.lit("1")).when(n <= 2.0).then(pl.lit("1-2"))
+    j = simultaneous_jobs_from_months(job_month, year, quarterly).select(
+        *_BY, pl.when(n <= 1.0).then(pl.lit("1")).when(n <= 2.0).then(pl.lit("1-2"))
         .otherwise(pl.lit(">2")).alias("banen"))
     return cells(base_population(population).join(j, on="person_id", how="inner"), indicator_id="O10",
                  year=year, unit="%", by_measure="banen", **kw)

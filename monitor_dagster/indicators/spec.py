@@ -44,6 +44,8 @@ class IndicatorSpec(BaseModel):
     trend_breaks: tuple[str, ...] = ()
     disclosure: Literal["register", "ebb"] = "register"
     provisional: Literal["sources", "follow_up"] = "sources"
+    #: quarter: also published per quarter of the year (breakdown ``kwartaal``; report 7.1.3 c)
+    period: Literal["year", "quarter"] = "year"
 
     @field_validator("unit")
     @classmethod

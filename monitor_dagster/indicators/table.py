@@ -18,7 +18,9 @@ from importlib import resources
 import polars as pl
 import yaml
 
-DIMENSIONS = ["herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector"]
+DIMENSIONS = ["herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal"]
+#: the quarter breakdown (report 7.1.3 c; spec ``period: quarter``): K1-K4; ``totaal`` = the whole year
+KWARTAAL = "kwartaal"
 SCHEMA: dict[str, pl.DataType] = {
     "indicator_id": pl.String, "year": pl.Int32,
     **{d: pl.String for d in DIMENSIONS},
@@ -40,7 +42,8 @@ _PARTIAL: ContextVar[bool] = ContextVar("monitor_partial_cells", default=False)
 TOTAAL = "totaal"
 # person-level column that feeds each dimension (core/population names -> table names)
 SOURCE_COLUMN = {"herkomst": "herkomst_group", "generatie": "generatie", "verblijfsduur": "verblijfsduur",
-                 "leeftijd": "leeftijd", "geslacht": "geslacht", "opleiding": "opleidingsniveau", "sector": "sector"}
+                 "leeftijd": "leeftijd", "geslacht": "geslacht", "opleiding": "opleidingsniveau", "sector": "sector",
+                 KWARTAAL: KWARTAAL}
 
 
 @lru_cache(maxsize=1)
@@ -91,6 +94,10 @@ def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, mea
     (a column with categories) each category becomes a row with ``measure`` = category and value = its share.
     Not yet suppressed: the disclosure gate decides ``suppressed``.
 
+    Quarters (report 7.1.3 c): a frame with a ``kwartaal`` column has a row per person for the year
+    (``kwartaal`` null) and one per quarter he counts in (``K1``-``K4``); every breakdown reads the year's rows,
+    and the breakdown ``kwartaal`` (crossed with herkomst, like the others) the quarters' rows.
+
     Computed in two steps so that persons can be processed in buckets (issue 12): additive *partial cells*
     (n, sum of weights and sum of weight x value, both in fixed point) per breakdown cell, then
     :func:`finalize`.  In :func:`partial_mode` the partial cells are returned as they are.
@@ -120,11 +127,20 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
             _fixed(pl.col("value") * (pl.col(weight) if weight else pl.lit(1.0))).alias("_wv"))
     else:
         lf = lf.with_columns(pl.lit(None, dtype=pl.Int128).alias("_wv"))
+    quarterly = KWARTAAL in persons.collect_schema().names()
+    dims = [d for d in dims if d != KWARTAAL]
     dcols = [SOURCE_COLUMN[d] for d in dims if d != TOTAAL]
-    finest = ["herkomst_group", "herkomst_aggregate", *dict.fromkeys(dcols), *([by_measure] if by_measure else [])]
-    fine = (lf.group_by(finest).agg(pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"),
-                                      pl.col("_wv").sum().alias("wv_sum"))
-            .collect().lazy())
+    herk = ["herkomst_group", "herkomst_aggregate"]
+    cat = [by_measure] if by_measure else []
+    sums = [pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"), pl.col("_wv").sum().alias("wv_sum")]
+    # the year's rows at the finest level of every dimension; the quarters' rows only by herkomst (the
+    # breakdown kwartaal is crossed with herkomst alone)
+    year_rows = lf.filter(pl.col(KWARTAAL).is_null()) if quarterly else lf
+    fines = [year_rows.group_by([*herk, *dict.fromkeys(dcols), *cat]).agg(sums)]
+    if quarterly:
+        fines.append(lf.filter(pl.col(KWARTAAL).is_not_null()).group_by([*herk, KWARTAAL, *cat]).agg(sums))
+        dims = [*dims, KWARTAAL]
+    fine_year, *fine_q = [f.lazy() for f in pl.collect_all(fines)]
     levels = [("herkomst_group", list(cfg["groups"])),
               ("herkomst_aggregate", [a for a in cfg["aggregates"] if a != TOTAAL]),
               (None, [TOTAAL])]
@@ -134,7 +150,7 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
         dcol = None if dim == TOTAAL else SOURCE_COLUMN[dim]
         for hcol, allowed in levels:
             keys = ["_one"] + ([hcol] if hcol else []) + ([dcol] if dcol else []) + ([by_measure] if by_measure else [])
-            src = fine.with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"))
+            src = (fine_q[0] if dim == KWARTAAL else fine_year).with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"))
             if dcol:
                 src = src.filter(pl.col(dcol).is_not_null())
             q = (src.group_by(keys).agg(pl.col("n").sum(), pl.col("w_sum").sum(), wv.alias("wv_sum"))

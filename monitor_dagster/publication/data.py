@@ -27,7 +27,8 @@ DEFAULT_GROUPS = ["niet-westers", "westers", "geen migratieachtergrond"]
 BASE, REFERENCE = "niet-westers", "geen migratieachtergrond"
 #: breakdowns a reader can switch between (report 2.2); herkomst is always the series
 BREAKDOWNS = {"herkomst": "Herkomst", "generatie": "Generatie", "verblijfsduur": "Verblijfsduur",
-              "leeftijd": "Leeftijd", "geslacht": "Geslacht", "opleiding": "Opleidingsniveau", "sector": "Sector"}
+              "leeftijd": "Leeftijd", "geslacht": "Geslacht", "opleiding": "Opleidingsniveau", "sector": "Sector",
+              "kwartaal": "Kwartaal"}
 #: the measure that stands for a multi-valued indicator on the home page and the factsheet
 HEADLINE_MEASURE = {"O07": "verloonde uren", "O09": "INPPERSPRIM", "O10": "1-2",
                     # input indicators (docs/indicators_inputs.md): the consistent SRG series, WW for UWV
