@@ -28,7 +28,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import polars as pl
 
@@ -178,6 +178,26 @@ class Warehouse:
         """Write a new version of a partition atomically and make it current; returns the version folder.
 
         A LazyFrame is streamed (``sink_parquet``).  The manifest is stored as given plus "written_at"."""
+        def produce(data: Path) -> dict:
+            if isinstance(frame, pl.LazyFrame):
+                frame.sink_parquet(data, compression="zstd", statistics=True)
+                if manifest.get("rows") is None:   # streamed: the count comes from the file's footer, not a collect
+                    import pyarrow.parquet as pq
+
+                    md = pq.read_metadata(data)
+                    return {"rows": md.num_rows, "columns": md.num_columns}
+            else:
+                frame.write_parquet(data, compression="zstd", statistics=True)
+            return {}
+
+        return self.write_with(entry, partition, produce, manifest)
+
+    def write_with(self, entry: str, partition: str | int, produce: Callable[[Path], dict | None],
+                   manifest: dict) -> Path:
+        """:meth:`write`, but ``produce(path)`` writes the parquet file itself (e.g. chunk by chunk, the chunked
+        ingest) and returns manifest fields known only afterwards (rows, ...), which update ``manifest``.
+        Same crash safety: the file is written inside the temporary folder; if ``produce`` raises, that folder
+        is removed and the partition stays as it was."""
         pdir = self.partition_dir(entry, partition)
         pdir.mkdir(parents=True, exist_ok=True)
         man = dict(manifest)
@@ -185,15 +205,11 @@ class Warehouse:
             tmp = pdir / f"{TMP_PREFIX}{uuid.uuid4().hex}"
             tmp.mkdir()
             data = tmp / "data.parquet"
-            if isinstance(frame, pl.LazyFrame):
-                frame.sink_parquet(data, compression="zstd", statistics=True)
-                if man.get("rows") is None:   # streamed: the count comes from the file's footer, not a collect
-                    import pyarrow.parquet as pq
-
-                    md = pq.read_metadata(data)
-                    man["rows"], man["columns"] = md.num_rows, md.num_columns
-            else:
-                frame.write_parquet(data, compression="zstd", statistics=True)
+            try:
+                man.update(produce(data) or {})
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
             _fsync_file(data)
             man["written_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
             mpath = tmp / "manifest.json"

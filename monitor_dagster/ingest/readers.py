@@ -1,7 +1,7 @@
 """Raw readers: one landed CBS file -> a lazy scan of it exactly as delivered (no typing, no renames).
 
-The ingest adds its parse expressions to this scan and collects once, so parsing runs inside the reader's
-parallel pipeline (docs/ingest.md).
+The ingest adds its parse expressions to this scan and collects it in chunks (:func:`collect_chunks`), so
+parsing runs inside the reader's parallel pipeline and a national file is never held whole (docs/ingest.md).
 
 * ``.sav`` / ``.dta``: polars-readstat (Rust ReadStat, multi-threaded, file order preserved); pyreadstat
   only if polars-readstat is not importable.  SPSS string variables arrive as ``String`` (empty stays
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import polars as pl
 
@@ -96,6 +97,23 @@ def collect(lf: pl.LazyFrame) -> pl.DataFrame:
     """Collect a scan (plus any expressions added to it); reader failures become :class:`ReadError`."""
     with reader_errors():
         return lf.collect()
+
+
+def collect_chunks(lf: pl.LazyFrame, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """The scan (plus any expressions added to it) in consecutive chunks of ``chunk_rows`` rows (the last one
+    shorter), in file order, so that a file larger than memory can be validated and written piece by piece
+    (docs/ingest.md, "Chunked ingest").  Polars' streaming engine reads ahead of the consumer, but a bounded
+    amount (measured: a few chunks, whatever the size of the file).  An empty file gives no chunk.  Reader
+    failures become :class:`ReadError`, also in a later chunk."""
+    with reader_errors():
+        batches = iter(lf.collect_batches(chunk_size=max(1, int(chunk_rows)), maintain_order=True))
+    while True:
+        with reader_errors():
+            try:
+                chunk = next(batches)
+            except StopIteration:
+                return
+        yield chunk
 
 
 def read_raw(path: Path, ext: str | None = None) -> pl.DataFrame:

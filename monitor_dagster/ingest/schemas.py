@@ -133,11 +133,14 @@ def entry_roles(entry: Entry, catalog: Catalog) -> dict[str, Role]:
     return column_roles(catalog)[entry.name]
 
 
-def build_gate(entry: Entry, period: int | None, catalog: Catalog, roles: dict[str, Role] | None = None) -> Gate:
+def build_gate(entry: Entry, period: int | None, catalog: Catalog, roles: dict[str, Role] | None = None,
+               frame_checks: bool = True) -> Gate:
     """The blocking and the warning schema of one catalog entry for one period (validate the staged frame).
 
     ``roles``: column -> key | used | unused (default: :func:`monitor_dagster.ingest.roles.column_roles`); a
-    column not in ``roles`` is key (blocking, required), the safe side."""
+    column not in ``roles`` is key (blocking, required), the safe side.  ``frame_checks=False`` leaves out
+    the whole-file checks ``rows`` and ``unique``: the chunked ingest runs the schema on each chunk and
+    checks those over the whole file itself (:func:`rows_failure`, :func:`duplicate_failure`)."""
     roles = entry_roles(entry, catalog) if roles is None else roles
     open_end = tuple(catalog.sentinels.open_end)
     blocking: dict[str, pa.Column] = {}
@@ -147,14 +150,16 @@ def build_gate(entry: Entry, period: int | None, catalog: Catalog, roles: dict[s
         role = roles.get(name, "key")
         period_roles[name] = role
         (warning if role == "unused" else blocking)[name] = _column(name, spec, open_end, role)
-    frame_checks = [pa.Check(_rows_check, name="rows", error=RULE_ROWS, ignore_na=False)]
-    if entry.unique:
-        frame_checks.append(pa.Check(partial(_unique_check, keys=tuple(entry.unique)), name="unique",
-                                     error=RULE_UNIQUE, ignore_na=False, n_failure_cases=N_FAILURE_CASES))
+    checks = []
+    if frame_checks:
+        checks.append(pa.Check(_rows_check, name="rows", error=RULE_ROWS, ignore_na=False))
+        if entry.unique:
+            checks.append(pa.Check(partial(_unique_check, keys=tuple(entry.unique)), name="unique",
+                                   error=RULE_UNIQUE, ignore_na=False, n_failure_cases=N_FAILURE_CASES))
     meta = {"entry": entry.name, "period": period, "unique": list(entry.unique or ())}
     name = f"{entry.name}{period or ''}"
     return Gate(
-        blocking=pa.DataFrameSchema(blocking, checks=frame_checks, strict=False, name=name,
+        blocking=pa.DataFrameSchema(blocking, checks=checks, strict=False, name=name,
                                     metadata={**meta, "gate": "blocking"}),
         warning=pa.DataFrameSchema(warning, strict=False, name=f"{name} (warnings)",
                                    metadata={**meta, "gate": "warning"}),
@@ -213,3 +218,62 @@ def _failure(label: str, se, unique: tuple[str, ...]) -> SchemaFailure:
         col = column if column in fc.columns else fc.columns[0]
         examples = fc.get_column(col).unique(maintain_order=True).head(N_EXAMPLES).to_list()
     return SchemaFailure(label, column, rule, count or (len(fc) if fc is not None else 0), examples)
+
+
+# ------------------------------------------------------------------------------ whole file, chunk by chunk
+def merge_failures(into: list[SchemaFailure], more: list[SchemaFailure]) -> None:
+    """Add the failures of one more chunk: the same (column, rule) becomes one failure whose count is the sum
+    and whose examples are the first distinct ones in file order, so a chunked file reports what the whole
+    file read at once would (file-level failures such as a missing column appear once)."""
+    index = {(f.column, f.rule): f for f in into}
+    for f in more:
+        seen = index.get((f.column, f.rule))
+        if seen is None:
+            f = SchemaFailure(f.file, f.column, f.rule, f.count, list(f.examples)[:N_EXAMPLES])
+            index[(f.column, f.rule)] = f
+            into.append(f)
+            continue
+        seen.count += f.count
+        for x in f.examples:
+            if len(seen.examples) >= N_EXAMPLES:
+                break
+            if x not in seen.examples:
+                seen.examples.append(x)
+
+
+def rows_failure(file: str) -> SchemaFailure:
+    """The file has no rows (the ``rows`` check, over the whole file)."""
+    return SchemaFailure(file, None, RULE_ROWS, 0, [])
+
+
+def duplicated_hashes(hashes: list[pl.Series]) -> pl.Series:
+    """The ``__key__`` hashes (normalise.stage) that occur more than once over all chunks, each once.
+
+    Memory: 8 bytes a row for the hashes (plus a sorted copy), never the key columns; sorting one UInt64
+    column and comparing neighbours is the fast path of :func:`_unique_check` as well."""
+    if not hashes:
+        return pl.Series(KEY_HASH, [], dtype=pl.UInt64)
+    h = pl.concat(hashes, rechunk=True) if len(hashes) > 1 else hashes[0]
+    hashes.clear()                       # the caller's list: the chunks' hash columns can go now
+    h = h.sort()
+    if h.len() < 2:
+        return h.clear()
+    later = h.slice(1)
+    return later.filter(later == h.slice(0, h.len() - 1)).unique().alias(KEY_HASH)
+
+
+def duplicate_failure(candidates: pl.DataFrame, file: str, unique: tuple[str, ...]) -> SchemaFailure | None:
+    """The exact duplicate-key check of :func:`_unique_check` on ``candidates``: the staged rows (raw and typed
+    key columns) of the whole file whose key hash occurs more than once, in file order.  None when no two
+    rows share the typed key (then the equal hashes were a collision)."""
+    names = candidates.columns
+    cols = [typed_name(k) if typed_name(k) in names else k for k in unique]
+    if candidates.height < 2 or any(c not in names for c in cols):
+        return None
+    dup = candidates.select(pl.struct(cols).is_duplicated()).to_series()
+    count = int(dup.sum())
+    if not count:
+        return None
+    shown = candidates.filter(dup).select([k for k in unique if k in names])
+    examples = shown.unique(maintain_order=True).head(N_EXAMPLES).rows(named=True)
+    return SchemaFailure(file, ", ".join(unique) or None, RULE_UNIQUE, count, examples)

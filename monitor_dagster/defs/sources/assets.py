@@ -117,7 +117,7 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
         }
         if out.result is not None:
             meta["schema"] = dg.MetadataValue.md(
-                "| column | dtype |\n|---|---|\n" + "\n".join(f"| {c} | {t} |" for c, t in out.result.frame.schema.items()))
+                "| column | dtype |\n|---|---|\n" + "\n".join(f"| {c} | {t} |" for c, t in out.result.schema.items()))
         yield dg.MaterializeResult(
             metadata=meta,
             data_version=dg.DataVersion(f"{m['release_id']}:{m['sha256'][:12]}"),
