@@ -19,14 +19,14 @@ from pathlib import Path
 OUT = Path(os.environ.get("MONITOR_BENCH_OUT", "bench_output"))
 
 
-def layer(step: str, base: Path, persons: int, first: int, last: int) -> dict:
+def layer(step: str, base: Path, persons: int, first: int, last: int, replicate: int = 1) -> dict:
     import dagster as dg
 
     t = time.perf_counter()
     if step == "synth":
         from monitor_dagster.synth.generate import SynthConfig, generate
-        generate(SynthConfig(landing=base / "landing", persons=persons, first_year=first, last_year=last, seed=1,
-                             fmt="parquet"))
+        generate(SynthConfig(landing=base / "landing", persons=persons // replicate, first_year=first,
+                             last_year=last, seed=1, fmt="parquet", replicate=replicate))
     elif step in ("sources", "core", "indicators"):
         from monitor_dagster.runner import run_pipeline
         layers = {"sources": ("sources",), "core": ("core",), "indicators": ("indicators",)}[step]
@@ -54,6 +54,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--years", default="2015-2021")
+    ap.add_argument("--replicate", type=int, default=1,
+                    help="generate persons/R and write R shifted copies (monitor synth --replicate): a national "
+                         "zone within the generator's memory")
     ap.add_argument("--steps", default="synth,sources,core,indicators,export,publish",
                     help="steps to run; starting after synth re-uses the zone and warehouse of an earlier run")
     ap.add_argument("--step", help=argparse.SUPPRESS)
@@ -61,7 +64,7 @@ def main() -> None:
     first, last = (int(x) for x in a.years.split("-"))
     base = OUT / f"pipeline_{a.persons}_{first}_{last}"
     if a.step:
-        print(json.dumps(layer(a.step, base, a.persons, first, last)))
+        print(json.dumps(layer(a.step, base, a.persons, first, last, a.replicate)))
         return
     steps = a.steps.split(",")
     if steps[0] == "synth":
@@ -70,7 +73,8 @@ def main() -> None:
     results, total = [], 0.0
     print(f"pipeline benchmark: {a.persons:,} persons x {first}-{last}", flush=True)
     for step in steps:
-        p = subprocess.run([sys.executable, __file__, "--persons", str(a.persons), "--years", a.years, "--step", step],
+        p = subprocess.run([sys.executable, __file__, "--persons", str(a.persons), "--years", a.years,
+                            "--replicate", str(a.replicate), "--step", step],
                            capture_output=True, text=True)
         if p.returncode != 0:
             print(f"  {step}: FAILED\n{p.stderr[-2000:]}")

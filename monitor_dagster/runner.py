@@ -18,7 +18,7 @@ from typing import Callable
 import dagster as dg
 
 from monitor_dagster.catalog import Catalog, load_catalog
-from monitor_dagster.defs.resources import MonitorResource
+from monitor_dagster.defs.resources import MonitorResource, resource_from_env
 from monitor_dagster.defs.sources.assets import asset_key
 from monitor_dagster.defs.sources.jobs import job_name
 from monitor_dagster.landing import scan
@@ -102,8 +102,9 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
     wh = Warehouse(warehouse)
     summary.orphans_removed = [str(p) for p in wh.cleanup_orphans()]
     groups, summary.unknown_files = plan_targets(catalog, landing, years, select)
-    resource = MonitorResource(landing=str(landing), warehouse=str(warehouse),
-                               catalog_path=str(catalog_path) if catalog_path else MonitorResource().catalog_path)
+    # paths from the arguments; the other settings (MONITOR_BUCKETS, ...) from the environment, as in the UI
+    resource = resource_from_env(landing=str(landing), warehouse=str(warehouse),
+                                 catalog_path=str(catalog_path) if catalog_path else MonitorResource().catalog_path)
     defs = build_definitions(str(catalog_path) if catalog_path else None, resource=resource)
     instance = instance or instance_from_env()
     cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}}

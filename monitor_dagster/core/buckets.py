@@ -1,13 +1,146 @@
-"""Per-person work in hash buckets of persons (DESIGN.md, "Compute rules"): a per-person computation (sort
-plus window functions) runs on 1/n of the persons at a time, so peak memory is about 1/n of the whole while
-the result is the same (every person's rows fall in exactly one bucket)."""
+"""Buckets of persons (DESIGN.md, "Compute rules"; issue 12): per-person work runs on one range of person keys
+at a time, so peak memory is that of a bucket, not of the population, while the result is the same (every
+person's rows fall in exactly one bucket).
 
-from typing import Callable
+* :class:`BucketPlan` / :func:`plan_buckets` / :func:`choose_buckets`: K ranges of the key, K from the inputs'
+  size and a memory budget; :func:`bucket_frames` reads one bucket of several inputs once;
+* :class:`BucketedFrame`: a person-level table produced bucket by bucket; the warehouse writes each bucket
+  to the parquet file as it comes (one row group per bucket), so the whole table is never in memory;
+* :func:`by_person_buckets`: the same, collected (small tables and tests).
+
+Used by the core layer (defs/core/assets.py) and the indicator engine (indicators/engine.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterator
 
 import polars as pl
 
+#: memory one bucket's inputs may take, estimated as rows x columns x 8 bytes x BUCKET_OVERHEAD (joins and
+#: group-bys hold a few copies); MonitorResource.bucket_memory_gb overrides
+DEFAULT_BUCKET_MEMORY_GB = 2
+BUCKET_OVERHEAD = 4
+MAX_BUCKETS = 256
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    """K ranges of the bucket key: bucket i holds ``bounds[i-1] <= key < bounds[i]`` (open at both ends)."""
+    key: str | None
+    bounds: tuple[int, ...] = ()
+
+    @property
+    def k(self) -> int:
+        return len(self.bounds) + 1
+
+    def predicate(self, i: int) -> pl.Expr | None:
+        if self.key is None or self.k == 1:
+            return None
+        c = pl.col(self.key)
+        lo = c >= self.bounds[i - 1] if i > 0 else None
+        hi = c < self.bounds[i] if i < self.k - 1 else None
+        return lo & hi if lo is not None and hi is not None else (lo if lo is not None else hi)
+
+
+def _keyed(frames: dict[str, pl.LazyFrame | None], key: str | None) -> dict[str, pl.LazyFrame]:
+    return {k: f for k, f in frames.items()
+            if f is not None and key is not None and key in f.collect_schema().names()}
+
+
+def choose_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, memory_gb: float | None = None) -> int:
+    """K from the size of the inputs and the memory budget of one bucket (rows from parquet metadata)."""
+    if key is None:
+        return 1
+    gb = memory_gb or DEFAULT_BUCKET_MEMORY_GB
+    est = sum(f.select(pl.len()).collect().item() * len(f.collect_schema()) * 8 * BUCKET_OVERHEAD
+              for f in _keyed(frames, key).values())
+    return max(1, min(MAX_BUCKETS, math.ceil(est / (gb * 1024 ** 3))))
+
+
+def plan_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, k: int) -> BucketPlan:
+    """Equal ranges between the smallest and largest key of the population (or the first keyed frame): keys
+    are hashed or dense ids, so equal ranges hold about equal numbers of persons.  Rows outside the range
+    fall in the first or last bucket, so no row is ever lost."""
+    keyed = _keyed(frames, key)
+    if k <= 1 or not keyed:
+        return BucketPlan(key)
+    ref = keyed.get("core/population", next(iter(keyed.values())))
+    lo, hi = ref.select(pl.col(key).min().alias("lo"), pl.col(key).max().alias("hi")).collect().row(0)
+    if lo is None:
+        return BucketPlan(key)
+    span = hi - lo + 1
+    bounds = sorted({lo + span * j // k for j in range(1, k)})
+    return BucketPlan(key, tuple(bounds))
+
+
+def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int) -> dict[str, pl.LazyFrame | None]:
+    """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory, so
+    that every function of the family reads the bucket without scanning the files again."""
+    pred = plan.predicate(i)
+    keyed = _keyed(frames, plan.key)
+    out = {}
+    for k, f in frames.items():
+        if f is None or k not in keyed:
+            out[k] = f
+            continue
+        out[k] = (f.filter(pred) if pred is not None else f).collect(engine="streaming").lazy()
+    return out
+
+
+
+class BucketedFrame:
+    """A person-level table computed bucket by bucket: ``fn(bucket's frames)`` for each bucket of ``plan``.
+
+    Iterating yields one collected DataFrame per bucket (streaming engine); :class:`warehouse.Warehouse`
+    writes them one after another into one parquet file, so peak memory is that of one bucket."""
+
+    def __init__(self, fn: Callable[..., pl.LazyFrame], frames: dict[str, pl.LazyFrame | None], plan: BucketPlan,
+                 progress: Callable[[str], None] | None = None,
+                 describe: Callable[[pl.LazyFrame], dict] | None = None):
+        """``describe``: metadata of the written table (read back lazily), for the asset's materialisation."""
+        self.fn, self.frames, self.plan, self.progress, self.describe = fn, frames, plan, progress, describe
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        for i in range(self.plan.k):
+            pred = self.plan.predicate(i)
+            kw = {k: (f.filter(pred) if pred is not None and f is not None and self.plan.key in
+                      f.collect_schema().names() else f) for k, f in self.frames.items()}
+            part = self.fn(**kw).collect(engine="streaming")
+            if self.progress is not None:
+                self.progress(f"bucket {i + 1}/{self.plan.k}: {part.height:,} rows")
+            yield part
+
+    def write_parquet(self, path) -> dict:
+        """Write the buckets one after another into one parquet file (a row group per bucket, zstd, with
+        statistics); returns rows and columns for the manifest.  Every bucket is cast to the first bucket's
+        schema, so an all-null column of one bucket cannot change a dtype."""
+        import pyarrow.parquet as pq
+
+        writer, schema, rows, width = None, None, 0, 0
+        try:
+            for part in self:
+                if schema is None:
+                    schema, width = part.schema, part.width
+                    writer = pq.ParquetWriter(str(path), part.to_arrow().schema, compression="zstd")
+                elif part.schema != schema:
+                    part = part.cast(dict(schema))
+                writer.write_table(part.to_arrow())
+                rows += part.height
+        finally:
+            if writer is not None:
+                writer.close()
+        return {"rows": rows, "columns": width}
+
+    def collect(self) -> pl.DataFrame:
+        parts = list(self)
+        return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
+
 
 def by_person_buckets(lf: pl.LazyFrame, fn: Callable[[pl.LazyFrame], pl.LazyFrame], n: int = 4) -> pl.DataFrame:
+    """``fn`` on 1/n of the persons at a time (person_id modulo n), collected."""
     if n <= 1:
         return fn(lf).collect(engine="streaming")
     parts = [fn(lf.filter(pl.col("person_id") % n == i)).collect(engine="streaming") for i in range(n)]

@@ -12,6 +12,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from monitor_dagster.core.buckets import BucketedFrame
 from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
 
@@ -30,7 +31,7 @@ def write_asset(warehouse: str, key: dg.AssetKey, part: str, obj, run_id: str, m
     path).  Used by the IO manager and by steps that materialise an asset themselves (bucket_steps.py)."""
     layer, name = layer_of(key)
     # a LazyFrame is streamed to parquet (sink_parquet): a person-level table is never held whole in memory
-    lazy = isinstance(obj, pl.LazyFrame)
+    lazy = isinstance(obj, (pl.LazyFrame, BucketedFrame))
     manifest = {"asset": key.to_user_string(), "partition": part,
                 "rows": None if lazy else obj.height, "columns": None if lazy else obj.width,
                 "written_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -41,10 +42,15 @@ def write_asset(warehouse: str, key: dg.AssetKey, part: str, obj, run_id: str, m
         if v is not None:
             manifest[k] = str(getattr(v, "value", v))
     w = Warehouse(warehouse, layer=layer)
-    w.write(name, part, obj, manifest)
+    extra = {}
+    if isinstance(obj, BucketedFrame):   # person buckets written one after another (core/buckets.py)
+        w.write_with(name, part, obj.write_parquet, manifest)
+        extra = {"buckets": obj.plan.k, **(obj.describe(w.read(name, part)) if obj.describe else {})}
+    else:
+        w.write(name, part, obj, manifest)
     stored = w.manifest(name, part) or manifest
     return {"rows": dg.MetadataValue.int(int(stored["rows"])), "columns": int(stored["columns"]),
-            "warehouse_path": f"{layer}/{name}/{part}"}
+            "warehouse_path": f"{layer}/{name}/{part}", **extra}
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,17 +27,13 @@ from typing import Callable
 
 import polars as pl
 
+from monitor_dagster.core.buckets import BucketPlan, bucket_frames, choose_buckets, plan_buckets
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.table import COLUMNS, PARTIAL_SCHEMA, empty, finalize, partial_mode
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-#: memory one bucket's inputs may take, estimated as rows x columns x 8 bytes x BUCKET_OVERHEAD (joins and
-#: group-bys of the indicator functions hold a few copies); MonitorResource.bucket_memory_gb overrides
-DEFAULT_BUCKET_MEMORY_GB = 2
-BUCKET_OVERHEAD = 4
-MAX_BUCKETS = 256
 
 
 @dataclass(frozen=True)
@@ -88,70 +83,6 @@ def follow_up_extras(family: str, warehouse_root: Path | str) -> dict:
     if family == "inputs_gemeente":
         return {"observed_until": cov["bijstand"][1]}
     return {"observed_until": {f: cov[f][1] for f in avail}, "families": avail}
-
-
-@dataclass(frozen=True)
-class BucketPlan:
-    """K ranges of the bucket key: bucket i holds ``bounds[i-1] <= key < bounds[i]`` (open at both ends)."""
-    key: str | None
-    bounds: tuple[int, ...] = ()
-
-    @property
-    def k(self) -> int:
-        return len(self.bounds) + 1
-
-    def predicate(self, i: int) -> pl.Expr | None:
-        if self.key is None or self.k == 1:
-            return None
-        c = pl.col(self.key)
-        lo = c >= self.bounds[i - 1] if i > 0 else None
-        hi = c < self.bounds[i] if i < self.k - 1 else None
-        return lo & hi if lo is not None and hi is not None else (lo if lo is not None else hi)
-
-
-def _keyed(frames: dict[str, pl.LazyFrame | None], key: str | None) -> dict[str, pl.LazyFrame]:
-    return {k: f for k, f in frames.items()
-            if f is not None and key is not None and key in f.collect_schema().names()}
-
-
-def choose_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, memory_gb: float | None = None) -> int:
-    """K from the size of the inputs and the memory budget of one bucket (rows from parquet metadata)."""
-    if key is None:
-        return 1
-    gb = memory_gb or DEFAULT_BUCKET_MEMORY_GB
-    est = sum(f.select(pl.len()).collect().item() * len(f.collect_schema()) * 8 * BUCKET_OVERHEAD
-              for f in _keyed(frames, key).values())
-    return max(1, min(MAX_BUCKETS, math.ceil(est / (gb * 1024 ** 3))))
-
-
-def plan_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, k: int) -> BucketPlan:
-    """Equal ranges between the smallest and largest key of the population (or the first keyed frame): keys
-    are hashed or dense ids, so equal ranges hold about equal numbers of persons.  Rows outside the range
-    fall in the first or last bucket, so no row is ever lost."""
-    keyed = _keyed(frames, key)
-    if k <= 1 or not keyed:
-        return BucketPlan(key)
-    ref = keyed.get("core/population", next(iter(keyed.values())))
-    lo, hi = ref.select(pl.col(key).min().alias("lo"), pl.col(key).max().alias("hi")).collect().row(0)
-    if lo is None:
-        return BucketPlan(key)
-    span = hi - lo + 1
-    bounds = sorted({lo + span * j // k for j in range(1, k)})
-    return BucketPlan(key, tuple(bounds))
-
-
-def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int) -> dict[str, pl.LazyFrame | None]:
-    """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory, so
-    that every function of the family reads the bucket without scanning the files again."""
-    pred = plan.predicate(i)
-    keyed = _keyed(frames, plan.key)
-    out = {}
-    for k, f in frames.items():
-        if f is None or k not in keyed:
-            out[k] = f
-            continue
-        out[k] = (f.filter(pred) if pred is not None else f).collect(engine="streaming").lazy()
-    return out
 
 
 @dataclass

@@ -14,7 +14,8 @@ from monitor_dagster.core import education as E
 from monitor_dagster.core import jobs as J
 from monitor_dagster.core import population as POP
 from monitor_dagster.core import secm as S
-from monitor_dagster.core.buckets import by_person_buckets
+from monitor_dagster.core import buckets as BK
+from monitor_dagster.core.buckets import BucketedFrame
 from monitor_dagster.core.inputs import CORE_INPUTS, CoreInput, SourceInput
 from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
 from monitor_dagster.defs.resources import MonitorResource
@@ -24,7 +25,7 @@ from monitor_dagster.readiness import CORE_FIRST_YEAR
 GROUP = "core"
 core_partitions = yearly(CORE_FIRST_YEAR, None)
 IO = "warehouse_io"
-SPELL_BUCKETS = 4               # job spells per quarter of the persons: bounds peak memory (benchmarks/core.py)
+SPELL_BUCKETS = 4               # job spells in at least 4 buckets of persons: bounds peak memory (benchmarks/core.py)
 
 
 def src(name: str, mapping: dg.PartitionMapping | None = None) -> dg.AssetIn:
@@ -87,12 +88,29 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     # (school years t-1/t and t/t+1; measured against SECM on synthetic data: 119 of 128 students vs 103 with t only)
     enrol = [f for f in (enrolment or {}).values() if f is not None]
     enrol_lf = pl.concat(enrol, how="diagonal_relaxed") if enrol else None
-    df = POP.population(int(year), addresses, secm, gba, migration, hoog, migmotief, countries,
-                        enrol_lf).collect(engine="streaming")
-    counts = df.group_by("herkomst_group").len().sort("len", descending=True)
+    frames = {"gba": gba, "addresses": addresses, "secm": secm, "migration": migration, "hoogsteopl": hoog,
+              "migmotief": migmotief, "countries": countries, "enrolment": enrol_lf}
+    out = _bucketed(context, monitor, lambda **kw: POP.population(int(year), **kw), frames,
+                    describe=_describe_population)
+    return dg.Output(out, metadata=_meta(context, monitor, out))
+
+
+def _describe_population(df: pl.LazyFrame) -> dict:
+    counts = df.group_by("herkomst_group").len().sort("len", descending=True).collect()
     md = "| herkomst | persons |\n|---|---|\n" + "\n".join(f"| {g} | {n} |" for g, n in counts.iter_rows())
-    return dg.Output(df, metadata=_meta(context, monitor, df, by_herkomst=dg.MetadataValue.md(md),
-                                        students=int(df["student"].sum()), pensioners=int(df["pensioner"].sum())))
+    s = df.select(pl.col("student").sum(), pl.col("pensioner").sum()).collect()
+    return {"by_herkomst": dg.MetadataValue.md(md), "students": int(s["student"][0] or 0),
+            "pensioners": int(s["pensioner"][0] or 0)}
+
+
+def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, frames: dict, *, min_buckets: int = 1,
+              describe=None) -> BucketedFrame:
+    """A person-level core table computed in buckets of persons (core/buckets.py, docs/scaling.md): K from
+    MonitorResource.buckets or the inputs' size; the IO manager writes bucket after bucket."""
+    k = monitor.buckets or BK.choose_buckets(frames, "person_id", monitor.bucket_memory_gb)
+    plan = BK.plan_buckets(frames, "person_id", max(k, min_buckets))
+    context.log.info(f"{context.asset_key.to_user_string()} {context.partition_key}: {plan.k} bucket(s) of persons")
+    return BucketedFrame(fn, frames, plan, progress=context.log.info, describe=describe)
 
 
 @dg.asset(
@@ -119,8 +137,8 @@ def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis)
 )
 def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months) -> dg.Output:
     lf = _one(months, context.partition_key, "job_months")
-    df = by_person_buckets(lf, J.job_spells, n=SPELL_BUCKETS)
-    return dg.Output(df, metadata=_meta(context, monitor, df))
+    out = _bucketed(context, monitor, lambda months: J.job_spells(months), {"months": lf}, min_buckets=SPELL_BUCKETS)
+    return dg.Output(out, metadata=_meta(context, monitor, out))
 
 
 @dg.asset(
@@ -145,9 +163,11 @@ def education_careers(context: AssetExecutionContext, monitor: MonitorResource, 
                       dipl_ho) -> dg.Output:
     year = int(context.partition_key)
     y, n = str(year), str(year + 1)
-    df = E.education_careers(exam.get(y), enrol.get(y), dipl_mbo.get(n), dipl_ho.get(n), year,
-                             enrol_next=enrol.get(n)).collect(engine="streaming")
-    return dg.Output(df, metadata=_meta(context, monitor, df, next_year_available=enrol.get(n) is not None))
+    frames = {"exam": exam.get(y), "enrol": enrol.get(y), "dipl_mbo": dipl_mbo.get(n), "dipl_ho": dipl_ho.get(n),
+              "enrol_next": enrol.get(n)}
+    out = _bucketed(context, monitor, lambda exam, enrol, dipl_mbo, dipl_ho, enrol_next: E.education_careers(
+        exam, enrol, dipl_mbo, dipl_ho, year, enrol_next=enrol_next), frames)
+    return dg.Output(out, metadata=_meta(context, monitor, out, next_year_available=enrol.get(n) is not None))
 
 
 @dg.asset(

@@ -16,6 +16,7 @@ import os
 import dagster as dg
 import polars as pl
 
+from monitor_dagster.core.buckets import BucketPlan
 from monitor_dagster.defs.indicators.assets import family_key, family_metadata, family_setup
 from monitor_dagster.defs.io import write_asset
 from monitor_dagster.defs.provenance import manifest_provenance
@@ -59,7 +60,7 @@ def bucket(context: dg.OpExecutionContext, monitor: MonitorResource, buckets: di
     frames, work, extra = _work(monitor, buckets["family"], buckets["year"])
     if not work.todo:
         return pl.DataFrame()
-    plan_ = ENG.BucketPlan(buckets["key"], tuple(buckets["bounds"]))
+    plan_ = BucketPlan(buckets["key"], tuple(buckets["bounds"]))
     part = ENG.bucket_partials(work, frames, plan_, buckets["i"], extra)
     context.log.info(f"bucket {buckets['i'] + 1}/{plan_.k}: {part.height} partial cells")
     return part
