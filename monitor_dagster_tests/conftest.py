@@ -57,3 +57,20 @@ def load(res, file_id: str, year: int | None = None, version: int | None = None)
     fs = files_of(res, file_id, year, version)
     assert fs, f"no {file_id} {year} V{version} written"
     return read_any(res.config.landing / fs[-1].path)
+
+
+@pytest.fixture(scope="session")
+def core_wh(tmp_path_factory) -> Path:
+    """2,000 persons, 2018-2019, parquet, through sources and core (about 30 s): the warehouse of the register
+    indicator and bucket tests."""
+    import dagster as dg
+
+    from monitor_dagster.runner import run_pipeline
+
+    root = tmp_path_factory.mktemp("core_wh")
+    res = generate(SynthConfig(landing=root / "landing", persons=2000, first_year=2018, last_year=2019, seed=5,
+                               fmt="parquet"))
+    with dg.instance_for_test() as inst:
+        summary = run_pipeline(res.config.landing, root / "wh", instance=inst, layers=("sources", "core"))
+    assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
+    return root / "wh"

@@ -8,6 +8,7 @@ byte-identical table, equal to the functions' own (unbucketed) output.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -95,18 +96,10 @@ def test_bucket_ranges_cover_every_key_exactly_once():
 
 
 # ------------------------------------------------------------------------------------------ synthetic
-@pytest.fixture(scope="module")
-def wh(tmp_path_factory) -> Path:
-    from monitor_dagster.runner import run_pipeline
-    from monitor_dagster.synth.generate import SynthConfig, generate
-
-    root = tmp_path_factory.mktemp("buckets")
-    res = generate(SynthConfig(landing=root / "landing", persons=2500, first_year=2018, last_year=2019, seed=11,
-                               fmt="parquet"))
-    with dg.instance_for_test() as inst:
-        summary = run_pipeline(res.config.landing, root / "wh", instance=inst, layers=("sources", "core"))
-    assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
-    return root / "wh"
+@pytest.fixture
+def wh(core_wh) -> Path:
+    """The shared sources + core warehouse (conftest.py); tests here only read it or copy it."""
+    return core_wh
 
 
 def _frames(wh: Path, family: str, year: int) -> dict[str, pl.LazyFrame | None]:
@@ -152,6 +145,8 @@ def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkey
     from monitor_dagster.definitions import bucket_steps_job_from_env
     from monitor_dagster.warehouse import Warehouse
 
+    expected_wh, wh = wh, tmp_path / "wh"
+    shutil.copytree(expected_wh, wh)                 # the shared warehouse stays as it is
     monkeypatch.setenv("MONITOR_WAREHOUSE", str(wh))
     monkeypatch.setenv("MONITOR_LANDING", str(tmp_path))
     expected = ENG.compute_family("contracts_hours", _frames(wh, "contracts_hours", Y), Y, buckets=1).table
@@ -188,8 +183,6 @@ def test_step_executor_is_chosen_by_name():
 def test_core_tables_are_the_same_in_buckets(wh, tmp_path, monkeypatch):
     """The person-level core tables (population, job spells, education careers) written bucket by bucket
     (MONITOR_BUCKETS=3, range buckets of person_id) hold exactly the rows of the one-bucket run."""
-    import shutil
-
     from monitor_dagster.runner import run_pipeline
     from monitor_dagster.warehouse import Warehouse
 

@@ -49,8 +49,10 @@ def _full_year(p, j, hours=130.0, contract="O", contracturen=30.0, wage=20.0, mo
     return [(p, j, m, hours, hours * wage, hours, contracturen, days[m], contract, True) for m in months]
 
 
-def _total(t: pl.DataFrame, indicator: str, measure: str | None = None, herkomst: str = "totaal"):
-    f = t.filter((pl.col("indicator_id") == indicator) & (pl.col("herkomst") == herkomst))
+def _total(t: pl.DataFrame, indicator: str, measure: str | None = None, herkomst: str = "totaal",
+           kwartaal: str = "totaal"):
+    f = t.filter((pl.col("indicator_id") == indicator) & (pl.col("herkomst") == herkomst)
+                 & (pl.col("kwartaal") == kwartaal))
     for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding"):
         f = f.filter(pl.col(d) == "totaal")
     if measure is not None:
@@ -179,14 +181,7 @@ def test_simultaneous_jobs_categories():
 
 # ------------------------------------------------------------------------------------------ quarters
 def _quarter(t: pl.DataFrame, indicator: str, kwartaal: str, measure: str | None = None):
-    f = t.filter((pl.col("indicator_id") == indicator) & (pl.col("herkomst") == "totaal")
-                 & (pl.col("kwartaal") == kwartaal))
-    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding"):
-        f = f.filter(pl.col(d) == "totaal")
-    if measure is not None:
-        f = f.filter(pl.col("measure") == measure)
-    assert f.height == 1, f
-    return f.row(0, named=True)
+    return _total(t, indicator, measure, kwartaal=kwartaal)
 
 
 def test_quarters_apply_the_yearly_rule_to_the_quarters_months():
@@ -220,20 +215,6 @@ def test_quarters_apply_the_yearly_rule_to_the_quarters_months():
 
 
 # ------------------------------------------------------------------------------------------ synthetic
-@pytest.fixture(scope="module")
-def core_wh(tmp_path_factory) -> Path:
-    from monitor_dagster.runner import run_pipeline
-    from monitor_dagster.synth.generate import SynthConfig, generate
-
-    root = tmp_path_factory.mktemp("register")
-    res = generate(SynthConfig(landing=root / "landing", persons=2000, first_year=2018, last_year=2019, seed=5,
-                               fmt="parquet"))
-    with dg.instance_for_test() as inst:
-        summary = run_pipeline(res.config.landing, root / "wh", instance=inst, layers=("sources", "core"))
-    assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
-    return root / "wh"
-
-
 def test_benefits_on_synthetic_data_recover_the_bijstand_gap(core_wh):
     from monitor_dagster.warehouse import Warehouse
 
