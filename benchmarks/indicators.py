@@ -61,7 +61,8 @@ def run_variant(variant: str, warehouse: Path, year: int, memory_gb: int) -> dic
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--warehouse", type=Path, default=OUT / "pipeline_1000000_2021_2021" / "warehouse")
+    ap.add_argument("--warehouse", type=Path, default=OUT / "pipeline_1000000_2015_2021" / "warehouse",
+                    help="a warehouse with the core layer (default: the one of benchmarks/pipeline.py's default run)")
     ap.add_argument("--year", type=int, default=2021)
     ap.add_argument("--variants", default="scan,K=1,K=auto,K=7,K=auto/year")
     ap.add_argument("--memory-gb", type=int, default=2)

@@ -181,8 +181,8 @@ def test_step_executor_is_chosen_by_name():
 
 
 def test_core_tables_are_the_same_in_buckets(wh, tmp_path, monkeypatch):
-    """The person-level core tables (population, job spells, education careers) written bucket by bucket
-    (MONITOR_BUCKETS=3, range buckets of person_id) hold exactly the rows of the one-bucket run."""
+    """The person-level core tables (population, job and SECM months, job spells, education careers) written
+    bucket by bucket (MONITOR_BUCKETS=3, range buckets of person_id) hold exactly the rows of one bucket."""
     from monitor_dagster.runner import run_pipeline
     from monitor_dagster.warehouse import Warehouse
 
@@ -192,7 +192,7 @@ def test_core_tables_are_the_same_in_buckets(wh, tmp_path, monkeypatch):
     with dg.instance_for_test() as inst:
         s = run_pipeline(tmp_path, copy, instance=inst, layers=("core",))
     assert s.ok, [o.message for o in s.outcomes if not o.ok]
-    for name in ("population", "job_spells", "education_careers"):
+    for name in ("population", "job_months", "secm_months", "job_spells", "education_careers"):
         one = Warehouse(wh, layer="core").read(name, str(Y)).collect()
         three = Warehouse(copy, layer="core").read(name, str(Y)).collect()
         assert one.height > 0, name

@@ -54,7 +54,8 @@ def test_click_through_offline(published):  # noqa: F811
         cell = table.filter((pl.col("indicator_id") == "O04") & (pl.col("year") == 2016)
                             & (pl.col("herkomst") == "geen migratieachtergrond") & (pl.col("geslacht") == "vrouw")
                             & (pl.col("generatie") == "totaal") & (pl.col("leeftijd") == "totaal")
-                            & (pl.col("opleiding") == "totaal") & (pl.col("verblijfsduur") == "totaal")).row(0, named=True)
+                            & (pl.col("opleiding") == "totaal") & (pl.col("verblijfsduur") == "totaal")
+                            & (pl.col("kwartaal") == "totaal")).row(0, named=True)
         assert not cell["suppressed"]
         assert abs(shown - cell["value"]) <= 0.05 + 1e-9                 # the table rounds to one decimal
         shots.append(screenshot(page, "publication_O04_geslacht"))
@@ -67,7 +68,7 @@ def test_click_through_offline(published):  # noqa: F811
         n_sup = table.filter((pl.col("indicator_id") == "O04") & (pl.col("herkomst") == "Somalië")
                              & pl.col("suppressed") & (pl.col("geslacht") == "totaal") & (pl.col("generatie") == "totaal")
                              & (pl.col("leeftijd") == "totaal") & (pl.col("opleiding") == "totaal")
-                             & (pl.col("verblijfsduur") == "totaal")).height
+                             & (pl.col("verblijfsduur") == "totaal") & (pl.col("kwartaal") == "totaal")).height
         assert n_sup > 0 and sup.count() == n_sup
         assert "onderdrukt" in sup.first.inner_text() and "0,0" not in sup.first.locator("td.value").inner_text()
         assert page.locator("#notes .suppressed-note").count() == 1

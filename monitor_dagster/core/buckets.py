@@ -50,12 +50,14 @@ def _keyed(frames: dict[str, pl.LazyFrame | None], key: str | None) -> dict[str,
             if f is not None and key is not None and key in f.collect_schema().names()}
 
 
-def choose_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, memory_gb: float | None = None) -> int:
-    """K from the size of the inputs and the memory budget of one bucket (rows from parquet metadata)."""
+def choose_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, memory_gb: float | None = None,
+                   overhead: float = BUCKET_OVERHEAD) -> int:
+    """K from the size of the inputs and the memory budget of one bucket (rows from parquet metadata).
+    ``overhead``: bytes held per input byte; more where the output outgrows the input (spells -> months)."""
     if key is None:
         return 1
     gb = memory_gb or DEFAULT_BUCKET_MEMORY_GB
-    est = sum(f.select(pl.len()).collect().item() * len(f.collect_schema()) * 8 * BUCKET_OVERHEAD
+    est = sum(f.select(pl.len()).collect().item() * len(f.collect_schema()) * 8 * overhead
               for f in _keyed(frames, key).values())
     return max(1, min(MAX_BUCKETS, math.ceil(est / (gb * 1024 ** 3))))
 
