@@ -86,6 +86,10 @@ def test_page_data_equal_the_gated_table(published):
         assert mine["suppressed"] == cell["suppressed"]
         if not cell["suppressed"]:
             assert mine["value"] == pytest.approx(cell["value"], abs=1e-4)
+        # quarters (report 7.1.3 c): a breakdown of the SPOLIS indicators on their page, not of the EBB one
+        assert ("Kwartaal" in page["breakdowns"].values()) == (iid in ("O04", "O10"))
+        if iid == "O04":
+            assert set(rows.filter(pl.col("bd") == "kwartaal")["cat"]) == {"K1", "K2", "K3", "K4"}
 
 
 def test_nothing_identifying_or_small_reaches_the_site(published):
