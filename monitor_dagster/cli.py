@@ -229,6 +229,7 @@ def _export_and_summarise(warehouse: Path) -> None:
     import polars as pl
 
     from monitor_dagster.export import export_table
+    from monitor_dagster.indicators.table import DIMENSIONS
     from monitor_dagster.warehouse import Warehouse
 
     w = Warehouse(warehouse, layer="indicators")
@@ -238,8 +239,7 @@ def _export_and_summarise(warehouse: Path) -> None:
     out_file = warehouse.parent / "indicators.csv"
     export_table(table.drop("suppression_reason", strict=False), "csv", out_file)
     sel = table.filter(pl.col("indicator_id").is_in(["O03", "O04"]) & pl.col("herkomst").is_in(["niet-westers", "geen migratieachtergrond"])
-                       & (pl.col("generatie") == "totaal") & (pl.col("leeftijd") == "totaal") & (pl.col("geslacht") == "totaal")
-                       & (pl.col("opleiding") == "totaal") & (pl.col("verblijfsduur") == "totaal") & (pl.col("sector") == "totaal"))
+                       & pl.all_horizontal(pl.col(d) == "totaal" for d in DIMENSIONS if d != "herkomst"))
     t = Table(title="O03 netto participatie (EBB) and O04 % vast contract (register), by year")
     for c in ("indicator", "herkomst", "year", "value", "n", "status", "trend break"):
         t.add_column(c)

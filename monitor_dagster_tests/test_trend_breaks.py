@@ -7,12 +7,12 @@ from monitor_dagster.gates.trend_breaks import check, explain
 from monitor_dagster.indicators.table import SCHEMA
 
 
-def _series(indicator, values, unit="%", start=2014, n=500, herkomst="niet-westers"):
+def _series(indicator, values, unit="%", start=2014, n=500, herkomst="niet-westers", kwartaal="totaal"):
     rows = []
     for i, v in enumerate(values):
         rows.append({"indicator_id": indicator, "year": start + i, "herkomst": herkomst, "generatie": "totaal",
                      "verblijfsduur": "totaal", "leeftijd": "totaal", "geslacht": "totaal", "opleiding": "totaal",
-                     "sector": "totaal", "measure": indicator, "value": v, "unit": unit, "n": n, "n_weighted": float(n),
+                     "sector": "totaal", "kwartaal": kwartaal, "measure": indicator, "value": v, "unit": unit, "n": n, "n_weighted": float(n),
                      "status": "definitief", "suppressed": False, "trend_break": None, "vintages": ""})
     return pl.DataFrame(rows, schema=SCHEMA)
 
@@ -53,3 +53,15 @@ def test_provisional_cells_are_not_judged():
     t = t.with_columns(pl.when(pl.col("year") == 2017).then(pl.lit("voorlopig")).otherwise(pl.col("status")).alias("status"))
     rep = check(t)
     assert rep.success and rep.unexplained.height == 0
+
+
+def test_a_quarter_is_compared_with_the_same_quarter_a_year_earlier():
+    """Report 7.1.3 c: seasons must not read as jumps. Year 30 %, K1 10 %, K3 50 % every year (a seasonal
+    pattern, steady over the years): no unexplained jump; a real jump in K3 of 2016 is found in K3 alone."""
+    t = pl.concat([_series("O05", [30.0] * 4), _series("O05", [10.0] * 4, kwartaal="K1"),
+                   _series("O05", [50.0] * 4, kwartaal="K3")])
+    assert check(t).success
+    jump = pl.concat([_series("O05", [30.0] * 4), _series("O05", [50.0, 50.0, 65.0, 65.0], kwartaal="K3")])
+    rep = check(jump)
+    assert not rep.success and rep.unexplained["year"].to_list() == [2016]
+    assert rep.unexplained["kwartaal"].to_list() == ["K3"]

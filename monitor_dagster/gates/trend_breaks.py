@@ -27,8 +27,11 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-SERIES = ["indicator_id", "measure", "unit", "herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht",
-          "opleiding", "sector"]
+from monitor_dagster.indicators.table import DIMENSIONS
+
+#: one series = one cell through the years: every dimension, the quarter too (a K1 is compared with the K1
+#: of the year before, never with the year or another quarter; report 7.1.3 c)
+SERIES = ["indicator_id", "measure", "unit", *DIMENSIONS]
 SUMMARY = "summary.json"   # <docs_dir>/gx/summary.json: the stored result of the last check
 
 

@@ -23,7 +23,7 @@ from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.gates.disclosure import apply_disclosure, check_disclosure
 from monitor_dagster.indicators import engine as ENG
 from monitor_dagster.indicators import spec as SPEC
-from monitor_dagster.indicators.table import empty
+from monitor_dagster.indicators.table import DIMENSIONS, empty
 from monitor_dagster.readiness import year_readiness
 
 GROUP = "indicators"
@@ -46,8 +46,7 @@ def _frame(got, year: str):
 
 def _summary(df: pl.DataFrame, ids: list[str]) -> str:
     tot = df.filter(pl.col("indicator_id").is_in(ids) & (pl.col("herkomst") == "totaal")
-                    & pl.all_horizontal(pl.col(c) == "totaal" for c in
-                                        ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding")))
+                    & pl.all_horizontal(pl.col(c) == "totaal" for c in DIMENSIONS[1:]))
     return "| indicator | measure | n | value | status |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {r['indicator_id']} | {r['measure']} | {r['n']} | {r['value']:.1f} | {r['status']} |"
         for r in tot.head(40).iter_rows(named=True))
