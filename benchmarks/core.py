@@ -101,10 +101,12 @@ def child(wh: Path, year: int, scale: int, out: Path) -> None:
         res[name] = {"seconds": time.perf_counter() - t, "rows": df.height}
         del df
     t = time.perf_counter()
-    from monitor_dagster.core.buckets import by_person_buckets
+    from monitor_dagster.core import buckets as BK
     from monitor_dagster.defs.core.assets import SPELL_BUCKETS
 
-    spells = by_person_buckets(pl.scan_parquet(tmp / "job_months.parquet"), J.job_spells, n=SPELL_BUCKETS)
+    months = {"months": pl.scan_parquet(tmp / "job_months.parquet")}
+    spells = BK.BucketedFrame(lambda months: J.job_spells(months), months,
+                              BK.plan_buckets(months, "person_id", SPELL_BUCKETS)).collect()
     res["job_spells"] = {"seconds": time.perf_counter() - t, "rows": spells.height}
     res["total_seconds"] = time.perf_counter() - t_all
     res["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

@@ -6,7 +6,6 @@ person's rows fall in exactly one bucket).
   size and a memory budget; :func:`bucket_frames` reads one bucket of several inputs once;
 * :class:`BucketedFrame`: a person-level table produced bucket by bucket; the warehouse writes each bucket
   to the parquet file as it comes (one row group per bucket), so the whole table is never in memory;
-* :func:`by_person_buckets`: the same, collected (small tables and tests).
 
 Used by the core layer (defs/core/assets.py) and the indicator engine (indicators/engine.py).
 """
@@ -78,19 +77,22 @@ def plan_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, k: int
     return BucketPlan(key, tuple(bounds))
 
 
+def bucket_lazy(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int) -> dict[str, pl.LazyFrame | None]:
+    """The inputs of bucket i, still lazy: the range predicate on every frame that has the key; frames
+    without it (reference tables) and absent ones (None) as they are."""
+    pred = plan.predicate(i)
+    if pred is None:
+        return dict(frames)
+    keyed = _keyed(frames, plan.key)
+    return {k: f.filter(pred) if k in keyed else f for k, f in frames.items()}
+
+
 def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int) -> dict[str, pl.LazyFrame | None]:
     """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory, so
     that every function of the family reads the bucket without scanning the files again."""
-    pred = plan.predicate(i)
     keyed = _keyed(frames, plan.key)
-    out = {}
-    for k, f in frames.items():
-        if f is None or k not in keyed:
-            out[k] = f
-            continue
-        out[k] = (f.filter(pred) if pred is not None else f).collect(engine="streaming").lazy()
-    return out
-
+    return {k: f.collect(engine="streaming").lazy() if k in keyed else f
+            for k, f in bucket_lazy(frames, plan, i).items()}
 
 
 class BucketedFrame:
@@ -107,10 +109,7 @@ class BucketedFrame:
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         for i in range(self.plan.k):
-            pred = self.plan.predicate(i)
-            kw = {k: (f.filter(pred) if pred is not None and f is not None and self.plan.key in
-                      f.collect_schema().names() else f) for k, f in self.frames.items()}
-            part = self.fn(**kw).collect(engine="streaming")
+            part = self.fn(**bucket_lazy(self.frames, self.plan, i)).collect(engine="streaming")
             if self.progress is not None:
                 self.progress(f"bucket {i + 1}/{self.plan.k}: {part.height:,} rows")
             yield part
@@ -139,11 +138,3 @@ class BucketedFrame:
     def collect(self) -> pl.DataFrame:
         parts = list(self)
         return pl.concat(parts, how="vertical") if parts else pl.DataFrame()
-
-
-def by_person_buckets(lf: pl.LazyFrame, fn: Callable[[pl.LazyFrame], pl.LazyFrame], n: int = 4) -> pl.DataFrame:
-    """``fn`` on 1/n of the persons at a time (person_id modulo n), collected."""
-    if n <= 1:
-        return fn(lf).collect(engine="streaming")
-    parts = [fn(lf.filter(pl.col("person_id") % n == i)).collect(engine="streaming") for i in range(n)]
-    return pl.concat(parts, how="vertical")

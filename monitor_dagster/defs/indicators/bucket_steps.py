@@ -32,10 +32,11 @@ class BucketStepConfig(dg.Config):
     buckets: int = 0
 
 
-def _work(monitor: MonitorResource, family: str, year: int):
-    frames = ENG.warehouse_frames(monitor.warehouse, family, year)
-    skip, extra = family_setup(monitor, family, year)
-    return frames, ENG.family_work(family, frames, year, skip), extra
+def _work(monitor: MonitorResource, task: dict):
+    """The family's frames and work for the steps after ``plan``: readiness (``skip``) and the follow-up extras
+    were decided once by ``plan`` and travel in the task, so no bucket step reads the manifests again."""
+    frames = ENG.warehouse_frames(monitor.warehouse, task["family"], task["year"])
+    return frames, ENG.family_work(task["family"], frames, task["year"], task["skip"])
 
 
 @dg.op(out={"task": dg.Out(dict), "buckets": dg.DynamicOut(dict)},
@@ -43,8 +44,9 @@ def _work(monitor: MonitorResource, family: str, year: int):
 def plan(context: dg.OpExecutionContext, config: BucketStepConfig, monitor: MonitorResource):
     if config.family not in SPEC.families():
         raise dg.Failure(f"unknown indicator family {config.family!r}; families: {', '.join(SPEC.families())}")
-    frames, work, _ = _work(monitor, config.family, config.year)
-    task = {"family": config.family, "year": config.year, "key": None, "bounds": []}
+    skip, extra = family_setup(monitor, config.family, config.year)
+    task = {"family": config.family, "year": config.year, "skip": skip, "extra": extra, "key": None, "bounds": []}
+    frames, work = _work(monitor, task)
     if work.todo:
         p = ENG.family_plan(work, frames, config.buckets or monitor.buckets, monitor.bucket_memory_gb)
         task.update(key=p.key, bounds=list(p.bounds))
@@ -57,11 +59,11 @@ def plan(context: dg.OpExecutionContext, config: BucketStepConfig, monitor: Moni
 
 @dg.op(description="Partial cells of every indicator of the family for one bucket of persons.")
 def bucket(context: dg.OpExecutionContext, monitor: MonitorResource, buckets: dict) -> pl.DataFrame:
-    frames, work, extra = _work(monitor, buckets["family"], buckets["year"])
+    frames, work = _work(monitor, buckets)
     if not work.todo:
         return pl.DataFrame()
     plan_ = BucketPlan(buckets["key"], tuple(buckets["bounds"]))
-    part = ENG.bucket_partials(work, frames, plan_, buckets["i"], extra)
+    part = ENG.bucket_partials(work, frames, plan_, buckets["i"], buckets["extra"])
     context.log.info(f"bucket {buckets['i'] + 1}/{plan_.k}: {part.height} partial cells")
     return part
 
@@ -69,12 +71,12 @@ def bucket(context: dg.OpExecutionContext, monitor: MonitorResource, buckets: di
 @dg.op(description="Merge the buckets' partial cells; write and record indicators/<family> for the year.")
 def merge(context: dg.OpExecutionContext, monitor: MonitorResource, task: dict, partials: list[pl.DataFrame]):
     family, year = task["family"], task["year"]
-    _, work, extra = _work(monitor, family, year)
+    _, work = _work(monitor, task)
     prov = manifest_provenance(monitor.warehouse, sorted(work.inputs), year)
     res = ENG.finish(work, partials, prov, buckets=len(partials))
     for i, why in res.not_computable.items():
         context.log.warning(f"{i} {year} not computable: {why}")
-    meta = family_metadata(res, [s.id for s in SPEC.families()[family]], prov, extra)
+    meta = family_metadata(res, [s.id for s in SPEC.families()[family]], prov, task["extra"])
     meta.update(write_asset(monitor.warehouse, family_key(family), str(year), res.table, context.run_id, meta))
     yield dg.AssetMaterialization(asset_key=family_key(family), partition=str(year), metadata=meta)
     yield dg.Output(res.table.height)
