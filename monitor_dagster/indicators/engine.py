@@ -29,6 +29,7 @@ import polars as pl
 
 from monitor_dagster.core.buckets import BucketPlan, bucket_frames, choose_buckets, plan_buckets
 from monitor_dagster.indicators import spec as SPEC
+from monitor_dagster.indicators.memo import shared_intermediates
 from monitor_dagster.indicators.table import COLUMNS, PARTIAL_SCHEMA, empty, finalize, partial_mode
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], pl
                     extra: dict | None = None) -> pl.DataFrame:
     """Partial cells of every indicator of the family for bucket i (the bucket's inputs read once)."""
     bucket = bucket_frames({k: f for k, f in frames.items() if k in work.inputs}, plan, i)
-    with partial_mode():
+    with partial_mode(), shared_intermediates():
         parts = [_call(group, bucket, work.year, extra or {}) for group in work.todo.values()]
     parts = [p for p in parts if p.height]
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=PARTIAL_SCHEMA)
