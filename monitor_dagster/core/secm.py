@@ -57,9 +57,10 @@ def secm_benefit_months(secm_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     Input: :func:`secm_months`.  Whole months (a month has one SECM state).  The report's text says "21 - 25"
     but 25 is pensioen; SPEC lists 21-24 and so do we.  Columns: person_id, group (WW / bijstand / AO /
     overig), months (Int32, 1..12); persons without benefit months are absent."""
-    return (secm_month.filter(pl.col("month").dt.year() == year)
-            .with_columns(pl.col("SECM").cast(pl.Utf8).replace_strict(SECM_BENEFIT, default=None)
-                          .cast(BENEFIT_GROUP).alias("group"))
-            .filter(pl.col("group").is_not_null())
+    # filter on the Enum and map the code to its group after counting: casting every SECM month to a string
+    # cost 5x the rest (issue 12)
+    return (secm_month.filter((pl.col("month").dt.year() == year) & pl.col("SECM").is_in(list(SECM_BENEFIT)))
+            .group_by("person_id", "SECM").agg(pl.len().cast(pl.Int32).alias("months"))
+            .with_columns(pl.col("SECM").cast(pl.Utf8).replace_strict(SECM_BENEFIT).cast(BENEFIT_GROUP).alias("group"))
             .group_by("person_id", "group")
-            .agg(pl.len().cast(pl.Int32).alias("months")))
+            .agg(pl.col("months").sum()))

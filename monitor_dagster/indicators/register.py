@@ -62,7 +62,7 @@ def secm_position(secm_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """Per person with at least one working SECM month (11-15) in year t: ``working_months``,
     ``self_employed_months`` (SECM 13/14) and ``zzp`` = self-employed in **more than half** of the working
     months (a tie counts as employee).  Input: core ``secm_months``."""
-    code = pl.col("SECM").cast(pl.Utf8)
+    code = pl.col("SECM")            # the Enum itself: a cast to string per SECM month cost 3x the rest
     return (_year_months(secm_month, year).filter(code.is_in(SECM_WORKING))
             .group_by("person_id")
             .agg(pl.len().cast(pl.Int32).alias("working_months"),
