@@ -245,7 +245,7 @@ def test_trend_breaks_yaml_names_indicators_only_as_star():
     for b in _yaml_breaks():
         assert b.get("indicators") in (None, ["*"]), b["id"]
     reg = {b["id"]: b for b in TB.registry()["breaks"]}
-    assert reg["payrolling_2017"]["indicators"] == ["O04"]
+    assert reg["payrolling_2017"]["indicators"] == ["O04", "O29", "O30"]    # contract types: vast vs tijdelijk
     assert set(reg["srg_2019"]["indicators"]) == {f"P-{c}" for c in "abcdef"}
     assert reg["soi_2021"]["indicators"] == ["*"] and reg["herkomst_2022"]["indicators"] == ["*"]
 

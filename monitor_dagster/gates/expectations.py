@@ -68,6 +68,7 @@ def dimensions(spec: S.IndicatorSpec) -> list[str]:
     if spec.family == "ebb":
         from monitor_dagster.indicators.ebb import EBB_DIMENSIONS
         dims = [d for d in dims if d in EBB_DIMENSIONS]
+    dims += list(spec.extra_dimensions)
     if spec.period == "quarter":
         dims.append("kwartaal")
     return dims

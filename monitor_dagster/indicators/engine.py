@@ -30,7 +30,7 @@ import polars as pl
 from monitor_dagster.core.buckets import BucketPlan, bucket_frames, choose_buckets, plan_buckets
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
-from monitor_dagster.indicators.table import COLUMNS, PARTIAL_SCHEMA, empty, finalize, partial_mode
+from monitor_dagster.indicators.table import COLUMNS, PARTIAL_SCHEMA, breakdowns, empty, finalize, partial_mode
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -64,6 +64,8 @@ def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None
     kwargs = {p: frames[k] for p, k in group[0].inputs.items() if p in params}
     if "quarterly" in params:     # spec period: quarter (report 7.1.3 c); extra may switch it off
         kwargs["quarterly"] = any(s.period == "quarter" for s in group)
+    if "dimensions" in params and group[0].extra_dimensions:
+        kwargs["dimensions"] = [*breakdowns()["dimensions"], *group[0].extra_dimensions]
     kwargs.update({k: v for k, v in extra.items() if k in params})
     if "year" in params:
         kwargs["year"] = year

@@ -46,6 +46,9 @@ class IndicatorSpec(BaseModel):
     provisional: Literal["sources", "follow_up"] = "sources"
     #: quarter: also published per quarter of the year (breakdown ``kwartaal``; report 7.1.3 c)
     period: Literal["year", "quarter"] = "year"
+    #: breakdowns beyond breakdowns.yaml's ``dimensions`` (e.g. ``sector``, report 5.2 4d/4e/4h); the engine
+    #: passes the whole list to the function as ``dimensions``
+    extra_dimensions: tuple[Literal["sector"], ...] = ()
 
     @field_validator("unit")
     @classmethod

@@ -120,6 +120,8 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
     """
     dims = dimensions if dimensions is not None else breakdowns()["dimensions"]
     cfg = breakdowns()["herkomst"]
+    if weight in ("_w", "_wv"):
+        raise ValueError(f"weight column {weight!r}: that name is used by cells() itself, rename the column")
     w = _fixed(pl.col(weight)) if weight else pl.lit(FIXED, dtype=pl.Int128)
     lf = persons.with_columns(w.alias("_w"))    # a column: the sum of a literal in an agg is the literal
     if by_measure is None:

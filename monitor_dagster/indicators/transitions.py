@@ -1,0 +1,273 @@
+"""Labour-market dynamics from month to month, research question 4d-4g (technisch rapport Monitor gelijke
+kansen, §5.2): baanbehoud (O27), van tijdelijk naar vast (O29/O30), uitstroom uit werk (O31-O34) and from a
+benefit to work or bijstand (O35-O37).
+
+One monthly state per person (:func:`monthly_states`) over the panel of year t, November t-1 to December t
+("Hiervoor werden ook maand 11 en 12 van het voorgaande jaar gebruikt"), built from the core job-months and
+SECM months by a group-by and one join on (person, month): never a self-join of a person-month table.  A
+transition is a state and the state of the next month (``shift`` within the person, ordered by month), so
+the work is linear in the months.
+
+Rules where the report is silent are written down in ``docs/indicators_transitions.md``; the main ones:
+
+* **the 12 transitions of year t** are the month pairs whose *second* month lies in t (December t-1 ->
+  January t ... November t -> December t): the follow-up month of December t lies in t+1, whose files a
+  yearly run does not have;
+* **denominators** are the persons in the state of origin in one of those 12 origin months (report: "het
+  totaal aantal mensen met werk binnen het peiljaar"); the numerators are persons of the denominator;
+* a person-month has **one state**: work first (a substantial job, or self-employment above the income
+  threshold), then the SECM benefit (WW, bijstand, AO/ZW, overige uitkering), else ``geen`` (no work, no
+  benefit, or absent from SECM and SPOLIS);
+* the **main job** of a month (contract, employer, sector) is the substantial job with the most basic hours
+  (a tie: the lowest job key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from monitor_dagster import reference
+from monitor_dagster.core._intervals import keep_r, month_index
+from monitor_dagster.core.jobs import is_substantial_job
+from monitor_dagster.core.secm import SECM_BENEFIT, SECM_SELF_EMPLOYED
+from monitor_dagster.indicators.memo import shared
+from monitor_dagster.indicators.register import SECM_WORKING, _base, _concat
+from monitor_dagster.indicators.table import cells
+
+__all__ = ["MIN_SELF_EMPLOYED_HOURS", "WORK", "monthly_states", "self_employed_income_ok", "o27_baanbehoud",
+           "o29_o30_tijdelijk_vast", "o31_o34_uitstroom", "o35_o37_uit_uitkering"]
+
+#: state of a person-month with work (a substantial job or self-employment above the threshold)
+WORK = "werk"
+NONE = "geen"
+#: report 5.2: the self-employed count as working when they earn "minimaal het wettelijk minimummaandloon ...
+#: op basis van 12 uur" per week
+MIN_SELF_EMPLOYED_HOURS = 12
+#: sector of a month of self-employment (report 5.2 4d: "Hierbij nemen we wederom zelfstandigen mee")
+SELF_EMPLOYED_SECTOR = "zelfstandig"
+_WEEKS_PER_MONTH = 52 / 12
+
+
+def _wml_hour(year: int) -> float:
+    """Hourly WML (40-hour week) of 1 January of the peiljaar (reference/wml.csv): report 5.2 judges every
+    month of the panel, also November and December of t-1, by the WML of 1 January of t."""
+    t = reference.wml()
+    row = t.filter(pl.col("year") == year)
+    if row.height == 0:
+        raise ValueError(f"no WML for 1 January {year} in monitor_dagster/reference/wml.csv: add the year")
+    return float(row["wml_hour_40h"][0])
+
+
+def self_employed_income_ok(secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, year: int) -> pl.LazyFrame:
+    """person_id of the self-employed whose income reaches the threshold of report 5.2: the monthly WML for
+    12 hours a week (hourly WML of 1 January t x 12 x 52/12).
+
+    Income (a choice: the report does not name the variable): INPATAB's personal primary income
+    (INPPERSPRIM, labour and business income before transfers) of year t, made monthly by dividing it by the
+    person's **working months** in t (SECM 11-15): the income was earned in those months.  Without INPATAB
+    nobody passes (self-employment then does not count as work)."""
+    if inpatab is None:
+        return pl.LazyFrame(schema={"person_id": pl.Int64})
+    threshold = _wml_hour(year) * MIN_SELF_EMPLOYED_HOURS * _WEEKS_PER_MONTH
+    months = (secm_month.filter((pl.col("month").dt.year() == year) & pl.col("SECM").is_in(SECM_WORKING))
+              .group_by("person_id").agg(pl.len().alias("_m")))
+    inc = keep_r(inpatab).select("person_id", pl.col("INPPERSPRIM").cast(pl.Float64).alias("_inc"))
+    return (months.join(inc, on="person_id", how="inner")
+            .filter(pl.col("_inc") / pl.col("_m") >= threshold - 1e-9).select("person_id").unique())
+
+
+def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None,
+                   year: int) -> pl.LazyFrame:
+    """One row per person and month of November t-1 .. December t in which he works or has a SECM state:
+    person_id, mi (month index), state (werk / WW / bijstand / AO / overig / geen), self_employed (the work
+    is self-employment only), contract / employer / sector of the main job (null without a job).
+
+    Work (report 5.2): a **substantial job** (>= 12 basic hours a week, hourly wage >= the WML of 1 January
+    of t, contract vast or tijdelijk, no internship: :func:`core.jobs.is_substantial_job` with that WML), or
+    **self-employment** (SECM 13/14 that month) with income above :func:`self_employed_income_ok`."""
+    lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 1)
+    wml = _wml_hour(year)
+    in_window = pl.col("month").is_between(pl.lit(lo), pl.lit(hi))
+    order = [pl.col("basisuren").fill_null(0.0), pl.col("IKVID")]
+    jobs = (job_month.filter(in_window).filter(is_substantial_job(wml))
+            .group_by("person_id", "month")
+            .agg(pl.col("contract").cast(pl.String).sort_by(order, descending=[True, False]).first().alias("contract"),
+                 pl.col("SBEID").sort_by(order, descending=[True, False]).first().alias("employer"),
+                 pl.col("sector").cast(pl.String).sort_by(order, descending=[True, False]).first().alias("sector"),
+                 pl.lit(True).alias("_job")))
+    ok = self_employed_income_ok(secm_month, inpatab, year).with_columns(pl.lit(True).alias("_inc_ok"))
+    secm = (secm_month.filter(in_window)
+            .select("person_id", "month", pl.col("SECM").cast(pl.String).alias("_secm"))
+            .join(ok, on="person_id", how="left"))
+    m = jobs.join(secm, on=["person_id", "month"], how="full", coalesce=True)
+    self_work = pl.col("_secm").is_in(SECM_SELF_EMPLOYED).fill_null(False) & pl.col("_inc_ok").fill_null(False)
+    job = pl.col("_job").fill_null(False)
+    state = (pl.when(job | self_work).then(pl.lit(WORK))
+             .otherwise(pl.col("_secm").replace_strict(SECM_BENEFIT, default=NONE, return_dtype=pl.String)
+                        .fill_null(NONE)))
+    return m.select("person_id", month_index("month").alias("mi"), state.alias("state"),
+                    (~job & self_work).alias("self_employed"), "contract", "employer",
+                    pl.when(job).then(pl.col("sector")).when(self_work).then(pl.lit(SELF_EMPLOYED_SECTOR))
+                    .alias("sector"))
+
+
+def _states(job_month, secm_month, inpatab, year) -> pl.LazyFrame:
+    return shared("monthly_states", (job_month, secm_month, inpatab),
+                  lambda: monthly_states(job_month, secm_month, inpatab, year), year)
+
+
+def _origin_months(year: int) -> tuple[int, int]:
+    """Month indices of the origin months of the 12 transitions of year t: December t-1 .. November t."""
+    return (year - 1) * 12 + 11, year * 12 + 10
+
+
+def month_pairs(states: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """Each origin month (December t-1 .. November t) with the state of the next month: ``next_state`` is
+    ``geen`` when the person has no row for that month.  Also ``next_employer`` and ``next_self_employed``."""
+    lo, hi = _origin_months(year)
+    nxt = pl.col("mi").shift(-1).over("person_id", order_by="mi")
+    consecutive = nxt == pl.col("mi") + 1
+    return (states.with_columns(
+        pl.when(consecutive).then(pl.col("state").shift(-1).over("person_id", order_by="mi"))
+        .otherwise(pl.lit(NONE)).alias("next_state"),
+        pl.when(consecutive).then(pl.col("employer").shift(-1).over("person_id", order_by="mi"))
+        .alias("next_employer"),
+        (consecutive & pl.col("self_employed").shift(-1).over("person_id", order_by="mi")).fill_null(False)
+        .alias("next_self_employed"))
+        .filter(pl.col("mi").is_between(lo, hi)))
+
+
+def _pairs(job_month, secm_month, inpatab, year) -> pl.LazyFrame:
+    return shared("month_pairs", (job_month, secm_month, inpatab),
+                  lambda: month_pairs(_states(job_month, secm_month, inpatab, year), year), year)
+
+
+def _modal_sector(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """person_id, sector: the sector of most of a person's ``rows`` (months); a tie goes to the first name
+    alphabetically, so a person has one sector and is counted once in every cell."""
+    return (rows.group_by("person_id", "sector").agg(pl.len().alias("_k"))
+            .sort(["person_id", "_k", "sector"], descending=[False, True, False], nulls_last=True)
+            .group_by("person_id", maintain_order=True).first().select("person_id", "sector"))
+
+
+# ------------------------------------------------------------------------------------------------ O27
+def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
+                   inpatab: pl.LazyFrame | None, year: int, dimensions: list[str] | None = None,
+                   **kw) -> pl.DataFrame:
+    """O27, report 5.2 deelvraag 4d: "de fractie personen die een substantiële baan hebben en die de maand
+    erop nog steeds een substantiële baan hebben ... voor alle maanden binnen het betreffende peiljaar en
+    vervolgens ... het gemiddelde over deze maanden", by sector (SSECT; overheid its own sector; the
+    self-employed as sector ``zelfstandig``).
+
+    Measures: ``werk`` (work in m and in m+1, self-employment included) and ``zelfde werkgever`` (the main
+    job of m+1 at the same employer, SBEID, or self-employed in both months: the advice after §5.3 b,
+    retention of the job itself).  The
+    average over the months is the pooled share: retained person-months over person-months at work (the
+    mean of the monthly shares weighted by the number at work; ``n_weighted`` holds those person-months).
+    A person's sector is the sector he worked in for most of his months at risk (a tie: alphabetical)."""
+    p = _pairs(job_month, secm_month, inpatab, year).filter(pl.col("state") == WORK)
+    sector = _modal_sector(p)
+    kept = pl.col("next_state") == WORK
+    same = kept & ((pl.col("employer") == pl.col("next_employer")).fill_null(False)
+                   | (pl.col("self_employed") & pl.col("next_self_employed")))
+    # the weight column must not be called "_w" (cells() uses that name for its own fixed-point weight)
+    per = (p.group_by("person_id")
+           .agg(pl.len().cast(pl.Float64).alias("months_at_work"), kept.sum().alias("_k"), same.sum().alias("_s"))
+           .join(sector, on="person_id", how="left"))
+    persons = _base(population).join(per, on="person_id", how="inner")
+    out = []
+    for col, measure in (("_k", "werk"), ("_s", "zelfde werkgever")):
+        out.append(cells(persons.with_columns((pl.col(col) / pl.col("months_at_work")).alias("value")),
+                         indicator_id="O27", year=year, unit="%", measure=measure, weight="months_at_work",
+                         dimensions=dimensions, **kw))
+    return _concat(out)
+
+
+# -------------------------------------------------------------------------------------------- O29/O30
+def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
+                           inpatab: pl.LazyFrame | None, year: int, dimensions: list[str] | None = None,
+                           **kw) -> pl.DataFrame:
+    """O29 / O30, report 5.2 deelvraag 4e a: from a temporary to a permanent contract at the same employer
+    (O29) or at another employer (O30, SBEID of SPOLIS), "mag er maximaal een maand tussen zitten waarin
+    een persoon niet werkt"; denominator "het totaal aantal mensen met een tijdelijk contract in het
+    peiljaar".
+
+    On the main job of each month with a job: a switch is a month of t with a vast (O) main job whose
+    previous month with a job, at most two months earlier, had a tijdelijk (B) main job; the employer of
+    those two months decides O29 or O30.  Denominator: persons with a tijdelijk main job in a month from
+    which a switch into t can start (November t-1 .. November t).  A person can count in both.  Sector: the
+    sector of most of his tijdelijk months (the sector he comes from, report 5.2 4e)."""
+    lo, hi = _origin_months(year)
+    s = _states(job_month, secm_month, inpatab, year).filter(pl.col("contract").is_not_null())
+    prev = [pl.col(c).shift(1).over("person_id", order_by="mi").alias(f"prev_{c}") for c in ("mi", "contract", "employer")]
+    switch = (s.with_columns(prev)
+              .filter((pl.col("mi") >= year * 12) & (pl.col("contract") == "O") & (pl.col("prev_contract") == "B")
+                      & (pl.col("mi") - pl.col("prev_mi") <= 2))
+              .group_by("person_id")
+              .agg((pl.col("employer") == pl.col("prev_employer")).any().alias("_same"),
+                   (pl.col("employer") != pl.col("prev_employer")).any().alias("_other")))
+    temp = _modal_sector(s.filter((pl.col("contract") == "B") & pl.col("mi").is_between(lo - 1, hi)))
+    per = temp.join(switch, on="person_id", how="left")
+    persons = _base(population).join(per, on="person_id", how="inner")
+    out = []
+    for col, ind, measure in (("_same", "O29", "zelfde werkgever"), ("_other", "O30", "andere werkgever")):
+        out.append(cells(persons.with_columns(pl.col(col).fill_null(False).cast(pl.Float64).alias("value")),
+                         indicator_id=ind, year=year, unit="%", measure=measure, dimensions=dimensions, **kw))
+    return _concat(out)
+
+
+# -------------------------------------------------------------------------------------------- O31-O34
+#: destination state of the month after work -> indicator (report 5.2 4f); every other state (overige
+#: uitkering, no SECM state, absent from SECM and SPOLIS) is O34 "overig"
+OUTFLOW = {"WW": "O31", "bijstand": "O32", "AO": "O33"}
+OUTFLOW_OTHER = "O34"
+
+
+def o31_o34_uitstroom(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
+                      inpatab: pl.LazyFrame | None, year: int, **kw) -> pl.DataFrame:
+    """O31-O34, report 5.2 deelvraag 4f: outflow from work to WW (O31), bijstand (O32), AO or ZW (O33) "wordt
+    alleen geteld als het in de opeenvolgende maand plaatsvindt, anders wordt de uitstroom onder overige
+    uitstroom geschaard. Onder overig vallen ook mensen die werk hadden en daarna van de 'radar
+    verdwenen'" (O34).  Denominator "het totaal aantal mensen met werk binnen het peiljaar": persons with
+    work in an origin month.  Measures ``werk`` (from any work) and ``zelfstandig`` ("We kijken ook naar
+    mensen die vanuit hun werkzaamheden als zelfstandigen uitstromen": origin months of self-employment,
+    denominator the self-employed).  A person who leaves work twice to different destinations counts in
+    both; a person with WW starting two months after the job ended counts in O34 (the month in between is
+    not work and not WW)."""
+    p = _pairs(job_month, secm_month, inpatab, year).filter(pl.col("state") == WORK)
+    dest = pl.when(pl.col("next_state") == WORK).then(None).otherwise(
+        pl.col("next_state").replace_strict(OUTFLOW, default=OUTFLOW_OTHER, return_dtype=pl.String))
+    out = []
+    for measure, rows in (("werk", p), ("zelfstandig", p.filter(pl.col("self_employed")))):
+        per = (rows.with_columns(dest.alias("_d")).group_by("person_id")
+               .agg(*[(pl.col("_d") == ind).any().alias(ind) for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]]))
+        persons = _base(population).join(per, on="person_id", how="inner")
+        for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]:
+            out.append(cells(persons.with_columns(pl.col(ind).cast(pl.Float64).alias("value")), indicator_id=ind,
+                             year=year, unit="%", measure=measure, **kw))
+    return _concat(out)
+
+
+# -------------------------------------------------------------------------------------------- O35-O37
+#: (origin state, destination state) -> indicator, report 5.2 4f/4g: WW to work, WW to bijstand, bijstand to work
+FROM_BENEFIT = {("WW", WORK): "O35", ("WW", "bijstand"): "O36", ("bijstand", WORK): "O37"}
+_MEASURE = {"O35": "WW naar werk", "O36": "WW naar bijstand", "O37": "bijstand naar werk"}
+
+
+def o35_o37_uit_uitkering(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
+                          inpatab: pl.LazyFrame | None, year: int, **kw) -> pl.DataFrame:
+    """O35 WW -> work, O36 WW -> bijstand, O37 bijstand -> work, in the next month (report 5.2 4f: "Hetzelfde
+    doen we voor de overgang van een WW-uitkering naar een bijstandsuitkering, overig of werk en van een
+    bijstandsuitkering naar werk"; 4g: "de fractie die direct vanuit de WW weer een baan vindt (de
+    opvolgende maand)").  Denominator: persons with WW (bijstand) as the state of an origin month ("het
+    totaal aantal mensen met een WW-uitkering in het peiljaar")."""
+    p = _pairs(job_month, secm_month, inpatab, year)
+    out = []
+    for (origin, target), ind in FROM_BENEFIT.items():
+        per = (p.filter(pl.col("state") == origin).group_by("person_id")
+               .agg((pl.col("next_state") == target).any().cast(pl.Float64).alias("value")))
+        out.append(cells(_base(population).join(per, on="person_id", how="inner"), indicator_id=ind, year=year,
+                         unit="%", measure=_MEASURE[ind], **kw))
+    return _concat(out)

@@ -1,0 +1,202 @@
+"""Transitions O27, O29-O37 (technisch rapport Monitor gelijke kansen §5.2): hand-built persons for every rule
+of the report's wording, and the pipeline's counts against a direct count on a synthetic warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from monitor_dagster.indicators import transitions as T
+from monitor_dagster_tests import _frames as frames
+
+Y = 2019
+D = dt.date
+WML_2018, WML_2019 = 9.1038, 9.3219           # hourly WML (40 h) on 1 January (reference/wml.csv)
+
+
+def _months(first: tuple[int, int], last: tuple[int, int]) -> list[dt.date]:
+    (y, m), out = first, []
+    while (y, m) <= last:
+        out.append(D(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _job(p, job, employer, first, last, contract="O", hours_pw=30.0, wage=20.0, sector="zorg", soortbaan="1",
+         wages=None):
+    """Job-months of core/job_months (only the columns the transitions read)."""
+    return [{"person_id": p, "IKVID": job, "SBEID": employer, "month": m, "basisuren": hours_pw * 4.3,
+             "basisuren_pw": hours_pw, "hourly_wage": (wages or {}).get(m, wage), "contract": contract,
+             "soortbaan": soortbaan, "sector": sector} for m in _months(first, last)]
+
+
+def _secm(p, code, first, last):
+    return [{"person_id": p, "month": m, "SECM": code} for m in _months(first, last)]
+
+
+def _frames(jobs: list[dict], secm: list[dict], income: dict[int, float] | None = None):
+    jm = pl.LazyFrame(jobs, schema={"person_id": pl.Int64, "IKVID": pl.Int64, "SBEID": pl.String, "month": pl.Date,
+                                    "basisuren": pl.Float64, "basisuren_pw": pl.Float64, "hourly_wage": pl.Float64,
+                                    "contract": pl.String, "soortbaan": pl.String, "sector": pl.String})
+    sm = pl.LazyFrame(secm, schema={"person_id": pl.Int64, "month": pl.Date, "SECM": pl.String})
+    inp = pl.LazyFrame([{"person_id": k, "INPPERSPRIM": v} for k, v in (income or {}).items()],
+                       schema={"person_id": pl.Int64, "INPPERSPRIM": pl.Float64})
+    return jm, sm, inp
+
+
+def _cell(t: pl.DataFrame, indicator: str, measure: str, herkomst: str = "totaal", sector: str = "totaal"):
+    f = t.filter((pl.col("indicator_id") == indicator) & (pl.col("measure") == measure)
+                 & (pl.col("herkomst") == herkomst) & (pl.col("sector") == sector))
+    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal"):
+        f = f.filter(pl.col(d) == "totaal")
+    assert f.height == 1, f
+    return f.row(0, named=True)
+
+
+SECTOR_DIMS = ["totaal", "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector"]
+
+
+# ------------------------------------------------------------------------------------------------ O27
+def test_baanbehoud_pooled_over_the_twelve_months_and_same_employer():
+    """"de fractie personen die een substantiële baan hebben en die de maand erop nog steeds een substantiële
+    baan hebben ... voor alle maanden binnen het betreffende peiljaar" - origin months Dec t-1 .. Nov t."""
+    jobs = (_job(1, 1, "A", (2018, 12), (2019, 6))                      # at work Dec..Jun: 7 at risk, 6 kept
+            + _job(2, 2, "A", (2018, 11), (2019, 6), sector="handel")  # all 12 kept, employer changes in July
+            + _job(2, 3, "B", (2019, 7), (2019, 12), sector="handel")
+            + _job(3, 4, "A", (2019, 1), (2019, 12), soortbaan="2")    # intern: never work
+            + _job(5, 5, "A", (2019, 1), (2019, 12), hours_pw=11.0))   # under 12 hours: never work
+    secm = (_secm(4, "13", (2018, 11), (2019, 12))                      # self-employed, income above the WML
+            + _secm(6, "13", (2018, 11), (2019, 12)))                   # self-employed below: not work
+    jm, sm, inp = _frames(jobs, secm, {4: 30_000.0, 6: 5_000.0})
+    t = T.o27_baanbehoud(frames.population(1, 2, 3, 4, 5, 6), jm, sm, inp, Y, dimensions=SECTOR_DIMS)
+    werk, same = _cell(t, "O27", "werk"), _cell(t, "O27", "zelfde werkgever")
+    assert werk["n"] == 3                                             # persons 1, 2, 4
+    assert werk["n_weighted"] == 7 + 12 + 12                           # months at work
+    assert werk["value"] == pytest.approx(100 * (6 + 12 + 12) / 31)
+    assert same["value"] == pytest.approx(100 * (6 + 11 + 12) / 31)    # the switch A -> B is not the same employer
+    assert _cell(t, "O27", "werk", sector="zorg")["value"] == pytest.approx(100 * 6 / 7)
+    assert _cell(t, "O27", "werk", sector="zelfstandig")["n"] == 1
+    assert _cell(t, "O27", "werk", sector="handel")["n"] == 1
+
+
+def test_work_in_t_minus_1_is_judged_by_the_wml_of_1_january_of_t():
+    """Report 5.2: "een uurloon boven het wettelijk minimumloon van 1 januari van het peiljaar", also for the
+    months of t-1: a wage between the WML of 2018 and of 2019 in December 2018 is not work for 2019."""
+    low = (WML_2018 + WML_2019) / 2
+    jm, sm, inp = _frames(_job(1, 1, "A", (2018, 11), (2019, 12), wages={D(2018, 11, 1): low, D(2018, 12, 1): low}),
+                          [])
+    states = T.monthly_states(jm, sm, inp, Y).collect().sort("mi")
+    # no work in November/December 2018 (no SECM either: no row, i.e. state geen); work from January
+    assert states.filter(pl.col("mi") < 2019 * 12).height == 0
+    assert states.filter(pl.col("mi") == 2019 * 12)["state"].item() == T.WORK
+    t = T.o27_baanbehoud(frames.population(1), jm, sm, inp, Y)
+    assert _cell(t, "O27", "werk")["n_weighted"] == 11                # Jan..Nov 2019 at risk, not Dec 2018
+
+
+def test_self_employed_income_threshold():
+    """12 hours a week at the WML of 1 January t, per working month of INPPERSPRIM."""
+    threshold = WML_2019 * 12 * 52 / 12
+    sm = pl.LazyFrame(_secm(1, "13", (2019, 1), (2019, 6)) + _secm(2, "14", (2019, 1), (2019, 6))
+                      + _secm(1, "11", (2019, 7), (2019, 12)),
+                      schema={"person_id": pl.Int64, "month": pl.Date, "SECM": pl.String})
+    inp = pl.LazyFrame({"person_id": [1, 2], "INPPERSPRIM": [12 * threshold + 1, 6 * threshold - 1]})
+    ok = T.self_employed_income_ok(sm, inp, Y).collect()["person_id"].to_list()
+    assert ok == [1]                        # person 2: income over 6 working months just below the threshold
+
+
+# -------------------------------------------------------------------------------------------- O29/O30
+def test_temporary_to_permanent_same_and_other_employer_with_at_most_one_month_gap():
+    jobs = (_job(8, 1, "A", (2019, 1), (2019, 4), "B") + _job(8, 2, "A", (2019, 6), (2019, 12), "O")   # gap May
+            + _job(9, 3, "A", (2019, 1), (2019, 3), "B") + _job(9, 4, "B", (2019, 6), (2019, 12), "O")  # 2 months
+            + _job(10, 5, "A", (2019, 1), (2019, 3), "B") + _job(10, 6, "B", (2019, 4), (2019, 12), "O")
+            + _job(11, 7, "A", (2019, 1), (2019, 12), "B")
+            + _job(12, 8, "A", (2018, 11), (2018, 11), "B") + _job(12, 9, "A", (2019, 1), (2019, 12), "O")
+            + _job(13, 10, "A", (2019, 1), (2019, 12), "O"))                     # vast all year: not at risk
+    jm, sm, inp = _frames(jobs, [])
+    t = T.o29_o30_tijdelijk_vast(frames.population(8, 9, 10, 11, 12, 13), jm, sm, inp, Y, dimensions=SECTOR_DIMS)
+    same, other = _cell(t, "O29", "zelfde werkgever"), _cell(t, "O30", "andere werkgever")
+    # denominator: tijdelijk in Nov t-1 .. Nov t: 8, 9, 10, 11 and 12 (tijdelijk in November 2018, permanent
+    # from January after a one-month gap in December)
+    assert same["n"] == other["n"] == 5
+    assert same["value"] == pytest.approx(100 * 2 / 5)       # 8 (one month gap) and 12 (across the year boundary)
+    assert other["value"] == pytest.approx(100 * 1 / 5)      # 10; 9 had two months without work
+    assert _cell(t, "O29", "zelfde werkgever", sector="zorg")["n"] == 5
+
+
+# -------------------------------------------------------------------------------------------- O31-O34
+def test_outflow_counts_only_in_the_next_month_else_overig():
+    jobs = (_job(1, 1, "A", (2019, 1), (2019, 6))       # WW from August: the month in between -> overig
+            + _job(5, 2, "A", (2019, 1), (2019, 3))     # WW from April
+            + _job(6, 3, "A", (2019, 1), (2019, 3))     # bijstand from April
+            + _job(7, 4, "A", (2019, 1), (2019, 3))     # AO from April
+            + _job(8, 5, "A", (2019, 1), (2019, 12))    # keeps working
+            + _job(9, 6, "A", (2019, 1), (2019, 3)))    # vanishes from SECM and SPOLIS
+    secm = (_secm(1, "21", (2019, 8), (2019, 12)) + _secm(5, "21", (2019, 4), (2019, 12))
+            + _secm(6, "22", (2019, 4), (2019, 12)) + _secm(7, "24", (2019, 4), (2019, 12))
+            + _secm(4, "13", (2019, 1), (2019, 5)) + _secm(4, "23", (2019, 6), (2019, 12)))   # zzp -> other benefit
+    jm, sm, inp = _frames(jobs, secm, {4: 30_000.0})
+    t = T.o31_o34_uitstroom(frames.population(1, 4, 5, 6, 7, 8, 9), jm, sm, inp, Y)
+    n = 7                                                    # everybody worked in an origin month
+    assert _cell(t, "O31", "werk")["n"] == n
+    assert _cell(t, "O31", "werk")["value"] == pytest.approx(100 * 1 / n)     # 5 (not 1: WW two months later)
+    assert _cell(t, "O32", "werk")["value"] == pytest.approx(100 * 1 / n)     # 6
+    assert _cell(t, "O33", "werk")["value"] == pytest.approx(100 * 1 / n)     # 7
+    assert _cell(t, "O34", "werk")["value"] == pytest.approx(100 * 3 / n)     # 1, 4 and 9
+    zelf = _cell(t, "O34", "zelfstandig")
+    assert zelf["n"] == 1 and zelf["value"] == 100.0                          # 4: from self-employment
+
+
+# -------------------------------------------------------------------------------------------- O35-O37
+def test_from_ww_and_bijstand_to_work_or_bijstand_in_the_next_month():
+    jobs = (_job(12, 1, "A", (2019, 4), (2019, 12)) + _job(14, 2, "A", (2019, 8), (2019, 12))
+            + _job(15, 3, "A", (2019, 7), (2019, 12)))
+    secm = (_secm(12, "21", (2019, 1), (2019, 3))                                   # WW -> work
+            + _secm(13, "21", (2019, 1), (2019, 3)) + _secm(13, "22", (2019, 4), (2019, 12))   # WW -> bijstand
+            + _secm(16, "21", (2019, 1), (2019, 12))                                # WW all year
+            + _secm(14, "22", (2019, 1), (2019, 6))                                 # bijstand, work after a gap
+            + _secm(15, "22", (2019, 1), (2019, 6)))                                # bijstand -> work
+    jm, sm, inp = _frames(jobs, secm)
+    t = T.o35_o37_uit_uitkering(frames.population(12, 13, 14, 15, 16), jm, sm, inp, Y)
+    assert _cell(t, "O35", "WW naar werk")["n"] == 3                  # 12, 13, 16 (13's bijstand months count too)
+    assert _cell(t, "O35", "WW naar werk")["value"] == pytest.approx(100 / 3)
+    assert _cell(t, "O36", "WW naar bijstand")["value"] == pytest.approx(100 / 3)
+    b = _cell(t, "O37", "bijstand naar werk")
+    assert b["n"] == 3 and b["value"] == pytest.approx(100 / 3)        # 13, 14, 15; only 15 the next month
+
+
+def test_students_and_pensioners_are_out():
+    jm, sm, inp = _frames(_job(1, 1, "A", (2019, 1), (2019, 3)) + _job(2, 2, "A", (2019, 1), (2019, 3)), [])
+    t = T.o31_o34_uitstroom(frames.population(1, 2, student=(2,)), jm, sm, inp, Y)
+    assert _cell(t, "O34", "werk")["n"] == 1
+
+
+# ------------------------------------------------------------------------------ synthetic warehouse
+def test_transitions_on_a_synthetic_warehouse_equal_a_direct_count(core_wh):
+    """The family through the engine (3 buckets, shared intermediates) equals a direct count of the same rule
+    on the monthly states of the whole warehouse, and K = 1 gives the same table."""
+    from monitor_dagster.indicators import engine as ENG
+
+    fr = ENG.warehouse_frames(core_wh, "transitions", Y)
+    res = ENG.compute_family("transitions", fr, Y, buckets=3)
+    assert not res.not_computable and res.buckets == 3
+    t = res.table
+    assert t["value"].is_between(0, 100).all()
+    assert set(t["indicator_id"]) == {"O27", "O29", "O30", "O31", "O32", "O33", "O34", "O35", "O36", "O37"}
+    pop = fr["core/population"]
+    base = pop.filter(~pl.col("student") & ~pl.col("pensioner") & pl.col("leeftijd").is_not_null()).select(
+        "person_id").collect()
+    states = T.monthly_states(fr["core/job_months"], fr["core/secm_months"], fr["sources/INPATAB"], Y).collect()
+    pairs = T.month_pairs(states.lazy(), Y).collect().join(base, on="person_id")
+    at_work = pairs.filter(pl.col("state") == T.WORK)
+    to_ww = at_work.filter(pl.col("next_state") == "WW")["person_id"].n_unique()
+    o31 = _cell(t, "O31", "werk")
+    assert o31["n"] == at_work["person_id"].n_unique()
+    assert o31["value"] == pytest.approx(100 * to_ww / o31["n"])
+    kept = (at_work["next_state"] == T.WORK).sum()
+    assert _cell(t, "O27", "werk")["value"] == pytest.approx(100 * kept / at_work.height)
+    ww = pairs.filter(pl.col("state") == "WW")
+    assert _cell(t, "O35", "WW naar werk")["n"] == ww["person_id"].n_unique()
+    # K = 1 gives the same table (partial cells are exact)
+    assert ENG.compute_family("transitions", fr, Y, buckets=1).table.equals(t)
