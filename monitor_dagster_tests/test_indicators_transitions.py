@@ -106,6 +106,35 @@ def test_self_employed_income_threshold():
     assert ok == [1]                        # person 2: income over 6 working months just below the threshold
 
 
+# ------------------------------------------------------------------------------------------------ O28
+def test_wage_rises_and_falls_per_job_year_and_at_a_change_of_job():
+    """"We berekenen het gemiddelde uurloon per baan ... per jaar. Dit betekent dat een daling of stijging van
+    het uurloon binnen een baan alleen meegeteld wordt als het uurloon van jaar op jaar veranderd. Daarnaast
+    worden de veranderingen in het uurloon altijd meegenomen als het om een andere baan gaat"; at most one
+    month without a job in between; denominator: at least two months in paid employment."""
+    w18 = {m: 20.0 for m in _months((2018, 11), (2018, 12))}
+    jobs = (_job(1, 1, "A", (2018, 11), (2019, 12), wage=21.5, wages=w18)            # same job, +7.5 % on 2018
+            + _job(2, 2, "A", (2019, 1), (2019, 12),                                  # +20 % within 2019: no event
+                   wages={m: 24.0 for m in _months((2019, 7), (2019, 12))})
+            + _job(3, 3, "A", (2019, 1), (2019, 4)) + _job(3, 4, "B", (2019, 6), (2019, 12), wage=23.0)  # +15 %
+            + _job(4, 5, "A", (2019, 1), (2019, 3)) + _job(4, 6, "B", (2019, 6), (2019, 6), wage=25.0)   # 2 months
+            + _job(5, 7, "X", (2019, 1), (2019, 6)) + _job(5, 8, "X", (2019, 7), (2019, 12), wage=18.8)  # -6 %
+            + _job(6, 9, "A", (2019, 12), (2019, 12)))                                # one month: not at risk
+    jm, sm, inp = _frames(jobs, [])
+    t = T.o28_uurloon_mobiliteit(frames.population(1, 2, 3, 4, 5, 6), jm, sm, inp, Y, dimensions=SECTOR_DIMS)
+
+    def v(measure):
+        c = _cell(t, "O28", measure)
+        assert c["n"] == 5                                                     # persons 1-5
+        return c["value"]
+    assert v("stijging >= 5%") == pytest.approx(40.0)                          # 1 and 3
+    assert v("stijging >= 5% zelfde werkgever") == pytest.approx(20.0)         # 1 (year on year, same job)
+    assert v("stijging >= 5% andere werkgever") == pytest.approx(20.0)         # 3 (A -> B after one month)
+    assert v("stijging >= 10%") == pytest.approx(20.0)                         # 3 only
+    assert v("daling >= 5% zelfde werkgever") == pytest.approx(20.0)           # 5: another job, same SBEID
+    assert v("daling >= 10%") == 0.0
+
+
 # -------------------------------------------------------------------------------------------- O29/O30
 def test_temporary_to_permanent_same_and_other_employer_with_at_most_one_month_gap():
     jobs = (_job(8, 1, "A", (2019, 1), (2019, 4), "B") + _job(8, 2, "A", (2019, 6), (2019, 12), "O")   # gap May
@@ -183,7 +212,7 @@ def test_transitions_on_a_synthetic_warehouse_equal_a_direct_count(core_wh):
     assert not res.not_computable and res.buckets == 3
     t = res.table
     assert t["value"].is_between(0, 100).all()
-    assert set(t["indicator_id"]) == {"O27", "O29", "O30", "O31", "O32", "O33", "O34", "O35", "O36", "O37"}
+    assert set(t["indicator_id"]) == {"O27", "O28", "O29", "O30", "O31", "O32", "O33", "O34", "O35", "O36", "O37"}
     pop = fr["core/population"]
     base = pop.filter(~pl.col("student") & ~pl.col("pensioner") & pl.col("leeftijd").is_not_null()).select(
         "person_id").collect()

@@ -1,5 +1,5 @@
 """Labour-market dynamics from month to month, research question 4d-4g (technisch rapport Monitor gelijke
-kansen, §5.2): baanbehoud (O27), van tijdelijk naar vast (O29/O30), uitstroom uit werk (O31-O34) and from a
+kansen, §5.2): baanbehoud (O27), stijging en daling van het uurloon (O28), van tijdelijk naar vast (O29/O30), uitstroom uit werk (O31-O34) and from a
 benefit to work or bijstand (O35-O37).
 
 One monthly state per person (:func:`monthly_states`) over the panel of year t, November t-1 to December t
@@ -36,8 +36,8 @@ from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import SECM_WORKING, _base, _concat
 from monitor_dagster.indicators.table import cells
 
-__all__ = ["MIN_SELF_EMPLOYED_HOURS", "WORK", "monthly_states", "self_employed_income_ok", "o27_baanbehoud",
-           "o29_o30_tijdelijk_vast", "o31_o34_uitstroom", "o35_o37_uit_uitkering"]
+__all__ = ["MIN_SELF_EMPLOYED_HOURS", "WAGE_STEPS", "WORK", "monthly_states", "month_pairs",
+           "self_employed_income_ok", "wage_changes", "o27_baanbehoud", "o28_uurloon_mobiliteit", "o29_o30_tijdelijk_vast", "o31_o34_uitstroom", "o35_o37_uit_uitkering"]
 
 #: state of a person-month with work (a substantial job or self-employment above the threshold)
 WORK = "werk"
@@ -82,7 +82,8 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
                    year: int) -> pl.LazyFrame:
     """One row per person and month of November t-1 .. December t in which he works or has a SECM state:
     person_id, mi (month index), state (werk / WW / bijstand / AO / overig / geen), self_employed (the work
-    is self-employment only), contract / employer / sector of the main job (null without a job).
+    is self-employment only), contract / employer / sector / job (IKVID) / wage (hourly) / hours (basic hours)
+    of the main job (null without a job).
 
     Work (report 5.2): a **substantial job** (>= 12 basic hours a week, hourly wage >= the WML of 1 January
     of t, contract vast or tijdelijk, no internship: :func:`core.jobs.is_substantial_job` with that WML), or
@@ -96,6 +97,9 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
             .agg(pl.col("contract").cast(pl.String).sort_by(order, descending=[True, False]).first().alias("contract"),
                  pl.col("SBEID").sort_by(order, descending=[True, False]).first().alias("employer"),
                  pl.col("sector").cast(pl.String).sort_by(order, descending=[True, False]).first().alias("sector"),
+                 pl.col("IKVID").sort_by(order, descending=[True, False]).first().alias("job"),
+                 pl.col("hourly_wage").sort_by(order, descending=[True, False]).first().alias("wage"),
+                 pl.col("basisuren").sort_by(order, descending=[True, False]).first().alias("hours"),
                  pl.lit(True).alias("_job")))
     ok = self_employed_income_ok(secm_month, inpatab, year).with_columns(pl.lit(True).alias("_inc_ok"))
     secm = (secm_month.filter(in_window)
@@ -108,7 +112,7 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
              .otherwise(pl.col("_secm").replace_strict(SECM_BENEFIT, default=NONE, return_dtype=pl.String)
                         .fill_null(NONE)))
     return m.select("person_id", month_index("month").alias("mi"), state.alias("state"),
-                    (~job & self_work).alias("self_employed"), "contract", "employer",
+                    (~job & self_work).alias("self_employed"), "contract", "employer", "job", "wage", "hours",
                     pl.when(job).then(pl.col("sector")).when(self_work).then(pl.lit(SELF_EMPLOYED_SECTOR))
                     .alias("sector"))
 
@@ -182,6 +186,77 @@ def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month
         out.append(cells(persons.with_columns((pl.col(col) / pl.col("months_at_work")).alias("value")),
                          indicator_id="O27", year=year, unit="%", measure=measure, weight="months_at_work",
                          dimensions=dimensions, **kw))
+    return _concat(out)
+
+
+# ------------------------------------------------------------------------------------------------ O28
+#: report 5.2 4e b: "Een daling of stijging van het uurloon van minimaal 5% en minimaal 10%"
+WAGE_STEPS = (5, 10)
+
+
+def wage_changes(states: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """Changes of the hourly wage counted in year t (report 5.2 4e b), one row per event: person_id,
+    change (new / old - 1), same_employer.
+
+    "We berekenen het gemiddelde uurloon per baan (of inkomstenverhouding) per jaar": the mean hourly wage of
+    a job in a calendar year, weighted by basic hours (as O08), over the months it is the person's main job.
+    Events: (a) **the same job** in t-1 and t: its mean of t against its mean of t-1 ("binnen een baan alleen
+    ... als het uurloon van jaar op jaar veranderd"; the panel holds November and December of t-1); (b) **a
+    change of main job** whose new job starts in t with at most one month without a job in between ("altijd
+    meegenomen als het om een andere baan gaat"): the new job's mean of t against the old job's mean of the
+    year of its last month.  same_employer: the SBEID of both jobs (always for (a))."""
+    j = (states.filter(pl.col("job").is_not_null())
+         .with_columns((pl.col("mi") // 12).alias("yr")))
+    jy = (j.group_by("person_id", "job", "yr")
+          .agg(((pl.col("wage") * pl.col("hours")).sum() / pl.col("hours").sum()).alias("w")))
+    now, before = jy.filter(pl.col("yr") == year), jy.filter(pl.col("yr") == year - 1)
+    within = (now.join(before, on=["person_id", "job"], how="inner", suffix="_old")
+              .select("person_id", (pl.col("w") / pl.col("w_old") - 1).alias("change"),
+                      pl.lit(True).alias("same_employer")))
+    prev = [pl.col(c).shift(1).over("person_id", order_by="mi").alias(f"prev_{c}")
+            for c in ("mi", "job", "employer")]
+    switch = (j.with_columns(prev)
+              .filter((pl.col("yr") == year) & (pl.col("job") != pl.col("prev_job"))
+                      & (pl.col("mi") - pl.col("prev_mi") <= 2))
+              .select("person_id", "job", "yr", "prev_job", (pl.col("prev_mi") // 12).alias("prev_yr"),
+                      (pl.col("employer") == pl.col("prev_employer")).fill_null(False).alias("same_employer"))
+              .join(jy, on=["person_id", "job", "yr"], how="inner")
+              .join(jy.rename({"job": "prev_job", "yr": "prev_yr", "w": "w_old"}),
+                    on=["person_id", "prev_job", "prev_yr"], how="inner")
+              .select("person_id", (pl.col("w") / pl.col("w_old") - 1).alias("change"), "same_employer"))
+    return pl.concat([within, switch], how="vertical")
+
+
+def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
+                           inpatab: pl.LazyFrame | None, year: int, dimensions: list[str] | None = None,
+                           **kw) -> pl.DataFrame:
+    """O28, report 5.2 deelvraag 4e b: the share of persons with a rise (``stijging``) or a fall
+    (``daling``) of the hourly wage of at least 5% and at least 10% (:func:`wage_changes`), also split into
+    changes at the same employer and at another employer ("Deze resultaten splitsen we uit voor personen die
+    bij dezelfde en personen die bij een andere werkgever (SBEID in de SPOLIS) doorstromen").  Denominator:
+    "alle personen ... die ten minste twee maanden een baan hadden in loondienst" (main-job months of t);
+    the self-employed are out ("het uurloon van zelfstandigen kan helaas niet berekend worden").  Sector:
+    of most of his job months (the sector he comes from, report 5.2)."""
+    s = _states(job_month, secm_month, inpatab, year)
+    jobs_t = s.filter(pl.col("job").is_not_null() & (pl.col("mi") // 12 == year))
+    denom = (_modal_sector(jobs_t).join(jobs_t.group_by("person_id").agg(pl.len().alias("_m")), on="person_id")
+             .filter(pl.col("_m") >= 2).drop("_m"))
+    ev = wage_changes(s, year)
+    flags = []
+    for step in WAGE_STEPS:
+        up, down = pl.col("change") >= step / 100 - 1e-12, pl.col("change") <= -step / 100 + 1e-12
+        for word, cond in (("stijging", up), ("daling", down)):
+            name = f"{word} >= {step}%"
+            flags += [cond.any().alias(name),
+                      (cond & pl.col("same_employer")).any().alias(f"{name} zelfde werkgever"),
+                      (cond & ~pl.col("same_employer")).any().alias(f"{name} andere werkgever")]
+    per = denom.join(ev.group_by("person_id").agg(flags), on="person_id", how="left")
+    persons = _base(population).join(per, on="person_id", how="inner")
+    out = []
+    for f in flags:
+        name = f.meta.output_name()
+        out.append(cells(persons.with_columns(pl.col(name).fill_null(False).cast(pl.Float64).alias("value")),
+                         indicator_id="O28", year=year, unit="%", measure=name, dimensions=dimensions, **kw))
     return _concat(out)
 
 
