@@ -39,6 +39,14 @@ def test_small_cells_and_relative_tolerance():
     assert not check(_series("O08", [15.0, 16.0, 25.0], unit="euro")).success
 
 
+def test_rare_events_are_judged_with_the_pooled_share():
+    """A monthly outflow share of 0.8 % that is 6.3 % the next year on 127 persons: the standard error of the
+    difference rests on the mean of both years (3 SE = 6.9 pp), so it is sampling noise; the same move on
+    2,000 persons (3 SE = 1.7 pp, tolerance the registry's 5 pp) is a jump."""
+    assert check(_series("O05", [0.8, 6.3], n=127)).success
+    assert not check(_series("O05", [0.8, 6.3], n=2000)).success
+
+
 def test_data_docs_are_written(tmp_path):
     rep = check(_series("O05", [10.0, 10.5, 11.0, 19.0, 19.5]), docs_dir=tmp_path)
     assert not rep.success
