@@ -24,10 +24,11 @@ def top_earners(persons: pl.DataFrame, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(adults, size=min(k, len(adults)), replace=False))
 
 
-def project_inpatab(lab: LabourHistory, persons: pl.DataFrame, wages: pl.DataFrame, year: int,
-                    top: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
-    """``wages``: pid, wage (sum of SLNINGLD in the year).  Population: persons living in NL on 31 Dec
-    of the year (assumed; documented in docs/synthetic_data.md)."""
+def income_draws(lab: LabourHistory, year: int, top: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
+    """The latent part of INPATAB ``year`` for the persons living in NL on 31 Dec: pid, profit (of the
+    self-employed months, or a planted top income), benefits, missing (the 1% written as 9999999999).  The
+    draws come in the order :func:`project_inpatab` has always made them, so the truth file
+    (``transitions_truth``) can see the same profits and missing incomes from the same stream."""
     m0 = (year - lab.origin_year) * 12
     sm = lab.state_m[:, m0:m0 + 12]
     present = sm[:, -1] != 0
@@ -40,13 +41,22 @@ def project_inpatab(lab: LabourHistory, persons: pl.DataFrame, wages: pl.DataFra
     profit = np.where(is_top, rng.uniform(1.2e6, 3e6, n), profit)
     benefits = sum(months[s] * MONTHLY_BENEFIT[s] for s in MONTHLY_BENEFIT) * rng.uniform(0.9, 1.1, n)
     df = pl.DataFrame({"pid": pid, "present": present, "profit": profit, "benefits": benefits})
-    df = df.filter(pl.col("present")).join(wages, on="pid", how="left").with_columns(pl.col("wage").fill_null(0.0))
+    df = df.filter(pl.col("present")).drop("present")
+    return df.with_columns(pl.Series("missing", rng.random(df.height) < 0.01))
+
+
+def project_inpatab(lab: LabourHistory, persons: pl.DataFrame, wages: pl.DataFrame, year: int,
+                    top: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
+    """``wages``: pid, wage (sum of SLNINGLD in the year).  Population: persons living in NL on 31 Dec
+    of the year (assumed; documented in docs/synthetic_data.md)."""
+    df = income_draws(lab, year, top, rng)
+    df = df.join(wages, on="pid", how="left").with_columns(pl.col("wage").fill_null(0.0))
     df = df.with_columns((pl.col("wage") + pl.col("profit")).round(0).alias("INPPERSPRIM"))
     df = df.with_columns((pl.col("INPPERSPRIM") + pl.col("benefits")).round(0).alias("INPPERSBRUT"))
     df = df.with_columns((pl.col("INPPERSBRUT") * 0.86).round(0).alias("INPPERSINK"))
     if year <= 2010:   # IPI files were capped at 1 million euro
         df = df.with_columns(*[pl.col(c).clip(upper_bound=P.INCOME_CAP) for c in ("INPPERSPRIM", "INPPERSBRUT", "INPPERSINK")])
-    missing = rng.random(df.height) < 0.01
+    missing = df["missing"].to_numpy()
     df = df.with_columns(*[pl.when(pl.Series(missing)).then(pl.lit(float(P.INCOME_MISSING))).otherwise(pl.col(c)).alias(c)
                            for c in ("INPPERSPRIM", "INPPERSBRUT", "INPPERSINK")])
     keys = persons.select("pid", pl.col("rinpersoons").alias("RINPERSOONS"), pl.col("rinpersoon").alias("RINPERSOON"))

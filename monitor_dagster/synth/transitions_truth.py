@@ -1,0 +1,286 @@
+"""Truth of the month-to-month transitions O29-O37 (docs/indicators_transitions.md): the **realised** events of
+the latent world, counted per herkomst group and year with the monitor's definitions.
+
+Computed from the latent world only (no written file is read): the state spells (``lab.spells``, what SECMBUS
+projects), the jobs with start, end, conversion date, contract, employer, hours and wage (``lab.jobs``, what
+SPOLISBUS projects), the residence periods, the birth dates and the latent incomes (``income.income_draws``).
+Vectorised: one numpy explode of spells and jobs into months, dense person x month arrays per year.
+
+The rules are the monitor's, applied to latent quantities:
+
+* **base population of t**: living in NL the whole year (one residence period covering it), not a pupil /
+  student (SECM 26/31) nor pensioner (25) for more than half of the days of t (the pipeline's ``majority``
+  rule, core.population), age 15-26 on 1 January or 27+ and under the AOW age the whole year;
+* **SECM of a month**: the state spell with most days in that month, on equal days the later start (as
+  core.secm.secm_months);
+* **work** in a month of the panel of t (November t-1 .. December t): a *substantial* job-month - latent weekly
+  hours >= 12, latent hourly wage of the month's calendar year >= the WML of 1 January t, the contract SPOLIS
+  records that month is O or B (conversion date, payroll jobs B from 2017, N stays N), not an intern - or a
+  self-employed month (SECM 13/14) of a person whose INPPERSPRIM / working months reaches the WML for 12 h a
+  week (profit and the 1% missing incomes from the INPATAB stream, wages from the latent jobs);
+* **main job** of a month: the substantial job with most hours x days that month (tie: the lowest job id);
+* the 12 transitions of t are the pairs (m, m+1) with m in December t-1 .. November t; a person counts once per
+  event; temporary -> permanent: a month of t with a vast main job whose previous month with a main job, at
+  most two months earlier, had a tijdelijk one (same / other employer); denominator: a tijdelijk main job in
+  November t-1 .. November t.
+
+What the written files add on top (4-weekly payroll rounding, the +-3% noise on SBASISUREN, on-call hours,
+address gaps, ...) is measured in ``monitor_dagster_tests/test_synth_transitions_truth.py`` and
+docs/synthetic_data.md ("Transitions truth").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from monitor_dagster import reference
+from monitor_dagster.synth import params as P
+from monitor_dagster.synth.labour import (ABROAD, AO, BIJSTAND, DGA, EMP, PENSION, SCHOOL, SELF, SOCVOORZ,
+                                          STUDENT_JOB, WW, aow_date)
+from monitor_dagster.synth.timeutil import DAY, month_index, month_start
+
+#: event names of the truth entry ``transitions`` (denominators first)
+EVENTS = ("werk", "werk_naar_WW", "werk_naar_bijstand", "WW", "WW_naar_werk", "WW_naar_bijstand",
+          "bijstand", "bijstand_naar_werk", "tijdelijk", "tijdelijk_naar_vast_zelfde_werkgever",
+          "tijdelijk_naar_vast_andere_werkgever")
+#: hazard of temporary -> permanent within the same job: B main-job months whose job continues next month
+HAZARD = ("tijdelijk_maanden", "omzetting_zelfde_baan")
+NO_BACKGROUND = "geen migratieachtergrond"
+
+# monthly state codes of the panel
+_GEEN, _WERK, _WW, _BIJ, _AO, _OVERIG = range(6)
+_BENEFIT_OF_STATE = {WW: _WW, BIJSTAND: _BIJ, AO: _AO, SOCVOORZ: _OVERIG}
+_FAR = np.datetime64("9999-12-31")
+_WEEKS_PER_MONTH = 52 / 12
+_MIN_HOURS = 12.0
+
+
+def _explode(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row index and month of every (row, month) with first <= month <= last (rows with first > last drop)."""
+    k = np.maximum(last - first + 1, 0)
+    row = np.repeat(np.arange(len(k)), k)
+    off = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
+    return row, first[row] + off
+
+
+def _secm_months(lab, lo: int, width: int) -> np.ndarray:
+    """Dense [n, width] latent state (int8, -1 = no SECM spell) of months lo .. lo+width-1: the non-abroad spell
+    with most days in the month, on equal days the later start (core.secm.secm_months).
+
+    A month that no spell starts or ends in holds one spell, whose state is the month-end state ``state_m``;
+    only the months where a non-abroad spell starts or ends are decided by days (two rows per spell, not one
+    per spell-month)."""
+    origin = lab.origin_year
+    n = lab.state_m.shape[0]
+    out = lab.state_m[:, lo:lo + width].astype(np.int8, copy=True)
+    out[out == ABROAD] = -1
+    s = lab.spells.filter(pl.col("state") != ABROAD)
+    pid = s["pid"].to_numpy().astype(np.int64)
+    st = s["state"].to_numpy().astype(np.int8)
+    a = s["start"].to_numpy().astype("datetime64[D]")
+    e = s["end"].to_numpy().astype("datetime64[D]")
+    e = np.where(np.isnat(e), _FAR, e)
+    sm = month_index(a, origin)
+    em = month_index(np.minimum(e, np.datetime64("2200-01-01")), origin)
+    mi = np.concatenate([sm, em])
+    row = np.concatenate([np.arange(len(sm)), np.arange(len(sm))])
+    keep = (mi >= lo) & (mi < lo + width)
+    mi, row = mi[keep], row[keep]
+    starts = month_start(np.arange(lo, lo + width + 1), origin)
+    ms, me = starts[mi - lo], starts[mi - lo + 1] - DAY
+    days = (np.minimum(e[row], me) - np.maximum(a[row], ms)).astype(np.int64) + 1
+    key = days * 10_000_000 + a[row].astype(np.int64)
+    cell = pid[row] * width + (mi - lo)
+    order = np.lexsort((key, cell))          # the last row of each cell has the largest key
+    c = cell[order]
+    last_of_cell = np.r_[c[1:] != c[:-1], True]
+    flat = out.reshape(-1)
+    flat[c[last_of_cell]] = st[row[order][last_of_cell]]
+    return flat.reshape(n, width)
+
+
+def _job_months(jobs: pl.DataFrame, origin: int, lo: int, hi: int) -> dict[str, np.ndarray]:
+    """Latent job-months of months lo..hi with what SPOLIS would record: pid, job, employer, mi, hd (hours x
+    days, the main-job order), wage (hourly, of the month's calendar year), contract (recorded O/B/N), ok
+    (substantial apart from the WML: hours >= 12, contract O/B, not an intern)."""
+    pid = jobs["pid"].to_numpy()
+    start = jobs["start"].to_numpy().astype("datetime64[D]")
+    end = jobs["end"].to_numpy().astype("datetime64[D]")
+    end = np.where(np.isnat(end), _FAR, end)
+    first = np.maximum(month_index(start, origin), lo)
+    last = np.minimum(month_index(np.minimum(end, np.datetime64("2200-01-01")), origin), hi)
+    row, mi = _explode(first, last)
+    ms = month_start(mi, origin)
+    me = month_start(mi + 1, origin) - DAY
+    s, e = start[row], end[row]
+    days = (np.minimum(e, me) - np.maximum(s, ms)).astype(np.int64) + 1
+    year = origin + mi // 12
+    hours = jobs["hours"].to_numpy().astype(np.float64)[row]
+    wage = (jobs["wage0"].to_numpy()[row] * (1 + jobs["growth"].to_numpy()[row])
+            ** (year - jobs["year0"].to_numpy()[row]))
+    # the contract SPOLIS records in a month is that of the month's last payroll piece (core.jobs.job_months):
+    # it starts at the month start (monthly payroll) or at the 4-weekly period start inside the month
+    four = jobs["four_weekly"].to_numpy()[row]
+    jan1 = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+    d = np.minimum(e, me)
+    k = np.minimum((d - jan1).astype(np.int64) // 28, 12)
+    piece = np.where(four, np.maximum(jan1 + (28 * k).astype("timedelta64[D]"), ms), ms)
+    a = np.maximum(piece, s)
+    perm = jobs["perm_date"].to_numpy().astype("datetime64[D]")[row]
+    c0 = jobs["contract0"].to_numpy().astype(str)[row]
+    payroll = jobs["payroll"].to_numpy()[row]
+    from monitor_dagster.synth.spolis import PAYROLL_BREAK_YEAR
+    contract = np.where(payroll & (year >= PAYROLL_BREAK_YEAR), "B",
+                        np.where(~np.isnat(perm) & (a >= np.where(np.isnat(perm), a, perm)), "O", c0))
+    soort = jobs["soortbaan"].to_numpy().astype(str)[row]
+    ok = (hours >= _MIN_HOURS) & np.isin(contract, ["O", "B"]) & (soort != "2")
+    return {"pid": pid[row], "job": jobs["job_id"].to_numpy()[row], "employer": jobs["employer"].to_numpy()[row],
+            "mi": mi, "hd": hours * days, "wage": wage, "earn": wage * hours * days / 7.0, "contract": contract,
+            "ok": ok}
+
+
+def _majority_flags(spells: pl.DataFrame, n: int, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pupil/student and pensioner of ``year``: more than half of its days in SECM 26/31 resp. 25."""
+    a0, b0 = np.datetime64(f"{year}-01-01"), np.datetime64(f"{year}-12-31")
+    s = spells.filter(pl.col("state").is_in([SCHOOL, STUDENT_JOB, PENSION]))
+    a = s["start"].to_numpy().astype("datetime64[D]")
+    e = s["end"].to_numpy().astype("datetime64[D]")
+    e = np.where(np.isnat(e), _FAR, e)
+    days = np.clip((np.minimum(e, b0) - np.maximum(a, a0)).astype(np.int64) + 1, 0, None)
+    st, pid = s["state"].to_numpy(), s["pid"].to_numpy()
+    half = ((b0 - a0).astype(np.int64) + 1) / 2
+    stud = np.bincount(pid, weights=np.where(st != PENSION, days, 0), minlength=n) > half
+    pens = np.bincount(pid, weights=np.where(st == PENSION, days, 0), minlength=n) > half
+    return stud, pens
+
+
+def _whole_year(residence: pl.DataFrame, n: int, year: int) -> np.ndarray:
+    a, b = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    ok = residence.filter((pl.col("start") <= a) & (pl.col("end").is_null() | (pl.col("end") >= b)))["pid"].to_numpy()
+    out = np.zeros(n, dtype=bool)
+    out[ok] = True
+    return out
+
+
+def _age_ok(birth: np.ndarray, aow: np.ndarray, year: int) -> np.ndarray:
+    """Leeftijd not null (core.characteristics.age_group): 15-26 on 1 January, or 27+ and under the AOW age on
+    every day of the year."""
+    by = birth.astype("datetime64[Y]").astype(np.int64) + 1970
+    jan1 = (birth - birth.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64) == 0
+    age = year - 1 - by + jan1
+    return ((age >= 15) & (age < 27)) | ((age >= 27) & (aow > np.datetime64(f"{year}-12-31")))
+
+
+def _first_by_cell(cell: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Positions of the first row per cell when sorted by cell then ``keys`` (ascending)."""
+    order = np.lexsort((*reversed(keys), cell))
+    c = cell[order]
+    return order[np.r_[True, c[1:] != c[:-1]]]
+
+
+def transitions_truth(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray, seed: int,
+                      first_year: int, last_year: int) -> dict:
+    """``{year: {herkomst: {event: persons}}}`` for every year of the zone, herkomst = the 17 groups of the
+    indicator table plus niet-westers, westers and totaal (EVENTS), and the same-job conversion hazard
+    (HAZARD: B main-job months whose job is the main job next month too, and those that are O next month)."""
+    from monitor_dagster.synth.generate import sub_rng
+    from monitor_dagster.synth.income import income_draws
+
+    origin = lab.origin_year
+    n = persons.height
+    group = np.asarray(persons.sort("pid")["herkomst_group"].to_list(), dtype=object)
+    group = np.where(group == "Nederland", NO_BACKGROUND, group)
+    nw = persons.sort("pid")["nonwestern"].to_numpy()
+    western = np.isin(group, list(P.WESTERN))
+    birth = persons.sort("pid")["birth_date"].to_numpy().astype("datetime64[D]")
+    aow = aow_date(birth)
+    lo = (first_year - 1 - origin) * 12 + 10            # November of the year before the first year
+    hi = (last_year - origin) * 12 + 11
+    width = hi - lo + 1
+    secm = _secm_months(lab, lo, width)
+    jm = _job_months(lab.jobs, origin, lo, hi)
+    order = np.argsort(jm["mi"], kind="stable")
+    jm = {k: v[order] for k, v in jm.items()}
+    wml_tab = dict(zip(reference.wml()["year"].to_list(), reference.wml()["wml_hour_40h"].to_list()))
+    out: dict = {}
+    for t in range(first_year, last_year + 1):
+        m0 = (t - 1 - origin) * 12 + 10                  # lab month of November t-1
+        c0 = m0 - lo                                     # its column in secm
+        wml = wml_tab[t]
+        sl = slice(*np.searchsorted(jm["mi"], [m0, m0 + 14]))
+        j = {k: v[sl] for k, v in jm.items()}
+        sub = j["ok"] & (j["wage"] >= wml - 1e-9)
+        col = j["mi"] - m0
+        # main job per person-month among the substantial jobs
+        js = {k: v[sub] for k, v in j.items()}
+        jc = col[sub]
+        cell = js["pid"].astype(np.int64) * 14 + jc
+        first = _first_by_cell(cell, -js["hd"], js["job"])
+        has = np.zeros(n * 14, dtype=bool)
+        has[cell[first]] = True
+        contract = np.full(n * 14, "", dtype="<U1")
+        contract[cell[first]] = js["contract"][first]
+        employer = np.full(n * 14, -1, dtype=np.int64)
+        employer[cell[first]] = js["employer"][first]
+        mainjob = np.full(n * 14, -1, dtype=np.int64)
+        mainjob[cell[first]] = js["job"][first]
+        has, contract, employer, mainjob = (x.reshape(n, 14) for x in (has, contract, employer, mainjob))
+        # self-employment above the income threshold (transitions.self_employed_income_ok)
+        s = secm[:, c0:c0 + 14]
+        year_cols = slice(2, 14)
+        working = np.isin(s[:, year_cols], [EMP, DGA, SELF]).sum(axis=1)
+        inc = income_draws(lab, t, top, sub_rng(seed, "INPATAB", t))
+        in_year = (j["mi"] >= m0 + 2)
+        wage = np.bincount(j["pid"][in_year], weights=j["earn"][in_year], minlength=n)
+        income = np.full(n, np.nan)
+        ip = inc["pid"].to_numpy()
+        income[ip] = np.where(inc["missing"].to_numpy(), np.nan, np.round(inc["profit"].to_numpy() + wage[ip]))
+        threshold = wml * _MIN_HOURS * _WEEKS_PER_MONTH
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inc_ok = (working > 0) & (income / np.maximum(working, 1) >= threshold - 1e-9)
+        self_work = (s == SELF) & inc_ok[:, None]
+        state = np.full((n, 14), _GEEN, dtype=np.int8)
+        for code, v in _BENEFIT_OF_STATE.items():
+            state[s == code] = v
+        state[has | self_work] = _WERK
+        # base population of t
+        stud, pens = _majority_flags(lab.spells, n, t)
+        base = _whole_year(residence, n, t) & ~stud & ~pens & _age_ok(birth, aow, t)
+        o, nx = state[:, 1:13], state[:, 2:14]              # origin months Dec t-1 .. Nov t and the next
+        ev = {
+            "werk": (o == _WERK).any(axis=1),
+            "werk_naar_WW": ((o == _WERK) & (nx == _WW)).any(axis=1),
+            "werk_naar_bijstand": ((o == _WERK) & (nx == _BIJ)).any(axis=1),
+            "WW": (o == _WW).any(axis=1),
+            "WW_naar_werk": ((o == _WW) & (nx == _WERK)).any(axis=1),
+            "WW_naar_bijstand": ((o == _WW) & (nx == _BIJ)).any(axis=1),
+            "bijstand": (o == _BIJ).any(axis=1),
+            "bijstand_naar_werk": ((o == _BIJ) & (nx == _WERK)).any(axis=1),
+            "tijdelijk": (contract[:, 0:13] == "B").any(axis=1),
+        }
+        # temporary -> permanent: a vast month of t whose previous month with a main job (<= 2 back) was tijdelijk
+        prev1 = has[:, 1:13]
+        prev_c = np.where(prev1, contract[:, 1:13], contract[:, 0:12])
+        prev_e = np.where(prev1, employer[:, 1:13], employer[:, 0:12])
+        prev_ok = prev1 | has[:, 0:12]
+        sw = (contract[:, 2:14] == "O") & prev_ok & (prev_c == "B")
+        ev["tijdelijk_naar_vast_zelfde_werkgever"] = (sw & (employer[:, 2:14] == prev_e)).any(axis=1)
+        ev["tijdelijk_naar_vast_andere_werkgever"] = (sw & (employer[:, 2:14] != prev_e)).any(axis=1)
+        # hazard within the job: B main-job month m (Dec t-1 .. Nov t) and the same job main job in m+1
+        same_next = (contract[:, 1:13] == "B") & (mainjob[:, 1:13] == mainjob[:, 2:14]) & (mainjob[:, 1:13] >= 0)
+        risk = np.where(base[:, None], same_next, False)
+        conv = risk & (contract[:, 2:14] == "O")
+        year_out = {}
+        groups = {"totaal": np.ones(n, dtype=bool), "niet-westers": nw, "westers": western,
+                  **{g: group == g for g in sorted(set(group.tolist()))}}
+        for name, gm in groups.items():
+            m = base & gm
+            row = {k: int((v & m).sum()) for k, v in ev.items()}
+            row["tijdelijk_maanden"] = int(risk[gm].sum())
+            row["omzetting_zelfde_baan"] = int(conv[gm].sum())
+            year_out[name] = row
+        out[str(t)] = year_out
+    return out
