@@ -25,20 +25,28 @@ BUCKET_OVERHEAD = 4
 MAX_BUCKETS = 256
 
 
+#: seed of the hash that splits a non-integer key (an employer's SBEID) into buckets
+HASH_SEED = 12
+
+
 @dataclass(frozen=True)
 class BucketPlan:
-    """K ranges of the bucket key: bucket i holds ``bounds[i-1] <= key < bounds[i]`` (open at both ends)."""
+    """K ranges of the bucket key: bucket i holds ``bounds[i-1] <= key < bounds[i]`` (open at both ends); or,
+    for a key that is not an integer (``hashed`` = K), bucket i holds the keys whose hash modulo K is i."""
     key: str | None
     bounds: tuple[int, ...] = ()
+    hashed: int = 0
 
     @property
     def k(self) -> int:
-        return len(self.bounds) + 1
+        return self.hashed or len(self.bounds) + 1
 
     def predicate(self, i: int) -> pl.Expr | None:
         if self.key is None or self.k == 1:
             return None
         c = pl.col(self.key)
+        if self.hashed:
+            return (c.hash(seed=HASH_SEED) % self.hashed) == i
         lo = c >= self.bounds[i - 1] if i > 0 else None
         hi = c < self.bounds[i] if i < self.k - 1 else None
         return lo & hi if lo is not None and hi is not None else (lo if lo is not None else hi)
@@ -63,12 +71,15 @@ def choose_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, memo
 
 def plan_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, k: int) -> BucketPlan:
     """Equal ranges between the smallest and largest key of the population (or the first keyed frame): keys
-    are hashed or dense ids, so equal ranges hold about equal numbers of persons.  Rows outside the range
+    are hashed or dense ids, so equal ranges hold about equal numbers of persons.  A key that is not an
+    integer (SBEID, a string) is split by its hash instead.  Rows outside the range
     fall in the first or last bucket, so no row is ever lost."""
     keyed = _keyed(frames, key)
     if k <= 1 or not keyed:
         return BucketPlan(key)
     ref = keyed.get("core/population", next(iter(keyed.values())))
+    if not ref.collect_schema()[key].is_integer():
+        return BucketPlan(key, hashed=k)
     lo, hi = ref.select(pl.col(key).min().alias("lo"), pl.col(key).max().alias("hi")).collect().row(0)
     if lo is None:
         return BucketPlan(key)

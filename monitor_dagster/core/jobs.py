@@ -29,6 +29,7 @@ __all__ = [
     "contract_by_basic_hours",
     "contract_of",
     "is_substantial_job",
+    "main_employers",
     "job_months",
     "job_spells",
     "main_job",
@@ -299,6 +300,19 @@ def contract_of(basisuren_o: str, basisuren_b: str) -> pl.Expr:
     """The contract type with the most basic hours (a tie goes to O), as column ``contract``."""
     return (pl.when(pl.col(basisuren_o) >= pl.col(basisuren_b)).then(pl.lit("O")).otherwise(pl.lit("B"))
             .cast(CONTRACT).alias("contract"))
+
+
+# ------------------------------------------------------------------------------------------ main employer
+def main_employers(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """person_id, SBEID: the employer of the most basic hours over a person's substantial job-months of
+    calendar year t (a tie: the smallest SBEID).  Per person, so it is built in buckets of persons; O40
+    (report 5.2, 4h) reads it in buckets of employers, where a person's other jobs are not in view."""
+    return (job_months.filter((pl.col("month").dt.year() == year) & pl.col("substantial")
+                              & pl.col("SBEID").is_not_null())
+            .group_by("person_id", "SBEID").agg(pl.col("basisuren").sum().alias("_u"))
+            .sort(["person_id", "_u", "SBEID"], descending=[False, True, False])
+            .group_by("person_id", maintain_order=True).first()
+            .select("person_id", "SBEID"))
 
 
 # ---------------------------------------------------------------------------------- simultaneous jobs

@@ -45,12 +45,12 @@ def plan(context: dg.OpExecutionContext, config: BucketStepConfig, monitor: Moni
     if config.family not in SPEC.families():
         raise dg.Failure(f"unknown indicator family {config.family!r}; families: {', '.join(SPEC.families())}")
     skip, extra = family_setup(monitor, config.family, config.year)
-    task = {"family": config.family, "year": config.year, "skip": skip, "extra": extra, "key": None, "bounds": []}
+    task = {"family": config.family, "year": config.year, "skip": skip, "extra": extra, "key": None, "bounds": [], "hashed": 0}
     frames, work = _work(monitor, task)
     if work.todo:
         p = ENG.family_plan(work, frames, config.buckets or monitor.buckets, monitor.bucket_memory_gb)
-        task.update(key=p.key, bounds=list(p.bounds))
-    k = len(task["bounds"]) + 1
+        task.update(key=p.key, bounds=list(p.bounds), hashed=p.hashed)
+    k = BucketPlan(task["key"], tuple(task["bounds"]), task["hashed"]).k
     context.log.info(f"{config.family} {config.year}: {k} bucket(s) of {task['key'] or 'all rows'}")
     yield dg.Output(task, "task")
     for i in range(k):
@@ -62,7 +62,7 @@ def bucket(context: dg.OpExecutionContext, monitor: MonitorResource, buckets: di
     frames, work = _work(monitor, buckets)
     if not work.todo:
         return pl.DataFrame()
-    plan_ = BucketPlan(buckets["key"], tuple(buckets["bounds"]))
+    plan_ = BucketPlan(buckets["key"], tuple(buckets["bounds"]), buckets.get("hashed", 0))
     part = ENG.bucket_partials(work, frames, plan_, buckets["i"], buckets["extra"])
     context.log.info(f"bucket {buckets['i'] + 1}/{plan_.k}: {part.height} partial cells")
     return part
