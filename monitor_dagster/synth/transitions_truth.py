@@ -52,6 +52,8 @@ NO_BACKGROUND = "geen migratieachtergrond"
 
 # monthly state codes of the panel
 _GEEN, _WERK, _WW, _BIJ, _AO, _OVERIG = range(6)
+# recorded contract of a main job (0 = no substantial job that month)
+_O, _B = 1, 2
 _BENEFIT_OF_STATE = {WW: _WW, BIJSTAND: _BIJ, AO: _AO, SOCVOORZ: _OVERIG}
 _FAR = np.datetime64("9999-12-31")
 _WEEKS_PER_MONTH = 52 / 12
@@ -103,43 +105,40 @@ def _secm_months(lab, lo: int, width: int) -> np.ndarray:
 
 
 def _job_months(jobs: pl.DataFrame, origin: int, lo: int, hi: int) -> dict[str, np.ndarray]:
-    """Latent job-months of months lo..hi with what SPOLIS would record: pid, job, employer, mi, hd (hours x
-    days, the main-job order), wage (hourly, of the month's calendar year), contract (recorded O/B/N), ok
-    (substantial apart from the WML: hours >= 12, contract O/B, not an intern)."""
-    pid = jobs["pid"].to_numpy()
-    start = jobs["start"].to_numpy().astype("datetime64[D]")
-    end = jobs["end"].to_numpy().astype("datetime64[D]")
+    """Latent job-months of months lo..hi of the jobs that can be substantial (weekly hours >= 12, not an
+    intern, contract not N) with what SPOLIS records: pid, job, employer, mi, hd (hours x days, the main-job
+    order), wage (hourly, of the month's calendar year), contract (the
+    recorded one: 1 = O, 2 = B)."""
+    from monitor_dagster.synth.spolis import PAYROLL_BREAK_YEAR
+    j = jobs.filter((pl.col("hours") >= _MIN_HOURS) & (pl.col("soortbaan") != "2") & (pl.col("contract0") != "N"))
+    start = j["start"].to_numpy().astype("datetime64[D]")
+    end = j["end"].to_numpy().astype("datetime64[D]")
     end = np.where(np.isnat(end), _FAR, end)
     first = np.maximum(month_index(start, origin), lo)
     last = np.minimum(month_index(np.minimum(end, np.datetime64("2200-01-01")), origin), hi)
     row, mi = _explode(first, last)
-    ms = month_start(mi, origin)
-    me = month_start(mi + 1, origin) - DAY
+    starts = month_start(np.arange(lo, hi + 2), origin)
+    ms, me = starts[mi - lo], starts[mi - lo + 1] - DAY
     s, e = start[row], end[row]
-    days = (np.minimum(e, me) - np.maximum(s, ms)).astype(np.int64) + 1
+    d = np.minimum(e, me)
+    days = (d - np.maximum(s, ms)).astype(np.int64) + 1
     year = origin + mi // 12
-    hours = jobs["hours"].to_numpy().astype(np.float64)[row]
-    wage = (jobs["wage0"].to_numpy()[row] * (1 + jobs["growth"].to_numpy()[row])
-            ** (year - jobs["year0"].to_numpy()[row]))
+    hours = j["hours"].to_numpy().astype(np.float64)[row]
+    wage = j["wage0"].to_numpy()[row] * (1 + j["growth"].to_numpy()[row]) ** (year - j["year0"].to_numpy()[row])
     # the contract SPOLIS records in a month is that of the month's last payroll piece (core.jobs.job_months):
     # it starts at the month start (monthly payroll) or at the 4-weekly period start inside the month
-    four = jobs["four_weekly"].to_numpy()[row]
-    jan1 = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
-    d = np.minimum(e, me)
+    jan1 = starts[(mi - lo) - (mi % 12)]
     k = np.minimum((d - jan1).astype(np.int64) // 28, 12)
+    four = j["four_weekly"].to_numpy()[row]
     piece = np.where(four, np.maximum(jan1 + (28 * k).astype("timedelta64[D]"), ms), ms)
     a = np.maximum(piece, s)
-    perm = jobs["perm_date"].to_numpy().astype("datetime64[D]")[row]
-    c0 = jobs["contract0"].to_numpy().astype(str)[row]
-    payroll = jobs["payroll"].to_numpy()[row]
-    from monitor_dagster.synth.spolis import PAYROLL_BREAK_YEAR
-    contract = np.where(payroll & (year >= PAYROLL_BREAK_YEAR), "B",
-                        np.where(~np.isnat(perm) & (a >= np.where(np.isnat(perm), a, perm)), "O", c0))
-    soort = jobs["soortbaan"].to_numpy().astype(str)[row]
-    ok = (hours >= _MIN_HOURS) & np.isin(contract, ["O", "B"]) & (soort != "2")
-    return {"pid": pid[row], "job": jobs["job_id"].to_numpy()[row], "employer": jobs["employer"].to_numpy()[row],
-            "mi": mi, "hd": hours * days, "wage": wage, "earn": wage * hours * days / 7.0, "contract": contract,
-            "ok": ok}
+    perm = j["perm_date"].to_numpy().astype("datetime64[D]")
+    perm = np.where(np.isnat(perm), _FAR, perm)[row]
+    c0 = np.where(j["contract0"].to_numpy() == "B", 2, 1).astype(np.int8)[row]
+    payroll = j["payroll"].to_numpy()[row]
+    contract = np.where(payroll & (year >= PAYROLL_BREAK_YEAR), 2, np.where(a >= perm, 1, c0)).astype(np.int8)
+    return {"pid": j["pid"].to_numpy()[row], "job": j["job_id"].to_numpy()[row], "employer": j["employer"].to_numpy()[row],
+            "mi": mi, "hd": hours * days, "wage": wage, "contract": contract}
 
 
 def _majority_flags(spells: pl.DataFrame, n: int, year: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,113 +173,144 @@ def _age_ok(birth: np.ndarray, aow: np.ndarray, year: int) -> np.ndarray:
     return ((age >= 15) & (age < 27)) | ((age >= 27) & (aow > np.datetime64(f"{year}-12-31")))
 
 
-def _first_by_cell(cell: np.ndarray, *keys: np.ndarray) -> np.ndarray:
-    """Positions of the first row per cell when sorted by cell then ``keys`` (ascending)."""
-    order = np.lexsort((*reversed(keys), cell))
+def _first_by_cell(cell: np.ndarray, size: int, *keys: np.ndarray) -> np.ndarray:
+    """Positions of the first row per cell when sorted by cell then ``keys`` (ascending).  Most cells hold one
+    row; only the cells with several are sorted."""
+    count = np.bincount(cell, minlength=size)
+    multi = count[cell] > 1
+    single = np.flatnonzero(~multi)
+    idx = np.flatnonzero(multi)
+    order = idx[np.lexsort((*(k[idx] for k in reversed(keys)), cell[idx]))]
     c = cell[order]
-    return order[np.r_[True, c[1:] != c[:-1]]]
+    return np.concatenate([single, order[np.r_[True, c[1:] != c[:-1]]] if len(c) else order])
+
+
+def _wages(jobs: pl.DataFrame, n: int, year: int) -> np.ndarray:
+    """Latent wages of ``year`` per person (hourly wage x weekly hours x days / 7 over all jobs): the wage
+    part of INPPERSPRIM (SPOLIS adds rounding, overtime and bonuses)."""
+    a0, b0 = np.datetime64(f"{year}-01-01"), np.datetime64(f"{year}-12-31")
+    start = jobs["start"].to_numpy().astype("datetime64[D]")
+    end = jobs["end"].to_numpy().astype("datetime64[D]")
+    end = np.where(np.isnat(end), _FAR, end)
+    days = np.clip((np.minimum(end, b0) - np.maximum(start, a0)).astype(np.int64) + 1, 0, None)
+    w = jobs["wage0"].to_numpy() * (1 + jobs["growth"].to_numpy()) ** (year - jobs["year0"].to_numpy())
+    return np.bincount(jobs["pid"].to_numpy(), weights=w * jobs["hours"].to_numpy() * days / 7.0, minlength=n)
+
+
+def prepare(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray, seed: int, first_year: int,
+            last_year: int) -> dict:
+    """Everything the years share: person attributes, the SECM months and the job-months of November
+    first_year-1 .. December last_year."""
+    origin = lab.origin_year
+    p = persons.sort("pid")
+    group = np.asarray(p["herkomst_group"].to_list(), dtype=object)
+    birth = p["birth_date"].to_numpy().astype("datetime64[D]")
+    lo = (first_year - 1 - origin) * 12 + 10            # November of the year before the first year
+    hi = (last_year - origin) * 12 + 11
+    jm = _job_months(lab.jobs, origin, lo, hi)
+    order = np.argsort(jm["mi"], kind="stable")
+    return {"lab": lab, "residence": residence, "top": top, "seed": seed, "n": p.height, "lo": lo,
+            "group": np.where(group == "Nederland", NO_BACKGROUND, group), "nw": p["nonwestern"].to_numpy(),
+            "birth": birth, "aow": aow_date(birth), "secm": _secm_months(lab, lo, hi - lo + 1),
+            "jm": {k: v[order] for k, v in jm.items()},
+            "wml": dict(zip(reference.wml()["year"].to_list(), reference.wml()["wml_hour_40h"].to_list()))}
+
+
+def year_events(ctx: dict, t: int) -> dict[str, np.ndarray]:
+    """Per person (index = pid) of year t: ``base`` (base population), every event of EVENTS (bool) and the
+    hazard counts of HAZARD (months), plus the panel itself (``state``, ``contract``, ``employer``, ``job``:
+    [n, 14] for November t-1 .. December t) for diagnostics."""
+    from monitor_dagster.synth.generate import sub_rng
+    from monitor_dagster.synth.income import income_draws
+
+    lab, n, jm = ctx["lab"], ctx["n"], ctx["jm"]
+    m0 = (t - 1 - lab.origin_year) * 12 + 10          # lab month of November t-1
+    c0 = m0 - ctx["lo"]                               # its column in the SECM months
+    wml = ctx["wml"][t]
+    sl = slice(*np.searchsorted(jm["mi"], [m0, m0 + 14]))
+    j = {k: v[sl] for k, v in jm.items()}
+    sub = j["wage"] >= wml - 1e-9
+    # main job per person-month among the substantial jobs
+    js = {k: v[sub] for k, v in j.items()}
+    cell = js["pid"].astype(np.int64) * 14 + (js["mi"] - m0)
+    first = _first_by_cell(cell, n * 14, -js["hd"], js["job"])
+    at = cell[first]
+    has = np.zeros(n * 14, dtype=bool)
+    has[at] = True
+    contract = np.zeros(n * 14, dtype=np.int8)
+    contract[at] = js["contract"][first]
+    employer = np.full(n * 14, -1, dtype=np.int64)
+    employer[at] = js["employer"][first]
+    mainjob = np.full(n * 14, -1, dtype=np.int64)
+    mainjob[at] = js["job"][first]
+    has, contract, employer, mainjob = (x.reshape(n, 14) for x in (has, contract, employer, mainjob))
+    # self-employment above the income threshold (transitions.self_employed_income_ok): INPPERSPRIM of t
+    # (latent profit + latent wages; missing for 1%) over the working months (SECM 11-15) of t
+    s = ctx["secm"][:, c0:c0 + 14]
+    working = np.isin(s[:, 2:14], [EMP, DGA, SELF]).sum(axis=1)
+    inc = income_draws(lab, t, ctx["top"], sub_rng(ctx["seed"], "INPATAB", t))
+    wage = _wages(lab.jobs, n, t)
+    income = np.full(n, np.nan)
+    ip = inc["pid"].to_numpy()
+    income[ip] = np.where(inc["missing"].to_numpy(), np.nan, np.round(inc["profit"].to_numpy() + wage[ip]))
+    threshold = wml * _MIN_HOURS * _WEEKS_PER_MONTH
+    with np.errstate(invalid="ignore"):
+        inc_ok = (working > 0) & (income / np.maximum(working, 1) >= threshold - 1e-9)
+    state = np.full((n, 14), _GEEN, dtype=np.int8)
+    for code, v in _BENEFIT_OF_STATE.items():
+        state[s == code] = v
+    state[has | ((s == SELF) & inc_ok[:, None])] = _WERK
+    # base population of t
+    stud, pens = _majority_flags(lab.spells, n, t)
+    base = _whole_year(ctx["residence"], n, t) & ~stud & ~pens & _age_ok(ctx["birth"], ctx["aow"], t)
+    o, nx = state[:, 1:13], state[:, 2:14]              # origin months December t-1 .. November t, and the next
+    ev = {
+        "werk": (o == _WERK).any(axis=1),
+        "werk_naar_WW": ((o == _WERK) & (nx == _WW)).any(axis=1),
+        "werk_naar_bijstand": ((o == _WERK) & (nx == _BIJ)).any(axis=1),
+        "WW": (o == _WW).any(axis=1),
+        "WW_naar_werk": ((o == _WW) & (nx == _WERK)).any(axis=1),
+        "WW_naar_bijstand": ((o == _WW) & (nx == _BIJ)).any(axis=1),
+        "bijstand": (o == _BIJ).any(axis=1),
+        "bijstand_naar_werk": ((o == _BIJ) & (nx == _WERK)).any(axis=1),
+        "tijdelijk": (contract[:, 0:13] == _B).any(axis=1),
+    }
+    # temporary -> permanent: a vast month of t whose previous month with a main job (<= 2 back) was tijdelijk
+    prev1 = has[:, 1:13]
+    prev_c = np.where(prev1, contract[:, 1:13], contract[:, 0:12])
+    prev_e = np.where(prev1, employer[:, 1:13], employer[:, 0:12])
+    sw = (contract[:, 2:14] == _O) & (prev1 | has[:, 0:12]) & (prev_c == _B)
+    ev["tijdelijk_naar_vast_zelfde_werkgever"] = (sw & (employer[:, 2:14] == prev_e)).any(axis=1)
+    ev["tijdelijk_naar_vast_andere_werkgever"] = (sw & (employer[:, 2:14] != prev_e)).any(axis=1)
+    # hazard within the job: a B main-job month m (December t-1 .. November t) whose job is the main job in m+1
+    risk = (contract[:, 1:13] == _B) & (mainjob[:, 1:13] == mainjob[:, 2:14]) & (mainjob[:, 1:13] >= 0)
+    risk &= base[:, None]
+    return {"base": base, **{k: v & base for k, v in ev.items()},
+            "tijdelijk_maanden": risk.sum(axis=1), "omzetting_zelfde_baan": (risk & (contract[:, 2:14] == _O)).sum(axis=1),
+            "state": state, "contract": contract, "employer": employer, "job": mainjob}
 
 
 def transitions_truth(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray, seed: int,
                       first_year: int, last_year: int) -> dict:
-    """``{year: {herkomst: {event: persons}}}`` for every year of the zone, herkomst = the 17 groups of the
-    indicator table plus niet-westers, westers and totaal (EVENTS), and the same-job conversion hazard
-    (HAZARD: B main-job months whose job is the main job next month too, and those that are O next month)."""
-    from monitor_dagster.synth.generate import sub_rng
-    from monitor_dagster.synth.income import income_draws
-
-    origin = lab.origin_year
-    n = persons.height
-    group = np.asarray(persons.sort("pid")["herkomst_group"].to_list(), dtype=object)
-    group = np.where(group == "Nederland", NO_BACKGROUND, group)
-    nw = persons.sort("pid")["nonwestern"].to_numpy()
-    western = np.isin(group, list(P.WESTERN))
-    birth = persons.sort("pid")["birth_date"].to_numpy().astype("datetime64[D]")
-    aow = aow_date(birth)
-    lo = (first_year - 1 - origin) * 12 + 10            # November of the year before the first year
-    hi = (last_year - origin) * 12 + 11
-    width = hi - lo + 1
-    secm = _secm_months(lab, lo, width)
-    jm = _job_months(lab.jobs, origin, lo, hi)
-    order = np.argsort(jm["mi"], kind="stable")
-    jm = {k: v[order] for k, v in jm.items()}
-    wml_tab = dict(zip(reference.wml()["year"].to_list(), reference.wml()["wml_hour_40h"].to_list()))
+    """``{year: {herkomst: {event: persons}}}`` for every year of the zone; herkomst = the groups of the
+    indicator table (``geen migratieachtergrond`` for Nederland) plus niet-westers, westers and totaal; events
+    EVENTS (persons of the base population) and HAZARD (months)."""
+    ctx = prepare(lab, persons, residence, top, seed, first_year, last_year)
+    group, nw = ctx["group"], ctx["nw"]
+    groups = {"totaal": np.ones(ctx["n"], dtype=bool), "niet-westers": nw,
+              "westers": np.isin(group, list(P.WESTERN)), **{g: group == g for g in sorted(set(group.tolist()))}}
+    # one integer code per person: counts per group by bincount instead of a mask per group and event
+    names = sorted(set(group.tolist()))
+    code = np.searchsorted(np.array(names, dtype=object), group)
     out: dict = {}
     for t in range(first_year, last_year + 1):
-        m0 = (t - 1 - origin) * 12 + 10                  # lab month of November t-1
-        c0 = m0 - lo                                     # its column in secm
-        wml = wml_tab[t]
-        sl = slice(*np.searchsorted(jm["mi"], [m0, m0 + 14]))
-        j = {k: v[sl] for k, v in jm.items()}
-        sub = j["ok"] & (j["wage"] >= wml - 1e-9)
-        col = j["mi"] - m0
-        # main job per person-month among the substantial jobs
-        js = {k: v[sub] for k, v in j.items()}
-        jc = col[sub]
-        cell = js["pid"].astype(np.int64) * 14 + jc
-        first = _first_by_cell(cell, -js["hd"], js["job"])
-        has = np.zeros(n * 14, dtype=bool)
-        has[cell[first]] = True
-        contract = np.full(n * 14, "", dtype="<U1")
-        contract[cell[first]] = js["contract"][first]
-        employer = np.full(n * 14, -1, dtype=np.int64)
-        employer[cell[first]] = js["employer"][first]
-        mainjob = np.full(n * 14, -1, dtype=np.int64)
-        mainjob[cell[first]] = js["job"][first]
-        has, contract, employer, mainjob = (x.reshape(n, 14) for x in (has, contract, employer, mainjob))
-        # self-employment above the income threshold (transitions.self_employed_income_ok)
-        s = secm[:, c0:c0 + 14]
-        year_cols = slice(2, 14)
-        working = np.isin(s[:, year_cols], [EMP, DGA, SELF]).sum(axis=1)
-        inc = income_draws(lab, t, top, sub_rng(seed, "INPATAB", t))
-        in_year = (j["mi"] >= m0 + 2)
-        wage = np.bincount(j["pid"][in_year], weights=j["earn"][in_year], minlength=n)
-        income = np.full(n, np.nan)
-        ip = inc["pid"].to_numpy()
-        income[ip] = np.where(inc["missing"].to_numpy(), np.nan, np.round(inc["profit"].to_numpy() + wage[ip]))
-        threshold = wml * _MIN_HOURS * _WEEKS_PER_MONTH
-        with np.errstate(invalid="ignore", divide="ignore"):
-            inc_ok = (working > 0) & (income / np.maximum(working, 1) >= threshold - 1e-9)
-        self_work = (s == SELF) & inc_ok[:, None]
-        state = np.full((n, 14), _GEEN, dtype=np.int8)
-        for code, v in _BENEFIT_OF_STATE.items():
-            state[s == code] = v
-        state[has | self_work] = _WERK
-        # base population of t
-        stud, pens = _majority_flags(lab.spells, n, t)
-        base = _whole_year(residence, n, t) & ~stud & ~pens & _age_ok(birth, aow, t)
-        o, nx = state[:, 1:13], state[:, 2:14]              # origin months Dec t-1 .. Nov t and the next
-        ev = {
-            "werk": (o == _WERK).any(axis=1),
-            "werk_naar_WW": ((o == _WERK) & (nx == _WW)).any(axis=1),
-            "werk_naar_bijstand": ((o == _WERK) & (nx == _BIJ)).any(axis=1),
-            "WW": (o == _WW).any(axis=1),
-            "WW_naar_werk": ((o == _WW) & (nx == _WERK)).any(axis=1),
-            "WW_naar_bijstand": ((o == _WW) & (nx == _BIJ)).any(axis=1),
-            "bijstand": (o == _BIJ).any(axis=1),
-            "bijstand_naar_werk": ((o == _BIJ) & (nx == _WERK)).any(axis=1),
-            "tijdelijk": (contract[:, 0:13] == "B").any(axis=1),
-        }
-        # temporary -> permanent: a vast month of t whose previous month with a main job (<= 2 back) was tijdelijk
-        prev1 = has[:, 1:13]
-        prev_c = np.where(prev1, contract[:, 1:13], contract[:, 0:12])
-        prev_e = np.where(prev1, employer[:, 1:13], employer[:, 0:12])
-        prev_ok = prev1 | has[:, 0:12]
-        sw = (contract[:, 2:14] == "O") & prev_ok & (prev_c == "B")
-        ev["tijdelijk_naar_vast_zelfde_werkgever"] = (sw & (employer[:, 2:14] == prev_e)).any(axis=1)
-        ev["tijdelijk_naar_vast_andere_werkgever"] = (sw & (employer[:, 2:14] != prev_e)).any(axis=1)
-        # hazard within the job: B main-job month m (Dec t-1 .. Nov t) and the same job main job in m+1
-        same_next = (contract[:, 1:13] == "B") & (mainjob[:, 1:13] == mainjob[:, 2:14]) & (mainjob[:, 1:13] >= 0)
-        risk = np.where(base[:, None], same_next, False)
-        conv = risk & (contract[:, 2:14] == "O")
+        ev = year_events(ctx, t)
+        per = {k: np.bincount(code, weights=ev[k], minlength=len(names)).astype(np.int64) for k in (*EVENTS, *HAZARD)}
         year_out = {}
-        groups = {"totaal": np.ones(n, dtype=bool), "niet-westers": nw, "westers": western,
-                  **{g: group == g for g in sorted(set(group.tolist()))}}
         for name, gm in groups.items():
-            m = base & gm
-            row = {k: int((v & m).sum()) for k, v in ev.items()}
-            row["tijdelijk_maanden"] = int(risk[gm].sum())
-            row["omzetting_zelfde_baan"] = int(conv[gm].sum())
-            year_out[name] = row
+            if name in names:
+                year_out[name] = {k: int(per[k][names.index(name)]) for k in per}
+            else:
+                year_out[name] = {k: int(ev[k][gm].sum()) for k in per}
         out[str(t)] = year_out
     return out
