@@ -139,9 +139,11 @@ def test_input_families_are_bucketed_too(wh):
         assert_frame_equal(one.table, five.table)
 
 
-def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkeypatch):
+@pytest.mark.parametrize("family", ["contracts_hours", "function_level"])
+def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkeypatch, family):
     """The job indicators_bucket_steps: one step per bucket in separate processes, the same table as the
-    in-process engine, recorded as a materialisation of indicators/contracts_hours."""
+    in-process engine, recorded as a materialisation of indicators/<family>; function_level is split into
+    buckets of employers by the hash of SBEID (the plan travels between processes with it)."""
     from monitor_dagster.definitions import bucket_steps_job_from_env
     from monitor_dagster.warehouse import Warehouse
 
@@ -149,12 +151,12 @@ def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkey
     shutil.copytree(expected_wh, wh)                 # the shared warehouse stays as it is
     monkeypatch.setenv("MONITOR_WAREHOUSE", str(wh))
     monkeypatch.setenv("MONITOR_LANDING", str(tmp_path))
-    expected = ENG.compute_family("contracts_hours", _frames(wh, "contracts_hours", Y), Y, buckets=1).table
+    expected = ENG.compute_family(family, _frames(wh, family, Y), Y, buckets=1).table
     (tmp_path / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
         res = dg.execute_job(
             dg.reconstructable(bucket_steps_job_from_env), instance=inst,
-            run_config={"ops": {"plan": {"config": {"family": "contracts_hours", "year": Y, "buckets": 3}}},
+            run_config={"ops": {"plan": {"config": {"family": family, "year": Y, "buckets": 3}}},
                         "execution": {"config": {"max_concurrent": 2}}})
         assert res.success
         steps = {e.step_key for e in res.all_events if e.event_type_value == "STEP_SUCCESS"}
@@ -165,10 +167,10 @@ def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkey
                 and e.step_key.startswith("bucket[")}
         assert len(pids) == 3 and run_pid not in pids
         mat = inst.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey(["indicators", "contracts_hours"]),
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(["indicators", family]),
                                   asset_partitions=[str(Y)]), limit=1).records
         assert mat and mat[0].asset_materialization.metadata["buckets"].value == 3
-    got = Warehouse(wh, layer="indicators").read("contracts_hours", str(Y)).collect()
+    got = Warehouse(wh, layer="indicators").read(family, str(Y)).collect()
     assert_frame_equal(got.drop("vintages"), expected.drop("vintages"))
 
 

@@ -138,7 +138,11 @@ def _keys(frame: pl.DataFrame) -> list[str]:
 def test_pipeline_on_replicated_zone_gives_r_times_the_counts(zones):
     """sources -> core -> indicators on both zones: every cell of every family (before the disclosure gate)
     has R times n and n_weighted and the same value; the gated table has the same cells, and where both
-    zones show a cell its value is equal and its n R times the base's (more cells pass the threshold)."""
+    zones show a cell its value is equal and its n R times the base's (more cells pass the threshold).
+
+    Except O40 (family function_level): the copies share the employer pool (synth/replicate.py), so an
+    employer of the replicated zone has R times the employees; ranks, ties and the 10-employee minimum then
+    differ, and the wage quartiles within employers are not R copies of the base's (by design, not a fault)."""
     from monitor_dagster.runner import run_pipeline
     from monitor_dagster.warehouse import Warehouse
 
@@ -150,7 +154,8 @@ def test_pipeline_on_replicated_zone_gives_r_times_the_counts(zones):
                              layers=("sources", "core", "indicators"))
         assert s.ok, [(o.entry, o.message) for o in s.outcomes if not o.ok]
         whs[name] = Warehouse(root / f"wh_{name}", layer="indicators")
-    fams = sorted(p.name for p in (root / "wh_base" / "indicators").iterdir() if p.name != "indicator_table")
+    fams = sorted(p.name for p in (root / "wh_base" / "indicators").iterdir()
+                  if p.name not in ("indicator_table", "function_level"))
     assert fams
     for fam in fams:
         tb = whs["base"].read(fam, str(YEAR)).collect()
@@ -162,8 +167,8 @@ def test_pipeline_on_replicated_zone_gives_r_times_the_counts(zones):
         assert ((j["n_weighted_r"] - R * j["n_weighted"]).abs() <= 1e-6 * j["n_weighted_r"].abs()).all(), fam
         same = (j["value"].is_null() & j["value_r"].is_null()) | ((j["value"] - j["value_r"]).abs() <= 1e-9)
         assert same.all(), (fam, j.filter(~same).head())
-    gb = whs["base"].read("indicator_table", "all").collect()
-    gr = whs["rep"].read("indicator_table", "all").collect()
+    gb = whs["base"].read("indicator_table", "all").filter(pl.col("indicator_id") != "O40").collect()
+    gr = whs["rep"].read("indicator_table", "all").filter(pl.col("indicator_id") != "O40").collect()
     j = gb.join(gr, on=_keys(gb), how="full", suffix="_r", nulls_equal=True, coalesce=True)
     assert j.height == gb.height == gr.height
     both = j.filter(~pl.col("suppressed") & ~pl.col("suppressed_r"))
