@@ -36,6 +36,9 @@ FOLLOW_UP_SOURCES = {"bijstand": (("BIJSTANDPERSOONBUS",), ("SRGPERSOONPWETBUS",
                      "WW": (("WWPERSOONBUS",), ("SIRWWPERSOONBUS",)),
                      "AO": (("AOTOTPERSOONBUS",), ("SIRAGPERSOONBUS",))}
 #: input indicator family -> the inflow families it follows
+#: start of the reason of a family whose follow-up window (specs.yaml ``follow_up``) has not landed: such an
+#: indicator is voorlopig, but does not keep its year from a final yearly build (it is rebuilt when t+n lands)
+FOLLOW_UP_REASON = "the follow-up"
 FOLLOW_UP_OF = {"inputs_gemeente": ("bijstand",), "inputs_uwv": ("WW", "AO")}
 
 
@@ -73,6 +76,8 @@ class YearReadiness:
             if SPEC.spec(k).cadence != cadence or r.state not in ("provisional", "not computable"):
                 continue
             for reason in r.reasons:
+                if reason.startswith(FOLLOW_UP_REASON):
+                    continue     # O38/O39 stay voorlopig for three years: that must not hold back year t
                 if reason not in seen:
                     seen.add(reason)
                     out.append(reason)
@@ -181,6 +186,22 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
             if available and until is not None and until < end:
                 provisional.append(f"{f}: the follow-up of the {year} cohort needs spells up to {end}, "
                                    f"the files cover up to {until}")
+    fu = SPEC.follow_up(s.family) if s.family else None
+    if fu is not None:
+        # report 5.2 4g: "We kijken voor deze analyse drie jaar vooruit": voorlopig (censored) until the last
+        # year of the window can be built
+        for y in range(year + 1, year + fu.years + 1):
+            lacks = []
+            for key in fu.inputs:
+                layer, name = key.split("/")
+                if layer == "core":
+                    lacks += core_missing(m, name, y)
+                elif m.get(name, str(y)) is None:
+                    lacks.append(f"needs {name} {y}")
+            if lacks:
+                provisional.append(f"{FOLLOW_UP_REASON} of {year} runs to {year + fu.years}; {y}: "
+                                   + ", ".join(lacks))
+                break
     if missing:
         return IndicatorReadiness(s.id, year, "not computable", missing)
     if provisional:

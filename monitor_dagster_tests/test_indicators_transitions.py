@@ -229,3 +229,83 @@ def test_transitions_on_a_synthetic_warehouse_equal_a_direct_count(core_wh):
     assert _cell(t, "O35", "WW naar werk")["n"] == ww["person_id"].n_unique()
     # K = 1 gives the same table (partial cells are exact)
     assert ENG.compute_family("transitions", fr, Y, buckets=1).table.equals(t)
+
+
+# -------------------------------------------------------------------------------------------- O38/O39
+def _windowed(frame: pl.LazyFrame, last_year: int) -> pl.LazyFrame:
+    """A follow-up input as the engine gives it: partitions t .. last year with their year in ``_year``."""
+    from monitor_dagster.indicators.engine import YEAR_COLUMN
+
+    return (frame.with_columns(pl.col("month").dt.year().cast(pl.Int32).alias(YEAR_COLUMN))
+            .filter(pl.col(YEAR_COLUMN).is_between(Y, last_year)))
+
+
+def _reemployment_frames(last_year: int):
+    jobs = (_job(1, 1, "A", (2019, 4), (2019, 12))                  # WW Jan-Mar, work the next month
+            + _job(2, 2, "A", (2021, 1), (2022, 12))                # WW Jan-Jun 2019, work 19 months later
+            + _job(4, 4, "A", (2019, 5), (2019, 12))                # bijstand Jan-Feb, work 3 months later
+            + _job(5, 5, "A", (2019, 8), (2019, 12))                # WW Jan-Mar and Jun-Jul: first exit counts
+            + _job(8, 8, "A", (2022, 6), (2022, 12)))               # WW in January 2019, work after 41 months
+    secm = (_secm(1, "21", (2019, 1), (2019, 3)) + _secm(2, "21", (2019, 1), (2019, 6))
+            + _secm(3, "21", (2019, 1), (2019, 12))                 # exit in December, never works
+            + _secm(4, "22", (2019, 1), (2019, 2))
+            + _secm(5, "21", (2019, 1), (2019, 3)) + _secm(5, "21", (2019, 6), (2019, 7))
+            + _secm(6, "21", (2019, 1), (2020, 1))                  # leaves WW in 2020: not in the 2019 cohort
+            + _secm(8, "21", (2019, 1), (2019, 1)))
+    jm, sm, inp = _frames(jobs, secm)
+    inp = pl.LazyFrame(schema={"person_id": pl.Int64, "INPPERSPRIM": pl.Float64, "_year": pl.Int32})
+    return _windowed(jm, last_year), _windowed(sm, last_year), inp
+
+
+def test_work_within_one_and_three_years_after_ww_and_bijstand():
+    """"de fractie die direct vanuit de WW weer een baan vindt (de opvolgende maand). Daarnaast ... hoe lang het
+    dan duurt ... en of dit in een, twee of drie jaar gebeurt. We kijken voor deze analyse drie jaar vooruit.
+    De duur is dus gemaximeerd op drie jaar.\""""
+    jm, sm, inp = _reemployment_frames(2022)
+    pop = frames.population(1, 2, 3, 4, 5, 6, 8)
+    t38 = T.o38_werk_binnen(pop, jm, sm, inp, Y, observed_year=2022)
+    t39 = T.o39_duur_tot_werk(pop, jm, sm, inp, Y, observed_year=2022)
+    ww1, ww3 = _cell(t38, "O38", "na WW binnen 1 jaar"), _cell(t38, "O38", "na WW binnen 3 jaar")
+    assert ww1["n"] == ww3["n"] == 5                                  # 1, 2, 3, 5, 8
+    assert ww1["value"] == pytest.approx(40.0)                        # 1 (1 month) and 5 (5 months)
+    assert ww3["value"] == pytest.approx(60.0)                        # and 2 (19 months); 8 after 41: no
+    assert _cell(t38, "O38", "na bijstand binnen 1 jaar")["value"] == 100.0
+    assert _cell(t39, "O39", "na WW")["value"] == pytest.approx((1 + 19 + 36 + 5 + 36) / 5)   # capped at 36
+    assert _cell(t39, "O39", "na bijstand")["value"] == 3.0
+    assert set(t38["status"]) == set(t39["status"]) == {"definitief"}
+
+
+def test_follow_up_not_yet_landed_is_voorlopig_and_censored():
+    """With the files up to t+1 only, work in 2021 is not yet seen: the cohort is voorlopig, durations are cut
+    at the months observed (December 2020)."""
+    jm, sm, inp = _reemployment_frames(2020)
+    pop = frames.population(1, 2, 3, 4, 5, 6, 8)
+    t38 = T.o38_werk_binnen(pop, jm, sm, inp, Y, observed_year=2020)
+    t39 = T.o39_duur_tot_werk(pop, jm, sm, inp, Y, observed_year=2020)
+    assert set(t38["status"]) == set(t39["status"]) == {"voorlopig"}
+    assert _cell(t38, "O38", "na WW binnen 3 jaar")["value"] == pytest.approx(40.0)     # 2 not yet at work
+    # 1: 1, 2: 18 observed (Jun 2019 -> Dec 2020), 3: 12, 5: 5, 8: 23
+    assert _cell(t39, "O39", "na WW")["value"] == pytest.approx((1 + 18 + 12 + 5 + 23) / 5)
+
+
+def test_reemployment_on_a_synthetic_warehouse_with_a_partial_follow_up(core_wh):
+    """2018 with the follow-up files of 2019 only: the family reads t..t+1 through its window, is voorlopig,
+    counts the cohort the direct rule counts, and K = 1 and 3 agree."""
+    from monitor_dagster.indicators import engine as ENG
+
+    year = 2018
+    fr = ENG.warehouse_frames(core_wh, "reemployment", year)
+    extra = ENG.follow_up_extras("reemployment", core_wh, year)
+    assert extra == {"observed_year": 2019}
+    assert sorted(fr["core/job_months"].select(pl.col(ENG.YEAR_COLUMN).unique()).collect().to_series()) == [2018, 2019]
+    one = ENG.compute_family("reemployment", fr, year, extra=extra, buckets=1)
+    three = ENG.compute_family("reemployment", fr, year, extra=extra, buckets=3)
+    assert one.table.equals(three.table) and not one.not_computable
+    assert set(one.table["status"]) == {"voorlopig"}
+    pop = fr["core/population"]
+    base = pop.filter(~pl.col("student") & ~pl.col("pensioner") & pl.col("leeftijd").is_not_null()).select("person_id")
+    states = T.follow_up_states(fr["core/job_months"], fr["core/secm_months"], fr["sources/INPATAB"], year, base)
+    ww = T.time_to_work(states, year, "WW", 2019).collect()
+    assert _cell(one.table, "O38", "na WW binnen 1 jaar")["n"] == ww.height > 0
+    assert _cell(one.table, "O38", "na WW binnen 1 jaar")["value"] == pytest.approx(
+        100 * (ww["months"] <= 12).sum() / ww.height)

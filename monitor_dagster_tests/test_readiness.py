@@ -111,3 +111,13 @@ def test_vintages_and_provisional_status_per_indicator():
     # an absent input makes exactly the indicators reading it not computable
     res = ENG.compute_family("contracts_hours", {**frames, "core/secm_months": None}, 2019, provenance=prov)
     assert set(res.not_computable) == {"O06", "O07", "O08"} and set(res.computed) == {"O04", "O10"}
+
+
+def test_a_follow_up_window_makes_o38_provisional_without_blocking_the_year(tmp_path):
+    """O38/O39 look three years ahead (report 5.2 4g): voorlopig with the first missing year named, but the
+    yearly build of t is final all the same (they are rebuilt when t+3 lands)."""
+    _zone(tmp_path)
+    r = R.year_readiness(tmp_path, 2020)
+    assert r.indicators["O38"].state == "provisional"
+    assert r.indicators["O38"].reasons[0].startswith("the follow-up of 2020 runs to 2023; 2022: needs SPOLISBUS 2022")
+    assert r.blocking("yearly") == []

@@ -74,11 +74,44 @@ def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None
         pl.DataFrame(schema=PARTIAL_SCHEMA)
 
 
-def follow_up_extras(family: str, warehouse_root: Path | str) -> dict:
+#: column that tells the years of a follow-up window apart in a windowed input (see :func:`window_frame`)
+YEAR_COLUMN = "_year"
+
+
+def window_frame(by_year: dict[int, pl.LazyFrame | None], year: int) -> pl.LazyFrame | None:
+    """The partitions t, t+1, ... of a follow-up input as one frame with their year in :data:`YEAR_COLUMN`
+    (so they are bucketed like any other input); up to the first year that is absent; None without year t."""
+    parts, y = [], year
+    while by_year.get(y) is not None:
+        parts.append(by_year[y].with_columns(pl.lit(y, dtype=pl.Int32).alias(YEAR_COLUMN)))
+        y += 1
+    return pl.concat(parts, how="diagonal_relaxed") if parts else None
+
+
+def observed_years(family: str, warehouse_root: Path | str, year: int) -> int | None:
+    """The last year of a family's follow-up window whose inputs are all in the warehouse (consecutive from
+    t on), None when year t itself is not."""
+    from monitor_dagster.warehouse import Warehouse
+
+    fu = SPEC.follow_up(family)
+    last = None
+    for y in range(year, year + (fu.years if fu else 0) + 1):
+        for key in (fu.inputs if fu else ()):
+            layer, name = key.split("/")
+            if Warehouse(warehouse_root, layer=layer).manifest(name, str(y)) is None:
+                return last
+        last = y
+    return last
+
+
+def follow_up_extras(family: str, warehouse_root: Path | str, year: int | None = None) -> dict:
     """``observed_until`` (and ``families``) for the input indicator families, from the spell files' coverage
-    (readiness.input_coverage); {} for other families."""
+    (readiness.input_coverage); for a family with a follow-up window (specs.yaml ``follow_up``) the last
+    observed year of the window (``observed_year``, needs ``year``); {} for other families."""
     from monitor_dagster.readiness import FOLLOW_UP_OF, input_coverage
 
+    if SPEC.follow_up(family) is not None:
+        return {} if year is None else {"observed_year": observed_years(family, warehouse_root, year)}
     if family not in FOLLOW_UP_OF:
         return {}
     cov = {f: input_coverage(warehouse_root, f) for f in FOLLOW_UP_OF[family]}
@@ -193,9 +226,19 @@ def warehouse_frames(warehouse_root: Path | str, family: str, year: int) -> dict
     from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
     out: dict[str, pl.LazyFrame | None] = {}
+    fu = SPEC.follow_up(family)
     for key in SPEC.family_inputs(family).values():
         layer, name = key.split("/")
         w = Warehouse(warehouse_root, layer=layer)
+        if fu is not None and key in fu.inputs:
+            by_year = {}
+            for y in range(year, year + fu.years + 1):
+                try:
+                    by_year[y] = w.read(name, str(y))
+                except WarehouseMissing:
+                    by_year[y] = None
+            out[key] = window_frame(by_year, year)
+            continue
         out[key] = None
         for part in (str(year), "latest", "all"):
             try:

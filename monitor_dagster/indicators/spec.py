@@ -105,19 +105,28 @@ class IndicatorSpec(BaseModel):
         return tuple(tuple(c.split(".")) for c in self.columns)   # type: ignore[misc]
 
 
+class FollowUp(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    years: int
+    inputs: tuple[str, ...]
+
+
 class Registry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     themes: dict[str, str]
     families: dict[str, str]
     #: family -> the column its persons are bucketed by (issue 12); absent: person_id; null: one bucket
     bucket_keys: dict[str, str | None] = {}
+    #: family -> follow-up window: its yearly ``inputs`` are read for t .. t + ``years`` (report 5.2 4g:
+    #: "We kijken voor deze analyse drie jaar vooruit"); the other inputs for t only
+    follow_up: dict[str, "FollowUp"] = {}
     indicators: dict[str, IndicatorSpec]
 
     @model_validator(mode="after")
     def _refs(self):
-        for f in self.bucket_keys:
+        for f in [*self.bucket_keys, *self.follow_up]:
             if f not in self.families:
-                raise ValueError(f"bucket_keys: family {f!r} not in families")
+                raise ValueError(f"bucket_keys / follow_up: family {f!r} not in families")
         for s in self.indicators.values():
             if s.theme not in self.themes:
                 raise ValueError(f"{s.id}: theme {s.theme!r} not in themes")
@@ -160,6 +169,11 @@ def families() -> dict[str, list[IndicatorSpec]]:
 def bucket_key(family: str) -> str | None:
     """The column a family's inputs are split into buckets by (engine.py); None: not bucketed."""
     return registry().bucket_keys.get(family, "person_id")
+
+
+def follow_up(family: str) -> FollowUp | None:
+    """The follow-up window of a family (``follow_up`` in specs.yaml), None for a family of year t alone."""
+    return registry().follow_up.get(family)
 
 
 def family_inputs(family: str) -> dict[str, str]:

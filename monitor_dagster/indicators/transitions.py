@@ -354,3 +354,99 @@ def o35_o37_uit_uitkering(population: pl.LazyFrame, job_month: pl.LazyFrame, sec
         out.append(cells(_base(population).join(per, on="person_id", how="inner"), indicator_id=ind, year=year,
                          unit="%", measure=_MEASURE[ind], **kw))
     return _concat(out)
+
+
+# -------------------------------------------------------------------------------------------- O38/O39
+#: report 5.2 4g: "We kijken voor deze analyse drie jaar vooruit. De duur is dus gemaximeerd op drie jaar."
+FOLLOW_UP_MONTHS = 36
+#: benefit -> measure prefix of O38/O39
+_AFTER = {"WW": "na WW", "bijstand": "na bijstand"}
+
+
+def follow_up_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, year: int,
+                     persons: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """:func:`monthly_states` over the follow-up window: the inputs hold the partitions t, t+1, ... with
+    their year in ``_year`` (indicators.engine.window_frame); each year's months are judged with that year's
+    files and WML of 1 January (the rule of the panel of that year), January t .. December of the last year
+    present."""
+    from monitor_dagster.indicators.engine import YEAR_COLUMN
+
+    # the years of the window: those either input holds (a year without a job-month still has its SECM months)
+    years = sorted(set().union(*(f.select(pl.col(YEAR_COLUMN).unique()).collect()[YEAR_COLUMN].to_list()
+                                 for f in (job_month, secm_month))))
+    parts = []
+    for y in years:
+        pick = pl.col(YEAR_COLUMN) == y
+        inp = inpatab.filter(pick) if inpatab is not None and YEAR_COLUMN in inpatab.collect_schema().names() \
+            else inpatab
+        parts.append(monthly_states(job_month.filter(pick), secm_month.filter(pick), inp, y, persons)
+                     .filter(pl.col("mi") // 12 == y))
+    return pl.concat(parts, how="vertical") if parts else monthly_states(job_month, secm_month, inpatab, year,
+                                                                         persons).clear()
+
+
+def time_to_work(states: pl.LazyFrame, year: int, benefit: str, last_year: int) -> pl.LazyFrame:
+    """Per person with an exit from ``benefit`` in year t (a month m of t with that benefit whose next month
+    has not; the first such exit of the year): ``months`` = months from m to the first month with work
+    (1 = the next month), null when none by m + 36 or by the end of the observed months (December of
+    ``last_year``); ``observed`` = months observed after m (at most 36)."""
+    s = states.select("person_id", "mi", "state").sort("person_id", "mi")
+    nxt_same = (pl.col("person_id").shift(-1) == pl.col("person_id")) & (pl.col("mi").shift(-1) == pl.col("mi") + 1)
+    still = (nxt_same & (pl.col("state").shift(-1) == benefit)).fill_null(False)
+    end = last_year * 12 + 11
+    exits = (s.filter((pl.col("state") == benefit) & ~still & (pl.col("mi") // 12 == year) & (pl.col("mi") < end))
+             .group_by("person_id").agg(pl.col("mi").min().alias("exit")))
+    # the first work month after the exit: an as-of join (forward) per person, not a join of all months
+    work = s.filter(pl.col("state") == WORK).select("person_id", pl.col("mi").alias("work_mi")).sort("work_mi")
+    first = (exits.with_columns((pl.col("exit") + 1).alias("_from")).sort("_from")
+             .join_asof(work, left_on="_from", right_on="work_mi", by="person_id", strategy="forward",
+                        check_sortedness=False))      # both sorted just above
+    within = pl.col("work_mi") <= pl.col("exit") + FOLLOW_UP_MONTHS
+    return (first.select("person_id", pl.when(within).then(pl.col("work_mi") - pl.col("exit")).alias("months"),
+                    pl.min_horizontal(pl.lit(end) - pl.col("exit"), pl.lit(FOLLOW_UP_MONTHS)).alias("observed")))
+
+
+def _reemployment(population, job_month, secm_month, inpatab, year, observed_year):
+    """Per benefit the persons of the base population with an exit in t and their months to work."""
+    last = observed_year if observed_year is not None else year + 3
+    persons = _base(population).select("person_id")
+    states = shared("follow_up_states", (population, job_month, secm_month, inpatab),
+                    lambda: follow_up_states(job_month, secm_month, inpatab, year, persons), year)
+    status = "definitief" if last >= year + 3 else "voorlopig"
+    return {b: _once(_base(population).join(time_to_work(states, year, b, last), on="person_id", how="inner"))
+            for b in _AFTER}, status
+
+
+def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
+                    inpatab: pl.LazyFrame | None, year: int, observed_year: int | None = None,
+                    **kw) -> pl.DataFrame:
+    """O38, report 5.2 deelvraag 4g: of the persons leaving WW (bijstand) in year t, the share with work
+    "in een, twee of drie jaar": within 12 and within 36 months after the last benefit month (work = the
+    monthly state of 5.2: a substantial job or self-employment above the threshold; "We kijken voor deze
+    analyse drie jaar vooruit").  The first exit of the year counts.  ``voorlopig`` while the follow-up
+    years are not all in the warehouse (``observed_year`` < t+3): work not yet observed counts as none."""
+    groups, status = _reemployment(population, job_month, secm_month, inpatab, year, observed_year)
+    out = []
+    for b, persons in groups.items():
+        for months, label in ((12, "binnen 1 jaar"), (36, "binnen 3 jaar")):
+            v = (pl.col("months") <= months).fill_null(False).cast(pl.Float64)
+            out.append(cells(persons.with_columns(v.alias("value")), indicator_id="O38", year=year, unit="%",
+                             measure=f"{_AFTER[b]} {label}", status=status, **kw))
+    return _concat(out)
+
+
+def o39_duur_tot_werk(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
+                      inpatab: pl.LazyFrame | None, year: int, observed_year: int | None = None,
+                      **kw) -> pl.DataFrame:
+    """O39, report 5.2 deelvraag 4g: "hoe lang het dan duurt voordat ze een baan vinden ... De duur is dus
+    gemaximeerd op drie jaar": months from the last WW (bijstand) month of the first exit in t to work,
+    capped at 36 (who has no work after 36 months counts 36; the share of them is 100 minus O38 "binnen 3
+    jaar").  The mean of the capped durations is the restricted mean time to work, additive over persons.
+    ``voorlopig`` while the follow-up is not complete: then capped at the months observed."""
+    groups, status = _reemployment(population, job_month, secm_month, inpatab, year, observed_year)
+    out = []
+    for b, persons in groups.items():
+        v = pl.coalesce(pl.col("months"), pl.col("observed")).cast(pl.Float64)
+        out.append(cells(persons.with_columns(v.alias("value")), indicator_id="O39", year=year, unit="maanden",
+                         measure=_AFTER[b], status=status, **kw))
+    return _concat(out)

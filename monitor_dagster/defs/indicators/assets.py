@@ -9,7 +9,7 @@ docs/adding_an_indicator.md.  Every family asset runs the one execution path of 
 disclosure gate (blocking check) and runs the Great Expectations suites.
 """
 
-
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -33,14 +33,24 @@ def family_key(family: str) -> dg.AssetKey:
     return dg.AssetKey(["indicators", family])
 
 
-def _asset_in(key: str) -> dg.AssetIn:
+def _asset_in(key: str, follow_up_years: int = 0) -> dg.AssetIn:
     layer, name = key.split("/")
     # yearly sources have their own partitions definition: map year t onto it; core tables share core_partitions
     mapping = SAME_YEAR if layer == "sources" else None
+    if follow_up_years:
+        # a follow-up window t .. t+n (specs.yaml follow_up); years not materialised yet load as None.  The
+        # parameter that lets t+n lie beyond the last partition is "beta" in dagster 1.13 (docs/dependencies.md)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            mapping = dg.TimeWindowPartitionMapping(start_offset=0, end_offset=follow_up_years,
+                                                    allow_nonexistent_upstream_partitions=True)
     return dg.AssetIn(key=dg.AssetKey([layer, name]), partition_mapping=mapping, input_manager_key=IO)
 
 
-def _frame(got, year: str):
+def _frame(got, year: str, follow_up_years: int = 0):
+    if follow_up_years:
+        got = got if isinstance(got, dict) else {year: got}
+        return ENG.window_frame({int(k): v for k, v in got.items()}, int(year))
     return got.get(year) if isinstance(got, dict) else got
 
 
@@ -64,7 +74,7 @@ def family_setup(monitor: MonitorResource, family: str, year: int) -> tuple[dict
     ready = year_readiness(monitor.warehouse, year)
     skip = {s.id: "; ".join(ready.indicators[s.id].reasons) for s in SPEC.families()[family]
             if ready.indicators[s.id].state == "not computable"}
-    return skip, ENG.follow_up_extras(family, monitor.warehouse)
+    return skip, ENG.follow_up_extras(family, monitor.warehouse, year)
 
 
 def family_metadata(res: ENG.FamilyResult, ids: list[str], prov: dict, extra: dict) -> dict:
@@ -73,7 +83,8 @@ def family_metadata(res: ENG.FamilyResult, ids: list[str], prov: dict, extra: di
             "not_computable": "; ".join(f"{i}: {w}" for i, w in sorted(res.not_computable.items())),
             "status": ", ".join(sorted(df["status"].unique())) if df.height else "",
             "cells": dg.MetadataValue.md(_summary(df, ids)), **as_metadata(merged(prov)),
-            **({"observed_until": _until(extra["observed_until"])} if "observed_until" in extra else {})}
+            **({"observed_until": _until(extra["observed_until"])} if "observed_until" in extra else {}),
+            **({"observed_year": str(extra["observed_year"])} if "observed_year" in extra else {})}
 
 
 def build_family_asset(family: str) -> dg.AssetsDefinition:
@@ -82,10 +93,12 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
     ids = [s.id for s in specs]
     cadence = {s.cadence for s in specs}.pop()
     input_names = {p: k.replace("/", "__") for p, k in params.items()}
+    fu = SPEC.follow_up(family)
+    window = {k: (fu.years if fu is not None and k in fu.inputs else 0) for k in params.values()}
 
     @dg.asset(
         key=family_key(family), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
-        ins={input_names[p]: _asset_in(k) for p, k in params.items()},
+        ins={input_names[p]: _asset_in(k, window[k]) for p, k in params.items()},
         description=f"{SPEC.registry().families[family]}: indicators {', '.join(ids)} of year t as rows of the "
                     f"indicator table, not yet gated ({cadence}; specs in indicators/specs.yaml).",
         kinds={"polars"}, tags={"monitor/cadence": cadence},
@@ -93,7 +106,7 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
     )
     def _asset(context: AssetExecutionContext, monitor: MonitorResource, **loaded) -> dg.Output:
         year = int(context.partition_key)
-        frames = {k: _frame(loaded[input_names[p]], str(year)) for p, k in params.items()}
+        frames = {k: _frame(loaded[input_names[p]], str(year), window[k]) for p, k in params.items()}
         skip, extra = family_setup(monitor, family, year)
         prov = upstream_provenance(context, monitor.warehouse)
         res = ENG.compute_family(family, frames, year, provenance=prov, skip=skip, extra=extra,
