@@ -137,6 +137,7 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
     built (a year without SPOLISBUS builds no job tables, a zone without EBB no EBB indicators)."""
     from monitor_dagster.core.inputs import CORE_INPUTS
     from monitor_dagster.defs.indicators.assets import INPUT_FAMILIES, OUTCOME_FAMILIES, family_key
+    from monitor_dagster.indicators import spec as SPEC
     from monitor_dagster.readiness import buildable_core, buildable_families, candidate_years, year_readiness
 
     plan: list[tuple[str, str | None, list[dg.AssetKey]]] = []
@@ -147,18 +148,23 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
                   and any(w.manifest(i.entry, "latest") for i in ins.values())]
         if spells:
             plan.append(("core_spells", None, spells))
-    inputs = []
+    inputs, follow_ups = [], []
     for y in candidate_years(warehouse, years):
         r = year_readiness(warehouse, y)
         keys = [dg.AssetKey(["core", a]) for a in buildable_core(r)] if "core" in layers else []
         if "indicators" in layers:
-            keys += [family_key(f) for f in buildable_families(r) if f in OUTCOME_FAMILIES]
+            outcome = [f for f in buildable_families(r) if f in OUTCOME_FAMILIES]
+            keys += [family_key(f) for f in outcome if SPEC.follow_up(f) is None]
+            # a family that follows persons into t+1..t+n (O38/O39) runs after the core of every year is built
+            later = [family_key(f) for f in outcome if SPEC.follow_up(f) is not None]
+            if later:
+                follow_ups.append(("outcome_indicators_yearly", str(y), later))
             fams = [family_key(f) for f in buildable_families(r) if f in INPUT_FAMILIES]
             if fams:
                 inputs.append(("input_indicators_biennial", str(y), fams))
         if keys:
             plan.append(("outcome_indicators_yearly", str(y), keys))
-    plan += inputs
+    plan += follow_ups + inputs
     if "indicators" in layers:
         plan.append(("indicator_table_and_publication", None, [dg.AssetKey(["indicators", "indicator_table"])]))
     return plan
