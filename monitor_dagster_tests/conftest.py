@@ -59,18 +59,23 @@ def load(res, file_id: str, year: int | None = None, version: int | None = None)
     return read_any(res.config.landing / fs[-1].path)
 
 
-@pytest.fixture(scope="session")
-def core_wh(tmp_path_factory) -> Path:
-    """2,000 persons, 2018-2019, parquet, through sources and core (about 30 s): the warehouse of the register
-    indicator and bucket tests."""
+def build_core_warehouse(root: Path, persons: int, first_year: int, last_year: int, seed: int) -> Path:
+    """A synthetic parquet zone under ``root/landing`` through sources and core into ``root/wh`` (a temporary
+    Dagster instance, never the user's DAGSTER_HOME)."""
     import dagster as dg
 
     from monitor_dagster.runner import run_pipeline
 
-    root = tmp_path_factory.mktemp("core_wh")
-    res = generate(SynthConfig(landing=root / "landing", persons=2000, first_year=2018, last_year=2019, seed=5,
-                               fmt="parquet"))
+    res = generate(SynthConfig(landing=root / "landing", persons=persons, first_year=first_year,
+                               last_year=last_year, seed=seed, fmt="parquet"))
     with dg.instance_for_test() as inst:
         summary = run_pipeline(res.config.landing, root / "wh", instance=inst, layers=("sources", "core"))
     assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
     return root / "wh"
+
+
+@pytest.fixture(scope="session")
+def core_wh(tmp_path_factory) -> Path:
+    """2,000 persons, 2018-2019, parquet, through sources and core (about 30 s): the warehouse of the register
+    indicator and bucket tests."""
+    return build_core_warehouse(tmp_path_factory.mktemp("core_wh"), 2000, 2018, 2019, seed=5)

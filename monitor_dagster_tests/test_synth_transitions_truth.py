@@ -114,18 +114,9 @@ def test_pipeline_recovers_the_realised_transitions(core_wh):
 def pre_payroll_wh(tmp_path_factory) -> Path:
     """20,000 persons 2014-2016 through sources and core (about 30 s): large enough for the hazard ratio, and
     before 2017, so payroll jobs are still recorded O and do not dilute the tijdelijk months at risk."""
-    import dagster as dg
+    from monitor_dagster_tests.conftest import build_core_warehouse
 
-    from monitor_dagster.runner import run_pipeline
-    from monitor_dagster.synth.generate import SynthConfig, generate
-
-    root = tmp_path_factory.mktemp("pre_payroll")
-    res = generate(SynthConfig(landing=root / "landing", persons=20_000, first_year=2014, last_year=2016, seed=11,
-                               fmt="parquet"))
-    with dg.instance_for_test() as inst:
-        summary = run_pipeline(res.config.landing, root / "wh", instance=inst, layers=("sources", "core"))
-    assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
-    return root / "wh"
+    return build_core_warehouse(tmp_path_factory.mktemp("pre_payroll"), 20_000, 2014, 2016, seed=11)
 
 
 def _pipeline_hazard(wh: Path, year: int) -> dict[str, tuple[int, int]]:
