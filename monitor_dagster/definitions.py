@@ -19,6 +19,7 @@ from monitor_dagster.defs.schedules import (
     build_schedules,
     core_spells_job,
     outcome_job,
+    follow_up_after_yearly_runs,
     table_after_yearly_runs,
     table_job,
 )
@@ -35,7 +36,7 @@ def build_definitions(catalog_path: str | None = None, resource: MonitorResource
         assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS, *PUBLICATION_ASSETS],
         # the same job objects the sensor, the schedules and `monitor run` target
         jobs=[*source_jobs(), outcome_job, core_spells_job, input_job, table_job, build_bucket_steps_job()],
-        sensors=[release_sensor, overdue_sensor, table_after_yearly_runs],
+        sensors=[release_sensor, overdue_sensor, table_after_yearly_runs, follow_up_after_yearly_runs],
         schedules=list(build_schedules()),
         resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},
     )

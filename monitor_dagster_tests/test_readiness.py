@@ -47,8 +47,9 @@ def test_cli_schedules_and_status_agree(tmp_path):
     assert isinstance(d, dg.RunRequest) and d.partition_key == "2021" or d.partition_key == "2020"
     assert d.partition_key == "2020"
     # the CLI builds what is computable: 2021 without the EBB family, with the provisional SPOLIS family
-    plan = {(job, part): sorted(k.to_user_string() for k in keys) for job, part, keys in
-            derived_plan(tmp_path, None, ("core", "indicators"))}
+    plan: dict[tuple, list[str]] = {}    # a year can have two runs: its families, later its follow-up family
+    for job, part, keys in derived_plan(tmp_path, None, ("core", "indicators")):
+        plan.setdefault((job, part), []).extend(k.to_user_string() for k in keys)
     assert "indicators/ebb" in plan[("outcome_indicators_yearly", "2020")]
     assert "indicators/ebb" not in plan[("outcome_indicators_yearly", "2021")]
     assert "indicators/contracts_hours" in plan[("outcome_indicators_yearly", "2021")]

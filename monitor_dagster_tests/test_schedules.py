@@ -192,3 +192,29 @@ def test_configuration_is_read_when_the_definitions_load_not_at_import(tmp_path,
     # 2023 is a measurement year only because MONITOR_INPUT_FIRST_YEAR says so (the default 2022 makes it an off-year)
     assert isinstance(d, dg.SkipReason) and "every two years" not in d.skip_message
     assert "core/population 2021 not built" in d.skip_message
+
+
+def test_o38_of_the_three_years_before_is_rebuilt_after_a_yearly_run():
+    """Report 5.2 4g looks three years ahead: when the outcome run of 2021 has built the core of 2021, the
+    follow-up family (O38/O39) of 2018-2020 is requested again; not after such a rebuild itself."""
+    from monitor_dagster.defs.schedules import FOLLOW_UP_TRIGGER, follow_up_after_yearly_runs, follow_up_requests
+
+    @dg.op
+    def noop():
+        return 1
+
+    @dg.job(name="outcome_indicators_yearly")
+    def stand_in():
+        noop()
+
+    with dg.instance_for_test() as inst:
+        result = stand_in.execute_in_process(instance=inst, tags={"dagster/partition": "2021"})
+        ctx = dg.build_run_status_sensor_context(sensor_name=FOLLOW_UP_TRIGGER, dagster_instance=inst,
+                                                 dagster_run=result.dagster_run,
+                                                 dagster_event=result.get_run_success_event())
+        reqs = follow_up_after_yearly_runs(ctx)
+    assert [(r.partition_key, [k.to_user_string() for k in r.asset_selection]) for r in reqs] == [
+        (str(y), ["indicators/reemployment"]) for y in (2018, 2019, 2020)]
+    assert all(r.tags["monitor/trigger"] == FOLLOW_UP_TRIGGER for r in reqs)
+    assert follow_up_requests("x", {"dagster/partition": "2020", "monitor/trigger": FOLLOW_UP_TRIGGER}) == []
+    assert [r.partition_key for r in follow_up_requests("x", {"dagster/partition": "2012"})] == ["2011"]

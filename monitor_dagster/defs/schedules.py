@@ -119,6 +119,39 @@ def build_schedules(outcome_cron: str | None = None, input_cron: str | None = No
 outcome_yearly, input_biennial = build_schedules(OUTCOME_CRON, INPUT_CRON)
 
 
+FOLLOW_UP_TRIGGER = "follow_up_after_yearly_runs"
+
+
+def follow_up_requests(run_id: str, tags: dict[str, str]) -> list[dg.RunRequest]:
+    """After the outcome run of year t: rebuild the families that follow persons into later years (specs.yaml
+    ``follow_up``: O38/O39 look three years ahead, report 5.2 4g) for t-1 .. t-n, whose follow-up has just
+    grown by year t.  Not after such a rebuild itself (no chain), nor for years before the core's first year."""
+    from monitor_dagster.indicators import spec as SPEC
+    from monitor_dagster.readiness import CORE_FIRST_YEAR
+
+    part = tags.get("dagster/partition", "")
+    if tags.get("monitor/trigger") == FOLLOW_UP_TRIGGER or not part.isdigit():
+        return []
+    year, out = int(part), []
+    for fam in OUTCOME_FAMILIES:
+        fu = SPEC.follow_up(fam)
+        for y in range(year - (fu.years if fu else 0), year):
+            if y >= CORE_FIRST_YEAR:
+                out.append(dg.RunRequest(run_key=f"follow-up-{fam}-{y}-after-{run_id}", partition_key=str(y),
+                                         asset_selection=[FAMILY_ASSETS[fam].key],
+                                         tags={"monitor/trigger": FOLLOW_UP_TRIGGER, "monitor/after_run": run_id}))
+    return out
+
+
+@dg.run_status_sensor(name=FOLLOW_UP_TRIGGER, run_status=dg.DagsterRunStatus.SUCCESS,
+                      monitored_jobs=[outcome_job], request_job=outcome_job, minimum_interval_seconds=60,
+                      description="After the yearly outcome run of t: rebuild O38/O39 (follow-up t..t+3) of t-1..t-3.")
+def follow_up_after_yearly_runs(context: dg.RunStatusSensorContext):
+    run = context.dagster_run
+    reqs = follow_up_requests(run.run_id, dict(run.tags))
+    return reqs or dg.SkipReason("no follow-up family to rebuild after this run")
+
+
 @dg.run_status_sensor(name="table_after_yearly_runs", run_status=dg.DagsterRunStatus.SUCCESS,
                       monitored_jobs=[outcome_job, input_job], request_job=table_job, minimum_interval_seconds=60,
                       description="After a yearly outcome or input run: rebuild the gated indicator table and the publication.")
