@@ -170,6 +170,14 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
             why = f"{_label(inp, year)} is provisional ({man.get('release_id')}, t/m maand {man.get('months_covered')})"
             if why not in provisional:
                 provisional.append(why)
+    for entry in s.year_before:
+        if _manifest_for(m, SourceInput(entry, "year"), year - 1) is None:
+            earlier = [p for p in m.w.partitions(entry) if p.isdigit() and int(p) < year - 1]
+            if not earlier:   # the first year of the file in the warehouse: the series starts a year later
+                return IndicatorReadiness(s.id, year, "not applicable",
+                                          [f"first year of {entry} in the warehouse: no months 11 and 12 of "
+                                           f"{year - 1} (report 5.2: the series starts a year later)"])
+            missing.append(f"needs {entry} {year - 1} (months 11 and 12 of t-1, report 5.2)")
     for entry, column in s.needed_columns:
         man = next((_manifest_for(m, i, year) for i in inputs if i.entry == entry), None)
         if column in _missing_columns(man):

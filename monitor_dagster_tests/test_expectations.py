@@ -254,3 +254,11 @@ def test_every_registered_break_is_named_by_a_spec():
     named = {b for sp in S.specs().values() for b in sp.trend_breaks}
     orphans = [b["id"] for b in _yaml_breaks() if b.get("indicators") != ["*"] and b["id"] not in named]
     assert orphans == []
+
+
+def test_o39_months_to_work_may_run_to_36():
+    """O39 counts months to work up to 36 (report 5.2 4g), the unit 'maanden' otherwise within a year."""
+    from monitor_dagster.gates.expectations import value_range
+
+    assert value_range(S.spec("O39")) == (0.0, 36.0, False)
+    assert value_range(S.spec("O15")) == (0.0, 12.0, False)

@@ -122,3 +122,22 @@ def test_a_follow_up_window_makes_o38_provisional_without_blocking_the_year(tmp_
     assert r.indicators["O38"].state == "provisional"
     assert r.indicators["O38"].reasons[0].startswith("the follow-up of 2020 runs to 2023; 2022: needs SPOLISBUS 2022")
     assert r.blocking("yearly") == []
+
+
+def test_transitions_need_the_spolis_of_the_year_before():
+    """Report 5.2: the panel of t starts in November t-1 ("2006 hebben we namelijk niet kunnen verrijken met
+    gegevens van eind 2005"): the first SPOLIS year of the warehouse gives no O27-O37 (not applicable, not
+    blocking); a missing year inside the series is a missing file."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        _zone(Path(d))
+        r20 = R.year_readiness(d, 2020)
+        assert r20.indicators["O28"].state == "not applicable" and "SPOLISBUS" in r20.indicators["O28"].reasons[0]
+        assert r20.indicators["O04"].state == "ready" and r20.blocking("yearly") == []
+        assert R.year_readiness(d, 2021).indicators["O28"].state == "provisional"   # SPOLIS 2021 is V1
+        Warehouse(d).write("SPOLISBUS", "2018", FRAME, {"release_id": "SPOLISBUS2018V1", "period": 2018})
+        r20 = R.year_readiness(d, 2020)
+        assert r20.indicators["O28"].state == "not computable"
+        assert r20.indicators["O28"].reasons == ["needs SPOLISBUS 2019 (months 11 and 12 of t-1, report 5.2)"]

@@ -74,9 +74,17 @@ def dimensions(spec: S.IndicatorSpec) -> list[str]:
     return dims
 
 
-def range_label(unit: str, thousands: str = ",") -> str:
+def value_range(spec: S.IndicatorSpec) -> tuple[float, float, bool]:
+    """The range of the spec's unit (:data:`RANGES`), with the spec's own upper bound where it has one
+    (``value_max``: O39's months to work run to 36, report 5.2 4g)."""
+    lo, hi, strict = RANGES[spec.unit]
+    return lo, spec.value_max if spec.value_max is not None else hi, strict
+
+
+def range_label(unit: str, thousands: str = ",", hi: float | None = None) -> str:
     """``value in [0, 100]``, ``value in (0, 80]``, ``value in [-1,000,000, 1,000,000]``."""
-    lo, hi, strict = RANGES[unit]
+    lo, hi_, strict = RANGES[unit]
+    hi = hi_ if hi is None else hi
 
     def num(v: float) -> str:
         return f"{int(v):,}".replace(",", thousands) if float(v).is_integer() else f"{v:g}"
@@ -90,7 +98,7 @@ def suite(spec: S.IndicatorSpec, min_n: int = 100):
     from great_expectations.expectations.row_conditions import Column
 
     E = gx.expectations
-    lo, hi, strict = RANGES[spec.unit]
+    lo, hi, strict = value_range(spec)
     measures = list(spec.measures or spec.categories)
 
     def m(rule: str, label: str) -> dict:
@@ -99,7 +107,7 @@ def suite(spec: S.IndicatorSpec, min_n: int = 100):
     exps = [
         E.ExpectColumnValuesToBeInSet(column="unit", value_set=[spec.unit], meta=m("unit", f"unit is {spec.unit!r}")),
         E.ExpectColumnValuesToBeBetween(column="value", min_value=lo, max_value=hi, strict_min=strict,
-                                        meta=m("range", range_label(spec.unit)),
+                                        meta=m("range", range_label(spec.unit, hi=hi)),
                                         notes=f"allowed range of the unit {spec.unit!r} (gates/expectations.py)"),
         E.ExpectColumnValuesToBeBetween(column="year", min_value=spec.first_year,
                                         meta=m("years", f"year >= first_year {spec.first_year}")),

@@ -49,6 +49,11 @@ class IndicatorSpec(BaseModel):
     #: breakdowns beyond breakdowns.yaml's ``dimensions`` (e.g. ``sector``, report 5.2 4d/4e/4h); the engine
     #: passes the whole list to the function as ``dimensions``
     extra_dimensions: tuple[Literal["sector"], ...] = ()
+    #: upper bound of ``value`` where it differs from the unit's (gates/expectations.py RANGES)
+    value_max: float | None = None
+    #: source files whose release of t-1 the indicator needs (report 5.2: the panel of t starts in November
+    #: t-1; the first year of SPOLIS gives no series, "2006 hebben we namelijk niet kunnen verrijken")
+    year_before: tuple[str, ...] = ()
 
     @field_validator("unit")
     @classmethod
