@@ -149,10 +149,9 @@ def test_input_schedule_tick(tmp_path):
     assert input_biennial.job_name == "input_indicators_biennial"
 
 
-def test_table_and_publication_are_rebuilt_after_a_yearly_run():
-    from monitor_dagster.definitions import defs
-    from monitor_dagster.defs.schedules import table_after_yearly_runs, table_job
-
+def _after_outcome_run(sensor, name: str, partition: str = "2021"):
+    """Evaluate a run-status sensor after a finished stand-in ``outcome_indicators_yearly`` run of ``partition``:
+    (its result, the finished run)."""
     @dg.op
     def noop():
         return 1
@@ -162,11 +161,18 @@ def test_table_and_publication_are_rebuilt_after_a_yearly_run():
         noop()
 
     with dg.instance_for_test() as inst:
-        result = stand_in.execute_in_process(instance=inst, tags={"dagster/partition": "2021"})
-        ctx = dg.build_run_status_sensor_context(sensor_name="table_after_yearly_runs", dagster_instance=inst,
+        result = stand_in.execute_in_process(instance=inst, tags={"dagster/partition": partition})
+        ctx = dg.build_run_status_sensor_context(sensor_name=name, dagster_instance=inst,
                                                  dagster_run=result.dagster_run,
                                                  dagster_event=result.get_run_success_event())
-        req = table_after_yearly_runs(ctx)
+        return sensor(ctx), result
+
+
+def test_table_and_publication_are_rebuilt_after_a_yearly_run():
+    from monitor_dagster.definitions import defs
+    from monitor_dagster.defs.schedules import table_after_yearly_runs, table_job
+
+    req, result = _after_outcome_run(table_after_yearly_runs, "table_after_yearly_runs")
     assert isinstance(req, dg.RunRequest) and req.run_key == f"table-after-{result.run_id}"
     assert req.tags["monitor/after_partition"] == "2021"
     keys = {k.to_user_string() for k in table_job.selection.resolve(defs.resolve_asset_graph())}
@@ -199,20 +205,7 @@ def test_o38_of_the_three_years_before_is_rebuilt_after_a_yearly_run():
     follow-up family (O38/O39) of 2018-2020 is requested again; not after such a rebuild itself."""
     from monitor_dagster.defs.schedules import FOLLOW_UP_TRIGGER, follow_up_after_yearly_runs, follow_up_requests
 
-    @dg.op
-    def noop():
-        return 1
-
-    @dg.job(name="outcome_indicators_yearly")
-    def stand_in():
-        noop()
-
-    with dg.instance_for_test() as inst:
-        result = stand_in.execute_in_process(instance=inst, tags={"dagster/partition": "2021"})
-        ctx = dg.build_run_status_sensor_context(sensor_name=FOLLOW_UP_TRIGGER, dagster_instance=inst,
-                                                 dagster_run=result.dagster_run,
-                                                 dagster_event=result.get_run_success_event())
-        reqs = follow_up_after_yearly_runs(ctx)
+    reqs, _ = _after_outcome_run(follow_up_after_yearly_runs, FOLLOW_UP_TRIGGER)
     assert [(r.partition_key, [k.to_user_string() for k in r.asset_selection]) for r in reqs] == [
         (str(y), ["indicators/reemployment"]) for y in (2018, 2019, 2020)]
     assert all(r.tags["monitor/trigger"] == FOLLOW_UP_TRIGGER for r in reqs)
