@@ -13,6 +13,7 @@ import polars as pl
 
 from monitor_dagster.indicators.register import _base
 from monitor_dagster.indicators.table import cells
+from monitor_dagster.indicators.transitions import modal_sector
 
 __all__ = ["MIN_EMPLOYEES", "QUARTILES", "employer_quartiles", "o40_functieniveau"]
 
@@ -35,9 +36,7 @@ def employer_quartiles(job_month: pl.LazyFrame, year: int, min_employees: int = 
     sector: the sector of most of its job-months of t (a tie: alphabetical)."""
     jm = job_month.filter((pl.col("month").dt.year() == year) & pl.col("substantial") & (pl.col("basisuren") > 0)
                           & pl.col("SBEID").is_not_null())
-    sector = (jm.group_by("SBEID", pl.col("sector").cast(pl.String)).agg(pl.len().alias("_k"))
-              .sort(["SBEID", "_k", "sector"], descending=[False, True, False], nulls_last=True)
-              .group_by("SBEID", maintain_order=True).first().select("SBEID", "sector"))
+    sector = modal_sector(jm, key="SBEID")
     wages = (jm.group_by("SBEID", "person_id")
              .agg((pl.col("basisloon").sum() / pl.col("basisuren").sum()).alias("wage"))
              .with_columns(pl.len().over("SBEID").alias("_n"))

@@ -135,14 +135,18 @@ def _origin_months(year: int) -> tuple[int, int]:
     return (year - 1) * 12 + 11, year * 12 + 10
 
 
+#: on rows sorted by person and month: the next row is the next calendar month of the same person
+_NEXT_IS_NEXT_MONTH = ((pl.col("person_id").shift(-1) == pl.col("person_id"))
+                       & (pl.col("mi").shift(-1) == pl.col("mi") + 1)).fill_null(False)
+
+
 def month_pairs(states: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """Each origin month (December t-1 .. November t) with the state of the next month: ``next_state`` is
     ``geen`` when the person has no row for that month.  Also ``next_employer`` and ``next_self_employed``."""
     lo, hi = _origin_months(year)
     # one sort by person and month, then the next row: it is the next month of the same person when its key
     # and month say so (windows over the person measured 3x slower on 6 M rows)
-    consecutive = ((pl.col("person_id").shift(-1) == pl.col("person_id"))
-                   & (pl.col("mi").shift(-1) == pl.col("mi") + 1)).fill_null(False)
+    consecutive = _NEXT_IS_NEXT_MONTH
     return (states.sort("person_id", "mi").with_columns(
         pl.when(consecutive).then(pl.col("state").shift(-1)).otherwise(pl.lit(NONE)).alias("next_state"),
         pl.when(consecutive).then(pl.col("employer").shift(-1)).alias("next_employer"),
@@ -155,12 +159,12 @@ def _pairs(population, job_month, secm_month, inpatab, year) -> pl.LazyFrame:
                   lambda: month_pairs(_states(population, job_month, secm_month, inpatab, year), year), year)
 
 
-def _modal_sector(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """person_id, sector: the sector of most of a person's ``rows`` (months); a tie goes to the first name
-    alphabetically, so a person has one sector and is counted once in every cell."""
-    return (rows.group_by("person_id", "sector").agg(pl.len().alias("_k"))
-            .sort(["person_id", "_k", "sector"], descending=[False, True, False], nulls_last=True)
-            .group_by("person_id", maintain_order=True).first().select("person_id", "sector"))
+def modal_sector(rows: pl.LazyFrame, key: str = "person_id") -> pl.LazyFrame:
+    """key, sector: the sector of most of the ``rows`` (months) of each person (or employer); a tie goes to the
+    first name alphabetically, so a person has one sector and is counted once in every cell."""
+    return (rows.group_by(key, pl.col("sector").cast(pl.String)).agg(pl.len().alias("_k"))
+            .sort([key, "_k", "sector"], descending=[False, True, False], nulls_last=True)
+            .group_by(key, maintain_order=True).first().select(key, "sector"))
 
 
 # ------------------------------------------------------------------------------------------------ O27
@@ -179,7 +183,7 @@ def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month
     mean of the monthly shares weighted by the number at work; ``n_weighted`` holds those person-months).
     A person's sector is the sector he worked in for most of his months at risk (a tie: alphabetical)."""
     p = _pairs(population, job_month, secm_month, inpatab, year).filter(pl.col("state") == WORK)
-    sector = _modal_sector(p)
+    sector = modal_sector(p)
     kept = pl.col("next_state") == WORK
     same = kept & ((pl.col("employer") == pl.col("next_employer")).fill_null(False)
                    | (pl.col("self_employed") & pl.col("next_self_employed")))
@@ -247,7 +251,7 @@ def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, se
     of most of his job months (the sector he comes from, report 5.2)."""
     s = _states(population, job_month, secm_month, inpatab, year)
     jobs_t = s.filter(pl.col("job").is_not_null() & (pl.col("mi") // 12 == year))
-    denom = (_modal_sector(jobs_t).join(jobs_t.group_by("person_id").agg(pl.len().alias("_m")), on="person_id")
+    denom = (modal_sector(jobs_t).join(jobs_t.group_by("person_id").agg(pl.len().alias("_m")), on="person_id")
              .filter(pl.col("_m") >= 2).drop("_m"))
     ev = wage_changes(s, year)
     flags = []
@@ -291,7 +295,7 @@ def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, se
               .group_by("person_id")
               .agg((pl.col("employer") == pl.col("prev_employer")).any().alias("_same"),
                    (pl.col("employer") != pl.col("prev_employer")).any().alias("_other")))
-    temp = _modal_sector(s.filter((pl.col("contract") == "B") & pl.col("mi").is_between(lo - 1, hi)))
+    temp = modal_sector(s.filter((pl.col("contract") == "B") & pl.col("mi").is_between(lo - 1, hi)))
     per = temp.join(switch, on="person_id", how="left")
     persons = _once(_base(population).join(per, on="person_id", how="inner"))
     out = []
@@ -391,8 +395,7 @@ def time_to_work(states: pl.LazyFrame, year: int, benefit: str, last_year: int) 
     (1 = the next month), null when none by m + 36 or by the end of the observed months (December of
     ``last_year``); ``observed`` = months observed after m (at most 36)."""
     s = states.select("person_id", "mi", "state").sort("person_id", "mi")
-    nxt_same = (pl.col("person_id").shift(-1) == pl.col("person_id")) & (pl.col("mi").shift(-1) == pl.col("mi") + 1)
-    still = (nxt_same & (pl.col("state").shift(-1) == benefit)).fill_null(False)
+    still = (_NEXT_IS_NEXT_MONTH & (pl.col("state").shift(-1) == benefit)).fill_null(False)
     end = last_year * 12 + 11
     exits = (s.filter((pl.col("state") == benefit) & ~still & (pl.col("mi") // 12 == year) & (pl.col("mi") < end))
              .group_by("person_id").agg(pl.col("mi").min().alias("exit")))
@@ -413,8 +416,11 @@ def _reemployment(population, job_month, secm_month, inpatab, year, observed_yea
     states = shared("follow_up_states", (population, job_month, secm_month, inpatab),
                     lambda: follow_up_states(job_month, secm_month, inpatab, year, persons), year)
     status = "definitief" if last >= year + 3 else "voorlopig"
-    return {b: _once(_base(population).join(time_to_work(states, year, b, last), on="person_id", how="inner"))
-            for b in _AFTER}, status
+    # one evaluation per bucket for O38 and O39 together (they read the same cohorts)
+    frames = (population, job_month, secm_month, inpatab)
+    return {b: _once(shared("time_to_work", frames, lambda b=b: _base(population).join(
+        time_to_work(states, year, b, last), on="person_id", how="inner"), year, b, last))
+        for b in _AFTER}, status
 
 
 def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
