@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from monitor_dagster.core.buckets import BucketPlan, plan_buckets
-from monitor_dagster.core.jobs import main_employers
+from monitor_dagster.core.jobs import employers
 from monitor_dagster.indicators import function_level as F
 from monitor_dagster_tests import _frames as frames
 
@@ -28,6 +28,11 @@ def _jm(rows):
                                      "substantial": pl.Boolean})
 
 
+def _emp(rows):
+    """core/employers of the job-months of rows (built per person, as the core layer does)."""
+    return employers(_jm(rows), Y)
+
+
 def _cells(t, herkomst="totaal", sector="totaal"):
     f = t.filter((pl.col("herkomst") == herkomst) & (pl.col("sector") == sector)
                  & pl.all_horizontal(pl.col(c) == "totaal" for c in
@@ -43,7 +48,7 @@ def test_quartile_is_the_rank_within_the_employer_over_its_employees():
     with wages 10..19 -> ceil(4 x rank / 10): ranks 1-2 kwartiel 1, 3-5 kwartiel 2, 6-7 kwartiel 3, 8-10
     kwartiel 4."""
     rows = [(i, "ZA", 10.0 + i - 1, range(1, 13), 150.0) for i in range(1, 11)]
-    q = F.employer_quartiles(_jm(rows), Y).collect().sort("person_id")
+    q = F.employer_quartiles(_emp(rows)).collect().sort("person_id")
     assert q["quartile"].to_list() == [1, 1, 2, 2, 2, 3, 3, 4, 4, 4]
     assert set(q["sector"]) == {"zorg"}
 
@@ -52,12 +57,12 @@ def test_ties_share_a_quartile_and_small_employers_are_out():
     rows = ([(i, "ZA", 20.0, range(1, 13), 150.0) for i in range(1, 5)]          # four equal wages: ranks 1-4
             + [(i, "ZA", 20.0 + i, range(1, 13), 150.0) for i in range(5, 11)]
             + [(i, "BB", 15.0 + i, range(1, 13), 150.0) for i in range(11, 20)])  # 9 employees: too small
-    q = F.employer_quartiles(_jm(rows), Y).collect().sort("person_id")
+    q = F.employer_quartiles(_emp(rows)).collect().sort("person_id")
     assert q["SBEID"].unique().to_list() == ["ZA"]
     assert q.filter(pl.col("person_id") <= 4)["quartile"].unique().to_list() == [1]    # mean rank 2.5 -> 1
     # the wage of an employee: basic wage over basic hours of all his months there (weighted by hours)
-    two = _jm([(1, "ZA", 10.0, [1], 100.0), (1, "ZA", 20.0, [2], 300.0)])
-    w = F.employer_quartiles(two, Y, min_employees=1).collect()["wage"].item()
+    two = employers(_jm([(1, "ZA", 10.0, [1], 100.0), (1, "ZA", 20.0, [2], 300.0)]), Y)
+    w = F.employer_quartiles(two, min_employees=1).collect()["wage"].item()
     assert w == pytest.approx((1000 + 6000) / 400)
 
 
@@ -67,10 +72,10 @@ def test_each_person_counts_once_at_his_main_employer_and_by_its_sector():
     rows = ([(i, "ZA", 10.0 + i - 1, range(1, 13), 100.0) for i in range(1, 11)]
             + [(1, "BX", 50.0, range(1, 13), 120.0)]
             + [(i, "BX", 20.0, range(1, 13), 150.0) for i in range(21, 30)])
-    jm = _jm(rows)
-    me = main_employers(jm, Y)
+    emp = _emp(rows)
+    assert emp.filter(pl.col("person_id") == 1).filter("main").collect()["SBEID"].to_list() == ["BX"]
     pop = frames.population(*range(1, 11), *range(21, 30), student=(21,))
-    t = F.o40_functieniveau(pop, jm, me, Y, dimensions=DIMS)
+    t = F.o40_functieniveau(pop, emp, Y, dimensions=DIMS)
     c = _cells(t)
     # persons 2-10 at ZA: quartiles of ranks 2..10 -> 1 x k1, 3 x k2, 2 x k3, 3 x k4; person 1 k4 at BX;
     # BX's others (ties, mean rank 5 of 10 -> kwartiel 2) without the student 21: 8 in kwartiel 2
@@ -97,7 +102,7 @@ def test_function_level_on_a_synthetic_warehouse_is_the_same_for_every_k(core_wh
     from monitor_dagster.indicators import engine as ENG
 
     fr = ENG.warehouse_frames(core_wh, "function_level", Y)
-    assert fr["core/main_employers"] is not None
+    assert fr["core/employers"] is not None
     one = ENG.compute_family("function_level", fr, Y, buckets=1)
     three = ENG.compute_family("function_level", fr, Y, buckets=3)
     assert three.buckets == 3 and not one.not_computable

@@ -244,7 +244,7 @@ def _reemployment_frames(last_year: int):
     jobs = (_job(1, 1, "A", (2019, 4), (2019, 12))                  # WW Jan-Mar, work the next month
             + _job(2, 2, "A", (2021, 1), (2022, 12))                # WW Jan-Jun 2019, work 19 months later
             + _job(4, 4, "A", (2019, 5), (2019, 12))                # bijstand Jan-Feb, work 3 months later
-            + _job(5, 5, "A", (2019, 8), (2019, 12))                # WW Jan-Mar and Jun-Jul: first exit counts
+            + _job(5, 5, "A", (2019, 8), (2019, 12), contract="B")  # WW Jan-Mar and Jun-Jul: first exit counts
             + _job(8, 8, "A", (2022, 6), (2022, 12)))               # WW in January 2019, work after 41 months
     secm = (_secm(1, "21", (2019, 1), (2019, 3)) + _secm(2, "21", (2019, 1), (2019, 6))
             + _secm(3, "21", (2019, 1), (2019, 12))                 # exit in December, never works
@@ -273,6 +273,24 @@ def test_work_within_one_and_three_years_after_ww_and_bijstand():
     assert _cell(t39, "O39", "na WW")["value"] == pytest.approx((1 + 19 + 36 + 5 + 36) / 5)   # capped at 36
     assert _cell(t39, "O39", "na bijstand")["value"] == 3.0
     assert set(t38["status"]) == set(t39["status"]) == {"definitief"}
+
+
+def test_contract_and_duration_of_the_work_found_advice():
+    """Advice after §5.3 (4g): "welk type contract" and "duurzame uitstroom": of the WW cohort (1, 2, 3, 5, 8),
+    person 1 finds a vast job after 1 month that lasts 9 months (durable: >= 6), person 5 a flex job after
+    5 months that lasts 5 months (not durable); 2 finds work only after 19 months (not within a year)."""
+    jm, sm, inp = _reemployment_frames(2022)
+    t38 = T.o38_werk_binnen(frames.population(1, 2, 3, 4, 5, 6, 8), jm, sm, inp, Y, observed_year=2022)
+    assert _cell(t38, "O38", "na WW binnen 1 jaar vast")["value"] == pytest.approx(20.0)
+    assert _cell(t38, "O38", "na WW binnen 1 jaar flex")["value"] == pytest.approx(20.0)
+    assert _cell(t38, "O38", "na WW binnen 1 jaar zelfstandig")["value"] == 0.0
+    assert _cell(t38, "O38", "na WW binnen 1 jaar duurzaam")["value"] == pytest.approx(20.0)
+    assert _cell(t38, "O38", "na bijstand binnen 1 jaar duurzaam")["value"] == 100.0       # 4: May-Dec, 8 months
+    # a durable run counts its consecutive months only: person 1 with a month without work in his 4th month
+    jm2 = jm.filter(~((pl.col("person_id") == 1) & (pl.col("month") == D(2019, 7, 1))))
+    t = T.o38_werk_binnen(frames.population(1, 2, 3, 4, 5, 6, 8), jm2, sm, inp, Y, observed_year=2022)
+    assert _cell(t, "O38", "na WW binnen 1 jaar duurzaam")["value"] == 0.0
+    assert _cell(t, "O38", "na WW binnen 1 jaar")["value"] == pytest.approx(40.0)
 
 
 def test_follow_up_not_yet_landed_is_voorlopig_and_censored():

@@ -47,7 +47,7 @@ CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
         "enrolment": SourceInput("ONDERWIJSINSCHRTAB", "prev_and_year", required=False)}),
     "job_months": (True, {"spolis": SourceInput("SPOLISBUS", "prev_and_year")}),
     "job_spells": (True, {"months": CoreInput("job_months")}),
-    "main_employers": (True, {"months": CoreInput("job_months")}),
+    "employers": (True, {"months": CoreInput("job_months")}),
     "secm_months": (True, {"secm": SourceInput("SECMBUS")}),
     "education_careers": (True, {
         "exam": SourceInput("EXAMVOTAB", "year"),

@@ -159,10 +159,12 @@ def _pairs(population, job_month, secm_month, inpatab, year) -> pl.LazyFrame:
                   lambda: month_pairs(_states(population, job_month, secm_month, inpatab, year), year), year)
 
 
-def modal_sector(rows: pl.LazyFrame, key: str = "person_id") -> pl.LazyFrame:
-    """key, sector: the sector of most of the ``rows`` (months) of each person (or employer); a tie goes to the
-    first name alphabetically, so a person has one sector and is counted once in every cell."""
-    return (rows.group_by(key, pl.col("sector").cast(pl.String)).agg(pl.len().alias("_k"))
+def modal_sector(rows: pl.LazyFrame, key: str = "person_id", count: str | None = None) -> pl.LazyFrame:
+    """key, sector: the sector of most of the ``rows`` (months) of each person (or employer); ``count``: a
+    column of months per row (rows already summed per sector) instead of one month per row.  A tie goes to
+    the first name alphabetically, so a person has one sector and is counted once in every cell."""
+    k = pl.len() if count is None else pl.col(count).sum()
+    return (rows.group_by(key, pl.col("sector").cast(pl.String)).agg(k.alias("_k"))
             .sort([key, "_k", "sector"], descending=[False, True, False], nulls_last=True)
             .group_by(key, maintain_order=True).first().select(key, "sector"))
 
@@ -389,24 +391,47 @@ def follow_up_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab:
                                                                          persons).clear()
 
 
+#: advice after report 5.2/5.3: "duurzame uitstroom" = the work found lasts at least this many consecutive
+#: months (a choice: the report names the idea, not a length; six months is the horizon UWV uses for
+#: "duurzame werkhervatting")
+DURABLE_MONTHS = 6
+#: contract of the first month of work after a benefit (advice: "welk type contract")
+_FOUND = {"O": "vast", "B": "flex"}
+
+
 def time_to_work(states: pl.LazyFrame, year: int, benefit: str, last_year: int) -> pl.LazyFrame:
     """Per person with an exit from ``benefit`` in year t (a month m of t with that benefit whose next month
     has not; the first such exit of the year): ``months`` = months from m to the first month with work
     (1 = the next month), null when none by m + 36 or by the end of the observed months (December of
-    ``last_year``); ``observed`` = months observed after m (at most 36)."""
-    s = states.select("person_id", "mi", "state").sort("person_id", "mi")
+    ``last_year``); ``observed`` = months observed after m (at most 36).
+
+    For the advice after §5.3 ("welk type contract" and "duurzame uitstroom"): ``found`` = the kind of that
+    first work (``vast`` / ``flex`` by the contract of the main job, ``zelfstandig`` for self-employment
+    only) and ``run`` = the consecutive months at work from it (cut at December of ``last_year``)."""
+    s = states.select("person_id", "mi", "state", "contract", "self_employed").sort("person_id", "mi")
     still = (_NEXT_IS_NEXT_MONTH & (pl.col("state").shift(-1) == benefit)).fill_null(False)
     end = last_year * 12 + 11
     exits = (s.filter((pl.col("state") == benefit) & ~still & (pl.col("mi") // 12 == year) & (pl.col("mi") < end))
              .group_by("person_id").agg(pl.col("mi").min().alias("exit")))
+    # runs of consecutive work months: a run starts where the previous row is not the previous month of the
+    # same person; the months left in the run from each of its months
+    new_run = ~((pl.col("person_id").shift(1) == pl.col("person_id"))
+                & (pl.col("mi").shift(1) == pl.col("mi") - 1)).fill_null(False)
+    found = (pl.when(pl.col("self_employed")).then(pl.lit(SELF_EMPLOYED_SECTOR))
+             .otherwise(pl.col("contract").replace_strict(_FOUND, default=None, return_dtype=pl.String)))
+    work = (s.filter(pl.col("state") == WORK)
+            .with_columns(new_run.cum_sum().alias("_run"))
+            .with_columns((pl.col("mi").max().over("_run") - pl.col("mi") + 1).alias("run"))
+            .select("person_id", pl.col("mi").alias("work_mi"), found.alias("found"), "run").sort("work_mi"))
     # the first work month after the exit: an as-of join (forward) per person, not a join of all months
-    work = s.filter(pl.col("state") == WORK).select("person_id", pl.col("mi").alias("work_mi")).sort("work_mi")
     first = (exits.with_columns((pl.col("exit") + 1).alias("_from")).sort("_from")
              .join_asof(work, left_on="_from", right_on="work_mi", by="person_id", strategy="forward",
                         check_sortedness=False))      # both sorted just above
     within = pl.col("work_mi") <= pl.col("exit") + FOLLOW_UP_MONTHS
-    return (first.select("person_id", pl.when(within).then(pl.col("work_mi") - pl.col("exit")).alias("months"),
-                    pl.min_horizontal(pl.lit(end) - pl.col("exit"), pl.lit(FOLLOW_UP_MONTHS)).alias("observed")))
+    return first.select("person_id", pl.when(within).then(pl.col("work_mi") - pl.col("exit")).alias("months"),
+                        pl.min_horizontal(pl.lit(end) - pl.col("exit"), pl.lit(FOLLOW_UP_MONTHS)).alias("observed"),
+                        pl.when(within).then(pl.col("found")).alias("found"),
+                        pl.when(within).then(pl.col("run")).alias("run"))
 
 
 def _reemployment(population, job_month, secm_month, inpatab, year, observed_year):
@@ -430,14 +455,23 @@ def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mont
     "in een, twee of drie jaar": within 12 and within 36 months after the last benefit month (work = the
     monthly state of 5.2: a substantial job or self-employment above the threshold; "We kijken voor deze
     analyse drie jaar vooruit").  The first exit of the year counts.  ``voorlopig`` while the follow-up
-    years are not all in the warehouse (``observed_year`` < t+3): work not yet observed counts as none."""
+    years are not all in the warehouse (``observed_year`` < t+3): work not yet observed counts as none.
+
+    Advice after §5.3 (extra measures, shares of the same cohort): work within a year that is ``vast``,
+    ``flex`` (tijdelijk) or ``zelfstandig`` by its first month, and work within a year that lasts at least
+    :data:`DURABLE_MONTHS` consecutive months (``duurzaam``)."""
     groups, status = _reemployment(population, job_month, secm_month, inpatab, year, observed_year)
     out = []
+    one_year = (pl.col("months") <= 12).fill_null(False)
+    # advice after 5.3: the kind of work found within a year, and whether it lasts (duurzame uitstroom)
+    advice = {f"binnen 1 jaar {k}": one_year & (pl.col("found") == k).fill_null(False)
+              for k in (*_FOUND.values(), SELF_EMPLOYED_SECTOR)}
+    advice["binnen 1 jaar duurzaam"] = one_year & (pl.col("run") >= DURABLE_MONTHS).fill_null(False)
     for b, persons in groups.items():
-        for months, label in ((12, "binnen 1 jaar"), (36, "binnen 3 jaar")):
-            v = (pl.col("months") <= months).fill_null(False).cast(pl.Float64)
-            out.append(cells(persons.with_columns(v.alias("value")), indicator_id="O38", year=year, unit="%",
-                             measure=f"{_AFTER[b]} {label}", status=status, **kw))
+        measures = {"binnen 1 jaar": one_year, "binnen 3 jaar": (pl.col("months") <= 36).fill_null(False), **advice}
+        for label, v in measures.items():
+            out.append(cells(persons.with_columns(v.cast(pl.Float64).alias("value")), indicator_id="O38", year=year,
+                             unit="%", measure=f"{_AFTER[b]} {label}", status=status, **kw))
     return _concat(out)
 
 

@@ -157,16 +157,16 @@ def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months)
 
 
 @dg.asset(
-    key=dg.AssetKey(["core", "main_employers"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
-    ins=ins_of("main_employers"),
-    description="Per person the employer (SBEID) of the most basic hours in substantial jobs of year t: where O40 "
-                "counts a person (report 5.2, 4h).",
+    key=dg.AssetKey(["core", "employers"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
+    ins=ins_of("employers"),
+    description="Per person and employer (SBEID) of year t: wage, hours and job-months of the substantial jobs, "
+                "and the main employer (most basic hours): what O40 ranks within the employer (report 5.2, 4h).",
     kinds={"polars"},
 )
-def main_employers(context: AssetExecutionContext, monitor: MonitorResource, months) -> dg.Output:
+def employers(context: AssetExecutionContext, monitor: MonitorResource, months) -> dg.Output:
     year = int(context.partition_key)
     lf = _one(months, context.partition_key, "job_months")
-    out = _bucketed(context, monitor, lambda months: J.main_employers(months, year), {"months": lf})
+    out = _bucketed(context, monitor, lambda months: J.employers(months, year), {"months": lf})
     return dg.Output(out, metadata=_meta(context, monitor, out))
 
 
@@ -237,6 +237,6 @@ def trajectory_spells(context: AssetExecutionContext, monitor: MonitorResource, 
     return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
-CORE_YEARLY = [population, job_months, job_spells, main_employers, secm_months, education_careers]
+CORE_YEARLY = [population, job_months, job_spells, employers, secm_months, education_careers]
 CORE_SPELLS = [benefit_spells, provision_spells, trajectory_spells]
 CORE_ASSETS = CORE_YEARLY + CORE_SPELLS
