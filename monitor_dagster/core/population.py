@@ -78,6 +78,19 @@ def whole_year_residents(
     other).  Only RINPERSOONS R.  Returns person_id (one row per person).
     """
     jan1, dec31 = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return (address_chains(addresses, jan1, dec31, tolerance_days)
+            .filter((pl.col("start") <= pl.lit(jan1)) & (pl.col("end") >= pl.lit(dec31)))
+            .select("person_id")
+            .unique())
+
+
+def address_chains(addresses: pl.LazyFrame, lo: dt.date, hi: dt.date,
+                   tolerance_days: int = ADDRESS_GAP_TOLERANCE_DAYS) -> pl.LazyFrame:
+    """person_id, start, end: the chains of address spells (GBAADRESOBJECTBUS, RINPERSOONS R) that touch
+    ``lo`` .. ``hi``, a gap of at most ``tolerance_days`` days between two spells bridged (see
+    :func:`whole_year_residents`); ``end`` 9999-12-31 for an address that has not ended.  A chain is a
+    period of registration in the BRP (report 5.1, 4c advice: "controleren of de personen in de drie jaar na
+    het afstuderen ook nog staan ingeschreven in de basisregistratie persoonsgegevens")."""
     slack = dt.timedelta(days=tolerance_days + 1)
     spells = (
         keep_r(addresses)
@@ -87,10 +100,10 @@ def whole_year_residents(
             pl.col("GBADATUMEINDEADRESHOUDING").fill_null(_FAR_FUTURE).alias("_e"),
         )
         .filter(pl.col("_s").is_not_null() & (pl.col("_e") >= pl.col("_s")))
-        # only spells that can touch the year through a bridgeable gap; a spell starting early in January of
-        # the next year still bridges a move gap around 31 December
+        # only spells that can touch the period through a bridgeable gap; a spell starting just after it
+        # still bridges a move gap around its end
         .filter(
-            (pl.col("_e") >= pl.lit(jan1 - slack)) & (pl.col("_s") <= pl.lit(dec31 + slack))
+            (pl.col("_e") >= pl.lit(lo - slack)) & (pl.col("_s") <= pl.lit(hi + slack))
         )
     )
     # order made explicit in the windows (no reliance on row order after a sort, style.md)
@@ -105,10 +118,8 @@ def whole_year_residents(
     )
     return (
         chained.group_by("person_id", "_chain")
-        .agg(pl.col("_s").min(), pl.col("_e").max())
-        .filter((pl.col("_s") <= pl.lit(jan1)) & (pl.col("_e") >= pl.lit(dec31)))
-        .select("person_id")
-        .unique()
+        .agg(pl.col("_s").min().alias("start"), pl.col("_e").max().alias("end"))
+        .drop("_chain")
     )
 
 

@@ -124,7 +124,7 @@ FOLLOW_UP_TRIGGER = "follow_up_after_yearly_runs"
 
 def follow_up_requests(run_id: str, tags: dict[str, str]) -> list[dg.RunRequest]:
     """After the outcome run of year t: rebuild the families that follow persons into later years (specs.yaml
-    ``follow_up``: O38/O39 look three years ahead, report 5.2 4g) for t-1 .. t-n, whose follow-up has just
+    ``follow_up``: O38/O39 look three years ahead, report 5.2 4g; O25 four, report 5.1 4c) for t-1 .. t-n, whose follow-up has just
     grown by year t.  Not after such a rebuild itself (no chain), nor for years before the core's first year."""
     from monitor_dagster.indicators import spec as SPEC
     from monitor_dagster.readiness import CORE_FIRST_YEAR
@@ -132,20 +132,22 @@ def follow_up_requests(run_id: str, tags: dict[str, str]) -> list[dg.RunRequest]
     part = tags.get("dagster/partition", "")
     if tags.get("monitor/trigger") == FOLLOW_UP_TRIGGER or not part.isdigit():
         return []
-    year, out = int(part), []
+    year, by_year = int(part), {}
     for fam in OUTCOME_FAMILIES:
         fu = SPEC.follow_up(fam)
         for y in range(year - (fu.years if fu else 0), year):
             if y >= CORE_FIRST_YEAR:
-                out.append(dg.RunRequest(run_key=f"follow-up-{fam}-{y}-after-{run_id}", partition_key=str(y),
-                                         asset_selection=[FAMILY_ASSETS[fam].key],
-                                         tags={"monitor/trigger": FOLLOW_UP_TRIGGER, "monitor/after_run": run_id}))
-    return out
+                by_year.setdefault(y, []).append(FAMILY_ASSETS[fam].key)
+    # one run per year with every family whose window reaches year t (O25: t+4, O38/O39: t+3)
+    return [dg.RunRequest(run_key=f"follow-up-{y}-after-{run_id}", partition_key=str(y), asset_selection=keys,
+                          tags={"monitor/trigger": FOLLOW_UP_TRIGGER, "monitor/after_run": run_id})
+            for y, keys in sorted(by_year.items())]
 
 
 @dg.run_status_sensor(name=FOLLOW_UP_TRIGGER, run_status=dg.DagsterRunStatus.SUCCESS,
                       monitored_jobs=[outcome_job], request_job=outcome_job, minimum_interval_seconds=60,
-                      description="After the yearly outcome run of t: rebuild O38/O39 (follow-up t..t+3) of t-1..t-3.")
+                      description="After the yearly outcome run of t: rebuild the follow-up families of the years before "
+                                  "(O38/O39: t..t+3, of t-1..t-3; O25: t..t+4, of t-1..t-4).")
 def follow_up_after_yearly_runs(context: dg.RunStatusSensorContext):
     run = context.dagster_run
     reqs = follow_up_requests(run.run_id, dict(run.tags))

@@ -60,9 +60,11 @@ def _wml_hour(year: int) -> float:
     return float(row["wml_hour_40h"][0])
 
 
-def self_employed_income_ok(secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, year: int) -> pl.LazyFrame:
+def self_employed_income_ok(secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, year: int,
+                            hours: float = MIN_SELF_EMPLOYED_HOURS) -> pl.LazyFrame:
     """person_id of the self-employed whose income reaches the threshold of report 5.2: the monthly WML for
-    12 hours a week (hourly WML of 1 January t x 12 x 52/12).
+    12 hours a week (hourly WML of 1 January t x 12 x 52/12); ``hours`` = 40: the full monthly WML (report
+    5.1, 4c: "ten minste het wettelijk minimum maandloon").
 
     Income (a choice: the report does not name the variable): INPATAB's personal primary income
     (INPPERSPRIM, labour and business income before transfers) of year t, made monthly by dividing it by the
@@ -70,7 +72,7 @@ def self_employed_income_ok(secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | No
     nobody passes (self-employment then does not count as work)."""
     if inpatab is None:
         return pl.LazyFrame(schema={"person_id": pl.Int64})
-    threshold = _wml_hour(year) * MIN_SELF_EMPLOYED_HOURS * _WEEKS_PER_MONTH
+    threshold = _wml_hour(year) * hours * _WEEKS_PER_MONTH
     months = (secm_month.filter((pl.col("month").dt.year() == year) & pl.col("SECM").is_in(SECM_WORKING))
               .group_by("person_id").agg(pl.len().alias("_m")))
     inc = keep_r(inpatab).select("person_id", pl.col("INPPERSPRIM").cast(pl.Float64).alias("_inc"))
@@ -79,7 +81,8 @@ def self_employed_income_ok(secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | No
 
 
 def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None,
-                   year: int, persons: pl.LazyFrame | None = None) -> pl.LazyFrame:
+                   year: int, persons: pl.LazyFrame | None = None,
+                   self_employed_hours: float = MIN_SELF_EMPLOYED_HOURS) -> pl.LazyFrame:
     """One row per person and month of November t-1 .. December t in which he works or has a benefit:
     person_id, mi (month index), state (werk / WW / bijstand / AO / overig / geen), self_employed (the work
     is self-employment only), contract / employer / sector / job (IKVID) / wage (hourly) / hours (basic hours)
@@ -92,7 +95,8 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
     Months in any other state (``geen``) have no row: every rule reads a missing month as ``geen``, and
     leaving them out halves the rows (the SECM months hold every person every month).  ``persons``
     (person_id): only these persons (the base population of the indicators), so the rows of pupils,
-    students and pensioners are never built."""
+    students and pensioners are never built.  ``self_employed_hours``: the weekly hours of the WML threshold
+    of :func:`self_employed_income_ok`."""
     lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 1)
     wml = _wml_hour(year)
     in_window = pl.col("month").is_between(pl.lit(lo), pl.lit(hi))
@@ -108,7 +112,7 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
                       pl.col("basisuren").fill_null(0.0).alias("_u"), pl.lit(True).alias("_job"))
             .sort(["person_id", "month", "_u", "job"], descending=[False, False, True, False])
             .unique(["person_id", "month"], keep="first").drop("_u"))
-    ok = self_employed_income_ok(secm_month, inpatab, year).with_columns(pl.lit(True).alias("_inc_ok"))
+    ok = self_employed_income_ok(secm_month, inpatab, year, self_employed_hours).with_columns(pl.lit(True).alias("_inc_ok"))
     secm = (sm.select("person_id", "month", pl.col("SECM").cast(pl.String).alias("_secm"))
             .join(ok, on="person_id", how="left"))
     m = jobs.join(secm, on=["person_id", "month"], how="full", coalesce=True)
@@ -370,7 +374,8 @@ _AFTER = {"WW": "na WW", "bijstand": "na bijstand"}
 
 
 def follow_up_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, year: int,
-                     persons: pl.LazyFrame | None = None) -> pl.LazyFrame:
+                     persons: pl.LazyFrame | None = None,
+                     self_employed_hours: float = MIN_SELF_EMPLOYED_HOURS) -> pl.LazyFrame:
     """:func:`monthly_states` over the follow-up window: the inputs hold the partitions t, t+1, ... with
     their year in ``_year`` (indicators.engine.window_frame); each year's months are judged with that year's
     files and WML of 1 January (the rule of the panel of that year), January t .. December of the last year
@@ -385,8 +390,8 @@ def follow_up_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab:
         pick = pl.col(YEAR_COLUMN) == y
         inp = inpatab.filter(pick) if inpatab is not None and YEAR_COLUMN in inpatab.collect_schema().names() \
             else inpatab
-        parts.append(monthly_states(job_month.filter(pick), secm_month.filter(pick), inp, y, persons)
-                     .filter(pl.col("mi") // 12 == y))
+        parts.append(monthly_states(job_month.filter(pick), secm_month.filter(pick), inp, y, persons,
+                                    self_employed_hours).filter(pl.col("mi") // 12 == y))
     return pl.concat(parts, how="vertical") if parts else monthly_states(job_month, secm_month, inpatab, year,
                                                                          persons).clear()
 

@@ -1,0 +1,154 @@
+"""The first job after graduation, research question 4c (technisch rapport Monitor gelijke kansen, §5.1): O25,
+the months from the diploma to work and to a permanent contract.
+
+Report 5.1, 4c: "De populatie bestaat uit studenten die op 1 oktober van het peiljaar in het voltijdsonderwijs
+mbo, associate degree, bachelor of master stonden ingeschreven en op 1 oktober een jaar later geen bekostigd
+onderwijs meer volgden. Hierbij worden alleen personen meegenomen die een diploma behaalden in de
+onderwijssoort ... van de inschrijving in het peiljaar" (``cohort_4c`` of ``core/education_careers``, with the
+month of the diploma).  Work is the monthly state of §5.2 (:func:`indicators.transitions.monthly_states`): a
+substantial job, or self-employment as the main income source earning "gemiddeld per gewerkte maand ten minste
+het wettelijk minimum maandloon" (here the full monthly WML, 40 hours, not the 12 hours of §5.2).
+
+The family reads the job-months, SECM months and INPATAB of t .. t+4 through its follow-up window
+(``follow_up`` in specs.yaml): a diploma of school year t/t+1 falls in September t .. August t+1, and the
+report follows graduates "drie jaar" (36 months), so the last month needed lies in t+4.  Until t+4 is in the
+warehouse the rows are ``voorlopig`` and durations are cut at December of the last observed year.
+Rules where the report is silent: docs/indicators_first_job.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from monitor_dagster.core._intervals import month_index
+from monitor_dagster.core.population import address_chains
+from monitor_dagster.indicators.register import _concat
+from monitor_dagster.indicators.table import cells
+from monitor_dagster.indicators.transitions import WORK, follow_up_states
+
+__all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "graduates", "first_work",
+           "o25_duur_tot_baan"]
+
+#: report 5.1: "hoeveel maanden na het afstuderen" ... followed three years, as 5.2 ("drie jaar vooruit")
+FOLLOW_UP_MONTHS = 36
+#: the follow-up window in years after t (a diploma in August t+1 is followed until August t+4)
+FOLLOW_UP_YEARS = 4
+#: report 5.1, 4c: self-employment counts from "ten minste het wettelijk minimum maandloon" per worked month:
+#: the monthly WML of a full (40-hour) week
+SELF_EMPLOYED_HOURS = 40
+#: onderwijssoort of the enrolment on 1 October t (associate degree and bachelor are hbo)
+ROUTES = {"MBO": "mbo", "HBO": "hbo", "WO": "wo"}
+
+
+def graduates(population: pl.LazyFrame, careers: pl.LazyFrame) -> pl.LazyFrame:
+    """The persons of the 4c population of peiljaar t: ``cohort_4c`` of core/education_careers (full-time mbo,
+    hbo or wo on 1 October t, no funded education on 1 October t+1, a diploma of that onderwijssoort) who are
+    in core/population of t (living in NL all of t: "Deze personen woonden in het jaar van afstuderen ... het
+    hele jaar in Nederland").  Pupils and students are not excluded (report 2.1), nor any age.  Adds ``dmi``
+    (month index of the diploma month) and ``route`` (mbo / hbo / wo)."""
+    c = careers.filter(pl.col("cohort_4c").fill_null(False)).select(
+        "person_id", month_index("diploma_month").alias("dmi"),
+        pl.col("enrol_type").cast(pl.String).replace_strict(ROUTES, default=None).alias("route"))
+    return population.join(c, on="person_id", how="inner")
+
+
+def _month_start(mi: pl.Expr) -> pl.Expr:
+    return pl.date(mi // 12, mi % 12 + 1, 1)
+
+
+def registered_until(addresses: pl.LazyFrame, persons: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """person_id, ``reg_mi``: the last month of the BRP registration (chain of address spells, gaps of up to
+    31 days bridged as in core/population) that runs through the first day of the diploma month; null while
+    the registration has not ended (or ends after the follow-up).  Without a registration at the diploma
+    month ``reg_mi`` is the month before it (censored at 0 months).  Report 5.1, 4c advice: graduates who
+    leave the BRP ("mogelijk daarna in Duitsland gaan werken") are censored, not counted as without a job."""
+    lo, hi = dt.date(year, 1, 1), dt.date(year + FOLLOW_UP_YEARS, 12, 31)
+    chains = address_chains(addresses, lo, hi).join(persons.select("person_id", "dmi"), on="person_id", how="inner")
+    at = _month_start(pl.col("dmi"))
+    covering = (chains.filter((pl.col("start") <= at) & (pl.col("end") >= at))
+                .group_by("person_id").agg(pl.col("end").max()))
+    end_mi = month_index("end")
+    far = pl.col("end") >= pl.lit(hi)
+    return (persons.select("person_id", "dmi").join(covering, on="person_id", how="left")
+            .select("person_id", pl.when(pl.col("end").is_null()).then(pl.col("dmi") - 1)
+                    .when(far).then(None).otherwise(end_mi).alias("reg_mi")))
+
+
+def first_work(states: pl.LazyFrame, persons: pl.LazyFrame) -> pl.LazyFrame:
+    """person_id, ``work_mi`` (first month at or after the diploma month with work), ``work_self`` (that work
+    is self-employment only), ``vast_mi`` (first such month whose main job is vast, contract O).  Work in the
+    diploma month itself gives 0 months ("Als iemand al een baan had of als zelfstandige werkte voor de
+    afstudeerdatum dan tellen we de duur als nul").  As-of joins per person, not a join of all months."""
+    s = states.filter(pl.col("state") == WORK).select("person_id", "mi", "self_employed", "contract").sort("mi")
+    start = persons.select("person_id", "dmi").sort("dmi")
+    work = (start.join_asof(s.select("person_id", pl.col("mi").alias("work_mi"),
+                                     pl.col("self_employed").alias("work_self")),
+                            left_on="dmi", right_on="work_mi", by="person_id", strategy="forward",
+                            check_sortedness=False)
+            .sort("dmi")
+            .join_asof(s.filter((pl.col("contract") == "O") & ~pl.col("self_employed"))
+                       .select("person_id", pl.col("mi").alias("vast_mi")),
+                       left_on="dmi", right_on="vast_mi", by="person_id", strategy="forward",
+                       check_sortedness=False))       # both sides sorted just above
+    return work.select("person_id", "work_mi", "work_self", "vast_mi")
+
+
+def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses: pl.LazyFrame,
+                      job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, year: int,
+                      observed_year: int | None = None, **kw) -> pl.DataFrame:
+    """O25, report 5.1 deelvraag 4c: "hoe lang na het afstuderen iemand werk heeft (vast of flex) en hoe lang
+    na het afstuderen iemand een vast dienstverband heeft" - mean months from the diploma month to work,
+    capped at :data:`FOLLOW_UP_MONTHS` (no work within 36 months counts 36: the restricted mean, additive
+    over persons and buckets).
+
+    * ``werk``: the first month with a substantial job or self-employment above the full monthly WML ("We
+      tellen alleen de kortste duur mee");
+    * ``vast contract``: the first month whose main job is vast; "Zelfstandig ondernemers worden bij duur tot
+      het hebben van een vast contract ook buiten beschouwing gelaten": persons whose first work is
+      self-employment are not in this measure;
+    * both also per onderwijssoort (``werk mbo`` ...);
+    * ``niet in BRP``: graduates who leave the BRP within the follow-up before any work (the advice after the
+      first measurement): censored, so not in ``werk`` / ``vast contract``; value = months registered after
+      the diploma, n = their number (shown, not hidden).
+
+    ``voorlopig`` while the follow-up years are not all in the warehouse (``observed_year`` < t+4): work not
+    yet observed counts as none so far (durations cut at December of ``observed_year``)."""
+    last = observed_year if observed_year is not None else year + FOLLOW_UP_YEARS
+    status = "definitief" if last >= year + FOLLOW_UP_YEARS else "voorlopig"
+    grads = graduates(population, careers).collect().lazy()          # read by every step below
+    states = follow_up_states(job_month, secm_month, inpatab, year, grads.select("person_id"),
+                              self_employed_hours=SELF_EMPLOYED_HOURS)
+    p = (grads.join(first_work(states, grads), on="person_id", how="left")
+         .join(registered_until(addresses, grads, year), on="person_id", how="left"))
+    end = pl.min_horizontal(pl.col("dmi") + FOLLOW_UP_MONTHS, pl.lit(last * 12 + 11))
+    # a registration that ends before the end of the follow-up (and before the last observed month)
+    left = pl.col("reg_mi").is_not_null() & (pl.col("reg_mi") < end)
+    limit = pl.when(left).then(pl.col("reg_mi")).otherwise(end)
+
+    def months(found: str) -> pl.Expr:
+        """Months to ``found`` within the limit; censored (left the BRP first) -> null; none -> the months
+        observed, at most 36."""
+        return (pl.when(pl.col(found) <= limit).then(pl.col(found) - pl.col("dmi"))
+                .when(left).then(None)
+                .otherwise(end - pl.col("dmi")).cast(pl.Float64))
+
+    p = p.with_columns(months("work_mi").alias("_werk"), months("vast_mi").alias("_vast"),
+                       (pl.col("work_mi") <= limit).fill_null(False).alias("_found"),
+                       pl.when(left & ~(pl.col("work_mi") <= limit).fill_null(False))
+                       .then((pl.col("reg_mi") - pl.col("dmi")).clip(0).cast(pl.Float64)).alias("_brp"))
+    # self-employed first: out of the vast-contract measure
+    p = p.with_columns(pl.when(pl.col("_found") & pl.col("work_self").fill_null(False)).then(None)
+                       .otherwise(pl.col("_vast")).alias("_vast")).collect().lazy()
+    out = []
+    for label, col in (("werk", "_werk"), ("vast contract", "_vast")):
+        out.append(cells(p.with_columns(pl.col(col).alias("value")), indicator_id="O25", year=year,
+                         unit="maanden", measure=label, status=status, **kw))
+        for route in ROUTES.values():
+            out.append(cells(p.filter(pl.col("route") == route).with_columns(pl.col(col).alias("value")),
+                             indicator_id="O25", year=year, unit="maanden", measure=f"{label} {route}",
+                             status=status, **kw))
+    out.append(cells(p.with_columns(pl.col("_brp").alias("value")), indicator_id="O25", year=year,
+                     unit="maanden", measure="niet in BRP", status=status, **kw))
+    return _concat(out)
