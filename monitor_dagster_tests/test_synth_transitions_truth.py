@@ -1,4 +1,4 @@
-"""The pipeline's transitions O29-O37 against the realised transitions the generator plants (truth entry
+"""The pipeline's transitions O29-O38 against the realised transitions the generator plants (truth entry
 ``transitions``, built from the latent world by ``monitor_dagster/synth/transitions_truth.py``).
 
 What agrees **exactly** by construction (the truth applies the same rule to the latent world): the base
@@ -25,6 +25,27 @@ Where the files cannot agree with the latent world, a **tolerance of 3 persons +
 Each flicker moves one person in or out of a count, so the differences are a handful of persons: at most
 3 in every count measured (e.g. O30 totaal 105 vs 102 persons of 2,012 on 20,000 persons), hence 3 persons
 plus 1% for larger zones.
+
+**O38** (work within 1 and 3 years after WW / bijstand, truth events ``REEMPLOYMENT``): the same tolerance, the
+same causes.  Measured (pipeline vs truth, totaal): ``core_wh`` 2018 (follow-up to 2019, voorlopig) WW cohort
+49 vs 49, within 1 year 37 vs 37, within 3 years 41 vs 41, bijstand 12/10/11 vs 12/10/11; 2019 WW 48/33/33,
+bijstand 13/10/10 on both sides - every cell of the four herkomst aggregates equal.  20,000 persons 2014-2016
+seed 11 (``pre_payroll_wh``): 2014 WW 502/334/396 and bijstand 122/84/99 equal; 2015 WW 520/368/388 equal,
+bijstand 118/86/89 vs 117/85/88; 2016 WW 428/282/282 equal, bijstand 113/76/76 vs 114/76/76.  The two bijstand
+differences are one person (latent bijstand to 16 January 2016, so SECM bijstand in January) with a latent
+on-call job of 10 hours a week from 17 January 2016, never work in the latent world, whose file hours
+(x U(0.2, 1.8)) reach 12 a week in January 2016 and 4 later months: in the file she is at work in January
+2016, so she leaves bijstand in December 2015 and works the next month (2015 cohort, within 1 year); in the
+latent world she leaves bijstand in January 2016 and never works (2016 cohort).
+
+Changing the pipeline's 12 months to 13 moves 2 persons on ``core_wh`` (2018 WW within 1 year 39 vs 37), inside
+the tolerance; on the 20,000 persons it moves 7-8 (2014 WW totaal 341 vs 334, 2015 376 vs 368; geen
+migratieachtergrond 2015 285 vs 279), outside it, so ``test_pipeline_recovers_the_realised_reemployment_on_20000``
+is the test that catches a broken follow-up rule.  Not caught by these counts (measured, both zones unchanged):
+37 instead of 36 months (no zone here holds t+3, so nobody is observed 37 months after an exit) and the last
+instead of the first exit of the year (hardly anyone leaves the same benefit twice in a year with the first
+work between the two 12-month limits); ``test_reemployment_events_follow_the_o38_rule`` pins the truth's side
+of both, test_indicators_transitions the pipeline's first exit (through O39), nothing the pipeline's 36.
 """
 
 from __future__ import annotations
@@ -38,6 +59,7 @@ import pytest
 
 from monitor_dagster.indicators import engine as ENG
 from monitor_dagster.indicators import transitions as T
+from monitor_dagster.synth import transitions_truth as TT
 
 Y = 2019
 HERKOMST = ("totaal", "niet-westers", "westers", "geen migratieachtergrond")
@@ -47,6 +69,9 @@ CELLS = {("O31", "werk"): ("werk", "werk_naar_WW"), ("O32", "werk"): ("werk", "w
          ("O37", "bijstand naar werk"): ("bijstand", "bijstand_naar_werk"),
          ("O29", "zelfde werkgever"): ("tijdelijk", "tijdelijk_naar_vast_zelfde_werkgever"),
          ("O30", "andere werkgever"): ("tijdelijk", "tijdelijk_naar_vast_andere_werkgever")}
+#: O38 measure -> (truth cohort, truth numerator)
+REEMPLOYMENT_CELLS = {f"na {b} binnen {k} jaar": (f"{b}_uitstroom", f"{b}_werk_binnen_{k}_jaar")
+                      for b in ("WW", "bijstand") for k in (1, 3)}
 
 
 def tolerance(count: int) -> float:
@@ -67,13 +92,17 @@ def _truth(landing_parent: Path) -> dict:
     return json.loads((landing_parent / "landing.truth.json").read_text())
 
 
-def _counts(table: pl.DataFrame, herkomst: str, indicator: str, measure: str) -> tuple[int, int]:
-    """(n, n x value / 100) of the cell with every other dimension totaal."""
+def _counts(table: pl.DataFrame, herkomst: str, indicator: str, measure: str,
+            empty_ok: bool = False) -> tuple[int, int]:
+    """(n, n x value / 100) of the cell with every other dimension totaal; ``empty_ok``: (0, 0) when the table
+    has no such cell (an empty cohort gives no row)."""
     f = table.filter((pl.col("indicator_id") == indicator) & (pl.col("measure") == measure)
                      & (pl.col("herkomst") == herkomst))
     for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal", "sector"):
         if d in f.columns:
             f = f.filter(pl.col(d) == "totaal")
+    if empty_ok and f.height == 0:
+        return 0, 0
     assert f.height == 1, f
     n, value = f["n"][0], f["value"][0]
     return n, round(n * value / 100)
@@ -85,12 +114,24 @@ def test_truth_holds_the_transitions_per_group_and_year(core_wh):
     cell = tr["2019"]["totaal"]
     assert cell["werk"] > cell["werk_naar_WW"] > 0 and cell["WW"] > cell["WW_naar_werk"] > 0
     assert cell["tijdelijk"] > cell["tijdelijk_naar_vast_zelfde_werkgever"] > 0
-    # the aggregates are the sums of their groups
-    groups = [g for g in tr["2019"] if g not in ("totaal", "niet-westers", "westers")]
-    for event in cell:
-        assert sum(tr["2019"][g][event] for g in groups) == cell[event]
-        assert (tr["2019"]["niet-westers"][event] + tr["2019"]["westers"][event]
-                + tr["2019"]["geen migratieachtergrond"][event]) == cell[event]
+    assert {e for pair in REEMPLOYMENT_CELLS.values() for e in pair} == set(TT.REEMPLOYMENT) <= set(cell)
+    for year in ("2018", "2019"):
+        # the aggregates are the sums of their groups (O29-O37 and O38 events alike)
+        groups = [g for g in tr[year] if g not in ("totaal", "niet-westers", "westers")]
+        for event in tr[year]["totaal"]:
+            assert sum(tr[year][g][event] for g in groups) == tr[year]["totaal"][event]
+            assert (tr[year]["niet-westers"][event] + tr[year]["westers"][event]
+                    + tr[year]["geen migratieachtergrond"][event]) == tr[year]["totaal"][event]
+        # O38: within 1 year <= within 3 years <= the cohort, both benefits have leavers
+        for b in ("WW", "bijstand"):
+            assert tr[year]["totaal"][f"{b}_uitstroom"] > 0
+            for g in tr[year]:
+                c = tr[year][g]
+                assert 0 <= c[f"{b}_werk_binnen_1_jaar"] <= c[f"{b}_werk_binnen_3_jaar"] <= c[f"{b}_uitstroom"]
+                if year == "2019":      # the zone's last year: at most 11 months observed after an exit
+                    assert c[f"{b}_werk_binnen_1_jaar"] == c[f"{b}_werk_binnen_3_jaar"]
+    # 2018 sees 2019: someone starts work more than 12 months after leaving WW in 2018
+    assert tr["2018"]["totaal"]["WW_werk_binnen_3_jaar"] > tr["2018"]["totaal"]["WW_werk_binnen_1_jaar"]
 
 
 def test_pipeline_recovers_the_realised_transitions(core_wh):
@@ -167,3 +208,80 @@ def test_temp_to_permanent_hazard_ratio_is_recovered(pre_payroll_wh):
     ratio = (e_nw / m_nw) / (e_geen / m_geen)
     se = math.sqrt(1 / e_nw + 1 / e_geen)
     assert abs(math.log(ratio / 0.8)) <= 3 * se, (ratio, se, pooled)
+
+
+# ------------------------------------------------------------------------------ O38: work within 1 and 3 years
+def test_reemployment_events_follow_the_o38_rule():
+    """The truth's O38 rule on a hand-made panel of four years (January .. December of each): the limits 12 and
+    36 months, the first exit of the year, an exit in December (next month in t+1), none in December of the
+    last year, the base population."""
+    import numpy as np
+
+    n, years = 10, 4
+    s = np.full((n, 12 * years), TT._GEEN, dtype=np.int8)
+    for p, work in ((0, 14), (1, 15), (2, 38), (3, 39)):      # WW January-March: 12, 13, 36, 37 months to work
+        s[p, 0:3] = TT._WW
+        s[p, work] = TT._WERK
+    s[4, 0:12], s[4, 12] = TT._WW, TT._WERK                    # leaves WW in December, works in January t+1
+    s[5, 0:3], s[5, 3] = TT._WW, TT._WERK                      # not in the base population
+    s[6, [0, 2]], s[6, 13] = TT._BIJ, TT._WERK                 # two exits: the first (13 months) counts, not 11
+    s[7, :] = TT._WW                                           # never leaves
+    s[8, 46:48] = TT._WW                                       # WW November-December of the last year: no exit
+    s[9, 45], s[9, 47] = TT._WW, TT._WERK                      # leaves in October of the last year
+    months = [s[:, 12 * y:12 * y + 12] for y in range(years)]
+    base = np.ones(n, dtype=bool)
+    base[5] = False
+    first = TT.reemployment_events(months, base, 0)
+    assert np.flatnonzero(first["WW_uitstroom"]).tolist() == [0, 1, 2, 3, 4]
+    assert np.flatnonzero(first["WW_werk_binnen_1_jaar"]).tolist() == [0, 4]
+    assert np.flatnonzero(first["WW_werk_binnen_3_jaar"]).tolist() == [0, 1, 2, 4]
+    assert np.flatnonzero(first["bijstand_uitstroom"]).tolist() == [6]
+    assert not first["bijstand_werk_binnen_1_jaar"].any() and first["bijstand_werk_binnen_3_jaar"][6]
+    last = TT.reemployment_events(months, np.ones(n, dtype=bool), years - 1)
+    assert np.flatnonzero(last["WW_uitstroom"]).tolist() == [9]
+    assert last["WW_werk_binnen_1_jaar"][9] and last["WW_werk_binnen_3_jaar"][9]
+
+
+def _reemployment_mismatches(wh: Path, year: int) -> tuple[list[str], list[str]]:
+    """O38 of ``year`` as the engine computes it with the follow-up window the warehouse holds (t .. last
+    year, ``observed_year``) against the truth's REEMPLOYMENT events, per herkomst aggregate: (report lines,
+    the lines outside 3 persons + 1%)."""
+    truth = _truth(wh.parent)["transitions"][str(year)]
+    extra = ENG.follow_up_extras("reemployment", wh, year)
+    table = ENG.compute_family("reemployment", ENG.warehouse_frames(wh, "reemployment", year), year,
+                               extra=extra).table
+    assert set(table.filter(pl.col("indicator_id") == "O38")["status"]) == {"voorlopig"}    # no zone holds t+3
+    report, bad = [], []
+    for herkomst in HERKOMST:
+        for measure, (cohort, events) in REEMPLOYMENT_CELLS.items():
+            n, k = _counts(table, herkomst, "O38", measure, empty_ok=True)
+            t_n, t_k = truth[herkomst][cohort], truth[herkomst][events]
+            report.append(f"{year} {herkomst} {measure}: n {n} vs {t_n}, events {k} vs {t_k}")
+            if abs(n - t_n) > tolerance(t_n) or abs(k - t_k) > tolerance(t_k):
+                bad.append(report[-1])
+    return report, bad
+
+
+def test_pipeline_recovers_the_realised_reemployment(core_wh):
+    """O38 of 2018 (follow-up 2019, voorlopig) and 2019 on the 2,000-person warehouse against the truth, per
+    herkomst aggregate: cohort and persons at work within 1 / 3 years within 3 persons + 1% (measured: all
+    equal, module docstring)."""
+    report, bad = [], []
+    for year in (2018, 2019):
+        r, b = _reemployment_mismatches(core_wh, year)
+        report += r
+        bad += b
+    assert not bad, "\n".join(bad)
+
+
+def test_pipeline_recovers_the_realised_reemployment_on_20000(pre_payroll_wh):
+    """The same on 20,000 persons 2014-2016 (about 3 s on top of the module's warehouse): cohorts of about 500
+    WW and 120 bijstand leavers, large enough that a broken follow-up rule shows beyond the tolerance (12 -> 13
+    months moves 7-8 persons, module docstring).  2014, 2015 and 2016 have 24-35, 12-23 and 1-11 months of
+    follow-up."""
+    report, bad = [], []
+    for year in (2014, 2015, 2016):
+        r, b = _reemployment_mismatches(pre_payroll_wh, year)
+        report += r
+        bad += b
+    assert not bad, "\n".join(bad)

@@ -4,7 +4,8 @@ the latent world, counted per herkomst group and year with the monitor's definit
 Computed from the latent world only (no written file is read): the state spells (``lab.spells``, what SECMBUS
 projects), the jobs with start, end, conversion date, contract, employer, hours and wage (``lab.jobs``, what
 SPOLISBUS projects), the residence periods, the birth dates and the latent incomes (``income.income_draws``).
-Vectorised: one numpy explode of spells and jobs into months, dense person x month arrays per year.
+Vectorised: one numpy explode of spells and jobs into months, dense person x month arrays per year (each
+year's panel is built once; O38 reuses the January-December columns of the following years' panels).
 
 The rules are the monitor's, applied to latent quantities:
 
@@ -22,7 +23,15 @@ The rules are the monitor's, applied to latent quantities:
 * the 12 transitions of t are the pairs (m, m+1) with m in December t-1 .. November t; a person counts once per
   event; temporary -> permanent: a month of t with a vast main job whose previous month with a main job, at
   most two months earlier, had a tijdelijk one (same / other employer); denominator: a tijdelijk main job in
-  November t-1 .. November t.
+  November t-1 .. November t;
+* **re-employment O38** (REEMPLOYMENT, follow-up t .. t+3 as ``transitions.follow_up_states`` /
+  ``time_to_work``): the months January t .. December of the zone's last year, each year's months taken from
+  that year's own panel (its WML of 1 January and INPATAB, the pipeline's rule for a follow-up year; absent
+  from NL = geen); cohort = persons of the base population of t with an exit from WW (bijstand) in t, a month
+  m of t in that state whose next month is another state (m before December of the last year, so the next
+  month is observed; the first exit of the year counts); events = the first work month after m at most 12
+  resp. 36 months later and not after December of the last year (a zone ending before t+3 is cut like the
+  pipeline's ``voorlopig`` figures).
 
 What the written files add on top (4-weekly payroll rounding, the +-3% noise on SBASISUREN, on-call hours,
 address gaps, ...) is measured in ``monitor_dagster_tests/test_synth_transitions_truth.py`` and
@@ -48,6 +57,12 @@ EVENTS = ("werk", "werk_naar_WW", "werk_naar_bijstand", "WW", "WW_naar_werk", "W
           "tijdelijk_naar_vast_andere_werkgever")
 #: hazard of temporary -> permanent within the same job: B main-job months whose job continues next month
 HAZARD = ("tijdelijk_maanden", "omzetting_zelfde_baan")
+#: O38 (persons): exit from WW / bijstand in t, and of those at work within 12 / 36 months after the exit month
+REEMPLOYMENT = ("WW_uitstroom", "WW_werk_binnen_1_jaar", "WW_werk_binnen_3_jaar",
+                "bijstand_uitstroom", "bijstand_werk_binnen_1_jaar", "bijstand_werk_binnen_3_jaar")
+#: transitions.FOLLOW_UP_MONTHS (report 5.2 4g: three years ahead); O38 counts work within 12 and 36 months
+FOLLOW_UP_MONTHS = 36
+_WITHIN = (("1_jaar", 12), ("3_jaar", 36))
 NO_BACKGROUND = "geen migratieachtergrond"
 
 # monthly state codes of the panel
@@ -290,11 +305,41 @@ def year_events(ctx: dict, t: int) -> dict[str, np.ndarray]:
             "state": state, "contract": contract, "employer": employer, "job": mainjob}
 
 
+def reemployment_events(months: list[np.ndarray], base: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Per person of year first_year + k: the events REEMPLOYMENT (bool, persons of ``base``).
+
+    ``months[j]``: the [n, 12] states January .. December of year first_year + j from that year's own panel
+    (``year_events(ctx, y)["state"][:, 2:14]``), j = 0 .. last year of the zone.  The rule of
+    ``transitions.time_to_work``: an exit is a month m of t in state b whose next month is not b, with m
+    before December of the last year (the next month observed); the first exit of t counts; the months to
+    work = first work month after m minus m, counted when <= 12 / 36 and observed (not after December of the
+    last year)."""
+    w = np.concatenate(months[k:k + 1 + FOLLOW_UP_MONTHS // 12], axis=1)
+    w = w[:, :12 + FOLLOW_UP_MONTHS]                  # exit months 0..11, work up to exit + 36 <= 47
+    width = w.shape[1]
+    exit_months = min(12, width - 1)                  # December of the last year has no observed next month
+    # first work month at or after each column (width when none): a reverse running minimum
+    col = np.where(w == _WERK, np.arange(width, dtype=np.int16), np.int16(width))
+    next_work = np.minimum.accumulate(col[:, ::-1], axis=1)[:, ::-1]
+    out = {}
+    for b, name in ((_WW, "WW"), (_BIJ, "bijstand")):
+        ex = (w[:, :exit_months] == b) & (w[:, 1:exit_months + 1] != b)
+        cohort = ex.any(axis=1) & base
+        m = ex.argmax(axis=1)                         # the first exit of the year
+        found = np.take_along_axis(next_work, (m + 1)[:, None], axis=1)[:, 0]
+        months_to_work = np.where(found < width, found - m, np.iinfo(np.int16).max)
+        out[f"{name}_uitstroom"] = cohort
+        for label, limit in _WITHIN:
+            out[f"{name}_werk_binnen_{label}"] = cohort & (months_to_work <= limit)
+    return out
+
+
 def transitions_truth(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray, seed: int,
                       first_year: int, last_year: int) -> dict:
     """``{year: {herkomst: {event: persons}}}`` for every year of the zone; herkomst = the groups of the
     indicator table (``geen migratieachtergrond`` for Nederland) plus niet-westers, westers and totaal; events
-    EVENTS (persons of the base population) and HAZARD (months)."""
+    EVENTS (persons of the base population), HAZARD (months) and REEMPLOYMENT (persons of the base population;
+    O38 of t needs the panels of t .. t+3, so it is counted once every year's panel is built)."""
     ctx = prepare(lab, persons, residence, top, seed, first_year, last_year)
     group, nw = ctx["group"], ctx["nw"]
     groups = {"totaal": np.ones(ctx["n"], dtype=bool), "niet-westers": nw,
@@ -302,15 +347,25 @@ def transitions_truth(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: 
     # one integer code per person: counts per group by bincount instead of a mask per group and event
     names = sorted(set(group.tolist()))
     code = np.searchsorted(np.array(names, dtype=object), group)
+
+    def count(ev: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
+        per = {e: np.bincount(code, weights=ev[e], minlength=len(names)).astype(np.int64) for e in ev}
+        return {name: ({e: int(per[e][names.index(name)]) for e in per} if name in names
+                       else {e: int(ev[e][gm].sum()) for e in per}) for name, gm in groups.items()}
+
+    years = range(first_year, last_year + 1)
+    # each year's panel once: its events are counted at once; its January-December states (int8) and base are
+    # kept for O38, whose cohort of t needs the panels of t .. t+3
     out: dict = {}
-    for t in range(first_year, last_year + 1):
+    months, bases = [], []
+    for t in years:
         ev = year_events(ctx, t)
-        per = {k: np.bincount(code, weights=ev[k], minlength=len(names)).astype(np.int64) for k in (*EVENTS, *HAZARD)}
-        year_out = {}
-        for name, gm in groups.items():
-            if name in names:
-                year_out[name] = {k: int(per[k][names.index(name)]) for k in per}
-            else:
-                year_out[name] = {k: int(ev[k][gm].sum()) for k in per}
-        out[str(t)] = year_out
+        out[str(t)] = count({k: ev[k] for k in (*EVENTS, *HAZARD)})
+        months.append(ev["state"][:, 2:14].copy())
+        bases.append(ev["base"])
+        del ev
+    for k, t in enumerate(years):
+        re = count(reemployment_events(months, bases[k], k))
+        for name in out[str(t)]:
+            out[str(t)][name].update(re[name])
     return out
