@@ -19,11 +19,15 @@ D = dt.date
 WML_2020 = 9.5422          # hourly WML (40 h) on 1 January 2020 (reference/wml.csv)
 
 
-def _careers(rows):
-    """rows: (person, diploma month, onderwijssoort) of the 4c cohort of peiljaar 2019."""
-    return pl.LazyFrame([{"person_id": p, "cohort_4c": True, "diploma_month": d, "enrol_type": t} for p, d, t in rows],
+def _careers(rows, leerweg="1", oplnr="O1"):
+    """rows: (person, diploma month, onderwijssoort) of the 4c cohort of peiljaar 2019 (full-time, left
+    education, a diploma of the onderwijssoort: core/education_careers)."""
+    return pl.LazyFrame([{"person_id": p, "cohort_4c": leerweg == "1" or t != "MBO", "diploma_month": d,
+                          "enrol_type": t, "left_education": True, "enrol_leerweg_mbo": leerweg if t == "MBO" else "-",
+                          "enrol_oplnr": oplnr} for p, d, t in rows],
                         schema={"person_id": pl.Int64, "cohort_4c": pl.Boolean, "diploma_month": pl.Date,
-                                "enrol_type": pl.String})
+                                "enrol_type": pl.String, "left_education": pl.Boolean,
+                                "enrol_leerweg_mbo": pl.String, "enrol_oplnr": pl.String})
 
 
 def _addresses(rows):
@@ -162,3 +166,36 @@ def test_first_job_on_a_synthetic_warehouse_with_a_partial_follow_up(core_wh):
                    "leeftijd", "geslacht", "opleiding", "kwartaal")))["n"].sum())
     assert werk["n"] + censored == grads.height                       # every graduate is counted once
     assert 0 <= werk["value"] <= 24                                  # cut at December 2019
+
+
+# --------------------------------------------------------------------------------------------------- O25b
+def test_hourly_wage_of_the_first_job_per_route_and_field():
+    """Advice after 4c: "per combinatie van studierichting en bbl, bol, hbo of wo het uurloon in de eerste baan".
+    1 bbl Techniek: one job, 12 euro for 6 months then 18, then 30 from its 13th month -> 15 (first 12 months)
+    2 bol Zorg: a flex job at 14 for 3 months, then another job at 25 -> the first job: 14
+    3 hbo, programme unknown to OPLEIDINGSNRREF: 20 h/week at 10, then 40 h/week at 16 -> 14 (hours-weighted)
+    4 wo, self-employed only: no hourly wage, not in the mean
+    5 hbo, a job only from month 40 after the diploma: no first job within 36 months"""
+    june = D(2020, 6, 1)
+    jobs = (_job(1, 1, "A", (2020, 6), (2020, 11), wage=12.0) + _job(1, 1, "A", (2020, 12), (2021, 5), wage=18.0)
+            + _job(1, 1, "A", (2021, 6), (2023, 12), wage=30.0)
+            + _job(2, 2, "B", (2020, 8), (2020, 10), wage=14.0, contract="B") + _job(2, 3, "C", (2020, 11), (2023, 12), wage=25.0)
+            + _job(3, 4, "D", (2020, 7), (2020, 12), wage=10.0, hours_pw=20.0)
+            + _job(3, 4, "D", (2021, 1), (2023, 12), wage=16.0, hours_pw=40.0)
+            + _job(5, 5, "E", (2023, 10), (2023, 12)))
+    secm = _secm(4, "13", (2020, 7), (2023, 12))
+    jm, sm, _ = _tframes(jobs, secm)
+    inp = pl.LazyFrame(schema={"person_id": pl.Int64, "INPPERSPRIM": pl.Float64, "_year": pl.Int32})
+    careers = pl.concat([_careers([(1, june, "MBO")], leerweg="3", oplnr="T"), _careers([(2, june, "MBO")], oplnr="Z"),
+                         _careers([(3, june, "HBO"), (5, june, "HBO")], oplnr="X"), _careers([(4, june, "WO")])])
+    oplref = pl.LazyFrame({"OPLNR": ["T", "Z", "O1"], "OPLSECTOR": ["3", "4", "6"]})
+    t = F.o25b_uurloon_eerste_baan(frames.population(1, 2, 3, 4, 5), careers, _windowed(jm, 2023),
+                                   _windowed(sm, 2023), inp, oplref, Y, observed_year=2023)
+    assert _cell(t, "O25b", "bbl")["value"] == pytest.approx(15.0)
+    assert _cell(t, "O25b", "bbl Techniek")["value"] == pytest.approx(15.0)
+    assert _cell(t, "O25b", "bol Zorg en welzijn / gezondheidszorg")["value"] == pytest.approx(14.0)
+    hbo = _cell(t, "O25b", "hbo")
+    assert hbo["n"] == 1 and hbo["value"] == pytest.approx((10 * 20 + 16 * 40) / 60)
+    assert _cell(t, "O25b", "hbo overig of onbekend")["n"] == 1
+    assert t.filter(pl.col("measure").str.starts_with("wo")).height == 0
+    assert set(t["status"]) == {"definitief"}

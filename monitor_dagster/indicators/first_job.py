@@ -24,12 +24,13 @@ import polars as pl
 
 from monitor_dagster.core._intervals import month_index
 from monitor_dagster.core.population import address_chains
+from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import _concat
 from monitor_dagster.indicators.table import cells
 from monitor_dagster.indicators.transitions import WORK, follow_up_states
 
-__all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "graduates", "first_work",
-           "o25_duur_tot_baan"]
+__all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "WAGE_MONTHS", "graduates",
+           "first_work", "first_job_wage", "o25_duur_tot_baan", "o25b_uurloon_eerste_baan"]
 
 #: report 5.1: "hoeveel maanden na het afstuderen" ... followed three years, as 5.2 ("drie jaar vooruit")
 FOLLOW_UP_MONTHS = 36
@@ -40,6 +41,11 @@ FOLLOW_UP_YEARS = 4
 SELF_EMPLOYED_HOURS = 40
 #: onderwijssoort of the enrolment on 1 October t (associate degree and bachelor are hbo)
 ROUTES = {"MBO": "mbo", "HBO": "hbo", "WO": "wo"}
+#: O25b: the routes of the advice ("bbl-, bol, hbo- of wo-opleiding"); LEERWEGMBO 3 = BBL, 1/2 = BOL
+WAGE_ROUTES = ("bol", "bbl", "hbo", "wo")
+#: O25b: the hourly wage of the first job is its mean over its first months as the main job (holiday pay and
+#: the first short month even out; a choice, the report does not say)
+WAGE_MONTHS = 12
 
 
 def graduates(population: pl.LazyFrame, careers: pl.LazyFrame) -> pl.LazyFrame:
@@ -95,6 +101,24 @@ def first_work(states: pl.LazyFrame, persons: pl.LazyFrame) -> pl.LazyFrame:
     return work.select("person_id", "work_mi", "work_self", "vast_mi")
 
 
+def _states(population, careers, job_month, secm_month, inpatab, year) -> pl.LazyFrame:
+    """The monthly states t .. t+4 of everybody who left mbo/hbo/wo with a diploma (the O25 cohort and the
+    O25b graduates), evaluated once per bucket for both indicators."""
+    def build():
+        persons = _leavers(careers).select("person_id").join(population.select("person_id"), on="person_id",
+                                                             how="semi")
+        return follow_up_states(job_month, secm_month, inpatab, year, persons,
+                                self_employed_hours=SELF_EMPLOYED_HOURS).collect().lazy()
+    return shared("first_job_states", (population, careers, job_month, secm_month, inpatab), build, year)
+
+
+def _leavers(careers: pl.LazyFrame) -> pl.LazyFrame:
+    """Enrolled in mbo, hbo or wo on 1 October t (any leerweg or form), left education by 1 October t+1, with
+    a diploma of that onderwijssoort: the 4c cohort without its full-time condition."""
+    return careers.filter(pl.col("enrol_type").cast(pl.String).is_in(list(ROUTES))
+                          & pl.col("left_education").fill_null(False) & pl.col("diploma_month").is_not_null())
+
+
 def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses: pl.LazyFrame,
                       job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, year: int,
                       observed_year: int | None = None, **kw) -> pl.DataFrame:
@@ -118,8 +142,7 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
     last = observed_year if observed_year is not None else year + FOLLOW_UP_YEARS
     status = "definitief" if last >= year + FOLLOW_UP_YEARS else "voorlopig"
     grads = graduates(population, careers).collect().lazy()          # read by every step below
-    states = follow_up_states(job_month, secm_month, inpatab, year, grads.select("person_id"),
-                              self_employed_hours=SELF_EMPLOYED_HOURS)
+    states = _states(population, careers, job_month, secm_month, inpatab, year)
     p = (grads.join(first_work(states, grads), on="person_id", how="left")
          .join(registered_until(addresses, grads, year), on="person_id", how="left"))
     end = pl.min_horizontal(pl.col("dmi") + FOLLOW_UP_MONTHS, pl.lit(last * 12 + 11))
@@ -151,4 +174,57 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
                              status=status, **kw))
     out.append(cells(p.with_columns(pl.col("_brp").alias("value")), indicator_id="O25", year=year,
                      unit="maanden", measure="niet in BRP", status=status, **kw))
+    return _concat(out)
+
+
+def first_job_wage(states: pl.LazyFrame, persons: pl.LazyFrame) -> pl.LazyFrame:
+    """person_id, ``wage``: the hourly wage of the first substantial job at or after the diploma month (``dmi``)
+    within :data:`FOLLOW_UP_MONTHS` - the main job of the first month with one (self-employment has no hourly
+    wage) - as its mean over its first :data:`WAGE_MONTHS` months as the main job, weighted by basic hours."""
+    jobs = states.filter(pl.col("job").is_not_null()).select("person_id", "mi", "job", "wage", "hours")
+    first = (persons.select("person_id", "dmi").sort("dmi")
+             .join_asof(jobs.select("person_id", pl.col("mi").alias("job_mi"), pl.col("job").alias("first_job"))
+                        .sort("job_mi"), left_on="dmi", right_on="job_mi", by="person_id", strategy="forward",
+                        check_sortedness=False)
+             .filter(pl.col("job_mi") <= pl.col("dmi") + FOLLOW_UP_MONTHS))
+    months = (jobs.join(first, on="person_id", how="inner")
+              .filter((pl.col("job") == pl.col("first_job"))
+                      & pl.col("mi").is_between(pl.col("job_mi"), pl.col("job_mi") + WAGE_MONTHS - 1)))
+    return (months.group_by("person_id")
+            .agg(((pl.col("wage") * pl.col("hours")).sum() / pl.col("hours").sum()).alias("wage"))
+            .filter(pl.col("wage").is_finite()))
+
+
+def o25b_uurloon_eerste_baan(population: pl.LazyFrame, careers: pl.LazyFrame, job_month: pl.LazyFrame,
+                             secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, oplref: pl.LazyFrame,
+                             year: int, observed_year: int | None = None, **kw) -> pl.DataFrame:
+    """O25b, the advice after report 5.1 deelvraag 4c: "per combinatie van studierichting en bbl, bol, hbo of wo
+    het uurloon in de eerste baan te vergelijken voor personen met en zonder (niet-westerse)
+    migratieachtergrond" - the mean hourly wage of the first job (:func:`first_job_wage`) of those who left
+    mbo (bol or bbl: unlike O25 not only full-time), hbo or wo with a diploma, per route and per route x field
+    (the sector of the programme in OPLEIDINGSNRREF, as O21); the herkomst breakdown gives the comparison.
+    ``voorlopig`` while the follow-up is not complete (a first job not yet observed is not in the mean)."""
+    from monitor_dagster.indicators.study_choice import FIELD_UNKNOWN, _programmes
+
+    last = observed_year if observed_year is not None else year + FOLLOW_UP_YEARS
+    status = "definitief" if last >= year + FOLLOW_UP_YEARS else "voorlopig"
+    route = (pl.when(pl.col("enrol_type").cast(pl.String) == "MBO")
+             .then(pl.when(pl.col("enrol_leerweg_mbo").cast(pl.String) == "3").then(pl.lit("bbl"))
+                   .otherwise(pl.lit("bol")))
+             .otherwise(pl.col("enrol_type").cast(pl.String).str.to_lowercase()))
+    leavers = (_leavers(careers)
+               .select("person_id", month_index("diploma_month").alias("dmi"), route.alias("route"),
+                       pl.col("enrol_oplnr").cast(pl.String).alias("oplnr"))
+               .join(_programmes(oplref).select("oplnr", "field"), on="oplnr", how="left")
+               .with_columns(pl.col("field").fill_null(FIELD_UNKNOWN)))
+    p = population.join(leavers, on="person_id", how="inner")
+    states = _states(population, careers, job_month, secm_month, inpatab, year)
+    p = p.join(first_job_wage(states, p), on="person_id", how="inner").collect().lazy()
+    out = []
+    for r in WAGE_ROUTES:
+        rows = p.filter(pl.col("route") == r).with_columns(pl.col("wage").alias("value"))
+        out.append(cells(rows, indicator_id="O25b", year=year, unit="euro per uur", measure=r, status=status, **kw))
+        for field, part in rows.collect().partition_by("field", as_dict=True).items():
+            out.append(cells(part.lazy(), indicator_id="O25b", year=year, unit="euro per uur",
+                             measure=f"{r} {field[0]}", status=status, **kw))
     return _concat(out)
