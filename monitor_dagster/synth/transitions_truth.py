@@ -33,6 +33,10 @@ The rules are the monitor's, applied to latent quantities:
   resp. 36 months later and not after December of the last year (a zone ending before t+3 is cut like the
   pipeline's ``voorlopig`` figures).
 
+The same panels give O25 (``first_job_codes`` for synth/first_job_truth.py): the months of the graduates with a
+tijdelijk or vast main job, or self-employment above the **full** monthly WML (40 hours, report 5.1 4c) instead
+of the 12 hours of 5.2 (``self_employed_ok``: one income rule, the hours a parameter).
+
 What the written files add on top (4-weekly payroll rounding, the +-3% noise on SBASISUREN, on-call hours,
 address gaps, ...) is measured in ``monitor_dagster_tests/test_synth_transitions_truth.py`` and
 docs/synthetic_data.md ("Transitions truth").
@@ -73,6 +77,10 @@ _BENEFIT_OF_STATE = {WW: _WW, BIJSTAND: _BIJ, AO: _AO, SOCVOORZ: _OVERIG}
 _FAR = np.datetime64("9999-12-31")
 _WEEKS_PER_MONTH = 52 / 12
 _MIN_HOURS = 12.0
+#: report 5.1, 4c (O25): self-employment is work from the full monthly WML (first_job.SELF_EMPLOYED_HOURS)
+FULL_WML_HOURS = 40.0
+# month codes of the O25 panel (first_job_codes)
+_FJ_NONE, _FJ_JOB, _FJ_VAST, _FJ_SELF = range(4)
 
 
 def _explode(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -268,13 +276,13 @@ def year_events(ctx: dict, t: int) -> dict[str, np.ndarray]:
     income = np.full(n, np.nan)
     ip = inc["pid"].to_numpy()
     income[ip] = np.where(inc["missing"].to_numpy(), np.nan, np.round(inc["profit"].to_numpy() + wage[ip]))
-    threshold = wml * _MIN_HOURS * _WEEKS_PER_MONTH
     with np.errstate(invalid="ignore"):
-        inc_ok = (working > 0) & (income / np.maximum(working, 1) >= threshold - 1e-9)
+        per_month = np.where(working > 0, income / np.maximum(working, 1), np.nan)
+    self_m = s == SELF
     state = np.full((n, 14), _GEEN, dtype=np.int8)
     for code, v in _BENEFIT_OF_STATE.items():
         state[s == code] = v
-    state[has | ((s == SELF) & inc_ok[:, None])] = _WERK
+    state[has | (self_m & self_employed_ok(per_month, wml, _MIN_HOURS)[:, None])] = _WERK
     # base population of t
     stud, pens = _majority_flags(lab.spells, n, t)
     base = _whole_year(ctx["residence"], n, t) & ~stud & ~pens & _age_ok(ctx["birth"], ctx["aow"], t)
@@ -302,7 +310,28 @@ def year_events(ctx: dict, t: int) -> dict[str, np.ndarray]:
     risk &= base[:, None]
     return {"base": base, **{k: v & base for k, v in ev.items()},
             "tijdelijk_maanden": risk.sum(axis=1), "omzetting_zelfde_baan": (risk & (contract[:, 2:14] == _O)).sum(axis=1),
-            "state": state, "contract": contract, "employer": employer, "job": mainjob}
+            "state": state, "contract": contract, "employer": employer, "job": mainjob,
+            "self_employed": self_m, "self_income": per_month, "wml": wml}
+
+
+def self_employed_ok(per_month: np.ndarray, wml: float, hours: float) -> np.ndarray:
+    """``transitions.self_employed_income_ok`` on latent incomes: INPPERSPRIM of the year over its working months
+    (``per_month``, NaN without working months or with a missing income) reaches the hourly WML of 1 January x
+    ``hours`` x 52/12 - 12 hours for report 5.2 (O27-O39), 40 (:data:`FULL_WML_HOURS`, the full monthly WML)
+    for O25."""
+    with np.errstate(invalid="ignore"):
+        return per_month >= wml * hours * _WEEKS_PER_MONTH - 1e-9
+
+
+def first_job_codes(ev: dict[str, np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """[len(rows), 12] months January .. December of the panel ``ev`` (:func:`year_events`) of the persons
+    ``rows`` for O25 (``first_job_truth``): :data:`_FJ_NONE`, a substantial main job that is tijdelijk
+    (:data:`_FJ_JOB`) or vast (:data:`_FJ_VAST`), or self-employment only above the **full** monthly WML
+    (:data:`_FJ_SELF`; report 5.1, 4c, ``first_job.SELF_EMPLOYED_HOURS``)."""
+    contract = ev["contract"][rows, 2:14]
+    full_wml = self_employed_ok(ev["self_income"][rows], ev["wml"], FULL_WML_HOURS)
+    self_ok = ev["self_employed"][rows, 2:14] & full_wml[:, None]
+    return np.select([contract == _O, contract == _B, self_ok], [_FJ_VAST, _FJ_JOB, _FJ_SELF], _FJ_NONE).astype(np.int8)
 
 
 def reemployment_events(months: list[np.ndarray], base: np.ndarray, k: int) -> dict[str, np.ndarray]:
@@ -334,38 +363,69 @@ def reemployment_events(months: list[np.ndarray], base: np.ndarray, k: int) -> d
     return out
 
 
-def transitions_truth(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray, seed: int,
-                      first_year: int, last_year: int) -> dict:
-    """``{year: {herkomst: {event: persons}}}`` for every year of the zone; herkomst = the groups of the
-    indicator table (``geen migratieachtergrond`` for Nederland) plus niet-westers, westers and totaal; events
-    EVENTS (persons of the base population), HAZARD (months) and REEMPLOYMENT (persons of the base population;
-    O38 of t needs the panels of t .. t+3, so it is counted once every year's panel is built)."""
-    ctx = prepare(lab, persons, residence, top, seed, first_year, last_year)
-    group, nw = ctx["group"], ctx["nw"]
-    groups = {"totaal": np.ones(ctx["n"], dtype=bool), "niet-westers": nw,
-              "westers": np.isin(group, list(P.WESTERN)), **{g: group == g for g in sorted(set(group.tolist()))}}
-    # one integer code per person: counts per group by bincount instead of a mask per group and event
+def _counter(group: np.ndarray, nw: np.ndarray):
+    """``count(ev, rows=None)`` -> ``{herkomst: {event: int}}``: the per-person arrays of ``ev`` (persons
+    ``rows``, all when None) summed per herkomst group of the indicator table plus niet-westers, westers and
+    totaal (bincount per group instead of a mask per group and event)."""
+    masks = {"totaal": np.ones(len(group), dtype=bool), "niet-westers": nw, "westers": np.isin(group, list(P.WESTERN))}
     names = sorted(set(group.tolist()))
     code = np.searchsorted(np.array(names, dtype=object), group)
 
-    def count(ev: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
-        per = {e: np.bincount(code, weights=ev[e], minlength=len(names)).astype(np.int64) for e in ev}
-        return {name: ({e: int(per[e][names.index(name)]) for e in per} if name in names
-                       else {e: int(ev[e][gm].sum()) for e in per}) for name, gm in groups.items()}
+    def count(ev: dict[str, np.ndarray], rows: np.ndarray | None = None) -> dict[str, dict[str, int]]:
+        c = code if rows is None else code[rows]
+        per = {e: np.bincount(c, weights=ev[e], minlength=len(names)).astype(np.int64) for e in ev}
+        out = {name: {e: int(ev[e][m if rows is None else m[rows]].sum()) for e in ev} for name, m in masks.items()}
+        out.update({name: {e: int(per[e][i]) for e in per} for i, name in enumerate(names)})
+        return out
 
+    return count
+
+
+def transitions_truth(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray, seed: int,
+                      first_year: int, last_year: int) -> dict:
+    """``{year: {herkomst: {event: persons}}}`` for every year of the zone (:func:`labour_truths`)."""
+    return labour_truths(lab, persons, residence, top, seed, first_year, last_year)["transitions"]
+
+
+def labour_truths(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray, seed: int,
+                  first_year: int, last_year: int, ew=None) -> dict:
+    """The truth entries built from the yearly state panels, each panel built once:
+
+    * ``transitions``: ``{year: {herkomst: {event: persons}}}`` for every year of the zone; herkomst = the
+      groups of the indicator table (``geen migratieachtergrond`` for Nederland) plus niet-westers, westers
+      and totaal; events EVENTS (persons of the base population), HAZARD (months) and REEMPLOYMENT (persons
+      of the base population; O38 of t needs the panels of t .. t+3, so it is counted once every year's
+      panel is built);
+    * ``first_job`` (with the education world ``ew``): ``{year: {herkomst: {event: ...}}}`` of O25 for every
+      peiljaar t whose t+1 is in the zone, events ``first_job_truth.EVENTS`` (graduates, censored, the sums
+      of the capped months ...; synth/first_job_truth.py)."""
+    ctx = prepare(lab, persons, residence, top, seed, first_year, last_year)
+    count = _counter(ctx["group"], ctx["nw"])
     years = range(first_year, last_year + 1)
+    if ew is not None:
+        from monitor_dagster.synth import first_job_truth as FJ
+        grads = FJ.cohorts(ew.careers, residence, first_year, last_year)
+        fj_rows = np.unique(np.concatenate([g["pid"].to_numpy() for g in grads.values()] + [np.zeros(0, np.int64)]))
+        row_of_pid = np.full(ctx["n"], -1, dtype=np.int64)
+        row_of_pid[fj_rows] = np.arange(len(fj_rows))
     # each year's panel once: its events are counted at once; its January-December states (int8) and base are
-    # kept for O38, whose cohort of t needs the panels of t .. t+3
+    # kept for O38, whose cohort of t needs the panels of t .. t+3, and the O25 month codes of the graduates
     out: dict = {}
-    months, bases = [], []
+    months, bases, codes = [], [], {}
     for t in years:
         ev = year_events(ctx, t)
         out[str(t)] = count({k: ev[k] for k in (*EVENTS, *HAZARD)})
         months.append(ev["state"][:, 2:14].copy())
         bases.append(ev["base"])
+        if ew is not None:
+            codes[t] = first_job_codes(ev, fj_rows)
         del ev
     for k, t in enumerate(years):
         re = count(reemployment_events(months, bases[k], k))
         for name in out[str(t)]:
             out[str(t)][name].update(re[name])
-    return out
+    res = {"transitions": out}
+    if ew is not None:
+        res["first_job"] = {str(t): count(FJ.cohort_events(g, t, last_year, codes, row_of_pid), g["pid"].to_numpy())
+                            for t, g in grads.items()}
+    return res

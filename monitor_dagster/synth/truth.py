@@ -97,9 +97,10 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
         col = lab.state_m[:, m]
         st[str(y)] = {"students": int(np.isin(col, [SCHOOL, STUDENT_JOB]).sum()), "pensioners": int((col == PENSION).sum())}
     truth["students_pensioners_dec"] = st
-    # realised month-to-month transitions O29-O37 of the latent world (transitions_truth.py)
-    from monitor_dagster.synth.transitions_truth import transitions_truth
-    truth["transitions"] = transitions_truth(lab, persons, residence, top, cfg.seed, fy, ly)
+    # realised month-to-month transitions O29-O38 and first jobs after graduation O25 of the latent world
+    # (transitions_truth.py, first_job_truth.py: one pass over the yearly state panels)
+    from monitor_dagster.synth.transitions_truth import labour_truths
+    truth.update(labour_truths(lab, persons, residence, top, cfg.seed, fy, ly, ew=ew))
     from monitor_dagster.synth import education as edu_mod
     truth["education"] = edu_mod.education_truth(ew, persons, fy, ly)
     truth["files"] = [asdict(f) for f in files]
@@ -109,7 +110,8 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
 #: truth entries that count persons, jobs, rows or provisions (multiplied by R in a replicated zone); all
 #: other entries are rates, shares, parameters or per-person figures and hold for every copy unchanged
 COUNT_ENTRIES = ("population_whole_year", "payroll_jobs_active", "payroll_jobs_reclassified_2017",
-                 "payroll_jobs_2016_and_2017", "provisions", "students_pensioners_dec", "transitions")
+                 "payroll_jobs_2016_and_2017", "provisions", "students_pensioners_dec", "transitions",
+                 "first_job")
 
 
 def _times(obj, r: int):
