@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from monitor_dagster.core.inputs import BREAKDOWN_SOURCES, CORE_INPUTS, SourceInput, is_yearly, source_inputs
+from monitor_dagster.core.inputs import (
+    BREAKDOWN_SOURCES, CORE_INPUTS, SourceInput, direct_source, is_yearly, source_inputs)
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.warehouse import Warehouse
 
@@ -160,7 +161,7 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
             missing += [r for r in core[name] if r not in missing and not (built and s.family in FOLLOW_UP_OF)]
             inputs += source_inputs(name)
         else:
-            inp = SourceInput(name, "year")
+            inp = direct_source(name)      # year t, or a cumulative / reference file's latest release
             inputs.append(inp)
             if _manifest_for(m, inp, year) is None:
                 missing.append(f"needs {_label(inp, year)}")
@@ -178,6 +179,10 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
                                           [f"first year of {entry} in the warehouse: no months 11 and 12 of "
                                            f"{year - 1} (report 5.2: the series starts a year later)"])
             missing.append(f"needs {entry} {year - 1} (months 11 and 12 of t-1, report 5.2)")
+    for entry in s.year_after:
+        if _manifest_for(m, SourceInput(entry, "year"), year + 1) is None:
+            # like a follow-up window: it lands with the next year and must not hold back year t
+            missing.append(f"{FOLLOW_UP_REASON} of {year} needs {entry} {year + 1} (report 5.1: the next year)")
     for entry, column in s.needed_columns:
         man = next((_manifest_for(m, i, year) for i in inputs if i.entry == entry), None)
         if column in _missing_columns(man):
@@ -275,7 +280,7 @@ def final_sources(cadence: str = "yearly") -> list[tuple[str, str]]:
                     if i.required or (name == "population" and i.entry in breakdown_files):
                         out.setdefault(i.entry, "latest" if i.window == "latest" else "year")
             else:
-                out.setdefault(name, "year")
+                out.setdefault(name, "latest" if direct_source(name).window == "latest" else "year")
         if s.family in FOLLOW_UP_OF:
             for f in FOLLOW_UP_OF[s.family]:
                 for files in FOLLOW_UP_SOURCES[f]:

@@ -179,3 +179,29 @@ def test_secondary_suppression_does_not_depend_on_row_order():
         a = base.select(*key, "suppression_reason").sort(key)
         b = shuffled.select(*key, "suppression_reason").sort(key)
         assert a.equals(b)
+
+
+def test_measures_that_add_up_are_protected_together():
+    """Spec ``measure_parts``: O25 ``werk`` = ``werk mbo`` + ``werk hbo`` + ``werk wo`` (every graduate has one
+    onderwijssoort): a hidden mbo cell would follow from the total and the other two, so one more goes; a
+    measure outside the equation (``niet in BRP``) is untouched."""
+    from monitor_dagster.indicators.table import DIMENSIONS, SCHEMA
+
+    def r(measure, n):
+        return {"indicator_id": "O25", "year": 2019, **{d: "totaal" for d in DIMENSIONS}, "measure": measure,
+                "value": 5.0, "unit": "maanden", "n": n, "n_weighted": float(n), "status": "definitief",
+                "suppressed": False, "trend_break": None, "vintages": ""}
+
+    t = pl.DataFrame([r("werk", 40), r("werk mbo", 6), r("werk hbo", 20), r("werk wo", 14), r("niet in BRP", 12)],
+                     schema=SCHEMA)
+    out = {x["measure"]: x for x in apply_disclosure(t).iter_rows(named=True)}
+    assert out["werk mbo"]["suppression_reason"] == "primary_n"
+    assert out["werk wo"]["suppression_reason"] == "secondary"          # the smaller of the two others
+    assert not out["werk"]["suppressed"] and not out["werk hbo"]["suppressed"] and not out["niet in BRP"]["suppressed"]
+    assert check_disclosure(apply_disclosure(t)) == []
+    leaky = apply_disclosure(t).with_columns(
+        pl.when(pl.col("measure") == "werk wo").then(False).otherwise(pl.col("suppressed")).alias("suppressed"),
+        pl.when(pl.col("measure") == "werk wo").then(14).otherwise(pl.col("n")).alias("n"),
+        pl.when(pl.col("measure") == "werk wo").then(5.0).otherwise(pl.col("value")).alias("value"),
+        pl.when(pl.col("measure") == "werk wo").then(14.0).otherwise(pl.col("n_weighted")).alias("n_weighted"))
+    assert any("recoverable by subtraction" in v for v in check_disclosure(leaky))

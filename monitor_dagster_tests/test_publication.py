@@ -124,7 +124,11 @@ def test_provisional_year_is_marked(published):
     # so only the years whose t+3 is not in the zone are voorlopig
     follow = set(prov.filter(pl.col("indicator_id").is_in(["O38", "O39"]))["year"])
     assert follow == {LAST - 2, LAST - 1, LAST}
-    prov = prov.filter(~pl.col("indicator_id").is_in(["O38", "O39"]))
+    # every family with a follow-up window (O24b t+1, O25/O25b t+4, O38/O39 t+3) is voorlopig until it lands
+    from monitor_dagster.indicators import spec as SPEC
+
+    windowed = [k for k, sp in SPEC.built().items() if SPEC.follow_up(sp.family) is not None]
+    prov = prov.filter(~pl.col("indicator_id").is_in(windowed))
     assert set(prov["year"].unique()) == {LAST}                       # part-year SPOLIS of 2018
     assert "O04" in set(prov["indicator_id"]) and "O03" not in set(prov["indicator_id"])   # EBB is not SPOLIS-based
     page = _page_json((site / "indicator" / "O04.html").read_text(encoding="utf-8"))
@@ -202,7 +206,11 @@ def test_registry_names_every_indicator():
     for iid, m in reg["indicators"].items():
         assert {"title", "theme", "question", "paragraph", "source", "kind", "definition"} <= set(m), iid
         assert m["theme"] in reg["themes"] and m["kind"] in ("outcome", "input")
-    assert [f"O{i:02d}" for i in range(1, 41)] == [k for k in reg["indicators"] if k.startswith("O")]
+    ids = [k for k in reg["indicators"] if k.startswith("O")]
+    assert [f"O{i:02d}" for i in range(1, 41)] == [k for k in ids if len(k) == 3]     # bijlage A, in order
+    # the advice items after report 5.1 (O22b, O24b, O25b) follow the indicator they extend
+    for k in (k for k in ids if len(k) != 3):
+        assert k[-1] == "b" and ids[ids.index(k) - 1] == k[:3], k
     with pytest.raises(D.PublicationError, match="specs.yaml"):
         D.meta("O99")
 
@@ -231,3 +239,11 @@ def test_cli_publish(published, tmp_path):
 def test_dutch_number_format():
     assert fmt(1234.56, "euro") == "1.235" and fmt(12.345, "%") == "12,3" and fmt(None, "%") == "–"
     assert fmt(-3.25, "euro per uur", signed=True) == "−3,25" and fmt(0.5, "%", signed=True) == "+0,5"
+
+
+def test_an_indicator_can_label_a_breakdown_itself():
+    """O20-O22 put the onderwijssoort in the sector column (docs/indicators_education.md): their pages say so."""
+    from monitor_dagster.publication.site import _breakdown_label
+
+    assert _breakdown_label("O21", "sector") == "Onderwijssoort"
+    assert _breakdown_label("O27", "sector") == "Sector" and _breakdown_label("O21", "geslacht") == "Geslacht"

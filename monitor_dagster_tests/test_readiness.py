@@ -124,6 +124,20 @@ def test_a_follow_up_window_makes_o38_provisional_without_blocking_the_year(tmp_
     assert r.blocking("yearly") == []
 
 
+def test_o25_needs_the_enrolment_of_the_next_year_without_blocking_the_year(tmp_path):
+    """Report 5.1 4c: the graduates "op 1 oktober een jaar later geen bekostigd onderwijs meer volgden": O25 of
+    the last year is not computable until ONDERWIJSINSCHRTAB t+1 lands, which does not hold back year t."""
+    _zone(tmp_path)
+    r21 = R.year_readiness(tmp_path, 2021)
+    assert r21.indicators["O25"].state == "not computable"
+    assert r21.indicators["O25"].reasons == [
+        "the follow-up of 2021 needs ONDERWIJSINSCHRTAB 2022 (report 5.1: the next year)"]
+    assert not any("ONDERWIJSINSCHRTAB 2022" in b for b in r21.blocking("yearly"))
+    r20 = R.year_readiness(tmp_path, 2020)
+    assert r20.indicators["O25"].state == "provisional"                  # follow-up to 2024, 2022 missing
+    assert r20.blocking("yearly") == []
+
+
 def test_transitions_need_the_spolis_of_the_year_before():
     """Report 5.2: the panel of t starts in November t-1 ("2006 hebben we namelijk niet kunnen verrijken met
     gegevens van eind 2005"): the first SPOLIS year of the warehouse gives no O27-O37 (not applicable, not

@@ -206,10 +206,13 @@ def test_o38_of_the_three_years_before_is_rebuilt_after_a_yearly_run():
     from monitor_dagster.defs.schedules import FOLLOW_UP_TRIGGER, follow_up_after_yearly_runs, follow_up_requests
 
     reqs, _ = _after_outcome_run(follow_up_after_yearly_runs, FOLLOW_UP_TRIGGER)
-    # one run per year; O25 (first_job) looks four years ahead (a diploma of August t+1 + 36 months)
+    # one run per year; O25 (first_job) looks four years ahead (a diploma of August t+1 + 36 months); the
+    # education careers of 2020 read the enrolment of 1 October 2021: rebuilt before O25 of 2020
     assert [(r.partition_key, sorted(k.to_user_string() for k in r.asset_selection)) for r in reqs] == [
         ("2017", ["indicators/first_job"])] + [
-        (str(y), ["indicators/first_job", "indicators/reemployment"]) for y in (2018, 2019, 2020)]
+        (str(y), ["indicators/first_job", "indicators/reemployment"]) for y in (2018, 2019)] + [
+        ("2020", ["core/education_careers", "indicators/first_job", "indicators/reemployment",
+                  "indicators/student_jobs"])]                                  # O24b: t..t+1
     assert all(r.tags["monitor/trigger"] == FOLLOW_UP_TRIGGER for r in reqs)
     assert follow_up_requests("x", {"dagster/partition": "2020", "monitor/trigger": FOLLOW_UP_TRIGGER}) == []
     assert [r.partition_key for r in follow_up_requests("x", {"dagster/partition": "2012"})] == ["2011"]

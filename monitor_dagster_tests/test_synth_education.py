@@ -84,6 +84,7 @@ def projections(ew, pop, year, labour):
         "HOOGSTEOPLTAB": E.project_hoogsteopltab(ew, persons, residence, year),
         "OPLEIDINGSNRREF": E.project_opleidingsnrref(ew),
         "MBOSCHOOLVERLATERS": E.project_schoolverlaters(ew, persons, labour, year),
+        "VSVMBOTAB": E.project_vsvmbotab(ew, persons, year, np.random.default_rng(year)),
         "SBBKANSOPWERK": E.project_sbb(ew),
     }
 
@@ -105,6 +106,8 @@ EXPECTED_COLUMNS = {
                            "SVOVRAAGVERSIEAANSLUITING", "SVOVRGSollicitatiesStage", "SVOVRGProblemenStage",
                            "SVOGEWICHT"],
     "SBBKANSOPWERK": ["STUDIEKEUZEJAAR", "CREBO", "OPLNAAM", "NIVEAU", "LEERWEG", "KANSOPWERK"],
+    "VSVMBOTAB": ["RINPERSOONS", "RINPERSOON", "VSVSCHOOLJAAR", "OPLNR", "CREBO", "VSVLEERWEG", "VSVINDICATOR",
+                  "VSVREDEN"],
 }
 
 
@@ -130,7 +133,7 @@ def test_columns_codes_and_no_pid(ew, pop, everyone_employed):
     ref = set(out["OPLEIDINGSNRREF"]["OPLNR"].to_list())
     for name, col in [("EXAMVOTAB", "OPLNR"), ("ONDERWIJSINSCHRTAB", "OPLNR"), ("DIPLOMAMBOTAB", "OPLNR"),
                       ("DIPLOMAHOTAB", "OPLNR"), ("HOOGSTEOPLTAB", "OPLNRHB"), ("HOOGSTEOPLTAB", "OPLNRHG"),
-                      ("MBOSCHOOLVERLATERS", "SVOOPLNR")]:
+                      ("MBOSCHOOLVERLATERS", "SVOOPLNR"), ("VSVMBOTAB", "OPLNR")]:
         assert set(out[name][col].to_list()) <= ref, (name, col)
     assert set(out["SBBKANSOPWERK"]["CREBO"].to_list()) <= set(out["OPLEIDINGSNRREF"]["CREBO"].to_list())
     # DIPLOMAHOTAB has EXAMENDATUMDIPLHO only from 2013 on

@@ -154,8 +154,13 @@ def test_pipeline_on_replicated_zone_gives_r_times_the_counts(zones):
                              layers=("sources", "core", "indicators"))
         assert s.ok, [(o.entry, o.message) for o in s.outcomes if not o.ok]
         whs[name] = Warehouse(root / f"wh_{name}", layer="indicators")
+    # a family whose indicators all need the next year's files (O25: enrolment on 1 October t+1) has no rows
+    # in a one-year zone
+    from monitor_dagster.indicators import spec as SPEC
+
+    next_year_only = {f for f, specs in SPEC.families().items() if all(s.year_after for s in specs)}
     fams = sorted(p.name for p in (root / "wh_base" / "indicators").iterdir()
-                  if p.name not in ("indicator_table", "function_level"))
+                  if p.name not in ("indicator_table", "function_level", *next_year_only))
     assert fams
     for fam in fams:
         tb = whs["base"].read(fam, str(YEAR)).collect()

@@ -17,6 +17,7 @@ of t); an optional one that is absent arrives as ``None`` and leaves the columns
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Window = Literal["latest", "year", "prev_and_year", "year_and_next"]
@@ -70,6 +71,17 @@ BREAKDOWN_SOURCES: dict[str, str] = {
     "opleiding": "HOOGSTEOPLTAB",
     "geslacht": "GBAPERSOONTAB.GBAGESLACHT",
 }
+
+
+@lru_cache(maxsize=None)
+def direct_source(entry: str) -> SourceInput:
+    """A source file an indicator reads directly (spec ``inputs`` ``sources/FILE``): the file of year t, or
+    the latest release of a cumulative or reference file (data_catalog.yaml ``kind``; e.g. OPLEIDINGSNRREF,
+    SBBKANSOPWERK for O20-O22), as the IO manager and ``engine.warehouse_frames`` load it."""
+    from monitor_dagster.catalog import load_catalog
+
+    kind = load_catalog().entry(entry).kind
+    return SourceInput(entry, "year" if kind == "yearly" else "latest")
 
 
 def is_yearly(asset: str) -> bool:

@@ -132,12 +132,20 @@ def follow_up_requests(run_id: str, tags: dict[str, str]) -> list[dg.RunRequest]
     part = tags.get("dagster/partition", "")
     if tags.get("monitor/trigger") == FOLLOW_UP_TRIGGER or not part.isdigit():
         return []
+    from monitor_dagster.core.inputs import CORE_INPUTS
+
     year, by_year = int(part), {}
+    # core tables of t-1 that read a file of t (education careers: enrolment on 1 October t): rebuilt first,
+    # in the same run, so the follow-up families of t-1 see the next year (O25's cohort has left education)
+    reads_next = [dg.AssetKey(["core", a]) for a, (_, ins) in CORE_INPUTS.items()
+                  if any(getattr(i, "window", None) == "year_and_next" for i in ins.values())]
     for fam in OUTCOME_FAMILIES:
         fu = SPEC.follow_up(fam)
         for y in range(year - (fu.years if fu else 0), year):
             if y >= CORE_FIRST_YEAR:
                 by_year.setdefault(y, []).append(FAMILY_ASSETS[fam].key)
+    if year - 1 in by_year and year - 1 >= CORE_FIRST_YEAR:
+        by_year[year - 1] = reads_next + by_year[year - 1]
     # one run per year with every family whose window reaches year t (O25: t+4, O38/O39: t+3)
     return [dg.RunRequest(run_key=f"follow-up-{y}-after-{run_id}", partition_key=str(y), asset_selection=keys,
                           tags={"monitor/trigger": FOLLOW_UP_TRIGGER, "monitor/after_run": run_id})

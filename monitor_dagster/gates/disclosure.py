@@ -30,6 +30,18 @@ KEY = ["indicator_id", "year", "measure", "unit"]
 #: indicators under the EBB rule (weighted survey counts): the specs with ``disclosure: ebb``
 EBB_INDICATORS = SPEC.ebb_indicators()
 EBB_MIN_WEIGHTED = 15_000.0
+#: indicators under the survey rule (spec ``disclosure: survey``: the mbo-schoolverlatersonderzoek, O23/O24/O26,
+#: report 5.1 4b/4c): at least ``threshold`` respondents *and* at least SURVEY_MIN_WEIGHTED weighted, i.e. the
+#: cell describes at least ten respondents and stands for at least ten graduates.  The EBB's 15,000 is CBS's
+#: reliability norm on the EBB's weights (about a hundred persons per respondent-wave); on this survey's non-response
+#: weights (about 3) it would ask for some 5,000 respondents per cell and hide every herkomst group
+#: (docs/indicators_schoolleavers.md)
+SURVEY_INDICATORS = frozenset(k for k, s in SPEC.built().items() if s.disclosure == "survey")
+SURVEY_MIN_WEIGHTED = 10.0
+#: a survey indicator publishes each measure for bol and bbl together and apart (``<m>``, ``<m> bol``,
+#: ``<m> bbl``; report 5.1 4b: "de bol- en bbl-studenten nog afzonderlijk"): ``<m>`` = ``<m> bol`` + ``<m> bbl``
+#: is an equation like a dimension's total and parts, so a hidden bbl cell cannot be had from the other two
+MEASURE_PARTS = (" bol", " bbl")
 PERSON_KEY = re.compile(r"(rinpersoon|person|persoon|bsn|a_?nummer|burgerservice)", re.IGNORECASE)
 MINMAX = re.compile(r"^(min|max|minimum|maximum)([^a-z]|$)", re.IGNORECASE)
 _ROW = "_row"
@@ -67,9 +79,9 @@ def _dims(table: pl.DataFrame) -> list[str]:
     return [d for d in DIMENSIONS if d in table.columns]
 
 
-def _membership(t: pl.DataFrame) -> pl.DataFrame:
+def _membership(t: pl.DataFrame, survey_indicators: frozenset[str] | set[str] = SURVEY_INDICATORS) -> pl.DataFrame:
     """(gid, _row, is_total) for every hierarchy equation a row takes part in; only groups with a total
-    and at least one part."""
+    and at least one part.  Survey indicators add the leerweg equations of their measures (MEASURE_PARTS)."""
     dims = _dims(t)
     sep = "\x1f"
 
@@ -98,6 +110,23 @@ def _membership(t: pl.DataFrame) -> pl.DataFrame:
     if cat.height:
         frames.append(cat.select(gid("c:", [c for c in KEY if c != "measure"] + dims), pl.col(_ROW),
                                  pl.lit(False).alias("is_total")))
+    # survey indicators: "<m>" = "<m> bol" + "<m> bbl" (the same cell of the other columns)
+    srv = t.filter(pl.col("indicator_id").is_in(list(survey_indicators)))
+    if srv.height:
+        m = pl.col("measure").fill_null("")
+        suffix = "(" + "|".join(re.escape(sfx) for sfx in MEASURE_PARTS) + ")$"
+        srv = srv.with_columns(m.str.replace(suffix, "").alias("_base"), (~m.str.contains(suffix)).alias("is_total"))
+        frames.append(srv.select(gid("m:", [c for c in KEY if c != "measure"] + dims + ["_base"]), pl.col(_ROW),
+                                 pl.col("is_total")))
+    # measures that add up (spec measure_parts: O25 "werk" = "werk mbo" + "werk hbo" + "werk wo")
+    eqs = SPEC.measure_equations()
+    if eqs:
+        em = pl.DataFrame(eqs, schema={"indicator_id": pl.String, "measure": pl.String, "_eq": pl.String,
+                                       "is_total": pl.Boolean}, orient="row")
+        e = t.select(KEY + dims + [_ROW]).join(em, on=["indicator_id", "measure"], how="inner")
+        if e.height:
+            frames.append(e.select(gid("p:", [c for c in KEY if c != "measure"] + dims + ["_eq"]), pl.col(_ROW),
+                                   pl.col("is_total")))
     if not frames:
         return pl.DataFrame(schema={"gid": pl.String, _ROW: pl.UInt32, "is_total": pl.Boolean})
     mem = pl.concat(frames)
@@ -120,9 +149,12 @@ def _cell_label(row: dict) -> str:
 
 
 def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators: set[str] = EBB_INDICATORS,
-                     ebb_min_weighted: float = EBB_MIN_WEIGHTED) -> pl.DataFrame:
+                     ebb_min_weighted: float = EBB_MIN_WEIGHTED,
+                     survey_indicators: frozenset[str] | set[str] = SURVEY_INDICATORS,
+                     survey_min_weighted: float = SURVEY_MIN_WEIGHTED) -> pl.DataFrame:
     """The table with ``suppressed`` set, ``value``/``n``/``n_weighted`` nulled where suppressed and a
-    column ``suppression_reason`` (``primary_n``, ``primary_ebb``, ``secondary``; null when shown).
+    column ``suppression_reason`` (``primary_n``, ``primary_ebb``, ``primary_survey``, ``secondary``; null
+    when shown).
 
     Deterministic: which of several equally small cells takes a secondary suppression does not depend on the
     order the rows arrive in (polars group-bys do not fix it), because the rows are numbered in a canonical
@@ -137,11 +169,13 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     t = t.with_columns(
         pl.when(n.is_null() | (n < threshold)).then(pl.lit("primary_n"))
         .when(ebb & (nw.is_null() | (nw <= ebb_min_weighted))).then(pl.lit("primary_ebb"))
+        .when(pl.col("indicator_id").is_in(list(survey_indicators)) & (nw.is_null() | (nw < survey_min_weighted)))
+        .then(pl.lit("primary_survey"))
         .when(prior).then(pl.coalesce(old_reason, pl.lit("upstream")))
         .otherwise(pl.lit(None, pl.String)).alias("suppression_reason"))
     t = t.with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
 
-    mem = _membership(t)
+    mem = _membership(t, survey_indicators)
     sizes = t.select(_ROW, "n", "n_weighted")
     secondary: set[int] = set()
     while True:
@@ -169,7 +203,9 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
 
 
 def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators: set[str] = EBB_INDICATORS,
-                     ebb_min_weighted: float = EBB_MIN_WEIGHTED) -> list[str]:
+                     ebb_min_weighted: float = EBB_MIN_WEIGHTED,
+                     survey_indicators: frozenset[str] | set[str] = SURVEY_INDICATORS,
+                     survey_min_weighted: float = SURVEY_MIN_WEIGHTED) -> list[str]:
     """Violations of the disclosure rules in a table claimed safe (empty list = safe)."""
     out: list[str] = []
     for c in table.columns:
@@ -184,6 +220,9 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
         ("shown with n < %d or n missing" % threshold, shown & (pl.col("n").is_null() | (pl.col("n") < threshold))),
         ("EBB cell shown with n_weighted <= %g" % ebb_min_weighted,
          shown & ebb & (pl.col("n_weighted").is_null() | (pl.col("n_weighted") <= ebb_min_weighted))),
+        ("survey cell shown with n_weighted < %g" % survey_min_weighted,
+         shown & pl.col("indicator_id").is_in(list(survey_indicators))
+         & (pl.col("n_weighted").is_null() | (pl.col("n_weighted") < survey_min_weighted))),
         ("suppressed but value/n/n_weighted not null", pl.col("suppressed")
          & pl.any_horizontal([pl.col(c).is_not_null() for c in ("value", "n", "n_weighted") if c in t.columns])),
     ]
@@ -192,7 +231,7 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     for why, expr in rules:
         for row in t.filter(expr).iter_rows(named=True):
             out.append(f"{_cell_label(row)}: {why}")
-    rec = _recoverable(_membership(t), t.select(_ROW, "suppressed"))
+    rec = _recoverable(_membership(t, survey_indicators), t.select(_ROW, "suppressed"))
     bad = rec.filter(pl.col("suppressed")).select(_ROW).unique()
     for row in t.join(bad, on=_ROW, how="semi").iter_rows(named=True):
         out.append(f"{_cell_label(row)}: suppressed but recoverable by subtraction from its total and parts")

@@ -42,18 +42,31 @@ class IndicatorSpec(BaseModel):
     columns: tuple[str, ...] = ()
     first_year: int | None = None
     trend_breaks: tuple[str, ...] = ()
-    disclosure: Literal["register", "ebb"] = "register"
+    #: register (>= 10 persons) | ebb (also > 15,000 weighted) | survey (>= 10 respondents and >= 10 weighted;
+    #: the bol/bbl parts of a measure protected with it): gates/disclosure.py
+    disclosure: Literal["register", "ebb", "survey"] = "register"
     provisional: Literal["sources", "follow_up"] = "sources"
     #: quarter: also published per quarter of the year (breakdown ``kwartaal``; report 7.1.3 c)
     period: Literal["year", "quarter"] = "year"
     #: breakdowns beyond breakdowns.yaml's ``dimensions`` (e.g. ``sector``, report 5.2 4d/4e/4h); the engine
     #: passes the whole list to the function as ``dimensions``
     extra_dimensions: tuple[Literal["sector"], ...] = ()
+    #: measures that are the sum of others in the same cell (persons): total -> parts, e.g. O25 ``werk`` =
+    #: ``werk mbo`` + ``werk hbo`` + ``werk wo``; the disclosure gate protects each such equation like a
+    #: breakdown's total and parts (no hidden part recoverable by subtraction)
+    measure_parts: dict[str, tuple[str, ...]] = {}
+    #: the label of a breakdown on this indicator's page where the generic one would mislead: O20-O22 put the
+    #: onderwijssoort (exam school type, mbo/hbo/wo, bol/bbl) in the ``sector`` column
+    breakdown_labels: dict[str, str] = {}
     #: upper bound of ``value`` where it differs from the unit's (gates/expectations.py RANGES)
     value_max: float | None = None
     #: source files whose release of t-1 the indicator needs (report 5.2: the panel of t starts in November
     #: t-1; the first year of SPOLIS gives no series, "2006 hebben we namelijk niet kunnen verrijken")
     year_before: tuple[str, ...] = ()
+    #: source files whose release of t+1 it needs (report 5.1: the 4c cohort "op 1 oktober een jaar later geen
+    #: bekostigd onderwijs meer volgden"; 4a: what exam candidates do "in het jaar erna"); until it lands the
+    #: indicator of t is not computable, without holding back the rest of year t
+    year_after: tuple[str, ...] = ()
 
     @field_validator("unit")
     @classmethod
@@ -88,6 +101,9 @@ class IndicatorSpec(BaseModel):
                                  f"measures or categories (missing: {', '.join(missing) or 'measures/inputs'})")
         if self.adds_to_100 and not self.categories:
             raise ValueError(f"{self.id}: adds_to_100 needs categories")
+        unknown = sorted({m for t, parts in self.measure_parts.items() for m in (t, *parts)} - set(self.measures))
+        if unknown:
+            raise ValueError(f"{self.id}: measure_parts names measures it does not publish: {', '.join(unknown)}")
         return self
 
     # ------------------------------------------------------------------------------------ derived
@@ -199,6 +215,12 @@ def family_of(indicator_id: str) -> str:
 def ebb_indicators() -> frozenset[str]:
     """Indicators under the EBB disclosure rule (weighted survey counts)."""
     return frozenset(k for k, s in built().items() if s.disclosure == "ebb")
+
+
+def measure_equations() -> list[tuple[str, str, str, bool]]:
+    """(indicator, measure, total measure, is_total) of every ``measure_parts`` equation of the built specs."""
+    return [(k, m, total, m == total) for k, s in built().items() for total, parts in s.measure_parts.items()
+            for m in (total, *parts)]
 
 
 def category_indicators() -> frozenset[str]:

@@ -127,6 +127,8 @@ CORE_USED_COLUMNS: dict[str, dict[str, str]] = {
               "EbbAflOpl3": "opleidingsniveau breakdown (indicators.ebb.ebb_persons)"},
     "SIRWWPERSOONBUS": {"SOORTTRAJECT": "kind of trajectory (core.benefits.trajectory_spells)"},
     "SIRAGPERSOONBUS": {"SOORTTRAJECT": "kind of trajectory (core.benefits.trajectory_spells)"},
+    "MBOSCHOOLVERLATERS": {"SVOGEWICHT": "survey weight of O23, O24, O26 (indicators.schoolleavers.respondents); "
+                                         "unweighted without it"},
 }
 
 

@@ -115,6 +115,14 @@ def _sections(ids: list[str]) -> list[dict]:
     return sorted(out, key=lambda s: s["items"][0]["kind"] != "outcome")
 
 
+def _breakdown_label(iid: str, breakdown: str) -> str:
+    """The breakdown's label, or the indicator's own (spec ``breakdown_labels``: O20-O22's ``sector`` column
+    holds the onderwijssoort)."""
+    from monitor_dagster.indicators import spec as SPEC
+
+    return SPEC.spec(iid).breakdown_labels.get(breakdown, D.BREAKDOWNS[breakdown])
+
+
 def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[str, dict]:
     m = D.meta(iid)
     rows = D.indicator_rows(table, iid)
@@ -129,7 +137,7 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
         "id": iid, "title": m["title"], "unit": unit, "unit_label": UNIT_LABEL.get(unit, unit),
         "unit_short": UNIT_SHORT.get(unit, unit), "decimals": DECIMALS.get(unit, 1),
         "measures": measures, "measure_labels": {x: measure_label(iid, x) or m["title"] for x in measures},
-        "breakdowns": {b: D.BREAKDOWNS[b] for b in bds}, "herkomst": herkomst,
+        "breakdowns": {b: _breakdown_label(iid, b) for b in bds}, "herkomst": herkomst,
         "defaults": {"measure": measures[0], "breakdown": "herkomst",
                      "groups": [g for g in D.DEFAULT_GROUPS if g in present] or herkomst[:3]},
         "provisional_text": PROVISIONAL_TEXT[m["kind"]],

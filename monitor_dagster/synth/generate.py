@@ -220,6 +220,7 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         add("DIPLOMAMBOTAB", y, lambda y=y: edu_mod.project_diplomambotab(ew, persons, y))
         add("DIPLOMAHOTAB", y, lambda y=y: edu_mod.project_diplomahotab(ew, persons, y))
         add("MBOSCHOOLVERLATERS", y, lambda y=y: edu_mod.project_schoolverlaters(ew, persons, months_employed(), y))
+        add("VSVMBOTAB", y, lambda y=y: edu_mod.project_vsvmbotab(ew, persons, y, sub_rng(seed, "VSVMBOTAB", y)))
     add("LANDAKTUEELREF", ly, pj.project_landaktueelref)
     add("OPLEIDINGSNRREF", ly, lambda: edu_mod.project_opleidingsnrref(ew))
     add("SBBKANSOPWERK", ly, lambda: edu_mod.project_sbb(ew))

@@ -29,6 +29,7 @@ FILES: dict[str, tuple[str, str, str, bool]] = {
     "DIPLOMAHOTAB": ("Onderwijs", "DIPLOMAHOTAB", "DIPLOMAHO{Y}TAB", True),
     "OPLEIDINGSNRREF": ("Referentie", "OPLEIDINGSNRREF", "OPLEIDINGSNR{Y}REF", False),
     "MBOSCHOOLVERLATERS": ("Onderwijs", "MBOSCHOOLVERLATERS", "MBOSCHOOLVERLATERS{Y}", True),
+    "VSVMBOTAB": ("Onderwijs", "VSVMBOTAB", "VSVMBO{Y}TAB", True),
     "SBBKANSOPWERK": ("Extern", "SBBKANSOPWERK", "SBBKANSOPWERK{Y}", False),
     "EBBNW": ("Arbeid", "EBBnw", "EBBnw{Y}", False),
     "BIJSTANDPERSOONBUS": ("Socialezekerheid", "BIJSTANDPERSOONBUS", "BIJSTANDPERSOON{Y}BUS", False),

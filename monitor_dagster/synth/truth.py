@@ -102,7 +102,8 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
     from monitor_dagster.synth.transitions_truth import labour_truths
     truth.update(labour_truths(lab, persons, residence, top, cfg.seed, fy, ly, ew=ew))
     from monitor_dagster.synth import education as edu_mod
-    truth["education"] = edu_mod.education_truth(ew, persons, fy, ly)
+    # residence: the counts of O19-O22 are restricted to whole-year residents, like the monitor
+    truth["education"] = edu_mod.education_truth(ew, persons, fy, ly, residence=residence)
     truth["files"] = [asdict(f) for f in files]
     return truth
 
@@ -142,9 +143,15 @@ def scale_truth(truth: dict, replication) -> dict:
     if "exam_candidates" in edu:
         edu["exam_candidates"] = _times(edu["exam_candidates"], r)
         out["education"] = edu
+    from monitor_dagster.synth.education.study_choice_truth import STUDY_CHOICE_KEYS
+    for k in STUDY_CHOICE_KEYS:     # counts of research question 4a (O19-O22)
+        if k in edu:
+            edu[k] = _times(edu[k], r)
+            out["education"] = edu
     out["replication"] = {**replication.describe(),
                           "scaled_counts": [*COUNT_ENTRIES, "top_incomes_above_cap.persons",
-                                            "corrections[].rows_changed_in_V1", "education.exam_candidates"],
+                                            "corrections[].rows_changed_in_V1", "education.exam_candidates",
+                                            *[f"education.{k}" for k in STUDY_CHOICE_KEYS]],
                           "note": "counts are R times the base zone's; rates, shares, parameters and "
                                   "represented_per_person are the base zone's and hold for every copy"}
     return out

@@ -16,6 +16,7 @@ import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
+from monitor_dagster.core.inputs import direct_source
 from monitor_dagster.defs.core.assets import IO, SAME_YEAR, core_partitions
 from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
 from monitor_dagster.defs.resources import MonitorResource
@@ -35,8 +36,9 @@ def family_key(family: str) -> dg.AssetKey:
 
 def _asset_in(key: str, follow_up_years: int = 0) -> dg.AssetIn:
     layer, name = key.split("/")
-    # yearly sources have their own partitions definition: map year t onto it; core tables share core_partitions
-    mapping = SAME_YEAR if layer == "sources" else None
+    # yearly sources have their own partitions definition: map year t onto it; core tables share core_partitions;
+    # cumulative and reference sources (OPLEIDINGSNRREF, SBBKANSOPWERK) are unpartitioned: their latest release
+    mapping = SAME_YEAR if layer == "sources" and direct_source(name).window == "year" else None
     if follow_up_years:
         # a follow-up window t .. t+n (specs.yaml follow_up); years not materialised yet load as None.  The
         # parameter that lets t+n lie beyond the last partition is "beta" in dagster 1.13 (docs/dependencies.md)

@@ -11,6 +11,7 @@ DIPLOMAHOTAB           hbo/wo diplomas per academic year (item 25; 4c)
 HOOGSTEOPLTAB          highest level attained on 1 October (report 2.2: laag / middelbaar / hoog)
 OPLEIDINGSNRREF        programme reference: OPLNR -> level, sector, richting, crebo
 MBOSCHOOLVERLATERS     mbo-schoolverlatersonderzoek (items 23, 24, 26; 4b, 4c; wording break 2019)
+VSVMBOTAB              mbo enrolments ended with or without diploma, main reason of early leavers (O22b)
 SBBKANSOPWERK          SBB "kans op werk" per crebo x leerweg (item 22; 4a)
 =====================  ============================================================================
 
@@ -65,6 +66,7 @@ diplomas.py            DIPLOMAMBOTAB, DIPLOMAHOTAB
 hoogsteopltab.py       HOOGSTEOPLTAB
 opleidingsnrref.py     OPLEIDINGSNRREF
 schoolverlaters.py     MBOSCHOOLVERLATERS
+vsv.py                 VSVMBOTAB
 sbb.py                 SBBKANSOPWERK
 truth.py               the "education" part of the truth file
 =====================  ============================================================================
@@ -75,7 +77,7 @@ Each file module carries its projection and its ``VALUE_LABELS``; ``LABELS`` bel
 from __future__ import annotations
 
 from monitor_dagster.synth.education import (
-    diplomas, examvotab, hoogsteopltab, onderwijsinschrtab, opleidingsnrref, sbb, schoolverlaters)
+    diplomas, examvotab, hoogsteopltab, onderwijsinschrtab, opleidingsnrref, sbb, schoolverlaters, vsv)
 from monitor_dagster.synth.education.codes import SOI_LABELS
 from monitor_dagster.synth.education.diplomas import project_diplomahotab, project_diplomambotab
 from monitor_dagster.synth.education.examvotab import project_examvotab
@@ -85,6 +87,7 @@ from monitor_dagster.synth.education.opleidingsnrref import project_opleidingsnr
 from monitor_dagster.synth.education.sbb import project_sbb
 from monitor_dagster.synth.education.schoolverlaters import project_schoolverlaters
 from monitor_dagster.synth.education.truth import TRUTH_KEYS, education_truth
+from monitor_dagster.synth.education.vsv import project_vsvmbotab
 from monitor_dagster.synth.education.world import simulate_education
 from monitor_dagster.synth.params import GROUPS
 
@@ -92,11 +95,11 @@ from monitor_dagster.synth.params import GROUPS
 LABELS: dict[str, dict[str, dict[str, str]]] = {
     **examvotab.VALUE_LABELS, **onderwijsinschrtab.VALUE_LABELS, **diplomas.VALUE_LABELS,
     **hoogsteopltab.VALUE_LABELS, **opleidingsnrref.VALUE_LABELS, **schoolverlaters.VALUE_LABELS,
-    **sbb.VALUE_LABELS,
+    **sbb.VALUE_LABELS, **vsv.VALUE_LABELS,
 }
 
 __all__ = [
     "GROUPS", "LABELS", "SOI_LABELS", "TRUTH_KEYS", "education_truth", "hoogsteopl_column", "project_diplomahotab",
     "project_diplomambotab", "project_examvotab", "project_hoogsteopltab", "project_onderwijsinschrtab",
-    "project_opleidingsnrref", "project_sbb", "project_schoolverlaters", "simulate_education",
+    "project_opleidingsnrref", "project_sbb", "project_schoolverlaters", "project_vsvmbotab", "simulate_education",
 ]

@@ -8,6 +8,10 @@ import polars as pl
 from monitor_dagster.synth.education.catalogue import _Lookup, _catalogue, _sbb_category, _sbb_score
 from monitor_dagster.synth.education.codes import (
     AANSLUITING_WORDING_SHIFT, GROUP_TRACK_EFFECT, VO_EXAM_CODE, WORDING_BREAK_YEAR, _d)
+from monitor_dagster.synth.education.vsv import REASON_MISSING as VSV_REASON_MISSING
+from monitor_dagster.synth.education.vsv import REASON_PROBS as VSV_REASON_PROBS
+from monitor_dagster.synth.education.vsv import REASONS as VSV_REASONS
+from monitor_dagster.synth.education.study_choice_truth import STUDY_CHOICE_KEYS, study_choice_truth
 from monitor_dagster.synth.education.world import EducationWorld
 from monitor_dagster.synth.params import NON_WESTERN, WESTERN
 
@@ -28,14 +32,20 @@ TRUTH_KEYS: dict[str, str] = {
     "sbb_goed_share_mbo_entrants": "{year: {kind: share}} of mbo entrants (start in school year starting in "
                                    "year) whose programme x leerweg is rated 4 'goed' for that year",
     "mbo_dropout_rate": "{kind: share without diploma} among mbo stages started in the window",
+    "vsv_reason_probs": "{'BOL'|'BBL': {VSVREDEN label: p}, 'missing': p} planted main reason of an early "
+                        "leaver in VSVMBOTAB (drawn per file; 'missing' = no answer)",
     "level_shares_25_64": "{herkomst_group: {laag, middelbaar, hoog}} true level on 1 Oct last_year, age 25-64 "
                           "(all persons, no residence filter, no coverage)",
     "level_shares_25_64_native_gen0": "same for generation 0 (Nederland)",
+    # research question 4a, O19-O22 (study_choice_truth.py; need the residence periods, else None)
+    **STUDY_CHOICE_KEYS,
 }
 
 
-def education_truth(ew: EducationWorld, persons: pl.DataFrame, first_year: int, last_year: int) -> dict:
-    """Planted facts for tests and the truth file (see ``TRUTH_KEYS``)."""
+def education_truth(ew: EducationWorld, persons: pl.DataFrame, first_year: int, last_year: int,
+                    residence: pl.DataFrame | None = None) -> dict:
+    """Planted facts for tests and the truth file (see ``TRUTH_KEYS``); the keys of O19-O22
+    (``STUDY_CHOICE_KEYS``) need the residence periods and are None without them."""
     p = persons.select("pid", "generation", "herkomst_group", "birth_date")
     kind_expr = (pl.when(pl.col("herkomst_group").is_in(list(NON_WESTERN))).then(pl.lit("niet-westers"))
                  .when(pl.col("herkomst_group").is_in(list(WESTERN))).then(pl.lit("westers"))
@@ -116,6 +126,10 @@ def education_truth(ew: EducationWorld, persons: pl.DataFrame, first_year: int, 
         "stage_apps_4plus_share": {kinds[k]: float(a) for k, _s, a in prob.iter_rows()},
         "sbb_goed_share_mbo_entrants": sbb_share,
         "mbo_dropout_rate": {k: float(s) for k, s in drop.iter_rows()},
+        "vsv_reason_probs": {**{lw: dict(zip(VSV_REASONS.values(), p)) for lw, p in VSV_REASON_PROBS.items()},
+                             "missing": VSV_REASON_MISSING},
         "level_shares_25_64": shares(lv),
         "level_shares_25_64_native_gen0": shares(lv.filter(pl.col("generation") == 0)),
+        **(dict.fromkeys(STUDY_CHOICE_KEYS) if residence is None
+           else study_choice_truth(ew, persons, residence, first_year, last_year)),
     }
