@@ -81,6 +81,21 @@ def test_baanbehoud_pooled_over_the_twelve_months_and_same_employer():
     assert _cell(t, "O27", "werk", sector="handel")["n"] == 1
 
 
+def test_baanbehoud_in_comparable_work():
+    """Advice after §5.3 (b): retention of "werk met vergelijkbare uren en inkomen": the next month's main job
+    within 10 % of this month's hours per week and hourly wage.  Person 1 keeps 30 h at 20 euro (Dec..Jun: 6
+    comparable of 7 at risk); person 2 goes from 30 h to 36 h in April (+20 %: not comparable that month) and
+    from 20 to 21 euro in August (+5 %: comparable); person 4 self-employed all year (comparable)."""
+    jobs = (_job(1, 1, "A", (2018, 12), (2019, 6))
+            + _job(2, 2, "A", (2018, 11), (2019, 3)) + _job(2, 2, "A", (2019, 4), (2019, 7), hours_pw=36.0)
+            + _job(2, 2, "A", (2019, 8), (2019, 12), hours_pw=36.0, wage=21.0))
+    secm = _secm(4, "13", (2018, 11), (2019, 12))
+    jm, sm, inp = _frames(jobs, secm, {4: 30_000.0})
+    t = T.o27_baanbehoud(frames.population(1, 2, 4), jm, sm, inp, Y, dimensions=SECTOR_DIMS)
+    assert _cell(t, "O27", "vergelijkbaar werk")["value"] == pytest.approx(100 * (6 + 11 + 12) / 31)
+    assert _cell(t, "O27", "zelfde werkgever")["value"] == pytest.approx(100 * (6 + 12 + 12) / 31)
+
+
 def test_work_in_t_minus_1_is_judged_by_the_wml_of_1_january_of_t():
     """Report 5.2: "een uurloon boven het wettelijk minimumloon van 1 januari van het peiljaar", also for the
     months of t-1: a wage between the WML of 2018 and of 2019 in December 2018 is not work for 2019."""

@@ -86,7 +86,7 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
     """One row per person and month of November t-1 .. December t in which he works or has a benefit:
     person_id, mi (month index), state (werk / WW / bijstand / AO / overig / geen), self_employed (the work
     is self-employment only), contract / employer / sector / job (IKVID) / wage (hourly) / hours (basic hours)
-    of the main job (null without a job).
+    / hours_pw (basic hours per week) of the main job (null without a job).
 
     Work (report 5.2): a **substantial job** (>= 12 basic hours a week, hourly wage >= the WML of 1 January
     of t, contract vast or tijdelijk, no internship: :func:`core.jobs.is_substantial_job` with that WML), or
@@ -109,6 +109,7 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
     jobs = (jm.select("person_id", "month", pl.col("contract").cast(pl.String), pl.col("SBEID").alias("employer"),
                       pl.col("sector").cast(pl.String), pl.col("IKVID").alias("job"),
                       pl.col("hourly_wage").alias("wage"), pl.col("basisuren").alias("hours"),
+                      pl.col("basisuren_pw").alias("hours_pw"),
                       pl.col("basisuren").fill_null(0.0).alias("_u"), pl.lit(True).alias("_job"))
             .sort(["person_id", "month", "_u", "job"], descending=[False, False, True, False])
             .unique(["person_id", "month"], keep="first").drop("_u"))
@@ -123,6 +124,7 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
                         .fill_null(NONE)))
     return m.select("person_id", month_index("month").alias("mi"), state.alias("state"),
                     (~job & self_work).alias("self_employed"), "contract", "employer", "job", "wage", "hours",
+                    "hours_pw",
                     pl.when(job).then(pl.col("sector")).when(self_work).then(pl.lit(SELF_EMPLOYED_SECTOR))
                     .alias("sector"))
 
@@ -146,7 +148,8 @@ _NEXT_IS_NEXT_MONTH = ((pl.col("person_id").shift(-1) == pl.col("person_id"))
 
 def month_pairs(states: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """Each origin month (December t-1 .. November t) with the state of the next month: ``next_state`` is
-    ``geen`` when the person has no row for that month.  Also ``next_employer`` and ``next_self_employed``."""
+    ``geen`` when the person has no row for that month.  Also ``next_employer``, ``next_hours_pw``,
+    ``next_wage`` (of the main job) and ``next_self_employed``."""
     lo, hi = _origin_months(year)
     # one sort by person and month, then the next row: it is the next month of the same person when its key
     # and month say so (windows over the person measured 3x slower on 6 M rows)
@@ -154,6 +157,8 @@ def month_pairs(states: pl.LazyFrame, year: int) -> pl.LazyFrame:
     return (states.sort("person_id", "mi").with_columns(
         pl.when(consecutive).then(pl.col("state").shift(-1)).otherwise(pl.lit(NONE)).alias("next_state"),
         pl.when(consecutive).then(pl.col("employer").shift(-1)).alias("next_employer"),
+        pl.when(consecutive).then(pl.col("hours_pw").shift(-1)).alias("next_hours_pw"),
+        pl.when(consecutive).then(pl.col("wage").shift(-1)).alias("next_wage"),
         (consecutive & pl.col("self_employed").shift(-1)).fill_null(False).alias("next_self_employed"))
         .filter(pl.col("mi").is_between(lo, hi)))
 
@@ -174,6 +179,10 @@ def modal_sector(rows: pl.LazyFrame, key: str = "person_id", count: str | None =
 
 
 # ------------------------------------------------------------------------------------------------ O27
+#: O27 "vergelijkbaar werk": basic hours per week and hourly wage of the next month's main job within 10 % of
+#: this month's (a choice: the report's advice names "vergelijkbare uren en inkomen", no margin)
+COMPARABLE = 0.10
+
 def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
                    inpatab: pl.LazyFrame | None, year: int, dimensions: list[str] | None = None,
                    **kw) -> pl.DataFrame:
@@ -182,25 +191,31 @@ def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month
     vervolgens ... het gemiddelde over deze maanden", by sector (SSECT; overheid its own sector; the
     self-employed as sector ``zelfstandig``).
 
-    Measures: ``werk`` (work in m and in m+1, self-employment included) and ``zelfde werkgever`` (the main
+    Measures: ``werk`` (work in m and in m+1, self-employment included), ``zelfde werkgever`` (the main
     job of m+1 at the same employer, SBEID, or self-employed in both months: the advice after §5.3 b,
-    retention of the job itself).  The
+    retention of the job itself) and ``vergelijkbaar werk`` (the advice's "werk met vergelijkbare uren en
+    inkomen": the main job of m+1 within :data:`COMPARABLE` of m's basic hours per week and hourly wage, so
+    of its monthly income too; or self-employed in both months, whose income is known per year only).  The
     average over the months is the pooled share: retained person-months over person-months at work (the
     mean of the monthly shares weighted by the number at work; ``n_weighted`` holds those person-months).
     A person's sector is the sector he worked in for most of his months at risk (a tie: alphabetical)."""
     p = _pairs(population, job_month, secm_month, inpatab, year).filter(pl.col("state") == WORK)
     sector = modal_sector(p)
     kept = pl.col("next_state") == WORK
-    same = kept & ((pl.col("employer") == pl.col("next_employer")).fill_null(False)
-                   | (pl.col("self_employed") & pl.col("next_self_employed")))
+    both_self = pl.col("self_employed") & pl.col("next_self_employed")
+    same = kept & ((pl.col("employer") == pl.col("next_employer")).fill_null(False) | both_self)
+    near = [((pl.col(f"next_{c}") / pl.col(c) - 1).abs() <= COMPARABLE + 1e-9).fill_null(False)
+            for c in ("hours_pw", "wage")]
+    comparable = kept & ((near[0] & near[1]) | both_self)
     # the weight column must not be called "_w" (cells() uses that name for its own fixed-point weight)
     per = (p.group_by("person_id")
-           .agg(pl.len().cast(pl.Float64).alias("months_at_work"), kept.sum().alias("_k"), same.sum().alias("_s"))
+           .agg(pl.len().cast(pl.Float64).alias("months_at_work"), kept.sum().alias("_k"), same.sum().alias("_s"),
+                comparable.sum().alias("_c"))
            .join(sector, on="person_id", how="left"))
     # evaluated once: every cells() call below would otherwise run the joins behind it again
     persons = _once(_base(population).join(per, on="person_id", how="inner"))
     out = []
-    for col, measure in (("_k", "werk"), ("_s", "zelfde werkgever")):
+    for col, measure in (("_k", "werk"), ("_s", "zelfde werkgever"), ("_c", "vergelijkbaar werk")):
         out.append(cells(persons.with_columns((pl.col(col) / pl.col("months_at_work")).alias("value")),
                          indicator_id="O27", year=year, unit="%", measure=measure, weight="months_at_work",
                          dimensions=dimensions, **kw))
@@ -442,7 +457,12 @@ def time_to_work(states: pl.LazyFrame, year: int, benefit: str, last_year: int) 
 def _reemployment(population, job_month, secm_month, inpatab, year, observed_year):
     """Per benefit the persons of the base population with an exit in t and their months to work."""
     last = observed_year if observed_year is not None else year + 3
-    persons = _base(population).select("person_id")
+    # only persons with a WW or bijstand month in t can leave it in t: the follow-up states of the window
+    # are built for them alone (about a tenth of the base population)
+    codes = [c for c, b in SECM_BENEFIT.items() if b in _AFTER]
+    at_risk = (secm_month.filter((pl.col("month").dt.year() == year) & pl.col("SECM").cast(pl.String).is_in(codes))
+               .select("person_id").unique())
+    persons = _base(population).select("person_id").join(at_risk, on="person_id", how="semi")
     states = shared("follow_up_states", (population, job_month, secm_month, inpatab),
                     lambda: follow_up_states(job_month, secm_month, inpatab, year, persons), year)
     status = "definitief" if last >= year + 3 else "voorlopig"
