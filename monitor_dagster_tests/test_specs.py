@@ -37,10 +37,12 @@ def test_every_built_indicator_is_complete(iid):
     assert re.search(rf"\b{re.escape(iid)}\b", text) or name in text, f"{iid}: no hand-built test names it"
 
 
-@pytest.mark.parametrize("iid", sorted(set(SPEC.specs()) - set(BUILT)))
-def test_planned_indicators_have_no_function_yet(iid):
-    s = SPEC.spec(iid)
-    assert s.planned and s.function is None and s.family is None
+def test_planned_indicators_have_no_function_yet():
+    """Since issue 14 every indicator of bijlage A is built; a planned one (a later addition) has no function."""
+    for iid in sorted(set(SPEC.specs()) - set(BUILT)):
+        s = SPEC.spec(iid)
+        assert s.planned and s.function is None and s.family is None, iid
+    assert {f"O{i:02d}" for i in range(1, 41)} <= set(BUILT)
 
 
 def test_everything_else_is_derived_from_the_specs():
