@@ -24,3 +24,17 @@ def population(*ids, student=(), pensioner=(), no_age=(), nonwestern=(), geslach
                      "leeftijd": None if i in no_age else "niet-jongeren", "geslacht": geslacht,
                      "opleidingsniveau": opleiding})
     return pl.LazyFrame(rows, schema=POPULATION_SCHEMA)
+
+
+def family_on_warehouse(warehouse, family: str, year: int, observed_year: int):
+    """(frames, result) of a follow-up family computed on a warehouse through the engine, after checking that
+    its window is observed up to ``observed_year`` and that K = 1 and K = 3 buckets give the same table."""
+    from monitor_dagster.indicators import engine as ENG
+
+    fr = ENG.warehouse_frames(warehouse, family, year)
+    extra = ENG.follow_up_extras(family, warehouse, year)
+    assert extra == {"observed_year": observed_year}
+    one = ENG.compute_family(family, fr, year, extra=extra, buckets=1)
+    three = ENG.compute_family(family, fr, year, extra=extra, buckets=3)
+    assert not one.not_computable and one.table.equals(three.table)
+    return fr, one

@@ -148,15 +148,7 @@ def test_a_short_address_gap_is_not_leaving_the_brp():
 def test_first_job_on_a_synthetic_warehouse_with_a_partial_follow_up(core_wh):
     """2018 with the follow-up of 2019 only: the family reads t..t+1 through its window, is voorlopig, its
     graduates are the 4c cohort of core/education_careers in core/population, and K = 1 and 3 agree."""
-    from monitor_dagster.indicators import engine as ENG
-
-    year = 2018
-    fr = ENG.warehouse_frames(core_wh, "first_job", year)
-    extra = ENG.follow_up_extras("first_job", core_wh, year)
-    assert extra == {"observed_year": 2019}
-    one = ENG.compute_family("first_job", fr, year, extra=extra, buckets=1)
-    three = ENG.compute_family("first_job", fr, year, extra=extra, buckets=3)
-    assert not one.not_computable and one.table.equals(three.table)
+    fr, one = frames.family_on_warehouse(core_wh, "first_job", 2018, observed_year=2019)
     assert set(one.table["status"]) == {"voorlopig"}
     grads = F.graduates(fr["core/population"], fr["core/education_careers"]).collect()
     assert grads.height > 5                                          # 13 of the 2,000 persons
