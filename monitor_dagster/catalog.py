@@ -7,6 +7,7 @@ the catalog through this module.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import os
 import re
@@ -79,6 +80,39 @@ class Provisional(_Strict):
     full_month: int = 12
 
 
+#: separators a CBS CSV copy may use (``;`` is Remote Access's; the others are what a re-export produces)
+CSV_SEPARATORS = (";", ",", "\t", "|")
+
+
+class CsvFormat(_Strict):
+    """How CBS's converted CSV copies of an entry are written (``csv:`` of an entry; .sav/.parquet carry their own).
+
+    ``encoding``: any ASCII-compatible codec Python knows, stored under its canonical name (``utf-8`` default;
+    ``cp1252``/``latin-1`` for Windows exports, which polars cannot read itself: the ingest transcodes them).
+    ``separator``: ``;`` (with decimal comma, Remote Access) or ``,``/tab/``|`` (decimal point)."""
+    encoding: str = "utf-8"
+    separator: Literal[";", ",", "\t", "|"] = ";"
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, v: str) -> str:
+        try:
+            name = codecs.lookup(v).name
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r} (e.g. utf-8, cp1252, latin-1)") from None
+        # a UTF-8 byte-order mark is accepted under utf-8 (readers.scan_csv drops it from the header)
+        name = {"iso8859-1": "latin-1", "utf-8-sig": "utf-8"}.get(name, name)
+        # the ingest finds lines, separators and quotes as single ASCII bytes (readers.py)
+        probe = "RINPERSOONS;\"0-9,.|\t\r\n"
+        try:
+            ascii_ok = probe.encode(name) == probe.encode("ascii")
+        except (UnicodeError, LookupError):
+            ascii_ok = False
+        if not ascii_ok:
+            raise ValueError(f"encoding {v!r} is not ASCII-compatible (use utf-8, cp1252, latin-1, ...)")
+        return name
+
+
 class Entry(_Strict):
     name: str
     thema: str
@@ -95,6 +129,7 @@ class Entry(_Strict):
     provisional: Provisional | None = None
     release: tuple[Release, ...] = ()
     trend_breaks: tuple[str, ...] = ()
+    csv: CsvFormat = CsvFormat()
 
     @field_validator("patterns")
     @classmethod

@@ -126,9 +126,13 @@ def run(
     catalog: Path | None = typer.Option(None, "--catalog", help="Another data_catalog.yaml (default: the project's)."),
     layers: str = typer.Option("sources,core,indicators", "--layers",
                                help="Layers to build: sources, core, indicators (comma-separated)."),
+    allow_older: list[str] | None = typer.Option(
+        None, "--allow-older", help="Roll back on purpose: ingest this landed release (e.g. INPATAB2020V1) even "
+                                    "though the warehouse holds a newer one (repeat or comma-separate)."),
 ) -> None:
     """Ingest what has landed into the warehouse and build the layers on top, in-process (no daemon);
-    non-zero exit if anything fails."""
+    non-zero exit if anything fails.  An older release never replaces an ingested newer one unless named in
+    --allow-older (the run summary says why it was skipped)."""
     from monitor_dagster.catalog import CatalogError
     from monitor_dagster.runner import run_pipeline
 
@@ -136,6 +140,19 @@ def run(
         console.print(f"[red]error:[/red] landing zone {landing} does not exist")
         raise typer.Exit(2)
     sel = [s.strip() for s in select.split(",") if s.strip()] if select else None
+    older = tuple(x.strip() for a in (allow_older or []) for x in a.split(",") if x.strip())
+    if older:
+        from monitor_dagster.catalog import load_catalog
+        from monitor_dagster.landing import allow_older_problems, scan
+
+        try:
+            problems = allow_older_problems(scan(landing, load_catalog(catalog)), load_catalog(catalog), list(older))
+        except CatalogError as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+        if problems:
+            console.print(f"[red]error:[/red] {escape('; '.join(problems))}")
+            raise typer.Exit(2)
     try:
         with Progress(TextColumn("[bold]run[/bold] {task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(), console=console,
@@ -143,7 +160,7 @@ def run(
             task = bar.add_task("planning", total=None)
             summary = run_pipeline(landing, warehouse, _years_opt(years), sel, catalog,
                                   progress=lambda d, i, n: bar.update(task, description=d, completed=i, total=n),
-                                  layers=_layers(layers))
+                                  layers=_layers(layers), allow_older=older)
     except (CatalogError, KeyError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -163,7 +180,7 @@ def backfill(
     """Bring a range of years up to date after CBS revised a file: re-ingests what changed in the landing zone
     and rebuilds the core and indicator partitions of those years (and the indicator table).  The same as
     selecting a partition range in the UI and launching a backfill."""
-    run(landing=landing, warehouse=warehouse, years=years, select=select, catalog=None, layers=layers)
+    run(landing=landing, warehouse=warehouse, years=years, select=select, catalog=None, layers=layers, allow_older=None)
 
 
 def _print_run_summary(summary) -> None:
@@ -172,8 +189,12 @@ def _print_run_summary(summary) -> None:
         t.add_column(c, justify="right" if c in ("rows", "rows/s") else "left")
     for o in sorted(summary.outcomes, key=lambda o: (o.entry, o.partition or "")):
         md = o.metadata
-        result = "[green]ok[/green]" if o.ok else "[red]FAILED[/red]"
+        result = ("[yellow]skipped[/yellow]" if md.get("skipped") else "[green]ok[/green]") if o.ok else "[red]FAILED[/red]"
         note = ("provisional; " if md.get("provisional") else "") + ("unchanged" if md.get("unchanged") else "")
+        if md.get("skipped"):
+            note = "older release landed; kept"
+        elif md.get("rolled_back_from"):
+            note = f"rolled back from {md['rolled_back_from']}"
         t.add_row(o.entry, o.partition or "-", result, str(md.get("vintage", "")),
                   f"{md['rows']:,}" if "rows" in md else "", f"{md['rows_per_second']:,.0f}" if md.get("rows_per_second") else "",
                   note.strip("; ") if o.ok else "")
@@ -181,6 +202,12 @@ def _print_run_summary(summary) -> None:
     for o in summary.outcomes:
         if not o.ok:
             out.print(f"[red]FAILED[/red] {o.entry} {o.partition or ''}: {escape(o.message)}")
+    for o in summary.outcomes:   # no silent rollback (ingest/release.py): why an older release was not ingested
+        if o.ok and o.metadata.get("skipped"):
+            out.print(f"[yellow]SKIPPED[/yellow] {o.entry} {o.partition or ''}: {escape(str(o.metadata['skipped']))}")
+        elif o.ok and o.metadata.get("rolled_back_from"):
+            out.print(f"[yellow]ROLLED BACK[/yellow] {o.entry} {o.partition or ''}: rolled back "
+                      f"{o.metadata['rolled_back_from']} to {o.metadata.get('vintage')} (--allow-older)")
     for c in summary.check_failures:
         out.print(f"[yellow]check failed:[/yellow] {escape(c)}")
     for o in summary.outcomes:   # source gates: unused/used columns missing or odd (ingested; ingest/roles.py)
@@ -193,7 +220,10 @@ def _print_run_summary(summary) -> None:
         out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {escape(u)}")
     n_bad = sum(not o.ok for o in summary.outcomes)
     n_core = sum(o.ok and "/" in o.entry for o in summary.outcomes)
-    out.print(f"{len(summary.outcomes) - n_bad - n_core} source file(s) ingested, {n_core} derived table(s) built, "
+    n_skip = sum(o.ok and bool(o.metadata.get("skipped")) for o in summary.outcomes)
+    out.print(f"{len(summary.outcomes) - n_bad - n_core - n_skip} source file(s) ingested, "
+              + (f"{n_skip} skipped (older than the warehouse's), " if n_skip else "")
+              + f"{n_core} derived table(s) built, "
               f"{n_bad} failed, {len(summary.unknown_files)} unknown file(s)"
               + (f"; removed {len(summary.orphans_removed)} orphaned temporary folder(s)" if summary.orphans_removed else ""))
 

@@ -196,6 +196,22 @@ def newest_release(landed: list[LandedFile], catalog: Catalog, entry: str,
     return max(files, key=lambda f: _order(f.match), default=None)
 
 
+def allow_older_problems(landed: list[LandedFile], catalog: Catalog, names: list[str]) -> list[str]:
+    """Release ids given to ``--allow-older`` that no landed file carries (a typo must not pass silently)."""
+    have = {f.match.release_id.upper(): f.match for f in landed if f.match is not None and not f.temporary}
+    out = []
+    for name in names:
+        if name.upper() in have:
+            continue
+        entry = next((e for e in sorted(catalog.files, key=len, reverse=True) if name.upper().startswith(e.upper())),
+                     None)
+        same = sorted(rid for rid, m in have.items() if entry is not None and m.entry == entry)
+        out.append(f"--allow-older {name}: no landed file is release {name} (not landed)"
+                   + (f"; landed releases of {entry}: {', '.join(same)}" if same else
+                      "" if entry is not None else "; not a catalog entry followed by a year and V<n>"))
+    return out
+
+
 def plan(landed: list[LandedFile], cursor: SensorCursor, landing_root: Path,
          catalog: Catalog) -> tuple[list[Decision], SensorCursor]:
     """Decide, for every catalog group, what this tick does; returns the decisions and the next cursor.

@@ -19,7 +19,7 @@ import dagster as dg
 
 from monitor_dagster.catalog import Catalog, load_catalog
 from monitor_dagster.defs.resources import MonitorResource, resource_from_env
-from monitor_dagster.defs.sources.assets import asset_key
+from monitor_dagster.defs.sources.assets import ALLOW_OLDER_TAG, asset_key
 from monitor_dagster.defs.sources.jobs import job_name
 from monitor_dagster.landing import scan
 from monitor_dagster.warehouse import Warehouse
@@ -84,7 +84,7 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
                  select: list[str] | None = None, catalog_path: Path | None = None,
                  instance: dg.DagsterInstance | None = None,
                  progress: Callable[[str, int, int], None] | None = None, log_level: str = "WARNING",
-                 layers: tuple[str, ...] = ("sources",)) -> RunSummary:
+                 layers: tuple[str, ...] = ("sources",), allow_older: tuple[str, ...] = ()) -> RunSummary:
     """Run the requested ``layers`` (sources, core, indicators) for what has landed, in-process, executing the
     very jobs of ``definitions.build_definitions`` that the release sensor and the schedules launch:
 
@@ -94,7 +94,9 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
     3. indicators: per year the input families (job ``input_indicators_biennial``) when computable, then the
        gated table (job ``indicator_table_and_publication``, the table only: ``monitor publish`` builds the site).
 
-    Blocking: nothing derived runs after a failed source, the table never after a failed year."""
+    Blocking: nothing derived runs after a failed source, the table never after a failed year.
+    ``allow_older``: release ids that may replace a newer ingested release (run tag ``monitor/allow_older``;
+    without it an older landed release is skipped, ingest/release.py)."""
     from monitor_dagster.definitions import build_definitions
 
     catalog = load_catalog(catalog_path)
@@ -116,7 +118,8 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
         for n in names:
             by_job[job_name(catalog.entry(n))].append(n)
         for jname, ns in by_job.items():
-            result = _execute(defs, jname, [asset_key(n) for n in ns], pkey, instance, cfg)
+            result = _execute(defs, jname, [asset_key(n) for n in ns], pkey, instance, cfg,
+                              {ALLOW_OLDER_TAG: ",".join(allow_older)} if allow_older else None)
             summary.outcomes.extend(_outcomes(result, ns, pkey))
     if "core" in layers or "indicators" in layers:
         _run_derived(summary, defs, wh, instance, years, progress, cfg, layers)
@@ -126,10 +129,10 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
 
 
 def _execute(defs: dg.Definitions, job: str, keys: list[dg.AssetKey], partition: str | None,
-             instance: dg.DagsterInstance, cfg: dict) -> dg.ExecuteInProcessResult:
+             instance: dg.DagsterInstance, cfg: dict, tags: dict | None = None) -> dg.ExecuteInProcessResult:
     return defs.resolve_job_def(job).execute_in_process(
         run_config=cfg, instance=instance, partition_key=partition, asset_selection=keys, raise_on_error=False,
-        tags={"monitor/trigger": "cli"})
+        tags={"monitor/trigger": "cli", **(tags or {})})
 
 
 def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[str, ...]) -> list[tuple[str, str | None, list[dg.AssetKey]]]:

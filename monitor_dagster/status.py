@@ -163,6 +163,9 @@ def status(landing_root: Path, warehouse: Warehouse, catalog: Catalog, today: dt
                     if c_order > r_order:
                         stale = True
                         notes.append(f"{cand.match.release_id} landed, warehouse holds {ref_id}")
+                    elif c_order < r_order:      # no silent rollback (ingest/release.py): say why and how
+                        notes.append(f"{cand.match.release_id} is older than the ingested {ref_id}: not ingested; "
+                                     f"to roll back on purpose: monitor run --allow-older {cand.match.release_id}")
                     elif c_order == r_order and cand.relpath == ref[0].get("source") and ref[0].get("sha256"):
                         sha = known_sha(cand)
                         if sha is not None and sha != ref[0].get("sha256"):
@@ -170,6 +173,12 @@ def status(landing_root: Path, warehouse: Warehouse, catalog: Catalog, today: dt
                             notes.append("landed file changed since it was ingested (corrected file)")
             if man is not None and ing_version is not None and all(f.match.version != ing_version for f in fs):
                 notes.append(f"the ingested V{ing_version} is no longer in the landing zone")
+            if man is not None and man.get("rolled_back_from"):
+                notes.append(f"rolled back from {man['rolled_back_from']} on request (--allow-older)")
+            extra = list(man.get("extra_columns") or []) if man is not None else []
+            if extra:                    # dropped at ingest (docs/ingest.md, "Unknown columns")
+                notes.append(f"unknown column{'s' if len(extra) != 1 else ''} dropped: {', '.join(extra[:5])}"
+                             + (f" (+{len(extra) - 5})" if len(extra) > 5 else ""))
 
             overdue = False
             if period in expected and not fs and not temps.get((name, period)):

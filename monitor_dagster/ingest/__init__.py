@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +43,17 @@ from monitor_dagster.ingest.normalise import (
     stage,
     typed_name,
 )
-from monitor_dagster.ingest.readers import ReadError, collect_chunks, csv_header, scan_raw
+from monitor_dagster.ingest.readers import (
+    UTF8,
+    CsvFormatError,
+    ReadError,
+    check_header,
+    collect_chunks,
+    csv_header,
+    scan_raw,
+    transcode_to_utf8,
+    utf8_failure,
+)
 from monitor_dagster.ingest.roles import column_roles, role_table
 from monitor_dagster.ingest.schemas import (
     RULE_MISSING_OPTIONAL,
@@ -94,7 +106,7 @@ class IngestResult:
     provisional: bool
     release_id: str
     source: str
-    extra_columns: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)     # columns not in the catalog: dropped, a warning
     timings: dict[str, float] = field(default_factory=dict)   # read_and_parse / validate / finalise (/ write) s
     warnings: list[SchemaFailure] = field(default_factory=list)   # non-blocking failures (docs/ingest.md)
     missing_columns: list[str] = field(default_factory=list)      # catalog columns the file lacks (now empty)
@@ -136,7 +148,7 @@ def _role_note(role: str, why: str | None = None) -> str:
 
 
 def expected_dtypes(match: Match, catalog: Catalog) -> dict[str, pl.DataType]:
-    """Column -> dtype of the normalised frame (catalog columns only; extra columns are String)."""
+    """Column -> dtype of the normalised frame (catalog columns only; columns not in the catalog are dropped)."""
     cols = catalog.entry(match.entry).columns_for(match.period)
     pk = person_columns(cols)
     out: dict[str, pl.DataType] = {}
@@ -240,7 +252,7 @@ class _Pass:
     """What one pass over the chunks of a file found (failures and warnings over the whole file)."""
     schema: pl.Schema
     problems: list[str]
-    extras: list[str]                     # columns not in the catalog, kept as strings
+    extras: list[str]                     # columns not in the catalog (dropped, reported as a warning)
     rows: int = 0
     failures: list[SchemaFailure] = field(default_factory=list)
     unused_failures: list[SchemaFailure] = field(default_factory=list)
@@ -276,8 +288,10 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
     provisional_col = entry.provisional.column if entry.provisional is not None else None
     sink = _ParquetSink(Path(out)) if out is not None else _FrameSink()
 
+    read_path = Path(path)        # a UTF-8 transcoded copy for a CSV declared in another encoding
+
     def staged_scan(numeric: dict[str, pl.DataType] | None, lossy: bool) -> tuple[pl.LazyFrame, list[str]]:
-        scan = scan_raw(Path(path), match.ext, numeric, lossy)
+        scan = scan_raw(read_path, match.ext, numeric, lossy, entry.csv)
         renames, problems = canonical_renames(scan.collect_schema().names(), entry, match.period)
         if renames:
             scan = scan.rename(renames)
@@ -306,8 +320,11 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
         schema = lf.collect_schema()
         timings["read_and_parse"] += time.perf_counter() - t
         extras = [c for c in schema if c not in columns and not c.startswith(TYPED) and c != KEY_HASH]
+        if extras:              # unknown columns are dropped (docs/ingest.md): not even parsed by the reader
+            lf = lf.select([c for c in schema if c not in extras])
+            schema = lf.collect_schema()
         res = _Pass(schema=schema, problems=problems, extras=extras)
-        res.empty = finalise(pl.DataFrame(schema=schema), columns, extras)
+        res.empty = finalise(pl.DataFrame(schema=schema), columns, [])
         seen = False
         for chunk in chunks(lf):
             seen = True
@@ -351,7 +368,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
                 rule = column_rule(w.column, res.schema[w.column], columns[w.column], open_end)
                 if rule is not None:
                     invalid[w.column] = rule.expr
-        frame = finalise(chunk, columns, res.extras, invalid)
+        frame = finalise(chunk, columns, [], invalid)
         del chunk
         if provisional_col is not None and provisional_col in frame.columns and frame.height:
             last = frame.get_column(provisional_col).max()
@@ -362,21 +379,39 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
         sink.add(frame)
         timings["finalise"] += time.perf_counter() - t
 
+    stack = ExitStack()
     try:
         try:
             if match.ext == "csv":
+                fmt = entry.csv
+                # the declared separator and encoding (catalog ``csv``): a wrong one is named, not reported as
+                # every column missing or ingested as mojibake
+                check_header(read_path, fmt, entry.name)
+                if fmt.encoding != UTF8:
+                    # polars reads UTF-8 only: a transcoded copy next to the output (same volume), removed after
+                    tmp = stack.enter_context(tempfile.TemporaryDirectory(
+                        prefix=".transcode-", dir=Path(out).parent if out is not None else None))
+                    read_path = Path(tmp) / "utf8.csv"
+                    transcode_to_utf8(Path(path), fmt.encoding, read_path, fmt.separator, entry.name)
                 # optimistic: the CSV reader parses the catalog's numeric columns itself; if any value does not
-                # parse (or the file is not UTF-8), read everything as strings and let the schema name each
-                # value.  In chunks the bad value may sit in a late chunk: the pass starts again from the top.
+                # parse, read everything as strings and let the schema name each value.  In chunks the bad
+                # value may sit in a late chunk: the pass starts again from the top.  A UTF-8 copy with
+                # invalid bytes fails here too: it is refused with the line and byte (checked only now, so
+                # a good file is read once).
                 try:
-                    res = one_pass(csv_numeric(csv_header(Path(path)), entry, match.period), False)
+                    res = one_pass(csv_numeric(csv_header(read_path, fmt), entry, match.period), False)
                 except ReadError:
-                    res = one_pass(None, True)
+                    bad = utf8_failure(read_path, fmt.separator, entry.name) if fmt.encoding == UTF8 else None
+                    if bad is not None:
+                        raise bad from None
+                    res = one_pass(None, False)
             else:
                 res = one_pass(None, False)
         except ReadError as exc:
             failure = SchemaFailure(match.relpath, None, f"cannot read the file: {exc}", 0, [])
             raise IngestError(f"{label}: cannot read the file: {exc}", [failure]) from None
+        except CsvFormatError as exc:
+            _raise(match, [SchemaFailure(match.relpath, exc.column, exc.rule, 0, [])], [])
 
         failures = [SchemaFailure(match.relpath, None, f"column names clash: {p}", 0, []) for p in res.problems]
         failures += res.failures
@@ -387,6 +422,12 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
                     for c in missing]
         warnings += [SchemaFailure(w.file, w.column, f"{w.rule}; set to empty ({_role_note('unused')})", w.count,
                                    w.examples) for w in res.unused_failures]
+        if res.extras:          # one line for all of them (a real SPOLIS file has ~100)
+            warnings.append(SchemaFailure(
+                match.relpath, ", ".join(res.extras),
+                f"not in the catalog; dropped ({len(res.extras)} unknown column{'s' if len(res.extras) != 1 else ''}; "
+                f"declare {'it' if len(res.extras) == 1 else 'them'} under files.{entry.name}.columns in "
+                f"data_catalog.yaml to keep {'it' if len(res.extras) == 1 else 'them'})", 0, []))
         if failures:
             _raise(match, failures, warnings)
         for w in warnings:
@@ -404,6 +445,8 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
         if isinstance(sink, _ParquetSink):
             sink.discard()
         raise
+    finally:
+        stack.close()           # the transcoded copy, if any
 
     out_schema = res.out_schema if res.out_schema is not None else res.empty.schema
     months = None

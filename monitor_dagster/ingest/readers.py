@@ -8,7 +8,11 @@ parsing runs inside the reader's parallel pipeline and a national file is never 
   ``""``), numeric ones as ``Float64`` (SPSS has no integers).
 * ``.csv`` (CBS's converted copies in ``geconverteerde data/``): separator ``;``, decimal comma; every column
   is read as ``String`` so that codes such as ``"01"`` keep their leading zeros; empty -> null.  Typing
-  happens after, in the same plan (normalise.py).
+  happens after, in the same plan (normalise.py).  The catalog entry's ``csv`` block may declare another
+  separator or encoding: polars reads UTF-8 only, so a cp1252/latin-1 copy is first transcoded block by block
+  into a temporary UTF-8 file (:func:`transcode_to_utf8`, memory of one block).  A copy that is not valid in
+  its declared encoding, or whose header is one column holding another separator, is a :class:`CsvFormatError`
+  naming the line, byte offset and column (:func:`check_header`, :func:`first_invalid`).
 * ``.parquet``: as stored.
 
 Any failure to read is a :class:`ReadError` with the reader's reason (never a library exception).
@@ -16,13 +20,21 @@ Any failure to read is a :class:`ReadError` with the reader's reason (never a li
 
 from __future__ import annotations
 
+import codecs
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import polars as pl
 
+from monitor_dagster.catalog import CSV_SEPARATORS, CsvFormat
+
 READERS = ("sav", "dta", "csv", "parquet")
+BLOCK = 1 << 20                  # bytes per block of the encoding checks and the transcoding
+HEADER_LIMIT = 1 << 20           # a header line longer than this is not a CBS header
+UTF8 = "utf-8"
+_SEP_NAMES = {";": "';'", ",": "','", "\t": "a tab", "|": "'|'"}
 
 try:  # the fast reader; pyreadstat is the fallback (docs/ingest.md)
     import polars_readstat as _prs
@@ -33,6 +45,33 @@ except ImportError:  # pragma: no cover - exercised only without polars-readstat
 class ReadError(Exception):
     """The file could not be read at all; ``args[0]`` is the reason."""
 
+
+class CsvFormatError(Exception):
+    """A CSV copy is not in the catalog's declared format (encoding, separator); ``rule`` says what and how to
+    recover, ``column`` names the column where it was found (None: the file)."""
+
+    def __init__(self, rule: str, column: str | None = None):
+        super().__init__(rule)
+        self.rule = rule
+        self.column = column
+
+
+@dataclass(frozen=True)
+class BadBytes:
+    """Where a file stops being valid in an encoding: 1-based line (the header is line 1), 0-based byte offset
+    from the start of the file, the 0-based field of that line and the field's raw bytes."""
+    line: int
+    offset: int
+    field: int
+    raw: bytes
+    reason: str
+
+    def where(self, header: list[str]) -> str:
+        col = header[self.field] if 0 <= self.field < len(header) else f"field {self.field + 1}"
+        return f"line {self.line} (byte offset {self.offset:,}), column {col}"
+
+    def column(self, header: list[str]) -> str | None:
+        return header[self.field] if 0 <= self.field < len(header) else None
 
 def _threads() -> int:
     return max(1, os.cpu_count() or 1)
@@ -50,18 +89,196 @@ def scan_sav_dta(path: Path) -> pl.LazyFrame:
     return df.lazy()
 
 
-def csv_header(path: Path) -> list[str]:
-    """The column names of a CBS CSV (reads only the header)."""
+def csv_header(path: Path, fmt: CsvFormat | None = None) -> list[str]:
+    """The column names of a CBS CSV (reads only the header; the file must be UTF-8, see
+    :func:`transcode_to_utf8`)."""
+    sep = (fmt or CsvFormat()).separator
     with reader_errors():
-        return pl.scan_csv(path, separator=";", infer_schema=False, encoding="utf8-lossy").collect_schema().names()
+        return pl.scan_csv(path, separator=sep, infer_schema=False, encoding="utf8-lossy").collect_schema().names()
 
 
-def scan_csv(path: Path, numeric: dict[str, pl.DataType] | None = None, lossy: bool = False) -> pl.LazyFrame:
+def _header_line(path: Path) -> bytes:
+    """The first line of a file (without its line end), read in blocks up to HEADER_LIMIT bytes."""
+    out = b""
+    with open(path, "rb") as fh:
+        while len(out) < HEADER_LIMIT:
+            block = fh.read(1 << 16)
+            if not block:
+                break
+            out += block
+            if b"\n" in block:
+                break
+    return out.split(b"\n", 1)[0].rstrip(b"\r")
+
+
+def check_header(path: Path, fmt: CsvFormat, entry: str) -> list[str]:
+    """The raw header fields of a CSV copy, after two checks that name the mistake instead of letting every
+    column look missing: the header decodes in the declared encoding (else :class:`CsvFormatError` with the byte
+    offset), and it is not one column holding another separator (a ``,``-separated re-export of a ``;`` file)."""
+    line = _header_line(Path(path))
+    text_bytes = line[3:] if line.startswith(codecs.BOM_UTF8) and fmt.encoding == UTF8 else line
+    try:
+        text = text_bytes.decode(fmt.encoding)
+    except UnicodeDecodeError as exc:
+        at = exc.start + (len(line) - len(text_bytes))
+        raise CsvFormatError(
+            f"header (line 1, byte offset {at:,}) is not valid {_enc(fmt.encoding)}: "
+            f"{line[max(0, at - 20):at + 20]!r}; {_encoding_advice(fmt.encoding, entry)}") from None
+    fields = [x.strip().strip('"') for x in text.split(fmt.separator)]
+    if len(fields) == 1:
+        for other in CSV_SEPARATORS:
+            if other != fmt.separator and len(text.split(other)) > 1:
+                shown = text if len(text) <= 80 else text[:77] + "..."
+                raise CsvFormatError(
+                    f"wrong separator: the header is one column {shown!r}: the file is separated by "
+                    f"{_SEP_NAMES[other]} instead of {_SEP_NAMES[fmt.separator]}; ask for a copy separated by "
+                    f"{_SEP_NAMES[fmt.separator]}, or declare `csv: {{separator: {_yaml(other)}}}` under files.{entry} in "
+                    f"data_catalog.yaml if CBS delivers this file so")
+    return fields
+
+
+def _yaml(sep: str) -> str:
+    return '"\\t"' if sep == "\t" else repr(sep)
+
+
+def _enc(name: str) -> str:
+    return "UTF-8" if name == UTF8 else name
+
+
+def _encoding_advice(declared: str, entry: str) -> str:
+    """How to recover from bytes that are not valid in the declared encoding."""
+    if declared == UTF8:
+        return (f"if CBS delivered this copy in cp1252 or latin-1 (Windows exports), declare "
+                f"`csv: {{encoding: cp1252}}` under files.{entry} in data_catalog.yaml; otherwise ask for a UTF-8 copy")
+    return (f"declare the file's real encoding as `csv: {{encoding: ...}}` under files.{entry} in data_catalog.yaml, "
+            f"or ask for a UTF-8 copy")
+
+
+def locate(path: Path, offset: int, sep: str, reason: str) -> BadBytes:
+    """Line, field and raw field bytes of the byte at ``offset``: lines are counted from the top of the file,
+    block by block (only on this error path), the line itself is cut from a window around the offset."""
+    path = Path(path)
+    with open(path, "rb") as fh:
+        newlines, remaining = 0, offset
+        while remaining > 0:
+            block = fh.read(min(BLOCK, remaining))
+            if not block:
+                break
+            newlines += block.count(b"\n")
+            remaining -= len(block)
+        start = max(0, offset - HEADER_LIMIT)
+        fh.seek(start)
+        window = fh.read(offset - start + HEADER_LIMIT)
+    rel = offset - start
+    line_start = window.rfind(b"\n", 0, rel) + 1
+    line_end = window.find(b"\n", rel)
+    line = window[line_start: line_end if line_end >= 0 else len(window)].rstrip(b"\r")
+    sepb = sep.encode("ascii")
+    # the field: separators before the offset on its line (quotes ignored: CBS copies do not quote separators)
+    field = line[: rel - line_start].count(sepb)
+    parts = line.split(sepb)
+    raw = parts[field] if field < len(parts) else line
+    return BadBytes(line=newlines + 1, offset=offset, field=field, raw=raw, reason=reason)
+
+
+def first_invalid(path: Path, encoding: str, sep: str = ";") -> BadBytes | None:
+    """The first byte sequence of ``path`` that is not valid in ``encoding`` (None: the whole file is valid),
+    read in blocks of BLOCK bytes through an incremental decoder (memory of one block)."""
+    dec = codecs.getincrementaldecoder(encoding)("strict")
+    offset = 0
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(BLOCK)
+            final = not block
+            pending = len(dec.getstate()[0])     # bytes of a sequence split across blocks, decoded with this one
+            try:
+                dec.decode(block, final)
+            except UnicodeDecodeError as exc:
+                return locate(path, offset - pending + exc.start, sep, exc.reason)
+            if final:
+                return None
+            offset += len(block)
+
+
+def transcode_to_utf8(src: Path, encoding: str, dst: Path, sep: str, entry: str) -> dict:
+    """Write ``src`` (in ``encoding``) as UTF-8 to ``dst``, block by block (polars reads UTF-8 only).
+
+    Refuses (:class:`CsvFormatError`) a file with bytes that are not valid in ``encoding`` (e.g. 0x81 in cp1252)
+    and a file that is valid UTF-8 with non-ASCII text: read as cp1252 it would silently become 'CuraÃ§ao', so
+    its declared one-byte encoding is taken to be a mistake.  Returns {"bytes", "non_ascii"}."""
+    dec = codecs.getincrementaldecoder(encoding)("strict")
+    utf8 = codecs.getincrementaldecoder(UTF8)("strict")
+    utf8_ok, first_non_ascii = True, None
+    offset = 0
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while True:
+            block = fin.read(BLOCK)
+            final = not block
+            pending = len(dec.getstate()[0])
+            try:
+                text = dec.decode(block, final)
+            except UnicodeDecodeError as exc:
+                bad = locate(src, offset - pending + exc.start, sep, exc.reason)
+                header = _header_fields(src, encoding, sep)
+                raise CsvFormatError(
+                    f"not valid {encoding} at {bad.where(header)}: {bad.raw!r} ({exc.reason}); "
+                    f"{_encoding_advice(encoding, entry)}", bad.column(header)) from None
+            if first_non_ascii is None and not block.isascii():
+                first_non_ascii = offset + next(i for i, b in enumerate(block) if b > 127)
+            if utf8_ok and first_non_ascii is not None:     # is it UTF-8 after all?  (fails at once if not)
+                try:
+                    utf8.decode(block, final)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            fout.write(text.encode(UTF8))
+            if final:
+                break
+            offset += len(block)
+    if first_non_ascii is not None and utf8_ok:
+        bad = locate(src, first_non_ascii, sep, "")
+        header = _header_fields(src, encoding, sep)
+        raise CsvFormatError(
+            f"declared {encoding} but the file looks like UTF-8 (valid UTF-8 with non-ASCII text), e.g. at "
+            f"{bad.where(header)}: {bad.raw.decode(UTF8, 'replace')!r} would be read as "
+            f"{bad.raw.decode(encoding, 'replace')!r}; remove `encoding: {encoding}` from files.{entry}.csv in "
+            f"data_catalog.yaml (UTF-8 is the default)", bad.column(header))
+    return {"bytes": offset, "non_ascii": first_non_ascii is not None}
+
+
+def _header_fields(path: Path, encoding: str, sep: str) -> list[str]:
+    line = _header_line(Path(path))
+    if line.startswith(codecs.BOM_UTF8):
+        line = line[3:]
+    return [x.strip().strip('"') for x in line.decode(encoding, "replace").split(sep)]
+
+
+def utf8_failure(path: Path, sep: str, entry: str) -> CsvFormatError | None:
+    """Why polars could not read a UTF-8-declared copy, if it is its encoding (None: the file is valid UTF-8,
+    the reason is elsewhere, e.g. a number that does not parse)."""
+    bad = first_invalid(Path(path), UTF8, sep)
+    if bad is None:
+        return None
+    header = _header_fields(path, UTF8, sep)
+    field = bad.raw
+    hint = ""
+    try:
+        hint = f" (read as cp1252: {field.decode('cp1252')!r})"
+    except UnicodeDecodeError:
+        pass
+    return CsvFormatError(f"not valid UTF-8 at {bad.where(header)}: {field!r}{hint}; "
+                          f"{_encoding_advice(UTF8, entry)}", bad.column(header))
+
+
+def scan_csv(path: Path, numeric: dict[str, pl.DataType] | None = None, lossy: bool = False,
+             fmt: CsvFormat | None = None) -> pl.LazyFrame:
     """CBS converted CSV: every column as ``String`` except those in ``numeric`` (raw name -> Int64/Float64),
     which the CSV reader parses itself, decimal comma included (fast).  A value that does not parse makes
     the collect fail: the ingest then re-reads everything as strings and reports each bad value
-    (docs/ingest.md).  ``lossy``: replace invalid UTF-8 instead of failing (slower)."""
-    lf = pl.scan_csv(path, separator=";", infer_schema=False, decimal_comma=True, schema_overrides=numeric or None,
+    (docs/ingest.md).  ``lossy``: replace invalid UTF-8 instead of failing (slower).  ``fmt``: the entry's
+    separator (``;`` with decimal comma, otherwise decimal point); the file must be UTF-8 by now."""
+    sep = (fmt or CsvFormat()).separator
+    lf = pl.scan_csv(path, separator=sep, infer_schema=False, decimal_comma=sep != ",",
+                     schema_overrides=numeric or None,
                      encoding="utf8-lossy" if lossy else "utf8", quote_char='"', raise_if_empty=True)
     # a BOM or stray blanks around header names (Excel exports) are not part of the column name
     names = lf.collect_schema().names()
@@ -70,10 +287,10 @@ def scan_csv(path: Path, numeric: dict[str, pl.DataType] | None = None, lossy: b
 
 
 def scan_raw(path: Path, ext: str | None = None, numeric: dict[str, pl.DataType] | None = None,
-             lossy: bool = False) -> pl.LazyFrame:
+             lossy: bool = False, fmt: CsvFormat | None = None) -> pl.LazyFrame:
     """A lazy scan of one landed file (schema known); raises :class:`ReadError` if it cannot be opened.
-    Errors in the body of the file surface at collect time: use :func:`collect`.  ``numeric`` and ``lossy``
-    apply to CSV only (see :func:`scan_csv`)."""
+    Errors in the body of the file surface at collect time: use :func:`collect`.  ``numeric``, ``lossy`` and
+    ``fmt`` apply to CSV only (see :func:`scan_csv`)."""
     path = Path(path)
     ext = (ext or path.suffix.lstrip(".")).lower()
     if ext not in READERS:
@@ -86,7 +303,7 @@ def scan_raw(path: Path, ext: str | None = None, numeric: dict[str, pl.DataType]
         if ext in ("sav", "dta"):
             lf = scan_sav_dta(path)
         elif ext == "csv":
-            lf = scan_csv(path, numeric, lossy)
+            lf = scan_csv(path, numeric, lossy, fmt)
         else:
             lf = pl.scan_parquet(path)
         lf.collect_schema()          # header problems (truncated, not a .sav) show up here

@@ -6,7 +6,13 @@ the warehouse.  On a schema failure (a key column missing or invalid, a used col
 "Column roles") it reports the failed check (with the failures as metadata), raises, and writes nothing:
 the previous good version stays current and downstream assets do not run.  Missing used/unused columns and
 invalid values in unused columns do not block: the check ``columns`` fails with severity WARN and lists them,
-and the materialization carries ``missing_columns`` and ``warnings`` (plain string lists, for the CLI).
+and the materialization carries ``missing_columns`` and ``warnings`` (plain string lists, for the CLI).  So do
+columns the catalog does not know (dropped; ``extra_columns``).
+
+No silent rollback: a landed release older than the one the warehouse holds is not ingested; the asset reports
+the warehouse's release unchanged with ``skipped`` (the reason) and a logged warning.  The run tag
+``monitor/allow_older`` (release ids, comma-separated; ``monitor run --allow-older``) names releases that may
+replace a newer one.
 """
 
 
@@ -22,6 +28,13 @@ from monitor_dagster.warehouse import Warehouse
 SCHEMA_CHECK = "schema"
 COLUMNS_CHECK = "columns"
 GROUP = "sources"
+#: run tag naming the releases that may replace a newer ingested one (``monitor run --allow-older``)
+ALLOW_OLDER_TAG = "monitor/allow_older"
+
+
+def allow_older_from_tags(tags: dict) -> list[str]:
+    """Release ids of the ``monitor/allow_older`` run tag (comma-separated)."""
+    return [x.strip() for x in str(tags.get(ALLOW_OLDER_TAG) or "").split(",") if x.strip()]
 
 
 def asset_key(entry_name: str) -> dg.AssetKey:
@@ -52,10 +65,12 @@ def _failure_table(failures) -> str:
     return "\n".join(lines)
 
 
-def _columns_check(missing: list[str], warnings: list[str]) -> dg.AssetCheckResult:
-    """Non-blocking: fails (WARN) when the file lacks catalog columns or has warnings; passes otherwise."""
-    ok = not missing and not warnings
-    meta = {"missing_columns": dg.MetadataValue.json(list(missing)),
+def _columns_check(missing: list[str], warnings: list[str], extra: list[str] | None = None) -> dg.AssetCheckResult:
+    """Non-blocking: fails (WARN) when the file lacks catalog columns, has columns the catalog does not know
+    (dropped) or has warnings; passes otherwise."""
+    extra = list(extra or [])
+    ok = not missing and not warnings and not extra
+    meta = {"missing_columns": dg.MetadataValue.json(list(missing)), "extra_columns": dg.MetadataValue.json(extra),
             "warnings": dg.MetadataValue.json(list(warnings)), "n_warnings": len(warnings)}
     if warnings:
         meta["detail"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in warnings[:50]))
@@ -76,8 +91,9 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
                                                    "valid, used columns valid, unique keys, at least one row"),
                      dg.AssetCheckSpec(COLUMNS_CHECK, asset=key, blocking=False,
                                        description="non-blocking (WARN): catalog columns missing from the file "
-                                                   "(used/unused, ingested as empty columns) and invalid values "
-                                                   "in unused columns (set to empty)")],
+                                                   "(used/unused, ingested as empty columns), invalid values "
+                                                   "in unused columns (set to empty) and columns not in the "
+                                                   "catalog (dropped)")],
         kinds={"polars", "parquet"},
         tags={"cbs_kind": e.kind},
         metadata={"catalog_entry": e.name, "thema": e.thema, "kind": e.kind,
@@ -88,7 +104,8 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
         period = int(context.partition_key) if context.has_partition_key else None
         wh = Warehouse(monitor.warehouse_root)
         try:
-            out = ingest_release(catalog, e.name, period, monitor.landing_root, wh)
+            out = ingest_release(catalog, e.name, period, monitor.landing_root, wh,
+                                 allow_older=allow_older_from_tags(context.run.tags))
         except NoRelease as exc:
             yield dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=False, severity=dg.AssetCheckSeverity.ERROR,
                                       metadata={"reason": str(exc)})
@@ -101,10 +118,11 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
             raise dg.Failure(description=str(exc), metadata={"n_failures": len(exc.failures)}) from None
         m = out.manifest
         for note in out.notes:
-            context.log.info(note)
-        # an unchanged release reports the findings of its ingest from the manifest
+            (context.log.warning if out.skipped or note.startswith("rolled back") else context.log.info)(note)
+        # an unchanged (or skipped) release reports the findings of its ingest from the manifest
         missing = list(m.get("missing_columns") or [])
         warnings = list(m.get("warnings") or [])
+        extra = list(m.get("extra_columns") or [])
         for w in warnings:
             context.log.warning(w)
         meta = {
@@ -114,7 +132,13 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
             "provisional": bool(m.get("provisional")), "months_covered": m.get("months_covered"),
             "warehouse_partition": out.partition, "unchanged": out.unchanged,
             "missing_columns": dg.MetadataValue.json(missing), "warnings": dg.MetadataValue.json(warnings),
+            "extra_columns": dg.MetadataValue.json(extra),
         }
+        if out.skipped:
+            meta["skipped"] = out.skipped
+        if m.get("rolled_back_from") and not out.unchanged:
+            meta["rolled_back_from"] = m["rolled_back_from"]
+            meta["notes"] = dg.MetadataValue.json(list(out.notes))
         if out.result is not None:
             meta["schema"] = dg.MetadataValue.md(
                 "| column | dtype |\n|---|---|\n" + "\n".join(f"| {c} | {t} |" for c, t in out.result.schema.items()))
@@ -123,7 +147,7 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
             data_version=dg.DataVersion(f"{m['release_id']}:{m['sha256'][:12]}"),
             check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True,
                                                metadata={"rows": dg.MetadataValue.int(int(m["rows"]))}),
-                           _columns_check(missing, warnings)],
+                           _columns_check(missing, warnings, extra)],
         )
 
     return _asset
