@@ -190,7 +190,7 @@ def test_latin1_copy_is_refused_under_utf8_with_line_byte_and_column(env):
     assert code == 1, out
     assert tree_hash(wh) == h
     assert "FAILED LANDAKTUEELREF" in out and "LANDAKTUEELREFV1.csv" in out, out
-    assert f"not valid UTF-8 at line {n} (byte offset {byte:,}), column {name}" in out, out
+    assert f"column {name}: not valid UTF-8 at line {n} (byte offset {byte:,})" in out, out
     assert "encoding" in out and "data_catalog.yaml" in out, out
 
 

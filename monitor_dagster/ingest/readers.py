@@ -67,8 +67,10 @@ class BadBytes:
     reason: str
 
     def where(self, header: list[str]) -> str:
-        col = header[self.field] if 0 <= self.field < len(header) else f"field {self.field + 1}"
-        return f"line {self.line} (byte offset {self.offset:,}), column {col}"
+        """``line 12 (byte offset 301)``; the field's number too when the header does not name it (the column
+        itself goes into the failure's column)."""
+        known = 0 <= self.field < len(header)
+        return f"line {self.line} (byte offset {self.offset:,})" + ("" if known else f", field {self.field + 1}")
 
     def column(self, header: list[str]) -> str | None:
         return header[self.field] if 0 <= self.field < len(header) else None
@@ -215,22 +217,27 @@ def transcode_to_utf8(src: Path, encoding: str, dst: Path, sep: str, entry: str)
             block = fin.read(BLOCK)
             final = not block
             pending = len(dec.getstate()[0])
-            try:
-                text = dec.decode(block, final)
-            except UnicodeDecodeError as exc:
-                bad = locate(src, offset - pending + exc.start, sep, exc.reason)
-                header = _header_fields(src, encoding, sep)
-                raise CsvFormatError(
-                    f"not valid {encoding} at {bad.where(header)}: {bad.raw!r} ({exc.reason}); "
-                    f"{_encoding_advice(encoding, entry)}", bad.column(header)) from None
-            if first_non_ascii is None and not block.isascii():
+            plain = block.isascii()         # ASCII is the same bytes in UTF-8: copied as is (most blocks of a CBS file)
+            if plain and not pending:
+                out = block
+            else:
+                try:
+                    out = dec.decode(block, final).encode(UTF8)
+                except UnicodeDecodeError as exc:
+                    bad = locate(src, offset - pending + exc.start, sep, exc.reason)
+                    header = _header_fields(src, encoding, sep)
+                    raise CsvFormatError(
+                        f"not valid {encoding} at {bad.where(header)}: {bad.raw!r} ({exc.reason}); "
+                        f"{_encoding_advice(encoding, entry)}", bad.column(header)) from None
+            if first_non_ascii is None and not plain:
                 first_non_ascii = offset + next(i for i, b in enumerate(block) if b > 127)
-            if utf8_ok and first_non_ascii is not None:     # is it UTF-8 after all?  (fails at once if not)
+            # is it UTF-8 after all?  (fails at a cp1252 file's first non-ASCII byte)
+            if utf8_ok and first_non_ascii is not None and not (plain and not utf8.getstate()[0]):
                 try:
                     utf8.decode(block, final)
                 except UnicodeDecodeError:
                     utf8_ok = False
-            fout.write(text.encode(UTF8))
+            fout.write(out)
             if final:
                 break
             offset += len(block)
