@@ -41,6 +41,10 @@ BENCH_OUT ?= bench_output
 
 # Environment for everything we run: local Dagster instance, no telemetry/analytics.
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# Tests and benchmarks never write into that instance (`make ui` shows it): their recipes run with a fresh
+# DAGSTER_HOME from mktemp, removed when the recipe ends (the test conftest makes its own one as well).
+SCRATCH_HOME = home=$$(mktemp -d "$${TMPDIR:-/tmp}/monitor-dagster-home.XXXXXX") && trap 'rm -rf "$$home"' EXIT \
+               && export DAGSTER_HOME="$$home"
 export DAGSTER_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
@@ -70,8 +74,8 @@ $(STAMP): pyproject.toml $(LOCK)
 $(DAGSTER_HOME):
 	@mkdir -p $@
 
-test: venv | $(DAGSTER_HOME)
-	@rc=0; $(VPY) -m pytest -q -rs monitor_dagster_tests $(PYTEST_ARGS) || rc=$$?; \
+test: venv
+	@$(SCRATCH_HOME); rc=0; $(VPY) -m pytest -q -rs monitor_dagster_tests $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
 
@@ -85,16 +89,17 @@ $(BENCH_STAMP): $(STAMP)
 	$(VPY) -m pip check
 	@touch $@
 
-bench: venv $(BENCH_STAMP) | $(DAGSTER_HOME)
+bench: venv $(BENCH_STAMP)
 	@mkdir -p $(BENCH_OUT)
-	$(VPY) benchmarks/run.py $(BENCH_ARGS)
-	$(VPY) benchmarks/ingest.py $(INGEST_BENCH_ARGS)
-	$(VPY) benchmarks/core.py $(CORE_BENCH_ARGS)
-	$(VPY) benchmarks/pipeline.py $(PIPELINE_BENCH_ARGS)
-	$(VPY) benchmarks/duckdb_peer.py $(PEER_BENCH_ARGS)
-	$(VPY) benchmarks/indicators.py $(INDICATOR_BENCH_ARGS)
-	$(VPY) benchmarks/national.py $(NATIONAL_BENCH_ARGS)
-	$(VPY) benchmarks/dynamics.py $(DYNAMICS_BENCH_ARGS)
+	$(SCRATCH_HOME) \
+	&& $(VPY) benchmarks/run.py $(BENCH_ARGS) \
+	&& $(VPY) benchmarks/ingest.py $(INGEST_BENCH_ARGS) \
+	&& $(VPY) benchmarks/core.py $(CORE_BENCH_ARGS) \
+	&& $(VPY) benchmarks/pipeline.py $(PIPELINE_BENCH_ARGS) \
+	&& $(VPY) benchmarks/duckdb_peer.py $(PEER_BENCH_ARGS) \
+	&& $(VPY) benchmarks/indicators.py $(INDICATOR_BENCH_ARGS) \
+	&& $(VPY) benchmarks/national.py $(NATIONAL_BENCH_ARGS) \
+	&& $(VPY) benchmarks/dynamics.py $(DYNAMICS_BENCH_ARGS)
 
 ui: venv | $(DAGSTER_HOME)
 	$(VENV)/bin/dagster dev -m monitor_dagster.definitions -h 127.0.0.1 -p $(UI_PORT)

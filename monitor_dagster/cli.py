@@ -25,14 +25,16 @@ out = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def parse_years(text: str) -> tuple[int, int]:
-    """'2013-2021' or '2019' -> (first, last)."""
+    """'2013-2021' or '2019' -> (first, last); a malformed or reversed range exits 2 at once with the reason."""
     try:
-        if "-" in text:
-            a, b = text.split("-", 1)
-            return int(a), int(b)
-        return int(text), int(text)
+        a, b = (int(x) for x in text.split("-", 1)) if "-" in text else (int(text), int(text))
     except ValueError:
         raise typer.BadParameter(f"years must look like 2013-2021 or 2019, got {text!r}") from None
+    if a > b:
+        console.print(f"[red]error:[/red] --years {escape(text)}: the first year {a} is after the last year {b} "
+                      f"(did you mean {b}-{a}?)")
+        raise typer.Exit(2)
+    return a, b
 
 
 def _run_synth(landing: Path, persons: int, years: str, seed: int, fmt: str, truth: Path | None,
@@ -134,7 +136,7 @@ def run(
     non-zero exit if anything fails.  An older release never replaces an ingested newer one unless named in
     --allow-older (the run summary says why it was skipped)."""
     from monitor_dagster.catalog import CatalogError
-    from monitor_dagster.runner import run_pipeline
+    from monitor_dagster.runner import YearsError, run_pipeline
 
     if not landing.is_dir():
         console.print(f"[red]error:[/red] landing zone {landing} does not exist")
@@ -161,6 +163,9 @@ def run(
             summary = run_pipeline(landing, warehouse, _years_opt(years), sel, catalog,
                                   progress=lambda d, i, n: bar.update(task, description=d, completed=i, total=n),
                                   layers=_layers(layers), allow_older=older)
+    except YearsError as exc:   # checked before anything is read or written
+        console.print(f"[red]error:[/red] --years {escape(str(exc))}")
+        raise typer.Exit(2) from None
     except (CatalogError, KeyError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -183,6 +188,33 @@ def backfill(
     run(landing=landing, warehouse=warehouse, years=years, select=select, catalog=None, layers=layers, allow_older=None)
 
 
+def _print_interrupted(marked) -> None:
+    """Runs a killed process had left STARTED, marked failed now (run_state.py)."""
+    for m in marked:
+        out.print(f"[yellow]interrupted:[/yellow] {escape(m.line())} - the warehouse keeps its last complete "
+                  "versions; re-run the command to finish that work")
+
+
+def _print_checks(summary) -> tuple[int, int]:
+    """Failed checks as text: ``FAILED check <name> of <asset>: ...`` (ERROR) and ``WARN check ...``; returns
+    (failures, warnings) printed.  A check of a step that failed is already in that step's FAILED line, and
+    the source ``columns`` check is printed line by line from the ingest's warnings."""
+    failed_steps = {(o.entry.split("/")[-1], o.partition) for o in summary.outcomes if not o.ok}
+    n_bad = n_warn = 0
+    for c in summary.checks:
+        if c.passed or (c.asset.split("/")[-1], c.partition) in failed_steps or c.name == "columns":
+            continue
+        where = f"{c.asset} {c.partition}" if c.partition else c.asset
+        detail = c.text()
+        if c.severity == "ERROR":
+            n_bad += 1
+            out.print(f"[red]FAILED[/red] check {c.name} of {escape(where)}: {escape(detail or 'failed')}")
+        else:
+            n_warn += 1
+            out.print(f"[yellow]WARN[/yellow] check {c.name} of {escape(where)}: {escape(detail or 'warned')}")
+    return n_bad, n_warn
+
+
 def _print_run_summary(summary) -> None:
     t = Table(title="monitor run")
     for c in ("asset", "period", "result", "vintage", "rows", "rows/s", "note"):
@@ -199,6 +231,7 @@ def _print_run_summary(summary) -> None:
                   f"{md['rows']:,}" if "rows" in md else "", f"{md['rows_per_second']:,.0f}" if md.get("rows_per_second") else "",
                   note.strip("; ") if o.ok else "")
     out.print(t)
+    _print_interrupted(getattr(summary, "interrupted", []))
     for o in summary.outcomes:
         if not o.ok:
             out.print(f"[red]FAILED[/red] {o.entry} {o.partition or ''}: {escape(o.message)}")
@@ -208,11 +241,11 @@ def _print_run_summary(summary) -> None:
         elif o.ok and o.metadata.get("rolled_back_from"):
             out.print(f"[yellow]ROLLED BACK[/yellow] {o.entry} {o.partition or ''}: rolled back "
                       f"{o.metadata['rolled_back_from']} to {o.metadata.get('vintage')} (--allow-older)")
-    for c in summary.check_failures:
-        out.print(f"[yellow]check failed:[/yellow] {escape(c)}")
+    n_check_bad, n_warn = _print_checks(summary)
     for o in summary.outcomes:   # source gates: unused/used columns missing or odd (ingested; ingest/roles.py)
         for w in (o.metadata.get("warnings") or []) if o.ok else []:
             out.print(f"[yellow]WARN[/yellow] {escape(str(w))}")
+            n_warn += 1
         nc = o.metadata.get("not_computable") if o.ok else None
         if nc:
             out.print(f"[yellow]not computable[/yellow] {o.entry} {o.partition or ''}: {escape(str(nc))}")
@@ -224,7 +257,7 @@ def _print_run_summary(summary) -> None:
     out.print(f"{len(summary.outcomes) - n_bad - n_core - n_skip} source file(s) ingested, "
               + (f"{n_skip} skipped (older than the warehouse's), " if n_skip else "")
               + f"{n_core} derived table(s) built, "
-              f"{n_bad} failed, {len(summary.unknown_files)} unknown file(s)"
+              f"{n_bad + n_check_bad} failed, {n_warn} warning(s), {len(summary.unknown_files)} unknown file(s)"
               + (f"; removed {len(summary.orphans_removed)} orphaned temporary folder(s)" if summary.orphans_removed else ""))
 
 
@@ -355,7 +388,10 @@ def status(
     from monitor_dagster.status import status as compute_status
     from monitor_dagster.warehouse import Warehouse
 
+    from monitor_dagster.run_state import mark_interrupted_in_home
+
     day = dt.date.fromisoformat(today) if today else dt.date.today()
+    _print_interrupted(mark_interrupted_in_home("monitor status"))
     rows = compute_status(landing, Warehouse(warehouse), load_catalog(catalog), day)
     hidden = 0 if all_rows else sum(r.note.startswith("superseded") for r in rows)
     shown = rows if all_rows else [r for r in rows if not r.note.startswith("superseded")]

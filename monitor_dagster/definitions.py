@@ -26,6 +26,7 @@ from monitor_dagster.defs.schedules import (
 from monitor_dagster.defs.sources.assets import source_assets
 from monitor_dagster.defs.sources.jobs import source_jobs
 from monitor_dagster.defs.sources.sensors import overdue_sensor, release_sensor
+from monitor_dagster.run_state import interrupted_runs_sensor
 
 
 def build_definitions(catalog_path: str | None = None, resource: MonitorResource | None = None) -> dg.Definitions:
@@ -36,7 +37,8 @@ def build_definitions(catalog_path: str | None = None, resource: MonitorResource
         assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS, *PUBLICATION_ASSETS],
         # the same job objects the sensor, the schedules and `monitor run` target
         jobs=[*source_jobs(), outcome_job, core_spells_job, input_job, table_job, build_bucket_steps_job()],
-        sensors=[release_sensor, overdue_sensor, table_after_yearly_runs, follow_up_after_yearly_runs],
+        sensors=[release_sensor, overdue_sensor, table_after_yearly_runs, follow_up_after_yearly_runs,
+                 interrupted_runs_sensor],
         schedules=list(build_schedules()),
         resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},
     )

@@ -22,6 +22,7 @@ from monitor_dagster.defs.resources import MonitorResource, resource_from_env
 from monitor_dagster.defs.sources.assets import ALLOW_OLDER_TAG, asset_key
 from monitor_dagster.defs.sources.jobs import job_name
 from monitor_dagster.landing import scan
+from monitor_dagster.run_state import Interrupted, mark_interrupted, process_tags
 from monitor_dagster.warehouse import Warehouse
 
 
@@ -35,15 +36,57 @@ class StepOutcome:
 
 
 @dataclass
+class CheckOutcome:
+    """One asset check evaluation of a run, with plain metadata values (no Dagster ``MetadataValue`` reprs)."""
+    asset: str
+    partition: str | None
+    name: str
+    passed: bool
+    severity: str          # "ERROR" (a failure) or "WARN" (a warning)
+    metadata: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        """The metadata as one readable line: ``unexplained jumps 13, explained jumps 2, data docs: ...``."""
+        parts = []
+        for k, v in self.metadata.items():
+            if v is None or v == "" or v == []:
+                continue
+            if isinstance(v, (list, tuple)):
+                v = "; ".join(str(x) for x in v)
+            key = k.replace("_", " ")
+            parts.append(f"{key} {v}" if isinstance(v, (int, float)) and not isinstance(v, bool) else f"{key}: {v}")
+        return ", ".join(parts)
+
+
+@dataclass
 class RunSummary:
     outcomes: list[StepOutcome] = field(default_factory=list)
     unknown_files: list[str] = field(default_factory=list)
     orphans_removed: list[str] = field(default_factory=list)
-    check_failures: list[str] = field(default_factory=list)
+    #: every failed check evaluation of the runs (passed ones are not kept)
+    checks: list[CheckOutcome] = field(default_factory=list)
+    #: runs of killed processes found in the instance at the start, marked failed (run_state.py)
+    interrupted: list[Interrupted] = field(default_factory=list)
+
+    @property
+    def check_failures(self) -> list[str]:
+        """Failed ERROR checks, ``name: readable metadata`` (a failure of the run)."""
+        return [f"{c.name}: {c.text()}" for c in self.checks if not c.passed and c.severity == "ERROR"]
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outcomes)
+        return all(o.ok for o in self.outcomes) and not self.check_failures
+
+
+#: dagster.yaml of a new DAGSTER_HOME: no telemetry; run monitoring (`make ui` runs the daemon) fails runs stuck
+#: STARTING or CANCELING; the default run launcher cannot resume a run, so no resume attempts (run_state.py)
+LOCAL_INSTANCE_YAML = """\
+telemetry:
+  enabled: false
+run_monitoring:
+  enabled: true
+  max_resume_run_attempts: 0
+"""
 
 
 def instance_from_env() -> dg.DagsterInstance:
@@ -52,9 +95,61 @@ def instance_from_env() -> dg.DagsterInstance:
         Path(home).mkdir(parents=True, exist_ok=True)
         cfg = Path(home) / "dagster.yaml"
         if not cfg.exists():   # embedded SQLite storage (the default); no telemetry from inside Remote Access
-            cfg.write_text("telemetry:\n  enabled: false\n")
+            cfg.write_text(LOCAL_INSTANCE_YAML)
         return dg.DagsterInstance.get()
     return dg.DagsterInstance.ephemeral()
+
+
+class YearsError(ValueError):
+    """A ``years`` range that cannot select anything: refused before anything is read or written."""
+
+
+def _span(years) -> str:
+    ys = sorted(set(years))
+    return "none" if not ys else str(ys[0]) if len(ys) == 1 else f"{ys[0]}-{ys[-1]}"
+
+
+def check_years(catalog: Catalog, years: tuple[int, int] | None, layers: tuple[str, ...] = ("sources",),
+                select: list[str] | None = None, landing: Path | None = None,
+                warehouse: Path | None = None) -> None:
+    """Raise :class:`YearsError` for a range that is reversed, outside the catalog's periods, wholly before the
+    core's first year while derived layers are asked for, or (given ``landing``) holding no landed file of the
+    selected entries and no warehouse year to build; the message says what would work.  Why: such a range used
+    to run silently and build nothing (or ingest only the cumulative files)."""
+    if years is None:
+        return
+    from monitor_dagster.readiness import CORE_FIRST_YEAR, candidate_years
+
+    a, b = years
+    text = f"{a}-{b}" if a != b else str(a)
+    if a > b:
+        raise YearsError(f"{text}: the first year {a} is after the last year {b} (did you mean {b}-{a}?)")
+    names = select or list(catalog.files)
+    entries = [catalog.entry(n) for n in names]
+    first = min(e.periods[0] for e in entries)
+    lasts = [e.periods[1] for e in entries]
+    last = None if None in lasts else max(lasts)
+    if b < first:
+        raise YearsError(f"{text}: before the first period of the data catalog ({first}) - no CBS file "
+                         f"{'of ' + ','.join(select) + ' ' if select else ''}exists for those years")
+    if last is not None and a > last:
+        raise YearsError(f"{text}: after the last period of the data catalog ({last}) - no CBS file "
+                         f"{'of ' + ','.join(select) + ' ' if select else ''}exists for those years")
+    derived = "core" in layers or "indicators" in layers
+    if derived and b < CORE_FIRST_YEAR:
+        raise YearsError(f"{text}: before {CORE_FIRST_YEAR}, the first year of the core layer (INPATAB and SPOLIS "
+                         "of the year before), so nothing derived can be built; use --layers sources to ingest "
+                         "only the files of those years")
+    if landing is None:
+        return
+    yearly = [f for f in scan(landing, catalog) if f.match is not None and not f.temporary
+              and f.match.entry in names and catalog.entry(f.match.entry).kind == "yearly"]
+    landed = {f.match.period for f in yearly}
+    built = candidate_years(warehouse) if derived and warehouse is not None and Path(warehouse).is_dir() else []
+    if not any(a <= y <= b for y in [*landed, *built]):
+        raise YearsError(f"{text}: nothing to do - no landed file{' and no warehouse year' if derived else ''} "
+                         f"in that range (landed years: {_span(landed)}"
+                         + (f"; warehouse years: {_span(built)}" if derived else "") + ")")
 
 
 def plan_targets(catalog: Catalog, landing: Path, years: tuple[int, int] | None,
@@ -100,6 +195,7 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
     from monitor_dagster.definitions import build_definitions
 
     catalog = load_catalog(catalog_path)
+    check_years(catalog, years, layers, select, landing, warehouse)   # before anything is touched
     summary = RunSummary()
     wh = Warehouse(warehouse)
     summary.orphans_removed = [str(p) for p in wh.cleanup_orphans()]
@@ -109,6 +205,8 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
                                  catalog_path=str(catalog_path) if catalog_path else MonitorResource().catalog_path)
     defs = build_definitions(str(catalog_path) if catalog_path else None, resource=resource)
     instance = instance or instance_from_env()
+    # runs a killed `monitor run` left STARTED are marked failed, with the reason, before new ones start
+    summary.interrupted = mark_interrupted(instance, "monitor run")
     cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     todo = sorted(groups.items(), key=lambda kv: (kv[0][1] or "", str(kv[0][0])))
     for i, ((_, pkey), names) in enumerate(todo):
@@ -121,6 +219,7 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
             result = _execute(defs, jname, [asset_key(n) for n in ns], pkey, instance, cfg,
                               {ALLOW_OLDER_TAG: ",".join(allow_older)} if allow_older else None)
             summary.outcomes.extend(_outcomes(result, ns, pkey))
+            summary.checks += check_outcomes(result, pkey)
     if "core" in layers or "indicators" in layers:
         _run_derived(summary, defs, wh, instance, years, progress, cfg, layers)
     if progress:
@@ -132,7 +231,7 @@ def _execute(defs: dg.Definitions, job: str, keys: list[dg.AssetKey], partition:
              instance: dg.DagsterInstance, cfg: dict, tags: dict | None = None) -> dg.ExecuteInProcessResult:
     return defs.resolve_job_def(job).execute_in_process(
         run_config=cfg, instance=instance, partition_key=partition, asset_selection=keys, raise_on_error=False,
-        tags={"monitor/trigger": "cli", **(tags or {})})
+        tags={"monitor/trigger": "cli", **process_tags(), **(tags or {})})
 
 
 def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[str, ...]) -> list[tuple[str, str | None, list[dg.AssetKey]]]:
@@ -182,11 +281,28 @@ def _run_derived(summary, defs, wh, instance, years, progress, cfg, layers) -> N
             progress(f"{job} {partition or ''}".strip(), i, len(plan))
         result = _execute(defs, job, keys, partition, instance, cfg)
         summary.outcomes.extend(_outcomes(result, ["/".join(k.path) for k in keys], partition, prefix=""))
-        for ev in result.all_events:
-            if ev.event_type_value == "ASSET_CHECK_EVALUATION" and not ev.event_specific_data.passed:
-                d = ev.event_specific_data
-                if d.severity == dg.AssetCheckSeverity.ERROR or d.asset_check_key.name != "columns":
-                    summary.check_failures.append(f"{d.asset_check_key.name}: {dict(d.metadata)}")
+        summary.checks += check_outcomes(result, partition)
+
+
+def _plain(v):
+    """A metadata value as plain text or number (what the UI shows), never a ``MetadataValue`` repr."""
+    v = getattr(v, "value", v)
+    if isinstance(v, str):
+        v = " ".join(v.split())
+        return v if len(v) <= 300 else v[:297] + "..."
+    return v
+
+
+def check_outcomes(result: dg.ExecuteInProcessResult, partition: str | None) -> list[CheckOutcome]:
+    """The failed check evaluations of a run (ERROR: a failure; WARN: a warning), with plain metadata."""
+    out = []
+    for ev in result.all_events:
+        if ev.event_type_value != "ASSET_CHECK_EVALUATION" or ev.event_specific_data.passed:
+            continue
+        d = ev.event_specific_data
+        out.append(CheckOutcome("/".join(d.asset_key.path), d.partition or partition, d.check_name, False,
+                                d.severity.value, {k: _plain(v) for k, v in d.metadata.items()}))
+    return out
 
 
 #: the former name (it ran every layer, not only the sources)

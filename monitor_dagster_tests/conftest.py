@@ -6,12 +6,37 @@ measured by ``make bench``, not here.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from monitor_dagster.synth.generate import SynthConfig, generate
+
+_SCRATCH_HOME: str | None = None
+_USER_HOME: str | None = None
+
+
+def pytest_configure(config):
+    """Every pytest process (each xdist worker too) gets its own empty DAGSTER_HOME, removed at the end: runs of
+    CLI tests (``monitor run``/``publish`` use the DAGSTER_HOME instance) never land in the user's instance,
+    whatever the shell or ``make`` exported (issue 15: a fixture's red run showed up in ``make ui``)."""
+    global _SCRATCH_HOME, _USER_HOME
+    _USER_HOME = os.environ.get("DAGSTER_HOME")
+    _SCRATCH_HOME = tempfile.mkdtemp(prefix="monitor-test-dagster-home-")
+    os.environ["DAGSTER_HOME"] = _SCRATCH_HOME
+
+
+def pytest_unconfigure(config):
+    if _SCRATCH_HOME:
+        shutil.rmtree(_SCRATCH_HOME, ignore_errors=True)
+        if _USER_HOME is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = _USER_HOME
 
 
 def read_any(path: Path) -> pl.DataFrame:

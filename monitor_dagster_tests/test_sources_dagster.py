@@ -58,7 +58,7 @@ def test_definitions_snapshot():
     assert len(specs) == 2 * len(cat.files) and {s.name for s in specs} == {"schema", "columns"}
     assert all(s.blocking == (s.name == "schema") for s in specs)
     assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases", "table_after_yearly_runs",
-                                              "follow_up_after_yearly_runs"}
+                                              "follow_up_after_yearly_runs", "interrupted_runs"}
     assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
                                            "ingest_yearly_2010_now", "ingest_yearly_2011_now", "outcome_indicators_yearly",

@@ -178,7 +178,16 @@ def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, **
     yield dg.AssetCheckResult(check_name="trend_breaks", passed=trend.success, severity=dg.AssetCheckSeverity.WARN,
                               metadata={"unexplained_jumps": trend.unexplained.height,
                                         "explained_jumps": trend.explained.height,
+                                        "largest": _largest_jumps(trend.unexplained),
                                         "data_docs": trend.ge_result.get("data_docs", "")})
+
+
+def _largest_jumps(unexplained: pl.DataFrame, k: int = 3) -> str:
+    """The ``k`` largest unexplained year-on-year changes as text (``O04 2019 niet-westers vast: +12.3``), so
+    the run summary says where to look, not only how many."""
+    rows = unexplained.sort(pl.col("change").abs(), descending=True).head(k).iter_rows(named=True)
+    return "; ".join(f"{r['indicator_id']} {r['year']} {r['herkomst']}{' ' + r['measure'] if r['measure'] else ''}: "
+                     f"{r['change']:+.1f}" for r in rows)
 
 
 INDICATOR_ASSETS = [*FAMILY_ASSETS.values(), indicator_table]

@@ -64,13 +64,16 @@ def materialize_site(warehouse: Path, site_dir: Path | None = None, instance: dg
     from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS
     from monitor_dagster.defs.io import WarehouseIOManager
     from monitor_dagster.defs.sources.assets import source_assets
+    from monitor_dagster.run_state import mark_interrupted, process_tags
     from monitor_dagster.runner import instance_from_env
 
+    instance = instance or instance_from_env()
+    mark_interrupted(instance, "monitor publish")   # a killed publish left its run STARTED: marked failed first
     resource = MonitorResource(warehouse=str(warehouse))
     cfg = {"ops": {"publication__site": {"config": {"site_dir": str(site_dir) if site_dir else ""}}},
            "loggers": {"console": {"config": {"log_level": log_level}}}}
     graph = [*source_assets(load_catalog()), *CORE_ASSETS, *INDICATOR_ASSETS, site]   # the whole graph: inputs resolve
     return dg.materialize(graph, selection=[SITE_KEY], run_config=cfg,
-                          instance=instance or instance_from_env(), raise_on_error=False,
+                          instance=instance, raise_on_error=False,
                           resources={"monitor": resource, IO: WarehouseIOManager(warehouse=str(warehouse))},
-                          tags={"monitor/trigger": "cli"})
+                          tags={"monitor/trigger": "cli", **process_tags()})
