@@ -148,7 +148,9 @@ def run(
         from monitor_dagster.landing import allow_older_problems, scan
 
         try:
-            problems = allow_older_problems(scan(landing, load_catalog(catalog)), load_catalog(catalog), list(older))
+            cat = load_catalog(catalog)
+            problems = allow_older_problems(scan(landing, cat), cat, list(older), sel, _years_opt(years),
+                                            "sources" in _layers(layers))
         except CatalogError as exc:
             console.print(f"[red]error:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None

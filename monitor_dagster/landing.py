@@ -196,12 +196,24 @@ def newest_release(landed: list[LandedFile], catalog: Catalog, entry: str,
     return max(files, key=lambda f: _order(f.match), default=None)
 
 
-def allow_older_problems(landed: list[LandedFile], catalog: Catalog, names: list[str]) -> list[str]:
-    """Release ids given to ``--allow-older`` that no landed file carries (a typo must not pass silently)."""
+def allow_older_problems(landed: list[LandedFile], catalog: Catalog, names: list[str],
+                         select: list[str] | None = None, years: tuple[int, int] | None = None,
+                         sources: bool = True) -> list[str]:
+    """Why a release given to ``--allow-older`` cannot take effect in this run: no landed file carries it (a
+    typo), or the run does not ingest it (``--select``, ``--years``, ``--layers`` without sources).  An explicit
+    rollback must not be a silent no-op."""
     have = {f.match.release_id.upper(): f.match for f in landed if f.match is not None and not f.temporary}
     out = []
     for name in names:
-        if name.upper() in have:
+        m = have.get(name.upper())
+        if m is not None:
+            kind = catalog.entry(m.entry).kind
+            if not sources:
+                out.append(f"--allow-older {name}: this run does not ingest (--layers without sources)")
+            elif select is not None and m.entry not in select:
+                out.append(f"--allow-older {name}: {m.entry} is not in --select {','.join(select)}")
+            elif years is not None and kind == "yearly" and not years[0] <= (m.period or 0) <= years[1]:
+                out.append(f"--allow-older {name}: {m.period} is outside --years {years[0]}-{years[1]}")
             continue
         entry = next((e for e in sorted(catalog.files, key=len, reverse=True) if name.upper().startswith(e.upper())),
                      None)

@@ -146,6 +146,12 @@ def test_allow_older_names_a_release_that_exists(env):
     assert "--allow-older INPATAB2020V7" in out and "not landed" in out, out
     code, out = run(landing, wh, "INPATAB", "--allow-older", "NOSUCHFILE2020V1")
     assert code == 2 and "NOSUCHFILE2020V1" in out, out
+    # a landed release this run would not ingest: refused too (an explicit rollback is never a silent no-op)
+    code, out = run(landing, wh, "SECMBUS", "--allow-older", "INPATAB2020V1")
+    assert code == 2 and "INPATAB is not in --select SECMBUS" in out, out
+    code, out = run(landing, wh, "INPATAB", "--years", "2019", "--allow-older", "INPATAB2020V1")
+    assert code == 2 and "2020 is outside --years 2019-2019" in out, out
+    assert Warehouse(wh).manifest("INPATAB", "2020") is None
 
 
 def test_older_cumulative_release_is_skipped(env):
