@@ -124,3 +124,11 @@ def test_catalog_csv_block(tmp_path):
         "    folder: LANDAKTUEELREF\n", "    folder: LANDAKTUEELREF\n    csv: {encoding: utf-16}\n"), encoding="utf-8")
     with pytest.raises(CatalogError, match=r"files\.LANDAKTUEELREF\.csv\.encoding"):
         load_catalog(cat)
+
+
+def test_a_long_field_is_shown_around_the_bad_byte(tmp_path):
+    f = tmp_path / "a.csv"
+    f.write_bytes(b"A;B\n1;" + b"x" * 500 + b"\xe9" + b"y" * 500 + b"\n")
+    bad = R.first_invalid(f, "utf-8")
+    assert (bad.line, bad.offset, bad.field) == (2, 506, 1)
+    assert bad.raw == b"x" * 30 + b"\xe9" + b"y" * 29

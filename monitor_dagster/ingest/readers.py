@@ -75,6 +75,7 @@ class BadBytes:
     def column(self, header: list[str]) -> str | None:
         return header[self.field] if 0 <= self.field < len(header) else None
 
+
 def _threads() -> int:
     return max(1, os.cpu_count() or 1)
 
@@ -177,9 +178,13 @@ def locate(path: Path, offset: int, sep: str, reason: str) -> BadBytes:
     line = window[line_start: line_end if line_end >= 0 else len(window)].rstrip(b"\r")
     sepb = sep.encode("ascii")
     # the field: separators before the offset on its line (quotes ignored: CBS copies do not quote separators)
-    field = line[: rel - line_start].count(sepb)
-    parts = line.split(sepb)
-    raw = parts[field] if field < len(parts) else line
+    at = rel - line_start
+    field = line[:at].count(sepb)
+    start_f = line.rfind(sepb, 0, at) + 1
+    end_f = line.find(sepb, at)
+    end_f = len(line) if end_f < 0 else end_f
+    # the field's bytes, at most 30 either side of the bad byte (a field can be long in a broken file)
+    raw = line[max(start_f, at - 30): min(end_f, at + 30)]
     return BadBytes(line=newlines + 1, offset=offset, field=field, raw=raw, reason=reason)
 
 
