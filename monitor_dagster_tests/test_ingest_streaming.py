@@ -110,7 +110,8 @@ def test_the_warehouse_stores_the_same_table_in_chunks(zones, catalog, tmp_path)
     (wa, a), (wb, b) = outcomes["whole"], outcomes["chunked"]
     assert b.result.chunks > 2
     assert_frame_equal(wb.read("SPOLISBUS", "2020").collect(), wa.read("SPOLISBUS", "2020").collect())
-    timing = {"seconds", "rows_per_second", "ingested_at", "written_at"}
+    # the data file's own checksum differs: row groups are written differently in chunks (the table is equal)
+    timing = {"seconds", "rows_per_second", "ingested_at", "written_at", "data_sha256"}
     ma, mb = wa.manifest("SPOLISBUS", "2020"), wb.manifest("SPOLISBUS", "2020")
     assert {k: v for k, v in mb.items() if k not in timing} == {k: v for k, v in ma.items() if k not in timing}
     assert mb["rows"] == b.result.rows == a.result.rows and b.manifest["rows"] == mb["rows"]
