@@ -69,6 +69,21 @@ def _open_run(inst: dg.DagsterInstance, status: dg.DagsterRunStatus, tags: dict,
     return run.run_id
 
 
+def _started_run(runs_db: Path) -> str | None:
+    """The id of a STARTED run, read-only straight from SQLite: opening a DagsterInstance while the other process
+    still creates its storage races Dagster's schema stamping ("more than one head")."""
+    import sqlite3
+
+    if not runs_db.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{runs_db}?mode=ro", uri=True, timeout=1) as con:
+            row = con.execute("SELECT run_id FROM runs WHERE status = 'STARTED' LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return None   # tables not created yet, or locked for a moment
+    return row[0] if row else None
+
+
 # --- killed runs ----------------------------------------------------------------------------------------------
 
 def test_killed_monitor_run_is_marked_failed_by_the_next_command(tiny, tmp_path):
@@ -82,22 +97,20 @@ def test_killed_monitor_run_is_marked_failed_by_the_next_command(tiny, tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "monitor_dagster.cli", "run", "--landing", str(tiny.config.landing),
                              "--warehouse", str(wh), "--layers", "sources"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    inst, killed, deadline = None, None, time.time() + 120
+    killed, deadline = None, time.time() + 120
     try:
         while proc.poll() is None and time.time() < deadline:
-            if (home / "history" / "runs.db").exists():
-                inst = inst or dg.DagsterInstance.from_config(str(home))
-                started = inst.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-                if started:
-                    proc.send_signal(signal.SIGKILL)
-                    killed = started[0].run_id
-                    break
+            killed = _started_run(home / "history" / "runs.db")
+            if killed:
+                proc.send_signal(signal.SIGKILL)
+                break
             time.sleep(0.02)
     finally:
         if proc.poll() is None and killed is None:
             proc.kill()
         proc.wait()
     assert killed, "monitor run ended before one of its runs was seen STARTED"
+    inst = dg.DagsterInstance.from_config(str(home))
     assert inst.get_run_by_id(killed).status == dg.DagsterRunStatus.STARTED, "today: STARTED forever"
 
     before = tree_files(wh)
