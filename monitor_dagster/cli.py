@@ -2,7 +2,8 @@
 
 Subcommands: ``synth`` (a synthetic CBS landing zone), ``run`` (ingest into the warehouse, in-process),
 ``status`` (landed / ingested / stale / provisional / overdue), ``export`` (the gated table), ``publish`` (web
-publication, factsheet, technical report) and ``demo`` (all of it on a small zone).  Every command exits 0 on success and non-zero with a one-line reason on bad input.
+publication, factsheet, technical report), ``repair`` (stored files against their checksums) and ``demo`` (all
+of it on a small zone).  Every command exits 0 on success and non-zero with a one-line reason on bad input.
 """
 
 from __future__ import annotations
@@ -22,6 +23,31 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 console = Console(stderr=True)
 # tables stay readable when piped or captured (no terminal width to fit): use a wide virtual width then
 out = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _stop_on_warehouse_error(exc: BaseException, path: Path | None = None) -> None:
+    """One line and exit 1, not a traceback, for a damaged stored file (verified reads) or a storage that
+    refuses writes (disk full, read-only, no permission: the path and the cause; ``path`` when the error
+    names none, e.g. polars' 'os error 28'); returns for anything else."""
+    from monitor_dagster.warehouse import WarehouseCorrupt, WarehouseWriteError, os_errno, storage_problem
+
+    if isinstance(exc, (WarehouseCorrupt, WarehouseWriteError)):
+        msg = str(exc)
+    else:
+        problem = storage_problem(os_errno(exc))
+        if problem is None:
+            return
+        msg = f"cannot write {getattr(exc, 'filename', None) or path or ''}: {problem}".replace("write :", "write:")
+    console.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)      # one line, also in a narrow terminal
+    raise typer.Exit(1) from None
+
+
+def _dagster_log_level() -> str:
+    """Dagster's console log in ``run``/``publish``/``demo``: CRITICAL unless ``MONITOR_LOG_LEVEL`` says otherwise.
+    The summary reports every failure in one line; the full log with tracebacks is in the instance (``make ui``)."""
+    import os
+
+    return os.environ.get("MONITOR_LOG_LEVEL", "CRITICAL").upper()
 
 
 def parse_years(text: str) -> tuple[int, int]:
@@ -164,13 +190,16 @@ def run(
             task = bar.add_task("planning", total=None)
             summary = run_pipeline(landing, warehouse, _years_opt(years), sel, catalog,
                                   progress=lambda d, i, n: bar.update(task, description=d, completed=i, total=n),
-                                  layers=_layers(layers), allow_older=older)
+                                  layers=_layers(layers), allow_older=older, log_level=_dagster_log_level())
     except YearsError as exc:   # checked before anything is read or written
         console.print(f"[red]error:[/red] --years {escape(str(exc))}")
         raise typer.Exit(2) from None
     except (CatalogError, KeyError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    except Exception as exc:
+        _stop_on_warehouse_error(exc)
+        raise
     _print_run_summary(summary)
     if not summary.ok:
         raise typer.Exit(1)
@@ -253,6 +282,8 @@ def _print_run_summary(summary) -> None:
             out.print(f"[yellow]not computable[/yellow] {o.entry} {o.partition or ''}: {escape(str(nc))}")
     for u in summary.unknown_files:
         out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {escape(u)}")
+    for n in getattr(summary, "warehouse_notes", []):   # put back after a failed/interrupted run; no checksum
+        out.print(f"[yellow]warehouse:[/yellow] {escape(n)}")
     n_bad = sum(not o.ok for o in summary.outcomes)
     n_core = sum(o.ok and "/" in o.entry for o in summary.outcomes)
     n_skip = sum(o.ok and bool(o.metadata.get("skipped")) for o in summary.outcomes)
@@ -331,10 +362,14 @@ def export(
         console.print(f"[red]error:[/red] no indicator table in {warehouse}: run `monitor run` first")
         raise typer.Exit(2)
     try:
-        export_table(w.read("indicator_table", "all").collect(), fmt, out_path)
+        export_table(w.read("indicator_table", "all").collect(), fmt, out_path)   # read: verified (checksum)
     except (DisclosureError, ValueError) as exc:
+        _stop_on_warehouse_error(exc, out_path)
         console.print(f"[red]error:[/red] {escape(str(exc)[:2000])}")
         raise typer.Exit(1) from None
+    except Exception as exc:
+        _stop_on_warehouse_error(exc, out_path)
+        raise
     out.print(f"written {out_path}")
 
 
@@ -342,10 +377,17 @@ def _publish(warehouse: Path, site: Path | None) -> Path:
     """Materialise ``publication/site``; returns the index page or exits non-zero with the reason."""
     from monitor_dagster.defs.publication.assets import materialize_site
 
-    with console.status("[bold]publish[/bold] web publication, factsheet, technical report"):
-        result = materialize_site(warehouse, site)
+    from monitor_dagster.runner import error_message
+
+    try:
+        with console.status("[bold]publish[/bold] web publication, factsheet, technical report"):
+            result = materialize_site(warehouse, site, log_level=_dagster_log_level())
+    except Exception as exc:
+        _stop_on_warehouse_error(exc)
+        raise
     if not result.success:
-        msgs = [ev.event_specific_data.error.message.strip() for ev in result.all_events
+        # the cause behind Dagster's "Error occurred while loading input" (e.g. a table failing its checksum)
+        msgs = [error_message(ev.event_specific_data.error) for ev in result.all_events
                 if ev.is_step_failure and ev.event_specific_data.error]
         msg = "; ".join(m.splitlines()[0] if len(m) > 2000 else m for m in msgs) or "the publication run failed"
         console.print(f"[red]error:[/red] {escape(msg[:3000])}")
@@ -373,6 +415,51 @@ def publish(
         raise typer.Exit(2)
     index = _publish(warehouse, site)
     out.print(f"Open {index.resolve()}")
+
+
+@app.command()
+def repair(
+    warehouse: Path = typer.Option(..., "--warehouse", help="Warehouse root."),
+    checksum: bool = typer.Option(False, "--checksum", help="Add checksums to manifests written before verified "
+                                                            "reads (trusts the files as they are now)."),
+    previous: bool = typer.Option(False, "--previous", help="Point a damaged partition to the newest kept version "
+                                                            "that verifies, also an older release or build."),
+    remove: bool = typer.Option(False, "--remove", help="Remove a damaged source version even when an older kept "
+                                                        "version verifies (`monitor run` re-ingests the release)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only report what is damaged and what would be done."),
+) -> None:
+    """Check every stored file of every layer against its checksum; a damaged version is removed and its
+    partition points to an identical kept copy, or is left for `monitor run` to re-ingest or rebuild
+    (docs/operations.md, "Verified reads").  Exit 1 while damaged files remain."""
+    from monitor_dagster.warehouse import LAYERS
+    from monitor_dagster.warehouse import repair as repair_warehouse
+
+    if not any((warehouse / layer).is_dir() for layer in LAYERS):
+        console.print(f"[red]error:[/red] no warehouse at {warehouse} (no {', '.join(LAYERS)} folder)")
+        raise typer.Exit(2)
+    if previous and remove:
+        console.print("[red]error:[/red] --previous and --remove exclude each other")
+        raise typer.Exit(2)
+    try:
+        found = repair_warehouse(warehouse, checksum=checksum, previous=previous, remove=remove, dry_run=dry_run)
+    except Exception as exc:
+        _stop_on_warehouse_error(exc)
+        raise
+    legacy = [f for f in found if f[1].startswith("no checksum") and not checksum]
+    damaged = [f for f in found if f not in legacy]
+    if dry_run and damaged:
+        out.print("dry run: nothing changed")
+    for where, finding, action in damaged:      # one line each: greppable in a log
+        out.print(f"{where}: {escape(finding)} -> {escape(action)}", soft_wrap=True)
+    if legacy:
+        out.print(f"[yellow]{len(legacy)} partition(s) without checksum[/yellow] (written before verified reads, "
+                  f"e.g. {legacy[0][0]}): read without verification; `monitor repair --checksum` adds them")
+    left = [f for f in damaged if f[2].startswith(("nothing done", "would be"))
+            and not f[1].startswith("no checksum")]
+    out.print(f"{len(damaged) - len(left)} partition(s) repaired, {len(left)} damaged left"
+              + ("" if damaged or legacy else ": every stored file matches its checksum"))
+    if left:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -407,7 +494,13 @@ def status(
     out.print(t)
     from monitor_dagster.indicator_status import indicator_years
 
-    years_built = indicator_years(warehouse)
+    from monitor_dagster.warehouse import WarehouseCorrupt
+
+    try:
+        years_built = indicator_years(warehouse)
+    except WarehouseCorrupt as exc:   # a diagnostic: show the rest, name the damaged table
+        out.print(f"[red]damaged:[/red] {escape(str(exc))}")
+        years_built = []
     if years_built:
         t2 = Table(title="Indicator years: built from these source vintages")
         for c in ("year", "vintages", "newer in the warehouse (backfill to update)", "stale indicators"):
@@ -460,7 +553,7 @@ def demo(
         task = bar.add_task("planning", total=None)
         summary = run_pipeline(landing, warehouse, progress=lambda d, i, n: bar.update(task, description=d,
                                                                                         completed=i, total=n),
-                              layers=("sources", "core", "indicators"))
+                              layers=("sources", "core", "indicators"), log_level=_dagster_log_level())
     _print_run_summary(summary)
     _print_population(warehouse)
     _export_and_summarise(warehouse)

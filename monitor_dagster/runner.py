@@ -23,7 +23,8 @@ from monitor_dagster.defs.sources.assets import ALLOW_OLDER_TAG, asset_key
 from monitor_dagster.defs.sources.jobs import job_name
 from monitor_dagster.landing import scan
 from monitor_dagster.run_state import Interrupted, mark_interrupted, process_tags
-from monitor_dagster.warehouse import Warehouse
+from monitor_dagster.warehouse import (SOURCES, Journal, Warehouse, cleanup_warehouse, recover_journals, storage_problem,
+                                       verify_layer)
 
 
 @dataclass
@@ -67,6 +68,9 @@ class RunSummary:
     checks: list[CheckOutcome] = field(default_factory=list)
     #: runs of killed processes found in the instance at the start, marked failed (run_state.py)
     interrupted: list[Interrupted] = field(default_factory=list)
+
+    #: warehouse integrity notes: partitions put back after a failed or interrupted run, files without checksum
+    warehouse_notes: list[str] = field(default_factory=list)
 
     @property
     def check_failures(self) -> list[str]:
@@ -198,7 +202,9 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
     check_years(catalog, years, layers, select, landing, warehouse)   # before anything is touched
     summary = RunSummary()
     wh = Warehouse(warehouse)
-    summary.orphans_removed = [str(p) for p in wh.cleanup_orphans()]
+    # a run that died mid-year is rolled back first, then every layer loses what crashes left (docs/operations.md)
+    summary.warehouse_notes += recover_journals(warehouse)
+    summary.orphans_removed = [str(p) for p in cleanup_warehouse(warehouse)]
     groups, summary.unknown_files = plan_targets(catalog, landing, years, select)
     # paths from the arguments; the other settings (MONITOR_BUCKETS, ...) from the environment, as in the UI
     resource = resource_from_env(landing=str(landing), warehouse=str(warehouse),
@@ -221,6 +227,7 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
             summary.outcomes.extend(_outcomes(result, ns, pkey))
             summary.checks += check_outcomes(result, pkey)
     if "core" in layers or "indicators" in layers:
+        _verify_sources(summary, warehouse)
         _run_derived(summary, defs, wh, instance, years, progress, cfg, layers)
     if progress:
         progress("done", len(todo), len(todo))
@@ -272,6 +279,23 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
     return plan
 
 
+def _verify_sources(summary: RunSummary, warehouse: Path) -> None:
+    """Before anything is derived: every current source file against its checksum (verified reads; the reads
+    of the derived steps then hit the cache).  A damaged file fails its source row, so nothing is built."""
+    damaged, unverified = verify_layer(warehouse, SOURCES)
+    for exc in damaged:
+        _, entry, part = exc.where.split("/", 2)
+        row = next((o for o in summary.outcomes if o.entry == entry and (o.partition or "") in (part, "")), None)
+        if row is None:
+            summary.outcomes.append(StepOutcome(entry, part, False, str(exc)))
+        else:
+            row.ok, row.message = False, str(exc)
+    if unverified:
+        summary.warehouse_notes.append(
+            f"{len(unverified)} stored source file(s) have no checksum (written before verified reads, e.g. "
+            f"{unverified[0]}): read without verification; `monitor repair --checksum --warehouse {warehouse}` adds them")
+
+
 def _run_derived(summary, defs, wh, instance, years, progress, cfg, layers) -> None:
     plan = derived_plan(wh.root, years, layers)
     for i, (job, partition, keys) in enumerate(plan):
@@ -279,8 +303,19 @@ def _run_derived(summary, defs, wh, instance, years, progress, cfg, layers) -> N
             return   # blocking: nothing derived after a failed source; no table after a failed year
         if progress:
             progress(f"{job} {partition or ''}".strip(), i, len(plan))
-        result = _execute(defs, job, keys, partition, instance, cfg)
-        summary.outcomes.extend(_outcomes(result, ["/".join(k.path) for k in keys], partition, prefix=""))
+        # the job's derived partitions are replaced as a whole: a failed step puts back all of them
+        with Journal(wh.root, f"{job}-{partition or 'all'}") as journal:
+            result = _execute(defs, job, keys, partition, instance, cfg)
+            outcomes = _outcomes(result, ["/".join(k.path) for k in keys], partition, prefix="")
+            if not all(o.ok for o in outcomes):
+                restored = journal.rollback()
+                _sync_instance(instance, restored, result.run_id)
+                if restored:
+                    summary.warehouse_notes.append(
+                        f"{job} {partition or ''}: a step failed, so the {len(restored)} partition(s) this run had "
+                        f"replaced were put back to their previous versions ({', '.join(k for k, _ in restored[:4])}"
+                        f"{', ...' if len(restored) > 4 else ''})")
+        summary.outcomes.extend(outcomes)
         summary.checks += check_outcomes(result, partition)
 
 
@@ -305,8 +340,53 @@ def check_outcomes(result: dg.ExecuteInProcessResult, partition: str | None) -> 
     return out
 
 
+def _sync_instance(instance: dg.DagsterInstance, restored: list[tuple[str, dict | None]], run_id: str) -> None:
+    """After a rollback the instance's latest materialisation of each put-back partition would describe the
+    version that was removed; provenance (defs/provenance.py) reads it first.  Record the restored version
+    (runless, with its manifest's provenance), or wipe a partition that did not exist before."""
+    for key, man in restored:
+        layer, entry, part = key.split("/", 2)
+        akey = dg.AssetKey([layer, entry])
+        partition = None if part in ("all", "latest") else part
+        try:
+            if man is None:
+                if partition is not None:
+                    instance.wipe_asset_partitions(akey, [partition])
+                continue
+            md = {k: str(man[k]) for k in ("vintages", "provisional_releases") if man.get(k) is not None}
+            md.update(rows=int(man.get("rows") or 0), warehouse_path=key,
+                      restored=f"previous version put back after run {run_id} failed")
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=akey, partition=partition,
+                                                                        metadata=md))
+        except Exception:  # noqa: BLE001 - bookkeeping of the UI; the warehouse is already right
+            continue
+
+
 #: the former name (it ran every layer, not only the sources)
 run_sources = run_pipeline
+
+
+_WRAPPER = re.compile(r"^dagster\._core\.errors\.DagsterExecution\w+Error")
+
+
+def error_message(err) -> str:
+    """One readable message for a Dagster step failure: the cause behind Dagster's wrappers ("Error occurred
+    while handling output ...") and without the exception's module path; a storage error (disk full,
+    read-only, no permission) as one line naming the path and the cause."""
+    if err is None:
+        return "step failed"
+    while err.cause is not None and (_WRAPPER.match(err.message) or err.cls_name.startswith("DagsterExecution")):
+        err = err.cause
+    msg = err.message.strip()
+    msg = re.sub(r"^dagster\._core\.[\w.]+\.Failure:\s*", "", msg)
+    msg = re.sub(r"^(?:monitor_dagster\.warehouse\.)?(?:WarehouseCorrupt|WarehouseWriteError):\s*", "", msg)
+    if not err.cls_name.startswith("Warehouse"):     # an OSError of a write elsewhere (a full disk, read-only)
+        m = re.search(r"\[Errno (\d+)\]|\(os error (\d+)\)", msg)
+        problem = storage_problem(int(m.group(1) or m.group(2))) if m else None
+        if problem:
+            path = re.search(r"'([^']+)'", msg)
+            return f"cannot write{' ' + path.group(1) if path else ''}: {problem} ({msg.splitlines()[0]})"
+    return msg
 
 
 def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | None,
@@ -315,9 +395,7 @@ def _outcomes(result: dg.ExecuteInProcessResult, names: list[str], pkey: str | N
     failures = {}
     for ev in result.all_events:
         if ev.is_step_failure:
-            err = ev.event_specific_data.error
-            msg = (err.message if err else "step failed").strip()
-            failures[ev.step_key] = re.sub(r"^dagster\._core\.[\w.]+\.Failure:\s*", "", msg)
+            failures[ev.step_key] = error_message(ev.event_specific_data.error)
     mats = {}
     for ev in result.get_asset_materialization_events():
         mat = ev.event_specific_data.materialization

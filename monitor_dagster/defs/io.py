@@ -3,6 +3,8 @@
 Inputs from source assets are read from the ``sources`` tree; a partition mapping on the input (e.g. year
 t-1 and t of SPOLISBUS) arrives as ``context.asset_partition_keys`` and is loaded as a dict
 ``{partition key: LazyFrame}``, so windows are declared to Dagster rather than read behind its back.
+Every input is checked against the checksum in its manifest before it is scanned (``Warehouse.read``, verified
+reads: a damaged file fails the step with ``WarehouseCorrupt`` naming it).
 Outputs (polars frames) are written crash-safely to ``<warehouse>/<layer>/<asset>/<partition>``.  We wrote our
 own IO manager because dagster-polars 0.27 breaks on polars 2 (docs/dependencies.md).
 """

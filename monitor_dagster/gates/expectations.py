@@ -25,6 +25,7 @@ with polars before the hand-over to GE's pandas engine.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -201,6 +202,21 @@ def _get(collection, name: str):
         return None
 
 
+def _name_the_folder(fn):
+    """GE writes many files and its OSErrors (a full disk, a read-only warehouse) carry no path: name
+    ``<docs_dir>/gx``, so the run's one-line message says where."""
+    @functools.wraps(fn)
+    def wrapper(*args, docs_dir: Path | None = None, **kwargs):
+        try:
+            return fn(*args, docs_dir=docs_dir, **kwargs)
+        except OSError as exc:
+            if docs_dir is None or exc.filename or not exc.errno:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(Path(docs_dir) / "gx")) from exc
+    return wrapper
+
+
+@_name_the_folder
 def validate(table: pl.DataFrame, ch: pl.DataFrame, *, min_n: int = 100, docs_dir: Path | None = None,
              keep_runs: int = 5, not_computable: dict[int, set[str]] | None = None) -> tuple[dict[str, dict], str | None]:
     """Run the suite of every built indicator that has rows in ``table`` (one GE context for all).
