@@ -15,6 +15,7 @@ import datetime as dt
 import polars as pl
 
 from monitor_dagster.core._intervals import explode_months, keep_r, merge_intervals
+from monitor_dagster.core.exact import exact_sum
 from monitor_dagster.core.secm import BENEFIT_GROUP
 
 __all__ = [
@@ -102,7 +103,7 @@ def benefit_months_in_year(spells: pl.LazyFrame, year: int, by: str = "kind") ->
     per_month = (m.group_by("person_id", by, "month")
                  .agg((pl.col("days").sum() / pl.col("month_days").first()).clip(upper_bound=1.0).alias("_f")))
     return (per_month.group_by("person_id", by)
-            .agg(pl.col("_f").sum().alias("months"), pl.len().cast(pl.Int32).alias("months_any")))
+            .agg(exact_sum("_f").alias("months"), pl.len().cast(pl.Int32).alias("months_any")))   # fractions
 
 
 # ----------------------------------------------------------------------------------------- provisions

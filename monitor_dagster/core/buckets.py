@@ -5,7 +5,9 @@ person's rows fall in exactly one bucket).
 * :class:`BucketPlan` / :func:`plan_buckets` / :func:`choose_buckets`: K ranges of the key, K from the inputs'
   size and a memory budget; :func:`bucket_frames` reads one bucket of several inputs once;
 * :class:`BucketedFrame`: a person-level table produced bucket by bucket; the warehouse writes each bucket
-  to the parquet file as it comes (one row group per bucket), so the whole table is never in memory;
+  to the parquet file as it comes (one row group per bucket), so the whole table is never in memory; with
+  ``sort_by`` each bucket is sorted before it is written, so the file is sorted (buckets are key ranges in
+  order) and the same inputs give the same bytes (issue 15);
 
 Used by the core layer (defs/core/assets.py) and the indicator engine (indicators/engine.py).
 """
@@ -114,13 +116,19 @@ class BucketedFrame:
 
     def __init__(self, fn: Callable[..., pl.LazyFrame], frames: dict[str, pl.LazyFrame | None], plan: BucketPlan,
                  progress: Callable[[str], None] | None = None,
-                 describe: Callable[[pl.LazyFrame], dict] | None = None):
-        """``describe``: metadata of the written table (read back lazily), for the asset's materialisation."""
+                 describe: Callable[[pl.LazyFrame], dict] | None = None, sort_by: list[str] | None = None):
+        """``describe``: metadata of the written table (read back lazily), for the asset's materialisation;
+        ``sort_by``: a unique key of the rows (core/inputs.py ROW_ORDER), starting with the bucket key: group-bys
+        and joins return rows in an order that changes from run to run, a sorted bucket does not."""
         self.fn, self.frames, self.plan, self.progress, self.describe = fn, frames, plan, progress, describe
+        self.sort_by = list(sort_by or [])
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         for i in range(self.plan.k):
-            part = self.fn(**bucket_lazy(self.frames, self.plan, i)).collect(engine="streaming")
+            lf = self.fn(**bucket_lazy(self.frames, self.plan, i))
+            if self.sort_by:
+                lf = lf.sort(self.sort_by, nulls_last=True)
+            part = lf.collect(engine="streaming")
             if self.progress is not None:
                 self.progress(f"bucket {i + 1}/{self.plan.k}: {part.height:,} rows")
             yield part

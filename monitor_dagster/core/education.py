@@ -85,7 +85,9 @@ def education_careers(exam: pl.LazyFrame | None, enrol: pl.LazyFrame | None, dip
         prog = _col(e, "EXAMENPROGRAMMAVO")
         ex = (e.select("person_id", _col(e, "OPLNR").alias("exam_oplnr"), prog.alias("exam_programme"),
                        (_col(e, "UITSLAGEXAMENVO") == "1").fill_null(False).alias("exam_passed"))
-              .sort("person_id", "exam_passed", "exam_programme", descending=[False, True, True], nulls_last=True)
+              # every column in the sort: a tie would let the run pick the row (issue 15, determinism)
+              .sort("person_id", "exam_passed", "exam_programme", "exam_oplnr", descending=[False, True, True, False],
+                    nulls_last=True)
               .group_by("person_id").agg(pl.all().first())
               .with_columns(pl.col("exam_programme").replace_strict(EXAM_GROUP, default=None)
                             .cast(_EXAM_GROUP_ENUM).alias("exam_group")))
@@ -99,7 +101,7 @@ def education_careers(exam: pl.LazyFrame | None, enrol: pl.LazyFrame | None, dip
         mbo = (d.filter(_col(d, "SELECTIEHOOFDDPLMBO").fill_null("1") == "1")
                .select("person_id", pl.col("EXAMENDATUMMBO").dt.month_start().alias("mbo_diploma_month"),
                        _col(d, "OPLNR").alias("mbo_diploma_oplnr"), _col(d, "TYPEMBODPL").alias("mbo_diploma_type"))
-               .sort("person_id", "mbo_diploma_month", "mbo_diploma_oplnr")
+               .sort("person_id", "mbo_diploma_month", "mbo_diploma_oplnr", "mbo_diploma_type")
                .group_by("person_id").agg(pl.all().last()))
         pieces.append(mbo)
     if dipl_ho is not None:
@@ -110,7 +112,7 @@ def education_careers(exam: pl.LazyFrame | None, enrol: pl.LazyFrame | None, dip
         ho = (d.select("person_id", month.alias("ho_diploma_month"),
                        _col(d, "STUDIEFASEDIPL").alias("ho_diploma_phase"), _col(d, "OPLNR").alias("ho_diploma_oplnr"),
                        _col(d, "VORMOPLEIDINGHODIP").alias("ho_diploma_vorm"))
-              .sort("person_id", "ho_diploma_month", "ho_diploma_oplnr")
+              .sort("person_id", "ho_diploma_month", "ho_diploma_oplnr", "ho_diploma_phase", "ho_diploma_vorm")
               .group_by("person_id").agg(pl.all().last()))
         pieces.append(ho)
     if not pieces:

@@ -64,6 +64,23 @@ CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
         "sirww": SourceInput("SIRWWPERSOONBUS", required=False), "sirag": SourceInput("SIRAGPERSOONBUS", required=False)}),
 }
 
+#: core table -> the columns its rows are sorted by when written (issue 15, determinism): a key that is unique by
+#: construction (a group-by or a join on it), so the order is total and the same inputs give a byte-identical
+#: parquet file, whatever order the group-bys and joins of a run happened to produce.  The person-level tables
+#: start with ``person_id``: they are written bucket by bucket (key ranges in order, core/buckets.py), each
+#: bucket sorted, so the whole file is sorted.  The small spell tables are sorted by all their columns.
+ROW_ORDER: dict[str, list[str]] = {
+    "population": ["person_id"],
+    "job_months": ["person_id", "IKVID", "month"],
+    "job_spells": ["person_id", "IKVID", "spell_no"],
+    "employers": ["person_id", "SBEID", "sector"],
+    "secm_months": ["person_id", "month"],
+    "education_careers": ["person_id"],
+    "benefit_spells": ["person_id", "kind", "group", "start", "end"],
+    "provision_spells": ["person_id", "code", "series", "start", "end"],
+    "trajectory_spells": ["person_id", "client", "SOORTTRAJECT", "start", "end"],
+}
+
 #: breakdown of the indicator table -> the source (FILE or FILE.COLUMN) core/population takes it from; without
 #: it the breakdown is not computable for the register indicators (the EBB carries its own breakdowns)
 BREAKDOWN_SOURCES: dict[str, str] = {

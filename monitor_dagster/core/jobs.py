@@ -19,6 +19,7 @@ import polars as pl
 
 from monitor_dagster import reference
 from monitor_dagster.core._intervals import keep_r, month_index
+from monitor_dagster.core.exact import exact_sum, from_fixed, to_fixed
 
 __all__ = [
     "CONTRACT",
@@ -61,12 +62,14 @@ def _sum_or_null(col: str, alias: str) -> list[pl.Expr]:
     """Aggregations for a sum that stays null when the group has no value (polars' ``sum`` of nulls is 0):
     the sum and its count; :func:`_null_without_values` turns the sum back into null afterwards.  Two plain
     aggregations, so the group-by stays streamable.  Needed for an incomplete landing zone, where a column
-    the file lacked (e.g. SAANTVERLU) arrives as nulls and must not become 0 hours."""
+    the file lacked (e.g. SAANTVERLU) arrives as nulls and must not become 0 hours.  ``col`` is in fixed
+    point (:func:`core.exact.to_fixed` before the group-by), so the sum is the same in any row order."""
     return [pl.col(col).sum().alias(alias), pl.col(col).count().alias(f"_n_{alias}")]
 
 
 def _null_without_values(*aliases: str) -> list[pl.Expr]:
-    return [pl.when(pl.col(f"_n_{a}") > 0).then(pl.col(a)).alias(a) for a in aliases]
+    """The sums of :func:`_sum_or_null` as Float64, null where the group had no value."""
+    return [pl.when(pl.col(f"_n_{a}") > 0).then(from_fixed(a)).alias(a) for a in aliases]
 
 
 # --------------------------------------------------------------------------------------------- rules
@@ -176,13 +179,14 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
         pl.col("SCONTRACTSOORT").alias("contract"), pl.col("SSOORTBAAN").alias("soortbaan"), "SSECT")
     last = "SDATUMAANVANGIKO"
     parts = (rows.filter(~full)
+             .with_columns(to_fixed(c).alias(c) for c in ("SBASISUREN", "SBASISLOON", "SAANTVERLU", "_days"))
              .group_by("person_id", "IKVID", "month")
              .agg(pl.col("SBEID").max_by(last),
                   *_sum_or_null("SBASISUREN", "basisuren"),
                   *_sum_or_null("SBASISLOON", "basisloon"),
                   *_sum_or_null("SAANTVERLU", "verloonde_uren"),
                   pl.col("SAANTCTRCTURENPWK").max_by(last).alias("contracturen"),
-                  pl.col("_days").sum().alias("days"),
+                  from_fixed(pl.col("_days").sum()).alias("days"),
                   pl.col("SCONTRACTSOORT").max_by(last).alias("contract"),
                   pl.col("SSOORTBAAN").max_by(last).alias("soortbaan"),
                   pl.col("SSECT").max_by(last))
@@ -232,8 +236,10 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
     new_spell = key_change | (midx - midx.shift(1) != 1).fill_null(True)
     for c in split:
         new_spell = new_spell | pl.col(c).ne_missing(pl.col(c).shift(1))
+    amounts = ["basisuren", "basisloon", "verloonde_uren", "days", "contracturen"]   # summed in fixed point
     s = (job_months.sort("person_id", "IKVID", "month")
-         .with_columns(key_change.alias("_new_job"), new_spell.alias("_new_spell"))
+         .with_columns(key_change.alias("_new_job"), new_spell.alias("_new_spell"),
+                       *(to_fixed(c).alias(c) for c in amounts))
          .with_columns(pl.col("_new_spell").cum_sum().alias("_spell"))
          .with_columns(pl.when(pl.col("_new_job")).then(pl.col("_spell")).forward_fill().alias("_first")))
     aggs = [pl.col("person_id").first(), pl.col("IKVID").first(),
@@ -246,12 +252,14 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
             pl.col("sector").max_by("month"), pl.col("SSECT").max_by("month"),
             *_sum_or_null("basisuren", "basisuren"), *_sum_or_null("basisloon", "basisloon"),
             *_sum_or_null("verloonde_uren", "verloonde_uren"),
-            pl.col("days").sum(), pl.col("contracturen").mean()]
+            from_fixed(pl.col("days").sum()).alias("days"), *_sum_or_null("contracturen", "contracturen")]
     if "substantial" in names and "substantial" not in split:
         aggs.append(pl.col("substantial").sum().cast(pl.Int32).alias("substantial_months"))
     sp = (s.group_by("_spell").agg(aggs)
-          .with_columns(_null_without_values("basisuren", "basisloon", "verloonde_uren"))
-          .drop("_n_basisuren", "_n_basisloon", "_n_verloonde_uren"))
+          .with_columns(*_null_without_values("basisuren", "basisloon", "verloonde_uren"),
+                        pl.when(pl.col("_n_contracturen") > 0)      # the mean of the months that have it
+                        .then(from_fixed("contracturen") / pl.col("_n_contracturen")).alias("contracturen"))
+          .drop("_n_basisuren", "_n_basisloon", "_n_verloonde_uren", "_n_contracturen"))
     same_job = ((pl.col("person_id") == pl.col("person_id").shift(1))
                 & (pl.col("IKVID") == pl.col("IKVID").shift(1)))
     sp = (sp.sort("_spell")
@@ -290,8 +298,8 @@ def contract_by_basic_hours(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame
     c = pl.col("contract").cast(pl.Utf8)
     out = (jm.filter(c.is_in(["O", "B"]))
            .group_by("person_id")
-           .agg(pl.col("basisuren").filter(c == "O").sum().alias("basisuren_O"),
-                pl.col("basisuren").filter(c == "B").sum().alias("basisuren_B")))
+           .agg(exact_sum(pl.col("basisuren").filter(c == "O")).alias("basisuren_O"),
+                exact_sum(pl.col("basisuren").filter(c == "B")).alias("basisuren_B")))
     return out.with_columns(contract_of("basisuren_O", "basisuren_B")).select(
         "person_id", "contract", "basisuren_O", "basisuren_B")
 
@@ -312,8 +320,10 @@ def employers(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame:
     employees *within* an employer and reads this table in buckets of employers: one row per person and
     employer (and sector) instead of the job-months, so a bucket of employers, which must scan the whole
     table, scans a few columns of a tenth of the rows."""
+    # wages and hours summed in fixed point (core/exact.py): the same sums in any row order
     pairs = (job_months.filter((pl.col("month").dt.year() == year) & pl.col("substantial")
                                & pl.col("SBEID").is_not_null())
+             .with_columns(to_fixed("basisloon").alias("basisloon"), to_fixed("basisuren").alias("basisuren"))
              .group_by("person_id", "SBEID", pl.col("sector").cast(pl.String))
              .agg(pl.len().cast(pl.UInt32).alias("months"), pl.col("basisloon").sum(), pl.col("basisuren").sum()))
     main = (pairs.group_by("person_id", "SBEID").agg(pl.col("basisuren").sum().alias("_u"))
@@ -321,7 +331,8 @@ def employers(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame:
             .group_by("person_id", maintain_order=True).first()
             .select("person_id", "SBEID", pl.lit(True).alias("main")))
     return (pairs.join(main, on=["person_id", "SBEID"], how="left")
-            .with_columns(pl.col("main").fill_null(False)))
+            .with_columns(from_fixed("basisloon").alias("basisloon"), from_fixed("basisuren").alias("basisuren"),
+                          pl.col("main").fill_null(False)))
 
 
 # ---------------------------------------------------------------------------------- simultaneous jobs
@@ -350,8 +361,8 @@ def simultaneous_jobs(spolis_year: pl.LazyFrame, year: int, substantial_only: bo
         jm = jm.filter(pl.col("substantial"))
     ndays = float((dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1)
     per_job = (jm.group_by("person_id", "IKVID")
-               .agg(pl.col("days").sum().clip(upper_bound=ndays).alias("_d")))
+               .agg(exact_sum("days").clip(upper_bound=ndays).alias("_d")))
     return (per_job.group_by("person_id")
-            .agg((pl.col("_d").sum() / ndays).alias("n_jobs_exact"), pl.len().cast(pl.Int32).alias("jobs"))
+            .agg((exact_sum("_d") / ndays).alias("n_jobs_exact"), pl.len().cast(pl.Int32).alias("jobs"))
             .with_columns(round_half_up(pl.col("n_jobs_exact"), 1).alias("n_jobs"))
             .select("person_id", "n_jobs", "n_jobs_exact", "jobs"))

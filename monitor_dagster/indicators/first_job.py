@@ -23,6 +23,7 @@ import datetime as dt
 import polars as pl
 
 from monitor_dagster.core._intervals import month_index
+from monitor_dagster.core.exact import exact_sum
 from monitor_dagster.core.population import address_chains
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import _concat
@@ -191,7 +192,7 @@ def first_job_wage(states: pl.LazyFrame, persons: pl.LazyFrame) -> pl.LazyFrame:
               .filter((pl.col("job") == pl.col("first_job"))
                       & pl.col("mi").is_between(pl.col("job_mi"), pl.col("job_mi") + WAGE_MONTHS - 1)))
     return (months.group_by("person_id")
-            .agg(((pl.col("wage") * pl.col("hours")).sum() / pl.col("hours").sum()).alias("wage"))
+            .agg((exact_sum(pl.col("wage") * pl.col("hours")) / exact_sum("hours")).alias("wage"))
             .filter(pl.col("wage").is_finite()))
 
 

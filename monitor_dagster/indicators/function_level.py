@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from monitor_dagster.core.exact import exact_sum
 from monitor_dagster.indicators.register import _base
 from monitor_dagster.indicators.table import cells
 from monitor_dagster.indicators.transitions import modal_sector
@@ -38,7 +39,7 @@ def employer_quartiles(employers: pl.LazyFrame, min_employees: int = MIN_EMPLOYE
     e = employers.filter(pl.col("basisuren") > 0)
     sector = modal_sector(e, key="SBEID", count="months")
     wages = (e.group_by("SBEID", "person_id")
-             .agg((pl.col("basisloon").sum() / pl.col("basisuren").sum()).alias("wage"))
+             .agg((exact_sum("basisloon") / exact_sum("basisuren")).alias("wage"))
              .with_columns(pl.len().over("SBEID").alias("_n"))
              .filter(pl.col("_n") >= min_employees))
     rank = pl.col("wage").rank("average").over("SBEID")

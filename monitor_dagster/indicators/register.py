@@ -15,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from monitor_dagster.core._intervals import keep_r
+from monitor_dagster.core.exact import SCALE, exact_sum, from_fixed, to_fixed
 from monitor_dagster.core.jobs import contract_of, round_half_up
 from monitor_dagster.core.secm import SECM_SELF_EMPLOYED, secm_benefit_months
 from monitor_dagster.indicators.memo import shared
@@ -115,8 +116,16 @@ def period_sums(rows: pl.LazyFrame, keys: list[str], sums: dict[str, pl.Expr], q
     if not quarterly:
         return rows.group_by(keys).agg(**sums).with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL))
     q = rows.with_columns(pl.col("month").dt.quarter().alias("_q")).group_by([*keys, "_q"]).agg(**sums)
-    y = q.group_by(keys).agg(pl.col(c).sum() for c in sums).with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL))
+    schema = q.collect_schema()
+    y = (q.group_by(keys).agg(additive_sum(c, schema[c]) for c in sums)
+         .with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL)))
     return pl.concat([y, q.with_columns(_QUARTER_NAME.alias(KWARTAAL)).drop("_q")], how="diagonal")
+
+
+def additive_sum(col: str, dtype: pl.DataType) -> pl.Expr:
+    """The sum of a column in a group-by: exact for floats (core/exact.py), so that it does not depend on the
+    order of the rows (issue 15); integers as they are."""
+    return exact_sum(col).alias(col) if dtype.is_float() else pl.col(col).sum()
 
 
 _BY = ["person_id", KWARTAAL]
@@ -184,6 +193,9 @@ def o05_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw)
 #: hour columns of O06/O07 -> whether the column is a per-week figure weighted by the job's days (contracturen)
 #: or a monthly total (hours * 7 / days gives the week)
 _HOURS = {"contracturen": True, "verloonde_uren": False, "basisuren": False}
+#: the amounts among the person-month sums (hours, days, wages): in fixed point (core/exact.py) from the
+#: job-months until :func:`_person_periods` has summed them, so that no float is added in a varying order
+_AMOUNTS = [*(f"_h_{c}" for c in _HOURS), *(f"_d_{c}" for c in _HOURS), "_o", "_b", "_l", "_u"]
 
 
 def _person_months(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
@@ -195,7 +207,10 @@ def _person_months(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
       (simultaneous jobs do not count a day twice, consecutive jobs within a month add up, report 3c);
     * ``_o`` / ``_b`` / ``_nob``: basic hours of vast (O) and tijdelijk (B) contracts and their rows (O04);
     * ``_l`` / ``_u`` / ``_nu``: basic wage and basic hours of the rows with basic hours > 0 (O08);
-    * ``_z``: rows with 0 contract hours (O07 nulurencontract)."""
+    * ``_z``: rows with 0 contract hours (O07 nulurencontract).
+
+    The amounts (:data:`_AMOUNTS`) are in fixed point here (core/exact.py), a per-week figure as its hours x
+    days; :func:`_person_periods` returns them as floats, that one divided by 7."""
     def build() -> pl.LazyFrame:
         # masked columns (null where a rule does not count the row) and plain sums: polars' fast group-by
         # path (filtered aggregations in the group-by measured 3x slower)
@@ -203,7 +218,7 @@ def _person_months(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
         cols: dict[str, pl.Expr] = {}
         for col, weighted in _HOURS.items():
             ok = pl.col(col).is_not_null() & (d > 0)
-            amount = pl.col(col) * d / 7.0 if weighted else pl.col(col)
+            amount = pl.col(col) * d if weighted else pl.col(col)     # / 7 after the sums: exact in fixed point
             cols |= {f"_h_{col}": pl.when(ok).then(amount), f"_d_{col}": pl.when(ok).then(d),
                      f"_n_{col}": ok.cast(pl.Int32)}
         cols |= {"_o": pl.when(k == "O").then(u), "_b": pl.when(k == "B").then(u),
@@ -211,8 +226,9 @@ def _person_months(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
                  "_l": pl.when(u > 0).then(pl.col("basisloon")), "_u": pl.when(u > 0).then(u),
                  "_nu": (u > 0).fill_null(False).cast(pl.Int32),
                  "_z": (pl.col("contracturen") == 0).fill_null(False).cast(pl.Int32)}
-        month_days = pl.col("month").dt.month_end().dt.day().cast(pl.Float64)
+        month_days = pl.col("month").dt.month_end().dt.day().cast(pl.Int64) * SCALE
         return (_substantial_year(job_month, year).select("person_id", "month", **cols)
+                .with_columns(to_fixed(c).alias(c) for c in _AMOUNTS)
                 .group_by("person_id", "month").agg(pl.col(c).sum() for c in cols)
                 .with_columns(pl.min_horizontal(pl.col(f"_d_{c}"), month_days) for c in _HOURS))
     return shared("person_months", (job_month,), build, year)
@@ -224,7 +240,9 @@ def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool) -> pl.L
     def build() -> pl.LazyFrame:
         pm = _person_months(job_month, year)
         cols = [c for c in pm.collect_schema().names() if c not in ("person_id", "month")]
-        return period_sums(pm, ["person_id"], {c: pl.col(c).sum() for c in cols}, quarterly)
+        return (period_sums(pm, ["person_id"], {c: pl.col(c).sum() for c in cols}, quarterly)
+                .with_columns(from_fixed(c).alias(c) for c in _AMOUNTS)
+                .with_columns((pl.col(f"_h_{c}") / 7.0).alias(f"_h_{c}") for c, w in _HOURS.items() if w))
     return shared("person_periods", (job_month,), build, year, quarterly)
 
 
@@ -316,10 +334,10 @@ def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly:
     qdays = {"K1": 91.0 if leap else 90.0, "K2": 91.0, "K3": 92.0, "K4": 92.0}
     ndays = (pl.when(pl.col(KWARTAAL).is_null()).then(pl.lit(366.0 if leap else 365.0))
              .otherwise(pl.col(KWARTAAL).replace_strict(qdays, return_dtype=pl.Float64)))
-    per_job = (period_sums(_substantial_year(job_month, year), ["person_id", "IKVID"], {"_d": pl.col("days").sum()},
+    per_job = (period_sums(_substantial_year(job_month, year), ["person_id", "IKVID"], {"_d": exact_sum("days")},
                            quarterly)
                .with_columns(ndays.alias("_n")).with_columns(pl.min_horizontal("_d", "_n").alias("_d")))
-    return (per_job.group_by(_BY).agg((pl.col("_d").sum() / pl.col("_n").first()).alias("n_jobs_exact"))
+    return (per_job.group_by(_BY).agg((exact_sum("_d") / pl.col("_n").first()).alias("n_jobs_exact"))
             .with_columns(round_half_up(pl.col("n_jobs_exact"), 1).alias("n_jobs")))
 
 

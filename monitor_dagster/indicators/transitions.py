@@ -30,6 +30,7 @@ import polars as pl
 
 from monitor_dagster import reference
 from monitor_dagster.core._intervals import keep_r, month_index
+from monitor_dagster.core.exact import to_fixed
 from monitor_dagster.core.jobs import is_substantial_job
 from monitor_dagster.core.secm import SECM_BENEFIT, SECM_SELF_EMPLOYED
 from monitor_dagster.indicators.memo import shared
@@ -240,8 +241,10 @@ def wage_changes(states: pl.LazyFrame, year: int) -> pl.LazyFrame:
     year of its last month.  same_employer: the SBEID of both jobs (always for (a))."""
     j = (states.filter(pl.col("job").is_not_null())
          .with_columns((pl.col("mi") // 12).alias("yr")))
-    jy = (j.group_by("person_id", "job", "yr")
-          .agg(((pl.col("wage") * pl.col("hours")).sum() / pl.col("hours").sum()).alias("w")))
+    # wage x hours and hours in fixed point (core/exact.py): the same sums in any row order
+    jy = (j.select("person_id", "job", "yr", to_fixed(pl.col("wage") * pl.col("hours")).alias("_wh"),
+                   to_fixed("hours").alias("_h"))
+          .group_by("person_id", "job", "yr").agg((pl.col("_wh").sum() / pl.col("_h").sum()).alias("w")))
     now, before = jy.filter(pl.col("yr") == year), jy.filter(pl.col("yr") == year - 1)
     within = (now.join(before, on=["person_id", "job"], how="inner", suffix="_old")
               .select("person_id", (pl.col("w") / pl.col("w_old") - 1).alias("change"),

@@ -16,7 +16,7 @@ from monitor_dagster.core import population as POP
 from monitor_dagster.core import secm as S
 from monitor_dagster.core import buckets as BK
 from monitor_dagster.core.buckets import BucketedFrame
-from monitor_dagster.core.inputs import CORE_INPUTS, CoreInput, SourceInput
+from monitor_dagster.core.inputs import CORE_INPUTS, ROW_ORDER, CoreInput, SourceInput
 from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.partitions import yearly
@@ -122,7 +122,8 @@ def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, fram
     k = monitor.buckets or BK.choose_buckets(frames, "person_id", monitor.bucket_memory_gb, overhead)
     plan = BK.plan_buckets(frames, "person_id", max(k, min_buckets))
     context.log.info(f"{context.asset_key.to_user_string()} {context.partition_key}: {plan.k} bucket(s) of persons")
-    return BucketedFrame(fn, frames, plan, progress=context.log.info, describe=describe)
+    return BucketedFrame(fn, frames, plan, progress=context.log.info, describe=describe,
+                         sort_by=ROW_ORDER[context.asset_key.path[-1]])
 
 
 @dg.asset(
@@ -210,7 +211,7 @@ def education_careers(context: AssetExecutionContext, monitor: MonitorResource, 
     kinds={"polars"},
 )
 def benefit_spells(context: AssetExecutionContext, monitor: MonitorResource, ww, bijstand, ao) -> dg.Output:
-    df = B.benefit_spells(ww, bijstand, ao).collect(engine="streaming")
+    df = B.benefit_spells(ww, bijstand, ao).sort(ROW_ORDER["benefit_spells"]).collect(engine="streaming")
     return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
@@ -222,7 +223,7 @@ def benefit_spells(context: AssetExecutionContext, monitor: MonitorResource, ww,
     kinds={"polars"},
 )
 def provision_spells(context: AssetExecutionContext, monitor: MonitorResource, srg, pwet) -> dg.Output:
-    df = B.provision_spells(srg, pwet).collect(engine="streaming")
+    df = B.provision_spells(srg, pwet).sort(ROW_ORDER["provision_spells"]).collect(engine="streaming")
     return dg.Output(df, metadata=_meta(context, monitor, df))
 
 
@@ -233,7 +234,7 @@ def provision_spells(context: AssetExecutionContext, monitor: MonitorResource, s
     kinds={"polars"},
 )
 def trajectory_spells(context: AssetExecutionContext, monitor: MonitorResource, sirww, sirag) -> dg.Output:
-    df = B.trajectory_spells(sirww, sirag).collect(engine="streaming")
+    df = B.trajectory_spells(sirww, sirag).sort(ROW_ORDER["trajectory_spells"]).collect(engine="streaming")
     return dg.Output(df, metadata=_meta(context, monitor, df))
 
 

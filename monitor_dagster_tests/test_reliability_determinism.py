@@ -1,0 +1,154 @@
+"""Fault-injection suite, part D (issue 15, failure 6): the same inputs give the same bytes.
+
+The "fault" is a second, identical run.  It used to give every core partition a new hash (group-bys and joins
+return rows in an order that changes from run to run) and indicator values that differ in the last float bits
+(polars adds the floats of a group in the order its threads meet them).  Now the core tables are written sorted
+by a unique key (core/inputs.py ROW_ORDER) and every float sum in a group-by is exact (core/exact.py), so two
+builds of one landing zone hold byte-identical data files under identical version names.  The rows of the
+reliability table are in docs/reliability_determinism.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import polars as pl
+import pytest
+
+from monitor_dagster.core import jobs as J
+from monitor_dagster.core.buckets import BucketedFrame, BucketPlan
+from monitor_dagster.core.inputs import CORE_INPUTS, ROW_ORDER
+from monitor_dagster.indicators import engine as ENG
+from monitor_dagster.runner import run_pipeline
+from monitor_dagster.synth.generate import SynthConfig, generate
+from monitor_dagster_tests._reliability import tree_files
+
+LAYERS = ("sources", "core", "indicators")
+
+
+def _current(wh: Path, layer: str, asset: str, part: str) -> str:
+    return json.loads((wh / layer / asset / part / "CURRENT").read_text(encoding="utf-8"))["version"]
+
+
+def _data_files(wh: Path) -> dict[str, str]:
+    """``layer/asset/partition`` -> ``<version folder> <sha256 of data.parquet>`` of every current version."""
+    out = {}
+    for rel, digest in tree_files(wh).items():
+        parts = rel.split("/")
+        if len(parts) == 5 and parts[0] in LAYERS and parts[-1] == "data.parquet":
+            layer, asset, part, version, _ = parts
+            if _current(wh, layer, asset, part) == version:
+                out[f"{layer}/{asset}/{part}"] = f"{version} {digest[:16]}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory) -> tuple[Path, Path]:
+    """One landing zone (2,000 persons, 2019) built twice, sources -> core -> indicators, into two fresh
+    warehouses, each on its own temporary Dagster instance (never the user's DAGSTER_HOME); about 40 s each."""
+    root = tmp_path_factory.mktemp("determinism")
+    res = generate(SynthConfig(landing=root / "landing", persons=2000, first_year=2019, last_year=2019, seed=11,
+                               fmt="parquet"))
+    whs = []
+    for run in ("a", "b"):
+        with dg.instance_for_test() as inst:
+            summary = run_pipeline(res.config.landing, root / run, instance=inst, layers=LAYERS)
+        assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
+        whs.append(root / run)
+    return whs[0], whs[1]
+
+
+def test_an_identical_second_build_gives_byte_identical_core_and_indicator_partitions(two_builds):
+    """Fault: the same landing zone built twice into fresh warehouses.  Expected: exit 0 both times, and every
+    data file (sources, each core partition, each indicator family and the indicator table) byte for byte the
+    same, under the same version folder name (it is named after the content)."""
+    a, b = (_data_files(w) for w in two_builds)
+    assert {k.split("/")[1] for k in a if k.startswith("core/")} == set(CORE_INPUTS), sorted(a)
+    assert "indicators/indicator_table/all" in a and "indicators/contracts_hours/2019" in a, sorted(a)
+    differ = [f"{k}: {a.get(k)} vs {b.get(k)}" for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
+    assert not differ, f"{len(differ)} of {len(a)} partitions not reproducible:\n  " + "\n  ".join(differ)
+
+
+def test_core_tables_are_sorted_by_a_unique_key(two_builds):
+    """The order rests on a key that is unique, so it is total (a tie could be broken differently per run)."""
+    wh = two_builds[0]
+    for asset, key in ROW_ORDER.items():
+        parts = sorted(p.name for p in (wh / "core" / asset).iterdir() if (p / "CURRENT").is_file())
+        assert parts, f"core/{asset} not built"
+        for part in parts:
+            df = pl.read_parquet(wh / "core" / asset / part / _current(wh, "core", asset, part) / "data.parquet")
+            assert df.height and not df.select(key).is_duplicated().any(), f"core/{asset}/{part}: {key} not unique"
+            assert df.equals(df.sort(key, nulls_last=True)), f"core/{asset}/{part} is not sorted by {key}"
+
+
+def test_a_bucketed_table_is_written_sorted_whatever_order_its_query_returns(tmp_path):
+    """BucketedFrame with ``sort_by``: each bucket (a key range, in order) sorted, so the file is sorted and its
+    bytes do not depend on the order a group-by returned."""
+    frame = pl.DataFrame({"person_id": list(range(100)), "x": [i / 7 for i in range(100)]})
+    plan = BucketPlan("person_id", bounds=(30, 60))
+    digests = set()
+    for seed in (1, 2):
+        shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed).lazy()
+        path = tmp_path / f"{seed}.parquet"
+        BucketedFrame(lambda rows: rows, {"rows": shuffled}, plan, sort_by=["person_id"]).write_parquet(path)
+        assert pl.read_parquet(path).equals(frame)
+        digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert len(digests) == 1
+
+
+def _with_cents(core_wh: Path, family: str, copies: int = 40) -> dict[str, pl.LazyFrame | None]:
+    """The family's inputs of 2019 from ``core_wh``, the core tables ``copies`` times with shifted person and job
+    keys (polars sums in parallel, hence in a varying order, only above some size: ~500,000 job-months here),
+    and cents on the job-months' hours and wages (real SPOLIS amounts; the synthetic ones are whole numbers,
+    whose float sums are exact in any order)."""
+    out = {}
+    for k, f in ENG.warehouse_frames(core_wh, family, 2019).items():
+        if f is None or not k.startswith("core/"):
+            out[k] = f
+            continue
+        d = f.collect()
+        d = pl.concat([d.with_columns(pl.col("person_id") + i * 10 ** 7,
+                                      *([pl.col("IKVID") + i * 10 ** 9] if "IKVID" in d.columns else []))
+                       for i in range(copies)])
+        if k == "core/job_months":
+            rng = np.random.default_rng(0)
+            d = d.with_columns(*[(pl.col(c) + pl.Series(rng.integers(0, 100, d.height) / 100)).alias(c)
+                                 for c in ("basisuren", "basisloon")])
+            d = d.with_columns((pl.col("basisloon") / pl.col("basisuren")).alias("hourly_wage"),
+                               (pl.col("basisuren") * 7 / pl.col("days")).alias("basisuren_pw"))
+        out[k] = d.lazy()
+    return out
+
+
+def _shuffled(frames: dict[str, pl.LazyFrame | None], seed: int) -> dict[str, pl.LazyFrame | None]:
+    return {k: None if f is None else f.collect().sample(fraction=1.0, shuffle=True, seed=seed).lazy()
+            for k, f in frames.items()}
+
+
+def test_indicator_values_do_not_depend_on_the_row_order_of_amounts_with_cents(core_wh):
+    """Summation order: O04/O06-O08/O10 (hours per week, wages) computed on the same job-months in three row
+    orders give the same table bit for bit.  Float sums used to differ in the last bits (8 of 1,830 values)."""
+    frames = _with_cents(core_wh, "contracts_hours")
+    tables = [ENG.compute_family("contracts_hours", _shuffled(frames, seed), 2019).table for seed in (1, 2, 3)]
+    assert tables[0].height > 1000
+    for t in tables[1:]:
+        assert t.drop("value").equals(tables[0].drop("value"))
+        differ = t.with_columns(tables[0]["value"].alias("first")).filter(pl.col("value").ne_missing(pl.col("first")))
+        assert differ.height == 0, (f"{differ.height} values differ with the row order, e.g. "
+                                    f"{differ.select('indicator_id', 'measure', 'value', 'first').head(3).rows()}")
+
+
+def test_core_sums_do_not_depend_on_the_row_order_of_amounts_with_cents(core_wh):
+    """The same for the core tables that sum job-months (employers for O40, the contract of most hours, job
+    spells): identical results for three row orders."""
+    months = _with_cents(core_wh, "contracts_hours")["core/job_months"].collect()
+    for name, build, key in (("employers", lambda m: J.employers(m, 2019), ROW_ORDER["employers"]),
+                             ("contract_by_basic_hours", lambda m: J.contract_by_basic_hours(m, 2019), ["person_id"]),
+                             ("job_spells", J.job_spells, ROW_ORDER["job_spells"])):
+        results = [build(months.sample(fraction=1.0, shuffle=True, seed=s).lazy()).collect(engine="streaming").sort(key)
+                   for s in (1, 2, 3)]
+        assert all(r.equals(results[0]) for r in results[1:]), name
