@@ -329,8 +329,8 @@ class Warehouse:
 
                     md = pq.read_metadata(data)
                     return {"rows": md.num_rows, "columns": md.num_columns}
-            else:
-                frame.write_parquet(data, compression="zstd", statistics=True)
+            else:   # one chunk per column: the writer's pages follow the chunks, the bytes would too (issue 15)
+                frame.rechunk().write_parquet(data, compression="zstd", statistics=True)
             return {}
 
         return self.write_with(entry, partition, produce, manifest)

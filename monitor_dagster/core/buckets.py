@@ -125,10 +125,9 @@ class BucketedFrame:
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         for i in range(self.plan.k):
-            lf = self.fn(**bucket_lazy(self.frames, self.plan, i))
-            if self.sort_by:
-                lf = lf.sort(self.sort_by, nulls_last=True)
-            part = lf.collect(engine="streaming")
+            part = self.fn(**bucket_lazy(self.frames, self.plan, i)).collect(engine="streaming")
+            if self.sort_by:     # after the streaming query: an in-memory sort of one bucket is the faster one
+                part = part.sort(self.sort_by, nulls_last=True)
             if self.progress is not None:
                 self.progress(f"bucket {i + 1}/{self.plan.k}: {part.height:,} rows")
             yield part
@@ -147,7 +146,9 @@ class BucketedFrame:
                     writer = pq.ParquetWriter(str(path), part.to_arrow().schema, compression="zstd")
                 elif part.schema != schema:
                     part = part.cast(dict(schema))
-                writer.write_table(part.to_arrow())
+                # one chunk per column: pyarrow cuts pages and gives up dictionary encoding chunk by chunk, so
+                # the chunks a streaming query happened to return would change the bytes (issue 15)
+                writer.write_table(part.rechunk().to_arrow())
                 rows += part.height
         finally:
             if writer is not None:
