@@ -28,8 +28,8 @@ def _expr(e: pl.Expr | str) -> pl.Expr:
 
 
 def to_fixed(expr: pl.Expr | str) -> pl.Expr:
-    """A float in fixed point (Int64, units of 1/SCALE): sums of these are exact in any order.  A NaN or
-    infinite value becomes null (skipped by the sum)."""
+    """A float in fixed point (Int64, units of 1/SCALE): sums of these are exact in any order.  A NaN, an
+    infinite value or one beyond 92 billion becomes null (skipped by the sum, like a missing amount)."""
     return (_expr(expr) * SCALE).round(0).cast(pl.Int64, strict=False)
 
 
