@@ -373,6 +373,55 @@ def export(
     out.print(f"written {out_path}")
 
 
+@app.command()
+def sensitivity(
+    warehouse: Path = typer.Option(..., "--warehouse"),
+    year: int = typer.Option(0, "--year", help="compute for this year now (default: the table the last run stored)"),
+    out_path: Path = typer.Option(None, "--out", help="also write it (csv, parquet or xlsx by the extension)"),
+) -> None:
+    """How far the headline figures move under each choice the report leaves open (docs/methodology.md)."""
+    from monitor_dagster.export import export_sensitivity
+    from monitor_dagster.gates.disclosure import DisclosureError
+    from monitor_dagster.sensitivity import compute
+    from monitor_dagster.warehouse import Warehouse
+
+    w = Warehouse(warehouse, layer="indicators")
+    try:
+        if year:
+            with console.status(f"[bold]sensitivity[/bold] {year}: the pipeline once per alternative") as st:
+                table = compute(warehouse, year, progress=lambda m: st.update(f"[bold]sensitivity[/bold] {m}"))
+        elif w.manifest("sensitivity", "all") is not None:
+            table = w.read("sensitivity", "all").collect()
+        else:
+            console.print(f"[red]error:[/red] no sensitivity table in {warehouse}: run `monitor run` first, or "
+                          "give --year")
+            raise typer.Exit(2)
+        if out_path is not None:
+            fmt = out_path.suffix.lstrip(".").lower() or "csv"
+            export_sensitivity(table, fmt, out_path)
+    except (DisclosureError, ValueError) as exc:
+        _stop_on_warehouse_error(exc, out_path)
+        console.print(f"[red]error:[/red] {escape(str(exc)[:2000])}")
+        raise typer.Exit(1) from None
+    if not table.height:
+        out.print("The sensitivity table is empty: no year with the population on SECM and job and SECM months.")
+        return
+    t = Table(title=f"Gevoeligheid voor keuzes, {table['year'][0]} (totaal / niet-westers / geen / verschil)")
+    for c in ("keuze", "indicator", "totaal", "niet-westers", "geen", "verschil"):
+        t.add_column(c, justify="right" if c not in ("keuze", "indicator") else "left")
+    wide = table.pivot(on="herkomst", index=["choice", "alternative", "label", "indicator_id", "measure"],
+                       values="value", maintain_order=True)
+    def f(v):
+        return "–" if v is None else f"{v:,.1f}"
+    for r in wide.iter_rows(named=True):
+        t.add_row(r["label"] if r["choice"] != "default" else "standaard", f"{r['indicator_id']} {r['measure']}",
+                  f(r.get("totaal")), f(r.get("niet-westers")), f(r.get("geen migratieachtergrond")),
+                  f(r.get("verschil niet-westers - geen")))
+    out.print(t)
+    if out_path is not None:
+        out.print(f"written {out_path}")
+
+
 def _publish(warehouse: Path, site: Path | None) -> Path:
     """Materialise ``publication/site``; returns the index page or exits non-zero with the reason."""
     from monitor_dagster.defs.publication.assets import materialize_site

@@ -30,6 +30,32 @@ def _write_xlsx(table: pl.DataFrame, path: Path) -> None:
     wb.save(path)
 
 
+def check_sensitivity(table: pl.DataFrame) -> list[str]:
+    """The disclosure rules of the sensitivity table (monitor_dagster/sensitivity.py): a suppressed cell carries
+    no value, count or difference; a published one rests on at least 10 persons; no person key."""
+    from monitor_dagster.sensitivity import MIN_N
+
+    out = []
+    if any(c.lower() in ("person_id", "rinpersoon") for c in table.columns):
+        out.append("a person key column is in the table")
+    bad = table.filter(pl.col("suppressed") & (pl.col("value").is_not_null() | pl.col("n").is_not_null()
+                                               | pl.col("difference").is_not_null()))
+    out += [f"{r['choice']}={r['alternative']} {r['indicator_id']} {r['herkomst']}: suppressed but published"
+            for r in bad.head(5).iter_rows(named=True)]
+    small = table.filter(~pl.col("suppressed") & (pl.col("n") < MIN_N))
+    out += [f"{r['choice']}={r['alternative']} {r['indicator_id']} {r['herkomst']}: n = {r['n']} < {MIN_N}"
+            for r in small.head(5).iter_rows(named=True)]
+    return out
+
+
+def export_sensitivity(table: pl.DataFrame, fmt: Literal["csv", "parquet", "xlsx"], out: Path) -> Path:
+    """Check the sensitivity table (:func:`check_sensitivity`) and write it like :func:`export_table`."""
+    violations = check_sensitivity(table)
+    if violations:
+        raise DisclosureError(violations)
+    return _write(table, fmt, out)
+
+
 def export_table(table: pl.DataFrame, fmt: Literal["csv", "parquet", "xlsx"], out: Path) -> Path:
     """Check ``table`` for disclosure and write it to ``out``; returns ``out``."""
     if fmt not in FORMATS:
@@ -37,6 +63,12 @@ def export_table(table: pl.DataFrame, fmt: Literal["csv", "parquet", "xlsx"], ou
     violations = check_disclosure(table)
     if violations:
         raise DisclosureError(violations)
+    return _write(table, fmt, out)
+
+
+def _write(table: pl.DataFrame, fmt: str, out: Path) -> Path:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)

@@ -41,6 +41,11 @@ FOLLOW_UP_SOURCES = {"bijstand": (("BIJSTANDPERSOONBUS",), ("SRGPERSOONPWETBUS",
 #: indicator is voorlopig, but does not keep its year from a final yearly build (it is rebuilt when t+n lands)
 FOLLOW_UP_REASON = "the follow-up"
 FOLLOW_UP_OF = {"inputs_gemeente": ("bijstand",), "inputs_uwv": ("WW", "AO")}
+#: start of every reason that is only SECMBUS not covering year t yet (report 7.1.3): the outcome schedule may
+#: then build the year with the fallback (enrolment and age); the rows are voorlopig until SECM lands
+SECM_REASON = "SECMBUS does not cover"
+#: the core table of SECM months: an indicator reading it cannot be computed for a year SECMBUS does not cover
+SECM_MONTHS = "core/secm_months"
 
 
 @dataclass
@@ -69,8 +74,14 @@ class YearReadiness:
     def not_computable(self) -> dict[str, list[str]]:
         return {k: r.reasons for k, r in self.indicators.items() if r.state == "not computable"}
 
-    def blocking(self, cadence: str = "yearly") -> list[str]:
-        """What keeps the year from a final build of the indicators of ``cadence`` ([] = final)."""
+    def blocking(self, cadence: str = "yearly", *, secm_fallback: bool = False) -> list[str]:
+        """What keeps the year from a final build of the indicators of ``cadence`` ([] = final).  With
+        ``secm_fallback`` what keeps it from an early build with the fallback of report 7.1.3 (everything but
+        SECMBUS of t is there): the reasons that are only SECM's are left out."""
+        out = self._blocking(cadence)
+        return [r for r in out if not r.startswith(SECM_REASON)] if secm_fallback else out
+
+    def _blocking(self, cadence: str) -> list[str]:
         out: list[str] = []
         seen: set[str] = set()
         for k, r in self.indicators.items():
@@ -104,6 +115,11 @@ class _Manifests:
 
     def cumulative(self, entry: str) -> dict | None:
         return self.get(entry, "latest") or self.get(entry, "all")
+
+    def secm_period(self) -> int | None:
+        """The last year the cumulative SECMBUS in the warehouse covers (its release period), None if unknown."""
+        p = (self.cumulative("SECMBUS") or {}).get("period")
+        return int(p) if isinstance(p, int) or (isinstance(p, str) and p.isdigit()) else None
 
 
 def _partition(window: str, year: int) -> str | None:
@@ -165,6 +181,15 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
             inputs.append(inp)
             if _manifest_for(m, inp, year) is None:
                 missing.append(f"needs {_label(inp, year)}")
+    secm_until = m.secm_period()
+    if secm_until is not None and secm_until < year:
+        # report 7.1.3: SECMBUS lags a year.  Months of SECM are then absent: what reads them waits; what only
+        # leaves students and pensioners out uses enrolment and age and is voorlopig
+        if SECM_MONTHS in s.inputs.values() or "sources/SECMBUS" in s.inputs.values():
+            missing.append(f"{SECM_REASON} {year} yet (up to {secm_until}): needs SECMBUS {year} (SECM months)")
+        elif s.family is not None and SPEC.leaves_out_students(s.family):
+            provisional.append(f"{SECM_REASON} {year} yet (up to {secm_until}): students and pensioners from "
+                               "enrolment and age (report 7.1.3)")
     for inp in inputs:
         man = _manifest_for(m, inp, year)
         if man and man.get("provisional") and s.provisional == "sources":
@@ -238,8 +263,8 @@ def year_readiness(warehouse_root: Path | str, year: int) -> YearReadiness:
     notes = []
     secm = m.cumulative("SECMBUS")
     if secm and (secm.get("period") or 0) < year:
-        notes.append(f"SECMBUS does not cover {year} yet (latest release {secm.get('release_id')}); students and "
-                     "pensioners would come from enrolment and age")
+        notes.append(f"{SECM_REASON} {year} yet (latest release {secm.get('release_id')}); students and "
+                     "pensioners come from enrolment and age (report 7.1.3)")
     return YearReadiness(year, inds, core, breakdowns, notes)
 
 

@@ -228,7 +228,9 @@ def test_transitions_on_a_synthetic_warehouse_equal_a_direct_count(core_wh):
     t = res.table
     assert t["value"].is_between(0, 100).all()
     assert set(t["indicator_id"]) == {"O27", "O28", "O29", "O30", "O31", "O32", "O33", "O34", "O35", "O36", "O37"}
-    pop = fr["core/population"]
+    from monitor_dagster.choices import DEFAULT
+
+    pop = DEFAULT.analysis_population(fr["core/population"])    # report 2.2: in NL <= 6 months: out (engine)
     base = pop.filter(~pl.col("student") & ~pl.col("pensioner") & pl.col("leeftijd").is_not_null()).select(
         "person_id").collect()
     states = T.monthly_states(fr["core/job_months"], fr["core/secm_months"], fr["sources/INPATAB"], Y).collect()

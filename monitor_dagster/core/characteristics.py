@@ -345,7 +345,8 @@ def five_years_days(year: int) -> int:
     return (dt.date(year, 1, 1) - dt.date(year - 5, 1, 1)).days
 
 
-def verblijfsduur(migration: pl.LazyFrame | None, gba: pl.LazyFrame, year: int) -> pl.LazyFrame:
+def verblijfsduur(migration: pl.LazyFrame | None, gba: pl.LazyFrame, year: int,
+                  five_years: str = "oudkomer") -> pl.LazyFrame:
     """Nieuwkomer / oudkomer on the peildatum 1 January of ``year`` (report 2.2, after SEO 2018).
 
     Time in NL is the number of days, before the peildatum, inside immigration periods of GBAMIGRATIEBUS
@@ -364,6 +365,9 @@ def verblijfsduur(migration: pl.LazyFrame | None, gba: pl.LazyFrame, year: int) 
       oudkomer; likewise when the first row is an emigration/removal (a stay that began before the file) —
       its length is unknown, so ``years_in_nl`` is null for both;
     * geen migratieachtergrond -> not applicable (null, not excluded).
+
+    ``five_years="nieuwkomer"`` puts exactly five years on the nieuwkomer side instead (a sensitivity
+    alternative, ``choices.MethodChoices.five_years``).
 
     Generation is GBAGENERATIE (the published one).  Returns person_id, years_in_nl (days/365.25, only where
     measured), verblijfsduur (Enum nieuwkomer/oudkomer), verblijfsduur_excluded (bool).
@@ -410,7 +414,8 @@ def verblijfsduur(migration: pl.LazyFrame | None, gba: pl.LazyFrame, year: int) 
         pl.when(pl.col("_gen") == "2").then(pl.lit("oudkomer"))
         .when((pl.col("_gen") == "1") & ~measured).then(pl.lit("oudkomer"))
         .when(short).then(None)
-        .when(measured & (pl.col("_days") < five_years_days(year))).then(pl.lit("nieuwkomer"))
+        .when(measured & (pl.col("_days") < five_years_days(year) + (five_years == "nieuwkomer")))
+        .then(pl.lit("nieuwkomer"))
         .when(measured).then(pl.lit("oudkomer"))
     )
     ok = pl.col("_computable")

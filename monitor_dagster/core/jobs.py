@@ -76,9 +76,8 @@ def _null_without_values(*aliases: str) -> list[pl.Expr]:
 def wml_hour_of(month: str | pl.Expr = "month") -> pl.Expr:
     """Hourly WML (40-hour week) of 1 January of the calendar year of ``month`` (reference/wml.csv).
 
-    A job-month in November of t-1 is judged by the WML of t-1, also in the panel of year t, so that a
-    job-month has one status whatever panel it is used in.  Years outside the table give null (-> not
-    substantial)."""
+    :func:`job_months` passes 1 January of the peiljaar, so every month of a panel is judged by the WML of
+    its peiljaar (report 4.2, 5.2).  Years outside the table give null (-> not substantial)."""
     m = pl.col(month) if isinstance(month, str) else month
     table = reference.wml()
     mapping = dict(zip(table["year"].to_list(), table["wml_hour_40h"].to_list()))
@@ -146,7 +145,9 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
       SSECT, 4d/4h, which is why SSECT is kept);
     * ``hourly_wage`` = basisloon / basisuren (report 3f), null for zero hours;
     * ``basisuren_pw`` / ``verloonde_uren_pw`` = hours * 7 / days (hours per week of the period worked, 3c);
-    * ``substantial``: :func:`is_substantial_job` with the WML of the month's calendar year.
+    * ``substantial``: :func:`is_substantial_job` with the WML of 1 January of the **peiljaar** t, also for the
+      months of t-1 (report 4.2: "dat geldt op 1 januari van het peiljaar"; 5.2), so November t-1 can be
+      substantial in the panel of t and not in that of t-1.
 
     Only RINPERSOONS R.  ``spolis_prev`` (SPOLISBUS t-1) may be None: the panel then starts in January.
 
@@ -199,7 +200,9 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
         pl.col("SSECT").cast(pl.Utf8).replace_strict(_TO_SECTOR, default=None, return_dtype=SECTOR).alias("sector"),
         pl.when(pl.col("basisuren") > 0).then(pl.col("basisloon") / pl.col("basisuren")).alias("hourly_wage"),
         hours_pw.alias("basisuren_pw"), paid_pw.alias("verloonde_uren_pw"))
-    jm = jm.with_columns(is_substantial_job().alias("substantial"))
+    # report 4.2 "(dat geldt op 1 januari van het peiljaar)" and 5.2 (monthly statistics with months 11 and 12
+    # of t-1): every month of the panel of year t is judged by the WML of 1 January t
+    jm = jm.with_columns(is_substantial_job(wml_hour_of(pl.lit(dt.date(year, 1, 1)))).alias("substantial"))
     return jm.select("person_id", "IKVID", "SBEID", "month", "basisuren", "basisloon", "verloonde_uren",
                      "contracturen", "days", "contract", "soortbaan", "SSECT", "sector", "hourly_wage",
                      "basisuren_pw", "verloonde_uren_pw", "substantial")
@@ -304,10 +307,12 @@ def contract_by_basic_hours(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame
         "person_id", "contract", "basisuren_O", "basisuren_B")
 
 
-def contract_of(basisuren_o: str, basisuren_b: str) -> pl.Expr:
-    """The contract type with the most basic hours (a tie goes to O), as column ``contract``."""
-    return (pl.when(pl.col(basisuren_o) >= pl.col(basisuren_b)).then(pl.lit("O")).otherwise(pl.lit("B"))
-            .cast(CONTRACT).alias("contract"))
+def contract_of(basisuren_o: str, basisuren_b: str, tie: str = "vast") -> pl.Expr:
+    """The contract type with the most basic hours, as column ``contract``; a tie goes to O (``tie="vast"``,
+    the report is silent) or to B (``"tijdelijk"``, a sensitivity alternative, choices.py)."""
+    o, b = pl.col(basisuren_o), pl.col(basisuren_b)
+    vast = o >= b if tie == "vast" else o > b
+    return pl.when(vast).then(pl.lit("O")).otherwise(pl.lit("B")).cast(CONTRACT).alias("contract")
 
 
 # ------------------------------------------------------------------------------------------ main employer

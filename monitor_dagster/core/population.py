@@ -296,6 +296,7 @@ def population(
     secm_last_year: int | None = None,
     tolerance_days: int = ADDRESS_GAP_TOLERANCE_DAYS,
     student_rule: Rule = "majority",
+    five_years: str = "oudkomer",
 ) -> pl.LazyFrame:
     """The study population of ``year``: one row per person who lived in NL the whole year (report 2.1),
     with flags and breakdowns (report 2.2, 7.2.5).  Flags, not filters: indicators decide whom to leave out.
@@ -324,6 +325,11 @@ def population(
     * no enrolment: the SECM fallback (years SECM does not cover) has student null.
 
     The population itself (the whole-year rule) rests on GBAADRESOBJECTBUS only, so its size does not change.
+
+    ``tolerance_days``, ``student_rule`` and ``five_years`` carry the method choices where the report is silent
+    (``choices.MethodChoices.population_kwargs``); persons in NL six months or less on the peildatum are
+    flagged here (``verblijfsduur_excluded``) and left out of every indicator by the engine
+    (``MethodChoices.analysis_population``, report 2.2 "niet meegenomen in de analyse").
     """
     residents = whole_year_residents(addresses, year, tolerance_days)
     gba = ensure_columns(gba, _GBA_COLUMNS)
@@ -342,7 +348,7 @@ def population(
         residents.join(g, on="person_id", how="left")
         .join(flags, on="person_id", how="left")
         .join(herkomst(gba, countries), on="person_id", how="left")
-        .join(verblijfsduur(migration, gba, year), on="person_id", how="left")
+        .join(verblijfsduur(migration, gba, year, five_years), on="person_id", how="left")
     )
     in_gba = pl.col("_in_gba").fill_null(False)
     # optional files: a file that is absent, or whose columns hold no value, makes its breakdown null for all

@@ -13,6 +13,7 @@ import dagster as dg
 from pydantic import Field
 
 from monitor_dagster.catalog import Catalog, default_catalog, load_catalog
+from monitor_dagster.choices import MethodChoices
 
 #: resource field -> (environment variable, default when the variable is not set)
 ENV = {"landing": ("MONITOR_LANDING", "demo_data/landing"),
@@ -20,7 +21,8 @@ ENV = {"landing": ("MONITOR_LANDING", "demo_data/landing"),
        "catalog_path": ("MONITOR_CATALOG", None),
        "input_first_year": ("MONITOR_INPUT_FIRST_YEAR", 2022),
        "buckets": ("MONITOR_BUCKETS", 0),
-       "bucket_memory_gb": ("MONITOR_BUCKET_MEMORY_GB", 2)}
+       "bucket_memory_gb": ("MONITOR_BUCKET_MEMORY_GB", 2),
+       "method": ("MONITOR_METHOD", "")}
 _INT = {"input_first_year", "buckets", "bucket_memory_gb"}
 
 
@@ -37,6 +39,10 @@ class MonitorResource(dg.ConfigurableResource):
     #: size and ``bucket_memory_gb``, the memory one bucket's inputs may take
     buckets: int = ENV["buckets"][1]
     bucket_memory_gb: int = ENV["bucket_memory_gb"][1]
+    #: method choices where the report is silent (monitor_dagster/choices.py), e.g.
+    #: ``student_rule=any_day``; empty = the monitor's defaults.  Meant for sensitivity runs in a warehouse of
+    #: their own: the choice is recorded in every table's manifest.
+    method: str = ENV["method"][1]
 
     @property
     def landing_root(self) -> Path:
@@ -45,6 +51,10 @@ class MonitorResource(dg.ConfigurableResource):
     @property
     def warehouse_root(self) -> Path:
         return Path(self.warehouse)
+
+    @property
+    def choices(self) -> MethodChoices:
+        return MethodChoices.parse(self.method)
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -23,7 +23,8 @@ import os
 import dagster as dg
 
 from monitor_dagster.defs.core.assets import CORE_YEARLY
-from monitor_dagster.defs.indicators.assets import FAMILY_ASSETS, OUTCOME_FAMILIES, indicator_table, input_job
+from monitor_dagster.defs.indicators.assets import (
+    FAMILY_ASSETS, OUTCOME_FAMILIES, indicator_table, input_job, sensitivity)
 from monitor_dagster.defs.publication.assets import site
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.readiness import year_readiness
@@ -43,7 +44,7 @@ core_spells_job = dg.define_asset_job(
     description="The unpartitioned spell tables of the core layer (benefits, provisions, trajectories) from the "
                 "latest releases; the input indicators read them.")
 table_job = dg.define_asset_job(
-    "indicator_table_and_publication", selection=dg.AssetSelection.assets(indicator_table, site),
+    "indicator_table_and_publication", selection=dg.AssetSelection.assets(indicator_table, sensitivity, site),
     description="The gated indicator table of all years (disclosure and trend checks) and the publication built on it.")
 
 
@@ -54,22 +55,55 @@ def missing_for(warehouse: Warehouse | Path | str, year: int) -> list[str]:
     return year_readiness(root, year).blocking("yearly")
 
 
-def outcome_decision(warehouse: Warehouse, today: dt.date) -> dg.RunRequest | dg.SkipReason:
-    """Run for the latest year up to two years back that is complete; otherwise skip with what is missing."""
-    return _first_ready("outcome", (today.year - 1, today.year - 2), lambda y: missing_for(warehouse, y), today)
+def outcome_decision(warehouse: Warehouse, today: dt.date, secm_fallback: bool = True) -> dg.RunRequest | dg.SkipReason:
+    """Run for the latest year up to two years back that is complete; otherwise skip with what is missing.
+
+    Report 7.1.3: SECMBUS comes a year after enrolment and age.  With ``secm_fallback`` (the default) a year
+    that lacks only SECMBUS of t is built early: students and pensioners from enrolment and age, the
+    indicators that rest on SECM months not computable, the rest voorlopig (run tag ``monitor/secm``);
+    the sensor ``secm_replaces_fallback`` rebuilds the year when SECMBUS covering it lands."""
+    root = warehouse.root if isinstance(warehouse, Warehouse) else warehouse
+    final = _first_ready("outcome", (today.year - 1, today.year - 2), lambda y: missing_for(warehouse, y), today)
+    if isinstance(final, dg.RunRequest) or not secm_fallback:
+        return final
+    early = _first_ready("outcome", (today.year - 1, today.year - 2),
+                         lambda y: year_readiness(root, y).blocking("yearly", secm_fallback=True)
+                         or _already_fallback(root, y), today, tags={"monitor/secm": "fallback (report 7.1.3)"})
+    return early if isinstance(early, dg.RunRequest) else final
+
+
+def _already_fallback(root, year: int) -> list[str]:
+    """A fallback build of ``year`` that is already in the warehouse is not repeated every year."""
+    m = Warehouse(root, layer="core").manifest("population", str(year)) or {}
+    return [f"{year} already built with the SECM fallback"] if m.get("secm_source") == "fallback" else []
+
+
+def fallback_years(warehouse_root) -> list[int]:
+    """Years whose core population rests on the SECM fallback while SECMBUS in the warehouse now covers them
+    (report 7.1.3: "replaced when SECM lands")."""
+    from monitor_dagster.readiness import _Manifests
+
+    secm_until = _Manifests(warehouse_root).secm_period()
+    core = Warehouse(warehouse_root, layer="core")
+    out = []
+    for p in core.partitions("population"):
+        if p.isdigit() and (core.manifest("population", p) or {}).get("secm_source") == "fallback" \
+                and secm_until is not None and int(p) <= secm_until:
+            out.append(int(p))
+    return sorted(out)
 
 
 TRIGGER = {"outcome": "outcome_yearly", "input": "input_biennial"}   # the schedule names, as run tags
 
 
-def _first_ready(kind: str, years, missing, today: dt.date) -> dg.RunRequest | dg.SkipReason:
+def _first_ready(kind: str, years, missing, today: dt.date, tags: dict | None = None) -> dg.RunRequest | dg.SkipReason:
     """A run for the first of ``years`` with nothing ``missing``; else a skip listing, per year, what is."""
     problems = {}
     for year in years:
         miss = missing(year)
         if not miss:
             return dg.RunRequest(run_key=f"{kind}-{year}-{today.isoformat()}", partition_key=str(year),
-                                 tags={"monitor/trigger": TRIGGER[kind]})
+                                 tags={"monitor/trigger": TRIGGER[kind], **(tags or {})})
         problems[year] = miss
     return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
 
@@ -170,3 +204,27 @@ def table_after_yearly_runs(context: dg.RunStatusSensorContext):
     return dg.RunRequest(run_key=f"table-after-{run.run_id}",
                          tags={"monitor/trigger": "table_after_yearly_runs", "monitor/after_run": run.run_id,
                                "monitor/after_partition": run.tags.get("dagster/partition", "")})
+
+
+SECM_REPLACE_TRIGGER = "secm_replaces_fallback"
+
+
+def secm_replacement_requests(warehouse_root) -> list[dg.RunRequest]:
+    """One outcome run per year built with the SECM fallback that SECMBUS in the warehouse now covers: the
+    year is rebuilt with SECM (report 7.1.3) and its rows become definitief (or stay voorlopig for other
+    reasons).  The run key names the SECMBUS release, so a year is replaced once per release."""
+    from monitor_dagster.readiness import _Manifests
+
+    rid = (_Manifests(warehouse_root).cumulative("SECMBUS") or {}).get("release_id", "")
+    return [dg.RunRequest(run_key=f"secm-replaces-fallback-{y}-{rid}", partition_key=str(y),
+                          tags={"monitor/trigger": SECM_REPLACE_TRIGGER, "monitor/secm_release": str(rid)})
+            for y in fallback_years(warehouse_root)]
+
+
+@dg.sensor(name=SECM_REPLACE_TRIGGER, job=outcome_job, minimum_interval_seconds=600,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Report 7.1.3: a year built with students and pensioners from enrolment and age is rebuilt "
+                       "when SECMBUS covering it is in the warehouse.")
+def secm_replaces_fallback(context: dg.SensorEvaluationContext, monitor: MonitorResource):
+    reqs = secm_replacement_requests(monitor.warehouse_root)
+    return reqs or dg.SkipReason("no year rests on the SECM fallback, or SECMBUS does not cover it yet")

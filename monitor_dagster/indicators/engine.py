@@ -27,6 +27,7 @@ from typing import Callable
 
 import polars as pl
 
+from monitor_dagster.choices import MethodChoices
 from monitor_dagster.core.buckets import BucketPlan, bucket_frames, choose_buckets, plan_buckets
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
@@ -66,7 +67,9 @@ def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None
         kwargs["quarterly"] = any(s.period == "quarter" for s in group)
     if "dimensions" in params and group[0].extra_dimensions:
         kwargs["dimensions"] = [*breakdowns()["dimensions"], *group[0].extra_dimensions]
-    kwargs.update({k: v for k, v in extra.items() if k in params})
+    kwargs.update({k: v for k, v in extra.items() if k in params and k != "method"})
+    if "choices" in params:       # method choices where the report is silent (choices.py)
+        kwargs["choices"] = MethodChoices.parse(extra.get("method"))
     if "year" in params:
         kwargs["year"] = year
     rows = fn(**kwargs)
@@ -130,6 +133,8 @@ class FamilyWork:
     year: int
     todo: dict[str, list[SPEC.IndicatorSpec]]
     not_computable: dict[str, str]
+    #: the population of t rests on the fallback for SECM (report 7.1.3) and the family leaves students out
+    secm_fallback: bool = False
 
     @property
     def inputs(self) -> set[str]:
@@ -149,7 +154,23 @@ def family_work(family: str, frames: dict[str, pl.LazyFrame | None], year: int,
             not_computable[s.id] = skip.get(s.id) or "needs " + ", ".join(absent)
             continue
         todo.setdefault(s.function, []).append(s)
-    return FamilyWork(family, year, todo, not_computable)
+    return FamilyWork(family, year, todo, not_computable,
+                      secm_fallback=bool(todo) and SPEC.leaves_out_students(family)
+                      and uses_secm_fallback(frames.get(POPULATION)))
+
+
+#: the asset every family reads its persons from
+POPULATION = "core/population"
+#: the vintage a row gets when its students and pensioners come from enrolment and age (report 7.1.3)
+SECM_FALLBACK_VINTAGE = "SECMBUS-ontbreekt:studenten-en-gepensioneerden-uit-inschrijving-en-leeftijd(7.1.3)"
+
+
+def uses_secm_fallback(population: pl.LazyFrame | None) -> bool:
+    """Whether a population's student and pensioner flags come from enrolment and age (report 7.1.3: SECMBUS
+    lags a year); read from the data (``secm_source``), so every path (asset, bucket steps, tests) agrees."""
+    if population is None or "secm_source" not in population.collect_schema().names():
+        return False
+    return population.filter(pl.col("secm_source") == "fallback").select("secm_source").head(1).collect().height > 0
 
 
 def family_plan(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], buckets: int | None = None,
@@ -164,6 +185,8 @@ def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], pl
                     extra: dict | None = None) -> pl.DataFrame:
     """Partial cells of every indicator of the family for bucket i (the bucket's inputs read once)."""
     bucket = bucket_frames({k: f for k, f in frames.items() if k in work.inputs}, plan, i)
+    if bucket.get(POPULATION) is not None:   # report 2.2: who is left out of every analysis (choices.py)
+        bucket[POPULATION] = MethodChoices.parse((extra or {}).get("method")).analysis_population(bucket[POPULATION])
     with partial_mode(), shared_intermediates():
         parts = [_call(group, bucket, work.year, extra or {}) for group in work.todo.values()]
     parts = [p for p in parts if p.height]
@@ -188,11 +211,13 @@ def finish(work: FamilyWork, partials: list[pl.DataFrame], provenance: dict[str,
         prov = Provenance()
         for k in s.inputs.values():
             prov = prov | provenance.get(k, Provenance())
+        if work.secm_fallback:   # report 7.1.3: voorlopig until SECMBUS of t replaces enrolment and age
+            prov = prov | Provenance(frozenset({SECM_FALLBACK_VINTAGE}), frozenset({SECM_FALLBACK_VINTAGE}))
         v = ",".join(sorted(prov.releases))
         res.vintages[s.id] = v
         is_s = pl.col("indicator_id") == s.id
         vint_expr = pl.when(is_s).then(pl.lit(v)).otherwise(vint_expr)
-        if s.provisional == "sources" and prov.provisional:
+        if prov.provisional and (s.provisional == "sources" or work.secm_fallback):
             status_expr = pl.when(is_s).then(pl.lit("voorlopig")).otherwise(status_expr)
     res.table = table.with_columns(vint_expr.alias("vintages"), status_expr.alias("status")).select(COLUMNS)
     return res

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from monitor_dagster.choices import DEFAULT, MethodChoices
 from monitor_dagster.core._intervals import keep_r
 from monitor_dagster.core.exact import SCALE, exact_sum, from_fixed, to_fixed
-from monitor_dagster.core.jobs import contract_of, round_half_up
+from monitor_dagster.core.jobs import MIN_HOURS_PER_WEEK, contract_of, round_half_up, wml_hour_of
 from monitor_dagster.core.secm import SECM_SELF_EMPLOYED, secm_benefit_months
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.table import KWARTAAL, cells, empty
@@ -95,9 +96,37 @@ def _once(lf: pl.LazyFrame) -> pl.LazyFrame:
     return lf.collect().lazy()
 
 
-def _substantial_year(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
-    """Substantial job-months of calendar year t (report 4.2: register analyses use substantial jobs only)."""
-    return _year_months(job_month, year).filter(pl.col("substantial"))
+def _substantial_year(job_month: pl.LazyFrame, year: int, choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
+    """Substantial job-months of calendar year t (report 4.2: register analyses use substantial jobs only).
+
+    The report does not say over which period "een baan van ten minste 12 basisuren per week ... minstens het
+    ... WML" is judged: by default per job-month (core ``substantial``, the monthly statistics of report 5.2);
+    ``choices.substantial == "year"`` judges each job (IKVID) over its months of t together (basic hours per
+    week of the days in the job, basic wage per basic hour against the WML of 1 January t) and keeps all its
+    months of t with a known contract that are not an internship."""
+    months = _year_months(job_month, year)
+    if choices.substantial == "month":
+        return months.filter(pl.col("substantial"))
+    ok = pl.col("contract").cast(pl.Utf8).is_in(["O", "B"])
+    if "soortbaan" in months.collect_schema().names():
+        ok = ok & (pl.col("soortbaan").cast(pl.Utf8) != "2")
+    jobs = (months.filter(ok.fill_null(False))
+            .group_by("person_id", "IKVID")
+            .agg(exact_sum("basisuren").alias("_u"), exact_sum("basisloon").alias("_l"), exact_sum("days").alias("_d"))
+            .filter((pl.col("_d") > 0) & (pl.col("_u") > 0)
+                    & (pl.col("_u") * 7.0 / pl.col("_d") >= MIN_HOURS_PER_WEEK - 1e-9)
+                    & (pl.col("_l") / pl.col("_u") >= _wml(year) - 1e-9))
+            .select("person_id", "IKVID"))
+    return months.filter(ok.fill_null(False)).join(jobs, on=["person_id", "IKVID"], how="semi")
+
+
+def _wml(year: int) -> float:
+    """The hourly WML (40-hour week) of 1 January of ``year`` (reference/wml.csv)."""
+    import datetime as dt
+    v = pl.select(wml_hour_of(pl.lit(dt.date(year, 1, 1)))).item()
+    if v is None:
+        raise ValueError(f"no WML for {year} in reference/wml.csv")
+    return float(v)
 
 
 #: the quarter's name from its number, applied after the group-by (on one row per person and quarter, not per
@@ -166,26 +195,38 @@ def o15_o18_benefit_months(population: pl.LazyFrame, secm_month: pl.LazyFrame, y
 
 # ------------------------------------------------------------------------------------------ O04, O05
 def o04_vast_contract(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, quarterly: bool = False,
-                      **kw) -> pl.DataFrame:
+                      choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
     """O04, report 4.2 deelvraag 3d: % with a permanent contract (SCONTRACTSOORT O) among persons with a
     substantial job in year t; "Bij meerdere banen kijken we of de meest gemaakte basisuren dat jaar vast of
     tijdelijk zijn": basic hours of substantial job-months of t summed per contract type over all jobs
-    (the rule of :func:`core.jobs.contract_by_basic_hours`, per period); a tie counts as vast.  Footnote 13: payrolling moves from
+    (the rule of :func:`core.jobs.contract_by_basic_hours`, per period); a tie counts as vast (the report is
+    silent; ``choices.o04_tie``).  Footnote 13: payrolling moves from
     vast to flex from 2017: the break ``payrolling_2017`` is named in the spec and marked by the trend gate."""
-    c = (_person_periods(job_month, year, quarterly).filter(pl.col("_nob") > 0)
-         .with_columns(contract_of("_o", "_b"))
+    c = (_person_periods(job_month, year, quarterly, choices).filter(pl.col("_nob") > 0)
+         .with_columns(contract_of("_o", "_b", tie=choices.o04_tie))
          .select(*_BY, (pl.col("contract").cast(pl.Utf8) == "O").cast(pl.Float64).alias("value")))
     return cells(_base(population).join(c, on="person_id", how="inner"), indicator_id="O04",
                  year=year, unit="%", measure="vast contract", **kw)
 
 
-def o05_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
+def o05_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, choices: MethodChoices = DEFAULT,
+            **kw) -> pl.DataFrame:
     """O05, report 4.2 deelvraag 3d: % zzp'er - "We definiëren iemand als zelfstandig als iemands
     belangrijkste inkomstenbron (SECM) 'zelfstandig ondernemer' of 'overig zelfstandige' is" (SECM 13/14).
     Denominator: persons of the base population with a working SECM (11-15) in at least one month of t;
-    a person is zzp when SECM 13/14 covers more than half of those months (:func:`secm_position`)."""
-    pos = secm_position(secm_month, year).select("person_id", pl.col("zzp").cast(pl.Float64).alias("value"))
-    return cells(_base(population).join(pos, on="person_id", how="inner"), indicator_id="O05",
+    a person is zzp when SECM 13/14 covers more than half of those months (:func:`secm_position`).
+    The report names neither the base nor the tie: ``choices.o05_denominator="all"`` divides by the whole
+    base population (no work: not zzp), ``choices.o05_tie="zzp"`` counts exactly half as zzp."""
+    pos = secm_position(secm_month, year)
+    if choices.o05_tie == "zzp":
+        pos = pos.with_columns((pl.col("self_employed_months") * 2 >= pl.col("working_months")).alias("zzp"))
+    pos = pos.select("person_id", pl.col("zzp").cast(pl.Float64).alias("value"))
+    persons = _base(population)
+    if choices.o05_denominator == "all":
+        joined = persons.join(pos, on="person_id", how="left").with_columns(pl.col("value").fill_null(0.0))
+    else:
+        joined = persons.join(pos, on="person_id", how="inner")
+    return cells(joined, indicator_id="O05",
                  year=year, unit="%", measure="zzp", **kw)
 
 
@@ -198,7 +239,7 @@ _HOURS = {"contracturen": True, "verloonde_uren": False, "basisuren": False}
 _AMOUNTS = [*(f"_h_{c}" for c in _HOURS), *(f"_d_{c}" for c in _HOURS), "_o", "_b", "_l", "_u"]
 
 
-def _person_months(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
+def _person_months(job_month: pl.LazyFrame, year: int, choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
     """Per person and month of t, the sums over his substantial job-months that O04 and O06-O08 read, in one
     group-by (issue 12, one pass per family; evaluated once per bucket):
 
@@ -227,37 +268,40 @@ def _person_months(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
                  "_nu": (u > 0).fill_null(False).cast(pl.Int32),
                  "_z": (pl.col("contracturen") == 0).fill_null(False).cast(pl.Int32)}
         month_days = pl.col("month").dt.month_end().dt.day().cast(pl.Int64) * SCALE
-        return (_substantial_year(job_month, year).select("person_id", "month", **cols)
+        return (_substantial_year(job_month, year, choices).select("person_id", "month", **cols)
                 .with_columns(to_fixed(c).alias(c) for c in _AMOUNTS)
                 .group_by("person_id", "month").agg(pl.col(c).sum() for c in cols)
                 .with_columns(pl.min_horizontal(pl.col(f"_d_{c}"), month_days) for c in _HOURS))
-    return shared("person_months", (job_month,), build, year)
+    return shared("person_months", (job_month,), build, year, choices)
 
 
-def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool) -> pl.LazyFrame:
+def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool,
+                    choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
     """:func:`_person_months` summed per person and period (the year, and its quarters with ``quarterly``):
     every rule of O04 and O06-O08 rests on these sums, so the job-months are grouped once per bucket."""
     def build() -> pl.LazyFrame:
-        pm = _person_months(job_month, year)
+        pm = _person_months(job_month, year, choices)
         cols = [c for c in pm.collect_schema().names() if c not in ("person_id", "month")]
         return (period_sums(pm, ["person_id"], {c: pl.col(c).sum() for c in cols}, quarterly)
                 .with_columns(from_fixed(c).alias(c) for c in _AMOUNTS)
                 .with_columns((pl.col(f"_h_{c}") / 7.0).alias(f"_h_{c}") for c, w in _HOURS.items() if w))
-    return shared("person_periods", (job_month,), build, year, quarterly)
+    return shared("person_periods", (job_month,), build, year, quarterly, choices)
 
 
-def _person_hours(job_month: pl.LazyFrame, year: int, column: str, *, quarterly: bool = False) -> pl.LazyFrame:
+def _person_hours(job_month: pl.LazyFrame, year: int, column: str, *, quarterly: bool = False,
+                  choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
     """Per person: hours per week of the period worked, over all substantial jobs of year t (report 3c:
     "ten opzichte van de periode dat iemand werkte ... aggregeren we de uren ... over eventuele verschillende
     banen").  Days worked in a month = min(sum of the jobs' days, days of the month) (:func:`_person_months`).
     ``column`` is a monthly total (hours * 7 / days) or a per-week figure (contracturen) weighted by the job's
     days (:data:`_HOURS`)."""
-    return (_person_periods(job_month, year, quarterly).filter(pl.col(f"_n_{column}") > 0)
+    return (_person_periods(job_month, year, quarterly, choices).filter(pl.col(f"_n_{column}") > 0)
             .select(*_BY, (pl.col(f"_h_{column}") * 7.0 / pl.col(f"_d_{column}")).alias("value")))
 
 
 def o06_contracturen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
-                     secm_month: pl.LazyFrame | None = None, quarterly: bool = False, **kw) -> pl.DataFrame:
+                     secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
+                     choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
     """O06, report 4.2 deelvraag 3c: contract hours per week (SAANTCTRCTURENPWK, "pas sinds 2016
     beschikbaar"): empty before 2016.  Per person the jobs' contract hours added up over simultaneous jobs
     and averaged over the period worked (weighted by days); substantial job-months of t; self-employed left
@@ -265,13 +309,14 @@ def o06_contracturen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: in
     if year < CONTRACTUREN_FIRST_YEAR:
         return empty()
     persons = _without_zzp(population, secm_month, year)
-    h = _person_hours(job_month, year, "contracturen", quarterly=quarterly)
+    h = _person_hours(job_month, year, "contracturen", quarterly=quarterly, choices=choices)
     return cells(persons.join(h, on="person_id", how="inner"), indicator_id="O06", year=year,
                  unit="uren per week", measure="contracturen", **kw)
 
 
 def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
-             secm_month: pl.LazyFrame | None = None, quarterly: bool = False, **kw) -> pl.DataFrame:
+             secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
+             choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
     """O07, report 4.2 deelvraag 3c: "het gewogen wekelijkse aantal verloonde uren (SAANTVERLU) en BASISUREN
     ... ten opzichte van de periode dat iemand werkte": measures ``verloonde uren`` and ``basisuren``
     (hours summed over jobs / weeks worked).  "Voor mensen met een nulurencontract brengen we ook het aantal
@@ -281,9 +326,10 @@ def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
     out = []
     zero = None
     if year >= CONTRACTUREN_FIRST_YEAR:
-        zero = _person_periods(job_month, year, quarterly).filter(pl.col("_z") > 0).select(_BY)
+        zero = _person_periods(job_month, year, quarterly, choices).filter(pl.col("_z") > 0).select(_BY)
     for col, name in (("verloonde_uren", "verloonde uren"), ("basisuren", "basisuren")):
-        h = _once(persons.join(_person_hours(job_month, year, col, quarterly=quarterly), on="person_id", how="inner"))
+        h = _once(persons.join(_person_hours(job_month, year, col, quarterly=quarterly, choices=choices),
+                                 on="person_id", how="inner"))
         out.append(cells(h, indicator_id="O07", year=year, unit="uren per week", measure=name, **kw))
         if zero is not None:
             out.append(cells(h.join(zero, on=_BY, how="semi", nulls_equal=True), indicator_id="O07", year=year,
@@ -292,12 +338,13 @@ def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
 
 
 def o08_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
-                secm_month: pl.LazyFrame | None = None, quarterly: bool = False, **kw) -> pl.DataFrame:
+                secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
+                choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
     """O08, report 4.2 deelvraag 3f: hourly wage = SBASISLOON / SBASISUREN, "op jaarniveau door het
     gemiddelde (gewogen naar het aantal basisuren) te nemen over de verschillende maanden": sum of basisloon
     / sum of basisuren over the substantial job-months (all jobs) of t with basic hours.  Self-employed out."""
     persons = _without_zzp(population, secm_month, year)
-    w = (_person_periods(job_month, year, quarterly).filter(pl.col("_nu") > 0)
+    w = (_person_periods(job_month, year, quarterly, choices).filter(pl.col("_nu") > 0)
          .select(*_BY, (pl.col("_l") / pl.col("_u")).alias("value")))
     return cells(persons.join(w, on="person_id", how="inner"), indicator_id="O08", year=year,
                  unit="euro per uur", measure="uurloon", **kw)
@@ -325,7 +372,8 @@ def o09_inkomen(population: pl.LazyFrame, inpatab: pl.LazyFrame, year: int, **kw
 
 
 # ------------------------------------------------------------------------------------------------ O10
-def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly: bool = False) -> pl.LazyFrame:
+def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly: bool = False,
+                                  choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
     """:func:`core.jobs.simultaneous_jobs` on the core job-months (same formula, without re-reading SPOLIS):
     n_jobs = sum over jobs of (days of substantial job-months in t, at most the year) / days in year, rounded
     half-up to one decimal (report 3g: 35 days + a full year = 1.1).  Per quarter (``quarterly``) the same
@@ -334,7 +382,7 @@ def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly:
     qdays = {"K1": 91.0 if leap else 90.0, "K2": 91.0, "K3": 92.0, "K4": 92.0}
     ndays = (pl.when(pl.col(KWARTAAL).is_null()).then(pl.lit(366.0 if leap else 365.0))
              .otherwise(pl.col(KWARTAAL).replace_strict(qdays, return_dtype=pl.Float64)))
-    per_job = (period_sums(_substantial_year(job_month, year), ["person_id", "IKVID"], {"_d": exact_sum("days")},
+    per_job = (period_sums(_substantial_year(job_month, year, choices), ["person_id", "IKVID"], {"_d": exact_sum("days")},
                            quarterly)
                .with_columns(ndays.alias("_n")).with_columns(pl.min_horizontal("_d", "_n").alias("_d")))
     return (per_job.group_by(_BY).agg((exact_sum("_d") / pl.col("_n").first()).alias("n_jobs_exact"))
@@ -342,13 +390,13 @@ def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly:
 
 
 def o10_banen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int, quarterly: bool = False,
-              **kw) -> pl.DataFrame:
+              choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
     """O10, report 4.2 deelvraag 3g: % of persons with a substantial job in t holding ``1`` (n_jobs <= 1.0),
     ``1-2`` (1.0 < n_jobs <= 2.0) or ``>2`` (n_jobs > 2.0) jobs at the same time, n_jobs from
     :func:`simultaneous_jobs_from_months` (rounded to one decimal first, so 1.04 counts as 1).
     Self-employment is not in SPOLIS, so never counted."""
     n = pl.col("n_jobs")
-    j = simultaneous_jobs_from_months(job_month, year, quarterly).select(
+    j = simultaneous_jobs_from_months(job_month, year, quarterly, choices).select(
         *_BY, pl.when(n <= 1.0).then(pl.lit("1")).when(n <= 2.0).then(pl.lit("1-2"))
         .otherwise(pl.lit(">2")).alias("banen"))
     return cells(_base(population).join(j, on="person_id", how="inner"), indicator_id="O10",

@@ -141,13 +141,15 @@ class Registry(BaseModel):
     #: family -> follow-up window: its yearly ``inputs`` are read for t .. t + ``years`` (report 5.2 4g:
     #: "We kijken voor deze analyse drie jaar vooruit"); the other inputs for t only
     follow_up: dict[str, "FollowUp"] = {}
+    #: families that leave students and pensioners out (report 2.1), so rest on SECM or its fallback (7.1.3)
+    leaves_out_students: tuple[str, ...] = ()
     indicators: dict[str, IndicatorSpec]
 
     @model_validator(mode="after")
     def _refs(self):
-        for f in [*self.bucket_keys, *self.follow_up]:
+        for f in [*self.bucket_keys, *self.follow_up, *self.leaves_out_students]:
             if f not in self.families:
-                raise ValueError(f"bucket_keys / follow_up: family {f!r} not in families")
+                raise ValueError(f"bucket_keys / follow_up / leaves_out_students: family {f!r} not in families")
         for s in self.indicators.values():
             if s.theme not in self.themes:
                 raise ValueError(f"{s.id}: theme {s.theme!r} not in themes")
@@ -195,6 +197,11 @@ def bucket_key(family: str) -> str | None:
 def follow_up(family: str) -> FollowUp | None:
     """The follow-up window of a family (``follow_up`` in specs.yaml), None for a family of year t alone."""
     return registry().follow_up.get(family)
+
+
+def leaves_out_students(family: str) -> bool:
+    """Whether a family's indicators leave students and pensioners out (report 2.1; specs.yaml)."""
+    return family in registry().leaves_out_students
 
 
 def family_inputs(family: str) -> dict[str, str]:

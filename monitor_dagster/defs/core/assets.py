@@ -93,9 +93,21 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     # the release period of the cumulative SECMBUS decides whether SECM covers the year (report 7.1.3); read
     # from the data instead, every bucket would compute both the SECM and the fallback flags (1.9 s per 1 M)
     secm_last = _release_period(monitor, "SECMBUS")
-    out = _bucketed(context, monitor, lambda **kw: POP.population(int(year), secm_last_year=secm_last, **kw),
+    choices = monitor.choices
+    if choices.student_source == "enrolment":     # the fallback of report 7.1.3 also where SECM covers t
+        secm_last = min(secm_last if secm_last is not None else int(year), int(year) - 1)
+    out = _bucketed(context, monitor, lambda **kw: POP.population(int(year), secm_last_year=secm_last, **kw,
+                                                                  **choices.population_kwargs()),
                     frames, describe=_describe_population)
-    return dg.Output(out, metadata=_meta(context, monitor, out))
+    # report 7.1.3: without SECMBUS of t the student and pensioner flags come from enrolment and age; recorded
+    # so that readiness, the sensor that replaces the year when SECM lands, and `monitor status` can see it
+    fallback = secm_last is not None and secm_last < int(year)
+    if fallback:
+        context.log.warning(f"core/population {year}: SECMBUS covers up to {secm_last}: students and pensioners "
+                            "from enrolment (ONDERWIJSINSCHRTAB) and age (report 7.1.3); the indicators that leave "
+                            "them out are voorlopig until SECMBUS covers the year")
+    return dg.Output(out, metadata=_meta(context, monitor, out, secm_source="fallback" if fallback else "SECM",
+                                         **({"method": str(choices)} if str(choices) else {})))
 
 
 def _release_period(monitor: MonitorResource, entry: str) -> int | None:

@@ -78,7 +78,10 @@ def family_setup(monitor: MonitorResource, family: str, year: int) -> tuple[dict
     # the warehouse (no months of t-1 for the transitions, report 5.2) only readiness knows
     skip = {s.id: "; ".join(ready.indicators[s.id].reasons) for s in SPEC.families()[family]
             if ready.indicators[s.id].state in ("not computable", "not applicable")}
-    return skip, ENG.follow_up_extras(family, monitor.warehouse, year)
+    extra = ENG.follow_up_extras(family, monitor.warehouse, year)
+    if str(monitor.choices):      # method choices (choices.py): the engine hands them to the functions
+        extra["method"] = str(monitor.choices)
+    return skip, extra
 
 
 def family_metadata(res: ENG.FamilyResult, ids: list[str], prov: dict, extra: dict) -> dict:
@@ -88,7 +91,8 @@ def family_metadata(res: ENG.FamilyResult, ids: list[str], prov: dict, extra: di
             "status": ", ".join(sorted(df["status"].unique())) if df.height else "",
             "cells": dg.MetadataValue.md(_summary(df, ids)), **as_metadata(merged(prov)),
             **({"observed_until": _until(extra["observed_until"])} if "observed_until" in extra else {}),
-            **({"observed_year": str(extra["observed_year"])} if "observed_year" in extra else {})}
+            **({"observed_year": str(extra["observed_year"])} if "observed_year" in extra else {}),
+            **({"method": extra["method"]} if extra.get("method") else {})}
 
 
 def build_family_asset(family: str) -> dg.AssetsDefinition:
@@ -190,4 +194,41 @@ def _largest_jumps(unexplained: pl.DataFrame, k: int = 3) -> str:
                      f"{r['change']:+.1f}" for r in rows)
 
 
-INDICATOR_ASSETS = [*FAMILY_ASSETS.values(), indicator_table]
+SENSITIVITY_KEY = dg.AssetKey(["indicators", "sensitivity"])
+
+
+def sensitivity_year(warehouse: str | Path) -> int | None:
+    """The year the sensitivity table describes: the latest whose core population rests on SECM (not on the
+    fallback of report 7.1.3) and whose job and SECM months are built; None when there is none."""
+    from monitor_dagster.warehouse import Warehouse
+
+    core = Warehouse(warehouse, layer="core")
+    years = [int(p) for p in core.partitions("population") if p.isdigit()
+             and (core.manifest("population", p) or {}).get("secm_source") != "fallback"
+             and core.manifest("job_months", p) and core.manifest("secm_months", p)]
+    return max(years) if years else None
+
+
+@dg.asset(
+    key=SENSITIVITY_KEY, group_name=GROUP, io_manager_key=IO, deps=[indicator_table],
+    description="Issue 16: the headline figures (N, O01, O04, O05, O08, O10, O11, O12 for totaal, niet-westers, geen "
+                "migratieachtergrond and the gap) of the latest SECM-based year under the defaults and under each "
+                "alternative of a choice the report leaves open (monitor_dagster/choices.py), computed by the pipeline's "
+                "own functions; disclosure-gated. The technical report prints it, `monitor export` writes it.",
+    kinds={"polars"},
+)
+def sensitivity(context: AssetExecutionContext, monitor: MonitorResource) -> dg.Output:
+    from monitor_dagster.sensitivity import SCHEMA, compute
+
+    year = sensitivity_year(monitor.warehouse)
+    if year is None:   # an incomplete zone: no table, said once; the publication then says it is absent
+        context.log.warning("sensitivity: no year with core/population (on SECM), job_months and secm_months in "
+                            "the warehouse; nothing to compare")
+        return dg.Output(pl.DataFrame(schema=SCHEMA), metadata={"year": "none", "rows": 0})
+    table = compute(monitor.warehouse, year, progress=context.log.debug)
+    return dg.Output(table, metadata={"year": year, "rows": table.height,
+                                      "suppressed": int(table["suppressed"].sum()),
+                                      "alternatives": int(table.select("choice", "alternative").n_unique() - 1)})
+
+
+INDICATOR_ASSETS = [*FAMILY_ASSETS.values(), indicator_table, sensitivity]

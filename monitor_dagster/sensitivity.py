@@ -1,0 +1,251 @@
+"""How much the choices where the report is silent move the headline figures (issue 16, item 3).
+
+For one year of a built warehouse the pipeline's own functions run once with the defaults and once per
+alternative of :data:`choices.ALTERNATIVES` (one configuration object, no forked code): the core population
+(:func:`core.population.population` with the choice's keyword arguments) and the indicator families through
+the one execution path (:func:`indicators.engine.compute_family` with the choices in ``extra``).  Only the
+families a choice can move are recomputed; the others keep the default figures.
+
+The table holds, per alternative and headline indicator, the figure for totaal, niet-westers and geen
+migratieachtergrond, the gap (niet-westers minus geen migratieachtergrond) and the difference from the
+default.  Disclosure (DESIGN.md: no cell on fewer than 10 persons, no cell derivable from others): a cell on
+fewer than 10 persons is suppressed, and so is an alternative's cell whose person count differs from the
+default's by 1 to 9 (the difference of two published cells would describe those few persons); EBB cells
+follow the EBB rule (at least 15,000 weighted and 10 unweighted observations, report 4.1).
+
+Plain polars, no Dagster: the asset ``indicators/sensitivity`` and ``monitor sensitivity`` call :func:`compute`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+from monitor_dagster.choices import ALTERNATIVES, DEFAULT, DEFAULT_LABELS, MethodChoices, alternative
+from monitor_dagster.core import population as POP
+from monitor_dagster.core.inputs import CORE_INPUTS, SourceInput
+from monitor_dagster.indicators import engine as ENG
+from monitor_dagster.indicators.register import base_population
+from monitor_dagster.warehouse import Warehouse, WarehouseMissing
+
+#: the headline figures: (indicator, measure) -> label; N is the population the register indicators describe
+HEADLINES: dict[tuple[str, str], str] = {
+    ("N", "personen"): "populatie (15 tot AOW-leeftijd, zonder studenten en gepensioneerden)",
+    ("O01", "O01"): "werkloosheid (EBB)",
+    ("O04", "vast contract"): "vast contract",
+    ("O05", "zzp"): "zzp'er",
+    ("O08", "uurloon"): "uurloon",
+    ("O10", "1"): "één baan",
+    ("O11", "WW"): "met WW",
+    ("O12", "bijstand"): "met bijstand",
+}
+#: the families behind the headline figures
+FAMILIES = ("contracts_hours", "secm", "ebb")
+#: what a choice can move: the population (and so every register family) or one family
+AFFECTS: dict[str, tuple[str, ...]] = {
+    "student_rule": ("N", "contracts_hours", "secm"), "address_gap_days": ("N", "contracts_hours", "secm"),
+    "short_stay": ("N", "contracts_hours", "secm"), "five_years": ("N", "contracts_hours", "secm"),
+    "student_source": ("N", "contracts_hours", "secm"),
+    "substantial": ("contracts_hours",), "o04_tie": ("contracts_hours",),
+    "o05_denominator": ("secm",), "o05_tie": ("secm",), "ebb_classification": ("ebb",),
+}
+HERKOMST = ("totaal", "niet-westers", "geen migratieachtergrond")
+GAP = "verschil niet-westers - geen"
+MIN_N = 10
+EBB_MIN_WEIGHTED = 15_000
+SCHEMA = {"year": pl.Int32, "choice": pl.String, "alternative": pl.String, "label": pl.String,
+          "indicator_id": pl.String, "measure": pl.String, "headline": pl.String, "unit": pl.String,
+          "herkomst": pl.String, "value": pl.Float64, "n": pl.Int64, "default_value": pl.Float64,
+          "difference": pl.Float64, "suppressed": pl.Boolean, "reason": pl.String}
+
+
+def _read(w: Warehouse, entry: str, part: str) -> pl.LazyFrame | None:
+    try:
+        return w.read(entry, part)
+    except WarehouseMissing:
+        return None
+
+
+def population_inputs(warehouse_root: Path | str, year: int) -> dict[str, pl.LazyFrame | None]:
+    """The source frames core/population reads for ``year`` (core/inputs.py), as its asset loads them."""
+    w = Warehouse(warehouse_root)
+    out: dict[str, pl.LazyFrame | None] = {}
+    for param, inp in CORE_INPUTS["population"][1].items():
+        assert isinstance(inp, SourceInput)
+        if inp.window == "latest":
+            latest = _read(w, inp.entry, "latest")
+            out[param] = latest if latest is not None else _read(w, inp.entry, "all")
+        elif inp.window == "year":
+            out[param] = _read(w, inp.entry, str(year))
+        else:   # prev_and_year (enrolment: 1 October t-1 and t, as the asset concatenates them)
+            parts = [f for f in (_read(w, inp.entry, str(year - 1)), _read(w, inp.entry, str(year))) if f is not None]
+            out[param] = pl.concat(parts, how="diagonal_relaxed") if parts else None
+    return out
+
+
+def secm_period(warehouse_root: Path | str) -> int | None:
+    m = Warehouse(warehouse_root).manifest("SECMBUS", "latest") or {}
+    p = m.get("period")
+    return int(p) if isinstance(p, int) or (isinstance(p, str) and p.isdigit()) else None
+
+
+def headline_rows(table: pl.DataFrame) -> pl.DataFrame:
+    """The headline cells of an indicator table: the year's figure (no quarter), every other dimension totaal."""
+    if not table.height:
+        return pl.DataFrame(schema={"indicator_id": pl.String, "measure": pl.String, "unit": pl.String,
+                                    "herkomst": pl.String, "value": pl.Float64, "n": pl.Int64,
+                                    "n_weighted": pl.Float64})
+    others = [c for c in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal")
+              if c in table.columns]
+    keep = pl.lit(False)
+    for iid, measure in HEADLINES:
+        keep = keep | ((pl.col("indicator_id") == iid) & (pl.col("measure") == measure))
+    t = table.filter(keep & pl.col("herkomst").is_in(HERKOMST))
+    for c in others:
+        t = t.filter(pl.col(c) == "totaal")
+    return t.select("indicator_id", "measure", "unit", "herkomst", "value", pl.col("n").cast(pl.Int64),
+                    pl.col("n_weighted").cast(pl.Float64))
+
+
+def _population_n(pop: pl.LazyFrame, choices: MethodChoices) -> pl.DataFrame:
+    """N: the persons of the base population (report 2.1/2.2) per herkomst aggregate, after the choices."""
+    base = base_population(choices.analysis_population(pop))
+    counts = base.group_by(pl.col("herkomst_aggregate").cast(pl.String).alias("agg"),
+                           pl.col("herkomst_group").cast(pl.String).alias("grp")).agg(pl.len().alias("n")).collect()
+    rows = [("totaal", int(counts["n"].sum()))]
+    rows.append(("niet-westers", int(counts.filter(pl.col("agg") == "niet-westers")["n"].sum())))
+    rows.append(("geen migratieachtergrond", int(counts.filter(pl.col("grp") == "geen migratieachtergrond")["n"].sum())))
+    return pl.DataFrame({"indicator_id": "N", "measure": "personen", "unit": "personen",
+                         "herkomst": [h for h, _ in rows], "value": [float(n) for _, n in rows],
+                         "n": [n for _, n in rows], "n_weighted": [float(n) for _, n in rows]},
+                        schema_overrides={"n": pl.Int64})
+
+
+def _scenario(warehouse_root: Path, year: int, choices: MethodChoices, pop_inputs: dict, families: tuple[str, ...],
+              scratch: Path, secm_until: int | None, progress: Callable[[str], None]) -> pl.DataFrame:
+    """The headline rows of one configuration: the population rebuilt with its choices, then the families."""
+    parts: list[pl.DataFrame] = []
+    needs_population = "N" in families or any(f != "ebb" for f in families)
+    pop = None
+    if needs_population:
+        secm_last = year - 1 if choices.student_source == "enrolment" else secm_until
+        lf = POP.population(year, **pop_inputs, secm_last_year=secm_last, **choices.population_kwargs())
+        path = scratch / f"population_{len(list(scratch.iterdir()))}.parquet"
+        lf.sink_parquet(path)                       # streamed: the population is not held in memory
+        pop = pl.scan_parquet(path)
+    if "N" in families and pop is not None:
+        parts.append(_population_n(pop, choices))
+    for fam in families:
+        if fam == "N":
+            continue
+        frames = ENG.warehouse_frames(warehouse_root, fam, year)
+        if pop is not None and "core/population" in frames:
+            frames["core/population"] = pop
+        res = ENG.compute_family(fam, frames, year, extra={"method": str(choices), "quarterly": False})
+        parts.append(headline_rows(res.table))
+        progress(f"sensitivity {year}: {fam} with {str(choices) or 'the defaults'}")
+    parts = [p for p in parts if p.height]
+    return pl.concat(parts, how="vertical_relaxed") if parts else headline_rows(pl.DataFrame())
+
+
+def _with_gap(rows: pl.DataFrame) -> pl.DataFrame:
+    """Adds the gap row (niet-westers minus geen migratieachtergrond) per indicator; not for N."""
+    w = rows.filter(pl.col("indicator_id") != "N").pivot(
+        on="herkomst", index=["indicator_id", "measure", "unit"], values=["value", "n", "n_weighted"])
+    need = {"value_niet-westers", "value_geen migratieachtergrond"}
+    if not w.height or not need <= set(w.columns):
+        return rows
+    gap = w.select("indicator_id", "measure", "unit", pl.lit(GAP).alias("herkomst"),
+                   (pl.col("value_niet-westers") - pl.col("value_geen migratieachtergrond")).alias("value"),
+                   pl.min_horizontal("n_niet-westers", "n_geen migratieachtergrond").cast(pl.Int64).alias("n"),
+                   pl.min_horizontal("n_weighted_niet-westers", "n_weighted_geen migratieachtergrond").alias("n_weighted"))
+    return pl.concat([rows, gap], how="vertical_relaxed")
+
+
+def compute(warehouse_root: Path | str, year: int, *, alternatives=ALTERNATIVES, families: tuple[str, ...] = FAMILIES,
+            progress: Callable[[str], None] | None = None) -> pl.DataFrame:
+    """The sensitivity table of ``year`` (columns :data:`SCHEMA`): the defaults (``choice`` = ``default``)
+    and every alternative, gated for disclosure.  Needs core/job_months, core/secm_months and the population
+    sources of ``year`` in the warehouse (EBB: the EBB file of the year, else its rows are absent)."""
+    root = Path(warehouse_root)
+    progress = progress or (lambda _m: None)
+    pop_inputs = population_inputs(root, year)
+    for need in ("addresses", "secm", "gba"):
+        if pop_inputs.get(need) is None:
+            raise ValueError(f"sensitivity {year}: the warehouse lacks the source {CORE_INPUTS['population'][1][need].entry} "
+                             "that the population needs")
+    secm_until = secm_period(root)
+    if secm_until is not None and secm_until < year:
+        raise ValueError(f"sensitivity {year}: SECMBUS covers up to {secm_until}; choose a year SECM covers "
+                         "(the alternatives are compared with the SECM-based default)")
+    with tempfile.TemporaryDirectory(prefix="monitor-sensitivity-") as tmp:
+        scratch = Path(tmp)
+        default = _with_gap(_scenario(root, year, DEFAULT, pop_inputs, ("N", *families), scratch, secm_until, progress))
+        out = [default.with_columns(pl.lit("default").alias("choice"), pl.lit("").alias("alternative"),
+                                    pl.lit("standaard").alias("label"))]
+        for choice, value, label in alternatives:
+            ch = alternative(choice, value)
+            fams = tuple(f for f in AFFECTS[choice] if f == "N" or f in families)
+            if not fams:
+                continue
+            rows = _with_gap(_scenario(root, year, ch, pop_inputs, fams, scratch, secm_until, progress))
+            ids = _family_ids(set(fams))
+            rows = pl.concat([rows, default.filter(~pl.col("indicator_id").is_in(list(ids)))], how="vertical_relaxed")
+            out.append(rows.with_columns(pl.lit(choice).alias("choice"), pl.lit(str(value)).alias("alternative"),
+                                         pl.lit(label).alias("label")))
+    table = pl.concat(out, how="vertical_relaxed")
+    return _gate(table, default, year)
+
+
+def _family_ids(families: set[str]) -> set[str]:
+    from monitor_dagster.indicators import spec as SPEC
+
+    ids = {"N"} if "N" in families else set()
+    for f in families - {"N"}:
+        ids |= {s.id for s in SPEC.families().get(f, [])}
+    return ids
+
+
+def _gate(table: pl.DataFrame, default: pl.DataFrame, year: int) -> pl.DataFrame:
+    """Disclosure: fewer than 10 persons; an alternative differing from the default by 1-9 persons; EBB rule."""
+    d = default.select("indicator_id", "measure", "herkomst", pl.col("value").alias("default_value"),
+                       pl.col("n").alias("_n_default"))
+    t = table.join(d, on=["indicator_id", "measure", "herkomst"], how="left")
+    ebb = pl.col("indicator_id").is_in(["O01", "O02", "O03"])
+    dn = (pl.col("n") - pl.col("_n_default")).abs()
+    # a share's persons with the property (value x n / 100): an alternative that moves 1-9 of them tells about
+    # those few persons even when the denominator stayed the same (e.g. the persons with tied basic hours)
+    share = pl.col("unit") == "%"
+    dk = ((pl.col("value") * pl.col("n") - pl.col("default_value") * pl.col("_n_default")) / 100).abs().round(0)
+    alt = pl.col("choice") != "default"
+    reason = (pl.when(pl.col("n") < MIN_N).then(pl.lit("fewer than 10 persons"))
+              .when(ebb & (pl.col("n_weighted") < EBB_MIN_WEIGHTED)).then(pl.lit("EBB: fewer than 15,000 weighted"))
+              .when(alt & (dn > 0) & (dn < MIN_N))
+              .then(pl.lit("differs from the default by fewer than 10 persons"))
+              .when(alt & share & ~ebb & (dk > 0) & (dk < MIN_N))
+              .then(pl.lit("moves fewer than 10 persons in or out of the share")))
+    t = t.with_columns(reason.alias("reason"))
+    sup = pl.col("reason").is_not_null()
+    headline = pl.struct("indicator_id", "measure").map_elements(
+        lambda s: HEADLINES.get((s["indicator_id"], s["measure"]), ""), return_dtype=pl.String)
+    return (t.with_columns(
+                pl.lit(year).cast(pl.Int32).alias("year"),
+                sup.alias("suppressed"),
+                pl.when(sup).then(None).otherwise(pl.col("value")).alias("value"),
+                pl.when(sup).then(None).otherwise(pl.col("value") - pl.col("default_value")).alias("difference"),
+                pl.when(sup).then(None).otherwise(pl.col("n")).alias("n"),
+                headline.alias("headline"))
+            .select(list(SCHEMA)).cast(SCHEMA))
+
+
+def default_labels() -> dict[str, str]:
+    return dict(DEFAULT_LABELS)
+
+
+def choices_documented() -> list[str]:
+    """Every field of MethodChoices (the sensitivity table must show each, docs/methodology.md lists each)."""
+    return [f.name for f in dataclasses.fields(MethodChoices)]
