@@ -1,4 +1,8 @@
-"""EBB indicators O01-O03 (report 4.1): hand-built frames, then synthetic EBBNW against calibration.ebb_figures."""
+"""EBB indicators O01-O03 (report 4.1): hand-built frames, then synthetic EBBNW against calibration.ebb_figures.
+
+These tests pin the per-wave classification (``classification="wave"``: every respondent-wave its own
+observation), which calibration.ebb_figures and CBS's quarterly figures use; the report's yearly rule (the
+default) is tested in test_indicators_ebb_year.py."""
 
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ def _cell(df: pl.DataFrame, herkomst: str = "totaal", **dims) -> dict:
 
 
 def test_persons_mapping():
-    p = ebb_persons(_ebb(), 2020).collect()
+    p = ebb_persons(_ebb(), 2020, classification="wave").collect()
     assert sorted(p["person_id"].to_list()) == [1, 1, 2, 3, 4, 7]           # 14 and 75 excluded, waves kept
     r = {(row["person_id"], row["EbbTypGolf"]): row for row in p.iter_rows(named=True)}
     assert r[(2, "1")]["herkomst_group"] == "Turkije" and r[(2, "1")]["herkomst_aggregate"] == "niet-westers"
@@ -53,7 +57,8 @@ def test_persons_mapping():
 
 def test_hand_built_indicators():
     ebb = _ebb()
-    o1, o2, o3 = (f(ebb, 2020) for f in (o01_werkloosheid, o02_bruto_participatie, o03_netto_participatie))
+    o1, o2, o3 = (f(ebb, 2020, classification="wave")
+                  for f in (o01_werkloosheid, o02_bruto_participatie, o03_netto_participatie))
     for df, iid in ((o1, "O01"), (o2, "O02"), (o3, "O03")):
         assert df.columns == COLUMNS and set(df["indicator_id"]) == {iid}
         assert set(df["verblijfsduur"]) == {"totaal"} and set(df["unit"]) == {"%"}
@@ -103,14 +108,14 @@ def synth_ebb(tmp_path_factory):
 def test_synthetic_matches_calibration(synth_ebb):
     """Same definitions as calibration.ebb_figures on the raw file; the planted gap shows in O03."""
     ebb, raw = synth_ebb
-    o1, o3 = o01_werkloosheid(ebb, 2018), o03_netto_participatie(ebb, 2018)
+    o1, o3 = o01_werkloosheid(ebb, 2018, classification="wave"), o03_netto_participatie(ebb, 2018, classification="wave")
     for herk, name in (("totaal", "totaal"), ("niet-westers", "niet-westers"),
                        ("geen migratieachtergrond", "Nederland")):
         assert _cell(o1, herk)["value"] == pytest.approx(raw[name]["unemployment"], abs=1e-9), herk
         assert _cell(o3, herk)["value"] == pytest.approx(raw[name]["participation"], abs=1e-9), herk
         assert _cell(o3, herk)["n"] == raw[name]["n"]
     assert _cell(o3, "niet-westers")["value"] < _cell(o3, "geen migratieachtergrond")["value"]
-    o2 = o02_bruto_participatie(ebb, 2018)
+    o2 = o02_bruto_participatie(ebb, 2018, classification="wave")
     assert _cell(o2)["value"] > _cell(o3)["value"]
     # every breakdown of the EBB dimensions is present for the totaal group
     assert set(o3.filter(pl.col("herkomst") == "totaal")["leeftijd"]) == {"totaal", "jongeren", "niet-jongeren"}
@@ -121,12 +126,13 @@ def test_o03_recovers_the_generators_truth(synth_ebb):
     """O03 (netto participatie, EBB) recovers the generator's latent participation (15-75, employed >= 1 hour)
     within a tolerance derived from the sample size: 3 standard errors of a share estimated from the
     respondents behind the cell, plus 1.5 pp because the truth is measured in December and the EBB over the
-    four quarters of the year."""
+    four quarters of the year.  Per wave: the truth is a point-in-time share, which the per-wave classification
+    estimates (the yearly rule counts whoever worked 52 hours in the year, more than at one moment)."""
     import math
 
     ebb, _ = synth_ebb
     truth = synth_ebb_truth["latent_participation_dec"]["2018"]
-    t = o03_netto_participatie(ebb, 2018)
+    t = o03_netto_participatie(ebb, 2018, classification="wave")
     tot = t.filter((pl.col("generatie") == "totaal") & (pl.col("leeftijd") == "totaal") & (pl.col("geslacht") == "totaal")
                    & (pl.col("opleiding") == "totaal"))
     for herkomst, key in (("totaal", "totaal"), ("niet-westers", "niet-westers"), ("geen migratieachtergrond", "Nederland")):

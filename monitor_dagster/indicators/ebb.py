@@ -4,26 +4,80 @@ Report 4.1: "Werkloosheid = werkloze beroepsbevolking/totale beroepsbevolking; B
 beroepsbevolking + werkloze beroepsbevolking (geen betaald werk, recent gezocht naar betaald werk en direct
 beschikbaar)"; "Bruto arbeidsparticipatie = hoeveel procent van de bevolking van 15 tot 75 jaar werkzaam of
 werkloos is"; "Netto arbeidsparticipatie = hoeveel procent van de bevolking van 15 tot 75 jaar betaald werk
-heeft"; werkzaam = "ten minste een uur per week een betaalde baan".  "Als iemand de EBB op meerdere
-peilmomenten heeft ingevuld, nemen we de gewichten van de verschillende peilingen mee": every row of EBBNW
-(one respondent-wave) counts with its own yearly weight ``EbbGewJaarGewichtA``.  "Voor de uitsplitsing naar
-subgroepen maken we gebruik van de kenmerken die al in de EBB-bestanden zelf zitten ... met uitzondering van
-verblijfduur."  The publication threshold (more than 15.000 weighted and at least ten unweighted
-observations) is the disclosure gate's job; the rows carry ``n`` and ``n_weighted`` for it.
+heeft"; werkzaam = "ten minste een uur per week een betaalde baan".
 
-The same definitions are applied to the raw files by :func:`monitor_dagster.synth.calibration.ebb_figures`;
-the tests check that both agree.  See docs/indicators_ebb.md.
+Classification per year (the default, ``classification="year"``).  Report 4.1: "We analyseren deze vraag op
+jaarniveau. Iemand is werkloos in een bepaald jaar als diegene maximaal 52 uur per jaar betaald werk heeft
+(oftewel een uur per week). Als iemand de EBB op meerdere peilmomenten heeft ingevuld, nemen we de gewichten
+van de verschillende peilingen mee."  So all waves (rows of EBBNW) of one respondent in year t make one
+person-year:
+
+* hours per year = the mean of the waves' weekly hours (``EbbAflUrenWerk``) x 52: each wave observes one
+  reference week standing for its quarter, and the quarters without a wave are assumed to be like the observed
+  ones (counting them as zero would make a one-wave respondent with 3 hours a week "not working");
+* werkzaam when the hours per year are at least 52, i.e. a mean of at least one hour a week: "oftewel een uur
+  per week" and the CBS definition "ten minste een uur per week" (the same report paragraph, twice) decide the
+  boundary that "maximaal 52 uur" alone would put the other way; for a respondent seen once the year rule is
+  then exactly the CBS rule of the wave;
+* werkloos when not werkzaam in the year and, in at least one wave, without work, searching and available
+  (the wave is CBS-werkloos): "werkloos in een bepaald jaar" is a status reached in the year, and the search
+  and availability questions are point-in-time answers the report does not average;
+* weight of the person-year = the sum of the weights of its waves ("nemen we de gewichten van de verschillende
+  peilingen mee"): ``EbbGewJaarGewichtA`` of the rows of a year add up to the population, so the sum keeps the
+  year's weighted total, and the population 15-75 of O02/O03, identical to the per-wave count;
+* breakdown characteristics and the age of a respondent without birth date come from the earliest wave of
+  the year (lowest ``EbbTypGolf``, nearest to the 1 January peildatum of report 2.2).
+
+The person key across waves is ``person_id`` (RINPERSOONS + RINPERSOON), else the survey's own person id
+``EbbStkPersIdVersleuteld`` when the file has it; a row with neither stays a person-year of its own (counted
+per wave).  ``classification="wave"`` keeps every respondent-wave as its own observation with its own weight
+(the CBS quarterly figures; the sensitivity table of issue 16 shows both).
+
+Age (report 2.2): jongeren 15-26 on 1 January of year t; niet-jongeren from 27 up to the AOW age, under the
+AOW age the whole year (reference/aow_age.csv, :func:`core.characteristics.under_aow_whole_year`) - where the
+EBB gives a birth year (``EbbAflGebJaar``) and month (``EbbAflGebMaand``).  Without a month the birth date is
+taken as 1 January (the earliest date: nobody above the AOW age is kept); the age on 1 January is year - 1 -
+birth year in both cases (exact except for a birthday on 1 January).  Without a birth year the EBB's age at
+the interview (``EbbAflLft``) decides: jongeren 15-26, niet-jongeren 27-74; the person frame says so in
+``leeftijd_bron`` (``geboortedatum`` | ``geboortejaar`` | ``leeftijd``), :func:`age_basis` counts it.  The
+population of O01-O03 is 15-75 at the interview (``EbbAflLft`` 15..74, CBS definition, report 4.1) for
+every rule.
+
+"Voor de uitsplitsing naar subgroepen maken we gebruik van de kenmerken die al in de EBB-bestanden zelf zitten
+... met uitzondering van verblijfduur."  The publication threshold (more than 15.000 weighted and at least ten
+unweighted observations) is the disclosure gate's job; the rows carry ``n`` (person-years, or respondent-waves
+per wave) and ``n_weighted``.
+
+:func:`monitor_dagster.synth.calibration.ebb_figures` applies the per-wave definitions to the raw files; the
+tests check that ``classification="wave"`` agrees with it.  See docs/indicators_ebb.md.
 """
 
 from __future__ import annotations
 
+import logging
+
 import polars as pl
 
+from monitor_dagster.choices import DEFAULT, MethodChoices
 from monitor_dagster.core.characteristics import (GENERATIE, GESLACHT, HERKOMST_AGGREGATE, HERKOMST_GROUP,
-                                                  LEEFTIJD, NO_BACKGROUND, OPLEIDINGSNIVEAU)
+                                                  LEEFTIJD, NO_BACKGROUND, OPLEIDINGSNIVEAU, ensure_columns,
+                                                  under_aow_whole_year)
 from monitor_dagster.indicators.table import cells
 
+log = logging.getLogger(__name__)
+
 WEIGHT = "EbbGewJaarGewichtA"
+HOURS = "EbbAflUrenWerk"
+#: birth year and month of the respondent (names assumed; absent or null: age at the interview decides)
+BIRTH_YEAR, BIRTH_MONTH = "EbbAflGebJaar", "EbbAflGebMaand"
+#: the survey's own (pseudonymised) person id: key across waves for respondents without RINPERSOON
+SURVEY_ID = "EbbStkPersIdVersleuteld"
+#: report 4.1: werkzaam in a year with at least 52 hours of paid work, "oftewel een uur per week"
+WEEKS_PER_YEAR = 52
+YEAR_HOURS = 52
+CLASSIFICATIONS = ("year", "wave")
+#: what the leeftijd breakdown of a row rests on (documented flag, see module docstring)
+AGE_BASIS = pl.Enum(["geboortedatum", "geboortejaar", "leeftijd"])
 #: EBB indicators break down by the EBB's own variables: no verblijfsduur (report 4.1, SPEC.md).
 EBB_DIMENSIONS = ["totaal", "generatie", "leeftijd", "geslacht", "opleiding"]
 
@@ -38,33 +92,71 @@ NON_WESTERN_CODES = [f"{i:02d}" for i in range(1, 13)]
 WESTERN_CODES = ["13", "14", "15", "16"]
 OPLEIDING_CODE = {"1": "laag", "2": "middelbaar", "3": "hoog"}
 
+#: characteristics of a person-year, taken from its earliest wave
+_TRAITS = ["herkomst_group", "herkomst_aggregate", "generatie", "geslacht", "opleidingsniveau", "leeftijd",
+           "leeftijd_bron"]
 
-def ebb_persons(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
-    """One row per respondent-wave aged 15-75 (EbbAflLft 15..74) with labour status and breakdowns.
 
-    Columns: person_id, EbbTypGolf, EbbGewJaarGewichtA, year, employed (>= 1 hour a week, EbbAflUrenWerk),
-    unemployed (no such work, searched in the last 4 weeks and available: EbbAflZoek4Wk = 1 and
-    EbbAflBeschikb = 1), labour_force (employed or unemployed), herkomst_group / herkomst_aggregate
-    (EbbAflHerkomstGBA2d), generatie (EbbAflGeneratie 1 eerste, 2 tweede, 0 null), geslacht
-    (EbbAflGeslacht 1 man, 2 vrouw), leeftijd (jongeren 15-26, niet-jongeren 27-74: the EBB has no birth date,
-    so the register definition's "1 januari" reference date and AOW-age cut-off cannot be applied; age is
-    the EBB's age at the interview and the upper bound is the 15-75 population of report 4.1),
+def _leeftijd(year: int) -> tuple[pl.Expr, pl.Expr]:
+    """(leeftijd, leeftijd_bron) of a respondent-wave: from the birth date where the EBB gives one (report 2.2:
+    age on 1 January, under the AOW age the whole year), else from the age at the interview (27-74)."""
+    by = pl.col(BIRTH_YEAR).cast(pl.Int64, strict=False)
+    bm = pl.col(BIRTH_MONTH).cast(pl.Int64, strict=False)
+    known = by.is_between(1850, year)
+    month_known = bm.is_between(1, 12)
+    earliest = pl.date(by, pl.when(month_known).then(bm).otherwise(1), 1)   # conservative for the AOW age
+    a_jan1 = pl.lit(year - 1, dtype=pl.Int64) - by
+    try:
+        under_aow = under_aow_whole_year(earliest, year)
+    except ValueError:          # AOW age of the year not in reference/aow_age.csv: no AOW rule, say so
+        log.warning("EBB %d: AOW age not in reference/aow_age.csv; leeftijd from the age at the interview", year)
+        known = pl.lit(False)
+        under_aow = pl.lit(None, dtype=pl.Boolean)
+    from_birth = (pl.when(a_jan1.is_between(15, 26)).then(pl.lit("jongeren"))
+                  .when((a_jan1 >= 27) & under_aow).then(pl.lit("niet-jongeren")))
+    age = pl.col("EbbAflLft")
+    from_age = pl.when(age.is_between(15, 26)).then(pl.lit("jongeren")).when(age.is_between(27, 74)) \
+        .then(pl.lit("niet-jongeren"))
+    leeftijd = pl.when(known).then(from_birth).otherwise(from_age).cast(LEEFTIJD)
+    bron = (pl.when(known & month_known).then(pl.lit("geboortedatum")).when(known).then(pl.lit("geboortejaar"))
+            .otherwise(pl.lit("leeftijd")).cast(AGE_BASIS))
+    return leeftijd.alias("leeftijd"), bron.alias("leeftijd_bron")
+
+
+def ebb_waves(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """One row per respondent-wave aged 15-75 (EbbAflLft 15..74) with the CBS labour status of the wave.
+
+    Columns: person_key (see module docstring), wave_order, person_id, EbbTypGolf, EbbGewJaarGewichtA,
+    EbbAflUrenWerk, year, employed (>= 1 hour a week), unemployed (no such work, searched in the last 4 weeks
+    and available: EbbAflZoek4Wk = 1 and EbbAflBeschikb = 1), labour_force, herkomst_group /
+    herkomst_aggregate (EbbAflHerkomstGBA2d), generatie (EbbAflGeneratie 1 eerste, 2 tweede, 0 null),
+    geslacht (EbbAflGeslacht 1 man, 2 vrouw), leeftijd and leeftijd_bron (:func:`_leeftijd`),
     opleidingsniveau (EbbAflOpl3 1 laag, 2 middelbaar, 3 hoog, missing onbekend).
 
     Unknown hours worked leave employed / unemployed / labour_force null (the row then drops out of every
     indicator rather than counting as not working); a missing search or availability answer is "not
     unemployed".  The institutional population is outside the EBB sample already (report 4.1).
     """
-    hours = pl.col("EbbAflUrenWerk")
+    ebb = ensure_columns(ebb, {BIRTH_YEAR: pl.Int64, BIRTH_MONTH: pl.Int64, SURVEY_ID: pl.String})
+    hours = pl.col(HOURS)
     employed = hours >= 1
     unemployed = (hours < 1) & (pl.col("EbbAflZoek4Wk").cast(pl.String) == "1").fill_null(False) \
         & (pl.col("EbbAflBeschikb").cast(pl.String) == "1").fill_null(False)
     code = pl.col("EbbAflHerkomstGBA2d").cast(pl.String)
     age = pl.col("EbbAflLft")
+    pid, sid = pl.col("person_id"), pl.col(SURVEY_ID).cast(pl.String)
+    key = (pl.when(pid.is_not_null()).then(pl.format("p{}", pid))
+           .when(sid.is_not_null()).then(pl.format("s{}", sid))
+           .otherwise(pl.format("w{}", pl.col("_row"))))
+    leeftijd, bron = _leeftijd(year)
     return (
-        ebb.filter(age.is_between(15, 74))
+        ebb.with_row_index("_row")
+        .filter(age.is_between(15, 74))
         .select(
-            "person_id", "EbbTypGolf", pl.col(WEIGHT).cast(pl.Float64),
+            key.alias("person_key"),
+            pl.struct(pl.col("EbbTypGolf").cast(pl.String).cast(pl.Int64, strict=False), pl.col("_row"))
+            .alias("wave_order"),
+            "person_id", "EbbTypGolf", pl.col(WEIGHT).cast(pl.Float64), pl.col(HOURS).cast(pl.Float64),
             pl.lit(year, dtype=pl.Int32).alias("year"),
             employed.alias("employed"), unemployed.alias("unemployed"),
             (employed | unemployed).alias("labour_force"),
@@ -80,8 +172,7 @@ def ebb_persons(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
             pl.col("EbbAflGeslacht").cast(pl.String)
             .replace_strict({"1": "man", "2": "vrouw"}, default=None, return_dtype=pl.String)
             .cast(GESLACHT).alias("geslacht"),
-            pl.when(age <= 26).then(pl.lit("jongeren")).otherwise(pl.lit("niet-jongeren"))
-            .cast(LEEFTIJD).alias("leeftijd"),
+            leeftijd, bron,
             pl.col("EbbAflOpl3").cast(pl.String)
             .replace_strict(OPLEIDING_CODE, default="onbekend", return_dtype=pl.String).fill_null("onbekend")
             .cast(OPLEIDINGSNIVEAU).alias("opleidingsniveau"),
@@ -89,28 +180,82 @@ def ebb_persons(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
     )
 
 
+def ebb_person_years(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """One row per respondent in year t (report 4.1, "op jaarniveau"), the rule of the module docstring.
+
+    Columns as :func:`ebb_waves` without the wave columns, plus ``waves`` (waves aged 15-75 in the year),
+    ``hours_year`` (mean weekly hours of the waves with known hours x 52; null when none is known) and
+    ``EbbGewJaarGewichtA`` = the sum of the waves' weights."""
+    w = ebb_waves(ebb, year)
+    hours = pl.col(HOURS)
+    first = [pl.col(c).sort_by("wave_order").first() for c in _TRAITS]
+    g = w.group_by("person_key").agg(
+        pl.col("person_id").sort_by("wave_order").first(),
+        pl.len().cast(pl.Int32).alias("waves"),
+        pl.col(WEIGHT).sort_by("wave_order").sum(),
+        hours.sum().alias("_h_sum"), hours.count().alias("_h_n"),
+        pl.col("unemployed").any().alias("_unemployed_wave"),
+        *first,
+    )
+    known = pl.col("_h_n") > 0
+    # mean hours a week >= 1  <=>  hours a year >= 52, compared on the integer sums (no rounding at the edge)
+    employed = pl.when(known).then(pl.col("_h_sum") * WEEKS_PER_YEAR >= YEAR_HOURS * pl.col("_h_n"))
+    unemployed = ~employed & pl.col("_unemployed_wave")
+    return g.select(
+        "person_key", "person_id", "waves", WEIGHT, pl.lit(year, dtype=pl.Int32).alias("year"),
+        pl.when(known).then(pl.col("_h_sum") / pl.col("_h_n") * WEEKS_PER_YEAR).alias("hours_year"),
+        employed.alias("employed"), unemployed.alias("unemployed"), (employed | unemployed).alias("labour_force"),
+        *_TRAITS,
+    )
+
+
+def ebb_persons(ebb: pl.LazyFrame, year: int, classification: str = "year") -> pl.LazyFrame:
+    """The observations of O01-O03: person-years (``"year"``, report 4.1, default) or respondent-waves
+    (``"wave"``, the CBS quarterly classification kept for the sensitivity table)."""
+    if classification not in CLASSIFICATIONS:
+        raise ValueError(f"classification must be one of {CLASSIFICATIONS}, not {classification!r}")
+    return ebb_person_years(ebb, year) if classification == "year" else ebb_waves(ebb, year)
+
+
+def age_basis(ebb: pl.LazyFrame, year: int, classification: str = "year") -> pl.DataFrame:
+    """Observations (``n``) and weights (``n_weighted``) per ``leeftijd_bron``: how much of the leeftijd
+    breakdown rests on a birth date (AOW rule of report 2.2) and how much on the age at the interview
+    (niet-jongeren 27-74), for the docs and the run's metadata."""
+    return (ebb_persons(ebb, year, classification).group_by("leeftijd_bron")
+            .agg(pl.len().alias("n"), pl.col(WEIGHT).sum().alias("n_weighted")).sort("leeftijd_bron").collect())
+
+
+def _classification(classification: str | None, choices: MethodChoices) -> str:
+    """``classification`` when given, else the run's method choice ``ebb_classification`` (choices.py; the
+    engine passes ``choices``), default ``year``."""
+    return classification or choices.ebb_classification
+
+
 def _cells(persons: pl.LazyFrame, indicator_id: str, year: int, vintages: str) -> pl.DataFrame:
     return cells(persons, indicator_id=indicator_id, year=year, unit="%", weight=WEIGHT,
                  dimensions=EBB_DIMENSIONS, vintages=vintages)
 
 
-def o01_werkloosheid(ebb: pl.LazyFrame, year: int, vintages: str = "") -> pl.DataFrame:
+def o01_werkloosheid(ebb: pl.LazyFrame, year: int, vintages: str = "", classification: str | None = None,
+                     choices: MethodChoices = DEFAULT) -> pl.DataFrame:
     """O01 werkloosheid (report 4.1, 3a): weighted unemployed / weighted labour force, 15-75, in %.
 
-    Rows over respondent-waves in the labour force; ``n`` / ``n_weighted`` count the labour force.
+    Rows over person-years (or respondent-waves) in the labour force; ``n`` / ``n_weighted`` count it.
     """
-    p = ebb_persons(ebb, year).filter(pl.col("labour_force"))
+    p = ebb_persons(ebb, year, _classification(classification, choices)).filter(pl.col("labour_force"))
     return _cells(p.with_columns(pl.col("unemployed").cast(pl.Float64).alias("value")), "O01", year, vintages)
 
 
-def o02_bruto_participatie(ebb: pl.LazyFrame, year: int, vintages: str = "") -> pl.DataFrame:
+def o02_bruto_participatie(ebb: pl.LazyFrame, year: int, vintages: str = "", classification: str | None = None,
+                           choices: MethodChoices = DEFAULT) -> pl.DataFrame:
     """O02 bruto arbeidsparticipatie (report 4.1, 3b): weighted labour force / weighted population 15-75, in %."""
-    p = ebb_persons(ebb, year)
+    p = ebb_persons(ebb, year, _classification(classification, choices))
     return _cells(p.with_columns(pl.col("labour_force").cast(pl.Float64).alias("value")), "O02", year, vintages)
 
 
-def o03_netto_participatie(ebb: pl.LazyFrame, year: int, vintages: str = "") -> pl.DataFrame:
-    """O03 netto arbeidsparticipatie (report 4.1, 3b): weighted employed (>= 1 hour a week) / weighted
-    population 15-75, in %."""
-    p = ebb_persons(ebb, year)
+def o03_netto_participatie(ebb: pl.LazyFrame, year: int, vintages: str = "", classification: str | None = None,
+                           choices: MethodChoices = DEFAULT) -> pl.DataFrame:
+    """O03 netto arbeidsparticipatie (report 4.1, 3b): weighted werkzaam (at least one hour of paid work a
+    week; per year: at least 52 hours) / weighted population 15-75, in %."""
+    p = ebb_persons(ebb, year, _classification(classification, choices))
     return _cells(p.with_columns(pl.col("employed").cast(pl.Float64).alias("value")), "O03", year, vintages)

@@ -1,8 +1,12 @@
 """EBBNW: the labour force survey (Enquete Beroepsbevolking), one row per respondent and wave.
 
-Respondents are drawn from persons of 15 and over living in NL; each answers in 1-4 quarterly waves of the
-year; each row carries its own yearly weight (SPEC.md: respondents in several waves keep each wave's weight)
-so that the weights of a year add up to the real Dutch population the synthetic one stands for.  Labour-force
+Respondents are drawn from persons of 15 and over living in NL; each answers in 1-4 consecutive quarterly waves
+of the year (``EbbTypGolf`` 1.. in the order of the waves); each row carries its own yearly weight, the
+respondent's weight divided by his number of waves, so that the weights of a year add up to the real Dutch
+population the synthetic one stands for and the sum over a respondent's waves is his person-year weight
+(indicators.ebb, report 4.1 "nemen we de gewichten van de verschillende peilingen mee").  Birth year and
+month (``EbbAflGebJaar``, ``EbbAflGebMaand``, names assumed) are the person's; 4 % of the respondents have no
+birth date and 6 % a year without a month.  Labour-force
 status follows the international definition (SPEC.md, EBB): employed = paid work of at least 1 hour a week;
 unemployed = no such work, searched in the last 4 weeks and available.  Only the first two variable names are
 confirmed (cbs_files.md); the others are assumed and mapped in data_catalog.yaml.
@@ -21,6 +25,11 @@ HERKOMST_2D = {"Nederland": "00", "Marokko": "01", "Turkije": "02", "Suriname": 
                "Afrika overig": "11", "overig niet-westers": "12", "Duitsland": "13", "Polen": "14", "Indonesië": "15",
                "westers overig": "16"}
 OPL_CODE = {"laag": "1", "middelbaar": "2", "hoog": "3"}
+#: birth year / month columns (names assumed, as in indicators.ebb) and the shares of respondents without a
+#: birth date (age at the interview only) and with a birth year but no month, so both fallbacks are exercised
+BIRTH_YEAR, BIRTH_MONTH = "EbbAflGebJaar", "EbbAflGebMaand"
+EBB_NO_BIRTH_DATE = 0.04
+EBB_NO_BIRTH_MONTH = 0.06
 
 
 def represented_per_person(residence: pl.DataFrame) -> float:
@@ -65,7 +74,8 @@ def project_ebbnw(lab: LabourHistory, persons: pl.DataFrame, person_edu: pl.Data
     # weights: each wave's rows add up to the population; post-stratified by sex x age class, with noise
     waves_of = n_waves[rows]
     w = scale / P.EBB_SAMPLE_SHARE / waves_of * rng.uniform(0.8, 1.2, len(pid))
-    p = persons.select("pid", "sex", "generation", "herkomst_group").join(person_edu.select("pid", "edu_niveau"), on="pid", how="left")
+    p = persons.select("pid", "sex", "generation", "herkomst_group", "birth_date").join(
+        person_edu.select("pid", "edu_niveau"), on="pid", how="left")
     info = pl.DataFrame({"pid": pid.astype(np.int64)}).join(p, on="pid", how="left")
     opl = info["edu_niveau"].replace_strict(OPL_CODE, default="9", return_dtype=pl.Utf8)
     opl = pl.Series(np.where(rng.random(len(pid)) < 0.03, "9", opl.to_numpy()))   # item non-response
@@ -83,6 +93,15 @@ def project_ebbnw(lab: LabourHistory, persons: pl.DataFrame, person_edu: pl.Data
         "EbbAflZoek4Wk": np.where(searched, "1", "2"),
         "EbbAflBeschikb": np.where(available, "1", "2"),
     })
+    # birth year and month (the AOW rule of the leeftijd breakdown, report 2.2): per respondent, so constant
+    # over the waves; drawn last, so the columns above do not change with this step
+    gap = rng.random(k)[rows]
+    no_date = gap < EBB_NO_BIRTH_DATE
+    no_month = gap < EBB_NO_BIRTH_DATE + EBB_NO_BIRTH_MONTH
+    df = df.with_columns(
+        pl.Series(BIRTH_YEAR, info["birth_date"].dt.year().cast(pl.Int64)).set(pl.Series(no_date), None),
+        pl.Series(BIRTH_MONTH, info["birth_date"].dt.month().cast(pl.Int64)).set(pl.Series(no_month), None),
+    )
     keys = persons.select("pid", pl.col("rinpersoons").alias("RINPERSOONS"), pl.col("rinpersoon").alias("RINPERSOON"))
     return df.join(keys, on="pid").drop("pid").select(["RINPERSOONS", "RINPERSOON", *df.columns[1:]]).sort(
         "RINPERSOON", "EbbTypGolf")
