@@ -25,6 +25,122 @@ def whole_year_population(residence: pl.DataFrame, persons: pl.DataFrame, year: 
     return persons.join(ok, on="pid", how="semi")
 
 
+def students_pensioners_whole_year(lab, persons: pl.DataFrame, residence: pl.DataFrame, fy: int, ly: int) -> dict:
+    """``{year: {"group|generation": {"students": n, "pensioners": n}}}``: of the persons living in NL the whole
+    year (the cells of ``population_whole_year``), those whose latent state on 31 December is school (SECM 26/31)
+    resp. pension (25).  This is what ``core.population(..., student_rule="dec31")`` flags; the monitor's
+    default ``majority`` rule counts other persons (docs/synthetic_data.md, "Planted truths and their tests")."""
+    out = {}
+    for y in range(fy, ly + 1):
+        col = lab.state_m[:, (y - lab.origin_year) * 12 + 11]
+        wy = whole_year_population(residence, persons, y)
+        state = col[wy["pid"].to_numpy()]
+        cells = (wy.select(pl.format("{}|{}", "herkomst_group", "generation").alias("cell"),
+                           pl.Series("students", np.isin(state, [SCHOOL, STUDENT_JOB])),
+                           pl.Series("pensioners", state == PENSION))
+                 .group_by("cell").agg(pl.col("students").sum(), pl.col("pensioners").sum()).sort("cell"))
+        out[str(y)] = {r["cell"]: {"students": int(r["students"]), "pensioners": int(r["pensioners"])}
+                       for r in cells.iter_rows(named=True)}
+    return out
+
+
+def short_stay(persons: pl.DataFrame, residence: pl.DataFrame, year: int) -> np.ndarray:
+    """Per pid: first generation in NL six months or less on the peildatum 1 January ``year`` (technisch rapport
+    Monitor gelijke kansen, §2.2: "niet meegenomen in de analyse"): the days of the residence periods before
+    1 January, summed over repeated stays, at most those from 1 July of ``year - 1`` (184).  The residence periods
+    are what GBAMIGRATIEBUS records from 1 October 1994 on; a stay that began earlier is longer than that anyway."""
+    peil, last = dt.date(year, 1, 1), dt.date(year - 1, 12, 31)
+    days = (residence.filter(pl.col("start") < peil)
+            .select("pid", ((pl.min_horizontal(pl.col("end").fill_null(last), pl.lit(last)) - pl.col("start"))
+                            .dt.total_days() + 1).clip(lower_bound=0).alias("d"))
+            .group_by("pid").agg(pl.col("d").sum()))
+    total = np.full(persons.height, np.iinfo(np.int64).max)
+    total[days["pid"].to_numpy()] = days["d"].to_numpy()
+    first_gen = persons.sort("pid")["generation"].to_numpy() == 1
+    return first_gen & (total <= (peil - dt.date(year - 1, 7, 1)).days)
+
+
+def _base_population(lab, persons: pl.DataFrame, residence: pl.DataFrame, year: int,
+                     pids: np.ndarray | None = None) -> np.ndarray:
+    """Per pid: in the register indicators' base population of ``year``: transitions_truth's rule (whole year in
+    NL, not a pupil/student or pensioner for more than half the year, 15 to the AOW age) without the short stays
+    that every analysis leaves out (:func:`short_stay`, §2.2).  With ``pids`` only those persons are judged (the
+    others False): the AOW dates and SECM days of everybody cost 0.08 s a year on 20,000 persons."""
+    from monitor_dagster.synth.labour import aow_date
+    from monitor_dagster.synth.transitions_truth import _age_ok, _majority_flags, _whole_year
+
+    n = persons.height
+    sel = np.arange(n) if pids is None else np.unique(np.asarray(pids, dtype=np.int64))
+    spells, res = lab.spells, residence
+    if pids is not None:
+        spells = spells.filter(pl.col("pid").is_in(sel.tolist()))
+        res = res.filter(pl.col("pid").is_in(sel.tolist()))
+    birth = persons.sort("pid")["birth_date"].to_numpy().astype("datetime64[D]")[sel]
+    stud, pens = _majority_flags(spells, n, year)
+    ok = _whole_year(res, n, year) & ~stud & ~pens & ~short_stay(persons, res, year)
+    out = np.zeros(n, dtype=bool)
+    out[sel] = ok[sel] & _age_ok(birth, aow_date(birth), year)
+    return out
+
+
+def payrolling_truth(lab, persons: pl.DataFrame, residence: pl.DataFrame, fy: int, ly: int) -> dict | None:
+    """The payrolling break of 2017 (technisch rapport Monitor gelijke kansen, §4.2, footnote 13) as jobs and as
+    persons of O04; None when 2017 is not in the zone.
+
+    * ``jobs``: jobs (IKVs) active in 2017, ``payroll_jobs``: of those at a payroll company (recorded O up to
+      2016 and B from 2017, the job unchanged: every one of them is reclassified);
+    * O04 (% vast among persons of the base population with a substantial job in 2017; the contract with the
+      most basic hours, a tie vast) on the latent job-months of transitions_truth (weekly hours >= 12, hourly
+      wage >= the WML of 1 January, O/B, no intern; basic hours = hours x days / 7): ``o04_persons``,
+      ``o04_vast`` as recorded (payroll B), ``o04_vast_without_reclassification`` (payroll hours counted O as
+      before 2017) and ``o04_flipped``, the difference: the persons the reclassification moves from vast to
+      flex, i.e. the exact change of O04's numerator that the break causes."""
+    from monitor_dagster import reference
+    from monitor_dagster.synth.spolis import PAYROLL_BREAK_YEAR
+    from monitor_dagster.synth.transitions_truth import _job_months
+
+    y = PAYROLL_BREAK_YEAR
+    if not fy <= y <= ly:
+        return None
+    jobs = lab.jobs
+    active = jobs.filter((pl.col("start") <= dt.date(y, 12, 31)) & (pl.col("end").is_null() | (pl.col("end") >= dt.date(y, 1, 1))))
+    n = persons.height
+    m0 = (y - lab.origin_year) * 12
+    jm = _job_months(jobs, lab.origin_year, m0, m0 + 11)
+    wml = dict(zip(reference.wml()["year"].to_list(), reference.wml()["wml_hour_40h"].to_list()))[y]
+    payroll = np.zeros(int(jobs["job_id"].max()) + 1 if jobs.height else 0, dtype=bool)
+    payroll[jobs["job_id"].to_numpy()] = jobs["payroll"].to_numpy()
+    sub = jm["wage"] >= wml - 1e-9
+    pid, hd, contract = jm["pid"][sub], jm["hd"][sub], jm["contract"][sub]
+    pay = payroll[jm["job"][sub]]
+    o = np.bincount(pid, weights=np.where(contract == 1, hd, 0.0), minlength=n)
+    b = np.bincount(pid, weights=np.where(contract == 2, hd, 0.0), minlength=n)
+    p = np.bincount(pid, weights=np.where(pay, hd, 0.0), minlength=n)      # payroll hours: all recorded B in 2017
+    pop = (np.bincount(pid, minlength=n) > 0) & _base_population(lab, persons, residence, y)
+    vast, vast_before = pop & (o >= b), pop & (o + p >= b - p)
+    return {"jobs": active.height, "payroll_jobs": active.filter(pl.col("payroll")).height,
+            "o04_persons": int(pop.sum()), "o04_vast": int(vast.sum()),
+            "o04_vast_without_reclassification": int(vast_before.sum()), "o04_flipped": int((vast_before & ~vast).sum())}
+
+
+def top_incomes_by_year(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray, seed: int,
+                        fy: int, ly: int) -> dict:
+    """``{year: {"in_inpatab": n, "in_base_population": n}}``: the planted top earners (profit 1.2-3 million, so
+    every income measure of theirs lies above the 1 million cap) with an income in INPATAB/IPI of the year (living
+    in NL on 31 December, income not written as missing: the draws of ``income.income_draws`` from the INPATAB
+    stream), and of those the persons of O09's base population (capped by O09)."""
+    from monitor_dagster.synth.generate import sub_rng
+    from monitor_dagster.synth.income import income_draws
+
+    out = {}
+    for y in range(fy, ly + 1):
+        inc = income_draws(lab, y, top, sub_rng(seed, "INPATAB", y))
+        have = inc.filter(pl.col("pid").is_in(top.tolist()) & ~pl.col("missing"))["pid"].to_numpy()
+        base = _base_population(lab, persons, residence, y, pids=top)
+        out[str(y)] = {"in_inpatab": int(len(have)), "in_base_population": int(base[have].sum())}
+    return out
+
+
 def _params_dump() -> dict:
     return {k: v for k, v in vars(P).items() if k.isupper()}
 
@@ -89,14 +205,18 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
             (pl.col("provision") == "voorziening arbeidsbeperking") & (pl.col("end") >= dt.date(2019, 1, 1))).height),
         "total": prov.height,
     }
-    truth["top_incomes_above_cap"] = {"persons": int(len(top)), "cap": P.INCOME_CAP}
-    # students and pensioners in December (excluded from most indicators, report 2.1)
+    truth["top_incomes_above_cap"] = {"persons": int(len(top)), "cap": P.INCOME_CAP,
+                                      "by_year": top_incomes_by_year(lab, persons, residence, top, cfg.seed, fy, ly)}
+    # students and pensioners in December (excluded from most indicators, report 2.1): everybody in NL on
+    # 31 December, and per herkomst cell of the persons living in NL the whole year (population_whole_year)
     st = {}
     for y in range(fy, ly + 1):
         m = (y - lab.origin_year) * 12 + 11
         col = lab.state_m[:, m]
         st[str(y)] = {"students": int(np.isin(col, [SCHOOL, STUDENT_JOB]).sum()), "pensioners": int((col == PENSION).sum())}
     truth["students_pensioners_dec"] = st
+    truth["students_pensioners_dec_whole_year"] = students_pensioners_whole_year(lab, persons, residence, fy, ly)
+    truth["payrolling_2017"] = payrolling_truth(lab, persons, residence, fy, ly)
     # realised month-to-month transitions O29-O38 and first jobs after graduation O25 of the latent world
     # (transitions_truth.py, first_job_truth.py: one pass over the yearly state panels)
     from monitor_dagster.synth.transitions_truth import labour_truths
@@ -111,8 +231,8 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
 #: truth entries that count persons, jobs, rows or provisions (multiplied by R in a replicated zone); all
 #: other entries are rates, shares, parameters or per-person figures and hold for every copy unchanged
 COUNT_ENTRIES = ("population_whole_year", "payroll_jobs_active", "payroll_jobs_reclassified_2017",
-                 "payroll_jobs_2016_and_2017", "provisions", "students_pensioners_dec", "transitions",
-                 "first_job")
+                 "payroll_jobs_2016_and_2017", "provisions", "students_pensioners_dec",
+                 "students_pensioners_dec_whole_year", "payrolling_2017", "transitions", "first_job")
 
 
 def _times(obj, r: int):
@@ -136,8 +256,9 @@ def scale_truth(truth: dict, replication) -> dict:
     for k in COUNT_ENTRIES:
         if k in out:
             out[k] = _times(out[k], r)
-    out["top_incomes_above_cap"] = {**out["top_incomes_above_cap"],
-                                    "persons": out["top_incomes_above_cap"]["persons"] * r}
+    top = out["top_incomes_above_cap"]
+    out["top_incomes_above_cap"] = {**top, "persons": top["persons"] * r,
+                                    **({"by_year": _times(top["by_year"], r)} if "by_year" in top else {})}
     out["corrections"] = [{**c, "rows_changed_in_V1": c["rows_changed_in_V1"] * r} for c in out["corrections"]]
     edu = dict(out.get("education", {}))
     if "exam_candidates" in edu:
@@ -149,7 +270,7 @@ def scale_truth(truth: dict, replication) -> dict:
             edu[k] = _times(edu[k], r)
             out["education"] = edu
     out["replication"] = {**replication.describe(),
-                          "scaled_counts": [*COUNT_ENTRIES, "top_incomes_above_cap.persons",
+                          "scaled_counts": [*COUNT_ENTRIES, "top_incomes_above_cap.persons", "top_incomes_above_cap.by_year",
                                             "corrections[].rows_changed_in_V1", "education.exam_candidates",
                                             *[f"education.{k}" for k in STUDY_CHOICE_KEYS]],
                           "note": "counts are R times the base zone's; rates, shares, parameters and "
