@@ -193,7 +193,7 @@ def compute(warehouse_root: Path | str, year: int, *, alternatives=ALTERNATIVES,
             if not fams:
                 continue
             rows = _with_gap(_scenario(root, year, ch, pop_inputs, fams, scratch, secm_until, progress))
-            ids = _family_ids(set(fams))
+            ids = family_ids(set(fams))
             rows = pl.concat([rows, default.filter(~pl.col("indicator_id").is_in(list(ids)))], how="vertical_relaxed")
             out.append(rows.with_columns(pl.lit(choice).alias("choice"), pl.lit(str(value)).alias("alternative"),
                                          pl.lit(label).alias("label")))
@@ -201,7 +201,7 @@ def compute(warehouse_root: Path | str, year: int, *, alternatives=ALTERNATIVES,
     return _gate(table, default, year)
 
 
-def _family_ids(families: set[str]) -> set[str]:
+def family_ids(families: set[str]) -> set[str]:
     from monitor_dagster.indicators import spec as SPEC
 
     ids = {"N"} if "N" in families else set()

@@ -219,7 +219,13 @@ def test_uwv_trajectories_ww_wia_wajong_without_iva():
     t = I.uwv_indicators(_pop(1, 2, 3, 4, 5, 6, 7), ben, traj, Y)
     _contract(t)
     assert set(t["measure"]) == {"WW", "WW, geen = 12", "WIA (WGA)", "WIA (WGA), geen = 12", "Wajong",
-                                 "Wajong, geen = 12"}
+                                 "Wajong, geen = 12", "AO", "AO, geen = 12", "AO overig", "AO overig, geen = 12"}
+    # report 3.4/7.2: the AO total of the first measurement continues next to the split, and the parts add up
+    # (IVA in "AO overig"): persons 4 (IVA), 5 (WGA), 6 (Wajong); 7 moved from IVA to WGA (no inflow)
+    ao = _total(t, "U-a", "AO")
+    assert ao["n"] == 3 and ao["value"] == pytest.approx(200 / 3)       # 4 and 5 started an AG trajectory
+    assert _total(t, "U-a", "AO overig")["n"] == 1 and _total(t, "U-a", "AO overig")["value"] == 100.0
+    assert sum(_total(t, "U-a", m)["n"] for m in ("Wajong", "WIA (WGA)", "AO overig")) == ao["n"]
     assert _total(t, "U-a", "WW")["value"] == pytest.approx(100 / 3) and _total(t, "U-a", "WW")["n"] == 3
     assert _total(t, "U-b", "WW")["value"] == 2.0
     assert _total(t, "U-b", "WW, geen = 12")["value"] == pytest.approx((2 + 12 + 12) / 3)
@@ -278,7 +284,7 @@ def test_runner_builds_inputs_per_year_before_the_table(tmp_path):
                                                "indicators/secm"]),
         ("input_indicators_biennial", "2019", ["indicators/inputs_gemeente"]),
         ("input_indicators_biennial", "2020", ["indicators/inputs_gemeente"]),
-        ("indicator_table_and_publication", None, ["indicators/indicator_table"])]
+        ("indicator_table_and_publication", None, ["indicators/indicator_table", "indicators/sensitivity"])]
 
 
 def test_input_job_and_assets_load():
@@ -402,7 +408,9 @@ def _oracle(wh: Path, year: int):
     from monitor_dagster.warehouse import Warehouse
 
     core = Warehouse(wh, layer="core")
-    pop = set(core.read("population", str(year)).filter(pl.col("leeftijd").is_not_null())
+    # report 2.2: persons in NL six months or less on the peildatum are not in the analysis (engine)
+    pop = set(core.read("population", str(year)).filter(pl.col("leeftijd").is_not_null()
+                                                        & ~pl.col("verblijfsduur_excluded").fill_null(False))
               .select("person_id").collect()["person_id"])
     ben = core.read("benefit_spells", "all").collect()
     far = dt.date(9999, 12, 31)

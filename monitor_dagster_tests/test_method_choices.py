@@ -128,3 +128,18 @@ def test_months_of_t_minus_1_are_judged_by_the_wml_of_the_peiljaar():
     # the same November in the panel of its own year: judged by the WML of 2018
     own = job_months(prev, None, 2018).collect()
     assert own["substantial"].to_list() == [True]
+
+
+def test_o04_sums_basic_hours_over_all_jobs_and_says_so():
+    """§4.2 "Bij meerdere banen kijken we of de meest gemaakte basisuren dat jaar vast of tijdelijk zijn": the
+    hours of all jobs per contract type, not the contract of the single largest job; the published definition
+    says what is computed."""
+    from monitor_dagster.indicators import spec as SPEC
+
+    pop = _pop(1)
+    # the largest job is vast (30 h), but two temporary jobs of 20 h carry more basic hours together
+    jm = _jm(_full_year(1, 10, hours=30, contract="O") + _full_year(1, 11, hours=20, contract="B")
+             + _full_year(1, 12, hours=20, contract="B"))
+    assert _total(R.o04_vast_contract(pop, jm, Y), "O04")["value"] == 0.0
+    text = SPEC.spec("O04").definition
+    assert "hoofdbaan" not in text and "opgeteld over al hun banen" in text

@@ -59,17 +59,22 @@ def outcome_decision(warehouse: Warehouse, today: dt.date, secm_fallback: bool =
     """Run for the latest year up to two years back that is complete; otherwise skip with what is missing.
 
     Report 7.1.3: SECMBUS comes a year after enrolment and age.  With ``secm_fallback`` (the default) a year
-    that lacks only SECMBUS of t is built early: students and pensioners from enrolment and age, the
-    indicators that rest on SECM months not computable, the rest voorlopig (run tag ``monitor/secm``);
-    the sensor ``secm_replaces_fallback`` rebuilds the year when SECMBUS covering it lands."""
+    that lacks only SECMBUS of t is built early, and before an older final year (the point is the more recent
+    figure): students and pensioners from enrolment and age, the indicators that rest on SECM months not
+    computable, the rest voorlopig (run tag ``monitor/secm``); once, not on every tick.  The sensor
+    ``secm_replaces_fallback`` rebuilds the year when SECMBUS covering it lands."""
     root = warehouse.root if isinstance(warehouse, Warehouse) else warehouse
-    final = _first_ready("outcome", (today.year - 1, today.year - 2), lambda y: missing_for(warehouse, y), today)
-    if isinstance(final, dg.RunRequest) or not secm_fallback:
-        return final
-    early = _first_ready("outcome", (today.year - 1, today.year - 2),
-                         lambda y: year_readiness(root, y).blocking("yearly", secm_fallback=True)
-                         or _already_fallback(root, y), today, tags={"monitor/secm": "fallback (report 7.1.3)"})
-    return early if isinstance(early, dg.RunRequest) else final
+    problems: dict[int, list[str]] = {}
+    for year in (today.year - 1, today.year - 2):
+        r = year_readiness(root, year)
+        miss = r.blocking("yearly")
+        if not miss:
+            return _first_ready("outcome", (year,), lambda y: [], today)
+        if secm_fallback and not r.blocking("yearly", secm_fallback=True) and not _already_fallback(root, year):
+            return _first_ready("outcome", (year,), lambda y: [], today,
+                                tags={"monitor/secm": "fallback (report 7.1.3)"})
+        problems[year] = miss + _already_fallback(root, year)
+    return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
 
 
 def _already_fallback(root, year: int) -> list[str]:

@@ -96,9 +96,14 @@ FAMILY_KINDS: dict[str, tuple[str, ...]] = {
     "WW": ("WW",),
     "AO": ("AO-WAO", "WAZ", "Wajong", "IVA", "WGA"),
 }
-#: measure of U-a..U-c -> (family, kind of the spell that opens the inflow); IVA, WAO, WAZ left out
-AO_COHORTS: dict[str, tuple[str, str]] = {"Wajong": ("AO", "Wajong"), "WIA (WGA)": ("AO", "WGA")}
-UWV_COHORTS: dict[str, tuple[str, str]] = {"WW": ("WW", "WW"), **AO_COHORTS}
+#: measure of U-a..U-c -> (family, kind of the spell that opens the person's first inflow of t); ``AO`` is every
+#: AO law, the series of the first measurement (report 3.4 "geen onderscheid ... naar regeling"; advice 7.2:
+#: keep the indicator set), split into Wajong, WIA (WGA) and the rest (IVA, WAO, WAZ: not apart, report 7.2),
+#: so the parts add up to the total exactly (the disclosure gate protects them as one equation)
+AO_COHORTS: dict[str, tuple[str, str | tuple[str, ...] | None]] = {
+    "AO": ("AO", None), "Wajong": ("AO", "Wajong"), "WIA (WGA)": ("AO", "WGA"),
+    "AO overig": ("AO", ("AO-WAO", "WAZ", "IVA"))}
+UWV_COHORTS: dict[str, tuple[str, str | tuple[str, ...] | None]] = {"WW": ("WW", "WW"), **AO_COHORTS}
 #: trajectory file (core.benefits.trajectory_spells ``client``) that belongs to a family
 TRAJECT_CLIENT = {"WW": "WW", "AO": "AG"}
 
@@ -204,9 +209,15 @@ def inflow_cohort(population: pl.LazyFrame, benefit_spells: pl.LazyFrame, year: 
     return _cohort(population, inf, kind)
 
 
-def _cohort(population: pl.LazyFrame, year_inflows: pl.LazyFrame, kind: str | None) -> pl.LazyFrame:
-    inf = year_inflows if kind is None else year_inflows.filter(pl.col("kind") == kind)
-    first = inf.group_by("person_id").agg(pl.col("inflow").min())
+def _cohort(population: pl.LazyFrame, year_inflows: pl.LazyFrame, kind: str | tuple[str, ...] | None) -> pl.LazyFrame:
+    """The cohort of the inflows of ``kind`` (None: all), each person once with his first inflow of the year;
+    for a split of one family (AO) the kind of the person's *first* inflow decides, so the parts add up."""
+    first = (year_inflows.with_columns(pl.col("kind").cast(pl.String))
+             .sort("person_id", "inflow", "kind")
+             .group_by("person_id").agg(pl.col("inflow").first(), pl.col("kind").first()))
+    if kind is not None:
+        first = first.filter(pl.col("kind").is_in([kind] if isinstance(kind, str) else list(kind)))
+    first = first.drop("kind")
     return (first.with_columns(pl.col("inflow").dt.offset_by(f"{FOLLOW_UP_MONTHS}mo").alias("window_end"))
             .join(study_persons(population), on="person_id", how="inner"))
 
@@ -386,7 +397,7 @@ def participation_indicators(population: pl.LazyFrame, benefit_spells: pl.LazyFr
 # ------------------------------------------------------------------------------------- U-a .. U-c
 def uwv_cohorts(population: pl.LazyFrame, benefit_spells: pl.LazyFrame, year: int,
                 families: tuple[str, ...] = ("WW", "AO")) -> dict[str, pl.LazyFrame]:
-    """measure (``WW``, ``Wajong``, ``WIA (WGA)``) -> inflow cohort of year t (collected once; the inflows of
+    """measure (``WW``, ``AO``, ``Wajong``, ``WIA (WGA)``, ``AO overig``) -> inflow cohort of year t (collected once; the inflows of
     a family are computed once for all its cohorts)."""
     year_inflows = {fam: inflows(benefit_spells, FAMILY_KINDS[fam]).filter(pl.col("inflow").dt.year() == year)
                     .collect().lazy() for fam in families}

@@ -156,7 +156,7 @@ PENSIONER_JOB_END = 0.015
 # Contracts and job kinds.
 P_TEMP_START = {"young": 0.7, "adult": 0.38}
 P_TEMP_START_NONWESTERN_EXTRA = 0.06
-PAYROLL_JOB_SHARE = 0.03       # jobs at payroll companies: recorded O until 2016, B from 2017 (footnote 13)
+PAYROLL_JOB_SHARE = 0.03       # target only, not read: payroll jobs are the jobs at payroll employers (40 % of the uitzend employers, labour.py), 2.4-3.4 % of jobs; recorded O until 2016, B from 2017 (footnote 13)
 FOUR_WEEKLY_EMPLOYER_SHARE = 0.25
 P_INTERN = 0.15                # of student jobs: internship (SSOORTBAAN 2)
 P_ON_CALL = 0.12               # of temporary jobs of the young: oproepkracht, contract hours 0
