@@ -227,23 +227,26 @@ class Catalog(_Strict):
         """Which catalog entry a landing-zone path belongs to, with period and version; None if none."""
         rel = str(PurePosixPath(relpath))
         for e in self.files.values():
-            for rx in e.regexes:
+            for i, rx in enumerate(e.regexes):
                 m = rx.fullmatch(rel)
                 if m:
                     g = m.groupdict()
                     period = int(g["year"]) if g.get("year") else None
                     return Match(entry=e.name, period=period, version=int(g["version"]), ext=g["ext"].lower(),
-                                 relpath=rel)
+                                 relpath=rel, pattern=i)
         return None
 
 
 @dataclass(frozen=True)
 class Match:
     entry: str
-    period: int | None
+    period: int | None       # None for a name without a year (reference files: LANDAKTUEELREFV<n>)
     version: int
     ext: str
     relpath: str
+    # index of the entry's pattern that matched: patterns are listed in order of preference, so when one release
+    # lands under two names (a reference file on the code-listings share and under Referentie/) the lower wins
+    pattern: int = 0
 
     @property
     def release_id(self) -> str:

@@ -14,8 +14,11 @@ Rules (DESIGN.md, "Release sensor"):
   fresh zone answers ``wait`` for every file.
 * Hashing: only a stable candidate whose (size, mtime) is not in ``cursor.hashes`` is hashed; older
   versions are never hashed.
-* Each non-ingest outcome (``skip_duplicate``, ``skip_older``, ``unknown``) is reported once, on the tick
-  the file (or its new size/mtime) is first settled; afterwards an unchanged file is silent.  ``ingest`` is
+* One release under two catalog patterns (a reference file on the code-listings share *and* under
+  ``Referentie/``): the file of the entry's earlier pattern is the candidate, the other copy is reported as
+  ``skip_copy`` (docs/ingest.md, "Reference files").
+* Each non-ingest outcome (``skip_duplicate``, ``skip_older``, ``skip_copy``, ``unknown``) is reported once, on
+  the tick the file (or its new size/mtime) is first settled; afterwards an unchanged file is silent.  ``ingest`` is
   repeated every tick until the sensor calls :func:`mark_processed` (the run_key makes repeats harmless).
 """
 
@@ -33,10 +36,11 @@ from typing import Literal
 from monitor_dagster.catalog import Catalog, Match
 from monitor_dagster.warehouse import partition_for
 
-Action = Literal["ingest", "wait", "skip_duplicate", "skip_older", "unknown"]
+Action = Literal["ingest", "wait", "skip_duplicate", "skip_older", "skip_copy", "unknown"]
 BLOCK = 1 << 20
 # When one release lands in several formats (e.g. the .sav and a converted .csv under "geconverteerde
-# data/"), the candidate is taken in this order of preference, then by path.
+# data/"), the candidate is taken in this order of preference, then by path (after the catalog's pattern order:
+# _pref).
 EXT_PREFERENCE = ("parquet", "sav", "dta", "csv")
 
 
@@ -180,9 +184,34 @@ def _processed_for(cursor: SensorCursor, entry: str, kind: str, period: int | No
     return (key, rec) if rec is not None else None
 
 
-def _pref(f: LandedFile) -> tuple[int, str]:
+def _pref(f: LandedFile) -> tuple[int, int, str]:
+    """Which file of one release is read: the entry's earliest matching pattern (the preferred location: the
+    code-listings share before ``Referentie/`` for reference files), then the format, then the path."""
     ext = f.match.ext if f.match else ""
-    return (EXT_PREFERENCE.index(ext) if ext in EXT_PREFERENCE else len(EXT_PREFERENCE), f.relpath)
+    pattern = f.match.pattern if f.match else 0
+    return (pattern, EXT_PREFERENCE.index(ext) if ext in EXT_PREFERENCE else len(EXT_PREFERENCE), f.relpath)
+
+
+def other_copies(landed: list[LandedFile], chosen: LandedFile) -> list[LandedFile]:
+    """Final files holding the same release as ``chosen`` (entry, period, version) under another catalog pattern,
+    i.e. in another location or under another name (not just another format of the same name): a reference
+    file on the code-listings share and a copy under ``Referentie/``.  ``chosen`` is read; these are not."""
+    m = chosen.match
+    if m is None:
+        return []
+    return [f for f in landed if f is not chosen and f.match is not None and not f.temporary
+            and f.match.entry == m.entry and f.match.period == m.period and f.match.version == m.version
+            and f.match.pattern != m.pattern]
+
+
+def _processed_order(prec: dict, entry: str, catalog: Catalog) -> tuple[int, int]:
+    """The order of a processed release, re-derived from its path under the current catalog when it still
+    matches (as ``ingest.release.ingested_order`` does): a cursor written when OPLEIDINGSNRREF was named with a
+    year (``OPLEIDINGSNR2021REFV1``, period 2021) must not make the year-less ``OPLEIDINGSNRREFV2`` look older."""
+    m = catalog.match(prec["relpath"]) if prec.get("relpath") else None
+    if m is not None and m.entry == entry:
+        return _order(m)
+    return ((prec.get("period") or 0), prec["version"])
 
 
 def newest_release(landed: list[LandedFile], catalog: Catalog, entry: str,
@@ -312,6 +341,20 @@ def plan(landed: list[LandedFile], cursor: SensorCursor, landing_root: Path,
             t = temps_top[0]
             decisions.append(wait(t, f"being copied (temporary file {t.relpath})"))
             continue
+        # the same release under another pattern (another location): reported whenever the copy or the
+        # candidate has just settled, so the warning comes whichever of the two landed first
+        if cand is not None:
+            for f in other_copies(finals, cand):
+                if state[f.relpath] == "unstable" or "settled" not in (state[f.relpath], state[cand.relpath]):
+                    continue
+                m = f.match
+                decisions.append(Decision(
+                    action="skip_copy", relpath=m.relpath, entry=entry,
+                    period=m.period if kind != "reference" else None, version=m.version,
+                    release_id=m.release_id, entry_kind=kind,
+                    reason=(f"{m.relpath}: {m.release_id} also landed as {cand.relpath}, the catalog's preferred "
+                            f"location (its earlier pattern for {entry}); this copy is ignored: remove one of "
+                            f"the two")))
         if cand is None:          # not reached: the newest release is either temporary or final
             continue
 
@@ -325,7 +368,7 @@ def plan(landed: list[LandedFile], cursor: SensorCursor, landing_root: Path,
                     entry_kind=kind, partition=partition_for(kind, period), cursor_key=cursor_key(entry, kind, period))
         prev = _processed_for(cursor, entry, kind, m.period)
         prec = prev[1] if prev else None
-        prev_order = ((prec.get("period") or 0), prec["version"]) if prec else None
+        prev_order = _processed_order(prec, entry, catalog) if prec else None
         prev_id = _release_id(entry, prec) if prec else None
 
         if prec is not None and _order(m) < prev_order:

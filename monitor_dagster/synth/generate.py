@@ -27,7 +27,7 @@ from monitor_dagster.synth import project as pj
 from monitor_dagster.synth import spolis as sp
 from monitor_dagster.synth.labels import LABELS
 from monitor_dagster.synth.labour import simulate_labour
-from monitor_dagster.synth.layout import relpath
+from monitor_dagster.synth.layout import has_year, relpath
 from monitor_dagster.synth.persons import simulate_demography
 from monitor_dagster.synth.timeutil import date
 from monitor_dagster.synth.writers import write_frame
@@ -221,6 +221,8 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         add("DIPLOMAHOTAB", y, lambda y=y: edu_mod.project_diplomahotab(ew, persons, y))
         add("MBOSCHOOLVERLATERS", y, lambda y=y: edu_mod.project_schoolverlaters(ew, persons, months_employed(), y))
         add("VSVMBOTAB", y, lambda y=y: edu_mod.project_vsvmbotab(ew, persons, y, sub_rng(seed, "VSVMBOTAB", y)))
+    # CBS's reference files: year-less names on the code-listings share (layout.py); one listing for all years
+    # (the whole programme catalogue), written once; ``year`` only records the run's last year in the truth
     add("LANDAKTUEELREF", ly, pj.project_landaktueelref)
     add("OPLEIDINGSNRREF", ly, lambda: edu_mod.project_opleidingsnrref(ew))
     add("SBBKANSOPWERK", ly, lambda: edu_mod.project_sbb(ew))
@@ -241,7 +243,9 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         rel = relpath(fid, year, version, cfg.fmt, name)
         path = cfg.landing / rel
         labels = LABELS.get(fid) or edu_mod.LABELS.get(fid, {})
-        size, rows, cols = write_frame(df, path, cfg.fmt, labels, file_label=f"{fid} {year} V{version} {note}".strip(),
+        # a year-less reference file (OPLEIDINGSNRREFV1) gets a year-less .sav label: same bytes for any --years
+        label = f"{fid} {year} V{version} {note}" if has_year(fid) else f"{fid} V{version} {note}"
+        size, rows, cols = write_frame(df, path, cfg.fmt, labels, file_label=label.strip(),
                                        replication=replication)
         res.files.append(WrittenFile(fid, year, version, str(rel), rows, cols, size, _sha256(path), note))
         del df   # free this file's rows before the next one is projected (peak memory at national scale)

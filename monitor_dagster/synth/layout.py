@@ -2,6 +2,9 @@
 
 ``<Thema>/<FILE>/[<year>/][geconverteerde data/]<NAME>V<n>.<ext>``.  Yearly files sit in a year folder;
 cumulative BUS files and EBB sit directly in their file folder (as in the paths cbs_files.md quotes).
+CBS's reference files (LANDAKTUEELREF, OPLEIDINGSNRREF) carry no year and live on the code-listings share
+(``K:/Utilities/Code_Listings/SSBreferentiebestanden/OPLEIDINGSNRREFV<n>.sav`` in Remote Access): the generator
+writes them to ``Utilities/Code_Listings/SSBreferentiebestanden/`` under the landing root.
 Converted copies (.csv) go to ``geconverteerde data/``.  This module only mimics CBS; the pipeline learns
 file names from ``data_catalog.yaml``, never from here.
 """
@@ -10,13 +13,16 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-# file id: (thema, folder, name pattern, year folder)
+#: the code-listings share, relative to the landing root (Remote Access: K:/Utilities/Code_Listings/...)
+CODE_LISTINGS = ("Utilities/Code_Listings", "SSBreferentiebestanden")
+
+# file id: (thema, folder, name pattern, year folder); a name pattern without {Y} carries no year
 FILES: dict[str, tuple[str, str, str, bool]] = {
     "GBAPERSOONTAB": ("Bevolking", "GBAPERSOONTAB", "GBAPERSOON{Y}TAB", True),
     "GBAADRESOBJECTBUS": ("Bevolking", "GBAADRESOBJECTBUS", "GBAADRESOBJECT{Y}BUS", False),
     "GBAMIGRATIEBUS": ("Bevolking", "GBAMIGRATIEBUS", "GBAMIGRATIE{Y}BUS", False),
     "MIGMOTIEFBUS": ("Bevolking", "MIGMOTIEFBUS", "MIGMOTIEF{Y}BUS", False),
-    "LANDAKTUEELREF": ("Referentie", "LANDAKTUEELREF", "LANDAKTUEELREF", False),
+    "LANDAKTUEELREF": (*CODE_LISTINGS, "LANDAKTUEELREF", False),
     "SECMBUS": ("InkomenBestedingen", "SECMBUS", "SECMBUS{Y}", False),
     "INPATAB": ("InkomenBestedingen", "INPATAB", "INPA{Y}TAB", False),
     "IPI": ("InkomenBestedingen", "PERSOONINKTAB", "PERSOONINK{Y}TAB", False),
@@ -27,7 +33,7 @@ FILES: dict[str, tuple[str, str, str, bool]] = {
     "EXAMVOTAB": ("Onderwijs", "EXAMVOTAB", "EXAMVO{Y}TAB", True),
     "DIPLOMAMBOTAB": ("Onderwijs", "DIPLOMAMBOTAB", "DIPLOMAMBO{Y}TAB", True),
     "DIPLOMAHOTAB": ("Onderwijs", "DIPLOMAHOTAB", "DIPLOMAHO{Y}TAB", True),
-    "OPLEIDINGSNRREF": ("Referentie", "OPLEIDINGSNRREF", "OPLEIDINGSNR{Y}REF", False),
+    "OPLEIDINGSNRREF": (*CODE_LISTINGS, "OPLEIDINGSNRREF", False),
     "MBOSCHOOLVERLATERS": ("Onderwijs", "MBOSCHOOLVERLATERS", "MBOSCHOOLVERLATERS{Y}", True),
     "VSVMBOTAB": ("Onderwijs", "VSVMBOTAB", "VSVMBO{Y}TAB", True),
     "SBBKANSOPWERK": ("Extern", "SBBKANSOPWERK", "SBBKANSOPWERK{Y}", False),
@@ -41,6 +47,12 @@ FILES: dict[str, tuple[str, str, str, bool]] = {
     "PWETSRGPERSOONBUS": ("Socialezekerheid", "PWETSRGPERSOONBUS", "PWETSRGPERSOON{Y}BUS", False),
 }
 EXT = {"sav": ".sav", "csv": ".csv", "parquet": ".parquet"}
+
+
+def has_year(file_id: str) -> bool:
+    """Does the file's name carry a year?  Not CBS's reference files: their content is one listing for all
+    years (the generator labels them without one too, so their bytes do not depend on the run's years)."""
+    return "{Y}" in FILES[file_id][2]
 
 
 def file_name(file_id: str, year: int, version: int, fmt: str, name: str | None = None) -> str:

@@ -38,7 +38,7 @@ def release_sensor(context: dg.SensorEvaluationContext, monitor: MonitorResource
                 tags={"monitor/file": d.relpath, "monitor/version": f"V{d.version}", "monitor/sha256": d.sha256[:16],
                       "monitor/trigger": "release_sensor"}))
             cursor = mark_processed(cursor, d)
-        elif d.action in ("skip_older", "unknown"):
+        elif d.action in ("skip_older", "skip_copy", "unknown"):
             context.log.warning(d.reason)
         elif d.action == "wait":
             context.log.info(d.reason)
