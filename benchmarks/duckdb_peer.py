@@ -75,7 +75,7 @@ FILES = {
     "GBAPERSOONTAB": ("Bevolking/GBAPERSOONTAB", r"GBAPERSOON(?:TAB)?(?P<year>\d{4})(?:TAB)?V(?P<version>\d+)\.csv"),
     "GBAADRESOBJECTBUS": ("Bevolking/GBAADRESOBJECTBUS", r"GBAADRESOBJECT(?P<year>\d{4})BUSV(?P<version>\d+)\.csv"),
     "SECMBUS": ("InkomenBestedingen/SECMBUS", r"SECMBUS(?P<year>\d{4})V(?P<version>\d+)\.csv"),
-    "LANDAKTUEELREF": ("Referentie/LANDAKTUEELREF", r"LANDAKTUEELREF(?P<year>)V(?P<version>\d+)\.csv"),
+    "LANDAKTUEELREF": ("Utilities/Code_Listings/SSBreferentiebestanden", r"LANDAKTUEELREF(?P<year>)V(?P<version>\d+)\.csv"),
     "SPOLISBUS": ("Spolis/SPOLISBUS", r"SPOLISBUS ?(?P<year>\d{4})V(?P<version>\d+)\.csv"),
 }
 

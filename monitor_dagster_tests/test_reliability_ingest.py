@@ -31,7 +31,7 @@ FILES = ("INPATAB", "SECMBUS", "LANDAKTUEELREF")
 CSV = "geconverteerde data"
 INPA = "InkomenBestedingen/INPATAB/" + CSV
 SECM = "InkomenBestedingen/SECMBUS/" + CSV
-LAND = "Referentie/LANDAKTUEELREF/" + CSV + "/LANDAKTUEELREFV1.csv"
+LAND = "Utilities/Code_Listings/SSBreferentiebestanden/" + CSV + "/LANDAKTUEELREFV1.csv"   # the code-listings share
 
 
 @pytest.fixture(scope="module")

@@ -291,7 +291,7 @@ def test_a_source_warning_is_counted_not_hidden_behind_0_failed(tiny, tmp_path, 
     1 warning instead of a bare "0 failed"."""
     _home(tmp_path, monkeypatch)
     landing = tmp_path / "landing"
-    src = next(tiny.config.landing.glob("Referentie/LANDAKTUEELREF/*.parquet"))
+    src = next(tiny.config.landing.glob("Utilities/Code_Listings/SSBreferentiebestanden/LANDAKTUEELREFV*.parquet"))
     dst = landing / src.relative_to(tiny.config.landing)
     dst.parent.mkdir(parents=True)
     pl.read_parquet(src).drop("LANDGROEPMONITOR").write_parquet(dst)

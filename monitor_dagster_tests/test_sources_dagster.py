@@ -53,12 +53,13 @@ def test_definitions_snapshot():
             "core/benefit_spells", "core/provision_spells", "core/trajectory_spells",
             "indicators/ebb", "indicators/contracts_hours", "indicators/secm", "indicators/income",
             "indicators/inputs_gemeente", "indicators/inputs_uwv", "indicators/indicator_table",
-            "publication/site"} <= keys
+            "indicators/sensitivity", "publication/site"} <= keys
     specs = [s for a in defs.assets for s in a.check_specs if s.asset_key.path[0] == "sources"]
     assert len(specs) == 2 * len(cat.files) and {s.name for s in specs} == {"schema", "columns"}
     assert all(s.blocking == (s.name == "schema") for s in specs)
     assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases", "table_after_yearly_runs",
-                                              "follow_up_after_yearly_runs", "interrupted_runs"}
+                                              "follow_up_after_yearly_runs", "interrupted_runs",
+                                              "secm_replaces_fallback"}
     assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
                                            "ingest_yearly_2010_now", "ingest_yearly_2011_now", "outcome_indicators_yearly",
