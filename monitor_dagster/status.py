@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from monitor_dagster.catalog import Catalog, Entry
-from monitor_dagster.landing import EXT_PREFERENCE, LandedFile, SensorCursor, cursor_key, scan, sha256
+from monitor_dagster.landing import LandedFile, SensorCursor, cursor_key, scan, sha256
 from monitor_dagster.warehouse import Warehouse, partition_for
 
 UNKNOWN = "?"
@@ -50,9 +50,11 @@ def _release_of(manifest: dict, entry: str, catalog: Catalog) -> tuple[int | Non
     return None, None
 
 
-def _pref(f: LandedFile) -> tuple[int, str]:
-    ext = f.match.ext if f.match else ""
-    return (EXT_PREFERENCE.index(ext) if ext in EXT_PREFERENCE else len(EXT_PREFERENCE), f.relpath)
+def _pref(f: LandedFile) -> tuple[int, int, str]:
+    """The same file the sensor and the ingest read (landing._pref: preferred location, format, path)."""
+    from monitor_dagster.landing import _pref as landing_pref
+
+    return landing_pref(f)
 
 
 def _due(releases: list[tuple[dt.date, str | None]]) -> str:
