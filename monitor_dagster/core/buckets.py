@@ -51,7 +51,10 @@ class BucketPlan:
             return (c.hash(seed=HASH_SEED) % self.hashed) == i
         lo = c >= self.bounds[i - 1] if i > 0 else None
         hi = c < self.bounds[i] if i < self.k - 1 else None
-        return lo & hi if lo is not None and hi is not None else (lo if lo is not None else hi)
+        pred = lo & hi if lo is not None and hi is not None else (lo if lo is not None else hi)
+        # a row without a key (an EBB respondent without RINPERSOON) is in no range: it goes to the first
+        # bucket, so that no row is lost whatever K is (a hash of null has a value, so hashed plans keep it)
+        return pred | c.is_null() if i == 0 else pred
 
 
 def _keyed(frames: dict[str, pl.LazyFrame | None], key: str | None) -> dict[str, pl.LazyFrame]:
