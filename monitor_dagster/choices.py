@@ -29,6 +29,7 @@ ZzpTie = Literal["werknemer", "zzp"]
 Boundary = Literal["oudkomer", "nieuwkomer"]
 EbbClassification = Literal["year", "wave"]
 StudentSource = Literal["secm", "enrolment"]
+EbbUnemployed = Literal["any_wave", "half_waves"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class MethodChoices:
     * ``o05_denominator`` (§4.2 3d zzp share, base not given): persons at work (SECM 11-15 in a month of t)
       or the whole base population; ``o05_tie``: self-employed in exactly half the working months.
     * ``ebb_classification`` (§4.1 "op jaarniveau ... maximaal 52 uur per jaar"): a respondent's waves of a
-      year taken together (``year``) or each wave on its own (``wave``).
+      year taken together (``year``) or each wave on its own (``wave``); ``ebb_unemployed``: in the yearly
+      classification, werkloos when not werkzaam and CBS-werkloos in at least one wave, or in at least half.
     * ``student_source`` (§7.1.3): ``secm`` = SECMBUS where it covers the year, else enrolment and age (the
       fallback, marked voorlopig); ``enrolment`` = the fallback also where SECM covers the year, to measure
       how far the fallback's figures are from SECM's.
@@ -66,6 +68,7 @@ class MethodChoices:
     o05_denominator: Denominator = "workers"
     o05_tie: ZzpTie = "werknemer"
     ebb_classification: EbbClassification = "year"
+    ebb_unemployed: EbbUnemployed = "any_wave"
     student_source: StudentSource = "secm"
 
     def __post_init__(self) -> None:
@@ -136,6 +139,7 @@ ALTERNATIVES: tuple[tuple[str, object, str], ...] = (
     ("o05_denominator", "all", "O05 noemer: de hele populatie in plaats van de werkenden"),
     ("o05_tie", "zzp", "O05 zelfstandig in precies de helft van de gewerkte maanden: zzp"),
     ("ebb_classification", "wave", "EBB: elke peiling apart in plaats van per persoon per jaar"),
+    ("ebb_unemployed", "half_waves", "EBB: werkloos als in minstens de helft van de peilingen werkloos"),
     ("student_source", "enrolment", "studenten en gepensioneerden uit inschrijving en leeftijd in plaats van SECM "
                                     "(rapport 7.1.3)"),
 )
@@ -151,6 +155,7 @@ DEFAULT_LABELS = {
     "o05_denominator": "werkenden (SECM 11-15)",
     "o05_tie": "precies de helft: werknemer",
     "ebb_classification": "per persoon per jaar",
+    "ebb_unemployed": "werkloos als in minstens één peiling werkloos",
     "student_source": "SECMBUS (inschrijving en leeftijd alleen zolang SECM het jaar nog niet dekt)",
 }
 

@@ -52,6 +52,7 @@ AFFECTS: dict[str, tuple[str, ...]] = {
     "student_source": ("N", "contracts_hours", "secm"),
     "substantial": ("contracts_hours",), "o04_tie": ("contracts_hours",),
     "o05_denominator": ("secm",), "o05_tie": ("secm",), "ebb_classification": ("ebb",),
+    "ebb_unemployed": ("ebb",),
 }
 HERKOMST = ("totaal", "niet-westers", "geen migratieachtergrond")
 GAP = "verschil niet-westers - geen"

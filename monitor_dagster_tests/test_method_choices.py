@@ -143,3 +143,19 @@ def test_o04_sums_basic_hours_over_all_jobs_and_says_so():
     assert _total(R.o04_vast_contract(pop, jm, Y), "O04")["value"] == 0.0
     text = SPEC.spec("O04").definition
     assert "hoofdbaan" not in text and "opgeteld over al hun banen" in text
+
+
+def test_ebb_werkloos_in_one_wave_or_in_half_of_them():
+    """§4.1 ties the year to the hours only; the search questions are answered per wave.  Default: CBS-werkloos
+    in at least one wave; alternative ``ebb_unemployed=half_waves``: in at least half of them."""
+    from monitor_dagster.indicators.ebb import o01_werkloosheid
+    from monitor_dagster_tests.test_indicators_ebb_year import _frame, _totaal
+
+    # person 1: three waves without work, searching and available in one of them; person 2: searching in 2 of 3
+    rows = [(1, "1", 100.0, 40, 0, "1", "1"), (1, "2", 100.0, 40, 0, "2", "1"), (1, "3", 100.0, 40, 0, "2", "2"),
+            (2, "1", 100.0, 40, 0, "1", "1"), (2, "2", 100.0, 40, 0, "1", "1"), (2, "3", 100.0, 40, 0, "2", "2"),
+            (3, "1", 300.0, 40, 40, "2", "2")]
+    f = _frame(rows)
+    assert _totaal(o01_werkloosheid(f, 2020))["value"] == pytest.approx(100 * 600 / 900)   # weights summed per person
+    half = o01_werkloosheid(f, 2020, choices=alternative("ebb_unemployed", "half_waves"))
+    assert _totaal(half)["value"] == pytest.approx(100 * 300 / 600)      # person 1 leaves the labour force

@@ -180,12 +180,14 @@ def ebb_waves(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
     )
 
 
-def ebb_person_years(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
+def ebb_person_years(ebb: pl.LazyFrame, year: int, unemployed_rule: str = "any_wave") -> pl.LazyFrame:
     """One row per respondent in year t (report 4.1, "op jaarniveau"), the rule of the module docstring.
 
     Columns as :func:`ebb_waves` without the wave columns, plus ``waves`` (waves aged 15-75 in the year),
     ``hours_year`` (mean weekly hours of the waves with known hours x 52; null when none is known) and
-    ``EbbGewJaarGewichtA`` = the sum of the waves' weights."""
+    ``EbbGewJaarGewichtA`` = the sum of the waves' weights.  ``unemployed_rule`` (the report is silent on the
+    waves; choices.MethodChoices.ebb_unemployed): ``any_wave`` = CBS-werkloos in at least one wave (default),
+    ``half_waves`` = in at least half of them."""
     w = ebb_waves(ebb, year)
     hours = pl.col(HOURS)
     first = [pl.col(c).sort_by("wave_order").first() for c in _TRAITS]
@@ -194,7 +196,8 @@ def ebb_person_years(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
         pl.len().cast(pl.Int32).alias("waves"),
         pl.col(WEIGHT).sort_by("wave_order").sum(),
         hours.sum().alias("_h_sum"), hours.count().alias("_h_n"),
-        pl.col("unemployed").any().alias("_unemployed_wave"),
+        (pl.col("unemployed").any() if unemployed_rule == "any_wave"
+         else pl.col("unemployed").sum() * 2 >= pl.len()).alias("_unemployed_wave"),
         *first,
     )
     known = pl.col("_h_n") > 0
@@ -209,12 +212,15 @@ def ebb_person_years(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
     )
 
 
-def ebb_persons(ebb: pl.LazyFrame, year: int, classification: str = "year") -> pl.LazyFrame:
+def ebb_persons(ebb: pl.LazyFrame, year: int, classification: str = "year",
+                unemployed_rule: str = "any_wave") -> pl.LazyFrame:
     """The observations of O01-O03: person-years (``"year"``, report 4.1, default) or respondent-waves
     (``"wave"``, the CBS quarterly classification kept for the sensitivity table)."""
     if classification not in CLASSIFICATIONS:
         raise ValueError(f"classification must be one of {CLASSIFICATIONS}, not {classification!r}")
-    return ebb_person_years(ebb, year) if classification == "year" else ebb_waves(ebb, year)
+    if unemployed_rule not in ("any_wave", "half_waves"):
+        raise ValueError(f"unemployed_rule must be any_wave or half_waves, not {unemployed_rule!r}")
+    return ebb_person_years(ebb, year, unemployed_rule) if classification == "year" else ebb_waves(ebb, year)
 
 
 def age_basis(ebb: pl.LazyFrame, year: int, classification: str = "year") -> pl.DataFrame:
@@ -242,14 +248,14 @@ def o01_werkloosheid(ebb: pl.LazyFrame, year: int, vintages: str = "", classific
 
     Rows over person-years (or respondent-waves) in the labour force; ``n`` / ``n_weighted`` count it.
     """
-    p = ebb_persons(ebb, year, _classification(classification, choices)).filter(pl.col("labour_force"))
+    p = ebb_persons(ebb, year, _classification(classification, choices), choices.ebb_unemployed).filter(pl.col("labour_force"))
     return _cells(p.with_columns(pl.col("unemployed").cast(pl.Float64).alias("value")), "O01", year, vintages)
 
 
 def o02_bruto_participatie(ebb: pl.LazyFrame, year: int, vintages: str = "", classification: str | None = None,
                            choices: MethodChoices = DEFAULT) -> pl.DataFrame:
     """O02 bruto arbeidsparticipatie (report 4.1, 3b): weighted labour force / weighted population 15-75, in %."""
-    p = ebb_persons(ebb, year, _classification(classification, choices))
+    p = ebb_persons(ebb, year, _classification(classification, choices), choices.ebb_unemployed)
     return _cells(p.with_columns(pl.col("labour_force").cast(pl.Float64).alias("value")), "O02", year, vintages)
 
 
@@ -257,5 +263,5 @@ def o03_netto_participatie(ebb: pl.LazyFrame, year: int, vintages: str = "", cla
                            choices: MethodChoices = DEFAULT) -> pl.DataFrame:
     """O03 netto arbeidsparticipatie (report 4.1, 3b): weighted werkzaam (at least one hour of paid work a
     week; per year: at least 52 hours) / weighted population 15-75, in %."""
-    p = ebb_persons(ebb, year, _classification(classification, choices))
+    p = ebb_persons(ebb, year, _classification(classification, choices), choices.ebb_unemployed)
     return _cells(p.with_columns(pl.col("employed").cast(pl.Float64).alias("value")), "O03", year, vintages)
