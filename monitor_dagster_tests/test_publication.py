@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from monitor_dagster.gates.disclosure import DisclosureError
 from monitor_dagster.publication import data as D
+from monitor_dagster.publication.numbers import count
 from monitor_dagster.publication.site import build_site, fmt
 
 FIRST, LAST = 2015, 2018
@@ -182,7 +183,7 @@ def test_technical_report_lists_checks_vintages_and_suppression(published):
         assert sec, iid
         body = sec.group(0)
         n_sup = int(table.filter((pl.col("indicator_id") == iid) & pl.col("suppressed")).height)
-        assert re.search(rf'class="suppressed-count">{n_sup} \(', body), iid
+        assert re.search(rf'class="suppressed-count">{re.escape(count(n_sup))} \(', body), iid
         assert D.meta(iid)["definition"][:40] in body
     o04 = re.search(r'<section id="O04".*?</section>', html, re.S).group(0)
     assert f"SPOLISBUS{LAST}V1" in o04 and "payrolling_2017" in o04

@@ -7,9 +7,12 @@ download the CSV of what is shown.  Screenshots go to ``test_output/`` (``_brows
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from monitor_dagster.publication import data as D
+from monitor_dagster.publication.numbers import count
 from monitor_dagster_tests._browser import browser_page, screenshot
 from monitor_dagster_tests.test_publication import LAST, published  # noqa: F401  (session fixture)
 
@@ -41,6 +44,20 @@ def test_click_through_offline(published):  # noqa: F811
         assert page.locator("#notes .provisional-note").count() == 1
         prov_rows = page.locator(f'#data-table tbody tr.provisional[data-year="{LAST}"]')
         assert prov_rows.count() == 3 and "voorlopig" in prov_rows.first.inner_text()
+        # ... and off the solid line (issue 16): no vertex of a solid path reaches the last year's points,
+        # which are open and carry their 95% interval (a rule each)
+        xs = page.eval_on_selector_all("#chart g.punten_marks path", "ps => ps.map(p => p.transform.baseVal[0].matrix.e)")
+        solid = page.eval_on_selector_all("#chart g.lijn_marks path", "ps => ps.map(p => p.getAttribute('d'))")
+        vertex_x = [float(x) for d in solid for x in re.findall(r"[ML]([-\d.e]+),", d or "")]
+        assert xs and vertex_x and max(vertex_x) < max(xs) - 1
+        assert page.locator("#chart g.marge_marks line").count() >= 3
+        # the y axis of a share starts at 0
+        assert "0" in page.eval_on_selector_all("#chart g.role-axis-label text", "ts => ts.map(t => t.textContent)")
+        # counts in the table are written by numbers.js, as Python writes them
+        row = page.locator('#data-table tbody tr[data-year="2016"][data-herkomst="geen migratieachtergrond"]')
+        n_cell = D.totals(table).filter((pl.col("indicator_id") == "O04") & (pl.col("year") == 2016)
+                                        & (pl.col("herkomst") == "geen migratieachtergrond"))["n"][0]
+        assert count(n_cell) in [t.strip() for t in row.locator("td").all_inner_texts()]
         shots.append(screenshot(page, "publication_O04_herkomst"))
 
         # switch the breakdown and read a value from the table
@@ -61,9 +78,12 @@ def test_click_through_offline(published):  # noqa: F811
         shots.append(screenshot(page, "publication_O04_geslacht"))
 
         # suppressed cells are gaps with their reason, never zeros: a small group
+        ready = page.get_attribute("body", "data-chart-ready")
         page.select_option("#breakdown", "herkomst")
+        page.wait_for_function(f"document.body.getAttribute('data-chart-ready') !== '{ready}'")
+        ready = page.get_attribute("body", "data-chart-ready")
         page.check('#groups input[value="Somalië"]')
-        page.wait_for_timeout(300)
+        page.wait_for_function(f"document.body.getAttribute('data-chart-ready') !== '{ready}'")
         sup = page.locator('#data-table tbody tr.suppressed[data-herkomst="Somalië"]')
         n_sup = table.filter((pl.col("indicator_id") == "O04") & (pl.col("herkomst") == "Somalië")
                              & pl.col("suppressed") & (pl.col("geslacht") == "totaal") & (pl.col("generatie") == "totaal")
@@ -71,6 +91,9 @@ def test_click_through_offline(published):  # noqa: F811
                              & (pl.col("verblijfsduur") == "totaal") & (pl.col("kwartaal") == "totaal")).height
         assert n_sup > 0 and sup.count() == n_sup
         assert "onderdrukt" in sup.first.inner_text() and "0,0" not in sup.first.locator("td.value").inner_text()
+        # in the chart a suppressed cell is no point at all (never one at 0): one point per published row
+        shown = page.locator("#data-table tbody tr:not(.suppressed)").count()
+        assert page.locator("#chart g.punten_marks path").count() == shown
         assert page.locator("#notes .suppressed-note").count() == 1
 
         # the CSV download holds exactly the rows of the table

@@ -42,6 +42,11 @@ REASONS = {
     "upstream": "onderdrukt in de bron",
 }
 GENERIC_REASON = "onderdrukt (onthullingscontrole)"
+#: a value on fewer persons than this is drawn as uncertain (open point, its interval, no solid line): the
+#: bound below which the trend check takes a series' moves for noise (gates/trend_breaks.check ``min_n``)
+FEW_PERSONS = 100
+#: the normal quantile of a two-sided 95% interval
+Z95 = 1.959963984540054
 
 
 class PublicationError(RuntimeError):
@@ -99,23 +104,66 @@ def breakdown_of(df: pl.DataFrame) -> pl.Expr:
     return expr
 
 
+def wilson(value_pct: pl.Expr, n: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The 95% Wilson score interval of a share (in %) on ``n`` persons, in %.
+
+    Wilson, not p ± 1.96·SE: it stays within 0-100 and does not shrink to nothing at 0% or 100% (a share of
+    0,0% on 18 persons still allows up to 17,6%).  ``n`` is the unweighted count of the cell; for the EBB
+    (weighted survey) this ignores the design effect, so the interval is rather too narrow than too wide."""
+    p, z2 = value_pct / 100, Z95 ** 2
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = Z95 * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt() / denom
+    return (100 * (centre - half)).clip(0, 100), (100 * (centre + half)).clip(0, 100)
+
+
+def reading(df: pl.DataFrame, series: list[str]) -> pl.DataFrame:
+    """How a chart draws each cell (issue 16): ``firm`` (solid line, filled point), ``link`` (part of a dotted
+    segment) and the 95% interval ``lo``/``hi`` of a share.
+
+    A value is firm when it is published, definitief and rests on at least :data:`FEW_PERSONS` persons; the
+    solid line joins firm values only and breaks at any other.  An uncertain value is an open point:
+
+    * voorlopig on enough persons (part of the year, an unfinished follow-up): a dotted segment joins it to
+      its neighbours in the same ``series`` (rows ordered by year): the trend goes on, marked as not final;
+    * on fewer than :data:`FEW_PERSONS` persons (voorlopig or not): no line at all, since chance alone can
+      move such a value far (a 0,0% on 18 persons is no collapse); a share carries its Wilson interval.
+
+    A suppressed cell (value null) is none of these: it stays a gap, never a zero.  The table has no
+    standard error of a mean, so euro, hours and months get no interval."""
+    shown = pl.col("value").is_not_null()
+    enough = (pl.col("n") >= FEW_PERSONS).fill_null(False)
+    firm = shown & (pl.col("status") != "voorlopig") & enough
+    lo, hi = wilson(pl.col("value"), pl.col("n").cast(pl.Float64))
+    share = shown & (pl.col("unit") == "%") & (pl.col("n") > 0).fill_null(False)
+    out = (df.sort(*series, "year")
+           .with_columns(firm.alias("firm"),
+                         pl.when(share).then(lo.round(4)).alias("lo"),
+                         pl.when(share).then(hi.round(4)).alias("hi"),
+                         (shown & enough & (pl.col("status") == "voorlopig")).alias("_dotted")))
+    near = pl.col("_dotted").shift(1).over(series).fill_null(False) | \
+        pl.col("_dotted").shift(-1).over(series).fill_null(False)
+    return out.with_columns((shown & enough & (pl.col("_dotted") | near)).alias("link")).drop("_dotted")
+
+
 def indicator_rows(table: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
     """Rows of one indicator in the compact form the indicator page embeds: year, herkomst, breakdown
-    (``bd``), category (``cat``), measure, value, n, status, suppressed with its reason, trend break."""
+    (``bd``), category (``cat``), measure, value, n, status, suppressed with its reason, trend break, and how
+    the chart draws it (:func:`reading`: ``firm``, ``link``, interval ``lo``/``hi``)."""
     t = table.filter(pl.col("indicator_id") == indicator_id)
     bd = breakdown_of(t)
     cat = pl.lit(TOTAAL)
     for d in DIMENSIONS:
         if d != "herkomst":
             cat = pl.when(pl.col(d) != TOTAAL).then(pl.col(d)).otherwise(cat)
-    return (t.with_columns(bd.alias("bd"), cat.alias("cat"))
+    rows = (t.with_columns(bd.alias("bd"), cat.alias("cat"))
             .select(pl.col("year").cast(pl.Int32), "herkomst", "bd", "cat", "measure", "unit",
                     pl.col("value").round(4), "n", "status", "suppressed",
                     pl.when(pl.col("suppressed"))
                     .then(pl.col("suppression_reason").replace_strict(REASONS, default=GENERIC_REASON))
                     .alias("reason"),
-                    "trend_break")
-            .sort("measure", "bd", "cat", "herkomst", "year"))
+                    "trend_break"))
+    return reading(rows, ["measure", "bd", "cat", "herkomst"])
 
 
 def herkomst_order() -> list[str]:

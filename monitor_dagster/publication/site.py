@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -39,8 +40,8 @@ from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.indicators.table import COLUMNS
 from monitor_dagster.publication import charts as C
 from monitor_dagster.publication import data as D
+from monitor_dagster.publication.numbers import DECIMALS, MINUS, MISSING, count, fmt, number
 
-DECIMALS = {"%": 1, "uren per week": 1, "euro per uur": 2, "euro": 0, "maanden": 1}
 UNIT_LABEL = {"%": "Percentage", "uren per week": "Uren per week", "euro per uur": "Euro per uur", "euro": "Euro",
               "maanden": "Maanden"}
 UNIT_SHORT = {"%": "%", "uren per week": "uur", "euro per uur": "euro/uur", "euro": "euro", "maanden": "mnd"}
@@ -56,7 +57,8 @@ PROVISIONAL_TEXT = {
     "input": "gaan over een instroomcohort dat nog geen heel jaar te volgen is: de bestanden van het jaar erna zijn "
              "er nog niet. Ze worden vervangen als die binnen zijn.",
 }
-ROW_FIELDS = ["year", "herkomst", "bd", "cat", "measure", "value", "n", "status", "suppressed", "reason", "trend_break"]
+ROW_FIELDS = ["year", "herkomst", "bd", "cat", "measure", "value", "n", "status", "suppressed", "reason", "trend_break",
+              "firm", "link", "lo", "hi"]
 
 
 @dataclass
@@ -71,16 +73,6 @@ class SiteResult:
     trend_unexplained: int = 0
 
 
-def fmt(value, unit: str, signed: bool = False) -> str:
-    """Dutch number format (decimal comma, thousands point); '–' for a value that is not published."""
-    if value is None:
-        return "–"
-    d = DECIMALS.get(unit, 1)
-    s = f"{value:+,.{d}f}" if signed else f"{value:,.{d}f}"
-    s = s.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return s.replace("-", "−") if signed else s
-
-
 def measure_label(indicator_id: str, measure: str) -> str:
     if measure == indicator_id:
         return ""
@@ -91,7 +83,7 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("monitor_dagster.publication", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(fmt=fmt, fmt_signed=lambda v, u: fmt(v, u, signed=True))
+    env.globals.update(fmt=fmt, fmt_signed=lambda v, u: fmt(v, u, signed=True), count=count)
     return env
 
 
@@ -135,7 +127,7 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
     breaks = D.breaks_for(iid, years, set(rows["trend_break"].drop_nulls().unique()))
     page = {
         "id": iid, "title": m["title"], "unit": unit, "unit_label": UNIT_LABEL.get(unit, unit),
-        "unit_short": UNIT_SHORT.get(unit, unit), "decimals": DECIMALS.get(unit, 1),
+        "unit_short": UNIT_SHORT.get(unit, unit), "decimals": DECIMALS.get(unit, 1), "few_persons": D.FEW_PERSONS,
         "measures": measures, "measure_labels": {x: measure_label(iid, x) or m["title"] for x in measures},
         "breakdowns": {b: _breakdown_label(iid, b) for b in bds}, "herkomst": herkomst,
         "defaults": {"measure": measures[0], "breakdown": "herkomst",
@@ -143,12 +135,18 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
         "provisional_text": PROVISIONAL_TEXT[m["kind"]],
         "palette": C.PALETTE, "breaks": breaks, "break_text": {b["id"]: b["description"] for b in breaks},
         "columns": ROW_FIELDS, "rows": rows.select(ROW_FIELDS).rows(),
-        "spec": C.indicator_template(m["title"], UNIT_LABEL.get(unit, unit),
+        "spec": C.indicator_template(m["title"], unit, UNIT_LABEL.get(unit, unit),
                                      f"Lijngrafiek van {m['title']} per jaar; de cijfers staan in de tabel onder de grafiek."),
     }
     html = env.get_template("indicator.html.j2").render(**common, root="../", page_title=f"{iid} {m['title']}", m=m,
-                                                         measures=measures, page_json=_script_json(page))
+                                                         measures=measures, few_persons=D.FEW_PERSONS,
+                                                         axis_text=_axis_text(unit), page_json=_script_json(page))
     return html, page
+
+
+def _axis_text(unit: str) -> str:
+    """What a chart's caption says about its y axis (charts.ZERO_BASED_UNITS)."""
+    return "De verticale as begint bij 0." if unit in C.ZERO_BASED_UNITS else C.CUT_AXIS_NOTE
 
 
 def _gap_dicts(gaps: list[D.Gap]) -> list[dict]:
@@ -165,11 +163,13 @@ def _factsheet_chart(table: pl.DataFrame, site: Path) -> dict | None:
     measure = D.headline_measure(table, iid)
     t = (D.totals(table).filter((pl.col("indicator_id") == iid) & (pl.col("measure") == measure)
                                 & pl.col("herkomst").is_in(D.DEFAULT_GROUPS))
-         .select("year", "herkomst", "value").sort("herkomst", "year"))
+         .select("year", "herkomst", "value", "n", "status", "unit"))
+    t = D.reading(t, ["herkomst"])
     unit = table.filter(pl.col("indicator_id") == iid)["unit"][0]
     years = sorted(int(y) for y in t["year"].unique())
     breaks = [{"year": b["year"]} for b in D.breaks_for(iid, years) if not b["dimension"]]
-    spec = C.factsheet_chart(t.to_dicts(), f"{m['title']} ({', '.join(D.DEFAULT_GROUPS)})", UNIT_LABEL.get(unit, unit),
+    rows = t.select("year", "herkomst", "value", "status", "firm", "link", "lo", "hi").to_dicts()
+    spec = C.factsheet_chart(rows, f"{m['title']} ({', '.join(D.DEFAULT_GROUPS)})", unit, UNIT_LABEL.get(unit, unit),
                              breaks, D.DEFAULT_GROUPS)
     (site / "factsheet_chart.png").write_bytes(C.to_png(spec))
     last = t.filter(pl.col("year") == max(years))
@@ -177,14 +177,51 @@ def _factsheet_chart(table: pl.DataFrame, site: Path) -> dict | None:
     return {"file": "factsheet_chart.png", "indicator": iid,
             "alt": f"Lijngrafiek van {m['title']} van {years[0]} tot {years[-1]} voor niet-westers, westers en geen "
                    f"migratieachtergrond. In {years[-1]}: {vals}.",
-            "caption": f"{m['title']} per jaar. De cijfers per jaar staan op de indicatorpagina {iid}."}
+            "caption": f"{m['title']} per jaar. {_axis_text(unit)} Open punten zijn voorlopig (ruit, met een "
+                       f"stippellijn verbonden) of rusten op minder dan {count(D.FEW_PERSONS)} personen (zonder lijn, "
+                       f"met de 95%-marge). De cijfers per jaar staan op de indicatorpagina {iid}."}
 
 
-def _latin1(s: str) -> str:
-    """fpdf2's core fonts are Latin-1: map the few typographic characters we use."""
-    for a, b in (("–", "-"), ("−", "-"), ("·", "-"), ("×", "x"), ("\u00ad", ""), ("‘", "'"), ("’", "'")):
-        s = s.replace(a, b)
-    return s.encode("latin-1", "replace").decode("latin-1")
+def _pdf_text(s: str) -> str:
+    """Text for fpdf2's core fonts, which we use in Windows-1252 (the PDF's WinAnsiEncoding: it has the en
+    dash and curly quotes).  It has no minus sign: a text with one must go through :func:`_pdf_cell`."""
+    if MINUS in s:
+        raise ValueError(f"a minus sign outside a number cell of the PDF: {s!r}")
+    s = s.replace("\u00ad", "")
+    return s.encode("cp1252", "replace").decode("cp1252")
+
+
+def _pdf_cell(pdf, w: float, h: float, text: str, border="", align: str = "L") -> None:
+    """``pdf.cell``, with the minus sign U+2212 of a negative number drawn from the Symbol core font (its
+    ``-`` is the minus glyph): the Latin core fonts have only the hyphen, which is no minus sign."""
+    if MINUS not in text:
+        pdf.cell(w, h, _pdf_text(text), border=border, align=align)
+        return
+    x, y = pdf.get_x(), pdf.get_y()
+    family, style, size = pdf.font_family, pdf.font_style, pdf.font_size_pt
+    pieces = [(p, p == MINUS) for p in re.split(f"({MINUS})", text) if p]
+
+    def use(minus: bool) -> None:
+        pdf.set_font("Symbol", "", size) if minus else pdf.set_font(family, style, size)
+
+    widths = []
+    for p, minus in pieces:
+        use(minus)
+        widths.append(pdf.get_string_width("-" if minus else _pdf_text(p)))
+    use(False)
+    pdf.cell(w, h, "", border=border)                 # the border; the text goes on top of it
+    margin, pdf.c_margin = pdf.c_margin, 0
+    tx = x + w - margin - sum(widths) if align == "R" else x + margin
+    try:
+        for (p, minus), pw in zip(pieces, widths):
+            use(minus)
+            pdf.set_xy(tx, y)
+            pdf.cell(pw, h, "-" if minus else _pdf_text(p))
+            tx += pw
+    finally:
+        pdf.c_margin = margin
+        use(False)
+        pdf.set_xy(x + w, y)
 
 
 def write_factsheet_pdf(path: Path, gaps: list[dict], first_year: int, last_year: int, chart: dict | None,
@@ -193,20 +230,21 @@ def write_factsheet_pdf(path: Path, gaps: list[dict], first_year: int, last_year
     from fpdf import FPDF
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.core_fonts_encoding = "cp1252"     # the PDF declares WinAnsiEncoding for the core fonts
     pdf.set_auto_page_break(auto=False)
-    pdf.set_title(_latin1(f"Factsheet Monitor gelijke kansen {last_year}"))
+    pdf.set_title(_pdf_text(f"Factsheet Monitor gelijke kansen {last_year}"))
     pdf.set_lang("nl")
     pdf.add_page()
     pdf.set_margins(14, 12, 14)
     pdf.set_xy(14, 12)
     pdf.set_font("Helvetica", "B", 16)
     pdf.set_text_color(21, 66, 115)
-    pdf.cell(0, 8, _latin1(f"Monitor gelijke kansen - factsheet {last_year}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, _pdf_text(f"Monitor gelijke kansen – factsheet {last_year}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     pdf.set_text_color(30, 30, 30)
-    pdf.multi_cell(0, 4.5, _latin1("Uitkomstindicatoren voor mensen met een niet-westerse migratieachtergrond en mensen "
-                                   f"zonder migratieachtergrond in {last_year}, en de verandering van het verschil sinds "
-                                   f"het eerste jaar ({first_year})."), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 4.5, _pdf_text("Uitkomstindicatoren voor mensen met een niet-westerse migratieachtergrond en mensen "
+                                     f"zonder migratieachtergrond in {last_year}, en de verandering van het verschil sinds "
+                                     f"het eerste jaar ({first_year})."), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     n = max(len(gaps), 1)
     row_h = min(5.2, 150 / (n + 1))
@@ -216,36 +254,36 @@ def write_factsheet_pdf(path: Path, gaps: list[dict], first_year: int, last_year
     pdf.set_font("Helvetica", "B", font)
     pdf.set_fill_color(232, 241, 248)
     for w, h in zip(widths, heads):
-        pdf.cell(w, row_h + 0.6, _latin1(h), border="B", fill=True, align="L" if w == widths[0] else "R")
+        pdf.cell(w, row_h + 0.6, _pdf_text(h), border="B", fill=True, align="L" if w == widths[0] else "R")
     pdf.ln()
     pdf.set_font("Helvetica", "", font)
     for g in gaps:
         label = g["title"] + (f" ({g['measure_label']})" if g["measure_label"] else "")
         label += " [voorlopig]" if g["status"] == "voorlopig" else ""
         label += " (tb)" if g["trend_breaks"] else ""
-        first = "-" if g["first_gap"] is None else f"{fmt(g['first_gap'], g['unit'], True)} ({g['first_year']})"
+        first = MISSING if g["first_gap"] is None else f"{fmt(g['first_gap'], g['unit'], True)} ({g['first_year']})"
         cells = (label[:58], fmt(g["base"], g["unit"]), fmt(g["reference"], g["unit"]),
                  fmt(g["gap"], g["unit"], True), first, fmt(g["change"], g["unit"], True))
         for w, c in zip(widths, cells):
-            pdf.cell(w, row_h, _latin1(c), border="B", align="L" if w == widths[0] else "R")
+            _pdf_cell(pdf, w, row_h, c, border="B", align="L" if w == widths[0] else "R")
         pdf.ln()
     pdf.ln(3)
     if chart:
         y = pdf.get_y()
         img_w = 120
         if y + img_w * 0.52 < 262:
-            pdf.image(str(site / chart["file"]), x=14, y=y, w=img_w, alt_text=_latin1(chart["alt"]))
+            pdf.image(str(site / chart["file"]), x=14, y=y, w=img_w, alt_text=_pdf_text(chart["alt"]))
             pdf.set_y(y + img_w * 0.52 + 2)
     pdf.set_font("Helvetica", "", 7)
     pdf.set_text_color(85, 85, 85)
-    note = ("Verschil = niet-westers min geen migratieachtergrond (procentpunt bij percentages). '-' = niet gepubliceerd "
+    note = ("Verschil = niet-westers min geen migratieachtergrond (procentpunt bij percentages). '–' = niet gepubliceerd "
             "(onthullingscontrole: minder dan 10 personen of terug te rekenen uit andere cellen) of geen eerder jaar. "
             "(tb) = trendbreuk in de reeks, zie het technisch rapport.")
     if provisional_years:
         note += f" Voorlopig: {', '.join(map(str, provisional_years))}."
     note += " Bron: CBS-microdata (Remote Access), bewerking monitor_dagster."
     pdf.set_xy(14, max(pdf.get_y(), 270))
-    pdf.multi_cell(0, 3.6, _latin1(note))
+    pdf.multi_cell(0, 3.6, _pdf_text(note))
     pdf.output(str(path))
     return pdf.pages_count
 
@@ -285,6 +323,18 @@ def _suite_text(suite: dict | None) -> tuple[str, str]:
                                                  for f in critical)
 
 
+def _plain(v: float) -> str:
+    """A parameter as short as it is (5, 2,5, 25): the Dutch format without trailing zeros."""
+    return number(v, 0 if float(v).is_integer() else len(repr(float(v)).split(".")[1]))
+
+
+def _range_text(unit: str) -> str:
+    """The range of a unit in Dutch interval notation (``[0; 100]``, ``(0; 80]``, ``[−1.000.000; 1.000.000]``):
+    the semicolon, because the comma is the decimal sign."""
+    lo, hi, strict = X.RANGES[unit]
+    return f"{'(' if strict else '['}{_plain(lo)}; {_plain(hi)}]"
+
+
 def _report_sections(table: pl.DataFrame, ids: list[str], q: dict) -> list[dict]:
     out = []
     for iid in ids:
@@ -292,7 +342,7 @@ def _report_sections(table: pl.DataFrame, ids: list[str], q: dict) -> list[dict]
         years = sorted(int(y) for y in t["year"].unique())
         sup = t.filter(pl.col("suppressed"))
         suite = q["suites"].get(iid)
-        examples = "; ".join(f"{r['year']} {r['herkomst']} {r['measure']} ({r['change']:+.1f})"
+        examples = "; ".join(f"{r['year']} {r['herkomst']} {r['measure']} ({number(r['change'], 1, signed=True)})"
                              for r in (suite or {}).get("unexplained_examples", []))
         suite_css, suite_text = _suite_text(suite)
         prov = sorted(int(y) for y in t.filter(pl.col("status") == "voorlopig")["year"].unique())
@@ -300,7 +350,7 @@ def _report_sections(table: pl.DataFrame, ids: list[str], q: dict) -> list[dict]
             "m": D.meta(iid), "cells": t.height, "years": f"{years[0]}–{years[-1]}",
             "units": ", ".join(sorted(t["unit"].unique())), "measures": [measure_label(iid, x) or x for x in
                                                                         sorted(t["measure"].unique())],
-            "suppressed": sup.height, "suppressed_pct": f"{100 * sup.height / max(t.height, 1):.0f}",
+            "suppressed": sup.height, "suppressed_pct": number(100 * sup.height / max(t.height, 1), 0),
             "suppressed_primary": sup.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
             "suppressed_secondary": sup.filter(pl.col("suppression_reason") == "secondary").height,
             "provisional": ", ".join(map(str, prov)),
@@ -360,14 +410,14 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
     years = sorted(int(y) for y in table["year"].unique())
     provisional_years = sorted(int(y) for y in table.filter(pl.col("status") == "voorlopig")["year"].unique())
     common = {"first_year": years[0], "last_year": years[-1], "built_on": built_on.strftime("%d-%m-%Y"),
-              "cells_total": f"{table.height:,}".replace(",", "."),
-              "cells_suppressed": f"{int(table['suppressed'].sum()):,}".replace(",", "."),
+              "cells_total": count(table.height), "cells_suppressed": count(int(table["suppressed"].sum())),
               "provisional_years": provisional_years}
     result = SiteResult(site=site, index=site / "index.html", indicators=ids, cells=table.height,
                         suppressed=int(table["suppressed"].sum()), provisional_years=provisional_years)
     for sub in ("assets", "indicator", "data"):
         (site / sub).mkdir(parents=True, exist_ok=True)
     (site / "assets" / "site.css").write_text(_static("site.css"), encoding="utf-8")
+    (site / "assets" / "numbers.js").write_text(_static("numbers.js"), encoding="utf-8")
     (site / "assets" / "indicator.js").write_text(_static("indicator.js"), encoding="utf-8")
     (site / "assets" / "vega.js").write_text(C.javascript_bundle(), encoding="utf-8")
     export_table(table.select(COLUMNS), "csv", site / "data" / "indicatoren.csv")
@@ -415,8 +465,8 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         quality_source=q["source"], quality_written=q.get("written"),
         # the path inside the warehouse as text, not a link: the site is published, the Data Docs are not
         data_docs="gx/uncommitted/data_docs/local_site/index.html" if q.get("data_docs") else None,
-        ranges="; ".join(f"{u} {X.range_label(u, '.').removeprefix('value in ')}" for u in X.RANGES),
-        tolerance_pct=f"{reg['tolerance']['%']:g}", tolerance_rel=f"{100 * reg['tolerance']['relative']:g}",
+        ranges="; ".join(f"{u} {_range_text(u)}" for u in X.RANGES),
+        tolerance_pct=_plain(reg["tolerance"]["%"]), tolerance_rel=_plain(100 * reg["tolerance"]["relative"]),
         sources=sorted({v for vs in table["vintages"].drop_nulls().unique() for v in vs.split(",") if v}),
         all_breaks=[{**b, "description": b.get("toelichting", b["description"]),
                      "indicators": "alle" if b["indicators"] == ["*"] else ", ".join(b["indicators"]) or "geen"}

@@ -3,8 +3,10 @@
  * Reads window.PAGE (written by monitor_dagster/publication/site.py): the indicator's gated rows, the
  * registered trend breaks, the Vega-Lite template.  The reader chooses measure, breakdown and groups; the
  * chart (vegaEmbed, bundled in assets/vega.js: no network), the table under it and the CSV download always
- * show the same rows.  Suppressed cells stay visible as gaps with their reason, provisional figures are
- * marked, trend breaks are drawn on the time axis and listed with their explanation.
+ * show the same rows.  Suppressed cells stay visible as gaps with their reason (never a zero), uncertain
+ * figures (voorlopig, or on few persons: the rows' ``firm`` flag from data.py) are open points off the solid
+ * line with their 95% interval, trend breaks are drawn on the time axis and listed with their explanation.
+ * Every number is written by numbers.js (window.MonitorNumbers), the twin of numbers.py.
  */
 (function () {
   "use strict";
@@ -23,11 +25,19 @@
   function esc(s) {
     return String(s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; });
   }
-  function fmt(v) {
-    if (v === null || v === undefined) { return ""; }
-    return v.toLocaleString("nl-NL", { minimumFractionDigits: P.decimals, maximumFractionDigits: P.decimals });
+  var N = window.MonitorNumbers;
+  function fmt(v) { return N.number(v, P.decimals); }
+  function fmtInt(v) { return N.count(v); }
+  var share = P.unit === "%";
+  // the 95% interval of a share (Wilson, data.py), as text; "" where the table allows none
+  function marge(r) {
+    return r.lo === null || r.lo === undefined || r.suppressed ? "" : fmt(r.lo) + " \u2013 " + fmt(r.hi) + " " + P.unit_short;
   }
-  function fmtInt(v) { return v === null || v === undefined ? "" : v.toLocaleString("nl-NL"); }
+  function statusLabel(r) {
+    var few = r.n !== null && r.n !== undefined && r.n < P.few_persons;
+    return (r.status === "voorlopig" ? "voorlopig" : "definitief") +
+      (few ? ", op minder dan " + fmtInt(P.few_persons) + " personen: onzeker" : "");
+  }
 
   // ---- state in the URL hash, so a view can be shared and the back button works -------------------------
   function readHash() {
@@ -99,17 +109,20 @@
     var showCat = state.bd !== "herkomst";
     var head = "<tr><th scope=\"col\">Jaar</th><th scope=\"col\">Herkomst</th>" +
       (showCat ? "<th scope=\"col\">" + esc(P.breakdowns[state.bd]) + "</th>" : "") +
-      "<th scope=\"col\" class=\"num\">" + esc(P.unit_label) + "</th><th scope=\"col\" class=\"num\">Personen</th>" +
+      "<th scope=\"col\" class=\"num\">" + esc(P.unit_label) + "</th>" +
+      (share ? "<th scope=\"col\" class=\"num\">95%-marge</th>" : "") + "<th scope=\"col\" class=\"num\">Personen</th>" +
       "<th scope=\"col\">Status</th><th scope=\"col\">Toelichting</th></tr>";
     var body = sel.map(function (r) {
       var notes = [];
       if (r.suppressed) { notes.push(r.reason); }
       if (r.trend_break) { notes.push("trendbreuk: " + (P.break_text[r.trend_break] || r.trend_break)); }
-      var cls = (r.suppressed ? "suppressed " : "") + (r.status === "voorlopig" ? "provisional" : "");
+      var cls = (r.suppressed ? "suppressed " : "") + (r.status === "voorlopig" ? "provisional " : "") +
+        (!r.suppressed && !r.firm ? "uncertain" : "");
       return "<tr class=\"" + cls + "\" data-year=\"" + r.year + "\" data-herkomst=\"" + esc(r.herkomst) +
         "\" data-cat=\"" + esc(r.cat) + "\"><td>" + r.year + "</td><td>" + esc(r.herkomst) + "</td>" +
         (showCat ? "<td>" + esc(r.cat) + "</td>" : "") +
         "<td class=\"num value\">" + (r.suppressed ? "<span aria-label=\"onderdrukt\">×</span>" : fmt(r.value)) + "</td>" +
+        (share ? "<td class=\"num marge\">" + marge(r) + "</td>" : "") +
         "<td class=\"num\">" + fmtInt(r.n) + "</td>" +
         "<td>" + (r.status === "voorlopig" ? "<strong class=\"badge-provisional\">voorlopig</strong>" : "definitief") + "</td>" +
         "<td>" + esc(notes.join("; ")) + "</td></tr>";
@@ -126,10 +139,10 @@
   }
   function renderCsv(sel) {
     var head = ["indicator", "jaar", "herkomst", "uitsplitsing", "categorie", "maatstaf", "waarde", "eenheid",
-      "personen", "status", "onderdrukt", "reden", "trendbreuk"];
+      "personen", "status", "onderdrukt", "reden", "trendbreuk", "marge_95_onder", "marge_95_boven"];
     var lines = [head.join(";")].concat(sel.map(function (r) {
       return [P.id, r.year, r.herkomst, state.bd, r.cat, r.measure, r.value, P.unit, r.n, r.status,
-        r.suppressed ? "ja" : "nee", r.reason, r.trend_break].map(csvValue).join(";");
+        r.suppressed ? "ja" : "nee", r.reason, r.trend_break, r.lo, r.hi].map(csvValue).join(";");
     }));
     var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
     var a = $("csv");
@@ -144,12 +157,22 @@
     if (prov.length) {
       var ys = prov.filter(function (y, i) { return prov.indexOf(y) === i; }).join(", ");
       notes.push("<p class=\"note provisional-note\"><strong>Voorlopig:</strong> de cijfers over " + ys + " " +
-        esc(P.provisional_text) + " In de grafiek: open ruiten.</p>");
+        esc(P.provisional_text) + " In de grafiek: open ruiten buiten de doorgetrokken lijn, met een stippellijn " +
+        "verbonden (op minder dan " + fmtInt(P.few_persons) + " personen: zonder lijn)" +
+        (share ? " en met hun 95%-marge" : "") + ".</p>");
+    }
+    var few = sel.filter(function (r) { return !r.suppressed && r.n !== null && r.n < P.few_persons; }).length;
+    if (few) {
+      notes.push("<p class=\"note uncertain-note\"><strong>Weinig personen:</strong> " + fmtInt(few) +
+        " cijfer(s) in deze weergave rusten op minder dan " + fmtInt(P.few_persons) + " personen en kunnen door toeval " +
+        "flink afwijken. In de grafiek: open punten zonder lijn ernaartoe" +
+        (share ? ", met een streepje voor de 95%-marge (Wilson-interval)" : "; de tabel geeft geen marge voor gemiddelden") +
+        ".</p>");
     }
     var sup = sel.filter(function (r) { return r.suppressed; }).length;
     if (sup) {
       notes.push("<p class=\"note suppressed-note\"><strong>Niet gepubliceerd:</strong> " + sup +
-        " cel(len) in deze weergave vallen onder de onthullingscontrole (minder dan 10 personen, of terug te rekenen uit andere cellen). In de grafiek: een onderbroken lijn en een × op de as; nooit een nul.</p>");
+        " cel(len) in deze weergave vallen onder de onthullingscontrole (minder dan 10 personen, of terug te rekenen uit andere cellen). In de grafiek: een onderbroken lijn en een × bovenin; nooit een nul.</p>");
     }
     $("notes").innerHTML = notes.join("");
     $("breaks").innerHTML = breaks.length ? breaks.map(function (b) {
@@ -182,9 +205,13 @@
     }
     spec.datasets = {
       cells: sel.map(function (r) {
-        return { year: r.year, herkomst: r.herkomst, cat: r.cat, series: seriesName(r), value: r.suppressed ? null : r.value,
+        var shown = !r.suppressed && r.value !== null && r.value !== undefined;
+        return { year: r.year, herkomst: r.herkomst, cat: r.cat, series: seriesName(r), value: shown ? r.value : null,
+          firm: shown && r.firm === true, link: shown && r.link === true,
+          lo: shown && r.lo !== undefined ? r.lo : null, hi: shown && r.hi !== undefined ? r.hi : null,
           status: r.status, n: r.n, reason: r.reason || "",
-          label: r.suppressed ? "niet gepubliceerd" : fmt(r.value) + " " + P.unit_short };
+          label: shown ? fmt(r.value) + " " + P.unit_short : "niet gepubliceerd",
+          marge: shown ? (marge(r) || "niet beschikbaar") : "", n_label: fmtInt(r.n), status_label: statusLabel(r) };
       }),
       breaks: breaks.map(function (b) { return { year: b.year, id: b.id, description: b.description }; })
     };
