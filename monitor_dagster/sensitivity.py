@@ -229,7 +229,17 @@ def _gate(table: pl.DataFrame, default: pl.DataFrame, year: int) -> pl.DataFrame
               .then(pl.lit("differs from the default by fewer than 10 persons"))
               .when(alt & share & ~ebb & (dk > 0) & (dk < MIN_N))
               .then(pl.lit("moves fewer than 10 persons in or out of the share")))
-    t = t.with_columns(reason.alias("reason"))
+    # the gap is a difference of two published cells: hidden exactly when one of them is (its own value and
+    # n say nothing about persons that the two cells do not say already)
+    gap = pl.col("herkomst") == GAP
+    t = t.with_columns(pl.when(~gap).then(reason).alias("reason"))
+    parts = (t.filter(pl.col("herkomst").is_in(["niet-westers", "geen migratieachtergrond"]))
+             .group_by("choice", "alternative", "indicator_id", "measure")
+             .agg(pl.col("reason").is_not_null().any().alias("_part_hidden")))
+    t = (t.join(parts, on=["choice", "alternative", "indicator_id", "measure"], how="left")
+         .with_columns(pl.when(gap & pl.col("_part_hidden").fill_null(True))
+                       .then(pl.lit("a part of the difference is not published"))
+                       .otherwise(pl.col("reason")).alias("reason")))
     sup = pl.col("reason").is_not_null()
     headline = pl.struct("indicator_id", "measure").map_elements(
         lambda s: HEADLINES.get((s["indicator_id"], s["measure"]), ""), return_dtype=pl.String)

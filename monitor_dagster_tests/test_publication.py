@@ -248,3 +248,30 @@ def test_an_indicator_can_label_a_breakdown_itself():
 
     assert _breakdown_label("O21", "sector") == "Onderwijssoort"
     assert _breakdown_label("O27", "sector") == "Sector" and _breakdown_label("O21", "geslacht") == "Geslacht"
+
+
+def test_the_technical_report_prints_the_stored_sensitivity_table(published):
+    """Issue 16: the sensitivity table of `monitor run` (asset indicators/sensitivity) is in the technical
+    report, each published figure as the stored table has it, suppressed cells as a dash."""
+    import re
+
+    from monitor_dagster.choices import ALTERNATIVES
+    from monitor_dagster.publication.numbers import fmt
+    from monitor_dagster.warehouse import Warehouse
+
+    wh, site, _ = published
+    stored = Warehouse(wh, layer="indicators").read("sensitivity", "all").collect()
+    assert stored.height and stored.select("choice", "alternative").n_unique() == len(ALTERNATIVES) + 1
+    html = (site / "technisch-rapport.html").read_text(encoding="utf-8")
+    sec = re.search(r'<h2 id="gevoeligheid">.*?</table>', html, re.S)
+    assert sec, "no sensitivity section"
+    body = sec.group(0)
+    assert f"Kerncijfers {stored['year'][0]}" in body
+    d = stored.filter((pl.col("choice") == "o05_denominator") & (pl.col("indicator_id") == "O05")
+                      & (pl.col("herkomst") == "totaal")).row(0, named=True)
+    if not d["suppressed"]:
+        assert f"{fmt(d['value'], '%')} ({fmt(d['difference'], '%', signed=True)})" in body
+    for _, _, label in ALTERNATIVES:
+        assert label in body
+    # the SECM fallback is explained next to it (report 7.1.3)
+    assert 'id="secm"' in html and "7.1.3" in html

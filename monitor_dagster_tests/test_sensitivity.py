@@ -92,3 +92,21 @@ def test_the_gate_hides_cells_that_differences_would_reveal():
     assert hidden == {"default": False, "a": True, "b": True, "c": False, "d": True, "e": False}
     assert g.filter(pl.col("suppressed"))["value"].null_count() == 3
     assert g.filter(pl.col("choice") == "c")["difference"][0] == pytest.approx(2.0)
+
+
+
+def test_the_gap_is_hidden_exactly_when_one_of_its_parts_is():
+    def row(choice, herkomst, n, value):
+        return {"indicator_id": "O04", "measure": "vast contract", "unit": "%", "herkomst": herkomst, "value": value,
+                "n": n, "n_weighted": float(n), "choice": choice, "alternative": "x", "label": "x"}
+    default = pl.DataFrame([row("default", "niet-westers", 500, 60.0), row("default", "geen migratieachtergrond", 900, 75.0),
+                            row("default", SENS.GAP, 500, -15.0)])
+    t = pl.concat([default,
+                   pl.DataFrame([row("a", "niet-westers", 503, 60.0),                 # 3 persons more: hidden
+                                 row("a", "geen migratieachtergrond", 900, 75.0), row("a", SENS.GAP, 503, -15.0),
+                                 row("b", "niet-westers", 600, 61.0),                 # both parts published
+                                 row("b", "geen migratieachtergrond", 1000, 74.0), row("b", SENS.GAP, 600, -13.0)])])
+    g = SENS._gate(t, default, Y).filter(pl.col("herkomst") == SENS.GAP)
+    hidden = dict(zip(g["choice"], g["suppressed"]))
+    assert hidden == {"default": False, "a": True, "b": False}
+    assert g.filter(pl.col("choice") == "b")["difference"][0] == pytest.approx(2.0)

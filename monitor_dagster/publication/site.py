@@ -40,6 +40,8 @@ from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.indicators.table import COLUMNS
 from monitor_dagster.publication import charts as C
 from monitor_dagster.publication import data as D
+from monitor_dagster.indicators.engine import SECM_FALLBACK_VINTAGE
+from monitor_dagster.publication import sensitivity as SENS
 from monitor_dagster.publication.numbers import DECIMALS, MINUS, MISSING, count, fmt, number
 
 UNIT_LABEL = {"%": "Percentage", "uren per week": "Uren per week", "euro per uur": "Euro per uur", "euro": "Euro",
@@ -52,8 +54,9 @@ MEASURE_LABELS = {"INPPERSPRIM": "persoonlijk primair inkomen", "INPPERSINK": "p
 FACTSHEET_CHART = ("O03", "O04", "O12")
 #: why a figure is voorlopig (docs/indicators.md "status"), by kind of indicator
 PROVISIONAL_TEXT = {
-    "outcome": "rusten op een deel van het jaar (polisadministratie t/m maand 6 of 9) en worden vervangen als het "
-               "hele jaar binnen is.",
+    "outcome": "rusten op een deel van het jaar (polisadministratie t/m maand 6 of 9), of op scholieren, studenten "
+               "en gepensioneerden uit de onderwijsinschrijvingen en de leeftijd omdat SECMBUS het jaar nog niet dekt "
+               "(technisch rapport § 7.1.3). Ze worden vervangen als het hele jaar en SECMBUS binnen zijn.",
     "input": "gaan over een instroomcohort dat nog geen heel jaar te volgen is: de bestanden van het jaar erna zijn "
              "er nog niet. Ze worden vervangen als die binnen zijn.",
 }
@@ -467,7 +470,11 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         data_docs="gx/uncommitted/data_docs/local_site/index.html" if q.get("data_docs") else None,
         ranges="; ".join(f"{u} {_range_text(u)}" for u in X.RANGES),
         tolerance_pct=_plain(reg["tolerance"]["%"]), tolerance_rel=_plain(100 * reg["tolerance"]["relative"]),
-        sources=sorted({v for vs in table["vintages"].drop_nulls().unique() for v in vs.split(",") if v}),
+        sources=sorted({v for vs in table["vintages"].drop_nulls().unique() for v in vs.split(",")
+                        if v and v != SECM_FALLBACK_VINTAGE}),
+        secm_fallback_years=sorted(int(y) for y in table.filter(
+            pl.col("vintages").str.contains(SECM_FALLBACK_VINTAGE, literal=True))["year"].unique()),
+        sensitivity=SENS.context(SENS.load(warehouse)),
         all_breaks=[{**b, "description": b.get("toelichting", b["description"]),
                      "indicators": "alle" if b["indicators"] == ["*"] else ", ".join(b["indicators"]) or "geen"}
                     for b in reg["breaks"]]))
