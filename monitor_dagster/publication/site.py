@@ -54,9 +54,10 @@ MEASURE_LABELS = {"INPPERSPRIM": "persoonlijk primair inkomen", "INPPERSINK": "p
 FACTSHEET_CHART = ("O03", "O04", "O12")
 #: why a figure is voorlopig (docs/indicators.md "status"), by kind of indicator
 PROVISIONAL_TEXT = {
-    "outcome": "rusten op een deel van het jaar (polisadministratie t/m maand 6 of 9), of op scholieren, studenten "
-               "en gepensioneerden uit de onderwijsinschrijvingen en de leeftijd omdat SECMBUS het jaar nog niet dekt "
-               "(technisch rapport § 7.1.3). Ze worden vervangen als het hele jaar en SECMBUS binnen zijn.",
+    "outcome": "rusten op een deel van het jaar (polisadministratie t/m maand 6 of 9), op een vervolgperiode die nog "
+               "niet helemaal binnen is (de jaren na het peiljaar), of op scholieren, studenten en gepensioneerden uit "
+               "de onderwijsinschrijvingen en de leeftijd omdat SECMBUS het jaar nog niet dekt (technisch rapport "
+               "§ 7.1.3). Ze worden vervangen als die bestanden binnen zijn.",
     "input": "gaan over een instroomcohort dat nog geen heel jaar te volgen is: de bestanden van het jaar erna zijn "
              "er nog niet. Ze worden vervangen als die binnen zijn.",
 }
