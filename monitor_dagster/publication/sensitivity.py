@@ -54,6 +54,9 @@ def context(table: pl.DataFrame | None) -> dict | None:
         out = []
         for h in COLUMNS:
             r = by.get(h)
+            if k["indicator_id"] == "N" and h.startswith("verschil"):
+                out.append({"text": "n.v.t.", "diff": "", "suppressed": False})     # no gap of counts
+                continue
             if r is None or r["value"] is None:
                 out.append({"text": "–", "diff": "", "suppressed": r is not None})
                 continue
@@ -66,7 +69,9 @@ def context(table: pl.DataFrame | None) -> dict | None:
                 if k["indicator_id"] == "N" and r["difference"] > 0:
                     diff = "+" + diff
             out.append({"text": text, "diff": diff, "suppressed": False})
-        rows.append({"default": k["choice"] == "default",
+        block = (k["choice"], k["alternative"])
+        rows.append({"default": k["choice"] == "default", "first": not rows or rows[-1]["_block"] != block,
+                     "_block": block,
                      "choice": k["choice"], "label": "standaard" if k["choice"] == "default" else k["label"],
                      "default_label": DEFAULT_LABELS.get(k["choice"], ""),
                      "indicator": f"{k['indicator_id']} {k['headline']}", "unit": k["unit"], "cells": out})
