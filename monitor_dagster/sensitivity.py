@@ -202,6 +202,24 @@ def compute(warehouse_root: Path | str, year: int, *, alternatives=ALTERNATIVES,
     return _gate(table, default, year)
 
 
+#: what the sensitivity table of a year rests on: when none of these changed, the stored table stands
+FINGERPRINT_INPUTS = (("core", "population"), ("core", "job_months"), ("core", "secm_months"),
+                      ("indicators", "contracts_hours"), ("indicators", "secm"), ("indicators", "ebb"),
+                      ("sources", "EBBNW"))
+
+
+def fingerprint(warehouse_root: Path | str, year: int) -> str:
+    """A hash of the data behind the table of ``year`` (the checksums of the year's core tables, family tables
+    and EBB file, which change with the sources and with the code's rules) and of the alternatives asked."""
+    import hashlib
+
+    parts = [str(year), repr(ALTERNATIVES), repr(sorted(AFFECTS.items()))]
+    for layer, name in FINGERPRINT_INPUTS:
+        m = Warehouse(warehouse_root, layer=layer).manifest(name, str(year)) or {}
+        parts.append(f"{layer}/{name}:{m.get('data_sha256') or m.get('sha256') or ''}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
 def family_ids(families: set[str]) -> set[str]:
     from monitor_dagster.indicators import spec as SPEC
 

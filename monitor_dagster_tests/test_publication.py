@@ -275,3 +275,32 @@ def test_the_technical_report_prints_the_stored_sensitivity_table(published):
         assert label in body
     # the SECM fallback is explained next to it (report 7.1.3)
     assert 'id="secm"' in html and "7.1.3" in html
+
+
+def test_the_sensitivity_table_is_kept_while_its_inputs_do_not_change(published, tmp_path):
+    """The table job rebuilds indicators/sensitivity after every yearly run; a national one costs a population
+    per alternative, so the stored table stands while the data behind it (fingerprint) is unchanged."""
+    from monitor_dagster.defs.core.assets import IO
+    from monitor_dagster.defs.indicators.assets import sensitivity
+    from monitor_dagster.defs.io import WarehouseIOManager
+    from monitor_dagster.defs.resources import MonitorResource
+    from monitor_dagster.sensitivity import fingerprint
+    from monitor_dagster.warehouse import Warehouse
+
+    wh, _, _ = published
+    w = Warehouse(wh, layer="indicators")
+    before = w.manifest("sensitivity", "all")
+    year = int(w.read("sensitivity", "all").collect()["year"][0])
+    assert before["fingerprint"] == fingerprint(wh, year)
+    with dg.instance_for_test() as inst:
+        res = dg.materialize([sensitivity], instance=inst, resources={
+            "monitor": MonitorResource(warehouse=str(wh)), IO: WarehouseIOManager(warehouse=str(wh))})
+    assert res.success
+    md = res.asset_materializations_for_node("indicators__sensitivity")[0].metadata
+    assert md["reused"].value == "its inputs did not change"
+    assert w.manifest("sensitivity", "all")["data_sha256"] == before["data_sha256"]
+    # another version of one input (here: the EBB file of that year) changes the fingerprint
+    src = Warehouse(wh)
+    ebb = src.read("EBBNW", str(year)).collect()
+    Warehouse(tmp_path / "wh").write("EBBNW", str(year), ebb.head(ebb.height - 1), {"release_id": "x"})
+    assert fingerprint(tmp_path / "wh", year) != fingerprint(wh, year)

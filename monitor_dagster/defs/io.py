@@ -40,7 +40,7 @@ def write_asset(warehouse: str, key: dg.AssetKey, part: str, obj, run_id: str, m
                 "run_id": run_id}
     # provenance (defs/provenance.py) also in the manifest: readable without the Dagster instance
     # and the method facts readiness and `monitor status` read: SECM or its fallback (report 7.1.3), choices
-    for k in ("vintages", "provisional_releases", "secm_source", "method"):
+    for k in ("vintages", "provisional_releases", "secm_source", "method", "fingerprint"):
         v = metadata.get(k)
         if v is not None:
             manifest[k] = str(getattr(v, "value", v))

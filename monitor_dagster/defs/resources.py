@@ -22,8 +22,9 @@ ENV = {"landing": ("MONITOR_LANDING", "demo_data/landing"),
        "input_first_year": ("MONITOR_INPUT_FIRST_YEAR", 2022),
        "buckets": ("MONITOR_BUCKETS", 0),
        "bucket_memory_gb": ("MONITOR_BUCKET_MEMORY_GB", 2),
-       "method": ("MONITOR_METHOD", "")}
-_INT = {"input_first_year", "buckets", "bucket_memory_gb"}
+       "method": ("MONITOR_METHOD", ""),
+       "sensitivity": ("MONITOR_SENSITIVITY", 1)}
+_INT = {"input_first_year", "buckets", "bucket_memory_gb", "sensitivity"}
 
 
 class MonitorResource(dg.ConfigurableResource):
@@ -43,6 +44,9 @@ class MonitorResource(dg.ConfigurableResource):
     #: ``student_rule=any_day``; empty = the monitor's defaults.  Meant for sensitivity runs in a warehouse of
     #: their own: the choice is recorded in every table's manifest.
     method: str = ENV["method"][1]
+    #: 1: the table job computes the sensitivity table (indicators/sensitivity) when its inputs changed; 0: it
+    #: keeps the stored one (a national warehouse: each alternative rebuilds a population, docs/methodology.md)
+    sensitivity: int = ENV["sensitivity"][1]
 
     @property
     def landing_root(self) -> Path:

@@ -218,15 +218,29 @@ def sensitivity_year(warehouse: str | Path) -> int | None:
     kinds={"polars"},
 )
 def sensitivity(context: AssetExecutionContext, monitor: MonitorResource) -> dg.Output:
-    from monitor_dagster.sensitivity import SCHEMA, compute
+    from monitor_dagster.sensitivity import SCHEMA, compute, fingerprint
+    from monitor_dagster.warehouse import Warehouse
 
+    w = Warehouse(monitor.warehouse, layer="indicators")
+    stored = w.manifest("sensitivity", "all")
     year = sensitivity_year(monitor.warehouse)
     if year is None:   # an incomplete zone: no table, said once; the publication then says it is absent
         context.log.warning("sensitivity: no year with core/population (on SECM), job_months and secm_months in "
                             "the warehouse; nothing to compare")
         return dg.Output(pl.DataFrame(schema=SCHEMA), metadata={"year": "none", "rows": 0})
+    fp = fingerprint(monitor.warehouse, year)
+    if stored is not None and (stored.get("fingerprint") == fp or not monitor.sensitivity):
+        # the same inputs as the stored table (or switched off, MONITOR_SENSITIVITY=0): kept, not recomputed
+        why = "its inputs did not change" if stored.get("fingerprint") == fp else "MONITOR_SENSITIVITY=0"
+        context.log.info(f"sensitivity: the stored table is kept ({why})")
+        kept = w.read("sensitivity", "all").collect()
+        return dg.Output(kept, metadata={"year": year, "rows": kept.height, "reused": why,
+                                         "fingerprint": stored.get("fingerprint") or ""})
+    if not monitor.sensitivity:
+        context.log.warning("sensitivity: switched off (MONITOR_SENSITIVITY=0) and none stored: empty table")
+        return dg.Output(pl.DataFrame(schema=SCHEMA), metadata={"year": "off", "rows": 0})
     table = compute(monitor.warehouse, year, progress=context.log.debug)
-    return dg.Output(table, metadata={"year": year, "rows": table.height,
+    return dg.Output(table, metadata={"year": year, "rows": table.height, "fingerprint": fp,
                                       "suppressed": int(table["suppressed"].sum()),
                                       "alternatives": int(table.select("choice", "alternative").n_unique() - 1)})
 
