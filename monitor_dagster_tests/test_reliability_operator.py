@@ -148,7 +148,9 @@ def test_monitor_run_marks_runs_of_dead_processes_and_keeps_live_ones(tmp_path, 
     launched = _open_run(inst, dg.DagsterRunStatus.STARTED, {}, start_pid=dead)
     # the pid was reused: a process younger than the run holds it now
     reused = _open_run(inst, dg.DagsterRunStatus.STARTED, {HOST_TAG: host})
-    time.sleep(1.2)
+    # younger than the run by more than run_state's 1 s slack plus the up to 1 s that psutil's create_time can
+    # read early (it adds the process's ticks to the boot time, which /proc/stat gives in whole seconds)
+    time.sleep(2.5)
     young = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         inst.add_run_tags(reused, {PID_TAG: str(young.pid)})

@@ -60,7 +60,7 @@ def test_alternatives_move_what_their_rule_says(table):
     assert any_day is None or any_day < n_all
     # every alternative of the register families is in the table (EBB not asked here)
     choices = set(table["choice"])
-    assert {c for c, _, _ in ALTERNATIVES if c != "ebb_classification"} | {"default"} == choices
+    assert {c for c, _, _ in ALTERNATIVES if SENS.AFFECTS[c] != ("ebb",)} | {"default"} == choices
 
 
 def test_the_table_passes_its_disclosure_check_and_exports(table, tmp_path):
