@@ -28,6 +28,9 @@ def pytest_configure(config):
     _USER_HOME = os.environ.get("DAGSTER_HOME")
     _SCRATCH_HOME = tempfile.mkdtemp(prefix="monitor-test-dagster-home-")
     os.environ["DAGSTER_HOME"] = _SCRATCH_HOME
+    # the sensitivity table (one population per method alternative) only where a test asks for it: the
+    # `published` fixture of test_publication.py, test_sensitivity.py and the asset tests set their own
+    os.environ["MONITOR_SENSITIVITY"] = "0"
 
 
 def pytest_unconfigure(config):

@@ -7,6 +7,7 @@ provisional) feeds every test here and the browser test (``test_publication_brow
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import dagster as dg
@@ -42,8 +43,13 @@ def published(tmp_path_factory):
         if f.file_id == "SPOLISBUS" and f.year == LAST and f.version > 1:
             (res.config.landing / f.path).unlink()
     wh = root / "warehouse"
+    old = os.environ.get("MONITOR_SENSITIVITY")
     with dg.instance_for_test() as inst:
-        summary = run_pipeline(res.config.landing, wh, instance=inst, layers=("sources", "core", "indicators"))
+        os.environ["MONITOR_SENSITIVITY"] = "1"        # the technical report shows the sensitivity table
+        try:
+            summary = run_pipeline(res.config.landing, wh, instance=inst, layers=("sources", "core", "indicators"))
+        finally:
+            os.environ["MONITOR_SENSITIVITY"] = old if old is not None else "0"
         assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
         result = materialize_site(wh, root / "site", instance=inst)
         assert result.success
