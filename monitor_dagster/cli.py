@@ -1,4 +1,4 @@
-"""The ``monitor`` command line (DESIGN.md, interfaces: contract).
+"""The ``monitor`` command line (README.md, "Commands").
 
 Subcommands: ``synth`` (a synthetic CBS landing zone), ``run`` (ingest into the warehouse, in-process),
 ``status`` (landed / ingested / stale / provisional / overdue), ``export`` (the gated table), ``publish`` (web

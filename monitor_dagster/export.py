@@ -1,4 +1,4 @@
-"""Export of disclosure-controlled tables (DESIGN.md: ``monitor export``; docs/disclosure.md).
+"""Export of disclosure-controlled tables (``monitor export``; docs/disclosure.md).
 
 :func:`export_table` writes a table that has passed :func:`~monitor_dagster.gates.disclosure.apply_disclosure`
 as csv (UTF-8, ``,`` separator, ``.`` decimal), parquet or xlsx, atomically (temp file + rename).  It refuses

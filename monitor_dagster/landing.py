@@ -4,7 +4,7 @@ Pure Python, no Dagster: the sensor calls ``scan`` then ``plan`` on every tick, 
 decision into a ``RunRequest(run_key=decision.run_key)`` and stores ``cursor.to_json()``.  See
 docs/operations.md for the rules in prose.
 
-Rules (DESIGN.md, "Release sensor"):
+Rules:
 
 * A *group* is what one asset partition holds: (entry, period) for yearly files; the whole entry for
   cumulative files (each release year replaces the previous one) and for reference files.  Within a group

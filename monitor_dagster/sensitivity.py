@@ -8,7 +8,7 @@ families a choice can move are recomputed; the others keep the default figures.
 
 The table holds, per alternative and headline indicator, the figure for totaal, niet-westers and geen
 migratieachtergrond, the gap (niet-westers minus geen migratieachtergrond) and the difference from the
-default.  Disclosure (DESIGN.md: no cell on fewer than 10 persons, no cell derivable from others): a cell on
+default.  Disclosure (docs/disclosure.md: no cell on fewer than 10 persons, no cell derivable from others): a cell on
 fewer than 10 persons is suppressed, and so is an alternative's cell whose person count differs from the
 default's by 1 to 9 (the difference of two published cells would describe those few persons); EBB cells
 follow the EBB rule (at least 15,000 weighted and 10 unweighted observations, report 4.1).

@@ -1,6 +1,6 @@
 """The warehouse store: parquet per source and partition, written atomically, the previous versions kept.
 
-Layout (DESIGN.md, "Storage and instance")::
+Layout (docs/operations.md, "Warehouse layout")::
 
     <root>/sources/<ENTRY>/<partition>/          partition: "2019" (yearly), "latest" (cumulative), "all" (reference)
         <release_id>-<hash12>/data.parquet       one version directory per write (zstd parquet)

@@ -194,7 +194,7 @@ def test_aow_whole_year_rule_2019():
 
 
 def test_aow_cohort_thresholds_follow_the_law():
-    """AOW age by year (report table 1, law after 2019; SPEC.md): 2023 66+10m, 2024 67 for persons born
+    """AOW age by year (report table 1, law after 2019; reference/aow_age.csv): 2023 66+10m, 2024 67 for persons born
     after 28 February 1957 (Rijksoverheid), 2028 67+3m for persons born after 31 December 1960."""
     df = _ages([D(1957, 2, 28), D(1957, 3, 1), D(1960, 12, 31), D(1961, 1, 1)], 2023)
     assert df["aow_date"].to_list() == [D(2023, 12, 28), D(2024, 3, 1), D(2027, 12, 31), D(2028, 4, 1)]

@@ -69,7 +69,7 @@ def monthly_rows(person: int, ikv: int, first: dt.date, last: dt.date, hours_pw:
 
 # ------------------------------------------------------------------------------------------- job-months
 def test_four_weekly_rows_make_one_job_month():
-    """Report 5.2 / SPEC "Months": SPOLIS rows are payroll period x month overlaps; a 4-weekly payroll gives
+    """Report 5.2 / CBS file documentation: SPOLIS rows are payroll period x month overlaps; a 4-weekly payroll gives
     up to 3 rows in a month, which collapse to one job-month (hours and wages summed, contract of the last
     row)."""
     rows = [
@@ -195,7 +195,7 @@ def test_spell_hourly_wage_weighted_by_basic_hours():
 
 
 def test_main_job_has_most_basic_hours():
-    """SPEC O04 / report 3d: "Bij meerdere banen kijken we of de meest gemaakte basisuren ... vast of tijdelijk
+    """O04 / report 3d: "Bij meerdere banen kijken we of de meest gemaakte basisuren ... vast of tijdelijk
     zijn" - the main job of a month is the one with the most basic hours (tie: the better paid)."""
     rows = (monthly_rows(1, 1, D(2019, 1, 1), D(2019, 2, 28), hours_pw=20, contract="B")
             + monthly_rows(1, 2, D(2019, 1, 1), D(2019, 1, 31), hours_pw=30, contract="O")
@@ -218,7 +218,7 @@ def _secm(rows: list[tuple]) -> pl.LazyFrame:
 
 
 def test_secm_months_state_rule_and_window():
-    """Report 5.2 (months 11-12 of t-1 in the panel of t) and SPEC "Months: monthly state = the state in that
+    """Report 5.2 (months 11-12 of t-1 in the panel of t) and the rule "monthly state = the state in that
     calendar month": the state covering most days of the month; on a tie the later spell."""
     s = _secm([(1, D(2015, 1, 1), D(2019, 1, 10), "11"),     # employee until 10 January
                (1, D(2019, 1, 11), D(2019, 4, 15), "21"),    # WW 11 Jan - 15 Apr
@@ -287,7 +287,7 @@ def _prov(rows, codes):
 
 
 def test_srg_pwet_harmonisation():
-    """Report 3.2.1 / SPEC "SRG 2019": only provisions recorded the same way in SRGPERSOONPWETBUS (2015-2018)
+    """Report 3.2.1: only provisions recorded the same way in SRGPERSOONPWETBUS (2015-2018)
     and PWETSRGPERSOONBUS (2019+) form the consistent series; 19 (voorziening arbeidsbeperking) and 20 exist
     only in SRG, the finer 21-28 only from 2019; a provision running across 1 January 2019 is one spell."""
     srg = _prov([(1, D(2018, 6, 1), None, "11"),              # continues in PWET (same start)
@@ -391,7 +391,7 @@ def wh(tmp_path_factory) -> Path:
 
 
 def test_job_spells_cover_spolis_on_synthetic_data(wh):
-    """Report 5.2 / DESIGN "Compute rules": SPOLIS rows -> job-months -> spells lose nothing: every (person,
+    """Report 5.2 / docs/methodology.md "Spells": SPOLIS rows -> job-months -> spells lose nothing: every (person,
     job, month) of the R persons' SPOLIS rows in the panel window lies in exactly one spell, the number of
     jobs is the input's, hours add up, and a job has at most 14 months in the panel of t."""
     from monitor_dagster.warehouse import Warehouse

@@ -1,4 +1,4 @@
-"""Disclosure gate and export (SPEC.md "Disclosure control"; docs/disclosure.md)."""
+"""Disclosure gate and export (docs/disclosure.md)."""
 
 from __future__ import annotations
 

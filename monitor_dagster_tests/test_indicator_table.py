@@ -1,4 +1,4 @@
-"""The indicator table contract (DESIGN.md) and the generic aggregation behind every indicator."""
+"""The indicator table contract (docs/indicators.md) and the generic aggregation behind every indicator."""
 
 import polars as pl
 

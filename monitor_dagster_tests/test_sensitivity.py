@@ -76,7 +76,7 @@ def test_the_table_passes_its_disclosure_check_and_exports(table, tmp_path):
 
 
 def test_the_gate_hides_cells_that_differences_would_reveal():
-    """No cell on fewer than 10 persons, also not as the difference of two published cells (DESIGN.md)."""
+    """No cell on fewer than 10 persons, also not as the difference of two published cells (docs/disclosure.md)."""
     def rows(choice, n, value, unit="%", iid="O04", measure="vast contract"):
         return {"indicator_id": iid, "measure": measure, "unit": unit, "herkomst": "totaal", "value": value, "n": n,
                 "n_weighted": float(n), "choice": choice, "alternative": "x", "label": "x"}

@@ -1,4 +1,4 @@
-"""Calibration of the synthetic population against the public figures of reference/statline.md.
+"""Calibration of the synthetic population against public CBS StatLine figures (docs/synthetic_data.md).
 
 Tolerances (why): with 40,000 synthetic persons the EBB sample holds ~5,000 respondents aged 15-75 per year,
 so a weighted share has a sampling error of ~0.7 pp for the total, ~2 pp for the non-Western aggregate and
@@ -66,6 +66,6 @@ def test_unemployment_follows_the_cycle_and_the_gap(big):
 def test_flex_gap_2017(big):
     _, rep = big
     flex = rep["flex_2017"]
-    # register flex shares run above the survey's 21% / 34% (statline.md); the gap must be there
+    # register flex shares run above the survey's 21% / 34% (CBS Jaarrapport Integratie 2018); the gap must be there
     assert 15 < flex["Nederland"] < 35
     assert flex["niet-westers"] > flex["Nederland"] + 5

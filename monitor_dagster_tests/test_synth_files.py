@@ -1,4 +1,4 @@
-"""Every file of cbs_files.md is written, with CBS's column names, types and code values."""
+"""Every CBS file of data_catalog.yaml is written, with CBS's column names, types and code values."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from monitor_dagster_tests.conftest import files_of, load
 KEYS = ["RINPERSOONS", "RINPERSOON"]
 DATE = re.compile(r"^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 
-# Columns that must be present (cbs_files.md); files may carry more.
+# Columns that must be present (CBS file documentation); files may carry more.
 REQUIRED = {
     "GBAPERSOONTAB": KEYS + ["GBAGEBOORTELAND", "GBAGESLACHT", "GBAGEBOORTELANDMOEDER", "GBAGEBOORTELANDVADER",
                              "GBAAANTALOUDERSBUITENLAND", "GBAHERKOMSTGROEPERING", "GBAGENERATIE", "GBAGEBOORTEJAAR",

@@ -1,4 +1,4 @@
-"""Versions, irregular names, part-year releases and the planted trend breaks (SPEC.md list)."""
+"""Versions, irregular names, part-year releases and the planted trend breaks (docs/synthetic_data.md)."""
 
 from __future__ import annotations
 

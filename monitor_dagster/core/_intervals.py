@@ -3,7 +3,7 @@
 Everything here is a LazyFrame -> LazyFrame function or a ``pl.Expr`` builder; no collect.  Spells are
 ``[start, end]`` with both days included and ``end`` null for an open spell (the warehouse turns the CBS
 open-end sentinels into null).  Monthly states come from *exploding* each spell into the calendar months it
-overlaps inside a window (DESIGN.md "Compute rules": interval logic, never a self-join of a person-month
+overlaps inside a window (docs/methodology.md "Spells": interval logic, never a self-join of a person-month
 table).
 """
 

@@ -1,8 +1,8 @@
 """Benefit, Participatiewet-provision and re-integration-trajectory spells.
 
 Report 3.2.1 (Participatiewet provisions P-a..P-f), 3.3 / UWV (trajectories U-a..U-c), 4.2 question 3e
-(benefit type and duration, O11-O18), 5.2 (outflow from work to WW / bijstand / AO, 4f-4g); SPEC.md "Social
-security dependence" and "Registration change (SRG 2019)".
+(benefit type and duration, O11-O18), 5.2 (outflow from work to WW / bijstand / AO, 4f-4g); docs/methodology.md
+"Spells".
 
 Spells are ``[start, end]`` with both days included, ``end`` null when still open.  Only RINPERSOONS R.
 Spells whose end lies before their start are data errors and are dropped.
@@ -54,7 +54,7 @@ def _spells(lf: pl.LazyFrame, start: str, end: str, *extra: pl.Expr) -> pl.LazyF
 
 # ------------------------------------------------------------------------------------------- benefits
 def benefit_spells(ww: pl.LazyFrame | None, bijstand: pl.LazyFrame | None, ao: pl.LazyFrame | None) -> pl.LazyFrame:
-    """All benefit spells of a person in one frame (report 3e, 4f, 4g; SPEC "Social security dependence").
+    """All benefit spells of a person in one frame (report 3e, 4f, 4g).
 
     * WWPERSOONBUS (AANVANGWW, EINDEWW) -> kind ``WW``;
     * BIJSTANDPERSOONBUS (AANVANGBIJSTAND, EINDEBIJSTAND, SOORTBIJSTAND 1-4) -> ``bijstand`` / ``IOAW`` /
@@ -112,7 +112,7 @@ def provision_spells(srg: pl.LazyFrame | None, pwet: pl.LazyFrame | None,
     """Participatiewet provisions, SRGPERSOONPWETBUS (2015-2018) and PWETSRGPERSOONBUS (2019+) harmonised
     (report 3.2.1: "We hebben in deze eerste meting alleen de voorzieningen meegenomen die in de periode 2015
     tot en met 2019 op dezelfde manier zijn uitgevraagd ... is ons advies om hier bij een vervolgmeting op aan
-    te sluiten [de uitsplitsingen vanaf 2019]"; SPEC "Registration change (SRG 2019)").
+    te sluiten [de uitsplitsingen vanaf 2019]").
 
     Both files are normalised to PWETAANVANGVOORZ, PWETEINDEVOORZ, PWETSOORTVOORZ.  ``series``:
 

@@ -1,4 +1,4 @@
-"""Buckets of persons (DESIGN.md, "Compute rules"; issue 12): per-person work runs on one range of person keys
+"""Buckets of persons (docs/scaling.md; issue 12): per-person work runs on one range of person keys
 at a time, so peak memory is that of a bucket, not of the population, while the result is the same (every
 person's rows fall in exactly one bucket).
 

@@ -84,7 +84,7 @@ _FAR_FUTURE = dt.date(9999, 12, 31)
 
 
 def keep_r(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows of persons in the population register only (``RINPERSOONS == "R"``, cbs_files.md conventions);
+    """Rows of persons in the population register only (``RINPERSOONS == "R"``, CBS file conventions);
     the column is kept.  Frames without the column (reference tables) pass unchanged."""
     return _keep_r(frame, drop=False)
 

@@ -1,7 +1,6 @@
 """Jobs from SPOLISBUS: job-months, the substantial-job rule, job spells, main job and simultaneous jobs.
 
-Report (technisch rapport) 4.2 and 5.2; SPEC.md "Core definitions used by many indicators" and "Transitions";
-DESIGN.md "Compute rules (performance)".  The chain is
+Report (technisch rapport) 4.2 and 5.2; docs/methodology.md "Spells" (definitions and performance).  The chain is
 
     SPOLIS rows --job_months--> one row per (person, job, month) --job_spells--> spells per (person, job, contract)
 
@@ -131,7 +130,7 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
     ook maand 11 en 12 van het voorgaande jaar gebruikt").
 
     SPOLIS rows are the overlap of a payroll period with a calendar month, so a 4-weekly payroll gives 2-3
-    rows of one job in some months (SPEC "Months"); they are collapsed here:
+    rows of one job in some months (CBS file documentation); they are collapsed here:
 
     * month = first day of the month of SDATUMAANVANGIKO (rows never cross a month boundary in SPOLIS);
     * sums: ``basisuren`` (SBASISUREN), ``basisloon`` (SBASISLOON), ``verloonde_uren`` (SAANTVERLU),
@@ -277,7 +276,7 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
 
 # ------------------------------------------------------------------------------------------ main job
 def main_job(job_months: pl.LazyFrame) -> pl.LazyFrame:
-    """Per person-month the job with the most basic hours (SPEC O04 "main job by basic hours"; report 3d: "Bij
+    """Per person-month the job with the most basic hours (O04 "main job by basic hours"; report 3d: "Bij
     meerdere banen kijken we of de meest gemaakte basisuren ... vast of tijdelijk zijn").
 
     Ties: higher basisloon, then the lower IKVID (deterministic).  Filter the job-months first (e.g. on

@@ -44,9 +44,10 @@ __all__ = [
 
 ADDRESS_GAP_TOLERANCE_DAYS = 31
 """Days without an address between two address spells that do not count as an absence from NL (report 2.1;
-SPEC.md asks to document it).  CBS address files have gaps of a few days when a move is registered late;
-public CBS-microdata code allows a 31-day slack (cbs_files.md, GBAADRESOBJECTBUS); one month is also the
-smallest period anyone would call "living abroad" and far below the shortest real emigration we see."""
+the report gives no tolerance: docs/methodology.md).  CBS address files have gaps of a few days when a move is
+registered late; public CBS-microdata code allows a 31-day slack (CBS file documentation, GBAADRESOBJECTBUS);
+one month is also the smallest period anyone would call "living abroad" and far below the shortest real
+emigration we see."""
 
 SECM_STUDENT = ("26", "31")   # scholier/student met inkomen, scholier/student zonder inkomen
 SECM_PENSIONER = ("25",)      # pensioenuitkering
@@ -106,7 +107,7 @@ def address_chains(addresses: pl.LazyFrame, lo: dt.date, hi: dt.date,
             (pl.col("_e") >= pl.lit(lo - slack)) & (pl.col("_s") <= pl.lit(hi + slack))
         )
     )
-    # order made explicit in the windows (no reliance on row order after a sort, style.md)
+    # order made explicit in the windows (no reliance on row order after a sort)
     order = ["_s", "_e"]
     missing_days = (pl.col("_s") - pl.col("_prev_end")).dt.total_days() - 1   # days without address before
     chained = (
@@ -222,7 +223,7 @@ def student_pensioner_flags(
     exclusion) and ``"dec31"`` (position on 31 December, as the generator's truth counts) are available for
     sensitivity checks.
 
-    When SECM does not cover ``year`` (SPEC.md; report 7.1.3) the fallback is enrolment plus age: full-time
+    When SECM does not cover ``year`` (report 7.1.3) the fallback is enrolment plus age: full-time
     main enrolment in ONDERWIJSINSCHRTAB (``enrolment``, the file of year t) = student, AOW age reached
     (same ``rule`` over the days from the AOW date) = pensioner; ``secm_source`` is ``"fallback"`` so such
     years are marked.  Coverage: ``year <= secm_last_year`` when given (the release period of the cumulative

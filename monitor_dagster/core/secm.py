@@ -1,9 +1,9 @@
 """Monthly socio-economic category (SECMBUS) for the monthly panels of the transitions (report 5.2).
 
-SECM is the person's main source of income (report 4.2, 3d/3e; SPEC "Self-employed", "Social security
-dependence").  The panel of year t covers November t-1 .. December t (report 5.2: "Hiervoor werden ook maand
-11 en 12 van het voorgaande jaar gebruikt").  Months are produced by exploding each SECM spell into the
-calendar months it overlaps (interval logic, DESIGN.md "Compute rules"), never by a self-join.
+SECM is the person's main source of income (report 4.2, 3d/3e).  The panel of year t covers November t-1 ..
+December t (report 5.2: "Hiervoor werden ook maand 11 en 12 van het voorgaande jaar gebruikt").  Months are
+produced by exploding each SECM spell into the calendar months it overlaps (interval logic,
+docs/methodology.md "Spells"), never by a self-join.
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ from monitor_dagster.core._intervals import explode_months, keep_r
 
 __all__ = ["BENEFIT_GROUP", "SECM_BENEFIT", "SECM_EXCLUDED", "SECM_SELF_EMPLOYED", "secm_benefit_months", "secm_months"]
 
-#: SECM codes of the self-employed (SPEC "Self-employed": 13 zelfstandig ondernemer, 14 overige zelfstandige)
+#: SECM codes of the self-employed (report 4.2: 13 zelfstandig ondernemer, 14 overige zelfstandige)
 SECM_SELF_EMPLOYED = ("13", "14")
 #: SECM codes excluded from most populations (report 2.1 / 5.2: 25 pensioen, 26 and 31 scholier/student)
 SECM_EXCLUDED = ("25", "26", "31")
-#: social security dependence (report 3e, SPEC): SECM -> benefit group of O11-O18
+#: social security dependence (report 3e): SECM -> benefit group of O11-O18
 SECM_BENEFIT = {"21": "WW", "22": "bijstand", "23": "overig", "24": "AO"}
 #: the four benefit groups of O11-O14 / O15-O18 (WW, bijstand, AO of ZW, overige uitkering)
 BENEFIT_GROUP = pl.Enum(["WW", "bijstand", "AO", "overig"])
 
 
 def secm_months(secm: pl.LazyFrame, year: int) -> pl.LazyFrame:
-    """The SECM state per person and calendar month, Nov t-1 .. Dec t (report 5.2 monthly panels; SPEC
-    "Months: monthly state = the state in that calendar month").
+    """The SECM state per person and calendar month, Nov t-1 .. Dec t (report 5.2 monthly panels;
+    monthly state = the state in that calendar month).
 
     Rule where the report is silent: when several SECM spells touch a month, the month takes the state that
     covers **most days of that month**; on equal days the spell that starts later wins (so a change on the
@@ -52,10 +52,10 @@ def secm_months(secm: pl.LazyFrame, year: int) -> pl.LazyFrame:
 def secm_benefit_months(secm_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """Months in year t with a benefit as main income source, per benefit group (report 3e: "het aantal
     maanden in een jaar waarvoor een vorm van een sociale zekerheidsvoorziening de belangrijkste bron van
-    inkomen is ... SECM 21 - 25"; SPEC: 21 WW, 22 bijstand, 23 sociale voorziening overig, 24 ziekte/AO).
+    inkomen is ... SECM 21 - 25"; SECM codes: 21 WW, 22 bijstand, 23 sociale voorziening overig, 24 ziekte/AO).
 
     Input: :func:`secm_months`.  Whole months (a month has one SECM state).  The report's text says "21 - 25"
-    but 25 is pensioen; SPEC lists 21-24 and so do we.  Columns: person_id, group (WW / bijstand / AO /
+    but 25 is pensioen, so we use 21-24.  Columns: person_id, group (WW / bijstand / AO /
     overig), months (Int32, 1..12); persons without benefit months are absent."""
     # filter on the Enum and map the code to its group after counting: casting every SECM month to a string
     # cost 5x the rest (issue 12)

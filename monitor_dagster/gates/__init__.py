@@ -1,4 +1,4 @@
-"""Blocking gates (DESIGN.md "Gates")."""
+"""Blocking gates (docs/indicators.md "Gates")."""
 
 from monitor_dagster.gates.disclosure import DisclosureError, apply_disclosure, check_disclosure
 

@@ -1,4 +1,4 @@
-"""Disclosure control of the indicator table (SPEC.md "Disclosure control"; docs/disclosure.md).
+"""Disclosure control of the indicator table (docs/disclosure.md).
 
 :func:`apply_disclosure` suppresses cells (primary: fewer than ``threshold`` persons, EBB also at most
 15,000 weighted; secondary: so that no suppressed cell can be recovered by subtraction from a total and its

@@ -1,5 +1,5 @@
-"""Trend-break gate and the Great Expectations suites of the indicator table (DESIGN.md "Gates"; SPEC.md trend
-breaks; issue 11).
+"""Trend-break gate and the Great Expectations suites of the indicator table (docs/indicators.md "Gates"; trend
+breaks of trend_breaks.yaml; issue 11).
 
 A series is one indicator, measure and breakdown cell over the years.  The year-on-year change of every row
 must stay within the tolerance of ``indicators/trend_breaks.yaml`` unless a registered break explains it;

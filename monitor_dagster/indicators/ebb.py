@@ -78,7 +78,7 @@ YEAR_HOURS = 52
 CLASSIFICATIONS = ("year", "wave")
 #: what the leeftijd breakdown of a row rests on (documented flag, see module docstring)
 AGE_BASIS = pl.Enum(["geboortedatum", "geboortejaar", "leeftijd"])
-#: EBB indicators break down by the EBB's own variables: no verblijfsduur (report 4.1, SPEC.md).
+#: EBB indicators break down by the EBB's own variables: no verblijfsduur (report 4.1).
 EBB_DIMENSIONS = ["totaal", "generatie", "leeftijd", "geslacht", "opleiding"]
 
 #: EbbAflHerkomstGBA2d -> herkomst group of the indicator table (names of reference.MONITOR_GROUPS).

@@ -13,7 +13,7 @@ additive partial cells (:func:`indicators.table.partial_mode`), merged once at t
 :func:`indicators.table.finalize`.  Peak memory is that of one bucket; the integer partial sums make the
 table identical for every K.  Afterwards
 every row gets the ``vintages`` of the releases *its* indicator rests on and, for ``provisional: sources``,
-status ``voorlopig`` when one of them is part-year (DESIGN.md: provisional figures are marked, never hidden).
+status ``voorlopig`` when one of them is part-year (provisional figures are marked, never hidden).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ Rules
   from IVA to WGA is a reassessment, not an inflow.
 * **Cohort of year t**: persons with an inflow whose day *s* falls in year t; a person with several
   inflows in t is in the cohort once, with the first one.  AO is split by the law of the spell that opens
-  the inflow: ``Wajong`` and ``WIA (WGA)``; IVA is left out (report 3.4 / SPEC: "omdat mensen die volledig en
+  the inflow: ``Wajong`` and ``WIA (WGA)``; IVA is left out (report 3.4: "omdat mensen die volledig en
   duurzaam arbeidsongeschikt zijn verklaard geen re-integratietraject zullen starten"), WAO and WAZ are
   closed to new claims (2006 / 2004) and left out as well.
 * **Persons**: the core population of year t (lived in NL the whole year, report 2.1) aged 15 to the AOW
@@ -48,7 +48,7 @@ Rules
   zit": a share per person).  Overlapping spells are merged first; a day counts once.
 * **Trajectories**: WW inflow <-> SIRWWPERSOONBUS (client ``WW``), AO inflow <-> SIRAGPERSOONBUS (client
   ``AG``).
-* **SRG 2019** (report 3.2.1, SPEC "Registration change"): three series, told apart by the ``measure``
+* **SRG 2019** (report 3.2.1): three series, told apart by the ``measure``
   prefix:
 
   - no prefix: the **consistent** series, codes 11-18 recorded the same way in SRGPERSOONPWETBUS

@@ -1,4 +1,4 @@
-"""Register indicators O04-O18 (report ch. 4.2, research questions 3c-3g; SPEC.md "Core definitions").
+"""Register indicators O04-O18 (report ch. 4.2, research questions 3c-3g; docs/indicators_register.md).
 
 Each function takes the core frames (LazyFrames from ``Warehouse(root, layer="core")``) and the year and
 returns rows of the indicator table (:func:`monitor_dagster.indicators.table.cells`).  Plain polars, no
@@ -31,7 +31,7 @@ __all__ = [
 
 _PERSON_COLS = ["person_id", "herkomst_group", "herkomst_aggregate", "generatie", "verblijfsduur", "leeftijd",
                 "geslacht", "opleidingsniveau"]
-#: report 3e / SPEC: benefit group (core.secm.SECM_BENEFIT) -> share indicator and duration indicator
+#: report 3e: benefit group (core.secm.SECM_BENEFIT) -> share indicator and duration indicator
 BENEFIT_INDICATORS = {"WW": "O11", "bijstand": "O12", "AO": "O13", "overig": "O14"}
 DURATION_INDICATORS = {"WW": "O15", "bijstand": "O16", "AO": "O17", "overig": "O18"}
 _MEASURE = {"WW": "WW", "bijstand": "bijstand", "AO": "AO of ZW", "overig": "overige uitkering"}
@@ -165,7 +165,7 @@ def o11_o14_benefit_share(population: pl.LazyFrame, secm_month: pl.LazyFrame, ye
     """O11-O14, report 4.2 deelvraag 3e: % with WW (SECM 21) / bijstand (22) / AO or ZW (24) / other benefit
     (23: IOAW, IOAZ, Bbz, WWIK, Wajong) as main income source in at least one month of year t ("We maken
     hierbij dummyvariabelen (ook voor zelfstandigen)").  Denominator: the base population (self-employed
-    included).  The report's "21 - 25" includes 25 pensioen; SPEC and core.secm use 21-24."""
+    included).  The report's "21 - 25" includes 25 pensioen; core.secm uses 21-24."""
     months = _once(shared("benefit_months", (secm_month,), lambda: secm_benefit_months(secm_month, year), year))
     persons = _once(_base(population))
     out = []

@@ -1,4 +1,4 @@
-"""The indicator table (DESIGN.md, interfaces: *contract*): one long table, one row per cell.
+"""The indicator table (docs/indicators.md, *contract*): one long table, one row per cell.
 
 Columns: indicator_id, year, herkomst, generatie, verblijfsduur, leeftijd, geslacht, opleiding, sector,
 measure, value, unit, n, n_weighted, status, suppressed, trend_break, vintages.  A dimension not broken down

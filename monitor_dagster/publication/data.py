@@ -1,4 +1,4 @@
-"""What the publication shows, derived from the gated indicator table only (report 7.3; SPEC.md "Disclosure").
+"""What the publication shows, derived from the gated indicator table only (report 7.3; docs/disclosure.md).
 
 :func:`load_gated` refuses a table that fails :func:`~monitor_dagster.gates.disclosure.check_disclosure`:
 nothing reaches the site that did not pass the disclosure gate.  The rest are plain functions from that

@@ -1,7 +1,8 @@
-"""How near the synthetic landing zone is to the published figures of reference/statline.md.
+"""How near the synthetic landing zone is to the published CBS StatLine figures (docs/synthetic_data.md).
 
-Computed from the written files (EBBNW, SPOLISBUS) with the definitions of SPEC.md, i.e. as the pipeline
-would compute them, and compared with StatLine.  Used by the calibration test and by ``make bench``.
+Computed from the written files (EBBNW, SPOLISBUS) with the monitor's definitions (docs/indicators_ebb.md),
+i.e. as the pipeline would compute them, and compared with StatLine.  Used by the calibration test and by
+``make bench``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _read(path: Path) -> pl.DataFrame:
 
 
 def ebb_figures(ebb: pl.DataFrame) -> dict[str, dict[str, float]]:
-    """Weighted netto participation and unemployment (%), 15-75, per group (SPEC.md, EBB definitions)."""
+    """Weighted netto participation and unemployment (%), 15-75, per group (EBB definitions, report 4.1)."""
     e = ebb.filter(pl.col("EbbAflLft").is_between(15, 74)).with_columns(
         (pl.col("EbbAflUrenWerk") >= 1).alias("emp"),
         ((pl.col("EbbAflUrenWerk") < 1) & (pl.col("EbbAflZoek4Wk") == "1") & (pl.col("EbbAflBeschikb") == "1")).alias("unemp"))

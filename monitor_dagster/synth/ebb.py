@@ -7,9 +7,9 @@ population the synthetic one stands for and the sum over a respondent's waves is
 (indicators.ebb, report 4.1 "nemen we de gewichten van de verschillende peilingen mee").  Birth year and
 month (``EbbAflGebJaar``, ``EbbAflGebMaand``, names assumed) are the person's; 4 % of the respondents have no
 birth date and 6 % a year without a month.  Labour-force
-status follows the international definition (SPEC.md, EBB): employed = paid work of at least 1 hour a week;
+status follows the international definition (report 4.1): employed = paid work of at least 1 hour a week;
 unemployed = no such work, searched in the last 4 weeks and available.  Only the first two variable names are
-confirmed (cbs_files.md); the others are assumed and mapped in data_catalog.yaml.
+confirmed (CBS file documentation); the others are assumed and mapped in data_catalog.yaml.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from monitor_dagster.synth.writers import write_frame
 
 FORMATS = ("sav", "csv", "parquet")
 YEAR_MIN, YEAR_MAX = 2006, 2026
-SRG_YEARS = (2015, 2018)      # SRGPERSOONPWETBUS; PWETSRGPERSOONBUS from 2019 (SPEC.md, SRG 2019)
+SRG_YEARS = (2015, 2018)      # SRGPERSOONPWETBUS; PWETSRGPERSOONBUS from 2019 (report 3.2.1)
 
 
 class SynthError(ValueError):
@@ -113,7 +113,7 @@ def _sha256(path: Path) -> str:
 
 
 def irregular_years(first: int, last: int) -> dict[str, int]:
-    """Which year gets CBS's irregular name (cbs_files.md): GBAPERSOONTAB<Y>V1 and 'SPOLISBUS <Y>'."""
+    """Which year gets CBS's irregular name (CBS file documentation): GBAPERSOONTAB<Y>V1 and 'SPOLISBUS <Y>'."""
     pick = lambda pref: pref if first <= pref <= last else first  # noqa: E731
     spolis = pick(2014)
     if spolis == last and first < last:
@@ -227,7 +227,7 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     add("OPLEIDINGSNRREF", ly, lambda: edu_mod.project_opleidingsnrref(ew))
     add("SBBKANSOPWERK", ly, lambda: edu_mod.project_sbb(ew))
 
-    # corrected versions: V1 carries a few errors that V2 repairs (cbs_files.md: the highest V supersedes)
+    # corrected versions: V1 carries a few errors that V2 repairs (CBS convention: the highest V supersedes)
     plan = _with_corrections(plan, fy, ly, corrections, seed)
 
     res.seconds["prepare"] = time.perf_counter() - t0 - res.seconds["latent"]

@@ -1,7 +1,7 @@
 """INPATAB (from 2011) and its predecessor IPI (PERSOONINK<Y>TAB, before 2011): yearly personal income.
 
 Primary income = wages (SPOLIS SLNINGLD) + profit of the self-employed; gross income adds benefits and
-pensions; personal income subtracts premiums.  Files up to 2010 were capped at 1,000,000 euro (SPEC.md:
+pensions; personal income subtracts premiums.  Files up to 2010 were capped at 1,000,000 euro (report 4.2:
 apply the cap to all years); a few planted top incomes above the cap make the break visible.
 """
 

@@ -21,7 +21,7 @@ from monitor_dagster import reference
 from monitor_dagster.synth import params as P
 from monitor_dagster.synth.timeutil import DAY, add_months, date, month_index, month_start, split
 
-# Latent states and the SECM code each projects to (cbs_files.md, SECMBUS).
+# Latent states and the SECM code each projects to (CBS file documentation, SECMBUS).
 ABROAD, SCHOOL, STUDENT_JOB, EMP, DGA, SELF, WW, BIJSTAND, SOCVOORZ, AO, PENSION, OTHER = range(12)
 STATE_NAMES = ["ABROAD", "SCHOOL", "STUDENT_JOB", "EMP", "DGA", "SELF", "WW", "BIJSTAND", "SOCVOORZ", "AO",
                "PENSION", "OTHER"]
@@ -62,7 +62,7 @@ class Employers:
 
 
 def make_employers(n_persons: int, rng: np.random.Generator) -> Employers:
-    """Employers with a Zipf size distribution; ids starting with F or P are not real firms (cbs_files)."""
+    """Employers with a Zipf size distribution; ids starting with F or P are not real firms (CBS file documentation)."""
     ref = reference.sectors().filter(pl.col("verified") == "yes")
     n_emp = max(60, n_persons // 12)
     broad_names = list(BROAD_SECTOR_WEIGHT)
@@ -142,7 +142,7 @@ class _Jobs:
 
 
 def aow_date(birth: np.ndarray) -> np.ndarray:
-    """Date the person reaches the AOW age (SPEC.md table; reference/aow_age.csv)."""
+    """Date the person reaches the AOW age (report table 1 and the law; reference/aow_age.csv)."""
     tab = reference.aow_age()
     years = tab["year"].to_numpy()
     months = (tab["aow_years"] * 12 + tab["aow_months"]).to_numpy()

@@ -1,7 +1,7 @@
-"""Where the synthetic generator puts each file: the Remote Access layout (cbs_files.md).
+"""Where the synthetic generator puts each file: the Remote Access layout (CBS file documentation).
 
 ``<Thema>/<FILE>/[<year>/][geconverteerde data/]<NAME>V<n>.<ext>``.  Yearly files sit in a year folder;
-cumulative BUS files and EBB sit directly in their file folder (as in the paths cbs_files.md quotes).
+cumulative BUS files and EBB sit directly in their file folder (as in the paths the CBS file documentation quotes).
 CBS's reference files (LANDAKTUEELREF, OPLEIDINGSNRREF) carry no year and live on the code-listings share
 (``K:/Utilities/Code_Listings/SSBreferentiebestanden/OPLEIDINGSNRREFV<n>.sav`` in Remote Access): the generator
 writes them to ``Utilities/Code_Listings/SSBreferentiebestanden/`` under the landing root.

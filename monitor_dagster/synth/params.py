@@ -1,6 +1,6 @@
 """Calibration parameters of the synthetic CBS landing zone.
 
-Every number here is either taken from ``reference/statline.md`` (public CBS figures, cited per constant) or
+Every number here is either taken from public CBS figures (CBS StatLine tables and publications, cited per constant) or
 is a modelling choice written down with its reason.  The generator reads nothing else, so a recalibration
 is an edit of this file only.  The truth file (``truth.json``) repeats the parameters actually used.
 """
@@ -89,7 +89,7 @@ EARLIER_STAY_PROBABILITY = 0.1     # first gen with an earlier, separate stay af
 GBA_START = (1994, 10, 1)          # GBAMIGRATIEBUS and address registration start (report 2.2)
 
 # Share of persons with RINPERSOONS other than "R" (not matched to the population register) that appear
-# as extra jobs in SPOLISBUS: cross-border workers and the like (cbs_files.md, conventions).
+# as extra jobs in SPOLISBUS: cross-border workers and the like (CBS file conventions).
 NON_R_JOB_SHARE = 0.01
 
 # --- Labour market ----------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ EMP_FEMALE_EXTRA = {"Turkije": -0.35, "Marokko": -0.45, "Afghanistan": -0.4, "Ir
 # Newcomer penalty by years since arrival (refugee groups only, report 7.2.5 / asielstatushouders).
 NEWCOMER_PENALTY = [(2, -2.0), (5, -0.9)]   # (< years since arrival, logit shift)
 
-# Unemployment rate 15-75 (%, StatLine, reference/statline.md): drives the business cycle.
+# Unemployment rate 15-75 (%, CBS StatLine): drives the business cycle.
 UNEMPLOYMENT_TOTAL = {2006: 5.0, 2007: 4.2, 2008: 3.7, 2009: 4.4, 2010: 5.0, 2011: 5.0, 2012: 5.8, 2013: 7.3,
                       2014: 7.4, 2015: 6.9, 2016: 6.0, 2017: 4.9, 2018: 3.8, 2019: 3.4, 2020: 3.8, 2021: 4.2}
 CYCLE_SLOPE = -0.13    # logit shift per percentage point of unemployment above 5%
@@ -161,7 +161,7 @@ FOUR_WEEKLY_EMPLOYER_SHARE = 0.25
 P_INTERN = 0.15                # of student jobs: internship (SSOORTBAAN 2)
 P_ON_CALL = 0.12               # of temporary jobs of the young: oproepkracht, contract hours 0
 P_CONTRACT_N = 0.005           # contract type N (niet van toepassing) besides DGA jobs
-P_LOWERCASE_CODE = 0.002       # "o"/"b" in SCONTRACTSOORT (cbs_files.md: lower case occurs)
+P_LOWERCASE_CODE = 0.002       # "o"/"b" in SCONTRACTSOORT (CBS file documentation: lower case occurs)
 P_DGA = 0.012                  # of the employed: director-major shareholder (SECM 12)
 
 # Hours and wages.
@@ -171,7 +171,7 @@ WAGE_GAP_NONWESTERN = 0.07
 WAGE_SD = 0.22
 WAGE_GROWTH_MEAN = 0.02
 WAGE_GROWTH_SD = 0.035
-INCOME_CAP = 1_000_000          # INPATAB/IPI capped until 2010 (SPEC.md trend breaks)
+INCOME_CAP = 1_000_000          # INPATAB/IPI capped until 2010 (report 4.2; trend break income_cap_2010)
 INCOME_MISSING = 9_999_999_999
 
 # --- EBB (labour force survey) ----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Each ``project_*`` function returns one file's rows as CBS writes them: RINPERSOONS/RINPERSOON keys,
 string codes, ``YYYYMMDD`` date strings with each file's own open-end sentinel, numeric amounts.  Column
-names of the benefit, provision, trajectory and motive files are **assumed** (cbs_files.md: not confirmed
+names of the benefit, provision, trajectory and motive files are **assumed** (not confirmed
 from public sources); they live in ``data_catalog.yaml`` so a real file with other names is a YAML edit.
 """
 
@@ -18,7 +18,7 @@ from monitor_dagster.synth.labour import (AO, BIJSTAND, SECM_OF_STATE, SELF, SOC
                                           SUB_WAO, SUB_WGA, SUB_ZW, WW, LabourHistory)
 from monitor_dagster.synth.timeutil import yyyymmdd
 
-# Open-end sentinels differ per file, as in Remote Access (cbs_files.md: far-future dates and 88888888).
+# Open-end sentinels differ per file, as in Remote Access (far-future dates and 88888888; data_catalog.yaml sentinels).
 OPEN_ADDRESS = "20500101"
 OPEN_BUS = "88888888"
 OPEN_MIGRATION = "99999999"
@@ -63,7 +63,7 @@ def project_gbapersoontab(persons: pl.DataFrame, residence: pl.DataFrame, year: 
         pl.col("birth_date").dt.strftime("%d").alias("GBAGEBOORTEDAG"),
         pl.when(pl.col("birth_imputed")).then(pl.lit("1")).otherwise(pl.lit("0")).alias("GBAIMPUTATIECODE"),
     )
-    if year >= 2022:   # new herkomst definition columns (cbs_files.md; herkomst classification 2022)
+    if year >= 2022:   # new herkomst definition columns (CBS file documentation; herkomst classification 2022)
         df = df.with_columns(
             pl.when(pl.col("GBAGENERATIE") == "0").then(pl.lit("6030")).otherwise(pl.col("GBAHERKOMSTGROEPERING"))
             .alias("GBAHERKOMSTLAND"),
@@ -74,7 +74,7 @@ def project_gbapersoontab(persons: pl.DataFrame, residence: pl.DataFrame, year: 
 def address_spells(residence: pl.DataFrame, rng: np.random.Generator, gba_start) -> pl.DataFrame:
     """Split residence periods into address spells: moves ~ every 8 years, and on 3% of the moves a CBS
     address gap of 1-10 days although the person stays in NL (the reason the population rule needs a
-    tolerance, SPEC.md 2.1)."""
+    tolerance, docs/methodology.md)."""
     r = residence.sort("pid", "start")
     s = r["start"].to_numpy().astype("datetime64[D]")
     e = r["end"].to_numpy().astype("datetime64[D]")
@@ -213,7 +213,7 @@ def project_aototpersoonbus(lab: LabourHistory, persons, year):
 
 
 # Latent provision types with their code in SRGPERSOONPWETBUS (2015-2018) and PWETSRGPERSOONBUS (2019+).
-# None = not registered in that file: the voorziening arbeidsbeperking is gone from 2019 (SPEC.md, SRG 2019);
+# None = not registered in that file: the voorziening arbeidsbeperking is gone from 2019 (report 3.2.1, SRG 2019);
 # the finer 2019+ categories were all "overige voorziening" (20) before.
 PROVISIONS = [
     # name, srg code, pwet code, weight, is work provision (P-b/P-d)

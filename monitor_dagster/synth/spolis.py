@@ -1,6 +1,6 @@
 """SPOLISBUS / POLISBUS rows from the latent jobs.
 
-One row per job (IKV) per overlap of a payroll period with a calendar month (cbs_files.md): monthly payrolls
+One row per job (IKV) per overlap of a payroll period with a calendar month (CBS file documentation): monthly payrolls
 give one row per month, 4-weekly payrolls (13 periods of 28 days) give 2-3 rows per job in some months.
 Planted here: the payrolling break (payroll jobs recorded O until 2016 and B from 2017 with no change in the
 job, report footnote 13), SAANTCTRCTURENPWK only from 2016, interns (SSOORTBAAN 2), contract type N, lower
@@ -163,7 +163,7 @@ POLIS_RENAME = {"IKVID": "BAANRUGID", "SDATUMAANVANGIKO": "AANVBUS", "SDATUMEIND
 
 
 def to_polis(df: pl.DataFrame) -> pl.DataFrame:
-    """POLISBUS (2006-2009) names: BAANRUGID and no S prefix (cbs_files.md)."""
+    """POLISBUS (2006-2009) names: BAANRUGID and no S prefix (CBS file documentation)."""
     ren = {c: POLIS_RENAME.get(c, c[1:] if c.startswith("S") and c not in ("SECT",) else c) for c in df.columns}
     ren["RINPERSOONS"] = "RINPERSOONS"
     return df.rename(ren)

@@ -3,7 +3,7 @@
 Written next to the landing zone (``<landing>.truth.json``), never inside it: real landing zones have no
 such file.  Counts are exact properties of the latent world (e.g. persons living in NL the whole year, from
 the residence periods, before CBS's address gaps are added); figures that depend on a file's own sampling
-(EBB) are computed from the written rows with the EBB definitions of SPEC.md.
+(EBB) are computed from the written rows with the EBB definitions of docs/indicators_ebb.md.
 """
 
 from __future__ import annotations

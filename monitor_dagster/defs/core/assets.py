@@ -231,7 +231,7 @@ def benefit_spells(context: AssetExecutionContext, monitor: MonitorResource, ww,
     key=dg.AssetKey(["core", "provision_spells"]), group_name=GROUP, io_manager_key=IO,
     ins=ins_of("provision_spells"),
     description="Participatiewet provisions 2015-2018 (SRG) and 2019+ (PWETSRG) harmonised; series consistent / "
-                "srg_only / pwet_fine for the SRG 2019 trend break (report 3.2.1, SPEC.md).",
+                "srg_only / pwet_fine for the SRG 2019 trend break (report 3.2.1).",
     kinds={"polars"},
 )
 def provision_spells(context: AssetExecutionContext, monitor: MonitorResource, srg, pwet) -> dg.Output:

@@ -2,7 +2,7 @@
 
 Wiring only: loads the gated ``indicators/indicator_table`` through the warehouse IO manager and calls
 :func:`monitor_dagster.publication.site.build_site`, which refuses a table that fails the disclosure gate
-(report 7.3; SPEC.md "Disclosure control").  The site is files, not a frame: the asset writes them itself
+(report 7.3; docs/disclosure.md).  The site is files, not a frame: the asset writes them itself
 (atomically, see ``build_site``) and reports where they are.
 """
 

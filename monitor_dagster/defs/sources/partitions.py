@@ -1,4 +1,4 @@
-"""Yearly partitions of source files (DESIGN.md, "Partitions and vintages"); defined once, imported by assets,
+"""Yearly partitions of source files; defined once, imported by assets,
 sensors and the runner.  One definition per (first, last) period range, so assets with the same range share
 it and run together."""
 

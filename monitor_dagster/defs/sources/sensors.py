@@ -1,4 +1,4 @@
-"""Release sensor and overdue-release sensor (DESIGN.md, "Release sensor").
+"""Release sensor and overdue-release sensor (docs/operations.md).
 
 The release sensor scans the landing zone cheaply, asks :func:`monitor_dagster.landing.plan` what is new,
 and requests one run per new release with a run key of file, version and content hash: re-delivery of the
