@@ -107,3 +107,39 @@ def core_wh(tmp_path_factory) -> Path:
     """2,000 persons, 2018-2019, parquet, through sources and core (about 30 s): the warehouse of the register
     indicator and bucket tests."""
     return build_core_warehouse(tmp_path_factory.mktemp("core_wh"), 2000, 2018, 2019, seed=5)
+
+
+#: the years of the `published` fixture
+PUBLICATION_FIRST, PUBLICATION_LAST = 2015, 2018
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory):
+    """(warehouse, site, gated table): pipeline sources -> core -> indicators, then `publication/site`.  Here,
+    not in a test module, so that the publication tests (test_publication*.py) build it once per session."""
+    import dagster as dg
+
+    from monitor_dagster.defs.publication.assets import materialize_site
+    from monitor_dagster.publication import data as D
+    from monitor_dagster.runner import run_pipeline
+    from monitor_dagster.synth.generate import SynthConfig, generate
+
+    root = tmp_path_factory.mktemp("publication")
+    res = generate(SynthConfig(landing=root / "landing", persons=2500, first_year=PUBLICATION_FIRST,
+                               last_year=PUBLICATION_LAST, seed=11, fmt="parquet"))
+    for f in res.files:   # the full-year releases of the last SPOLIS have not landed yet: t/m maand 6 only
+        if f.file_id == "SPOLISBUS" and f.year == PUBLICATION_LAST and f.version > 1:
+            (res.config.landing / f.path).unlink()
+    wh = root / "warehouse"
+    old = os.environ.get("MONITOR_SENSITIVITY")
+    with dg.instance_for_test() as inst:
+        os.environ["MONITOR_SENSITIVITY"] = "1"        # the technical report shows the sensitivity table
+        try:
+            summary = run_pipeline(res.config.landing, wh, instance=inst, layers=("sources", "core", "indicators"))
+        finally:
+            os.environ["MONITOR_SENSITIVITY"] = old if old is not None else "0"
+        assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
+        result = materialize_site(wh, root / "site", instance=inst)
+        assert result.success
+    return wh, root / "site", D.load_gated(wh)
+

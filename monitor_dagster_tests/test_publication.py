@@ -7,7 +7,6 @@ provisional) feeds every test here and the browser test (``test_publication_brow
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import dagster as dg
@@ -20,40 +19,13 @@ from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import count
 from monitor_dagster.publication.site import build_site, fmt
 
-FIRST, LAST = 2015, 2018
+from monitor_dagster_tests.conftest import PUBLICATION_FIRST as FIRST, PUBLICATION_LAST as LAST  # noqa: E402
 
 
 def _page_json(html: str) -> dict:
     m = re.search(r"<script>window\.PAGE = (\{.*?\});</script>", html, re.S)
     assert m, "indicator page without its data"
     return json.loads(m.group(1).replace("<\\/", "</"))
-
-
-@pytest.fixture(scope="session")
-def published(tmp_path_factory):
-    """(warehouse, site, gated table): pipeline sources -> core -> indicators, then `publication/site`."""
-    from monitor_dagster.defs.publication.assets import materialize_site
-    from monitor_dagster.runner import run_pipeline
-    from monitor_dagster.synth.generate import SynthConfig, generate
-
-    root = tmp_path_factory.mktemp("publication")
-    res = generate(SynthConfig(landing=root / "landing", persons=2500, first_year=FIRST, last_year=LAST, seed=11,
-                               fmt="parquet"))
-    for f in res.files:   # the full-year releases of the last SPOLIS have not landed yet: t/m maand 6 only
-        if f.file_id == "SPOLISBUS" and f.year == LAST and f.version > 1:
-            (res.config.landing / f.path).unlink()
-    wh = root / "warehouse"
-    old = os.environ.get("MONITOR_SENSITIVITY")
-    with dg.instance_for_test() as inst:
-        os.environ["MONITOR_SENSITIVITY"] = "1"        # the technical report shows the sensitivity table
-        try:
-            summary = run_pipeline(res.config.landing, wh, instance=inst, layers=("sources", "core", "indicators"))
-        finally:
-            os.environ["MONITOR_SENSITIVITY"] = old if old is not None else "0"
-        assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
-        result = materialize_site(wh, root / "site", instance=inst)
-        assert result.success
-    return wh, root / "site", D.load_gated(wh)
 
 
 def test_pipeline_publishes_every_indicator_with_its_page(published):

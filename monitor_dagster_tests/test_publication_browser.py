@@ -14,14 +14,14 @@ import polars as pl
 from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import count
 from monitor_dagster_tests._browser import browser_page, screenshot
-from monitor_dagster_tests.test_publication import LAST, published  # noqa: F401  (session fixture)
+from monitor_dagster_tests.conftest import PUBLICATION_LAST as LAST
 
 
 def _nl(text: str) -> float:
     return float(text.strip().replace(".", "").replace(",", ".").replace("−", "-"))
 
 
-def test_click_through_offline(published):  # noqa: F811
+def test_click_through_offline(published):
     _, site, table = published
     with browser_page(offline=True) as page:
         page.goto((site / "index.html").as_uri())

@@ -21,7 +21,6 @@ import pytest
 from monitor_dagster.publication import charts as C
 from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import MINUS, count, fmt, number
-from monitor_dagster_tests.test_publication import published  # noqa: F401  (session fixture)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -266,7 +265,7 @@ def test_uncertain_value_is_drawn_off_the_solid_line_with_its_interval():
     assert len(crosses) == 1 and _translate(crosses[0])[1] < 360 / 10          # plot height 360, 0 at the bottom
 
 
-def test_page_rows_carry_the_reading(published):  # noqa: F811
+def test_page_rows_carry_the_reading(published):
     """The indicator page's rows say how to draw each cell; a suppressed cell is never 0 and never firm."""
     from monitor_dagster_tests.test_publication import _page_json
 
@@ -305,7 +304,7 @@ def test_factsheet_pdf_writes_the_minus_sign(tmp_path):
     assert ("Symbol", "-") in runs and all(f in ("Helvetica", "Helvetica-Bold", "Symbol") for f, _ in runs)
 
 
-def test_published_site_writes_numbers_one_way(published):  # noqa: F811
+def test_published_site_writes_numbers_one_way(published):
     """No page of the published site writes a count without its thousands point (the technical report had
     ``11832`` next to the footer's ``57.086``) or a hyphen for a minus; nor does its PDF."""
     _, site, table = published
