@@ -18,14 +18,13 @@ Plain polars, no Dagster: the asset ``indicators/sensitivity`` and ``monitor sen
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from pathlib import Path
 from typing import Callable
 
 import polars as pl
 
-from monitor_dagster.choices import ALTERNATIVES, DEFAULT, DEFAULT_LABELS, MethodChoices, alternative
+from monitor_dagster.choices import ALTERNATIVES, DEFAULT, MethodChoices, alternative
 from monitor_dagster.core import population as POP
 from monitor_dagster.core.inputs import CORE_INPUTS, SourceInput
 from monitor_dagster.indicators import engine as ENG
@@ -86,12 +85,6 @@ def population_inputs(warehouse_root: Path | str, year: int) -> dict[str, pl.Laz
             parts = [f for f in (_read(w, inp.entry, str(year - 1)), _read(w, inp.entry, str(year))) if f is not None]
             out[param] = pl.concat(parts, how="diagonal_relaxed") if parts else None
     return out
-
-
-def secm_period(warehouse_root: Path | str) -> int | None:
-    m = Warehouse(warehouse_root).manifest("SECMBUS", "latest") or {}
-    p = m.get("period")
-    return int(p) if isinstance(p, int) or (isinstance(p, str) and p.isdigit()) else None
 
 
 def headline_rows(table: pl.DataFrame) -> pl.DataFrame:
@@ -179,7 +172,9 @@ def compute(warehouse_root: Path | str, year: int, *, alternatives=ALTERNATIVES,
         if pop_inputs.get(need) is None:
             raise ValueError(f"sensitivity {year}: the warehouse lacks the source {CORE_INPUTS['population'][1][need].entry} "
                              "that the population needs")
-    secm_until = secm_period(root)
+    from monitor_dagster.readiness import _Manifests
+
+    secm_until = _Manifests(root).secm_period()
     if secm_until is not None and secm_until < year:
         raise ValueError(f"sensitivity {year}: SECMBUS covers up to {secm_until}; choose a year SECM covers "
                          "(the alternatives are compared with the SECM-based default)")
@@ -269,12 +264,3 @@ def _gate(table: pl.DataFrame, default: pl.DataFrame, year: int) -> pl.DataFrame
                 pl.when(sup).then(None).otherwise(pl.col("n")).alias("n"),
                 headline.alias("headline"))
             .select(list(SCHEMA)).cast(SCHEMA))
-
-
-def default_labels() -> dict[str, str]:
-    return dict(DEFAULT_LABELS)
-
-
-def choices_documented() -> list[str]:
-    """Every field of MethodChoices (the sensitivity table must show each, docs/methodology.md lists each)."""
-    return [f.name for f in dataclasses.fields(MethodChoices)]

@@ -308,12 +308,17 @@ class Warehouse:
         """The CURRENT pointer: {"version": dir name, "manifest": {...}, "previous": [dir names]} or None."""
         return self._current(self.partition_dir(entry, partition))
 
-    def data_path(self, entry: str, partition: str | int) -> Path:
+    def _current_or_missing(self, entry: str, partition: str | int) -> tuple[Path, dict]:
+        """(partition folder, CURRENT pointer); WarehouseMissing when the partition has no current version."""
         pdir = self.partition_dir(entry, partition)
         cur = self._current(pdir)
         if cur is None:
             raise WarehouseMissing(f"the warehouse has no data for {entry} partition {partition} "
                                    f"(no {pdir / CURRENT}); materialise that source first")
+        return pdir, cur
+
+    def data_path(self, entry: str, partition: str | int) -> Path:
+        pdir, cur = self._current_or_missing(entry, partition)
         return pdir / cur["version"] / "data.parquet"
 
     # ------------------------------------------------------------------------------------------ write
@@ -415,11 +420,7 @@ class Warehouse:
 
     def verified_path(self, entry: str, partition: str | int) -> Path:
         """The current version's data file, verified (see :meth:`read`)."""
-        pdir = self.partition_dir(entry, partition)
-        cur = self._current(pdir)
-        if cur is None:
-            raise WarehouseMissing(f"the warehouse has no data for {entry} partition {partition} "
-                                   f"(no {pdir / CURRENT}); materialise that source first")
+        pdir, cur = self._current_or_missing(entry, partition)
         path = pdir / cur["version"] / "data.parquet"
         self._verify(pdir, cur["version"], path, (cur.get("manifest") or {}).get(CHECKSUM))
         return path

@@ -12,6 +12,8 @@ year) **without pupils/students and pensioners** (``~student & ~pensioner``) and
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from monitor_dagster.choices import DEFAULT, MethodChoices
@@ -122,7 +124,6 @@ def _substantial_year(job_month: pl.LazyFrame, year: int, choices: MethodChoices
 
 def _wml(year: int) -> float:
     """The hourly WML (40-hour week) of 1 January of ``year`` (reference/wml.csv)."""
-    import datetime as dt
     v = pl.select(wml_hour_of(pl.lit(dt.date(year, 1, 1)))).item()
     if v is None:
         raise ValueError(f"no WML for {year} in reference/wml.csv")
