@@ -31,7 +31,8 @@ from monitor_dagster.choices import MethodChoices
 from monitor_dagster.core.buckets import BucketPlan, bucket_frames, choose_buckets, plan_buckets
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
-from monitor_dagster.indicators.table import COLUMNS, PARTIAL_SCHEMA, breakdowns, empty, finalize, partial_mode
+from monitor_dagster.indicators.table import (CORRECTIE, FAMILY_COLUMNS, FAMILY_SCHEMA, GEEN, PARTIAL_SCHEMA,
+                                              breakdowns, covariate_cells_of, finalize, partial_mode)
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -50,11 +51,19 @@ class Provenance:
 
 @dataclass
 class FamilyResult:
+    #: rows of the indicator table (``correctie`` = ``geen``) and, for a corrected family, its covariate cells
+    #: (``cel``, :data:`indicators.table.FAMILY_SCHEMA`); :attr:`rows` is the former alone
     table: pl.DataFrame
     computed: list[str] = field(default_factory=list)
     not_computable: dict[str, str] = field(default_factory=dict)
     vintages: dict[str, str] = field(default_factory=dict)
     buckets: int = 1
+
+    @property
+    def rows(self) -> pl.DataFrame:
+        """The rows of the indicator table alone (no covariate cells), in its columns."""
+        from monitor_dagster.indicators.table import COLUMNS
+        return self.table.filter(pl.col(CORRECTIE) == GEEN).select(COLUMNS)
 
 
 def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None], year: int,
@@ -67,7 +76,7 @@ def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None
         kwargs["quarterly"] = any(s.period == "quarter" for s in group)
     if "dimensions" in params and group[0].extra_dimensions:
         kwargs["dimensions"] = [*breakdowns()["dimensions"], *group[0].extra_dimensions]
-    kwargs.update({k: v for k, v in extra.items() if k in params and k != "method"})
+    kwargs.update({k: v for k, v in extra.items() if k in params and k not in ("method", "covariates")})
     if "choices" in params:       # method choices where the report is silent (choices.py)
         kwargs["choices"] = MethodChoices.parse(extra.get("method"))
     if "year" in params:
@@ -187,7 +196,11 @@ def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], pl
     bucket = bucket_frames({k: f for k, f in frames.items() if k in work.inputs}, plan, i)
     if bucket.get(POPULATION) is not None:   # report 2.2: who is left out of every analysis (choices.py)
         bucket[POPULATION] = MethodChoices.parse((extra or {}).get("method")).analysis_population(bucket[POPULATION])
-    with partial_mode(), shared_intermediates():
+    keys = None
+    if (extra or {}).get("covariates", True) and SPEC.corrected(work.family) and bucket.get(POPULATION) is not None:
+        from monitor_dagster.corrections.propensity import covariate_key   # issue 17: covariate cells
+        keys = covariate_key(bucket[POPULATION]).collect().lazy()
+    with partial_mode(), shared_intermediates(), covariate_cells_of(keys):
         parts = [_call(group, bucket, work.year, extra or {}) for group in work.todo.values()]
     parts = [p for p in parts if p.height]
     return pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=PARTIAL_SCHEMA)
@@ -198,12 +211,12 @@ def finish(work: FamilyWork, partials: list[pl.DataFrame], provenance: dict[str,
     """Merge the buckets' partial cells into rows of the indicator table (:func:`indicators.table.finalize`),
     stamped with each indicator's ``vintages`` and, for ``provisional: sources``, status ``voorlopig``."""
     provenance = provenance or {}
-    res = FamilyResult(empty(), not_computable=dict(work.not_computable), buckets=buckets)
+    res = FamilyResult(pl.DataFrame(schema=FAMILY_SCHEMA), not_computable=dict(work.not_computable), buckets=buckets)
     parts = [p for p in partials if p.height]
     if not parts:
         return res
-    table = finalize(pl.concat(parts, how="vertical"))
-    computed = set(table["indicator_id"].unique())
+    table = finalize(pl.concat(parts, how="vertical"), keep_cells=True)
+    computed = set(table.filter(pl.col(CORRECTIE) == GEEN)["indicator_id"].unique())
     res.computed = [s.id for group in work.todo.values() for s in group if s.id in computed]
     vint_expr = pl.col("vintages")
     status_expr = pl.col("status")
@@ -219,7 +232,7 @@ def finish(work: FamilyWork, partials: list[pl.DataFrame], provenance: dict[str,
         vint_expr = pl.when(is_s).then(pl.lit(v)).otherwise(vint_expr)
         if prov.provisional and (s.provisional == "sources" or work.secm_fallback):
             status_expr = pl.when(is_s).then(pl.lit("voorlopig")).otherwise(status_expr)
-    res.table = table.with_columns(vint_expr.alias("vintages"), status_expr.alias("status")).select(COLUMNS)
+    res.table = table.with_columns(vint_expr.alias("vintages"), status_expr.alias("status")).select(FAMILY_COLUMNS)
     return res
 
 

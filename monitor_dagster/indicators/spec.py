@@ -143,13 +143,16 @@ class Registry(BaseModel):
     follow_up: dict[str, "FollowUp"] = {}
     #: families that leave students and pensioners out (report 2.1), so rest on SECM or its fallback (7.1.3)
     leaves_out_students: tuple[str, ...] = ()
+    #: families whose register indicators are also published corrected for background characteristics
+    #: (issue 17, report 7.2.2): the engine adds covariate cells, the indicator table the corrected rows
+    corrected: tuple[str, ...] = ()
     indicators: dict[str, IndicatorSpec]
 
     @model_validator(mode="after")
     def _refs(self):
-        for f in [*self.bucket_keys, *self.follow_up, *self.leaves_out_students]:
+        for f in [*self.bucket_keys, *self.follow_up, *self.leaves_out_students, *self.corrected]:
             if f not in self.families:
-                raise ValueError(f"bucket_keys / follow_up / leaves_out_students: family {f!r} not in families")
+                raise ValueError(f"bucket_keys / follow_up / leaves_out_students / corrected: family {f!r} not in families")
         for s in self.indicators.values():
             if s.theme not in self.themes:
                 raise ValueError(f"{s.id}: theme {s.theme!r} not in themes")
@@ -202,6 +205,12 @@ def follow_up(family: str) -> FollowUp | None:
 def leaves_out_students(family: str) -> bool:
     """Whether a family's indicators leave students and pensioners out (report 2.1; specs.yaml)."""
     return family in registry().leaves_out_students
+
+
+def corrected(family: str) -> bool:
+    """Whether a family's indicators are published corrected for background characteristics too (report
+    7.2.2; specs.yaml ``corrected``)."""
+    return family in registry().corrected
 
 
 def family_inputs(family: str) -> dict[str, str]:

@@ -21,24 +21,38 @@ import yaml
 DIMENSIONS = ["herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal"]
 #: the quarter breakdown (report 7.1.3 c; spec ``period: quarter``): K1-K4; ``totaal`` = the whole year
 KWARTAAL = "kwartaal"
+#: the correction for background characteristics (issue 17; technisch rapport §7.2.2): ``geen`` (every row of
+#: the uncorrected monitor), ``gewogen`` (groups weighted to the basisgroep's composition over the period),
+#: ``model`` (the gap adjusted by a model with the characteristics as explanatory variables)
+CORRECTIE = "correctie"
+GEEN = "geen"
 SCHEMA: dict[str, pl.DataType] = {
     "indicator_id": pl.String, "year": pl.Int32,
-    **{d: pl.String for d in DIMENSIONS},
+    **{d: pl.String for d in DIMENSIONS}, CORRECTIE: pl.String,
     "measure": pl.String, "value": pl.Float64, "unit": pl.String, "n": pl.Int64, "n_weighted": pl.Float64,
     "status": pl.String, "suppressed": pl.Boolean, "trend_break": pl.String, "vintages": pl.String,
 }
 COLUMNS = list(SCHEMA)
+#: covariate cells (issue 17): rows ``correctie == "cel"`` of a family's own table, one per indicator, group
+#: (basis- or referentiegroep), covariate cell (``covariaten``, corrections/propensity.py) and measure, with the
+#: mean of the squared value for the model's variance; the indicator table turns them into the corrected rows
+CEL = "cel"
+FAMILY_SCHEMA: dict[str, pl.DataType] = {**SCHEMA, "covariaten": pl.String, "value_sq": pl.Float64}
+FAMILY_COLUMNS = list(FAMILY_SCHEMA)
 #: partial cells (issue 12): additive sums per breakdown cell, merged over buckets of persons by finalize()
-PARTIAL_KEYS = ["indicator_id", "year", *DIMENSIONS, "measure", "unit", "status", "vintages", "share"]
+PARTIAL_KEYS = ["indicator_id", "year", *DIMENSIONS, "measure", "unit", "status", "vintages", "share", "covariaten"]
 PARTIAL_SCHEMA: dict[str, pl.DataType] = {
-    **{k: SCHEMA.get(k, pl.Boolean) for k in PARTIAL_KEYS},
-    "n": pl.Int64, "w_sum": pl.Int128, "wv_sum": pl.Int128,
+    **{k: FAMILY_SCHEMA.get(k, pl.Boolean) for k in PARTIAL_KEYS},
+    "n": pl.Int64, "w_sum": pl.Int128, "wv_sum": pl.Int128, "wvv_sum": pl.Int128,
 }
 #: fixed-point scale of w_sum / wv_sum: 1e-8 of a euro, hour, month or weight unit, so a mean moves by less
 #: than 1e-8 (value x FIXED stays below 2**53, exact in float64, up to 90 million).  Int128, because 17.5
 #: million persons x an income of 1,000,000 euro x 1e8 (1.75e21) overflows Int64
 FIXED = 10 ** 8
 _PARTIAL: ContextVar[bool] = ContextVar("monitor_partial_cells", default=False)
+#: the bucket's persons with their covariate cell (person_id, herkomst_aggregate, covariaten), set by the
+#: engine for the families that are corrected (specs.yaml ``corrected``): cells() then adds covariate cells
+_COVARIATES: ContextVar[pl.LazyFrame | None] = ContextVar("monitor_covariate_cells", default=None)
 TOTAAL = "totaal"
 # person-level column that feeds each dimension (core/population names -> table names)
 SOURCE_COLUMN = {"herkomst": "herkomst_group", "generatie": "generatie", "verblijfsduur": "verblijfsduur",
@@ -60,6 +74,18 @@ def empty() -> pl.DataFrame:
 def columns() -> list[str]:
     """The columns :func:`cells` returns now (see :func:`empty`)."""
     return list(PARTIAL_SCHEMA) if _PARTIAL.get() else COLUMNS
+
+
+@contextmanager
+def covariate_cells_of(keys: pl.LazyFrame | None):
+    """Within this block :func:`cells` also returns covariate cells (``correctie == "cel"``) of the persons in
+    ``keys`` (``person_id``, ``herkomst_aggregate``, ``covariaten``; corrections/propensity.covariate_key), for
+    the corrected figures of technisch rapport §7.2.2.  None: no covariate cells."""
+    token = _COVARIATES.set(keys)
+    try:
+        yield
+    finally:
+        _COVARIATES.reset(token)
 
 
 @contextmanager
@@ -167,23 +193,63 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
                 *[e.alias(d) for d, e in out.items()],
                 pl.col("measure").cast(pl.String), pl.lit(unit).alias("unit"), pl.lit(status).alias("status"),
                 pl.lit(vintages).alias("vintages"), pl.lit(by_measure is not None).alias("share"),
+                pl.lit(None, dtype=pl.String).alias("covariaten"),
                 pl.col("n").cast(pl.Int64), pl.col("w_sum").cast(pl.Int128), pl.col("wv_sum").cast(pl.Int128),
+                pl.lit(None, dtype=pl.Int128).alias("wvv_sum"),
             ).filter(pl.col("herkomst").is_in(allowed) & (pl.col("n") > 0))
             queries.append(q)
+    keys = _COVARIATES.get()
+    if keys is not None and weight is None and "person_id" in persons.collect_schema().names():
+        queries.append(_covariate_query(year_rows, keys, indicator_id=indicator_id, year=year, unit=unit,
+                                        measure=measure, status=status, vintages=vintages, by_measure=by_measure))
     frames = [f for f in pl.collect_all(queries) if f.height]
     return pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=PARTIAL_SCHEMA)
 
 
-def finalize(partials: pl.DataFrame) -> pl.DataFrame:
+def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, *, indicator_id: str, year: int, unit: str,
+                     measure: str | None, status: str, vintages: str, by_measure: str | None) -> pl.LazyFrame:
+    """Partial covariate cells (issue 17): the persons of the basis- and referentiegroep per covariate cell
+    (and category), with the sum of squared values for the model's residual variance.  A person without a
+    covariate cell (outside the age groups) is in cell ``onbekend``, so the corrected rows count the same
+    persons as the uncorrected ones (no difference of a few persons can be derived)."""
+    from monitor_dagster.corrections.propensity import BASIS, BASIS_LABEL, REFERENTIE, REFERENTIE_LABEL
+
+    cat = [by_measure] if by_measure else []
+    lf = (rows.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE]))
+          .join(keys.select("person_id", "covariaten"), on="person_id", how="left")
+          .with_columns(pl.col("covariaten").fill_null("onbekend")))
+    wvv = (pl.lit(None, dtype=pl.Int128) if by_measure
+           else _fixed(pl.col("value") * pl.col("value")).sum())
+    q = (lf.group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten", *cat)
+         .agg(pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"),
+              (pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("_wv").sum()).alias("wv_sum"),
+              wvv.alias("wvv_sum")))
+    out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
+    out["herkomst"] = (pl.when(pl.col("herkomst_aggregate") == BASIS).then(pl.lit(BASIS_LABEL))
+                       .otherwise(pl.lit(REFERENTIE_LABEL)))
+    return q.select(
+        pl.lit(indicator_id).alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
+        *[e.alias(d) for d, e in out.items()],
+        (pl.col(by_measure).cast(pl.String) if by_measure else pl.lit(measure or indicator_id)).alias("measure"),
+        pl.lit(unit).alias("unit"), pl.lit(status).alias("status"), pl.lit(vintages).alias("vintages"),
+        pl.lit(by_measure is not None).alias("share"), pl.col("covariaten"),
+        pl.col("n").cast(pl.Int64), pl.col("w_sum").cast(pl.Int128), pl.col("wv_sum").cast(pl.Int128),
+        pl.col("wvv_sum").cast(pl.Int128))
+
+
+def finalize(partials: pl.DataFrame, keep_cells: bool = False) -> pl.DataFrame:
     """Merge partial cells (of any number of buckets, in any order) and turn them into indicator rows.
 
     A cell's value is wv_sum / w_sum (x100 for %), a category's value its w_sum over the cell's w_sum of
     all categories; the sums are integers, so the result does not depend on how persons were bucketed.
     Rows come in a fixed order: indicator, herkomst (groups, aggregates), breakdown dimension, category."""
     if partials.height == 0:
-        return pl.DataFrame(schema=SCHEMA)
+        return pl.DataFrame(schema=FAMILY_SCHEMA if keep_cells else SCHEMA)
     keys = PARTIAL_KEYS
-    merged = partials.group_by(keys).agg(pl.col("n").sum(), pl.col("w_sum").sum(), pl.col("wv_sum").sum())
+    if not keep_cells:
+        partials = partials.filter(pl.col("covariaten").is_null())
+    merged = partials.group_by(keys).agg(pl.col("n").sum(), pl.col("w_sum").sum(), pl.col("wv_sum").sum(),
+                                         pl.col("wvv_sum").sum())
     cell = [c for c in keys if c not in ("measure",)]
     scale = pl.when(pl.col("unit") == "%").then(100.0).otherwise(1.0)
     value = (pl.when(pl.col("share"))
@@ -196,8 +262,12 @@ def finalize(partials: pl.DataFrame) -> pl.DataFrame:
         dim_index = pl.when(pl.col(d) != TOTAAL).then(pl.lit(len(DIMENSIONS) - i)).otherwise(dim_index)
     return (merged.with_columns(value.cast(pl.Float64).alias("value"),
                                 (pl.col("w_sum") / FIXED).cast(pl.Float64).alias("n_weighted"),
+                                pl.when(pl.col("covariaten").is_null()).then(pl.lit(GEEN)).otherwise(pl.lit(CEL))
+                                .alias(CORRECTIE),
+                                pl.when(pl.col("share")).then(None)
+                                .otherwise(pl.col("wvv_sum") / pl.col("w_sum")).cast(pl.Float64).alias("value_sq"),
                                 pl.lit(False).alias("suppressed"), pl.lit(None, dtype=pl.String).alias("trend_break"),
                                 dim_index.alias("_d"),
                                 pl.col("herkomst").replace_strict(horder, default=len(horder)).alias("_h"))
-            .sort(["indicator_id", "year", "_h", "_d", *DIMENSIONS[1:], "measure"], nulls_last=True)
-            .select(COLUMNS))
+            .sort(["indicator_id", "year", "_h", "_d", *DIMENSIONS[1:], "covariaten", "measure"], nulls_last=True)
+            .select(FAMILY_COLUMNS if keep_cells else COLUMNS))
