@@ -275,7 +275,8 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
             plan.append(("outcome_indicators_yearly", str(y), keys))
     plan += follow_ups + inputs
     if "indicators" in layers:
-        plan.append(("indicator_table_and_publication", None, [dg.AssetKey(["indicators", "indicator_table"]),
+        plan.append(("indicator_table_and_publication", None, [dg.AssetKey(["core", "propensity_weights"]),
+                                                                dg.AssetKey(["indicators", "indicator_table"]),
                                                                 dg.AssetKey(["indicators", "sensitivity"])]))
     return plan
 

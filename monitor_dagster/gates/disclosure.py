@@ -24,9 +24,11 @@ import re
 import polars as pl
 
 from monitor_dagster.indicators import spec as SPEC
-from monitor_dagster.indicators.table import DIMENSIONS, TOTAAL, breakdowns
+from monitor_dagster.indicators.table import CORRECTIE, DIMENSIONS, GEEN, TOTAAL, breakdowns
 
-KEY = ["indicator_id", "year", "measure", "unit"]
+#: a cell's key besides the dimensions; ``correctie`` (issue 17) keeps the corrected rows' equations apart from
+#: the uncorrected ones (a table without the column is read as all ``geen``)
+KEY = ["indicator_id", "year", "measure", "unit", CORRECTIE]
 #: indicators under the EBB rule (weighted survey counts): the specs with ``disclosure: ebb``
 EBB_INDICATORS = SPEC.ebb_indicators()
 EBB_MIN_WEIGHTED = 15_000.0
@@ -160,6 +162,9 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     order the rows arrive in (polars group-bys do not fix it), because the rows are numbered in a canonical
     order (the cell key) before the procedure and put back afterwards.  Otherwise two builds of the same data
     could hide different cells, and a reader holding both could recover them by subtraction."""
+    added = CORRECTIE not in table.columns
+    if added:
+        table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
     canon = [c for c in [*KEY, *_dims(table)] if c in table.columns]
     t = table.with_row_index(_ORIG).sort(canon, nulls_last=True).with_row_index(_ROW)
     n, nw = pl.col("n"), pl.col("n_weighted")
@@ -199,7 +204,8 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     s = pl.col("suppressed")
     t = t.with_columns(*[pl.when(s).then(pl.lit(None, t.schema[c])).otherwise(pl.col(c)).alias(c)
                          for c in ("value", "n", "n_weighted") if c in t.columns])
-    return t.sort(_ORIG).drop(_ROW, _ORIG)
+    t = t.sort(_ORIG).drop(_ROW, _ORIG)
+    return t.drop(CORRECTIE) if added else t
 
 
 def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators: set[str] = EBB_INDICATORS,
@@ -213,6 +219,8 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
             out.append(f"column {c!r} looks like a person key")
     if "suppressed" not in table.columns:
         return out + ["no 'suppressed' column: table has not passed apply_disclosure"]
+    if CORRECTIE not in table.columns:
+        table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
     t = table.with_row_index(_ROW).with_columns(pl.col("suppressed").fill_null(False))
     shown = ~pl.col("suppressed")
     ebb = pl.col("indicator_id").is_in(list(ebb_indicators))

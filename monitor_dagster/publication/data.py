@@ -19,7 +19,7 @@ import yaml
 from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.gates.disclosure import DisclosureError, check_disclosure
 from monitor_dagster.indicators import spec as SPEC
-from monitor_dagster.indicators.table import COLUMNS, DIMENSIONS, TOTAAL, breakdowns
+from monitor_dagster.indicators.table import COLUMNS, CORRECTIE, DIMENSIONS, GEEN, TOTAAL, breakdowns
 from monitor_dagster.warehouse import Warehouse
 
 #: the three groups of the report's comparison, shown by default (report 2.2)
@@ -85,6 +85,8 @@ def gated(table: pl.DataFrame) -> pl.DataFrame:
         raise DisclosureError(problems)
     if "suppression_reason" not in table.columns:
         table = table.with_columns(pl.lit(None, pl.String).alias("suppression_reason"))
+    if CORRECTIE not in table.columns:      # a table from before issue 17: all uncorrected
+        table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
     return table.select(*COLUMNS, "suppression_reason")
 
 

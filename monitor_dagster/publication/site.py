@@ -37,7 +37,7 @@ import polars as pl
 from monitor_dagster.export import export_table
 from monitor_dagster.gates import expectations as X
 from monitor_dagster.gates import trend_breaks as TB
-from monitor_dagster.indicators.table import COLUMNS
+from monitor_dagster.indicators.table import COLUMNS, CORRECTIE, GEEN
 from monitor_dagster.publication import charts as C
 from monitor_dagster.publication import data as D
 from monitor_dagster.indicators.engine import SECM_FALLBACK_VINTAGE
@@ -376,6 +376,8 @@ def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date |
     (``<warehouse>/gx/summary.json``, and links GE's Data Docs) instead of running them again.  Without it,
     a ``site_dir`` of the default form ``<warehouse>/publication/site`` names the warehouse."""
     table = D.gated(table)
+    # the corrected rows (issue 17) have their own section; every other page reads the uncorrected ones
+    table = table.filter(pl.col(CORRECTIE) == GEEN)
     if table.height == 0:
         raise D.PublicationError("the indicator table is empty: nothing to publish")
     site_dir = Path(site_dir)

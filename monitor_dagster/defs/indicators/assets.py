@@ -24,7 +24,10 @@ from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.gates.disclosure import apply_disclosure, check_disclosure
 from monitor_dagster.indicators import engine as ENG
 from monitor_dagster.indicators import spec as SPEC
-from monitor_dagster.indicators.table import DIMENSIONS, empty
+from monitor_dagster.corrections import apply as CORR
+from monitor_dagster.defs.core.weights import WEIGHTS_KEY, propensity_weights
+from monitor_dagster.indicators.table import (CEL, COLUMNS, CORRECTIE, DIMENSIONS, FAMILY_SCHEMA, GEEN, SCHEMA,
+                                              empty)
 from monitor_dagster.readiness import year_readiness
 
 GROUP = "indicators"
@@ -153,7 +156,7 @@ input_job = dg.define_asset_job(
                                    description="Great Expectations: no year-on-year jump that a registered break does not explain")],
     description="The gated indicator table of all years and families (outcome and input indicators): trend breaks "
                 "marked, disclosure control applied. `monitor export` writes this table.",
-    kinds={"polars"},
+    kinds={"polars"}, deps=[WEIGHTS_KEY],
 )
 def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, **families):
     frames = []
@@ -162,15 +165,27 @@ def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, **
             frames += [f for f in got.values() if f is not None]
         elif got is not None:
             frames.append(got)
-    table = pl.concat([f.collect() for f in frames], how="vertical") if frames else empty()
+    # family tables hold their covariate cells too (correctie = cel, issue 17); tables built before the
+    # correctie column read as uncorrected
+    table = (pl.concat([f.collect() for f in frames], how="diagonal_relaxed") if frames
+             else pl.DataFrame(schema=FAMILY_SCHEMA))
+    if CORRECTIE not in table.columns:
+        table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
+    table = table.with_columns(pl.col(CORRECTIE).fill_null(GEEN))
+    cells = table.filter(pl.col(CORRECTIE) == CEL) if "covariaten" in table.columns else table.clear()
+    table = table.filter(pl.col(CORRECTIE) == GEEN).select(COLUMNS).cast(SCHEMA)
     order = {k: i for i, k in enumerate(SPEC.specs())}
     table = (table.with_columns(pl.col("indicator_id").replace_strict(order, default=len(order)).alias("_o"))
              .sort(["year", "_o"], maintain_order=True).drop("_o"))
-    table = apply_disclosure(TB.explain(table))
+    corr, models = CORR.corrected([cells], _weights(monitor.warehouse)) if cells.height else (empty().clear(), [])
+    if corr.height:
+        context.log.info(f"corrections (report 7.2.2): {corr.height} rows, {len(models)} model-adjusted gaps")
+    table = CORR.gate(pl.concat([TB.explain(table), corr], how="vertical_relaxed"))
     problems = check_disclosure(table)
     # breakdowns whose file is absent are not computable (readiness.py): not a gap in the cube
     missing = {int(y): set(year_readiness(monitor.warehouse, int(y)).breakdowns) for y in table["year"].unique()}
-    trend = TB.check(table, docs_dir=Path(monitor.warehouse), not_computable=missing)   # Data Docs in <warehouse>/gx/
+    # the expectations and trend rules describe the uncorrected series (corrected rows: docs/corrections.md)
+    trend = TB.check(table.filter(pl.col(CORRECTIE) == GEEN), docs_dir=Path(monitor.warehouse), not_computable=missing)   # Data Docs in <warehouse>/gx/
     yield dg.Output(table, metadata={"rows": table.height, "suppressed": int(table["suppressed"].sum()),
                                      "years": ", ".join(str(y) for y in sorted(table["year"].unique()))})
     yield dg.AssetCheckResult(check_name="disclosure", passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
@@ -184,6 +199,14 @@ def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, **
                                         "explained_jumps": trend.explained.height,
                                         "largest": _largest_jumps(trend.unexplained),
                                         "data_docs": trend.ge_result.get("data_docs", "")})
+
+
+def _weights(warehouse) -> pl.DataFrame | None:
+    """The weights of core/propensity_weights (None before it is built: then no gewogen rows)."""
+    from monitor_dagster.warehouse import Warehouse
+
+    core = Warehouse(warehouse, layer="core")
+    return core.read("propensity_weights", "all").collect() if core.manifest("propensity_weights", "all") else None
 
 
 def _largest_jumps(unexplained: pl.DataFrame, k: int = 3) -> str:
@@ -245,4 +268,4 @@ def sensitivity(context: AssetExecutionContext, monitor: MonitorResource) -> dg.
                                       "alternatives": int(table.select("choice", "alternative").n_unique() - 1)})
 
 
-INDICATOR_ASSETS = [*FAMILY_ASSETS.values(), indicator_table, sensitivity]
+INDICATOR_ASSETS = [*FAMILY_ASSETS.values(), propensity_weights, indicator_table, sensitivity]
