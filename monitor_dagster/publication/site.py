@@ -39,6 +39,7 @@ from monitor_dagster.gates import expectations as X
 from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.indicators.table import COLUMNS, CORRECTIE, GEEN
 from monitor_dagster.publication import charts as C
+from monitor_dagster.publication import corrections as CORR
 from monitor_dagster.publication import data as D
 from monitor_dagster.indicators.engine import SECM_FALLBACK_VINTAGE
 from monitor_dagster.publication import sensitivity as SENS
@@ -377,6 +378,7 @@ def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date |
     a ``site_dir`` of the default form ``<warehouse>/publication/site`` names the warehouse."""
     table = D.gated(table)
     # the corrected rows (issue 17) have their own section; every other page reads the uncorrected ones
+    corrections = table.filter(pl.col(CORRECTIE) != GEEN)
     table = table.filter(pl.col(CORRECTIE) == GEEN)
     if table.height == 0:
         raise D.PublicationError("the indicator table is empty: nothing to publish")
@@ -385,7 +387,7 @@ def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date |
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", suffix=".tmp", dir=site_dir.parent))
     try:
-        result = _build(table, tmp, built_on or dt.date.today(), progress, wh)
+        result = _build(table, tmp, built_on or dt.date.today(), progress, wh, corrections)
         _swap(tmp, site_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -410,7 +412,8 @@ def _swap(new: Path, target: Path) -> None:
 
 
 def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
-           warehouse: Path | None = None) -> SiteResult:
+           warehouse: Path | None = None, corrections: pl.DataFrame | None = None) -> SiteResult:
+    """``corrections``: the gated table's corrected rows (gewogen, model), shown by publication/corrections.py."""
     env = _env()
     ids = D.indicator_ids(table)
     years = sorted(int(y) for y in table["year"].unique())
@@ -437,13 +440,13 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         if progress:
             progress(f"indicator {iid}", i, len(ids) + 3)
         html, _ = _indicator_page(env, table, iid, common)
-        write(f"indicator/{iid}.html", html)
+        write(f"indicator/{iid}.html", CORR.add_to_indicator_page(html, table, corrections, iid))
 
     outcome_gaps = _gap_dicts(D.gaps(table, kind="outcome"))
     n_input = sum(D.meta(i)["kind"] == "input" for i in ids)
-    write("index.html", env.get_template("index.html.j2").render(
+    write("index.html", CORR.add_to_index(env.get_template("index.html.j2").render(
         **common, root="", page_title="Home", gaps=outcome_gaps, sections=_sections(ids),
-        n_outcome=len(ids) - n_input, n_input=n_input))
+        n_outcome=len(ids) - n_input, n_input=n_input), table, corrections))
 
     if progress:
         progress("factsheet", len(ids), len(ids) + 3)
@@ -461,7 +464,7 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
     reg = TB.registry()
     n_suites = len(q["suites"])
     n_passed = sum(1 for r in q["suites"].values() if not [f for f in r["failed"] if f["severity"] == "critical"])
-    write("technisch-rapport.html", env.get_template("report.html.j2").render(
+    write("technisch-rapport.html", CORR.add_to_report(env.get_template("report.html.j2").render(
         **common, root="", page_title="Technisch rapport", sections=_report_sections(table, ids, q),
         suppressed_primary=table.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
         suppressed_secondary=table.filter(pl.col("suppression_reason") == "secondary").height,
@@ -480,6 +483,6 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         sensitivity=SENS.context(SENS.load(warehouse)),
         all_breaks=[{**b, "description": b.get("toelichting", b["description"]),
                      "indicators": "alle" if b["indicators"] == ["*"] else ", ".join(b["indicators"]) or "geen"}
-                    for b in reg["breaks"]]))
+                    for b in reg["breaks"]]), table, corrections, warehouse))
     result.trend_unexplained = q["trend"]["unexplained"]
     return result
