@@ -3,8 +3,8 @@
 #   make venv    create .venv and install the project (+dev extra) pinned by requirements.lock
 #   make test    run the test suite            (extra pytest args: make test PYTEST_ARGS="-n 2 -x")
 #   make demo    run `monitor demo` on a synthetic landing zone under ./demo_data/
-#   make bench   generator, ingest, core-layer, end-to-end, DuckDB-peer, indicator-layer and national benchmarks
-#                (benchmarks/{run,ingest,core,pipeline,duckdb_peer,dynamics}.py; installs the bench extra: duckdb)
+#   make bench   generator, ingest, core-layer, end-to-end, DuckDB-peer, indicator-layer, national and corrections benchmarks
+#                (benchmarks/{run,ingest,core,pipeline,duckdb_peer,dynamics,corrections}.py; installs the bench extra: duckdb)
 #   make ui      start the Dagster UI on http://127.0.0.1:$(UI_PORT)
 #   make lock    re-resolve all dependencies in a scratch venv and rewrite requirements.lock
 #   make clean   remove .venv, generated data, caches
@@ -30,6 +30,7 @@ PEER_BENCH_ARGS ?=
 INDICATOR_BENCH_ARGS ?=
 NATIONAL_BENCH_ARGS ?=
 DYNAMICS_BENCH_ARGS ?=
+CORRECTIONS_BENCH_ARGS ?=
 UI_PORT     ?= 3000
 
 # Demo locations (relative to the repo root); exported so the CLI can read them too.
@@ -99,7 +100,8 @@ bench: venv $(BENCH_STAMP)
 	&& $(VPY) benchmarks/duckdb_peer.py $(PEER_BENCH_ARGS) \
 	&& $(VPY) benchmarks/indicators.py $(INDICATOR_BENCH_ARGS) \
 	&& $(VPY) benchmarks/national.py $(NATIONAL_BENCH_ARGS) \
-	&& $(VPY) benchmarks/dynamics.py $(DYNAMICS_BENCH_ARGS)
+	&& $(VPY) benchmarks/dynamics.py $(DYNAMICS_BENCH_ARGS) \
+	&& $(VPY) benchmarks/corrections.py $(CORRECTIONS_BENCH_ARGS)
 
 ui: venv | $(DAGSTER_HOME)
 	$(VENV)/bin/dagster dev -m monitor_dagster.definitions -h 127.0.0.1 -p $(UI_PORT)
