@@ -141,7 +141,7 @@ def _scenario(warehouse_root: Path, year: int, choices: MethodChoices, pop_input
             frames["core/population"] = pop
         res = ENG.compute_family(fam, frames, year, extra={"method": str(choices), "quarterly": False,
                                                            "covariates": False})
-        parts.append(headline_rows(res.rows))
+        parts.append(headline_rows(res.table))
         progress(f"sensitivity {year}: {fam} with {str(choices) or 'the defaults'}")
     parts = [p for p in parts if p.height]
     return pl.concat(parts, how="vertical_relaxed") if parts else headline_rows(pl.DataFrame())

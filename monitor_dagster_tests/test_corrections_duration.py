@@ -327,64 +327,7 @@ def test_cumulative_incidence_matches_closed_form_and_sums_to_one():
                                rtol=1e-12)
 
 
-# ------------------------------------------------------------------------------------------------ lifelines
-
-
-def _small_weighted_cells(seed: int) -> pl.DataFrame:
-    persons = simulate(seed, 400, hazards={"a": 0.10, "b": 0.05}, hr_basis={"a": 0.7, "b": 1.0},
-                       hr_x={"a": 1.3, "b": 1.0}, censor_hazard=0.06, admin=12, weights=(0.5, 2.5))
-    return to_cells(persons)
-
-
-def test_survival_curve_equals_lifelines_kaplan_meier():
-    lifelines = pytest.importorskip("lifelines")
-    cells = _small_weighted_cells(13)
-    for weighted in (False, True):
-        ours = D.survival_curves(cells, weights=weighted)
-        for group in ("basis", "referentie"):
-            c = cells.filter(pl.col("group") == group)
-            mine = ours.filter(pl.col("group") == group)
-            w = (c["count"] * c["weight"] if weighted else c["count"]).cast(pl.Float64).to_numpy()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # lifelines warns about non-integer weights
-                km = lifelines.KaplanMeierFitter(alpha=0.05).fit(
-                    c["duration"].to_numpy(), c["cause"].is_not_null().to_numpy(), weights=w)
-            months = mine["period"].to_numpy()
-            np.testing.assert_allclose(km.survival_function_at_times(months).to_numpy(),
-                                       mine["survival"].to_numpy(), rtol=1e-12)
-            if not weighted:
-                # Greenwood log-log interval; lifelines truncates weighted at-risk counts to integers in the
-                # variance (uint64), so the interval is compared on person counts only
-                ci = km.confidence_interval_survival_function_.reindex(months.astype(float), method="ffill")
-                inside = ((mine["survival"] > 0) & (mine["survival"] < 1)).to_numpy()
-                assert inside.sum() >= 8
-                np.testing.assert_allclose(ci.iloc[:, 0].to_numpy()[inside], mine["ci_low"].to_numpy()[inside], rtol=1e-9)
-                np.testing.assert_allclose(ci.iloc[:, 1].to_numpy()[inside], mine["ci_high"].to_numpy()[inside], rtol=1e-9)
-                # the same person by person: aggregated input changes nothing
-                km1 = lifelines.KaplanMeierFitter().fit(np.repeat(c["duration"].to_numpy(), c["count"].to_numpy()),
-                                                        np.repeat(c["cause"].is_not_null().to_numpy(), c["count"].to_numpy()))
-                np.testing.assert_allclose(km1.survival_function_at_times(months).to_numpy(),
-                                           mine["survival"].to_numpy(), rtol=1e-12)
-
-
-def test_cumulative_incidence_equals_lifelines_aalen_johansen():
-    lifelines = pytest.importorskip("lifelines")
-    cells = _small_weighted_cells(17)
-    ours = D.cumulative_incidence(cells, by=[])
-    code = {"a": 1, "b": 2}
-    events = np.array([code.get(c, 0) for c in cells["cause"].to_list()])
-    # lifelines breaks tied event times by jittering them (+-1e-4); putting the censorings half a month later
-    # (censored at the end of the month) keeps every jittered event of month m before month m's censorings,
-    # and then the jittered estimator equals the tied discrete Aalen-Johansen exactly
-    durations = cells["duration"].to_numpy() + np.where(events == 0, 0.5, 0.0)
-    weights = (cells["count"] * cells["weight"]).to_numpy()
-    months = np.arange(1, int(cells["duration"].max()) + 1)
-    for cause, k in code.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tied event times jittered; non-integer weights
-            aj = lifelines.AalenJohansenFitter(seed=1, calculate_variance=False).fit(
-                durations, events, event_of_interest=k, weights=weights)
-        cif = aj.cumulative_density_.iloc[:, 0]
-        theirs = np.array([cif[cif.index <= m + 0.25].iloc[-1] for m in months])
-        mine = ours.filter(pl.col("cause") == cause).sort("period")["cumulative_incidence"].to_numpy()
-        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
+# The product-limit curves and the cumulative incidence were compared once with lifelines 0.30.3
+# (KaplanMeierFitter, AalenJohansenFitter) in a scratch environment: equal to 1e-12 / 1e-9.  lifelines is not a
+# dependency (it requires pandas < 3; the lock pins pandas 3.1.1), so that comparison is not a test here: a test
+# that always skips in CI would only look like coverage.

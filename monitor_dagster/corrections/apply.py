@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from monitor_dagster.corrections.propensity import (BASIS_LABEL, COVARIATES, REFERENTIE_LABEL, design, split_key)
+from monitor_dagster.corrections.propensity import (BASIS_LABEL, COVARIATES, REFERENTIE_LABEL, UNKNOWN, design,
+                                                    split_key)
 from monitor_dagster.indicators.table import CEL, COLUMNS, CORRECTIE, DIMENSIONS, SCHEMA, TOTAAL
 
 GEWOGEN, MODEL = "gewogen", "model"
@@ -51,10 +52,12 @@ def cell_rows(table: pl.DataFrame) -> pl.DataFrame:
 
 def weighted_cells(cells: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
     """Cells with their weight (``w``): the weight of the group, year and covariate cell; 1 for a cell the
-    weighting population has no weight for (``onbekend``: outside the age groups, or a year the weights were
-    not fitted on), so the weighted rows count the same persons as the uncorrected ones."""
-    return (cells.join(weights.select("year", "group", "covariaten", pl.col("weight").alias("w")),
-                       on=["year", "group", "covariaten"], how="left")
+    weighting population has no weight for (age class ``onbekend``: outside the age groups), so the weighted
+    rows count the same persons as the uncorrected ones.  Years the weights were not fitted on are left out."""
+    fitted = weights.select("year").unique()
+    return (cells.join(fitted, on="year", how="semi")     # a year the weights do not cover: no gewogen rows
+            .join(weights.select("year", "group", "covariaten", pl.col("weight").alias("w")),
+                  on=["year", "group", "covariaten"], how="left")
             .with_columns(pl.col("w").fill_null(1.0)))
 
 
@@ -63,13 +66,14 @@ def _weighted(cells: pl.DataFrame) -> pl.DataFrame:
     categories: the weighted share of the cell)."""
     out = []
     base = cells.with_columns(
-        pl.col("leeftijdsklasse").replace_strict(_LEEFTIJD, default="niet-jongeren")
-        .alias("_leeftijd"),
+        pl.when(pl.col("leeftijdsklasse") == UNKNOWN).then(None)
+        .otherwise(pl.col("leeftijdsklasse").replace_strict(_LEEFTIJD, default="niet-jongeren")).alias("_leeftijd"),
         (pl.col("value") / pl.when(pl.col("unit") == "%").then(100.0).otherwise(1.0)).alias("_v"))
     source = {"leeftijd": "_leeftijd", "geslacht": "geslacht", "opleiding": "opleidingsniveau"}
     keys = ["indicator_id", "year", "herkomst", "unit", "status", "vintages", "measure"]
     for dim in [TOTAAL, *DIMENSION_OF]:
-        src = base if dim == TOTAAL else base.filter(pl.col("covariaten") != "onbekend")
+        # like the uncorrected rows: a person without an age group is in the totaal and the other breakdowns
+        src = base if dim == TOTAAL else base.filter(pl.col(source[dim]).is_not_null())
         by = keys + ([source[dim]] if dim != TOTAAL else [])
         # category rows (adds-to-100 indicators): n is the persons in the category; a share's value is
         # its weighted persons over the weighted persons of all categories of the cell
@@ -116,7 +120,7 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
     """The adjusted gap of one indicator, year and measure from its covariate cells (both groups)."""
     import statsmodels.api as sm
 
-    c = cells.filter(pl.col("covariaten") != "onbekend").sort("group", "covariaten")
+    c = cells.sort("group", "covariaten")
     nb = int(c.filter(pl.col("group") == "basis")["n"].sum())
     nr = int(c.filter(pl.col("group") == "referentie")["n"].sum())
     if nb < MIN_GROUP or nr < MIN_GROUP or _is_share(c):

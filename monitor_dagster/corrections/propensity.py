@@ -5,16 +5,17 @@ The report: compare the *basisgroep* (non-Western migration background) with a *
 background) that resembles it, "door middel van zogeheten propensity score weging. Daarbij krijgen personen in
 de referentiegroep een hoger gewicht naarmate de voorspelde kans dat zij op basis van persoonskenmerken in de
 basisgroep zouden zitten (de propensity score) hoger is", and "over de gehele periode te wegen en een
-evenredigheidscontrole te doen voor elk jaar".
+evenredigheidscontrole te doen voor elk jaar", so that "de samenstelling van beide groepen constant is over de
+tijd".
 
 * :func:`covariate_cells`: persons of one year counted per group and covariate cell (the only thing the model
   needs: the covariates are categorical, so the cells are sufficient statistics and the fit does not depend
   on the number of persons);
-* :func:`fit_weights`: one logistic GLM (statsmodels, binomial counts per cell) of belonging to the
-  basisgroep, fitted once on the cells of all years pooled; the weight of a referentiegroep person is the
-  odds p/(1-p) of his cell (the ATT weight), scaled so the mean weight over the referentiegroep's person-years
-  is 1; basisgroep persons keep weight 1.  The weighting rule is one function of the characteristics for every
-  year, so a trend in a corrected figure is not an artefact of a refitted model;
+* :func:`fit_weights`: ONE model over the cells of all years: a multinomial logit of the stratum (group x year)
+  on the characteristics (the generalised propensity score), fitted as its equivalent Poisson log-linear GLM
+  (statsmodels).  Weight of a person in stratum s with characteristics x: P(basisgroep, any year | x) /
+  P(s | x), scaled to mean 1 within the stratum, so the referentiegroep resembles the basisgroep and both keep
+  the composition of the basisgroep over the whole period in every year;
 * :func:`balance`: the evenredigheidscontrole per year and covariate level: standardised mean difference (SMD)
   and the report's significance test, between the groups and over time.
 """
@@ -48,6 +49,7 @@ ALPHA = 0.05
 AGE_CLASSES = {"jongeren": ((20, "15-19"), (None, "20-26")),
                "niet-jongeren": ((35, "27-34"), (45, "35-44"), (55, "45-54"), (None, "55-AOW"))}
 KEY_SEPARATOR = "|"
+UNKNOWN = "onbekend"
 
 
 def age_class(leeftijd: pl.Expr = pl.col("leeftijd"), age: pl.Expr = pl.col("age_jan1")) -> pl.Expr:
@@ -63,9 +65,10 @@ def age_class(leeftijd: pl.Expr = pl.col("leeftijd"), age: pl.Expr = pl.col("age
 
 def covariate_key(population: pl.LazyFrame) -> pl.LazyFrame:
     """``person_id``, ``herkomst_aggregate`` and ``covariaten`` = the person's covariate cell as one string
-    (``20-26|man|laag``); persons outside the age groups have no key (null)."""
-    key = pl.concat_str([age_class(), pl.col("geslacht").cast(pl.String),
-                         pl.col("opleidingsniveau").cast(pl.String)], separator=KEY_SEPARATOR)
+    (``20-26|man|laag``); outside the age groups the age class is ``onbekend`` (such persons have no weight,
+    but count in the sex and education breakdowns like in the uncorrected rows)."""
+    key = pl.concat_str([age_class().fill_null(UNKNOWN), pl.col("geslacht").cast(pl.String).fill_null(UNKNOWN),
+                         pl.col("opleidingsniveau").cast(pl.String).fill_null(UNKNOWN)], separator=KEY_SEPARATOR)
     return population.select("person_id", pl.col("herkomst_aggregate").cast(pl.String), key.alias("covariaten"))
 
 
@@ -91,7 +94,7 @@ def covariate_cells(population: pl.LazyFrame, year: int) -> pl.DataFrame:
     """Persons of year t per group (``basis`` / ``referentie``) and covariate cell: ``year``, ``group``, the
     covariates, ``n``.  One group-by of the population (streaming)."""
     keyed = covariate_key(weighting_population(population))
-    return (keyed.filter(pl.col("covariaten").is_not_null())
+    return (keyed.filter(~pl.col("covariaten").str.starts_with(UNKNOWN + KEY_SEPARATOR))
             .group_by("herkomst_aggregate", "covariaten").agg(pl.len().cast(pl.Int64).alias("n"))
             .collect(engine="streaming")
             .select(pl.lit(year, dtype=pl.Int32).alias("year"),
@@ -128,9 +131,10 @@ class PropensityModel:
                 "lr_chi2": round(self.lr_chi2, 1)}
 
 
-#: the interaction the weighting model adds to the main effects: education was measured for the young only
-#: in recent years (HOOGSTEOPLTAB's coverage, "onbekend" falls with age and time), so age and education are
-#: not independent and a main-effects model leaves the groups out of balance on exactly those two
+#: an interaction the weighting model can add to the main effects (``fit_weights(interactions=...)``): age and
+#: education are not independent (HOOGSTEOPLTAB's coverage: "onbekend" falls with age and time).  Not used by
+#: default: at the demo's scale the per-group interaction separates (empty cells, no convergence), and the
+#: balance check decides whether main effects suffice
 INTERACTIONS: tuple[tuple[str, str], ...] = (("leeftijdsklasse", "opleidingsniveau"),)
 
 

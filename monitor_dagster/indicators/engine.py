@@ -31,8 +31,9 @@ from monitor_dagster.choices import MethodChoices
 from monitor_dagster.core.buckets import BucketPlan, bucket_frames, choose_buckets, plan_buckets
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
-from monitor_dagster.indicators.table import (CORRECTIE, FAMILY_COLUMNS, FAMILY_SCHEMA, GEEN, PARTIAL_SCHEMA,
-                                              breakdowns, covariate_cells_of, finalize, partial_mode)
+from monitor_dagster.indicators.table import (COLUMNS, CORRECTIE, FAMILY_COLUMNS, FAMILY_SCHEMA, GEEN,
+                                              PARTIAL_SCHEMA, SCHEMA, breakdowns, covariate_cells_of, finalize,
+                                              partial_mode)
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -51,19 +52,23 @@ class Provenance:
 
 @dataclass
 class FamilyResult:
-    #: rows of the indicator table (``correctie`` = ``geen``) and, for a corrected family, its covariate cells
-    #: (``cel``, :data:`indicators.table.FAMILY_SCHEMA`); :attr:`rows` is the former alone
+    #: rows of the indicator table (``correctie`` = ``geen``), in its columns
     table: pl.DataFrame
     computed: list[str] = field(default_factory=list)
     not_computable: dict[str, str] = field(default_factory=dict)
     vintages: dict[str, str] = field(default_factory=dict)
     buckets: int = 1
+    #: the covariate cells of a corrected family (``correctie`` = ``cel``, :data:`indicators.table.FAMILY_SCHEMA`;
+    #: issue 17): stored with the rows, turned into corrected rows by the indicator table
+    cells: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FAMILY_SCHEMA))
 
     @property
-    def rows(self) -> pl.DataFrame:
-        """The rows of the indicator table alone (no covariate cells), in its columns."""
-        from monitor_dagster.indicators.table import COLUMNS
-        return self.table.filter(pl.col(CORRECTIE) == GEEN).select(COLUMNS)
+    def stored(self) -> pl.DataFrame:
+        """What the family asset writes: its rows and its covariate cells, in FAMILY_COLUMNS."""
+        rows = self.table.with_columns(pl.lit(None, dtype=pl.String).alias("covariaten"),
+                                       pl.lit(None, dtype=pl.Float64).alias("value_sq"))
+        return pl.concat([rows.select(FAMILY_COLUMNS).cast(FAMILY_SCHEMA), self.cells.select(FAMILY_COLUMNS)],
+                         how="vertical")
 
 
 def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None], year: int,
@@ -211,7 +216,7 @@ def finish(work: FamilyWork, partials: list[pl.DataFrame], provenance: dict[str,
     """Merge the buckets' partial cells into rows of the indicator table (:func:`indicators.table.finalize`),
     stamped with each indicator's ``vintages`` and, for ``provisional: sources``, status ``voorlopig``."""
     provenance = provenance or {}
-    res = FamilyResult(pl.DataFrame(schema=FAMILY_SCHEMA), not_computable=dict(work.not_computable), buckets=buckets)
+    res = FamilyResult(pl.DataFrame(schema=SCHEMA), not_computable=dict(work.not_computable), buckets=buckets)
     parts = [p for p in partials if p.height]
     if not parts:
         return res
@@ -232,7 +237,9 @@ def finish(work: FamilyWork, partials: list[pl.DataFrame], provenance: dict[str,
         vint_expr = pl.when(is_s).then(pl.lit(v)).otherwise(vint_expr)
         if prov.provisional and (s.provisional == "sources" or work.secm_fallback):
             status_expr = pl.when(is_s).then(pl.lit("voorlopig")).otherwise(status_expr)
-    res.table = table.with_columns(vint_expr.alias("vintages"), status_expr.alias("status")).select(FAMILY_COLUMNS)
+    table = table.with_columns(vint_expr.alias("vintages"), status_expr.alias("status"))
+    res.table = table.filter(pl.col(CORRECTIE) == GEEN).select(COLUMNS)
+    res.cells = table.filter(pl.col(CORRECTIE) != GEEN).select(FAMILY_COLUMNS)
     return res
 
 

@@ -217,7 +217,7 @@ def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, *, indicator_id: st
     cat = [by_measure] if by_measure else []
     lf = (rows.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE]))
           .join(keys.select("person_id", "covariaten"), on="person_id", how="left")
-          .with_columns(pl.col("covariaten").fill_null("onbekend")))
+          .with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend")))
     wvv = (pl.lit(None, dtype=pl.Int128) if by_measure
            else _fixed(pl.col("value") * pl.col("value")).sum())
     q = (lf.group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten", *cat)

@@ -125,7 +125,7 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
                                  progress=context.log.info)
         for i, why in res.not_computable.items():
             context.log.warning(f"{i} {year} not computable: {why}")
-        return dg.Output(res.table, metadata=family_metadata(res, ids, prov, extra))
+        return dg.Output(res.stored, metadata=family_metadata(res, ids, prov, extra))
 
     return _asset
 

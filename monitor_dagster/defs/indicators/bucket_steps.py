@@ -77,7 +77,7 @@ def merge(context: dg.OpExecutionContext, monitor: MonitorResource, task: dict, 
     for i, why in res.not_computable.items():
         context.log.warning(f"{i} {year} not computable: {why}")
     meta = family_metadata(res, [s.id for s in SPEC.families()[family]], prov, task["extra"])
-    meta.update(write_asset(monitor.warehouse, family_key(family), str(year), res.table, context.run_id, meta))
+    meta.update(write_asset(monitor.warehouse, family_key(family), str(year), res.stored, context.run_id, meta))
     yield dg.AssetMaterialization(asset_key=family_key(family), partition=str(year), metadata=meta)
     yield dg.Output(res.table.height)
 

@@ -1,0 +1,187 @@
+"""Corrections for background characteristics (technisch rapport Monitor gelijke kansen §7.2.2; issue 17):
+propensity weights over the whole period, the balance check, the corrected rows and their gate.
+
+Planted truth: ``synth/corrections_truth.py`` (an outcome that is pure composition, one with a true group
+effect).  Cell-based fits are checked against the person-level fits of the same models."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+import statsmodels.api as sm
+
+from monitor_dagster.corrections import apply as CORR
+from monitor_dagster.corrections import propensity as P
+from monitor_dagster.indicators.table import (CORRECTIE, COLUMNS, DIMENSIONS, PARTIAL_SCHEMA, covariate_cells_of,
+                                              cells, finalize, partial_mode)
+from monitor_dagster.synth import corrections_truth as T
+
+
+@pytest.fixture(scope="module")
+def planted():
+    pop = T.population(n=30_000, years=(2020, 2021), seed=17)
+    cells_ = pl.concat([P.covariate_cells(pop.filter(pl.col("year") == y).lazy(), y) for y in (2020, 2021)])
+    model = P.fit_weights(cells_)
+    return pop, cells_, model
+
+
+def _family_table(pop: pl.DataFrame, outcome: str, year: int, indicator: str = "OX", unit: str = "%") -> pl.DataFrame:
+    """The family table the engine would store: rows and covariate cells, through cells() as every indicator."""
+    persons = pop.filter(pl.col("year") == year).with_columns(pl.col(outcome).alias("value")).lazy()
+    keys = P.covariate_key(persons).collect().lazy()
+    with partial_mode(), covariate_cells_of(keys):
+        part = cells(persons, indicator_id=indicator, year=year, unit=unit, measure=outcome,
+                     dimensions=["totaal", "leeftijd", "geslacht", "opleiding"])
+    return finalize(part, keep_cells=True)
+
+
+def _total(rows: pl.DataFrame, correctie: str, herkomst: str) -> pl.DataFrame:
+    return rows.filter((pl.col(CORRECTIE) == correctie) & (pl.col("herkomst") == herkomst)
+                       & pl.all_horizontal(pl.col(d) == "totaal" for d in DIMENSIONS if d != "herkomst"))
+
+
+def test_weights_balance_the_planted_population(planted):
+    _, cells_, model = planted
+    assert model.converged and model.years == [2020, 2021]
+    table = P.balance(cells_, model.weights)
+    # before weighting education differs a lot between the groups; after weighting it does not
+    edu = table.filter(pl.col("kenmerk") == "opleidingsniveau")
+    assert edu["smd_voor"].abs().max() > 0.4
+    assert table["smd_na"].abs().max() < 0.05 and table["smd_tijd_gewogen"].abs().max() < 0.05
+    assert P.balance_problems(table) == [] and table["balanced"].all()
+    # without the weights the blocking rule fires and names year, characteristic and level
+    ones = model.weights.with_columns(pl.lit(1.0).alias("weight"))
+    bad = P.balance_problems(P.balance(cells_, ones))
+    assert bad and any("opleidingsniveau=hoog" in b for b in bad) and all(b[:4] in ("2020", "2021") for b in bad)
+
+
+def test_weighting_model_on_cells_equals_the_person_level_multinomial_logit():
+    """The Poisson log-linear fit on cells is the multinomial logit of the stratum on the persons."""
+    pop = T.population(n=1_500, years=(2020, 2021), seed=3)
+    cells_ = pl.concat([P.covariate_cells(pop.filter(pl.col("year") == y).lazy(), y) for y in (2020, 2021)])
+    model = P.fit_weights(cells_)
+    persons = P.covariate_key(P.weighting_population(pop.lazy())).collect().with_columns(
+        pop["year"], *P.split_key()).with_columns(
+        pl.when(pl.col("herkomst_aggregate") == P.BASIS).then(pl.lit("basis")).otherwise(pl.lit("referentie")).alias("group"))
+    strata = sorted({f"{g}:{y}" for g, y in persons.select("group", "year").iter_rows()})
+    y = persons.select((pl.col("group") + ":" + pl.col("year").cast(pl.String)).alias("s"))["s"]
+    codes = np.array([strata.index(v) for v in y.to_list()])
+    x, names, _ = P.design(persons)
+    res = sm.MNLogit(codes, x).fit(disp=False, method="newton", maxiter=100)
+    for j, stratum in enumerate(strata[1:]):
+        for k, nm in enumerate(names):
+            term = f"{stratum}:{'intercept' if nm == 'const' else nm}"
+            got = model.coefficients.filter(pl.col("term") == term)
+            assert got["coef"][0] == pytest.approx(res.params[k, j], abs=1e-5), term
+            assert got["se"][0] == pytest.approx(res.bse[k, j], rel=1e-4), term
+
+
+def test_composition_gap_disappears_and_a_group_effect_stays(planted):
+    pop, _, model = planted
+    raw_gaps = {}
+    for outcome, truth in (("compositie", 0.0), ("groepseffect", T.GROUP_EFFECT)):
+        table = _family_table(pop, outcome, 2021)
+        rows, models = CORR.corrected([table], model.weights)
+        geen_nw = _total(table, "geen", "niet-westers")["value"][0]
+        geen_ref = _total(table, "geen", "geen migratieachtergrond")["value"][0]
+        raw_gaps[outcome] = geen_nw - geen_ref
+        nw = _total(rows, "gewogen", "niet-westers")
+        ref = _total(rows, "gewogen", "geen migratieachtergrond")
+        # the corrected rows count the same persons as the uncorrected ones
+        assert nw["n"][0] == _total(table, "geen", "niet-westers")["n"][0]
+        assert ref["n"][0] == _total(table, "geen", "geen migratieachtergrond")["n"][0]
+        gap = nw["value"][0] - ref["value"][0]
+        n_b, n_r = nw["n"][0], ref["n"][0]
+        se = 100 * np.sqrt(0.25 / n_b + 0.25 / n_r) * 1.3     # x1.3: the weights' design effect, generously
+        assert abs(gap - truth) < 3 * se, (outcome, gap, truth, se)
+        m = _total(rows, "model", "niet-westers")
+        assert m["unit"][0] == "procentpunt"
+        fitted = [g for g in models if g.measure == outcome][0]
+        assert abs(m["value"][0] - truth) < 3 * fitted.se + 0.5, (outcome, m["value"][0], fitted.se)
+    # the raw gap of the composition outcome is large: the test would fail without the correction
+    assert raw_gaps["compositie"] < -8
+
+
+def test_gap_model_on_cells_equals_person_level_fits():
+    pop = T.population(n=2_000, years=(2021,), seed=5)
+    keyed = pop.with_columns(P.covariate_key(pop.lazy()).collect()["covariaten"]).with_columns(*P.split_key())
+    keyed = keyed.with_columns((pl.col("herkomst_aggregate") == P.BASIS).cast(pl.Float64).alias("basisgroep"))
+    x, names, _ = P.design(keyed)
+    xp = np.column_stack([x[:, :1], keyed["basisgroep"].to_numpy(), x[:, 1:]])
+    # a share: logit on persons
+    table = _family_table(pop, "groepseffect", 2021)
+    gm = CORR.fit_gap(CORR.cell_rows(table).with_columns(pl.col("value_sq").is_null().alias("_share")))
+    logit = sm.Logit(keyed["groepseffect"].to_numpy(), xp).fit(disp=False)
+    assert gm.family == "logit"
+    assert np.allclose(gm.coefficients["coef"].to_numpy(), logit.params, atol=1e-6)
+    assert np.allclose(gm.coefficients["se"].to_numpy(), logit.bse, rtol=1e-5)
+    # a mean: OLS on persons (a continuous outcome: age as the value), point estimates and standard errors
+    pop2 = pop.with_columns((pl.col("age_jan1") * 1.0 + pl.col("compositie") * 7.5).alias("uren"))
+    table = _family_table(pop2, "uren", 2021, unit="uren per week")
+    gm = CORR.fit_gap(CORR.cell_rows(table).with_columns(pl.col("value_sq").is_null().alias("_share")))
+    ols = sm.OLS(pop2["uren"].to_numpy(), xp).fit()
+    assert gm.family == "ols" and gm.unit == "uren per week"
+    assert np.allclose(gm.coefficients["coef"].to_numpy(), ols.params, atol=1e-6)
+    assert np.allclose(gm.coefficients["se"].to_numpy(), ols.bse, rtol=1e-5)
+    assert gm.gap == pytest.approx(ols.params[1])
+
+
+def test_gewogen_breakdowns_and_categories():
+    pop = T.population(n=4_000, years=(2021,), seed=9)
+    cells_ = P.covariate_cells(pop.lazy(), 2021)
+    w = P.fit_weights(cells_).weights
+    persons = pop.with_columns(pl.when(pl.col("compositie") == 1).then(pl.lit("ja")).otherwise(pl.lit("nee"))
+                               .alias("cat")).lazy()
+    keys = P.covariate_key(persons).collect().lazy()
+    with partial_mode(), covariate_cells_of(keys):
+        part = cells(persons, indicator_id="OC", year=2021, unit="%", by_measure="cat",
+                     dimensions=["totaal", "geslacht"])
+    table = finalize(part, keep_cells=True)
+    rows, models = CORR.corrected([table], w)
+    assert models == []                  # a category indicator has no model row
+    g = rows.filter(pl.col(CORRECTIE) == "gewogen")
+    others = [d for d in DIMENSIONS if d not in ("herkomst", "geslacht")]
+    g = g.filter(pl.all_horizontal(pl.col(d) == "totaal" for d in others))   # leeftijd/opleiding rows aside
+    tot = g.filter(pl.col("geslacht") == "totaal").group_by("herkomst").agg(pl.col("value").sum())
+    assert np.allclose(tot["value"].to_numpy(), 100.0)        # categories add up to 100 after weighting
+    # breakdown counts add up to the totaal, like the uncorrected ones
+    n_tot = g.filter((pl.col("geslacht") == "totaal")).group_by("herkomst").agg(pl.col("n").sum())
+    n_sex = g.filter((pl.col("geslacht") != "totaal")).group_by("herkomst").agg(pl.col("n").sum())
+    assert n_tot.sort("herkomst")["n"].to_list() == n_sex.sort("herkomst")["n"].to_list()
+    assert set(rows.columns) == set(COLUMNS)
+
+
+def test_a_year_without_weights_gets_no_gewogen_rows(planted):
+    pop, _, model = planted
+    table = _family_table(pop, "compositie", 2021)
+    rows, _ = CORR.corrected([table], model.weights.filter(pl.col("year") == 2020))
+    assert rows.filter(pl.col(CORRECTIE) == "gewogen").height == 0
+    assert rows.filter(pl.col(CORRECTIE) == "model").height == 1     # the model needs no weights
+
+
+def test_gate_hides_a_corrected_cell_whose_uncorrected_twin_is_hidden():
+    base = {c: "totaal" for c in DIMENSIONS}
+    def row(correctie, herkomst, geslacht, n, value):
+        return {"indicator_id": "O04", "year": 2021, **base, "herkomst": herkomst, "geslacht": geslacht,
+                CORRECTIE: correctie, "measure": "vast", "value": value, "unit": "%", "n": n,
+                "n_weighted": float(n), "status": "definitief", "suppressed": False, "trend_break": None,
+                "vintages": ""}
+    rows = [row(c, h, s, n, 50.0) for c in ("geen", "gewogen") for h, s, n in
+            (("niet-westers", "totaal", 40), ("niet-westers", "man", 8), ("niet-westers", "vrouw", 32),
+             ("geen migratieachtergrond", "totaal", 400), ("geen migratieachtergrond", "man", 200),
+             ("geen migratieachtergrond", "vrouw", 200))]
+    # the weighted twin of the small cell: give it a larger n_weighted so only the twin rule can hide it
+    t = pl.DataFrame(rows)
+    gated = CORR.gate(t)
+    hidden = gated.filter(pl.col("suppressed")).select(CORRECTIE, "herkomst", "geslacht").sort(CORRECTIE, "geslacht")
+    # man (n 8) hidden in both, and vrouw too (else man = totaal - vrouw), in both slices
+    assert hidden.filter(pl.col(CORRECTIE) == "gewogen").height == 2
+    assert hidden.filter(pl.col(CORRECTIE) == "geen").height == 2
+    from monitor_dagster.gates.disclosure import check_disclosure
+    assert check_disclosure(gated.drop("suppression_reason")) == []
+    # the twin rule alone: a gewogen cell with enough persons is hidden because its uncorrected twin is
+    t2 = t.with_columns(pl.when((pl.col(CORRECTIE) == "gewogen")).then(pl.col("n") + 100).otherwise(pl.col("n")).alias("n"))
+    g2 = CORR.gate(t2)
+    twin = g2.filter((pl.col(CORRECTIE) == "gewogen") & (pl.col("geslacht") == "man") & (pl.col("herkomst") == "niet-westers"))
+    assert twin["suppressed"][0] and twin["value"][0] is None
