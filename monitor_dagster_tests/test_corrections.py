@@ -185,3 +185,18 @@ def test_gate_hides_a_corrected_cell_whose_uncorrected_twin_is_hidden():
     g2 = CORR.gate(t2)
     twin = g2.filter((pl.col(CORRECTIE) == "gewogen") & (pl.col("geslacht") == "man") & (pl.col("herkomst") == "niet-westers"))
     assert twin["suppressed"][0] and twin["value"][0] is None
+
+
+def test_gate_hides_a_model_gap_whose_group_total_is_hidden():
+    base = {c: "totaal" for c in DIMENSIONS}
+    def row(correctie, herkomst, n, unit="%"):
+        return {"indicator_id": "O39", "year": 2017, **base, "herkomst": herkomst, CORRECTIE: correctie,
+                "measure": "na bijstand", "value": 40.0, "unit": unit, "n": n, "n_weighted": float(n),
+                "status": "definitief", "suppressed": False, "trend_break": None, "vintages": ""}
+    t = pl.DataFrame([row("geen", "niet-westers", 8), row("geen", "geen migratieachtergrond", 300),
+                      row("model", "niet-westers", 308, "procentpunt")])
+    gated = CORR.gate(t)
+    m = gated.filter(pl.col(CORRECTIE) == "model")
+    assert m["suppressed"][0] and m["value"][0] is None and m["suppression_reason"][0] == "uncorrected_twin"
+    shown = CORR.gate(t.with_columns(pl.when(pl.col("n") == 8).then(20).otherwise(pl.col("n")).alias("n")))
+    assert not shown.filter(pl.col(CORRECTIE) == "model")["suppressed"][0]

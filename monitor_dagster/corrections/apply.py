@@ -29,6 +29,8 @@ from monitor_dagster.corrections.propensity import (BASIS_LABEL, COVARIATES, REF
 from monitor_dagster.indicators.table import CEL, COLUMNS, CORRECTIE, DIMENSIONS, SCHEMA, TOTAAL
 
 GEWOGEN, MODEL = "gewogen", "model"
+#: standard error of the group coefficient (logit scale) above which a fit is taken as quasi-separated
+MAX_LOGIT_SE = 5.0
 #: the unit of a model-adjusted gap of a share
 PROCENTPUNT = "procentpunt"
 #: both groups need this many persons for a model row (the gate's threshold, so no coefficient rests on a
@@ -125,6 +127,11 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
     nr = int(c.filter(pl.col("group") == "referentie")["n"].sum())
     if nb < MIN_GROUP or nr < MIN_GROUP or _is_share(c):
         return None
+    if c["unit"][0] == "%":
+        # a group in which everybody (or nobody) has the outcome separates the logit: no finite gap
+        ev = c.group_by("group").agg((pl.col("n") * pl.col("value") / 100).sum().round(6).alias("e"), pl.col("n").sum())
+        if ev.filter((pl.col("e") <= 0) | (pl.col("e") >= pl.col("n"))).height:
+            return None
     row = c.row(0, named=True)
     pct = row["unit"] == "%"
     n = c["n"].to_numpy().astype(float)
@@ -162,6 +169,8 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
         dof = n.sum() - x.shape[1]
         res = mod.fit(scale=(within + between) / dof if dof > 0 else 1.0)
         gap, se, fam = float(res.params[1]), float(res.bse[1]), "ols"
+    if not (res.converged and np.isfinite(gap) and np.isfinite(se)) or (pct and float(res.bse[1]) > MAX_LOGIT_SE):
+        return None           # quasi-separation (a covariate cell with only events or none): not publishable
     scale = 100.0 if pct else 1.0
     coef = pl.DataFrame({"term": names, "coef": np.asarray(res.params), "se": np.asarray(res.bse)})
     return GapModel(row["indicator_id"], int(row["year"]), row["measure"], PROCENTPUNT if pct else row["unit"],
@@ -223,10 +232,25 @@ def models_table(models: list[GapModel]) -> pl.DataFrame:
 def gate(table: pl.DataFrame) -> pl.DataFrame:
     """The disclosure gate over uncorrected and corrected rows together.  A ``gewogen`` row describes the same
     persons as its uncorrected twin (same indicator, year, herkomst, breakdown and measure): it is hidden when
-    the twin is, then the gate runs again so that no hidden corrected cell follows from its shown neighbours."""
+    the twin is; a ``model`` row when the uncorrected total of either group is; then the gate runs again so that
+    no hidden corrected cell follows from its shown neighbours."""
     from monitor_dagster.gates.disclosure import apply_disclosure
 
     t = apply_disclosure(table)
+    # a model gap rests on both groups' totals: hidden when either uncorrected total is
+    tot = pl.all_horizontal(pl.col(d) == TOTAAL for d in DIMENSIONS if d != "herkomst")
+    gone = (t.filter((pl.col(CORRECTIE) == "geen") & tot & pl.col("suppressed")
+                     & pl.col("herkomst").is_in([BASIS_LABEL, REFERENTIE_LABEL]))
+            .select("indicator_id", "year", "measure").unique().with_columns(pl.lit(True).alias("_gone")))
+    if gone.height and t.filter(pl.col(CORRECTIE) == MODEL).height:
+        t = t.join(gone, on=["indicator_id", "year", "measure"], how="left")
+        hide = (pl.col(CORRECTIE) == MODEL) & pl.col("_gone").fill_null(False)
+        t = t.with_columns(
+            pl.when(hide & ~pl.col("suppressed")).then(pl.lit("uncorrected_twin"))
+            .otherwise(pl.col("suppression_reason")).alias("suppression_reason"),
+            (pl.col("suppressed") | hide).alias("suppressed"),
+            *[pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in ("value", "n", "n_weighted")],
+        ).drop("_gone")
     twin = ["indicator_id", "year", *DIMENSIONS, "measure"]
     hidden = t.filter((pl.col(CORRECTIE) == "geen") & pl.col("suppressed")).select(twin).unique()
     if hidden.height == 0 or t.filter(pl.col(CORRECTIE) == GEWOGEN).height == 0:
