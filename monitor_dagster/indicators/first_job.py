@@ -27,7 +27,7 @@ from monitor_dagster.core.exact import exact_sum
 from monitor_dagster.core.population import address_chains
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import _concat
-from monitor_dagster.indicators.table import cells
+from monitor_dagster.indicators.table import cells, duration_cells
 from monitor_dagster.indicators.transitions import WORK, follow_up_states
 
 __all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "WAGE_MONTHS", "graduates",
@@ -175,6 +175,14 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
                              status=status, **kw))
     out.append(cells(p.with_columns(pl.col("_brp").alias("value")), indicator_id="O25", year=year,
                      unit="maanden", measure="niet in BRP", status=status, **kw))
+    # the duration model of report 7.2.2 (issue 17): month 1 = the diploma month; work ends the spell, leaving
+    # the BRP or the end of the observed follow-up censors it after the last month observed
+    found = pl.col("_found")
+    out.append(duration_cells(
+        p.with_columns(pl.when(found).then(pl.col("work_mi") - pl.col("dmi") + 1)
+                       .otherwise(limit - pl.col("dmi") + 1).alias("duration"),
+                       pl.when(found).then(pl.lit("werk")).alias("cause")),
+        indicator_id="O25", year=year, measure="werk", status=status))
     return _concat(out)
 
 

@@ -237,6 +237,47 @@ def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, *, indicator_id: st
         pl.col("wvv_sum").cast(pl.Int128))
 
 
+#: unit of the duration cells (issue 17): their rows carry correctie ``duur`` and, in ``covariaten``, the
+#: covariate cell, the duration in months and the cause (``<cel>|<months>|<cause>``; cause empty = censored)
+DUUR, DURATION_UNIT = "duur", "duurcel"
+
+
+def duration_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, measure: str, duration: str = "duration",
+                   cause: str = "cause", status: str = "definitief", vintages: str = "") -> pl.DataFrame:
+    """Duration cells of the basis- and referentiegroep for the duration models of technisch rapport §7.2.2
+    ("door middel van een duuranalyse ... rekening worden gehouden met censoring"): persons counted per
+    covariate cell, duration (whole months, 1 = the first month at risk) and cause (null: censored at the end
+    of that month).  Additive over buckets like every partial cell; empty outside the engine's covariate
+    context (a function called on its own, or a family that is not corrected), so callers need no condition.
+    ``persons``: ``person_id``, ``herkomst_aggregate``, ``duration`` (>= 1) and ``cause``."""
+    from monitor_dagster.corrections.propensity import BASIS, BASIS_LABEL, REFERENTIE, REFERENTIE_LABEL
+
+    keys = _COVARIATES.get()
+    if keys is None:
+        return empty()
+    q = (persons.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE])
+                        & pl.col(duration).is_not_null() & (pl.col(duration) >= 1))
+         .join(keys.select("person_id", "covariaten"), on="person_id", how="left")
+         .with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend"))
+         .group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten",
+                   pl.col(duration).cast(pl.Int64).alias("_d"), pl.col(cause).cast(pl.String).alias("_c"))
+         .agg(pl.len().alias("n")))
+    out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
+    out["herkomst"] = (pl.when(pl.col("herkomst_aggregate") == BASIS).then(pl.lit(BASIS_LABEL))
+                       .otherwise(pl.lit(REFERENTIE_LABEL)))
+    part = q.select(
+        pl.lit(indicator_id).alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
+        *[e.alias(d) for d, e in out.items()], pl.lit(measure).alias("measure"),
+        pl.lit(DURATION_UNIT).alias("unit"), pl.lit(status).alias("status"), pl.lit(vintages).alias("vintages"),
+        pl.lit(False).alias("share"),
+        pl.concat_str([pl.col("covariaten"), pl.col("_d").cast(pl.String), pl.col("_c").fill_null("")],
+                      separator="|").alias("covariaten"),
+        pl.col("n").cast(pl.Int64), (pl.col("n").cast(pl.Int128) * FIXED).alias("w_sum"),
+        (pl.col("n").cast(pl.Int128) * FIXED).alias("wv_sum"), pl.lit(None, dtype=pl.Int128).alias("wvv_sum"),
+    ).collect()
+    return part if _PARTIAL.get() else finalize(part)
+
+
 def finalize(partials: pl.DataFrame, keep_cells: bool = False) -> pl.DataFrame:
     """Merge partial cells (of any number of buckets, in any order) and turn them into indicator rows.
 
@@ -262,8 +303,9 @@ def finalize(partials: pl.DataFrame, keep_cells: bool = False) -> pl.DataFrame:
         dim_index = pl.when(pl.col(d) != TOTAAL).then(pl.lit(len(DIMENSIONS) - i)).otherwise(dim_index)
     return (merged.with_columns(value.cast(pl.Float64).alias("value"),
                                 (pl.col("w_sum") / FIXED).cast(pl.Float64).alias("n_weighted"),
-                                pl.when(pl.col("covariaten").is_null()).then(pl.lit(GEEN)).otherwise(pl.lit(CEL))
-                                .alias(CORRECTIE),
+                                pl.when(pl.col("covariaten").is_null()).then(pl.lit(GEEN))
+                                .when(pl.col("unit") == DURATION_UNIT).then(pl.lit(DUUR))
+                                .otherwise(pl.lit(CEL)).alias(CORRECTIE),
                                 pl.when(pl.col("share")).then(None)
                                 .otherwise(pl.col("wvv_sum") / pl.col("w_sum")).cast(pl.Float64).alias("value_sq"),
                                 pl.lit(False).alias("suppressed"), pl.lit(None, dtype=pl.String).alias("trend_break"),
