@@ -277,7 +277,8 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
     if "indicators" in layers:
         plan.append(("indicator_table_and_publication", None, [dg.AssetKey(["core", "propensity_weights"]),
                                                                 dg.AssetKey(["indicators", "indicator_table"]),
-                                                                dg.AssetKey(["indicators", "sensitivity"])]))
+                                                                dg.AssetKey(["indicators", "sensitivity"]),
+                                                                dg.AssetKey(["indicators", "durations"])]))
     return plan
 
 

@@ -24,7 +24,7 @@ import dagster as dg
 
 from monitor_dagster.defs.core.assets import CORE_YEARLY
 from monitor_dagster.defs.indicators.assets import (
-    FAMILY_ASSETS, OUTCOME_FAMILIES, indicator_table, input_job, propensity_weights, sensitivity)
+    FAMILY_ASSETS, OUTCOME_FAMILIES, durations, indicator_table, input_job, propensity_weights, sensitivity)
 from monitor_dagster.defs.publication.assets import site
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.readiness import year_readiness
@@ -44,7 +44,7 @@ core_spells_job = dg.define_asset_job(
     description="The unpartitioned spell tables of the core layer (benefits, provisions, trajectories) from the "
                 "latest releases; the input indicators read them.")
 table_job = dg.define_asset_job(
-    "indicator_table_and_publication", selection=dg.AssetSelection.assets(propensity_weights, indicator_table, sensitivity, site),
+    "indicator_table_and_publication", selection=dg.AssetSelection.assets(propensity_weights, indicator_table, sensitivity, durations, site),
     description="The gated indicator table of all years (disclosure and trend checks) and the publication built on it.")
 
 

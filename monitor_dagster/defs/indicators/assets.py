@@ -26,8 +26,8 @@ from monitor_dagster.indicators import engine as ENG
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.corrections import apply as CORR
 from monitor_dagster.defs.core.weights import WEIGHTS_KEY, propensity_weights
-from monitor_dagster.indicators.table import (CEL, COLUMNS, CORRECTIE, DIMENSIONS, FAMILY_SCHEMA, GEEN, SCHEMA,
-                                              empty)
+from monitor_dagster.indicators.table import (CEL, COLUMNS, CORRECTIE, DIMENSIONS, DUUR, FAMILY_SCHEMA, GEEN,
+                                              SCHEMA, empty)
 from monitor_dagster.readiness import year_readiness
 
 GROUP = "indicators"
@@ -268,4 +268,41 @@ def sensitivity(context: AssetExecutionContext, monitor: MonitorResource) -> dg.
                                       "alternatives": int(table.select("choice", "alternative").n_unique() - 1)})
 
 
-INDICATOR_ASSETS = [*FAMILY_ASSETS.values(), propensity_weights, indicator_table, sensitivity]
+DURATIONS_KEY = dg.AssetKey(["indicators", "durations"])
+
+
+@dg.asset(
+    key=DURATIONS_KEY, group_name=GROUP, io_manager_key=IO, deps=[indicator_table, WEIGHTS_KEY],
+    description="Issue 17 (report 7.2.2): duration models of 4c-4g from the families' duration cells: the cumulative "
+                "incidence per group and cause at 1-36 months (uncorrected and weighted) and the hazard ratio "
+                "basisgroep / referentiegroep (cloglog discrete-time model, weighted, with age class, sex and "
+                "education; competing causes for doorstroom and uitstroom); disclosure-gated "
+                "(corrections/durations.py). The publication draws the curves.",
+    kinds={"polars", "statsmodels"},
+)
+def durations(context: AssetExecutionContext, monitor: MonitorResource) -> dg.Output:
+    from monitor_dagster.corrections import durations as DURS
+    from monitor_dagster.warehouse import Warehouse
+
+    ind = Warehouse(monitor.warehouse, layer="indicators")
+    tables = []
+    for fam in FAMILY_ASSETS:
+        if not SPEC.corrected(fam):
+            continue
+        for part in ind.partitions(fam):
+            t = ind.read(fam, part)
+            if CORRECTIE in t.collect_schema().names():
+                tables.append(t.filter(pl.col(CORRECTIE) == DUUR).collect())
+    curves, hazards = DURS.results(tables, _weights(monitor.warehouse))
+    table = DURS.combined(curves, hazards)
+    shown = table.filter(~pl.col("suppressed"))
+    return dg.Output(table, metadata={
+        "rows": table.height, "shown": shown.height,
+        "indicators": ", ".join(sorted(table["indicator_id"].unique().to_list())) if table.height else "",
+        "hazard_ratios": dg.MetadataValue.md(
+            "| indicator | year | measure | cause | correctie | HR |\n|---|---|---|---|---|---|\n" + "\n".join(
+                f"| {r['indicator_id']} | {r['year']} | {r['measure']} | {r['oorzaak']} | {r[CORRECTIE]} | "
+                f"{r['hazard_ratio']:.2f} |" for r in shown.filter(pl.col("kind") == "hazard").head(30).iter_rows(named=True)))})
+
+
+INDICATOR_ASSETS = [*FAMILY_ASSETS.values(), propensity_weights, indicator_table, sensitivity, durations]
