@@ -176,7 +176,8 @@ def test_table_and_publication_are_rebuilt_after_a_yearly_run():
     assert isinstance(req, dg.RunRequest) and req.run_key == f"table-after-{result.run_id}"
     assert req.tags["monitor/after_partition"] == "2021"
     keys = {k.to_user_string() for k in table_job.selection.resolve(defs.resolve_asset_graph())}
-    assert keys == {"indicators/indicator_table", "indicators/sensitivity", "publication/site"}
+    assert keys == {"core/propensity_weights", "indicators/indicator_table", "indicators/sensitivity",
+                    "indicators/durations", "publication/site"}
     assert table_after_yearly_runs.job_name == "indicator_table_and_publication"
 
 

@@ -53,7 +53,7 @@ def test_definitions_snapshot():
             "core/benefit_spells", "core/provision_spells", "core/trajectory_spells",
             "indicators/ebb", "indicators/contracts_hours", "indicators/secm", "indicators/income",
             "indicators/inputs_gemeente", "indicators/inputs_uwv", "indicators/indicator_table",
-            "indicators/sensitivity", "publication/site"} <= keys
+            "indicators/sensitivity", "core/propensity_weights", "indicators/durations", "publication/site"} <= keys
     specs = [s for a in defs.assets for s in a.check_specs if s.asset_key.path[0] == "sources"]
     assert len(specs) == 2 * len(cat.files) and {s.name for s in specs} == {"schema", "columns"}
     assert all(s.blocking == (s.name == "schema") for s in specs)
