@@ -80,8 +80,8 @@ def _weighted(cells: pl.DataFrame) -> pl.DataFrame:
         # category rows (adds-to-100 indicators): n is the persons in the category; a share's value is
         # its weighted persons over the weighted persons of all categories of the cell
         g = (src.group_by(by + ["_share"])
-             .agg(pl.col("n").sum(), (pl.col("n") * pl.col("w")).sum().alias("nw"),
-                  (pl.col("n") * pl.col("w") * pl.col("_v")).sum().alias("nwv")))
+             .agg(pl.col("n").sum(), (pl.col("n_weighted") * pl.col("w")).sum().alias("nw"),
+                  (pl.col("n_weighted") * pl.col("w") * pl.col("_v")).sum().alias("nwv")))
         cell_keys = [k for k in by if k != "measure"]
         scale = pl.when(pl.col("unit") == "%").then(100.0).otherwise(1.0)
         value = pl.when(pl.col("_share")).then(pl.col("nw") / pl.col("nw").sum().over(cell_keys)) \
@@ -109,6 +109,7 @@ class GapModel:
     raw_gap: float
     n_basis: int
     n_referentie: int
+    n_weighted: float           # both groups' persons (EBB: survey-weighted)
     family: str                 # logit | ols
     converged: bool
     coefficients: pl.DataFrame  # term, coef, se
@@ -129,12 +130,16 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
         return None
     if c["unit"][0] == "%":
         # a group in which everybody (or nobody) has the outcome separates the logit: no finite gap
-        ev = c.group_by("group").agg((pl.col("n") * pl.col("value") / 100).sum().round(6).alias("e"), pl.col("n").sum())
+        ev = c.group_by("group").agg((pl.col("n_weighted") * pl.col("value") / 100).sum().round(6).alias("e"),
+                                     pl.col("n_weighted").sum().alias("n"))
         if ev.filter((pl.col("e") <= 0) | (pl.col("e") >= pl.col("n"))).height:
             return None
     row = c.row(0, named=True)
     pct = row["unit"] == "%"
-    n = c["n"].to_numpy().astype(float)
+    # the mass of a cell: its persons, or for the EBB its survey-weighted persons (n_weighted = n otherwise);
+    # with survey weights the standard errors are model-based, not design-based (docs/corrections.md)
+    n = c["n_weighted"].to_numpy().astype(float)
+    persons = float(c["n"].sum())
     y = c["value"].to_numpy() / (100.0 if pct else 1.0)
     xc, names, _ = design(c, COVARIATES)
     basis = (c["group"] == "basis").to_numpy().astype(float)
@@ -145,7 +150,7 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
     x, names = x[:, keep], [names[j] for j in keep]
     raw = float(np.average(y[basis == 1], weights=n[basis == 1]) - np.average(y[basis == 0], weights=n[basis == 0]))
     if pct:
-        succ = np.round(y * n)
+        succ = y * n                 # register: whole persons; EBB: survey-weighted persons
         res = sm.GLM(np.column_stack([succ, n - succ]), x, family=sm.families.Binomial()).fit()
         x1, x0 = x.copy(), x.copy()
         x1[:, 1], x0[:, 1] = 1.0, 0.0
@@ -166,7 +171,7 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
         first = mod.fit()
         within = float(np.sum(n * np.maximum(c["value_sq"].to_numpy() - y ** 2, 0.0)))
         between = float(np.sum(n * (y - first.fittedvalues) ** 2))
-        dof = n.sum() - x.shape[1]
+        dof = persons - x.shape[1]
         res = mod.fit(scale=(within + between) / dof if dof > 0 else 1.0)
         gap, se, fam = float(res.params[1]), float(res.bse[1]), "ols"
     if not (res.converged and np.isfinite(gap) and np.isfinite(se)) or (pct and float(res.bse[1]) > MAX_LOGIT_SE):
@@ -174,7 +179,7 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
     scale = 100.0 if pct else 1.0
     coef = pl.DataFrame({"term": names, "coef": np.asarray(res.params), "se": np.asarray(res.bse)})
     return GapModel(row["indicator_id"], int(row["year"]), row["measure"], PROCENTPUNT if pct else row["unit"],
-                    gap * scale, se * scale, raw * scale, nb, nr, fam, bool(res.converged), coef)
+                    gap * scale, se * scale, raw * scale, nb, nr, float(n.sum()), fam, bool(res.converged), coef)
 
 
 def _model_rows(cells: pl.DataFrame) -> tuple[pl.DataFrame, list[GapModel]]:
@@ -189,11 +194,11 @@ def _model_rows(cells: pl.DataFrame) -> tuple[pl.DataFrame, list[GapModel]]:
     rows = pl.DataFrame({
         "indicator_id": [m.indicator_id for m in models], "year": [m.year for m in models],
         "measure": [m.measure for m in models], "value": [m.gap for m in models], "unit": [m.unit for m in models],
-        "n": [m.n_basis + m.n_referentie for m in models],
+        "n": [m.n_basis + m.n_referentie for m in models], "n_weighted": [m.n_weighted for m in models],
     }, schema_overrides={"year": pl.Int32}).join(first, on=["indicator_id", "year"], how="left")
     rows = rows.with_columns(
         pl.lit(BASIS_LABEL).alias("herkomst"), *[pl.lit(TOTAAL).alias(d) for d in DIMENSIONS if d != "herkomst"],
-        pl.lit(MODEL).alias(CORRECTIE), pl.col("n").cast(pl.Float64).alias("n_weighted"),
+        pl.lit(MODEL).alias(CORRECTIE),
         pl.lit(False).alias("suppressed"), pl.lit(None, dtype=pl.String).alias("trend_break"))
     return rows.select(COLUMNS).cast(SCHEMA), models
 

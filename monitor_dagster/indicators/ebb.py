@@ -58,6 +58,7 @@ import logging
 
 import polars as pl
 
+from monitor_dagster.corrections.propensity import KEY_SEPARATOR, UNKNOWN, age_class
 from monitor_dagster.choices import DEFAULT, MethodChoices
 from monitor_dagster.core.characteristics import (GENERATIE, GESLACHT, HERKOMST_AGGREGATE, HERKOMST_GROUP,
                                                   LEEFTIJD, NO_BACKGROUND, OPLEIDINGSNIVEAU, ensure_columns,
@@ -94,7 +95,7 @@ OPLEIDING_CODE = {"1": "laag", "2": "middelbaar", "3": "hoog"}
 
 #: characteristics of a person-year, taken from its earliest wave
 _TRAITS = ["herkomst_group", "herkomst_aggregate", "generatie", "geslacht", "opleidingsniveau", "leeftijd",
-           "leeftijd_bron"]
+           "leeftijd_bron", "covariaten"]
 
 
 def _leeftijd(year: int) -> tuple[pl.Expr, pl.Expr]:
@@ -176,7 +177,15 @@ def ebb_waves(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
             pl.col("EbbAflOpl3").cast(pl.String)
             .replace_strict(OPLEIDING_CODE, default="onbekend", return_dtype=pl.String).fill_null("onbekend")
             .cast(OPLEIDINGSNIVEAU).alias("opleidingsniveau"),
+            age.cast(pl.Int64).alias("_age"),
         )
+        # the covariate cell of the corrections (issue 17, report 7.2.2) from the EBB's own characteristics:
+        # the age class by the age at the interview within the monitor's age group
+        .with_columns(pl.concat_str([age_class(pl.col("leeftijd"), pl.col("_age")).fill_null(UNKNOWN),
+                                     pl.col("geslacht").cast(pl.String).fill_null(UNKNOWN),
+                                     pl.col("opleidingsniveau").cast(pl.String)], separator=KEY_SEPARATOR)
+                      .alias("covariaten"))
+        .drop("_age")
     )
 
 

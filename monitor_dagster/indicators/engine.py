@@ -202,9 +202,11 @@ def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], pl
     if bucket.get(POPULATION) is not None:   # report 2.2: who is left out of every analysis (choices.py)
         bucket[POPULATION] = MethodChoices.parse((extra or {}).get("method")).analysis_population(bucket[POPULATION])
     keys = None
-    if (extra or {}).get("covariates", True) and SPEC.corrected(work.family) and bucket.get(POPULATION) is not None:
+    if (extra or {}).get("covariates", True) and SPEC.corrected(work.family):
         from monitor_dagster.corrections.propensity import covariate_key   # issue 17: covariate cells
-        keys = covariate_key(bucket[POPULATION]).collect().lazy()
+        # a family without the population (the EBB) brings the characteristics in its own frames
+        keys = (covariate_key(bucket[POPULATION]).collect().lazy() if bucket.get(POPULATION) is not None else
+                pl.LazyFrame(schema={"person_id": pl.Int64, "herkomst_aggregate": pl.String, "covariaten": pl.String}))
     with partial_mode(), shared_intermediates(), covariate_cells_of(keys):
         parts = [_call(group, bucket, work.year, extra or {}) for group in work.todo.values()]
     parts = [p for p in parts if p.height]

@@ -199,15 +199,18 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
             ).filter(pl.col("herkomst").is_in(allowed) & (pl.col("n") > 0))
             queries.append(q)
     keys = _COVARIATES.get()
-    if keys is not None and weight is None and "person_id" in persons.collect_schema().names():
+    names = persons.collect_schema().names()
+    if keys is not None and ("covariaten" in names or "person_id" in names):
         queries.append(_covariate_query(year_rows, keys, indicator_id=indicator_id, year=year, unit=unit,
-                                        measure=measure, status=status, vintages=vintages, by_measure=by_measure))
+                                        measure=measure, status=status, vintages=vintages, by_measure=by_measure,
+                                        weight=weight))
     frames = [f for f in pl.collect_all(queries) if f.height]
     return pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=PARTIAL_SCHEMA)
 
 
 def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, *, indicator_id: str, year: int, unit: str,
-                     measure: str | None, status: str, vintages: str, by_measure: str | None) -> pl.LazyFrame:
+                     measure: str | None, status: str, vintages: str, by_measure: str | None,
+                     weight: str | None = None) -> pl.LazyFrame:
     """Partial covariate cells (issue 17): the persons of the basis- and referentiegroep per covariate cell
     (and category), with the sum of squared values for the model's residual variance.  A person without a
     covariate cell (outside the age groups) is in cell ``onbekend``, so the corrected rows count the same
@@ -215,11 +218,12 @@ def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, *, indicator_id: st
     from monitor_dagster.corrections.propensity import BASIS, BASIS_LABEL, REFERENTIE, REFERENTIE_LABEL
 
     cat = [by_measure] if by_measure else []
-    lf = (rows.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE]))
-          .join(keys.select("person_id", "covariaten"), on="person_id", how="left")
-          .with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend")))
+    lf = rows.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE]))
+    if "covariaten" not in lf.collect_schema().names():     # a survey frame brings its own (the EBB's)
+        lf = lf.join(keys.select("person_id", "covariaten"), on="person_id", how="left")
+    lf = lf.with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend"))
     wvv = (pl.lit(None, dtype=pl.Int128) if by_measure
-           else _fixed(pl.col("value") * pl.col("value")).sum())
+           else _fixed(pl.col("value") * pl.col("value") * (pl.col(weight) if weight else pl.lit(1.0))).sum())
     q = (lf.group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten", *cat)
          .agg(pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"),
               (pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("_wv").sum()).alias("wv_sum"),
