@@ -35,7 +35,7 @@ from monitor_dagster.core.jobs import is_substantial_job
 from monitor_dagster.core.secm import SECM_BENEFIT, SECM_SELF_EMPLOYED
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import SECM_WORKING, _base, _concat, _once
-from monitor_dagster.indicators.table import cells
+from monitor_dagster.indicators.table import cells, duration_cells
 
 __all__ = ["MIN_SELF_EMPLOYED_HOURS", "WAGE_STEPS", "WORK", "monthly_states", "month_pairs",
            "self_employed_income_ok", "wage_changes", "o27_baanbehoud", "o28_uurloon_mobiliteit", "o29_o30_tijdelijk_vast", "o31_o34_uitstroom", "o35_o37_uit_uitkering"]
@@ -199,7 +199,11 @@ def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month
     of its monthly income too; or self-employed in both months, whose income is known per year only).  The
     average over the months is the pooled share: retained person-months over person-months at work (the
     mean of the monthly shares weighted by the number at work; ``n_weighted`` holds those person-months).
-    A person's sector is the sector he worked in for most of his months at risk (a tie: alphabetical)."""
+    A person's sector is the sector he worked in for most of his months at risk (a tie: alphabetical).
+
+    Duration cells (§7.2.2 baanbehoud, measure ``baanverlies``): from his first origin month at work, months
+    to the first month without work (the ``werk`` event: cause ``baanverlies``), else censored at December t;
+    1 = the next month.  The window starts in December t-1: a spell in progress is counted from there."""
     p = _pairs(population, job_month, secm_month, inpatab, year).filter(pl.col("state") == WORK)
     sector = modal_sector(p)
     kept = pl.col("next_state") == WORK
@@ -211,7 +215,10 @@ def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month
     # the weight column must not be called "_w" (cells() uses that name for its own fixed-point weight)
     per = (p.group_by("person_id")
            .agg(pl.len().cast(pl.Float64).alias("months_at_work"), kept.sum().alias("_k"), same.sum().alias("_s"),
-                comparable.sum().alias("_c"))
+                comparable.sum().alias("_c"),
+                # the duration of report 7.2.2: the run of work from his first row ends at the first row whose
+                # next month is not at work (every row before it has its next month at work: a row of p)
+                pl.col("mi").min().alias("_start"), pl.col("mi").filter(~kept).min().alias("_lost"))
            .join(sector, on="person_id", how="left"))
     # evaluated once: every cells() call below would otherwise run the joins behind it again
     persons = _once(_base(population).join(per, on="person_id", how="inner"))
@@ -220,6 +227,12 @@ def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month
         out.append(cells(persons.with_columns((pl.col(col) / pl.col("months_at_work")).alias("value")),
                          indicator_id="O27", year=year, unit="%", measure=measure, weight="months_at_work",
                          dimensions=dimensions, **kw))
+    lost = pl.col("_lost").is_not_null()
+    out.append(duration_cells(
+        persons.with_columns(pl.when(lost).then(pl.col("_lost") + 1).otherwise(_origin_months(year)[1] + 1)
+                             .sub(pl.col("_start")).alias("duration"),
+                             pl.when(lost).then(pl.lit("baanverlies")).alias("cause")),
+        indicator_id="O27", year=year, measure="baanverlies", status=kw.get("status", "definitief")))
     return _concat(out)
 
 
@@ -309,23 +322,43 @@ def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, se
     previous month with a job, at most two months earlier, had a tijdelijk (B) main job; the employer of
     those two months decides O29 or O30.  Denominator: persons with a tijdelijk main job in a month from
     which a switch into t can start (November t-1 .. November t).  A person can count in both.  Sector: the
-    sector of most of his tijdelijk months (the sector he comes from, report 5.2 4e)."""
+    sector of most of his tijdelijk months (the sector he comes from, report 5.2 4e).
+
+    Duration cells (§7.2.2 doorstroom, competing, measure ``tijdelijk naar vast``): months from his first
+    tijdelijk month (December t-1 if earlier) to the first switch counted here, cause its employer route;
+    else censored at December t, also when the temporary job ended (he stays in the denominator)."""
     lo, hi = _origin_months(year)
     s = _states(population, job_month, secm_month, inpatab, year).filter(pl.col("contract").is_not_null())
     prev = [pl.col(c).shift(1).over("person_id", order_by="mi").alias(f"prev_{c}") for c in ("mi", "contract", "employer")]
+    # report 7.2.2 names "doorstroom binnen dezelfde organisatie naar een andere functie": a function is not in
+    # SPOLIS, so the same-employer route of O29 stands for it (and another employer, O30, for the other cause)
+    route = (pl.when(pl.col("employer") == pl.col("prev_employer")).then(pl.lit("zelfde werkgever"))
+             .when(pl.col("employer") != pl.col("prev_employer")).then(pl.lit("andere werkgever")))
     switch = (s.with_columns(prev)
               .filter((pl.col("mi") >= year * 12) & (pl.col("contract") == "O") & (pl.col("prev_contract") == "B")
                       & (pl.col("mi") - pl.col("prev_mi") <= 2))
+              .with_columns(route.alias("_route"))
               .group_by("person_id")
               .agg((pl.col("employer") == pl.col("prev_employer")).any().alias("_same"),
-                   (pl.col("employer") != pl.col("prev_employer")).any().alias("_other")))
-    temp = modal_sector(s.filter((pl.col("contract") == "B") & pl.col("mi").is_between(lo - 1, hi)))
+                   (pl.col("employer") != pl.col("prev_employer")).any().alias("_other"),
+                   # the first switch with a known route (an unknown SBEID counts in neither O29 nor O30)
+                   pl.col("mi").filter(pl.col("_route").is_not_null()).min().alias("_switch"),
+                   pl.col("_route").sort_by("mi").drop_nulls().first().alias("cause")))
+    tb = s.filter((pl.col("contract") == "B") & pl.col("mi").is_between(lo - 1, hi))
+    temp = modal_sector(tb).join(tb.group_by("person_id").agg(pl.col("mi").min().alias("_start")), on="person_id")
     per = temp.join(switch, on="person_id", how="left")
     persons = _once(_base(population).join(per, on="person_id", how="inner"))
     out = []
     for col, ind, measure in (("_same", "O29", "zelfde werkgever"), ("_other", "O30", "andere werkgever")):
         out.append(cells(persons.with_columns(pl.col(col).fill_null(False).cast(pl.Float64).alias("value")),
                          indicator_id=ind, year=year, unit="%", measure=measure, dimensions=dimensions, **kw))
+    # the clock starts at the first origin month of t's transitions at the latest (a switch counts from January t)
+    switched = pl.col("_switch").is_not_null()
+    out.append(duration_cells(
+        persons.with_columns(pl.when(switched).then(pl.col("_switch")).otherwise(year * 12 + 11)
+                             .sub(pl.max_horizontal(pl.col("_start"), pl.lit(lo))).alias("duration"),
+                             pl.when(switched).then(pl.col("cause")).alias("cause")),
+        indicator_id="O29", year=year, measure="tijdelijk naar vast", status=kw.get("status", "definitief")))
     return _concat(out)
 
 
@@ -334,6 +367,11 @@ def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, se
 #: uitkering, no SECM state, absent from SECM and SPOLIS) is O34 "overig"
 OUTFLOW = {"WW": "O31", "bijstand": "O32", "AO": "O33"}
 OUTFLOW_OTHER = "O34"
+#: cause of the outflow duration (report 7.2.2: "Bij uitstroom uit werk zijn dit: a. Bijstand; b. Uitstroom
+#: naar WW; c. Uitstroom anderszins"): the state of the first month without work; every other state (AO/ZW,
+#: overige uitkering, geen) is ``anderszins``
+OUTFLOW_CAUSE = {"WW": "WW", "bijstand": "bijstand"}
+OUTFLOW_CAUSE_OTHER = "anderszins"
 
 
 def o31_o34_uitstroom(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
@@ -346,18 +384,36 @@ def o31_o34_uitstroom(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mo
     mensen die vanuit hun werkzaamheden als zelfstandigen uitstromen": origin months of self-employment,
     denominator the self-employed).  A person who leaves work twice to different destinations counts in
     both; a person with WW starting two months after the job ended counts in O34 (the month in between is
-    not work and not WW)."""
+    not work and not WW).
+
+    Duration cells (§7.2.2 uitstroom, competing, measure ``uit werk``): from the first origin month at work,
+    months to the first month without work, cause its state (:data:`OUTFLOW_CAUSE`: bijstand, WW, else
+    ``anderszins``, AO/ZW included); else censored at December t (the event of O27's ``baanverlies``)."""
     p = _pairs(population, job_month, secm_month, inpatab, year).filter(pl.col("state") == WORK)
     dest = pl.when(pl.col("next_state") == WORK).then(None).otherwise(
         pl.col("next_state").replace_strict(OUTFLOW, default=OUTFLOW_OTHER, return_dtype=pl.String))
+    # the duration of report 7.2.2 (from work only): the first row whose next month is not at work ends the
+    # run of work from the first row (as O27), its next state is the cause
+    cause = pl.when(pl.col("next_state") != WORK).then(
+        pl.col("next_state").replace_strict(OUTFLOW_CAUSE, default=OUTFLOW_CAUSE_OTHER, return_dtype=pl.String))
+    spell = [pl.col("mi").min().alias("_start"), pl.col("mi").filter(pl.col("_d").is_not_null()).min().alias("_out"),
+             pl.col("_cause").sort_by("mi").drop_nulls().first().alias("_cause")]
     out = []
     for measure, rows in (("werk", p), ("zelfstandig", p.filter(pl.col("self_employed")))):
-        per = (rows.with_columns(dest.alias("_d")).group_by("person_id")
-               .agg(*[(pl.col("_d") == ind).any().alias(ind) for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]]))
+        per = (rows.with_columns(dest.alias("_d"), cause.alias("_cause")).group_by("person_id")
+               .agg(*[(pl.col("_d") == ind).any().alias(ind) for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]],
+                    *(spell if measure == "werk" else [])))
         persons = _once(_base(population).join(per, on="person_id", how="inner"))
         for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]:
             out.append(cells(persons.with_columns(pl.col(ind).cast(pl.Float64).alias("value")), indicator_id=ind,
                              year=year, unit="%", measure=measure, **kw))
+        if measure == "werk":
+            left = pl.col("_out").is_not_null()
+            out.append(duration_cells(
+                persons.with_columns(pl.when(left).then(pl.col("_out") + 1).otherwise(_origin_months(year)[1] + 1)
+                                     .sub(pl.col("_start")).alias("duration"),
+                                     pl.when(left).then(pl.col("_cause")).alias("cause")),
+                indicator_id="O31", year=year, measure="uit werk", status=kw.get("status", "definitief")))
     return _concat(out)
 
 
@@ -487,7 +543,10 @@ def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mont
 
     Advice after §5.3 (extra measures, shares of the same cohort): work within a year that is ``vast``,
     ``flex`` (tijdelijk) or ``zelfstandig`` by its first month, and work within a year that lasts at least
-    :data:`DURABLE_MONTHS` consecutive months (``duurzaam``)."""
+    :data:`DURABLE_MONTHS` consecutive months (``duurzaam``).
+
+    Duration cells (§7.2.2, measures ``na WW`` / ``na bijstand``): ``months`` to work (cause ``werk``), else
+    censored at ``observed`` (36, or the months observed while ``voorlopig``); 1 = the month after the exit."""
     groups, status = _reemployment(population, job_month, secm_month, inpatab, year, observed_year)
     out = []
     one_year = (pl.col("months") <= 12).fill_null(False)
@@ -500,6 +559,12 @@ def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mont
         for label, v in measures.items():
             out.append(cells(persons.with_columns(v.cast(pl.Float64).alias("value")), indicator_id="O38", year=year,
                              unit="%", measure=f"{_AFTER[b]} {label}", status=status, **kw))
+        # the duration model of report 7.2.2, emitted here and not by O39 (the same cohorts: cells once only)
+        found = pl.col("months").is_not_null()
+        out.append(duration_cells(
+            persons.with_columns(pl.coalesce(pl.col("months"), pl.col("observed")).alias("duration"),
+                                 pl.when(found).then(pl.lit("werk")).alias("cause")),
+            indicator_id="O38", year=year, measure=_AFTER[b], status=status))
     return _concat(out)
 
 
