@@ -159,7 +159,7 @@ def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkey
     shutil.copytree(expected_wh, wh)                 # the shared warehouse stays as it is
     monkeypatch.setenv("MONITOR_WAREHOUSE", str(wh))
     monkeypatch.setenv("MONITOR_LANDING", str(tmp_path))
-    expected = ENG.compute_family(family, _frames(wh, family, Y), Y, buckets=1).table
+    expected = ENG.compute_family(family, _frames(wh, family, Y), Y, buckets=1).stored   # rows and covariate cells, as the asset stores them
     (tmp_path / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
         res = dg.execute_job(
