@@ -180,7 +180,8 @@ def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, **
     corr, models = CORR.corrected([cells], _weights(monitor.warehouse)) if cells.height else (empty().clear(), [])
     if corr.height:
         context.log.info(f"corrections (report 7.2.2): {corr.height} rows, {len(models)} model-adjusted gaps")
-    table = CORR.gate(pl.concat([TB.explain(table), corr], how="vertical_relaxed"))
+    # a registered break concerns the corrected series of the indicator as much as the uncorrected one
+    table = CORR.gate(TB.explain(pl.concat([table, corr], how="vertical_relaxed")))
     problems = check_disclosure(table)
     # breakdowns whose file is absent are not computable (readiness.py): not a gap in the cube
     missing = {int(y): set(year_readiness(monitor.warehouse, int(y)).breakdowns) for y in table["year"].unique()}
