@@ -200,3 +200,31 @@ def test_gate_hides_a_model_gap_whose_group_total_is_hidden():
     assert m["suppressed"][0] and m["value"][0] is None and m["suppression_reason"][0] == "uncorrected_twin"
     shown = CORR.gate(t.with_columns(pl.when(pl.col("n") == 8).then(20).otherwise(pl.col("n")).alias("n")))
     assert not shown.filter(pl.col(CORRECTIE) == "model")["suppressed"][0]
+
+
+def test_interactions_are_added_when_main_effects_leave_the_groups_out_of_balance():
+    """Report 7.2.2's loop automated: age and education go together differently in the two groups, the
+    main-effects model fails the evenredigheidscontrole, the model with their interaction passes it."""
+    rng, parts = np.random.default_rng(1), []
+    n = 20_000
+    for k, year in enumerate((2020, 2021)):
+        basis = rng.random(n) < 0.4
+        young = rng.random(n) < np.where(basis, 0.5, 0.3)
+        p_unknown = np.where(basis, np.where(young, 0.8, 0.1), np.where(young, 0.1, 0.5))
+        edu = np.where(rng.random(n) < p_unknown, "onbekend", np.where(rng.random(n) < 0.5, "hoog", "laag"))
+        parts.append(pl.DataFrame({
+            "person_id": np.arange(n) + k * n, "herkomst_aggregate": np.where(basis, "niet-westers", "geen"),
+            "leeftijd": np.where(young, "jongeren", "niet-jongeren"),
+            "age_jan1": np.where(young, rng.integers(15, 27, n), rng.integers(27, 67, n)),
+            "geslacht": np.where(rng.random(n) < 0.5, "man", "vrouw"), "opleidingsniveau": edu,
+            "student": np.zeros(n, bool), "pensioner": np.zeros(n, bool), "year": np.full(n, year)}))
+    pop = pl.concat(parts)
+    cells_ = pl.concat([P.covariate_cells(pop.filter(pl.col("year") == y).lazy(), y) for y in (2020, 2021)])
+    main = P.fit_weights(cells_)
+    assert P.balance_problems(P.balance(cells_, main.weights))          # main effects fail here
+    model, table, spec = P.weights_with_balance(cells_)
+    assert "leeftijdsklasse x opleidingsniveau" in spec and model.converged
+    assert P.balance_problems(table) == [] and table["smd_na"].abs().max() < 0.05
+    # and the planted population of the other tests keeps the main-effects model
+    small = T.population(n=5_000, years=(2021,), seed=2)
+    assert P.weights_with_balance(P.covariate_cells(small.lazy(), 2021))[2] == "hoofdeffecten"

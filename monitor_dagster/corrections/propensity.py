@@ -131,10 +131,9 @@ class PropensityModel:
                 "lr_chi2": round(self.lr_chi2, 1)}
 
 
-#: an interaction the weighting model can add to the main effects (``fit_weights(interactions=...)``): age and
-#: education are not independent (HOOGSTEOPLTAB's coverage: "onbekend" falls with age and time).  Not used by
-#: default: at the demo's scale the per-group interaction separates (empty cells, no convergence), and the
-#: balance check decides whether main effects suffice
+#: the interaction the weighting model adds per stratum when main effects leave the groups out of balance
+#: (:func:`weights_with_balance`): age and education are not independent (HOOGSTEOPLTAB's coverage: "onbekend"
+#: falls with age and time).  Not the default: in a small population it separates (empty combinations)
 INTERACTIONS: tuple[tuple[str, str], ...] = (("leeftijdsklasse", "opleidingsniveau"),)
 
 
@@ -169,8 +168,8 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
     groepen constant is over de tijd".  Both follow from one target: the basisgroep over the whole period.  The
     propensity model is therefore a multinomial logit of the *stratum* (group x year) on the characteristics
     (the generalised propensity score), fitted as its equivalent Poisson log-linear model of the cell counts
-    (one parameter per covariate cell, plus per stratum an intercept and a main effect of every covariate, and per
-    group the :data:`INTERACTIONS`):
+    (one parameter per covariate cell, plus per stratum an intercept, a main effect of every covariate and, when
+    asked, the ``interactions`` where the stratum has persons in the combination):
     statsmodels GLM, binomial/multinomial likelihood on counts, so the fit is exactly the person-level one and
     its cost does not depend on the number of persons.  The weight of a person in stratum s with
     characteristics x is P(basisgroep, any year | x) / P(s | x), scaled to mean 1 within the stratum: every
@@ -203,13 +202,16 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
         for j in main:
             cols.append(ind * xcov[:, j])
             names.append(f"{lab}:{'intercept' if cov_names[j] == 'const' else cov_names[j]}")
-    # the interactions per group, not per year: the groups differ in how age and education go together, the
-    # years of one group hardly do (and a per-year interaction would leave empty cells at the demo's scale)
-    basis = (grid["group"] == "basis").to_numpy().astype(float)
-    for j, nm in enumerate(cov_names):
-        if ":" in nm:
-            cols.append(basis * xcov[:, j])
-            names.append(f"basis:{nm}")
+    # the interactions per stratum, where the stratum has persons in the combination: an empty combination
+    # would send its parameter to minus infinity (separation); without the term the combination is smoothed by
+    # the main effects (its cells hold nobody in that stratum, so no weight depends on it)
+    n_all = grid["n"].to_numpy().astype(float)
+    for lab in labels[1:]:
+        ind = (stratum == lab).astype(float)
+        for j, nm in enumerate(cov_names):
+            if ":" in nm and (ind * xcov[:, j] * n_all).sum() > 0:
+                cols.append(ind * xcov[:, j])
+                names.append(f"{lab}:{nm}")
     x = np.column_stack(cols)
     n = grid["n"].to_numpy().astype(float)
     res = sm.GLM(n, x, family=sm.families.Poisson()).fit()
@@ -333,3 +335,26 @@ def drift_problems(table: pl.DataFrame) -> list[str]:
     return [f"{r['year']} {r['kenmerk']}={r['niveau']}: basis {r['smd_tijd_basis']:+.3f}, referentie "
             f"{r['smd_tijd_gewogen']:+.3f} van de samenstelling over de hele periode"
             for r in table.filter(~pl.col("stabiel_over_tijd")).iter_rows(named=True)]
+
+
+def weights_with_balance(cells: pl.DataFrame) -> tuple[PropensityModel, pl.DataFrame, str]:
+    """The analyst's loop of report §7.2.2, automated: fit with main effects; when the evenredigheidscontrole
+    fails, refit with :data:`INTERACTIONS` and keep that model if it converges and balances better.
+    Returns (model, balance table, specification used)."""
+    model = fit_weights(cells)
+    table = balance(cells, model.weights)
+    spec = "hoofdeffecten"
+    if balance_problems(table):
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                richer = fit_weights(cells, INTERACTIONS)
+        except (ValueError, np.linalg.LinAlgError):
+            return model, table, spec
+        if richer.converged:
+            t2 = balance(cells, richer.weights)
+            if len(balance_problems(t2)) < len(balance_problems(table)):
+                return richer, t2, "hoofdeffecten + " + ", ".join(f"{a} x {b}" for a, b in INTERACTIONS)
+    return model, table, spec

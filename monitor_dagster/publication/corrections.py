@@ -274,18 +274,18 @@ def _cells(weights: pl.DataFrame) -> pl.DataFrame:
 
 def propensity_context(weights: pl.DataFrame) -> dict:
     """The refitted weighting model (coefficients only) and its summary: years, persons, convergence, LR chi2."""
-    from monitor_dagster.corrections.propensity import fit_weights
+    from monitor_dagster.corrections.propensity import weights_with_balance
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = fit_weights(_cells(weights))
+        model, _, spec = weights_with_balance(_cells(weights))      # the model the asset used
     coef = [{"term": r["term"], "coef": number(r["coef"], 3, signed=True), "se": number(r["se"], 3),
              "z": number(r["z"], 2, signed=True), "p": _p(r["p"])} for r in model.coefficients.iter_rows(named=True)]
     return {"years": f"{model.years[0]}–{model.years[-1]}" if model.years else MISSING,
             "n_basis": count(model.n_basis) if model.n_basis >= MIN_PERSONS else MISSING,
             "n_referentie": count(model.n_referentie) if model.n_referentie >= MIN_PERSONS else MISSING,
             "converged": model.converged, "lr_chi2": number(model.lr_chi2, 1),
-            "df": count(len(coef)), "coefficients": coef}
+            "df": count(len(coef)), "coefficients": coef, "specification": spec}
 
 
 def _p(p: float | None) -> str:
@@ -432,7 +432,9 @@ tegen te wegen. Het gecorrigeerde verschil meet wat overblijft na deze kenmerken
 {{ prop.n_referentie }} in de referentiegroep): een multinomiaal logitmodel van de groep en het jaar op de kenmerken,
 geschat als het gelijkwaardige log-lineaire model van de aantallen per cel. Geconvergeerd:
 <span class="{{ 'ok' if prop.converged else 'fail' }}">{{ "ja" if prop.converged else "nee" }}</span>.
-Likelihood-ratio-toets tegen het model zonder kenmerken: χ² = {{ prop.lr_chi2 }} ({{ prop.df }} parameters).</p>
+Likelihood-ratio-toets tegen het model zonder kenmerken: χ² = {{ prop.lr_chi2 }} ({{ prop.df }} parameters).
+Specificatie: {{ prop.specification }} (met de interactie alleen als de hoofdeffecten de evenredigheidscontrole
+niet halen).</p>
 <details><summary>Coëfficiënten van het weegmodel ({{ prop.coefficients|length }})</summary>
 <div class="table-wrap"><table class="coefficients">
 <caption>Coëfficiënten (log-lineair model; per groep en jaar een constante en de hoofdeffecten van de kenmerken)</caption>

@@ -49,7 +49,7 @@ def _md(table: pl.DataFrame, cols: list[str], k: int = 40) -> str:
     kinds={"polars", "statsmodels"},
 )
 def propensity_weights(context: AssetExecutionContext, monitor: MonitorResource):
-    from monitor_dagster.corrections.propensity import balance, balance_problems, drift_problems, fit_weights
+    from monitor_dagster.corrections.propensity import balance_problems, drift_problems, weights_with_balance
 
     cells = population_cells(monitor.warehouse)
     if cells.height == 0 or cells["group"].n_unique() < 2:
@@ -60,14 +60,13 @@ def propensity_weights(context: AssetExecutionContext, monitor: MonitorResource)
         yield dg.AssetCheckResult(check_name="balance", passed=True, metadata={"out_of_balance": 0, "first": "no population"})
         yield dg.AssetCheckResult(check_name="stable_over_time", passed=True, metadata={"drifting": 0})
         return
-    model = fit_weights(cells)
-    table = balance(cells, model.weights)
+    model, table, spec = weights_with_balance(cells)
     bad, drift = balance_problems(table), drift_problems(table)
     context.log.info(f"propensity weights: {model.weights.height} cells over {len(model.years)} years, "
                      f"converged={model.converged}; {len(bad)} levels out of balance, {len(drift)} drifting")
     worst = table.sort(pl.col("smd_na").abs(), descending=True)
     yield dg.Output(model.weights, metadata={
-        **model.metadata(),
+        **model.metadata(), "specification": spec,
         "coefficients": dg.MetadataValue.md(_md(model.coefficients, ["term", "coef", "se", "p"])),
         "balance": dg.MetadataValue.md(_md(worst, ["year", "kenmerk", "niveau", "smd_voor", "smd_na", "p_waarde"], 15)),
     })
