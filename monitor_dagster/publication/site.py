@@ -41,6 +41,7 @@ from monitor_dagster.indicators.table import COLUMNS, CORRECTIE, GEEN
 from monitor_dagster.publication import charts as C
 from monitor_dagster.publication import corrections as CORR
 from monitor_dagster.publication import data as D
+from monitor_dagster.publication import durations as DURS
 from monitor_dagster.indicators.engine import SECM_FALLBACK_VINTAGE
 from monitor_dagster.publication import sensitivity as SENS
 from monitor_dagster.publication.numbers import DECIMALS, MINUS, MISSING, count, fmt, number
@@ -436,11 +437,13 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         p.write_text(html, encoding="utf-8")
         result.pages.append(p)
 
+    durations = DURS.load(warehouse)     # indicators/durations (issue 17); None: no duration sections
     for i, iid in enumerate(ids):
         if progress:
             progress(f"indicator {iid}", i, len(ids) + 3)
         html, _ = _indicator_page(env, table, iid, common)
-        write(f"indicator/{iid}.html", CORR.add_to_indicator_page(html, table, corrections, iid))
+        write(f"indicator/{iid}.html", DURS.add_to_indicator_page(
+            CORR.add_to_indicator_page(html, table, corrections, iid), durations, iid))
 
     outcome_gaps = _gap_dicts(D.gaps(table, kind="outcome"))
     n_input = sum(D.meta(i)["kind"] == "input" for i in ids)
@@ -464,7 +467,7 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
     reg = TB.registry()
     n_suites = len(q["suites"])
     n_passed = sum(1 for r in q["suites"].values() if not [f for f in r["failed"] if f["severity"] == "critical"])
-    write("technisch-rapport.html", CORR.add_to_report(env.get_template("report.html.j2").render(
+    write("technisch-rapport.html", DURS.add_to_report(CORR.add_to_report(env.get_template("report.html.j2").render(
         **common, root="", page_title="Technisch rapport", sections=_report_sections(table, ids, q),
         suppressed_primary=table.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
         suppressed_secondary=table.filter(pl.col("suppression_reason") == "secondary").height,
@@ -483,6 +486,6 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         sensitivity=SENS.context(SENS.load(warehouse)),
         all_breaks=[{**b, "description": b.get("toelichting", b["description"]),
                      "indicators": "alle" if b["indicators"] == ["*"] else ", ".join(b["indicators"]) or "geen"}
-                    for b in reg["breaks"]]), table, corrections, warehouse))
+                    for b in reg["breaks"]]), table, corrections, warehouse), durations, ids))
     result.trend_unexplained = q["trend"]["unexplained"]
     return result
