@@ -284,8 +284,8 @@ def test_runner_builds_inputs_per_year_before_the_table(tmp_path):
                                                "indicators/secm"]),
         ("input_indicators_biennial", "2019", ["indicators/inputs_gemeente"]),
         ("input_indicators_biennial", "2020", ["indicators/inputs_gemeente"]),
-        ("indicator_table_and_publication", None, ["core/propensity_weights", "indicators/indicator_table",
-                                                   "indicators/sensitivity", "indicators/durations"])]
+        ("indicator_table_and_publication", None, ["core/propensity_weights", "indicators/durations",
+                                                   "indicators/indicator_table", "indicators/sensitivity"])]
 
 
 def test_input_job_and_assets_load():

@@ -67,8 +67,14 @@ def covariate_key(population: pl.LazyFrame) -> pl.LazyFrame:
     """``person_id``, ``herkomst_aggregate`` and ``covariaten`` = the person's covariate cell as one string
     (``20-26|man|laag``); outside the age groups the age class is ``onbekend`` (such persons have no weight,
     but count in the sex and education breakdowns like in the uncorrected rows)."""
-    key = pl.concat_str([age_class().fill_null(UNKNOWN), pl.col("geslacht").cast(pl.String).fill_null(UNKNOWN),
-                         pl.col("opleidingsniveau").cast(pl.String).fill_null(UNKNOWN)], separator=KEY_SEPARATOR)
+    names = population.collect_schema().names()
+
+    def col(c: str) -> pl.Expr:        # a frame without a characteristic (a hand-built one) has it unknown
+        return pl.col(c).cast(pl.String) if c in names else pl.lit(None, dtype=pl.String)
+
+    age = age_class() if "age_jan1" in names else col("leeftijd")     # without the age: the age group only
+    key = pl.concat_str([age.fill_null(UNKNOWN), col("geslacht").fill_null(UNKNOWN),
+                         col("opleidingsniveau").fill_null(UNKNOWN)], separator=KEY_SEPARATOR)
     return population.select("person_id", pl.col("herkomst_aggregate").cast(pl.String), key.alias("covariaten"))
 
 

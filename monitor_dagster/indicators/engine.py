@@ -64,7 +64,10 @@ class FamilyResult:
 
     @property
     def stored(self) -> pl.DataFrame:
-        """What the family asset writes: its rows and its covariate cells, in FAMILY_COLUMNS."""
+        """What the family asset writes: its rows and, for a corrected family, its covariate cells (then in
+        FAMILY_COLUMNS; a family without cells stores the indicator table's columns only)."""
+        if self.cells.height == 0:
+            return self.table
         rows = self.table.with_columns(pl.lit(None, dtype=pl.String).alias("covariaten"),
                                        pl.lit(None, dtype=pl.Float64).alias("value_sq"))
         return pl.concat([rows.select(FAMILY_COLUMNS).cast(FAMILY_SCHEMA), self.cells.select(FAMILY_COLUMNS)],
