@@ -26,7 +26,7 @@ import polars as pl
 
 from monitor_dagster.corrections.propensity import (BASIS_LABEL, COVARIATES, REFERENTIE_LABEL, UNKNOWN, design,
                                                     split_key)
-from monitor_dagster.indicators.table import CEL, COLUMNS, CORRECTIE, DIMENSIONS, SCHEMA, TOTAAL
+from monitor_dagster.indicators.table import CEL, COLUMNS, CORRECTIE, DIMENSIONS, FIXED, SCHEMA, TOTAAL, _fixed
 
 GEWOGEN, MODEL = "gewogen", "model"
 #: standard error of the group coefficient (logit scale) above which a fit is taken as quasi-separated
@@ -59,13 +59,14 @@ def weighted_cells(cells: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
     fitted = weights.select("year").unique()
     return (cells.join(fitted, on="year", how="semi")     # a year the weights do not cover: no gewogen rows
             .join(weights.select("year", "group", "covariaten", pl.col("weight").alias("w")),
-                  on=["year", "group", "covariaten"], how="left")
+                  on=["year", "group", "covariaten"], how="left", maintain_order="left")
             .with_columns(pl.col("w").fill_null(1.0)))
 
 
 def _weighted(cells: pl.DataFrame) -> pl.DataFrame:
     """The ``gewogen`` rows: per indicator, year, herkomst, breakdown and measure the weighted mean (a share's
-    categories: the weighted share of the cell)."""
+    categories: the weighted share of the cell).  The weighted sums are fixed-point integers like the partial
+    cells' (indicators/table.py), so the order in which they are added cannot change a published value."""
     out = []
     base = cells.with_columns(
         pl.when(pl.col("leeftijdsklasse") == UNKNOWN).then(None)
@@ -80,19 +81,19 @@ def _weighted(cells: pl.DataFrame) -> pl.DataFrame:
         # category rows (adds-to-100 indicators): n is the persons in the category; a share's value is
         # its weighted persons over the weighted persons of all categories of the cell
         g = (src.group_by(by + ["_share"])
-             .agg(pl.col("n").sum(), (pl.col("n_weighted") * pl.col("w")).sum().alias("nw"),
-                  (pl.col("n_weighted") * pl.col("w") * pl.col("_v")).sum().alias("nwv")))
+             .agg(pl.col("n").sum(), _fixed(pl.col("n_weighted") * pl.col("w")).sum().alias("nw"),
+                  _fixed(pl.col("n_weighted") * pl.col("w") * pl.col("_v")).sum().alias("nwv")))
         cell_keys = [k for k in by if k != "measure"]
         scale = pl.when(pl.col("unit") == "%").then(100.0).otherwise(1.0)
-        value = pl.when(pl.col("_share")).then(pl.col("nw") / pl.col("nw").sum().over(cell_keys)) \
-            .otherwise(pl.col("nwv") / pl.col("nw")) * scale
+        value = (pl.when(pl.col("_share")).then(pl.col("nw") / pl.col("nw").sum().over(cell_keys))
+                 .otherwise(pl.col("nwv") / pl.col("nw")).cast(pl.Float64) * scale)
         dims = {d: pl.lit(TOTAAL) for d in DIMENSIONS if d != "herkomst"}
         if dim != TOTAAL:
             dims[dim] = pl.col(source[dim])
         out.append(g.select(
             "indicator_id", "year", "herkomst", *[e.alias(d) for d, e in dims.items()],
             pl.lit(GEWOGEN).alias(CORRECTIE), "measure", value.alias("value"), "unit",
-            pl.col("n").cast(pl.Int64), pl.col("nw").cast(pl.Float64).alias("n_weighted"), "status",
+            pl.col("n").cast(pl.Int64), (pl.col("nw") / FIXED).cast(pl.Float64).alias("n_weighted"), "status",
             pl.lit(False).alias("suppressed"), pl.lit(None, dtype=pl.String).alias("trend_break"), "vintages"))
     return pl.concat(out, how="vertical").select(COLUMNS)
 
@@ -219,7 +220,9 @@ def corrected(tables: list[pl.DataFrame], weights: pl.DataFrame | None) -> tuple
         parts.append(_weighted(weighted_cells(cells, weights)))
     model_rows, models = _model_rows(cells)
     parts.append(model_rows)
-    return pl.concat([p for p in parts if p.height] or [pl.DataFrame(schema=SCHEMA)], how="vertical"), models
+    rows = pl.concat([p for p in parts if p.height] or [pl.DataFrame(schema=SCHEMA)], how="vertical")
+    # a fixed order (group-bys return rows in any order): the same inputs give the same bytes (issue 15)
+    return rows.sort(["indicator_id", "year", CORRECTIE, *DIMENSIONS, "measure"]), models
 
 
 def models_table(models: list[GapModel]) -> pl.DataFrame:

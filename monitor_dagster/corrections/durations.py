@@ -62,7 +62,8 @@ def duration_cells(tables: list[pl.DataFrame], weights: pl.DataFrame | None) -> 
                    how="left").with_columns(pl.col("weight").fill_null(1.0))
     else:
         d = d.with_columns(pl.lit(1.0).alias("weight"))
-    return d
+    # a fixed order (joins and group-bys return rows in any order): the same inputs give the same fits and bytes
+    return d.sort("indicator_id", "year", "measure", "group", "covariaten", "duration", "cause", nulls_last=True)
 
 
 def _shown_months(inc: pl.DataFrame) -> set[int]:

@@ -222,14 +222,20 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
     n = grid["n"].to_numpy().astype(float)
     res = sm.GLM(n, x, family=sm.families.Poisson()).fit()
     mu = res.predict(x)
-    fitted = grid.with_columns(pl.Series("mu", mu))
-    target = (fitted.filter(pl.col("group") == "basis").group_by("covariaten")
-              .agg(pl.col("mu").sum().alias("mu_basis"))
-              .with_columns((pl.col("mu_basis") / pl.col("mu_basis").sum()).alias("target_share")))
-    w = (fitted.join(target, on="covariaten", how="left")
-         .with_columns((pl.col("mu_basis") / pl.col("mu")).alias("raw"))
-         .with_columns((pl.col("raw") * pl.col("n").sum().over("group", "year")
-                        / (pl.col("raw") * pl.col("n")).sum().over("group", "year")).alias("weight")))
+    # sums in numpy over the sorted grid (a fixed order: the same cells give the same bytes, issue 15)
+    keys = xcells["covariaten"].to_list()
+    xi = np.searchsorted(np.array(keys, dtype=object), xcode)
+    is_basis = (grid["group"] == "basis").to_numpy()
+    mu_basis = np.zeros(len(keys))
+    np.add.at(mu_basis, xi[is_basis], mu[is_basis])
+    raw = mu_basis[xi] / mu
+    si = np.searchsorted(np.array(labels, dtype=object), stratum)
+    n_s, rn_s = np.zeros(len(labels)), np.zeros(len(labels))
+    np.add.at(n_s, si, n)
+    np.add.at(rn_s, si, raw * n)
+    w = grid.with_columns(pl.Series("mu", mu), pl.Series("mu_basis", mu_basis[xi]),
+                          pl.Series("target_share", (mu_basis / mu_basis.sum())[xi]),
+                          pl.Series("weight", raw * n_s[si] / rn_s[si]))
     # the between-group propensity score of the pooled period, for readers (the weights do not use it)
     pooled = w.group_by("covariaten").agg(
         pl.col("n").filter(pl.col("group") == "basis").sum().alias("n_basis_cel"),
