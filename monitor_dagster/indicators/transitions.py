@@ -184,6 +184,17 @@ def modal_sector(rows: pl.LazyFrame, key: str = "person_id", count: str | None =
 #: this month's (a choice: the report's advice names "vergelijkbare uren en inkomen", no margin)
 COMPARABLE = 0.10
 
+def _window_durations(persons: pl.LazyFrame, event: str, cause: pl.Expr, year: int, **kw) -> pl.DataFrame:
+    """Duration cells (report 7.2.2) of a spell inside the year's panel: from ``_start`` to the month after
+    ``event`` (its last month in the old state) with ``cause``; without the event, censored at the end of the
+    panel (December t)."""
+    happened = pl.col(event).is_not_null()
+    return duration_cells(
+        persons.with_columns(pl.when(happened).then(pl.col(event) + 1).otherwise(_origin_months(year)[1] + 1)
+                             .sub(pl.col("_start")).alias("duration"), pl.when(happened).then(cause).alias("cause")),
+        year=year, **kw)
+
+
 def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
                    inpatab: pl.LazyFrame | None, year: int, dimensions: list[str] | None = None,
                    **kw) -> pl.DataFrame:
@@ -227,12 +238,8 @@ def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month
         out.append(cells(persons.with_columns((pl.col(col) / pl.col("months_at_work")).alias("value")),
                          indicator_id="O27", year=year, unit="%", measure=measure, weight="months_at_work",
                          dimensions=dimensions, **kw))
-    lost = pl.col("_lost").is_not_null()
-    out.append(duration_cells(
-        persons.with_columns(pl.when(lost).then(pl.col("_lost") + 1).otherwise(_origin_months(year)[1] + 1)
-                             .sub(pl.col("_start")).alias("duration"),
-                             pl.when(lost).then(pl.lit("baanverlies")).alias("cause")),
-        indicator_id="O27", year=year, measure="baanverlies", status=kw.get("status", "definitief")))
+    out.append(_window_durations(persons, "_lost", pl.lit("baanverlies"), year, indicator_id="O27",
+                                 measure="baanverlies", status=kw.get("status", "definitief")))
     return _concat(out)
 
 
@@ -408,12 +415,8 @@ def o31_o34_uitstroom(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mo
             out.append(cells(persons.with_columns(pl.col(ind).cast(pl.Float64).alias("value")), indicator_id=ind,
                              year=year, unit="%", measure=measure, **kw))
         if measure == "werk":
-            left = pl.col("_out").is_not_null()
-            out.append(duration_cells(
-                persons.with_columns(pl.when(left).then(pl.col("_out") + 1).otherwise(_origin_months(year)[1] + 1)
-                                     .sub(pl.col("_start")).alias("duration"),
-                                     pl.when(left).then(pl.col("_cause")).alias("cause")),
-                indicator_id="O31", year=year, measure="uit werk", status=kw.get("status", "definitief")))
+            out.append(_window_durations(persons, "_out", pl.col("_cause"), year, indicator_id="O31",
+                                         measure="uit werk", status=kw.get("status", "definitief")))
     return _concat(out)
 
 

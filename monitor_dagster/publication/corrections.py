@@ -183,16 +183,17 @@ def indicator_block(table: pl.DataFrame, corrections: pl.DataFrame | None, iid: 
     return _env().from_string(INDICATOR_TEMPLATE).render(blocks=blocks, title=D.meta(iid)["title"], caveat=CAVEAT)
 
 
-def _insert(html: str, marker: str, block: str) -> str:
+def insert_before(html: str, marker: str, block: str, what: str = "the corrected figures") -> str:
+    """``block`` placed just before ``marker`` (which must occur once) in a rendered page."""
     if not block:
         return html
     if html.count(marker) != 1:
-        raise D.PublicationError(f"the page has {html.count(marker)} times {marker!r}: cannot place the corrected figures")
+        raise D.PublicationError(f"the page has {html.count(marker)} times {marker!r}: cannot place {what}")
     return html.replace(marker, block + marker)
 
 
 def add_to_indicator_page(html: str, table: pl.DataFrame, corrections: pl.DataFrame | None, iid: str) -> str:
-    return _insert(html, INDICATOR_MARKER, indicator_block(table, corrections, iid))
+    return insert_before(html, INDICATOR_MARKER, indicator_block(table, corrections, iid))
 
 
 # ---- home page: the remaining gap ("ethnic penalty", report §5.3) ----------------------------------------------
@@ -245,7 +246,7 @@ def headline(table: pl.DataFrame, corrections: pl.DataFrame | None) -> str:
 
 
 def add_to_index(html: str, table: pl.DataFrame, corrections: pl.DataFrame | None) -> str:
-    return _insert(html, INDEX_MARKER, headline(table, corrections))
+    return insert_before(html, INDEX_MARKER, headline(table, corrections))
 
 
 # ---- technical report --------------------------------------------------------------------------------------
@@ -518,4 +519,4 @@ def report_section(table: pl.DataFrame, corrections: pl.DataFrame | None, wareho
 
 def add_to_report(html: str, table: pl.DataFrame, corrections: pl.DataFrame | None,
                   warehouse: Path | str | None) -> str:
-    return _insert(html, REPORT_MARKER, report_section(table, corrections, warehouse))
+    return insert_before(html, REPORT_MARKER, report_section(table, corrections, warehouse))

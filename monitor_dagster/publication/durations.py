@@ -33,6 +33,7 @@ from monitor_dagster.indicators.table import CORRECTIE
 from monitor_dagster.publication import data as D
 from monitor_dagster.publication.charts import PALETTE
 from monitor_dagster.publication.numbers import MISSING, VEGA_NUMBER_LOCALE, count, number
+from monitor_dagster.publication.corrections import insert_before
 
 TABLE = "durations"
 PARTITION = "all"
@@ -352,16 +353,11 @@ def indicator_block(durations: pl.DataFrame | None, iid: str) -> str:
         specs=_json_in_script(specs))
 
 
-def _insert(html: str, marker: str, block: str) -> str:
-    if not block:
-        return html
-    if html.count(marker) != 1:
-        raise D.PublicationError(f"the page has {html.count(marker)} times {marker!r}: cannot place the durations")
-    return html.replace(marker, block + marker)
+
 
 
 def add_to_indicator_page(html: str, durations: pl.DataFrame | None, iid: str) -> str:
-    return _insert(html, INDICATOR_MARKER, indicator_block(durations, iid))
+    return insert_before(html, INDICATOR_MARKER, indicator_block(durations, iid), "the durations")
 
 
 # ---- technical report --------------------------------------------------------------------------------------
@@ -467,4 +463,4 @@ def report_section(durations: pl.DataFrame | None, ids: list[str] | set[str] | N
 
 
 def add_to_report(html: str, durations: pl.DataFrame | None, ids: list[str] | set[str] | None = None) -> str:
-    return _insert(html, REPORT_MARKER, report_section(durations, ids))
+    return insert_before(html, REPORT_MARKER, report_section(durations, ids), "the durations")
