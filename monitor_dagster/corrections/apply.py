@@ -237,6 +237,21 @@ def models_table(models: list[GapModel]) -> pl.DataFrame:
     }, schema_overrides={"year": pl.Int32})
 
 
+def computed_breakdowns(corrected_rows: pl.DataFrame, uncorrected: pl.DataFrame) -> pl.DataFrame:
+    """The corrected rows without a breakdown the uncorrected rows of the indicator and year do not have: a
+    breakdown whose file is absent is not computable (readiness.py), and the corrected rows must not fill it
+    in from the covariate cells (e.g. opleiding ``onbekend`` for everybody without HOOGSTEOPLTAB)."""
+    if corrected_rows.height == 0:
+        return corrected_rows
+    keep = pl.lit(True)
+    for dim in DIMENSION_OF:
+        has = (uncorrected.filter(pl.col(dim) != TOTAAL).select("indicator_id", "year").unique()
+               .with_columns(pl.lit(True).alias(f"_has_{dim}")))
+        corrected_rows = corrected_rows.join(has, on=["indicator_id", "year"], how="left", maintain_order="left")
+        keep = keep & ((pl.col(dim) == TOTAAL) | pl.col(f"_has_{dim}").fill_null(False))
+    return corrected_rows.filter(keep).select(COLUMNS)
+
+
 def gate(table: pl.DataFrame) -> pl.DataFrame:
     """The disclosure gate over uncorrected and corrected rows together.  A ``gewogen`` row describes the same
     persons as its uncorrected twin (same indicator, year, herkomst, breakdown and measure): it is hidden when

@@ -178,6 +178,7 @@ def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, **
     table = (table.with_columns(pl.col("indicator_id").replace_strict(order, default=len(order)).alias("_o"))
              .sort(["year", "_o"], maintain_order=True).drop("_o"))
     corr, models = CORR.corrected([cells], _weights(monitor.warehouse)) if cells.height else (empty().clear(), [])
+    corr = CORR.computed_breakdowns(corr, table)
     if corr.height:
         context.log.info(f"corrections (report 7.2.2): {corr.height} rows, {len(models)} model-adjusted gaps")
     # a registered break concerns the corrected series of the indicator as much as the uncorrected one
