@@ -178,5 +178,9 @@ def test_pipeline_on_replicated_zone_gives_r_times_the_counts(zones):
     assert j.height == gb.height == gr.height
     both = j.filter(~pl.col("suppressed") & ~pl.col("suppressed_r"))
     assert both.height > 0
-    assert (both["n_r"] == R * both["n"]).all() and ((both["value"] - both["value_r"]).abs() <= 1e-9).all()
+    # exact sums for the uncorrected rows; the corrected ones (issue 17) rest on iterative fits (the weighting
+    # model, the logit of the model gap) that converge to a tolerance, the same on R times the persons
+    tol = pl.when(pl.col("correctie") == "geen").then(1e-9).otherwise(1e-6 * (1 + pl.col("value").abs()))
+    assert (both["n_r"] == R * both["n"]).all()
+    assert both.select(((pl.col("value") - pl.col("value_r")).abs() <= tol).all()).item()
     assert gr["suppressed"].sum() <= gb["suppressed"].sum()

@@ -184,24 +184,30 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
 
 
 def _model_rows(cells: pl.DataFrame) -> tuple[pl.DataFrame, list[GapModel]]:
-    models = []
-    for _, part in cells.group_by("indicator_id", "year", "measure", maintain_order=True):
+    """A model row for every indicator, year and measure that has one (not the category indicators): the
+    fitted gap, or a suppressed row where no gap can be fitted (a group under MIN_GROUP persons, separation),
+    so that the cells of the table do not depend on the data (more persons would not add a row)."""
+    models, rows = [], []
+    for (iid, year, measure), part in cells.group_by("indicator_id", "year", "measure", maintain_order=True):
+        if _is_share(part):
+            continue
         m = fit_gap(part)
+        pct = part["unit"][0] == "%"
         if m is not None:
             models.append(m)
-    if not models:
+        rows.append({"indicator_id": iid, "year": year, "measure": measure,
+                     "unit": PROCENTPUNT if pct else part["unit"][0],
+                     "value": m.gap if m else None, "n": m.n_basis + m.n_referentie if m else None,
+                     "n_weighted": m.n_weighted if m else None, "suppressed": m is None,
+                     "status": part["status"][0], "vintages": part["vintages"][0]})
+    if not rows:
         return pl.DataFrame(schema=SCHEMA), models
-    first = cells.group_by("indicator_id", "year").agg(pl.col("status").first(), pl.col("vintages").first())
-    rows = pl.DataFrame({
-        "indicator_id": [m.indicator_id for m in models], "year": [m.year for m in models],
-        "measure": [m.measure for m in models], "value": [m.gap for m in models], "unit": [m.unit for m in models],
-        "n": [m.n_basis + m.n_referentie for m in models], "n_weighted": [m.n_weighted for m in models],
-    }, schema_overrides={"year": pl.Int32}).join(first, on=["indicator_id", "year"], how="left")
-    rows = rows.with_columns(
+    out = pl.DataFrame(rows, schema_overrides={"year": pl.Int32, "value": pl.Float64, "n": pl.Int64,
+                                               "n_weighted": pl.Float64})
+    out = out.with_columns(
         pl.lit(BASIS_LABEL).alias("herkomst"), *[pl.lit(TOTAAL).alias(d) for d in DIMENSIONS if d != "herkomst"],
-        pl.lit(MODEL).alias(CORRECTIE),
-        pl.lit(False).alias("suppressed"), pl.lit(None, dtype=pl.String).alias("trend_break"))
-    return rows.select(COLUMNS).cast(SCHEMA), models
+        pl.lit(MODEL).alias(CORRECTIE), pl.lit(None, dtype=pl.String).alias("trend_break"))
+    return out.select(COLUMNS).cast(SCHEMA), models
 
 
 def corrected(tables: list[pl.DataFrame], weights: pl.DataFrame | None) -> tuple[pl.DataFrame, list[GapModel]]:
