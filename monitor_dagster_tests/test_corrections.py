@@ -228,3 +228,41 @@ def test_interactions_are_added_when_main_effects_leave_the_groups_out_of_balanc
     # and the planted population of the other tests keeps the main-effects model
     small = T.population(n=5_000, years=(2021,), seed=2)
     assert P.weights_with_balance(P.covariate_cells(small.lazy(), 2021))[2] == "hoofdeffecten"
+
+
+def test_a_family_corrected_for_sex_only_gets_weights_from_its_own_cells():
+    """4a/4b (report 7.2.2: correct for sex; specs.yaml corrected_covariates): the key holds only sex, the
+    weights are fitted on the indicator's own cells, and a gap that is only the groups' sex composition goes."""
+    rng = np.random.default_rng(8)
+    n, parts = 20_000, []
+    for k, year in enumerate((2020, 2021)):
+        basis = rng.random(n) < 0.4
+        woman = rng.random(n) < np.where(basis, 0.7, 0.4)            # sex composition differs by group
+        outcome = (rng.random(n) < np.where(woman, 0.7, 0.3)).astype(float)   # depends on sex only
+        parts.append(pl.DataFrame({
+            "person_id": np.arange(n) + k * n, "year": np.full(n, year, dtype=np.int32),
+            "herkomst_aggregate": np.where(basis, "niet-westers", "geen"),
+            "herkomst_group": np.where(basis, "Turkije", "geen migratieachtergrond"),
+            "geslacht": np.where(woman, "vrouw", "man"), "leeftijd": "jongeren", "age_jan1": 16,
+            "opleidingsniveau": "laag", "value": outcome}))
+    pop = pl.concat(parts)
+    tables = []
+    for year in (2020, 2021):
+        persons = pop.filter(pl.col("year") == year).lazy()
+        keys = P.covariate_key(persons, ("geslacht",)).collect().lazy()
+        assert set(keys.collect()["covariaten"].unique()) == {"alle|man|alle", "alle|vrouw|alle"}
+        with partial_mode(), covariate_cells_of(keys):
+            part = cells(persons, indicator_id="O24b", year=year, unit="%", measure="stage",
+                         dimensions=["totaal", "geslacht"])
+        tables.append(finalize(part, keep_cells=True))
+    rows, _ = CORR.corrected(tables, None)          # no core weights needed
+    geen = pl.concat(tables)
+    for year in (2020, 2021):
+        raw = (_total(geen.filter(pl.col("year") == year), "geen", "niet-westers")["value"][0]
+               - _total(geen.filter(pl.col("year") == year), "geen", "geen migratieachtergrond")["value"][0])
+        r = rows.filter(pl.col("year") == year)
+        gap = (_total(r, "gewogen", "niet-westers")["value"][0]
+               - _total(r, "gewogen", "geen migratieachtergrond")["value"][0])
+        assert raw > 8 and abs(gap) < 3 * 100 * np.sqrt(0.25 / 8_000 + 0.25 / 12_000) * 1.3, (raw, gap)
+    # no age or education breakdown is invented from the placeholder
+    assert set(rows["leeftijd"]) == {"totaal"} and set(rows["opleiding"]) == {"totaal"}

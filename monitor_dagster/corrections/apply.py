@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from monitor_dagster.corrections.propensity import (BASIS_LABEL, COVARIATES, REFERENTIE_LABEL, UNKNOWN, design,
-                                                    split_key)
+from monitor_dagster.corrections.propensity import (ALL, BASIS_LABEL, COVARIATES, REFERENTIE_LABEL, UNKNOWN, design,
+                                                    fit_weights, split_key)
 from monitor_dagster.indicators.table import CEL, COLUMNS, CORRECTIE, DIMENSIONS, FIXED, SCHEMA, TOTAAL, _fixed
 
 GEWOGEN, MODEL = "gewogen", "model"
@@ -63,20 +63,51 @@ def weighted_cells(cells: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
             .with_columns(pl.col("w").fill_null(1.0)))
 
 
+def own_weights(cells: pl.DataFrame) -> pl.DataFrame:
+    """Weights fitted on an indicator's own cells over all years, for the families corrected for fewer
+    characteristics (specs.yaml ``corrected_covariates``; report 7.2.2 on 4a/4b: sex): the same model as
+    ``core/propensity_weights`` (propensity.fit_weights), on the indicator's population instead of that of
+    research question 3.  Per indicator (a category indicator: its categories together) and measure."""
+    out = []
+    unit = cells.with_columns(pl.when(pl.col("_share")).then(None).otherwise(pl.col("measure")).alias("_m"))
+    for (iid, m), part in unit.group_by("indicator_id", "_m", maintain_order=True):
+        persons = (part.group_by("year", "group", "covariaten", *COVARIATES).agg(pl.col("n").sum())
+                   .sort("year", "group", "covariaten"))
+        if persons["group"].n_unique() < 2:
+            continue
+        try:
+            w = fit_weights(persons).weights
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        out.append(w.select(pl.lit(iid).alias("indicator_id"), pl.lit(m, dtype=pl.String).alias("_m"),
+                            "year", "group", "covariaten", "weight"))
+    return pl.concat(out) if out else pl.DataFrame(schema={"indicator_id": pl.String, "_m": pl.String,
+                                                           "year": pl.Int32, "group": pl.String,
+                                                           "covariaten": pl.String, "weight": pl.Float64})
+
+
+def _own_weighted_cells(cells: pl.DataFrame) -> pl.DataFrame:
+    w = own_weights(cells)
+    return (cells.with_columns(pl.when(pl.col("_share")).then(None).otherwise(pl.col("measure")).alias("_m"))
+            .join(w.rename({"weight": "w"}), on=["indicator_id", "_m", "year", "group", "covariaten"], how="inner",
+                  nulls_equal=True, maintain_order="left")
+            .drop("_m"))
+
+
 def _weighted(cells: pl.DataFrame) -> pl.DataFrame:
     """The ``gewogen`` rows: per indicator, year, herkomst, breakdown and measure the weighted mean (a share's
     categories: the weighted share of the cell).  The weighted sums are fixed-point integers like the partial
     cells' (indicators/table.py), so the order in which they are added cannot change a published value."""
     out = []
     base = cells.with_columns(
-        pl.when(pl.col("leeftijdsklasse") == UNKNOWN).then(None)
+        pl.when(pl.col("leeftijdsklasse").is_in([UNKNOWN, ALL])).then(None)
         .otherwise(pl.col("leeftijdsklasse").replace_strict(_LEEFTIJD, default="niet-jongeren")).alias("_leeftijd"),
         (pl.col("value") / pl.when(pl.col("unit") == "%").then(100.0).otherwise(1.0)).alias("_v"))
     source = {"leeftijd": "_leeftijd", "geslacht": "geslacht", "opleiding": "opleidingsniveau"}
     keys = ["indicator_id", "year", "herkomst", "unit", "status", "vintages", "measure"]
     for dim in [TOTAAL, *DIMENSION_OF]:
         # like the uncorrected rows: a person without an age group is in the totaal and the other breakdowns
-        src = base if dim == TOTAAL else base.filter(pl.col(source[dim]).is_not_null())
+        src = base if dim == TOTAAL else base.filter(pl.col(source[dim]).is_not_null() & (pl.col(source[dim]) != ALL))
         by = keys + ([source[dim]] if dim != TOTAAL else [])
         # category rows (adds-to-100 indicators): n is the persons in the category; a share's value is
         # its weighted persons over the weighted persons of all categories of the cell
@@ -222,8 +253,13 @@ def corrected(tables: list[pl.DataFrame], weights: pl.DataFrame | None) -> tuple
     # a category indicator (adds to 100) has no mean of squares: its values are shares of the cell
     cells = cells.with_columns(pl.col("value_sq").is_null().alias("_share"))
     parts = []
-    if weights is not None and weights.height:
-        parts.append(_weighted(weighted_cells(cells, weights)))
+    own = pl.col("covariaten").str.contains(ALL, literal=True)      # corrected for fewer characteristics
+    if weights is not None and weights.height and cells.filter(~own).height:
+        parts.append(_weighted(weighted_cells(cells.filter(~own), weights)))
+    if cells.filter(own).height:
+        fitted = _own_weighted_cells(cells.filter(own))
+        if fitted.height:
+            parts.append(_weighted(fitted))
     model_rows, models = _model_rows(cells)
     parts.append(model_rows)
     rows = pl.concat([p for p in parts if p.height] or [pl.DataFrame(schema=SCHEMA)], how="vertical")

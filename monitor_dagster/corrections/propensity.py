@@ -50,6 +50,8 @@ AGE_CLASSES = {"jongeren": ((20, "15-19"), (None, "20-26")),
                "niet-jongeren": ((35, "27-34"), (45, "35-44"), (55, "45-54"), (None, "55-AOW"))}
 KEY_SEPARATOR = "|"
 UNKNOWN = "onbekend"
+#: the value of a characteristic a family is not corrected for (specs.yaml corrected_covariates)
+ALL = "alle"
 
 
 def age_class(leeftijd: pl.Expr = pl.col("leeftijd"), age: pl.Expr = pl.col("age_jan1")) -> pl.Expr:
@@ -63,7 +65,7 @@ def age_class(leeftijd: pl.Expr = pl.col("leeftijd"), age: pl.Expr = pl.col("age
     return expr
 
 
-def covariate_key(population: pl.LazyFrame) -> pl.LazyFrame:
+def covariate_key(population: pl.LazyFrame, covariates: tuple[str, ...] | None = None) -> pl.LazyFrame:
     """``person_id``, ``herkomst_aggregate`` and ``covariaten`` = the person's covariate cell as one string
     (``20-26|man|laag``); outside the age groups the age class is ``onbekend`` (such persons have no weight,
     but count in the sex and education breakdowns like in the uncorrected rows)."""
@@ -73,8 +75,10 @@ def covariate_key(population: pl.LazyFrame) -> pl.LazyFrame:
         return pl.col(c).cast(pl.String) if c in names else pl.lit(None, dtype=pl.String)
 
     age = age_class() if "age_jan1" in names else col("leeftijd")     # without the age: the age group only
-    key = pl.concat_str([age.fill_null(UNKNOWN), col("geslacht").fill_null(UNKNOWN),
-                         col("opleidingsniveau").fill_null(UNKNOWN)], separator=KEY_SEPARATOR)
+    parts = {"leeftijdsklasse": age.fill_null(UNKNOWN), "geslacht": col("geslacht").fill_null(UNKNOWN),
+             "opleidingsniveau": col("opleidingsniveau").fill_null(UNKNOWN)}
+    used = covariates or COVARIATES      # a characteristic not corrected for is ALL (one level)
+    key = pl.concat_str([parts[c] if c in used else pl.lit(ALL) for c in COVARIATES], separator=KEY_SEPARATOR)
     return population.select("person_id", pl.col("herkomst_aggregate").cast(pl.String), key.alias("covariaten"))
 
 

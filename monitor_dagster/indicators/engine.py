@@ -208,7 +208,8 @@ def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], pl
     if (extra or {}).get("covariates", True) and SPEC.corrected(work.family):
         from monitor_dagster.corrections.propensity import covariate_key   # issue 17: covariate cells
         # a family without the population (the EBB) brings the characteristics in its own frames
-        keys = (covariate_key(bucket[POPULATION]).collect().lazy() if bucket.get(POPULATION) is not None else
+        covs = SPEC.corrected_covariates(work.family)
+        keys = (covariate_key(bucket[POPULATION], covs).collect().lazy() if bucket.get(POPULATION) is not None else
                 pl.LazyFrame(schema={"person_id": pl.Int64, "herkomst_aggregate": pl.String, "covariaten": pl.String}))
     with partial_mode(), shared_intermediates(), covariate_cells_of(keys):
         parts = [_call(group, bucket, work.year, extra or {}) for group in work.todo.values()]

@@ -146,11 +146,14 @@ class Registry(BaseModel):
     #: families whose register indicators are also published corrected for background characteristics
     #: (issue 17, report 7.2.2): the engine adds covariate cells, the indicator table the corrected rows
     corrected: tuple[str, ...] = ()
+    #: corrected families that take fewer characteristics than the default (report 7.2.2 on 4a/4b: sex)
+    corrected_covariates: dict[str, tuple[str, ...]] = {}
     indicators: dict[str, IndicatorSpec]
 
     @model_validator(mode="after")
     def _refs(self):
-        for f in [*self.bucket_keys, *self.follow_up, *self.leaves_out_students, *self.corrected]:
+        for f in [*self.bucket_keys, *self.follow_up, *self.leaves_out_students, *self.corrected,
+                  *self.corrected_covariates]:
             if f not in self.families:
                 raise ValueError(f"bucket_keys / follow_up / leaves_out_students / corrected: family {f!r} not in families")
         for s in self.indicators.values():
@@ -211,6 +214,12 @@ def corrected(family: str) -> bool:
     """Whether a family's indicators are published corrected for background characteristics too (report
     7.2.2; specs.yaml ``corrected``)."""
     return family in registry().corrected
+
+
+def corrected_covariates(family: str) -> tuple[str, ...] | None:
+    """The characteristics a corrected family is corrected for, when fewer than the default (specs.yaml
+    ``corrected_covariates``); None: the default (corrections/propensity.COVARIATES)."""
+    return registry().corrected_covariates.get(family)
 
 
 def family_inputs(family: str) -> dict[str, str]:
