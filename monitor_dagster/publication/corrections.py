@@ -422,9 +422,11 @@ kenmerken; het wordt alleen gegeven als beide groepen minstens 10 personen telle
 <p><strong>Kenmerken:</strong> leeftijdsklasse (15-19, 20-26, 27-34, 35-44, 45-54, 55 tot de AOW-leeftijd), geslacht en
 opleidingsniveau (met „onbekend” als eigen niveau). <strong>Niet gecorrigeerd</strong> wordt voor de kenmerken van de
 ouders en het huishouden: die staan (nog) niet in het datawarehouse; sociale klasse, gezondheid en taalbeheersing staan
-niet in de registers. De uitsplitsingen naar generatie en verblijfsduur (onderzoeksvragen 4a en 4b) worden niet
-gecorrigeerd: ze zijn deelgroepen van de basisgroep, en de referentiegroep heeft geen generatie of verblijfsduur om
-tegen te wegen. Het gecorrigeerde verschil meet wat overblijft na deze kenmerken (de „ethnic penalty” van §5.3).
+niet in de registers. Studiekeuze en stages (onderzoeksvragen 4a en 4b) worden alleen voor geslacht gecorrigeerd, met
+gewichten uit de eigen populatie van de indicator: het rapport vindt leeftijd en opleiding daar minder relevant en de
+kenmerken van de ouders ontbreken. De EBB-indicatoren (O01-O03) worden gecorrigeerd met de kenmerken uit de EBB zelf,
+bovenop het enquêtegewicht. De uitsplitsingen naar generatie en verblijfsduur worden niet gecorrigeerd: ze zijn
+deelgroepen van de basisgroep, en de referentiegroep heeft geen generatie of verblijfsduur om tegen te wegen. Het gecorrigeerde verschil meet wat overblijft na deze kenmerken (de „ethnic penalty” van §5.3).
 {{ caveat }}</p>
 
 <h3 id="correctie-weegmodel">Het weegmodel</h3>
