@@ -266,3 +266,16 @@ def test_a_family_corrected_for_sex_only_gets_weights_from_its_own_cells():
         assert raw > 8 and abs(gap) < 3 * 100 * np.sqrt(0.25 / 8_000 + 0.25 / 12_000) * 1.3, (raw, gap)
     # no age or education breakdown is invented from the placeholder
     assert set(rows["leeftijd"]) == {"totaal"} and set(rows["opleiding"]) == {"totaal"}
+
+
+def test_a_coefficient_of_a_small_level_is_not_publishable():
+    """Model outputs only from cells that pass the gate: a level with under 10 persons in a group is marked."""
+    pop = T.population(n=3_000, years=(2021,), seed=11)
+    # leave 4 persons of the basisgroep with education middelbaar ("hoog" is the reference level, no term)
+    hoog_b = pop.filter((pl.col("herkomst_aggregate") == "niet-westers") & (pl.col("opleidingsniveau") == "middelbaar"))
+    pop = pop.join(hoog_b.slice(4).select("person_id"), on="person_id", how="anti")
+    table = _family_table(pop, "groepseffect", 2021)
+    gm = CORR.fit_gap(CORR.cell_rows(table).with_columns(pl.col("value_sq").is_null().alias("_share")))
+    flags = dict(gm.coefficients.select("term", "publishable").iter_rows())
+    assert flags["opleidingsniveau[middelbaar]"] is False
+    assert flags["basisgroep"] and flags["const"] and flags["opleidingsniveau[laag]"]

@@ -144,7 +144,7 @@ class GapModel:
     n_weighted: float           # both groups' persons (EBB: survey-weighted)
     family: str                 # logit | ols
     converged: bool
-    coefficients: pl.DataFrame  # term, coef, se
+    coefficients: pl.DataFrame  # term, coef, se, publishable (the level has MIN_GROUP persons in both groups)
 
 
 def _is_share(c: pl.DataFrame) -> bool:
@@ -209,7 +209,18 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
     if not (res.converged and np.isfinite(gap) and np.isfinite(se)) or (pct and float(res.bse[1]) > MAX_LOGIT_SE):
         return None           # quasi-separation (a covariate cell with only events or none): not publishable
     scale = 100.0 if pct else 1.0
-    coef = pl.DataFrame({"term": names, "coef": np.asarray(res.params), "se": np.asarray(res.bse)})
+    # a coefficient is publishable only when its level has MIN_GROUP persons in both groups (issue 17: model
+    # outputs only from cells that pass the gate); the constant and the group effect rest on both groups whole
+    persons_n = c["n"].to_numpy().astype(float)
+    publishable = []
+    for j, nm in enumerate(names):
+        if j < 2:
+            publishable.append(True)
+            continue
+        level = x[:, j] > 0
+        publishable.append(min(persons_n[level & (basis == 1)].sum(), persons_n[level & (basis == 0)].sum()) >= MIN_GROUP)
+    coef = pl.DataFrame({"term": names, "coef": np.asarray(res.params), "se": np.asarray(res.bse),
+                         "publishable": publishable})
     return GapModel(row["indicator_id"], int(row["year"]), row["measure"], PROCENTPUNT if pct else row["unit"],
                     gap * scale, se * scale, raw * scale, nb, nr, float(n.sum()), fam, bool(res.converged), coef)
 

@@ -365,7 +365,7 @@ def model_results(table: pl.DataFrame, corrections: pl.DataFrame, warehouse: Pat
                     "gap": fmt(r["value"], unit, signed=True),
                     "se": fmt(fit["se"], unit) if fit else MISSING,
                     "model": ("logit, gemiddeld marginaal effect" if fit["model"] == "logit" else "OLS") if fit else MISSING,
-                    "converged": fit["converged"] if fit else None})
+                    "converged": fit["converged"] if fit else None, "coefficients": _coefficients(fit)})
     return year, out
 
 
@@ -398,7 +398,19 @@ def _fits(warehouse: Path | str | None, year: int) -> dict[tuple[str, str], dict
     if not models:
         return {}
     t = models_table(models).filter(pl.col("year") == year)
-    return {(r["indicator_id"], r["measure"]): r for r in t.iter_rows(named=True)}
+    coefs = {(m.indicator_id, m.measure): m.coefficients for m in models if m.year == year}
+    return {(r["indicator_id"], r["measure"]): {**r, "coefficients": coefs.get((r["indicator_id"], r["measure"]))}
+            for r in t.iter_rows(named=True)}
+
+
+def _coefficients(fit: dict | None) -> list[dict]:
+    """The gap model's coefficients for the report (logit scale for shares, the unit for means); a level with
+    fewer than 10 persons in a group is not published."""
+    if not fit or fit.get("coefficients") is None:
+        return []
+    return [{"term": r["term"], "coef": number(r["coef"], 3, signed=True) if r["publishable"] else "×",
+             "se": number(r["se"], 3) if r["publishable"] else "×"}
+            for r in fit["coefficients"].iter_rows(named=True)]
 
 
 REPORT_TEMPLATE = """
@@ -492,6 +504,18 @@ indicator.</p>
 <td>{{ r.unit }}</td><td class="num">{{ r.raw }}</td><td class="num">{{ r.gap }}</td><td class="num">{{ r.se }}</td>
 <td>{{ r.model }}{% if r.converged == false %} <span class="fail">niet geconvergeerd</span>{% endif %}</td></tr>
 {% endfor %}</tbody></table></div>
+<details><summary>Coëfficiënten van de modellen ({{ year }})</summary>
+<p>Per model de constante, het effect van de basisgroep en de kenmerken (niveau tegen het eerste niveau); bij
+percentages op de logitschaal, anders in de eenheid van de indicator. × = een niveau met minder dan 10 personen in
+een van de groepen: niet gepubliceerd.</p>
+{% for r in results %}{% if r.coefficients %}
+<div class="table-wrap"><table class="coefficients">
+<caption>{{ r.id }} {{ r.title }}{% if r.label %} ({{ r.label }}){% endif %}: {{ r.model }}</caption>
+<thead><tr><th scope="col">Term</th><th scope="col" class="num">Coëfficiënt</th><th scope="col" class="num">Standaardfout</th></tr></thead>
+<tbody>{% for c in r.coefficients %}<tr><td>{{ c.term }}</td><td class="num">{{ c.coef }}</td><td class="num">{{ c.se }}</td></tr>
+{% endfor %}</tbody></table></div>
+{% endif %}{% endfor %}
+</details>
 <p class="meta">{{ MISSING }} bij het ongecorrigeerde verschil: een van de twee cellen is niet gepubliceerd; bij de
 standaardfout: het model is bij het maken van deze publicatie niet opnieuw geschat (geen cellen in het datawarehouse).</p>
 {% else %}
