@@ -253,18 +253,7 @@ def add_to_index(html: str, table: pl.DataFrame, corrections: pl.DataFrame | Non
 
 def load_weights(warehouse: Path | str | None) -> pl.DataFrame | None:
     """The table of ``core/propensity_weights`` (None when the warehouse has none)."""
-    if warehouse is None:
-        return None
-    from monitor_dagster.warehouse import Warehouse, WarehouseMissing
-
-    core = Warehouse(warehouse, layer="core")
-    if core.manifest("propensity_weights", "all") is None:
-        return None
-    try:
-        w = core.read("propensity_weights", "all").collect()
-    except WarehouseMissing:
-        return None
-    return w if w.height else None
+    return D.stored_table(warehouse, "core", "propensity_weights")
 
 
 def _cells(weights: pl.DataFrame) -> pl.DataFrame:

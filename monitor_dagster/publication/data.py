@@ -20,7 +20,7 @@ from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.gates.disclosure import DisclosureError, check_disclosure
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.table import COLUMNS, CORRECTIE, DIMENSIONS, GEEN, TOTAAL, breakdowns
-from monitor_dagster.warehouse import Warehouse
+from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
 #: the three groups of the report's comparison, shown by default (report 2.2)
 DEFAULT_GROUPS = ["niet-westers", "westers", "geen migratieachtergrond"]
@@ -69,6 +69,21 @@ def meta(indicator_id: str) -> dict:
         raise PublicationError(f"indicator {indicator_id} is in the table but not in indicators/specs.yaml: "
                                "add its title and definition there")
     return {"id": indicator_id, **reg[indicator_id], "theme_title": registry()["themes"][reg[indicator_id]["theme"]]}
+
+
+def stored_table(warehouse: Path | str | None, layer: str, name: str, partition: str = "all") -> pl.DataFrame | None:
+    """A table the publication shows when it is there (sensitivity, weights, durations): None when there is no
+    warehouse, no such table, or it is empty (an incomplete zone), never an error."""
+    if warehouse is None:
+        return None
+    w = Warehouse(warehouse, layer=layer)
+    if w.manifest(name, partition) is None:
+        return None
+    try:
+        t = w.read(name, partition).collect()
+    except WarehouseMissing:
+        return None
+    return t if t.height else None
 
 
 def load_gated(warehouse: Path | str) -> pl.DataFrame:

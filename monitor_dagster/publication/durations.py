@@ -100,18 +100,7 @@ def _hr(v: float) -> str:
 
 def load(warehouse: Path | str | None) -> pl.DataFrame | None:
     """The table ``indicators/durations`` (partition ``all``); None when the warehouse has none (or it is empty)."""
-    if warehouse is None:
-        return None
-    from monitor_dagster.warehouse import Warehouse, WarehouseMissing
-
-    w = Warehouse(warehouse, layer="indicators")
-    if w.manifest(TABLE, PARTITION) is None:
-        return None
-    try:
-        t = w.read(TABLE, PARTITION).collect()
-    except WarehouseMissing:
-        return None
-    return t if t.height else None
+    return D.stored_table(warehouse, "indicators", TABLE, PARTITION)
 
 
 def _has(durations: pl.DataFrame | None) -> bool:

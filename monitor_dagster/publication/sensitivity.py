@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import count, fmt
 
 #: the order of the herkomst columns, and the gap
@@ -17,18 +18,7 @@ COLUMNS = ("totaal", "niet-westers", "geen migratieachtergrond", "verschil niet-
 
 def load(warehouse: Path | str | None) -> pl.DataFrame | None:
     """The stored sensitivity table, None when the warehouse has none (an incomplete zone)."""
-    if warehouse is None:
-        return None
-    from monitor_dagster.warehouse import Warehouse, WarehouseMissing
-
-    w = Warehouse(warehouse, layer="indicators")
-    if w.manifest("sensitivity", "all") is None:
-        return None
-    try:
-        t = w.read("sensitivity", "all").collect()
-    except WarehouseMissing:
-        return None
-    return t if t.height else None
+    return D.stored_table(warehouse, "indicators", "sensitivity")
 
 
 def context(table: pl.DataFrame | None) -> dict | None:
