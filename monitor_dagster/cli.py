@@ -64,12 +64,12 @@ def parse_years(text: str) -> tuple[int, int]:
 
 
 def _run_synth(landing: Path, persons: int, years: str, seed: int, fmt: str, truth: Path | None,
-               replicate: int = 1):
+               replicate: int = 1, plant_corrections: bool = False):
     from monitor_dagster.synth.generate import SynthConfig, SynthError, generate
 
     first, last = parse_years(years)
     cfg = SynthConfig(landing=landing, persons=persons, first_year=first, last_year=last, seed=seed, fmt=fmt,
-                      truth=truth, replicate=replicate)
+                      truth=truth, replicate=replicate, plant_corrections=plant_corrections)
     try:
         cfg.validate()
     except SynthError as exc:
@@ -128,9 +128,14 @@ def synth(
                                   help="Write R copies of the --persons base zone with shifted person and job keys "
                                        "(R x persons in all, memory of one base zone; csv/parquet only; "
                                        "docs/synthetic_data.md)."),
+    plant_corrections: bool = typer.Option(False, "--plant-corrections",
+                                           help="Plant known truths for the corrected figures (report 7.2.2): O09 "
+                                                "income pure composition, O04 permanent contract with a group effect "
+                                                "of -8 points; overrides contracts and incomes, so off by default "
+                                                "(docs/synthetic_data.md)."),
 ) -> None:
     """Write a synthetic CBS landing zone in the Remote Access layout, plus a truth file."""
-    _run_synth(landing, persons, years, seed, fmt, truth, replicate)
+    _run_synth(landing, persons, years, seed, fmt, truth, replicate, plant_corrections)
 
 
 def _layers(text: str) -> tuple[str, ...]:

@@ -52,6 +52,9 @@ class SynthConfig:
     truth: Path | None = None
     only_files: tuple[str, ...] | None = None    # restrict to some file ids (benchmarks, tests)
     replicate: int = 1    # write R shifted copies of the ``persons`` base zone (replicate.py; csv/parquet only)
+    #: plant the truths of the corrected figures (corrections_plant.py: O04 with a group effect, O09 pure
+    #: composition); off by default: it overrides contracts and incomes that other truths describe
+    plant_corrections: bool = False
 
     def validate(self) -> None:
         if self.fmt not in FORMATS:
@@ -67,6 +70,14 @@ class SynthConfig:
             raise SynthError("--replicate writes csv or parquet: pyreadstat cannot append to a .sav file, so an "
                              "R-fold .sav file would need R times the memory (docs/synthetic_data.md)")
         from monitor_dagster.synth.replicate import MAX_PERSONS
+        if self.plant_corrections:
+            from monitor_dagster.synth.corrections_plant import FIRST_YEAR
+            if self.last_year < FIRST_YEAR:
+                raise SynthError(f"--plant-corrections plants O04 and O09, which start in {FIRST_YEAR}: choose a "
+                                 f"last year from {FIRST_YEAR}")
+            if self.only_files is not None and "HOOGSTEOPLTAB" not in self.only_files:
+                raise SynthError("--plant-corrections: the planted chances depend on the education level of "
+                                 "HOOGSTEOPLTAB, so the zone needs that file too")
         if self.persons * self.replicate > MAX_PERSONS:
             raise SynthError(f"{self.persons:,} persons x {self.replicate} copies exceed the {MAX_PERSONS:,} "
                              f"9-digit person keys")
@@ -150,11 +161,14 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     irregular = irregular_years(fy, ly)
     corrections: list[dict] = []
     spolis_cache: dict[int, pl.DataFrame] = {}
+    plant = _Plant(cfg, persons, residence, ew) if cfg.plant_corrections else None
 
     def spolis(year: int) -> pl.DataFrame:
         if year not in spolis_cache:
             spolis_cache.clear()
             spolis_cache[year] = sp.project_spolisbus(lab.jobs, persons, year, sub_rng(seed, "SPOLISBUS", year))
+            if plant is not None:
+                spolis_cache[year] = plant.contracts(spolis_cache[year], year)
         return spolis_cache[year]
 
     lm_cache: list[pl.DataFrame] = []
@@ -176,6 +190,10 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
                                         on="RINPERSOON").select("pid", "wage")
             spolis_cache.clear()
         return wages_cache[year]
+
+    def inpatab(year: int) -> pl.DataFrame:
+        df = inc_mod.project_inpatab(lab, persons, wages(year), year, top, sub_rng(seed, "INPATAB", year))
+        return plant.incomes(df, year) if plant is not None else df
 
     # (file id, year, version, irregular name or None, producer, note)
     plan: list[tuple[str, int, int, str | None, Callable[[], pl.DataFrame], str]] = []
@@ -212,7 +230,7 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
             sname = f"SPOLISBUS {y}" if (pol == "SPOLISBUS" and irregular["SPOLISBUS"] == y) else None
             add(pol, y, lambda y=y: spolis(y), name=sname, note="name with a space" if sname else "")
         inc = "INPATAB" if y >= 2011 else "IPI"
-        add(inc, y, lambda y=y: inc_mod.project_inpatab(lab, persons, wages(y), y, top, sub_rng(seed, "INPATAB", y)))
+        add(inc, y, lambda y=y: inpatab(y))
         add("EBBNW", y, lambda y=y: ebb_mod.project_ebbnw(lab, persons, ew.person_edu, y, scale, sub_rng(seed, "EBBNW", y)))
         add("HOOGSTEOPLTAB", y, lambda y=y: edu_mod.project_hoogsteopltab(ew, persons, residence, y))
         add("ONDERWIJSINSCHRTAB", y, lambda y=y: edu_mod.project_onderwijsinschrtab(ew, persons, residence, y))
@@ -254,6 +272,8 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     res.seconds["write"] = time.perf_counter() - t1
     from monitor_dagster.synth.truth import build_truth
     res.truth = build_truth(cfg, demo, ew, lab, prov, top, scale, res.files, corrections, irregular)
+    if plant is not None:
+        res.truth["corrections_plant"] = plant.truth()
     if replication is not None:
         from monitor_dagster.synth.truth import scale_truth
         res.truth = scale_truth(res.truth, replication)
@@ -262,6 +282,40 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     cfg.truth_path.write_text(json.dumps(res.truth, indent=1, ensure_ascii=False, default=str))
     res.seconds["total"] = time.perf_counter() - t0
     return res
+
+
+class _Plant:
+    """The corrections plant of one run (corrections_plant.py): the characteristics of the year as the pipeline
+    will derive them (one year kept: the plan goes year by year) and a random stream per file and year of its
+    own, so the draws do not depend on which other files are written."""
+
+    def __init__(self, cfg: SynthConfig, persons: pl.DataFrame, residence: pl.DataFrame, ew) -> None:
+        from monitor_dagster.synth import corrections_plant as cp
+        self.cp, self.cfg, self.persons, self.residence, self.ew = cp, cfg, persons, residence, ew
+        self._cells: dict[int, pl.DataFrame] = {}
+
+    def cells(self, year: int) -> pl.DataFrame:
+        if year not in self._cells:
+            self._cells.clear()
+            hoogste = edu_mod.project_hoogsteopltab(self.ew, self.persons, self.residence, year)
+            self._cells[year] = self.cp.person_cells(self.persons, hoogste, year)
+        return self._cells[year]
+
+    def rng(self, file_id: str, year: int) -> np.random.Generator:
+        return sub_rng(self.cfg.seed, "plant_corrections", file_id, year)
+
+    def contracts(self, df: pl.DataFrame, year: int) -> pl.DataFrame:
+        if year < self.cp.FIRST_YEAR:
+            return df
+        return self.cp.plant_contracts(df, self.cells(year), self.rng("SPOLISBUS", year))
+
+    def incomes(self, df: pl.DataFrame, year: int) -> pl.DataFrame:
+        if year < self.cp.FIRST_YEAR:
+            return df
+        return self.cp.plant_incomes(df, self.cells(year), self.rng("INPATAB", year))
+
+    def truth(self) -> dict:
+        return self.cp.truth(self.cfg.first_year, self.cfg.last_year)
 
 
 def labour_months(lab, pids: np.ndarray) -> pl.DataFrame:
