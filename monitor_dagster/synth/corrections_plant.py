@@ -120,9 +120,9 @@ def expected_income(cells: pl.DataFrame) -> np.ndarray:
 def plant_contracts(spolis: pl.DataFrame, cells: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     """SPOLISBUS of a year with SCONTRACTSOORT drawn per person: every O or B row of a person gets the same
     type (O with :func:`vast_chance`), so O04's "most basic hours vast" is the draw whatever the person's jobs
-    and hours.  N rows (unknown, left out by O04), lower-case codes and the rows of persons without
-    RINPERSOONS R (cross-border workers) keep what they had.  One draw per person in pid order: the draws do
-    not depend on who has a job."""
+    and hours.  N rows (unknown, left out by O04) and the rows of persons without RINPERSOONS R (cross-border
+    workers) keep what they had, a lower-case code stays lower case.  One draw per person in pid order: the
+    draws do not depend on who has a job."""
     vast = rng.random(cells.height) < vast_chance(cells)
     draw = pl.DataFrame({"RINPERSOON": cells["rinpersoon"], "_vast": vast})
     orig = pl.col("SCONTRACTSOORT")
