@@ -59,3 +59,23 @@ def test_person_months_one_group_by_for_o04_and_o06_to_o08():
     assert p1["_d_basisuren"] == 31.0           # 31 + 10 days capped at the 31 days of March
     assert p1["_h_basisuren"] == 60.0 and p2["_z"] == 1 and p1["_z"] == 0
     assert p1["_l"] / p1["_u"] == 1100.0 / 60.0
+
+
+def test_ebb_persons_built_once_for_o01_to_o03(monkeypatch):
+    """O01-O03 read the same EBB person-years: inside the engine's block they are built once (issue 12: the
+    family took 15.6 s for 650 rows at 1 M persons, three times the same group-by), outside it every call
+    builds them, and the figures are the same either way."""
+    from monitor_dagster.indicators import ebb as E
+    from monitor_dagster_tests.test_indicators_ebb import _ebb
+
+    built = []
+    real = E.ebb_person_years
+    monkeypatch.setattr(E, "ebb_person_years", lambda *a, **k: built.append(1) or real(*a, **k))
+    ebb = _ebb()
+    alone = [f(ebb, 2021) for f in (E.o01_werkloosheid, E.o02_bruto_participatie, E.o03_netto_participatie)]
+    assert len(built) == 3
+    built.clear()
+    with shared_intermediates():
+        inside = [f(ebb, 2021) for f in (E.o01_werkloosheid, E.o02_bruto_participatie, E.o03_netto_participatie)]
+    assert len(built) == 1
+    assert all(a.equals(b) for a, b in zip(alone, inside))

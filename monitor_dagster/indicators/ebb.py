@@ -63,6 +63,7 @@ from monitor_dagster.choices import DEFAULT, MethodChoices
 from monitor_dagster.core.characteristics import (GENERATIE, GESLACHT, HERKOMST_AGGREGATE, HERKOMST_GROUP,
                                                   LEEFTIJD, NO_BACKGROUND, OPLEIDINGSNIVEAU, ensure_columns,
                                                   under_aow_whole_year)
+from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.table import cells
 
 log = logging.getLogger(__name__)
@@ -229,7 +230,9 @@ def ebb_persons(ebb: pl.LazyFrame, year: int, classification: str = "year",
         raise ValueError(f"classification must be one of {CLASSIFICATIONS}, not {classification!r}")
     if unemployed_rule not in ("any_wave", "half_waves"):
         raise ValueError(f"unemployed_rule must be any_wave or half_waves, not {unemployed_rule!r}")
-    return ebb_person_years(ebb, year, unemployed_rule) if classification == "year" else ebb_waves(ebb, year)
+    # O01-O03 read the same persons: built once per bucket inside the engine (indicators/memo.py; issue 12)
+    return shared("ebb_persons", (ebb,), lambda: ebb_person_years(ebb, year, unemployed_rule)
+                  if classification == "year" else ebb_waves(ebb, year), year, classification, unemployed_rule)
 
 
 def age_basis(ebb: pl.LazyFrame, year: int, classification: str = "year") -> pl.DataFrame:
