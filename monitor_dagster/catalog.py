@@ -63,6 +63,10 @@ class Column(_Strict):
         return (self.from_ is None or period >= self.from_) and (self.until is None or period <= self.until)
 
 
+#: in a raw column name of ``rename``/``renames``: the file's period (columns named with the year, e.g. gem2020)
+YEAR_PLACEHOLDER = "{year}"
+
+
 class Rename(_Strict):
     from_: int | None = Field(default=None, alias="from")
     until: int | None = None
@@ -162,12 +166,16 @@ class Entry(_Strict):
         return tuple(re.compile(p, re.IGNORECASE) for p in self.patterns)
 
     def renames_for(self, period: int | None) -> dict[str, str]:
-        """Raw column name -> canonical name for a period (predecessor names to successor names)."""
+        """Raw column name -> canonical name for a period (predecessor names to successor names).
+
+        A raw name may carry the period: ``{year}`` is replaced by it (``gem{year}`` -> ``gem2020`` in
+        VSLGWB2020TAB, whose columns are named with the year); without a period such names are left out."""
         out = dict(self.rename)
         for r in self.renames:
             if period is None or ((r.from_ is None or period >= r.from_) and (r.until is None or period <= r.until)):
                 out.update(r.map)
-        return out
+        return {(k.replace(YEAR_PLACEHOLDER, str(period)) if YEAR_PLACEHOLDER in k else k): v
+                for k, v in out.items() if period is not None or YEAR_PLACEHOLDER not in k}
 
     def columns_for(self, period: int | None) -> dict[str, Column]:
         return {name: c for name, c in self.columns.items() if c.exists_in(period)}

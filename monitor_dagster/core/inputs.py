@@ -45,7 +45,10 @@ CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
         "migmotief": SourceInput("MIGMOTIEFBUS", required=False),
         "countries": SourceInput("LANDAKTUEELREF", required=False),
         "hoogsteopl": SourceInput("HOOGSTEOPLTAB", "year", required=False),
-        "enrolment": SourceInput("ONDERWIJSINSCHRTAB", "prev_and_year", required=False)}),
+        "enrolment": SourceInput("ONDERWIJSINSCHRTAB", "prev_and_year", required=False),
+        # report 7.2.4: municipality of the address object on 1 January t -> gemeente, regio, randstad
+        # (docs/regions.md); no person key: read whole in every bucket of persons (small next to the persons)
+        "vslgwb": SourceInput("VSLGWBTAB", "year", required=False)}),
     "job_months": (True, {"spolis": SourceInput("SPOLISBUS", "prev_and_year")}),
     "job_spells": (True, {"months": CoreInput("job_months")}),
     "employers": (True, {"months": CoreInput("job_months")}),

@@ -31,12 +31,14 @@ from monitor_dagster.core.characteristics import (
     keep_r,
     verblijfsduur,
 )
+from monitor_dagster.core.regions import municipality_on_jan1, with_regions
 
 __all__ = [
     "ADDRESS_GAP_TOLERANCE_DAYS",
     "SECM_STUDENT",
     "SECM_PENSIONER",
     "SECM_SOURCE",
+    "ASIELSTATUS",
     "whole_year_residents",
     "student_pensioner_flags",
     "population",
@@ -52,6 +54,8 @@ emigration we see."""
 SECM_STUDENT = ("26", "31")   # scholier/student met inkomen, scholier/student zonder inkomen
 SECM_PENSIONER = ("25",)      # pensioenuitkering
 SECM_SOURCE = pl.Enum(["SECM", "fallback"])
+#: values of asielstatus (report 7.2.5; docs/regions.md, "Asylum status")
+ASIELSTATUS = ("statushouder", "overig migratiemotief", "geen migratie")
 
 Rule = Literal["majority", "any_day", "dec31"]
 
@@ -293,7 +297,9 @@ def population(
     migmotief: pl.LazyFrame | None = None,
     countries: pl.LazyFrame | None = None,
     enrolment: pl.LazyFrame | None = None,
+    vslgwb: pl.LazyFrame | None = None,
     *,
+    regio_map: pl.LazyFrame | pl.DataFrame | None = None,
     secm_last_year: int | None = None,
     tolerance_days: int = ADDRESS_GAP_TOLERANCE_DAYS,
     student_rule: Rule = "majority",
@@ -310,7 +316,13 @@ def population(
     verblijfsduur, verblijfsduur_excluded, years_in_nl (:func:`~characteristics.verblijfsduur`), leeftijd,
     age_jan1 (:func:`~characteristics.age_group`), geslacht (man/vrouw, null when GBAGESLACHT is missing),
     opleidingsniveau (onbekend when the person is not in HOOGSTEOPLTAB), asielmotief (True/False; null for
-    eerste generatie without a MIGMOTIEFBUS row: arrived before the file or not recorded).
+    eerste generatie without a MIGMOTIEFBUS row: arrived before the file or not recorded), and the regional and
+    asylum-status breakdowns (report 7.2.4, 7.2.5; docs/regions.md): gemeente (``GM0363``: municipality on
+    1 January t, :func:`~regions.municipality_on_jan1`), regio (arbeidsmarktregio ``AM18``) and randstad
+    (``randstad``/``overig``) from ``regio_map``, the municipality -> arbeidsmarktregio mapping of ``year``
+    (``reference.regions.regio_mapping``), asielstatus (``statushouder`` = an asylum motive in MIGMOTIEFBUS,
+    ``overig migratiemotief`` = in MIGMOTIEFBUS with another motive, ``geen migratie`` = not in MIGMOTIEFBUS, all
+    from the same MIGMOTIEFBUS rows as asielmotief: spells begun by 31 December t).
 
     Incomplete landing zone (docs/methodology.md, "An incomplete landing zone"): addresses, secm and gba are
     required; ``migration``, ``hoogsteopl``, ``migmotief``, ``countries`` and ``enrolment`` may be None (the
@@ -323,7 +335,10 @@ def population(
     * no LANDAKTUEELREF: herkomst groups from the shipped reference table (``reference/countries.csv``);
     * no birth countries in GBAPERSOONTAB: the published herkomst and generatie stand, herkomst_check_ok null;
     * GBAGESLACHT null: geslacht null; GBAGEBOORTEDAG null: born on the 1st (month null: 1 July);
-    * no enrolment: the SECM fallback (years SECM does not cover) has student null.
+    * no enrolment: the SECM fallback (years SECM does not cover) has student null;
+    * no VSLGWBTAB of ``year`` (``vslgwb`` None): gemeente, regio and randstad null for everybody;
+    * no mapping for ``year`` (``regio_map`` None): regio and randstad null for everybody (gemeente stands);
+    * no MIGMOTIEFBUS (or no motive/date column): asielstatus null for everybody, like asielmotief.
 
     The population itself (the whole-year rule) rests on GBAADRESOBJECTBUS only, so its size does not change.
 
@@ -361,6 +376,7 @@ def population(
         opleiding = pl.when(pl.col("_edu_ok")).then(pl.col("opleidingsniveau").fill_null("onbekend"))
     if migmotief is None:
         asiel = pl.lit(None, pl.Boolean)
+        status = pl.lit(None, pl.String)
     else:
         out = (out.join(asylum_flag(migmotief, year), on="person_id", how="left")
                .join(has_values(keep_r(migmotief), asylum_columns(year), "_asiel_ok"), how="cross"))
@@ -368,6 +384,16 @@ def population(
                  .when(pl.col("asielmotief").is_not_null()).then(pl.col("asielmotief"))
                  .when(pl.col("generatie") == "eerste").then(None)
                  .otherwise(False))
+        # asylum_flag's raw column: True/False for persons in MIGMOTIEFBUS (a spell begun by 31 December t)
+        status = (pl.when(~pl.col("_asiel_ok")).then(None)
+                  .when(pl.col("asielmotief")).then(pl.lit(ASIELSTATUS[0]))
+                  .when(pl.col("asielmotief").is_not_null()).then(pl.lit(ASIELSTATUS[1]))
+                  .otherwise(pl.lit(ASIELSTATUS[2])))
+    if vslgwb is None:
+        out = out.with_columns(pl.lit(None, pl.String).alias("gemeente"))
+    else:
+        out = out.join(municipality_on_jan1(addresses, vslgwb, year, tolerance_days), on="person_id", how="left")
+    out = with_regions(out, regio_map)
     return out.select(
         pl.lit(year).cast(pl.Int32).alias("year"),
         "person_id",
@@ -386,6 +412,10 @@ def population(
         "geslacht",
         opleiding.alias("opleidingsniveau"),
         asiel.alias("asielmotief"),
+        pl.col("gemeente").cast(pl.String),
+        pl.col("regio").cast(pl.String),
+        pl.col("randstad").cast(pl.String),
+        status.alias("asielstatus"),
         # persons without a GBA row: False (cannot be determined); null only when no check is possible
         pl.when(in_gba).then(pl.col("herkomst_check_ok")).otherwise(False).alias("herkomst_check_ok"),
     )

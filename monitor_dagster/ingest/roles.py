@@ -92,6 +92,16 @@ CORE_USED_COLUMNS: dict[str, dict[str, str]] = {
         "MIGRATIESOORT": "immigration or emigration: verblijfsduur breakdown (core.characteristics.verblijfsduur; "
                          "not computable without it)",
     },
+    "GBAADRESOBJECTBUS": {
+        "SOORTOBJECTNUMMER": "address object of the spell on 1 January: gemeente, regio, randstad breakdowns "
+                             "(core.regions.municipality_on_jan1; null without it)",
+        "RINOBJECTNUMMER": "address object of the spell on 1 January: gemeente, regio, randstad breakdowns "
+                           "(core.regions.municipality_on_jan1; null without it)",
+    },
+    "VSLGWBTAB": {
+        "GEMEENTE": "municipality of the address object: gemeente, regio, randstad breakdowns "
+                    "(core.regions.object_municipalities; null without it)",
+    },
     "MIGMOTIEFBUS": {
         "DATUMAANVANGMOTIEF": "start of the motive: asielmotief breakdown (core.characteristics.asylum_flag; "
                               "not computable without it)",

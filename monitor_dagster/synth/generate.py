@@ -154,6 +154,9 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
             raise SynthError(str(exc)) from None
     secm = pj.secm_spells(lab, sub_rng(seed, "secm"))
     addresses = pj.address_spells(residence, sub_rng(seed, "addresses"), date(*P.GBA_START).astype(object))
+    # a municipality per address object (regions.py; a stream of its own: the other files keep their bytes)
+    from monitor_dagster.synth import regions as reg_mod
+    addr_gem = reg_mod.draw_municipalities(addresses, persons, lab, sub_rng(seed, "municipalities"))
     prov = pj.simulate_provisions(lab, persons, sub_rng(seed, "provisions"))
     traj = pj.simulate_trajectories(lab, sub_rng(seed, "trajectories"))
     top = inc_mod.top_earners(persons, sub_rng(seed, "top"))
@@ -209,6 +212,7 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         add("GBAADRESOBJECTBUS", y, lambda y=y: pj.project_gbaadresobjectbus(addresses, persons, y))
         add("GBAMIGRATIEBUS", y, lambda y=y: pj.project_gbamigratiebus(demo.migration, persons, y))
         add("MIGMOTIEFBUS", y, lambda y=y: pj.project_migmotiefbus(persons, residence, y))
+        add("VSLGWBTAB", y, lambda y=y: reg_mod.project_vslgwbtab(addr_gem, y))
         add("SECMBUS", y, lambda y=y: pj.project_secmbus(secm, lab, persons, y))
         add("BIJSTANDPERSOONBUS", y, lambda y=y: pj.project_bijstandpersoonbus(lab, persons, y))
         add("WWPERSOONBUS", y, lambda y=y: pj.project_wwpersoonbus(lab, persons, y))
@@ -272,6 +276,8 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     res.seconds["write"] = time.perf_counter() - t1
     from monitor_dagster.synth.truth import build_truth
     res.truth = build_truth(cfg, demo, ew, lab, prov, top, scale, res.files, corrections, irregular)
+    res.truth["regions"] = reg_mod.regions_truth(addr_gem, persons, residence, lab, fy, ly)
+    res.truth["regions_model"] = reg_mod.model_truth()
     if plant is not None:
         res.truth["corrections_plant"] = plant.truth()
     if replication is not None:

@@ -24,6 +24,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
                       "GBAAANTALOUDERSBUITENLAND": {"0": "Geen ouders", "1": "Een ouder", "2": "Twee ouders"},
                       "GBAIMPUTATIECODE": {"0": "Niet geimputeerd", "1": "Geboortedatum geimputeerd"}},
     "GBAADRESOBJECTBUS": {"SOORTOBJECTNUMMER": {"VBO": "Verblijfsobject", "LIG": "Ligplaats", "STA": "Standplaats"}},
+    "VSLGWBTAB": {"SOORTOBJECTNUMMER": {"VBO": "Verblijfsobject", "LIG": "Ligplaats", "STA": "Standplaats"}},
     "GBAMIGRATIEBUS": {"MIGRATIESOORT": {"I": "Immigratie", "E": "Emigratie", "A": "Administratieve afvoering"}},
     "MIGMOTIEFBUS": {"MIGMOTIEF": {v: k for k, v in pj.MOTIVE_CODES.items()}},
     "SECMBUS": {"SECM": SECM} | {c: YESNO_FLAG for c in (

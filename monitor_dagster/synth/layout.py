@@ -23,6 +23,8 @@ FILES: dict[str, tuple[str, str, str, bool]] = {
     "GBAMIGRATIEBUS": ("Bevolking", "GBAMIGRATIEBUS", "GBAMIGRATIE{Y}BUS", False),
     "MIGMOTIEFBUS": ("Bevolking", "MIGMOTIEFBUS", "MIGMOTIEF{Y}BUS", False),
     "LANDAKTUEELREF": (*CODE_LISTINGS, "LANDAKTUEELREF", False),
+    # Remote Access: VSLGWB<year>TAB<nn>V<v> (nn: CBS table number; 03 here), columns named with the year
+    "VSLGWBTAB": ("BouwenWonen", "VSLGWBTAB", "VSLGWB{Y}TAB03", True),
     "SECMBUS": ("InkomenBestedingen", "SECMBUS", "SECMBUS{Y}", False),
     "INPATAB": ("InkomenBestedingen", "INPATAB", "INPA{Y}TAB", False),
     "IPI": ("InkomenBestedingen", "PERSOONINKTAB", "PERSOONINK{Y}TAB", False),

@@ -70,15 +70,24 @@ def ins_of(asset: str) -> dict[str, dg.AssetIn]:
     return out
 
 
+POPULATION_KEY = dg.AssetKey(["core", "population"])
+
+
 @dg.asset(
-    key=dg.AssetKey(["core", "population"]), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
+    key=POPULATION_KEY, group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
     ins=ins_of("population"),
     description="Persons living in NL the whole year t (report 2.1) with student/pensioner flags and the breakdowns "
-                "of report 2.2: herkomst, generatie, verblijfsduur, leeftijd, geslacht, opleidingsniveau, asielmotief.",
+                "of report 2.2: herkomst, generatie, verblijfsduur, leeftijd, geslacht, opleidingsniveau, asielmotief; "
+                "gemeente, regio, randstad and asielstatus (report 7.2.4, 7.2.5; docs/regions.md).",
+    check_specs=[dg.AssetCheckSpec(
+        "regions", asset=POPULATION_KEY,
+        description="gemeente/regio/randstad computable for year t (docs/regions.md): VSLGWBTAB t in the warehouse, "
+                    "a municipality -> arbeidsmarktregio mapping for t, every municipality of VSLGWBTAB t in it. "
+                    "WARN only: without them the regional columns are null, everything else stands")],
     kinds={"polars"},
 )
 def population(context: AssetExecutionContext, monitor: MonitorResource, addresses, secm, gba, migration, migmotief,
-               countries, hoogsteopl, enrolment) -> dg.Output:
+               countries, hoogsteopl, enrolment, vslgwb):
     year = context.partition_key
     for frame, what in ((addresses, "GBAADRESOBJECTBUS"), (secm, "SECMBUS"), (gba, "GBAPERSOONTAB")):
         _required(frame, what, "(cumulative)")
@@ -88,8 +97,12 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     # (school years t-1/t and t/t+1; measured against SECM on synthetic data: 119 of 128 students vs 103 with t only)
     enrol = [f for f in (enrolment or {}).values() if f is not None]
     enrol_lf = pl.concat(enrol, how="diagonal_relaxed") if enrol else None
+    # report 7.2.4: VSLGWBTAB of t (optional) and the mapping of t (reference/regions.py); either absent -> the
+    # regional columns are null for the year, recorded below (metadata regions_status, WARN check "regions")
+    vsl = _one(vslgwb, year, "VSLGWBTAB")
+    regio_map, regions = _regions(int(year), vsl)
     frames = {"gba": gba, "addresses": addresses, "secm": secm, "migration": migration, "hoogsteopl": hoog,
-              "migmotief": migmotief, "countries": countries, "enrolment": enrol_lf}
+              "migmotief": migmotief, "countries": countries, "enrolment": enrol_lf, "vslgwb": vsl}
     # the release period of the cumulative SECMBUS decides whether SECM covers the year (report 7.1.3); read
     # from the data instead, every bucket would compute both the SECM and the fallback flags (1.9 s per 1 M)
     secm_last = _release_period(monitor, "SECMBUS")
@@ -97,6 +110,7 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     if choices.student_source == "enrolment":     # the fallback of report 7.1.3 also where SECM covers t
         secm_last = min(secm_last if secm_last is not None else int(year), int(year) - 1)
     out = _bucketed(context, monitor, lambda **kw: POP.population(int(year), secm_last_year=secm_last, **kw,
+                                                                  regio_map=regio_map,
                                                                   **choices.population_kwargs()),
                     frames, describe=_describe_population)
     # report 7.1.3: without SECMBUS of t the student and pensioner flags come from enrolment and age; recorded
@@ -106,8 +120,38 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
         context.log.warning(f"core/population {year}: SECMBUS covers up to {secm_last}: students and pensioners "
                             "from enrolment (ONDERWIJSINSCHRTAB) and age (report 7.1.3); the indicators that leave "
                             "them out are voorlopig until SECMBUS covers the year")
-    return dg.Output(out, metadata=_meta(context, monitor, out, secm_source="fallback" if fallback else "SECM",
-                                         **({"method": str(choices)} if str(choices) else {})))
+    for msg in regions["problems"]:
+        context.log.warning(f"core/population {year}: {msg}")
+    yield dg.Output(out, metadata=_meta(context, monitor, out, secm_source="fallback" if fallback else "SECM",
+                                        regions_status=regions["status"],
+                                        regions_problems="; ".join(regions["problems"]) or "none",
+                                        **({"method": str(choices)} if str(choices) else {})))
+    yield dg.AssetCheckResult(check_name="regions", passed=not regions["problems"], severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"status": regions["status"],
+                                        "problems": "; ".join(regions["problems"]) or "none"})
+
+
+def _regions(year: int, vslgwb: pl.LazyFrame | None) -> tuple[pl.DataFrame | None, dict]:
+    """The mapping of ``year`` (None when there is none) and what to record: ``status`` (``computable``,
+    ``no VSLGWBTAB``, ``no mapping``) and ``problems`` (messages: no VSLGWBTAB t, no mapping for t naming the file
+    to add, municipality codes of VSLGWBTAB t that the mapping lacks, with count and examples)."""
+    from monitor_dagster.core.regions import unknown_municipalities
+    from monitor_dagster.reference.regions import mapping_file, regio_mapping
+
+    regio_map, missing = regio_mapping(year)
+    problems = []
+    if vslgwb is None:
+        problems.append(f"VSLGWBTAB {year} is not in the warehouse: gemeente, regio and randstad are null for {year}")
+    if missing:
+        problems.append(missing)
+    if vslgwb is not None and regio_map is not None:
+        unknown = unknown_municipalities(vslgwb, regio_map).collect()
+        if unknown.height:
+            ex = ", ".join(f"{g} ({n} objects)" for g, n in unknown.head(5).iter_rows())
+            problems.append(f"{unknown.height} municipality code(s) of VSLGWBTAB {year} not in {mapping_file(year)}: "
+                            f"{ex}; their residents have regio and randstad null")
+    status = "no VSLGWBTAB" if vslgwb is None else "no mapping" if regio_map is None else "computable"
+    return regio_map, {"status": status, "problems": problems}
 
 
 def _release_period(monitor: MonitorResource, entry: str) -> int | None:
