@@ -579,6 +579,7 @@ def _print_readiness(warehouse: Path) -> None:
     t = Table(title="Indicator years: readiness (what `monitor run` can build, what the schedules wait for)")
     for c in ("year", "outcome (yearly)", "input (two-yearly)", "provisional", "not computable"):
         t.add_column(c)
+    regional: list[str] = []
     for y in years:
         r = year_readiness(warehouse, y)
         prov = sorted(k for k, x in r.indicators.items() if x.state == "provisional")
@@ -586,7 +587,14 @@ def _print_readiness(warehouse: Path) -> None:
         final = lambda cad: "final" if not r.blocking(cad) else "; ".join(r.blocking(cad)[:3])  # noqa: E731
         t.add_row(str(y), escape(final("yearly")), escape(final("two-yearly")), ", ".join(prov) or "-",
                   escape("; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(nc.items())) or "-"))
+        if r.regions:
+            why: dict[str, list[str]] = {}
+            for col, reason in r.regions.items():
+                why.setdefault(reason, []).append(col)
+            regional.append(f"{y}: " + "; ".join(f"{', '.join(cs)} null ({reason})" for reason, cs in why.items()))
     out.print(t)
+    if regional:   # optional (docs/regions.md): never blocks a year
+        out.print(escape("Regional breakdowns (optional, VSLGWBTAB + mapping per year): " + " | ".join(regional)))
 
 
 @app.command()

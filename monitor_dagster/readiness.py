@@ -66,6 +66,9 @@ class YearReadiness:
     core: dict[str, list[str]]            # core table -> what its build lacks ([] = buildable)
     breakdowns: dict[str, str]            # breakdown -> "needs FILE[.COLUMN]" when not computable
     notes: list[str] = field(default_factory=list)   # further reasons the year is not final
+    #: regional breakdown (gemeente, regio, randstad) -> "needs VSLGWBTAB t" / "needs gemeente_arbeidsmarktregio_t.csv"
+    #: when core/population has it null for the year (docs/regions.md); informative, never blocks the year
+    regions: dict[str, str] = field(default_factory=dict)
 
     def computable(self, cadence: str | None = None) -> list[str]:
         return [k for k, r in self.indicators.items() if r.state in ("ready", "provisional")
@@ -265,7 +268,25 @@ def year_readiness(warehouse_root: Path | str, year: int) -> YearReadiness:
     if secm and (secm.get("period") or 0) < year:
         notes.append(f"{SECM_REASON} {year} yet (latest release {secm.get('release_id')}); students and "
                      "pensioners come from enrolment and age (report 7.1.3)")
-    return YearReadiness(year, inds, core, breakdowns, notes)
+    return YearReadiness(year, inds, core, breakdowns, notes, regions_readiness(m, year))
+
+
+REGIONAL_COLUMNS = ("gemeente", "regio", "randstad")
+
+
+def regions_readiness(m: "_Manifests", year: int) -> dict[str, str]:
+    """Regional columns of core/population that are null for ``year`` and why: VSLGWBTAB of t not in the
+    warehouse (all three), or no municipality -> arbeidsmarktregio mapping for t (regio, randstad; the file to
+    add, reference/regions.py).  The file is optional: this never keeps a year from a final build."""
+    from monitor_dagster.reference.regions import find_mapping, mapping_file
+
+    out: dict[str, str] = {}
+    if m.get("VSLGWBTAB", str(year)) is None:
+        out.update({c: f"needs VSLGWBTAB {year}" for c in REGIONAL_COLUMNS})
+    if find_mapping(year) is None:
+        for c in REGIONAL_COLUMNS[1:]:
+            out.setdefault(c, f"needs {mapping_file(year)} (reference; $MONITOR_REGIO_DIR)")
+    return out
 
 
 def candidate_years(warehouse_root: Path | str, years: tuple[int, int] | None = None) -> list[int]:

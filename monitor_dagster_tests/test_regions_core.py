@@ -59,6 +59,8 @@ def test_population_regions_and_asielstatus_equal_the_truth(core_wh, tmp_path, m
     (tmp_path / RR.mapping_file(2019)).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
     mapping, msg = RR.regio_mapping(2019)
     assert msg is None and mapping.height == 355
+    from monitor_dagster.readiness import year_readiness
+    assert year_readiness(core_wh, 2019).regions == {}
     pop = POP.population(2019, **_source_frames(Warehouse(core_wh), 2019), regio_map=mapping).collect()
     t = truth["2019"]
     assert _counts(pop, "regio") == t["arbeidsmarktregio"]
@@ -86,6 +88,13 @@ def test_no_mapping_for_the_year_names_year_and_file(core_wh, monkeypatch):
     assert any("gemeente_arbeidsmarktregio_2019.csv" in p for p in info["problems"])
     got, info = _regions(2019, None)
     assert info["status"] == "no VSLGWBTAB" and any("VSLGWBTAB 2019" in p for p in info["problems"])
+    # readiness / `monitor status` know it, and it never blocks the year
+    from monitor_dagster.readiness import year_readiness
+
+    r = year_readiness(core_wh, 2019)
+    assert set(r.regions) == {"regio", "randstad"} and "gemeente_arbeidsmarktregio_2019.csv" in r.regions["regio"]
+    assert not any("gemeente_arbeidsmarktregio" in b or "VSLGWBTAB" in b for b in r.blocking("yearly"))
+    assert year_readiness(core_wh, 2020).regions["gemeente"] == "needs VSLGWBTAB 2020"
 
 
 def test_regio_dir_overrides_and_bad_file_is_refused(tmp_path, monkeypatch):
