@@ -93,8 +93,8 @@ def headline_rows(table: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"indicator_id": pl.String, "measure": pl.String, "unit": pl.String,
                                     "herkomst": pl.String, "value": pl.Float64, "n": pl.Int64,
                                     "n_weighted": pl.Float64})
-    others = [c for c in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal")
-              if c in table.columns]
+    others = [c for c in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal",
+                          "regio", "randstad", "asielstatus", "inkomensklasse") if c in table.columns]
     keep = pl.lit(False)
     for iid, measure in HEADLINES:
         keep = keep | ((pl.col("indicator_id") == iid) & (pl.col("measure") == measure))

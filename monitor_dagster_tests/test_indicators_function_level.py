@@ -36,7 +36,8 @@ def _emp(rows):
 def _cells(t, herkomst="totaal", sector="totaal"):
     f = t.filter((pl.col("herkomst") == herkomst) & (pl.col("sector") == sector)
                  & pl.all_horizontal(pl.col(c) == "totaal" for c in
-                                     ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal")))
+                                     ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal",
+                                      "regio", "randstad", "asielstatus", "inkomensklasse")))
     return {r["measure"]: (r["value"], r["n"]) for r in f.iter_rows(named=True)}
 
 

@@ -53,7 +53,7 @@ def _total(t: pl.DataFrame, indicator: str, measure: str | None = None, herkomst
            kwartaal: str = "totaal"):
     f = t.filter((pl.col("indicator_id") == indicator) & (pl.col("herkomst") == herkomst)
                  & (pl.col("kwartaal") == kwartaal))
-    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding"):
+    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "regio", "randstad", "asielstatus", "inkomensklasse"):
         f = f.filter(pl.col(d) == "totaal")
     if measure is not None:
         f = f.filter(pl.col("measure") == measure)
@@ -195,7 +195,8 @@ def test_quarters_apply_the_yearly_rule_to_the_quarters_months():
     t = R.o04_vast_contract(pop, jm, Y, quarterly=True)
     _contract(t)
     year = t.filter((pl.col("herkomst") == "totaal") & pl.all_horizontal(
-        pl.col(d) == "totaal" for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal")))
+        pl.col(d) == "totaal" for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal",
+                                         "regio", "randstad", "asielstatus", "inkomensklasse")))
     assert year["value"].item() == 50.0 and year["n"].item() == 2     # person 1 tijdelijk, person 2 vast
     assert _quarter(t, "O04", "K1")["value"] == 100.0 and _quarter(t, "O04", "K1")["n"] == 2
     assert _quarter(t, "O04", "K3")["value"] == 0.0 and _quarter(t, "O04", "K3")["n"] == 1

@@ -49,7 +49,7 @@ def _frames(jobs: list[dict], secm: list[dict], income: dict[int, float] | None 
 def _cell(t: pl.DataFrame, indicator: str, measure: str, herkomst: str = "totaal", sector: str = "totaal"):
     f = t.filter((pl.col("indicator_id") == indicator) & (pl.col("measure") == measure)
                  & (pl.col("herkomst") == herkomst) & (pl.col("sector") == sector))
-    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal"):
+    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal", "regio", "randstad", "asielstatus", "inkomensklasse"):
         f = f.filter(pl.col(d) == "totaal")
     assert f.height == 1, f
     return f.row(0, named=True)

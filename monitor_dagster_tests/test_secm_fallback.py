@@ -26,7 +26,7 @@ Y = 2019
 
 def _totaal(table: pl.DataFrame, iid: str) -> pl.DataFrame:
     t = table.filter((pl.col("indicator_id") == iid) & (pl.col("year") == Y) & (pl.col("herkomst") == "totaal"))
-    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal"):
+    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal", "regio", "randstad", "asielstatus", "inkomensklasse"):
         t = t.filter(pl.col(d) == "totaal")
     return t
 

@@ -47,7 +47,7 @@ K_SE = 3.0                      # a corrected gap lies within K_SE standard erro
 K_RAW = 5.0                     # the raw gap of the composition outcome lies further than K_RAW from 0
 #: the model row of a share is a logit, which a constant effect on the probability scale does not fit exactly
 LOGIT_SLACK = 0.5
-DIMENSIONS = ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal")
+DIMENSIONS = ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal", "regio", "randstad", "asielstatus", "inkomensklasse")
 
 
 @dataclass

@@ -42,7 +42,8 @@ PAYROLL_FILES = ("GBAADRESOBJECTBUS", "GBAPERSOONTAB", "GBAMIGRATIEBUS", "SECMBU
 #: number of standard errors a binomial count may lie from its expectation (the rate tests)
 K_SE = 3.0
 #: the dimensions besides herkomst; the totaal row has ``totaal`` in all of them
-OTHER_DIMENSIONS = ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal")
+OTHER_DIMENSIONS = ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal",
+                    "regio", "randstad", "asielstatus", "inkomensklasse")
 
 
 # ------------------------------------------------------------------------------------------- fixtures

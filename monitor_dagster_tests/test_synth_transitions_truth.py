@@ -98,7 +98,7 @@ def _counts(table: pl.DataFrame, herkomst: str, indicator: str, measure: str,
     has no such cell (an empty cohort gives no row)."""
     f = table.filter((pl.col("indicator_id") == indicator) & (pl.col("measure") == measure)
                      & (pl.col("herkomst") == herkomst))
-    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal", "sector"):
+    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal", "sector", "regio", "randstad", "asielstatus", "inkomensklasse"):
         if d in f.columns:
             f = f.filter(pl.col(d) == "totaal")
     if empty_ok and f.height == 0:

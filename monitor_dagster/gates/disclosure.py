@@ -13,8 +13,16 @@ Hierarchies ("a total and its parts"), within one (indicator_id, year, measure, 
   groups, ``totaal`` = all 17 groups, and ``totaal`` = niet-westers + westers + geen migratieachtergrond,
   each with the same values of the other dimensions.
 
+* regio and randstad (issue 18): each randstad class (``randstad``, ``overig``) = the arbeidsmarktregio's of that
+  class (reference/gemeente_arbeidsmarktregio_2020.csv), with the other columns equal.
+
 A part absent from the table is taken as zero persons (conservative: the equation still counts).  A
 suppressed cell has ``value``, ``n`` and ``n_weighted`` nulled: its count is itself disclosive.
+
+Residuals (issue 18): the parts of a separate dimension (regio, randstad, asielstatus, inkomensklasse) need not
+add up to their total: persons whose region (asylum status, income) is unknown count in the total and in no
+part.  Where all members are shown, total minus parts *is* that residual group; when it holds 1-9 persons it
+counts as a hidden member of the equation, so two parts are suppressed (docs/regions.md).
 """
 
 from __future__ import annotations
@@ -24,7 +32,10 @@ import re
 import polars as pl
 
 from monitor_dagster.indicators import spec as SPEC
-from monitor_dagster.indicators.table import CORRECTIE, DIMENSIONS, GEEN, TOTAAL, breakdowns
+from functools import lru_cache
+from importlib import resources
+
+from monitor_dagster.indicators.table import CORRECTIE, DIMENSIONS, GEEN, SEPARATE, TOTAAL, breakdowns
 
 #: a cell's key besides the dimensions; ``correctie`` (issue 17) keeps the corrected rows' equations apart from
 #: the uncorrected ones (a table without the column is read as all ``geen``)
@@ -77,6 +88,22 @@ def herkomst_hierarchy() -> list[tuple[str, str, list[str]]]:
             ("h:totaal-aggregates", TOTAAL, ["niet-westers", "westers", geen])]
 
 
+@lru_cache(maxsize=1)
+def region_classes() -> dict[str, str]:
+    """arbeidsmarktregio code -> randstad class (``randstad`` / ``overig``), from the reference file of the
+    municipalities (every municipality of a region has the region's class)."""
+    text = resources.files("monitor_dagster.reference").joinpath("gemeente_arbeidsmarktregio_2020.csv")
+    ref = pl.read_csv(text.read_bytes(), separator=";", infer_schema=False)
+    pairs = ref.select("arbeidsmarktregio_code", "randstad").unique()
+    if pairs["arbeidsmarktregio_code"].is_duplicated().any():
+        raise ValueError("gemeente_arbeidsmarktregio_2020.csv: a region with municipalities in both randstad classes")
+    return dict(pairs.iter_rows())
+
+
+#: equations whose parts may fall short of their total (persons with an unknown value): see :func:`_residuals`
+_RESIDUAL_GID = "^(d:(" + "|".join(SEPARATE) + ")|x:randstad)\x1f"
+
+
 def _dims(table: pl.DataFrame) -> list[str]:
     return [d for d in DIMENSIONS if d in table.columns]
 
@@ -107,6 +134,16 @@ def _membership(t: pl.DataFrame, survey_indicators: frozenset[str] | set[str] = 
         h = t.select(KEY + others + ["herkomst", _ROW]).join(mapping, on="herkomst", how="inner")
         frames.append(h.select(pl.concat_str([pl.lit("h"), pl.col("_eq"), gid("", KEY + others)],
                                              separator=sep).alias("gid"), pl.col(_ROW), pl.col("is_total")))
+    # issue 18: a randstad class = its arbeidsmarktregio's (the other dimensions equal)
+    if "regio" in dims and "randstad" in dims:
+        others = [c for c in dims if c not in ("regio", "randstad")]
+        cls = pl.col("regio").replace_strict(region_classes(), default=None, return_dtype=pl.String)
+        parts = t.filter((pl.col("regio") != TOTAAL) & (pl.col("randstad") == TOTAAL)).with_columns(cls.alias("_cls"))
+        whole = t.filter((pl.col("randstad") != TOTAAL) & (pl.col("regio") == TOTAAL)).with_columns(
+            pl.col("randstad").alias("_cls"))
+        for frame, is_total in ((parts, False), (whole, True)):
+            frames.append(frame.filter(pl.col("_cls").is_not_null()).select(
+                gid("x:randstad", KEY + others + ["_cls"]), pl.col(_ROW), pl.lit(is_total).alias("is_total")))
     # categories of one cell of a multi-valued indicator add up to 100%: a group of parts whose total is known
     cat = t.filter(pl.col("indicator_id").is_in(list(CATEGORY_INDICATORS)))
     if cat.height:
@@ -138,11 +175,34 @@ def _membership(t: pl.DataFrame, survey_indicators: frozenset[str] | set[str] = 
     return mem.join(ok, on="gid", how="semi")
 
 
-def _recoverable(mem: pl.DataFrame, sup: pl.DataFrame) -> pl.DataFrame:
-    """Members of groups in which exactly one member is suppressed (so it follows by subtraction)."""
+def _recoverable(mem: pl.DataFrame, sup: pl.DataFrame, hidden: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Members of groups in which exactly one member is suppressed (so it follows by subtraction).  ``hidden``:
+    gids whose residual (total minus parts, :func:`_residuals`) is a small group of its own: with no member
+    suppressed it would be revealed, so they count as well, and the gate then hides two parts (the second one by
+    the rule above, since the table's check cannot see the residual once a part is hidden)."""
     m = mem.join(sup, on=_ROW, how="left")
-    one = m.group_by("gid").agg(pl.col("suppressed").sum().alias("_s")).filter(pl.col("_s") == 1).select("gid")
+    s = m.group_by("gid").agg(pl.col("suppressed").sum().alias("_s"))
+    one = pl.col("_s") == 1
+    if hidden is not None and hidden.height:
+        s = s.join(hidden.with_columns(pl.lit(True).alias("_v")), on="gid", how="left")
+        one = one | ((pl.col("_s") == 0) & pl.col("_v").fill_null(False))
+    one = s.filter(one).select("gid")
     return m.join(one, on="gid", how="semi")
+
+
+def _residuals(mem: pl.DataFrame, t: pl.DataFrame, threshold: int) -> pl.DataFrame:
+    """Gids of the separate dimensions' equations (:data:`_RESIDUAL_GID`) whose total exceeds the sum of its
+    parts by 1 to ``threshold - 1`` persons (all counts known): the persons with an unknown region (asylum status,
+    income class) form a small group that total minus parts would reveal when every member were shown."""
+    m = mem.filter(pl.col("gid").str.contains(_RESIDUAL_GID))
+    if m.height == 0:
+        return pl.DataFrame(schema={"gid": pl.String})
+    m = m.join(t.select(_ROW, "n"), on=_ROW, how="left")
+    r = m.group_by("gid").agg(pl.col("n").filter(pl.col("is_total")).sum().alias("_tot"),
+                              pl.col("n").filter(~pl.col("is_total")).sum().alias("_parts"),
+                              pl.col("n").null_count().alias("_nulls"))
+    res = pl.col("_tot") - pl.col("_parts")
+    return r.filter((pl.col("_nulls") == 0) & (res > 0) & (res < threshold)).select("gid")
 
 
 def _cell_label(row: dict) -> str:
@@ -181,11 +241,12 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     t = t.with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
 
     mem = _membership(t, survey_indicators)
+    hidden = _residuals(mem, t, threshold)
     sizes = t.select(_ROW, "n", "n_weighted")
     secondary: set[int] = set()
     while True:
         sup = t.select(_ROW, "suppressed")
-        rec = _recoverable(mem, sup)
+        rec = _recoverable(mem, sup, hidden)
         if rec.height == 0:
             break
         # per group: the smallest shown part (the total only if no part is left)
@@ -239,8 +300,18 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     for why, expr in rules:
         for row in t.filter(expr).iter_rows(named=True):
             out.append(f"{_cell_label(row)}: {why}")
-    rec = _recoverable(_membership(t, survey_indicators), t.select(_ROW, "suppressed"))
+    mem = _membership(t, survey_indicators)
+    rec = _recoverable(mem, t.select(_ROW, "suppressed"))
     bad = rec.filter(pl.col("suppressed")).select(_ROW).unique()
     for row in t.join(bad, on=_ROW, how="semi").iter_rows(named=True):
         out.append(f"{_cell_label(row)}: suppressed but recoverable by subtraction from its total and parts")
+    # issue 18: every member shown and total minus parts = 1-9 persons of unknown region (status, income class)
+    small = _residuals(mem, t.filter(~pl.col("suppressed")).select(_ROW, "n"), threshold)
+    if small.height:
+        full = mem.join(t.select(_ROW, "suppressed"), on=_ROW).group_by("gid").agg(pl.col("suppressed").any())
+        small = small.join(full.filter(~pl.col("suppressed")), on="gid", how="semi")
+        tot = mem.join(small, on="gid", how="semi").filter(pl.col("is_total")).select(_ROW).unique()
+        for row in t.join(tot, on=_ROW, how="semi").iter_rows(named=True):
+            out.append(f"{_cell_label(row)}: total minus its shown parts reveals a residual of fewer than "
+                       f"{threshold} persons (unknown regio, randstad, asielstatus or inkomensklasse)")
     return out

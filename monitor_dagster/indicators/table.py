@@ -1,7 +1,7 @@
 """The indicator table (docs/indicators.md, *contract*): one long table, one row per cell.
 
 Columns: indicator_id, year, herkomst, generatie, verblijfsduur, leeftijd, geslacht, opleiding, sector,
-measure, value, unit, n, n_weighted, status, suppressed, trend_break, vintages.  A dimension not broken down
+kwartaal, regio, randstad, asielstatus, inkomensklasse, correctie, measure, value, unit, n, n_weighted, status, suppressed, trend_break, vintages.  A dimension not broken down
 holds ``totaal``; ``measure`` names the category of a multi-valued indicator (e.g. ``1``, ``1-2``, ``>2``
 jobs), else the indicator's own measure name.  Indicator functions build person-level frames with the
 dimension columns and a ``value`` column and call :func:`cells`, which produces the rows for every breakdown
@@ -18,9 +18,14 @@ from importlib import resources
 import polars as pl
 import yaml
 
-DIMENSIONS = ["herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal"]
+DIMENSIONS = ["herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal",
+              "regio", "randstad", "asielstatus", "inkomensklasse"]
 #: the quarter breakdown (report 7.1.3 c; spec ``period: quarter``): K1-K4; ``totaal`` = the whole year
 KWARTAAL = "kwartaal"
+#: the dimensions of issue 18 (technisch rapport Monitor gelijke kansen, §7.2.4 arbeidsmarktregio, §5.1 randstad,
+#: §7.2.5 asielstatushouders, §4.3 advies b zelfstandigen naar inkomensniveau): rolled up from a group-by of their
+#: own (herkomst x these columns), never crossed with the other dimensions (breakdowns.yaml ``separate``)
+SEPARATE = ("regio", "randstad", "asielstatus", "inkomensklasse")
 #: the correction for background characteristics (issue 17; technisch rapport §7.2.2): ``geen`` (every row of
 #: the uncorrected monitor), ``gewogen`` (groups weighted to the basisgroep's composition over the period),
 #: ``model`` (the gap adjusted by a model with the characteristics as explanatory variables)
@@ -57,12 +62,25 @@ TOTAAL = "totaal"
 # person-level column that feeds each dimension (core/population names -> table names)
 SOURCE_COLUMN = {"herkomst": "herkomst_group", "generatie": "generatie", "verblijfsduur": "verblijfsduur",
                  "leeftijd": "leeftijd", "geslacht": "geslacht", "opleiding": "opleidingsniveau", "sector": "sector",
-                 KWARTAAL: KWARTAAL}
+                 KWARTAAL: KWARTAAL, **{d: d for d in SEPARATE}}
 
 
 @lru_cache(maxsize=1)
 def breakdowns() -> dict:
     return yaml.safe_load(resources.files(__package__).joinpath("breakdowns.yaml").read_text(encoding="utf-8"))
+
+
+def separate_breakdowns() -> dict[str, list[str] | None]:
+    """Dimension of :data:`SEPARATE` -> the herkomst values it is crossed with (None: all), breakdowns.yaml."""
+    cfg = breakdowns().get("separate") or {}
+    return {d: (None if v == "all" else list(v)) for d, v in cfg.items()}
+
+
+def with_separate_dimensions(table: pl.DataFrame) -> pl.DataFrame:
+    """A table (or family table) written before issue 18 has no regio, randstad, asielstatus, inkomensklasse:
+    its rows are not split by them (``totaal``), as a table from before issue 17 reads as ``correctie`` geen."""
+    return table.with_columns(
+        (pl.col(d).fill_null(TOTAAL) if d in table.columns else pl.lit(TOTAAL)).alias(d) for d in SEPARATE)
 
 
 def empty() -> pl.DataFrame:
@@ -142,7 +160,10 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
 
     One group-by over the persons at the finest level (herkomst group x every dimension x category), then
     every breakdown (three herkomst levels x each dimension) is a roll-up of that small frame: the sums are
-    additive, so rolling up is exact and the persons are read once.
+    additive, so rolling up is exact and the persons are read once.  The separate dimensions of issue 18
+    (:data:`SEPARATE`: regio, randstad, asielstatus, inkomensklasse) that the frame carries are rolled up from a
+    second group-by of their own (herkomst x those columns), crossed with the herkomst values breakdowns.yaml
+    lists for them; a person whose value is null (region unknown) counts in the totals, in none of the parts.
     """
     dims = dimensions if dimensions is not None else breakdowns()["dimensions"]
     cfg = breakdowns()["herkomst"]
@@ -156,7 +177,7 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
     else:
         lf = lf.with_columns(pl.lit(None, dtype=pl.Int128).alias("_wv"))
     quarterly = KWARTAAL in persons.collect_schema().names()
-    dims = [d for d in dims if d != KWARTAAL]
+    dims = [d for d in dims if d != KWARTAAL and d not in SEPARATE]
     dcols = [SOURCE_COLUMN[d] for d in dims if d != TOTAAL]
     herk = ["herkomst_group", "herkomst_aggregate"]
     cat = [by_measure] if by_measure else []
@@ -167,8 +188,18 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
     fines = [year_rows.group_by([*herk, *dict.fromkeys(dcols), *cat]).agg(sums)]
     if quarterly:
         fines.append(lf.filter(pl.col(KWARTAAL).is_not_null()).group_by([*herk, KWARTAAL, *cat]).agg(sums))
+    # issue 18: the separate dimensions the frame carries, from one group-by of their own (herkomst x regio x
+    # randstad x asielstatus x inkomensklasse: at most a few thousand cells), the year's rows only
+    names = persons.collect_schema().names()
+    sep = {d: allowed for d, allowed in separate_breakdowns().items() if d in SEPARATE and SOURCE_COLUMN[d] in names}
+    if sep:
+        fines.append(year_rows.group_by([*herk, *[SOURCE_COLUMN[d] for d in sep], *cat]).agg(sums))
+    fine_year, *rest = [f.lazy() for f in pl.collect_all(fines)]
+    fine_q = rest[:1] if quarterly else []
+    fine_sep = rest[-1] if sep else None
+    if quarterly:
         dims = [*dims, KWARTAAL]
-    fine_year, *fine_q = [f.lazy() for f in pl.collect_all(fines)]
+    dims = [*dims, *sep]
     levels = [("herkomst_group", list(cfg["groups"])),
               ("herkomst_aggregate", [a for a in cfg["aggregates"] if a != TOTAAL]),
               (None, [TOTAAL])]
@@ -177,8 +208,13 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
     for dim in dims:
         dcol = None if dim == TOTAAL else SOURCE_COLUMN[dim]
         for hcol, allowed in levels:
+            if dim in sep and sep[dim] is not None:
+                allowed = [h for h in allowed if h in sep[dim]]
+                if not allowed:
+                    continue
             keys = ["_one"] + ([hcol] if hcol else []) + ([dcol] if dcol else []) + ([by_measure] if by_measure else [])
-            src = (fine_q[0] if dim == KWARTAAL else fine_year).with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"))
+            base = fine_q[0] if dim == KWARTAAL else fine_sep if dim in sep else fine_year
+            src = base.with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"))
             if dcol:
                 src = src.filter(pl.col(dcol).is_not_null())
             q = (src.group_by(keys).agg(pl.col("n").sum(), pl.col("w_sum").sum(), wv.alias("wv_sum"))
@@ -199,7 +235,6 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
             ).filter(pl.col("herkomst").is_in(allowed) & (pl.col("n") > 0))
             queries.append(q)
     keys = _COVARIATES.get()
-    names = persons.collect_schema().names()
     if keys is not None and ("covariaten" in names or "person_id" in names):
         queries.append(_covariate_query(year_rows, keys, indicator_id=indicator_id, year=year, unit=unit,
                                         measure=measure, status=status, vintages=vintages, by_measure=by_measure,

@@ -19,7 +19,8 @@ import yaml
 from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.gates.disclosure import DisclosureError, check_disclosure
 from monitor_dagster.indicators import spec as SPEC
-from monitor_dagster.indicators.table import COLUMNS, CORRECTIE, DIMENSIONS, GEEN, TOTAAL, breakdowns
+from monitor_dagster.indicators.table import (COLUMNS, CORRECTIE, DIMENSIONS, GEEN, SEPARATE, TOTAAL, breakdowns,
+                                              with_separate_dimensions)
 from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
 #: the three groups of the report's comparison, shown by default (report 2.2)
@@ -102,6 +103,7 @@ def gated(table: pl.DataFrame) -> pl.DataFrame:
         table = table.with_columns(pl.lit(None, pl.String).alias("suppression_reason"))
     if CORRECTIE not in table.columns:      # a table from before issue 17: all uncorrected
         table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
+    table = with_separate_dimensions(table)  # a table from before issue 18: not split by region
     return table.select(*COLUMNS, "suppression_reason")
 
 
@@ -167,7 +169,9 @@ def indicator_rows(table: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
     """Rows of one indicator in the compact form the indicator page embeds: year, herkomst, breakdown
     (``bd``), category (``cat``), measure, value, n, status, suppressed with its reason, trend break, and how
     the chart draws it (:func:`reading`: ``firm``, ``link``, interval ``lo``/``hi``)."""
-    t = table.filter(pl.col("indicator_id") == indicator_id)
+    # the regional, asylum and income-class cells (issue 18) have pages of their own (the map), not this one
+    t = table.filter((pl.col("indicator_id") == indicator_id)
+                     & pl.all_horizontal([pl.col(d) == TOTAAL for d in SEPARATE if d in table.columns]))
     bd = breakdown_of(t)
     cat = pl.lit(TOTAAL)
     for d in DIMENSIONS:

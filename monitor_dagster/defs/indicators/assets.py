@@ -27,7 +27,7 @@ from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.corrections import apply as CORR
 from monitor_dagster.defs.core.weights import WEIGHTS_KEY, propensity_weights
 from monitor_dagster.indicators.table import (CEL, COLUMNS, CORRECTIE, DIMENSIONS, DUUR, FAMILY_SCHEMA, GEEN,
-                                              SCHEMA, empty)
+                                              SCHEMA, empty, with_separate_dimensions)
 from monitor_dagster.readiness import year_readiness
 
 GROUP = "indicators"
@@ -172,6 +172,7 @@ def indicator_table(context: AssetExecutionContext, monitor: MonitorResource, **
     if CORRECTIE not in table.columns:
         table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
     table = table.with_columns(pl.col(CORRECTIE).fill_null(GEEN))
+    table = with_separate_dimensions(table)     # family tables built before issue 18: not split by them
     cells = table.filter(pl.col(CORRECTIE) == CEL) if "covariaten" in table.columns else table.clear()
     table = table.filter(pl.col(CORRECTIE) == GEEN).select(COLUMNS).cast(SCHEMA)
     order = {k: i for i, k in enumerate(SPEC.specs())}
