@@ -136,12 +136,16 @@ def test_municipality_on_1_january_rule():
         # 5: object not in VSLGWBTAB -> null; 6: not RINPERSOONS R -> not returned
         (5, "R", D(2010, 1, 1), None, "VBO", "77"),
         (6, "S", D(2010, 1, 1), None, "VBO", "1"),
+        # 7: moves on 20 January (within the 31 days) -> still the spell covering 1 January (Amsterdam)
+        (7, "R", D(2010, 1, 1), D(2019, 1, 19), "VBO", "1"), (7, "R", D(2019, 1, 20), None, "VBO", "2"),
+        # 8: overlapping spells on 1 January -> the one that started last (Groningen)
+        (8, "R", D(2010, 1, 1), D(2019, 6, 30), "VBO", "1"), (8, "R", D(2018, 7, 1), None, "VBO", "4"),
     ])
     got = dict(RG.municipality_on_jan1(a, VSL, 2019).collect().iter_rows())
-    assert got == {1: "GM0363", 2: "GM0599", 3: "GM0014", 5: None}
-    # the same on 1 January 2020: everybody at the last address
+    assert got == {1: "GM0363", 2: "GM0599", 3: "GM0014", 5: None, 7: "GM0363", 8: "GM0014"}
+    # on 1 January 2020: everybody at the last address
     got = dict(RG.municipality_on_jan1(a, VSL, 2020).collect().iter_rows())
-    assert got == {1: "GM0599", 2: "GM0599", 3: "GM0014", 4: "GM0599", 5: None}
+    assert got == {1: "GM0599", 2: "GM0599", 3: "GM0014", 4: "GM0599", 5: None, 7: "GM0599", 8: "GM0014"}
 
 
 def test_unknown_municipality_is_reported_and_its_residents_have_no_regio():
