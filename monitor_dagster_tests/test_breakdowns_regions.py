@@ -203,3 +203,36 @@ def test_corrections_keep_their_breakdowns_with_the_new_columns():
     assert kept.height == corrected.height and kept.columns == COLUMNS
     gated = CORR.gate(pl.concat([t, kept]))
     assert gated.filter((pl.col("correctie") == "gewogen") & (pl.col("regio") != TOTAAL)).height == 0
+
+
+@pytest.mark.parametrize("regions", [{"AM18": 23, "AM21": 17, "AM01": 9, None: 4}, {"AM18": 31, "AM05": 12, None: 3},
+                                     {"AM21": 44, "AM99": 2}])
+def test_national_cells_are_suppressed_as_without_the_new_breakdowns(regions):
+    """A separate breakdown never costs a national cell: where the gate would hide its total (a class equal to
+    its total, or one class next to a small residual) its parts are left out instead."""
+    groups = ("Turkije", "Syrië", "Polen", "geen migratieachtergrond", "Eritrea")
+    p = _persons(regions, groups=groups)
+    t = _cells(p)
+    g = _gated(p)
+    national = pl.all_horizontal(pl.col(d) == TOTAAL for d in SEPARATE)
+    alone = apply_disclosure(t.filter(national))
+    key = [c for c in t.columns if c not in ("value", "n", "n_weighted", "suppressed", "trend_break")]
+    both = g.filter(national).join(alone, on=key, suffix="_alone")
+    assert both.height == alone.height == t.filter(national).height
+    assert both["suppressed"].to_list() == both["suppressed_alone"].to_list()
+
+
+def test_a_class_equal_to_its_total_does_not_hide_the_national_cell():
+    # asielstatus: every person without a migration background is "geen migratie", so that class of the group
+    # equals the group's total; 5 statushouders hide, the smallest class (geen migratie, 12) goes with them, and
+    # with it the same class of the group: the group's national cell would follow, unless the class is left out
+    p = _persons({"AM18": 60}, groups=("Syrië", "Syrië", "Syrië", "Syrië", "geen migratieachtergrond"))
+    p = p.with_columns(pl.when(pl.col("herkomst_group") == "Syrië")
+                       .then(pl.when(pl.col("person_id") < 5).then(pl.lit("statushouder"))
+                             .otherwise(pl.lit("overig migratiemotief")))
+                       .otherwise(pl.col("asielstatus")).alias("asielstatus"))
+    g = _gated(p)
+    national = pl.all_horizontal(pl.col(d) == TOTAAL for d in DIMENSIONS if d != "herkomst")
+    assert not g.filter(national & (pl.col("herkomst") == "geen migratieachtergrond"))["suppressed"].any()
+    assert _shown(g, "asielstatus", "geen migratieachtergrond") == {}        # left out, not hidden
+    assert _shown(g, "asielstatus")["statushouder"] is False

@@ -102,6 +102,8 @@ def region_classes() -> dict[str, str]:
 
 #: equations whose parts may fall short of their total (persons with an unknown value): see :func:`_residuals`
 _RESIDUAL_GID = "^(d:(" + "|".join(SEPARATE) + ")|x:randstad)\x1f"
+#: the equations whose total is a cell of the other breakdowns (the separate dimension's ``totaal``)
+_SEPARATE_GID = "^d:(" + "|".join(SEPARATE) + ")\x1f"
 
 
 def _dims(table: pl.DataFrame) -> list[str]:
@@ -210,6 +212,10 @@ def _cell_label(row: dict) -> str:
     return f"{row.get('indicator_id')} {row.get('year')} [{dims or 'totaal'}] measure={row.get('measure')}"
 
 
+#: a row of the input of :func:`apply_disclosure`, to drop parts of a separate dimension (issue 18)
+_SRC = "_src_row"
+
+
 def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators: set[str] = EBB_INDICATORS,
                      ebb_min_weighted: float = EBB_MIN_WEIGHTED,
                      survey_indicators: frozenset[str] | set[str] = SURVEY_INDICATORS,
@@ -221,7 +227,28 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     Deterministic: which of several equally small cells takes a secondary suppression does not depend on the
     order the rows arrive in (polars group-bys do not fix it), because the rows are numbered in a canonical
     order (the cell key) before the procedure and put back afterwards.  Otherwise two builds of the same data
-    could hide different cells, and a reader holding both could recover them by subtraction."""
+    could hide different cells, and a reader holding both could recover them by subtraction.
+
+    The separate dimensions (issue 18: regio, randstad, asielstatus, inkomensklasse) never cost a cell of the
+    other breakdowns: where the gate would have to hide the total of such a breakdown (no shown part left, e.g.
+    the only class of a group, which equals its total, or one class next to a small residual of unknown region),
+    the parts of that breakdown are left out of the table instead and the gate runs again, so the national
+    figures are suppressed exactly as without the new breakdowns."""
+    kw = dict(threshold=threshold, ebb_indicators=ebb_indicators, ebb_min_weighted=ebb_min_weighted,
+              survey_indicators=survey_indicators, survey_min_weighted=survey_min_weighted)
+    table = table.with_row_index(_SRC)
+    while True:
+        out, drop = _apply_disclosure(table, **kw)
+        if not drop:
+            return out.drop(_SRC)
+        table = table.filter(~pl.col(_SRC).is_in(sorted(drop)))
+
+
+def _apply_disclosure(table: pl.DataFrame, *, threshold: int, ebb_indicators: set[str], ebb_min_weighted: float,
+                      survey_indicators: frozenset[str] | set[str],
+                      survey_min_weighted: float) -> tuple[pl.DataFrame, set[int]]:
+    """One run of the gate: the gated table, or the input rows (``_SRC``) of the separate dimensions' parts to
+    leave out before running again (see :func:`apply_disclosure`)."""
     added = CORRECTIE not in table.columns
     if added:
         table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
@@ -253,6 +280,12 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
         pick = (rec.filter(~pl.col("suppressed")).join(sizes, on=_ROW)
                 .sort(["gid", "is_total", "n", "n_weighted", _ROW], nulls_last=True)
                 .group_by("gid", maintain_order=True).first())
+        # issue 18: never the total of a separate dimension's breakdown (a cell of the other breakdowns): its
+        # parts are left out instead, and the gate runs again without them
+        sep_total = pick.filter(pl.col("is_total") & pl.col("gid").str.contains(_SEPARATE_GID))
+        if sep_total.height:
+            parts = mem.join(sep_total.select("gid"), on="gid", how="semi").filter(~pl.col("is_total"))
+            return table, set(t.join(parts.select(_ROW).unique(), on=_ROW, how="semi")[_SRC].to_list())
         new = set(pick[_ROW].to_list()) - secondary
         if not new:  # cannot happen: a group with one suppressed member has a shown one
             break
@@ -266,7 +299,7 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     t = t.with_columns(*[pl.when(s).then(pl.lit(None, t.schema[c])).otherwise(pl.col(c)).alias(c)
                          for c in ("value", "n", "n_weighted") if c in t.columns])
     t = t.sort(_ORIG).drop(_ROW, _ORIG)
-    return t.drop(CORRECTIE) if added else t
+    return (t.drop(CORRECTIE) if added else t), set()
 
 
 def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators: set[str] = EBB_INDICATORS,
