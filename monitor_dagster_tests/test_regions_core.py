@@ -200,6 +200,10 @@ def test_population_asielstatus_and_optional_inputs():
         assert bare[c].null_count() == bare.height and bare.schema[c] == pl.String, c
     no_map = POP.population(2019, vslgwb=VSL, **base).collect()
     assert no_map["gemeente"].null_count() == 0 and no_map["regio"].null_count() == 3
+    # GBAADRESOBJECTBUS without the object columns (a partial zone): gemeente null, nothing fails
+    bare_addr = addresses.drop("SOORTOBJECTNUMMER", "RINOBJECTNUMMER")
+    no_obj = POP.population(2019, vslgwb=VSL, **{**base, "addresses": bare_addr}).collect()
+    assert no_obj.height == 3 and no_obj["gemeente"].null_count() == 3
 
 
 # ------------------------------------------------------------------------------------- catalog and formats

@@ -23,7 +23,7 @@ import datetime as dt
 
 import polars as pl
 
-from monitor_dagster.core.characteristics import keep_r
+from monitor_dagster.core.characteristics import ensure_columns, keep_r
 
 __all__ = ["RANDSTAD", "gemeente_code", "object_municipalities", "municipality_on_jan1", "with_regions",
            "unknown_municipalities"]
@@ -31,6 +31,8 @@ __all__ = ["RANDSTAD", "gemeente_code", "object_municipalities", "municipality_o
 RANDSTAD = ("randstad", "overig")
 _FAR_FUTURE = dt.date(9999, 12, 31)
 _OBJECT = ["SOORTOBJECTNUMMER", "RINOBJECTNUMMER"]
+#: a column a file lacks is taken as nulls (as the ingest delivers a missing used column): gemeente null
+_OBJECT_COLUMNS = {"SOORTOBJECTNUMMER": pl.String, "RINOBJECTNUMMER": pl.String}
 
 
 def gemeente_code(col: str = "GEMEENTE") -> pl.Expr:
@@ -45,6 +47,7 @@ def gemeente_code(col: str = "GEMEENTE") -> pl.Expr:
 def object_municipalities(vslgwb: pl.LazyFrame) -> pl.LazyFrame:
     """SOORTOBJECTNUMMER, RINOBJECTNUMMER, gemeente (one row per object; an object listed twice keeps its first
     non-null municipality)."""
+    vslgwb = ensure_columns(vslgwb, {**_OBJECT_COLUMNS, "GEMEENTE": pl.String})
     return (vslgwb.select(pl.col("SOORTOBJECTNUMMER").cast(pl.String), pl.col("RINOBJECTNUMMER").cast(pl.String),
                           gemeente_code())
             .filter(pl.col("RINOBJECTNUMMER").is_not_null())
@@ -57,7 +60,7 @@ def municipality_on_jan1(addresses: pl.LazyFrame, vslgwb: pl.LazyFrame, year: in
     person without an address on or just after 1 January is not returned."""
     jan1 = dt.date(year, 1, 1)
     late = jan1 + dt.timedelta(days=tolerance_days)
-    s = (keep_r(addresses)
+    s = (keep_r(ensure_columns(addresses, _OBJECT_COLUMNS))
          .select("person_id", pl.col("SOORTOBJECTNUMMER").cast(pl.String), pl.col("RINOBJECTNUMMER").cast(pl.String),
                  pl.col("GBADATUMAANVANGADRESHOUDING").alias("_s"),
                  pl.col("GBADATUMEINDEADRESHOUDING").fill_null(_FAR_FUTURE).alias("_e"))
