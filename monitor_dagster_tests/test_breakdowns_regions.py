@@ -236,3 +236,55 @@ def test_a_class_equal_to_its_total_does_not_hide_the_national_cell():
     assert not g.filter(national & (pl.col("herkomst") == "geen migratieachtergrond"))["suppressed"].any()
     assert _shown(g, "asielstatus", "geen migratieachtergrond") == {}        # left out, not hidden
     assert _shown(g, "asielstatus")["statushouder"] is False
+
+
+# ------------------------------------------------------------------------------------------ zzp x income class
+def _secm_months(ids_zzp: list[int], ids_employee: list[int]) -> pl.LazyFrame:
+    import datetime as dt
+    rows = [(p, dt.date(Y, m, 1), "13" if p in ids_zzp else "11") for p in [*ids_zzp, *ids_employee] for m in range(1, 13)]
+    return pl.LazyFrame(rows, schema={"person_id": pl.Int64, "month": pl.Date, "SECM": pl.String}, orient="row")
+
+
+def test_zzp_by_income_class_of_the_primary_income():
+    p = _persons({"AM18": 100})
+    pop = _population(p)
+    zzp = [i for i in range(100) if i % 4 == 0]
+    secm = _secm_months(zzp, [i for i in range(100) if i % 4])
+    income = {i: (5_000.0 if i < 30 else 25_000.0 if i < 70 else 60_000.0) for i in range(100)}
+    inpa = pl.LazyFrame({"person_id": list(range(95)), "INPPERSPRIM": [income[i] for i in range(95)],
+                         "INPPERSINK": 0.0, "INPPERSBRUT": 0.0})    # 5 persons without an income record
+    got = R.o05_zzp(pop.lazy(), secm, Y, inpatab=inpa)
+    ink = _split(got, "inkomensklasse").filter(pl.col("herkomst") == TOTAAL)
+    assert dict(zip(ink["inkomensklasse"], ink["n"])) == {"minder dan 10.000": 30, "20.000 tot 35.000": 40,
+                                                          "50.000 of meer": 25}
+    low = ink.filter(pl.col("inkomensklasse") == "minder dan 10.000")["value"].item()
+    assert low == pytest.approx(100 * sum(1 for i in zzp if i < 30) / 30)
+    assert {"Turkije", "Syrië", "niet-westers", "geen migratieachtergrond"} <= set(_split(got, "inkomensklasse")["herkomst"])
+    # the other cells as without INPATAB; without it no income classes (not a reason O05 is not computable)
+    without = R.o05_zzp(pop.lazy(), secm, Y)
+    assert _split(without, "inkomensklasse").height == 0
+    assert got.filter(pl.col("inkomensklasse") == TOTAAL).equals(without)
+    # the residual of 5 persons without income: two classes hidden per equation
+    g = apply_disclosure(got)
+    assert check_disclosure(g.drop("suppression_reason")) == []
+    tot = g.filter((pl.col("inkomensklasse") != TOTAAL) & (pl.col("herkomst") == TOTAAL))
+    assert int(tot["suppressed"].sum()) == 2
+
+
+def test_engine_reads_inpatab_for_o05_when_it_is_there():
+    from monitor_dagster.indicators import engine as ENG
+
+    p = _persons({"AM18": 60, "AM01": 60})
+    secm = _secm_months([i for i in range(120) if i % 3 == 0], [i for i in range(120) if i % 3])
+    inpa = pl.LazyFrame({"person_id": list(range(120)), "INPPERSPRIM": [1000.0 * i for i in range(120)],
+                         "INPPERSINK": 0.0, "INPPERSBRUT": 0.0})
+    frames = {"core/population": _population(p).with_columns(pl.lit("SECM").alias("secm_source")).lazy(),
+              "core/secm_months": secm, "sources/INPATAB": inpa}
+    with_inc = ENG.compute_family("secm", frames, Y, buckets=3, extra={"covariates": False})
+    o05 = with_inc.table.filter(pl.col("indicator_id") == "O05")
+    assert _split(o05, "inkomensklasse").height > 0 and _split(o05, "regio").height > 0
+    frames["sources/INPATAB"] = None
+    without = ENG.compute_family("secm", frames, Y, buckets=3, extra={"covariates": False})
+    assert "O05" in without.computed and "O05" not in without.not_computable
+    assert _split(without.table, "inkomensklasse").height == 0
+    assert with_inc.table.filter(pl.col("inkomensklasse") == TOTAAL).equals(without.table)

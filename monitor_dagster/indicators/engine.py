@@ -80,6 +80,7 @@ def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None
     fn = group[0].load_function()
     params = inspect.signature(fn).parameters
     kwargs = {p: frames[k] for p, k in group[0].inputs.items() if p in params}
+    kwargs.update({p: frames.get(k) for p, k in group[0].optional_inputs.items() if p in params})
     if "quarterly" in params:     # spec period: quarter (report 7.1.3 c); extra may switch it off
         kwargs["quarterly"] = any(s.period == "quarter" for s in group)
     if "dimensions" in params and group[0].extra_dimensions:
@@ -155,7 +156,8 @@ class FamilyWork:
 
     @property
     def inputs(self) -> set[str]:
-        return {k for group in self.todo.values() for k in group[0].inputs.values()}
+        return {k for group in self.todo.values() for k in (*group[0].inputs.values(),
+                                                              *group[0].optional_inputs.values())}
 
 
 def family_work(family: str, frames: dict[str, pl.LazyFrame | None], year: int,
@@ -233,7 +235,7 @@ def finish(work: FamilyWork, partials: list[pl.DataFrame], provenance: dict[str,
     status_expr = pl.col("status")
     for s in SPEC.families()[work.family]:
         prov = Provenance()
-        for k in s.inputs.values():
+        for k in (*s.inputs.values(), *s.optional_inputs.values()):
             prov = prov | provenance.get(k, Provenance())
         if work.secm_fallback:   # report 7.1.3: voorlopig until SECMBUS of t replaces enrolment and age
             prov = prov | Provenance(frozenset({SECM_FALLBACK_VINTAGE}), frozenset({SECM_FALLBACK_VINTAGE}))

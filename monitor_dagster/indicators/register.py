@@ -216,12 +216,38 @@ def o04_vast_contract(population: pl.LazyFrame, job_month: pl.LazyFrame, year: i
                  year=year, unit="%", measure="vast contract", **kw)
 
 
+#: income classes of the personal primary income (INPATAB INPPERSPRIM, euro per year) of O05's breakdown
+#: ``inkomensklasse`` (technisch rapport Monitor gelijke kansen, §4.3 advies b: zelfstandigen naar inkomensniveau):
+#: fixed nominal bounds, the same in every year and for every group (a quantile class would move with the
+#: population of the year and is not in INPATAB); lower bound included
+INCOME_CLASSES = ((10_000, "minder dan 10.000"), (20_000, "10.000 tot 20.000"), (35_000, "20.000 tot 35.000"),
+                  (50_000, "35.000 tot 50.000"), (None, "50.000 of meer"))
+INCOME_CLASS_COLUMN = "INPPERSPRIM"
+
+
+def income_class(inpatab: pl.LazyFrame) -> pl.LazyFrame:
+    """``person_id``, ``inkomensklasse`` (:data:`INCOME_CLASSES`) of the persons of INPATAB with a known
+    personal primary income (IPI's PERSPRIM before 2011); negative incomes in the lowest class."""
+    lf = keep_r(inpatab)
+    names = lf.collect_schema().names()
+    lf = lf.rename({k: v for k, v in _IPI_NAMES.items() if k in names and v not in names})
+    inc = pl.col(INCOME_CLASS_COLUMN).cast(pl.Float64)
+    expr = None
+    for bound, label in INCOME_CLASSES:
+        cond = inc < bound if bound is not None else inc.is_not_null()
+        expr = (pl.when(cond) if expr is None else expr.when(cond)).then(pl.lit(label))
+    return lf.filter(inc.is_not_null()).select("person_id", expr.alias("inkomensklasse"))
+
+
 def o05_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, choices: MethodChoices = DEFAULT,
-            **kw) -> pl.DataFrame:
+            inpatab: pl.LazyFrame | None = None, **kw) -> pl.DataFrame:
     """O05, report 4.2 deelvraag 3d: % zzp'er - "We definiëren iemand als zelfstandig als iemands
     belangrijkste inkomstenbron (SECM) 'zelfstandig ondernemer' of 'overig zelfstandige' is" (SECM 13/14).
     Denominator: persons of the base population with a working SECM (11-15) in at least one month of t;
     a person is zzp when SECM 13/14 covers more than half of those months (:func:`secm_position`).
+    With INPATAB of t (optional) also by income class of the personal primary income (:func:`income_class`,
+    breakdown ``inkomensklasse``, report §4.3 advies b); persons without an income record count in the
+    totals only.
     The report names neither the base nor the tie: ``choices.o05_denominator="all"`` divides by the whole
     base population (no work: not zzp), ``choices.o05_tie="zzp"`` counts exactly half as zzp."""
     pos = secm_position(secm_month, year)
@@ -233,6 +259,8 @@ def o05_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, choic
         joined = persons.join(pos, on="person_id", how="left").with_columns(pl.col("value").fill_null(0.0))
     else:
         joined = persons.join(pos, on="person_id", how="inner")
+    if inpatab is not None:
+        joined = joined.join(income_class(inpatab), on="person_id", how="left")
     return cells(joined, indicator_id="O05",
                  year=year, unit="%", measure="zzp", **kw)
 

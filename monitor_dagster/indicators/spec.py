@@ -39,6 +39,9 @@ class IndicatorSpec(BaseModel):
     adds_to_100: bool = False
     function: str | None = None
     inputs: dict[str, str] = {}
+    #: inputs a function reads when they are there and does without otherwise (None): a breakdown, never a
+    #: reason the indicator is not computable (O05's inkomensklasse from INPATAB, issue 18)
+    optional_inputs: dict[str, str] = {}
     columns: tuple[str, ...] = ()
     first_year: int | None = None
     trend_breaks: tuple[str, ...] = ()
@@ -75,7 +78,7 @@ class IndicatorSpec(BaseModel):
             raise ValueError(f"unit {v!r} is not one of {UNITS}")
         return v
 
-    @field_validator("inputs")
+    @field_validator("inputs", "optional_inputs")
     @classmethod
     def _inputs(cls, v):
         for param, key in v.items():
@@ -223,10 +226,11 @@ def corrected_covariates(family: str) -> tuple[str, ...] | None:
 
 
 def family_inputs(family: str) -> dict[str, str]:
-    """Parameter name -> asset key of everything the family's functions read (union of the specs' inputs)."""
+    """Parameter name -> asset key of everything the family's functions read (union of the specs' inputs and
+    optional inputs)."""
     out: dict[str, str] = {}
     for s in families()[family]:
-        for p, k in s.inputs.items():
+        for p, k in {**s.inputs, **s.optional_inputs}.items():
             if out.get(p, k) != k:
                 raise ValueError(f"family {family}: parameter {p} is {out[p]} in one spec and {k} in another")
             out[p] = k

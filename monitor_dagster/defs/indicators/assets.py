@@ -37,11 +37,16 @@ def family_key(family: str) -> dg.AssetKey:
     return dg.AssetKey(["indicators", family])
 
 
-def _asset_in(key: str, follow_up_years: int = 0) -> dg.AssetIn:
+def _asset_in(key: str, follow_up_years: int = 0, optional: bool = False) -> dg.AssetIn:
     layer, name = key.split("/")
     # yearly sources have their own partitions definition: map year t onto it; core tables share core_partitions;
     # cumulative and reference sources (OPLEIDINGSNRREF, SBBKANSOPWERK) are unpartitioned: their latest release
     mapping = SAME_YEAR if layer == "sources" and direct_source(name).window == "year" else None
+    if optional and mapping is not None:
+        # an optional input (spec optional_inputs, issue 18) of a year without that file loads as None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            mapping = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
     if follow_up_years:
         # a follow-up window t .. t+n (specs.yaml follow_up); years not materialised yet load as None.  The
         # parameter that lets t+n lie beyond the last partition is "beta" in dagster 1.13 (docs/dependencies.md)
@@ -101,6 +106,7 @@ def family_metadata(res: ENG.FamilyResult, ids: list[str], prov: dict, extra: di
 def build_family_asset(family: str) -> dg.AssetsDefinition:
     specs = SPEC.families()[family]
     params = SPEC.family_inputs(family)
+    required = {k for s in specs for k in s.inputs.values()}
     ids = [s.id for s in specs]
     cadence = {s.cadence for s in specs}.pop()
     input_names = {p: k.replace("/", "__") for p, k in params.items()}
@@ -109,7 +115,7 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=family_key(family), group_name=GROUP, partitions_def=core_partitions, io_manager_key=IO,
-        ins={input_names[p]: _asset_in(k, window[k]) for p, k in params.items()},
+        ins={input_names[p]: _asset_in(k, window[k], optional=k not in required) for p, k in params.items()},
         description=f"{SPEC.registry().families[family]}: indicators {', '.join(ids)} of year t as rows of the "
                     f"indicator table, not yet gated ({cadence}; specs in indicators/specs.yaml).",
         kinds={"polars"}, tags={"monitor/cadence": cadence},
