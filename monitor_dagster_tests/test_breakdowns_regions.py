@@ -288,3 +288,18 @@ def test_engine_reads_inpatab_for_o05_when_it_is_there():
     assert "O05" in without.computed and "O05" not in without.not_computable
     assert _split(without.table, "inkomensklasse").height == 0
     assert with_inc.table.filter(pl.col("inkomensklasse") == TOTAAL).equals(without.table)
+
+
+def test_export_writes_the_new_columns(tmp_path):
+    from openpyxl import load_workbook
+
+    from monitor_dagster.export import export_table
+
+    g = _gated(_persons({"AM18": 60, "AM01": 40, None: 12})).drop("suppression_reason")
+    export_table(g, "csv", tmp_path / "t.csv")
+    back = pl.read_csv(tmp_path / "t.csv", infer_schema=False)
+    assert back.columns == COLUMNS
+    assert set(back["regio"]) == {"totaal", "AM18", "AM01"}
+    export_table(g, "xlsx", tmp_path / "t.xlsx")
+    header = next(load_workbook(tmp_path / "t.xlsx", read_only=True)["indicators"].iter_rows(values_only=True))
+    assert list(header) == COLUMNS
