@@ -130,7 +130,8 @@ def test_k1_and_k7_give_byte_identical_tables(wh, family):
             continue
         fn = fn_specs.load_function()
         q = {"quarterly": True} if fn_specs.period == "quarter" else {}
-        direct.append(fn(**{p: frames[k] for p, k in fn_specs.inputs.items()}, year=Y, **q))
+        optional = {p: frames.get(k) for p, k in fn_specs.optional_inputs.items()}   # O05's INPATAB (issue 18)
+        direct.append(fn(**{p: frames[k] for p, k in fn_specs.inputs.items()}, **optional, year=Y, **q))
     ref = finalize(pl.DataFrame(schema=PARTIAL_SCHEMA)) if not direct else pl.concat(direct)
     cols = ["indicator_id", *DIMENSIONS, "measure"]   # the rows of the table; the covariate cells (issue 17) are compared K=1 vs K=7 above
     assert_frame_equal(seven.table.drop("vintages").sort(cols), ref.drop("vintages").sort(cols))
