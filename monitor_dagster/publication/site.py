@@ -12,6 +12,8 @@ drawn by the vega-embed bundle that vl-convert ships).  Pages:
 * ``technisch-rapport.html``: per indicator the definition, source vintages, checks and their results (its
   Great Expectations suite: read from ``<warehouse>/gx/summary.json`` when the indicator_table asset stored
   one for this table, with a link to GE's Data Docs; else run again), trend breaks and suppressed cells;
+* ``kaart/<id>.html`` (issue 18, publication/maps.py): per indicator with regional rows, a map of the
+  arbeidsmarktregio's with the table of its numbers and a region's series; none without regional rows;
 * ``data/indicatoren.csv``: the gated table itself (the ``monitor export`` csv).
 
 Only a table that passes the disclosure gate is published (:func:`~monitor_dagster.publication.data.gated`).
@@ -42,6 +44,7 @@ from monitor_dagster.publication import charts as C
 from monitor_dagster.publication import corrections as CORR
 from monitor_dagster.publication import data as D
 from monitor_dagster.publication import durations as DURS
+from monitor_dagster.publication import maps as MAPS
 from monitor_dagster.indicators.engine import SECM_FALLBACK_VINTAGE
 from monitor_dagster.publication import sensitivity as SENS
 from monitor_dagster.publication.numbers import DECIMALS, MINUS, MISSING, count, fmt, number
@@ -378,6 +381,8 @@ def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date |
     (``<warehouse>/gx/summary.json``, and links GE's Data Docs) instead of running them again.  Without it,
     a ``site_dir`` of the default form ``<warehouse>/publication/site`` names the warehouse."""
     table = D.gated(table)
+    # the regional rows (issue 18) have the map pages of their own (the other pages read the national rows)
+    regional = MAPS.regional_rows(table)
     # the corrected rows (issue 17) have their own section; every other page reads the uncorrected ones
     corrections = table.filter(pl.col(CORRECTIE) != GEEN)
     table = table.filter(pl.col(CORRECTIE) == GEEN)
@@ -388,7 +393,7 @@ def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date |
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", suffix=".tmp", dir=site_dir.parent))
     try:
-        result = _build(table, tmp, built_on or dt.date.today(), progress, wh, corrections)
+        result = _build(table, tmp, built_on or dt.date.today(), progress, wh, corrections, regional)
         _swap(tmp, site_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -413,8 +418,10 @@ def _swap(new: Path, target: Path) -> None:
 
 
 def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
-           warehouse: Path | None = None, corrections: pl.DataFrame | None = None) -> SiteResult:
-    """``corrections``: the gated table's corrected rows (gewogen, model), shown by publication/corrections.py."""
+           warehouse: Path | None = None, corrections: pl.DataFrame | None = None,
+           regional: pl.DataFrame | None = None) -> SiteResult:
+    """``corrections``: the gated table's corrected rows (gewogen, model), shown by publication/corrections.py;
+    ``regional``: the cells of the map pages (publication/maps.py ``regional_rows``)."""
     env = _env()
     ids = D.indicator_ids(table)
     years = sorted(int(y) for y in table["year"].unique())
@@ -438,18 +445,24 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         result.pages.append(p)
 
     durations = DURS.load(warehouse)     # indicators/durations (issue 17); None: no duration sections
+    maps = MAPS.map_ids(regional) if regional is not None else []
+    if maps:
+        (site / "kaart").mkdir(parents=True, exist_ok=True)
+        MAPS.write_assets(site)
+        for iid in maps:
+            write(f"kaart/{iid}.html", MAPS.page(env, regional, iid, common, _script_json))
     for i, iid in enumerate(ids):
         if progress:
             progress(f"indicator {iid}", i, len(ids) + 3)
         html, _ = _indicator_page(env, table, iid, common)
-        write(f"indicator/{iid}.html", DURS.add_to_indicator_page(
-            CORR.add_to_indicator_page(html, table, corrections, iid), durations, iid))
+        write(f"indicator/{iid}.html", MAPS.add_to_indicator_page(DURS.add_to_indicator_page(
+            CORR.add_to_indicator_page(html, table, corrections, iid), durations, iid), iid, maps))
 
     outcome_gaps = _gap_dicts(D.gaps(table, kind="outcome"))
     n_input = sum(D.meta(i)["kind"] == "input" for i in ids)
-    write("index.html", CORR.add_to_index(env.get_template("index.html.j2").render(
+    write("index.html", MAPS.add_to_index(CORR.add_to_index(env.get_template("index.html.j2").render(
         **common, root="", page_title="Home", gaps=outcome_gaps, sections=_sections(ids),
-        n_outcome=len(ids) - n_input, n_input=n_input), table, corrections))
+        n_outcome=len(ids) - n_input, n_input=n_input), table, corrections), maps))
 
     if progress:
         progress("factsheet", len(ids), len(ids) + 3)
