@@ -44,7 +44,7 @@ import logging
 import polars as pl
 
 from monitor_dagster.indicators.memo import shared
-from monitor_dagster.indicators.table import SOURCE_COLUMN, cells, empty
+from monitor_dagster.indicators.table import SEPARATE, SOURCE_COLUMN, cells, empty
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,11 @@ FIT_MEASURES: dict[str, tuple[str, ...]] = {
 #: VSVREDEN code -> reason (report 5.1, advice after 4a); no answer: UNKNOWN_REASON
 VSV_REASONS = {"1": "schoolgerelateerd", "2": "gezondheid", "3": "persoonlijk", "4": "arbeidsmarkt", "5": "overig"}
 UNKNOWN_REASON = "onbekend"
-#: the population's breakdown columns a cell needs (indicators.table.cells)
+#: the population's breakdown columns a cell needs (indicators.table.cells); not the regional ones of issue 18
+#: (a survey of its own; docs/regions.md)
 PERSON_COLUMNS = list(dict.fromkeys(["herkomst_group", "herkomst_aggregate",
-                                     *(c for d, c in SOURCE_COLUMN.items() if d not in ("sector", "kwartaal"))]))
+                                     *(c for d, c in SOURCE_COLUMN.items()
+                                       if d not in ("sector", "kwartaal", *SEPARATE))]))
 _W = "weight"
 
 
