@@ -255,7 +255,7 @@ def map_template() -> dict:
     """The choropleth (Vega-Lite, built with altair): the page's script puts the TopoJSON (``window.MONITOR_GEO``)
     into the layers' data and the cells of the view into the lookups.
 
-    Layers: ``grond`` every region, grey when suppressed and white without a figure; ``waarde`` the regions with
+    Layers: ``grond`` every region, grey when suppressed and white with a dashed outline without a figure; ``waarde`` the regions with
     a value, coloured by it; ``geheim`` a × on the label point of each suppressed region; ``gekozen`` the outline
     of the chosen region.  Each region's rows for the lookup: code, value, label, reason, status_label, n_label,
     suppressed, chosen."""
@@ -267,6 +267,8 @@ def map_template() -> dict:
     base = alt.Chart(geo).transform_lookup(lookup="properties.statcode", from_=lookup)
     ground = base.mark_geoshape(stroke="#666", strokeWidth=0.6).encode(
         fill=alt.condition("datum.suppressed", alt.value(SUPPRESSED_FILL), alt.value(MISSING_FILL)),
+        # a region without a figure: white with a dashed outline (a gap near 0 is nearly white too)
+        strokeDash=alt.condition("datum.suppressed || isValid(datum.value)", alt.value([1, 0]), alt.value([3, 2])),
         tooltip=tooltip).properties(name="grond")
     values = base.mark_geoshape(stroke="#666", strokeWidth=0.6).encode(
         color=alt.Color("value:Q", title="waarde", legend=alt.Legend(orient="right", format=",.1f")),

@@ -116,7 +116,10 @@
       if (l.encoding && l.encoding.color && l.encoding.color.field === "value") {
         l.encoding.color.title = state.view === GAP ? ["Verschil", "(" + P.gap_unit + ")"] : [P.view_labels[state.view], "(" + P.unit_short + ")"];
         l.encoding.color.scale = state.view === GAP ? { scheme: "blueorange", domainMid: 0 } : { scheme: "blues", zero: false };
-        l.encoding.color.legend.format = (state.view === GAP ? "+" : "") + ",." + P.decimals + "f";
+        l.encoding.color.legend.format = ",." + P.decimals + "f";
+        // a gap is signed as in the tables (numbers.js): "+" on a positive one, no sign on what rounds to zero
+        l.encoding.color.legend.labelExpr = state.view === GAP ?
+          "datum.value > 0 && !test(/^[0.,]*$/, datum.label) ? '+' + datum.label : datum.label" : "datum.label";
       }
     });
     if (mapView) { mapView.finalize(); mapView = null; }
