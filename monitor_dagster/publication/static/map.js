@@ -168,7 +168,8 @@
         esc(notes.join("; ")) + "</td></tr>";
     }).join("");
     $("map-table").innerHTML = "<caption>" + esc(P.title) + (P.measures.length > 1 ? " (" + esc(P.measure_labels[state.measure]) + ")" : "") +
-      " per arbeidsmarktregio, " + state.year + ": de groepen en het verschil " + esc(P.view_labels[GAP] || "") + "</caption><thead>" +
+      " per arbeidsmarktregio, " + state.year + ": de groepen" +
+      (P.view_labels[GAP] ? " en het " + esc(P.view_labels[GAP].toLowerCase()) : "") + "</caption><thead>" +
       head + "</thead><tbody>" + body + "</tbody>";
   }
   function renderNotes() {
