@@ -239,3 +239,35 @@ def test_shipped_mapping_is_complete():
     m = RR.gemeente_arbeidsmarktregio(2020)
     assert m.height == 355 and m["gemeente_code"].n_unique() == 355
     assert set(m["randstad"]) == {"randstad", "overig"}
+
+
+def test_planted_regional_difference_is_visible_in_the_gated_table(core_wh, tmp_path, monkeypatch):
+    """Acceptance of issue 18: the generator's planted difference (more bijstand in the planted region,
+    ``regions_model.planted``) shows in the published figures: O12 (share with bijstand, technisch rapport
+    §4.2) through the engine on core/population of 2019 with a 2019 mapping, then the disclosure gate, is higher
+    in the planted region than in the country, and the region's cell counts its persons of the base population."""
+    from monitor_dagster.gates.disclosure import apply_disclosure
+    from monitor_dagster.indicators import engine as ENG
+
+    truth = _truth(core_wh)
+    region = truth["regions_model"]["planted"]["region"]
+    monkeypatch.setenv(RR.REGIO_DIR_ENV, str(tmp_path))
+    src = resources.files("monitor_dagster.reference").joinpath(MAPPING_2020)
+    (tmp_path / RR.mapping_file(2019)).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    mapping, _ = RR.regio_mapping(2019)
+    frames = ENG.warehouse_frames(core_wh, "secm", 2019)
+    frames["core/population"] = POP.population(2019, **_source_frames(Warehouse(core_wh), 2019),
+                                               regio_map=mapping).collect().lazy()
+    table = apply_disclosure(ENG.compute_family("secm", frames, 2019).table)
+    o12 = table.filter((pl.col("indicator_id") == "O12") & (pl.col("herkomst") == "totaal"))
+    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal", "randstad",
+              "asielstatus", "inkomensklasse"):
+        o12 = o12.filter(pl.col(d) == "totaal")
+    national = o12.filter(pl.col("regio") == "totaal").row(0, named=True)
+    planted = o12.filter(pl.col("regio") == region).row(0, named=True)
+    assert not planted["suppressed"] and not national["suppressed"]
+    # and the highest of all regions shown (on this zone: 16.7 % of 54 persons; next AM21 13.3 %, country 5.9 %)
+    shown = o12.filter((pl.col("regio") != "totaal") & ~pl.col("suppressed"))
+    assert shown.sort("value", descending=True)["regio"][0] == region, shown.sort("value", descending=True).head(3)
+    assert planted["value"] > 1.5 * national["value"], (planted, national)
+    assert o12.filter(pl.col("regio") != "totaal")["regio"].n_unique() > 30
