@@ -122,7 +122,7 @@ def test_unknown_code_in_unused_column_is_a_warning_and_set_to_empty(zone, catal
 
 
 def test_bad_values_in_unused_columns_of_other_types(zone, catalog, tmp_path):
-    """A bad flag (SECMBUS XKOPPEL*) and a bad code (GBAADRESOBJECTBUS SOORTOBJECTNUMMER): warnings, empty."""
+    """A bad flag (SECMBUS XKOPPEL*) and a bad code (GBAPERSOONTAB GBAAANTALOUDERSBUITENLAND): warnings, empty."""
     f = _file(zone, "SECMBUS")
     out = _ingest(catalog, tmp_path / "secm", f, _set(_raw(zone, f), [1], "XKOPPELWERKNSECM", "X"))
     (w,) = out.warnings
@@ -130,10 +130,16 @@ def test_bad_values_in_unused_columns_of_other_types(zone, catalog, tmp_path):
     assert out.frame["XKOPPELWERKNSECM"][1] is None
     assert out.frame["XKOPPELWERKNSECM"].null_count() == 1
 
+    f = _file(zone, "GBAPERSOONTAB")
+    out = _ingest(catalog, tmp_path / "gba", f, _set(_raw(zone, f), [0], "GBAAANTALOUDERSBUITENLAND", "7"))
+    assert [(w.column, w.examples) for w in out.warnings] == [("GBAAANTALOUDERSBUITENLAND", ["7"])]
+    assert out.frame["GBAAANTALOUDERSBUITENLAND"][0] is None
+
+    # SOORTOBJECTNUMMER was unused until the regions (issue 18) joined the address object to VSLGWBTAB: a bad
+    # code now blocks, like any used column
     f = _file(zone, "GBAADRESOBJECTBUS")
-    out = _ingest(catalog, tmp_path / "adres", f, _set(_raw(zone, f), [0], "SOORTOBJECTNUMMER", "WOONBOOT"))
-    assert [(w.column, w.examples) for w in out.warnings] == [("SOORTOBJECTNUMMER", ["WOONBOOT"])]
-    assert out.frame["SOORTOBJECTNUMMER"][0] is None
+    err = _blocked(catalog, tmp_path / "adres", f, _set(_raw(zone, f), [0], "SOORTOBJECTNUMMER", "WOONBOOT"))
+    assert [(x.column, x.examples) for x in err.failures] == [("SOORTOBJECTNUMMER", ["WOONBOOT"])]
 
 
 def test_csv_copy_bad_number_in_unused_column(zone, catalog, tmp_path):
@@ -252,7 +258,7 @@ def test_roles_derivation(catalog):
     assert roles["SPOLISBUS"]["SAANTVERLU"] == "used" and "O07" in role_table(catalog)["SPOLISBUS"]["SAANTVERLU"].why
     assert roles["GBAPERSOONTAB"]["GBAGEBOORTELANDMOEDER"] == "unused"
     assert roles["GBAPERSOONTAB"]["GBAIMPUTATIECODE"] == "unused"
-    assert roles["GBAADRESOBJECTBUS"]["SOORTOBJECTNUMMER"] == "unused"
+    assert roles["GBAADRESOBJECTBUS"]["SOORTOBJECTNUMMER"] == "used"       # the object's municipality (issue 18)
     assert roles["GBAPERSOONTAB"]["GBAGESLACHT"] == "used"
     # a breakdown column of the indicator table (core.inputs.BREAKDOWN_SOURCES) is used or key
     for src in BREAKDOWN_SOURCES.values():
