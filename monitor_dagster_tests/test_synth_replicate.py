@@ -175,7 +175,14 @@ def test_pipeline_on_replicated_zone_gives_r_times_the_counts(zones):
     gb = whs["base"].read("indicator_table", "all").filter(pl.col("indicator_id") != "O40").collect()
     gr = whs["rep"].read("indicator_table", "all").filter(pl.col("indicator_id") != "O40").collect()
     j = gb.join(gr, on=_keys(gb), how="full", suffix="_r", nulls_equal=True, coalesce=True)
-    assert j.height == gb.height == gr.height
+    # the same cells, except rows of the separate breakdowns (regio, randstad, asielstatus, inkomensklasse): the
+    # gate leaves such a breakdown out where it would have to hide a national total (docs/regions.md), and with R
+    # times the persons other breakdowns hit that rule; the national and the other cells are all in both
+    only_one = j.filter(pl.col("suppressed").is_null() | pl.col("suppressed_r").is_null())
+    separate = ("regio", "randstad", "asielstatus", "inkomensklasse")
+    assert only_one.height < 0.05 * j.height, only_one.height
+    assert only_one.select(pl.any_horizontal(pl.col(c) != "totaal" for c in separate if c in j.columns).all()).item()
+    j = j.filter(pl.col("suppressed").is_not_null() & pl.col("suppressed_r").is_not_null())
     both = j.filter(~pl.col("suppressed") & ~pl.col("suppressed_r"))
     assert both.height > 0
     # exact sums for the uncorrected rows; the corrected ones (issue 17) rest on iterative fits (the weighting
@@ -183,4 +190,4 @@ def test_pipeline_on_replicated_zone_gives_r_times_the_counts(zones):
     tol = pl.when(pl.col("correctie") == "geen").then(1e-9).otherwise(1e-6 * (1 + pl.col("value").abs()))
     assert (both["n_r"] == R * both["n"]).all()
     assert both.select(((pl.col("value") - pl.col("value_r")).abs() <= tol).all()).item()
-    assert gr["suppressed"].sum() <= gb["suppressed"].sum()
+    assert j["suppressed_r"].sum() <= j["suppressed"].sum()
