@@ -29,6 +29,7 @@ from monitor_dagster.core import population as POP
 from monitor_dagster.core.inputs import CORE_INPUTS, SourceInput
 from monitor_dagster.indicators import engine as ENG
 from monitor_dagster.indicators.register import base_population
+from monitor_dagster.indicators.table import DIMENSIONS
 from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
 #: the headline figures: (indicator, measure) -> label; N is the population the register indicators describe
@@ -93,8 +94,7 @@ def headline_rows(table: pl.DataFrame) -> pl.DataFrame:
         return pl.DataFrame(schema={"indicator_id": pl.String, "measure": pl.String, "unit": pl.String,
                                     "herkomst": pl.String, "value": pl.Float64, "n": pl.Int64,
                                     "n_weighted": pl.Float64})
-    others = [c for c in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal",
-                          "regio", "randstad", "asielstatus", "inkomensklasse") if c in table.columns]
+    others = [c for c in DIMENSIONS if c != "herkomst" and c in table.columns]
     keep = pl.lit(False)
     for iid, measure in HEADLINES:
         keep = keep | ((pl.col("indicator_id") == iid) & (pl.col("measure") == measure))

@@ -26,17 +26,14 @@ from importlib import resources
 import altair as alt
 import polars as pl
 
-from monitor_dagster.indicators import table as T
 from monitor_dagster.indicators.table import CORRECTIE, DIMENSIONS, GEEN, TOTAAL
 from monitor_dagster.publication import charts as C
 from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import DECIMALS, VEGA_NUMBER_LOCALE
 
 REGIO, RANDSTAD, ASIELSTATUS = "regio", "randstad", "asielstatus"
-#: the dimensions of issue 18 (the indicator table's contract); a map cell has every dimension but regio ``totaal``
+#: the dimensions of issue 18 (the indicator table's contract)
 REGION_DIMS = (REGIO, RANDSTAD, ASIELSTATUS)
-#: with the other breakdowns of their own the indicator table may have (``table.SEPARATE``: inkomensklasse)
-SEPARATE_DIMS = tuple(dict.fromkeys((*REGION_DIMS, *getattr(T, "SEPARATE", ()))))
 GEO_FILE = "arbeidsmarktregio_2020.topojson"
 GEO_OBJECT = "arbeidsmarktregio_2020"
 GEO_SCRIPT = "arbeidsmarktregio_2020.js"
@@ -156,7 +153,8 @@ def regional_rows(table: pl.DataFrame) -> pl.DataFrame:
         t = t.with_columns(pl.lit(None, pl.String).alias("suppression_reason"))
     if CORRECTIE in t.columns:
         t = t.filter(pl.col(CORRECTIE) == GEEN)
-    others = [d for d in dict.fromkeys([*DIMENSIONS, *SEPARATE_DIMS]) if d not in ("herkomst", REGIO) and d in t.columns]
+    # a map cell has every dimension but herkomst and regio ``totaal`` (table.DIMENSIONS holds the separate ones)
+    others = [d for d in DIMENSIONS if d not in ("herkomst", REGIO) and d in t.columns]
     t = t.filter(pl.all_horizontal([pl.col(d) == TOTAAL for d in others]) & pl.col("herkomst").is_in(GROUPS))
     with_regions = t.filter(pl.col(REGIO) != TOTAAL)["indicator_id"].unique().to_list()
     t = t.filter(pl.col("indicator_id").is_in(with_regions))
