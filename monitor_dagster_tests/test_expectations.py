@@ -1,6 +1,6 @@
 """Great Expectations suites per indicator, generated from the specs (issue 11 item 6): range by unit, null
 exactly when suppressed, measures of the spec, a complete cube, the trend rule with registered breaks; Data
-Docs with one suite per indicator and a stored summary; trend-break ids said once (specs.yaml)."""
+Docs with the table suite and a stored summary per indicator; trend-break ids said once (specs.yaml)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_a_clean_table_passes_every_suite():
     assert rep.success and rep.unexplained.height == 0
     assert set(rep.suites) == set(ids)
     assert all(r["success"] for r in rep.suites.values()), rep.suites
-    assert all(r["evaluated"] == 12 for r in rep.suites.values())
+    assert all(r["evaluated"] == 14 for r in rep.suites.values()), "every rule judges every indicator"
 
 
 def test_share_of_101_fails_the_range_of_that_indicator_only():
@@ -182,14 +182,17 @@ def test_registered_break_explains_o04_2017_and_the_same_jump_in_2018_fails():
 
 
 # -------------------------------------------------------------------------------------- Data Docs, summary
-def test_data_docs_have_one_suite_per_indicator_and_a_summary(tmp_path):
+def test_data_docs_have_the_table_suite_and_a_summary_per_indicator(tmp_path):
     t = _set(_table(["O04", "O05", "U-a"]), _cell("U-a", 2018), value=101.0, n=50)
     rep = TB.check(t, docs_dir=tmp_path)
     index = tmp_path / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     assert rep.data_docs == str(index.resolve()) and rep.ge_result["data_docs"] == rep.data_docs
     html = index.read_text(encoding="utf-8")
-    assert set(re.findall(r'expectations/([^"/]+)\.html', html)) == {"O04", "O05", "U-a"}
-    assert (index.parent / "expectations" / "U-a.html").is_file()
+    assert set(re.findall(r'expectations/([^"/]+)\.html', html)) == {X.TABLE_SUITE}
+    page = (index.parent / "expectations" / f"{X.TABLE_SUITE}.html").read_text(encoding="utf-8")
+    assert "U-a" in page, "the suite's parameters (measures per indicator) are generated from the specs"
+    results = list((index.parent / "validations").rglob("*.html"))
+    assert len(results) == 1, results
 
     doc = TB.read_summary(tmp_path, t)
     assert doc is not None and set(doc["suites"]) == {"O04", "O05", "U-a"}
@@ -197,11 +200,36 @@ def test_data_docs_have_one_suite_per_indicator_and_a_summary(tmp_path):
     assert doc["suites"]["U-a"]["failed"][0]["rule"] == "range" and doc["data_docs"] == rep.data_docs
     assert TB.read_summary(tmp_path, t.head(10)) is None, "a summary of another table is not reused"
 
-    # the next check of a table without U-a drops its suite from the context and the Data Docs
+    # the next check of a table without U-a: the suite no longer names it, a second result page is kept
     TB.check(t.filter(pl.col("indicator_id") != "U-a"), docs_dir=tmp_path)
-    html = index.read_text(encoding="utf-8")
-    assert set(re.findall(r'expectations/([^"/]+)\.html', html)) == {"O04", "O05"}
-    assert not (index.parent / "expectations" / "U-a.html").exists()
+    page = (index.parent / "expectations" / f"{X.TABLE_SUITE}.html").read_text(encoding="utf-8")
+    assert "U-a" not in page and "O05" in page
+    assert len(list((index.parent / "validations").rglob("*.html"))) == 2
+
+
+def test_suites_of_an_older_warehouse_are_removed(tmp_path):
+    """Before the table suite, the gate kept one suite per indicator: a warehouse of that time keeps none."""
+    import great_expectations as gx
+
+    ctx = gx.get_context(mode="file", project_root_dir=str(tmp_path))
+    ctx.suites.add(gx.ExpectationSuite(name="O04"))
+    TB.check(_table(["O04"]), docs_dir=tmp_path)
+    ctx = gx.get_context(mode="file", project_root_dir=str(tmp_path))
+    assert [s.name for s in ctx.suites.all()] == [X.TABLE_SUITE]
+
+
+def test_a_failure_of_many_rows_counts_them_all_per_indicator():
+    """GE's BASIC result stops at 20 example values: the per-indicator counts come from a COMPLETE rerun."""
+    t = _table(["O04", "O05"])
+    t = _set(t, (pl.col("indicator_id") == "O05") & ~pl.col("suppressed"), value=150.0)
+    t = _set(t, (pl.col("indicator_id") == "O04") & (pl.col("herkomst") == "Turkije"), value=-1.0)
+    rep = TB.check(t)
+    n05 = t.filter((pl.col("indicator_id") == "O05") & ~pl.col("suppressed")).height
+    n04 = t.filter((pl.col("indicator_id") == "O04") & (pl.col("herkomst") == "Turkije")).height
+    assert n05 > 20
+    texts = {f.split(":")[0]: f for f in rep.failures}
+    assert texts["O05"].startswith(f"O05: value in [0, 100]: {n05} rows (e.g. ")
+    assert texts["O04"].startswith(f"O04: value in [0, 100]: {n04} rows (e.g. 2016 Turkije")
 
 
 def test_site_reads_the_stored_summary(tmp_path, monkeypatch):
@@ -219,7 +247,7 @@ def test_site_reads_the_stored_summary(tmp_path, monkeypatch):
     assert q["source"] == "check" and q["data_docs"] is None and q["suites"]["O04"]["success"]
 
     # what the report says per indicator: passed / the failed expectations (a trend jump alone is a warning)
-    assert SITE._suite_text(q["suites"]["O04"]) == ("ok", "geslaagd (12 verwachtingen)")
+    assert SITE._suite_text(q["suites"]["O04"]) == ("ok", "geslaagd (14 verwachtingen)")
     bad = TB.check(_set(t, _cell("O04", 2018), value=101.0, n=50)).suites["O04"]
     css, text = SITE._suite_text(bad)
     assert css == "fail" and text.startswith("niet geslaagd: bereik: value in [0, 100]: 1 row")

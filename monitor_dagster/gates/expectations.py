@@ -1,6 +1,8 @@
-"""Great Expectations suites of the indicator table, one per built indicator, generated from its spec (issue 11).
+"""The Great Expectations suite of the indicator table, its parameters generated from the specs (issue 11).
 
-Every suite holds the same kinds of rules, with the parameters of its indicator (``indicators/specs.yaml``):
+One suite, ``indicator_table``, judges every built indicator with the parameters of its spec
+(``indicators/specs.yaml``; per-indicator columns of the frame, the (indicator, measure) pairs, the cube); the
+result is reported per indicator.  The rules:
 
 * ``unit`` / ``range``: the unit is the spec's, and ``value`` lies in the range of that unit (:data:`RANGES`);
 * ``years``: no rows before the spec's ``first_year``;
@@ -12,14 +14,14 @@ Every suite holds the same kinds of rules, with the parameters of its indicator 
   indicators: ``ebb.EBB_DIMENSIONS``, no verblijfsduur) has rows at herkomst ``totaal`` (suppressed rows count:
   they are in the cube, only hidden), where the year's total cell rests on at least ``min_n`` persons (a small
   cell can lack a breakdown by nature: generatie is undefined without a migration background); breakdowns
-  that readiness.py calls not computable are not expected.  The expected set "<year> <dimension>" is a suite parameter
+  that readiness.py calls not computable are not expected.  The expected set "<indicator> <year> <dimension>" is a suite parameter
   (``$PARAMETER: cube``) filled in at run time from the years present, so the suite itself is the spec's;
 * ``trend`` (severity *warning*): no year-on-year jump that a registered break does not explain, among cells
   of at least ``min_n`` persons (``gates/trend_breaks.changes``; provisional cells are not judged).
 
-:func:`validate` runs the suites of all indicators in a table in one GE context (GE takes seconds to start;
-one context per indicator would cost that 27 times): ephemeral, or a file context under ``<docs_dir>/gx``
-that also builds the HTML Data Docs.  Plain Python and pandas, no Dagster; derived columns are computed
+:func:`validate` runs the suite once in one GE context (GE takes seconds to start, and its cost is per
+expectation, not per row: one suite per indicator, 12 x 46 expectations, took 28-44 s per table): ephemeral,
+or a file context under ``<docs_dir>/gx`` that also builds the HTML Data Docs.  Plain Python and pandas, no Dagster; derived columns are computed
 with polars before the hand-over to GE's pandas engine.
 """
 
@@ -53,14 +55,16 @@ RULES = ("unit", "range", "years", "suppressed", "measures", "completeness", "tr
 WARNING_RULES = frozenset({"trend"})
 RUN_NAME = "indicator_table-trend_breaks"   # the Dagster asset check that runs the suites
 DATA_SOURCE = "indicator_table"
+TABLE_SUITE = "indicator_table"            # the one suite (and data asset, validation definition) of the table
 #: columns handed to GE (the rest of the table is not looked at)
-_FRAME = ["year", *DIMENSIONS, "measure", "value", "unit", "n", "n_weighted", "suppressed", "status",
-          "change", "unexplained", "year_breakdown", "cell"]
-# BASIC for the run (counts and up to 20 values; SUMMARY with index columns makes the whole run 2.5 times
-# slower); a failed column-map expectation is re-run alone with the cell keys of its first rows
+_FRAME = ["indicator_id", "year", *DIMENSIONS, "measure", "value", "unit", "n", "n_weighted", "suppressed",
+          "status", "change", "unexplained", "year_breakdown", "cube_key", "cell",
+          "spec_unit", "range_lo", "range_hi", "range_strict", "first_year"]
+# BASIC for the run (counts and up to 20 values); a failed row-map rule is run again alone, COMPLETE with the
+# indicator and cell key of every failing row (only then: index columns make a run several times slower)
 _RESULT_FORMAT = "BASIC"
-_EXAMPLES_FORMAT = {"result_format": "SUMMARY", "unexpected_index_column_names": ["cell"],
-                    "partial_unexpected_count": 3}
+_EXAMPLES_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": ["indicator_id", "cell"],
+                    "return_unexpected_index_query": False}
 
 
 def dimensions(spec: S.IndicatorSpec) -> list[str]:
@@ -92,53 +96,104 @@ def range_label(unit: str, thousands: str = ",", hi: float | None = None) -> str
     return f"value in {'(' if strict else '['}{num(lo)}, {num(hi)}]"
 
 
-def suite(spec: S.IndicatorSpec, min_n: int = 100):
-    """The ExpectationSuite of one built indicator, named after its id.  Each expectation carries
-    ``meta = {"rule": ..., "label": ...}``: the rule (:data:`RULES`) and a short text for reports."""
+#: per-indicator parameters of the table suite, from the specs (columns added to the frame GE reads)
+_PARAMS = ["spec_unit", "range_lo", "range_hi", "range_strict", "first_year"]
+
+
+def label(key: str, spec: S.IndicatorSpec, min_n: int = 100) -> str:
+    """The text of a rule for one indicator (``meta.key`` of an expectation of :func:`table_suite`), as the
+    per-indicator results and the technical report say it: ``value in [0, 100]``, ``unit is '%'``."""
+    lo, hi, strict = value_range(spec)
+    return {
+        "unit": f"unit is {spec.unit!r}",
+        "range_lo": range_label(spec.unit, hi=hi), "range_lo_strict": range_label(spec.unit, hi=hi),
+        "range_hi": range_label(spec.unit, hi=hi),
+        "years": f"year >= first_year {spec.first_year}",
+        "suppressed_not_null": "suppressed not null",
+        "value_null": "value null when suppressed", "value_not_null": "value not null when not suppressed",
+        "n_null": "n null when suppressed", "n_not_null": "n not null when not suppressed",
+        "n_weighted_null": "n_weighted null when suppressed",
+        "measures": "measure is one of the spec's measures",
+        "completeness": "every dimension at herkomst totaal in every year",
+        "trend": f"no unexplained year-on-year jump (n >= {min_n})",
+    }[key]
+
+
+def table_suite(specs: dict[str, S.IndicatorSpec], min_n: int = 100):
+    """The ExpectationSuite of the indicator table: every rule once for all indicators, its parameters per
+    indicator generated from the specs (the unit and range columns of :func:`frame`, the (indicator, measure)
+    pairs of the measures rule, the cube).  One suite and not one per indicator: GE's cost is per expectation
+    (~50 ms), 12 rules x 46 indicators took 28-44 s per table.  Each expectation carries ``meta = {"rule",
+    "key", "label"}``: the rule (:data:`RULES`), the key of its per-indicator text (:func:`label`)."""
     import great_expectations as gx
     from great_expectations.expectations.row_conditions import Column
 
     E = gx.expectations
-    lo, hi, strict = value_range(spec)
-    measures = list(spec.measures or spec.categories)
+    pairs = sorted((iid, m) for iid, sp in specs.items() for m in (sp.measures or sp.categories))
+    units = ", ".join(f"{u} {range_label(u)}" for u in RANGES)
 
-    def m(rule: str, label: str) -> dict:
-        return {"rule": rule, "label": label}
+    def m(rule: str, key: str, text: str) -> dict:
+        return {"rule": rule, "key": key, "label": text}
 
+    skip = "either_value_is_missing"     # a suppressed cell has no value: the suppressed rules judge it
     exps = [
-        E.ExpectColumnValuesToBeInSet(column="unit", value_set=[spec.unit], meta=m("unit", f"unit is {spec.unit!r}")),
-        E.ExpectColumnValuesToBeBetween(column="value", min_value=lo, max_value=hi, strict_min=strict,
-                                        meta=m("range", range_label(spec.unit, hi=hi)),
-                                        notes=f"allowed range of the unit {spec.unit!r} (gates/expectations.py)"),
-        E.ExpectColumnValuesToBeBetween(column="year", min_value=spec.first_year,
-                                        meta=m("years", f"year >= first_year {spec.first_year}")),
-        E.ExpectColumnValuesToNotBeNull(column="suppressed", meta=m("suppressed", "suppressed not null")),
+        E.ExpectColumnPairValuesToBeEqual(column_A="unit", column_B="spec_unit", ignore_row_if="neither",
+                                          meta=m("unit", "unit", "unit is the spec's")),
+        E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="value", column_B="range_lo", or_equal=True, ignore_row_if=skip,
+            row_condition=Column("range_strict") == False,  # noqa: E712
+            meta=m("range", "range_lo", "value >= the lower bound of the unit"),
+            notes=f"allowed ranges of the units (gates/expectations.py): {units}"),
+        E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="value", column_B="range_lo", or_equal=False, ignore_row_if=skip,
+            row_condition=Column("range_strict") == True,  # noqa: E712
+            meta=m("range", "range_lo_strict", "value > the lower bound of the unit (bound excluded)")),
+        E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="range_hi", column_B="value", or_equal=True, ignore_row_if=skip,
+            meta=m("range", "range_hi", "value <= the upper bound of the unit or the spec's value_max")),
+        E.ExpectColumnPairValuesAToBeGreaterThanB(column_A="year", column_B="first_year", or_equal=True,
+                                                  ignore_row_if="neither",
+                                                  meta=m("years", "years", "year >= the spec's first_year")),
+        E.ExpectColumnValuesToNotBeNull(column="suppressed",
+                                        meta=m("suppressed", "suppressed_not_null", "suppressed not null")),
         E.ExpectColumnValuesToBeNull(column="value", row_condition=Column("suppressed") == True,  # noqa: E712
-                                     meta=m("suppressed", "value null when suppressed")),
+                                     meta=m("suppressed", "value_null", "value null when suppressed")),
         E.ExpectColumnValuesToNotBeNull(column="value", row_condition=Column("suppressed") == False,  # noqa: E712
-                                        meta=m("suppressed", "value not null when not suppressed")),
+                                        meta=m("suppressed", "value_not_null", "value not null when not suppressed")),
         E.ExpectColumnValuesToBeNull(column="n", row_condition=Column("suppressed") == True,  # noqa: E712
-                                     meta=m("suppressed", "n null when suppressed")),
+                                     meta=m("suppressed", "n_null", "n null when suppressed")),
         E.ExpectColumnValuesToNotBeNull(column="n", row_condition=Column("suppressed") == False,  # noqa: E712
-                                        meta=m("suppressed", "n not null when not suppressed")),
+                                        meta=m("suppressed", "n_not_null", "n not null when not suppressed")),
         E.ExpectColumnValuesToBeNull(column="n_weighted", row_condition=Column("suppressed") == True,  # noqa: E712
-                                     meta=m("suppressed", "n_weighted null when suppressed")),
-        E.ExpectColumnValuesToBeInSet(column="measure", value_set=measures,
-                                      meta=m("measures", "measure is one of the spec's measures")),
+                                     meta=m("suppressed", "n_weighted_null", "n_weighted null when suppressed")),
+        E.ExpectColumnPairValuesToBeInSet(column_A="indicator_id", column_B="measure", value_pairs_set=pairs,
+                                          ignore_row_if="neither",
+                                          meta=m("measures", "measures", "measure is one of the spec's measures")),
         E.ExpectColumnDistinctValuesToContainSet(
-            column="year_breakdown", value_set={"$PARAMETER": "cube"}, row_condition=Column("herkomst") == TOTAAL,
-            meta=m("completeness", "every dimension at herkomst totaal in every year"),
-            notes=f"cube = every year the indicator has rows x the dimensions {', '.join(dimensions(spec))}, "
-                  "as '<year> <dimension>' ('totaal' = no breakdown); filled in when the suite runs"),
+            column="cube_key", value_set={"$PARAMETER": "cube"}, row_condition=Column("herkomst") == TOTAAL,
+            meta=m("completeness", "completeness", "every dimension at herkomst totaal in every year"),
+            notes="cube = per indicator, every year it has rows x its dimensions, as '<indicator> <year> "
+                  "<dimension>' ('totaal' = no breakdown); filled in when the suite runs"),
         E.ExpectColumnValuesToBeInSet(column="unexplained", value_set=[False], row_condition=Column("n") >= min_n,
                                       severity="warning",
-                                      meta=m("trend", f"no unexplained year-on-year jump (n >= {min_n})"),
+                                      meta=m("trend", "trend", f"no unexplained year-on-year jump (n >= {min_n})"),
                                       notes="unexplained = a change beyond the tolerance of trend_breaks.yaml that "
                                             "no registered break explains; null where not judged (first year of a "
                                             "series, suppressed, voorlopig)"),
     ]
-    return gx.ExpectationSuite(name=spec.id, expectations=exps,
-                               meta={"notes": f"{spec.id} {spec.title}: generated from indicators/specs.yaml"})
+    return gx.ExpectationSuite(name=TABLE_SUITE, expectations=exps,
+                               meta={"notes": "the contract of every built indicator of indicators/specs.yaml "
+                                              f"({len(specs)} indicators; parameters generated from the specs)"})
+
+
+def params(specs: dict[str, S.IndicatorSpec]) -> pl.DataFrame:
+    """Per indicator the parameters its rows are judged by: unit, range (bounds, lower bound excluded) and
+    first year of the spec."""
+    rows = [{"indicator_id": iid, "spec_unit": sp.unit, "range_lo": float(value_range(sp)[0]),
+             "range_hi": float(value_range(sp)[1]), "range_strict": bool(value_range(sp)[2]),
+             "first_year": int(sp.first_year)} for iid, sp in specs.items()]
+    return pl.DataFrame(rows, schema={"indicator_id": pl.String, "spec_unit": pl.String, "range_lo": pl.Float64,
+                                      "range_hi": pl.Float64, "range_strict": pl.Boolean, "first_year": pl.Int64})
 
 
 def frame(table: pl.DataFrame, ch: pl.DataFrame) -> pl.DataFrame:
@@ -159,32 +214,38 @@ def frame(table: pl.DataFrame, ch: pl.DataFrame) -> pl.DataFrame:
     ).sort("_row")
 
 
-def _describe(res, examples=None) -> tuple[str, str, str]:
-    """(rule, severity, short text) of a failed expectation result; ``examples()`` gives the result of the
-    same expectation with cell keys (only asked for a failed column-map expectation)."""
+def _count(n: int) -> str:
+    return f"{n} row{'s' if n != 1 else ''}"
+
+
+def _per_indicator(res, rerun, cube: list[str], present: set[str]) -> dict[str, tuple[int, list[str]]]:
+    """Indicator id -> (count, examples) of a failed expectation of the table suite.  A row-map rule is run
+    again alone with the ``indicator_id`` and ``cell`` of every failing row (``rerun(cfg)``; only for a
+    failed rule); for the completeness rule, the cube keys missing from ``present`` (GE reports the count
+    and at most 20 of them)."""
     cfg = res.expectation_config
-    meta = cfg.meta or {}
-    label = meta.get("label", cfg.type)
-    r = res.result or {}
-    if res.exception_info and res.exception_info.get("raised_exception"):
-        text = f"{label}: error {res.exception_info.get('exception_message')}"
-    elif "partial_missing_list" in r:
-        missing = [str(x) for x in r["partial_missing_list"]]
-        text = f"{label}: missing {', '.join(missing[:6])}" + (" ..." if len(missing) > 6 else "")
-    else:
-        n = r.get("unexpected_count", 0)
-        idx = r.get("partial_unexpected_index_list")
-        if idx is None and n and examples is not None:
-            try:
-                idx = (examples(cfg).result or {}).get("partial_unexpected_index_list")
-            except Exception:  # noqa: BLE001 - examples are a courtesy; the count stands
-                idx = None
-        cells = [x.get("cell") for x in idx or [] if isinstance(x, dict)]
-        eg = f" (e.g. {'; '.join(str(c) for c in cells[:3])})" if cells else ""
-        text = f"{label}: {n} row{'s' if n != 1 else ''}{eg}"
-    sev = str(getattr(cfg, "severity", "critical") or "critical")
-    sev = sev.split(".")[-1].lower()
-    return meta.get("rule", "?"), sev, text
+    if cfg.meta.get("rule") == "completeness":
+        out: dict[str, tuple[int, list[str]]] = {}
+        for key in sorted(set(cube) - present):
+            iid, rest = key.split(" ", 1)
+            n, eg = out.get(iid, (0, []))
+            out[iid] = (n + 1, [*eg, rest])
+        return out
+    rows = (rerun(cfg).result or {}).get("unexpected_index_list") or []
+    out = {}
+    for r in rows:
+        n, eg = out.get(r["indicator_id"], (0, []))
+        out[r["indicator_id"]] = (n + 1, eg if len(eg) >= 3 else [*eg, str(r.get("cell"))])
+    return out
+
+
+def _text(key: str, spec, min_n: int, n: int, examples: list[str]) -> str:
+    """``O05: value in [0, 100]: 1 row (e.g. ...)`` without the id; completeness lists what is missing."""
+    lab = label(key, spec, min_n)
+    if key == "completeness":
+        return f"{lab}: missing {', '.join(examples[:6])}" + (" ..." if len(examples) > 6 else "")
+    eg = f" (e.g. {'; '.join(examples[:3])})" if examples else ""
+    return f"{lab}: {_count(n)}{eg}"
 
 
 def _quiet(ctx) -> None:
@@ -219,13 +280,13 @@ def _name_the_folder(fn):
 @_name_the_folder
 def validate(table: pl.DataFrame, ch: pl.DataFrame, *, min_n: int = 100, docs_dir: Path | None = None,
              keep_runs: int = 5, not_computable: dict[int, set[str]] | None = None) -> tuple[dict[str, dict], str | None]:
-    """Run the suite of every built indicator that has rows in ``table`` (one GE context for all).
+    """Run the table suite on the rows of every built indicator in ``table`` (one GE context, one run).
 
     ``ch`` = ``trend_breaks.changes`` of the table with its ``_row`` index.  Returns ``(suites, data_docs)``:
     per indicator ``{"success", "failed": [{"rule", "severity", "text"}], "evaluated"}``, and the path of the
-    Data Docs index (``None`` without ``docs_dir``).  With ``docs_dir`` the suites, validation definitions and
-    results are kept in a file context ``<docs_dir>/gx``; suites of indicators no longer in the table are
-    removed, and results older than the last ``keep_runs`` runs are dropped (the Data Docs show the current
+    Data Docs index (``None`` without ``docs_dir``).  With ``docs_dir`` the suite, validation definition and
+    results are kept in a file context ``<docs_dir>/gx``; other suites (one per indicator before December 2026)
+    are removed, and results older than the last ``keep_runs`` runs are dropped (the Data Docs show the current
     table and a short history, not every run since the start).  ``not_computable``: year -> breakdowns of the
     population that readiness.py says cannot be computed (their file is absent): not expected in the cube of
     the indicators that take their breakdowns from core/population."""
@@ -242,52 +303,95 @@ def validate(table: pl.DataFrame, ch: pl.DataFrame, *, min_n: int = 100, docs_di
         ctx = gx.get_context(mode="ephemeral")
     _quiet(ctx)
     if docs_dir is not None:
-        _drop_stale(ctx, set(ids))
-    ds = _get(ctx.data_sources, DATA_SOURCE) or ctx.data_sources.add_pandas(DATA_SOURCE)
-    full = frame(table, ch)
-    parts = full.partition_by("indicator_id", as_dict=True) if full.height else {}
+        _drop_stale(ctx, {TABLE_SUITE})
     run_id = RunIdentifier(run_name=RUN_NAME)
     out: dict[str, dict] = {}
-    for iid in ids:
+    if not ids:
+        return out, _docs(ctx, docs_dir, run_id, keep_runs, [])
+    mine = {i: specs[i] for i in ids}
+    ds = _get(ctx.data_sources, DATA_SOURCE) or ctx.data_sources.add_pandas(DATA_SOURCE)
+    asset = next((a for a in ds.assets if a.name == TABLE_SUITE), None) or ds.add_dataframe_asset(TABLE_SUITE)
+    bd = next((b for b in asset.batch_definitions if b.name == "all"), None) or \
+        asset.add_batch_definition_whole_dataframe("all")
+    suite_ = ctx.suites.add_or_update(table_suite(mine, min_n))
+    vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=TABLE_SUITE, data=bd, suite=suite_))
+
+    full = (frame(table.filter(pl.col("indicator_id").is_in(ids)), ch)
+            .join(params(mine), on="indicator_id", how="left")
+            .with_columns((pl.col("indicator_id") + " " + pl.col("year_breakdown")).alias("cube_key")))
+    cube = _cube(full, mine, min_n, not_computable)
+    pdf = full.select(_FRAME).to_pandas()
+    res = vd.run(batch_parameters={"dataframe": pdf}, expectation_parameters={"cube": cube},
+                 result_format=_RESULT_FORMAT, run_id=run_id)
+
+    def rerun(cfg):
+        batch = bd.get_batch(batch_parameters={"dataframe": pdf})
+        return batch.validate(cfg.to_domain_obj(), result_format=_EXAMPLES_FORMAT)
+
+    have = set(full.filter(pl.col("herkomst") == TOTAAL)["cube_key"].unique().to_list())
+    failed: dict[str, dict[tuple, dict]] = {i: {} for i in ids}
+    for r in res.results:
+        if r.success:
+            continue
+        meta = r.expectation_config.meta or {}
+        rule, key = meta.get("rule", "?"), meta.get("key", "?")
+        sev = str(getattr(r.expectation_config, "severity", "critical") or "critical").split(".")[-1].lower()
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            for i in ids:   # an error of GE itself concerns every indicator the rule judges
+                failed[i][(rule, key)] = {"rule": rule, "severity": sev,
+                                          "text": f"{label(key, mine[i], min_n)}: error "
+                                                  f"{r.exception_info.get('exception_message')}"}
+            continue
+        for i, (n, eg) in _per_indicator(r, rerun, cube, have).items():
+            # the lower and upper range bounds are one rule for the reader: one entry, counts summed
+            slot = ("range", "range") if rule == "range" else (rule, key)
+            prev = failed[i].get(slot)
+            if prev is not None:
+                n, eg = prev["_n"] + n, prev["_eg"] + eg
+            failed[i][slot] = {"rule": rule, "severity": sev, "text": _text(key, mine[i], min_n, n, eg),
+                               "_n": n, "_eg": eg}
+    n_rules = len(suite_.expectations)
+    for i in ids:
+        fs = [{k: v for k, v in f.items() if not k.startswith("_")} for f in failed[i].values()]
+        fs.sort(key=lambda f: RULES.index(f["rule"]) if f["rule"] in RULES else len(RULES))
+        out[i] = {"success": not fs, "failed": fs, "evaluated": n_rules}
+    return out, _docs(ctx, docs_dir, run_id, keep_runs, [TABLE_SUITE])
+
+
+def _cube(full: pl.DataFrame, specs: dict[str, S.IndicatorSpec], min_n: int,
+          not_computable: dict[int, set[str]] | None) -> list[str]:
+    """``<indicator> <year> <dimension>`` expected at herkomst totaal: every year an indicator has rows x its
+    dimensions, where the year's total cell rests on >= ``min_n`` persons (a smaller cell can have an empty
+    breakdown by nature: generatie is undefined without a migration background, report 2.2), without the
+    breakdowns readiness.py calls not computable for indicators built on core/population."""
+    tot = full.filter(pl.all_horizontal([pl.col(c) == TOTAAL for c in DIMENSIONS]))
+    big = {(i, y) for i, y in tot.group_by("indicator_id", "year").agg(pl.col("n").max())
+           .filter(pl.col("n") >= min_n).select("indicator_id", "year").iter_rows()}
+    cube = []
+    for (iid, ), years in full.select("indicator_id", "year").unique().partition_by(
+            "indicator_id", as_dict=True).items():
         sp = specs[iid]
-        sub = parts[(iid,)]
-        asset = next((a for a in ds.assets if a.name == iid), None) or ds.add_dataframe_asset(iid)
-        bd = next((b for b in asset.batch_definitions if b.name == "all"), None) or \
-            asset.add_batch_definition_whole_dataframe("all")
-        s = ctx.suites.add_or_update(suite(sp, min_n))
-        vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=iid, data=bd, suite=s))
         from_population = "core/population" in sp.inputs.values()
-        # a breakdown is expected where the year's total cell rests on >= min_n persons: a smaller cell can have
-        # an empty breakdown by nature (generatie is undefined without a migration background, report 2.2)
-        tot = sub.filter(pl.all_horizontal([pl.col(c) == TOTAAL for c in DIMENSIONS if c in sub.columns]))
-        big = set(tot.group_by("year").agg(pl.col("n").max()).filter(pl.col("n") >= min_n)["year"].to_list())
-        cube = sorted(f"{y} {d}" for y in sub["year"].unique().to_list() for d in dimensions(sp)
-                      if (d == TOTAAL or y in big)
-                      and not (from_population and d in (not_computable or {}).get(y, set())))
-        pdf = sub.select(_FRAME).to_pandas()
-        res = vd.run(batch_parameters={"dataframe": pdf}, expectation_parameters={"cube": cube},
-                     result_format=_RESULT_FORMAT, run_id=run_id)
+        for y in sorted(years["year"].to_list()):
+            for d in dimensions(sp):
+                if (d == TOTAAL or (iid, y) in big) and not (from_population
+                                                             and d in (not_computable or {}).get(y, set())):
+                    cube.append(f"{iid} {y} {d}")
+    return sorted(cube)
 
-        def examples(cfg, bd=bd, pdf=pdf):
-            batch = bd.get_batch(batch_parameters={"dataframe": pdf})
-            return batch.validate(cfg.to_domain_obj(), result_format=_EXAMPLES_FORMAT)
 
-        failed = []
-        for r in res.results:
-            if not r.success:
-                rule, sev, text = _describe(r, examples)
-                failed.append({"rule": rule, "severity": sev, "text": text})
-        failed.sort(key=lambda f: RULES.index(f["rule"]) if f["rule"] in RULES else len(RULES))
-        out[iid] = {"success": not failed, "failed": failed, "evaluated": len(res.results)}
-    docs = None
-    if docs_dir is not None:
-        _prune(ctx, keep_runs)
-        _build_docs(ctx, run_id, ids)
-        unc = Path(docs_dir) / "gx" / "uncommitted"
-        for root in (unc / "validations", unc / "data_docs" / "local_site" / "validations"):
-            _remove_empty_dirs(root)
-        docs = str(Path(docs_dir).resolve() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html")
-    return out, docs
+def _docs(ctx, docs_dir: Path | None, run_id, keep_runs: int, suites: list[str]) -> str | None:
+    """Prune old results and build the Data Docs of a file context; the path of their index."""
+    if docs_dir is None:
+        return None
+    _prune(ctx, keep_runs)
+    _build_docs(ctx, run_id, suites)
+    unc = Path(docs_dir) / "gx" / "uncommitted"
+    for root in (unc / "validations", unc / "data_docs" / "local_site" / "validations"):
+        _remove_empty_dirs(root)
+    return str(Path(docs_dir).resolve() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html")
+
+
 
 
 def _drop_stale(ctx, keep: set[str]) -> None:
