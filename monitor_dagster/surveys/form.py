@@ -18,7 +18,9 @@ class Question:
     Dutch labels.  ``relevant``: the XLSForm skip-logic expression (``${q1} = 'ja'``) or None; ``required``
     as the form says; ``minimum`` / ``maximum`` from a ``constraint`` of the form ``. >= a and . <= b``
     where the form has one.  ``group``: the name of the enclosing group (None at top level); ``section``: a
-    free tag (e.g. ``achtergrond``, ``acties``, ``open``) for the indicator code."""
+    free tag (e.g. ``achtergrond``, ``acties``, ``open``) for the indicator code.  ``choice_filter`` (added for
+    the response schema, optional): the XLSForm choice filter of a select, in which ``name`` is the choice
+    (the top three offer only actions rated above 0)."""
     name: str
     type: str
     label: str = ""
@@ -31,6 +33,7 @@ class Question:
     maximum: float | None = None
     group: str | None = None
     section: str | None = None
+    choice_filter: str | None = None
 
 
 @dataclass(frozen=True)
