@@ -248,3 +248,109 @@ def test_margin_of_error_covers_about_95_percent():
         moes.append(p["moe"])
     assert hits >= 33
     assert 0.7 <= np.mean(moes) / (1.96 * np.std(errs)) <= 1.4
+
+
+# --- disclosure (monitor_dagster/surveys/disclosure.py) --------------------------------------------------------
+
+from monitor_dagster.surveys.disclosure import MIN_ORGS, apply_disclosure, check_disclosure  # noqa: E402
+from monitor_dagster.surveys.indicators import SCHEMA  # noqa: E402
+
+
+def cells(spec, *, iid="S-g1", question="prio", measure="prio: zeer_hoog", unit="%", adds=False):
+    """Hand-built indicator rows: spec = [(breakdown, category, n, n_weighted, w_max, value)]."""
+    return pl.DataFrame([{"indicator_id": iid, "year": 2023, "instrument": "gemeenten", "question": question,
+                          "measure": measure, "breakdown": b, "category": c, "value": v, "unit": unit, "n": n,
+                          "n_weighted": nw, "n_choice": None, "moe": 1.0, "response_rate": 0.5, "w_max": wm,
+                          "adds_to_100": adds} for b, c, n, nw, wm, v in spec], schema=SCHEMA)
+
+
+def reasons(out):
+    return {(r["breakdown"], r["category"]): r["suppression_reason"] for r in out.iter_rows(named=True)}
+
+
+def test_a_cell_of_fewer_than_five_organisations_is_hidden():
+    t = cells([("totaal", "totaal", 30, 60.0, 4.0, 50.0), ("grootteklasse", "A", MIN_ORGS - 1, 8.0, 2.0, 25.0),
+               ("grootteklasse", "B", 12, 24.0, 2.0, 50.0), ("grootteklasse", "C", 14, 28.0, 2.0, 57.0)])
+    out = apply_disclosure(t)
+    r = reasons(out)
+    assert r[("grootteklasse", "A")] == "primary_n" and r[("totaal", "totaal")] is None
+    a = out.filter(pl.col("category") == "A").row(0, named=True)
+    assert a["value"] is None and a["n"] is None and a["n_weighted"] is None and a["moe"] is None
+    assert "w_max" not in out.columns
+    # exactly MIN_ORGS is shown
+    assert reasons(apply_disclosure(cells([("totaal", "totaal", MIN_ORGS, 10.0, 2.0, 40.0)])))[("totaal", "totaal")] is None
+
+
+def test_one_dominant_organisation_hides_the_cell():
+    """Six respondents, one of them the only respondent of a class with 20 municipalities: weight 20 of 25."""
+    t = cells([("totaal", "totaal", 6, 25.0, 20.0, 80.0)])
+    assert reasons(apply_disclosure(t))[("totaal", "totaal")] == "dominance"
+    t2 = cells([("totaal", "totaal", 6, 25.0, 12.0, 80.0)])          # 48 %: shown
+    assert reasons(apply_disclosure(t2))[("totaal", "totaal")] is None
+
+
+def test_a_hidden_class_cannot_be_had_from_totaal_minus_the_others():
+    t = cells([("totaal", "totaal", 30, 60.0, 4.0, 50.0), ("grootteklasse", "A", 4, 8.0, 2.0, 25.0),
+               ("grootteklasse", "B", 12, 24.0, 2.0, 50.0), ("grootteklasse", "C", 14, 28.0, 2.0, 57.142857)])
+    # without secondary suppression the hidden A follows: (60 x 50 - 24 x 50 - 28 x 57.14) / 8 = 25
+    assert (60 * 50 - 24 * 50 - 28 * 57.142857) / 8 == pytest.approx(25.0, abs=1e-4)
+    out = apply_disclosure(t)
+    r = reasons(out)
+    assert r[("grootteklasse", "A")] == "primary_n" and r[("grootteklasse", "B")] == "secondary"
+    assert r[("grootteklasse", "C")] is None and r[("totaal", "totaal")] is None
+    assert check_disclosure(out) == []
+    # the checker sees the leak when the secondary cell is shown again
+    leaky = out.with_columns(pl.when(pl.col("category") == "B").then(False).otherwise(pl.col("suppressed"))
+                             .alias("suppressed"))
+    assert any("recoverable" in v for v in check_disclosure(leaky))
+
+
+def test_a_small_residual_counts_as_a_hidden_class():
+    """Totaal 30, classes 12 + 15 = 27: three organisations without class would follow by subtraction."""
+    t = cells([("totaal", "totaal", 30, 60.0, 4.0, 50.0), ("regio", "AM01", 12, 24.0, 2.0, 50.0),
+               ("regio", "AM02", 15, 30.0, 2.0, 40.0)])
+    r = reasons(apply_disclosure(t))
+    assert r[("regio", "AM01")] == "secondary" and r[("regio", "AM02")] is None
+
+
+def test_rating_mean_and_distribution_are_hidden_together():
+    """The mean of a 0-5 action follows from its distribution: hiding one hides the other."""
+    dist = cells([("totaal", "totaal", 8, 16.0, 2.0, 50.0)], iid="S-g2", question="inzet_a", measure="inzet_a: 3")
+    mean = cells([("totaal", "totaal", 8, 16.0, 9.0, 3.1)], iid="S-g3", question="inzet_a", measure="inzet_a",
+                 unit="score 0-5")
+    out = apply_disclosure(pl.concat([dist, mean]))
+    assert dict(out.select("measure", "suppression_reason").iter_rows()) == {"inzet_a: 3": "secondary",
+                                                                             "inzet_a": "dominance"}
+
+
+def test_identifying_columns_and_breakdowns_are_refused():
+    t = cells([("totaal", "totaal", 30, 60.0, 4.0, 50.0)])
+    with pytest.raises(ValueError, match="org_id"):
+        apply_disclosure(t.with_columns(pl.lit("g1").alias("org_id")))
+    with pytest.raises(ValueError, match="gemeente"):
+        apply_disclosure(cells([("gemeente", "Adorp", 1, 1.0, 1.0, 100.0)]))
+    assert any("not passed" in v for v in check_disclosure(t))
+
+
+def test_suppression_does_not_depend_on_row_order():
+    t = cells([("totaal", "totaal", 40, 80.0, 4.0, 50.0), ("regio", "AM01", 3, 6.0, 2.0, 25.0),
+               ("regio", "AM02", 9, 18.0, 2.0, 50.0), ("regio", "AM03", 9, 18.0, 2.0, 60.0),
+               ("regio", "AM04", 19, 38.0, 2.0, 40.0)])
+    a = apply_disclosure(t)
+    b = apply_disclosure(t.sample(fraction=1.0, shuffle=True, seed=5))
+    key = lambda f: sorted((r["category"], r["suppression_reason"] or "") for r in f.iter_rows(named=True))  # noqa: E731
+    assert key(a) == key(b) and sum(a["suppressed"]) == 2
+
+
+def test_a_full_wave_passes_its_own_check():
+    rng, frame, answers = _population(7)
+    resp = answers.sample(fraction=0.6, seed=1)
+    form = Form("gemeenten", "2023", "v1", {q.name: q for q in [
+        Question("prio", "select_one", choices=PRIO, section="prioriteit"),
+        Question("inzet_actie_01", "select_one", choices=RATING, section="acties")]})
+    w = nonresponse_weights(frame, resp, "gemeenten")
+    out = apply_disclosure(survey_indicators(form, resp, frame, w))
+    assert check_disclosure(out) == []
+    assert out.filter(pl.col("breakdown") == "totaal")["suppressed"].sum() == 0
+    rows = to_table_rows(out)
+    assert rows["suppressed"].dtype == pl.Boolean and rows.height == out.height
