@@ -306,7 +306,7 @@ def _read_csv(path: Path) -> pl.DataFrame:
     with path.open(encoding="utf-8-sig", newline="") as f:
         head = f.readline()
     sep = ";" if head.count(";") > head.count(",") else ","
-    return pl.read_csv(path, separator=sep, infer_schema=False, encoding="utf8", missing_utf8_is_empty_string=False)
+    return pl.read_csv(path, separator=sep, infer_schema=False, encoding="utf8")
 
 
 def _cell(v) -> str | None:
