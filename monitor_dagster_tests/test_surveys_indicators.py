@@ -215,7 +215,7 @@ def _wave(seed: int):
         Question("prio", "select_one", choices=PRIO, section="prioriteit"),
         Question("inzet_actie_01", "select_one", choices=RATING, section="acties")]})
     w = nonresponse_weights(frame, resp, "gemeenten")
-    out = survey_indicators(form, resp, frame, w)
+    out = survey_indicators(form, resp, frame, w, breakdowns=())     # the totaal is what is checked
     truth = {"prio": 100 * (answers["prio"] == "zeer_hoog").mean(),
              "mean": answers["inzet_actie_01"].cast(pl.Float64).mean()}
     naive = {"prio": 100 * (resp["prio"] == "zeer_hoog").mean(), "mean": resp["inzet_actie_01"].cast(pl.Float64).mean()}
@@ -354,3 +354,25 @@ def test_a_full_wave_passes_its_own_check():
     assert out.filter(pl.col("breakdown") == "totaal")["suppressed"].sum() == 0
     rows = to_table_rows(out)
     assert rows["suppressed"].dtype == pl.Boolean and rows.height == out.height
+
+
+def test_measures_of_the_form_are_the_measures_published(hand):
+    from monitor_dagster.surveys.indicators import measures_of
+    _, _, _, out = hand
+    m = measures_of(gemeenten_form())
+    assert sorted(m) == ["S-g1", "S-g2", "S-g3", "S-g4", "S-g5"]
+    for iid, ms in m.items():
+        assert set(out.filter(pl.col("indicator_id") == iid)["measure"]) <= set(ms)
+    assert m["S-g3"] == ["inzet_actie_01", "inzet_actie_02"]
+
+
+def test_compute_wave_chains_weights_indicators_and_disclosure(hand):
+    from monitor_dagster.surveys.indicators import compute_wave
+    frame, resp, _, _ = hand
+    detail, rows, w = compute_wave(gemeenten_form(), resp, frame)
+    assert "suppressed" in detail.columns and "w_max" not in detail.columns
+    # class B has 4 respondents: hidden, and so is A (secondary: totaal - A would give B)
+    b = detail.filter((pl.col("category") == "B") & (pl.col("measure") == "prio: zeer_hoog")).row(0, named=True)
+    a = detail.filter((pl.col("category") == "A") & (pl.col("measure") == "prio: zeer_hoog")).row(0, named=True)
+    assert b["suppression_reason"] == "primary_n" and a["suppression_reason"] == "secondary"
+    assert rows["vintages"][0] == "enquete gemeenten 2023 (formulier v1)" and w.method == "raking"

@@ -138,7 +138,7 @@ def _share_matrix(vals: list, q: Question, choices: tuple[str, ...]):
 
 def survey_indicators(form: Form, responses: pl.DataFrame, frame: pl.DataFrame, weights: Weights, *,
                       breakdowns: tuple[str, ...] | None = None) -> pl.DataFrame:
-    """The long frame (:data:`SCHEMA`) of one instrument and wave.
+    """The long frame (:data:`SCHEMA`) of one instrument and wave (report 3.2.2 a-f, 3.3, 3.5; two-yearly, 7.1.1).
 
     Per ``prioriteit`` select: the weighted share per choice among the organisations that answered it
     (``adds_to_100``).  Per 0-5 action (``acties``): the weighted distribution over 0..5 and the weighted mean
@@ -205,6 +205,38 @@ def survey_indicators(form: Form, responses: pl.DataFrame, frame: pl.DataFrame, 
         emit(indicator_id(inst, kind), q, [f"{q.name}: {c}" for c in choices], Y, answered, UNIT_SHARE, True,
              q.type == "select_one")
     return pl.DataFrame(rows, schema=SCHEMA) if rows else pl.DataFrame(schema=SCHEMA)
+
+
+def compute_wave(form: Form, responses: pl.DataFrame, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, Weights]:
+    """One instrument and wave end to end, for the Dagster asset: weights (weights.py), indicators, disclosure
+    (disclosure.py).  Returns (the disclosed long frame with margins and response rates: the publication's
+    detail; its rows for the indicator table; the weights with their method and note: asset metadata, kept in
+    the warehouse with the org key)."""
+    from monitor_dagster.surveys.disclosure import apply_disclosure
+    from monitor_dagster.surveys.weights import nonresponse_weights
+
+    weights = nonresponse_weights(frame, responses, form.instrument, org_key=form.org_key)
+    detail = apply_disclosure(survey_indicators(form, responses, frame, weights))
+    vintages = f"enquete {form.instrument} {form.wave} (formulier {form.version})"
+    return detail, to_table_rows(detail, vintages=vintages), weights
+
+
+def measures_of(form: Form) -> dict[str, list[str]]:
+    """Indicator id -> the ``measure`` values :func:`survey_indicators` publishes for this form (for the
+    ``measures`` of the specs in indicators/specs.yaml: they follow the form's question and choice names)."""
+    out: dict[str, list[str]] = {}
+    for q in form.questions.values():
+        if q.type not in SELECT_TYPES or q.name == form.org_key or q.section not in ("prioriteit", "acties",
+                                                                                      "instrumenten", "top3",
+                                                                                      "belemmeringen"):
+            continue
+        if q.section == "acties" and is_rating(q):
+            out.setdefault(indicator_id(form.instrument, "acties"), []).extend(f"{q.name}: {k}" for k in RATING)
+            out.setdefault(indicator_id(form.instrument, "score"), []).append(q.name)
+            continue
+        kind = "acties" if q.section == "instrumenten" else q.section
+        out.setdefault(indicator_id(form.instrument, kind), []).extend(f"{q.name}: {c}" for c in q.choices or ())
+    return dict(sorted(out.items()))
 
 
 @dataclass(frozen=True)
