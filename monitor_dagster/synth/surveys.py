@@ -298,11 +298,14 @@ def plant_bad_value(path: str | Path, row: int, question: str, value: str) -> No
 
 def generate_responses(out_dir: str | Path, instrument: str, wave: str = "2023", seed: int = 1,
                        fmt: str = "csv", bad: dict[str, Any] | None = None,
-                       form: Form | None = None, n_employers: int = N_EMPLOYERS) -> dict[str, Any]:
+                       form: Form | None = None, n_employers: int = N_EMPLOYERS, stem: str | None = None,
+                       truth_dir: str | Path | None = None) -> dict[str, Any]:
     """Write ``<instrument>_<wave>.<fmt>`` (responses), ``<instrument>_<wave>_frame.csv`` and
     ``<instrument>_<wave>_truth.json`` into ``out_dir``; return the truth (with the paths).
     ``bad = {"row": 17, "question": "prioriteit", "value": "misschien"}`` plants one bad cell; ``fmt`` csv or
-    xlsx; ``n_employers`` the size of the synthetic WEA frame (smaller in tests)."""
+    xlsx; ``n_employers`` the size of the synthetic WEA frame (smaller in tests); ``stem`` another file stem
+    for the export and the truth (a landing zone's ``gemeenten_2023V1``); ``truth_dir`` where the truth goes
+    (default ``out_dir``; a landing zone keeps its truth outside, docs/synthetic_data.md)."""
     form = form or packaged_form(instrument, str(wave))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -316,10 +319,10 @@ def generate_responses(out_dir: str | Path, instrument: str, wave: str = "2023",
     responded = rng.random(frame.height) < p
     resp = answers.filter(pl.Series(responded))
     export = export_frame(form, resp, rng)
-    stem = f"{instrument}_{wave}"
+    stem = stem or f"{instrument}_{wave}"
     path = out_dir / f"{stem}.{fmt}"
     write_export(export, path)
-    frame_path = out_dir / f"{stem}_frame.csv"
+    frame_path = out_dir / f"{instrument}_{wave}_frame.csv"
     frame.write_csv(frame_path, separator=";")
     if bad:
         plant_bad_value(path, int(bad["row"]), bad["question"], str(bad["value"]))
@@ -334,7 +337,9 @@ def generate_responses(out_dir: str | Path, instrument: str, wave: str = "2023",
         "plant": PLANT[instrument], "planted_bad": bad,
         "files": {"responses": path.name, "frame": frame_path.name},
     })
-    truth_path = out_dir / f"{stem}_truth.json"
+    truth_dir = Path(truth_dir) if truth_dir else out_dir
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    truth_path = truth_dir / f"{stem}_truth.json"
     truth_path.write_text(json.dumps(truth, indent=1, ensure_ascii=False, sort_keys=True), encoding="utf-8")
     truth["paths"] = {"responses": str(path), "frame": str(frame_path), "truth": str(truth_path)}
     return truth
