@@ -182,3 +182,10 @@ def test_pandera_schema_judges_as_read_responses(tmp_path):
         build_schema(GEM).validate(bad, lazy=True)
     cases = exc.value.failure_cases.select("column", "failure_case", "index").sort("column").rows()
     assert cases == [("freq_stages", "2", 1), ("prioriteit", "misschien", 1)]
+
+
+def test_unreadable_file_is_one_failure_naming_the_file(tmp_path):
+    path = tmp_path / "gemeenten_2023.csv"
+    path.write_bytes(b"start;end\n\xe9;x\n")
+    with pytest.raises(ResponseError, match=r"gemeenten_2023.csv: file: cannot read the export: 'utf-8' codec"):
+        read_responses(path, GEM)

@@ -56,12 +56,14 @@ class ExpressionError(ValueError):
 @dataclass(frozen=True)
 class ResponseFailure:
     file: str
-    question: str
-    row: int | None                 # 1-based data row; None for file-level failures
+    question: str | None            # None for the file as a whole (unreadable)
+    row: int | None                 # 1-based data row; None for column- and file-level failures
     value: str | None
     rule: str
 
     def describe(self) -> str:
+        if self.question is None:
+            return f"{self.file}: file: {self.rule}"
         where = f"question {self.question}" + (f", row {self.row}" if self.row is not None else "")
         if self.row is None:
             return f"{self.file}: {where}: {self.rule}"
@@ -393,7 +395,7 @@ def read_responses(path: str | Path, form: Form) -> pl.DataFrame:
     try:
         frame = read_export(path)
     except (OSError, pl.exceptions.PolarsError, StopIteration, csv.Error, ValueError) as exc:
-        raise ResponseError(path.name, [ResponseFailure(path.name, "(file)", None, None,
+        raise ResponseError(path.name, [ResponseFailure(path.name, None, None, None,
                                                         f"cannot read the export: {exc}")]) from exc
     failures = validate_responses(frame, form, path.name)
     if failures:
