@@ -51,6 +51,7 @@ def test_response_rate_per_class():
     ws = dict(w.weights.select("org_id", "weight").iter_rows())
     assert ws == {"a": pytest.approx(1.5), "b": pytest.approx(1.5), "d": pytest.approx(2.0), "f": pytest.approx(1.0)}
     assert w.method == "poststratificatie"
+    assert dict(w.weights.select("org_id", "response_rate").iter_rows())["d"] == pytest.approx(0.5)
 
 
 def test_region_without_respondents_falls_back_to_size_and_names_it():

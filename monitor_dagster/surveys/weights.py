@@ -40,7 +40,8 @@ class WeightingError(ValueError):
 
 @dataclass(frozen=True)
 class Weights:
-    """``weights``: one row per respondent (org key, the margin columns, ``design_weight``, ``weight``);
+    """``weights``: one row per respondent (org key, the margin columns, ``design_weight``, ``weight`` and the
+    ``response_rate`` of its class of the first margin);
     ``response``: per margin and class (and ``totaal``) N in the frame, n responding and ``response_rate``;
     ``method``: ``raking`` or ``poststratificatie``; ``note``: why the fallback was taken (None for raking)."""
     weights: pl.DataFrame
@@ -128,5 +129,8 @@ def nonresponse_weights(frame: pl.DataFrame, responses: pl.DataFrame, instrument
         dom = resp[margins[0]].cast(pl.String).to_numpy()
         weight = np.asarray(_samplics_weight().poststratify(
             samp_weight=design, control={c: controls[margins[0]][c] for c in np.unique(dom)}, domain=dom), dtype=float)
-    out = resp.with_columns(pl.Series("design_weight", design), pl.Series("weight", weight))
+    first_rate = rates.filter(pl.col("margin") == margins[0]).select(pl.col("class").alias(margins[0]),
+                                                                     "response_rate")
+    out = (resp.with_columns(pl.Series("design_weight", design), pl.Series("weight", weight))
+           .join(first_rate, on=margins[0], how="left", maintain_order="left"))
     return Weights(weights=out, response=rates, method=method, margins=margins, note=note)
