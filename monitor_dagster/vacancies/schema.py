@@ -109,8 +109,7 @@ def _read_raw(path: Path) -> pl.DataFrame:
     if ";" not in header and ("," in header or "\t" in header):
         raise VacancyFileError(path, ["line 1: the header has no ';': the export must be ';'-separated"])
     try:
-        return pl.read_csv(io.BytesIO(raw), separator=";", infer_schema=False, quote_char='"',
-                           missing_utf8_is_empty_string=False)
+        return pl.read_csv(io.BytesIO(raw), separator=";", infer_schema=False, quote_char='"')
     except Exception as exc:  # noqa: BLE001
         raise VacancyFileError(path, [f"cannot parse the CSV: {type(exc).__name__}: {exc}"]) from None
 
