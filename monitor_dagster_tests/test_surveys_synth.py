@@ -82,9 +82,10 @@ def test_planted_bad_value_is_named(tmp_path):
     assert truth["planted_bad"]["row"] == 17
 
 
-def test_planted_skip_logic_violation_is_found(tmp_path):
-    S.generate_responses(tmp_path, "gemeenten", "2023", seed=5)
+def test_planted_skip_logic_violation_is_found(gem, tmp_path):
+    import shutil
     path = tmp_path / "gemeenten_2023.csv"
+    shutil.copy(gem[0] / "gemeenten_2023.csv", path)
     resp = read_responses(path, form("gemeenten", "2023"))
     row = resp["specifiek_aanbod"].to_list().index("nee") + 1
     S.plant_bad_value(path, row, "freq_wep", "3")
