@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from monitor_dagster.vacancies.match import normalise_expr
@@ -57,27 +58,39 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def draw_sample(vacancies: pl.DataFrame, matches: pl.DataFrame, n_match: int = 100, n_bijna: int = 100,
-                n_rest: int = 200, seed: int = 1, broad_terms: list[str] | None = None) -> pl.DataFrame:
-    """The stratified sample per category (columns SAMPLE_COLUMNS, ``label`` empty).  ``vacancies``: vacature_id,
-    titel, tekst; ``matches``: match.match_frame's long output.  A stratum smaller than its sample size is taken
-    whole."""
+def assign_strata(vacancies: pl.DataFrame, matches: pl.DataFrame, broad_terms: list[str] | None = None) -> pl.DataFrame:
+    """The long match frame with the vacancy's titel and tekst and its ``stratum`` per category: ``match``,
+    ``bijna`` (not matched, but a word of the broad net occurs or an exclusion vetoed) or ``rest``."""
     broad = [normalise_one(t) for t in (broad_terms or BROAD_TERMS)]
     texts = vacancies.select("vacature_id", "titel", "tekst",
                              normalise_expr(pl.concat_str([pl.col("titel").fill_null(""), pl.lit(" . "),
                                                            pl.col("tekst").fill_null("")]))
                              .str.contains_any(broad).alias("_broad"))
-    m = matches.join(texts, on="vacature_id", how="left").with_columns(
+    return matches.join(texts, on="vacature_id", how="left").with_columns(
         stratum=pl.when(pl.col("matched")).then(pl.lit("match"))
         .when(pl.col("_broad") | pl.col("explanation").is_not_null()).then(pl.lit("bijna"))
-        .otherwise(pl.lit("rest")))
+        .otherwise(pl.lit("rest"))).drop("_broad")
+
+
+def draw_sample(vacancies: pl.DataFrame | None, matches: pl.DataFrame | None, n_match: int = 100,
+                n_bijna: int = 100, n_rest: int = 200, seed: int = 1, broad_terms: list[str] | None = None,
+                strata: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The stratified sample per category (columns SAMPLE_COLUMNS, ``label`` empty).  ``vacancies``: vacature_id,
+    titel, tekst; ``matches``: match.match_frame's long output (or ``strata`` from assign_strata, to draw several
+    samples of one corpus).  Simple random sampling without replacement within each stratum (numpy, seeded by
+    seed, category and stratum); a stratum smaller than its sample size is taken whole."""
+    m = strata if strata is not None else assign_strata(vacancies, matches, broad_terms)
     sizes = {"match": n_match, "bijna": n_bijna, "rest": n_rest}
     parts = []
     for (cat, stratum), grp in m.group_by(["categorie", "stratum"], maintain_order=True):
         grp = grp.sort("vacature_id")
         n = min(sizes[stratum], grp.height)
-        s = grp.sample(n, seed=seed + hash_text(f"{cat}/{stratum}")) if n < grp.height else grp
-        parts.append(s.with_columns(N_stratum=pl.lit(grp.height, pl.Int64), n_stratum=pl.lit(n, pl.Int64)))
+        if n < grp.height:
+            rng = np.random.default_rng([seed, hash_text(cat), hash_text(stratum)])
+            grp_s = grp[np.sort(rng.choice(grp.height, n, replace=False))]
+        else:
+            grp_s = grp
+        parts.append(grp_s.with_columns(N_stratum=pl.lit(grp.height, pl.Int64), n_stratum=pl.lit(n, pl.Int64)))
     out = pl.concat(parts).with_columns(gewicht=pl.col("N_stratum") / pl.col("n_stratum"),
                                         label=pl.lit(None, pl.String))
     return out.select(SAMPLE_COLUMNS).sort("categorie", "stratum", "vacature_id")
