@@ -111,12 +111,15 @@ def test_lineage_ui_in_chromium(tmp_path, monkeypatch):
         except PlaywrightTimeout:
             pass
 
-    # --- a small warehouse: sources, core and indicators for two years, runs on the test's own instance ----
+    # --- a small warehouse: the sources of two years, runs on the test's own instance -----------------------
+    # (what the UI is asked about below is a source's materialisation and the lineage of the definitions: the
+    # graph shows every group whether it was materialised or not, so core and indicators are not built; they
+    # took two thirds of this test's time)
     landing, wh, home = tmp_path / "landing", tmp_path / "warehouse", tmp_path / "dagster_home"
     generate(SynthConfig(landing=landing, persons=200, first_year=2020, last_year=2021, seed=11, fmt="parquet"))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     r = CliRunner().invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh),
-                                 "--layers", "sources,core,indicators"])
+                                 "--layers", "sources"])
     assert r.exit_code == 0, r.output
     w = Warehouse(wh)
     vintages = {w.manifest("SPOLISBUS", p)["release_id"]: p for p in w.partitions("SPOLISBUS")}
