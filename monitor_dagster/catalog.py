@@ -134,6 +134,9 @@ class Entry(_Strict):
     release: tuple[Release, ...] = ()
     trend_breaks: tuple[str, ...] = ()
     csv: CsvFormat = CsvFormat()
+    #: an input survey's response export (docs/surveys.md): the instrument whose XLSForm of the file's year
+    #: (the wave) is the schema, so ``columns`` stays empty; the ingest reads it with surveys.schema
+    form: str | None = None
 
     @field_validator("patterns")
     @classmethod
@@ -150,6 +153,12 @@ class Entry(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Entry":
+        if self.form is not None:
+            if self.kind != "yearly":
+                raise ValueError(f"a survey export (form {self.form!r}) is one file per wave: kind must be yearly")
+            if self.columns or self.unique:
+                raise ValueError(f"a survey export takes its columns and key from the form {self.form!r}: "
+                                 "leave columns and unique out")
         for col in self.unique or ():
             if col not in self.columns:
                 raise ValueError(f"unique column {col!r} is not among the columns")
@@ -240,7 +249,9 @@ class Catalog(_Strict):
                 if m:
                     g = m.groupdict()
                     period = int(g["year"]) if g.get("year") else None
-                    return Match(entry=e.name, period=period, version=int(g["version"]), ext=g["ext"].lower(),
+                    # an optional version group that did not match (a survey's frame file has no version): V1
+                    version = int(g["version"]) if g.get("version") else 1
+                    return Match(entry=e.name, period=period, version=version, ext=g["ext"].lower(),
                                  relpath=rel, pattern=i)
         return None
 

@@ -262,6 +262,48 @@ class _Pass:
     empty: pl.DataFrame | None = None     # the normalised frame with no rows (its schema)
 
 
+def _ingest_survey(path: Path, match: Match, instrument: str, out: Path | None, t0: float) -> IngestResult:
+    """A survey's response export (catalog ``form``): the schema is the instrument's XLSForm of the wave
+    (surveys/schema.py; technisch rapport Monitor gelijke kansen, §3.1: the items are asked the same way at every
+    measurement, so the form is the export's contract).  Every failure is one line naming the file, question,
+    row and value; a wave without a packaged form is refused rather than read against another wave's form."""
+    from monitor_dagster.surveys.schema import ResponseError, read_responses
+    from monitor_dagster.surveys.xlsform import FormError
+    from monitor_dagster.surveys.xlsform import form as survey_form
+
+    label = _label(match)
+    try:
+        f = survey_form(instrument, str(match.period))
+    except FormError as exc:
+        failure = SchemaFailure(match.relpath, None, f"no form for this wave: {exc}", 0, [])
+        raise IngestError(f"{label}: no form for this wave: {exc}", [failure]) from None
+    t = time.perf_counter()
+    try:
+        frame = read_responses(path, f)
+    except ResponseError as exc:
+        failures = [SchemaFailure(match.relpath, x.question,
+                                  (f"row {x.row}: " if x.row is not None else "") + x.rule,
+                                  1 if x.row is not None else 0, [] if x.value is None else [x.value])
+                    for x in exc.failures]
+        head = f"{label}: {len(failures)} schema failure{'s' if len(failures) != 1 else ''} (form {f.instrument} {f.wave})"
+        # the form's own lines: '<file>: question q, row n: value 'v' <rule>' (the file as landed)
+        lines = [head] + ["  " + x.describe().replace(x.file, match.relpath, 1) for x in exc.failures]
+        raise IngestError("\n".join(lines), failures) from None
+    if frame.height == 0:
+        failure = rows_failure(match.relpath)
+        _raise(match, [failure], [])
+    timings = {"read_and_parse": 0.0, "validate": time.perf_counter() - t, "finalise": 0.0}
+    if out is not None:
+        t = time.perf_counter()
+        frame.write_parquet(out, compression="zstd", statistics=True)
+        timings["write"] = time.perf_counter() - t
+    seconds = time.perf_counter() - t0
+    return IngestResult(frame=None if out is not None else frame, rows=frame.height, columns=frame.width,
+                        seconds=seconds, rows_per_second=frame.height / seconds if seconds > 0 else float("inf"),
+                        months_covered=None, provisional=False, release_id=match.release_id, source=match.relpath,
+                        timings=timings, schema=dict(frame.schema))
+
+
 def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int | None = None,
                 out: Path | None = None) -> IngestResult:
     """Read, validate and normalise one landed file (see the module docstring); raises IngestError.
@@ -277,6 +319,8 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
     entry = catalog.entry(match.entry)
+    if entry.form is not None:
+        return _ingest_survey(Path(path), match, entry.form, out, t0)
     columns = entry.columns_for(match.period)
     open_end = tuple(catalog.sentinels.open_end)
     unique = tuple(entry.unique or ())
