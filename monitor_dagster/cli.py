@@ -64,12 +64,12 @@ def parse_years(text: str) -> tuple[int, int]:
 
 
 def _run_synth(landing: Path, persons: int, years: str, seed: int, fmt: str, truth: Path | None,
-               replicate: int = 1, plant_corrections: bool = False):
+               replicate: int = 1, plant_corrections: bool = False, surveys: tuple[str, ...] = ()):
     from monitor_dagster.synth.generate import SynthConfig, SynthError, generate
 
     first, last = parse_years(years)
     cfg = SynthConfig(landing=landing, persons=persons, first_year=first, last_year=last, seed=seed, fmt=fmt,
-                      truth=truth, replicate=replicate, plant_corrections=plant_corrections)
+                      truth=truth, replicate=replicate, plant_corrections=plant_corrections, surveys=surveys)
     try:
         cfg.validate()
     except SynthError as exc:
@@ -133,9 +133,14 @@ def synth(
                                                 "income pure composition, O04 permanent contract with a group effect "
                                                 "of -8 points; overrides contracts and incomes, so off by default "
                                                 "(docs/synthetic_data.md)."),
+    surveys: str = typer.Option("", "--surveys",
+                                help="Also write synthetic responses of the input surveys (gemeenten, werkgevers, "
+                                     "onderwijsinstellingen) for these waves, e.g. 2023 (comma-separated; a wave "
+                                     "needs its packaged form; docs/surveys.md)."),
 ) -> None:
     """Write a synthetic CBS landing zone in the Remote Access layout, plus a truth file."""
-    _run_synth(landing, persons, years, seed, fmt, truth, replicate, plant_corrections)
+    _run_synth(landing, persons, years, seed, fmt, truth, replicate, plant_corrections,
+               tuple(w.strip() for w in surveys.split(",") if w.strip()))
 
 
 def _layers(text: str) -> tuple[str, ...]:
@@ -604,11 +609,16 @@ def demo(
     persons: int = typer.Option(5_000, "--persons"),
     years: str = typer.Option("2013-2021", "--years"),
     fmt: str = typer.Option("sav", "--format"),
+    surveys: bool = typer.Option(True, "--surveys/--no-surveys",
+                                 help="Also one synthetic wave of each input survey (every packaged form's wave; "
+                                      "docs/surveys.md)."),
 ) -> None:
     """The main job on a small synthetic landing zone: generate it, ingest it, show the status."""
     from monitor_dagster.runner import run_pipeline
+    from monitor_dagster.surveys.xlsform import forms
 
-    _run_synth(landing, persons, years, 1, fmt, None)
+    waves = tuple(sorted({w for _, w in forms()})) if surveys else ()
+    _run_synth(landing, persons, years, 1, fmt, None, surveys=waves)
     with Progress(TextColumn("[bold]run[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(), console=console,
                   transient=True) as bar:

@@ -55,6 +55,10 @@ class SynthConfig:
     #: plant the truths of the corrected figures (corrections_plant.py: O04 with a group effect, O09 pure
     #: composition); off by default: it overrides contracts and incomes that other truths describe
     plant_corrections: bool = False
+    #: waves of the input surveys to write (docs/surveys.md; report hoofdstuk 3): one response export and one
+    #: sample frame per instrument under Enquetes/<instrument>/<wave>/; organisations, not person years, so off
+    #: unless asked (``monitor synth --surveys 2023``; ``monitor demo`` writes the packaged waves)
+    surveys: tuple[str, ...] = ()
 
     def validate(self) -> None:
         if self.fmt not in FORMATS:
@@ -70,6 +74,13 @@ class SynthConfig:
             raise SynthError("--replicate writes csv or parquet: pyreadstat cannot append to a .sav file, so an "
                              "R-fold .sav file would need R times the memory (docs/synthetic_data.md)")
         from monitor_dagster.synth.replicate import MAX_PERSONS
+        if self.surveys:
+            from monitor_dagster.surveys.xlsform import forms
+            have = sorted({w for _, w in forms()})
+            bad = [w for w in self.surveys if str(w) not in have]
+            if bad:
+                raise SynthError(f"--surveys {','.join(bad)}: no packaged form for that wave (packaged waves: "
+                                 f"{', '.join(have)}; monitor_dagster/surveys/forms/)")
         if self.plant_corrections:
             from monitor_dagster.synth.corrections_plant import FIRST_YEAR
             if self.last_year < FIRST_YEAR:
@@ -284,10 +295,34 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         from monitor_dagster.synth.truth import scale_truth
         res.truth = scale_truth(res.truth, replication)
     res.truth["skipped_empty_files"] = res.skipped_empty
+    if cfg.surveys:
+        res.truth["surveys"] = write_surveys(cfg)
     cfg.truth_path.parent.mkdir(parents=True, exist_ok=True)
     cfg.truth_path.write_text(json.dumps(res.truth, indent=1, ensure_ascii=False, default=str))
     res.seconds["total"] = time.perf_counter() - t0
     return res
+
+
+SURVEY_INSTRUMENTS = ("gemeenten", "werkgevers", "onderwijsinstellingen")
+
+
+def write_surveys(cfg: SynthConfig) -> dict:
+    """One wave of each input survey into the zone (synth/surveys.py): the export as the fieldwork bureau
+    delivers it (``<instrument>_<wave>V1.csv``, XLSX for a ``sav`` zone) and the sample frame next to it; the
+    planted truth per instrument goes next to the zone, never inside (docs/synthetic_data.md).  The surveys
+    draw from their own (seed, instrument, wave) streams, so no other file of the zone changes."""
+    from monitor_dagster.synth import surveys as surveys_mod
+
+    out = {}
+    truth_dir = cfg.truth_path.parent / f"{cfg.landing.name}.surveys"
+    for wave in cfg.surveys:
+        for instrument in SURVEY_INSTRUMENTS:
+            t = surveys_mod.generate_responses(cfg.landing / "Enquetes" / instrument / str(wave), instrument,
+                                               str(wave), seed=cfg.seed, fmt="xlsx" if cfg.fmt == "sav" else "csv",
+                                               stem=f"{instrument}_{wave}V1", truth_dir=truth_dir)
+            t.pop("paths")
+            out[f"{instrument}_{wave}"] = t
+    return out
 
 
 class _Plant:
