@@ -25,7 +25,7 @@ import snowballstemmer
 
 from monitor_dagster.vacancies.strategy import SENTENCE_END, Strategy, load_strategy
 
-BATCH = 10_000
+BATCH = 2_000
 _ACCENT_FROM = list("áàäâãéèëêíìïîóòöôõúùüûçñý")
 _ACCENT_TO = list("aaaaaeeeeiiiiooooouuuucny")
 MATCH_SCHEMA = {"vacature_id": pl.String, "categorie": pl.String, "matched": pl.Boolean,
@@ -35,15 +35,26 @@ MATCH_SCHEMA = {"vacature_id": pl.String, "categorie": pl.String, "matched": pl.
 _COMBINING = [chr(c) for c in range(0x300, 0x370)]
 
 
-def normalise_expr(col: pl.Expr) -> pl.Expr:
-    """Vectorised twin of strategy.normalise (same output for the same text).  Decomposed accents (e + U+0301)
-    lose their combining mark, as NFC + the accent table would give; cheaper than a Unicode normalisation."""
+def fold_expr(col: pl.Expr) -> pl.Expr:
+    """First half of the normalisation, enough for the prefilter: lower case, accents off.  Decomposed accents
+    (e + U+0301) lose their combining mark, as NFC + the accent table would give; cheaper than a Unicode
+    normalisation."""
     return (col.fill_null("").str.to_lowercase()
             .str.replace_many(_ACCENT_FROM, _ACCENT_TO)
-            .str.replace_many(_COMBINING, [""] * len(_COMBINING))
-            .str.replace_all(r"[.!?;:]+", f" {SENTENCE_END} ")
+            .str.replace_many(_COMBINING, [""] * len(_COMBINING)))
+
+
+def tokens_expr(col: pl.Expr) -> pl.Expr:
+    """Second half: sentence ends -> ' | ', other punctuation -> one space (the two regular expressions that cost
+    most, so match_frame runs them only on the prefilter's candidates)."""
+    return (col.str.replace_all(r"[.!?;:]+", f" {SENTENCE_END} ")
             .str.replace_all(r"[^a-z0-9|]+", " ")
             .str.strip_chars())
+
+
+def normalise_expr(col: pl.Expr) -> pl.Expr:
+    """Vectorised twin of strategy.normalise (same output for the same text)."""
+    return tokens_expr(fold_expr(col))
 
 
 class _StemCache(dict):
@@ -136,7 +147,9 @@ _WORKER: dict = {}
 def _match_batch(texts: list[str], comp: _Compiled | None = None) -> list:
     """Normalised texts -> per text None or the fired categories; ``comp`` None = the worker's (forked) state."""
     comp = comp or _WORKER["comp"]
-    cache = _WORKER.setdefault("cache", _StemCache())
+    cache = _WORKER.get("cache")
+    if cache is None:
+        cache = _WORKER["cache"] = _StemCache()
     get = cache.__getitem__
     it = comp.automaton.iter
     relevant = comp.relevant
@@ -170,40 +183,57 @@ def _results_frame(ids: list[str], results: list, comp: _Compiled) -> pl.DataFra
     })
 
 
+def normalised_texts(df: pl.DataFrame, threads: int = 2, min_rows: int = 5_000, full: bool = True) -> pl.Series:
+    """titel + " . " + tekst normalised (``full=False``: only folded, fold_expr); a large frame in ``threads``
+    slices collected together (polars runs the slices on its thread pool: one string column alone is
+    normalised on one core)."""
+    fold = fold_expr(pl.concat_str([pl.col("titel").fill_null(""), pl.lit(" . "), pl.col("tekst").fill_null("")]))
+    expr = (tokens_expr(fold) if full else fold).alias("t")
+    if df.height < min_rows or threads <= 1:
+        return df.select(expr)["t"]
+    step = -(-df.height // threads)
+    parts = pl.collect_all([df.lazy().slice(i, step).select(expr) for i in range(0, df.height, step)])
+    return pl.concat(parts)["t"]
+
+
+def start_pool(strategy: Strategy, workers: int):
+    """A pool of forked worker processes holding the compiled strategy and their own stem caches; pass it to
+    match_frame for several files so the caches last (match_files does)."""
+    ctx = mp.get_context("fork")
+    return ctx.Pool(workers, initializer=_init_worker, initargs=(compile_strategy(strategy),))
+
+
 def match_frame(df: pl.DataFrame, strategy: Strategy | None = None, workers: int | None = None,
-                batch: int = BATCH, prefilter: bool = True) -> pl.DataFrame:
+                batch: int = BATCH, prefilter: bool = True, pool=None) -> pl.DataFrame:
     """Match every vacancy of ``df`` (columns vacature_id, titel, tekst) against every category.
 
     ``prefilter``: first a vectorised substring search (polars ``contains_any``, Aho-Corasick in Rust) for the
     anchors of the items that can make a category fire; only texts holding one are stemmed and matched in Python
-    (a few per cent of a real corpus).  ``workers``: processes for the batches (default: the CPUs, at most 2;
-    1 = in this process).  Returns the long frame described in the module docstring, in the order of ``df``."""
+    (a few per cent of a real corpus).  ``workers``: processes for the batches of those texts (default: the
+    CPUs, at most 2; 1 = in this process); ``pool``: a pool from start_pool (then ``strategy`` must be the
+    pool's).  Returns the long frame described in the module docstring, in the order of ``df``."""
     strategy = strategy or load_strategy()
     comp = compile_strategy(strategy)
     if df.height == 0:
         return pl.DataFrame(schema=MATCH_SCHEMA)
-    norm = df.select(pl.col("vacature_id"),
-                     normalise_expr(pl.concat_str([pl.col("titel").fill_null(""), pl.lit(" . "),
-                                                   pl.col("tekst").fill_null("")])).alias("t"))
-    if prefilter:
-        norm = norm.with_columns(pl.col("t").str.contains_any(comp.anchors).alias("cand"))
-    else:
-        norm = norm.with_columns(pl.lit(True).alias("cand"))
-    ids = norm["vacature_id"].to_list()
-    cand = norm.filter("cand").with_row_index("r") if prefilter else None
-    pos = norm["cand"].arg_true().to_list()
-    texts = norm.filter("cand")["t"].to_list()
-    del norm, cand
-    chunks = [texts[i:i + batch] for i in range(0, len(texts), batch)]
     workers = workers or min(2, os.cpu_count() or 1)
+    folded = normalised_texts(df, threads=max(workers, 1), full=False)
+    cand = folded.str.contains_any(comp.anchors) if prefilter else pl.Series([True] * len(folded))
+    ids = df["vacature_id"].to_list()
+    pos = cand.arg_true().to_list()
+    texts = pl.select(tokens_expr(pl.lit(folded.filter(cand)))).to_series().to_list()
+    del folded, cand
+    chunks = [texts[i:i + batch] for i in range(0, len(texts), batch)]
     results: list = []
-    if workers <= 1 or len(chunks) == 1:
+    if pool is not None and len(chunks) > 1:
+        for r in pool.imap(_match_batch, chunks):
+            results.extend(r)
+    elif workers <= 1 or len(chunks) <= 1:
         for ch in chunks:
             results.extend(_match_batch(ch, comp))
     else:
-        ctx = mp.get_context("fork")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(comp,)) as pool:
-            for r in pool.imap(_match_batch, chunks):
+        with start_pool(strategy, workers) as own:
+            for r in own.imap(_match_batch, chunks):
                 results.extend(r)
     full: list = [None] * len(ids)
     for p, r in zip(pos, results):
@@ -219,12 +249,19 @@ def match_files(paths: Iterable[Path | str], strategy: Strategy | None = None, w
     from monitor_dagster.vacancies.schema import read_vacancies
     from monitor_dagster.vacancies.indicators import is_internship_expr
     strategy = strategy or load_strategy()
+    workers = workers or min(2, os.cpu_count() or 1)
     metas, matches = [], []
-    for p in paths:
-        df = read_vacancies(p)
-        matches.append(match_frame(df, strategy, workers))
-        metas.append(df.with_columns(is_internship_expr().alias("is_stage")).select(*keep, "is_stage"))
-        del df
+    pool = start_pool(strategy, workers) if workers > 1 else None
+    try:
+        for p in paths:
+            df = read_vacancies(p)
+            matches.append(match_frame(df, strategy, workers, pool=pool))
+            metas.append(df.with_columns(is_internship_expr().alias("is_stage")).select(*keep, "is_stage"))
+            del df
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     return pl.concat(metas), pl.concat(matches)
 
 
