@@ -16,7 +16,7 @@ from typing import Callable, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-UNITS = ("%", "maanden", "uren per week", "euro per uur", "euro")
+UNITS = ("%", "maanden", "uren per week", "euro per uur", "euro", "score 0-5")
 
 
 class IndicatorSpec(BaseModel):
@@ -46,8 +46,9 @@ class IndicatorSpec(BaseModel):
     first_year: int | None = None
     trend_breaks: tuple[str, ...] = ()
     #: register (>= 10 persons) | ebb (also > 15,000 weighted) | survey (>= 10 respondents and >= 10 weighted;
-    #: the bol/bbl parts of a measure protected with it): gates/disclosure.py
-    disclosure: Literal["register", "ebb", "survey"] = "register"
+    #: the bol/bbl parts of a measure protected with it) | organisaties (the input surveys of organisations:
+    #: >= 5 responding organisations, no dominance; surveys/disclosure.py): gates/disclosure.py
+    disclosure: Literal["register", "ebb", "survey", "organisaties"] = "register"
     provisional: Literal["sources", "follow_up"] = "sources"
     #: quarter: also published per quarter of the year (breakdown ``kwartaal``; report 7.1.3 c)
     period: Literal["year", "quarter"] = "year"
@@ -239,6 +240,12 @@ def family_inputs(family: str) -> dict[str, str]:
 
 def family_of(indicator_id: str) -> str:
     return spec(indicator_id).family   # type: ignore[return-value]
+
+
+def organisation_indicators() -> frozenset[str]:
+    """Indicators of the organisation surveys (disclosure ``organisaties``): protected by the organisation rules
+    of surveys/disclosure.py before they reach the table, not by the 10-person rule."""
+    return frozenset(k for k, s in built().items() if s.disclosure == "organisaties")
 
 
 def ebb_indicators() -> frozenset[str]:

@@ -136,15 +136,19 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
     return _asset
 
 
-FAMILY_ASSETS = {f: build_family_asset(f) for f in SPEC.families()}
+from monitor_dagster.defs.indicators.surveys import FAMILY as SURVEY_FAMILY, inputs_surveys  # noqa: E402
+
+# the organisation surveys are no person cells: their own asset (defs/indicators/surveys.py), in the same place
+FAMILY_ASSETS = {f: (inputs_surveys if f == SURVEY_FAMILY else build_family_asset(f)) for f in SPEC.families()}
 OUTCOME_FAMILIES = [f for f, v in SPEC.families().items() if v[0].cadence == "yearly"]
 INPUT_FAMILIES = [f for f, v in SPEC.families().items() if v[0].cadence == "two-yearly"]
 
 #: the two-yearly run of the input indicators (report 7.1.1); the schedule lives in defs/schedules.py
 input_job = dg.define_asset_job(
     "input_indicators_biennial", selection=dg.AssetSelection.assets(*[FAMILY_ASSETS[f] for f in INPUT_FAMILIES]),
-    description="Input indicators P-a..P-f and U-a..U-c of one cohort year (report 3.2.1, 3.4, 7.1.1); needs the "
-                "core layer of that year and the spell tables; rebuild indicators/indicator_table afterwards.",
+    description="Input indicators P-a..P-f and U-a..U-c of one cohort year (report 3.2.1, 3.4, 7.1.1) and the "
+                "organisation surveys of a wave (S-g, S-w, S-o); needs the core layer of that year and the spell "
+                "tables, resp. the survey exports and frames; rebuild indicators/indicator_table afterwards.",
     tags={"monitor/trigger": "input_biennial"})
 
 
