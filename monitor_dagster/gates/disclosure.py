@@ -74,6 +74,14 @@ class DisclosureError(ValueError):
 # indicators whose categories (``measure`` values) are shares of one cell adding up to 100% (O10: 1 / 1-2 / >2
 # jobs): hiding one category alone would be undone by subtraction from 100; the specs with ``adds_to_100``
 CATEGORY_INDICATORS = SPEC.category_indicators()
+#: the organisation surveys (issue 19, spec ``disclosure: organisaties``): protected before they reach the table
+#: by the organisation rules of surveys/disclosure.py (>= 5 responding organisations, no dominance, classes and
+#: totaal as one equation), so the 10-person rule must not hide a cell of 5-9 organisations: these rows bypass
+#: the procedure and are checked against the organisation threshold
+ORG_INDICATORS = SPEC.organisation_indicators()
+#: surveys.disclosure.MIN_ORGS (not imported: that module pulls in the survey estimators)
+ORG_MIN = 5
+_ORG_ROW = "_org_order"
 
 
 def herkomst_hierarchy() -> list[tuple[str, str, list[str]]]:
@@ -236,6 +244,19 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     figures are suppressed exactly as without the new breakdowns."""
     kw = dict(threshold=threshold, ebb_indicators=ebb_indicators, ebb_min_weighted=ebb_min_weighted,
               survey_indicators=survey_indicators, survey_min_weighted=survey_min_weighted)
+    is_org = pl.col("indicator_id").is_in(list(ORG_INDICATORS))
+    if ORG_INDICATORS and table.height and table.select(is_org.any()).item():
+        # organisation rows (issue 19): already protected upstream; they keep their suppression and place
+        t = table.with_row_index(_ORG_ROW)
+        org = t.filter(is_org)
+        prior = pl.col("suppressed").fill_null(False) if "suppressed" in org.columns else pl.lit(False)
+        old = pl.col("suppression_reason") if "suppression_reason" in org.columns else pl.lit(None, pl.String)
+        org = org.with_columns(pl.when(prior).then(pl.coalesce(old, pl.lit("upstream")))
+                               .otherwise(pl.lit(None, pl.String)).alias("suppression_reason"),
+                               prior.alias("suppressed"))
+        rest = apply_disclosure(t.filter(~is_org), **kw)
+        return pl.concat([rest, org], how="diagonal_relaxed").sort(_ORG_ROW).drop(_ORG_ROW).select(
+            [c for c in rest.columns if c != _ORG_ROW])
     table = table.with_row_index(_SRC)
     while True:
         out, drop = _apply_disclosure(table, **kw)
@@ -313,6 +334,19 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
             out.append(f"column {c!r} looks like a person key")
     if "suppressed" not in table.columns:
         return out + ["no 'suppressed' column: table has not passed apply_disclosure"]
+    is_org = pl.col("indicator_id").is_in(list(ORG_INDICATORS))
+    if ORG_INDICATORS and table.height and table.select(is_org.any()).item():
+        # organisation rows (issue 19): the organisation threshold; their equations were kept upstream
+        # (surveys.disclosure.check_disclosure runs on the full detail in the survey asset)
+        org = table.filter(is_org).with_columns(pl.col("suppressed").fill_null(False))
+        shown = org.filter(~pl.col("suppressed") & (pl.col("n").is_null() | (pl.col("n") < ORG_MIN)))
+        out += [f"{_cell_label(r)}: organisation cell shown with n < {ORG_MIN} or n missing" for r in shown.iter_rows(named=True)]
+        leak = org.filter(pl.col("suppressed") & pl.any_horizontal(
+            [pl.col(c).is_not_null() for c in ("value", "n", "n_weighted") if c in org.columns]))
+        out += [f"{_cell_label(r)}: suppressed but value/n/n_weighted not null" for r in leak.iter_rows(named=True)]
+        kw = dict(threshold=threshold, ebb_indicators=ebb_indicators, ebb_min_weighted=ebb_min_weighted,
+                  survey_indicators=survey_indicators, survey_min_weighted=survey_min_weighted)
+        return out + check_disclosure(table.filter(~is_org), **kw)
     if CORRECTIE not in table.columns:
         table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
     t = table.with_row_index(_ROW).with_columns(pl.col("suppressed").fill_null(False))

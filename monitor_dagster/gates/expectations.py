@@ -49,6 +49,9 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     # report 4.2 (3f): incomes are capped at one million in every year; negative incomes exist (losses of
     # the self-employed), the same cap applies to them
     "euro": (-1_000_000.0, 1_000_000.0, False),
+    # the organisation surveys' mean rating of an action (issue 19; technisch rapport §3.1: "op een schaal van 0
+    # tot en met 5")
+    "score 0-5": (0.0, 5.0, False),
 }
 RULES = ("unit", "range", "years", "suppressed", "measures", "completeness", "trend")
 #: a rule that fails only a warning: the trend rule (a jump is reported, the table is still built)
@@ -69,6 +72,12 @@ _EXAMPLES_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names"
 
 def dimensions(spec: S.IndicatorSpec) -> list[str]:
     """The breakdowns (``totaal`` = no breakdown) an indicator is published for at herkomst ``totaal``."""
+    if spec.disclosure == "organisaties":
+        # organisation surveys (issue 19): no persons, so no person breakdowns; the instrument's background
+        # classes that are table dimensions (surveys/indicators.BREAKDOWNS; size class is not one yet)
+        from monitor_dagster.surveys.indicators import BREAKDOWNS, PREFIX
+        instrument = next(i for i, p in PREFIX.items() if spec.id.startswith(p))
+        return [TOTAAL, *[d for d in BREAKDOWNS[instrument] if d in DIMENSIONS]]
     dims = list(breakdowns()["dimensions"])
     if spec.family == "ebb":
         from monitor_dagster.indicators.ebb import EBB_DIMENSIONS
