@@ -67,6 +67,7 @@ def _run(landing: Path, workers: int) -> dict:
     if pool is not None:
         pool.close()
         pool.join()
+    rss_match = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     v, m = pl.concat(metas), pl.concat(matches)
     ind = compute_indicators(v, m)
@@ -74,6 +75,7 @@ def _run(landing: Path, workers: int) -> dict:
     return {"rows": rows, "files": len(paths), "workers": workers, "mean_text_chars": round(chars / rows),
             "read_validate_s": round(t_read, 2), "match_s": round(t_match, 2), "indicators_s": round(t_ind, 2),
             "total_s": round(time.perf_counter() - t_all, 2),
+            "peak_rss_after_match_mb": round(rss_match),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "peak_rss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
             "matched": {c: int(n) for c, n in m.filter(pl.col("matched")).group_by("categorie").len().iter_rows()},

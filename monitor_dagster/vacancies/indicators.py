@@ -35,24 +35,18 @@ def is_internship_expr() -> pl.Expr:
             | pl.col("tekst").fill_null("").str.to_lowercase().str.contains(_STAGE_TEXT))
 
 
-def _sector_splits(df: pl.DataFrame) -> pl.DataFrame:
-    """One row per vacancy and general split it belongs to (totaal, markt or overheid, rijk)."""
-    base = df.with_columns(
-        pl.when(pl.col("overheidslaag").is_null()).then(pl.lit("markt")).otherwise(pl.lit("overheid")).alias("_mo"))
-    return pl.concat([
-        base.with_columns(split=pl.lit("totaal")),
-        base.with_columns(split=pl.col("_mo")),
-        base.filter(pl.col("overheidslaag") == "rijk").with_columns(split=pl.lit("rijk")),
-    ]).drop("_mo")
+def _by(w: pl.DataFrame, cats: list[str], split: pl.Expr, iid: str, version: int) -> pl.DataFrame:
+    """Places per (year, split) for every category at once (one group-by over one row per vacancy), long."""
+    g = (w.with_columns(split.cast(pl.String).alias("split")).filter(pl.col("split").is_not_null())
+         .group_by("year", "split").agg(pl.len().cast(pl.Int64).alias("n"), *[pl.col(c).sum().alias(c) for c in cats]))
+    return (g.unpivot(index=["year", "split", "n"], on=cats, variable_name="categorie", value_name="value")
+            .with_columns(pl.col("value").cast(pl.Float64), indicator_id=pl.lit(iid),
+                          strategy_version=pl.lit(version, pl.Int32)))
 
 
-def _counts(long: pl.DataFrame, key: str | None, iid: str) -> pl.DataFrame:
-    """Places per (year, categorie, split); ``n`` = vacancies of the split in the year (the corpus size)."""
-    split = pl.col(key) if key else pl.col("split")
-    d = long.with_columns(split.cast(pl.String).alias("split")) if key else long
-    n = d.select("year", "split", "vacature_id").unique().group_by("year", "split").len("n")
-    v = d.group_by("year", "categorie", "split", "strategy_version").agg(pl.col("matched").sum().cast(pl.Float64).alias("value"))
-    return v.join(n, on=["year", "split"], how="left").with_columns(indicator_id=pl.lit(iid))
+_GENERAL = [pl.lit("totaal"),
+            pl.when(pl.col("overheidslaag").is_null()).then(pl.lit("markt")).otherwise(pl.lit("overheid")),
+            pl.when(pl.col("overheidslaag") == "rijk").then(pl.lit("rijk"))]
 
 
 def _apply_estimates(out: pl.DataFrame, estimates: pl.DataFrame | None) -> pl.DataFrame:
@@ -79,28 +73,30 @@ def _apply_estimates(out: pl.DataFrame, estimates: pl.DataFrame | None) -> pl.Da
 def compute_indicators(vacancies: pl.DataFrame, matches: pl.DataFrame,
                        estimates: pl.DataFrame | None = None) -> pl.DataFrame:
     """The long indicator frame (columns OUTPUT) from the vacancies (vacature_id, datum_gevonden, overheidslaag,
-    regio, sector, contract, and ``is_stage`` or titel + tekst) and match.match_frame's long output."""
+    regio, sector, contract, and ``is_stage`` or titel + tekst) and match.match_frame's long output (one
+    strategy version)."""
+    versions = matches["strategy_version"].unique().to_list()
+    if len(versions) != 1:
+        raise ValueError(f"matches of {len(versions)} strategy versions {sorted(versions)}: compute them apart")
+    version = int(versions[0])
     v = vacancies
     if "is_stage" not in v.columns:
         v = v.with_columns(is_internship_expr().alias("is_stage"))
-    v = v.select("vacature_id", pl.col("datum_gevonden").dt.year().cast(pl.Int32).alias("year"),
-                 "overheidslaag", "regio", "sector", "is_stage")
-    long = matches.select("vacature_id", "categorie", "matched", pl.col("strategy_version").cast(pl.Int32)) \
-        .join(v, on="vacature_id", how="inner")
-    general = _sector_splits(long)
-    v01 = _counts(general, None, "V01")
-    v02 = _counts(long, "regio", "V02")
-    v03 = _counts(long, "sector", "V03")
-    st = general.filter("is_stage")
-    v04 = (st.group_by("year", "categorie", "split", "strategy_version")
-           .agg((100.0 * pl.col("matched").sum() / pl.len()).alias("value"), pl.len().cast(pl.Int64).alias("n"))
-           .with_columns(indicator_id=pl.lit("V04")))
+    cats = matches["categorie"].unique(maintain_order=True).to_list()
+    wide = matches.pivot(on="categorie", index="vacature_id", values="matched")
+    w = v.select("vacature_id", pl.col("datum_gevonden").dt.year().cast(pl.Int32).alias("year"),
+                 "overheidslaag", "regio", "sector", "is_stage").join(wide, on="vacature_id", how="inner")
+    v01 = pl.concat([_by(w, cats, s, "V01", version) for s in _GENERAL])
+    v02 = _by(w, cats, pl.col("regio"), "V02", version)
+    v03 = _by(w, cats, pl.col("sector"), "V03", version)
+    v04 = (pl.concat([_by(w.filter("is_stage"), cats, s, "V04", version) for s in _GENERAL])
+           .with_columns(value=100.0 * pl.col("value") / pl.col("n")))
     base = v01.filter(pl.col("year") == FIRST_YEAR).select("categorie", "split", pl.col("value").alias("_b"))
     v05 = (v01.filter(pl.col("year") >= FIRST_YEAR).join(base, on=["categorie", "split"], how="inner")
            .with_columns(value=pl.when(pl.col("_b") > 0).then(100.0 * pl.col("value") / pl.col("_b")),
                          n=pl.col("value").cast(pl.Int64), indicator_id=pl.lit("V05")).drop("_b"))
     cols = ["indicator_id", "year", "categorie", "split", "value", "n", "strategy_version"]
-    out = pl.concat([x.select(cols).with_columns(pl.col("n").cast(pl.Int64)) for x in (v01, v02, v03, v04, v05)])
+    out = pl.concat([x.select(cols) for x in (v01, v02, v03, v04, v05)])
     out = _apply_estimates(out, estimates)
     return (out.select([pl.col(c).cast(t) for c, t in OUTPUT.items()])
             .sort("indicator_id", "year", "categorie", "split"))
