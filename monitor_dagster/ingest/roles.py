@@ -42,6 +42,7 @@ _BENEFIT = "benefit spells and their kind (core.benefits.benefit_spells; rows wi
 _TRAJECT = "trajectory spells (core.benefits.trajectory_spells)"
 _PROVISION = "provision spells; the code decides the series (core.benefits.provision_spells)"
 _EBB = "every EBB indicator (indicators.ebb.ebb_persons)"
+_SURVEY_MARGIN = "weighting margin and breakdown of the survey figures (surveys.weights.MARGINS)"
 
 #: entry -> column -> why the core layer cannot do without it (besides the person key and ``unique``)
 CORE_KEY_COLUMNS: dict[str, dict[str, str]] = {
@@ -75,6 +76,11 @@ CORE_KEY_COLUMNS: dict[str, dict[str, str]] = {
                           "PWETSOORTVOORZ": _PROVISION},
     "PWETSRGPERSOONBUS": {"PWETAANVANGVOORZ": _PROVISION, "PWETEINDEVOORZ": _PROVISION,
                           "PWETSOORTVOORZ": _PROVISION},
+    # the sample frames of the organisation surveys (issue 19): the classes the responses are weighted to
+    # (surveys.weights.nonresponse_weights; technisch rapport Monitor gelijke kansen, §3.1) and published by
+    "ENQUETEGEMEENTENKADER": {"grootteklasse": _SURVEY_MARGIN, "regio": _SURVEY_MARGIN},
+    "ENQUETEWERKGEVERSKADER": {"sector": _SURVEY_MARGIN, "grootteklasse": _SURVEY_MARGIN},
+    "ENQUETEONDERWIJSKADER": {"sector": _SURVEY_MARGIN},
 }
 
 _ENROL = "enrolment details (core.education.education_careers; core.population fallback student flag)"

@@ -18,7 +18,7 @@ MINUS = "\u2212"
 #: what a cell without a published value shows (the en dash: it is no number and no minus)
 MISSING = "–"
 #: decimals per unit: the same on every page, in the PDF and in the page script (``page.decimals``)
-DECIMALS = {"%": 1, "uren per week": 1, "euro per uur": 2, "euro": 0, "maanden": 1}
+DECIMALS = {"%": 1, "uren per week": 1, "euro per uur": 2, "euro": 0, "maanden": 1, "score 0-5": 2}
 #: d3-format locale of the charts (Vega ``config.locale.number``): axis labels in the same style
 VEGA_NUMBER_LOCALE = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["€\u00a0", ""], "minus": MINUS}
 

@@ -47,11 +47,14 @@ from monitor_dagster.publication import durations as DURS
 from monitor_dagster.publication import maps as MAPS
 from monitor_dagster.indicators.engine import SECM_FALLBACK_VINTAGE
 from monitor_dagster.publication import sensitivity as SENS
+from monitor_dagster.publication import surveys as SURV
+from monitor_dagster.gates.disclosure import ORG_INDICATORS as SPEC_ORG
 from monitor_dagster.publication.numbers import DECIMALS, MINUS, MISSING, count, fmt, number
 
 UNIT_LABEL = {"%": "Percentage", "uren per week": "Uren per week", "euro per uur": "Euro per uur", "euro": "Euro",
-              "maanden": "Maanden"}
-UNIT_SHORT = {"%": "%", "uren per week": "uur", "euro per uur": "euro/uur", "euro": "euro", "maanden": "mnd"}
+              "maanden": "Maanden", "score 0-5": "Gemiddelde score (0-5)"}
+UNIT_SHORT = {"%": "%", "uren per week": "uur", "euro per uur": "euro/uur", "euro": "euro", "maanden": "mnd",
+              "score 0-5": "score"}
 MEASURE_LABELS = {"INPPERSPRIM": "persoonlijk primair inkomen", "INPPERSINK": "persoonlijk inkomen",
                   "INPPERSBRUT": "persoonlijk bruto inkomen", "1": "1 baan", "1-2": "1 tot 2 banen",
                   ">2": "meer dan 2 banen"}
@@ -424,7 +427,10 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
     ``regional``: the cells of the map pages (publication/maps.py ``regional_rows``)."""
     env = _env()
     ids = D.indicator_ids(table)
-    years = sorted(int(y) for y in table["year"].unique())
+    # the headline years are the monitor's own series: an organisation survey wave alone (issue 19; two-yearly,
+    # possibly after the last register year) does not make a year of the monitor
+    own = table.filter(~pl.col("indicator_id").is_in(list(SPEC_ORG)))
+    years = sorted(int(y) for y in (own if own.height else table)["year"].unique())
     provisional_years = sorted(int(y) for y in table.filter(pl.col("status") == "voorlopig")["year"].unique())
     common = {"first_year": years[0], "last_year": years[-1], "built_on": built_on.strftime("%d-%m-%Y"),
               "cells_total": count(table.height), "cells_suppressed": count(int(table["suppressed"].sum())),
@@ -460,9 +466,13 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
 
     outcome_gaps = _gap_dicts(D.gaps(table, kind="outcome"))
     n_input = sum(D.meta(i)["kind"] == "input" for i in ids)
-    write("index.html", MAPS.add_to_index(CORR.add_to_index(env.get_template("index.html.j2").render(
+    write("index.html", SURV.add_to_index(env, MAPS.add_to_index(CORR.add_to_index(env.get_template("index.html.j2").render(
         **common, root="", page_title="Home", gaps=outcome_gaps, sections=_sections(ids),
-        n_outcome=len(ids) - n_input, n_input=n_input), table, corrections), maps))
+        n_outcome=len(ids) - n_input, n_input=n_input), table, corrections), maps), table))
+    # "Inzet en aanpak" (issue 19): the organisation surveys with response and margins, after the outcomes
+    surveys_page = SURV.write(env, site, table, warehouse, common)
+    if surveys_page is not None:
+        result.pages.append(surveys_page)
 
     if progress:
         progress("factsheet", len(ids), len(ids) + 3)

@@ -1,0 +1,152 @@
+"""The section "Inzet en aanpak" (issue 19): what gemeenten, werkgevers and onderwijsinstellingen say they do,
+from the organisation surveys (technisch rapport Monitor gelijke kansen, hoofdstuk 3; two-yearly, §7.1.1).
+
+One page, ``inzet-en-aanpak.html``, per instrument and wave: the response (organisations in the frame, responding,
+response rate, weighting method), then per indicator the weighted figures of the totaal with their 95 % margin
+of error and the unweighted number of organisations.  The figures are the gated table's (a cell the gate hid stays
+hidden here); the margins and response rates come from ``indicators/inputs_surveys``, which keeps them next to
+the table's columns.  The page says, as the report does (§7.3), that input and outcome are not causally linked, and
+is reached from the index after the outcome indicators.  Figures of other bodies (NEA, WEA; surveys/published.py)
+would stand in a box of their own, never in these tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from monitor_dagster.indicators.table import DIMENSIONS, TOTAAL
+from monitor_dagster.publication import data as D
+from monitor_dagster.publication.numbers import number
+from monitor_dagster.warehouse import Warehouse
+
+PAGE = "inzet-en-aanpak.html"
+FAMILY = "inputs_surveys"
+INSTRUMENTS = {"S-g": ("gemeenten", "Gemeenten"), "S-w": ("werkgevers", "Werkgevers"),
+               "S-o": ("onderwijsinstellingen", "Onderwijsinstellingen")}
+CAVEAT = ("Deze cijfers beschrijven de inzet van organisaties, niet het effect ervan. Inzet en uitkomst staan hier "
+          "los van elkaar: dat een uitkomst verandert nadat de inzet veranderde, betekent niet dat het een het "
+          "ander veroorzaakte (technisch rapport Monitor gelijke kansen, § 7.3).")
+METHOD = ("Gewogen naar grootteklasse, sector of regio van alle organisaties in het steekproefkader (raking; "
+          "bij te weinig respons in een klasse poststratificatie). De marge is het 95%-betrouwbaarheidsinterval; "
+          "n is het ongewogen aantal organisaties dat de vraag beantwoordde. Cellen met minder dan 5 organisaties, "
+          "of waarin één organisatie meer dan de helft van het gewicht draagt, worden niet gepubliceerd. Open "
+          "antwoorden worden gecodeerd en nooit als citaat gepubliceerd.")
+_KEY = ["indicator_id", "year", *DIMENSIONS, "measure"]
+
+
+def load(warehouse: Path | str | None) -> pl.DataFrame | None:
+    """Every wave of ``indicators/inputs_surveys`` (with moe, response_rate, n_choice); None without one."""
+    if warehouse is None:
+        return None
+    w = Warehouse(warehouse, layer="indicators")
+    parts = []
+    for p in w.partitions(FAMILY):
+        if w.manifest(FAMILY, p) is None:
+            continue
+        t = w.read(FAMILY, p).collect()
+        if t.height and "moe" in t.columns:
+            parts.append(t)
+    return pl.concat(parts, how="diagonal_relaxed") if parts else None
+
+
+def _instrument(iid: str) -> str:
+    return next(k for k in INSTRUMENTS if iid.startswith(k))
+
+
+def context(table: pl.DataFrame, detail: pl.DataFrame | None) -> dict | None:
+    """What the page shows: per instrument its latest wave, response and indicators (totaal rows of the
+    gated table, with margin and n from ``detail``).  None when the table has no survey figures."""
+    ids = [i for i in D.indicator_ids(table) if any(i.startswith(p) for p in INSTRUMENTS)]
+    if not ids:
+        return None
+    tot = table.filter(pl.col("indicator_id").is_in(ids) & pl.all_horizontal(pl.col(d) == TOTAAL for d in DIMENSIONS))
+    extra = ["moe", "response_rate", "n_choice"]
+    if detail is not None:
+        tot = tot.join(detail.select(*_KEY, *[c for c in extra if c in detail.columns]).unique(_KEY),
+                       on=_KEY, how="left")
+    for c in extra:
+        if c not in tot.columns:
+            tot = tot.with_columns(pl.lit(None, pl.Float64).alias(c))
+    out = []
+    for prefix, (instrument, label) in INSTRUMENTS.items():
+        mine = tot.filter(pl.col("indicator_id").str.starts_with(prefix))
+        if mine.height == 0:
+            continue
+        year = int(mine["year"].max())
+        mine = mine.filter(pl.col("year") == year)
+        shown = mine.filter(~pl.col("suppressed"))
+        rate = shown["response_rate"].drop_nulls()
+        indicators = []
+        for iid in [i for i in ids if i.startswith(prefix)]:
+            rows = mine.filter(pl.col("indicator_id") == iid)
+            if rows.height == 0:
+                continue
+            m = D.meta(iid)
+            unit = rows["unit"][0]
+            dec = 2 if unit == "score 0-5" else 1
+            indicators.append({
+                "id": iid, "title": m["title"], "definition": m["definition"], "paragraph": m["paragraph"],
+                "unit": "%" if unit == "%" else "score (0-5)",
+                "rows": [{"measure": r["measure"],
+                          "value": None if r["suppressed"] or r["value"] is None else number(r["value"], dec),
+                          "moe": None if r["suppressed"] or r["moe"] is None else number(r["moe"], dec),
+                          "n": None if r["suppressed"] or r["n"] is None else f"{int(r['n'])}"}
+                         for r in rows.iter_rows(named=True)]})
+        out.append({"instrument": instrument, "label": label, "year": year,
+                    "respondents": int(shown["n"].max()) if shown.height and shown["n"].max() is not None else None,
+                    "response_rate": number(100 * float(rate.max()), 0) if rate.len() else None,
+                    "indicators": indicators})
+    return {"instruments": out, "caveat": CAVEAT, "method": METHOD}
+
+
+TEMPLATE = """{% extends "base.html.j2" %}
+{% block body %}
+<h1>Inzet en aanpak</h1>
+<p>Wat gemeenten, werkgevers en onderwijsinstellingen zeggen te doen voor personen met een niet-westerse
+migratieachtergrond: de enquêtes van het technisch rapport (hoofdstuk 3), elke twee jaar (§ 7.1.1).</p>
+<p class="note"><strong>Let op:</strong> {{ s.caveat }}</p>
+<p class="meta">{{ s.method }}</p>
+{% for inst in s.instruments %}
+<h2 id="{{ inst.instrument }}">{{ inst.label }} ({{ inst.year }})</h2>
+<p>Respons: {% if inst.response_rate is not none %}{{ inst.response_rate }}% van de benaderde organisaties{% else %}niet gepubliceerd{% endif %}{% if inst.respondents is not none %}; tot {{ inst.respondents }} organisaties per vraag{% endif %}.</p>
+{% for ind in inst.indicators %}
+<h3><a href="indicator/{{ ind.id }}.html">{{ ind.id }} · {{ ind.title }}</a></h3>
+<p class="meta">{{ ind.definition }} (rapport § {{ ind.paragraph }})</p>
+<table class="data">
+<thead><tr><th>antwoord</th><th>{{ ind.unit }}</th><th>marge (±)</th><th>n organisaties</th></tr></thead>
+<tbody>
+{% for r in ind.rows %}<tr><td>{{ r.measure }}</td><td>{{ r.value if r.value is not none else "niet gepubliceerd" }}</td><td>{{ r.moe if r.moe is not none else "" }}</td><td>{{ r.n if r.n is not none else "" }}</td></tr>
+{% endfor %}</tbody>
+</table>
+{% endfor %}
+{% endfor %}
+{% endblock %}
+"""
+
+INDEX_BLOCK = """<h2 id="inzet-en-aanpak">Inzet en aanpak</h2>
+<p>De enquêtes onder gemeenten, werkgevers en onderwijsinstellingen (technisch rapport, hoofdstuk 3), met respons en
+marges: <a href="inzet-en-aanpak.html">Inzet en aanpak</a>. {{ caveat }}</p>
+"""
+
+
+def write(env, site: Path, table: pl.DataFrame, warehouse: Path | str | None, common: dict) -> Path | None:
+    """Write the page (None when there are no survey figures)."""
+    ctx = context(table, load(warehouse))
+    if ctx is None:
+        return None
+    html = env.from_string(TEMPLATE).render(**common, root="", page_title="Inzet en aanpak", s=ctx)
+    path = site / PAGE
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def add_to_index(env, html: str, table: pl.DataFrame) -> str:
+    """A link to the page after the indicator lists (input after outcome, §7.3)."""
+    if not any(i.startswith(p) for i in table["indicator_id"].unique().to_list() for p in INSTRUMENTS):
+        return html
+    marker = "<h2>Meer</h2>"
+    if html.count(marker) != 1:
+        raise D.PublicationError(f"the index has {html.count(marker)} times {marker!r}: cannot place Inzet en aanpak")
+    return html.replace(marker, env.from_string(INDEX_BLOCK).render(caveat=CAVEAT) + marker)

@@ -1,0 +1,192 @@
+"""Issue 19 wired into the pipeline: the survey exports are catalog sources (the form of the wave is the gate, the
+release sensor's plan picks them up), the survey asset's rows pass the table's gates with the organisation rules,
+nothing identifying reaches a cell, the planted truth is recovered within the margin, ``monitor synth`` writes a
+wave and the publication has the section "Inzet en aanpak"."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import polars as pl
+import pytest
+
+from monitor_dagster.catalog import load_catalog
+from monitor_dagster.ingest import IngestError
+from monitor_dagster.ingest.release import ingest_release
+from monitor_dagster.landing import SensorCursor, plan, scan
+from monitor_dagster.synth import surveys as S
+from monitor_dagster.warehouse import Warehouse
+
+ENTRIES = {"gemeenten": ("ENQUETEGEMEENTEN", "ENQUETEGEMEENTENKADER"),
+           "werkgevers": ("ENQUETEWERKGEVERS", "ENQUETEWERKGEVERSKADER"),
+           "onderwijsinstellingen": ("ENQUETEONDERWIJS", "ENQUETEONDERWIJSKADER")}
+
+
+@pytest.fixture(scope="module")
+def zone(tmp_path_factory):
+    """A landing zone with one synthetic 2023 wave of each instrument (a small employer frame), ingested."""
+    root = tmp_path_factory.mktemp("surveys")
+    landing, truth_dir = root / "landing", root / "truth"
+    truths = {}
+    for inst in ENTRIES:
+        truths[inst] = S.generate_responses(landing / "Enquetes" / inst / "2023", inst, "2023", seed=11,
+                                            stem=f"{inst}_2023V1", truth_dir=truth_dir, n_employers=1500)
+    cat = load_catalog()
+    wh = Warehouse(root / "warehouse")
+    for pair in ENTRIES.values():
+        for entry in pair:
+            ingest_release(cat, entry, 2023, landing, wh)
+    return {"root": root, "landing": landing, "warehouse": root / "warehouse", "truth": truths, "catalog": cat}
+
+
+@pytest.fixture(scope="module")
+def rows(zone):
+    from monitor_dagster.defs.indicators.surveys import compute_year
+
+    table, meta = compute_year(zone["warehouse"], 2023)
+    return table, meta
+
+
+def test_sensor_plan_picks_up_exports_and_frames(zone):
+    cursor = SensorCursor()
+    for _ in range(2):          # the first tick sees the files, the second finds them stable
+        decisions, cursor = plan(scan(zone["landing"], zone["catalog"]), cursor, zone["landing"], zone["catalog"])
+    ingest = {(d.entry, d.period) for d in decisions if d.action == "ingest"}
+    assert ingest == {(e, 2023) for pair in ENTRIES.values() for e in pair}
+
+
+def test_bad_export_is_blocked_naming_file_question_row_value(zone, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(zone["landing"], landing)
+    folder = landing / "Enquetes" / "gemeenten" / "2023"
+    shutil.copy(folder / "gemeenten_2023V1.csv", folder / "gemeenten_2023V2.csv")
+    S.plant_bad_value(folder / "gemeenten_2023V2.csv", 7, "prioriteit", "misschien")
+    wh = Warehouse(tmp_path / "wh")
+    cat = zone["catalog"]
+    ingest_release(cat, "ENQUETEGEMEENTEN", 2023, landing, wh, allow_older=["ENQUETEGEMEENTEN2023V1"])
+    with pytest.raises(IngestError) as err:
+        ingest_release(cat, "ENQUETEGEMEENTEN", 2023, landing, wh)
+    msg = str(err.value)
+    assert ("Enquetes/gemeenten/2023/gemeenten_2023V2.csv: question prioriteit, row 7: value 'misschien' "
+            "not in the choice list") in msg, msg
+    f = err.value.failures[0]
+    assert (f.column, f.examples) == ("prioriteit", ["misschien"]) and "row 7" in f.rule
+    # the good release stays current
+    assert wh.manifest("ENQUETEGEMEENTEN", "2023")["release_id"] == "ENQUETEGEMEENTEN2023V1"
+
+
+def test_wave_without_a_form_is_refused(zone, tmp_path):
+    landing = tmp_path / "landing"
+    (landing / "Enquetes" / "gemeenten" / "2025").mkdir(parents=True)
+    shutil.copy(zone["landing"] / "Enquetes" / "gemeenten" / "2023" / "gemeenten_2023V1.csv",
+                landing / "Enquetes" / "gemeenten" / "2025" / "gemeenten_2025V1.csv")
+    with pytest.raises(IngestError, match="no form for this wave: no packaged form gemeenten_2025"):
+        ingest_release(zone["catalog"], "ENQUETEGEMEENTEN", 2025, landing, Warehouse(tmp_path / "wh"))
+
+
+def test_frame_is_checked_by_the_column_gate(zone, tmp_path):
+    landing = tmp_path / "landing"
+    folder = landing / "Enquetes" / "werkgevers" / "2023"
+    folder.mkdir(parents=True)
+    src = zone["landing"] / "Enquetes" / "werkgevers" / "2023" / "werkgevers_2023_frame.csv"
+    text = src.read_text(encoding="utf-8").splitlines()
+    text[3] = text[3].rsplit(";", 1)[0] + ";reus"            # a size class not in the list
+    (folder / "werkgevers_2023_frame.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="grootteklasse") as err:
+        ingest_release(zone["catalog"], "ENQUETEWERKGEVERSKADER", 2023, landing, Warehouse(tmp_path / "wh"))
+    assert "reus" in str(err.value)
+
+
+def test_rows_pass_the_table_gates_with_the_organisation_rules(rows):
+    from monitor_dagster.gates.disclosure import apply_disclosure, check_disclosure
+    from monitor_dagster.indicators.table import COLUMNS, SCHEMA
+
+    table, meta = rows
+    assert set(meta) == set(ENTRIES)
+    assert {i[:3] for i in table["indicator_id"].unique()} == {"S-g", "S-w", "S-o"}
+    t = table.select(COLUMNS).cast(SCHEMA)
+    gated = apply_disclosure(t)
+    # upstream protection kept as it was: the 10-person rule hides no cell of 5-9 organisations
+    assert gated["suppressed"].to_list() == t["suppressed"].to_list()
+    small = gated.filter(~pl.col("suppressed") & (pl.col("n") < 10))
+    assert small.height > 0 and small["n"].min() >= 5
+    assert check_disclosure(gated) == []
+    # a shown cell of 3 organisations is a violation
+    i = gated.with_row_index("_i").filter(~pl.col("suppressed"))["_i"][0]
+    bad = gated.with_columns(pl.when(pl.int_range(pl.len()) == i).then(3).otherwise(pl.col("n")).alias("n"))
+    assert any("organisation cell shown with n < 5" in p for p in check_disclosure(bad))
+
+
+def test_no_organisation_can_be_traced_in_a_cell(zone, rows):
+    table, _ = rows
+    frames = {inst: pl.read_csv(zone["landing"] / "Enquetes" / inst / "2023" / f"{inst}_2023_frame.csv",
+                                separator=";", infer_schema=False) for inst in ENTRIES}
+    names = set()
+    for f in frames.values():
+        names |= set(f["org_id"].to_list()) | (set(f["naam"].to_list()) if "naam" in f.columns else set())
+    text = {v for c, dt in table.schema.items() if dt == pl.String for v in table[c].drop_nulls().unique().to_list()}
+    assert not text & names
+    assert not [c for c in table.columns if c in ("org_id", "naam")]
+    # breakdowns only by table dimensions: size class stays out (it would read as a duplicate of the totaal)
+    assert "grootteklasse" not in table.columns
+
+
+def test_planted_priority_shares_recovered_within_the_margin(zone, rows):
+    table, _ = rows
+    truth = zone["truth"]["gemeenten"]["shares"]["prioriteit"]
+    tot = table.filter((pl.col("indicator_id") == "S-g1") & (pl.col("regio") == "totaal"))
+    assert tot.height == 4
+    for r in tot.iter_rows(named=True):
+        choice = r["measure"].split(": ")[1]
+        assert abs(r["value"] - 100 * truth[choice]) <= r["moe"], (choice, r["value"], truth[choice], r["moe"])
+        assert r["n"] == zone["truth"]["gemeenten"]["respondents"] and 0 < r["response_rate"] < 1
+
+
+def test_monitor_synth_surveys_option(tmp_path, monkeypatch):
+    import functools
+
+    from monitor_dagster.synth.generate import SynthConfig, SynthError, write_surveys
+
+    # a smaller employer frame than the WEA-sized default (the files are the same otherwise)
+    monkeypatch.setattr(S, "generate_responses", functools.partial(S.generate_responses, n_employers=400))
+
+    cfg = SynthConfig(landing=tmp_path / "landing", surveys=("2031",), fmt="csv")
+    with pytest.raises(SynthError, match="no packaged form for that wave"):
+        cfg.validate()
+    cfg = SynthConfig(landing=tmp_path / "landing", surveys=("2023",), fmt="sav")
+    cfg.validate()
+    truth = write_surveys(cfg)
+    assert set(truth) == {f"{i}_2023" for i in ENTRIES}
+    cat = load_catalog()
+    found = {cat.match(p.relative_to(cfg.landing).as_posix()).entry
+             for p in (cfg.landing / "Enquetes").rglob("*.*")}
+    assert found == {e for pair in ENTRIES.values() for e in pair}
+    assert (cfg.landing / "Enquetes" / "werkgevers" / "2023" / "werkgevers_2023V1.xlsx").exists()   # sav zone
+    assert not list(cfg.landing.rglob("*truth*"))                     # the truth stays outside the zone
+    assert json.loads((tmp_path / "landing.surveys" / "gemeenten_2023V1_truth.json").read_text())["respondents"] > 0
+
+
+def test_publication_section_inzet_en_aanpak(zone, rows, tmp_path):
+    from monitor_dagster.gates.disclosure import apply_disclosure
+    from monitor_dagster.indicators.table import COLUMNS, SCHEMA
+    from monitor_dagster.publication import surveys as SURV
+    from monitor_dagster.publication.site import _env
+
+    table, _ = rows
+    gated = apply_disclosure(table.select(COLUMNS).cast(SCHEMA))
+    wh = Warehouse(tmp_path / "wh", layer="indicators")
+    wh.write("inputs_surveys", "2023", table, {"rows": table.height})
+    page = SURV.write(_env(), tmp_path, gated, tmp_path / "wh", {"first_year": 2023, "last_year": 2023,
+                                                                 "built_on": "01-01-2024", "cells_total": "0",
+                                                                 "cells_suppressed": "0", "provisional_years": []})
+    html = page.read_text(encoding="utf-8")
+    assert "Inzet en aanpak" in html and "§ 7.3" in html
+    for label in ("Gemeenten (2023)", "Werkgevers (2023)", "Onderwijsinstellingen (2023)"):
+        assert label in html
+    assert "marge (±)" in html and "Respons:" in html
+    ctx = SURV.context(gated, SURV.load(tmp_path / "wh"))
+    g1 = next(i for i in ctx["instruments"][0]["indicators"] if i["id"] == "S-g1")
+    assert all(r["moe"] for r in g1["rows"])                 # shown cells carry their margin
+    idx = SURV.add_to_index(_env(), "<h2>Meer</h2>", gated)
+    assert 'href="inzet-en-aanpak.html"' in idx and idx.index("Inzet en aanpak") < idx.index("<h2>Meer</h2>")
