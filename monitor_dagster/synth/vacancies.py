@@ -17,6 +17,7 @@ indicators is testable.  Deterministic for (seed, year)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 from importlib import resources
@@ -210,7 +211,7 @@ HARD = {"studentenstage": 0.012, "doelgroep_als_klant": 0.003, "werkervaring_ver
 MISSED_SHARE = 0.05     # of the statushouder sentences: the wording v1 does not find
 
 
-def flags(kind: str, missed: bool = False) -> dict[str, bool]:
+def flags(kind: str) -> dict[str, bool]:
     """The truth of a planted kind (docs/vacancies.md, "Categories"): FOR inburgeringsplichtigen = an inburgering
     sentence on a stage or werkervaringsplaats; OPEN TO statushouders = a statushouder sentence (any vacancy);
     werkervaringsplaats = the place; stage = a stage with any target-group sentence."""
@@ -283,7 +284,6 @@ def build_frame(year: int, n: int, seed: int) -> tuple[pl.DataFrame, pl.DataFram
     picks = rng.integers(0, 1 << 30, (n, 12))
     ids, titles, employers, texts, contracts = [], [], [], [], []
     found, expire = [], []
-    import datetime as dt
     for i in range(n):
         p = picks[i]
         sec, k = sector[i], kind[i]
