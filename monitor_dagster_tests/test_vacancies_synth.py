@@ -189,3 +189,10 @@ def test_schema_rejects_a_missing_column_and_a_wrong_encoding(tmp_path):
     p = _csv(tmp_path, HEADER.replace(";", ",") + "\n", name="JOBFEED202203V1.csv")
     with pytest.raises(VacancyFileError, match=r"line 1: the header has no ';'"):
         read_vacancies(p)
+
+
+def test_indicators_do_not_depend_on_the_row_order_of_the_matches(corpus):
+    """compute_indicators takes match_frame's order (a vacancy's categories side by side) without a pivot; any
+    other order goes through the pivot and must give the same frame."""
+    v, _, m, _ = corpus
+    assert compute_indicators(v, m.sample(fraction=1.0, shuffle=True, seed=3)).equals(compute_indicators(v, m))

@@ -44,6 +44,16 @@ def _by(w: pl.DataFrame, cats: list[str], split: pl.Expr, iid: str, version: int
                           strategy_version=pl.lit(version, pl.Int32)))
 
 
+def _wide(matches: pl.DataFrame, cats: list[str]) -> pl.DataFrame:
+    """One row per vacancy, a boolean per category: match_frame writes each vacancy's categories next to each
+    other, so the columns are the per-category filters when their ids agree (checked); a pivot otherwise."""
+    parts = {c: matches.filter(pl.col("categorie") == c) for c in cats}
+    ids = parts[cats[0]]["vacature_id"]
+    if all(p["vacature_id"].equals(ids) for p in parts.values()) and not ids.is_duplicated().any():
+        return pl.DataFrame({"vacature_id": ids, **{c: parts[c]["matched"] for c in cats}})
+    return matches.pivot(on="categorie", index="vacature_id", values="matched")
+
+
 _GENERAL = [pl.lit("totaal"),
             pl.when(pl.col("overheidslaag").is_null()).then(pl.lit("markt")).otherwise(pl.lit("overheid")),
             pl.when(pl.col("overheidslaag") == "rijk").then(pl.lit("rijk"))]
@@ -83,7 +93,7 @@ def compute_indicators(vacancies: pl.DataFrame, matches: pl.DataFrame,
     if "is_stage" not in v.columns:
         v = v.with_columns(is_internship_expr().alias("is_stage"))
     cats = matches["categorie"].unique(maintain_order=True).to_list()
-    wide = matches.pivot(on="categorie", index="vacature_id", values="matched")
+    wide = _wide(matches, cats)
     w = v.select("vacature_id", pl.col("datum_gevonden").dt.year().cast(pl.Int32).alias("year"),
                  "overheidslaag", "regio", "sector", "is_stage").join(wide, on="vacature_id", how="inner")
     v01 = pl.concat([_by(w, cats, s, "V01", version) for s in _GENERAL])

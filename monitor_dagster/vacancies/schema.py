@@ -120,8 +120,9 @@ def _parse(df: pl.DataFrame, path: Path, failures: list[str]) -> pl.DataFrame:
     for name, dtype in COLUMNS.items():
         s = df[name]
         if s.dtype == pl.String:
-            s = s.str.strip_chars()
-            s = pl.select(pl.when(s == "").then(None).otherwise(s).alias(name)).to_series()
+            if name != "tekst":     # the long text is kept as delivered (stripping it costs a copy of the file)
+                s = s.str.strip_chars()
+            s = pl.select(pl.when(s.str.len_bytes() == 0).then(None).otherwise(s).alias(name)).to_series()
         if dtype == pl.Date() and s.dtype != pl.Date:
             parsed = s.cast(pl.String).str.to_date("%Y-%m-%d", strict=False)
         elif dtype == pl.Int64() and s.dtype != pl.Int64:
