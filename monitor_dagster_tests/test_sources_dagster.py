@@ -62,7 +62,9 @@ def test_definitions_snapshot():
                                               "secm_replaces_fallback"}
     assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
-                                           "ingest_yearly_2010_now", "ingest_yearly_2011_now", "outcome_indicators_yearly",
+                                           "ingest_yearly_2010_now", "ingest_yearly_2011_now",
+                                           "ingest_yearly_2023_now",      # the input surveys (issue 19)
+                                           "outcome_indicators_yearly",
                                            "input_indicators_biennial", "indicator_table_and_publication",
                                            "core_spells", "indicators_bucket_steps"}
     assert {s.name for s in defs.schedules} == {"outcome_yearly", "input_biennial"}

@@ -51,8 +51,24 @@ def load(warehouse: Path | str | None) -> pl.DataFrame | None:
     return pl.concat(parts, how="diagonal_relaxed") if parts else None
 
 
-def _instrument(iid: str) -> str:
-    return next(k for k in INSTRUMENTS if iid.startswith(k))
+def labels(instrument: str, year: int) -> dict[str, str]:
+    """measure -> its Dutch text from the form of the wave (``question: choice`` -> "<question label>: <choice
+    label>"); empty when the wave has no packaged form (the measure is then shown as it is)."""
+    from monitor_dagster.surveys.xlsform import FormError, form
+
+    try:
+        f = form(instrument, str(year))
+    except FormError:
+        return {}
+    out = {}
+    for q in f.questions.values():
+        text = " ".join((q.label or q.name).split())
+        if len(text) > 70:                 # a whole sentence: the question's short name tells the rows apart
+            text = q.name.replace("_", " ")
+        out[q.name] = text
+        for c, lab in zip(q.choices or (), q.choice_labels or ()):
+            out[f"{q.name}: {c}"] = f"{text}: {' '.join((lab or c).split())}"
+    return out
 
 
 def context(table: pl.DataFrame, detail: pl.DataFrame | None) -> dict | None:
@@ -79,6 +95,7 @@ def context(table: pl.DataFrame, detail: pl.DataFrame | None) -> dict | None:
         shown = mine.filter(~pl.col("suppressed"))
         rate = shown["response_rate"].drop_nulls()
         indicators = []
+        text = labels(instrument, year)
         for iid in [i for i in ids if i.startswith(prefix)]:
             rows = mine.filter(pl.col("indicator_id") == iid)
             if rows.height == 0:
@@ -89,7 +106,7 @@ def context(table: pl.DataFrame, detail: pl.DataFrame | None) -> dict | None:
             indicators.append({
                 "id": iid, "title": m["title"], "definition": m["definition"], "paragraph": m["paragraph"],
                 "unit": "%" if unit == "%" else "score (0-5)",
-                "rows": [{"measure": r["measure"],
+                "rows": [{"measure": text.get(r["measure"], r["measure"]),
                           "value": None if r["suppressed"] or r["value"] is None else number(r["value"], dec),
                           "moe": None if r["suppressed"] or r["moe"] is None else number(r["moe"], dec),
                           "n": None if r["suppressed"] or r["n"] is None else f"{int(r['n'])}"}
