@@ -137,6 +137,9 @@ class Entry(_Strict):
     #: an input survey's response export (docs/surveys.md): the instrument whose XLSForm of the file's year
     #: (the wave) is the schema, so ``columns`` stays empty; the ingest reads it with surveys.schema
     form: str | None = None
+    #: figures another body published (NEA, WEA tables; surveys/published.py): the published-figures CSV format
+    #: is the schema, so ``columns`` stays empty; shown apart from the monitor's own figures, never as its own
+    published: bool = False
 
     @field_validator("patterns")
     @classmethod
@@ -159,6 +162,10 @@ class Entry(_Strict):
             if self.columns or self.unique:
                 raise ValueError(f"a survey export takes its columns and key from the form {self.form!r}: "
                                  "leave columns and unique out")
+        if self.published:
+            if self.form is not None or self.columns or self.unique:
+                raise ValueError("a published-figures file takes its columns from surveys/published.py: leave form, "
+                                 "columns and unique out")
         for col in self.unique or ():
             if col not in self.columns:
                 raise ValueError(f"unique column {col!r} is not among the columns")

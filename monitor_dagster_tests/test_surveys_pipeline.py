@@ -190,3 +190,43 @@ def test_publication_section_inzet_en_aanpak(zone, rows, tmp_path):
     assert all(r["moe"] for r in g1["rows"])                 # shown cells carry their margin
     idx = SURV.add_to_index(_env(), "<h2>Meer</h2>", gated)
     assert 'href="inzet-en-aanpak.html"' in idx and idx.index("Inzet en aanpak") < idx.index("<h2>Meer</h2>")
+
+
+EXTERN = ("bron,tabel,jaar,indicator,groep,waarde,eenheid,marge,populatie,url,referentie\n"
+          "ILLUSTRATIEF TNO NEA 2020,module 19 tabel X,2020,ILLUSTRATIEF cursus gevolgd,"
+          "niet-westerse migratieachtergrond,41.0,%,2.5,850000,https://example.org/illustratief,\n"
+          "ILLUSTRATIEF TNO NEA 2020,module 19 tabel X,2020,ILLUSTRATIEF cursus gevolgd,"
+          "geen migratieachtergrond,47.0,%,0.8,6100000,,ILLUSTRATIEF rapport p. 0\n")
+
+
+def test_published_figures_of_others_are_a_source_and_a_box_apart(zone, rows, tmp_path):
+    """Issue 19 item 6 (report §3.3, §3.3.1): NEA/WEA figures enter as the published-figures CSV, a catalog entry
+    each; a bad row is named with line and column; the page shows them in their own box with the source.
+    Every value here is ILLUSTRATIEF (invented for the test)."""
+    from monitor_dagster.gates.disclosure import apply_disclosure
+    from monitor_dagster.indicators.table import COLUMNS, SCHEMA
+    from monitor_dagster.publication import surveys as SURV
+    from monitor_dagster.publication.site import _env
+
+    cat = zone["catalog"]
+    landing = tmp_path / "landing"
+    (landing / "Extern" / "NEA").mkdir(parents=True)
+    (landing / "Extern" / "NEA" / "NEA_V1.csv").write_text(EXTERN, encoding="utf-8")
+    (landing / "Extern" / "NEA" / "NEA_V2.csv").write_text(EXTERN.replace("47.0", "veel"), encoding="utf-8")
+    assert cat.match("Extern/NEA/NEA_V1.csv").entry == "EXTERNNEA"
+    wh = Warehouse(tmp_path / "wh")
+    with pytest.raises(IngestError, match=r"NEA_V2.csv: row 2 \(line 3\), column 'waarde': 'veel' is not a number"):
+        ingest_release(cat, "EXTERNNEA", None, landing, wh)
+    ingest_release(cat, "EXTERNNEA", None, landing, wh, allow_older=["EXTERNNEAV1"])
+    assert wh.manifest("EXTERNNEA", "all")["rows"] == 2
+    table, _ = rows
+    gated = apply_disclosure(table.select(COLUMNS).cast(SCHEMA))
+    page = SURV.write(_env(), tmp_path, gated, tmp_path / "wh", {"first_year": 2023, "last_year": 2023,
+                                                                 "built_on": "01-01-2024", "cells_total": "0",
+                                                                 "cells_suppressed": "0", "provisional_years": []})
+    html = page.read_text(encoding="utf-8")
+    box = html[html.index('id="andere-bronnen"'):]
+    assert "Cijfers uit andere bronnen" in box and "ILLUSTRATIEF TNO NEA 2020" in box
+    assert "https://example.org/illustratief" in box and "ILLUSTRATIEF rapport p. 0" in box
+    # apart: the monitor's own tables come before the box and never name the other body
+    assert "ILLUSTRATIEF" not in html[:html.index('id="andere-bronnen"')]

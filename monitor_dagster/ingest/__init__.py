@@ -304,6 +304,33 @@ def _ingest_survey(path: Path, match: Match, instrument: str, out: Path | None, 
                         timings=timings, schema=dict(frame.schema))
 
 
+def _ingest_published(path: Path, match: Match, out: Path | None, t0: float) -> IngestResult:
+    """Figures another body published (catalog ``published``: NEA, WEA tables; surveys/published.py), typed in as
+    the published-figures CSV; each problem names the row, its line and the column."""
+    from monitor_dagster.surveys.published import PublishedFormatError, read_published
+
+    label = _label(match)
+    try:
+        frame = read_published(path)
+    except PublishedFormatError as exc:
+        failures = [SchemaFailure(match.relpath, None, e, 0, []) for e in exc.errors]
+        lines = [f"{label}: {len(exc.errors)} error{'s' if len(exc.errors) != 1 else ''} in the published-figures format"]
+        lines += [f"  {match.relpath}: {e}" for e in exc.errors]
+        raise IngestError("\n".join(lines), failures) from None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        failure = SchemaFailure(match.relpath, None, f"cannot read the file: {exc}", 0, [])
+        raise IngestError(f"{label}: cannot read the file: {exc}", [failure]) from None
+    if frame.height == 0:
+        _raise(match, [rows_failure(match.relpath)], [])
+    if out is not None:
+        frame.write_parquet(out, compression="zstd", statistics=True)
+    seconds = time.perf_counter() - t0
+    return IngestResult(frame=None if out is not None else frame, rows=frame.height, columns=frame.width,
+                        seconds=seconds, rows_per_second=frame.height / seconds if seconds > 0 else float("inf"),
+                        months_covered=None, provisional=False, release_id=match.release_id, source=match.relpath,
+                        schema=dict(frame.schema))
+
+
 def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int | None = None,
                 out: Path | None = None) -> IngestResult:
     """Read, validate and normalise one landed file (see the module docstring); raises IngestError.
@@ -321,6 +348,8 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
     entry = catalog.entry(match.entry)
     if entry.form is not None:
         return _ingest_survey(Path(path), match, entry.form, out, t0)
+    if entry.published:
+        return _ingest_published(Path(path), match, out, t0)
     columns = entry.columns_for(match.period)
     open_end = tuple(catalog.sentinels.open_end)
     unique = tuple(entry.unique or ())

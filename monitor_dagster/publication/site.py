@@ -468,7 +468,7 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
     n_input = sum(D.meta(i)["kind"] == "input" for i in ids)
     write("index.html", SURV.add_to_index(env, MAPS.add_to_index(CORR.add_to_index(env.get_template("index.html.j2").render(
         **common, root="", page_title="Home", gaps=outcome_gaps, sections=_sections(ids),
-        n_outcome=len(ids) - n_input, n_input=n_input), table, corrections), maps), table))
+        n_outcome=len(ids) - n_input, n_input=n_input), table, corrections), maps), table, warehouse))
     # "Inzet en aanpak" (issue 19): the organisation surveys with response and margins, after the outcomes
     surveys_page = SURV.write(env, site, table, warehouse, common)
     if surveys_page is not None:

@@ -6,8 +6,9 @@ response rate, weighting method), then per indicator the weighted figures of the
 of error and the unweighted number of organisations.  The figures are the gated table's (a cell the gate hid stays
 hidden here); the margins and response rates come from ``indicators/inputs_surveys``, which keeps them next to
 the table's columns.  The page says, as the report does (§7.3), that input and outcome are not causally linked, and
-is reached from the index after the outcome indicators.  Figures of other bodies (NEA, WEA; surveys/published.py)
-would stand in a box of their own, never in these tables.
+is reached from the index after the outcome indicators.  Figures of other bodies (NEA, WEA; catalog entries
+``EXTERN*`` in the published-figures format of surveys/published.py) stand in a box of their own, "Cijfers uit
+andere bronnen", each with its source and link, never in these tables nor in the monitor's series or downloads.
 """
 
 from __future__ import annotations
@@ -51,6 +52,24 @@ def load(warehouse: Path | str | None) -> pl.DataFrame | None:
     return pl.concat(parts, how="diagonal_relaxed") if parts else None
 
 
+#: catalog entries of figures others published (data_catalog.yaml, ``published: true``)
+EXTERN_ENTRIES = ("EXTERNNEA", "EXTERNWEA")
+
+
+def load_extern(warehouse: Path | str | None) -> list[dict]:
+    """The published figures of others in the warehouse (their latest release), as rows for the box."""
+    out = []
+    for entry in EXTERN_ENTRIES:
+        t = D.stored_table(warehouse, "sources", entry)
+        if t is None:
+            continue
+        for r in t.sort("bron", "tabel", "jaar", "indicator", "groep").iter_rows(named=True):
+            unit = r["eenheid"]
+            out.append({**r, "waarde": number(r["waarde"], 1) + (" %" if unit == "%" else f" {unit}"),
+                        "marge": None if r["marge"] is None else number(r["marge"], 1)})
+    return out
+
+
 def labels(instrument: str, year: int) -> dict[str, str]:
     """measure -> its Dutch text from the form of the wave (``question: choice`` -> "<question label>: <choice
     label>"); empty when the wave has no packaged form (the measure is then shown as it is)."""
@@ -73,10 +92,8 @@ def labels(instrument: str, year: int) -> dict[str, str]:
 
 def context(table: pl.DataFrame, detail: pl.DataFrame | None) -> dict | None:
     """What the page shows: per instrument its latest wave, response and indicators (totaal rows of the
-    gated table, with margin and n from ``detail``).  None when the table has no survey figures."""
+    gated table, with margin and n from ``detail``); ``instruments`` is empty when the table has no survey figures."""
     ids = [i for i in D.indicator_ids(table) if any(i.startswith(p) for p in INSTRUMENTS)]
-    if not ids:
-        return None
     tot = table.filter(pl.col("indicator_id").is_in(ids) & pl.all_horizontal(pl.col(d) == TOTAAL for d in DIMENSIONS))
     extra = ["moe", "response_rate", "n_choice"]
     if detail is not None:
@@ -118,6 +135,11 @@ def context(table: pl.DataFrame, detail: pl.DataFrame | None) -> dict | None:
     return {"instruments": out, "caveat": CAVEAT, "method": METHOD}
 
 
+EXTERN_TEXT = ("Deze cijfers komen uit publicaties van anderen (zoals de Nationale Enquête Arbeidsomstandigheden en de "
+               "Werkgevers Enquête Arbeid van TNO/CBS), zoals ze daar staan. Ze zijn niet door de monitor berekend, "
+               "niet met dezelfde definities of weging, en staan daarom apart van de cijfers van de monitor.")
+
+
 TEMPLATE = """{% extends "base.html.j2" %}
 {% block body %}
 <h1>Inzet en aanpak</h1>
@@ -139,6 +161,18 @@ migratieachtergrond: de enquêtes van het technisch rapport (hoofdstuk 3), elke 
 </table>
 {% endfor %}
 {% endfor %}
+{% if extern %}
+<section class="note" id="andere-bronnen">
+<h2>Cijfers uit andere bronnen</h2>
+<p>{{ extern_text }}</p>
+<table class="data">
+<thead><tr><th>bron</th><th>tabel</th><th>jaar</th><th>indicator</th><th>groep</th><th>waarde</th><th>marge (±)</th><th>vindplaats</th></tr></thead>
+<tbody>
+{% for r in extern %}<tr><td>{{ r.bron }}</td><td>{{ r.tabel }}</td><td>{{ r.jaar }}</td><td>{{ r.indicator }}</td><td>{{ r.groep }}</td><td>{{ r.waarde }}</td><td>{{ r.marge if r.marge is not none else "" }}</td><td>{% if r.url %}<a href="{{ r.url }}">{{ r.url }}</a>{% else %}{{ r.referentie or "" }}{% endif %}</td></tr>
+{% endfor %}</tbody>
+</table>
+</section>
+{% endif %}
 {% endblock %}
 """
 
@@ -151,17 +185,20 @@ marges: <a href="inzet-en-aanpak.html">Inzet en aanpak</a>. {{ caveat }}</p>
 def write(env, site: Path, table: pl.DataFrame, warehouse: Path | str | None, common: dict) -> Path | None:
     """Write the page (None when there are no survey figures)."""
     ctx = context(table, load(warehouse))
-    if ctx is None:
+    extern = load_extern(warehouse)
+    if not ctx["instruments"] and not extern:
         return None
-    html = env.from_string(TEMPLATE).render(**common, root="", page_title="Inzet en aanpak", s=ctx)
+    html = env.from_string(TEMPLATE).render(**common, root="", page_title="Inzet en aanpak", s=ctx, extern=extern,
+                                            extern_text=EXTERN_TEXT)
     path = site / PAGE
     path.write_text(html, encoding="utf-8")
     return path
 
 
-def add_to_index(env, html: str, table: pl.DataFrame) -> str:
+def add_to_index(env, html: str, table: pl.DataFrame, warehouse: Path | str | None = None) -> str:
     """A link to the page after the indicator lists (input after outcome, §7.3)."""
-    if not any(i.startswith(p) for i in table["indicator_id"].unique().to_list() for p in INSTRUMENTS):
+    if not any(i.startswith(p) for i in table["indicator_id"].unique().to_list() for p in INSTRUMENTS) \
+            and not load_extern(warehouse):
         return html
     marker = "<h2>Meer</h2>"
     if html.count(marker) != 1:
