@@ -90,6 +90,8 @@ class YearReadiness:
         for k, r in self.indicators.items():
             if SPEC.spec(k).cadence != cadence or r.state not in ("provisional", "not computable"):
                 continue
+            if SPEC.spec(k).disclosure == "organisaties" and r.state == "not computable":
+                continue     # a survey wave is fielded on its own (issue 19): its absence never holds back a cohort
             for reason in r.reasons:
                 if reason.startswith(FOLLOW_UP_REASON):
                     continue     # O38/O39 stay voorlopig for three years: that must not hold back year t

@@ -230,3 +230,13 @@ def test_published_figures_of_others_are_a_source_and_a_box_apart(zone, rows, tm
     assert "https://example.org/illustratief" in box and "ILLUSTRATIEF rapport p. 0" in box
     # apart: the monitor's own tables come before the box and never name the other body
     assert "ILLUSTRATIEF" not in html[:html.index('id="andere-bronnen"')]
+
+
+def test_a_missing_survey_wave_does_not_hold_back_the_input_cohort(tmp_path):
+    """The survey indicators are not computable without their wave, but the two-yearly build of the register
+    input indicators of that year (P-a..U-c) does not wait for it (readiness.blocking)."""
+    from monitor_dagster.readiness import year_readiness
+
+    r = year_readiness(tmp_path, 2023)
+    assert r.indicators["S-g1"].state == "not computable"
+    assert not [x for x in r.blocking("two-yearly") if "ENQUETE" in x]
