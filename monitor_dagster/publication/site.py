@@ -386,6 +386,8 @@ def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date |
     table = D.gated(table)
     # the regional rows (issue 18) have the map pages of their own (the other pages read the national rows)
     regional = MAPS.regional_rows(table)
+    # the organisation surveys' regions (issue 19) are no map of persons by herkomst: their page is Inzet en aanpak
+    regional = regional.filter(~pl.col("indicator_id").is_in(list(SPEC_ORG)))
     # the corrected rows (issue 17) have their own section; every other page reads the uncorrected ones
     corrections = table.filter(pl.col(CORRECTIE) != GEEN)
     table = table.filter(pl.col(CORRECTIE) == GEEN)
