@@ -1,7 +1,8 @@
 # monitor_dagster build entry points. Plain python3.11 + venv + pip; no other tools needed.
 #
 #   make venv    create .venv and install the project (+dev extra) pinned by requirements.lock
-#   make test    run the test suite            (extra pytest args: make test PYTEST_ARGS="-n 2 -x")
+#   make test    run the test suite on 2 xdist workers (TEST_WORKERS=0: serially; extra pytest args:
+#                make test PYTEST_ARGS="-x -k publication")
 #   make demo    run `monitor demo` on a synthetic landing zone under ./demo_data/
 #   make bench   generator, ingest, core-layer, end-to-end, DuckDB-peer, indicator-layer, national and corrections benchmarks
 #                (benchmarks/{run,ingest,core,pipeline,duckdb_peer,dynamics,corrections}.py; installs the bench extra: duckdb)
@@ -75,8 +76,12 @@ $(STAMP): pyproject.toml $(LOCK)
 $(DAGSTER_HOME):
 	@mkdir -p $@
 
+# two pytest-xdist workers (the CI machine has two cores; much of a test's time is single-threaded Python in
+# Dagster and Great Expectations); the scheduler in conftest.py keeps each file, and the users of the
+# `published` fixture, on one worker.  TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 test: venv
-	@$(SCRATCH_HOME); rc=0; $(VPY) -m pytest -q -rs monitor_dagster_tests $(PYTEST_ARGS) || rc=$$?; \
+	@$(SCRATCH_HOME); rc=0; $(VPY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile monitor_dagster_tests $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
 

@@ -33,6 +33,36 @@ def pytest_configure(config):
     os.environ["MONITOR_SENSITIVITY"] = "0"
 
 
+#: the test files that use the session fixture ``published`` (a whole pipeline and site, the largest fixture):
+#: one xdist work unit, so it is built on one worker only (checked below)
+PUBLISHED_FILES = frozenset({"test_publication.py", "test_publication_browser.py", "test_publication_reading.py"})
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` runs two xdist workers.  Work units are files (module fixtures, such as a pipeline built
+    twice, are built once), except that the files of :data:`PUBLISHED_FILES` form one unit.  (``--dist
+    loadgroup`` with ``xdist_group`` marks would say this without a scheduler, but it does not group under
+    pytest 9.2 / xdist 3.8: measured, every test of a marked file went to either worker.)"""
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndPublished(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "published" if path.rsplit("/", 1)[-1] in PUBLISHED_FILES else path
+
+    return FilesAndPublished(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A new user of ``published`` must be listed in :data:`PUBLISHED_FILES`, or two workers would build it."""
+    stray = sorted({item.nodeid.split("::", 1)[0] for item in items
+                    if "published" in getattr(item, "fixturenames", ())
+                    and item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1] not in PUBLISHED_FILES})
+    if stray:
+        raise pytest.UsageError(f"tests in {', '.join(stray)} use the `published` fixture: add the file to "
+                                "PUBLISHED_FILES in monitor_dagster_tests/conftest.py")
+
+
 def pytest_unconfigure(config):
     if _SCRATCH_HOME:
         shutil.rmtree(_SCRATCH_HOME, ignore_errors=True)
