@@ -188,6 +188,9 @@ def test_publication_section_inzet_en_aanpak(zone, rows, tmp_path):
     ctx = SURV.context(gated, SURV.load(tmp_path / "wh"))
     g1 = next(i for i in ctx["instruments"][0]["indicators"] if i["id"] == "S-g1")
     assert all(r["moe"] for r in g1["rows"])                 # shown cells carry their margin
+    note = SURV.add_to_indicator_page("<h1>S-w2</h1><p>grafiek</p>", "S-w2")
+    assert "telt n organisaties" in note and "inzet-en-aanpak.html" in note
+    assert SURV.add_to_indicator_page("<h1>O01</h1>", "O01") == "<h1>O01</h1>"
     idx = SURV.add_to_index(_env(), "<h2>Meer</h2>", gated)
     assert 'href="inzet-en-aanpak.html"' in idx and idx.index("Inzet en aanpak") < idx.index("<h2>Meer</h2>")
 

@@ -463,8 +463,8 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         if progress:
             progress(f"indicator {iid}", i, len(ids) + 3)
         html, _ = _indicator_page(env, table, iid, common)
-        write(f"indicator/{iid}.html", MAPS.add_to_indicator_page(DURS.add_to_indicator_page(
-            CORR.add_to_indicator_page(html, table, corrections, iid), durations, iid), iid, maps))
+        write(f"indicator/{iid}.html", SURV.add_to_indicator_page(MAPS.add_to_indicator_page(DURS.add_to_indicator_page(
+            CORR.add_to_indicator_page(html, table, corrections, iid), durations, iid), iid, maps), iid))
 
     outcome_gaps = _gap_dicts(D.gaps(table, kind="outcome"))
     n_input = sum(D.meta(i)["kind"] == "input" for i in ids)
