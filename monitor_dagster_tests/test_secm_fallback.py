@@ -95,7 +95,8 @@ def test_a_year_without_secm_is_built_early_marked_and_replaced_when_secm_lands(
         assert S.fallback_years(wh) == [Y]
         reqs = S.secm_replacement_requests(wh)
         assert [r.partition_key for r in reqs] == [str(Y)] and reqs[0].tags["monitor/trigger"] == S.SECM_REPLACE_TRIGGER
-        s = run_pipeline(landing, wh, instance=inst, layers=("sources", "core", "indicators"))
+        # what the sensor's request asks: the outcome run of 2019 (2018 is not built again), then the table
+        s = run_pipeline(landing, wh, instance=inst, layers=("sources", "core", "indicators"), years=(Y, Y))
         assert s.ok
         assert core.manifest("population", str(Y))["secm_source"] == "SECM" and S.fallback_years(wh) == []
         table = Warehouse(wh, layer="indicators").read("indicator_table", "all").collect()
