@@ -243,3 +243,21 @@ def test_a_missing_survey_wave_does_not_hold_back_the_input_cohort(tmp_path):
     r = year_readiness(tmp_path, 2023)
     assert r.indicators["S-g1"].state == "not computable"
     assert not [x for x in r.blocking("two-yearly") if "ENQUETE" in x]
+
+
+def test_catalog_refuses_a_survey_entry_that_declares_columns(tmp_path):
+    from monitor_dagster.catalog import CatalogError
+
+    text = (tmp_path / "c.yaml")
+    base = ("version: 1\nsentinels: {open_end: [], temporary_suffixes: []}\ntrend_breaks: {}\nfiles:\n  X:\n"
+            "    thema: Enquetes\n    folder: x\n    kind: KIND\n    EXTRA\n    periods: [2023, null]\n"
+            "    patterns: ['x_(?P<year>\\d{4})V(?P<version>\\d+)\\.(?P<ext>csv)']\n    columns: {a: {type: str}}\n")
+    text.write_text(base.replace("KIND", "yearly").replace("EXTRA", "form: gemeenten"), encoding="utf-8")
+    with pytest.raises(CatalogError, match="takes its columns and key from the form"):
+        load_catalog(text)
+    text.write_text(base.replace("KIND", "cumulative").replace("EXTRA", "form: gemeenten"), encoding="utf-8")
+    with pytest.raises(CatalogError, match="kind must be yearly"):
+        load_catalog(text)
+    text.write_text(base.replace("KIND", "reference").replace("EXTRA", "published: true"), encoding="utf-8")
+    with pytest.raises(CatalogError, match="published-figures file takes its columns"):
+        load_catalog(text)
