@@ -106,7 +106,8 @@ def _estimates(src, year: int, vac: pl.DataFrame, matches: pl.DataFrame, strateg
                              "sample of this version)")
     sample = draw_sample(vac, matches, seed=seed, **SAMPLE_SIZES)
     keys = ["vacature_id", "categorie"]
-    lab = labels.select(*keys, pl.col("label").str.strip_chars().str.to_lowercase()).with_row_index("_row", 1)
+    lab = labels.select(pl.col("vacature_id").cast(pl.String), pl.col("categorie").cast(pl.String),
+                        pl.col("label").cast(pl.String).str.strip_chars().str.to_lowercase()).with_row_index("_row", 1)
     extra = lab.join(sample.select(keys), on=keys, how="anti")
     missing = sample.select(keys).join(lab, on=keys, how="anti")
     problems = [f"row {r}: vacature_id {v!r} with categorie {c!r} is not in the sample of {year}"
