@@ -25,7 +25,8 @@ LABEL_ENTRY = "JOBFEEDLABELS"
 SPLITS = ("markt", "overheid", "rijk")
 UNITS = {"V01": "aantal", "V02": "aantal", "V03": "aantal", "V04": "%", "V05": "index"}
 #: the family table's columns beyond the indicator table's (the publication's)
-EXTRA = {"corrected_value": pl.Float64, "lo": pl.Float64, "hi": pl.Float64, "strategy_version": pl.Int32}
+EXTRA = {"corrected_value": pl.Float64, "lo": pl.Float64, "hi": pl.Float64, "strategy_version": pl.Int32,
+         "precision": pl.Float64, "recall": pl.Float64}
 #: warehouse layer of the validation samples (CSV files the analysts fill)
 SAMPLE_LAYER = "vacancies"
 #: sample sizes per category and stratum (docs/vacancies.md, "Validation")
@@ -69,7 +70,8 @@ def to_table_rows(ind: pl.DataFrame, vintages: str) -> pl.DataFrame:
         pl.col("n").cast(pl.Int64), pl.lit(None, pl.Float64).alias("n_weighted"), pl.lit("definitief").alias("status"),
         # counts of public vacancies, not of persons: no suppression (docs/vacancies.md, "Disclosure")
         pl.lit(False).alias("suppressed"), pl.lit(None, pl.String).alias("trend_break"),
-        pl.lit(vintages).alias("vintages"), *[pl.col(c) for c in EXTRA])
+        pl.lit(vintages).alias("vintages"), *[pl.col(c) for c in ("corrected_value", "lo", "hi", "strategy_version")],
+        *[(pl.col(c) if c in ind.columns else pl.lit(None, pl.Float64)).alias(c) for c in ("precision", "recall")])
     # V04 of a split without internship vacancies has no value: not a row (a share of nothing)
     out = out.filter(pl.col("value").is_not_null())
     return out.select([*T.COLUMNS, *EXTRA]).cast({**T.SCHEMA, **EXTRA})
@@ -148,6 +150,8 @@ def compute_year(warehouse, year: int, *, strategy_version: int = 1, workers: in
             base_release = bman["release_id"]
     ind = compute_indicators(pl.concat(parts_v, how="diagonal_relaxed"), pl.concat(parts_m), est)
     ind = ind.filter(pl.col("year") == year)
+    if est is not None:     # the validation's precision and recall of the category, on each of its rows
+        ind = ind.join(est.select("categorie", "precision", "recall"), on="categorie", how="left")
     if base_release:
         vintages = f"{vintages},{base_release}"
     rows = to_table_rows(ind, vintages)
