@@ -139,6 +139,15 @@ def test_sample_written_and_labels_give_corrected_counts(zone, rows, tmp_path):
     tot = table.filter((pl.col("indicator_id") == "V01") & (pl.col("measure") == "werkervaringsplaats")).row(0, named=True)
     assert tot["lo"] <= tot["corrected_value"] <= tot["hi"] and "JOBFEEDLABELS2022V1" in tot["vintages"]
     assert table.filter(pl.col("indicator_id") == "V05")["corrected_value"].null_count() > 0
+    # the page shows precision, recall and the corrected count with its interval
+    from monitor_dagster.gates.disclosure import apply_disclosure
+    from monitor_dagster.indicators.table import COLUMNS, SCHEMA
+    from monitor_dagster.publication import vacancies as VAC
+
+    ctx = VAC.context(apply_disclosure(table.select(COLUMNS).cast(SCHEMA)), table)
+    assert ctx["labels"] == ["JOBFEEDLABELS2022V1"] and len(ctx["validation"]) == 4
+    wep = next(c for c in ctx["categories"] if c["id"] == "werkervaringsplaats")["series"][0]
+    assert wep["corrected"] and " - " in wep["interval"]
     # a label row that is not in the sample is named with its row
     bad = labelled.with_columns(pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("XX999"))
                                 .otherwise(pl.col("vacature_id")).alias("vacature_id"))
@@ -170,3 +179,27 @@ def test_monitor_synth_vacancies_option(tmp_path):
     assert found == {("JOBFEED", 2021), ("JOBFEED", 2022)}
     assert all(f.path.endswith(".csv") for f in res.files)          # a sav zone gets the vendor's CSV
     assert not list(cfg.landing.rglob("*truth*"))                    # the truth stays outside the zone
+
+
+def test_publication_page_stage_en_werkervaringsplaatsen(zone, rows, tmp_path):
+    from monitor_dagster.gates.disclosure import apply_disclosure
+    from monitor_dagster.indicators.table import COLUMNS, SCHEMA
+    from monitor_dagster.publication import vacancies as VAC
+    from monitor_dagster.publication.site import _env
+
+    table, _ = rows
+    gated = apply_disclosure(table.select(COLUMNS).cast(SCHEMA))
+    Warehouse(tmp_path / "wh", layer="indicators").write("vacancies", "2022", table, {"rows": table.height})
+    page = VAC.write(_env(), tmp_path, gated, tmp_path / "wh", {"first_year": 2022, "last_year": 2022,
+                                                                "built_on": "01-01-2023", "cells_total": "0",
+                                                                "cells_suppressed": "0", "provisional_years": []})
+    html = page.read_text(encoding="utf-8")
+    assert "<h1>Stage- en werkervaringsplaatsen</h1>" in html and "versie 1" in html
+    assert "lokale afspraken met partners" in html and "KIS-uitvraag" in html     # the report's incompleteness
+    assert "nog niet gevalideerd" in html and "gecorrigeerd</th>" not in html      # no labels: no correction
+    for label in VAC.CATEGORY_LABELS.values():
+        assert label in html
+    assert "marktsector" in html and "waarvan rijk" in html and "index (2021 = 100)" in html
+    idx = VAC.add_to_index(_env(), "<h2>Meer</h2>", gated)
+    assert 'href="stageplaatsen.html"' in idx and idx.index("stageplaatsen") < idx.index("<h2>Meer</h2>")
+    assert VAC.context(gated.filter(pl.col("indicator_id") != "V01").clear(), None) is None
