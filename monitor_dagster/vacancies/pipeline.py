@@ -123,8 +123,8 @@ def _estimates(src, year: int, vac: pl.DataFrame, matches: pl.DataFrame, strateg
 
 def compute_year(warehouse, year: int, *, strategy_version: int = 1, workers: int | None = None,
                  seed: int = 1, write_sample: bool = True) -> tuple[pl.DataFrame, dict]:
-    """The table rows (with :data:`EXTRA`) of ``year`` and metadata; empty when JOBFEED ``year`` is not in the
-    warehouse.  V05 needs the places of 2021: matched again from JOBFEED 2021 (the same strategy version).
+    """V01-V05 of ``year`` (report hfd. 6, research question 5): the table rows (with :data:`EXTRA`) and metadata;
+    empty when JOBFEED ``year`` is not in the warehouse.  V05 needs the places of 2021: matched again from JOBFEED 2021 (the same strategy version).
     ``write_sample``: the validation sample of the year as a CSV in the warehouse (layer :data:`SAMPLE_LAYER`,
     ``validation_sample_<year>_v<version>.csv``) for the analysts to label."""
     from monitor_dagster.vacancies.strategy import load_strategy
