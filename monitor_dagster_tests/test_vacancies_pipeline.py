@@ -203,3 +203,36 @@ def test_publication_page_stage_en_werkervaringsplaatsen(zone, rows, tmp_path):
     idx = VAC.add_to_index(_env(), "<h2>Meer</h2>", gated)
     assert 'href="stageplaatsen.html"' in idx and idx.index("stageplaatsen") < idx.index("<h2>Meer</h2>")
     assert VAC.context(gated.filter(pl.col("indicator_id") != "V01").clear(), None) is None
+
+
+def test_assets_materialise_and_the_table_gates_pass(zone, tmp_path):
+    """The Dagster asset indicators/vacancies for 2022 (V05 on 2021's file), then indicators/indicator_table with
+    its blocking checks (disclosure, expectations) over the vacancy rows."""
+    import dagster as dg
+
+    from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
+    from monitor_dagster.defs.indicators.assets import FAMILY_ASSETS, INDICATOR_ASSETS, indicator_table
+    from monitor_dagster.defs.io import WarehouseIOManager
+    from monitor_dagster.defs.resources import MonitorResource
+    from monitor_dagster.defs.sources.assets import source_assets
+
+    wh = tmp_path / "wh"
+    shutil.copytree(zone["warehouse"], wh)
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    everything = [*source_assets(zone["catalog"]), *CORE_ASSETS, *INDICATOR_ASSETS]
+    with dg.instance_for_test() as inst:
+        res = {"monitor": MonitorResource(landing=str(zone["landing"]), warehouse=str(wh)),
+               IO: WarehouseIOManager(warehouse=str(wh))}
+        for y in YEARS[1:]:
+            r = dg.materialize(everything, selection=dg.AssetSelection.assets(FAMILY_ASSETS["vacancies"]),
+                               partition_key=str(y), resources=res, instance=inst, run_config=quiet)
+            md = r.asset_materializations_for_node("indicators__vacancies")[0].metadata
+            assert md["strategy_version"].value == 1 and f"JOBFEED{y}V1" in md["vintages"].value
+        r = dg.materialize(everything, selection=dg.AssetSelection.assets(indicator_table), resources=res,
+                           instance=inst, run_config=quiet)
+        checks = {e.check_name: (e.passed, e.metadata) for e in r.get_asset_check_evaluations()}
+    assert checks["disclosure"][0] and checks["expectations"][0], checks
+    table = Warehouse(wh, layer="indicators").read("indicator_table", "all").collect()
+    assert set(table["year"].unique()) == {2022} and not table["suppressed"].any()
+    assert table.filter(pl.col("indicator_id") == "V05").height > 0
+    assert (table["vintages"].str.contains("strategie_v1")).all()
