@@ -64,12 +64,14 @@ def parse_years(text: str) -> tuple[int, int]:
 
 
 def _run_synth(landing: Path, persons: int, years: str, seed: int, fmt: str, truth: Path | None,
-               replicate: int = 1, plant_corrections: bool = False, surveys: tuple[str, ...] = ()):
+               replicate: int = 1, plant_corrections: bool = False, surveys: tuple[str, ...] = (),
+               vacancies: int = 0):
     from monitor_dagster.synth.generate import SynthConfig, SynthError, generate
 
     first, last = parse_years(years)
     cfg = SynthConfig(landing=landing, persons=persons, first_year=first, last_year=last, seed=seed, fmt=fmt,
-                      truth=truth, replicate=replicate, plant_corrections=plant_corrections, surveys=surveys)
+                      truth=truth, replicate=replicate, plant_corrections=plant_corrections, surveys=surveys,
+                      vacancies=vacancies)
     try:
         cfg.validate()
     except SynthError as exc:
@@ -137,10 +139,13 @@ def synth(
                                 help="Also write synthetic responses of the input surveys (gemeenten, werkgevers, "
                                      "onderwijsinstellingen) for these waves, e.g. 2023 (comma-separated; a wave "
                                      "needs its packaged form; docs/surveys.md)."),
+    vacancies: int = typer.Option(0, "--vacancies", min=0,
+                                  help="Also write N synthetic Jobfeed vacancies per year from 2021 (research "
+                                       "question 5; one file per year, truth next to the zone; docs/vacancies.md)."),
 ) -> None:
     """Write a synthetic CBS landing zone in the Remote Access layout, plus a truth file."""
     _run_synth(landing, persons, years, seed, fmt, truth, replicate, plant_corrections,
-               tuple(w.strip() for w in surveys.split(",") if w.strip()))
+               tuple(w.strip() for w in surveys.split(",") if w.strip()), vacancies=vacancies)
 
 
 def _layers(text: str) -> tuple[str, ...]:
@@ -612,13 +617,16 @@ def demo(
     surveys: bool = typer.Option(True, "--surveys/--no-surveys",
                                  help="Also one synthetic wave of each input survey (every packaged form's wave; "
                                       "docs/surveys.md)."),
+    vacancies: int = typer.Option(3_000, "--vacancies", min=0,
+                                  help="Synthetic Jobfeed vacancies per year from 2021 (research question 5; 0 = "
+                                       "none; docs/vacancies.md)."),
 ) -> None:
     """The main job on a small synthetic landing zone: generate it, ingest it, show the status."""
     from monitor_dagster.runner import run_pipeline
     from monitor_dagster.surveys.xlsform import forms
 
     waves = tuple(sorted({w for _, w in forms()})) if surveys else ()
-    _run_synth(landing, persons, years, 1, fmt, None, surveys=waves)
+    _run_synth(landing, persons, years, 1, fmt, None, surveys=waves, vacancies=vacancies)
     with Progress(TextColumn("[bold]run[/bold] {task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(), console=console,
                   transient=True) as bar:

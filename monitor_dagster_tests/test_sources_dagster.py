@@ -64,6 +64,7 @@ def test_definitions_snapshot():
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
                                            "ingest_yearly_2010_now", "ingest_yearly_2011_now",
                                            "ingest_yearly_2023_now",      # the input surveys (issue 19)
+                                           "ingest_yearly_2021_now",      # Jobfeed vacancies (issue 20)
                                            "outcome_indicators_yearly",
                                            "input_indicators_biennial", "indicator_table_and_publication",
                                            "core_spells", "indicators_bucket_steps"}

@@ -16,7 +16,8 @@ BUILT = sorted(SPEC.built())
 #: test modules with hand-built cases (small frames written in the test itself, from the report's wording)
 #: the hand-built indicator tests: one file per family module (test_indicators_<module>.py)
 HAND_BUILT = sorted([*(p.name for p in TESTS.glob("test_indicators_*.py") if p.name != "test_indicators_memo.py"),
-                     "test_surveys_indicators.py"])   # the organisation surveys (issue 19)
+                     "test_surveys_indicators.py",    # the organisation surveys (issue 19)
+                     "test_vacancies_synth.py"])      # the vacancy indicators V01-V05 (issue 20)
 
 
 def _hand_built_tests() -> str:

@@ -82,6 +82,14 @@ ORG_INDICATORS = SPEC.organisation_indicators()
 #: surveys.disclosure.MIN_ORGS (not imported: that module pulls in the survey estimators)
 ORG_MIN = 5
 _ORG_ROW = "_org_order"
+#: research question 5 (issue 20, spec ``disclosure: vacatures``): counts of public online vacancies (Jobfeed),
+#: no persons, no CBS microdata (the report's option c: a research bureau receives them from Textkernel), so
+#: neither the 10-person rule nor its secondary suppression applies (nothing about a person can be recovered
+#: from how many advertisements a region had); these rows bypass the procedure, shown, and the check asks only
+#: that a shown row has its value and n.  Small regional counts are uncertain, not secret: the publication
+#: gives their interval (docs/vacancies.md, "Disclosure")
+VACANCY_INDICATORS = SPEC.vacancy_indicators()
+_VAC_ROW = "_vacancy_order"
 
 
 def herkomst_hierarchy() -> list[tuple[str, str, list[str]]]:
@@ -244,6 +252,15 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     figures are suppressed exactly as without the new breakdowns."""
     kw = dict(threshold=threshold, ebb_indicators=ebb_indicators, ebb_min_weighted=ebb_min_weighted,
               survey_indicators=survey_indicators, survey_min_weighted=survey_min_weighted)
+    is_vac = pl.col("indicator_id").is_in(list(VACANCY_INDICATORS))
+    if VACANCY_INDICATORS and table.height and table.select(is_vac.any()).item():
+        # vacancy rows (issue 20): no persons, shown as they are (VACANCY_INDICATORS); they keep their place
+        t = table.with_row_index(_VAC_ROW)
+        vac = t.filter(is_vac).with_columns(pl.lit(False).alias("suppressed"),
+                                            pl.lit(None, pl.String).alias("suppression_reason"))
+        rest = apply_disclosure(t.filter(~is_vac), **kw)
+        return pl.concat([rest, vac], how="diagonal_relaxed").sort(_VAC_ROW).select(
+            [c for c in rest.columns if c != _VAC_ROW])
     is_org = pl.col("indicator_id").is_in(list(ORG_INDICATORS))
     if ORG_INDICATORS and table.height and table.select(is_org.any()).item():
         # organisation rows (issue 19): already protected upstream; they keep their suppression and place
@@ -334,6 +351,15 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
             out.append(f"column {c!r} looks like a person key")
     if "suppressed" not in table.columns:
         return out + ["no 'suppressed' column: table has not passed apply_disclosure"]
+    kw = dict(threshold=threshold, ebb_indicators=ebb_indicators, ebb_min_weighted=ebb_min_weighted,
+              survey_indicators=survey_indicators, survey_min_weighted=survey_min_weighted)
+    is_vac = pl.col("indicator_id").is_in(list(VACANCY_INDICATORS))
+    if VACANCY_INDICATORS and table.height and table.select(is_vac.any()).item():
+        # vacancy rows (issue 20): no person rule (VACANCY_INDICATORS); a shown row needs its value and n
+        vac = table.filter(is_vac).with_columns(pl.col("suppressed").fill_null(False))
+        bad = vac.filter(~pl.col("suppressed") & (pl.col("n").is_null() | pl.col("value").is_null()))
+        out += [f"{_cell_label(r)}: vacancy cell shown without value or n" for r in bad.iter_rows(named=True)]
+        return out + check_disclosure(table.filter(~is_vac), **kw)
     is_org = pl.col("indicator_id").is_in(list(ORG_INDICATORS))
     if ORG_INDICATORS and table.height and table.select(is_org.any()).item():
         # organisation rows (issue 19): the organisation threshold; their equations were kept upstream

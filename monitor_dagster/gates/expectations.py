@@ -52,6 +52,10 @@ RANGES: dict[str, tuple[float, float, bool]] = {
     # the organisation surveys' mean rating of an action (issue 19; technisch rapport §3.1: "op een schaal van 0
     # tot en met 5")
     "score 0-5": (0.0, 5.0, False),
+    # research question 5 (issue 20): counts of online vacancies a year (Jobfeed finds a few million) and their
+    # index 2021 = 100, which grows without a fixed bound where 2021 had few places
+    "aantal": (0.0, 100_000_000.0, False),
+    "index": (0.0, 1_000_000.0, False),
 }
 RULES = ("unit", "range", "years", "suppressed", "measures", "completeness", "trend")
 #: a rule that fails only a warning: the trend rule (a jump is reported, the table is still built)
@@ -72,6 +76,9 @@ _EXAMPLES_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names"
 
 def dimensions(spec: S.IndicatorSpec) -> list[str]:
     """The breakdowns (``totaal`` = no breakdown) an indicator is published for at herkomst ``totaal``."""
+    if spec.disclosure == "vacatures":
+        # vacancies (issue 20): no persons; V02 by arbeidsmarktregio, V03 by sector, each with its totaal
+        return [TOTAAL, *{"V02": ["regio"], "V03": ["sector"]}.get(spec.id, [])]
     if spec.disclosure == "organisaties":
         # organisation surveys (issue 19): no persons, so no person breakdowns; the instrument's background
         # classes that are table dimensions (surveys/indicators.BREAKDOWNS; size class is not one yet)

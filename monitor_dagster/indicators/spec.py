@@ -16,7 +16,7 @@ from typing import Callable, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-UNITS = ("%", "maanden", "uren per week", "euro per uur", "euro", "score 0-5")
+UNITS = ("%", "maanden", "uren per week", "euro per uur", "euro", "score 0-5", "aantal", "index")
 
 
 class IndicatorSpec(BaseModel):
@@ -48,7 +48,8 @@ class IndicatorSpec(BaseModel):
     #: register (>= 10 persons) | ebb (also > 15,000 weighted) | survey (>= 10 respondents and >= 10 weighted;
     #: the bol/bbl parts of a measure protected with it) | organisaties (the input surveys of organisations:
     #: >= 5 responding organisations, no dominance; surveys/disclosure.py): gates/disclosure.py
-    disclosure: Literal["register", "ebb", "survey", "organisaties"] = "register"
+    #: | vacatures (issue 20: counts of public online vacancies, no persons; gates/disclosure.py)
+    disclosure: Literal["register", "ebb", "survey", "organisaties", "vacatures"] = "register"
     provisional: Literal["sources", "follow_up"] = "sources"
     #: quarter: also published per quarter of the year (breakdown ``kwartaal``; report 7.1.3 c)
     period: Literal["year", "quarter"] = "year"
@@ -246,6 +247,12 @@ def organisation_indicators() -> frozenset[str]:
     """Indicators of the organisation surveys (disclosure ``organisaties``): protected by the organisation rules
     of surveys/disclosure.py before they reach the table, not by the 10-person rule."""
     return frozenset(k for k, s in built().items() if s.disclosure == "organisaties")
+
+
+def vacancy_indicators() -> frozenset[str]:
+    """Indicators counting online vacancies (disclosure ``vacatures``, issue 20): no persons behind a cell, so
+    not under the 10-person rule (gates/disclosure.py, docs/vacancies.md "Disclosure")."""
+    return frozenset(k for k, s in built().items() if s.disclosure == "vacatures")
 
 
 def ebb_indicators() -> frozenset[str]:

@@ -48,13 +48,16 @@ from monitor_dagster.publication import maps as MAPS
 from monitor_dagster.indicators.engine import SECM_FALLBACK_VINTAGE
 from monitor_dagster.publication import sensitivity as SENS
 from monitor_dagster.publication import surveys as SURV
+from monitor_dagster.publication import vacancies as VAC
 from monitor_dagster.gates.disclosure import ORG_INDICATORS as SPEC_ORG
 from monitor_dagster.publication.numbers import DECIMALS, MINUS, MISSING, count, fmt, number
 
 UNIT_LABEL = {"%": "Percentage", "uren per week": "Uren per week", "euro per uur": "Euro per uur", "euro": "Euro",
               "maanden": "Maanden", "score 0-5": "Gemiddelde score (0-5)"}
+UNIT_LABEL.update({"aantal": "Aantal vacatures", "index": "Index (2021 = 100)"})   # issue 20
 UNIT_SHORT = {"%": "%", "uren per week": "uur", "euro per uur": "euro/uur", "euro": "euro", "maanden": "mnd",
               "score 0-5": "score"}
+UNIT_SHORT.update({"aantal": "vacatures", "index": "index"})   # issue 20
 MEASURE_LABELS = {"INPPERSPRIM": "persoonlijk primair inkomen", "INPPERSINK": "persoonlijk inkomen",
                   "INPPERSBRUT": "persoonlijk bruto inkomen", "1": "1 baan", "1-2": "1 tot 2 banen",
                   ">2": "meer dan 2 banen"}
@@ -475,6 +478,12 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
     surveys_page = SURV.write(env, site, table, warehouse, common)
     if surveys_page is not None:
         result.pages.append(surveys_page)
+    # "Stage- en werkervaringsplaatsen" (issue 20): research question 5 from the online vacancies
+    vacancies_page = VAC.write(env, site, table, warehouse, common)
+    if vacancies_page is not None:
+        result.pages.append(vacancies_page)
+        (site / "index.html").write_text(VAC.add_to_index(env, (site / "index.html").read_text(encoding="utf-8"), table),
+                                         encoding="utf-8")
 
     if progress:
         progress("factsheet", len(ids), len(ids) + 3)

@@ -59,6 +59,9 @@ class SynthConfig:
     #: sample frame per instrument under Enquetes/<instrument>/<wave>/; organisations, not person years, so off
     #: unless asked (``monitor synth --surveys 2023``; ``monitor demo`` writes the packaged waves)
     surveys: tuple[str, ...] = ()
+    #: Jobfeed vacancies per year from 2021 (issue 20, docs/vacancies.md; ``monitor synth --vacancies N``): one
+    #: yearly file per year with planted places and hard negatives, truth next to the zone; 0 = none
+    vacancies: int = 0
 
     def validate(self) -> None:
         if self.fmt not in FORMATS:
@@ -297,6 +300,8 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     res.truth["skipped_empty_files"] = res.skipped_empty
     if cfg.surveys:
         res.truth["surveys"] = write_surveys(cfg)
+    if cfg.vacancies:
+        res.truth["vacancies"] = write_vacancies(cfg, res)
     cfg.truth_path.parent.mkdir(parents=True, exist_ok=True)
     cfg.truth_path.write_text(json.dumps(res.truth, indent=1, ensure_ascii=False, default=str))
     res.seconds["total"] = time.perf_counter() - t0
@@ -322,6 +327,24 @@ def write_surveys(cfg: SynthConfig) -> dict:
                                                stem=f"{instrument}_{wave}V1", truth_dir=truth_dir)
             t.pop("paths")
             out[f"{instrument}_{wave}"] = t
+    return out
+
+
+def write_vacancies(cfg: SynthConfig, res) -> dict:
+    """The Jobfeed files of the years from 2021 (synth/vacancies.py), one per year (JOBFEED<year>V1: the catalog
+    takes one release per year); the truth per vacancy next to the zone.  Their own random stream
+    ([seed, year, 20]), so every other file keeps its bytes; a ``sav`` zone gets CSV (the vendor's format)."""
+    from monitor_dagster.synth.vacancies import generate_vacancies
+
+    out = {}
+    for y in range(max(cfg.first_year, 2021), cfg.last_year + 1):
+        vr = generate_vacancies(cfg.landing, y, cfg.vacancies, seed=cfg.seed,
+                                fmt="parquet" if cfg.fmt == "parquet" else "csv", monthly=False,
+                                truth=cfg.truth_path.with_name(f"{cfg.truth_path.stem}.vacatures_{y}.parquet"))
+        f = vr.files[0]
+        res.files.append(WrittenFile("JOBFEED", y, 1, f.relative_to(cfg.landing).as_posix(), vr.rows, 13,
+                                     f.stat().st_size, _sha256(f)))
+        out[str(y)] = str(vr.truth)
     return out
 
 

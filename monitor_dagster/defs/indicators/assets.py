@@ -138,8 +138,11 @@ def build_family_asset(family: str) -> dg.AssetsDefinition:
 
 from monitor_dagster.defs.indicators.surveys import FAMILY as SURVEY_FAMILY, inputs_surveys  # noqa: E402
 
+from monitor_dagster.defs.indicators.vacancies import FAMILY as VACANCY_FAMILY, vacancies  # noqa: E402
+
 # the organisation surveys are no person cells: their own asset (defs/indicators/surveys.py), in the same place
-FAMILY_ASSETS = {f: (inputs_surveys if f == SURVEY_FAMILY else build_family_asset(f)) for f in SPEC.families()}
+OWN_ASSETS = {SURVEY_FAMILY: inputs_surveys, VACANCY_FAMILY: vacancies}   # vacancies: issue 20
+FAMILY_ASSETS = {f: (OWN_ASSETS[f] if f in OWN_ASSETS else build_family_asset(f)) for f in SPEC.families()}
 OUTCOME_FAMILIES = [f for f, v in SPEC.families().items() if v[0].cadence == "yearly"]
 INPUT_FAMILIES = [f for f, v in SPEC.families().items() if v[0].cadence == "two-yearly"]
 
