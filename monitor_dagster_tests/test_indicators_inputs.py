@@ -301,8 +301,10 @@ def test_input_job_and_assets_load():
     dg.Definitions.validate_loadable(defs)
     job = defs.resolve_job_def("input_indicators_biennial")
     assert job.partitions_def is not None and "2019" in job.partitions_def.get_partition_keys()
+    # the two-yearly input job: the register input families and the organisation surveys (issue 19)
     assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {"indicators/inputs_gemeente",
-                                                                                 "indicators/inputs_uwv"}
+                                                                                 "indicators/inputs_uwv",
+                                                                                 "indicators/inputs_surveys"}
     table = next(a for a in INDICATOR_ASSETS if dg.AssetKey(["indicators", "indicator_table"]) in a.keys)
     assert dg.AssetKey(["indicators", "inputs_uwv"]) in table.dependency_keys
 
