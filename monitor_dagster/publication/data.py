@@ -87,6 +87,25 @@ def stored_table(warehouse: Path | str | None, layer: str, name: str, partition:
     return t if t.height else None
 
 
+def load_family(warehouse: Path | str | None, family: str, needs: str | None = None) -> pl.DataFrame | None:
+    """Every stored partition of an indicator family table (``indicators/<family>``), with the columns the
+    gated table drops (margins, corrected counts) for a page of its own; partitions without rows, or without
+    the column ``needs``, are left out.  None without a warehouse or a partition."""
+    if warehouse is None:
+        return None
+    from monitor_dagster.warehouse import Warehouse
+
+    w = Warehouse(warehouse, layer="indicators")
+    parts = []
+    for p in w.partitions(family):
+        if w.manifest(family, p) is None:
+            continue
+        t = w.read(family, p).collect()
+        if t.height and (needs is None or needs in t.columns):
+            parts.append(t)
+    return pl.concat(parts, how="diagonal_relaxed") if parts else None
+
+
 def load_gated(warehouse: Path | str) -> pl.DataFrame:
     """The gated indicator table of the warehouse; refuses (``DisclosureError``) one that fails the gate."""
     w = Warehouse(warehouse, layer="indicators")

@@ -20,7 +20,6 @@ import polars as pl
 from monitor_dagster.indicators.table import DIMENSIONS, TOTAAL
 from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import number
-from monitor_dagster.warehouse import Warehouse
 
 PAGE = "inzet-en-aanpak.html"
 FAMILY = "inputs_surveys"
@@ -39,17 +38,7 @@ _KEY = ["indicator_id", "year", *DIMENSIONS, "measure"]
 
 def load(warehouse: Path | str | None) -> pl.DataFrame | None:
     """Every wave of ``indicators/inputs_surveys`` (with moe, response_rate, n_choice); None without one."""
-    if warehouse is None:
-        return None
-    w = Warehouse(warehouse, layer="indicators")
-    parts = []
-    for p in w.partitions(FAMILY):
-        if w.manifest(FAMILY, p) is None:
-            continue
-        t = w.read(FAMILY, p).collect()
-        if t.height and "moe" in t.columns:
-            parts.append(t)
-    return pl.concat(parts, how="diagonal_relaxed") if parts else None
+    return D.load_family(warehouse, FAMILY, needs="moe")
 
 
 #: catalog entries of figures others published (data_catalog.yaml, ``published: true``)

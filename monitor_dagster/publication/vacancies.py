@@ -19,7 +19,6 @@ import polars as pl
 
 from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import number
-from monitor_dagster.warehouse import Warehouse
 
 PAGE = "stageplaatsen.html"
 FAMILY = "vacancies"
@@ -47,17 +46,7 @@ METHOD = ("Tekstanalyse van de online vacatures die Jobfeed (Textkernel) verzame
 
 def load(warehouse: Path | str | None) -> pl.DataFrame | None:
     """Every year of ``indicators/vacancies`` (with corrected_value, lo, hi, strategy_version); None without."""
-    if warehouse is None:
-        return None
-    w = Warehouse(warehouse, layer="indicators")
-    parts = []
-    for p in w.partitions(FAMILY):
-        if w.manifest(FAMILY, p) is None:
-            continue
-        t = w.read(FAMILY, p).collect()
-        if t.height:
-            parts.append(t)
-    return pl.concat(parts, how="diagonal_relaxed") if parts else None
+    return D.load_family(warehouse, FAMILY)
 
 
 def _split(measure: str) -> tuple[str, str]:
