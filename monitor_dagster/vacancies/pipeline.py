@@ -40,10 +40,20 @@ def measures(indicator_id: str) -> list[str]:
     return [*CATEGORIES, *[f"{c} {s}" for c in CATEGORIES for s in SPLITS]]
 
 
+def _date(col: str) -> pl.Expr:
+    """A date the catalog keeps as text: ``YYYY-MM-DD`` from a CSV export, ``YYYYMMDD`` when the landed file
+    held a real date (parquet, .sav: the ingest writes a date column as CBS date text)."""
+    s = pl.col(col).cast(pl.String)
+    return pl.coalesce(s.str.to_date("%Y-%m-%d", strict=False), s.str.to_date("%Y%m%d", strict=False)).alias(col)
+
+
 def typed(raw: pl.DataFrame) -> pl.DataFrame:
     """The ingested frame (the catalog keeps dates as text) in the types of vacancies/schema.py."""
-    out = raw.with_columns(pl.col("datum_gevonden").cast(pl.String).str.to_date("%Y-%m-%d"),
-                           pl.col("datum_vervallen").cast(pl.String).str.to_date("%Y-%m-%d", strict=False))
+    out = raw.with_columns(_date("datum_gevonden"), _date("datum_vervallen"))
+    bad = raw.filter(pl.col("datum_gevonden").is_not_null() & out["datum_gevonden"].is_null())
+    if bad.height:
+        raise ValueError(f"JOBFEED: column datum_gevonden: {bad.height} value(s) not a date YYYY-MM-DD or YYYYMMDD "
+                         f"(e.g. {bad['datum_gevonden'][0]!r})")
     return out.with_columns(pl.col(c).cast(pl.String) for c in ("overheidslaag", "regio", "sector", "contract",
                                                                    "titel", "tekst", "vacature_id"))
 
