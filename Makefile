@@ -5,7 +5,7 @@
 #                make test PYTEST_ARGS="-x -k publication")
 #   make demo    run `monitor demo` on a synthetic landing zone under ./demo_data/
 #   make bench   generator, ingest, core-layer, end-to-end, DuckDB-peer, indicator-layer, national and corrections benchmarks
-#                (benchmarks/{run,ingest,core,pipeline,duckdb_peer,dynamics,corrections}.py; installs the bench extra: duckdb)
+#                (benchmarks/{run,ingest,core,pipeline,duckdb_peer,dynamics,corrections,vacancies}.py; installs the bench extra: duckdb)
 #   make ui      start the Dagster UI on http://127.0.0.1:$(UI_PORT)
 #   make lock    re-resolve all dependencies in a scratch venv and rewrite requirements.lock
 #   make clean   remove .venv, generated data, caches
@@ -32,6 +32,8 @@ INDICATOR_BENCH_ARGS ?=
 NATIONAL_BENCH_ARGS ?=
 DYNAMICS_BENCH_ARGS ?=
 CORRECTIONS_BENCH_ARGS ?=
+# issue 20: matching a year of one million vacancies (target < 60 s, < 2 GB)
+VACANCY_BENCH_ARGS ?= --n 1000000
 UI_PORT     ?= 3000
 
 # Demo locations (relative to the repo root); exported so the CLI can read them too.
@@ -106,7 +108,8 @@ bench: venv $(BENCH_STAMP)
 	&& $(VPY) benchmarks/indicators.py $(INDICATOR_BENCH_ARGS) \
 	&& $(VPY) benchmarks/national.py $(NATIONAL_BENCH_ARGS) \
 	&& $(VPY) benchmarks/dynamics.py $(DYNAMICS_BENCH_ARGS) \
-	&& $(VPY) benchmarks/corrections.py $(CORRECTIONS_BENCH_ARGS)
+	&& $(VPY) benchmarks/corrections.py $(CORRECTIONS_BENCH_ARGS) \
+	&& $(VPY) benchmarks/vacancies.py $(VACANCY_BENCH_ARGS)
 
 ui: venv | $(DAGSTER_HOME)
 	$(VENV)/bin/dagster dev -m monitor_dagster.definitions -h 127.0.0.1 -p $(UI_PORT)
