@@ -261,3 +261,12 @@ def test_catalog_refuses_a_survey_entry_that_declares_columns(tmp_path):
     text.write_text(base.replace("KIND", "reference").replace("EXTRA", "published: true"), encoding="utf-8")
     with pytest.raises(CatalogError, match="published-figures file takes its columns"):
         load_catalog(text)
+
+
+def test_the_table_gate_checks_the_organisation_threshold_of_the_survey_rules():
+    """gates/disclosure.py keeps its own copy of the minimum number of organisations (importing
+    surveys/disclosure would pull the estimators into every gate): the two must say the same."""
+    from monitor_dagster.gates import disclosure as G
+    from monitor_dagster.surveys.disclosure import MIN_ORGS
+
+    assert G.ORG_MIN == MIN_ORGS
