@@ -289,10 +289,17 @@ def _ingest_survey(path: Path, match: Match, instrument: str, out: Path | None, 
         # the form's own lines: '<file>: question q, row n: value 'v' <rule>' (the file as landed)
         lines = [head] + ["  " + x.describe().replace(x.file, match.relpath, 1) for x in exc.failures]
         raise IngestError("\n".join(lines), failures) from None
+    return _whole_file_result(frame, match, out, t0,
+                              {"read_and_parse": 0.0, "validate": time.perf_counter() - t, "finalise": 0.0})
+
+
+def _whole_file_result(frame: pl.DataFrame, match: Match, out: Path | None, t0: float,
+                       timings: dict | None = None) -> IngestResult:
+    """The result of a file read whole by a reader of its own (survey export, published figures: small files):
+    no rows is a failure; written to ``out`` when given."""
     if frame.height == 0:
-        failure = rows_failure(match.relpath)
-        _raise(match, [failure], [])
-    timings = {"read_and_parse": 0.0, "validate": time.perf_counter() - t, "finalise": 0.0}
+        _raise(match, [rows_failure(match.relpath)], [])
+    timings = dict(timings or {})
     if out is not None:
         t = time.perf_counter()
         frame.write_parquet(out, compression="zstd", statistics=True)
@@ -301,7 +308,7 @@ def _ingest_survey(path: Path, match: Match, instrument: str, out: Path | None, 
     return IngestResult(frame=None if out is not None else frame, rows=frame.height, columns=frame.width,
                         seconds=seconds, rows_per_second=frame.height / seconds if seconds > 0 else float("inf"),
                         months_covered=None, provisional=False, release_id=match.release_id, source=match.relpath,
-                        timings=timings, schema=dict(frame.schema))
+                        schema=dict(frame.schema), timings=timings)
 
 
 def _ingest_published(path: Path, match: Match, out: Path | None, t0: float) -> IngestResult:
@@ -320,15 +327,7 @@ def _ingest_published(path: Path, match: Match, out: Path | None, t0: float) -> 
     except (OSError, pl.exceptions.PolarsError) as exc:
         failure = SchemaFailure(match.relpath, None, f"cannot read the file: {exc}", 0, [])
         raise IngestError(f"{label}: cannot read the file: {exc}", [failure]) from None
-    if frame.height == 0:
-        _raise(match, [rows_failure(match.relpath)], [])
-    if out is not None:
-        frame.write_parquet(out, compression="zstd", statistics=True)
-    seconds = time.perf_counter() - t0
-    return IngestResult(frame=None if out is not None else frame, rows=frame.height, columns=frame.width,
-                        seconds=seconds, rows_per_second=frame.height / seconds if seconds > 0 else float("inf"),
-                        months_covered=None, provisional=False, release_id=match.release_id, source=match.relpath,
-                        schema=dict(frame.schema))
+    return _whole_file_result(frame, match, out, t0)
 
 
 #: the catalog entry of the Jobfeed vacancy export (issue 20): its own gate runs first (vacancies/schema.py)

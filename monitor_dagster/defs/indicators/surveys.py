@@ -12,15 +12,13 @@ detail only when the table gets it as a dimension: for now the indicator table h
 code (layer ``surveys``), never into a figure.
 """
 
-import warnings
-
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
 
 from monitor_dagster.defs.core.assets import IO, core_partitions
 from monitor_dagster.defs.resources import MonitorResource
-from monitor_dagster.defs.sources.assets import asset_key as source_key
+from monitor_dagster.defs.sources.assets import optional_source_deps
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.table import COLUMNS, SCHEMA, TOTAAL
 
@@ -39,16 +37,13 @@ OPEN_LAYER = "surveys"
 
 def _deps() -> list[dg.AssetDep]:
     # a year without a wave has no upstream partition: allowed (the wave is two-yearly)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        mapping = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
-    return [dg.AssetDep(source_key(e), partition_mapping=mapping) for pair in SOURCES.values() for e in pair]
+    return optional_source_deps(e for pair in SOURCES.values() for e in pair)
 
 def compute_year(warehouse, year: int, log=None) -> tuple[pl.DataFrame, dict]:
     """The table rows (with :data:`EXTRA`) of every instrument with a wave in ``year``, and metadata per
     instrument (release, response, weighting method and note; no organisation ids)."""
     from monitor_dagster.surveys.disclosure import check_disclosure
-    from monitor_dagster.surveys.indicators import compute_wave, open_answers
+    from monitor_dagster.surveys.indicators import compute_wave, open_answers, to_table_rows
     from monitor_dagster.surveys.xlsform import form as survey_form
     from monitor_dagster.warehouse import Warehouse
 
@@ -72,8 +67,6 @@ def compute_year(warehouse, year: int, log=None) -> tuple[pl.DataFrame, dict]:
         if problems:
             raise dg.Failure(f"{instrument} {year}: disclosure of the survey figures failed: " + "; ".join(problems[:5]),
                              metadata={"violations": len(problems)})
-        from monitor_dagster.surveys.indicators import to_table_rows
-
         vintages = f"{rm['release_id']},{fm['release_id']}"
         rows = to_table_rows(detail, vintages=vintages, extra=True)
         extra_dims = [c for c in rows.columns if c not in COLUMNS and c not in EXTRA]

@@ -9,14 +9,12 @@ _v<version>.csv``) for the analysts; their filled copy, landed as JOBFEEDLABELS,
 corrected count and its interval (columns kept in this family table for the publication).
 """
 
-import warnings
-
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from monitor_dagster.defs.core.assets import IO, core_partitions
 from monitor_dagster.defs.resources import MonitorResource
-from monitor_dagster.defs.sources.assets import asset_key as source_key
+from monitor_dagster.defs.sources.assets import optional_source_deps
 from monitor_dagster.indicators import spec as SPEC
 
 FAMILY = "vacancies"
@@ -27,10 +25,7 @@ STRATEGY_VERSION = 1
 
 def _deps() -> list[dg.AssetDep]:
     # years before 2021 and years without labels have no upstream partition: allowed
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        mapping = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
-    return [dg.AssetDep(source_key(e), partition_mapping=mapping) for e in ("JOBFEED", "JOBFEEDLABELS")]
+    return optional_source_deps(("JOBFEED", "JOBFEEDLABELS"))
 
 
 @dg.asset(

@@ -41,6 +41,17 @@ def asset_key(entry_name: str) -> dg.AssetKey:
     return dg.AssetKey(["sources", entry_name])
 
 
+def optional_source_deps(entries) -> list[dg.AssetDep]:
+    """Dependencies on yearly sources that a year may lack (a two-yearly survey wave, vacancies from 2021,
+    labels only once analysts filled them): the same year, a missing upstream partition allowed."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        mapping = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
+    return [dg.AssetDep(asset_key(e), partition_mapping=mapping) for e in entries]
+
+
 def _description(e: Entry) -> str:
     kind = {"yearly": "one file per year (partitioned by year)",
             "cumulative": "cumulative: each release holds the whole history; the asset holds the latest release",
