@@ -81,7 +81,6 @@ CATEGORY_INDICATORS = SPEC.category_indicators()
 ORG_INDICATORS = SPEC.organisation_indicators()
 #: surveys.disclosure.MIN_ORGS (not imported: that module pulls in the survey estimators)
 ORG_MIN = 5
-_ORG_ROW = "_org_order"
 #: research question 5 (issue 20, spec ``disclosure: vacatures``): counts of public online vacancies (Jobfeed),
 #: no persons, no CBS microdata (the report's option c: a research bureau receives them from Textkernel), so
 #: neither the 10-person rule nor its secondary suppression applies (nothing about a person can be recovered
@@ -89,7 +88,21 @@ _ORG_ROW = "_org_order"
 #: that a shown row has its value and n.  Small regional counts are uncertain, not secret: the publication
 #: gives their interval (docs/vacancies.md, "Disclosure")
 VACANCY_INDICATORS = SPEC.vacancy_indicators()
-_VAC_ROW = "_vacancy_order"
+#: the indicators under a rule of their own, not the person procedure (the two above)
+OWN_RULE_INDICATORS = ORG_INDICATORS | VACANCY_INDICATORS
+_OWN_ROW = "_own_rule_order"
+
+
+def _own_rule_rows(t: pl.DataFrame) -> pl.DataFrame:
+    """Rows of :data:`OWN_RULE_INDICATORS` as apply_disclosure returns them: vacancy rows shown; organisation rows
+    keep the suppression of the organisation rules (reason ``upstream`` when they carry none)."""
+    is_org = pl.col("indicator_id").is_in(list(ORG_INDICATORS))
+    prior = pl.col("suppressed").fill_null(False) if "suppressed" in t.columns else pl.lit(False)
+    old = pl.col("suppression_reason") if "suppression_reason" in t.columns else pl.lit(None, pl.String)
+    suppressed = pl.when(is_org).then(prior).otherwise(False)
+    return t.with_columns(pl.when(suppressed).then(pl.coalesce(old, pl.lit("upstream")))
+                          .otherwise(pl.lit(None, pl.String)).alias("suppression_reason"),
+                          suppressed.alias("suppressed"))
 
 
 def herkomst_hierarchy() -> list[tuple[str, str, list[str]]]:
@@ -252,28 +265,13 @@ def apply_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     figures are suppressed exactly as without the new breakdowns."""
     kw = dict(threshold=threshold, ebb_indicators=ebb_indicators, ebb_min_weighted=ebb_min_weighted,
               survey_indicators=survey_indicators, survey_min_weighted=survey_min_weighted)
-    is_vac = pl.col("indicator_id").is_in(list(VACANCY_INDICATORS))
-    if VACANCY_INDICATORS and table.height and table.select(is_vac.any()).item():
-        # vacancy rows (issue 20): no persons, shown as they are (VACANCY_INDICATORS); they keep their place
-        t = table.with_row_index(_VAC_ROW)
-        vac = t.filter(is_vac).with_columns(pl.lit(False).alias("suppressed"),
-                                            pl.lit(None, pl.String).alias("suppression_reason"))
-        rest = apply_disclosure(t.filter(~is_vac), **kw)
-        return pl.concat([rest, vac], how="diagonal_relaxed").sort(_VAC_ROW).select(
-            [c for c in rest.columns if c != _VAC_ROW])
-    is_org = pl.col("indicator_id").is_in(list(ORG_INDICATORS))
-    if ORG_INDICATORS and table.height and table.select(is_org.any()).item():
-        # organisation rows (issue 19): already protected upstream; they keep their suppression and place
-        t = table.with_row_index(_ORG_ROW)
-        org = t.filter(is_org)
-        prior = pl.col("suppressed").fill_null(False) if "suppressed" in org.columns else pl.lit(False)
-        old = pl.col("suppression_reason") if "suppression_reason" in org.columns else pl.lit(None, pl.String)
-        org = org.with_columns(pl.when(prior).then(pl.coalesce(old, pl.lit("upstream")))
-                               .otherwise(pl.lit(None, pl.String)).alias("suppression_reason"),
-                               prior.alias("suppressed"))
-        rest = apply_disclosure(t.filter(~is_org), **kw)
-        return pl.concat([rest, org], how="diagonal_relaxed").sort(_ORG_ROW).drop(_ORG_ROW).select(
-            [c for c in rest.columns if c != _ORG_ROW])
+    own = pl.col("indicator_id").is_in(list(OWN_RULE_INDICATORS))
+    if OWN_RULE_INDICATORS and table.height and table.select(own.any()).item():
+        # rows under a rule of their own keep their place; the person procedure runs on the rest
+        t = table.with_row_index(_OWN_ROW)
+        rest = apply_disclosure(t.filter(~own), **kw)
+        return pl.concat([rest, _own_rule_rows(t.filter(own))], how="diagonal_relaxed").sort(_OWN_ROW).select(
+            [c for c in rest.columns if c != _OWN_ROW])
     table = table.with_row_index(_SRC)
     while True:
         out, drop = _apply_disclosure(table, **kw)
@@ -353,26 +351,23 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
         return out + ["no 'suppressed' column: table has not passed apply_disclosure"]
     kw = dict(threshold=threshold, ebb_indicators=ebb_indicators, ebb_min_weighted=ebb_min_weighted,
               survey_indicators=survey_indicators, survey_min_weighted=survey_min_weighted)
-    is_vac = pl.col("indicator_id").is_in(list(VACANCY_INDICATORS))
-    if VACANCY_INDICATORS and table.height and table.select(is_vac.any()).item():
-        # vacancy rows (issue 20): no person rule (VACANCY_INDICATORS); a shown row needs its value and n
-        vac = table.filter(is_vac).with_columns(pl.col("suppressed").fill_null(False))
+    own = pl.col("indicator_id").is_in(list(OWN_RULE_INDICATORS))
+    if OWN_RULE_INDICATORS and table.height and table.select(own.any()).item():
+        # vacancy rows (issue 20): no person rule; a shown row needs its value and n
+        vac = table.filter(pl.col("indicator_id").is_in(list(VACANCY_INDICATORS))).with_columns(
+            pl.col("suppressed").fill_null(False))
         bad = vac.filter(~pl.col("suppressed") & (pl.col("n").is_null() | pl.col("value").is_null()))
         out += [f"{_cell_label(r)}: vacancy cell shown without value or n" for r in bad.iter_rows(named=True)]
-        return out + check_disclosure(table.filter(~is_vac), **kw)
-    is_org = pl.col("indicator_id").is_in(list(ORG_INDICATORS))
-    if ORG_INDICATORS and table.height and table.select(is_org.any()).item():
         # organisation rows (issue 19): the organisation threshold; their equations were kept upstream
         # (surveys.disclosure.check_disclosure runs on the full detail in the survey asset)
-        org = table.filter(is_org).with_columns(pl.col("suppressed").fill_null(False))
+        org = table.filter(pl.col("indicator_id").is_in(list(ORG_INDICATORS))).with_columns(
+            pl.col("suppressed").fill_null(False))
         shown = org.filter(~pl.col("suppressed") & (pl.col("n").is_null() | (pl.col("n") < ORG_MIN)))
         out += [f"{_cell_label(r)}: organisation cell shown with n < {ORG_MIN} or n missing" for r in shown.iter_rows(named=True)]
         leak = org.filter(pl.col("suppressed") & pl.any_horizontal(
             [pl.col(c).is_not_null() for c in ("value", "n", "n_weighted") if c in org.columns]))
         out += [f"{_cell_label(r)}: suppressed but value/n/n_weighted not null" for r in leak.iter_rows(named=True)]
-        kw = dict(threshold=threshold, ebb_indicators=ebb_indicators, ebb_min_weighted=ebb_min_weighted,
-                  survey_indicators=survey_indicators, survey_min_weighted=survey_min_weighted)
-        return out + check_disclosure(table.filter(~is_org), **kw)
+        return out + check_disclosure(table.filter(~own), **kw)
     if CORRECTIE not in table.columns:
         table = table.with_columns(pl.lit(GEEN).alias(CORRECTIE))
     t = table.with_row_index(_ROW).with_columns(pl.col("suppressed").fill_null(False))
