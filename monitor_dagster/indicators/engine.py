@@ -211,8 +211,16 @@ def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], pl
         from monitor_dagster.corrections.propensity import covariate_key   # issue 17: covariate cells
         # a family without the population (the EBB) brings the characteristics in its own frames
         covs = SPEC.corrected_covariates(work.family)
-        keys = (covariate_key(bucket[POPULATION], covs).collect().lazy() if bucket.get(POPULATION) is not None else
-                pl.LazyFrame(schema={"person_id": pl.Int64, "herkomst_aggregate": pl.String, "covariaten": pl.String}))
+        if bucket.get(POPULATION) is not None:
+            pop = bucket[POPULATION].collect()
+            keys_df = covariate_key(pop.lazy(), covs).collect()
+            # the cell rides along on the persons (base_population keeps it), so that cells() need not join
+            # every person frame to the keys again (35 ms of a 95 ms cells() call at 150,000 persons)
+            bucket[POPULATION] = pop.with_columns(keys_df["covariaten"]).lazy()
+            keys = keys_df.lazy()
+        else:
+            keys = pl.LazyFrame(schema={"person_id": pl.Int64, "herkomst_aggregate": pl.String,
+                                        "covariaten": pl.String})
     with partial_mode(), shared_intermediates(), covariate_cells_of(keys):
         parts = [_call(group, bucket, work.year, extra or {}) for group in work.todo.values()]
     parts = [p for p in parts if p.height]

@@ -56,7 +56,7 @@ def base_population(population: pl.LazyFrame) -> pl.LazyFrame:
     """Report 2.1/2.2: persons living in NL all year, not student, not pensioner, 15 to AOW age."""
     names = population.collect_schema().names()
     return (population.filter(~pl.col("student") & ~pl.col("pensioner") & pl.col("leeftijd").is_not_null())
-            .select(*_PERSON_COLS, *[c for c in REGIONAL_COLS if c in names]))
+            .select(*_PERSON_COLS, *[c for c in (*REGIONAL_COLS, "covariaten") if c in names]))
 
 
 def _year_months(frame: pl.LazyFrame, year: int) -> pl.LazyFrame:

@@ -152,6 +152,18 @@ def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, mea
     return part if _PARTIAL.get() else finalize(part)
 
 
+def cells_many(persons: pl.LazyFrame, values: dict[tuple[str, str], pl.Expr | str], *, year: int, unit: str,
+               weight: str | None = None, dimensions: list[str] | None = None, status: str = "definitief",
+               vintages: str = "") -> pl.DataFrame:
+    """:func:`cells` of several measures of the same persons in one pass: ``values`` maps (indicator_id,
+    measure) to the person's value (a column name or expression; null = the person is not in that measure's
+    denominator).  The same rows as one :func:`cells` call per measure, from one group-by over the persons
+    instead of one each (issue 12 "aggregate once at the finest breakdown level"; O28 has 12 measures)."""
+    part = _partial(persons, [(i, m, pl.col(v) if isinstance(v, str) else v) for (i, m), v in values.items()],
+                    year=year, unit=unit, weight=weight, dimensions=dimensions, status=status, vintages=vintages)
+    return part if _PARTIAL.get() else finalize(part)
+
+
 def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, measure: str | None = None,
                   weight: str | None = None, dimensions: list[str] | None = None, status: str = "definitief",
                   vintages: str = "", by_measure: str | None = None) -> pl.DataFrame:
@@ -165,23 +177,44 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
     second group-by of their own (herkomst x those columns), crossed with the herkomst values breakdowns.yaml
     lists for them; a person whose value is null (region unknown) counts in the totals, in none of the parts.
     """
+    return _partial(persons, [(indicator_id, measure or indicator_id, pl.col("value"))], year=year, unit=unit,
+                    weight=weight, dimensions=dimensions, status=status, vintages=vintages, by_measure=by_measure)
+
+
+#: the category column of the partial cells of several measures (:func:`cells_many`): the measure's index
+_M = "_m"
+
+
+def _partial(persons: pl.LazyFrame, values: list[tuple[str, str, pl.Expr]], *, year: int, unit: str,
+             weight: str | None = None, dimensions: list[str] | None = None, status: str = "definitief",
+             vintages: str = "", by_measure: str | None = None) -> pl.DataFrame:
+    """:func:`partial_cells` of the measures ``values`` ((indicator_id, measure, value expression)); with
+    ``by_measure`` one value whose categories are the measures.  Several measures are summed side by side in
+    each group-by (masked by their own non-null values) and stacked afterwards under a category ``_m``."""
     dims = dimensions if dimensions is not None else breakdowns()["dimensions"]
-    cfg = breakdowns()["herkomst"]
     if weight in ("_w", "_wv"):
         raise ValueError(f"weight column {weight!r}: that name is used by cells() itself, rename the column")
     w = _fixed(pl.col(weight)) if weight else pl.lit(FIXED, dtype=pl.Int128)
+    wt = pl.col(weight) if weight else pl.lit(1.0)
     lf = persons.with_columns(w.alias("_w"))    # a column: the sum of a literal in an agg is the literal
-    if by_measure is None:
-        lf = lf.filter(pl.col("value").is_not_null()).with_columns(
-            _fixed(pl.col("value") * (pl.col(weight) if weight else pl.lit(1.0))).alias("_wv"))
-    else:
+    many = len(values) > 1
+    if by_measure is not None:
         lf = lf.with_columns(pl.lit(None, dtype=pl.Int128).alias("_wv"))
+        sums = [pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"), pl.col("_wv").sum().alias("wv_sum")]
+    elif not many:      # one measure: the persons without a value are left out before the group-by
+        lf = lf.filter(values[0][2].is_not_null()).with_columns(_fixed(values[0][2] * wt).alias("_wv"))
+        sums = [pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"), pl.col("_wv").sum().alias("wv_sum")]
+    else:               # side by side, each over the persons with a value for it
+        sums = []
+        for j, (_, _, v) in enumerate(values):
+            has = v.is_not_null()
+            sums += [has.sum().alias(f"n{j}"), pl.when(has).then(pl.col("_w")).sum().alias(f"w_sum{j}"),
+                     _fixed(v * wt).sum().alias(f"wv_sum{j}")]
     quarterly = KWARTAAL in persons.collect_schema().names()
     dims = [d for d in dims if d != KWARTAAL and d not in SEPARATE]
     dcols = [SOURCE_COLUMN[d] for d in dims if d != TOTAAL]
     herk = ["herkomst_group", "herkomst_aggregate"]
     cat = [by_measure] if by_measure else []
-    sums = [pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"), pl.col("_wv").sum().alias("wv_sum")]
     # the year's rows at the finest level of every dimension; the quarters' rows only by herkomst (the
     # breakdown kwartaal is crossed with herkomst alone)
     year_rows = lf.filter(pl.col(KWARTAAL).is_null()) if quarterly else lf
@@ -194,62 +227,97 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
     sep = {d: allowed for d, allowed in separate_breakdowns().items() if d in SEPARATE and SOURCE_COLUMN[d] in names}
     if sep:
         fines.append(year_rows.group_by([*herk, *[SOURCE_COLUMN[d] for d in sep], *cat]).agg(sums))
-    fine_year, *rest = [f.lazy() for f in pl.collect_all(fines)]
-    fine_q = rest[:1] if quarterly else []
+    keys = _COVARIATES.get()
+    cov = keys is not None and ("covariaten" in names or "person_id" in names)
+    if cov:      # in the same collect_all as the group-bys: polars reads the persons' plan once for all
+        fines.append(_covariate_query(year_rows, keys, values, weight=weight, by_measure=by_measure))
+    fines = pl.collect_all(fines)
+    if many:     # one block of rows per measure, told apart by the category _m
+        cat = [_M]
+        fines = [pl.concat([f.select(pl.exclude(r"^(n|w_sum|wv_sum|wvv_sum)\d+$"), pl.lit(j, dtype=pl.Int32).alias(_M),
+                                     *[pl.col(f"{c}{j}").alias(c) for c in ("n", "w_sum", "wv_sum", "wvv_sum")
+                                       if f"{c}{j}" in f.columns])
+                            for j in range(len(values))], how="vertical") for f in fines]
+    fine_year, *rest = fines
+    cov_cells = rest.pop() if cov else None
+    fine_q = rest[0] if quarterly else None
     fine_sep = rest[-1] if sep else None
     if quarterly:
         dims = [*dims, KWARTAAL]
     dims = [*dims, *sep]
+    rows = _rollup({dim: (fine_q if dim == KWARTAAL else fine_sep if dim in sep else fine_year) for dim in dims},
+                   {dim: sep.get(dim) for dim in dims}, cat)
+    rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias("covariaten"),
+                             pl.lit(None, dtype=pl.Int128).alias("wvv_sum"))
+    if cov_cells is not None:   # several measures: a measure without a value in a covariate cell has n = 0 there
+        rows = pl.concat([rows, cov_cells.filter(pl.col("n") > 0).select(rows.columns)], how="vertical_relaxed")
+    ids = {j: i for j, (i, _, _) in enumerate(values)}
+    if by_measure:
+        indicator, measure = pl.lit(values[0][0]), pl.col(by_measure).cast(pl.String)
+    elif many:
+        indicator = pl.col(_M).replace_strict(ids, return_dtype=pl.String)
+        measure = pl.col(_M).replace_strict({j: m for j, (_, m, _) in enumerate(values)}, return_dtype=pl.String)
+    else:
+        indicator, measure = pl.lit(values[0][0]), pl.lit(values[0][1])
+    out = rows.select(
+        indicator.alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
+        *[pl.col(d).cast(pl.String) for d in DIMENSIONS], measure.alias("measure"),
+        pl.lit(unit).alias("unit"), pl.lit(status).alias("status"), pl.lit(vintages).alias("vintages"),
+        pl.lit(by_measure is not None).alias("share"), pl.col("covariaten").cast(pl.String),
+        pl.col("n").cast(pl.Int64), pl.col("w_sum").cast(pl.Int128),
+        (pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("wv_sum")).cast(pl.Int128).alias("wv_sum"),
+        pl.col("wvv_sum").cast(pl.Int128))
+    return out if out.height else pl.DataFrame(schema=PARTIAL_SCHEMA)
+
+
+def _rollup(fine: dict[str, pl.DataFrame], sep_allowed: dict[str, list[str] | None], cat: list[str]) -> pl.DataFrame:
+    """Every breakdown of :func:`partial_cells` from the small fine frames (a few hundred to thousand cells):
+    dimension -> the fine frame it is rolled up from.  The fine cells are stacked once per dimension (``_dim``,
+    ``_val``), then one group-by per herkomst level (group, aggregate, totaal) gives every breakdown at once;
+    eager, in a handful of operations (one lazy query per breakdown and level cost ~100 ms of planning per
+    call, more than the group-by over the persons).  Returns the DIMENSIONS columns, the category columns
+    ``cat``, n, w_sum, wv_sum; only cells with persons and herkomst values the breakdown allows."""
+    cfg = breakdowns()["herkomst"]
+    herk = ["herkomst_group", "herkomst_aggregate"]
+    stacked = []
+    for dim, frame in fine.items():
+        dcol = None if dim == TOTAAL else SOURCE_COLUMN[dim]
+        part = frame.select(*[pl.col(h).cast(pl.String) for h in herk], *cat, "n", "w_sum", "wv_sum",
+                            pl.lit(dim).alias("_dim"),
+                            (pl.col(dcol).cast(pl.String) if dcol else pl.lit(None, dtype=pl.String)).alias("_val"))
+        stacked.append(part.filter(pl.col("_val").is_not_null()) if dcol else part)
+    long = pl.concat(stacked, how="vertical")
     levels = [("herkomst_group", list(cfg["groups"])),
               ("herkomst_aggregate", [a for a in cfg["aggregates"] if a != TOTAAL]),
               (None, [TOTAAL])]
-    wv = pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("wv_sum").sum()
-    queries = []
-    for dim in dims:
-        dcol = None if dim == TOTAAL else SOURCE_COLUMN[dim]
-        for hcol, allowed in levels:
-            if dim in sep and sep[dim] is not None:
-                allowed = [h for h in allowed if h in sep[dim]]
-                if not allowed:
-                    continue
-            keys = ["_one"] + ([hcol] if hcol else []) + ([dcol] if dcol else []) + ([by_measure] if by_measure else [])
-            base = fine_q[0] if dim == KWARTAAL else fine_sep if dim in sep else fine_year
-            src = base.with_columns(pl.lit(1, dtype=pl.Int8).alias("_one"))
-            if dcol:
-                src = src.filter(pl.col(dcol).is_not_null())
-            q = (src.group_by(keys).agg(pl.col("n").sum(), pl.col("w_sum").sum(), wv.alias("wv_sum"))
-                 .with_columns((pl.col(by_measure).cast(pl.String) if by_measure
-                                else pl.lit(measure or indicator_id)).alias("measure")))
-            out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
-            out["herkomst"] = pl.col(hcol).cast(pl.String) if hcol else pl.lit(TOTAAL)
-            if dcol:
-                out[dim] = pl.col(dcol).cast(pl.String)
-            q = q.select(
-                pl.lit(indicator_id).alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
-                *[e.alias(d) for d, e in out.items()],
-                pl.col("measure").cast(pl.String), pl.lit(unit).alias("unit"), pl.lit(status).alias("status"),
-                pl.lit(vintages).alias("vintages"), pl.lit(by_measure is not None).alias("share"),
-                pl.lit(None, dtype=pl.String).alias("covariaten"),
-                pl.col("n").cast(pl.Int64), pl.col("w_sum").cast(pl.Int128), pl.col("wv_sum").cast(pl.Int128),
-                pl.lit(None, dtype=pl.Int128).alias("wvv_sum"),
-            ).filter(pl.col("herkomst").is_in(allowed) & (pl.col("n") > 0))
-            queries.append(q)
-    keys = _COVARIATES.get()
-    if keys is not None and ("covariaten" in names or "person_id" in names):
-        queries.append(_covariate_query(year_rows, keys, indicator_id=indicator_id, year=year, unit=unit,
-                                        measure=measure, status=status, vintages=vintages, by_measure=by_measure,
-                                        weight=weight))
-    frames = [f for f in pl.collect_all(queries) if f.height]
-    return pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=PARTIAL_SCHEMA)
+    sums = [pl.col("n").sum(), pl.col("w_sum").sum(), pl.col("wv_sum").sum()]
+    out = []
+    for hcol, level_allowed in levels:
+        g = long.group_by(["_dim", "_val", *([hcol] if hcol else []), *cat]).agg(sums)
+        herkomst = pl.col(hcol) if hcol else pl.lit(TOTAAL)
+        g = g.with_columns(herkomst.alias("herkomst")).filter(pl.col("herkomst").is_in(level_allowed))
+        out.append(g.select("_dim", "_val", "herkomst", *cat, "n", "w_sum", "wv_sum"))
+    rows = pl.concat(out, how="vertical")
+    # the separate dimensions (issue 18) are crossed only with the herkomst values breakdowns.yaml lists
+    ok = pl.lit(True)
+    for dim, allowed in sep_allowed.items():
+        if allowed is not None:
+            ok = ok & ((pl.col("_dim") != dim) | pl.col("herkomst").is_in(allowed))
+    rows = rows.filter(ok & (pl.col("n") > 0))
+    return rows.select(
+        *[pl.col("herkomst") if d == "herkomst" else
+          pl.when(pl.col("_dim") == d).then(pl.col("_val")).otherwise(pl.lit(TOTAAL)).alias(d) for d in DIMENSIONS],
+        *cat, "n", "w_sum", "wv_sum")
 
 
-def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, *, indicator_id: str, year: int, unit: str,
-                     measure: str | None, status: str, vintages: str, by_measure: str | None,
-                     weight: str | None = None) -> pl.LazyFrame:
+def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, values: list[tuple[str, str, pl.Expr]], *,
+                     weight: str | None = None, by_measure: str | None = None) -> pl.LazyFrame:
     """Partial covariate cells (issue 17): the persons of the basis- and referentiegroep per covariate cell
     (and category), with the sum of squared values for the model's residual variance.  A person without a
     covariate cell (outside the age groups) is in cell ``onbekend``, so the corrected rows count the same
-    persons as the uncorrected ones (no difference of a few persons can be derived)."""
+    persons as the uncorrected ones (no difference of a few persons can be derived).  Returns the
+    DIMENSIONS columns (herkomst = basis/referentie label), ``covariaten``, the category and the sums (with a
+    suffix per measure when there are several, as the group-bys of :func:`_partial`)."""
     from monitor_dagster.corrections.propensity import BASIS, BASIS_LABEL, REFERENTIE, REFERENTIE_LABEL
 
     cat = [by_measure] if by_measure else []
@@ -257,23 +325,24 @@ def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, *, indicator_id: st
     if "covariaten" not in lf.collect_schema().names():     # a survey frame brings its own (the EBB's)
         lf = lf.join(keys.select("person_id", "covariaten"), on="person_id", how="left")
     lf = lf.with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend"))
-    wvv = (pl.lit(None, dtype=pl.Int128) if by_measure
-           else _fixed(pl.col("value") * pl.col("value") * (pl.col(weight) if weight else pl.lit(1.0))).sum())
-    q = (lf.group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten", *cat)
-         .agg(pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"),
-              (pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("_wv").sum()).alias("wv_sum"),
-              wvv.alias("wvv_sum")))
+    wt = pl.col(weight) if weight else pl.lit(1.0)
+    if by_measure is not None or len(values) == 1:     # _partial filtered the persons without a value already
+        v = values[0][2]
+        sums = [pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"),
+                (pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("_wv").sum()).alias("wv_sum"),
+                (pl.lit(None, dtype=pl.Int128) if by_measure else _fixed(v * v * wt).sum()).alias("wvv_sum")]
+    else:
+        sums = []
+        for j, (_, _, v) in enumerate(values):
+            has = v.is_not_null()
+            sums += [has.sum().alias(f"n{j}"), pl.when(has).then(pl.col("_w")).sum().alias(f"w_sum{j}"),
+                     _fixed(v * wt).sum().alias(f"wv_sum{j}"), _fixed(v * v * wt).sum().alias(f"wvv_sum{j}")]
+    q = lf.group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten", *cat).agg(sums)
     out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
     out["herkomst"] = (pl.when(pl.col("herkomst_aggregate") == BASIS).then(pl.lit(BASIS_LABEL))
                        .otherwise(pl.lit(REFERENTIE_LABEL)))
-    return q.select(
-        pl.lit(indicator_id).alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
-        *[e.alias(d) for d, e in out.items()],
-        (pl.col(by_measure).cast(pl.String) if by_measure else pl.lit(measure or indicator_id)).alias("measure"),
-        pl.lit(unit).alias("unit"), pl.lit(status).alias("status"), pl.lit(vintages).alias("vintages"),
-        pl.lit(by_measure is not None).alias("share"), pl.col("covariaten"),
-        pl.col("n").cast(pl.Int64), pl.col("w_sum").cast(pl.Int128), pl.col("wv_sum").cast(pl.Int128),
-        pl.col("wvv_sum").cast(pl.Int128))
+    return q.select(*[e.alias(d) for d, e in out.items()], pl.col("covariaten"), *cat,
+                    pl.exclude("herkomst_aggregate", "covariaten", *cat))
 
 
 #: unit of the duration cells (issue 17): their rows carry correctie ``duur`` and, in ``covariaten``, the
@@ -294,10 +363,11 @@ def duration_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, measu
     keys = _COVARIATES.get()
     if keys is None:
         return empty()
-    q = (persons.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE])
-                        & pl.col(duration).is_not_null() & (pl.col(duration) >= 1))
-         .join(keys.select("person_id", "covariaten"), on="person_id", how="left")
-         .with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend"))
+    q = persons.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE])
+                       & pl.col(duration).is_not_null() & (pl.col(duration) >= 1))
+    if "covariaten" not in q.collect_schema().names():   # persons of the engine's population carry their cell
+        q = q.join(keys.select("person_id", "covariaten"), on="person_id", how="left")
+    q = (q.with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend"))
          .group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten",
                    pl.col(duration).cast(pl.Int64).alias("_d"), pl.col(cause).cast(pl.String).alias("_c"))
          .agg(pl.len().alias("n")))

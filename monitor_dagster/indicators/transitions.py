@@ -35,7 +35,7 @@ from monitor_dagster.core.jobs import is_substantial_job
 from monitor_dagster.core.secm import SECM_BENEFIT, SECM_SELF_EMPLOYED
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import SECM_WORKING, _base, _concat, _once
-from monitor_dagster.indicators.table import cells, duration_cells
+from monitor_dagster.indicators.table import cells, cells_many, duration_cells
 
 __all__ = ["MIN_SELF_EMPLOYED_HOURS", "WAGE_STEPS", "WORK", "monthly_states", "month_pairs",
            "self_employed_income_ok", "wage_changes", "o27_baanbehoud", "o28_uurloon_mobiliteit", "o29_o30_tijdelijk_vast", "o31_o34_uitstroom", "o35_o37_uit_uitkering"]
@@ -233,11 +233,10 @@ def o27_baanbehoud(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month
            .join(sector, on="person_id", how="left"))
     # evaluated once: every cells() call below would otherwise run the joins behind it again
     persons = _once(_base(population).join(per, on="person_id", how="inner"))
-    out = []
-    for col, measure in (("_k", "werk"), ("_s", "zelfde werkgever"), ("_c", "vergelijkbaar werk")):
-        out.append(cells(persons.with_columns((pl.col(col) / pl.col("months_at_work")).alias("value")),
-                         indicator_id="O27", year=year, unit="%", measure=measure, weight="months_at_work",
-                         dimensions=dimensions, **kw))
+    out = [cells_many(persons, {("O27", measure): pl.col(col) / pl.col("months_at_work")
+                                for col, measure in (("_k", "werk"), ("_s", "zelfde werkgever"),
+                                                     ("_c", "vergelijkbaar werk"))},
+                      year=year, unit="%", weight="months_at_work", dimensions=dimensions, **kw)]
     out.append(_window_durations(persons, "_lost", pl.lit("baanverlies"), year, indicator_id="O27",
                                  measure="baanverlies", status=kw.get("status", "definitief")))
     return _concat(out)
@@ -308,12 +307,9 @@ def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, se
                       (cond & ~pl.col("same_employer")).any().alias(f"{name} andere werkgever")]
     per = denom.join(ev.group_by("person_id").agg(flags), on="person_id", how="left")
     persons = _once(_base(population).join(per, on="person_id", how="inner"))
-    out = []
-    for f in flags:
-        name = f.meta.output_name()
-        out.append(cells(persons.with_columns(pl.col(name).fill_null(False).cast(pl.Float64).alias("value")),
-                         indicator_id="O28", year=year, unit="%", measure=name, dimensions=dimensions, **kw))
-    return _concat(out)
+    names = [f.meta.output_name() for f in flags]
+    return cells_many(persons, {("O28", n): pl.col(n).fill_null(False).cast(pl.Float64) for n in names},
+                      year=year, unit="%", dimensions=dimensions, **kw)
 
 
 # -------------------------------------------------------------------------------------------- O29/O30
@@ -355,10 +351,10 @@ def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, se
     temp = modal_sector(tb).join(tb.group_by("person_id").agg(pl.col("mi").min().alias("_start")), on="person_id")
     per = temp.join(switch, on="person_id", how="left")
     persons = _once(_base(population).join(per, on="person_id", how="inner"))
-    out = []
-    for col, ind, measure in (("_same", "O29", "zelfde werkgever"), ("_other", "O30", "andere werkgever")):
-        out.append(cells(persons.with_columns(pl.col(col).fill_null(False).cast(pl.Float64).alias("value")),
-                         indicator_id=ind, year=year, unit="%", measure=measure, dimensions=dimensions, **kw))
+    out = [cells_many(persons, {(ind, measure): pl.col(col).fill_null(False).cast(pl.Float64)
+                                for col, ind, measure in (("_same", "O29", "zelfde werkgever"),
+                                                          ("_other", "O30", "andere werkgever"))},
+                      year=year, unit="%", dimensions=dimensions, **kw)]
     # the clock starts at the first origin month of t's transitions at the latest (a switch counts from January t)
     switched = pl.col("_switch").is_not_null()
     out.append(duration_cells(
@@ -411,9 +407,8 @@ def o31_o34_uitstroom(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mo
                .agg(*[(pl.col("_d") == ind).any().alias(ind) for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]],
                     *(spell if measure == "werk" else [])))
         persons = _once(_base(population).join(per, on="person_id", how="inner"))
-        for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]:
-            out.append(cells(persons.with_columns(pl.col(ind).cast(pl.Float64).alias("value")), indicator_id=ind,
-                             year=year, unit="%", measure=measure, **kw))
+        out.append(cells_many(persons, {(ind, measure): pl.col(ind).cast(pl.Float64)
+                                        for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]}, year=year, unit="%", **kw))
         if measure == "werk":
             out.append(_window_durations(persons, "_out", pl.col("_cause"), year, indicator_id="O31",
                                          measure="uit werk", status=kw.get("status", "definitief")))
@@ -434,13 +429,14 @@ def o35_o37_uit_uitkering(population: pl.LazyFrame, job_month: pl.LazyFrame, sec
     opvolgende maand)").  Denominator: persons with WW (bijstand) as the state of an origin month ("het
     totaal aantal mensen met een WW-uitkering in het peiljaar")."""
     p = _pairs(population, job_month, secm_month, inpatab, year)
-    out = []
-    for (origin, target), ind in FROM_BENEFIT.items():
-        per = (p.filter(pl.col("state") == origin).group_by("person_id")
-               .agg((pl.col("next_state") == target).any().cast(pl.Float64).alias("value")))
-        out.append(cells(_base(population).join(per, on="person_id", how="inner"), indicator_id=ind, year=year,
-                         unit="%", measure=_MEASURE[ind], **kw))
-    return _concat(out)
+    # one row per person with a WW or bijstand origin month; an indicator's value is null for a person outside
+    # its denominator (no origin month in that state), so the three come from one pass (cells_many)
+    origin = pl.col("state")
+    per = (p.filter(origin.is_in([o for o, _ in FROM_BENEFIT])).group_by("person_id")
+           .agg(pl.when((origin == o).any()).then(((origin == o) & (pl.col("next_state") == t)).any())
+                .cast(pl.Float64).alias(ind) for (o, t), ind in FROM_BENEFIT.items()))
+    return cells_many(_base(population).join(per, on="person_id", how="inner"),
+                      {(ind, _MEASURE[ind]): ind for ind in FROM_BENEFIT.values()}, year=year, unit="%", **kw)
 
 
 # -------------------------------------------------------------------------------------------- O38/O39
@@ -559,9 +555,8 @@ def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mont
     advice["binnen 1 jaar duurzaam"] = one_year & (pl.col("run") >= DURABLE_MONTHS).fill_null(False)
     for b, persons in groups.items():
         measures = {"binnen 1 jaar": one_year, "binnen 3 jaar": (pl.col("months") <= 36).fill_null(False), **advice}
-        for label, v in measures.items():
-            out.append(cells(persons.with_columns(v.cast(pl.Float64).alias("value")), indicator_id="O38", year=year,
-                             unit="%", measure=f"{_AFTER[b]} {label}", status=status, **kw))
+        out.append(cells_many(persons, {("O38", f"{_AFTER[b]} {label}"): v.cast(pl.Float64)
+                                        for label, v in measures.items()}, year=year, unit="%", status=status, **kw))
         # the duration model of report 7.2.2, emitted here and not by O39 (the same cohorts: cells once only)
         found = pl.col("months").is_not_null()
         out.append(duration_cells(
