@@ -95,17 +95,17 @@ def o25_wh(tmp_path_factory) -> Path:
 
 def _o25(wh: Path, year: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The engine's O25 of ``year`` (follow-up window t .. last year) and the graduates as o25_duur_tot_baan
-    sees them (its person frame, recorded on the way to ``cells``: dmi, route, work_mi, vast_mi, reg_mi and
+    sees them (its person frame, recorded on the way to ``cells_many``: dmi, route, work_mi, vast_mi, reg_mi and
     the months ``_werk`` / ``_vast`` / ``_brp``)."""
-    seen, real = [], F.cells
+    seen, real = [], F.cells_many
 
-    def record(persons, **kw):
-        if kw.get("indicator_id") == "O25" and kw.get("measure") == "werk":
+    def record(persons, values, **kw):
+        if ("O25", "werk") in values:
             seen.append(persons.collect())
-        return real(persons, **kw)
+        return real(persons, values, **kw)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(F, "cells", record)
+        mp.setattr(F, "cells_many", record)
         table = ENG.compute_family("first_job", ENG.warehouse_frames(wh, "first_job", year), year,
                                    extra=ENG.follow_up_extras("first_job", wh, year)).table
     return table, pl.concat(seen, how="vertical_relaxed")

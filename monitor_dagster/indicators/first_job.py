@@ -27,7 +27,7 @@ from monitor_dagster.core.exact import exact_sum
 from monitor_dagster.core.population import address_chains
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import _concat
-from monitor_dagster.indicators.table import cells, duration_cells
+from monitor_dagster.indicators.table import cells_many, duration_cells, empty
 from monitor_dagster.indicators.transitions import WORK, follow_up_states
 
 __all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "WAGE_MONTHS", "graduates",
@@ -72,7 +72,9 @@ def registered_until(addresses: pl.LazyFrame, persons: pl.LazyFrame, year: int) 
     month ``reg_mi`` is the month before it (censored at 0 months).  Report 5.1, 4c advice: graduates who
     leave the BRP ("mogelijk daarna in Duitsland gaan werken") are censored, not counted as without a job."""
     lo, hi = dt.date(year, 1, 1), dt.date(year + FOLLOW_UP_YEARS, 12, 31)
-    chains = address_chains(addresses, lo, hi).join(persons.select("person_id", "dmi"), on="person_id", how="inner")
+    # the address spells of these persons only (a chain is built per person): the bucket holds everybody's
+    chains = (address_chains(addresses.join(persons.select("person_id"), on="person_id", how="semi"), lo, hi)
+              .join(persons.select("person_id", "dmi"), on="person_id", how="inner"))
     at = _month_start(pl.col("dmi"))
     covering = (chains.filter((pl.col("start") <= at) & (pl.col("end") >= at))
                 .group_by("person_id").agg(pl.col("end").max()))
@@ -142,7 +144,10 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
     yet observed counts as none so far (durations cut at December of ``observed_year``)."""
     last = observed_year if observed_year is not None else year + FOLLOW_UP_YEARS
     status = "definitief" if last >= year + FOLLOW_UP_YEARS else "voorlopig"
-    grads = graduates(population, careers).collect().lazy()          # read by every step below
+    grads = graduates(population, careers).collect()          # read by every step below
+    if grads.height == 0:       # no diplomas of t+1 yet (or none in this bucket): no cells, no states to build
+        return empty()
+    grads = grads.lazy()
     states = _states(population, careers, job_month, secm_month, inpatab, year)
     p = (grads.join(first_work(states, grads), on="person_id", how="left")
          .join(registered_until(addresses, grads, year), on="person_id", how="left"))
@@ -165,16 +170,13 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
     # self-employed first: out of the vast-contract measure
     p = p.with_columns(pl.when(pl.col("_found") & pl.col("work_self").fill_null(False)).then(None)
                        .otherwise(pl.col("_vast")).alias("_vast")).collect().lazy()
-    out = []
+    values = {}
     for label, col in (("werk", "_werk"), ("vast contract", "_vast")):
-        out.append(cells(p.with_columns(pl.col(col).alias("value")), indicator_id="O25", year=year,
-                         unit="maanden", measure=label, status=status, **kw))
-        for route in ROUTES.values():
-            out.append(cells(p.filter(pl.col("route") == route).with_columns(pl.col(col).alias("value")),
-                             indicator_id="O25", year=year, unit="maanden", measure=f"{label} {route}",
-                             status=status, **kw))
-    out.append(cells(p.with_columns(pl.col("_brp").alias("value")), indicator_id="O25", year=year,
-                     unit="maanden", measure="niet in BRP", status=status, **kw))
+        values[("O25", label)] = pl.col(col)
+        for route in ROUTES.values():   # per onderwijssoort: null outside the route, so not in its denominator
+            values[("O25", f"{label} {route}")] = pl.when(pl.col("route") == route).then(pl.col(col))
+    values[("O25", "niet in BRP")] = pl.col("_brp")
+    out = [cells_many(p, values, year=year, unit="maanden", status=status, **kw)]
     # the duration model of report 7.2.2 (issue 17): month 1 = the diploma month; work ends the spell, leaving
     # the BRP or the end of the observed follow-up censors it after the last month observed
     found = pl.col("_found")
@@ -226,14 +228,16 @@ def o25b_uurloon_eerste_baan(population: pl.LazyFrame, careers: pl.LazyFrame, jo
                        pl.col("enrol_oplnr").cast(pl.String).alias("oplnr"))
                .join(_programmes(oplref).select("oplnr", "field"), on="oplnr", how="left")
                .with_columns(pl.col("field").fill_null(FIELD_UNKNOWN)))
-    p = population.join(leavers, on="person_id", how="inner")
+    p = population.join(leavers, on="person_id", how="inner").collect()
+    if p.height == 0:           # nobody left with a diploma (yet, or in this bucket)
+        return empty()
     states = _states(population, careers, job_month, secm_month, inpatab, year)
-    p = p.join(first_job_wage(states, p), on="person_id", how="inner").collect().lazy()
-    out = []
+    p = p.lazy().join(first_job_wage(states, p.lazy()), on="person_id", how="inner").collect()
+    # per route and per route x field, from one pass (cells_many): the wage is null outside the measure's part
+    values = {}
     for r in WAGE_ROUTES:
-        rows = p.filter(pl.col("route") == r).with_columns(pl.col("wage").alias("value"))
-        out.append(cells(rows, indicator_id="O25b", year=year, unit="euro per uur", measure=r, status=status, **kw))
-        for field, part in rows.collect().partition_by("field", as_dict=True).items():
-            out.append(cells(part.lazy(), indicator_id="O25b", year=year, unit="euro per uur",
-                             measure=f"{r} {field[0]}", status=status, **kw))
-    return _concat(out)
+        in_route = pl.col("route") == r
+        values[("O25b", r)] = pl.when(in_route).then(pl.col("wage"))
+        for field in sorted(p.filter(in_route)["field"].unique().to_list()):
+            values[("O25b", f"{r} {field}")] = pl.when(in_route & (pl.col("field") == field)).then(pl.col("wage"))
+    return cells_many(p.lazy(), values, year=year, unit="euro per uur", status=status, **kw)
