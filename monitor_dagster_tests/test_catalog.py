@@ -78,3 +78,21 @@ def test_unreadable_catalog_is_a_clear_error(tmp_path):
         load_catalog(p)
     with pytest.raises(CatalogError, match="cannot read"):
         load_catalog(tmp_path / "missing.yaml")
+
+
+def test_a_changed_catalog_is_read_again_and_callers_do_not_share_one_object(tmp_path):
+    """load_catalog parses a file once per version (path, mtime, size; issue 12: it was parsed by every source
+    asset): an edit is seen by the next call, and each call returns its own Catalog."""
+    import os
+
+    raw = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    p = tmp_path / "catalog.yaml"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    first, again = load_catalog(p), load_catalog(p)
+    assert first == again and first is not again
+    assert first.entry("SECMBUS").kind == "cumulative"
+    raw["files"]["SECMBUS"]["kind"] = "yearly"
+    p.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    st = p.stat()      # a same-second rewrite of the same size must still count as a new version
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert load_catalog(p).entry("SECMBUS").kind == "yearly"

@@ -25,8 +25,8 @@ from importlib import resources
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from monitor_dagster import yamlio
 from monitor_dagster.indicators.table import DIMENSIONS
 
 #: one series = one cell through the years: every dimension, the quarter too (a K1 is compared with the K1
@@ -42,7 +42,7 @@ def registry() -> dict:
     from monitor_dagster.indicators import spec as S
 
     text = resources.files("monitor_dagster.indicators").joinpath("trend_breaks.yaml").read_text(encoding="utf-8")
-    reg = yaml.safe_load(text)
+    reg = yamlio.safe_load(text)
     named: dict[str, list[str]] = {}
     for iid, s in S.specs().items():
         for b in s.trend_breaks:

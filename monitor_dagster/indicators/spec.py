@@ -13,8 +13,9 @@ from functools import cache
 from importlib import resources
 from typing import Callable, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from monitor_dagster import yamlio
 
 UNITS = ("%", "maanden", "uren per week", "euro per uur", "euro", "score 0-5", "aantal", "index")
 
@@ -171,7 +172,7 @@ class Registry(BaseModel):
 
 @cache
 def registry() -> Registry:
-    raw = yaml.safe_load(resources.files(__package__).joinpath("specs.yaml").read_text(encoding="utf-8"))
+    raw = yamlio.safe_load(resources.files(__package__).joinpath("specs.yaml").read_text(encoding="utf-8"))
     raw["indicators"] = {k: {"id": k, **v} for k, v in raw["indicators"].items()}
     return Registry.model_validate(raw)
 

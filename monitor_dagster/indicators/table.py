@@ -16,7 +16,8 @@ from functools import lru_cache
 from importlib import resources
 
 import polars as pl
-import yaml
+
+from monitor_dagster import yamlio
 
 DIMENSIONS = ["herkomst", "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector", "kwartaal",
               "regio", "randstad", "asielstatus", "inkomensklasse"]
@@ -67,7 +68,7 @@ SOURCE_COLUMN = {"herkomst": "herkomst_group", "generatie": "generatie", "verbli
 
 @lru_cache(maxsize=1)
 def breakdowns() -> dict:
-    return yaml.safe_load(resources.files(__package__).joinpath("breakdowns.yaml").read_text(encoding="utf-8"))
+    return yamlio.safe_load(resources.files(__package__).joinpath("breakdowns.yaml").read_text(encoding="utf-8"))
 
 
 def separate_breakdowns() -> dict[str, list[str] | None]:
