@@ -22,7 +22,7 @@ from monitor_dagster.core.exact import SCALE, exact_sum, from_fixed, to_fixed
 from monitor_dagster.core.jobs import MIN_HOURS_PER_WEEK, contract_of, round_half_up, wml_hour_of
 from monitor_dagster.core.secm import SECM_SELF_EMPLOYED, secm_benefit_months
 from monitor_dagster.indicators.memo import shared
-from monitor_dagster.indicators.table import KWARTAAL, cells, empty
+from monitor_dagster.indicators.table import KWARTAAL, cells, cells_many, empty
 
 __all__ = [
     "BENEFIT_INDICATORS", "DURATION_INDICATORS", "INCOME_CAP", "INCOME_COLUMNS", "SECM_WORKING",
@@ -358,18 +358,19 @@ def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
     basisuren en verloonde uren in beeld": from 2016 also ``... nulurencontract``, persons with a
     substantial job-month with 0 contract hours in t (their hours over all their jobs).  Self-employed out."""
     persons = _without_zzp(population, secm_month, year)
-    out = []
-    zero = None
-    if year >= CONTRACTUREN_FIRST_YEAR:
-        zero = _person_periods(job_month, year, quarterly, choices).filter(pl.col("_z") > 0).select(_BY)
-    for col, name in (("verloonde_uren", "verloonde uren"), ("basisuren", "basisuren")):
-        h = _once(persons.join(_person_hours(job_month, year, col, quarterly=quarterly, choices=choices),
-                                 on="person_id", how="inner"))
-        out.append(cells(h, indicator_id="O07", year=year, unit="uren per week", measure=name, **kw))
-        if zero is not None:
-            out.append(cells(h.join(zero, on=_BY, how="semi", nulls_equal=True), indicator_id="O07", year=year,
-                             unit="uren per week", measure=f"{name} nulurencontract", **kw))
-    return _concat(out)
+    per = _person_periods(job_month, year, quarterly, choices)
+    # one frame of person-periods with both hour measures (null where the column is unknown for all his
+    # job-months, as _person_hours leaves him out) and the nulurencontract flag of that period: the four
+    # measures from one pass (cells_many)
+    hours = {col: pl.when(pl.col(f"_n_{col}") > 0).then(pl.col(f"_h_{col}") * 7.0 / pl.col(f"_d_{col}"))
+             for col in ("verloonde_uren", "basisuren")}
+    h = persons.join(per.select(*_BY, *[e.alias(c) for c, e in hours.items()], (pl.col("_z") > 0).alias("_zero")),
+                     on="person_id", how="inner")
+    values = {("O07", name): pl.col(col) for col, name in (("verloonde_uren", "verloonde uren"),
+                                                          ("basisuren", "basisuren"))}
+    if year >= CONTRACTUREN_FIRST_YEAR:   # SAANTCTRCTURENPWK (0 contract hours) exists from 2016
+        values |= {("O07", f"{m} nulurencontract"): pl.when(pl.col("_zero")).then(v) for (_, m), v in values.items()}
+    return cells_many(h, values, year=year, unit="uren per week", **kw)
 
 
 def o08_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
