@@ -174,14 +174,13 @@ def o11_o14_benefit_share(population: pl.LazyFrame, secm_month: pl.LazyFrame, ye
     hierbij dummyvariabelen (ook voor zelfstandigen)").  Denominator: the base population (self-employed
     included).  The report's "21 - 25" includes 25 pensioen; core.secm uses 21-24."""
     months = _once(shared("benefit_months", (secm_month,), lambda: secm_benefit_months(secm_month, year), year))
-    persons = _once(_base(population))
-    out = []
-    for group, ind in BENEFIT_INDICATORS.items():
-        has = (months.filter(pl.col("group").cast(pl.Utf8) == group).select("person_id")
-               .with_columns(pl.lit(1.0).alias("value")))
-        p = persons.join(has, on="person_id", how="left").with_columns(pl.col("value").fill_null(0.0))
-        out.append(cells(p, indicator_id=ind, year=year, unit="%", measure=_MEASURE[group], **kw))
-    return _concat(out)
+    # one 0/1 column per benefit group on the base population, the four indicators from one pass (cells_many)
+    per = months.group_by("person_id").agg((pl.col("group").cast(pl.Utf8) == g).any().alias(ind)
+                                           for g, ind in BENEFIT_INDICATORS.items())
+    p = _base(population).join(per, on="person_id", how="left").with_columns(
+        pl.col(ind).fill_null(False).cast(pl.Float64) for ind in BENEFIT_INDICATORS.values())
+    return cells_many(p, {(ind, _MEASURE[g]): ind for g, ind in BENEFIT_INDICATORS.items()}, year=year, unit="%",
+                      **kw)
 
 
 def o15_o18_benefit_months(population: pl.LazyFrame, secm_month: pl.LazyFrame, year: int, **kw) -> pl.DataFrame:
@@ -190,14 +189,15 @@ def o15_o18_benefit_months(population: pl.LazyFrame, secm_month: pl.LazyFrame, y
     heeft worden de duren hiervan bij elkaar opgeteld"), mean among persons of the base population with at
     least one such month."""
     months = _once(shared("benefit_months", (secm_month,), lambda: secm_benefit_months(secm_month, year), year))
-    persons = _once(_base(population))
-    out = []
-    for group, ind in DURATION_INDICATORS.items():
-        m = (months.filter(pl.col("group").cast(pl.Utf8) == group)
-             .select("person_id", pl.col("months").cast(pl.Float64).alias("value")))
-        out.append(cells(persons.join(m, on="person_id", how="inner"), indicator_id=ind, year=year,
-                         unit="maanden", measure=_MEASURE[group], **kw))
-    return _concat(out)
+    # the months of each group in a column of its own, null for a person without that benefit (not in its
+    # denominator): the four indicators from one pass (cells_many)
+    per = months.group_by("person_id").agg(
+        pl.col("months").filter(pl.col("group").cast(pl.Utf8) == g).sum().cast(pl.Float64).alias(ind)
+        for g, ind in DURATION_INDICATORS.items())
+    per = per.with_columns(pl.when(pl.col(ind) > 0).then(pl.col(ind)).alias(ind) for ind in DURATION_INDICATORS.values())
+    return cells_many(_base(population).join(per, on="person_id", how="inner"),
+                      {(ind, _MEASURE[g]): ind for g, ind in DURATION_INDICATORS.items()}, year=year,
+                      unit="maanden", **kw)
 
 
 # ------------------------------------------------------------------------------------------ O04, O05
@@ -397,14 +397,9 @@ def o09_inkomen(population: pl.LazyFrame, inpatab: pl.LazyFrame, year: int, **kw
     lf = keep_r(inpatab)
     names = lf.collect_schema().names()
     lf = lf.rename({k: v for k, v in _IPI_NAMES.items() if k in names and v not in names})
-    persons = _once(_base(population))
-    lf = _once(lf.select("person_id", *INCOME_COLUMNS))
-    out = []
-    for col in INCOME_COLUMNS:
-        inc = lf.select("person_id", pl.col(col).cast(pl.Float64).clip(upper_bound=INCOME_CAP).alias("value"))
-        out.append(cells(persons.join(inc, on="person_id", how="inner"), indicator_id="O09", year=year,
-                         unit="euro", measure=col, **kw))
-    return _concat(out)
+    inc = lf.select("person_id", *[pl.col(c).cast(pl.Float64).clip(upper_bound=INCOME_CAP) for c in INCOME_COLUMNS])
+    return cells_many(_base(population).join(inc, on="person_id", how="inner"),
+                      {("O09", c): c for c in INCOME_COLUMNS}, year=year, unit="euro", **kw)
 
 
 # ------------------------------------------------------------------------------------------------ O10
