@@ -142,6 +142,10 @@ class Entry(_Strict):
     #: figures another body published (NEA, WEA tables; surveys/published.py): the published-figures CSV format
     #: is the schema, so ``columns`` stays empty; shown apart from the monitor's own figures, never as its own
     published: bool = False
+    #: a content gate of its own that runs on the file before the catalog's column gate, for rules the column
+    #: types cannot say: ``vacancies`` = the Jobfeed export's gate (vacancies/schema.py: ISO dates, code lists,
+    #: hours 1..80)
+    content_gate: Literal["vacancies"] | None = None
 
     @field_validator("patterns")
     @classmethod

@@ -201,16 +201,10 @@ def _partial(persons: pl.LazyFrame, values: list[tuple[str, str, pl.Expr]], *, y
     many = len(values) > 1
     if by_measure is not None:
         lf = lf.with_columns(pl.lit(None, dtype=pl.Int128).alias("_wv"))
-        sums = [pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"), pl.col("_wv").sum().alias("wv_sum")]
     elif not many:      # one measure: the persons without a value are left out before the group-by
         lf = lf.filter(values[0][2].is_not_null()).with_columns(_fixed(values[0][2] * wt).alias("_wv"))
-        sums = [pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"), pl.col("_wv").sum().alias("wv_sum")]
-    else:               # side by side, each over the persons with a value for it
-        sums = []
-        for j, (_, _, v) in enumerate(values):
-            has = v.is_not_null()
-            sums += [has.sum().alias(f"n{j}"), pl.when(has).then(pl.col("_w")).sum().alias(f"w_sum{j}"),
-                     _fixed(v * wt).sum().alias(f"wv_sum{j}")]
+    sums = _measure_sums(values, wt) if many else \
+        [pl.len().alias("n"), pl.col("_w").sum().alias("w_sum"), pl.col("_wv").sum().alias("wv_sum")]
     quarterly = KWARTAAL in persons.collect_schema().names()
     dims = [d for d in dims if d != KWARTAAL and d not in SEPARATE]
     dcols = [SOURCE_COLUMN[d] for d in dims if d != TOTAAL]
@@ -311,6 +305,38 @@ def _rollup(fine: dict[str, pl.DataFrame], sep_allowed: dict[str, list[str] | No
         *cat, "n", "w_sum", "wv_sum")
 
 
+def _measure_sums(values: list[tuple[str, str, pl.Expr]], wt: pl.Expr, squares: bool = False) -> list[pl.Expr]:
+    """The sums of several measures side by side in one group-by (:func:`cells_many`), each over the rows with
+    a value for it: ``n<j>``, ``w_sum<j>``, ``wv_sum<j>`` (and ``wvv_sum<j>``, the squares of the covariate cells)."""
+    sums = []
+    for j, (_, _, v) in enumerate(values):
+        has = v.is_not_null()
+        sums += [has.sum().alias(f"n{j}"), pl.when(has).then(pl.col("_w")).sum().alias(f"w_sum{j}"),
+                 _fixed(v * wt).sum().alias(f"wv_sum{j}")]
+        if squares:
+            sums.append(_fixed(v * v * wt).sum().alias(f"wvv_sum{j}"))
+    return sums
+
+
+def _with_covariate_cell(rows: pl.LazyFrame, keys: pl.LazyFrame) -> pl.LazyFrame:
+    """``covariaten`` of each row: its own (the engine's population carries it; a survey frame brings the EBB's),
+    else joined from ``keys``; a person without one is in cell ``onbekend``."""
+    if "covariaten" not in rows.collect_schema().names():
+        rows = rows.join(keys.select("person_id", "covariaten"), on="person_id", how="left")
+    return rows.with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend"))
+
+
+def _group_dimensions() -> dict[str, pl.Expr]:
+    """The DIMENSIONS of a covariate or duration cell: herkomst the basis- or referentiegroep's label (from
+    ``herkomst_aggregate``), every other dimension ``totaal``."""
+    from monitor_dagster.corrections.propensity import BASIS, BASIS_LABEL, REFERENTIE_LABEL
+
+    out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
+    out["herkomst"] = (pl.when(pl.col("herkomst_aggregate") == BASIS).then(pl.lit(BASIS_LABEL))
+                       .otherwise(pl.lit(REFERENTIE_LABEL)))
+    return out
+
+
 def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, values: list[tuple[str, str, pl.Expr]], *,
                      weight: str | None = None, by_measure: str | None = None) -> pl.LazyFrame:
     """Partial covariate cells (issue 17): the persons of the basis- and referentiegroep per covariate cell
@@ -319,13 +345,11 @@ def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, values: list[tuple[
     persons as the uncorrected ones (no difference of a few persons can be derived).  Returns the
     DIMENSIONS columns (herkomst = basis/referentie label), ``covariaten``, the category and the sums (with a
     suffix per measure when there are several, as the group-bys of :func:`_partial`)."""
-    from monitor_dagster.corrections.propensity import BASIS, BASIS_LABEL, REFERENTIE, REFERENTIE_LABEL
+    from monitor_dagster.corrections.propensity import BASIS, REFERENTIE
 
     cat = [by_measure] if by_measure else []
-    lf = rows.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE]))
-    if "covariaten" not in lf.collect_schema().names():     # a survey frame brings its own (the EBB's)
-        lf = lf.join(keys.select("person_id", "covariaten"), on="person_id", how="left")
-    lf = lf.with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend"))
+    lf = _with_covariate_cell(rows.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE])),
+                              keys)
     wt = pl.col(weight) if weight else pl.lit(1.0)
     if by_measure is not None or len(values) == 1:     # _partial filtered the persons without a value already
         v = values[0][2]
@@ -333,15 +357,9 @@ def _covariate_query(rows: pl.LazyFrame, keys: pl.LazyFrame, values: list[tuple[
                 (pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("_wv").sum()).alias("wv_sum"),
                 (pl.lit(None, dtype=pl.Int128) if by_measure else _fixed(v * v * wt).sum()).alias("wvv_sum")]
     else:
-        sums = []
-        for j, (_, _, v) in enumerate(values):
-            has = v.is_not_null()
-            sums += [has.sum().alias(f"n{j}"), pl.when(has).then(pl.col("_w")).sum().alias(f"w_sum{j}"),
-                     _fixed(v * wt).sum().alias(f"wv_sum{j}"), _fixed(v * v * wt).sum().alias(f"wvv_sum{j}")]
+        sums = _measure_sums(values, wt, squares=True)
     q = lf.group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten", *cat).agg(sums)
-    out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
-    out["herkomst"] = (pl.when(pl.col("herkomst_aggregate") == BASIS).then(pl.lit(BASIS_LABEL))
-                       .otherwise(pl.lit(REFERENTIE_LABEL)))
+    out = _group_dimensions()
     return q.select(*[e.alias(d) for d, e in out.items()], pl.col("covariaten"), *cat,
                     pl.exclude("herkomst_aggregate", "covariaten", *cat))
 
@@ -359,22 +377,17 @@ def duration_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, measu
     of that month).  Additive over buckets like every partial cell; empty outside the engine's covariate
     context (a function called on its own, or a family that is not corrected), so callers need no condition.
     ``persons``: ``person_id``, ``herkomst_aggregate``, ``duration`` (>= 1) and ``cause``."""
-    from monitor_dagster.corrections.propensity import BASIS, BASIS_LABEL, REFERENTIE, REFERENTIE_LABEL
+    from monitor_dagster.corrections.propensity import BASIS, REFERENTIE
 
     keys = _COVARIATES.get()
     if keys is None:
         return empty()
-    q = persons.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE])
-                       & pl.col(duration).is_not_null() & (pl.col(duration) >= 1))
-    if "covariaten" not in q.collect_schema().names():   # persons of the engine's population carry their cell
-        q = q.join(keys.select("person_id", "covariaten"), on="person_id", how="left")
-    q = (q.with_columns(pl.col("covariaten").fill_null("onbekend|onbekend|onbekend"))
+    q = (_with_covariate_cell(persons.filter(pl.col("herkomst_aggregate").cast(pl.String).is_in([BASIS, REFERENTIE])
+                                             & pl.col(duration).is_not_null() & (pl.col(duration) >= 1)), keys)
          .group_by(pl.col("herkomst_aggregate").cast(pl.String), "covariaten",
                    pl.col(duration).cast(pl.Int64).alias("_d"), pl.col(cause).cast(pl.String).alias("_c"))
          .agg(pl.len().alias("n")))
-    out = {d: pl.lit(TOTAAL) for d in DIMENSIONS}
-    out["herkomst"] = (pl.when(pl.col("herkomst_aggregate") == BASIS).then(pl.lit(BASIS_LABEL))
-                       .otherwise(pl.lit(REFERENTIE_LABEL)))
+    out = _group_dimensions()
     part = q.select(
         pl.lit(indicator_id).alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
         *[e.alias(d) for d, e in out.items()], pl.lit(measure).alias("measure"),

@@ -330,10 +330,6 @@ def _ingest_published(path: Path, match: Match, out: Path | None, t0: float) -> 
     return _whole_file_result(frame, match, out, t0)
 
 
-#: the catalog entry of the Jobfeed vacancy export (issue 20): its own gate runs first (vacancies/schema.py)
-VACANCY_ENTRY = "JOBFEED"
-
-
 def _check_vacancies(path: Path, match: Match) -> None:
     """The vacancy gate (vacancies/schema.read_vacancies) before the catalog's: ISO dates, the code lists of
     overheidslaag, regio and opleidingsniveau, hours 1..80, which the catalog's column types cannot say (the
@@ -371,7 +367,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
         return _ingest_survey(Path(path), match, entry.form, out, t0)
     if entry.published:
         return _ingest_published(Path(path), match, out, t0)
-    if entry.name == VACANCY_ENTRY:
+    if entry.content_gate == "vacancies":   # catalog ``content_gate``: the Jobfeed export (issue 20)
         _check_vacancies(Path(path), match)
     columns = entry.columns_for(match.period)
     open_end = tuple(catalog.sentinels.open_end)
