@@ -46,8 +46,9 @@ BENCH_OUT ?= bench_output
 # Environment for everything we run: local Dagster instance, no telemetry/analytics.
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 # Tests and benchmarks never write into that instance (`make ui` shows it): their recipes run with a fresh
-# DAGSTER_HOME from mktemp, removed when the recipe ends (the test conftest makes its own one as well).
-SCRATCH_HOME = home=$$(mktemp -d "$${TMPDIR:-/tmp}/monitor-dagster-home.XXXXXX") && trap 'rm -rf "$$home"' EXIT \
+# DAGSTER_HOME from mktemp, removed when the recipe ends with the tmpfs scratch of SCRATCH_TMP if any (the test
+# conftest makes its own one as well).
+SCRATCH_HOME = home=$$(mktemp -d "$${TMPDIR:-/tmp}/monitor-dagster-home.XXXXXX") && trap 'rm -rf "$$home" $${tmp:+"$$tmp"}' EXIT \
                && export DAGSTER_HOME="$$home"
 # The tests' scratch files (pytest's tmp_path, the scratch DAGSTER_HOME, warehouses) go to a tmpfs where there is
 # one with room (/dev/shm, >= 8 GB free): Dagster's sqlite event log commits every event to disk, and on tmpfs
@@ -90,7 +91,7 @@ $(DAGSTER_HOME):
 # `published` fixture, on one worker.  TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 2
 test: venv
-	@$(SCRATCH_TMP); $(SCRATCH_HOME); trap 'rm -rf "$$home" $${tmp:+"$$tmp"}' EXIT; rc=0; $(VPY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile monitor_dagster_tests $(PYTEST_ARGS) || rc=$$?; \
+	@$(SCRATCH_TMP); $(SCRATCH_HOME); rc=0; $(VPY) -m pytest -q -rs -n $(TEST_WORKERS) --dist loadfile monitor_dagster_tests $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests (exit 5)" >&2; fi; \
 	exit $$rc
 
