@@ -37,6 +37,7 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
             s = run_pipeline(base / "landing", base / "warehouse", instance=inst,
                             layers=layers,
                             select=["LANDAKTUEELREF"] if step != "sources" else None)
+            steps = _step_seconds(inst)
         bad = [o for o in s.outcomes if not o.ok]
         if bad:
             raise SystemExit(f"{step}: {bad[:3]}")
@@ -49,8 +50,18 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
         from monitor_dagster.publication.data import load_gated
         from monitor_dagster.publication.site import build_site
         build_site(load_gated(base / "warehouse"), base / "site")
-    return {"step": step, "seconds": time.perf_counter() - t,
-            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}
+    out = {"step": step, "seconds": time.perf_counter() - t,
+           "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}
+    if step in ("sources", "core", "indicators"):
+        out["slowest_steps"] = steps
+    return out
+
+
+def _step_seconds(instance, top: int = 8) -> list[tuple[str, float]]:
+    """The slowest Dagster steps of the layer's runs (step key, seconds): where a layer's time goes."""
+    stats = [(st.step_key, st.end_time - st.start_time) for run in instance.get_runs()
+             for st in instance.get_run_step_stats(run.run_id) if st.start_time and st.end_time]
+    return sorted(stats, key=lambda kv: -kv[1])[:top]
 
 
 def main() -> None:
@@ -86,6 +97,8 @@ def main() -> None:
         total += r["seconds"]
         results.append(r)
         print(f"  {step:<11} {r['seconds']:7.1f} s   peak {r['peak_rss_gb']:.2f} GB", flush=True)
+        if r.get("slowest_steps"):
+            print("      slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["slowest_steps"]), flush=True)
     peak = max((r["peak_rss_gb"] for r in results), default=0)
     print(f"  total {total:.0f} s ({total / 60:.1f} min), max peak {peak:.2f} GB; target < 10 min and < 8 GB: "
           f"{'met' if total < 600 and peak < 8 else 'NOT met'}")

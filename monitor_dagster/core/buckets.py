@@ -138,24 +138,21 @@ class BucketedFrame:
     def write_parquet(self, path) -> dict:
         """Write the buckets one after another into one parquet file (a row group per bucket, zstd, with
         statistics); returns rows and columns for the manifest.  Every bucket is cast to the first bucket's
-        schema, so an all-null column of one bucket cannot change a dtype."""
-        import pyarrow.parquet as pq
+        schema, so an all-null column of one bucket cannot change a dtype.  A bucket is encoded in the
+        background while the next one is computed (:class:`parquet_append.AppendingParquetWriter`)."""
+        from monitor_dagster.parquet_append import AppendingParquetWriter
 
-        writer, schema, rows, width = None, None, 0, 0
-        try:
+        schema, rows, width = None, 0, 0
+        with AppendingParquetWriter(path, compression="zstd") as writer:
             for part in self:
                 if schema is None:
                     schema, width = part.schema, part.width
-                    writer = pq.ParquetWriter(str(path), part.to_arrow().schema, compression="zstd")
                 elif part.schema != schema:
                     part = part.cast(dict(schema))
                 # one chunk per column: pyarrow cuts pages and gives up dictionary encoding chunk by chunk, so
                 # the chunks a streaming query happened to return would change the bytes (issue 15)
-                writer.write_table(part.rechunk().to_arrow())
+                writer.write(part.rechunk().to_arrow())
                 rows += part.height
-        finally:
-            if writer is not None:
-                writer.close()
         return {"rows": rows, "columns": width}
 
     def collect(self) -> pl.DataFrame:

@@ -66,6 +66,7 @@ from monitor_dagster.ingest.schemas import (
     rows_failure,
     validate,
 )
+from monitor_dagster.parquet_append import AppendingParquetWriter
 
 __all__ = ["ingest_file", "IngestResult", "IngestError", "SchemaFailure", "build_schema", "build_gate",
            "column_roles", "expected_dtypes", "PERSON_KEY", "DEFAULT_CHUNK_ROWS", "CHUNK_ROWS_ENV",
@@ -192,30 +193,28 @@ class _ParquetSink:
     """Appends normalised chunks to one parquet file.  A file that arrives in one chunk is written by polars'
     ``write_parquet`` exactly as ``Warehouse.write`` writes a frame; from the second chunk on, pyarrow's
     ``ParquetWriter`` appends row groups (polars has no appending parquet writer for DataFrames), with the
-    schema of the first chunk, which polars reads back with the same dtypes (Enum included)."""
+    schema of the first chunk, which polars reads back with the same dtypes (Enum included).  A chunk is
+    encoded in the background while the next one is read and validated (:mod:`parquet_append`)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.first: pl.DataFrame | None = None
-        self.writer = None
+        self.writer: AppendingParquetWriter | None = None
 
     def add(self, frame: pl.DataFrame) -> None:
         if self.writer is None and self.first is None:
             self.first = frame
             return
         if self.writer is None:
-            import pyarrow.parquet as pq
-
-            table = self.first.to_arrow()
-            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd", write_statistics=True)
-            self.writer.write_table(table)
+            self.writer = AppendingParquetWriter(self.path, compression="zstd", write_statistics=True)
+            self.writer.write(self.first.to_arrow())
             self.first = None
-        self.writer.write_table(frame.to_arrow().cast(self.writer.schema))
+        self.writer.write(frame.to_arrow())
 
     def close(self, empty: pl.DataFrame) -> None:
         if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+            writer, self.writer = self.writer, None
+            writer.close()
         else:
             (self.first if self.first is not None else empty).write_parquet(self.path, compression="zstd",
                                                                            statistics=True)
@@ -223,11 +222,8 @@ class _ParquetSink:
 
     def discard(self) -> None:
         if self.writer is not None:
-            try:
-                self.writer.close()
-            except Exception:  # noqa: BLE001 - the file is removed anyway
-                pass
-            self.writer = None
+            writer, self.writer = self.writer, None
+            writer.abort()
         self.first = None
         self.path.unlink(missing_ok=True)
 

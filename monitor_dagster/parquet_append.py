@@ -1,0 +1,80 @@
+"""One parquet file written part after part, the encoding of a part overlapping the production of the next
+(issue 12).
+
+pyarrow's ``ParquetWriter`` encodes and compresses a table on one thread; the parts it writes (the buckets of
+a core table, the chunks of an ingested file) come from polars queries that use every core.  Written in the
+caller's thread, one core idles while a part is encoded: about a sixth of the core layer at 1 M persons
+(docs/scaling.md).  :class:`AppendingParquetWriter` hands each part to one background thread (pyarrow releases
+the GIL while it writes) and waits for it only when the next part is ready, so at most one part is being
+written while the next is computed: the memory of one more part, never more.  The parts are written in the
+order they come, by the same writer with the same settings, so the file has the same bytes as when written in
+the caller's thread (issue 15).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pyarrow as pa
+
+
+class AppendingParquetWriter:
+    """``write(table)`` appends a part (a row group, or more for a large part); ``close()`` waits for the last
+    part and closes the file; ``abort()`` waits, closes and removes it.  The schema is the first part's; later
+    parts are cast to it.  Use as a context manager: an exception aborts, a normal exit closes."""
+
+    def __init__(self, path: Path | str, **options):
+        self.path = Path(path)
+        self.options = options
+        self.writer = None
+        self.schema: pa.Schema | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-append")
+        self._pending: Future | None = None
+
+    def _wait(self) -> None:
+        """Wait for the part in flight; its exception (disk full, ...) is raised here, in the caller."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def write(self, table: pa.Table) -> None:
+        self._wait()          # one part in flight at most
+        if self.writer is None:
+            import pyarrow.parquet as pq
+
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(str(self.path), table.schema, **self.options)
+        elif table.schema != self.schema:
+            table = table.cast(self.schema)
+        self._pending = self._pool.submit(self.writer.write_table, table)
+
+    def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self._shutdown()
+
+    def abort(self) -> None:
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001 - the file is removed anyway; the caller raises its own error
+            pass
+        finally:
+            self._shutdown()
+            self.path.unlink(missing_ok=True)
+
+    def _shutdown(self) -> None:
+        self._pool.shutdown(wait=True)
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer.close()
+
+    def __enter__(self) -> "AppendingParquetWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
