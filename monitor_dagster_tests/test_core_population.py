@@ -108,9 +108,13 @@ def test_whole_year_address_gaps_and_migration():
         (8, D(2000, 1, 1), D(2019, 12, 30)),                             # leaves on 30 December
         (9, D(2000, 1, 1), D(2005, 1, 1)), (9, D(2018, 1, 1), D(2019, 5, 1)), (9, D(2019, 5, 20), None),
         (10, D(2000, 1, 1), D(2019, 12, 25)), (10, D(2020, 1, 4), None),  # move gap around 31 December
+        # a spell nested in a longer one: the gap is measured from the longest end so far (June), not from
+        # the previous spell's end (December 2018)
+        (11, D(2000, 1, 1), D(2019, 6, 30)), (11, D(2018, 6, 1), D(2018, 12, 15)), (11, D(2019, 7, 5), None),
+        (12, D(2019, 3, 1), None),          # arrives in March, right after a person whose address never ends
     ])
     got = set(whole_year_residents(lf, y).collect()["person_id"])
-    assert got == {1, 5, 6, 9, 10}
+    assert got == {1, 5, 6, 9, 10, 11}
     # 31 days is the boundary: 31 missing days bridged, 32 not
     edge = addresses([(1, D(2010, 1, 1), D(2019, 3, 10)), (1, D(2019, 4, 11), None),
                       (2, D(2010, 1, 1), D(2019, 3, 10)), (2, D(2019, 4, 12), None)])

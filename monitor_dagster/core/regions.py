@@ -55,9 +55,11 @@ def object_municipalities(vslgwb: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def municipality_on_jan1(addresses: pl.LazyFrame, vslgwb: pl.LazyFrame, year: int,
-                         tolerance_days: int = 31) -> pl.LazyFrame:
+                         tolerance_days: int = 31, objects: pl.DataFrame | None = None) -> pl.LazyFrame:
     """person_id, gemeente on 1 January ``year`` (the rule of the module docstring).  Only RINPERSOONS R; a
-    person without an address on or just after 1 January is not returned."""
+    person without an address on or just after 1 January is not returned.  ``objects``:
+    :func:`object_municipalities` of ``vslgwb`` when the caller built it once for several buckets of persons
+    (VSLGWBTAB is keyed by address object, so every bucket would otherwise read and group the whole file)."""
     jan1 = dt.date(year, 1, 1)
     late = jan1 + dt.timedelta(days=tolerance_days)
     s = (keep_r(ensure_columns(addresses, _OBJECT_COLUMNS))
@@ -75,7 +77,8 @@ def municipality_on_jan1(addresses: pl.LazyFrame, vslgwb: pl.LazyFrame, year: in
     chosen = (ranked.sort("person_id", "_after", "_dist", "_e", "RINOBJECTNUMMER", nulls_last=True)
               .group_by("person_id", maintain_order=True).first()
               .select("person_id", *_OBJECT))
-    return (chosen.join(object_municipalities(vslgwb), on=_OBJECT, how="left")
+    objects = object_municipalities(vslgwb) if objects is None else objects.lazy()
+    return (chosen.join(objects, on=_OBJECT, how="left")
             .select("person_id", "gemeente"))
 
 
