@@ -97,6 +97,17 @@ def test_bucket_ranges_cover_every_key_exactly_once():
     assert BK.choose_buckets(frames, "person_id", memory_gb=1e-9) > 1
 
 
+def test_choose_buckets_counts_the_columns_read():
+    """A wide source of which the bucket's query reads a few columns (SPOLIS for job_months): K from those
+    columns only; a named column the file lacks does not count."""
+    wide = pl.DataFrame({"person_id": range(1000), **{f"c{i}": range(1000) for i in range(19)}}).lazy()
+    frames = {"spolis": wide}
+    budget = 1000 * 2 * 8 * BK.BUCKET_OVERHEAD / 1024 ** 3          # exactly two columns of 1000 rows
+    assert BK.choose_buckets(frames, "person_id", budget) == 10
+    assert BK.choose_buckets(frames, "person_id", budget, columns={"spolis": ("person_id", "c3", "absent")}) == 1
+    assert BK.choose_buckets(frames, "person_id", budget, columns={"other": ("person_id",)}) == 10
+
+
 # ------------------------------------------------------------------------------------------ synthetic
 @pytest.fixture
 def wh(core_wh) -> Path:

@@ -63,14 +63,19 @@ def _keyed(frames: dict[str, pl.LazyFrame | None], key: str | None) -> dict[str,
 
 
 def choose_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, memory_gb: float | None = None,
-                   overhead: float = BUCKET_OVERHEAD) -> int:
+                   overhead: float = BUCKET_OVERHEAD, columns: dict[str, tuple[str, ...]] | None = None) -> int:
     """K from the size of the inputs and the memory budget of one bucket (rows from parquet metadata).
-    ``overhead``: bytes held per input byte; more where the output outgrows the input (spells -> months)."""
+    ``overhead``: bytes held per input byte; more where the output outgrows the input (spells -> months).
+    ``columns``: per input, the columns the bucket's query reads, when it reads only a few of a wide file
+    (projection pushdown leaves the others on disk); otherwise every column counts."""
     if key is None:
         return 1
     gb = memory_gb or DEFAULT_BUCKET_MEMORY_GB
-    est = sum(f.select(pl.len()).collect().item() * len(f.collect_schema()) * 8 * overhead
-              for f in _keyed(frames, key).values())
+    est = 0
+    for name, f in _keyed(frames, key).items():
+        names = f.collect_schema().names()
+        width = len([c for c in columns[name] if c in names]) if columns and name in columns else len(names)
+        est += f.select(pl.len()).collect().item() * width * 8 * overhead
     return max(1, min(MAX_BUCKETS, math.ceil(est / (gb * 1024 ** 3))))
 
 

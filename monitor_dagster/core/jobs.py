@@ -25,6 +25,7 @@ __all__ = [
     "MIN_HOURS_PER_WEEK",
     "SECTOR",
     "SOORTBAAN",
+    "SPOLIS_READ",
     "SSECT",
     "contract_by_basic_hours",
     "contract_of",
@@ -55,6 +56,8 @@ _TO_SECTOR = dict(zip(_SECTORS["code"].to_list(), _SECTORS["monitor_sector"].to_
 _SSECT_CODES = {c: c for c in _SECTORS["code"].to_list()}
 _SPOLIS_COLS = ["person_id", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON", "SBASISUREN",
                 "SAANTVERLU", "SAANTCTRCTURENPWK", "SBAANDAGEN", "SCONTRACTSOORT", "SSOORTBAAN", "SSECT"]
+#: the SPOLISBUS columns :func:`job_months` reads (RINPERSOONS for :func:`keep_r`): what a bucket holds
+SPOLIS_READ = ("RINPERSOONS", *_SPOLIS_COLS)
 
 
 def _sum_or_null(col: str, alias: str) -> list[pl.Expr]:
