@@ -231,6 +231,12 @@ def test_secm_months_state_rule_and_window():
     bm = secm_benefit_months(secm_months(s, 2019), 2019).collect()
     got = dict(zip(bm["group"].cast(pl.Utf8), bm["months"]))
     assert got == {"WW": 3, "bijstand": 9}
+    # persons are kept apart: person 2's only month is also person 3's first
+    two = _secm([(2, D(2018, 11, 1), D(2018, 11, 30), "11"), (3, D(2018, 11, 1), None, "21")])
+    rows = secm_months(two, 2019).collect()
+    assert rows.filter(pl.col("person_id") == 2).select("month", pl.col("SECM").cast(pl.Utf8)).rows() == [
+        (D(2018, 11, 1), "11")]
+    assert rows.filter(pl.col("person_id") == 3).height == 14
 
 
 # ---------------------------------------------------------------------------------------------- benefits
