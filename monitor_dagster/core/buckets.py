@@ -20,6 +20,8 @@ from typing import Callable, Iterator
 
 import polars as pl
 
+from monitor_dagster.core.sorting import sort_rows
+
 #: memory one bucket's inputs may take, estimated as rows x columns x 8 bytes x BUCKET_OVERHEAD (joins and
 #: group-bys hold a few copies); MonitorResource.bucket_memory_gb overrides
 DEFAULT_BUCKET_MEMORY_GB = 2
@@ -134,8 +136,8 @@ class BucketedFrame:
     def __iter__(self) -> Iterator[pl.DataFrame]:
         for i in range(self.plan.k):
             part = self.fn(**bucket_lazy(self.frames, self.plan, i)).collect(engine="streaming")
-            if self.sort_by:     # after the streaming query: an in-memory sort of one bucket is the faster one
-                part = part.sort(self.sort_by, nulls_last=True)
+            if self.sort_by:     # after the streaming query: an in-memory sort of one bucket is the faster one,
+                part = sort_rows(part, self.sort_by, nulls_last=True)     # by one packed key where it can
             if self.progress is not None:
                 self.progress(f"bucket {i + 1}/{self.plan.k}: {part.height:,} rows")
             yield part

@@ -211,7 +211,8 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
 
 
 # ----------------------------------------------------------------------------------------- job spells
-def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract",)) -> pl.LazyFrame:
+def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract",), *,
+               presorted: bool = False) -> pl.LazyFrame:
     """Spells per (person, job): runs of consecutive calendar months of one IKVID (report 5.2: "veranderingen
     van maand op maand").
 
@@ -232,7 +233,10 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
     uren, report 3f: "gewogen naar het aantal basisuren"), substantial_months (when the input has
     ``substantial``), prev_contract / prev_end_month (previous spell of the same job, null for the first).
 
-    Cost: one sort of the job-months and a streaming group-by; no self-join."""
+    Cost: one sort of the job-months and a streaming group-by; no self-join.  ``presorted``: the job-months
+    already come sorted by person_id, IKVID and month (the core asset sorts each bucket with
+    :func:`core.sorting.sorted_frame`, which finds the stored table in order), so the sort is skipped: the
+    streaming engine's sort of sorted rows was half of job_spells (issue 12)."""
     names = job_months.collect_schema().names()
     split = [c for c in split_on if c in names]
     midx = month_index("month")
@@ -242,7 +246,7 @@ def job_spells(job_months: pl.LazyFrame, split_on: tuple[str, ...] = ("contract"
     for c in split:
         new_spell = new_spell | pl.col(c).ne_missing(pl.col(c).shift(1))
     amounts = ["basisuren", "basisloon", "verloonde_uren", "days", "contracturen"]   # summed in fixed point
-    s = (job_months.sort("person_id", "IKVID", "month")
+    s = ((job_months if presorted else job_months.sort("person_id", "IKVID", "month"))
          .with_columns(key_change.alias("_new_job"), new_spell.alias("_new_spell"),
                        *(to_fixed(c).alias(c) for c in amounts))
          .with_columns(pl.col("_new_spell").cum_sum().alias("_spell"))

@@ -12,7 +12,8 @@ import datetime as dt
 
 import polars as pl
 
-from monitor_dagster.core._intervals import explode_months, keep_r
+from monitor_dagster.core._intervals import explode_months, keep_r, month_index
+from monitor_dagster.core.sorting import person_key
 
 __all__ = ["BENEFIT_GROUP", "SECM_BENEFIT", "SECM_EXCLUDED", "SECM_SELF_EMPLOYED", "secm_benefit_months", "secm_months"]
 
@@ -42,14 +43,16 @@ def secm_months(secm: pl.LazyFrame, year: int) -> pl.LazyFrame:
     lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 31)
     s = keep_r(secm).select("person_id", pl.col("AANVSECM").alias("start"), pl.col("EINDSECM").alias("end"), "SECM")
     m = explode_months(s, lo, hi)
-    # one sortable key: days first, then the later start (days <= 31, start < 3e6 days since 1970)
-    key = pl.col("days").cast(pl.Int64) * 10_000_000 + pl.col("start").cast(pl.Int32).cast(pl.Int64)
-    # sorted by person, month and key, the last row of each person-month wins: the table is stored sorted by
-    # person and month anyway (core/inputs.py ROW_ORDER), so this sort replaces a group-by (17 % faster at 1 M)
+    # sorted by person, month, days and start, the last row of each person-month wins: the table is stored
+    # sorted by person and month anyway (core/inputs.py ROW_ORDER), so this sort replaces a group-by (17 %
+    # faster at 1 M); one packed key (core/sorting.py) instead of the four columns
+    months = lo.year * 12 + lo.month - 1
+    key = person_key("person_id", [(month_index("month") - months, 4), (pl.col("days"), 5),
+                                   (pl.col("start").cast(pl.Int32).cast(pl.Int64) + (1 << 31), 32)])
     last = ((pl.col("person_id") != pl.col("person_id").shift(-1)) | (pl.col("month") != pl.col("month").shift(-1))
             ).fill_null(True)
     return (m.with_columns(key.alias("_k"))
-            .sort("person_id", "month", "_k")
+            .sort("_k")
             .filter(last)
             .select("person_id", "month", "SECM"))
 

@@ -16,6 +16,7 @@ from monitor_dagster.core import population as POP
 from monitor_dagster.core import secm as S
 from monitor_dagster.core import buckets as BK
 from monitor_dagster.core.buckets import BucketedFrame
+from monitor_dagster.core.sorting import sorted_frame
 from monitor_dagster.core.inputs import CORE_INPUTS, ROW_ORDER, CoreInput, SourceInput
 from monitor_dagster.core.regions import object_municipalities
 from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
@@ -218,7 +219,10 @@ def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis)
 )
 def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months) -> dg.Output:
     lf = _one(months, context.partition_key, "job_months")
-    out = _bucketed(context, monitor, lambda months: J.job_spells(months), {"months": lf}, min_buckets=SPELL_BUCKETS)
+    # job_spells needs the job-months in the order the table is stored in: sorted_frame checks it for one pass
+    order = ROW_ORDER["job_months"]
+    out = _bucketed(context, monitor, lambda months: J.job_spells(sorted_frame(months, order), presorted=True),
+                    {"months": lf}, min_buckets=SPELL_BUCKETS)
     return dg.Output(out, metadata=_meta(context, monitor, out))
 
 

@@ -1,0 +1,85 @@
+"""Sorting a bucket by several integer columns through one packed key (issue 12).
+
+polars sorts by several columns by encoding every row; sorting by one integer column is a radix-style sort
+and 2-3x faster (measured on 5.5 M job-months, person_id, IKVID, month: 2.4 s by three columns, 1.0 s by one
+Int128 key, 0.7 s by one Int64 key).  When every sort column is an integer, a date or an Enum (an Enum sorts
+by its physical index, i.e. in category order), the columns fit in one number: each column's offset from its
+minimum in the frame, times the product of the ranges of the columns after it.  The order is exactly that
+of the multi-column sort, nulls included (a null takes the place before or after the column's values).  When
+the ranges do not fit in 126 bits, or a column is of another type (a string, a float), the frame is sorted
+by its columns as before.
+
+:func:`sort_rows` is for eager frames: the ranges are measured first, so an overflow is ruled out before the
+key is built.  Inside a lazy query, :func:`person_key` packs a person key with parts of known bit widths.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = ["person_key", "sort_rows", "sorted_frame"]
+
+#: the packed key stays below 2^126 (Int128), or below 2^62 for the faster Int64 key
+_INT128_LIMIT = 2 ** 126
+_INT64_LIMIT = 2 ** 62
+
+
+def _packable(dtype: pl.DataType) -> bool:
+    return (dtype.is_integer() and dtype != pl.UInt64) or isinstance(dtype, (pl.Date, pl.Datetime, pl.Duration, pl.Enum)) or dtype == pl.Boolean
+
+
+def sort_rows(df: pl.DataFrame, by: list[str], *, descending: bool | list[bool] = False,
+              nulls_last: bool = False) -> pl.DataFrame:
+    """``df.sort(by, descending=..., nulls_last=...)``, by one packed integer key when the columns allow it.
+
+    Ties (rows equal in every column of ``by``) may come in a different order than polars' own sort gives
+    them; the callers sort by a unique key (core/inputs.py ROW_ORDER), where the order is total."""
+    desc = [descending] * len(by) if isinstance(descending, bool) else list(descending)
+    if len(by) < 2 or df.height < 2 or not all(_packable(df.schema[c]) for c in by):
+        return df.sort(by, descending=desc, nulls_last=nulls_last)
+    phys = [pl.col(c).to_physical().cast(pl.Int64) for c in by]
+    stats = df.select(*(e.min().alias(f"lo{i}") for i, e in enumerate(phys)),
+                      *(e.max().alias(f"hi{i}") for i, e in enumerate(phys)),
+                      *(pl.col(c).null_count().alias(f"n{i}") for i, c in enumerate(by))).row(0, named=True)
+    spans, total = [], 1
+    for i in range(len(by)):
+        lo, hi, nulls = stats[f"lo{i}"], stats[f"hi{i}"], stats[f"n{i}"]
+        span = (hi - lo + 1 if lo is not None else 0) + (1 if nulls else 0)
+        spans.append((lo if lo is not None else 0, hi if hi is not None else 0, span, nulls > 0))
+        total *= span
+    if total >= _INT128_LIMIT:
+        return df.sort(by, descending=desc, nulls_last=nulls_last)
+    dtype = pl.Int64 if total < _INT64_LIMIT else pl.Int128
+    key = None
+    for e, d, (lo, hi, span, has_nulls) in zip(phys, desc, spans):
+        # the column's rank among its own values: 0 .. hi-lo, reversed when descending
+        v = (pl.lit(hi, dtype) - e.cast(dtype)) if d else (e.cast(dtype) - pl.lit(lo, dtype))
+        if has_nulls:
+            # nulls after the values (span - 1) or before them (0, the values moved up by one)
+            v = v.fill_null(span - 1) if nulls_last else (v + 1).fill_null(0)
+        key = v if key is None else key * pl.lit(span, dtype) + v
+    return df.sort(key)
+
+
+def person_key(person: str | pl.Expr, parts: list[tuple[pl.Expr, int]]) -> pl.Expr:
+    """One Int128 whose order is that of (person, part 1, part 2, ...), for a sort inside a lazy query (the
+    streaming engine sorts by one key 1.4x faster than by three columns, SECM months of 1 M persons).
+
+    ``person``: any Int64 (negative too); ``parts``: (expression, bits) with values in ``0 .. 2^bits - 1``
+    and at most 63 bits in all, so that the key stays below 2^127 whatever the person key.  A null in any
+    column makes the key null (the caller's columns have none)."""
+    bits = sum(b for _, b in parts)
+    if bits > 63 or any(b < 1 for _, b in parts):
+        raise ValueError(f"person_key: parts of {bits} bits; at most 63 fit beside an Int64 person key")
+    key = (pl.col(person) if isinstance(person, str) else person).cast(pl.Int128)
+    for expr, b in parts:
+        key = key * (1 << b) + expr.cast(pl.Int128)
+    return key
+
+
+def sorted_frame(lf: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
+    """``lf`` collected (streaming engine) and sorted by ``by`` (:func:`sort_rows`), for a query that needs its
+    rows in that order.  A bucket of a table stored in that order (core/inputs.py ROW_ORDER) comes in order,
+    and sorting it costs one pass (5.5 M job-months: 0.13 s, against 0.76 s for the streaming engine's
+    sort of the same sorted rows); any other input is sorted as it should be."""
+    return sort_rows(lf.collect(engine="streaming"), by).lazy()
