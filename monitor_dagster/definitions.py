@@ -52,16 +52,4 @@ def bucket_steps_job_from_env() -> dg.JobDefinition:
     return build_definitions().get_job_def("indicators_bucket_steps")
 
 
-def source_job_for(job: str, catalog_path: str | None, landing: str, warehouse: str) -> dg.JobDefinition:
-    """A source job bound to the resources of a ``monitor run`` (its landing zone, warehouse and catalog; the
-    other MONITOR_* variables from the environment): a module-level function, so that
-    ``dg.build_reconstructable_job`` can hand the job to the multiprocess executor's subprocesses, which ingest
-    the files of a year side by side (runner.py, ``MONITOR_INGEST_PROCESSES``)."""
-    from monitor_dagster.defs.resources import MonitorResource
-
-    resource = resource_from_env(landing=landing, warehouse=warehouse,
-                                 catalog_path=catalog_path or MonitorResource().catalog_path)
-    return build_definitions(catalog_path, resource=resource).resolve_job_def(job)
-
-
 defs = build_definitions()

@@ -196,8 +196,6 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
     Blocking: nothing derived runs after a failed source, the table never after a failed year.
     ``allow_older``: release ids that may replace a newer ingested release (run tag ``monitor/allow_older``;
     without it an older landed release is skipped, ingest/release.py)."""
-    from monitor_dagster.definitions import build_definitions
-
     catalog = load_catalog(catalog_path)
     check_years(catalog, years, layers, select, landing, warehouse)   # before anything is touched
     summary = RunSummary()
@@ -206,10 +204,7 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
     summary.warehouse_notes += recover_journals(warehouse)
     summary.orphans_removed = [str(p) for p in cleanup_warehouse(warehouse)]
     groups, summary.unknown_files = plan_targets(catalog, landing, years, select)
-    # paths from the arguments; the other settings (MONITOR_BUCKETS, ...) from the environment, as in the UI
-    resource = resource_from_env(landing=str(landing), warehouse=str(warehouse),
-                                 catalog_path=str(catalog_path) if catalog_path else MonitorResource().catalog_path)
-    defs = build_definitions(str(catalog_path) if catalog_path else None, resource=resource)
+    defs = _definitions(landing, warehouse, catalog_path)
     instance = instance or instance_from_env()
     # runs a killed `monitor run` left STARTED are marked failed, with the reason, before new ones start
     summary.interrupted = mark_interrupted(instance, "monitor run")
@@ -274,17 +269,22 @@ def ingest_processes(runs: int, landed_bytes: int, instance: dg.DagsterInstance)
     return max(1, min(wanted, runs))
 
 
+def _definitions(landing: Path | str, warehouse: Path | str, catalog_path: Path | str | None) -> dg.Definitions:
+    """The definitions of a ``monitor run``: its landing zone, warehouse and catalog; the other MONITOR_*
+    settings from the environment, as in the UI."""
+    from monitor_dagster.definitions import build_definitions
+
+    resource = resource_from_env(landing=str(landing), warehouse=str(warehouse),
+                                 catalog_path=str(catalog_path) if catalog_path else MonitorResource().catalog_path)
+    return build_definitions(str(catalog_path) if catalog_path else None, resource=resource)
+
+
 def _ingest_run(instance_ref, job: str, names: list[str], pkey: str | None, cfg: dict, tags: dict | None,
                 landing: str, warehouse: str, catalog_path: str | None):
-    """One source run in a worker process (:func:`_ingest_in_parallel`): the job of ``definitions.source_job_for``
-    executed in-process there, on the caller's instance; returns what the summary needs (plain data)."""
-    from monitor_dagster.definitions import source_job_for
-
-    instance = dg.DagsterInstance.from_ref(instance_ref)
-    job_def = source_job_for(job, catalog_path, landing, warehouse)
-    result = job_def.execute_in_process(
-        run_config=cfg, instance=instance, partition_key=pkey, asset_selection=[asset_key(n) for n in names],
-        raise_on_error=False, tags={"monitor/trigger": "cli", **process_tags(), **(tags or {})})
+    """One source run in a worker process (:func:`_ingest_in_parallel`), in-process there and on the caller's
+    instance; returns what the summary needs (plain data)."""
+    result = _execute(_definitions(landing, warehouse, catalog_path), job, [asset_key(n) for n in names], pkey,
+                      dg.DagsterInstance.from_ref(instance_ref), cfg, tags)
     return _outcomes(result, names, pkey), check_outcomes(result, pkey)
 
 
