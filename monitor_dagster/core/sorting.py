@@ -4,10 +4,10 @@ polars sorts by several columns by encoding every row; sorting by one integer co
 and 2-3x faster (measured on 5.5 M job-months, person_id, IKVID, month: 2.4 s by three columns, 1.0 s by one
 Int128 key, 0.7 s by one Int64 key).  When every sort column is an integer, a date, a datetime, a boolean or
 an Enum (an Enum sorts by its physical index, i.e. in category order), the columns fit in one number: each
-column's offset from its minimum in the frame, times the product of the ranges of the columns after it.  The order is exactly that
-of the multi-column sort, nulls included (a null takes the place before or after the column's values).  When
-the ranges do not fit in 126 bits, or a column is of another type (a string, a float), the frame is sorted
-by its columns as before.
+column's offset from its minimum in the frame, times the product of the ranges of the columns after it.
+The order is exactly that of the multi-column sort, nulls included (a null takes the place before or after
+the column's values).  When the ranges do not fit in 126 bits, or a column is of another type (a string, a
+float), the frame is sorted by its columns as before.
 
 :func:`sort_rows` is for eager frames: the ranges are measured first, so an overflow is ruled out before the
 key is built.  Inside a lazy query, :func:`person_key` packs a person key with parts of known bit widths.
