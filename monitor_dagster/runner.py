@@ -21,7 +21,7 @@ from monitor_dagster.catalog import Catalog, load_catalog
 from monitor_dagster.defs.resources import MonitorResource, resource_from_env
 from monitor_dagster.defs.sources.assets import ALLOW_OLDER_TAG, asset_key
 from monitor_dagster.defs.sources.jobs import job_name
-from monitor_dagster.landing import scan
+from monitor_dagster.landing import LandedFile, scan
 from monitor_dagster.run_state import Interrupted, mark_interrupted, process_tags
 from monitor_dagster.warehouse import (SOURCES, Journal, Warehouse, cleanup_warehouse, recover_journals, storage_problem,
                                        verify_layer)
@@ -156,10 +156,10 @@ def check_years(catalog: Catalog, years: tuple[int, int] | None, layers: tuple[s
                          + (f"; warehouse years: {_span(built)}" if derived else "") + ")")
 
 
-def plan_targets(catalog: Catalog, landing: Path, years: tuple[int, int] | None,
+def plan_targets(catalog: Catalog, landed: list[LandedFile], years: tuple[int, int] | None,
                  select: list[str] | None) -> tuple[dict[tuple, list[str]], list[str]]:
-    """(partitions key, partition) -> entries to run, from what has landed; plus unknown files."""
-    landed = scan(landing, catalog)
+    """(partitions key, partition) -> entries to run, from what has landed (``landing.scan``); plus unknown
+    files."""
     unknown = sorted(f.relpath for f in landed if f.match is None and not f.temporary)
     names = list(catalog.files) if not select else select
     for n in names:
@@ -203,7 +203,8 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
     # a run that died mid-year is rolled back first, then every layer loses what crashes left (docs/operations.md)
     summary.warehouse_notes += recover_journals(warehouse)
     summary.orphans_removed = [str(p) for p in cleanup_warehouse(warehouse)]
-    groups, summary.unknown_files = plan_targets(catalog, landing, years, select)
+    landed = scan(landing, catalog)
+    groups, summary.unknown_files = plan_targets(catalog, landed, years, select)
     defs = _definitions(landing, warehouse, catalog_path)
     instance = instance or instance_from_env()
     # runs a killed `monitor run` left STARTED are marked failed, with the reason, before new ones start
@@ -218,7 +219,7 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
         runs += [(jname, ns, pkey) for jname, ns in by_job.items()]
     tags = {ALLOW_OLDER_TAG: ",".join(allow_older)} if allow_older else None
     sizes: dict[str, int] = defaultdict(int)
-    for f in scan(landing, catalog):
+    for f in landed:
         if f.match is not None and not f.temporary:
             sizes[f.match.entry] += f.size
     workers = ingest_processes(len(runs), sum(sizes[n] for _, ns, _ in runs for n in set(ns)), instance)
