@@ -53,7 +53,12 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
     # the source runs may go to worker processes (MONITOR_INGEST_PROCESSES): the largest child's peak is shown
     # when it exceeds the step's own (up to that many run at once, so their sum may be higher; a child forked
     # from a large process counts the pages it shares, hence only shown when larger)
+    ru = resource.getrusage(resource.RUSAGE_SELF)
     out = {"step": step, "seconds": time.perf_counter() - t,
+           # CPU seconds over wall seconds: how many of the cores the layer kept busy
+           "cpu_seconds": ru.ru_utime + ru.ru_stime,
+           "cpu_seconds_workers": sum(getattr(resource.getrusage(resource.RUSAGE_CHILDREN), f)
+                                      for f in ("ru_utime", "ru_stime")),
            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
            "peak_rss_worker_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2}
     if step in ("sources", "core", "indicators"):
@@ -101,7 +106,8 @@ def main() -> None:
         total += r["seconds"]
         results.append(r)
         worker = r.get("peak_rss_worker_gb", 0)
-        print(f"  {step:<11} {r['seconds']:7.1f} s   peak {r['peak_rss_gb']:.2f} GB"
+        cpu = r.get("cpu_seconds", 0) + r.get("cpu_seconds_workers", 0)
+        print(f"  {step:<11} {r['seconds']:7.1f} s   peak {r['peak_rss_gb']:.2f} GB   cores busy {cpu / r['seconds']:.2f}"
               + (f" (largest worker process {worker:.2f} GB)" if worker > r["peak_rss_gb"] + 0.05 else ""),
               flush=True)
         if r.get("slowest_steps"):

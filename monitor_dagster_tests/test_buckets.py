@@ -148,6 +148,65 @@ def test_k1_and_k7_give_byte_identical_tables(wh, family):
     assert_frame_equal(seven.table.drop("vintages").sort(cols), ref.drop("vintages").sort(cols))
 
 
+@pytest.mark.parametrize("family", ["contracts_hours", "secm"])
+def test_buckets_in_flight_give_the_same_table(wh, monkeypatch, family):
+    """Two buckets computed at once (threads, MONITOR_BUCKETS_IN_FLIGHT=2): byte for byte the table of one at
+    a time; the engine's context (partial cells, shared intermediates) is each bucket's own."""
+    frames = _frames(wh, family, Y)
+    monkeypatch.setenv("MONITOR_BUCKETS_IN_FLIGHT", "1")
+    one = ENG.compute_family(family, frames, Y, buckets=7)
+    monkeypatch.setenv("MONITOR_BUCKETS_IN_FLIGHT", "2")
+    assert BK.buckets_in_flight(7) == 2 and BK.buckets_in_flight(1) == 1
+    two = ENG.compute_family(family, frames, Y, buckets=7)
+    assert one.table.height > 0
+    assert one.table.hash_rows().to_list() == two.table.hash_rows().to_list()
+    assert one.cells.hash_rows().to_list() == two.cells.hash_rows().to_list()
+
+
+def test_in_flight_runs_buckets_side_by_side_in_order():
+    """in_flight: results in bucket order, at most ``workers`` at once and really two at once (a barrier two
+    calls must reach together), each call in the caller's context."""
+    import contextvars
+    import threading
+    import time
+
+    var = contextvars.ContextVar("probe", default="unset")
+    var.set("caller")
+    barrier = threading.Barrier(2, timeout=10)
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def fn(i: int):
+        seen = var.get()              # the caller's value, not another bucket's
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        if i < 2:
+            barrier.wait()            # raises BrokenBarrierError if bucket 0 and 1 never run together
+        time.sleep(0.01 * (5 - i))    # later buckets finish first: the order must still be 0..5
+        var.set(f"bucket {i}")        # a bucket's own context: not seen by the caller or the next bucket
+        with lock:
+            running[0] -= 1
+        return i, seen
+
+    out = list(BK.in_flight(fn, 6, workers=2))
+    assert out == [(i, "caller") for i in range(6)]
+    assert most[0] == 2
+    assert var.get() == "caller"
+    assert list(BK.in_flight(lambda i: (i, var.get()), 3, workers=1)) == [(0, "caller"), (1, "caller"), (2, "caller")]
+
+
+def test_buckets_in_flight_setting(monkeypatch):
+    """Defaults: two buckets at once in the indicator engine, one in the core layer; the variable overrides
+    both; a wrong value names the variable."""
+    monkeypatch.delenv("MONITOR_BUCKETS_IN_FLIGHT", raising=False)
+    assert BK.buckets_in_flight(9, BK.ENGINE_IN_FLIGHT) == 2 and BK.buckets_in_flight(9) == 1
+    monkeypatch.setenv("MONITOR_BUCKETS_IN_FLIGHT", "3")
+    assert BK.buckets_in_flight(9, BK.ENGINE_IN_FLIGHT) == 3 and BK.buckets_in_flight(2) == 2
+    monkeypatch.setenv("MONITOR_BUCKETS_IN_FLIGHT", "two")
+    with pytest.raises(ValueError, match="MONITOR_BUCKETS_IN_FLIGHT"):
+        BK.buckets_in_flight(9)
+
+
 def _with_regions(pop: pl.LazyFrame) -> pl.LazyFrame:
     """The population with regio, randstad and asielstatus (issue 18) assigned by hand from the person key
     (about one in nine persons without a region), as core/population carries them once VSLGWBTAB and
@@ -240,15 +299,18 @@ def test_step_executor_is_chosen_by_name():
         build_bucket_steps_job("threads")
 
 
-def test_core_tables_are_the_same_in_buckets(wh, tmp_path, monkeypatch):
+@pytest.mark.parametrize("in_flight", ["1", "2"])
+def test_core_tables_are_the_same_in_buckets(wh, tmp_path, monkeypatch, in_flight):
     """The person-level core tables (population, job and SECM months, job spells, education careers) written
-    bucket by bucket (MONITOR_BUCKETS=3, range buckets of person_id) hold exactly the rows of one bucket."""
+    bucket by bucket (MONITOR_BUCKETS=3, range buckets of person_id), one or two buckets at a time, hold
+    exactly the rows of one bucket."""
     from monitor_dagster.runner import run_pipeline
     from monitor_dagster.warehouse import Warehouse
 
     copy = tmp_path / "wh3"
     shutil.copytree(wh, copy)
     monkeypatch.setenv("MONITOR_BUCKETS", "3")
+    monkeypatch.setenv("MONITOR_BUCKETS_IN_FLIGHT", in_flight)
     with dg.instance_for_test() as inst:
         s = run_pipeline(tmp_path, copy, instance=inst, layers=("core",))
     assert s.ok, [o.message for o in s.outcomes if not o.ok]

@@ -14,9 +14,13 @@ Used by the core layer (defs/core/assets.py) and the indicator engine (indicator
 
 from __future__ import annotations
 
+import contextvars
 import math
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 import polars as pl
 
@@ -27,6 +31,52 @@ from monitor_dagster.core.sorting import sort_rows
 DEFAULT_BUCKET_MEMORY_GB = 2
 BUCKET_OVERHEAD = 4
 MAX_BUCKETS = 256
+
+
+#: buckets computed at the same time (threads of one process) by the indicator engine and by the core layer;
+#: MONITOR_BUCKETS_IN_FLIGHT overrides both.  Measured at 17.5 M persons (docs/scaling.md): two buckets at once
+#: take the indicator layer 231 -> 215 s for +1.3 GB, the core layer only 293 -> 283 s for +1.4 GB (its
+#: queries already keep 1.8 of 2 cores busy), which would also end the flat memory of the core layer, so one.
+ENGINE_IN_FLIGHT = 2
+CORE_IN_FLIGHT = 1
+
+T = TypeVar("T")
+
+
+def buckets_in_flight(k: int, default: int = CORE_IN_FLIGHT) -> int:
+    """How many of k buckets run at the same time: MONITOR_BUCKETS_IN_FLIGHT, else ``default``."""
+    raw = os.environ.get("MONITOR_BUCKETS_IN_FLIGHT", "").strip()
+    try:
+        n = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"MONITOR_BUCKETS_IN_FLIGHT={raw!r}: give a whole number of buckets (1, 2, ...)") from None
+    return max(1, min(n, k))
+
+
+def in_flight(fn: Callable[[int], T], k: int, workers: int | None = None) -> Iterator[T]:
+    """``fn(0) .. fn(k-1)`` in this order, up to ``workers`` of them computing at once in threads.
+
+    Why: one bucket's polars queries keep about 1.4 of 2 cores busy (scans, sorts and Python between the
+    queries run on one); a second bucket in flight fills the rest.  polars releases the GIL while it computes.
+    Each call runs in a copy of the caller's context, so context variables (the engine's partial mode and
+    shared intermediates) behave as in a plain loop.  Memory: up to ``workers`` buckets at once."""
+    workers = buckets_in_flight(k) if workers is None else max(1, min(workers, k))
+    if workers == 1:
+        for i in range(k):
+            yield fn(i)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="bucket") as pool:
+        pending: deque = deque()
+        nxt = 0
+        try:
+            while nxt < k or pending:
+                while nxt < k and len(pending) < workers:
+                    pending.append(pool.submit(contextvars.copy_context().run, fn, nxt))
+                    nxt += 1
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
 
 
 #: seed of the hash that splits a non-integer key (an employer's SBEID) into buckets
@@ -133,11 +183,14 @@ class BucketedFrame:
         self.fn, self.frames, self.plan, self.progress, self.describe = fn, frames, plan, progress, describe
         self.sort_by = list(sort_by or [])
 
+    def _bucket(self, i: int) -> pl.DataFrame:
+        part = self.fn(**bucket_lazy(self.frames, self.plan, i)).collect(engine="streaming")
+        if self.sort_by:     # after the streaming query: an in-memory sort of one bucket is the faster one,
+            part = sort_rows(part, self.sort_by, nulls_last=True)     # by one packed key where it can
+        return part
+
     def __iter__(self) -> Iterator[pl.DataFrame]:
-        for i in range(self.plan.k):
-            part = self.fn(**bucket_lazy(self.frames, self.plan, i)).collect(engine="streaming")
-            if self.sort_by:     # after the streaming query: an in-memory sort of one bucket is the faster one,
-                part = sort_rows(part, self.sort_by, nulls_last=True)     # by one packed key where it can
+        for i, part in enumerate(in_flight(self._bucket, self.plan.k)):
             if self.progress is not None:
                 self.progress(f"bucket {i + 1}/{self.plan.k}: {part.height:,} rows")
             yield part

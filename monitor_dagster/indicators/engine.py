@@ -28,7 +28,8 @@ from typing import Callable
 import polars as pl
 
 from monitor_dagster.choices import MethodChoices
-from monitor_dagster.core.buckets import BucketPlan, bucket_frames, choose_buckets, plan_buckets
+from monitor_dagster.core.buckets import (ENGINE_IN_FLIGHT, BucketPlan, bucket_frames, buckets_in_flight, choose_buckets,
+                                          in_flight, plan_buckets)
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
 from monitor_dagster.indicators.table import (COLUMNS, CORRECTIE, FAMILY_COLUMNS, FAMILY_SCHEMA, GEEN,
@@ -272,13 +273,15 @@ def compute_family(family: str, frames: dict[str, pl.LazyFrame | None], year: in
     if not work.todo:
         return finish(work, [])
     plan = family_plan(work, frames, buckets, memory_gb)
-    parts = []
-    for b in range(plan.k):
+
+    def one(b: int) -> pl.DataFrame:
         t0 = time.perf_counter()
-        parts.append(bucket_partials(work, frames, plan, b, extra))
+        part = bucket_partials(work, frames, plan, b, extra)
         if progress is not None:
             progress(f"{family} {year}: bucket {b + 1}/{plan.k} in {time.perf_counter() - t0:.1f} s")
-    return finish(work, parts, provenance, plan.k)
+        return part
+
+    return finish(work, list(in_flight(one, plan.k, buckets_in_flight(plan.k, ENGINE_IN_FLIGHT))), provenance, plan.k)
 
 
 def warehouse_frames(warehouse_root: Path | str, family: str, year: int) -> dict[str, pl.LazyFrame | None]:
