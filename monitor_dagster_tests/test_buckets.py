@@ -195,34 +195,6 @@ def test_in_flight_runs_buckets_side_by_side_in_order():
     assert list(BK.in_flight(lambda i: (i, var.get()), 3, workers=1)) == [(0, "caller"), (1, "caller"), (2, "caller")]
 
 
-def test_spooled_bucket_files_hold_the_rows_of_each_bucket(tmp_path, monkeypatch):
-    """The one-pass split (BucketedFrame ``spool``): bucket file i holds exactly the rows the range predicate
-    gives bucket i (keys below and above the bounds, a null key in bucket 0), only the named columns that
-    exist, and the folder is gone afterwards, also after an error."""
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    import tempfile
-    tempfile.tempdir = None                  # re-read TMPDIR
-    try:
-        df = pl.DataFrame({"person_id": [5, -3, 17, None, 40, 22, 9, 100, 17, 10, 20, 30, 29],
-                           "v": list(range(13)), "w": ["a"] * 13})
-        plan = BK.BucketPlan("person_id", (10, 20, 30))
-        assert plan.k == 4
-        with BK.spooled({"f": df.lazy(), "absent": None}, plan, {"f": ("person_id", "v", "gone"), "absent": ("x",)}) as sp:
-            assert set(sp) == {"f"}
-            for i in range(plan.k):
-                got = BK._spool_part(sp["f"], i, df.lazy()).collect()
-                want = df.lazy().filter(plan.predicate(i)).select("person_id", "v").collect()
-                assert got.columns == ["person_id", "v"]
-                assert_frame_equal(got.sort("v"), want.sort("v"))
-        assert list(tmp_path.iterdir()) == []
-        with pytest.raises(RuntimeError):
-            with BK.spooled({"f": df.lazy()}, plan, {"f": ("person_id",)}):
-                raise RuntimeError("a bucket failed")
-        assert list(tmp_path.iterdir()) == []
-    finally:
-        tempfile.tempdir = None
-
-
 def test_buckets_in_flight_setting(monkeypatch):
     """Defaults: two buckets at once in the indicator engine, one in the core layer; the variable overrides
     both; a wrong value names the variable."""
@@ -327,17 +299,17 @@ def test_step_executor_is_chosen_by_name():
         build_bucket_steps_job("threads")
 
 
-@pytest.mark.parametrize("k,in_flight", [("3", "1"), (str(BK.SPOOL_MIN_BUCKETS), "2")])
-def test_core_tables_are_the_same_in_buckets(wh, tmp_path, monkeypatch, k, in_flight):
+@pytest.mark.parametrize("in_flight", ["1", "2"])
+def test_core_tables_are_the_same_in_buckets(wh, tmp_path, monkeypatch, in_flight):
     """The person-level core tables (population, job and SECM months, job spells, education careers) written
-    bucket by bucket (MONITOR_BUCKETS=3 or 4, range buckets of person_id; at 4 job_months reads SPOLIS split
-    into bucket files first), one or two buckets at a time, hold exactly the rows of one bucket."""
+    bucket by bucket (MONITOR_BUCKETS=3, range buckets of person_id), one or two buckets at a time, hold
+    exactly the rows of one bucket."""
     from monitor_dagster.runner import run_pipeline
     from monitor_dagster.warehouse import Warehouse
 
     copy = tmp_path / "wh3"
     shutil.copytree(wh, copy)
-    monkeypatch.setenv("MONITOR_BUCKETS", k)
+    monkeypatch.setenv("MONITOR_BUCKETS", "3")
     monkeypatch.setenv("MONITOR_BUCKETS_IN_FLIGHT", in_flight)
     with dg.instance_for_test() as inst:
         s = run_pipeline(tmp_path, copy, instance=inst, layers=("core",))

@@ -17,12 +17,8 @@ from __future__ import annotations
 import contextvars
 import math
 import os
-import shutil
-import tempfile
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Iterator, TypeVar
 
@@ -172,51 +168,6 @@ def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: i
             for k, f in bucket_lazy(frames, plan, i).items()}
 
 
-#: a spooled input (BucketedFrame ``spool``) is split into bucket files once when K is at least this: below it
-#: the extra write costs more than the scans it saves (17.5 M persons, SPOLIS, K = 27: the pass takes 37 s, a
-#: bucket's job_months 6.1 -> 2.9 s)
-SPOOL_MIN_BUCKETS = 4
-
-
-def bucket_index(plan: BucketPlan) -> pl.Expr:
-    """The bucket of each row's key under a range plan, as :meth:`BucketPlan.predicate` assigns it (a key
-    below the first bound and a null key: bucket 0)."""
-    bounds = pl.Series(plan.bounds, dtype=pl.Int64)
-    return pl.lit(bounds).search_sorted(pl.col(plan.key).cast(pl.Int64), side="right").fill_null(0).cast(pl.Int32)
-
-
-@contextmanager
-def spooled(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, columns: dict[str, tuple[str, ...]]):
-    """Split the inputs named in ``columns`` (their columns that exist) into one parquet file per bucket, in one
-    streaming pass, in a temporary folder (``TMPDIR``) removed on exit; yields name -> folder.
-
-    Why: an input that is not sorted by person (SPOLIS) is decompressed whole by every bucket's scan; the pass
-    reads it once.  The files are lz4 (1.6 GB for a national SPOLIS year of the 14 columns job_months reads)."""
-    if not columns:
-        yield {}
-        return
-    root = Path(tempfile.mkdtemp(prefix="monitor-spool-"))
-    try:
-        out = {}
-        for name, cols in columns.items():
-            f = frames.get(name)
-            if f is None:
-                continue
-            names = f.collect_schema().names()
-            (f.select([c for c in cols if c in names]).with_columns(bucket_index(plan).alias("_bucket"))
-             .sink_parquet(pl.PartitionBy(root / name, key="_bucket", include_key=False), compression="lz4",
-                           mkdir=True))
-            out[name] = root / name
-        yield out
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _spool_part(folder: Path, i: int, like: pl.LazyFrame) -> pl.LazyFrame:
-    files = sorted((folder / f"_bucket={i}").glob("*.parquet"))
-    return pl.scan_parquet(files) if files else like.clear()
-
-
 class BucketedFrame:
     """A person-level table computed bucket by bucket: ``fn(bucket's frames)`` for each bucket of ``plan``.
 
@@ -225,34 +176,24 @@ class BucketedFrame:
 
     def __init__(self, fn: Callable[..., pl.LazyFrame], frames: dict[str, pl.LazyFrame | None], plan: BucketPlan,
                  progress: Callable[[str], None] | None = None,
-                 describe: Callable[[pl.LazyFrame], dict] | None = None, sort_by: list[str] | None = None,
-                 spool: dict[str, tuple[str, ...]] | None = None):
+                 describe: Callable[[pl.LazyFrame], dict] | None = None, sort_by: list[str] | None = None):
         """``describe``: metadata of the written table (read back lazily), for the asset's materialisation;
         ``sort_by``: a unique key of the rows (core/inputs.py ROW_ORDER), starting with the bucket key: group-bys
-        and joins return rows in an order that changes from run to run, a sorted bucket does not;
-        ``spool``: input -> the columns ``fn`` reads of it, for inputs to split into bucket files in one pass
-        first (:func:`spooled`) when K >= SPOOL_MIN_BUCKETS and the plan is by ranges of the key."""
+        and joins return rows in an order that changes from run to run, a sorted bucket does not."""
         self.fn, self.frames, self.plan, self.progress, self.describe = fn, frames, plan, progress, describe
         self.sort_by = list(sort_by or [])
-        self.spool = dict(spool or {})
 
-    def _bucket(self, i: int, spool: dict[str, Path]) -> pl.DataFrame:
-        frames = bucket_lazy({k: f for k, f in self.frames.items() if k not in spool}, self.plan, i)
-        frames.update({k: _spool_part(d, i, self.frames[k]) for k, d in spool.items()})
-        part = self.fn(**frames).collect(engine="streaming")
+    def _bucket(self, i: int) -> pl.DataFrame:
+        part = self.fn(**bucket_lazy(self.frames, self.plan, i)).collect(engine="streaming")
         if self.sort_by:     # after the streaming query: an in-memory sort of one bucket is the faster one,
             part = sort_rows(part, self.sort_by, nulls_last=True)     # by one packed key where it can
         return part
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
-        use = self.spool if (self.plan.k >= SPOOL_MIN_BUCKETS and not self.plan.hashed and self.plan.key) else {}
-        with spooled(self.frames, self.plan, use) as spool:
-            if spool and self.progress is not None:
-                self.progress(f"{', '.join(spool)} split into {self.plan.k} bucket files")
-            for i, part in enumerate(in_flight(lambda i: self._bucket(i, spool), self.plan.k)):
-                if self.progress is not None:
-                    self.progress(f"bucket {i + 1}/{self.plan.k}: {part.height:,} rows")
-                yield part
+        for i, part in enumerate(in_flight(self._bucket, self.plan.k)):
+            if self.progress is not None:
+                self.progress(f"bucket {i + 1}/{self.plan.k}: {part.height:,} rows")
+            yield part
 
     def write_parquet(self, path) -> dict:
         """Write the buckets one after another into one parquet file (a row group per bucket, zstd, with

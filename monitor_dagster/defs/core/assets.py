@@ -177,8 +177,7 @@ def _describe_population(df: pl.LazyFrame) -> dict:
 
 def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, frames: dict, *, min_buckets: int = 1,
               overhead: float = BK.BUCKET_OVERHEAD, describe=None,
-              columns: dict[str, tuple[str, ...]] | None = None,
-              spool: dict[str, tuple[str, ...]] | None = None) -> BucketedFrame:
+              columns: dict[str, tuple[str, ...]] | None = None) -> BucketedFrame:
     """A person-level core table computed in buckets of persons (core/buckets.py, docs/scaling.md): K from
     MonitorResource.buckets or the inputs' size (``columns``: see :func:`core.buckets.choose_buckets`); the IO
     manager writes bucket after bucket."""
@@ -186,7 +185,7 @@ def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, fram
     plan = BK.plan_buckets(frames, "person_id", max(k, min_buckets))
     context.log.info(f"{context.asset_key.to_user_string()} {context.partition_key}: {plan.k} bucket(s) of persons")
     return BucketedFrame(fn, frames, plan, progress=context.log.info, describe=describe,
-                         sort_by=ROW_ORDER[context.asset_key.path[-1]], spool=spool)
+                         sort_by=ROW_ORDER[context.asset_key.path[-1]])
 
 
 @dg.asset(
@@ -202,13 +201,11 @@ def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis)
     # the largest person-level table of a year: in buckets of persons (a single streaming query grew with the
     # persons: 4.8 GB at 4 M), each bucket streamed from SPOLIS t-1 and t and written as it comes
     frames = {"spolis": this, "spolis_prev": spolis.get(str(year - 1))}
-    # SPOLIS is not sorted by person, so a bucket's scan decompresses the whole file: K counts the 14 of its ~25
-    # columns (a real file has ~100) that job_months reads (1 M persons: 2 buckets instead of 3; 17.5 M: 27
-    # instead of 47, 1.9 GB per bucket), and from 4 buckets those columns are first split into bucket files in
-    # one pass (core/buckets.spooled; 17.5 M: a bucket 6.1 -> 2.9 s for a pass of 37 s)
-    read = {"spolis": J.SPOLIS_READ, "spolis_prev": J.SPOLIS_READ}
+    # SPOLIS is not sorted by person, so every bucket decompresses the whole file again: K counts the 14 of its
+    # ~25 columns (a real file has ~100) that job_months reads (1 M persons: 2 buckets instead of 3; 17.5 M: 27
+    # instead of 47, 1.9 GB per bucket)
     out = _bucketed(context, monitor, lambda spolis, spolis_prev: J.job_months(spolis, spolis_prev, year), frames,
-                    columns=read, spool=read)
+                    columns={"spolis": J.SPOLIS_READ, "spolis_prev": J.SPOLIS_READ})
     return dg.Output(out, metadata=_meta(context, monitor, out,
                                          t_minus_1_available=spolis.get(str(year - 1)) is not None))
 
