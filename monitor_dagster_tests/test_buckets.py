@@ -83,7 +83,7 @@ def test_bucket_ranges_cover_every_key_exactly_once():
     frames = {"core/population": pl.LazyFrame({"person_id": [10, 20, 30, 1000]}),
               "core/job_months": pl.LazyFrame({"person_id": [-5, 10, 500, 5000, 5000, None]})}
     plan = BK.plan_buckets(frames, "person_id", 7)
-    assert plan.k == 7
+    assert 1 < plan.k <= 4                 # four persons: no more buckets than distinct keys
     seen = []
     for i in range(plan.k):
         seen += BK.bucket_frames(frames, plan, i)["core/job_months"].collect()["person_id"].to_list()
@@ -95,6 +95,22 @@ def test_bucket_ranges_cover_every_key_exactly_once():
     # K from the input size: a budget far below the inputs' size asks for more buckets
     assert BK.choose_buckets(frames, "person_id", memory_gb=1) == 1
     assert BK.choose_buckets(frames, "person_id", memory_gb=1e-9) > 1
+
+
+@pytest.mark.parametrize("rows", [10_000, 50_000])
+def test_buckets_hold_equal_rows_when_a_few_keys_lie_far_out(rows, monkeypatch):
+    """person_id = RINPERSOONS x 10^9 + RINPERSOON: 1 % of rows of another RINPERSOONS (S) far above the R
+    persons must not leave buckets empty and the others twice as full (equal ranges did at 17.5 M persons).
+    50,000 rows with a sample of 20,000: the bounds from a hash sample of persons."""
+    monkeypatch.setattr(BK, "PLAN_SAMPLE_ROWS", 20_000)
+    n_r = rows * 99 // 100
+    ids = [100_000_000 + i * 9_000 for i in range(n_r)] + [1_800_000_000 + i for i in range(rows - n_r)]
+    frame = pl.LazyFrame({"person_id": ids})
+    plan = BK.plan_buckets({"spolis": frame}, "person_id", 10)
+    assert plan.k == 10
+    sizes = [frame.filter(plan.predicate(i)).select(pl.len()).collect().item() for i in range(plan.k)]
+    assert sum(sizes) == rows
+    assert min(sizes) > 0.8 * rows / 10 and max(sizes) < 1.2 * rows / 10, sizes
 
 
 def test_choose_buckets_counts_the_columns_read():
