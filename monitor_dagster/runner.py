@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,6 +290,21 @@ def _ingest_run(instance_ref, job: str, names: list[str], pkey: str | None, cfg:
     return _outcomes(result, names, pkey), check_outcomes(result, pkey)
 
 
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """Worker initializer: end this worker when the process that started it is gone.  A ``monitor run`` that
+    is killed (Ctrl-C twice, SIGKILL, the session closed) would otherwise leave its ingest workers running,
+    writing into the warehouse after the run itself has ended.  A daemon thread compares the parent pid once
+    a second; the worker's temporary version is removed by the orphan cleanup, as after any crash."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _ingest_in_parallel(runs: list[tuple[str, list[str], str | None]], workers: int, sizes: dict[str, int],
                         instance: dg.DagsterInstance,
                         cfg: dict, tags: dict | None, landing: Path, warehouse: Path, catalog_path: Path | None,
@@ -307,7 +323,8 @@ def _ingest_in_parallel(runs: list[tuple[str, list[str], str | None]], workers: 
     ref = instance.get_ref()
     results: dict[int, tuple[list, list]] = {}
     ctx = multiprocessing.get_context("spawn")     # no fork of a process that holds threads and open storage
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(_ingest_run, ref, job, names, pkey, cfg, tags, str(landing), str(warehouse),
                                str(catalog_path) if catalog_path else None): i
                    for i in order for job, names, pkey in [runs[i]]}

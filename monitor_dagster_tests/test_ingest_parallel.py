@@ -84,3 +84,50 @@ def test_how_many_processes(monkeypatch):
             R.ingest_processes(4, 0, inst)
     monkeypatch.setenv(R.INGEST_PROCESSES_ENV, "3")
     assert R.ingest_processes(4, 0, dg.DagsterInstance.ephemeral()) == 1           # not shareable
+
+
+_PARENT = '''
+import os, sys, time, multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from monitor_dagster.runner import _exit_with_parent
+
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(1, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(), 0.1))
+    print(pool.submit(os.getpid).result(), flush=True)
+    pool.submit(time.sleep, 120)
+    time.sleep(120)
+'''
+
+
+def test_ingest_workers_end_when_the_run_is_killed(tmp_path):
+    """A `monitor run` killed outright (SIGKILL: no clean-up of its own) must not leave an ingest worker
+    writing into the warehouse: the worker ends within seconds.  Without the initializer it sleeps on."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+        os.kill(worker, 0)                              # alive while the parent is
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            # a zombie child of init would also count as ended; reap nothing here, just look again
+            time.sleep(0.1)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail(f"ingest worker {worker} still running 15 s after its parent was killed")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
