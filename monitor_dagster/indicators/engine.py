@@ -10,8 +10,9 @@ Buckets (issue 12): the persons are split into K ranges of the family's bucket k
 specs.yaml, ``person_id`` unless declared otherwise); each input frame's rows of one bucket are read once
 (one scan per bucket, every function of the family reads the materialised bucket) and the functions return
 additive partial cells (:func:`indicators.table.partial_mode`), merged once at the end by
-:func:`indicators.table.finalize`.  Peak memory is that of one bucket; the integer partial sums make the
-table identical for every K.  Afterwards
+:func:`indicators.table.finalize`.  Peak memory is that of the buckets in flight (two at a time by default,
+:func:`core.buckets.in_flight`), not of the population; the integer partial sums make the table identical
+for every K.  Afterwards
 every row gets the ``vintages`` of the releases *its* indicator rests on and, for ``provisional: sources``,
 status ``voorlopig`` when one of them is part-year (provisional figures are marked, never hidden).
 """
