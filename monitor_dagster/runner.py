@@ -231,7 +231,7 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
         done = []
         for i, (jname, ns, pkey) in enumerate(runs):
             if progress:
-                progress(f"{pkey or 'cumulative/reference'}: {len(ns)} file(s)", i, len(runs))
+                progress(_run_label(pkey, ns), i, len(runs))
             result = _execute(defs, jname, [asset_key(n) for n in ns], pkey, instance, cfg, tags)
             done.append((_outcomes(result, ns, pkey), check_outcomes(result, pkey)))
     for outcomes, checks in done:
@@ -290,6 +290,11 @@ def _ingest_run(instance_ref, job: str, names: list[str], pkey: str | None, cfg:
     return _outcomes(result, names, pkey), check_outcomes(result, pkey)
 
 
+def _run_label(pkey: str | None, names: list[str]) -> str:
+    """A source run in the progress lines, the same whether it runs here or in a worker."""
+    return f"{pkey or 'cumulative/reference'}: {len(names)} file(s)"
+
+
 def _exit_with_parent(parent: int, every: float = 1.0) -> None:
     """Worker initializer: end this worker when the process that started it is gone.  A ``monitor run`` that
     is killed (Ctrl-C twice, SIGKILL, the session closed) would otherwise leave its ingest workers running,
@@ -337,7 +342,7 @@ def _ingest_in_parallel(runs: list[tuple[str, list[str], str | None]], workers: 
                 results[i] = ([StepOutcome(n, pkey, False, f"ingest process failed: {type(exc).__name__}: {exc}")
                                for n in names], [])
             if progress:
-                progress(f"{pkey or 'cumulative/reference'}: {len(names)} file(s)", n_done + 1, len(runs))
+                progress(_run_label(pkey, names), n_done + 1, len(runs))
     return [results[i] for i in range(len(runs))]
 
 

@@ -23,12 +23,14 @@ from monitor_dagster.synth.writers import SAV_STAMP
 #: SPSS system-missing: the most negative double
 SYSMIS = -sys.float_info.max
 MAX_STRING = 255
-_F_NUMERIC = (5 << 16) | (8 << 8) | 2       # F8.2, as polars-readstat writes numbers
-_A = 1                                       # format type of a string
+_A, _F = 1, 5                                # format types: string, number
 
 
 def _fmt(kind: int, width: int, decimals: int = 0) -> int:
     return (kind << 16) | (width << 8) | decimals
+
+
+_F_NUMERIC = _fmt(_F, 8, 2)                  # F8.2, as polars-readstat writes numbers
 
 
 def _short_names(names: list[str]) -> list[str]:
@@ -73,7 +75,8 @@ def write_sav(lf: pl.LazyFrame, path: str | Path, batch_rows: int = 500_000) -> 
         struct.pack("<i", -1), struct.pack("<d", 100.0), SAV_STAMP, b" " * 64, b"\0" * 3])
     assert len(head) == 176
     recs = [head]
-    for n, short in zip(names, _short_names(names)):
+    shorts = _short_names(names)
+    for n, short in zip(names, shorts):
         if n in widths:
             f = _fmt(_A, widths[n])
             recs.append(struct.pack("<iiiiii8s", 2, widths[n], 0, 0, f, f, short.encode().ljust(8)))
@@ -83,7 +86,7 @@ def write_sav(lf: pl.LazyFrame, path: str | Path, batch_rows: int = 500_000) -> 
     recs.append(struct.pack("<iiii8i", 7, 3, 4, 8, 1, 0, 0, -1, 1, 1, 2, 65001))          # machine integers
     recs.append(struct.pack("<iiii3d", 7, 4, 8, 3, SYSMIS, sys.float_info.max,
                             np.nextafter(SYSMIS, 0)))                                     # machine floats
-    long = "\t".join(f"{s}={n}" for n, s in zip(names, _short_names(names))).encode()
+    long = "\t".join(f"{s}={n}" for n, s in zip(names, shorts)).encode()
     recs.append(struct.pack("<iiii", 7, 13, 1, len(long)) + long)                          # long names
     enc = b"UTF-8"
     recs.append(struct.pack("<iiii", 7, 20, 1, len(enc)) + enc)                            # encoding
