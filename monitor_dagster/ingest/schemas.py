@@ -113,6 +113,30 @@ class Gate:
     blocking: pa.DataFrameSchema
     warning: pa.DataFrameSchema
     roles: dict[str, Role]
+    #: the catalog columns of the period and the open-end sentinels: the rules of :meth:`passes`
+    columns: dict[str, Column] = field(default_factory=dict)
+    open_end: tuple[str, ...] = ()
+
+    def passes(self, staged: pl.DataFrame) -> bool:
+        """Whether both schemas pass ``staged`` (no failure, no warning), proven by one polars query.
+
+        pandera's polars backend runs one query per check: about 25 for a SPOLIS chunk, 0.35 s per million
+        rows against 0.07 s for the same rule expressions (normalise.column_rule, the very ones the checks
+        evaluate) in one ``select``; at 125 million rows that is 35 s of a national ingest.  So a chunk that
+        passes every rule and has every required column skips pandera; a chunk that does not runs both
+        schemas through pandera (:func:`validate`), which names each failure as before.  A null rule outcome
+        counts as a failure here, so the fast path can only send more chunks to pandera, never fewer."""
+        names = staged.schema
+        for schema in (self.blocking, self.warning):
+            if any(col.required and name not in names for name, col in schema.columns.items()):
+                return False
+        exprs = []
+        for name in (*self.blocking.columns, *self.warning.columns):
+            if name in names and name in self.columns:
+                rule = column_rule(name, names[name], self.columns[name], self.open_end)
+                if rule is not None:
+                    exprs.append(rule.expr.fill_null(False).all().alias(f"_{len(exprs)}"))
+        return not exprs or staged.height == 0 or all(staged.select(exprs).row(0))
 
 
 def _column(name: str, spec: Column, open_end: tuple[str, ...], role: Role) -> pa.Column:
@@ -164,6 +188,8 @@ def build_gate(entry: Entry, period: int | None, catalog: Catalog, roles: dict[s
         warning=pa.DataFrameSchema(warning, strict=False, name=f"{name} (warnings)",
                                    metadata={**meta, "gate": "warning"}),
         roles=period_roles,
+        columns=dict(entry.columns_for(period)),
+        open_end=open_end,
     )
 
 
