@@ -19,10 +19,20 @@ from pathlib import Path
 import pyarrow as pa
 
 
+def range_columns(schema: pa.Schema) -> list[str]:
+    """The columns whose min/max statistics a range predicate can use: integers (the person key, job ids),
+    dates and times, booleans.  A bucket's scan skips row groups by ``person_id``'s; no query of the monitor
+    filters on a float or a string, and pyarrow's statistics of those (and of dictionary columns) were about
+    a third of the encoding time of a SPOLIS chunk (docs/scaling.md, twelfth session)."""
+    return [f.name for f in schema
+            if pa.types.is_integer(f.type) or pa.types.is_temporal(f.type) or pa.types.is_boolean(f.type)]
+
+
 class AppendingParquetWriter:
     """``write(table)`` appends a part (a row group, or more for a large part); ``close()`` waits for the last
     part and closes the file; ``abort()`` waits, closes and removes it.  The schema is the first part's; later
-    parts are cast to it.  Use as a context manager: an exception aborts, a normal exit closes."""
+    parts are cast to it.  Use as a context manager: an exception aborts, a normal exit closes.  ``options``
+    go to pyarrow's ``ParquetWriter``; without ``write_statistics`` only the :func:`range_columns` get them."""
 
     def __init__(self, path: Path | str, **options):
         self.path = Path(path)
@@ -44,7 +54,8 @@ class AppendingParquetWriter:
             import pyarrow.parquet as pq
 
             self.schema = table.schema
-            self.writer = pq.ParquetWriter(str(self.path), table.schema, **self.options)
+            options = {"write_statistics": range_columns(table.schema), **self.options}
+            self.writer = pq.ParquetWriter(str(self.path), table.schema, **options)
         elif table.schema != self.schema:
             table = table.cast(self.schema)
         self._pending = self._pool.submit(self.writer.write_table, table)

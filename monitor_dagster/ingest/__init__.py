@@ -206,7 +206,7 @@ class _ParquetSink:
             self.first = frame
             return
         if self.writer is None:
-            self.writer = AppendingParquetWriter(self.path, compression="zstd", write_statistics=True)
+            self.writer = AppendingParquetWriter(self.path, compression="zstd")
             self.writer.write(self.first.to_arrow())
             self.first = None
         self.writer.write(frame.to_arrow())
