@@ -66,6 +66,17 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
     return out
 
 
+def steal_seconds() -> float:
+    """CPU seconds the hypervisor gave to other guests so far, all cores (``steal`` of /proc/stat; 0 where
+    there is none).  A layer that ran while the host took cores is slower with the same code: the twelfth
+    session saw 258 s of steal during one national run, its layers' cores busy falling from 1.8 to 1.6."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _step_seconds(instance, top: int = 8) -> list[tuple[str, float]]:
     """The slowest Dagster steps of the layer's runs (step key, seconds): where a layer's time goes."""
     stats = [(st.step_key, st.end_time - st.start_time) for run in instance.get_runs()
@@ -96,19 +107,23 @@ def main() -> None:
     results, total = [], 0.0
     print(f"pipeline benchmark: {a.persons:,} persons x {first}-{last}", flush=True)
     for step in steps:
+        steal0 = steal_seconds()
         p = subprocess.run([sys.executable, __file__, "--persons", str(a.persons), "--years", a.years,
                             "--replicate", str(a.replicate), "--step", step],
                            capture_output=True, text=True)
+        steal = steal_seconds() - steal0
         if p.returncode != 0:
             print(f"  {step}: FAILED\n{p.stderr[-2000:]}")
             break
         r = json.loads(p.stdout.strip().splitlines()[-1])
+        r["steal_seconds"] = steal
         total += r["seconds"]
         results.append(r)
         worker = r.get("peak_rss_worker_gb", 0)
         cpu = r.get("cpu_seconds", 0) + r.get("cpu_seconds_workers", 0)
         print(f"  {step:<11} {r['seconds']:7.1f} s   peak {r['peak_rss_gb']:.2f} GB   cores busy {cpu / r['seconds']:.2f}"
-              + (f" (largest worker process {worker:.2f} GB)" if worker > r["peak_rss_gb"] + 0.05 else ""),
+              + (f" (largest worker process {worker:.2f} GB)" if worker > r["peak_rss_gb"] + 0.05 else "")
+              + (f"   cores taken by the host {steal / r['seconds']:.2f}" if steal > 0.05 * r["seconds"] else ""),
               flush=True)
         if r.get("slowest_steps"):
             print("      slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["slowest_steps"]), flush=True)
