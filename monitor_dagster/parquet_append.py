@@ -34,8 +34,9 @@ class AppendingParquetWriter:
     parts are cast to it.  Use as a context manager: an exception aborts, a normal exit closes.  ``options``
     go to pyarrow's ``ParquetWriter``; without ``write_statistics`` only the :func:`range_columns` get them."""
 
-    def __init__(self, path: Path | str, **options):
+    def __init__(self, path: Path | str, row_group_size: int | None = None, **options):
         self.path = Path(path)
+        self.row_group_size = row_group_size
         self.options = options
         self.writer = None
         self.schema: pa.Schema | None = None
@@ -58,7 +59,7 @@ class AppendingParquetWriter:
             self.writer = pq.ParquetWriter(str(self.path), table.schema, **options)
         elif table.schema != self.schema:
             table = table.cast(self.schema)
-        self._pending = self._pool.submit(self.writer.write_table, table)
+        self._pending = self._pool.submit(self.writer.write_table, table, self.row_group_size)
 
     def close(self) -> None:
         try:

@@ -98,7 +98,45 @@ def test_chunked_ingest_gives_the_one_chunk_frame(zones, catalog, tmp_path, fmt)
             written = _ingest(path, f.path, catalog, chunk_rows, out=out)
             assert written.frame is None
             _same_result(written, whole)
-            assert_frame_equal(pl.read_parquet(out), whole.frame)
+            # the warehouse copy: each chunk sorted by person (stable), cut into row groups (docs/ingest.md)
+            assert_frame_equal(pl.read_parquet(out), _sorted_per_chunk(whole.frame, chunk_rows))
+
+
+def _sorted_per_chunk(frame: pl.DataFrame, chunk_rows: int) -> pl.DataFrame:
+    """The rows as the ingest writes them: within each chunk of ``chunk_rows`` file rows, by person, a person's
+    rows in file order."""
+    if "person_id" not in frame.columns:
+        return frame
+    chunk = (pl.int_range(pl.len()) // chunk_rows).alias("_chunk")
+    return frame.with_columns(chunk).sort("_chunk", "person_id", maintain_order=True).drop("_chunk")
+
+
+def test_written_chunks_are_sorted_by_person_in_row_groups_that_skip(tmp_path):
+    """The parquet sink writes each chunk of a person-keyed file sorted by person (a person's rows in file
+    order) in row groups of ``row_group_rows``, so a person range (a core bucket) skips the other row groups by
+    their statistics: one row group per chunk here instead of all of them."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from monitor_dagster.ingest import _ParquetSink
+
+    rng = np.random.default_rng(5)
+    chunks = [pl.DataFrame({"person_id": rng.integers(0, 10_000, 8_000), "seq": np.arange(i * 8_000, (i + 1) * 8_000)})
+              for i in range(3)]
+    path = tmp_path / "t.parquet"
+    sink = _ParquetSink(path, row_group_rows=1_000)
+    for c in chunks:
+        sink.add(c)
+    sink.close(chunks[0].clear())
+    table = pl.read_parquet(path)
+    assert_frame_equal(table, _sorted_per_chunk(pl.concat(chunks), 8_000))
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == 3 * 8
+    stats = [meta.row_group(g).column(0).statistics for g in range(meta.num_row_groups)]
+    lo, hi = 4_000, 4_300          # 3 % of the persons
+    assert sum(1 for st in stats if st.min <= hi and st.max >= lo) <= 3 + 3    # at most two row groups a chunk
+    got = pl.scan_parquet(path).filter(pl.col("person_id").is_between(lo, hi)).collect()
+    assert_frame_equal(got, table.filter(pl.col("person_id").is_between(lo, hi)))
 
 
 def test_the_warehouse_stores_the_same_table_in_chunks(zones, catalog, tmp_path):
@@ -109,7 +147,9 @@ def test_the_warehouse_stores_the_same_table_in_chunks(zones, catalog, tmp_path)
         outcomes[name] = (wh, ingest_release(catalog, "SPOLISBUS", 2020, res.config.landing, wh, chunk_rows=chunk_rows))
     (wa, a), (wb, b) = outcomes["whole"], outcomes["chunked"]
     assert b.result.chunks > 2
-    assert_frame_equal(wb.read("SPOLISBUS", "2020").collect(), wa.read("SPOLISBUS", "2020").collect())
+    # the same rows; their order is by person within each chunk, so it follows the chunk size
+    assert_frame_equal(wb.read("SPOLISBUS", "2020").collect(), wa.read("SPOLISBUS", "2020").collect(),
+                       check_row_order=False)
     # the data file's own checksum differs: row groups are written differently in chunks (the table is equal)
     timing = {"seconds", "rows_per_second", "ingested_at", "written_at", "data_sha256"}
     ma, mb = wa.manifest("SPOLISBUS", "2020"), wb.manifest("SPOLISBUS", "2020")
