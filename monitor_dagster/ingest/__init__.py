@@ -250,6 +250,11 @@ class _FrameSink:
     def __init__(self):
         self.parts: list[pl.DataFrame] = []
 
+    @staticmethod
+    def order(frame: pl.DataFrame) -> pl.DataFrame:
+        """The in-memory frame keeps file order (only the warehouse copy is sorted, :meth:`_ParquetSink.order`)."""
+        return frame
+
     def add(self, frame: pl.DataFrame) -> None:
         self.parts.append(frame)
 
@@ -483,8 +488,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
                 res.last = last
         if res.out_schema is None:
             res.out_schema = frame.schema
-        if isinstance(sink, _ParquetSink):
-            frame = sink.order(frame)       # rebound: one copy of the chunk in memory, not two
+        frame = sink.order(frame)       # rebound: one copy of the chunk in memory, not two
         sink.add(frame)
         timings["finalise"] += time.perf_counter() - t
 
