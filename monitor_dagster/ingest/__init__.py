@@ -43,6 +43,7 @@ from monitor_dagster.ingest.normalise import (
     stage,
     typed_name,
 )
+from monitor_dagster.ingest.keyhash import KeyHashes
 from monitor_dagster.ingest.readers import (
     UTF8,
     CsvFormatError,
@@ -50,6 +51,7 @@ from monitor_dagster.ingest.readers import (
     check_header,
     collect_chunks,
     csv_header,
+    file_rows,
     scan_raw,
     transcode_to_utf8,
     utf8_failure,
@@ -61,7 +63,6 @@ from monitor_dagster.ingest.schemas import (
     build_gate,
     build_schema,
     duplicate_failure,
-    duplicated_hashes,
     merge_failures,
     rows_failure,
     validate,
@@ -273,7 +274,7 @@ class _Pass:
     rows: int = 0
     failures: list[SchemaFailure] = field(default_factory=list)
     unused_failures: list[SchemaFailure] = field(default_factory=list)
-    hashes: list[pl.Series] = field(default_factory=list)
+    hashes: KeyHashes = field(default_factory=KeyHashes)
     last: object = None                   # latest date of the provisional column
     out_schema: pl.Schema | None = None
     empty: pl.DataFrame | None = None     # the normalised frame with no rows (its schema)
@@ -407,9 +408,10 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
             scan = scan.rename(renames)
         return stage(scan, columns, open_end, unique), problems
 
-    def chunks(lf: pl.LazyFrame):
-        """The staged chunks; the time spent in the reader counts as read_and_parse."""
-        it = collect_chunks(lf, chunk_rows)
+    def chunks(lf: pl.LazyFrame, rows: int | None):
+        """The staged chunks (``rows``: the file's declared row count, if any: readers.collect_chunks); the
+        time spent in the reader counts as read_and_parse."""
+        it = collect_chunks(lf, chunk_rows, rows)
         while True:
             t = time.perf_counter()
             chunk = next(it, None)
@@ -428,15 +430,18 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
         t = time.perf_counter()
         lf, problems = staged_scan(numeric, lossy)
         schema = lf.collect_schema()
+        rows = file_rows(read_path, match.ext)
         timings["read_and_parse"] += time.perf_counter() - t
         extras = [c for c in schema if c not in columns and not c.startswith(TYPED) and c != KEY_HASH]
         if extras:              # unknown columns are dropped (docs/ingest.md): not even parsed by the reader
             lf = lf.select([c for c in schema if c not in extras])
             schema = lf.collect_schema()
-        res = _Pass(schema=schema, problems=problems, extras=extras)
+        res = _Pass(schema=schema, problems=problems, extras=extras,
+                    hashes=KeyHashes(Path(out).parent if out is not None else None))
+        stack.callback(res.hashes.close)        # the spilled key hashes go, whatever happens
         res.empty = finalise(pl.DataFrame(schema=schema), columns, [])
         seen = False
-        for chunk in chunks(lf):
+        for chunk in chunks(lf, rows):
             seen = True
             process(res, chunk)
         if not seen:            # no rows: the schema still names missing columns (and the rows rule fails)
@@ -445,13 +450,13 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
         if res.rows == 0:
             res.failures.append(rows_failure(match.relpath))
         if KEY_HASH in schema:
-            dups = duplicated_hashes(res.hashes)
+            dups = res.hashes.repeated()
             if dups.len():
                 # rare: a second pass keeps the rows whose key hash repeats (raw and typed key columns) and
                 # compares them exactly; memory is proportional to those rows
                 keys = [k for k in unique if k in schema] + [typed_name(k) for k in unique if typed_name(k) in schema]
                 read = timings["read_and_parse"]
-                cand = [c.filter(pl.col(KEY_HASH).is_in(dups.implode())).select(keys) for c in chunks(lf)]
+                cand = [c.filter(pl.col(KEY_HASH).is_in(dups.implode())).select(keys) for c in chunks(lf, rows)]
                 t += timings["read_and_parse"] - read      # that reading counts as read_and_parse
                 dup = duplicate_failure(pl.concat(cand) if cand else pl.DataFrame(), match.relpath, unique)
                 if dup is not None:
@@ -469,7 +474,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
             unused = validate(gate.warning, chunk, match.relpath, unique)
             merge_failures(res.unused_failures, unused)
         if KEY_HASH in chunk.columns:
-            res.hashes.append(chunk.get_column(KEY_HASH).rechunk())
+            res.hashes.add(chunk.get_column(KEY_HASH))
         timings["validate"] += time.perf_counter() - t
         if res.failures or res.problems:
             return              # the file is blocked: go on only to count failures over the whole file

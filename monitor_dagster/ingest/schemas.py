@@ -272,22 +272,6 @@ def rows_failure(file: str) -> SchemaFailure:
     return SchemaFailure(file, None, RULE_ROWS, 0, [])
 
 
-def duplicated_hashes(hashes: list[pl.Series]) -> pl.Series:
-    """The ``__key__`` hashes (normalise.stage) that occur more than once over all chunks, each once.
-
-    Memory: 8 bytes a row for the hashes (plus a sorted copy), never the key columns; sorting one UInt64
-    column and comparing neighbours is the fast path of :func:`_unique_check` as well."""
-    if not hashes:
-        return pl.Series(KEY_HASH, [], dtype=pl.UInt64)
-    h = pl.concat(hashes, rechunk=True) if len(hashes) > 1 else hashes[0]
-    hashes.clear()                       # the caller's list: the chunks' hash columns can go now
-    h = h.sort()
-    if h.len() < 2:
-        return h.clear()
-    later = h.slice(1)
-    return later.filter(later == h.slice(0, h.len() - 1)).unique().alias(KEY_HASH)
-
-
 def duplicate_failure(candidates: pl.DataFrame, file: str, unique: tuple[str, ...]) -> SchemaFailure | None:
     """The exact duplicate-key check of :func:`_unique_check` on ``candidates``: the staged rows (raw and typed
     key columns) of the whole file whose key hash occurs more than once, in file order.  None when no two
