@@ -108,7 +108,7 @@ def test_spill_rows_from_the_environment(monkeypatch):
     assert spill_rows() == 4_000_000
     monkeypatch.setenv("MONITOR_INGEST_HASH_SPILL_ROWS", "12")
     assert spill_rows() == 12 and KeyHashes().spill_at == 12
-    for bad in ("0", "-3", "many"):
+    for bad in ("0", "-3", "many", "1.5"):
         monkeypatch.setenv("MONITOR_INGEST_HASH_SPILL_ROWS", bad)
         with pytest.raises(ValueError, match="MONITOR_INGEST_HASH_SPILL_ROWS"):
             spill_rows()

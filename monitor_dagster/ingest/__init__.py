@@ -20,7 +20,6 @@ unused values as empty.  Pure Python/polars, no Dagster.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import time
 from contextlib import ExitStack
@@ -52,6 +51,7 @@ from monitor_dagster.ingest.readers import (
     collect_chunks,
     csv_header,
     file_rows,
+    positive_int_env,
     scan_raw,
     transcode_to_utf8,
     utf8_failure,
@@ -183,16 +183,7 @@ def _months_covered(last, period: int | None) -> int | None:
 def chunk_rows_default() -> int:
     """Rows per chunk: ``MONITOR_INGEST_CHUNK_ROWS`` if set (read per call, never at import), else
     :data:`DEFAULT_CHUNK_ROWS`."""
-    raw = os.environ.get(CHUNK_ROWS_ENV, "").strip().replace("_", "")
-    if not raw:
-        return DEFAULT_CHUNK_ROWS
-    try:
-        n = int(raw)
-    except ValueError:
-        raise ValueError(f"{CHUNK_ROWS_ENV}={raw!r}: not a whole number of rows") from None
-    if n < 1:
-        raise ValueError(f"{CHUNK_ROWS_ENV}={n}: must be at least 1")
-    return n
+    return positive_int_env(CHUNK_ROWS_ENV, DEFAULT_CHUNK_ROWS)
 
 
 class _ParquetSink:

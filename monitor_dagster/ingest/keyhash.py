@@ -13,7 +13,6 @@ than ``spill_rows`` never touches the disk.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,25 +21,18 @@ import numpy as np
 import polars as pl
 
 from monitor_dagster.ingest.normalise import KEY_HASH
+from monitor_dagster.ingest.readers import positive_int_env
 
 #: hashes buffered before they are spilled (8 bytes each: 32 MB); ``MONITOR_INGEST_HASH_SPILL_ROWS`` overrides
 SPILL_ROWS = 4_000_000
+SPILL_ROWS_ENV = "MONITOR_INGEST_HASH_SPILL_ROWS"
 #: spilled hashes are partitioned by their top bits: 64 partitions, so the last step holds 1/64 of them
 PARTITION_BITS = 6
 
 
 def spill_rows() -> int:
     """The spill threshold: ``MONITOR_INGEST_HASH_SPILL_ROWS`` when set (at least 1), else :data:`SPILL_ROWS`."""
-    raw = os.environ.get("MONITOR_INGEST_HASH_SPILL_ROWS")
-    if raw is None or raw == "":
-        return SPILL_ROWS
-    try:
-        n = int(raw)
-    except ValueError:
-        raise ValueError(f"MONITOR_INGEST_HASH_SPILL_ROWS must be a whole number, not {raw!r}") from None
-    if n < 1:
-        raise ValueError(f"MONITOR_INGEST_HASH_SPILL_ROWS must be at least 1, not {n}")
-    return n
+    return positive_int_env(SPILL_ROWS_ENV, SPILL_ROWS)
 
 
 def _repeats(h: pl.Series) -> pl.Series:

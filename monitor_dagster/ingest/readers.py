@@ -328,6 +328,21 @@ def collect(lf: pl.LazyFrame) -> pl.DataFrame:
         return lf.collect()
 
 
+def positive_int_env(name: str, default: int) -> int:
+    """A setting of at least 1 from the environment variable ``name`` (read per call, never at import; ``_``
+    allowed as in ``1_000``), else ``default``; anything else is refused naming the variable."""
+    raw = os.environ.get(name, "").strip().replace("_", "")
+    if not raw:
+        return default
+    try:
+        n = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: not a whole number") from None
+    if n < 1:
+        raise ValueError(f"{name}={n}: must be at least 1")
+    return n
+
+
 def file_rows(path: Path, ext: str | None = None) -> int | None:
     """The row count a landed file declares without being read: a parquet file's footer; None for the other
     formats (a CSV or ``.sav`` must be read to be counted)."""
