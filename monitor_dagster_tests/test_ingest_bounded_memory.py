@@ -122,9 +122,14 @@ def zone(tmp_path_factory):
                                 fmt="csv", only_files=("GBAPERSOONTAB",)))
 
 
+def _newest(res):
+    """The latest version of the zone's GBAPERSOONTAB."""
+    return sorted((f for f in res.files if f.file_id == "GBAPERSOONTAB"), key=lambda f: (f.year, f.version))[-1]
+
+
 def test_a_duplicate_across_spills_is_refused_as_in_one_chunk(zone, tmp_path, monkeypatch):
     catalog = load_catalog()
-    f = sorted((f for f in zone.files if f.file_id == "GBAPERSOONTAB"), key=lambda f: (f.year, f.version))[-1]
+    f = _newest(zone)
     raw = pl.read_csv(zone.config.landing / f.path, separator=";", infer_schema=False)
     raw = pl.concat([raw, raw.slice(0, 1)])            # row 0 again as the last row
     path = tmp_path / "landing" / f.path
@@ -154,7 +159,7 @@ def test_a_duplicate_across_spills_is_refused_as_in_one_chunk(zone, tmp_path, mo
 
 def test_a_clean_file_spilled_gives_the_same_table(zone, tmp_path, monkeypatch):
     catalog = load_catalog()
-    f = sorted((f for f in zone.files if f.file_id == "GBAPERSOONTAB"), key=lambda f: (f.year, f.version))[-1]
+    f = _newest(zone)
     path = zone.config.landing / f.path
     match = catalog.match(f.path)
     monkeypatch.delenv("MONITOR_INGEST_HASH_SPILL_ROWS", raising=False)
@@ -199,8 +204,7 @@ def test_the_ingest_of_a_parquet_file_does_not_read_ahead(zone, tmp_path, monkey
     catalog = load_catalog()
     pq_zone = generate(SynthConfig(landing=tmp_path / "landing", persons=60, first_year=2020, last_year=2020,
                                    seed=5, fmt="parquet", only_files=("GBAPERSOONTAB",)))
-    f = sorted((f for f in pq_zone.files if f.file_id == "GBAPERSOONTAB"), key=lambda f: (f.year, f.version))[-1]
-    g = sorted((f for f in zone.files if f.file_id == "GBAPERSOONTAB"), key=lambda f: (f.year, f.version))[-1]
+    f, g = _newest(pq_zone), _newest(zone)
     want = ingest_file(zone.config.landing / g.path, catalog.match(g.path), catalog, chunk_rows=7).frame
 
     def refuse(*a, **k):

@@ -54,36 +54,37 @@ class KeyHashes:
         self.spill_at = spill_rows() if spill_at is None else spill_at
         self._parent = spill_dir
         self._buffer: list[pl.Series] = []
-        self._buffered = 0
         self._dir: Path | None = None
         self.spilled = 0                    # hashes written to the partition files so far
 
     @property
     def buffered(self) -> int:
         """Hashes held in memory now."""
-        return self._buffered
+        return sum(h.len() for h in self._buffer)
+
+    def _drain(self) -> pl.Series:
+        """The buffered hashes as one series; the buffer is emptied."""
+        h = (pl.concat(self._buffer, rechunk=True) if len(self._buffer) > 1
+             else self._buffer[0] if self._buffer else pl.Series(KEY_HASH, [], dtype=pl.UInt64))
+        self._buffer.clear()
+        return h
 
     def add(self, hashes: pl.Series) -> None:
         """Take one chunk's ``__key__`` column (UInt64, no nulls)."""
         if hashes.len() == 0:
             return
         self._buffer.append(hashes.rechunk())
-        self._buffered += hashes.len()
-        if self._buffered >= self.spill_at:
+        if self.buffered >= self.spill_at:
             self._spill()
 
     def _spill(self) -> None:
-        if not self._buffered:
+        if not self._buffer:
             return
         if self._dir is None:
             if self._parent is not None:
                 Path(self._parent).mkdir(parents=True, exist_ok=True)
             self._dir = Path(tempfile.mkdtemp(prefix=".keyhashes-", dir=self._parent))
-        h = pl.concat(self._buffer, rechunk=True) if len(self._buffer) > 1 else self._buffer[0]
-        self._buffer.clear()
-        self._buffered = 0
-        a = h.sort().to_numpy()
-        del h
+        a = self._drain().sort().to_numpy()
         shift = 64 - PARTITION_BITS
         # sorted, so each partition (the top bits) is one slice; its bounds by binary search
         bounds = np.searchsorted(a, np.arange(1, 2 ** PARTITION_BITS, dtype=np.uint64) << np.uint64(shift))
@@ -99,11 +100,7 @@ class KeyHashes:
         """The hashes that occur more than once over all chunks, each once; the partition files are removed."""
         try:
             if self._dir is None:       # everything fitted in the buffer: no disk at all
-                h = (pl.concat(self._buffer, rechunk=True) if len(self._buffer) > 1
-                     else self._buffer[0] if self._buffer else pl.Series(KEY_HASH, [], dtype=pl.UInt64))
-                self._buffer.clear()
-                self._buffered = 0
-                return _repeats(h)
+                return _repeats(self._drain())
             self._spill()
             found = [_repeats(pl.Series(KEY_HASH, np.fromfile(f, dtype=np.uint64)))
                      for f in sorted(self._dir.glob("*.u64"))]
@@ -114,7 +111,6 @@ class KeyHashes:
     def close(self) -> None:
         """Drop the buffer and remove the partition files (idempotent)."""
         self._buffer.clear()
-        self._buffered = 0
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
