@@ -11,7 +11,7 @@ import pytest
 
 from monitor_dagster.core import jobs as J
 from monitor_dagster.core._intervals import explode_months
-from monitor_dagster.core.sorting import person_key, sort_rows, sorted_frame
+from monitor_dagster.core.sorting import collect_sorted, person_key, sort_rows, sorted_frame
 
 CONTRACT = pl.Enum(["O", "B", "N"])
 
@@ -125,3 +125,19 @@ def test_job_spells_presorted_is_the_same():
     got = J.job_spells(sorted_frame(shuffled, ["person_id", "IKVID", "month"]), presorted=True).collect()
     assert got.sort("person_id", "IKVID", "spell_no").equals(expected)
     assert expected["spell_no"].max() > 1
+
+
+@pytest.mark.parametrize("nulls_last", [False, True])
+def test_collect_sorted_is_sort_rows(nulls_last):
+    """collect_sorted (the column-group gather that holds a bucket once) gives exactly sort_rows' rows, columns
+    and dtypes: packed keys, a string key (polars' own order), nulls first and last, more columns than one
+    gather takes, an empty frame."""
+    rng = random.Random(5)
+    for trial in range(30):
+        df = _frame(rng, rng.randint(0, 60), nulls=True).with_columns(
+            f=pl.col("row").cast(pl.Float64) / 3, g=pl.col("a") * 2).sample(fraction=1.0, shuffle=True, seed=trial)
+        df = df.with_columns(s=pl.col("row").cast(pl.String).str.zfill(3).reverse())
+        for by in (["a", "b", "c", "d", "row"], ["row"], ["s"], ["a", "s", "row"]):
+            got = collect_sorted(df.lazy(), by, nulls_last=nulls_last)
+            assert got.columns == df.columns and got.schema == df.schema
+            assert got.equals(sort_rows(df, by, nulls_last=nulls_last)), (trial, by)

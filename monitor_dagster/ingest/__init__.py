@@ -410,6 +410,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
             if chunk is None:
                 return
             yield chunk
+            del chunk            # each level lets go of a chunk before the next one is read
 
     def one_pass(numeric: dict[str, pl.DataType] | None, lossy: bool) -> _Pass:
         for k in timings:
@@ -435,6 +436,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
         for chunk in chunks(lf, rows):
             seen = True
             process(res, chunk)
+            del chunk
         if not seen:            # no rows: the schema still names missing columns (and the rows rule fails)
             process(res, pl.DataFrame(schema=schema))
         t = time.perf_counter()

@@ -371,6 +371,7 @@ def collect_chunks(lf: pl.LazyFrame, chunk_rows: int, rows: int | None = None) -
             with reader_errors():
                 chunk = lf.slice(start, size).collect(engine="streaming")
             yield chunk
+            del chunk            # not held while the next one is read
         return
     with reader_errors():
         batches = iter(lf.collect_batches(chunk_size=size, maintain_order=True))
@@ -381,6 +382,7 @@ def collect_chunks(lf: pl.LazyFrame, chunk_rows: int, rows: int | None = None) -
             except StopIteration:
                 return
         yield chunk
+        del chunk
 
 
 def read_raw(path: Path, ext: str | None = None) -> pl.DataFrame:
