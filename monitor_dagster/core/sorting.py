@@ -10,7 +10,8 @@ the column's values).  When the ranges do not fit in 126 bits, or a column is of
 float), the frame is sorted by its columns as before.
 
 :func:`sort_rows` is for eager frames: the ranges are measured first, so an overflow is ruled out before the
-key is built.  Inside a lazy query, :func:`person_key` packs a person key with parts of known bit widths.
+key is built.  :func:`collect_sorted` (the core buckets) collects a query and sorts it by the same key while
+holding its rows once.  Inside a lazy query, :func:`person_key` packs a person key with parts of known bit widths.
 """
 
 from __future__ import annotations
