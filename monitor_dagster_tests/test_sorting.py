@@ -141,3 +141,29 @@ def test_collect_sorted_is_sort_rows(nulls_last):
             got = collect_sorted(df.lazy(), by, nulls_last=nulls_last)
             assert got.columns == df.columns and got.schema == df.schema
             assert got.equals(sort_rows(df, by, nulls_last=nulls_last)), (trial, by)
+
+
+def test_rows_already_in_order_are_not_gathered(monkeypatch):
+    """A bucket that comes in the order asked for (a table stored in its ROW_ORDER, a group-by over sorted rows)
+    is returned as it is: sort_rows hands back the same frame, collect_sorted gathers no column. Rows in
+    another order (or in order for another direction) are still sorted."""
+    rng = random.Random(9)
+    df = _frame(rng, 200, nulls=True).sort(["a", "b", "row"], nulls_last=True)
+    assert sort_rows(df, ["a", "b", "row"], nulls_last=True) is df
+    gathers = []
+    real = pl.DataFrame.__getitem__
+
+    def counting(self, item):
+        if isinstance(item, pl.Series):
+            gathers.append(len(item))
+        return real(self, item)
+
+    monkeypatch.setattr(pl.DataFrame, "__getitem__", counting)
+    assert collect_sorted(df.lazy(), ["a", "b", "row"], nulls_last=True).equals(df)
+    assert gathers == []
+    for by, desc in ((["a", "b", "row"], [True, False, False]), (["b", "a", "row"], False)):
+        got = sort_rows(df, by, descending=desc, nulls_last=True)
+        assert got is not df and got.equals(df.sort(by, descending=desc, nulls_last=True)), by
+    assert collect_sorted(df.lazy(), ["b", "a", "row"], nulls_last=True).equals(
+        df.sort(["b", "a", "row"], nulls_last=True))
+    assert gathers, "rows out of order were not gathered"
