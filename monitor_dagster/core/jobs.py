@@ -52,6 +52,9 @@ _SECTORS = reference.sectors()
 SSECT = pl.Enum(_SECTORS["code"].to_list())
 SECTOR = pl.Enum(sorted(set(_SECTORS["monitor_sector"].to_list())))
 _TO_SECTOR = dict(zip(_SECTORS["code"].to_list(), _SECTORS["monitor_sector"].to_list()))
+#: the same by the SSECT Enum's physical index (an integer lookup: 0.09 s against 0.21 s through the strings of
+#: 5.6 M job-months)
+_TO_SECTOR_BY_INDEX = {i: _TO_SECTOR[c] for i, c in enumerate(SSECT.categories.to_list())}
 
 _SSECT_CODES = {c: c for c in _SECTORS["code"].to_list()}
 _SPOLIS_COLS = ["person_id", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON", "SBASISUREN",
@@ -110,19 +113,25 @@ def is_substantial_job(wml_hourly: float | pl.Expr | None = None, *, basisuren_p
         wml_hourly if isinstance(wml_hourly, pl.Expr) else pl.lit(float(wml_hourly)))
     return ((pl.col(basisuren_pw) >= MIN_HOURS_PER_WEEK - _EPS)
             & (pl.col(hourly_wage) >= wml - _EPS)
-            & pl.col(contract).cast(pl.Utf8).is_in(["O", "B"])
-            & (pl.col(soortbaan).cast(pl.Utf8) != "2")).fill_null(False)
+            # on the codes as they are (strings or the Enums of job_months): through strings took 0.2 s per
+            # 5.6 M job-months, the Enum comparison 0.01 s
+            & pl.col(contract).is_in(["O", "B"])
+            & (pl.col(soortbaan) != "2")).fill_null(False)
 
 
 # ---------------------------------------------------------------------------------------- job-months
 def _spolis_window(spolis: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFrame:
     lf = keep_r(spolis)
-    names = lf.collect_schema().names()
-    cols = [pl.col(c) if c in names else pl.lit(None, dtype=pl.Float64).alias(c) for c in _SPOLIS_COLS]
+    schema = lf.collect_schema()
+    cols = [pl.col(c) if c in schema else pl.lit(None, dtype=pl.Float64).alias(c) for c in _SPOLIS_COLS]
+
+    def as_enum(c: str, dtype: pl.Enum) -> pl.Expr:
+        # the warehouse stores these codes as this very Enum: recasting through strings took 0.3 of the 4 s
+        # of a bucket of 7 M SPOLIS rows (4 M persons)
+        return pl.col(c) if schema.get(c) == dtype else pl.col(c).cast(pl.Utf8).cast(dtype)
     return (lf.filter(pl.col("SDATUMAANVANGIKO").is_between(lo, hi))
             .select(cols)
-            .with_columns(pl.col("SCONTRACTSOORT").cast(pl.Utf8).cast(CONTRACT),
-                          pl.col("SSOORTBAAN").cast(pl.Utf8).cast(SOORTBAAN),
+            .with_columns(as_enum("SCONTRACTSOORT", CONTRACT), as_enum("SSOORTBAAN", SOORTBAAN),
                           pl.col("SSECT").cast(pl.Utf8).replace_strict(_SSECT_CODES, default=None, return_dtype=SSECT),
                           pl.col("SBEID").cast(pl.Utf8)))
 
@@ -199,7 +208,8 @@ def job_months(spolis: pl.LazyFrame, spolis_prev: pl.LazyFrame | None, year: int
     hours_pw = pl.when(pl.col("days") > 0).then(pl.col("basisuren") * 7.0 / pl.col("days"))
     paid_pw = pl.when(pl.col("days") > 0).then(pl.col("verloonde_uren") * 7.0 / pl.col("days"))
     jm = jm.with_columns(
-        pl.col("SSECT").cast(pl.Utf8).replace_strict(_TO_SECTOR, default=None, return_dtype=SECTOR).alias("sector"),
+        pl.col("SSECT").to_physical().replace_strict(_TO_SECTOR_BY_INDEX, default=None, return_dtype=SECTOR)
+        .alias("sector"),
         pl.when(pl.col("basisuren") > 0).then(pl.col("basisloon") / pl.col("basisuren")).alias("hourly_wage"),
         hours_pw.alias("basisuren_pw"), paid_pw.alias("verloonde_uren_pw"))
     # report 4.2 "(dat geldt op 1 januari van het peiljaar)" and 5.2 (monthly statistics with months 11 and 12
