@@ -314,7 +314,7 @@ def contract_by_basic_hours(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame
     jm = job_months.filter(pl.col("month").dt.year() == year)
     if "substantial" in job_months.collect_schema().names():
         jm = jm.filter(pl.col("substantial"))
-    c = pl.col("contract").cast(pl.Utf8)
+    c = pl.col("contract")          # Enum or text: compared as it is (a copy as text cost more than the rule)
     out = (jm.filter(c.is_in(["O", "B"]))
            .group_by("person_id")
            .agg(exact_sum(pl.col("basisuren").filter(c == "O")).alias("basisuren_O"),

@@ -158,7 +158,7 @@ def _secm_flags(secm: pl.LazyFrame, year: int, rule: Rule) -> pl.LazyFrame:
         "person_id",
         pl.col("AANVSECM").alias("_s"),
         pl.col("EINDSECM").fill_null(_FAR_FUTURE).alias("_e"),
-        pl.col("SECM").cast(pl.String).alias("_secm"),
+        pl.col("SECM").alias("_secm"),          # the Enum as it is: is_in below compares its codes
     ).filter((pl.col("_s") <= pl.lit(dec31)) & (pl.col("_e") >= pl.lit(jan1)))
     days = (
         pl.min_horizontal(pl.col("_e"), pl.lit(dec31)) - pl.max_horizontal(pl.col("_s"), pl.lit(jan1))

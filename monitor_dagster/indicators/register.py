@@ -115,9 +115,9 @@ def _substantial_year(job_month: pl.LazyFrame, year: int, choices: MethodChoices
     months = _year_months(job_month, year)
     if choices.substantial == "month":
         return months.filter(pl.col("substantial"))
-    ok = pl.col("contract").cast(pl.Utf8).is_in(["O", "B"])
+    ok = pl.col("contract").is_in(["O", "B"])           # the codes as stored (Enum or text), not copied as text
     if "soortbaan" in months.collect_schema().names():
-        ok = ok & (pl.col("soortbaan").cast(pl.Utf8) != "2")
+        ok = ok & (pl.col("soortbaan") != "2")
     jobs = (months.filter(ok.fill_null(False))
             .group_by("person_id", "IKVID")
             .agg(exact_sum("basisuren").alias("_u"), exact_sum("basisloon").alias("_l"), exact_sum("days").alias("_d"))

@@ -36,8 +36,8 @@ def student_jobs(careers: pl.LazyFrame, job_month: pl.LazyFrame, year: int) -> p
     jm = (job_month.filter(month_index("month").is_between(lo, lo + 11))
           .join(students.select("person_id"), on="person_id", how="semi")
           .group_by("person_id")
-          .agg((pl.col("soortbaan").cast(pl.String) == INTERN).any().alias("stage"),
-               (pl.col("soortbaan").cast(pl.String) != INTERN).any().alias("bijbaan")))
+          .agg((pl.col("soortbaan") == INTERN).any().alias("stage"),       # the Enum compared as it is
+               (pl.col("soortbaan") != INTERN).any().alias("bijbaan")))
     return (students.join(jm, on="person_id", how="left")
             .with_columns(pl.col("stage").fill_null(False), pl.col("bijbaan").fill_null(False)))
 

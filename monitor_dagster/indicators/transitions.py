@@ -524,7 +524,8 @@ def _reemployment(population, job_month, secm_month, inpatab, year, observed_yea
     # only persons with a WW or bijstand month in t can leave it in t: the follow-up states of the window
     # are built for them alone (about a tenth of the base population)
     codes = [c for c, b in SECM_BENEFIT.items() if b in _AFTER]
-    at_risk = (secm_month.filter((pl.col("month").dt.year() == year) & pl.col("SECM").cast(pl.String).is_in(codes))
+    # on the SECM Enum itself: through strings, every SECM month of the bucket was copied as text first
+    at_risk = (secm_month.filter((pl.col("month").dt.year() == year) & pl.col("SECM").is_in(codes))
                .select("person_id").unique())
     persons = _base(population).select("person_id").join(at_risk, on="person_id", how="semi")
     states = shared("follow_up_states", (population, job_month, secm_month, inpatab),
