@@ -167,3 +167,31 @@ def test_rows_already_in_order_are_not_gathered(monkeypatch):
     assert collect_sorted(df.lazy(), ["b", "a", "row"], nulls_last=True).equals(
         df.sort(["b", "a", "row"], nulls_last=True))
     assert gathers, "rows out of order were not gathered"
+
+
+def test_in_order_is_exactly_sortedness(monkeypatch):
+    """The one-pass check says "in order" exactly when sorting would change nothing: random frames of integer,
+    date, Enum (category order, not text order) and boolean columns, sorted and not, with ties; a column with
+    nulls or of another type is left to the sort. A frame found in order never reaches the packed key."""
+    from monitor_dagster.core import sorting as SO
+
+    rng = random.Random(11)
+    for trial in range(60):
+        df = _frame(rng, rng.randint(2, 40), nulls=False).drop("row")
+        by = rng.sample(["a", "b", "c", "d"], rng.randint(1, 4))
+        for frame in (df, df.sort(by), df.sort(by, descending=True)):
+            expected = frame.equals(frame.sort(by, maintain_order=True))
+            assert SO._in_order(frame, by) is expected, (trial, by)
+    enum_rows = pl.DataFrame({"c": pl.Series(["O", "B", "N"], dtype=CONTRACT)})
+    assert SO._in_order(enum_rows, ["c"]) and not SO._in_order(enum_rows.reverse(), ["c"])
+    with_null = pl.DataFrame({"a": [1, None, 3]})
+    assert not SO._in_order(with_null, ["a"])
+    assert not SO._in_order(pl.DataFrame({"s": ["a", "b"]}), ["s"])
+
+    def no_key(*a, **k):
+        raise AssertionError("a frame in order was packed and sorted")
+
+    monkeypatch.setattr(SO, "_packed_key", no_key)
+    ordered = _frame(rng, 50, nulls=False).sort(["a", "b", "row"])
+    assert SO.collect_sorted(ordered.lazy(), ["a", "b", "row"]).equals(ordered)
+    assert SO.sort_rows(ordered, ["a", "b", "row"]) is ordered

@@ -41,6 +41,8 @@ def sort_rows(df: pl.DataFrame, by: list[str], *, descending: bool | list[bool] 
     Ties (rows equal in every column of ``by``) may come in a different order than polars' own sort gives
     them; the callers sort by a unique key (core/inputs.py ROW_ORDER), where the order is total."""
     desc = [descending] * len(by) if isinstance(descending, bool) else list(descending)
+    if not any(desc) and _in_order(df, by):
+        return df
     key = _packed_key(df, by, desc, nulls_last)
     if key is None:
         return df.sort(by, descending=desc, nulls_last=nulls_last)
@@ -61,6 +63,8 @@ def collect_sorted(lf: pl.LazyFrame, by: list[str], *, nulls_last: bool = False)
     with the bucket loop's fix, in the same time; docs/scaling.md).  The collected frame is referenced by this
     function alone, which is why it collects the query itself."""
     df = lf.collect(engine="streaming")
+    if _in_order(df, by):
+        return df                # e.g. secm_months, whose query sorts by a key that starts with these columns
     key = _packed_key(df, by, [False] * len(by), nulls_last)
     # arg_sort inside the select: the key as a Series of its own and its arg_sort took 0.5 GB more (5.5 M rows)
     order = df.select(key.arg_sort() if key is not None else pl.arg_sort_by(by, nulls_last=nulls_last)).to_series()
@@ -72,6 +76,23 @@ def collect_sorted(lf: pl.LazyFrame, by: list[str], *, nulls_last: bool = False)
         parts.append(df.select(group)[order])
         df = df.drop(group)      # the last reference to the unsorted columns: their memory goes now
     return pl.concat(parts, how="horizontal") if parts else df
+
+
+def _in_order(df: pl.DataFrame, by: list[str]) -> bool:
+    """Whether the rows are already in ascending order of ``by``, from comparisons of each row with the one
+    before it (one pass, no key): 9 M SECM months, 0.05 s against 0.29 s for packing the key and sorting
+    it.  Only for integer, date, boolean and Enum columns (an Enum by its category order) without
+    nulls; anything else answers False and is left to the sort, which finds it in order by other means."""
+    if df.height < 2:
+        return True
+    if not by or not all(_packable(df.schema[c]) for c in by) or any(df.get_column(c).null_count() for c in by):
+        return False
+    cond = None
+    for c in reversed(by):
+        cur = pl.col(c).to_physical()
+        prev = cur.shift(1)
+        cond = prev <= cur if cond is None else (prev < cur) | ((prev == cur) & cond)
+    return bool(df.select(cond.fill_null(True).all()).item())
 
 
 def _identity(order: pl.Series) -> bool:
