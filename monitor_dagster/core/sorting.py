@@ -41,15 +41,8 @@ def sort_rows(df: pl.DataFrame, by: list[str], *, descending: bool | list[bool] 
     Ties (rows equal in every column of ``by``) may come in a different order than polars' own sort gives
     them; the callers sort by a unique key (core/inputs.py ROW_ORDER), where the order is total."""
     desc = [descending] * len(by) if isinstance(descending, bool) else list(descending)
-    if not any(desc) and _in_order(df, by):
-        return df
-    key = _packed_key(df, by, desc, nulls_last)
-    if key is None:
-        return df.sort(by, descending=desc, nulls_last=nulls_last)
-    order = df.select(key.arg_sort()).to_series()
-    # rows already in order (a bucket of a table stored in that order) are not copied: job-months of 4 M
-    # persons, 0.68 -> 0.25 s a bucket (docs/scaling.md, fifteenth session)
-    return df if _identity(order) else df[order]
+    order = _row_order(df, by, desc, nulls_last)
+    return df if order is None else df[order]
 
 
 def collect_sorted(lf: pl.LazyFrame, by: list[str], *, nulls_last: bool = False) -> pl.DataFrame:
@@ -63,13 +56,9 @@ def collect_sorted(lf: pl.LazyFrame, by: list[str], *, nulls_last: bool = False)
     with the bucket loop's fix, in the same time; docs/scaling.md).  The collected frame is referenced by this
     function alone, which is why it collects the query itself."""
     df = lf.collect(engine="streaming")
-    if _in_order(df, by):
-        return df                # e.g. secm_months, whose query sorts by a key that starts with these columns
-    key = _packed_key(df, by, [False] * len(by), nulls_last)
-    # arg_sort inside the select: the key as a Series of its own and its arg_sort took 0.5 GB more (5.5 M rows)
-    order = df.select(key.arg_sort() if key is not None else pl.arg_sort_by(by, nulls_last=nulls_last)).to_series()
-    if _identity(order):
-        return df                # already in order (e.g. a group-by over rows that came sorted): nothing to gather
+    order = _row_order(df, by, [False] * len(by), nulls_last)
+    if order is None:
+        return df                # already in order (e.g. secm_months, whose query sorts by such a key)
     parts, names = [], df.columns
     for j in range(0, len(names), _GATHER_COLUMNS):
         group = names[j:j + _GATHER_COLUMNS]
@@ -95,9 +84,19 @@ def _in_order(df: pl.DataFrame, by: list[str]) -> bool:
     return bool(df.select(cond.fill_null(True).all()).item())
 
 
-def _identity(order: pl.Series) -> bool:
-    """Whether a row order (a permutation, from ``arg_sort``) leaves every row where it is: one pass."""
-    return order.is_sorted()
+def _row_order(df: pl.DataFrame, by: list[str], desc: list[bool], nulls_last: bool) -> pl.Series | None:
+    """The permutation that sorts ``df`` by ``by`` (the packed key where the columns allow it, else polars'
+    ``arg_sort_by``), or None when the rows are already in that order: found by :func:`_in_order` for an
+    ascending key, else because the permutation is the identity.  Rows in order are then never copied (a
+    bucket of a table stored in that order: 3.7 M job-months 0.68 -> 0.25 s with the identity check, 0.05 s
+    with the one-pass check; docs/scaling.md, fifteenth session)."""
+    if not any(desc) and _in_order(df, by):
+        return None
+    key = _packed_key(df, by, desc, nulls_last)
+    # arg_sort inside the select: the key as a Series of its own and its arg_sort took 0.5 GB more (5.5 M rows)
+    order = df.select(key.arg_sort() if key is not None
+                      else pl.arg_sort_by(by, descending=desc, nulls_last=nulls_last)).to_series()
+    return None if order.is_sorted() else order
 
 
 def _packed_key(df: pl.DataFrame, by: list[str], desc: list[bool], nulls_last: bool) -> pl.Expr | None:
