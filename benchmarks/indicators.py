@@ -95,6 +95,7 @@ def main() -> None:
     q = {r["variant"]: r["seconds"] for r in results}
     if "K=auto" in q and "K=auto/year" in q:
         print(f"  quarters + year / year alone: {q['K=auto'] / q['K=auto/year']:.2f}x (target <= 1.5x)")
+    OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_indicators.json").write_text(json.dumps(results, indent=1))
 
 

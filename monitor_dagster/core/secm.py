@@ -12,7 +12,7 @@ import datetime as dt
 
 import polars as pl
 
-from monitor_dagster.core._intervals import explode_months, keep_r, month_index
+from monitor_dagster.core._intervals import explode_months, in_year, keep_r
 from monitor_dagster.core.sorting import person_key
 
 __all__ = ["BENEFIT_GROUP", "SECM_BENEFIT", "SECM_EXCLUDED", "SECM_SELF_EMPLOYED", "secm_benefit_months", "secm_months"]
@@ -42,12 +42,11 @@ def secm_months(secm: pl.LazyFrame, year: int) -> pl.LazyFrame:
     landing zone)."""
     lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 31)
     s = keep_r(secm).select("person_id", pl.col("AANVSECM").alias("start"), pl.col("EINDSECM").alias("end"), "SECM")
-    m = explode_months(s, lo, hi)
+    m = explode_months(s, lo, hi, month_no="_mno")
     # sorted by person, month, days and start, the last row of each person-month wins: the table is stored
     # sorted by person and month anyway (core/inputs.py ROW_ORDER), so this sort replaces a group-by (17 %
     # faster at 1 M); one packed key (core/sorting.py) instead of the four columns
-    months = lo.year * 12 + lo.month - 1
-    key = person_key("person_id", [(month_index("month") - months, 4), (pl.col("days"), 5),
+    key = person_key("person_id", [(pl.col("_mno"), 4), (pl.col("days"), 5),
                                    (pl.col("start").cast(pl.Int32).cast(pl.Int64) + (1 << 31), 32)])
     last = ((pl.col("person_id") != pl.col("person_id").shift(-1)) | (pl.col("month") != pl.col("month").shift(-1))
             ).fill_null(True)
@@ -67,7 +66,7 @@ def secm_benefit_months(secm_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     overig), months (Int32, 1..12); persons without benefit months are absent."""
     # filter on the Enum and map the code to its group after counting: casting every SECM month to a string
     # cost 5x the rest (issue 12)
-    return (secm_month.filter((pl.col("month").dt.year() == year) & pl.col("SECM").is_in(list(SECM_BENEFIT)))
+    return (secm_month.filter((in_year("month", year)) & pl.col("SECM").is_in(list(SECM_BENEFIT)))
             .group_by("person_id", "SECM").agg(pl.len().cast(pl.Int32).alias("months"))
             .with_columns(pl.col("SECM").cast(pl.Utf8).replace_strict(SECM_BENEFIT).cast(BENEFIT_GROUP).alias("group"))
             .group_by("person_id", "group")

@@ -17,7 +17,7 @@ import datetime as dt
 import polars as pl
 
 from monitor_dagster.choices import DEFAULT, MethodChoices
-from monitor_dagster.core._intervals import keep_r
+from monitor_dagster.core._intervals import calendar_part, in_year, keep_r
 from monitor_dagster.core.exact import SCALE, exact_sum, from_fixed, to_fixed
 from monitor_dagster.core.jobs import MIN_HOURS_PER_WEEK, contract_of, round_half_up, wml_hour_of
 from monitor_dagster.core.secm import SECM_SELF_EMPLOYED, secm_benefit_months
@@ -60,7 +60,7 @@ def base_population(population: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _year_months(frame: pl.LazyFrame, year: int) -> pl.LazyFrame:
-    return frame.filter(pl.col("month").dt.year() == year)
+    return frame.filter(in_year("month", year))
 
 
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -142,16 +142,19 @@ def _wml(year: int) -> float:
 _QUARTER_NAME = pl.col("_q").replace_strict({1: "K1", 2: "K2", 3: "K3", 4: "K4"}, return_dtype=pl.String)
 
 
-def period_sums(rows: pl.LazyFrame, keys: list[str], sums: dict[str, pl.Expr], quarterly: bool) -> pl.LazyFrame:
+def period_sums(rows: pl.LazyFrame, keys: list[str], sums: dict[str, pl.Expr], quarterly: bool,
+                year: int) -> pl.LazyFrame:
     """Additive sums per ``keys`` and period (column ``kwartaal``: null = the year, K1-K4 = a quarter).
 
     Report 7.1.3 c asks for quarterly SPOLIS figures "consistent ... voor de gehele periode": the yearly rule
     applied to the quarter's months.  Every rule here rests on sums over months (hours, days, wages), so the
     rows are summed per quarter once and the year is the sum of its quarters: the quarters cost one more
-    group-by over a frame of at most four rows per person, not a second pass over the job-months."""
+    group-by over a frame of at most four rows per person, not a second pass over the job-months.  ``rows``
+    are months of ``year`` (the quarter is looked up in a table of that year's days)."""
     if not quarterly:
         return rows.group_by(keys).agg(**sums).with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL))
-    q = rows.with_columns(pl.col("month").dt.quarter().alias("_q")).group_by([*keys, "_q"]).agg(**sums)
+    quarter = calendar_part("month", dt.date(year, 1, 1), dt.date(year, 12, 31), "quarter")
+    q = rows.with_columns(quarter.alias("_q")).group_by([*keys, "_q"]).agg(**sums)
     schema = q.collect_schema()
     y = (q.group_by(keys).agg(additive_sum(c, schema[c]) for c in sums)
          .with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL)))
@@ -302,7 +305,9 @@ def _person_months(job_month: pl.LazyFrame, year: int, choices: MethodChoices = 
                  "_l": pl.when(u > 0).then(pl.col("basisloon")), "_u": pl.when(u > 0).then(u),
                  "_nu": (u > 0).fill_null(False).cast(pl.Int32),
                  "_z": (pl.col("contracturen") == 0).fill_null(False).cast(pl.Int32)}
-        month_days = pl.col("month").dt.month_end().dt.day().cast(pl.Int64) * SCALE
+        # days of the month from a table of the year's days (polars' dt.month_end() took 1 s a bucket)
+        month_days = (calendar_part("month", dt.date(year, 1, 1), dt.date(year, 12, 31), "month_days")
+                      .cast(pl.Int64) * SCALE)
         return (_substantial_year(job_month, year, choices).select("person_id", "month", **cols)
                 .with_columns(to_fixed(c).alias(c) for c in _AMOUNTS)
                 .group_by("person_id", "month").agg(pl.col(c).sum() for c in cols)
@@ -317,7 +322,7 @@ def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool,
     def build() -> pl.LazyFrame:
         pm = _person_months(job_month, year, choices)
         cols = [c for c in pm.collect_schema().names() if c not in ("person_id", "month")]
-        return (period_sums(pm, ["person_id"], {c: pl.col(c).sum() for c in cols}, quarterly)
+        return (period_sums(pm, ["person_id"], {c: pl.col(c).sum() for c in cols}, quarterly, year)
                 .with_columns(from_fixed(c).alias(c) for c in _AMOUNTS)
                 .with_columns((pl.col(f"_h_{c}") / 7.0).alias(f"_h_{c}") for c, w in _HOURS.items() if w))
     return shared("person_periods", (job_month,), build, year, quarterly, choices)
@@ -414,7 +419,7 @@ def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly:
     ndays = (pl.when(pl.col(KWARTAAL).is_null()).then(pl.lit(366.0 if leap else 365.0))
              .otherwise(pl.col(KWARTAAL).replace_strict(qdays, return_dtype=pl.Float64)))
     per_job = (period_sums(_substantial_year(job_month, year, choices), ["person_id", "IKVID"], {"_d": exact_sum("days")},
-                           quarterly)
+                           quarterly, year)
                .with_columns(ndays.alias("_n")).with_columns(pl.min_horizontal("_d", "_n").alias("_d")))
     return (per_job.group_by(_BY).agg((exact_sum("_d") / pl.col("_n").first()).alias("n_jobs_exact"))
             .with_columns(round_half_up(pl.col("n_jobs_exact"), 1).alias("n_jobs")))

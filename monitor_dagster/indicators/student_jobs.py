@@ -12,9 +12,10 @@ family reads the job-months of t and t+1 (``follow_up: student_jobs: {years: 1}`
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
-from monitor_dagster.core._intervals import month_index
 from monitor_dagster.indicators.register import _concat
 from monitor_dagster.indicators.table import cells
 
@@ -32,8 +33,8 @@ def student_jobs(careers: pl.LazyFrame, job_month: pl.LazyFrame, year: int) -> p
     SPOLIS job-month counts, not only substantial ones: a side job is small by nature."""
     students = careers.filter(pl.col("enrol_type").cast(pl.String).is_in(list(STUDENT_ROUTES))).select(
         "person_id", pl.col("enrol_type").cast(pl.String).replace_strict(STUDENT_ROUTES).alias("route"))
-    lo = year * 12 + 9                                         # October t
-    jm = (job_month.filter(month_index("month").is_between(lo, lo + 11))
+    # October t .. September t+1, compared as dates (not per row through dt.year() and dt.month())
+    jm = (job_month.filter(pl.col("month").is_between(dt.date(year, 10, 1), dt.date(year + 1, 9, 30)))
           .join(students.select("person_id"), on="person_id", how="semi")
           .group_by("person_id")
           .agg((pl.col("soortbaan") == INTERN).any().alias("stage"),       # the Enum compared as it is
