@@ -40,6 +40,8 @@ import polars as pl
 import statsmodels.api as sm
 from scipy.stats import norm
 
+from monitor_dagster.core.exact import exact_sum
+
 #: group labels of the contract; the group effect is reported as BASIS versus REFERENTIE
 BASIS, REFERENTIE = "basis", "referentie"
 #: default piecewise-constant baseline: months 1-3, 4-6, 7-12, 13-24, 25+ (first month of each interval)
@@ -115,13 +117,16 @@ def _risk_table(lf: pl.LazyFrame, strata: Sequence[str]) -> pl.DataFrame:
     strata = list(strata)
     exits = (
         lf.group_by([*strata, "duration", "cause"])
-        .agg(pl.col("count").sum().alias("n"), (pl.col("count") * pl.col("weight")).sum().alias("n_w"))
+        # weighted counts summed in fixed point (core/exact.py; whole counts stay exact): a float sum of a
+        # group-by depends on the order it meets the rows in, and a weighted curve of the durations table
+        # differed in its last bit between two runs of the same inputs (issue 15, sixteenth session)
+        .agg(pl.col("count").sum().alias("n"), exact_sum(pl.col("count") * pl.col("weight")).alias("n_w"))
         .rename({"duration": "period"})
     )
     exits_df = exits.collect()
     if exits_df.height == 0:
         raise ValueError("no persons in the duration cells")
-    months = exits_df.group_by([*strata, "period"]).agg(pl.col("n").sum(), pl.col("n_w").sum())
+    months = exits_df.group_by([*strata, "period"]).agg(pl.col("n").sum(), exact_sum("n_w").alias("n_w"))
     grid = (
         months.group_by(strata)
         .agg(pl.int_range(1, pl.col("period").max() + 1, dtype=pl.Int64).alias("period"))
