@@ -44,21 +44,24 @@ def in_year(col: str | pl.Expr, year: int) -> pl.Expr:
     return c.is_between(dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
+def _month_end(d: dt.date) -> dt.date:
+    return (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
 #: the calendar parts :func:`calendar_part` looks up (each a function of one ``datetime.date``)
 _PARTS = {
     "month_start": lambda d: d.replace(day=1),
-    "month_end": lambda d: (d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1),
-    "month_days": lambda d: ((d.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)).day,
+    "month_end": _month_end,
+    "month_days": lambda d: _month_end(d).day,
     "quarter": lambda d: (d.month - 1) // 3 + 1,
     "month_index": lambda d: d.year * 12 + d.month - 1,      # as :func:`month_index`
 }
 
 
 def calendar_part(col: str | pl.Expr, lo: dt.date, hi: dt.date, part: str) -> pl.Expr:
-    """``part`` of a Date column (``month_start``, ``month_end`` as Date; ``month_days``, ``quarter``,
-    ``month_index`` as Int32)
-    from a table of the days ``lo`` .. ``hi``, null for a date outside them: for a column the caller has
-    already limited to that window.  polars' own ``dt.month_end()`` converts every value to a calendar date
+    """``part`` of a Date column from a table of the days ``lo`` .. ``hi``, null for a date outside them: for a
+    column the caller has already limited to that window.  Parts: ``month_start``, ``month_end`` (Date),
+    ``month_days``, ``quarter``, ``month_index`` (Int32, as :func:`month_index`).  polars' own ``dt.month_end()`` converts every value to a calendar date
     and back: 1.0 s for the 7 M SPOLIS rows of a bucket (4 M persons), ``dt.month_start()`` 0.35 s; the
     lookup takes 0.04 s (docs/scaling.md, sixteenth session)."""
     c = pl.col(col) if isinstance(col, str) else col

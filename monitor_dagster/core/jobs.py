@@ -349,7 +349,7 @@ def employers(job_months: pl.LazyFrame, year: int) -> pl.LazyFrame:
     employer (and sector) instead of the job-months, so a bucket of employers, which must scan the whole
     table, scans a few columns of a tenth of the rows."""
     # wages and hours summed in fixed point (core/exact.py): the same sums in any row order
-    pairs = (job_months.filter((in_year("month", year)) & pl.col("substantial")
+    pairs = (job_months.filter(in_year("month", year) & pl.col("substantial")
                                & pl.col("SBEID").is_not_null())
              .with_columns(to_fixed("basisloon").alias("basisloon"), to_fixed("basisuren").alias("basisuren"))
              .group_by("person_id", "SBEID", pl.col("sector").cast(pl.String))

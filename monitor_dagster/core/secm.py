@@ -66,7 +66,7 @@ def secm_benefit_months(secm_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     overig), months (Int32, 1..12); persons without benefit months are absent."""
     # filter on the Enum and map the code to its group after counting: casting every SECM month to a string
     # cost 5x the rest (issue 12)
-    return (secm_month.filter((in_year("month", year)) & pl.col("SECM").is_in(list(SECM_BENEFIT)))
+    return (secm_month.filter(in_year("month", year) & pl.col("SECM").is_in(list(SECM_BENEFIT)))
             .group_by("person_id", "SECM").agg(pl.len().cast(pl.Int32).alias("months"))
             .with_columns(pl.col("SECM").cast(pl.Utf8).replace_strict(SECM_BENEFIT).cast(BENEFIT_GROUP).alias("group"))
             .group_by("person_id", "group")

@@ -74,7 +74,7 @@ def self_employed_income_ok(secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | No
     if inpatab is None:
         return pl.LazyFrame(schema={"person_id": pl.Int64})
     threshold = _wml_hour(year) * hours * _WEEKS_PER_MONTH
-    months = (secm_month.filter((in_year("month", year)) & pl.col("SECM").is_in(SECM_WORKING))
+    months = (secm_month.filter(in_year("month", year) & pl.col("SECM").is_in(SECM_WORKING))
               .group_by("person_id").agg(pl.len().alias("_m")))
     inc = keep_r(inpatab).select("person_id", pl.col("INPPERSPRIM").cast(pl.Float64).alias("_inc"))
     return (months.join(inc, on="person_id", how="inner")
@@ -123,7 +123,7 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
     state = (pl.when(job | self_work).then(pl.lit(WORK))
              .otherwise(pl.col("_secm").replace_strict(SECM_BENEFIT, default=NONE, return_dtype=pl.String)
                         .fill_null(NONE)))
-    # the month index from a table of the window's days (dt.year() and dt.month() per row took 2x as long)
+    # the month index from a table of the window's days, not dt.year() and dt.month() per row (calendar_part)
     mi = calendar_part("month", lo, dt.date(year, 12, 31), "month_index")
     return m.select("person_id", mi.alias("mi"), state.alias("state"),
                     (~job & self_work).alias("self_employed"), "contract", "employer", "job", "wage", "hours",
@@ -527,7 +527,7 @@ def _reemployment(population, job_month, secm_month, inpatab, year, observed_yea
     # are built for them alone (about a tenth of the base population)
     codes = [c for c, b in SECM_BENEFIT.items() if b in _AFTER]
     # on the SECM Enum itself: through strings, every SECM month of the bucket was copied as text first
-    at_risk = (secm_month.filter((in_year("month", year)) & pl.col("SECM").is_in(codes))
+    at_risk = (secm_month.filter(in_year("month", year) & pl.col("SECM").is_in(codes))
                .select("person_id").unique())
     persons = _base(population).select("person_id").join(at_risk, on="person_id", how="semi")
     states = shared("follow_up_states", (population, job_month, secm_month, inpatab),
