@@ -61,9 +61,10 @@ _PARTS = {
 def calendar_part(col: str | pl.Expr, lo: dt.date, hi: dt.date, part: str) -> pl.Expr:
     """``part`` of a Date column from a table of the days ``lo`` .. ``hi``, null for a date outside them: for a
     column the caller has already limited to that window.  Parts: ``month_start``, ``month_end`` (Date),
-    ``month_days``, ``quarter``, ``month_index`` (Int32, as :func:`month_index`).  polars' own ``dt.month_end()`` converts every value to a calendar date
-    and back: 1.0 s for the 7 M SPOLIS rows of a bucket (4 M persons), ``dt.month_start()`` 0.35 s; the
-    lookup takes 0.04 s (docs/scaling.md, sixteenth session)."""
+    ``month_days``, ``quarter``, ``month_index`` (Int32, as :func:`month_index`).  polars' own
+    ``dt.month_end()`` converts every value to a calendar date and back: 1.0 s for the 7 M SPOLIS rows of a
+    bucket (4 M persons), ``dt.month_start()`` 0.35 s; the lookup takes 0.04 s (docs/scaling.md, sixteenth
+    session)."""
     c = pl.col(col) if isinstance(col, str) else col
     n = (hi - lo).days + 1
     if n < 1:

@@ -63,6 +63,11 @@ def _year_months(frame: pl.LazyFrame, year: int) -> pl.LazyFrame:
     return frame.filter(in_year("month", year))
 
 
+def _month_part(part: str, year: int) -> pl.Expr:
+    """``part`` of the ``month`` of rows of :func:`_year_months` (core/_intervals.calendar_part over year t)."""
+    return calendar_part("month", dt.date(year, 1, 1), dt.date(year, 12, 31), part)
+
+
 def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
     parts = [p for p in parts if p.height]
     return pl.concat(parts) if parts else empty()
@@ -153,8 +158,7 @@ def period_sums(rows: pl.LazyFrame, keys: list[str], sums: dict[str, pl.Expr], q
     are months of ``year`` (the quarter is looked up in a table of that year's days)."""
     if not quarterly:
         return rows.group_by(keys).agg(**sums).with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL))
-    quarter = calendar_part("month", dt.date(year, 1, 1), dt.date(year, 12, 31), "quarter")
-    q = rows.with_columns(quarter.alias("_q")).group_by([*keys, "_q"]).agg(**sums)
+    q = rows.with_columns(_month_part("quarter", year).alias("_q")).group_by([*keys, "_q"]).agg(**sums)
     schema = q.collect_schema()
     y = (q.group_by(keys).agg(additive_sum(c, schema[c]) for c in sums)
          .with_columns(pl.lit(None, dtype=pl.String).alias(KWARTAAL)))
@@ -306,8 +310,7 @@ def _person_months(job_month: pl.LazyFrame, year: int, choices: MethodChoices = 
                  "_nu": (u > 0).fill_null(False).cast(pl.Int32),
                  "_z": (pl.col("contracturen") == 0).fill_null(False).cast(pl.Int32)}
         # days of the month from a table of the year's days (polars' dt.month_end() took 1 s a bucket)
-        month_days = (calendar_part("month", dt.date(year, 1, 1), dt.date(year, 12, 31), "month_days")
-                      .cast(pl.Int64) * SCALE)
+        month_days = _month_part("month_days", year).cast(pl.Int64) * SCALE
         return (_substantial_year(job_month, year, choices).select("person_id", "month", **cols)
                 .with_columns(to_fixed(c).alias(c) for c in _AMOUNTS)
                 .group_by("person_id", "month").agg(pl.col(c).sum() for c in cols)
