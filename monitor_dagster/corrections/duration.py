@@ -37,7 +37,9 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-import statsmodels.api as sm
+# the GLM module, not statsmodels.api (which imports every model: 0.6 s more per process)
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from scipy.stats import norm
 
 from monitor_dagster.core.exact import exact_sum
@@ -395,10 +397,10 @@ def fit_hazard(
             f"no events in {empty}: their baseline hazard is 0 and the fit would not converge; "
             "use period='piecewise' or a smaller max_duration"
         )
-    model = sm.GLM(
+    model = GLM(
         events / trials,
         X,
-        family=sm.families.Binomial(link=sm.families.links.CLogLog()),
+        family=families.Binomial(link=families.links.CLogLog()),
         var_weights=trials,
     )
     res = model.fit(maxiter=100, tol=1e-10)

@@ -185,7 +185,9 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
     characteristics x is P(basisgroep, any year | x) / P(s | x), scaled to mean 1 within the stratum: every
     group in every year is weighted to the composition of the basisgroep over the period (for the basisgroep
     the weights stay near 1 while its composition is stable)."""
-    import statsmodels.api as sm
+    # the GLM module, not statsmodels.api (which imports every model: 0.6 s more per process)
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     years = sorted(cells["year"].unique().to_list())
     if cells.filter(pl.col("group") == "basis").height == 0 or cells.filter(pl.col("group") == "referentie").height == 0:
@@ -224,7 +226,7 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
                 names.append(f"{lab}:{nm}")
     x = np.column_stack(cols)
     n = grid["n"].to_numpy().astype(float)
-    res = sm.GLM(n, x, family=sm.families.Poisson()).fit()
+    res = GLM(n, x, family=families.Poisson()).fit()
     mu = res.predict(x)
     # sums in numpy over the sorted grid (a fixed order: the same cells give the same bytes, issue 15)
     keys = xcells["covariaten"].to_list()
@@ -248,9 +250,9 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
         (pl.col("n_basis_cel") / pl.col("n_cel")).alias("p_basis"))
     coef = pl.DataFrame({"term": names, "coef": res.params, "se": res.bse, "z": res.tvalues, "p": res.pvalues})
     # the null model (stratum sizes only) for McFadden's R^2 of the stratum model
-    null = sm.GLM(n, np.column_stack([(xcode == k).astype(float) for k in xcells["covariaten"].to_list()]
+    null = GLM(n, np.column_stack([(xcode == k).astype(float) for k in xcells["covariaten"].to_list()]
                                      + [(stratum == lab).astype(float) for lab in labels[1:]]),
-                  family=sm.families.Poisson()).fit()
+                  family=families.Poisson()).fit()
     n_b = int(cells.filter(pl.col("group") == "basis")["n"].sum())
     n_r = int(cells.filter(pl.col("group") == "referentie")["n"].sum())
     return PropensityModel(
