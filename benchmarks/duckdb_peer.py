@@ -347,7 +347,8 @@ def _breakdown(imports: float, marks: list[tuple[str, float]], steps: float, eve
     seconds of the Dagster steps, of the event log's writes (in this process: SQLite, one engine per write)
     and of the Great Expectations validation (its import included)."""
     start, marks = marks[0][1], marks[1:]
-    jobs = ("core_spells", "outcome_indicators_yearly", "input_indicators_biennial", "indicator_table_and_publication")
+    jobs = ("core_spells", "outcome_indicators_yearly", "input_indicators_biennial",
+            "indicator_table_and_publication")
     derived = next((i for i, (label, _) in enumerate(marks) if label.split()[0] in jobs), len(marks) - 1)
     per_run: dict[str, float] = {}
     for (label, t0), (_, t1) in zip(marks[derived:-1], marks[derived + 1:]):
@@ -434,7 +435,8 @@ def main() -> None:
             b = r["breakdown"]
             runs = ", ".join(f"{k} {v:.1f}" for k, v in b["derived_runs_s"].items())
             print(f"           interpreter start {r['process_wall_s'] - r['seconds']:.1f} s, imports "
-                  f"{b['imports_s']:.1f} s, setup {b['setup_s']:.1f} s, sources {b['sources_s']:.1f} s, {runs}, export {b['export_s']:.1f} s\n"
+                  f"{b['imports_s']:.1f} s, setup {b['setup_s']:.1f} s, sources {b['sources_s']:.1f} s, {runs}, "
+                  f"export {b['export_s']:.1f} s\n"
                   f"           across them: Dagster steps {b['dagster_steps_s']:.1f} s, event log "
                   f"{b['event_log_s']:.1f} s ({b['event_log_writes']} writes), Great Expectations "
                   f"{b['great_expectations_s']:.1f} s", flush=True)
