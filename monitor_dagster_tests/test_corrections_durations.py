@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from monitor_dagster.corrections import durations as D
-from monitor_dagster.corrections.propensity import COVARIATES, KEY_SEPARATOR
+from monitor_dagster.corrections.propensity import BASIS_LABEL, COVARIATES, KEY_SEPARATOR, REFERENTIE_LABEL
 from monitor_dagster.indicators.table import CORRECTIE, DIMENSIONS, DUUR
 
 H0, HR = 0.08, 0.6
@@ -106,3 +106,22 @@ def test_no_duration_rows_no_results():
     c, h = D.results([pl.DataFrame({CORRECTIE: ["geen"], "indicator_id": ["O04"]})], None)
     assert c.height == 0 and h.height == 0
     assert set(COVARIATES) <= set(D.duration_cells([_family_rows(n=50)], None).columns)
+
+
+def test_a_group_without_any_event_has_no_curve_and_no_warning(recwarn):
+    """A group whose persons are all censored has only rows of cause null in its cumulative incidence: no curve
+    for it (nothing to draw), the other group's curve as before, and no polars warning about comparing with
+    None (the loop over the causes used to filter ``cause == None``)."""
+    rows = _family_rows(n=3_000)
+    basis = pl.col("herkomst") == BASIS_LABEL
+    censored = rows.with_columns(   # every basisgroep person censored: the cause part of the key emptied
+        pl.when(basis).then(pl.col("covariaten").str.replace(r"[^" + KEY_SEPARATOR + r"]*$", ""))
+        .otherwise(pl.col("covariaten")).alias("covariaten"))
+    cells = D.duration_cells([censored], None)
+    assert cells.filter(pl.col("group") == "basis")["cause"].is_null().all()
+    both = D.curves(D.duration_cells([rows], None))
+    assert set(both["herkomst"]) == {BASIS_LABEL, REFERENTIE_LABEL}
+    curves = D.curves(cells)
+    assert set(curves["herkomst"]) == {REFERENTIE_LABEL}
+    assert curves.equals(both.filter(pl.col("herkomst") == REFERENTIE_LABEL))
+    assert not [w for w in recwarn if "Comparisons with None" in str(w.message)]

@@ -99,8 +99,9 @@ def curves(cells: pl.DataFrame) -> pl.DataFrame:
             shown = _shown_months(raw) if n >= MIN_PERSONS else set()
             for corr, weighted in (("geen", False), ("gewogen", True)):
                 inc = raw if not weighted else DUR.cumulative_incidence(g, by=("group",), weights=True)
-                # the last month observed carries on (a curve is flat after its last event)
-                for cause in sorted(inc["cause"].unique().to_list()):
+                # the last month observed carries on (a curve is flat after its last event); a group without
+                # any event has only rows of cause null (censored): no curve, as in hazards()
+                for cause in sorted(inc["cause"].drop_nulls().unique().to_list()):
                     ci = inc.filter(pl.col("cause") == cause).sort("period")
                     for m in GRID:
                         upto = ci.filter(pl.col("period") <= m)
