@@ -352,8 +352,9 @@ def _breakdown(imports: float, marks: list[tuple[str, float]], steps: float, eve
     derived = next((i for i, (label, _) in enumerate(marks) if label.split()[0] in jobs), len(marks) - 1)
     per_run: dict[str, float] = {}
     for (label, t0), (_, t1) in zip(marks[derived:-1], marks[derived + 1:]):
-        if label.split()[0] in jobs:          # not the runner's own "done"
-            per_run[label.split()[0]] = per_run.get(label.split()[0], 0.0) + (t1 - t0)
+        job = label.split()[0]
+        if job in jobs:          # not the runner's own "done"
+            per_run[job] = per_run.get(job, 0.0) + (t1 - t0)
     return {"imports_s": imports, "run_pipeline_s": marks[-1][1] - start,
             # catalog, scan of the landing zone, the Dagster definitions and instance, before the first run
             "setup_s": marks[0][1] - start, "sources_s": marks[derived][1] - marks[0][1], "derived_runs_s": per_run,

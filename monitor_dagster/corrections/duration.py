@@ -37,10 +37,10 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
+from scipy.stats import norm
 # the GLM module, not statsmodels.api (which imports every model: 0.6 s more per process)
 from statsmodels.genmod import families
 from statsmodels.genmod.generalized_linear_model import GLM
-from scipy.stats import norm
 
 from monitor_dagster.core.exact import exact_sum
 
