@@ -22,6 +22,7 @@ tijd".
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -61,7 +62,8 @@ def age_class(leeftijd: pl.Expr = pl.col("leeftijd"), age: pl.Expr = pl.col("age
         inner = pl.lit(classes[-1][1])
         for upper, label in reversed(classes[:-1]):
             inner = pl.when(age < upper).then(pl.lit(label)).otherwise(inner)
-        expr = pl.when(leeftijd.cast(pl.String) == group).then(inner).otherwise(expr)
+        # compared as it is stored (an Enum in the warehouse): a cast to text per person cost half the time
+        expr = pl.when(leeftijd == group).then(inner).otherwise(expr)
     return expr
 
 
@@ -69,7 +71,11 @@ def covariate_key(population: pl.LazyFrame, covariates: tuple[str, ...] | None =
     """``person_id``, ``herkomst_aggregate`` and ``covariaten`` = the person's covariate cell as one string
     (``20-26|man|laag``); outside the age groups the age class is ``onbekend`` (such persons have no weight,
     but count in the sex and education breakdowns like in the uncorrected rows)."""
-    names = population.collect_schema().names()
+    schema = population.collect_schema()
+    names = schema.names()
+    fast = _coded_key(schema, covariates or COVARIATES)
+    if fast is not None:
+        return population.select("person_id", pl.col("herkomst_aggregate").cast(pl.String), fast.alias("covariaten"))
 
     def col(c: str) -> pl.Expr:        # a frame without a characteristic (a hand-built one) has it unknown
         return pl.col(c).cast(pl.String) if c in names else pl.lit(None, dtype=pl.String)
@@ -80,6 +86,57 @@ def covariate_key(population: pl.LazyFrame, covariates: tuple[str, ...] | None =
     used = covariates or COVARIATES      # a characteristic not corrected for is ALL (one level)
     key = pl.concat_str([parts[c] if c in used else pl.lit(ALL) for c in COVARIATES], separator=KEY_SEPARATOR)
     return population.select("person_id", pl.col("herkomst_aggregate").cast(pl.String), key.alias("covariaten"))
+
+
+def _coded_key(schema: pl.Schema, used: tuple[str, ...]) -> pl.Expr | None:
+    """:func:`covariate_key`'s ``covariaten`` from the characteristics' codes: when each one used is an Enum (as
+    in core/population) or absent, the person's cell is a number (age class, sex and education positions) and
+    its text one of a few dozen, looked up in a table of all of them.  The same strings as the text path, about
+    six times faster (0.27 -> 0.04 s for 1.9 M persons: a family's bucket computes the keys of all its
+    persons; issue 12).  None when a column is stored as text (a hand-built frame): then the text path."""
+    def coded(c: str) -> tuple[pl.Expr, list[str]] | None:
+        if c not in schema:                                  # unknown for everybody, as the text path
+            return pl.lit(0, dtype=pl.UInt32), [UNKNOWN]
+        dtype = schema[c]
+        if not isinstance(dtype, pl.Enum):
+            return None
+        cats = list(dtype.categories)                        # null: one past the categories
+        return pl.col(c).to_physical().cast(pl.UInt32).fill_null(len(cats)), [*cats, UNKNOWN]
+
+    parts = []
+    for c in COVARIATES:
+        if c not in used:                                    # not corrected for: one level
+            parts.append((pl.lit(0, dtype=pl.UInt32), [ALL]))
+        elif c == "leeftijdsklasse" and "age_jan1" in schema:
+            if not isinstance(schema.get("leeftijd"), pl.Enum):
+                return None
+            labels = [label for classes in AGE_CLASSES.values() for _, label in classes]
+            parts.append((_age_class_index(), [*labels, UNKNOWN]))
+        else:
+            part = coded("leeftijd" if c == "leeftijdsklasse" else c)
+            if part is None:
+                return None
+            parts.append(part)
+    code = pl.lit(0, dtype=pl.UInt32)
+    for index, labels in parts:
+        code = code * len(labels) + index
+    table = pl.Series([KEY_SEPARATOR.join(p) for p in itertools.product(*(labels for _, labels in parts))],
+                      dtype=pl.String)
+    return pl.lit(table).gather(code)
+
+
+def _age_class_index() -> pl.Expr:
+    """:func:`age_class` as the position of the class in AGE_CLASSES' order (all classes of all groups), one
+    past the last outside the age groups."""
+    n = sum(len(classes) for classes in AGE_CLASSES.values())
+    expr, first = pl.lit(n, dtype=pl.UInt32), 0
+    for group, classes in AGE_CLASSES.items():
+        inner = pl.lit(first + len(classes) - 1, dtype=pl.UInt32)
+        for k in range(len(classes) - 2, -1, -1):
+            inner = pl.when(pl.col("age_jan1") < classes[k][0]).then(pl.lit(first + k, dtype=pl.UInt32)).otherwise(inner)
+        expr = pl.when(pl.col("leeftijd") == group).then(inner).otherwise(expr)
+        first += len(classes)
+    return expr
 
 
 def split_key(expr: pl.Expr = pl.col("covariaten")) -> list[pl.Expr]:
