@@ -164,6 +164,37 @@ def test_k1_and_k7_give_byte_identical_tables(wh, family):
     assert_frame_equal(seven.table.drop("vintages").sort(cols), ref.drop("vintages").sort(cols))
 
 
+def test_a_bucket_holds_only_the_columns_its_family_reads(wh):
+    """specs.yaml input_columns (issue 12): contracts_hours' buckets of core/job_months without the employer's id
+    and the derived columns; every declared column exists in the core table; with the method choice that
+    reads one more column (substantial per year: soortbaan) the engine gives the functions' own table."""
+    frames = _frames(wh, "contracts_hours", Y)
+    declared = SPEC.input_columns("contracts_hours")["core/job_months"]
+    whole = frames["core/job_months"].collect_schema().names()
+    assert set(declared) <= set(whole) and "SBEID" in whole
+    plan = BK.plan_buckets({"core/job_months": frames["core/job_months"]}, "person_id", 3)
+    bucket = BK.bucket_frames(ENG.project_inputs("contracts_hours", frames), plan, 0)
+    assert bucket["core/job_months"].collect_schema().names() == list(declared)
+    assert bucket["core/population"].collect_schema().names() == frames["core/population"].collect_schema().names()
+    from monitor_dagster.choices import MethodChoices
+    from monitor_dagster.indicators import register as R
+
+    method = "substantial=year"
+    jm = frames["core/job_months"]      # internships (soortbaan 2, left out with this choice) in every 4th row
+    intern = pl.lit("2").cast(jm.collect_schema()["soortbaan"])
+    frames = {**frames, "core/job_months": jm.with_row_index("_r").with_columns(
+        pl.when(pl.col("_r") % 4 == 0).then(intern).otherwise(pl.col("soortbaan")).alias("soortbaan")).drop("_r")}
+    res = ENG.compute_family("contracts_hours", frames, Y, buckets=3, extra={"method": method})
+    choices = MethodChoices.parse(method)
+    pop = choices.analysis_population(frames["core/population"])
+    direct = R.o07_uren(pop, frames["core/job_months"], Y, frames["core/secm_months"], quarterly=True,
+                        choices=choices)
+    cols = ["indicator_id", *DIMENSIONS, "measure"]
+    got = res.table.filter(pl.col("indicator_id") == "O07").drop("vintages").sort(cols)
+    assert got.height > 0
+    assert_frame_equal(got, direct.drop("vintages").sort(cols))
+
+
 @pytest.mark.parametrize("family", ["contracts_hours", "secm"])
 def test_buckets_in_flight_give_the_same_table(wh, monkeypatch, family):
     """Two buckets computed at once (threads, MONITOR_BUCKETS_IN_FLIGHT=2): byte for byte the table of one at

@@ -154,14 +154,17 @@ class Registry(BaseModel):
     corrected: tuple[str, ...] = ()
     #: corrected families that take fewer characteristics than the default (report 7.2.2 on 4a/4b: sex)
     corrected_covariates: dict[str, tuple[str, ...]] = {}
+    #: family -> input (asset key) -> the columns its functions read of it (issue 12): a bucket holds only these
+    input_columns: dict[str, dict[str, tuple[str, ...]]] = {}
     indicators: dict[str, IndicatorSpec]
 
     @model_validator(mode="after")
     def _refs(self):
         for f in [*self.bucket_keys, *self.follow_up, *self.leaves_out_students, *self.corrected,
-                  *self.corrected_covariates]:
+                  *self.corrected_covariates, *self.input_columns]:
             if f not in self.families:
-                raise ValueError(f"bucket_keys / follow_up / leaves_out_students / corrected: family {f!r} not in families")
+                raise ValueError(f"bucket_keys / follow_up / leaves_out_students / corrected / input_columns: family "
+                                 f"{f!r} not in families")
         for s in self.indicators.values():
             if s.theme not in self.themes:
                 raise ValueError(f"{s.id}: theme {s.theme!r} not in themes")
@@ -226,6 +229,12 @@ def corrected_covariates(family: str) -> tuple[str, ...] | None:
     """The characteristics a corrected family is corrected for, when fewer than the default (specs.yaml
     ``corrected_covariates``); None: the default (corrections/propensity.COVARIATES)."""
     return registry().corrected_covariates.get(family)
+
+
+def input_columns(family: str) -> dict[str, tuple[str, ...]]:
+    """Input (asset key) -> the only columns of it a family's buckets hold (specs.yaml ``input_columns``); an
+    input not named there is read whole."""
+    return registry().input_columns.get(family, {})
 
 
 def family_inputs(family: str) -> dict[str, str]:
