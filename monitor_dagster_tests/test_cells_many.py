@@ -89,3 +89,18 @@ def test_a_measure_without_any_value_has_no_rows():
     out = cells_many(p.lazy(), MEASURES, year=2021, unit="%")
     assert set(out["measure"]) == {"a", "bedrag"}
     _same(out, _one_by_one(p, {k: v for k, v in MEASURES.items() if v != "b"}, year=2021, unit="%"))
+
+
+def test_a_unit_per_indicator():
+    """O06-O08 in one pass (register.o06_o08_uren_uurloon): hours per week and euro per hour side by side; each
+    row gets its indicator's unit, a share is scaled to % and an amount is not, as in one cells() call each."""
+    p = _persons()
+    units = {"O91": "%", "O92": "euro"}
+    many = cells_many(p.lazy(), MEASURES, year=2021, unit=units)
+    one = pl.concat([_one_by_one(p, {k: v for k, v in MEASURES.items() if k[0] == i}, year=2021, unit=u)
+                     for i, u in units.items()], how="vertical")
+    _same(many, one)
+    assert set(many.filter(pl.col("indicator_id") == "O92")["unit"]) == {"euro"}
+    assert many.filter(pl.col("indicator_id") == "O91")["value"].max() > 1.0        # a percentage
+    with pytest.raises(ValueError, match="no unit for O92"):
+        cells_many(p.lazy(), MEASURES, year=2021, unit={"O91": "%"})

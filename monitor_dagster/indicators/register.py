@@ -27,7 +27,7 @@ from monitor_dagster.indicators.table import KWARTAAL, cells, cells_many, empty
 __all__ = [
     "BENEFIT_INDICATORS", "DURATION_INDICATORS", "INCOME_CAP", "INCOME_COLUMNS", "SECM_WORKING",
     "base_population", "o04_vast_contract", "o05_zzp", "o06_contracturen", "o07_uren", "o08_uurloon",
-    "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months",
+    "o06_o08_uren_uurloon", "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months",
     "secm_position", "simultaneous_jobs_from_months",
 ]
 
@@ -347,15 +347,34 @@ def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool,
     return shared("person_periods", (job_month,), build, year, quarterly, choices)
 
 
-def _person_hours(job_month: pl.LazyFrame, year: int, column: str, *, quarterly: bool = False,
-                  choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
-    """Per person: hours per week of the period worked, over all substantial jobs of year t (report 3c:
-    "ten opzichte van de periode dat iemand werkte ... aggregeren we de uren ... over eventuele verschillende
-    banen").  Days worked in a month = min(sum of the jobs' days, days of the month) (:func:`_person_months`).
-    ``column`` is a monthly total (hours * 7 / days) or a per-week figure (contracturen) weighted by the job's
-    days (:data:`_HOURS`)."""
-    return (_person_periods(job_month, year, quarterly, choices).filter(pl.col(f"_n_{column}") > 0)
-            .select(*_BY, (pl.col(f"_h_{column}") * 7.0 / pl.col(f"_d_{column}")).alias("value")))
+def o06_o08_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
+                         secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
+                         choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
+    """O06, O07 and O08 (report 4.2 deelvraag 3c and 3f) of the same persons, the base population without the
+    self-employed ("Bij deze vraag laten we zelfstandigen buiten beschouwing"), from one frame of person-periods
+    and one aggregation (:func:`cells_many`; issue 12: one pass instead of three, 0.29 -> 0.21 s a bucket of
+    380,000 persons with quarters).  The rules per indicator: :func:`o06_contracturen`, :func:`o07_uren`,
+    :func:`o08_uurloon`."""
+    persons = _without_zzp(population, secm_month, year)
+    per = _person_periods(job_month, year, quarterly, choices)
+
+    def hours(col: str) -> pl.Expr:      # null where the column is unknown for all his job-months of the period
+        return pl.when(pl.col(f"_n_{col}") > 0).then(pl.col(f"_h_{col}") * 7.0 / pl.col(f"_d_{col}"))
+
+    values: dict[tuple[str, str], pl.Expr] = {}
+    if year >= CONTRACTUREN_FIRST_YEAR:   # SAANTCTRCTURENPWK exists from 2016
+        values[("O06", "contracturen")] = hours("contracturen")
+    o07 = {"verloonde uren": hours("verloonde_uren"), "basisuren": hours("basisuren")}
+    values |= {("O07", m): v for m, v in o07.items()}
+    if year >= CONTRACTUREN_FIRST_YEAR:   # the nulurencontract (0 contract hours) from 2016
+        values |= {("O07", f"{m} nulurencontract"): pl.when(pl.col("_z") > 0).then(v) for m, v in o07.items()}
+    values[("O08", "uurloon")] = pl.when(pl.col("_nu") > 0).then(pl.col("_l") / pl.col("_u"))
+    return cells_many(persons.join(per, on="person_id", how="inner"), values, year=year, unit={"O06": "uren per week", "O07": "uren per week",
+                                                  "O08": "euro per uur"}, **kw)
+
+
+def _only(rows: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
+    return rows.filter(pl.col("indicator_id") == indicator_id)
 
 
 def o06_contracturen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
@@ -364,13 +383,11 @@ def o06_contracturen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: in
     """O06, report 4.2 deelvraag 3c: contract hours per week (SAANTCTRCTURENPWK, "pas sinds 2016
     beschikbaar"): empty before 2016.  Per person the jobs' contract hours added up over simultaneous jobs
     and averaged over the period worked (weighted by days); substantial job-months of t; self-employed left
-    out ("Bij deze vraag laten we zelfstandigen buiten beschouwing")."""
+    out ("Bij deze vraag laten we zelfstandigen buiten beschouwing").  Computed with O07 and O08
+    (:func:`o06_o08_uren_uurloon`)."""
     if year < CONTRACTUREN_FIRST_YEAR:
         return empty()
-    persons = _without_zzp(population, secm_month, year)
-    h = _person_hours(job_month, year, "contracturen", quarterly=quarterly, choices=choices)
-    return cells(persons.join(h, on="person_id", how="inner"), indicator_id="O06", year=year,
-                 unit="uren per week", measure="contracturen", **kw)
+    return _only(o06_o08_uren_uurloon(population, job_month, year, secm_month, quarterly, choices, **kw), "O06")
 
 
 def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
@@ -380,21 +397,9 @@ def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
     ... ten opzichte van de periode dat iemand werkte": measures ``verloonde uren`` and ``basisuren``
     (hours summed over jobs / weeks worked).  "Voor mensen met een nulurencontract brengen we ook het aantal
     basisuren en verloonde uren in beeld": from 2016 also ``... nulurencontract``, persons with a
-    substantial job-month with 0 contract hours in t (their hours over all their jobs).  Self-employed out."""
-    persons = _without_zzp(population, secm_month, year)
-    per = _person_periods(job_month, year, quarterly, choices)
-    # one frame of person-periods with both hour measures (null where the column is unknown for all his
-    # job-months, as _person_hours leaves him out) and the nulurencontract flag of that period: the four
-    # measures from one pass (cells_many)
-    hours = {col: pl.when(pl.col(f"_n_{col}") > 0).then(pl.col(f"_h_{col}") * 7.0 / pl.col(f"_d_{col}"))
-             for col in ("verloonde_uren", "basisuren")}
-    h = persons.join(per.select(*_BY, *[e.alias(c) for c, e in hours.items()], (pl.col("_z") > 0).alias("_zero")),
-                     on="person_id", how="inner")
-    values = {("O07", name): pl.col(col) for col, name in (("verloonde_uren", "verloonde uren"),
-                                                          ("basisuren", "basisuren"))}
-    if year >= CONTRACTUREN_FIRST_YEAR:   # SAANTCTRCTURENPWK (0 contract hours) exists from 2016
-        values |= {("O07", f"{m} nulurencontract"): pl.when(pl.col("_zero")).then(v) for (_, m), v in values.items()}
-    return cells_many(h, values, year=year, unit="uren per week", **kw)
+    substantial job-month with 0 contract hours in t (their hours over all their jobs).  Self-employed out.
+    Computed with O06 and O08 (:func:`o06_o08_uren_uurloon`)."""
+    return _only(o06_o08_uren_uurloon(population, job_month, year, secm_month, quarterly, choices, **kw), "O07")
 
 
 def o08_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
@@ -402,12 +407,9 @@ def o08_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
                 choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
     """O08, report 4.2 deelvraag 3f: hourly wage = SBASISLOON / SBASISUREN, "op jaarniveau door het
     gemiddelde (gewogen naar het aantal basisuren) te nemen over de verschillende maanden": sum of basisloon
-    / sum of basisuren over the substantial job-months (all jobs) of t with basic hours.  Self-employed out."""
-    persons = _without_zzp(population, secm_month, year)
-    w = (_person_periods(job_month, year, quarterly, choices).filter(pl.col("_nu") > 0)
-         .select(*_BY, (pl.col("_l") / pl.col("_u")).alias("value")))
-    return cells(persons.join(w, on="person_id", how="inner"), indicator_id="O08", year=year,
-                 unit="euro per uur", measure="uurloon", **kw)
+    / sum of basisuren over the substantial job-months (all jobs) of t with basic hours.  Self-employed out.
+    Computed with O06 and O07 (:func:`o06_o08_uren_uurloon`)."""
+    return _only(o06_o08_uren_uurloon(population, job_month, year, secm_month, quarterly, choices, **kw), "O08")
 
 
 # ------------------------------------------------------------------------------------------------ O09

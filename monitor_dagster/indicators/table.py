@@ -153,13 +153,14 @@ def cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: str, mea
     return part if _PARTIAL.get() else finalize(part)
 
 
-def cells_many(persons: pl.LazyFrame, values: dict[tuple[str, str], pl.Expr | str], *, year: int, unit: str,
-               weight: str | None = None, dimensions: list[str] | None = None, status: str = "definitief",
-               vintages: str = "") -> pl.DataFrame:
+def cells_many(persons: pl.LazyFrame, values: dict[tuple[str, str], pl.Expr | str], *, year: int,
+               unit: str | dict[str, str], weight: str | None = None, dimensions: list[str] | None = None,
+               status: str = "definitief", vintages: str = "") -> pl.DataFrame:
     """:func:`cells` of several measures of the same persons in one pass: ``values`` maps (indicator_id,
     measure) to the person's value (a column name or expression; null = the person is not in that measure's
     denominator).  The same rows as one :func:`cells` call per measure, from one group-by over the persons
-    instead of one each (issue 12 "aggregate once at the finest breakdown level"; O28 has 12 measures)."""
+    instead of one each (issue 12 "aggregate once at the finest breakdown level"; O28 has 12 measures).
+    ``unit``: one for all, or per indicator_id (O06-O08: hours per week and euro per hour)."""
     part = _partial(persons, [(i, m, pl.col(v) if isinstance(v, str) else v) for (i, m), v in values.items()],
                     year=year, unit=unit, weight=weight, dimensions=dimensions, status=status, vintages=vintages)
     return part if _PARTIAL.get() else finalize(part)
@@ -186,7 +187,7 @@ def partial_cells(persons: pl.LazyFrame, *, indicator_id: str, year: int, unit: 
 _M = "_m"
 
 
-def _partial(persons: pl.LazyFrame, values: list[tuple[str, str, pl.Expr]], *, year: int, unit: str,
+def _partial(persons: pl.LazyFrame, values: list[tuple[str, str, pl.Expr]], *, year: int, unit: str | dict[str, str],
              weight: str | None = None, dimensions: list[str] | None = None, status: str = "definitief",
              vintages: str = "", by_measure: str | None = None) -> pl.DataFrame:
     """:func:`partial_cells` of the measures ``values`` ((indicator_id, measure, value expression)); with
@@ -247,6 +248,13 @@ def _partial(persons: pl.LazyFrame, values: list[tuple[str, str, pl.Expr]], *, y
     if cov_cells is not None:   # several measures: a measure without a value in a covariate cell has n = 0 there
         rows = pl.concat([rows, cov_cells.filter(pl.col("n") > 0).select(rows.columns)], how="vertical_relaxed")
     ids = {j: i for j, (i, _, _) in enumerate(values)}
+    if isinstance(unit, dict):      # a unit per indicator (cells_many)
+        if missing := sorted({i for i, _, _ in values} - set(unit)):
+            raise ValueError(f"cells_many: no unit for {', '.join(missing)}")
+        unit_expr = pl.col(_M).replace_strict({j: unit[i] for j, i in ids.items()}, return_dtype=pl.String) \
+            if many else pl.lit(unit[values[0][0]])
+    else:
+        unit_expr = pl.lit(unit)
     if by_measure:
         indicator, measure = pl.lit(values[0][0]), pl.col(by_measure).cast(pl.String)
     elif many:
@@ -257,7 +265,7 @@ def _partial(persons: pl.LazyFrame, values: list[tuple[str, str, pl.Expr]], *, y
     out = rows.select(
         indicator.alias("indicator_id"), pl.lit(year, dtype=pl.Int32).alias("year"),
         *[pl.col(d).cast(pl.String) for d in DIMENSIONS], measure.alias("measure"),
-        pl.lit(unit).alias("unit"), pl.lit(status).alias("status"), pl.lit(vintages).alias("vintages"),
+        unit_expr.alias("unit"), pl.lit(status).alias("status"), pl.lit(vintages).alias("vintages"),
         pl.lit(by_measure is not None).alias("share"), pl.col("covariaten").cast(pl.String),
         pl.col("n").cast(pl.Int64), pl.col("w_sum").cast(pl.Int128),
         (pl.lit(None, dtype=pl.Int128) if by_measure else pl.col("wv_sum")).cast(pl.Int128).alias("wv_sum"),
