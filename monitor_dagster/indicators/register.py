@@ -358,7 +358,11 @@ def o06_o08_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year
     persons = _without_zzp(population, secm_month, year)
     per = _person_periods(job_month, year, quarterly, choices)
 
-    def hours(col: str) -> pl.Expr:      # null where the column is unknown for all his job-months of the period
+    def hours(col: str) -> pl.Expr:
+        """Hours per week of the period worked, over all his substantial jobs (report 3c: "ten opzichte van de
+        periode dat iemand werkte ... aggregeren we de uren ... over eventuele verschillende banen"): hours x 7
+        / days worked, a month's days capped at its length (:func:`_person_months`); null where the column is
+        unknown for all his job-months of the period (not in that measure's denominator)."""
         return pl.when(pl.col(f"_n_{col}") > 0).then(pl.col(f"_h_{col}") * 7.0 / pl.col(f"_d_{col}"))
 
     values: dict[tuple[str, str], pl.Expr] = {}
