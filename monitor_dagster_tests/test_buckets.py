@@ -195,6 +195,20 @@ def test_a_bucket_holds_only_the_columns_its_family_reads(wh):
     assert_frame_equal(got, direct.drop("vintages").sort(cols))
 
 
+@pytest.mark.parametrize("family", sorted(SPEC.registry().input_columns))
+def test_the_projection_of_the_inputs_does_not_change_a_family(wh, monkeypatch, family):
+    """Every family that names the columns it reads (specs.yaml input_columns) gives byte for byte the table and
+    covariate cells it gives on whole inputs: no function reads a column that is not declared."""
+    year = Y if family == "transitions" else Y - 1   # transitions need t-1's months, the others t+1's
+    frames = _frames(wh, family, year)
+    projected = ENG.compute_family(family, frames, year, buckets=3)
+    monkeypatch.setattr(SPEC, "input_columns", lambda fam: {})
+    whole = ENG.compute_family(family, frames, year, buckets=3)
+    assert projected.table.height > 0 and projected.computed == whole.computed
+    assert_frame_equal(projected.table, whole.table)
+    assert_frame_equal(projected.cells, whole.cells)
+
+
 @pytest.mark.parametrize("family", ["contracts_hours", "secm"])
 def test_buckets_in_flight_give_the_same_table(wh, monkeypatch, family):
     """Two buckets computed at once (threads, MONITOR_BUCKETS_IN_FLIGHT=2): byte for byte the table of one at

@@ -206,13 +206,14 @@ def project_inputs(family: str, frames: dict[str, pl.LazyFrame | None]) -> dict[
     """The inputs with only the columns the family reads of them (specs.yaml ``input_columns``; issue 12): a
     bucket of core/job_months for contracts_hours is a third smaller and read in about 40 % of the time without
     the employer's id, the sector and the derived per-week columns.  A declared column the input lacks (an older
-    warehouse without ``soortbaan``) is skipped: the function that needs it says so itself."""
+    warehouse without ``soortbaan``) is skipped: the function that needs it says so itself.  The year of a
+    follow-up window (:data:`YEAR_COLUMN`) is kept."""
     out = dict(frames)
     for key, cols in SPEC.input_columns(family).items():
         f = out.get(key)
         if f is not None:
             names = f.collect_schema().names()
-            out[key] = f.select([c for c in cols if c in names])
+            out[key] = f.select([c for c in (*cols, YEAR_COLUMN) if c in names])
     return out
 
 
