@@ -206,6 +206,18 @@ def test_aow_cohort_thresholds_follow_the_law():
         under_aow_whole_year(pl.col("b"), 2040)
 
 
+@pytest.mark.parametrize("year", [2012, 2019, 2024, 2028])
+def test_under_aow_lookup_is_the_rule_for_every_birth_day(year):
+    """under_aow_whole_year looks the answer up in a table by birth day (issue 12): the same as aow_date(birth) >
+    31 December for every day from 1780 to 2035 (before the table, after it and inside), and null for no birth."""
+    days = pl.date_range(D(1780, 1, 1), D(2035, 12, 31), interval="1d", eager=True)
+    frame = pl.DataFrame({"b": days}).vstack(pl.DataFrame({"b": [None]}, schema={"b": pl.Date}))
+    got = frame.lazy().select(under_aow_whole_year(pl.col("b"), year)).collect().to_series()
+    rule = frame.select(aow_date(pl.col("b")) > pl.lit(D(year, 12, 31))).to_series()
+    assert got.to_list() == rule.to_list()
+    assert got.null_count() == 1 and got.sum() > 0 and (~got).sum() > 0
+
+
 def test_jongeren_15_to_27_on_1_january():
     """Report 2.2: jongeren = 15 tot 27 jaar with peilmoment 1 January of year t."""
     df = _ages([D(2004, 1, 1), D(2004, 1, 2), D(1992, 1, 2), D(1992, 1, 1)], 2019)
