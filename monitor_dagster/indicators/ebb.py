@@ -200,11 +200,13 @@ def ebb_person_years(ebb: pl.LazyFrame, year: int, unemployed_rule: str = "any_w
     ``half_waves`` = in at least half of them."""
     w = ebb_waves(ebb, year)
     hours = pl.col(HOURS)
-    first = [pl.col(c).sort_by("wave_order").first() for c in _TRAITS]
-    g = w.group_by("person_key").agg(
-        pl.col("person_id").sort_by("wave_order").first(),
+    # sorted once by person and wave, so that first() is the first wave (a group keeps the order of its rows):
+    # a sort_by() per trait inside the group-by took twice as long (0.85 -> 0.42 s for 1.8 M waves, issue 12)
+    first = [pl.col(c).first() for c in _TRAITS]
+    g = w.sort("person_key", "wave_order").group_by("person_key").agg(
+        pl.col("person_id").first(),
         pl.len().cast(pl.Int32).alias("waves"),
-        pl.col(WEIGHT).sort_by("wave_order").sum(),
+        pl.col(WEIGHT).sum(),
         hours.sum().alias("_h_sum"), hours.count().alias("_h_n"),
         (pl.col("unemployed").any() if unemployed_rule == "any_wave"
          else pl.col("unemployed").sum() * 2 >= pl.len()).alias("_unemployed_wave"),
