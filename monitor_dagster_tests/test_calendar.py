@@ -1,5 +1,6 @@
 """Calendar parts by table lookup (core/_intervals.py: calendar_part, in_year) are polars' own date functions,
-and job_spells' consecutive-month rule is the month-number rule it replaced (issue 12, sixteenth session)."""
+and job_spells' consecutive-month rule is the month-number rule it replaced (issue 12, sixteenth session);
+keep_r compares the stored codes without text casts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import polars as pl
 import pytest
 
 from monitor_dagster.core import jobs as J
-from monitor_dagster.core._intervals import calendar_part, in_year, month_index
+from monitor_dagster.core._intervals import calendar_part, in_year, keep_r, month_index
 
 LO, HI = dt.date(2019, 11, 1), dt.date(2021, 12, 31)      # a window with a leap day (29 February 2020)
 
@@ -74,3 +75,16 @@ def test_job_spells_consecutive_months_across_year_ends_and_february():
         (dt.date(2019, 11, 1), dt.date(2020, 3, 1), 5),
         (dt.date(2020, 5, 1), dt.date(2020, 5, 1), 1),
         (dt.date(2021, 1, 1), dt.date(2021, 3, 1), 3)]
+
+
+@pytest.mark.parametrize("dtype", [pl.Enum(["R", "S", "A", "O"]), pl.String, pl.Categorical, pl.Enum(["S", "A"])])
+def test_keep_r_keeps_register_persons_whatever_the_column_type(dtype):
+    """keep_r (report 2.1: only persons in the population register) compares the warehouse's Enum as it is
+    (issue 12) and text otherwise; a code the Enum lacks, a null and other codes are dropped alike."""
+    codes = ["R", "S", None, "R", "A"] if dtype != pl.Enum(["S", "A"]) else ["S", None, "A"]
+    lf = pl.LazyFrame({"RINPERSOONS": codes, "person_id": range(len(codes))}).with_columns(
+        pl.col("RINPERSOONS").cast(dtype))
+    expected = [i for i, c in enumerate(codes) if c == "R"]
+    assert keep_r(lf).collect()["person_id"].to_list() == expected
+    kept = keep_r(lf, drop=False).collect()
+    assert kept.columns == ["RINPERSOONS", "person_id"] and kept.height == len(expected)
