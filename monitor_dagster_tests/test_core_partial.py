@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 
 from monitor_dagster.core.characteristics import herkomst, verblijfsduur
+from monitor_dagster.core import jobs as J
 from monitor_dagster.core.jobs import job_months, job_spells
 from monitor_dagster.core.population import population
 from monitor_dagster.core.secm import secm_months
@@ -244,6 +245,33 @@ def test_job_months_missing_columns_hand_built():
     assert jm["substantial"].to_list() == [True, True]
     sp = job_spells(jm.lazy()).collect()
     assert sp.height == 1 and sp["verloonde_uren"][0] is None and sp["basisuren"][0] == 312.0
+
+
+@pytest.mark.parametrize("ssect_type", [pl.String, pl.Categorical])
+def test_job_months_sector_codes(ssect_type):
+    """SSECT (report 4d/4h: by UWV sector) kept as the Enum of reference/sectors.csv with its monitor sector; a
+    code outside the reference (99, 1 without its leading zero) and a missing one become null, whatever the
+    stored type of the column."""
+    codes = ["18", "99", None, "1", "52"]
+    n = len(codes)
+    months = [D(2019, m, 1) for m in range(1, n + 1)]
+    spolis = pl.LazyFrame(
+        {"RINPERSOONS": ["R"] * n, "person_id": [1] * n, "IKVID": [10] * n, "SBEID": ["W1"] * n,
+         "SDATUMAANVANGIKO": months, "SDATUMEINDEIKO": [(m + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+                                                       for m in months],
+         "SBASISLOON": [3000.0] * n, "SBASISUREN": [160.0] * n, "SAANTVERLU": [160.0] * n,
+         "SAANTCTRCTURENPWK": [38.0] * n, "SBAANDAGEN": [None] * n, "SCONTRACTSOORT": ["O"] * n,
+         "SSOORTBAAN": ["9"] * n, "SSECT": codes},
+        schema={"RINPERSOONS": RINPERSOONS, "person_id": pl.Int64, "IKVID": pl.Int64, "SBEID": pl.String,
+                "SDATUMAANVANGIKO": pl.Date, "SDATUMEINDEIKO": pl.Date, "SBASISLOON": pl.Float64,
+                "SBASISUREN": pl.Float64, "SAANTVERLU": pl.Float64, "SAANTCTRCTURENPWK": pl.Float64,
+                "SBAANDAGEN": pl.Float64, "SCONTRACTSOORT": pl.Enum(["O", "B", "N"]),
+                "SSOORTBAAN": pl.Enum(["1", "2", "3", "4", "5", "9"]), "SSECT": ssect_type})
+    jm = job_months(spolis, None, YEAR).sort("month").collect()
+    assert jm["SSECT"].dtype == J.SSECT
+    assert jm["SSECT"].cast(pl.String).to_list() == ["18", None, None, None, "52"]
+    expected = [J._TO_SECTOR["18"], None, None, None, J._TO_SECTOR["52"]]
+    assert jm["sector"].cast(pl.String).to_list() == expected
 
 
 @pytest.mark.parametrize("form", ["nulls", "absent"])

@@ -56,7 +56,6 @@ _TO_SECTOR = dict(zip(_SECTORS["code"].to_list(), _SECTORS["monitor_sector"].to_
 #: 5.6 M job-months)
 _TO_SECTOR_BY_INDEX = {i: _TO_SECTOR[c] for i, c in enumerate(SSECT.categories.to_list())}
 
-_SSECT_CODES = {c: c for c in _SECTORS["code"].to_list()}
 _SPOLIS_COLS = ["person_id", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON", "SBASISUREN",
                 "SAANTVERLU", "SAANTCTRCTURENPWK", "SBAANDAGEN", "SCONTRACTSOORT", "SSOORTBAAN", "SSECT"]
 #: the SPOLISBUS columns :func:`job_months` reads (RINPERSOONS for :func:`keep_r`): what a bucket holds
@@ -132,7 +131,8 @@ def _spolis_window(spolis: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFra
     return (lf.filter(pl.col("SDATUMAANVANGIKO").is_between(lo, hi))
             .select(cols)
             .with_columns(as_enum("SCONTRACTSOORT", CONTRACT), as_enum("SSOORTBAAN", SOORTBAAN),
-                          pl.col("SSECT").cast(pl.Utf8).replace_strict(_SSECT_CODES, default=None, return_dtype=SSECT),
+                          # a code outside the Enum becomes null: a cast, half the time of replace_strict
+                          pl.col("SSECT").cast(pl.Utf8).cast(SSECT, strict=False),
                           pl.col("SBEID").cast(pl.Utf8)))
 
 
