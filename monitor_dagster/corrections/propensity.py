@@ -55,15 +55,26 @@ UNKNOWN = "onbekend"
 ALL = "alle"
 
 
+#: every age class in AGE_CLASSES' order: the positions :func:`_age_class_index` gives
+AGE_CLASS_LABELS = [label for classes in AGE_CLASSES.values() for _, label in classes]
+
+
 def age_class(leeftijd: pl.Expr = pl.col("leeftijd"), age: pl.Expr = pl.col("age_jan1")) -> pl.Expr:
     """The age class of a person (String; null outside the monitor's age groups)."""
-    expr = pl.lit(None, dtype=pl.String)
-    for group, classes in reversed(AGE_CLASSES.items()):
-        inner = pl.lit(classes[-1][1])
-        for upper, label in reversed(classes[:-1]):
-            inner = pl.when(age < upper).then(pl.lit(label)).otherwise(inner)
-        # compared as it is stored (an Enum in the warehouse): a cast to text per person cost half the time
+    return pl.lit(pl.Series([*AGE_CLASS_LABELS, None], dtype=pl.String)).gather(_age_class_index(leeftijd, age))
+
+
+def _age_class_index(leeftijd: pl.Expr = pl.col("leeftijd"), age: pl.Expr = pl.col("age_jan1")) -> pl.Expr:
+    """The position of the person's age class in :data:`AGE_CLASS_LABELS`, one past the last outside the age
+    groups (UInt32).  ``leeftijd`` compared as it is stored (an Enum in the warehouse): a cast to text per
+    person cost half the time."""
+    expr, first = pl.lit(len(AGE_CLASS_LABELS), dtype=pl.UInt32), 0
+    for group, classes in AGE_CLASSES.items():
+        inner = pl.lit(first + len(classes) - 1, dtype=pl.UInt32)
+        for k in range(len(classes) - 2, -1, -1):
+            inner = pl.when(age < classes[k][0]).then(pl.lit(first + k, dtype=pl.UInt32)).otherwise(inner)
         expr = pl.when(leeftijd == group).then(inner).otherwise(expr)
+        first += len(classes)
     return expr
 
 
@@ -110,8 +121,7 @@ def _coded_key(schema: pl.Schema, used: tuple[str, ...]) -> pl.Expr | None:
         elif c == "leeftijdsklasse" and "age_jan1" in schema:
             if not isinstance(schema.get("leeftijd"), pl.Enum):
                 return None
-            labels = [label for classes in AGE_CLASSES.values() for _, label in classes]
-            parts.append((_age_class_index(), [*labels, UNKNOWN]))
+            parts.append((_age_class_index(), [*AGE_CLASS_LABELS, UNKNOWN]))
         else:
             part = coded("leeftijd" if c == "leeftijdsklasse" else c)
             if part is None:
@@ -123,20 +133,6 @@ def _coded_key(schema: pl.Schema, used: tuple[str, ...]) -> pl.Expr | None:
     table = pl.Series([KEY_SEPARATOR.join(p) for p in itertools.product(*(labels for _, labels in parts))],
                       dtype=pl.String)
     return pl.lit(table).gather(code)
-
-
-def _age_class_index() -> pl.Expr:
-    """:func:`age_class` as the position of the class in AGE_CLASSES' order (all classes of all groups), one
-    past the last outside the age groups."""
-    n = sum(len(classes) for classes in AGE_CLASSES.values())
-    expr, first = pl.lit(n, dtype=pl.UInt32), 0
-    for group, classes in AGE_CLASSES.items():
-        inner = pl.lit(first + len(classes) - 1, dtype=pl.UInt32)
-        for k in range(len(classes) - 2, -1, -1):
-            inner = pl.when(pl.col("age_jan1") < classes[k][0]).then(pl.lit(first + k, dtype=pl.UInt32)).otherwise(inner)
-        expr = pl.when(pl.col("leeftijd") == group).then(inner).otherwise(expr)
-        first += len(classes)
-    return expr
 
 
 def split_key(expr: pl.Expr = pl.col("covariaten")) -> list[pl.Expr]:

@@ -373,8 +373,8 @@ def o06_o08_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year
     if year >= CONTRACTUREN_FIRST_YEAR:   # the nulurencontract (0 contract hours) from 2016
         values |= {("O07", f"{m} nulurencontract"): pl.when(pl.col("_z") > 0).then(v) for m, v in o07.items()}
     values[("O08", "uurloon")] = pl.when(pl.col("_nu") > 0).then(pl.col("_l") / pl.col("_u"))
-    return cells_many(persons.join(per, on="person_id", how="inner"), values, year=year, unit={"O06": "uren per week", "O07": "uren per week",
-                                                  "O08": "euro per uur"}, **kw)
+    units = {"O06": "uren per week", "O07": "uren per week", "O08": "euro per uur"}
+    return cells_many(persons.join(per, on="person_id", how="inner"), values, year=year, unit=units, **kw)
 
 
 def _only(rows: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
