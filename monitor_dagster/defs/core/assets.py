@@ -175,8 +175,13 @@ def _describe_population(df: pl.LazyFrame) -> dict:
             "pensioners": int(s["pensioner"][0] or 0)}
 
 
-#: bytes job_months holds per byte of the SPOLIS columns it reads (measured; core.buckets.BUCKET_OVERHEAD is 4)
-JOB_MONTHS_OVERHEAD = 2.5
+#: bytes job_months holds per byte of the SPOLIS columns it reads (measured; core.buckets.BUCKET_OVERHEAD is 4),
+#: the bucket written in the background while the next one computes included (parquet_append): 2.5 without it
+#: left 7 M SPOLIS rows a bucket at both 1 M persons (K = 1, nothing in the background: 1.5 GB) and 4 M (K = 4:
+#: 2.0 GB); with 3.5 buckets of 4.7-5.4 M rows take 1.2 GB at 1 M (K = 2), 1.5 GB at 4 M (K = 6), 1.7 GB at
+#: 17.5 M (K = 23-24), and no more time: 4 M 22.0 -> 22.7 s, 17.5 M 109.5 -> 98.6 s, 1 M 6.8 -> 5.0 s (sorted
+#: ingest chunks let a bucket skip the row groups of other persons; docs/scaling.md, nineteenth session)
+JOB_MONTHS_OVERHEAD = 3.5
 
 
 def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, frames: dict, *, min_buckets: int = 1,
@@ -205,10 +210,8 @@ def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis)
     # the largest person-level table of a year: in buckets of persons (a single streaming query grew with the
     # persons: 4.8 GB at 4 M), each bucket streamed from SPOLIS t-1 and t and written as it comes
     frames = {"spolis": this, "spolis_prev": spolis.get(str(year - 1))}
-    # SPOLIS is not sorted by person, so every bucket decompresses the whole file again: K counts the 14 of its
-    # ~25 columns (a real file has ~100) that job_months reads, with the overhead measured for this query
-    # (17.5 M persons, buckets of 8.7 M SPOLIS rows: 3.3 GB peak, 2.8 bytes per input byte beyond the 0.6 GB of
-    # the process; so 17 buckets of 7.4 M rows instead of 27 of 4.6 M, which took 31 s more for the scans)
+    # K counts the 14 of SPOLIS's ~25 columns (a real file has ~100) that job_months reads, with the overhead
+    # measured for this query (JOB_MONTHS_OVERHEAD)
     out = _bucketed(context, monitor, lambda spolis, spolis_prev: J.job_months(spolis, spolis_prev, year), frames,
                     columns={"spolis": J.SPOLIS_READ, "spolis_prev": J.SPOLIS_READ}, overhead=JOB_MONTHS_OVERHEAD)
     return dg.Output(out, metadata=_meta(context, monitor, out,
