@@ -179,6 +179,25 @@ def test_simultaneous_jobs_categories():
     assert _total(t, "O10", ">2")["value"] == 25.0
 
 
+def test_simultaneous_jobs_cap_each_job_at_the_period():
+    """Report 3g: a job counts its days of t, at most the days of the period.  SBAANDAGEN of 4-weekly rows can
+    give a job-month more days than the month has; the cap is per job, not per person or per month.
+    Person 1: job 1 with 40 days in every month of 2019 (480, capped at 365) and job 2 with 35 days: 1.1.
+    Person 2: 40 days in January only: 0.1 (40 / 365, nothing capped), K1 0.4 (40 / 90).
+    Person 3: 40 days in each of January-March: 120 / 365 = 0.3, K1 capped at 90: 1.0.
+    Person 4: a plain full year: 1.0; K2 1.0."""
+    def over(p, j, months):
+        return [(p, j, m, 130, 2600, 130, 30, 40, "O", True) for m in months]
+    jm = _jm(over(1, 1, range(1, 13)) + [(1, 2, m, 130, 2600, 130, 30, d, "O", True) for m, d in ((1, 31), (2, 4))]
+             + over(2, 3, [1]) + over(3, 4, range(1, 4)) + _full_year(4, 5))
+    n = R.simultaneous_jobs_from_months(jm, Y, quarterly=True).collect()
+    got = {(r["person_id"], r["kwartaal"]): round(r["n_jobs"], 9) for r in n.iter_rows(named=True)}
+    assert got[(1, None)] == 1.1 and got[(2, None)] == 0.1 and got[(3, None)] == 0.3 and got[(4, None)] == 1.0
+    assert got[(1, "K1")] == 1.4            # job 1: 120 days capped at 90, job 2: 35 / 90 = 0.39
+    assert got[(2, "K1")] == 0.4 and got[(3, "K1")] == 1.0 and got[(4, "K2")] == 1.0
+    assert n.height == 4 + 4 + 1 + 1 + 4    # a row per person and period with substantial job-months
+
+
 # ------------------------------------------------------------------------------------------ quarters
 def _quarter(t: pl.DataFrame, indicator: str, kwartaal: str, measure: str | None = None):
     return _total(t, indicator, measure, kwartaal=kwartaal)

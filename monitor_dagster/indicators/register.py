@@ -294,6 +294,8 @@ _HOURS = {"contracturen": True, "verloonde_uren": False, "basisuren": False}
 #: the amounts among the person-month sums (hours, days, wages): in fixed point (core/exact.py) from the
 #: job-months until :func:`_person_periods` has summed them, so that no float is added in a varying order
 _AMOUNTS = [*(f"_h_{c}" for c in _HOURS), *(f"_d_{c}" for c in _HOURS), "_o", "_b", "_l", "_u"]
+#: days of all substantial job-months per person and month (O10), summed in fixed point and left so
+_JOB_DAYS = "_j"
 
 
 def _person_months(job_month: pl.LazyFrame, year: int, choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
@@ -305,7 +307,9 @@ def _person_months(job_month: pl.LazyFrame, year: int, choices: MethodChoices = 
       (simultaneous jobs do not count a day twice, consecutive jobs within a month add up, report 3c);
     * ``_o`` / ``_b`` / ``_nob``: basic hours of vast (O) and tijdelijk (B) contracts and their rows (O04);
     * ``_l`` / ``_u`` / ``_nu``: basic wage and basic hours of the rows with basic hours > 0 (O08);
-    * ``_z``: rows with 0 contract hours (O07 nulurencontract).
+    * ``_z``: rows with 0 contract hours (O07 nulurencontract);
+    * ``_j``: days of all his substantial job-months, not capped (O10, :func:`simultaneous_jobs_from_months`),
+      in fixed point to the end.
 
     The amounts (:data:`_AMOUNTS`) are in fixed point here (core/exact.py), a per-week figure as its hours x
     days; :func:`_person_periods` returns them as floats, that one divided by 7."""
@@ -323,11 +327,12 @@ def _person_months(job_month: pl.LazyFrame, year: int, choices: MethodChoices = 
                  "_nob": k.is_in(["O", "B"]).cast(pl.Int32),
                  "_l": pl.when(u > 0).then(pl.col("basisloon")), "_u": pl.when(u > 0).then(u),
                  "_nu": (u > 0).fill_null(False).cast(pl.Int32),
-                 "_z": (pl.col("contracturen") == 0).fill_null(False).cast(pl.Int32)}
+                 "_z": (pl.col("contracturen") == 0).fill_null(False).cast(pl.Int32),
+                 _JOB_DAYS: d}
         # days of the month from a table of the year's days (polars' dt.month_end() took 1 s a bucket)
         month_days = pl.lit(_month_days(year)).gather(pl.col("_pm") % _MONTHS)
         return (_substantial_year(job_month, year, choices).select(_month_key(year).alias("_pm"), **cols)
-                .with_columns(to_fixed(c).alias(c) for c in _AMOUNTS)
+                .with_columns(to_fixed(c).alias(c) for c in (*_AMOUNTS, _JOB_DAYS))
                 .group_by("_pm").agg(pl.col(c).sum() for c in cols)
                 .with_columns(pl.min_horizontal(pl.col(f"_d_{c}"), month_days) for c in _HOURS))
     return shared("person_months", (job_month,), build, year, choices)
@@ -341,7 +346,7 @@ def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool,
         pm = _person_months(job_month, year, choices)
         cols = [c for c in pm.collect_schema().names() if c != "_pm"]
         return (_periods_of(pm, "_pm", [], cols, quarterly)
-                .select(*_unpacked(), *cols)
+                .select("_kp", *_unpacked(), *cols)
                 .with_columns(from_fixed(c).alias(c) for c in _AMOUNTS)
                 .with_columns((pl.col(f"_h_{c}") / 7.0).alias(f"_h_{c}") for c, w in _HOURS.items() if w))
     return shared("person_periods", (job_month,), build, year, quarterly, choices)
@@ -438,17 +443,31 @@ def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly:
     """:func:`core.jobs.simultaneous_jobs` on the core job-months (same formula, without re-reading SPOLIS):
     n_jobs = sum over jobs of (days of substantial job-months in t, at most the year) / days in year, rounded
     half-up to one decimal (report 3g: 35 days + a full year = 1.1).  Per quarter (``quarterly``) the same
-    with the days of the quarter."""
+    with the days of the quarter.
+
+    Computed as all his days (``_j`` of :func:`_person_periods`, which O04 and O06-O08 read too) minus what
+    the cap takes off: sum over jobs of max(0, days of the job - days of the period).  A job's days exceed the
+    period only when one of its months has more days than the month (SBAANDAGEN of 4-weekly rows; core
+    job_months has one row per person, job and month), so the per-job sums run only for the persons with such
+    a month (issue 12: the group-by of every job-month by person, period and job made O10 a fifth of
+    contracts_hours with quarters; 0.47-0.55 -> 0.26-0.31 s a bucket of 380,000 persons at 4 M).
+    Every term is an integer in fixed point, so the result is the one of capping job by job, bit for bit."""
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    # days of the period by its number (0 the year, 1-4 the quarters; :func:`_periods_of`)
-    ndays = pl.Series([366.0 if leap else 365.0, 91.0 if leap else 90.0, 91.0, 92.0, 92.0])
-    n = pl.lit(ndays).gather(pl.col("_kp") % _PERIODS)
-    rows = _substantial_year(job_month, year, choices).select(_month_key(year).alias("_pm"), "IKVID",
-                                                              to_fixed("days").alias("_d"))
-    per_job = (_periods_of(rows, "_pm", ["IKVID"], ["_d"], quarterly)
-               .with_columns(pl.min_horizontal(from_fixed("_d"), n).alias("_d")))
-    return (per_job.group_by("_kp").agg(exact_sum("_d").alias("_s"))
-            .select(*_unpacked(), (pl.col("_s") / n).alias("n_jobs_exact"))
+    # days of the period by its number (0 the year, 1-4 the quarters; :func:`_periods_of`), as float and fixed
+    ndays = [366 if leap else 365, 91 if leap else 90, 91, 92, 92]
+    n = pl.lit(pl.Series([float(v) for v in ndays])).gather(pl.col("_kp") % _PERIODS)
+    n_fixed = pl.lit(pl.Series([v * SCALE for v in ndays], dtype=pl.Int64)).gather(pl.col("_kp") % _PERIODS)
+    rows = _substantial_year(job_month, year, choices).select(
+        _month_key(year).alias("_pm"), "IKVID", to_fixed("days").alias("_d"))
+    over = rows.filter(pl.col("_d") > pl.lit(_month_days(year)).gather(pl.col("_pm") % _MONTHS)).select(
+        (pl.col("_pm") // _MONTHS).alias("person_id")).unique()
+    capped = (_periods_of(rows.join(over, left_on=pl.col("_pm") // _MONTHS, right_on="person_id", how="semi"),
+                          "_pm", ["IKVID"], ["_d"], quarterly)
+              .select("_kp", (pl.col("_d") - n_fixed).clip(lower_bound=0).alias("_c"))
+              .group_by("_kp").agg(pl.col("_c").sum()))
+    per = _person_periods(job_month, year, quarterly, choices).select("_kp", *_BY, _JOB_DAYS)
+    return (per.join(capped, on="_kp", how="left")
+            .select(*_BY, (from_fixed(pl.col(_JOB_DAYS) - pl.col("_c").fill_null(0)) / n).alias("n_jobs_exact"))
             .with_columns(round_half_up(pl.col("n_jobs_exact"), 1).alias("n_jobs")))
 
 
