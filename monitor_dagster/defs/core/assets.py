@@ -179,8 +179,8 @@ def _describe_population(df: pl.LazyFrame) -> dict:
 #: the bucket written in the background while the next one computes included (parquet_append): 2.5 without it
 #: left 7 M SPOLIS rows a bucket at both 1 M persons (K = 1, nothing in the background: 1.5 GB) and 4 M (K = 4:
 #: 2.0 GB); with 3.5 buckets of 4.7-5.4 M rows take 1.2 GB at 1 M (K = 2), 1.5 GB at 4 M (K = 6), 1.7 GB at
-#: 17.5 M (K = 23-24), and no more time: 4 M 22.0 -> 22.7 s, 17.5 M 109.5 -> 98.6 s, 1 M 6.8 -> 5.0 s (sorted
-#: ingest chunks let a bucket skip the row groups of other persons; docs/scaling.md, nineteenth session)
+#: 17.5 M (K = 23); time: 1 M 6.8 -> 5.0 s, 4 M 22.0 -> 22.7 s, 17.5 M 107 -> 116 s (each bucket decodes at least
+#: one row group of every sorted ingest chunk, so more buckets decode more; docs/scaling.md, nineteenth session)
 JOB_MONTHS_OVERHEAD = 3.5
 
 
