@@ -162,6 +162,12 @@ def _month_days(year: int) -> pl.Series:
     return pl.Series([(b - a).days * SCALE for a, b in zip(starts, starts[1:])], dtype=pl.Int64)
 
 
+def _days_of_month(year: int, key: str = "_pm") -> pl.Expr:
+    """The days (fixed point) of the month of a :func:`_month_key` column, from a table of the year's months
+    (polars' dt.month_end() took 1 s a bucket)."""
+    return pl.lit(_month_days(year)).gather(pl.col(key) % _MONTHS)
+
+
 def _periods_of(rows: pl.LazyFrame, key: str, by: list[str], sums: list[str], quarterly: bool) -> pl.LazyFrame:
     """Additive sums per person and period (column ``_kp`` = person_id * 8 + period; 0 the year, 1-4 the quarters)
     and ``by``, from ``rows`` keyed by month (``key`` = :func:`_month_key`).
@@ -329,8 +335,7 @@ def _person_months(job_month: pl.LazyFrame, year: int, choices: MethodChoices = 
                  "_nu": (u > 0).fill_null(False).cast(pl.Int32),
                  "_z": (pl.col("contracturen") == 0).fill_null(False).cast(pl.Int32),
                  _JOB_DAYS: d}
-        # days of the month from a table of the year's days (polars' dt.month_end() took 1 s a bucket)
-        month_days = pl.lit(_month_days(year)).gather(pl.col("_pm") % _MONTHS)
+        month_days = _days_of_month(year)
         return (_substantial_year(job_month, year, choices).select(_month_key(year).alias("_pm"), **cols)
                 .with_columns(to_fixed(c).alias(c) for c in (*_AMOUNTS, _JOB_DAYS))
                 .group_by("_pm").agg(pl.col(c).sum() for c in cols)
@@ -453,13 +458,12 @@ def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly:
     contracts_hours with quarters; 0.47-0.55 -> 0.26-0.31 s a bucket of 380,000 persons at 4 M).
     Every term is an integer in fixed point, so the result is the one of capping job by job, bit for bit."""
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    # days of the period by its number (0 the year, 1-4 the quarters; :func:`_periods_of`), as float and fixed
+    # days of the period by its number (0 the year, 1-4 the quarters; :func:`_periods_of`) in fixed point
     ndays = [366 if leap else 365, 91 if leap else 90, 91, 92, 92]
-    n = pl.lit(pl.Series([float(v) for v in ndays])).gather(pl.col("_kp") % _PERIODS)
     n_fixed = pl.lit(pl.Series([v * SCALE for v in ndays], dtype=pl.Int64)).gather(pl.col("_kp") % _PERIODS)
     rows = _substantial_year(job_month, year, choices).select(
         _month_key(year).alias("_pm"), "IKVID", to_fixed("days").alias("_d"))
-    over = rows.filter(pl.col("_d") > pl.lit(_month_days(year)).gather(pl.col("_pm") % _MONTHS)).select(
+    over = rows.filter(pl.col("_d") > _days_of_month(year)).select(
         (pl.col("_pm") // _MONTHS).alias("person_id")).unique()
     capped = (_periods_of(rows.join(over, left_on=pl.col("_pm") // _MONTHS, right_on="person_id", how="semi"),
                           "_pm", ["IKVID"], ["_d"], quarterly)
@@ -467,7 +471,8 @@ def simultaneous_jobs_from_months(job_month: pl.LazyFrame, year: int, quarterly:
               .group_by("_kp").agg(pl.col("_c").sum()))
     per = _person_periods(job_month, year, quarterly, choices).select("_kp", *_BY, _JOB_DAYS)
     return (per.join(capped, on="_kp", how="left")
-            .select(*_BY, (from_fixed(pl.col(_JOB_DAYS) - pl.col("_c").fill_null(0)) / n).alias("n_jobs_exact"))
+            .select(*_BY, (from_fixed(pl.col(_JOB_DAYS) - pl.col("_c").fill_null(0)) / from_fixed(n_fixed))
+                    .alias("n_jobs_exact"))
             .with_columns(round_half_up(pl.col("n_jobs_exact"), 1).alias("n_jobs")))
 
 
