@@ -1,0 +1,42 @@
+"""The verdict lines of benchmarks/pipeline.py (issue 12): the national target times landing zone -> gated
+table, not the synthetic zone's generation nor the site."""
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pipeline(monkeypatch):
+    # the module sets MONITOR_SENSITIVITY for its own runs: keep that out of this test process
+    monkeypatch.setenv("MONITOR_SENSITIVITY", "1")
+    spec = importlib.util.spec_from_file_location("bench_pipeline", ROOT / "benchmarks" / "pipeline.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _run(**seconds):
+    return [{"step": s, "seconds": v, "peak_rss_gb": 1.0} for s, v in seconds.items()]
+
+
+def test_gated_verdict_leaves_out_synth_and_site(monkeypatch):
+    p = _pipeline(monkeypatch)
+    rows = _run(synth=900.0, sources=150.0, core=200.0, indicators=200.0, export=1.0, publish=60.0)
+    rows[0]["peak_rss_gb"] = 20.0          # the generator's peak is not the pipeline's
+    rows[1]["peak_rss_worker_gb"] = 3.5    # an ingest worker's is
+    line = p.gated_verdict(rows)
+    assert "551 s" in line and "peak 3.50 GB" in line and line.endswith(": met")
+
+
+def test_gated_verdict_over_ten_minutes_or_twelve_gb_is_not_met(monkeypatch):
+    p = _pipeline(monkeypatch)
+    assert p.gated_verdict(_run(sources=200.0, core=250.0, indicators=200.0, export=1.0)).endswith("NOT met")
+    rows = _run(sources=100.0, core=100.0, indicators=100.0, export=1.0)
+    rows[2]["peak_rss_gb"] = 12.5
+    assert p.gated_verdict(rows).endswith("NOT met")
+
+
+def test_gated_verdict_needs_every_layer(monkeypatch):
+    p = _pipeline(monkeypatch)
+    assert p.gated_verdict(_run(sources=1.0, core=1.0, indicators=1.0)) is None
