@@ -54,9 +54,13 @@ def main() -> None:
         def cell(step: str) -> str:
             return f"{L[step]['seconds']:.0f} s, {L[step]['peak_rss_gb']:.1f} GB" if step in L else "-"
         total = sum(L[s]["seconds"] for s in ("sources", "core", "indicators") if s in L)
-        peak = max((L[s]["peak_rss_gb"] for s in ("sources", "core", "indicators") if s in L), default=0)
+        # the ingest workers' peak counts too (the sources layer runs its files in worker processes)
+        peak = max((max(L[s]["peak_rss_gb"], L[s].get("peak_rss_worker_gb", 0))
+                    for s in ("sources", "core", "indicators") if s in L), default=0)
         scan = I.get("scan", {}).get("seconds")
-        ratio = f"{I['K=auto']['seconds'] / scan:.0f}x" if scan and "K=auto" in I else "-"
+        ratio = (f"{I['K=auto']['seconds'] / scan:.1f}x" + (f" (year alone {I['K=auto/year']['seconds'] / scan:.1f}x)"
+                                                           if "K=auto/year" in I else "")
+                 if scan and "K=auto" in I else "-")
         q = (f"{I['K=auto']['seconds'] / I['K=auto/year']['seconds']:.2f}x"
              if "K=auto" in I and "K=auto/year" in I else "-")
         lines.append(f"| {row['persons']:,} | {cell('sources')} | {cell('core')} | {cell('indicators')} | "
