@@ -125,3 +125,19 @@ def test_a_group_without_any_event_has_no_curve_and_no_warning(recwarn):
     assert set(curves["herkomst"]) == {REFERENTIE_LABEL}
     assert curves.equals(both.filter(pl.col("herkomst") == REFERENTIE_LABEL))
     assert not [w for w in recwarn if "Comparisons with None" in str(w.message)]
+
+
+def test_estimates_are_settled_to_ten_significant_digits():
+    """Hazard ratios and their bounds come from BLAS/LAPACK and float sums whose order depends on the threads
+    and the CPU: stored with ten significant digits (core/exact.py settled), the same cells give the same bytes."""
+    from monitor_dagster.core.exact import settled
+
+    _, hazards = D.results([_family_rows()], None)
+    shown = hazards.filter(~pl.col("suppressed"))
+    assert shown.height == 2
+    for col in ("hazard_ratio", "ci_low", "ci_high"):
+        for v in shown[col].to_list():
+            assert v == float(f"{v:.10g}"), (col, v)
+    # a last-bit difference (one thread instead of two) gives the same settled value; None stays None
+    x = 0.612345678912345
+    assert settled(np.nextafter(x, 1.0)) == settled(x) == 0.6123456789 and settled(None) is None

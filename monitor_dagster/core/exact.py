@@ -42,3 +42,22 @@ def exact_sum(expr: pl.Expr | str) -> pl.Expr:
     """The sum of a float column or expression in a group-by (or select), the same in whatever order the rows
     come.  Nulls are skipped and an empty or all-null group sums to 0, as polars' ``sum``."""
     return from_fixed(to_fixed(expr).sum())
+
+
+#: significant digits a model's estimate keeps when it is stored (:func:`settled`)
+MODEL_DIGITS = 10
+
+
+def settled(x: float | None, digits: int = MODEL_DIGITS) -> float | None:
+    """A model's estimate (a hazard ratio, a confidence bound) rounded to ``digits`` significant digits.
+
+    statsmodels fits through BLAS and LAPACK, and the duration model's person sandwich sums floats in polars:
+    both add in an order that depends on the number of threads and the CPU's vector instructions, so the same
+    cells gave estimates that differed in the last bit on another machine (twentieth session: one of 28 rows of
+    indicators/durations with one thread instead of two), and with them the table's version.  Ten significant
+    digits are far beyond any published figure and far above that noise (about 1e-15 relative): the same
+    cells now give the same bytes, unless the noise happens to straddle a rounding boundary (about 1e-5 of a
+    chance per value)."""
+    if x is None:
+        return None
+    return float(f"{x:.{digits}g}")

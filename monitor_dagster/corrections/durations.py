@@ -22,6 +22,7 @@ import warnings
 
 import polars as pl
 
+from monitor_dagster.core.exact import settled
 from monitor_dagster.corrections import duration as DUR
 from monitor_dagster.corrections.propensity import BASIS_LABEL, COVARIATES, REFERENTIE_LABEL, split_key
 from monitor_dagster.indicators.table import CORRECTIE, DUUR
@@ -138,8 +139,10 @@ def hazards(cells: pl.DataFrame) -> pl.DataFrame:
                         log.info(f"duration model {iid} {year} {measure} {cause} ({corr}): {err}")
                 show = fit is not None and fit.converged and fit.group_hazard_ratio is not None
                 out.append({"indicator_id": iid, "year": year, "measure": measure, "oorzaak": cause, CORRECTIE: corr,
-                            "hazard_ratio": fit.group_hazard_ratio if show else None,
-                            "ci_low": fit.group_ci[0] if show else None, "ci_high": fit.group_ci[1] if show else None,
+                            # settled: the same cells give the same bytes on any machine (core/exact.py)
+                            "hazard_ratio": settled(fit.group_hazard_ratio) if show else None,
+                            "ci_low": settled(fit.group_ci[0]) if show else None,
+                            "ci_high": settled(fit.group_ci[1]) if show else None,
                             "n_basis": n[DUR.BASIS] if show else None, "n_referentie": n[DUR.REFERENTIE] if show else None,
                             "events_basis": ev[DUR.BASIS] if show else None,
                             "events_referentie": ev[DUR.REFERENTIE] if show else None,

@@ -223,6 +223,11 @@ def design(frame: pl.DataFrame, covariates: tuple[str, ...] = COVARIATES,
     return np.column_stack(cols), names, levels
 
 
+#: decimals of a stored weight and target share (:func:`fit_weights`): the weight on the indicator table's
+#: fixed-point grid (indicators/table.py FIXED = 1e8), so that its product with a value is all that is rounded there
+WEIGHT_DECIMALS, SHARE_DECIMALS = 8, 10
+
+
 def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] = ()) -> PropensityModel:
     """Fit the weighting model once over the cells of all years (report §7.2.2 "over de gehele periode te
     wegen") and give every (group, year, covariate cell) its weight.
@@ -292,9 +297,14 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
     n_s, rn_s = np.zeros(len(labels)), np.zeros(len(labels))
     np.add.at(n_s, si, n)
     np.add.at(rn_s, si, raw * n)
+    # rounded where they leave the model: the fit runs through BLAS/LAPACK, whose sums depend on the number of
+    # threads and the CPU (one thread instead of two changed 40 of 96 weights of a 1 M-person year by up to
+    # 9e-15, and the table's version with them); the weight on the indicator table's fixed-point grid (1e-8,
+    # indicators/table.py FIXED), the share to 1e-10: the same cells give the same bytes on any machine
+    # unless that noise straddles a rounding boundary (about 1e-6 of a chance per value)
     w = grid.with_columns(pl.Series("mu", mu), pl.Series("mu_basis", mu_basis[xi]),
-                          pl.Series("target_share", (mu_basis / mu_basis.sum())[xi]),
-                          pl.Series("weight", raw * n_s[si] / rn_s[si]))
+                          pl.Series("target_share", np.round((mu_basis / mu_basis.sum())[xi], SHARE_DECIMALS)),
+                          pl.Series("weight", np.round(raw * n_s[si] / rn_s[si], WEIGHT_DECIMALS)))
     # the between-group propensity score of the pooled period, for readers (the weights do not use it)
     pooled = w.group_by("covariaten").agg(
         pl.col("n").filter(pl.col("group") == "basis").sum().alias("n_basis_cel"),
