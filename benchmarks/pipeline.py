@@ -156,7 +156,8 @@ def gated_verdict(results: list[dict]) -> str | None:
     secs = sum(by_step[s]["seconds"] for s in GATED_STEPS)
     peak = max(max(by_step[s]["peak_rss_gb"], by_step[s].get("peak_rss_worker_gb", 0)) for s in GATED_STEPS)
     ok = secs <= 600 and peak <= 12
-    return (f"landing -> gated table ({', '.join(GATED_STEPS)}) {secs:.0f} s ({secs / 60:.1f} min), peak {peak:.2f} GB; "
+    return (f"landing -> gated table ({', '.join(GATED_STEPS)}) {secs:.0f} s ({secs / 60:.1f} min), "
+            f"peak {peak:.2f} GB; "
             f"issue 12 target <= 10 min and <= 12 GB: {'met' if ok else 'NOT met'}")
 
 

@@ -99,6 +99,8 @@ def test_composition_gap_disappears_and_a_group_effect_stays(planted):
         assert m["unit"][0] == "procentpunt"
         fitted = [g for g in models if g.measure == outcome][0]
         assert abs(m["value"][0] - truth) < 3 * fitted.se + 0.5, (outcome, m["value"][0], fitted.se)
+        # the GLM's estimate is stored settled (ten significant digits: the same bytes with any threads or CPU)
+        assert m["value"][0] == float(f"{fitted.gap:.10g}") != fitted.gap, (m["value"][0], fitted.gap)
     # the raw gap of the composition outcome is large: the test would fail without the correction
     assert raw_gaps["compositie"] < -8
 

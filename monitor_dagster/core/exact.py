@@ -49,7 +49,8 @@ MODEL_DIGITS = 10
 
 
 def settled(x: float | None, digits: int = MODEL_DIGITS) -> float | None:
-    """A model's estimate (a hazard ratio, a confidence bound) rounded to ``digits`` significant digits.
+    """A model's estimate (a hazard ratio, a confidence bound, a corrected gap) rounded to ``digits``
+    significant digits.
 
     statsmodels fits through BLAS and LAPACK, and the duration model's person sandwich sums floats in polars:
     both add in an order that depends on the number of threads and the CPU's vector instructions, so the same

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from monitor_dagster.core.exact import settled
 from monitor_dagster.corrections.propensity import (ALL, BASIS_LABEL, COVARIATES, REFERENTIE_LABEL, UNKNOWN, design,
                                                     fit_weights, split_key)
 from monitor_dagster.indicators.table import CEL, COLUMNS, CORRECTIE, DIMENSIONS, FIXED, SCHEMA, TOTAAL, _fixed
@@ -241,7 +242,8 @@ def _model_rows(cells: pl.DataFrame) -> tuple[pl.DataFrame, list[GapModel]]:
             models.append(m)
         rows.append({"indicator_id": iid, "year": year, "measure": measure,
                      "unit": PROCENTPUNT if pct else part["unit"][0],
-                     "value": m.gap if m else None, "n": m.n_basis + m.n_referentie if m else None,
+                     # settled: a GLM's estimate, the same bytes with any threads or CPU (core/exact.py)
+                     "value": settled(m.gap) if m else None, "n": m.n_basis + m.n_referentie if m else None,
                      "n_weighted": m.n_weighted if m else None, "suppressed": m is None,
                      "status": part["status"][0], "vintages": part["vintages"][0]})
     if not rows:
