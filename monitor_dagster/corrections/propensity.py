@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from monitor_dagster.indicators.table import FIXED
+
 #: the background characteristics the registers hold for everybody (report §7.2.2: "leeftijd, geslacht,
 #: opleidingsniveau"; social class, health and sexual orientation are not in the registers; household and
 #: parents' characteristics are not in the warehouse yet)
@@ -224,8 +226,8 @@ def design(frame: pl.DataFrame, covariates: tuple[str, ...] = COVARIATES,
 
 
 #: decimals of a stored weight and target share (:func:`fit_weights`): the weight on the indicator table's
-#: fixed-point grid (indicators/table.py FIXED = 1e8), so that its product with a value is all that is rounded there
-WEIGHT_DECIMALS, SHARE_DECIMALS = 8, 10
+#: fixed-point grid (indicators/table.py FIXED), so that its product with a value is all that is rounded there
+WEIGHT_DECIMALS, SHARE_DECIMALS = round(math.log10(FIXED)), 10
 
 
 def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] = ()) -> PropensityModel:
