@@ -22,7 +22,13 @@ from monitor_dagster.core.characteristics import (
     under_aow_whole_year,
     verblijfsduur,
 )
-from monitor_dagster.core.population import population, student_pensioner_flags, whole_year_residents
+from monitor_dagster.core.population import (
+    ADDRESS_GAP_TOLERANCE_DAYS,
+    address_chains,
+    population,
+    student_pensioner_flags,
+    whole_year_residents,
+)
 
 D = dt.date
 RINPERSOONS = pl.Enum(["R", "S", "A", "O"])
@@ -119,6 +125,29 @@ def test_whole_year_address_gaps_and_migration():
     edge = addresses([(1, D(2010, 1, 1), D(2019, 3, 10)), (1, D(2019, 4, 11), None),
                       (2, D(2010, 1, 1), D(2019, 3, 10)), (2, D(2019, 4, 12), None)])
     assert set(whole_year_residents(edge, y).collect()["person_id"]) == {1}
+
+
+@pytest.mark.parametrize("engine", ["streaming", "in-memory"])
+def test_address_chains_on_either_polars_engine(engine):
+    """The chains of address spells must not depend on the engine that collects them.  The previous end of a
+    person's spells was cast to a date inside ``when(same person).then(...)``: polars evaluates that branch
+    for every row, and at a person's first row it holds the previous person's packed key, far outside Int32,
+    so the in-memory engine raised on a frame of 100 persons (the streaming engine happened not to).  Checked
+    against chains built row by row in Python."""
+    rows = []
+    for p in range(100):
+        start = D(2010, 1, 1) + dt.timedelta(days=p)
+        end = D(2019, 3, 1) + dt.timedelta(days=p % 50)
+        rows += [(p, start, end), (p, end + dt.timedelta(days=1 + p % 45), None if p % 3 else D(2019, 12, 30))]
+    got = (address_chains(addresses(rows), D(2019, 1, 1), D(2019, 12, 31)).collect(engine=engine)
+           .sort("person_id", "start").rows())
+    far = D(9999, 12, 31)
+    want = []
+    for p in range(100):
+        (s1, e1), (s2, e2) = [(r[1], r[2] or far) for r in rows if r[0] == p]
+        gap = (s2 - e1).days - 1
+        want += [(p, s1, e2)] if gap <= ADDRESS_GAP_TOLERANCE_DAYS else [(p, s1, e1), (p, s2, e2)]
+    assert got == want
 
 
 # --------------------------------------------------------------------------------- 2.2 verblijfsduur

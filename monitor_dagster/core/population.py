@@ -116,12 +116,14 @@ def address_chains(addresses: pl.LazyFrame, lo: dt.date, hi: dt.date,
     # every group: 6x slower at 1 M persons, issue 12): the spells sorted by person and start, one running
     # maximum over the whole frame of the packed (person, end) key (core/sorting.person_key).  Every key of a
     # person is above every key of a lower person_id, so the global maximum up to the previous row of the
-    # same person is that person's own; exact for any person key and date.
+    # same person is that person's own; exact for any person key and date.  The cast comes after the mask:
+    # polars computes a then-branch for every row, and at a person's first row the difference is another
+    # person's key, far outside Int32 (the in-memory engine raised there; a test runs both engines)
     end_days = pl.col("_e").cast(pl.Int32).cast(pl.Int64) + (1 << 31)
     key = person_key("person_id", [(end_days, 32)])
     base = pl.col("person_id").cast(pl.Int128) * (1 << 32) + (1 << 31)
     same = (pl.col("person_id") == pl.col("person_id").shift(1)).fill_null(False)
-    prev_end = pl.when(same).then((key.cum_max().shift(1) - base).cast(pl.Int32).cast(pl.Date))
+    prev_end = pl.when(same).then(key.cum_max().shift(1) - base).cast(pl.Int32).cast(pl.Date)
     missing_days = (pl.col("_s") - pl.col("_prev_end")).dt.total_days() - 1   # days without address before
     chained = (
         spells.filter(pl.col("person_id").is_not_null())
