@@ -185,17 +185,22 @@ def test_simultaneous_jobs_cap_each_job_at_the_period():
     Person 1: job 1 with 40 days in every month of 2019 (480, capped at 365) and job 2 with 35 days: 1.1.
     Person 2: 40 days in January only: 0.1 (40 / 365, nothing capped), K1 0.4 (40 / 90).
     Person 3: 40 days in each of January-March: 120 / 365 = 0.3, K1 capped at 90: 1.0.
-    Person 4: a plain full year: 1.0; K2 1.0."""
+    Person 4: a plain full year: 1.0; K2 1.0.
+    Person 5: one day over the month in each of January-March (32, 29, 32 days: 93) and a second job of 4 days:
+    K1 (90 + 4) / 90 = 1.0, not (93 + 4) / 90 = 1.1 (a month only just over its days still caps the job)."""
     def over(p, j, months):
         return [(p, j, m, 130, 2600, 130, 30, 40, "O", True) for m in months]
     jm = _jm(over(1, 1, range(1, 13)) + [(1, 2, m, 130, 2600, 130, 30, d, "O", True) for m, d in ((1, 31), (2, 4))]
-             + over(2, 3, [1]) + over(3, 4, range(1, 4)) + _full_year(4, 5))
+             + over(2, 3, [1]) + over(3, 4, range(1, 4)) + _full_year(4, 5)
+             + [(5, 6, m, 130, 2600, 130, 30, d, "O", True) for m, d in ((1, 32), (2, 29), (3, 32))]
+             + [(5, 7, 1, 130, 2600, 130, 30, 4, "O", True)])
     n = R.simultaneous_jobs_from_months(jm, Y, quarterly=True).collect()
     got = {(r["person_id"], r["kwartaal"]): round(r["n_jobs"], 9) for r in n.iter_rows(named=True)}
     assert got[(1, None)] == 1.1 and got[(2, None)] == 0.1 and got[(3, None)] == 0.3 and got[(4, None)] == 1.0
     assert got[(1, "K1")] == 1.4            # job 1: 120 days capped at 90, job 2: 35 / 90 = 0.39
     assert got[(2, "K1")] == 0.4 and got[(3, "K1")] == 1.0 and got[(4, "K2")] == 1.0
-    assert n.height == 4 + 4 + 1 + 1 + 4    # a row per person and period with substantial job-months
+    assert got[(5, "K1")] == 1.0 and got[(5, None)] == 0.3
+    assert n.height == 4 + 4 + 1 + 1 + 4 + 2    # a row per person and period with substantial job-months
 
 
 # ------------------------------------------------------------------------------------------ quarters
