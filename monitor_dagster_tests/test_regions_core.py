@@ -123,7 +123,18 @@ VSL = pl.LazyFrame({"SOORTOBJECTNUMMER": ["VBO"] * 6,
                     "GEMEENTE": ["0363", "0599", "363", "GM0014", "9999", None]})
 
 
-def test_municipality_on_1_january_rule():
+def _objects(lookup: str):
+    """None: municipality_on_jan1 builds the objects itself (joined on the two text columns); "keyed": the
+    population asset's lookup, built once and joined on a hash of the two."""
+    if lookup == "text":
+        return None
+    keyed = RG.keyed_objects(RG.object_municipalities(VSL).collect())
+    assert RG._KEY in keyed.columns
+    return keyed
+
+
+@pytest.mark.parametrize("lookup", ["text", "keyed"])
+def test_municipality_on_1_january_rule(lookup):
     a = _addr([
         # 1: moves on 1 March 2019 from Amsterdam to Rotterdam -> Amsterdam (the spell covering 1 January)
         (1, "R", D(2010, 1, 1), D(2019, 2, 28), "VBO", "1"), (1, "R", D(2019, 3, 1), None, "VBO", "2"),
@@ -141,11 +152,33 @@ def test_municipality_on_1_january_rule():
         # 8: overlapping spells on 1 January -> the one that started last (Groningen)
         (8, "R", D(2010, 1, 1), D(2019, 6, 30), "VBO", "1"), (8, "R", D(2018, 7, 1), None, "VBO", "4"),
     ])
-    got = dict(RG.municipality_on_jan1(a, VSL, 2019).collect().iter_rows())
+    objects = _objects(lookup)
+    got = dict(RG.municipality_on_jan1(a, VSL, 2019, objects=objects).collect().iter_rows())
     assert got == {1: "GM0363", 2: "GM0599", 3: "GM0014", 5: None, 7: "GM0363", 8: "GM0014"}
     # on 1 January 2020: everybody at the last address
-    got = dict(RG.municipality_on_jan1(a, VSL, 2020).collect().iter_rows())
+    got = dict(RG.municipality_on_jan1(a, VSL, 2020, objects=objects).collect().iter_rows())
     assert got == {1: "GM0599", 2: "GM0599", 3: "GM0014", 4: "GM0599", 5: None, 7: "GM0599", 8: "GM0014"}
+
+
+def test_keyed_objects_compare_the_text_and_fall_back_when_keys_collide(monkeypatch):
+    """The hash only finds the candidate object: an address whose object shares the hash of another (forced
+    here: every object hashes alike) must not take that object's municipality, and objects whose keys collide
+    are looked up by their text instead."""
+    a = _addr([(1, "R", D(2010, 1, 1), None, "VBO", "1"), (2, "R", D(2010, 1, 1), None, "VBO", "77"),
+               (3, "R", D(2010, 1, 1), None, "LIG", "1"), (4, "R", D(2010, 1, 1), None, None, "1")])
+    want = {1: "GM0363", 2: None, 3: None, 4: None}
+    objects = RG.object_municipalities(VSL).collect()
+    assert dict(RG.municipality_on_jan1(a, VSL, 2019, objects=RG.keyed_objects(objects)).collect().iter_rows()) == want
+    constant = lambda soort="SOORTOBJECTNUMMER", rin="RINOBJECTNUMMER": (  # noqa: E731
+        pl.when(pl.col(soort).is_not_null() & pl.col(rin).is_not_null()).then(pl.lit(7, pl.UInt64)).alias(RG._KEY))
+    monkeypatch.setattr(RG, "_object_key", constant)
+    one = objects.filter(pl.col("RINOBJECTNUMMER") == "1")
+    keyed = RG.keyed_objects(one)       # a single object: its key is unique, so the hash join is used
+    assert RG._KEY in keyed.columns
+    assert dict(RG.municipality_on_jan1(a, VSL, 2019, objects=keyed).collect().iter_rows()) == want
+    collided = RG.keyed_objects(objects)
+    assert RG._KEY not in collided.columns
+    assert dict(RG.municipality_on_jan1(a, VSL, 2019, objects=collided).collect().iter_rows()) == want
 
 
 def test_unknown_municipality_is_reported_and_its_residents_have_no_regio():

@@ -353,7 +353,7 @@ def population(
 
     The population itself (the whole-year rule) rests on GBAADRESOBJECTBUS only, so its size does not change.
 
-    ``objects``: :func:`~regions.object_municipalities` of ``vslgwb``, built once by a caller that computes
+    ``objects``: :func:`~regions.object_municipalities` of ``vslgwb`` (:func:`~regions.keyed_objects`), built once by a caller that computes
     the population in buckets of persons (:func:`~regions.municipality_on_jan1`).
 
     ``tolerance_days``, ``student_rule`` and ``five_years`` carry the method choices where the report is silent

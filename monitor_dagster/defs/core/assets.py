@@ -18,7 +18,7 @@ from monitor_dagster.core import buckets as BK
 from monitor_dagster.core.buckets import BucketedFrame
 from monitor_dagster.core.sorting import sorted_frame
 from monitor_dagster.core.inputs import CORE_INPUTS, ROW_ORDER, CoreInput, SourceInput
-from monitor_dagster.core.regions import object_municipalities
+from monitor_dagster.core.regions import keyed_objects, object_municipalities
 from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.partitions import yearly
@@ -112,7 +112,7 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     if choices.student_source == "enrolment":     # the fallback of report 7.1.3 also where SECM covers t
         secm_last = min(secm_last if secm_last is not None else int(year), int(year) - 1)
     # VSLGWBTAB is keyed by address object, not person: its municipalities are built once, not per bucket
-    objects = object_municipalities(vsl).collect() if vsl is not None else None
+    objects = keyed_objects(object_municipalities(vsl).collect()) if vsl is not None else None
     out = _bucketed(context, monitor, lambda **kw: POP.population(int(year), secm_last_year=secm_last, **kw,
                                                                   regio_map=regio_map, objects=objects,
                                                                   **choices.population_kwargs()),
