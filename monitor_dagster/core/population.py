@@ -353,8 +353,9 @@ def population(
 
     The population itself (the whole-year rule) rests on GBAADRESOBJECTBUS only, so its size does not change.
 
-    ``objects``: :func:`~regions.object_municipalities` of ``vslgwb`` (:func:`~regions.keyed_objects`), built once by a caller that computes
-    the population in buckets of persons (:func:`~regions.municipality_on_jan1`).
+    ``objects``: :func:`~regions.object_municipalities` of ``vslgwb`` (or :func:`~regions.keyed_objects` of it),
+    built once by a caller that computes the population in buckets of persons
+    (:func:`~regions.municipality_on_jan1`).
 
     ``tolerance_days``, ``student_rule`` and ``five_years`` carry the method choices where the report is silent
     (``choices.MethodChoices.population_kwargs``); persons in NL six months or less on the peildatum are
