@@ -40,3 +40,21 @@ def test_gated_verdict_over_ten_minutes_or_twelve_gb_is_not_met(monkeypatch):
 def test_gated_verdict_needs_every_layer(monkeypatch):
     p = _pipeline(monkeypatch)
     assert p.gated_verdict(_run(sources=1.0, core=1.0, indicators=1.0)) is None
+
+
+def test_the_generators_mapping_stands_in_for_years_without_one(monkeypatch, tmp_path):
+    """Without a mapping for the year, core/population leaves regio and randstad null and the indicator layer
+    computes none of their cells: the national runs up to the twenty-second session measured 2021 without them."""
+    from monitor_dagster.reference.regions import REGIO_DIR_ENV, gemeente_arbeidsmarktregio, mapping_file
+
+    p = _pipeline(monkeypatch)
+    monkeypatch.delenv(REGIO_DIR_ENV, raising=False)
+    folder, years = p.stand_in_mappings(2019, 2021, tmp_path / "maps")
+    assert years == [2019, 2021]                       # the package has 2020's
+    assert sorted(f.name for f in folder.iterdir()) == [mapping_file(2019), mapping_file(2021)]
+    monkeypatch.setenv(REGIO_DIR_ENV, str(folder))
+    assert gemeente_arbeidsmarktregio(2021).equals(gemeente_arbeidsmarktregio(2020))
+    # a folder the user set is theirs: nothing is written, nothing replaced
+    assert p.stand_in_mappings(2019, 2021, tmp_path / "other") is None and not (tmp_path / "other").exists()
+    monkeypatch.delenv(REGIO_DIR_ENV)
+    assert p.stand_in_mappings(2020, 2020, tmp_path / "none") is None

@@ -102,7 +102,10 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     # report 7.2.4: VSLGWBTAB of t (optional) and the mapping of t (reference/regions.py); either absent -> the
     # regional columns are null for the year, recorded below (metadata regions_status, WARN check "regions")
     vsl = _one(vslgwb, year, "VSLGWBTAB")
-    regio_map, regions = _regions(int(year), vsl)
+    # VSLGWBTAB is keyed by address object, not person: its municipalities are built once, for the check of the
+    # mapping and for every bucket
+    found = object_municipalities(vsl).collect() if vsl is not None else None
+    regio_map, regions = _regions(int(year), vsl, found)
     frames = {"gba": gba, "addresses": addresses, "secm": secm, "migration": migration, "hoogsteopl": hoog,
               "migmotief": migmotief, "countries": countries, "enrolment": enrol_lf, "vslgwb": vsl}
     # the release period of the cumulative SECMBUS decides whether SECM covers the year (report 7.1.3); read
@@ -111,8 +114,7 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     choices = monitor.choices
     if choices.student_source == "enrolment":     # the fallback of report 7.1.3 also where SECM covers t
         secm_last = min(secm_last if secm_last is not None else int(year), int(year) - 1)
-    # VSLGWBTAB is keyed by address object, not person: its municipalities are built once, not per bucket
-    objects = keyed_objects(object_municipalities(vsl).collect()) if vsl is not None else None
+    objects = keyed_objects(found) if found is not None else None
     out = _bucketed(context, monitor, lambda **kw: POP.population(int(year), secm_last_year=secm_last, **kw,
                                                                   regio_map=regio_map, objects=objects,
                                                                   **choices.population_kwargs()),
@@ -135,10 +137,12 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
                                         "problems": "; ".join(regions["problems"]) or "none"})
 
 
-def _regions(year: int, vslgwb: pl.LazyFrame | None) -> tuple[pl.DataFrame | None, dict]:
+def _regions(year: int, vslgwb: pl.LazyFrame | None,
+             objects: pl.DataFrame | None = None) -> tuple[pl.DataFrame | None, dict]:
     """The mapping of ``year`` (None when there is none) and what to record: ``status`` (``computable``,
     ``no VSLGWBTAB``, ``no mapping``) and ``problems`` (messages: no VSLGWBTAB t, no mapping for t naming the file
-    to add, municipality codes of VSLGWBTAB t that the mapping lacks, with count and examples)."""
+    to add, municipality codes of VSLGWBTAB t that the mapping lacks, with count and examples).  ``objects``:
+    the object municipalities of ``vslgwb`` when the caller has them (core.regions.object_municipalities)."""
     from monitor_dagster.core.regions import unknown_municipalities
     from monitor_dagster.reference.regions import mapping_file, regio_mapping
 
@@ -149,7 +153,7 @@ def _regions(year: int, vslgwb: pl.LazyFrame | None) -> tuple[pl.DataFrame | Non
     if missing:
         problems.append(missing)
     if vslgwb is not None and regio_map is not None:
-        unknown = unknown_municipalities(vslgwb, regio_map).collect()
+        unknown = unknown_municipalities(vslgwb, regio_map, objects).collect()
         if unknown.height:
             ex = ", ".join(f"{g} ({n} objects)" for g, n in unknown.head(5).iter_rows())
             problems.append(f"{unknown.height} municipality code(s) of VSLGWBTAB {year} not in {mapping_file(year)}: "
