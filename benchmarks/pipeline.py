@@ -5,6 +5,10 @@ peak memory (max RSS) is its own; wall time per layer and in total.  Two verdict
 site included) under 10 minutes and 8 GB (issues 5, 7: 1 M persons x 2015-2021), and landing zone -> gated table
 (sources, core, indicators, export; no synth, no site) within 10 minutes and 12 GB (issue 12: a national year,
 ``--persons 17500000 --years 2021-2021 --replicate 20``).
+
+Regions: the synthetic zone uses the municipality codes of 2020 in every year and the package ships the 2020
+mapping only, so for the other years the benchmark writes the 2020 mapping under their names to a folder of its
+output and sets ``MONITOR_REGIO_DIR`` (unless you set it): the regional breakdowns are computed as in a real run.
 """
 
 from __future__ import annotations
