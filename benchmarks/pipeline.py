@@ -48,6 +48,8 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
         bad = [o for o in s.outcomes if not o.ok]
         if bad:
             raise SystemExit(f"{step}: {bad[:3]}")
+    elif step == "scan":
+        scanned = scan_sources(base / "warehouse")
     elif step == "export":
         from monitor_dagster.export import export_table
         from monitor_dagster.warehouse import Warehouse
@@ -70,7 +72,28 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
            "peak_rss_worker_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2}
     if step in ("sources", "core", "indicators"):
         out["slowest_steps"] = steps
+    if step == "scan":
+        out["inputs"] = scanned
     return out
+
+
+def scan_sources(warehouse: Path) -> int:
+    """One streaming scan of every source table in the warehouse (every partition with a current version),
+    every numeric and boolean column summed: the floor under any computation on the files that core and
+    indicators read (issue 12: compute <= 10x one streaming scan of its inputs).  Returns the tables scanned."""
+    import polars as pl
+
+    from monitor_dagster.warehouse import Warehouse
+
+    w, n = Warehouse(warehouse), 0
+    for entry in w.entries():
+        for part in w.partitions(entry):
+            lf = w.read(entry, part)
+            num = [c for c, d in lf.collect_schema().items() if d.is_numeric() or d == pl.Boolean]
+            # a table without numbers (a code list) is still read: its row count
+            lf.select(pl.col(num).cast(pl.Float64).sum() if num else pl.len()).collect(engine="streaming")
+            n += 1
+    return n
 
 
 def steal_seconds() -> float:
@@ -98,7 +121,7 @@ def main() -> None:
     ap.add_argument("--replicate", type=int, default=1,
                     help="generate persons/R and write R shifted copies (monitor synth --replicate): a national "
                          "zone within the generator's memory")
-    ap.add_argument("--steps", default="synth,sources,core,indicators,export,publish",
+    ap.add_argument("--steps", default="synth,sources,core,indicators,export,scan,publish",
                     help="steps to run; starting after synth re-uses the zone and warehouse of an earlier run")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -130,7 +153,7 @@ def main() -> None:
             break
         r = json.loads(p.stdout.strip().splitlines()[-1])
         r["steal_seconds"] = steal
-        total += r["seconds"]
+        total += r["seconds"] if step != "scan" else 0.0     # a measuring stick, not part of the run
         results.append(r)
         worker = r.get("peak_rss_worker_gb", 0)
         cpu = r.get("cpu_seconds", 0) + r.get("cpu_seconds_workers", 0)
@@ -146,6 +169,9 @@ def main() -> None:
     gated = gated_verdict(results)
     if gated:
         print("  " + gated)
+    ratio = scan_verdict(results)
+    if ratio:
+        print("  " + ratio)
     if "indicators" in steps and (base / "warehouse").is_dir():
         left = _families_not_built(base / "warehouse", last)
         if left:    # e.g. transitions needs SPOLISBUS t-1: a zone of one year does not measure it
@@ -200,6 +226,19 @@ def gated_verdict(results: list[dict]) -> str | None:
     ok = secs <= 600 and peak <= 12
     return (f"landing -> gated table ({', '.join(GATED_STEPS)}) {secs:.0f} s ({secs / 60:.1f} min), peak {peak:.2f} "
             f"GB; issue 12 target <= 10 min and <= 12 GB: {'met' if ok else 'NOT met'}")
+
+
+def scan_verdict(results: list[dict]) -> str | None:
+    """Compute against reading (issue 12: core + indicators <= 10x one streaming scan of their inputs): the
+    seconds of the core and indicator layers over those of the ``scan`` step; None unless all three ran."""
+    by_step = {r["step"]: r for r in results}
+    if any(s not in by_step for s in ("core", "indicators", "scan")) or by_step["scan"]["seconds"] <= 0:
+        return None
+    compute = by_step["core"]["seconds"] + by_step["indicators"]["seconds"]
+    ratio = compute / by_step["scan"]["seconds"]
+    return (f"compute (core + indicators) {compute:.0f} s = {ratio:.1f}x one streaming scan of the "
+            f"{by_step['scan'].get('inputs', '?')} source tables ({by_step['scan']['seconds']:.1f} s); issue 12 target "
+            f"<= 10x: {'met' if ratio <= 10 else 'NOT met'}")
 
 
 def _families_not_built(warehouse: Path, year: int) -> list[str]:

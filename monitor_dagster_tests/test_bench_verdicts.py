@@ -58,3 +58,29 @@ def test_the_generators_mapping_stands_in_for_years_without_one(monkeypatch, tmp
     assert p.stand_in_mappings(2019, 2021, tmp_path / "other") is None and not (tmp_path / "other").exists()
     monkeypatch.delenv(REGIO_DIR_ENV)
     assert p.stand_in_mappings(2020, 2020, tmp_path / "none") is None
+
+
+def test_scan_verdict_divides_core_and_indicators_by_the_scan(monkeypatch):
+    p = _pipeline(monkeypatch)
+    rows = _run(sources=150.0, core=200.0, indicators=100.0, export=1.0, scan=20.0)
+    rows[-1]["inputs"] = 23
+    line = p.scan_verdict(rows)
+    assert "300 s = 15.0x" in line and "23 source tables" in line and line.endswith("NOT met")
+    assert p.scan_verdict(_run(core=60.0, indicators=40.0, scan=10.0)).endswith(": met")
+    assert p.scan_verdict(_run(core=60.0, indicators=40.0)) is None      # no scan ran
+    # the scan is a measuring stick: the gated time leaves it out
+    assert "351 s" in p.gated_verdict(_run(sources=150.0, core=100.0, indicators=100.0, export=1.0, scan=500.0))
+
+
+def test_scan_sources_reads_every_current_source_table(monkeypatch, tmp_path):
+    import polars as pl
+
+    from monitor_dagster.warehouse import Warehouse
+
+    p = _pipeline(monkeypatch)
+    w = Warehouse(tmp_path / "warehouse")
+    w.write("SPOLISBUS", "2021", pl.DataFrame({"person_id": [1, 2], "SBASISUREN": [1.0, 2.0]}), {"rows": 2})
+    w.write("SPOLISBUS", "2020", pl.DataFrame({"person_id": [1], "SBASISUREN": [3.0]}), {"rows": 1})
+    w.write("LANDAKTUEELREF", "all", pl.DataFrame({"code": ["5001"], "label": ["x"]}), {"rows": 1})   # no numbers
+    assert p.scan_sources(tmp_path / "warehouse") == 3
+    assert p.scan_sources(tmp_path / "empty") == 0
