@@ -79,19 +79,27 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
 
 def scan_sources(warehouse: Path) -> int:
     """One streaming scan of every source table in the warehouse (every partition with a current version),
-    every numeric and boolean column summed: the floor under any computation on the files that core and
-    indicators read (issue 12: compute <= 10x one streaming scan of its inputs).  Returns the tables scanned."""
+    every column read and reduced (numbers summed, dates and codes by their physical values, text by its
+    bytes): the floor under any computation on the files that core and indicators read (issue 12: compute
+    <= 10x one streaming scan of its inputs).  Returns the tables scanned.  ``benchmarks/indicators.py``'s
+    scan sums only the numeric columns of the register families' inputs, as it has since it was written."""
     import polars as pl
 
     from monitor_dagster.warehouse import Warehouse
+
+    def reduced(name: str, dtype: pl.DataType) -> pl.Expr:
+        c = pl.col(name)
+        if dtype.is_numeric() or dtype == pl.Boolean:
+            return c.cast(pl.Float64).sum()
+        if dtype == pl.String:
+            return c.str.len_bytes().sum()
+        return c.to_physical().cast(pl.Float64).sum()     # dates, Enums, Categoricals
 
     w, n = Warehouse(warehouse), 0
     for entry in w.entries():
         for part in w.partitions(entry):
             lf = w.read(entry, part)
-            num = [c for c, d in lf.collect_schema().items() if d.is_numeric() or d == pl.Boolean]
-            # a table without numbers (a code list) is still read: its row count
-            lf.select(pl.col(num).cast(pl.Float64).sum() if num else pl.len()).collect(engine="streaming")
+            lf.select(reduced(c, d) for c, d in lf.collect_schema().items()).collect(engine="streaming")
             n += 1
     return n
 
@@ -163,9 +171,10 @@ def main() -> None:
               flush=True)
         if r.get("slowest_steps"):
             print("      slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["slowest_steps"]), flush=True)
-    peak = max((step_peak(r) for r in results), default=0)
-    print(f"  total {total:.0f} s ({total / 60:.1f} min), max peak {peak:.2f} GB; whole run (issues 5, 7) target "
-          f"< 10 min and < 8 GB: {'met' if total < 600 and peak < 8 else 'NOT met'}")
+    peak = max((step_peak(r) for r in results if r["step"] != "scan"), default=0)
+    if any(r["step"] != "scan" for r in results):
+        print(f"  total {total:.0f} s ({total / 60:.1f} min), max peak {peak:.2f} GB; whole run (issues 5, 7) "
+              f"target < 10 min and < 8 GB: {'met' if total < 600 and peak < 8 else 'NOT met'}")
     gated = gated_verdict(results)
     if gated:
         print("  " + gated)
