@@ -49,6 +49,9 @@ def main() -> None:
                                                   key=lambda r_: -r_["seconds"])}
         rows.append({"persons": persons, "replicate": r, "layers": layers, "indicators": ind})
         (OUT / "bench_national.json").write_text(json.dumps(rows, indent=1))
+    sys.path.insert(0, str(HERE))
+    from pipeline import scan_ratio     # the verdict's own definition (pipeline.py runs in subprocesses above)
+
     lines = ["| persons | sources | core | indicators | total (no synth) | max peak | core + indicators / scan of the "
              "sources | register families / scan of their inputs | quarters / year |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -65,8 +68,8 @@ def main() -> None:
         ratio = (f"{I['K=auto']['seconds'] / scan:.1f}x" + (f" (year alone {I['K=auto/year']['seconds'] / scan:.1f}x)"
                                                            if "K=auto/year" in I else "")
                  if scan and "K=auto" in I else "-")
-        whole = (f"{(L['core']['seconds'] + L['indicators']['seconds']) / L['scan']['seconds']:.1f}x"
-                 if all(s in L for s in ("core", "indicators", "scan")) and L["scan"]["seconds"] > 0 else "-")
+        whole = scan_ratio(list(L.values()))
+        whole = f"{whole[1]:.1f}x" if whole else "-"
         q = (f"{I['K=auto']['seconds'] / I['K=auto/year']['seconds']:.2f}x"
              if "K=auto" in I and "K=auto/year" in I else "-")
         lines.append(f"| {row['persons']:,} | {cell('sources')} | {cell('core')} | {cell('indicators')} | "
