@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import monitor_dagster  # noqa: F401  (before polars: its allocator options, monitor_dagster/allocator.py)
 import polars as pl
 
 OUT = Path(os.environ.get("MONITOR_BENCH_OUT", "bench_output"))

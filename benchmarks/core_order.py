@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import monitor_dagster  # noqa: F401  (before polars: its allocator options, monitor_dagster/allocator.py)
 import polars as pl
 
 TABLES = ("population", "job_months", "job_spells", "employers", "secm_months", "education_careers")

@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import monitor_dagster  # noqa: F401  (before polars: its allocator options, monitor_dagster/allocator.py)
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -83,9 +83,9 @@ def scan_sources(warehouse: Path) -> int:
     bytes): the floor under any computation on the files that core and indicators read (issue 12: compute
     <= 10x one streaming scan of its inputs).  Returns the tables scanned.  ``benchmarks/indicators.py``'s
     scan sums only the numeric columns of the register families' inputs, as it has since it was written."""
-    import polars as pl
+    from monitor_dagster.warehouse import Warehouse     # first: the allocator options (monitor_dagster/allocator.py)
 
-    from monitor_dagster.warehouse import Warehouse
+    import polars as pl
 
     def reduced(name: str, dtype: pl.DataType) -> pl.Expr:
         c = pl.col(name)

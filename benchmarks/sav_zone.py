@@ -17,6 +17,7 @@ import shutil
 import time
 from pathlib import Path
 
+import monitor_dagster  # noqa: F401  (before polars: its allocator options, monitor_dagster/allocator.py)
 import polars as pl
 
 from monitor_dagster.synth.savwriter import write_sav

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import monitor_dagster  # noqa: F401  (before polars: its allocator options, monitor_dagster/allocator.py)
 import polars as pl
 import pytest
 
