@@ -4,7 +4,8 @@ Workload: N persons (default 1,000,000) x 2015-2021 in parquet.  Each layer runs
 peak memory (max RSS) is its own; wall time per layer and in total.  Two verdicts: the whole run (synth and
 site included) under 10 minutes and 8 GB (issues 5, 7: 1 M persons x 2015-2021), and landing zone -> gated table
 (sources, core, indicators, export; no synth, no site) within 10 minutes and 12 GB (issue 12: a national year,
-``--persons 17500000 --years 2021-2021 --replicate 20``).
+``--persons 17500000 --years 2021-2021 --replicate 20``).  Step ``run`` runs the three layers in one process, as
+``monitor run`` does (``--steps run,export``): what a user waits for; the layers' own steps say where the time goes.
 
 Regions: the synthetic zone uses the municipality codes of 2020 in every year and the package ships the 2020
 mapping only, so for the other years the benchmark writes the 2020 mapping under their names to a folder of its
@@ -29,6 +30,13 @@ OUT = Path(os.environ.get("MONITOR_BENCH_OUT", "bench_output"))
 os.environ.setdefault("MONITOR_SENSITIVITY", "0")
 
 
+#: the benchmark's steps that are ``monitor run``s: one layer each (in its own process, so that its peak memory is
+#: its own), or ``run``, all three in one process as ``monitor run`` does them (one start of the interpreter, the
+#: definitions and the Dagster instance instead of three; docs/scaling.md, twenty-fifth session)
+LAYERS = {"sources": ("sources",), "core": ("core",), "indicators": ("indicators",),
+          "run": ("sources", "core", "indicators")}
+
+
 def layer(step: str, base: Path, persons: int, first: int, last: int, replicate: int = 1) -> dict:
     import dagster as dg
 
@@ -37,14 +45,12 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
         from monitor_dagster.synth.generate import SynthConfig, generate
         generate(SynthConfig(landing=base / "landing", persons=persons // replicate, first_year=first,
                              last_year=last, seed=1, fmt="parquet", replicate=replicate))
-    elif step in ("sources", "core", "indicators"):
+    elif step in LAYERS:
         from monitor_dagster.runner import run_pipeline
-        layers = {"sources": ("sources",), "core": ("core",), "indicators": ("indicators",)}[step]
         with dg.instance_for_test() as inst:
-            s = run_pipeline(base / "landing", base / "warehouse", instance=inst,
-                            layers=layers,
-                            select=["LANDAKTUEELREF"] if step != "sources" else None)
-            steps = _step_seconds(inst)
+            s = run_pipeline(base / "landing", base / "warehouse", instance=inst, layers=LAYERS[step],
+                             select=["LANDAKTUEELREF"] if "sources" not in LAYERS[step] else None)
+            steps = _step_seconds(inst, top=12 if step == "run" else 8)
         bad = [o for o in s.outcomes if not o.ok]
         if bad:
             raise SystemExit(f"{step}: {bad[:3]}")
@@ -70,7 +76,7 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
                                       for f in ("ru_utime", "ru_stime")),
            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
            "peak_rss_worker_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2}
-    if step in ("sources", "core", "indicators"):
+    if step in LAYERS:
         out["slowest_steps"] = steps
     if step == "scan":
         out["inputs"] = scanned
@@ -214,8 +220,10 @@ def stand_in_mappings(first: int, last: int, folder: Path) -> tuple[Path, list[i
     return folder, missing
 
 
-#: the layers between a landing zone and the gated table: what issue 12's national target times
+#: the layers between a landing zone and the gated table: what issue 12's national target times, layer by layer
+#: or as one ``monitor run`` (step ``run``) and the export
 GATED_STEPS = ("sources", "core", "indicators", "export")
+GATED_RUN = ("run", "export")
 
 
 def step_peak(r: dict) -> float:
@@ -225,14 +233,16 @@ def step_peak(r: dict) -> float:
 
 def gated_verdict(results: list[dict]) -> str | None:
     """Landing zone -> gated table (issue 12: a national year within 10 minutes and 12 GB): the seconds and the
-    largest peak of :data:`GATED_STEPS`, not the synth (the zone is given) nor the site; None unless they all ran."""
+    largest peak of :data:`GATED_STEPS` (or of :data:`GATED_RUN` when those ran: one ``monitor run``), not the
+    synth (the zone is given) nor the site; None unless all steps of one of the two ran."""
     by_step = {r["step"]: r for r in results}
-    if any(s not in by_step for s in GATED_STEPS):
+    gated = next((g for g in (GATED_RUN, GATED_STEPS) if all(s in by_step for s in g)), None)
+    if gated is None:
         return None
-    secs = sum(by_step[s]["seconds"] for s in GATED_STEPS)
-    peak = max(step_peak(by_step[s]) for s in GATED_STEPS)
+    secs = sum(by_step[s]["seconds"] for s in gated)
+    peak = max(step_peak(by_step[s]) for s in gated)
     ok = secs <= 600 and peak <= 12
-    return (f"landing -> gated table ({', '.join(GATED_STEPS)}) {secs:.0f} s ({secs / 60:.1f} min), peak {peak:.2f} "
+    return (f"landing -> gated table ({', '.join(gated)}) {secs:.0f} s ({secs / 60:.1f} min), peak {peak:.2f} "
             f"GB; issue 12 target <= 10 min and <= 12 GB: {'met' if ok else 'NOT met'}")
 
 

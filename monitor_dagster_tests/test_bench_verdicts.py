@@ -42,6 +42,18 @@ def test_gated_verdict_needs_every_layer(monkeypatch):
     assert p.gated_verdict(_run(sources=1.0, core=1.0, indicators=1.0)) is None
 
 
+def test_gated_verdict_of_one_monitor_run_and_the_export(monkeypatch):
+    # step `run`: sources, core and indicators in one process, as `monitor run` does them
+    p = _pipeline(monkeypatch)
+    rows = _run(run=590.0, export=1.0)
+    rows[0]["peak_rss_worker_gb"] = 4.5
+    line = p.gated_verdict(rows)
+    assert "(run, export) 591 s" in line and "peak 4.50 GB" in line and line.endswith(": met")
+    assert p.gated_verdict(_run(run=600.0, export=1.0)).endswith("NOT met")
+    assert p.gated_verdict(_run(run=1.0)) is None
+    assert p.LAYERS["run"] == ("sources", "core", "indicators")
+
+
 def test_the_generators_mapping_stands_in_for_years_without_one(monkeypatch, tmp_path):
     """Without a mapping for the year, core/population leaves regio and randstad null and the indicator layer
     computes none of their cells: the national runs up to the twenty-second session measured 2021 without them."""
