@@ -96,3 +96,21 @@ def test_scan_sources_reads_every_current_source_table(monkeypatch, tmp_path):
     w.write("LANDAKTUEELREF", "all", pl.DataFrame({"code": ["5001"], "label": ["x"]}), {"rows": 1})   # no numbers
     assert p.scan_sources(tmp_path / "warehouse") == 3
     assert p.scan_sources(tmp_path / "empty") == 0
+
+
+def _peer(monkeypatch):
+    monkeypatch.setenv("MONITOR_SENSITIVITY", "1")     # as _pipeline: the module's setdefault stays out of this process
+    spec = importlib.util.spec_from_file_location("bench_duckdb_peer", ROOT / "benchmarks" / "duckdb_peer.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_duckdb_peer_says_the_bench_extra_is_missing_before_any_step(monkeypatch):
+    """Without DuckDB the peer stops at once with how to install it, instead of running the monitor step first."""
+    peer = _peer(monkeypatch)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "duckdb" else real(name, *a))
+    msg = peer.missing_extra(["monitor", "duckdb"])
+    assert msg is not None and "'bench' extra" in msg and "make bench" in msg
+    assert peer.missing_extra(["monitor"]) is None      # the monitor step alone needs no DuckDB
