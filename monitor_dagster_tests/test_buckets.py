@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -111,6 +112,24 @@ def test_buckets_hold_equal_rows_when_a_few_keys_lie_far_out(rows, monkeypatch):
     sizes = [frame.filter(plan.predicate(i)).select(pl.len()).collect().item() for i in range(plan.k)]
     assert sum(sizes) == rows
     assert min(sizes) > 0.8 * rows / 10 and max(sizes) < 1.2 * rows / 10, sizes
+
+
+@pytest.mark.parametrize("k", [2, 7, 47])
+def test_bucket_bounds_are_the_lower_quantiles_of_the_keys(k):
+    """The bounds are the keys' quantiles j/K ("lower": a key that occurs), computed in one sort: the same
+    bounds as K-1 quantile expressions each sorting the keys, so K and the tables of earlier runs stay as
+    they were (issue 15).  Unsorted keys with repeats and nulls; the bounds sorted, distinct, above the
+    smallest key."""
+    rng = np.random.default_rng(k)
+    ids = rng.integers(10**8, 10**9, 30_000).tolist() + [None] * 50 + [10**8] * 200
+    frame = pl.LazyFrame({"person_id": ids})
+    one_by_one = frame.filter(pl.col("person_id").is_not_null()).select(
+        pl.col("person_id").min().alias("lo"),
+        *[pl.col("person_id").quantile(j / k, interpolation="lower").alias(f"q{j}") for j in range(1, k)]
+    ).collect().row(0)
+    expected = tuple(sorted({int(v) for v in one_by_one[1:] if v > one_by_one[0]}))
+    plan = BK.plan_buckets({"spolis": frame}, "person_id", k)
+    assert plan.bounds == expected and len(expected) == k - 1
 
 
 def test_choose_buckets_counts_the_columns_read():
