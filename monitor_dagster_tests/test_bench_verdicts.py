@@ -7,13 +7,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _pipeline(monkeypatch):
-    # the module sets MONITOR_SENSITIVITY for its own runs: keep that out of this test process
+def _bench(monkeypatch, name: str):
+    # the benchmark modules set MONITOR_SENSITIVITY for their own runs: keep that out of this test process
     monkeypatch.setenv("MONITOR_SENSITIVITY", "1")
-    spec = importlib.util.spec_from_file_location("bench_pipeline", ROOT / "benchmarks" / "pipeline.py")
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "benchmarks" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def _pipeline(monkeypatch):
+    return _bench(monkeypatch, "pipeline")
 
 
 def _run(**seconds):
@@ -98,17 +102,9 @@ def test_scan_sources_reads_every_current_source_table(monkeypatch, tmp_path):
     assert p.scan_sources(tmp_path / "empty") == 0
 
 
-def _peer(monkeypatch):
-    monkeypatch.setenv("MONITOR_SENSITIVITY", "1")     # as _pipeline: the module's setdefault stays out of this process
-    spec = importlib.util.spec_from_file_location("bench_duckdb_peer", ROOT / "benchmarks" / "duckdb_peer.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_duckdb_peer_says_the_bench_extra_is_missing_before_any_step(monkeypatch):
     """Without DuckDB the peer stops at once with how to install it, instead of running the monitor step first."""
-    peer = _peer(monkeypatch)
+    peer = _bench(monkeypatch, "duckdb_peer")
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "duckdb" else real(name, *a))
     msg = peer.missing_extra(["monitor", "duckdb"])

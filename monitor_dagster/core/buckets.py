@@ -156,7 +156,8 @@ def plan_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, k: int
     if rows > PLAN_SAMPLE_ROWS:
         keys = keys.filter(col.hash(seed=HASH_SEED) % (rows // PLAN_SAMPLE_ROWS + 1) == 0)
     # the K-1 quantiles as one list expression: the sample is sorted once, not once per quantile (K-1 separate
-    # quantile expressions sorted it K-1 times: 4.0 against 1.0 CPU-s for K = 47 over a national SPOLIS, the same bounds)
+    # quantile expressions sorted it K-1 times: 4.0 against 1.0 CPU-s for K = 47 over a national SPOLIS, the
+    # same bounds; docs/scaling.md, twenty-sixth session)
     lo, qs = keys.select(col.min().alias("lo"),
                          col.quantile([j / k for j in range(1, k)], interpolation="lower").alias("q")
                          ).collect(engine="streaming").row(0)
