@@ -1,13 +1,15 @@
-"""Peer benchmark (issue 12): ``monitor run`` + ``export`` against a plain DuckDB SQL script on the same CSV zone.
+"""Peer benchmark (issue 12): ``monitor run`` + ``export`` against a plain DuckDB SQL script on the same zone.
 
 The peer is an independent implementation, in DuckDB SQL only, of the register indicators O04, O05, O08,
 O10 and O11-O18 per herkomst (the 17 groups, niet-westers, westers and totaal; no further breakdown) for every
-year of a CSV landing zone, read straight from the landing zone's files (no warehouse, no monitor code: the
+year of a landing zone (CSV or parquet), read straight from its files (no warehouse, no monitor code: the
 file locations are found with the Remote Access naming, the AOW ages and the minimum wage are read from the
 project's reference CSVs).  Steps, each in its own process (wall time and peak RSS of that process):
 
 1. ``synth``: a 250,000-person CSV zone (default one year, 2021) with ``monitor_dagster.synth.generate``,
-   re-used when it exists (``--fresh`` regenerates);
+   re-used when it exists (``--fresh`` regenerates); or, with ``--landing``, a zone that exists, CSV or parquet
+   (e.g. the national zone of ``benchmarks/pipeline.py``, where the fixed costs below no longer count; DuckDB's
+   memory can be held to the monitor's budget with ``--duckdb-memory-gb 12``);
 2. ``monitor``: what ``monitor run`` + ``monitor export`` do, in-process (``run_pipeline`` over sources, core
    and indicators on an ephemeral Dagster instance, then ``export_table`` of the gated table to CSV);
 3. ``duckdb``: the SQL below, writing its own CSV;
@@ -45,14 +47,16 @@ Known differences (why the values need not agree to the last digit):
 * the herkomst group comes from LANDAKTUEELREF's LANDGROEPMONITOR (LANDTYPE as a fallback), not from the
   shipped reference table the monitor falls back on: the synthetic reference table carries the group.
 Any other difference is a bug in one of the two.  Measured 2026-12-01 on 250,000 persons x 2021 (2 cores,
-24 GB, shared with other jobs): every shown cell equal (O08 within 5e-10), n equal everywhere.
+24 GB, shared with other jobs): every shown cell equal (O08 within 5e-10), n equal everywhere; on the national
+parquet zone (17.5 M persons x 2021, 2026-12-04, AMD EPYC): every one of the 260 cells equal (O08 within 8e-11).
 
 The monitor computes far more (every breakdown, every family, checks, lineage); the ratio measures what a
 user waits for, end to end, against the smallest program that answers the same question.  The monitor step
 also says where its seconds go (``breakdown`` in the JSON): interpreter start and imports, setup, the sources
 runs, each kind of derived run, the export, and across them the Dagster steps, the writes of Dagster's SQLite
 event log and the Great Expectations validation: the fixed costs that do not shrink with the zone.
-Results: printed and in $MONITOR_BENCH_OUT/bench_duckdb_peer.json.  Requires the ``bench`` extra (duckdb).
+Results: printed and in $MONITOR_BENCH_OUT/bench_duckdb_peer.json (``bench_duckdb_peer_<zone>.json`` for a
+zone given with ``--landing``).  Requires the ``bench`` extra (duckdb).
 """
 
 from __future__ import annotations
@@ -82,13 +86,16 @@ OPEN_END = ("88888888", "99999999", "20500101", "99991231")   # the catalog's op
 
 
 # ------------------------------------------------------------------------------------------ locating files
+#: a landed file: CSV (the peer's own zone) or parquet (``monitor synth --format parquet``, e.g. the national zone
+#: of benchmarks/pipeline.py)
+EXT = r"\.(?:csv|parquet)"
 #: file -> (folder under the landing root, regex on the file name with groups year and version)
 FILES = {
-    "GBAPERSOONTAB": ("Bevolking/GBAPERSOONTAB", r"GBAPERSOON(?:TAB)?(?P<year>\d{4})(?:TAB)?V(?P<version>\d+)\.csv"),
-    "GBAADRESOBJECTBUS": ("Bevolking/GBAADRESOBJECTBUS", r"GBAADRESOBJECT(?P<year>\d{4})BUSV(?P<version>\d+)\.csv"),
-    "SECMBUS": ("InkomenBestedingen/SECMBUS", r"SECMBUS(?P<year>\d{4})V(?P<version>\d+)\.csv"),
-    "LANDAKTUEELREF": ("Utilities/Code_Listings/SSBreferentiebestanden", r"LANDAKTUEELREF(?P<year>)V(?P<version>\d+)\.csv"),
-    "SPOLISBUS": ("Spolis/SPOLISBUS", r"SPOLISBUS ?(?P<year>\d{4})V(?P<version>\d+)\.csv"),
+    "GBAPERSOONTAB": ("Bevolking/GBAPERSOONTAB", r"GBAPERSOON(?:TAB)?(?P<year>\d{4})(?:TAB)?V(?P<version>\d+)" + EXT),
+    "GBAADRESOBJECTBUS": ("Bevolking/GBAADRESOBJECTBUS", r"GBAADRESOBJECT(?P<year>\d{4})BUSV(?P<version>\d+)" + EXT),
+    "SECMBUS": ("InkomenBestedingen/SECMBUS", r"SECMBUS(?P<year>\d{4})V(?P<version>\d+)" + EXT),
+    "LANDAKTUEELREF": ("Utilities/Code_Listings/SSBreferentiebestanden", r"LANDAKTUEELREF(?P<year>)V(?P<version>\d+)" + EXT),
+    "SPOLISBUS": ("Spolis/SPOLISBUS", r"SPOLISBUS ?(?P<year>\d{4})V(?P<version>\d+)" + EXT),
 }
 
 
@@ -98,18 +105,18 @@ def locate(landing: Path, file_id: str, year: int | None = None) -> Path:
     folder, pattern = FILES[file_id]
     rx = re.compile(pattern, re.IGNORECASE)
     found = []
-    for p in (landing / folder).rglob("*.csv"):
+    for p in (landing / folder).rglob("*"):
         m = rx.fullmatch(p.name)
         if m and (year is None or int(m.group("year")) == year):
             found.append(((int(m.group("year") or 0), int(m.group("version"))), p))
     if not found:
-        raise SystemExit(f"no {file_id}{'' if year is None else f' {year}'} CSV under {landing / folder}")
+        raise SystemExit(f"no {file_id}{'' if year is None else f' {year}'} CSV or parquet file under {landing / folder}")
     return max(found)[1]
 
 
 def zone_years(landing: Path) -> list[int]:
     rx = re.compile(FILES["SPOLISBUS"][1], re.IGNORECASE)
-    return sorted({int(m.group("year")) for p in (landing / FILES["SPOLISBUS"][0]).rglob("*.csv")
+    return sorted({int(m.group("year")) for p in (landing / FILES["SPOLISBUS"][0]).rglob("*")
                    if (m := rx.fullmatch(p.name))})
 
 
@@ -122,6 +129,17 @@ def _csv(p: Path) -> str:
     return f"read_csv({_q(p)}, delim=';', header=true, all_varchar=true, quote='\"')"
 
 
+def _src(p: Path) -> str:
+    """A landed file as a relation: a CSV as text (``num`` parses its decimal commas), a parquet file (a zone
+    made with ``monitor synth --format parquet``) with the types it was written with."""
+    return f"read_parquet({_q(p)})" if p.suffix.lower() == ".parquet" else _csv(p)
+
+
+#: ``num(x)``: a CSV's text with a decimal comma, or a parquet file's number or numeric text, as a DOUBLE
+NUM_CSV = "TRY_CAST(replace(trim(x), ',', '.') AS DOUBLE)"
+NUM_TYPED = "TRY_CAST(x AS DOUBLE)"
+
+
 def _list(xs) -> str:
     return "(" + ", ".join("'" + x.replace("'", "''") + "'" for x in xs) + ")"
 
@@ -129,7 +147,7 @@ def _list(xs) -> str:
 SETUP = """
 CREATE OR REPLACE MACRO ymd(x) AS CASE WHEN length(x) = 8 THEN try_strptime(x, '%Y%m%d')::DATE END;
 CREATE OR REPLACE MACRO ymd_open(x) AS CASE WHEN x IN {open_end} THEN NULL ELSE ymd(x) END;
-CREATE OR REPLACE MACRO num(x) AS TRY_CAST(replace(trim(x), ',', '.') AS DOUBLE);
+CREATE OR REPLACE MACRO num(x) AS {num};
 CREATE OR REPLACE TEMP TABLE land AS
   SELECT LAND, CASE WHEN g = 'Nederland' THEN 'geen migratieachtergrond' ELSE g END AS grp FROM (
     SELECT LAND, coalesce(LANDGROEPMONITOR, CASE LANDTYPE WHEN '2' THEN 'overig niet-westers'
@@ -254,21 +272,41 @@ CREATE OR REPLACE TEMP TABLE benefit_groups AS SELECT * FROM (VALUES
 """
 
 
-def run_duckdb(landing: Path, out: Path, threads: int | None = None) -> dict:
+def zone_files(landing: Path, years: list[int]) -> tuple[dict, str]:
+    """The files the SQL reads (file id, or (SPOLISBUS, year) -> path) and the ``num`` macro for their format;
+    a zone that mixes CSV and parquet is refused (one macro parses the numbers of every file)."""
+    files: dict = {f: locate(landing, f) for f in ("LANDAKTUEELREF", "GBAPERSOONTAB", "GBAADRESOBJECTBUS", "SECMBUS")}
+    files.update({("SPOLISBUS", y): locate(landing, "SPOLISBUS", y) for y in years})
+    kinds = {p.suffix.lower() for p in files.values()}
+    if len(kinds) > 1:
+        raise SystemExit(f"the zone mixes CSV and parquet files ({', '.join(sorted(str(p) for p in files.values()))}): "
+                         "give a zone of one format")
+    # the reference tables (aow_age.csv, wml.csv) have decimal points, which the typed macro parses as well
+    return files, NUM_TYPED if kinds == {".parquet"} else NUM_CSV
+
+
+def run_duckdb(landing: Path, out: Path, threads: int | None = None, memory_gb: float | None = None) -> dict:
+    """The SQL over the zone, its result written to ``out``; ``memory_gb``: DuckDB's ``memory_limit`` (it spills
+    to disk beyond it; by default DuckDB takes up to 80 % of the machine's memory)."""
     import duckdb
 
     years = zone_years(landing)
+    files, num = zone_files(landing, years)
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    con.execute(SETUP.format(open_end=_list(OPEN_END), groups=_list(GROUPS),
-                             land=_csv(locate(landing, "LANDAKTUEELREF")), gba=_csv(locate(landing, "GBAPERSOONTAB")),
-                             addr=_csv(locate(landing, "GBAADRESOBJECTBUS")), secm=_csv(locate(landing, "SECMBUS")),
+    if memory_gb:
+        con.execute(f"SET memory_limit = '{float(memory_gb)}GB'")
+    # what does not fit spills next to the output, not into the working directory (DuckDB's default, .tmp)
+    con.execute(f"SET temp_directory = {_q(out.parent / 'duckdb_spill')}")
+    con.execute(SETUP.format(open_end=_list(OPEN_END), groups=_list(GROUPS), num=num,
+                             land=_src(files["LANDAKTUEELREF"]), gba=_src(files["GBAPERSOONTAB"]),
+                             addr=_src(files["GBAADRESOBJECTBUS"]), secm=_src(files["SECMBUS"]),
                              aow=_csv(REFERENCE / "aow_age.csv"), wml=_csv(REFERENCE / "wml.csv")))
     con.execute(BENEFIT_GROUPS)
     for y in years:
         ndays = 366 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 365
-        con.execute(YEAR.format(spolis=_csv(locate(landing, "SPOLISBUS", y)), year=y, ndays=ndays,
+        con.execute(YEAR.format(spolis=_src(files[("SPOLISBUS", y)]), year=y, ndays=ndays,
                                 jan1=f"{y}-01-01", dec31=f"{y}-12-31", nonwestern=_list(NON_WESTERN)))
     con.execute(f"COPY (SELECT * FROM result ORDER BY ALL) TO {_q(out)} (HEADER, DELIMITER ',')")
     rows = con.execute("SELECT count(*) FROM result").fetchone()[0]
@@ -276,13 +314,18 @@ def run_duckdb(landing: Path, out: Path, threads: int | None = None) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ steps
-def step(name: str, base: Path, persons: int, first: int, last: int, seed: int) -> dict:
+def step(name: str, base: Path, persons: int, first: int, last: int, seed: int,
+         landing: Path | None = None, memory_gb: float | None = None) -> dict:
+    """One timed step in this process; ``landing``: a zone given with ``--landing`` instead of the generated
+    one (``base / "landing"``); the warehouse and both outputs stay under ``base``; ``memory_gb``: DuckDB's
+    memory limit (:func:`run_duckdb`)."""
+    landing = base / "landing" if landing is None else landing
     t = time.perf_counter()
     info: dict = {}
     if name == "synth":
         from monitor_dagster.synth.generate import SynthConfig, generate
-        shutil.rmtree(base / "landing", ignore_errors=True)
-        res = generate(SynthConfig(landing=base / "landing", persons=persons, first_year=first, last_year=last,
+        shutil.rmtree(landing, ignore_errors=True)
+        res = generate(SynthConfig(landing=landing, persons=persons, first_year=first, last_year=last,
                                    seed=seed, fmt="csv", truth=base / "truth.json"))
         info = {"files": len(res.files), "rows": sum(f.rows for f in res.files)}
     elif name == "monitor":
@@ -298,12 +341,22 @@ def step(name: str, base: Path, persons: int, first: int, last: int, seed: int) 
         # technisch rapport §2.2, which leaves them out of every analysis): the monitor runs with the
         # alternative that keeps them, so that the same persons are compared (same work, same time)
         os.environ["MONITOR_METHOD"] = "short_stay=breakdown"
+        # the regional breakdowns, as in a real run: the generator's municipality codes under the name of every
+        # year the package has no mapping of (benchmarks/pipeline.py; without it the monitor computed no regio
+        # or randstad cells here until the twenty-seventh session, so its earlier times are a little low)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from pipeline import stand_in_mappings
+        from monitor_dagster.reference.regions import REGIO_DIR_ENV
+        years = zone_years(landing)
+        stand_in = stand_in_mappings(min(years), max(years), base / "regio_mappings")
+        if stand_in is not None:
+            os.environ[REGIO_DIR_ENV] = str(stand_in[0])
         marks: list[tuple[str, float]] = []
         with dg.instance_for_test() as inst:     # never the user's DAGSTER_HOME
             clock = _time_calls(inst.event_log_storage, "store_event")
             gx = _time_calls(GX, "validate")
             marks.append(("start", time.perf_counter()))
-            s = run_pipeline(base / "landing", base / "warehouse", instance=inst,
+            s = run_pipeline(landing, base / "warehouse", instance=inst,
                              layers=("sources", "core", "indicators"),
                              progress=lambda label, i, n: marks.append((label, time.perf_counter())))
             marks.append(("done", time.perf_counter()))
@@ -318,11 +371,14 @@ def step(name: str, base: Path, persons: int, first: int, last: int, seed: int) 
         info = {"rows": table.height, "breakdown": _breakdown(imports, marks, steps, clock, gx,
                                                               time.perf_counter() - t_export)}
     elif name == "duckdb":
-        info = run_duckdb(base / "landing", base / "duckdb_indicators.csv")
+        info = run_duckdb(landing, base / "duckdb_indicators.csv", memory_gb=memory_gb)
     else:
         raise SystemExit(f"unknown step {name!r}")
     return {"step": name, "seconds": time.perf_counter() - t,
-            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, **info}
+            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2,
+            # the monitor's ingest workers (MONITOR_INGEST_PROCESSES, on a zone of 1 GiB or more): the largest; a
+            # child forked from this process counts the pages it shares, so it means something only when larger
+            "peak_rss_worker_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2, **info}
 
 
 def _time_calls(obj, attr: str) -> list[float]:
@@ -406,6 +462,27 @@ def missing_extra(steps: list[str]) -> str | None:
     return None
 
 
+def report_path(landing: Path | None) -> Path:
+    """Where the results go: ``bench_duckdb_peer.json`` for the generated zone, a file named after a zone given
+    with ``--landing`` otherwise, so that the national peer of ``benchmarks/national.py`` does not overwrite the
+    250,000-person one that ``make bench`` runs first."""
+    return OUT / ("bench_duckdb_peer.json" if landing is None else f"bench_duckdb_peer_{landing.parent.name}.json")
+
+
+def zone_problem(landing: Path | None, steps: list[str]) -> str | None:
+    """Why a zone given with ``--landing`` cannot be used, before any step runs (None when it can)."""
+    if landing is None:
+        return None
+    if "synth" in steps:
+        return "--landing names an existing zone: the synth step would overwrite it; leave synth out"
+    if not landing.is_dir():
+        return f"--landing {landing}: no such folder"
+    if not zone_years(landing):
+        return (f"--landing {landing}: no SPOLISBUS file (CSV or parquet) under {landing / FILES['SPOLISBUS'][0]}: "
+                "give the landing root of a zone made by `monitor synth` or benchmarks/pipeline.py")
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--persons", type=int, default=250_000)
@@ -413,12 +490,24 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--fresh", action="store_true", help="regenerate the zone even if it exists")
     ap.add_argument("--steps", default="monitor,duckdb", help="timed steps (the zone is made first if missing)")
+    ap.add_argument("--landing", type=Path,
+                    help="an existing landing zone, CSV or parquet (e.g. the national zone of benchmarks/pipeline.py: "
+                         "bench_output/pipeline_17500000_2021_2021/landing), instead of generating a CSV zone; "
+                         "--persons, --years and --seed are then not used")
+    ap.add_argument("--duckdb-memory-gb", type=float,
+                    help="DuckDB's memory_limit (default: DuckDB's own, 80%% of the machine's memory), e.g. 12 for "
+                         "the memory budget issue 12 sets the monitor at national scale")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     a = ap.parse_args()
     first, last = (int(x) for x in a.years.split("-")) if "-" in a.years else (int(a.years),) * 2
-    base = OUT / f"duckdb_peer_{a.persons}_{first}_{last}"
+    landing = a.landing.resolve() if a.landing else None
+    problem = zone_problem(landing, a.steps.split(","))
+    if problem and not a.step:
+        raise SystemExit(problem)
+    # a given zone: the warehouse and the outputs under a folder named after it, never inside it
+    base = OUT / (f"duckdb_peer_{a.persons}_{first}_{last}" if landing is None else f"duckdb_peer_{landing.parent.name}")
     if a.step:
-        print(json.dumps(step(a.step, base, a.persons, first, last, a.seed)))
+        print(json.dumps(step(a.step, base, a.persons, first, last, a.seed, landing, a.duckdb_memory_gb)))
         return
     missing = missing_extra(a.steps.split(","))
     if missing:
@@ -428,7 +517,9 @@ def main() -> None:
     def child(name: str) -> dict:
         t = time.perf_counter()
         p = subprocess.run([sys.executable, __file__, "--persons", str(a.persons), "--years", a.years,
-                            "--seed", str(a.seed), "--step", name], capture_output=True, text=True)
+                            "--seed", str(a.seed), "--step", name, *(["--landing", str(landing)] if landing else []),
+                            *(["--duckdb-memory-gb", str(a.duckdb_memory_gb)] if a.duckdb_memory_gb else [])],
+                           capture_output=True, text=True)
         wall = time.perf_counter() - t
         if p.returncode != 0:
             raise SystemExit(f"{name}: FAILED\n{p.stderr[-3000:]}")
@@ -436,16 +527,20 @@ def main() -> None:
         r["process_wall_s"] = wall          # including interpreter start and imports
         return r
 
-    print(f"DuckDB peer benchmark: {a.persons:,} persons x {first}-{last}, CSV zone {base / 'landing'}; "
-          f"machine {platform.machine()}, {os.cpu_count()} cores", flush=True)
+    years = [first, last] if landing is None else zone_years(landing)     # a given zone: the years it holds
+    zone = (f"{a.persons:,} persons x {first}-{last}, CSV zone {base / 'landing'}" if landing is None
+            else f"the zone {landing} ({', '.join(map(str, years))})")
+    print(f"DuckDB peer benchmark: {zone}; machine {platform.machine()}, {os.cpu_count()} cores", flush=True)
     results = {}
-    if a.fresh or not (base / "truth.json").exists():
+    if landing is None and (a.fresh or not (base / "truth.json").exists()):
         results["synth"] = child("synth")
         print(f"  zone generated in {results['synth']['seconds']:.0f} s", flush=True)
     for name in a.steps.split(","):
         r = results[name] = child(name)
+        workers = (f", largest worker process {r['peak_rss_worker_gb']:.2f} GB"
+                   if r.get("peak_rss_worker_gb", 0) > r["peak_rss_gb"] else "")
         print(f"  {name:<8} {r['process_wall_s']:7.1f} s wall (in-process {r['seconds']:.1f} s), "
-              f"peak {r['peak_rss_gb']:.2f} GB", flush=True)
+              f"peak {r['peak_rss_gb']:.2f} GB{workers}", flush=True)
         if "breakdown" in r:
             b = r["breakdown"]
             runs = ", ".join(f"{k} {v:.1f}" for k, v in b["derived_runs_s"].items())
@@ -455,7 +550,10 @@ def main() -> None:
                   f"           across them: Dagster steps {b['dagster_steps_s']:.1f} s, event log "
                   f"{b['event_log_s']:.1f} s ({b['event_log_writes']} writes), Great Expectations "
                   f"{b['great_expectations_s']:.1f} s", flush=True)
-    report = {"persons": a.persons, "years": [first, last], "cores": os.cpu_count(), "steps": results}
+    report = {"persons": a.persons if landing is None else None, "landing": str(landing or base / "landing"),
+              "years": years, "cores": os.cpu_count(),
+              "duckdb_memory_gb": a.duckdb_memory_gb,
+              "steps": results}
     if "monitor" in results and "duckdb" in results:
         ratio = results["monitor"]["process_wall_s"] / results["duckdb"]["process_wall_s"]
         report["ratio_monitor_to_duckdb"] = ratio
@@ -469,7 +567,7 @@ def main() -> None:
             print(f"    {ind:<4} {c['cells']:>5} {dv:>12} {dn:>8} {c['suppressed_in_monitor']:>6} "
                   f"{c['only_monitor']:>8} {c['only_duckdb']:>8}")
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "bench_duckdb_peer.json").write_text(json.dumps(report, indent=1, default=str))
+    report_path(landing).write_text(json.dumps(report, indent=1, default=str))
 
 
 if __name__ == "__main__":

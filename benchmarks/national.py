@@ -8,7 +8,11 @@ measures the register families against one streaming scan of their own inputs.  
 ``$MONITOR_BENCH_OUT/bench_national.md``; targets: 17.5 M persons <= 10 minutes and <= 12 GB (parquet landing
 -> gated table), peak at 4 M <= 1.3x the peak at 1 M.
 
-    .venv/bin/python benchmarks/national.py                       # 1M:1, 4M:4, 17.5M:20 (about an hour)
+Then the DuckDB peer (``benchmarks/duckdb_peer.py --landing``) on the largest size's zone: ``monitor run`` +
+``export`` in one process against the plain SQL script, both with their peak memory, and whether every cell
+agrees (``--no-peer`` leaves it out; about 11 minutes at 17.5 M persons).
+
+    .venv/bin/python benchmarks/national.py                       # 1M:1, 4M:4, 17.5M:20 (about 80 minutes)
     .venv/bin/python benchmarks/national.py --sizes 1000000:1     # one size
 """
 
@@ -29,6 +33,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000000:1,4000000:4,17500000:20", help="persons:R, comma-separated")
     ap.add_argument("--year", type=int, default=2021)
+    ap.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
+                    help="the DuckDB peer on the largest size's zone (needs the bench extra, as `make bench` installs)")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -74,9 +80,34 @@ def main() -> None:
              if "K=auto" in I and "K=auto/year" in I else "-")
         lines.append(f"| {row['persons']:,} | {cell('sources')} | {cell('core')} | {cell('indicators')} | "
                      f"{total:.0f} s | {peak:.1f} GB | {whole} | {ratio} | {q} |")
+    if a.peer and rows:
+        largest = max(r_["persons"] for r_ in rows)
+        landing = OUT / f"pipeline_{largest}_{a.year}_{a.year}" / "landing"
+        p = subprocess.run([sys.executable, str(HERE / "duckdb_peer.py"), "--landing", str(landing),
+                            "--steps", "duckdb,monitor"], text=True)
+        from duckdb_peer import report_path     # the file the peer writes for this zone
+        lines += ["", peer_line(largest, json.loads(report_path(landing).read_text()))
+                  if p.returncode == 0 else f"DuckDB peer on the {largest:,}-person zone: failed (see above)"]
     table = "\n".join(lines)
     print(table)
     (OUT / "bench_national.md").write_text(table + "\n")
+
+
+def peer_line(persons: int, report: dict) -> str:
+    """One line under the ladder: the monitor against the DuckDB peer on the same national zone (issue 12: the
+    peer's ratio at 250,000 persons is mostly the monitor's fixed costs; here they are a few per cent)."""
+    steps = report["steps"]
+    mon, ddb = steps["monitor"], steps["duckdb"]
+    cmp = report.get("comparison") or {}
+    cells = sum(c["cells"] for c in cmp.values())
+    # values within the monitor's fixed point (duckdb_peer.py: O08 may differ by up to ~1e-4 euro), counts exact
+    agree = all((c["max_abs_diff_n"] or 0) == 0 and (c["max_abs_diff_value"] or 0) <= 1e-4
+                and c["only_monitor"] == 0 and c["only_duckdb"] == 0 for c in cmp.values())
+    peak = max(mon["peak_rss_gb"], mon.get("peak_rss_worker_gb", 0))
+    return (f"DuckDB peer on the {persons:,}-person zone: `monitor run` + `export` {mon['process_wall_s']:.0f} s "
+            f"(peak {peak:.1f} GB), the DuckDB script {ddb['process_wall_s']:.0f} s (peak {ddb['peak_rss_gb']:.1f} GB): "
+            f"{mon['process_wall_s'] / ddb['process_wall_s']:.1f}x; {cells} cells, "
+            + ("every one equal" if agree and cells else "NOT all equal: see bench_duckdb_peer_*.json"))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """The verdict lines of benchmarks/pipeline.py (issue 12): the national target times landing zone -> gated
-table, not the synthetic zone's generation nor the site."""
+table, not the synthetic zone's generation nor the site; how the DuckDB peer finds the files of a zone; the
+national ladder's line for the peer."""
 
 import importlib.util
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,3 +113,76 @@ def test_duckdb_peer_says_the_bench_extra_is_missing_before_any_step(monkeypatch
     msg = peer.missing_extra(["monitor", "duckdb"])
     assert msg is not None and "'bench' extra" in msg and "make bench" in msg
     assert peer.missing_extra(["monitor"]) is None      # the monitor step alone needs no DuckDB
+
+
+def _zone(peer, root, names: dict[str, list[str]]):
+    """A landing zone of empty files in the peer's folders: only the names count for locating them."""
+    for file_id, files in names.items():
+        for name in files:
+            p = root / peer.FILES[file_id][0] / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.touch()
+    return root
+
+
+def test_duckdb_peer_reads_a_parquet_zone_with_typed_numbers(monkeypatch, tmp_path):
+    """The peer runs on the national parquet zone of benchmarks/pipeline.py as well as on its own CSV zone: the
+    latest release of each file, in either format, and the number macro of that format (a parquet file's doubles
+    are not text, so the CSV macro's replace() would fail on them)."""
+    peer = _bench(monkeypatch, "duckdb_peer")
+    zone = _zone(peer, tmp_path / "parquet", {
+        "GBAPERSOONTAB": ["GBAPERSOONTAB2021V1.parquet", "GBAPERSOONTAB2021V2.parquet"],
+        "GBAADRESOBJECTBUS": ["GBAADRESOBJECT2021BUSV1.parquet"], "SECMBUS": ["SECMBUS2021V2.parquet"],
+        "LANDAKTUEELREF": ["LANDAKTUEELREFV1.parquet"],
+        "SPOLISBUS": ["2021/SPOLISBUS2021V3.parquet", "2021/SPOLISBUS2021V1.parquet", "2020/SPOLISBUS2020V1.parquet"]})
+    assert peer.zone_years(zone) == [2020, 2021]
+    files, num = peer.zone_files(zone, [2020, 2021])
+    assert files["GBAPERSOONTAB"].name == "GBAPERSOONTAB2021V2.parquet"
+    assert files[("SPOLISBUS", 2021)].name == "SPOLISBUS2021V3.parquet"
+    assert num == peer.NUM_TYPED and "replace" not in num
+    assert peer._src(files["SECMBUS"]).startswith("read_parquet(")
+    csv = _zone(peer, tmp_path / "csv", {"GBAPERSOONTAB": ["GBAPERSOONTAB2021V1.csv"], "SECMBUS": ["SECMBUS2021V1.csv"],
+                                   "GBAADRESOBJECTBUS": ["GBAADRESOBJECT2021BUSV1.csv"],
+                                   "LANDAKTUEELREF": ["LANDAKTUEELREFV1.csv"], "SPOLISBUS": ["SPOLISBUS2021V1.csv"]})
+    files, num = peer.zone_files(csv, [2021])
+    assert num == peer.NUM_CSV and peer._src(files["SECMBUS"]).startswith("read_csv(")
+
+
+def test_duckdb_peer_refuses_a_mixed_zone_and_a_zone_it_cannot_use(monkeypatch, tmp_path):
+    peer = _bench(monkeypatch, "duckdb_peer")
+    zone = _zone(peer, tmp_path / "z", {"GBAPERSOONTAB": ["GBAPERSOONTAB2021V1.csv"], "SECMBUS": ["SECMBUS2021V1.parquet"],
+                                  "GBAADRESOBJECTBUS": ["GBAADRESOBJECT2021BUSV1.csv"],
+                                  "LANDAKTUEELREF": ["LANDAKTUEELREFV1.csv"], "SPOLISBUS": ["SPOLISBUS2021V1.csv"]})
+    with pytest.raises(SystemExit, match="mixes CSV and parquet"):
+        peer.zone_files(zone, [2021])
+    assert peer.zone_problem(None, ["synth", "monitor"]) is None           # the generated zone
+    assert peer.zone_problem(zone, ["monitor", "duckdb"]) is None
+    assert "overwrite" in peer.zone_problem(zone, ["synth", "monitor"])
+    assert "no such folder" in peer.zone_problem(tmp_path / "nowhere", ["duckdb"])
+    assert "no SPOLISBUS file" in peer.zone_problem(_zone(peer, tmp_path / "empty", {"SECMBUS": ["SECMBUS2021V1.csv"]}),
+                                                    ["duckdb"])
+
+
+def _peer_report(monitor_s: float, duckdb_s: float, dn: int = 0, dv: float = 7.9e-11) -> dict:
+    cell = {"cells": 20, "max_abs_diff_value": dv, "max_abs_diff_n": dn, "suppressed_in_monitor": 0,
+            "only_monitor": 0, "only_duckdb": 0}
+    return {"steps": {"monitor": {"process_wall_s": monitor_s, "peak_rss_gb": 4.3, "peak_rss_worker_gb": 1.5},
+                      "duckdb": {"process_wall_s": duckdb_s, "peak_rss_gb": 19.65}},
+            "comparison": {"O04": dict(cell), "O08": dict(cell)}}
+
+
+def test_national_ladder_ends_with_the_peer_on_the_largest_zone(monkeypatch, tmp_path):
+    """benchmarks/national.py's last line: the monitor against the DuckDB peer on the national zone, with both
+    peaks, and whether every cell agrees; the peer's JSON for a given zone does not overwrite the 250,000-person
+    one that `make bench` writes first."""
+    national, peer = _bench(monkeypatch, "national"), _bench(monkeypatch, "duckdb_peer")
+    line = national.peer_line(17_500_000, _peer_report(438.1, 186.5))
+    assert "17,500,000-person zone" in line and "438 s (peak 4.3 GB)" in line and "186 s (peak 19.6 GB)" in line
+    assert "2.3x" in line and line.endswith("40 cells, every one equal")
+    assert "NOT all equal" in national.peer_line(17_500_000, _peer_report(438.1, 186.5, dn=1))
+    # values: within the monitor's fixed point (1/10,000: O08 may differ by ~1e-4 euro), not beyond
+    assert "every one equal" in national.peer_line(17_500_000, _peer_report(438.1, 186.5, dv=5e-5))
+    assert "NOT all equal" in national.peer_line(17_500_000, _peer_report(438.1, 186.5, dv=3e-4))
+    assert peer.report_path(None).name == "bench_duckdb_peer.json"
+    zone = tmp_path / "pipeline_17500000_2021_2021" / "landing"
+    assert peer.report_path(zone).name == "bench_duckdb_peer_pipeline_17500000_2021_2021.json"
