@@ -91,6 +91,27 @@ def test_scan_verdict_divides_core_and_indicators_by_the_scan(monkeypatch):
     assert "351 s" in p.gated_verdict(_run(sources=150.0, core=100.0, indicators=100.0, export=1.0, scan=500.0))
 
 
+def test_steps_that_ingest_start_from_a_new_warehouse(monkeypatch, tmp_path):
+    """`--steps sources,...` or `--steps run,export` on the zone of an earlier run: the old warehouse would make the
+    monitor skip every file it already holds, and the benchmark time an ingest that did not happen; later steps
+    re-use it."""
+    bench = _pipeline(monkeypatch)
+
+    def old_run():
+        (tmp_path / "warehouse" / "sources").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "landing").mkdir(exist_ok=True)
+
+    for steps in (["sources", "core", "indicators", "export", "scan"], ["run", "export"]):
+        old_run()
+        assert bench.fresh_warehouse(tmp_path, steps)
+        assert not (tmp_path / "warehouse").exists() and (tmp_path / "landing").is_dir()   # the zone stays
+    for steps in (["core", "indicators"], ["indicators", "export"], ["scan"], []):
+        old_run()
+        assert not bench.fresh_warehouse(tmp_path, steps)
+        assert (tmp_path / "warehouse" / "sources").is_dir()
+    assert not bench.fresh_warehouse(tmp_path / "nothing_yet", ["sources"])
+
+
 def test_scan_sources_reads_every_current_source_table(monkeypatch, tmp_path):
     import polars as pl
 
