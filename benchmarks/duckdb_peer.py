@@ -462,11 +462,17 @@ def missing_extra(steps: list[str]) -> str | None:
     return None
 
 
+def zone_label(landing: Path) -> str:
+    """The name a zone given with ``--landing`` goes by in the peer's output: its folder's name (the landing
+    root's parent, e.g. ``pipeline_17500000_2021_2021``)."""
+    return landing.parent.name
+
+
 def report_path(landing: Path | None) -> Path:
     """Where the results go: ``bench_duckdb_peer.json`` for the generated zone, a file named after a zone given
     with ``--landing`` otherwise, so that the national peer of ``benchmarks/national.py`` does not overwrite the
     250,000-person one that ``make bench`` runs first."""
-    return OUT / ("bench_duckdb_peer.json" if landing is None else f"bench_duckdb_peer_{landing.parent.name}.json")
+    return OUT / ("bench_duckdb_peer.json" if landing is None else f"bench_duckdb_peer_{zone_label(landing)}.json")
 
 
 def zone_problem(landing: Path | None, steps: list[str]) -> str | None:
@@ -505,7 +511,7 @@ def main() -> None:
     if problem and not a.step:
         raise SystemExit(problem)
     # a given zone: the warehouse and the outputs under a folder named after it, never inside it
-    base = OUT / (f"duckdb_peer_{a.persons}_{first}_{last}" if landing is None else f"duckdb_peer_{landing.parent.name}")
+    base = OUT / (f"duckdb_peer_{a.persons}_{first}_{last}" if landing is None else f"duckdb_peer_{zone_label(landing)}")
     if a.step:
         print(json.dumps(step(a.step, base, a.persons, first, last, a.seed, landing, a.duckdb_memory_gb)))
         return
