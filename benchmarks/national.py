@@ -4,7 +4,8 @@ For each size ``persons:R`` the zone is generated as R shifted copies of persons
 --replicate``; R = 1: generated directly), then ``benchmarks/pipeline.py`` runs synth, sources, core and
 indicators (each layer in its own process: its own time and peak RSS) and one streaming scan of the ingested
 source tables (core + indicators against it: the issue's compute target), and ``benchmarks/indicators.py``
-measures the register families against one streaming scan of their own inputs.  The summary table goes to
+measures the register families against one streaming scan of their own inputs, and every outcome family
+against one of its own (``--per-family``).  The summary table goes to
 ``$MONITOR_BENCH_OUT/bench_national.md``; targets: 17.5 M persons <= 10 minutes and <= 12 GB (parquet landing
 -> gated table), peak at 4 M <= 1.3x the peak at 1 M.
 
@@ -53,14 +54,20 @@ def main() -> None:
         # the fastest run of each variant (the scan runs first and last: its time varies most between runs)
         ind = {r_["variant"]: r_ for r_ in sorted(json.loads((OUT / "bench_indicators.json").read_text()),
                                                   key=lambda r_: -r_["seconds"])}
-        rows.append({"persons": persons, "replicate": r, "layers": layers, "indicators": ind})
+        fam = subprocess.run([sys.executable, str(HERE / "indicators.py"), "--warehouse", str(wh), "--year",
+                              str(a.year), "--per-family"], text=True)
+        families = (json.loads((OUT / "bench_indicator_families.json").read_text()) if fam.returncode == 0
+                    else [])
+        rows.append({"persons": persons, "replicate": r, "layers": layers, "indicators": ind,
+                     "families": families})
         (OUT / "bench_national.json").write_text(json.dumps(rows, indent=1))
     sys.path.insert(0, str(HERE))
     from pipeline import scan_ratio     # the verdict's own definition (pipeline.py runs in subprocesses above)
 
     lines = ["| persons | sources | core | indicators | total (no synth) | max peak | core + indicators / scan of the "
-             "sources | register families / scan of their inputs | quarters / year |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "sources | register families / scan of their inputs | every outcome family / scan of its own inputs "
+             "| quarters / year |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         L, I = row["layers"], row["indicators"]
 
@@ -79,7 +86,8 @@ def main() -> None:
         q = (f"{I['K=auto']['seconds'] / I['K=auto/year']['seconds']:.2f}x"
              if "K=auto" in I and "K=auto/year" in I else "-")
         lines.append(f"| {row['persons']:,} | {cell('sources')} | {cell('core')} | {cell('indicators')} | "
-                     f"{total:.0f} s | {peak:.1f} GB | {whole} | {ratio} | {q} |")
+                     f"{total:.0f} s | {peak:.1f} GB | {whole} | {ratio} | {families_cell(row.get('families'))} "
+                     f"| {q} |")
     if a.peer and rows:
         largest = max(r_["persons"] for r_ in rows)
         landing = OUT / f"pipeline_{largest}_{a.year}_{a.year}" / "landing"
@@ -91,6 +99,19 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     (OUT / "bench_national.md").write_text(table + "\n")
+
+
+def families_cell(results: list[dict] | None) -> str:
+    """All outcome families together against the scans of their own inputs, and how many lie within 10x
+    (``indicators.py --per-family``; its table is bench_indicator_families.md)."""
+    sys.path.insert(0, str(HERE))
+    from indicators import family_summary
+
+    s = family_summary(results or [])
+    if s is None:
+        return "-"
+    within, n, compute, scan = s
+    return f"{compute / scan:.1f}x ({len(within)} of {n} within 10x)"
 
 
 def peer_line(persons: int, report: dict) -> str:

@@ -207,3 +207,52 @@ def test_national_ladder_ends_with_the_peer_on_the_largest_zone(monkeypatch, tmp
     assert peer.report_path(None).name == "bench_duckdb_peer.json"
     zone = tmp_path / "pipeline_17500000_2021_2021" / "landing"
     assert peer.report_path(zone).name == "bench_duckdb_peer_pipeline_17500000_2021_2021.json"
+
+
+def test_family_scan_decodes_every_column_kind(monkeypatch):
+    """The per-family stick reads every column a family reads (codes, strings, dates too), not only numbers."""
+    import datetime as dt
+
+    import polars as pl
+
+    bench = _bench(monkeypatch, "indicators")
+    lf = pl.LazyFrame({"n": [1, 2], "s": ["ab", None], "e": pl.Series(["x", "y"], dtype=pl.Enum(["x", "y"])),
+                       "d": [dt.date(1970, 1, 2), dt.date(1970, 1, 3)], "b": [True, True]})
+    got = lf.select(bench.scan_expr(dict(lf.collect_schema()))).collect(engine="streaming").row(0, named=True)
+    assert got == {"n": 3.0, "s": 2.0, "e": 1.0, "d": 3.0, "b": 2.0}
+
+
+def test_family_lines_say_which_families_are_within_ten_times_their_inputs(monkeypatch):
+    bench = _bench(monkeypatch, "indicators")
+    results = [{"family": "a", "computed": ["O01", "O02"], "buckets": 4, "input_rows": 1000, "scan_s": 2.0,
+                "compute_s": 30.0},
+               {"family": "b", "computed": ["O03"], "buckets": 1, "input_rows": 10, "scan_s": 1.0, "compute_s": 5.0},
+               {"family": "c", "computed": [], "why": "needs core/x"}]
+    lines = bench.family_lines(results)
+    assert lines[2].startswith("| a | 2 | 4 | 1,000 | 2.0 s | 30.0 s | 15.0x")       # slowest first
+    assert lines[3].startswith("| b | 1 | 1 |") and lines[3].endswith("5.0x |")
+    assert lines[4] == "| c | not computed: needs core/x | | | | | |"
+    assert lines[-1] == ("within 10x of their own inputs: 1 of 2 families (b); all together 35.0 s = 11.7x "
+                         "their scans (3.0 s)")
+    # the national ladder's column: the same sums
+    assert _bench(monkeypatch, "national").families_cell(results) == "11.7x (1 of 2 within 10x)"
+    assert _bench(monkeypatch, "national").families_cell([]) == "-"
+
+
+def test_per_family_benchmark_runs_a_family_as_the_monitor_does(monkeypatch, core_wh):
+    """One family on the test warehouse: computed with readiness's skips (the transitions need months of the
+    year before the first SPOLIS year), its inputs scanned, the same rows as the engine gives."""
+    from monitor_dagster.indicators import engine as ENG
+
+    bench = _bench(monkeypatch, "indicators")
+    assert "contracts_hours" in bench.engine_families() and "vacancies" not in bench.engine_families()
+    assert "inputs_uwv" not in bench.engine_families()          # two-yearly: the input run, not the outcome one
+    r = bench.run_family("contracts_hours", core_wh, 2019, memory_gb=2)
+    assert r["computed"] and r["scan_s"] > 0 and r["compute_s"] > 0 and r["buckets"] >= 1
+    want = ENG.compute_family("contracts_hours", ENG.warehouse_frames(core_wh, "contracts_hours", 2019), 2019)
+    assert r["rows"] == want.table.height > 0
+    assert r["input_rows"] == sum(f.select("person_id").collect().height
+                                  for k, f in ENG.warehouse_frames(core_wh, "contracts_hours", 2019).items()
+                                  if f is not None)
+    t = bench.run_family("transitions", core_wh, 2018, memory_gb=2)
+    assert not t["computed"] and "5.2" in t["why"]
