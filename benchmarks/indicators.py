@@ -12,7 +12,7 @@ synth,sources,core``).  Each variant runs in its own process, so its peak memory
 Prints time and peak RSS per variant, the ratio to the scan, and checks that every K gives the same table.
 
 ``--per-family``: every outcome family the engine computes (not only the three register families), each against
-one streaming scan of its own inputs (the columns it reads, every one decoded), as ``monitor run`` computes it
+one streaming scan of its own inputs (the columns it reads, every one decoded as ``pipeline.py``'s scan does), as ``monitor run`` computes it
 (readiness's skips, the follow-up years, K chosen from the size): which families lie within 10x of their own
 reading and which do not (issue 12's compute target, family by family).
 """
@@ -64,29 +64,6 @@ def run_variant(variant: str, warehouse: Path, year: int, memory_gb: int) -> dic
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2, **info}
 
 
-def scan_expr(schema: dict) -> list:
-    """One aggregate per column that decodes every value of it: sums of numbers (booleans, dates and codes as
-    their integers) and of the byte lengths of strings.  Why not only the numeric columns, as the ``scan``
-    variant does: a family's inputs are half codes and strings, and its computation reads them too."""
-    import polars as pl
-
-    out = []
-    for c, d in schema.items():
-        col = pl.col(c)
-        if d == pl.String:
-            e = col.str.len_bytes()
-        elif isinstance(d, (pl.Enum, pl.Categorical)):
-            e = col.to_physical()
-        elif d.is_temporal():
-            e = col.to_physical()
-        elif d.is_numeric() or d == pl.Boolean:
-            e = col
-        else:                      # nested or other: its length at least
-            e = col.is_null()
-        out.append(e.cast(pl.Float64).sum().alias(c))
-    return out
-
-
 def run_family(family: str, warehouse: Path, year: int, memory_gb: int) -> dict:
     """One family as ``monitor run`` computes it, and one streaming scan of the columns it reads."""
     import polars as pl
@@ -94,6 +71,9 @@ def run_family(family: str, warehouse: Path, year: int, memory_gb: int) -> dict:
     from monitor_dagster.indicators import engine as ENG
     from monitor_dagster.indicators import spec as SPEC
     from monitor_dagster.readiness import year_readiness
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pipeline import reduced   # the whole-layer scan's reduction: every column decoded
 
     frames = ENG.warehouse_frames(warehouse, family, year)
     ready = year_readiness(warehouse, year)
@@ -107,8 +87,8 @@ def run_family(family: str, warehouse: Path, year: int, memory_gb: int) -> dict:
     rows = 0
     for lf in inputs.values():
         if lf is not None:
-            got = lf.select(pl.len().alias("_rows"), *scan_expr(dict(lf.collect_schema()))).collect(
-                engine="streaming")
+            got = lf.select(pl.len().alias("_rows"), *(reduced(c, d) for c, d in lf.collect_schema().items())
+                            ).collect(engine="streaming")
             rows += got["_rows"].item()
     scan = time.perf_counter() - t
     t = time.perf_counter()

@@ -105,16 +105,6 @@ def scan_sources(warehouse: Path) -> int:
     scan sums only the numeric columns of the register families' inputs, as it has since it was written."""
     from monitor_dagster.warehouse import Warehouse     # first: the allocator options (monitor_dagster/allocator.py)
 
-    import polars as pl
-
-    def reduced(name: str, dtype: pl.DataType) -> pl.Expr:
-        c = pl.col(name)
-        if dtype.is_numeric() or dtype == pl.Boolean:
-            return c.cast(pl.Float64).sum()
-        if dtype == pl.String:
-            return c.str.len_bytes().sum()
-        return c.to_physical().cast(pl.Float64).sum()     # dates, Enums, Categoricals
-
     w, n = Warehouse(warehouse), 0
     for entry in w.entries():
         for part in w.partitions(entry):
@@ -122,6 +112,19 @@ def scan_sources(warehouse: Path) -> int:
             lf.select(reduced(c, d) for c, d in lf.collect_schema().items()).collect(engine="streaming")
             n += 1
     return n
+
+
+def reduced(name: str, dtype):
+    """A column reduced so that every value of it is decoded: numbers summed, dates and codes by their physical
+    values, text by its bytes (the scans of this file and of ``indicators.py --per-family``)."""
+    import polars as pl
+
+    c = pl.col(name)
+    if dtype.is_numeric() or dtype == pl.Boolean:
+        return c.cast(pl.Float64).sum()
+    if dtype == pl.String:
+        return c.str.len_bytes().sum()
+    return c.to_physical().cast(pl.Float64).sum()     # dates, Enums, Categoricals
 
 
 def steal_seconds() -> float:

@@ -210,15 +210,17 @@ def test_national_ladder_ends_with_the_peer_on_the_largest_zone(monkeypatch, tmp
 
 
 def test_family_scan_decodes_every_column_kind(monkeypatch):
-    """The per-family stick reads every column a family reads (codes, strings, dates too), not only numbers."""
+    """The scans (of the sources, and per family of its own inputs) decode every column: codes, strings, dates
+    too, not only numbers."""
     import datetime as dt
 
     import polars as pl
 
-    bench = _bench(monkeypatch, "indicators")
+    bench = _pipeline(monkeypatch)
     lf = pl.LazyFrame({"n": [1, 2], "s": ["ab", None], "e": pl.Series(["x", "y"], dtype=pl.Enum(["x", "y"])),
                        "d": [dt.date(1970, 1, 2), dt.date(1970, 1, 3)], "b": [True, True]})
-    got = lf.select(bench.scan_expr(dict(lf.collect_schema()))).collect(engine="streaming").row(0, named=True)
+    got = lf.select(bench.reduced(c, d) for c, d in lf.collect_schema().items()).collect(
+        engine="streaming").row(0, named=True)
     assert got == {"n": 3.0, "s": 2.0, "e": 1.0, "d": 3.0, "b": 2.0}
 
 
