@@ -239,6 +239,54 @@ def test_secm_months_state_rule_and_window():
     assert rows.filter(pl.col("person_id") == 3).height == 14
 
 
+
+def _secm_random(seed: int, persons: int, kind: str) -> pl.LazyFrame:
+    """Spells of random lengths per person, one after another with gaps: at least a month long ("long": at
+    most two spells share a month), or also a few days ("short": three in one month happen), or short and
+    some starting before the previous one ends ("overlap")."""
+    import random
+
+    rnd, rows, codes = random.Random(seed), [], ["11", "13", "21", "22", "24", "26"]
+    for pid in range(persons):
+        day = D(2018, 9, 1) + dt.timedelta(days=rnd.randint(0, 60))
+        n = rnd.randint(1, 8)
+        for j in range(n):
+            length = rnd.choice([31, 45, 90, 400] if kind == "long" else [3, 9, 14, 20, 31, 45, 90, 400])
+            end = day + dt.timedelta(days=length)
+            # an open end only on the last spell (an open one in the middle would overlap the next)
+            rows.append((pid, day, None if j == n - 1 and rnd.random() < 0.3 else end, rnd.choice(codes)))
+            back = rnd.randint(1, length) if kind == "overlap" and rnd.random() < 0.3 else 0
+            day = end + dt.timedelta(days=rnd.randint(1, 20) - back)
+            if back and day <= rows[-1][1]:
+                day = rows[-1][1] + dt.timedelta(days=1)
+    return _secm(rows)
+
+
+@pytest.mark.parametrize("kind", ["long", "short", "overlap"])
+def test_secm_months_neighbours_and_sort_find_the_same_winners(kind, monkeypatch):
+    """The two ways of :func:`secm_months` (neighbours of spells sorted by start; the sort of all person-months
+    where spells overlap or three share a month) give the same months; for spells of a month or more without
+    overlaps (SECMBUS's) the sort is not needed, otherwise it is taken."""
+    import monitor_dagster.core.secm as S
+
+    s = _secm_random(7, 300, kind)
+    lo, hi = D(2018, 11, 1), D(2019, 12, 31)
+    from monitor_dagster.core._intervals import explode_months
+
+    m = (explode_months(s.select("person_id", pl.col("AANVSECM").alias("start"), pl.col("EINDSECM").alias("end"),
+                                 "SECM").sort("person_id", "start"), lo, hi, month_no="_mno")
+         .select("person_id", "_mno", "month", "days", "start", "SECM").collect())
+    want = S._winners_sorted(m).select("person_id", "month", "SECM")
+    assert want.height == m.select("person_id", "month").unique().height
+    calls = []
+    real = S._winners_sorted
+    monkeypatch.setattr(S, "_winners_sorted", lambda df: calls.append(df.height) or real(df))
+    got = secm_months(s, 2019).collect()
+    assert got.equals(want)
+    assert bool(calls) == (kind != "long")
+    # and the sorted path alone, on rows in any order, agrees with the neighbours on ordered rows
+    assert real(m.sample(fraction=1.0, shuffle=True, seed=1)).select("person_id", "month", "SECM").equals(want)
+
 # ---------------------------------------------------------------------------------------------- benefits
 def _ww(rows):
     return pl.DataFrame([{"RINPERSOONS": "R", "person_id": p, "AANVANGWW": a, "EINDEWW": b} for p, a, b in rows],
