@@ -11,10 +11,11 @@ synth,sources,core``).  Each variant runs in its own process, so its peak memory
 
 Prints time and peak RSS per variant, the ratio to the scan, and checks that every K gives the same table.
 
-``--per-family``: every outcome family the engine computes (not only the three register families), each against
-one streaming scan of its own inputs (the columns it reads, every one decoded as ``pipeline.py``'s scan does), as ``monitor run`` computes it
-(readiness's skips, the follow-up years, K chosen from the size): which families lie within 10x of their own
-reading and which do not (issue 12's compute target, family by family).
+``--per-family``: every outcome family the engine computes (not only the three register families), each in its
+own process as ``monitor run`` computes it (readiness's skips, the follow-up years, K chosen from the size),
+against one streaming scan of its own inputs (the columns it reads, every one decoded as ``pipeline.py``'s scan
+does): which families lie within 10x of their own reading and which do not (issue 12's compute target, family
+by family).  Writes ``bench_indicator_families.md`` and ``.json``.
 """
 
 from __future__ import annotations
