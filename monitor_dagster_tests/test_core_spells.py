@@ -287,6 +287,17 @@ def test_secm_months_neighbours_and_sort_find_the_same_winners(kind, monkeypatch
     # and the sorted path alone, on rows in any order, agrees with the neighbours on ordered rows
     assert real(m.sample(fraction=1.0, shuffle=True, seed=1)).select("person_id", "month", "SECM").equals(want)
 
+
+def test_secm_months_spell_inside_another_takes_the_sort():
+    """A spell inside another (not in SECMBUS's own deliveries, but a file may have it): the months come out of
+    person-month order, no two rows of a month stand side by side, so only the order check sends the bucket to
+    the sort; each month once, March and April to the later spell on equal days."""
+    s = _secm([(1, D(2019, 1, 1), D(2019, 6, 30), "11"), (1, D(2019, 3, 1), D(2019, 4, 30), "21")])
+    m = {r["month"]: r["SECM"] for r in secm_months(s, 2019).collect().iter_rows(named=True)}
+    assert m == {D(2019, 1, 1): "11", D(2019, 2, 1): "11", D(2019, 3, 1): "21", D(2019, 4, 1): "21",
+                 D(2019, 5, 1): "11", D(2019, 6, 1): "11"}
+    assert secm_months(s, 2019).collect().height == 6
+
 # ---------------------------------------------------------------------------------------------- benefits
 def _ww(rows):
     return pl.DataFrame([{"RINPERSOONS": "R", "person_id": p, "AANVANGWW": a, "EINDEWW": b} for p, a, b in rows],
