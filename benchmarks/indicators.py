@@ -70,16 +70,12 @@ def run_family(family: str, warehouse: Path, year: int, memory_gb: int) -> dict:
     import polars as pl
 
     from monitor_dagster.indicators import engine as ENG
-    from monitor_dagster.indicators import spec as SPEC
-    from monitor_dagster.readiness import year_readiness
 
     sys.path.insert(0, str(Path(__file__).parent))
     from pipeline import reduced   # the whole-layer scan's reduction: every column decoded
 
     frames = ENG.warehouse_frames(warehouse, family, year)
-    ready = year_readiness(warehouse, year)
-    skip = {s.id: "; ".join(ready.indicators[s.id].reasons) for s in SPEC.families()[family]
-            if ready.indicators[s.id].state in ("not computable", "not applicable")}
+    skip = ENG.readiness_skips(warehouse, family, year)
     work = ENG.family_work(family, frames, year, skip)
     if not work.todo:
         return {"family": family, "computed": [], "why": "; ".join(sorted(set(work.not_computable.values())))}

@@ -28,6 +28,7 @@ from pathlib import Path
 
 OUT = Path(os.environ.get("MONITOR_BENCH_OUT", "bench_output"))
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))     # the verdicts' own definitions (pipeline.py, indicators.py, duckdb_peer.py)
 
 
 def main() -> None:
@@ -61,7 +62,6 @@ def main() -> None:
         rows.append({"persons": persons, "replicate": r, "layers": layers, "indicators": ind,
                      "families": families})
         (OUT / "bench_national.json").write_text(json.dumps(rows, indent=1))
-    sys.path.insert(0, str(HERE))
     from pipeline import scan_ratio     # the verdict's own definition (pipeline.py runs in subprocesses above)
 
     lines = ["| persons | sources | core | indicators | total (no synth) | max peak | core + indicators / scan of the "
@@ -104,7 +104,6 @@ def main() -> None:
 def families_cell(results: list[dict] | None) -> str:
     """All outcome families together against the scans of their own inputs, and how many lie within 10x
     (``indicators.py --per-family``; its table is bench_indicator_families.md)."""
-    sys.path.insert(0, str(HERE))
     from indicators import family_summary
 
     s = family_summary(results or [])

@@ -46,7 +46,7 @@ def secm_months(secm: pl.LazyFrame, year: int) -> pl.LazyFrame:
          .sort("person_id", "start"))
     m = (explode_months(s, lo, hi, month_no="_mno")
          .select("person_id", "_mno", "month", "days", "start", "SECM").collect(engine="streaming"))
-    return (_winners_adjacent(m) if m.height else m).select("person_id", "month", "SECM").lazy()
+    return _winners_adjacent(m).select("person_id", "month", "SECM").lazy()
 
 
 def _winners_adjacent(m: pl.DataFrame) -> pl.DataFrame:

@@ -162,6 +162,18 @@ class FamilyWork:
                                                               *group[0].optional_inputs.values())}
 
 
+def readiness_skips(warehouse_root: Path | str, family: str, year: int) -> dict[str, str]:
+    """What readiness says is not computable for the family's indicators in ``year`` (indicator -> reason), the
+    ``skip`` of :func:`compute_family` in the family assets and the benchmarks.  "Not applicable" too: before a
+    first year the engine skips by itself, but the first year of SPOLIS in the warehouse (no months of t-1 for the
+    transitions, report 5.2) only readiness knows."""
+    from monitor_dagster.readiness import year_readiness
+
+    ready = year_readiness(warehouse_root, year)
+    return {s.id: "; ".join(ready.indicators[s.id].reasons) for s in SPEC.families()[family]
+            if ready.indicators[s.id].state in ("not computable", "not applicable")}
+
+
 def family_work(family: str, frames: dict[str, pl.LazyFrame | None], year: int,
                 skip: dict[str, str] | None = None) -> FamilyWork:
     skip = dict(skip or {})

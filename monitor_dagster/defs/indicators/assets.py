@@ -81,11 +81,7 @@ def _until(x) -> str:
 
 def family_setup(monitor: MonitorResource, family: str, year: int) -> tuple[dict[str, str], dict]:
     """What readiness says is not computable (indicator -> reason) and the follow-up extras of a family."""
-    ready = year_readiness(monitor.warehouse, year)
-    # "not applicable" too: before a first year the engine skips by itself, but the first year of SPOLIS in
-    # the warehouse (no months of t-1 for the transitions, report 5.2) only readiness knows
-    skip = {s.id: "; ".join(ready.indicators[s.id].reasons) for s in SPEC.families()[family]
-            if ready.indicators[s.id].state in ("not computable", "not applicable")}
+    skip = ENG.readiness_skips(monitor.warehouse, family, year)
     extra = ENG.follow_up_extras(family, monitor.warehouse, year)
     if str(monitor.choices):      # method choices (choices.py): the engine hands them to the functions
         extra["method"] = str(monitor.choices)
