@@ -146,6 +146,41 @@ def test_person_key_survey_id_and_rows_without_a_key():
     assert ebb_person_years(_frame(rows), 2020).collect().height == 4
 
 
+def test_codes_stored_as_enum_give_what_codes_as_text_give():
+    """The ingest stores the EBB's codes as Enums, hand-built frames as text: the recoding looks the first up by
+    category number and the second by text, and both give the same person-years and waves, with a code outside
+    the mapping (opleiding 9, herkomst 99) and a missing one (null) alike; then the earliest wave by
+    EbbTypGolf decides, a wave without EbbTypGolf before the others (as a null sorts), also for respondents
+    keyed by the survey id."""
+    rows = [(1, "2", 100.0, 40, 40, "2", "2"), (1, "1", 100.0, 25, 0, "1", "1"), (2, None, 50.0, 30, 0, "1", "1"),
+            (2, "1", 50.0, 60, 8, "2", "2"), (None, "3", 70.0, 20, 0, "2", "1"), (None, "2", 70.0, 21, 2, "1", "1"),
+            (None, "1", 80.0, 50, 12, None, None)]
+    extra = {"EbbAflOpl3": ["3", "1", "9", "2", None, "3", "1"], "EbbAflHerkomstGBA2d": ["01", "13", "99", "00", "05", None, "16"],
+             "EbbAflGeneratie": ["1", "2", "0", None, "1", "2", "0"], "EbbAflGeslacht": ["1", "2", None, "2", "1", "1", "2"],
+             "EbbStkPersIdVersleuteld": [None, None, None, None, "X1", "X1", None]}
+    text = _frame(rows, extra=extra)
+    enums = {"EbbAflOpl3": ["1", "2", "3", "9"], "EbbAflHerkomstGBA2d": ["00", "01", "05", "13", "16", "99"],
+             "EbbAflGeneratie": ["0", "1", "2"], "EbbAflGeslacht": ["1", "2"], "EbbTypGolf": ["1", "2", "3"],
+             "EbbAflZoek4Wk": ["1", "2"], "EbbAflBeschikb": ["1", "2"]}
+    coded = text.with_columns(pl.col(c).cast(pl.Enum(cats)) for c, cats in enums.items())
+    a = ebb_person_years(text, 2020).collect().sort("person_key")
+    b = ebb_person_years(coded, 2020).collect().sort("person_key")
+    assert a.equals(b) and a.height == 4
+    assert ebb_waves(text, 2020).collect().sort("person_key", "wave_order").equals(
+        ebb_waves(coded, 2020).collect().sort("person_key", "wave_order"))
+    by = {r["person_key"]: r for r in a.iter_rows(named=True)}
+    # person 1: wave 1 (the second row) is the earliest: herkomst 13 Duitsland, 25 -> jongeren, laag
+    assert (by["p1"]["herkomst_group"], by["p1"]["leeftijd"], by["p1"]["opleidingsniveau"]) == \
+        ("Duitsland", "jongeren", "laag")
+    # person 2: the wave without EbbTypGolf first: herkomst 99 unknown, opleiding 9 -> onbekend, no geslacht
+    assert (by["p2"]["herkomst_group"], by["p2"]["herkomst_aggregate"], by["p2"]["opleidingsniveau"],
+            by["p2"]["geslacht"], by["p2"]["leeftijd"]) == (None, None, "onbekend", None, "niet-jongeren")
+    # the survey id X1: wave 2 before wave 3 (herkomst missing, age 21); the keyless row a person-year alone
+    assert (by["sX1"]["waves"], by["sX1"]["herkomst_group"], by["sX1"]["opleidingsniveau"]) == (2, None, "hoog")
+    assert [k for k in by if k.startswith("w")] and by["p1"]["generatie"] == "tweede"
+    assert _totaal(o02_bruto_participatie(text, 2020)) == _totaal(o02_bruto_participatie(coded, 2020))
+
+
 def test_classification_must_be_year_or_wave():
     with pytest.raises(ValueError, match="classification"):
         ebb_persons(_frame([(1, "1", 1.0, 40, 0, "2", "2")]), 2020, classification="quarter")

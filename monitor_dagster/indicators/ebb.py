@@ -125,6 +125,96 @@ def _leeftijd(year: int) -> tuple[pl.Expr, pl.Expr]:
     return leeftijd.alias("leeftijd"), bron.alias("leeftijd_bron")
 
 
+#: the EBB's own characteristics of a respondent-wave, as the file gives them: :func:`_traits` turns them into the
+#: breakdown columns (on the person-years after the group-by, not on every wave: issue 12)
+_RAW = ["EbbAflHerkomstGBA2d", "EbbAflGeneratie", "EbbAflGeslacht", "EbbAflOpl3", BIRTH_YEAR, BIRTH_MONTH, "EbbAflLft"]
+#: the parts of the person key (module docstring): person_id, else the survey id, else the row
+_KEY = ["person_id", "_sid", "_wrow"]
+
+
+def _code_is(schema: pl.Schema, column: str, code: str) -> pl.Expr:
+    """``column == code`` on the column as stored: an Enum compared as it is (a cast to text per row cost more
+    than the rest of the comparison), a text or number column as text."""
+    dtype = schema[column]
+    if isinstance(dtype, pl.Enum) and code in dtype.categories.to_list():
+        return pl.col(column) == code
+    return pl.col(column).cast(pl.String) == code
+
+
+def _recode(schema: pl.Schema, column: str, mapping: dict[str, str], dtype: pl.DataType,
+            default: str | None = None) -> pl.Expr:
+    """The EBB code of ``column`` through ``mapping`` (``default`` for a code outside it, null for null) as
+    ``dtype``.  An Enum column is looked up by its category number in a table of its categories (one gather,
+    no text per row); a text or number column goes through ``replace_strict``: the same values either way."""
+    src = schema[column]
+    if isinstance(src, pl.Enum):
+        table = pl.Series([mapping.get(c, default) for c in src.categories.to_list()], dtype=pl.String).cast(dtype)
+        return pl.lit(table).gather(pl.col(column).to_physical())
+    return (pl.col(column).cast(pl.String).replace_strict(mapping, default=default, return_dtype=pl.String)
+            .cast(dtype))
+
+
+def _raw_waves(ebb: pl.LazyFrame) -> pl.LazyFrame:
+    """The respondent-waves aged 15-75 (EbbAflLft 15..74): the parts of the person key (:data:`_KEY`), the wave
+    order (``_golf`` = EbbTypGolf as a number, ``_row`` = the row of the file), weight, hours, the CBS labour
+    status of the wave (:func:`ebb_waves`) and the raw characteristics (:data:`_RAW`)."""
+    ebb = ensure_columns(ebb, {BIRTH_YEAR: pl.Int64, BIRTH_MONTH: pl.Int64, SURVEY_ID: pl.String})
+    schema = ebb.collect_schema()
+    hours = pl.col(HOURS)
+    employed = hours >= 1
+    unemployed = (hours < 1) & _code_is(schema, "EbbAflZoek4Wk", "1").fill_null(False) \
+        & _code_is(schema, "EbbAflBeschikb", "1").fill_null(False)
+    pid, sid = pl.col("person_id"), pl.col(SURVEY_ID).cast(pl.String)
+    return (
+        ebb.with_row_index("_row")
+        .filter(pl.col("EbbAflLft").is_between(15, 74))
+        .select(
+            "person_id", pl.when(pid.is_null()).then(sid).alias("_sid"),
+            pl.when(pid.is_null() & sid.is_null()).then(pl.col("_row")).alias("_wrow"),
+            pl.col("EbbTypGolf").cast(pl.String).cast(pl.Int64, strict=False).alias("_golf"), "_row",
+            "EbbTypGolf", pl.col(WEIGHT).cast(pl.Float64), pl.col(HOURS).cast(pl.Float64),
+            employed.alias("employed"), unemployed.alias("unemployed"), *_RAW,
+        )
+    )
+
+
+def _person_key() -> pl.Expr:
+    """The person key as text (module docstring): ``p`` + person_id, ``s`` + the survey id, ``w`` + the row."""
+    return (pl.when(pl.col("person_id").is_not_null()).then(pl.format("p{}", pl.col("person_id")))
+            .when(pl.col("_sid").is_not_null()).then(pl.format("s{}", pl.col("_sid")))
+            .otherwise(pl.format("w{}", pl.col("_wrow")))).alias("person_key")
+
+
+def _traits(year: int, schema: pl.Schema) -> list[pl.Expr]:
+    """The breakdown characteristics (:data:`_TRAITS`) from the raw ones of :data:`_RAW` (``schema``: their
+    types as the file gives them).  ``covariaten`` comes after, from these (:func:`_with_covariates`)."""
+    aggregate = {c: "niet-westers" for c in NON_WESTERN_CODES} | {c: "westers" for c in WESTERN_CODES} \
+        | {"00": "geen"}
+    leeftijd, bron = _leeftijd(year)
+    # the missing opleiding filled with a typed "onbekend": an untyped text filled into the Enum made polars 2.1's
+    # streaming group-by of cells() panic ("keys do not match the key schema of this table")
+    return [
+        _recode(schema, "EbbAflHerkomstGBA2d", HERKOMST_CODE, HERKOMST_GROUP).alias("herkomst_group"),
+        _recode(schema, "EbbAflHerkomstGBA2d", aggregate, HERKOMST_AGGREGATE).alias("herkomst_aggregate"),
+        _recode(schema, "EbbAflGeneratie", {"1": "eerste", "2": "tweede"}, GENERATIE).alias("generatie"),
+        _recode(schema, "EbbAflGeslacht", {"1": "man", "2": "vrouw"}, GESLACHT).alias("geslacht"),
+        leeftijd, bron,
+        _recode(schema, "EbbAflOpl3", OPLEIDING_CODE, OPLEIDINGSNIVEAU, default="onbekend")
+        .fill_null(pl.lit("onbekend", dtype=OPLEIDINGSNIVEAU)).alias("opleidingsniveau"),
+    ]
+
+
+def _with_covariates(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The covariate cell of the corrections (issue 17, report 7.2.2) from the EBB's own characteristics: the age
+    class by the age at the interview within the monitor's age group; the raw columns dropped."""
+    return (frame.with_columns(pl.concat_str([age_class(pl.col("leeftijd"), pl.col("EbbAflLft").cast(pl.Int64))
+                                              .fill_null(UNKNOWN),
+                                              pl.col("geslacht").cast(pl.String).fill_null(UNKNOWN),
+                                              pl.col("opleidingsniveau").cast(pl.String)], separator=KEY_SEPARATOR)
+                               .alias("covariaten"))
+            .drop(*_RAW, *_KEY[1:], strict=False))
+
+
 def ebb_waves(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """One row per respondent-wave aged 15-75 (EbbAflLft 15..74) with the CBS labour status of the wave.
 
@@ -133,61 +223,19 @@ def ebb_waves(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
     and available: EbbAflZoek4Wk = 1 and EbbAflBeschikb = 1), labour_force, herkomst_group /
     herkomst_aggregate (EbbAflHerkomstGBA2d), generatie (EbbAflGeneratie 1 eerste, 2 tweede, 0 null),
     geslacht (EbbAflGeslacht 1 man, 2 vrouw), leeftijd and leeftijd_bron (:func:`_leeftijd`),
-    opleidingsniveau (EbbAflOpl3 1 laag, 2 middelbaar, 3 hoog, missing onbekend).
+    opleidingsniveau (EbbAflOpl3 1 laag, 2 middelbaar, 3 hoog, missing onbekend), covariaten.
 
     Unknown hours worked leave employed / unemployed / labour_force null (the row then drops out of every
     indicator rather than counting as not working); a missing search or availability answer is "not
     unemployed".  The institutional population is outside the EBB sample already (report 4.1).
     """
-    ebb = ensure_columns(ebb, {BIRTH_YEAR: pl.Int64, BIRTH_MONTH: pl.Int64, SURVEY_ID: pl.String})
-    hours = pl.col(HOURS)
-    employed = hours >= 1
-    unemployed = (hours < 1) & (pl.col("EbbAflZoek4Wk").cast(pl.String) == "1").fill_null(False) \
-        & (pl.col("EbbAflBeschikb").cast(pl.String) == "1").fill_null(False)
-    code = pl.col("EbbAflHerkomstGBA2d").cast(pl.String)
-    age = pl.col("EbbAflLft")
-    pid, sid = pl.col("person_id"), pl.col(SURVEY_ID).cast(pl.String)
-    key = (pl.when(pid.is_not_null()).then(pl.format("p{}", pid))
-           .when(sid.is_not_null()).then(pl.format("s{}", sid))
-           .otherwise(pl.format("w{}", pl.col("_row"))))
-    leeftijd, bron = _leeftijd(year)
-    return (
-        ebb.with_row_index("_row")
-        .filter(age.is_between(15, 74))
-        .select(
-            key.alias("person_key"),
-            pl.struct(pl.col("EbbTypGolf").cast(pl.String).cast(pl.Int64, strict=False), pl.col("_row"))
-            .alias("wave_order"),
-            "person_id", "EbbTypGolf", pl.col(WEIGHT).cast(pl.Float64), pl.col(HOURS).cast(pl.Float64),
-            pl.lit(year, dtype=pl.Int32).alias("year"),
-            employed.alias("employed"), unemployed.alias("unemployed"),
-            (employed | unemployed).alias("labour_force"),
-            code.replace_strict(HERKOMST_CODE, default=None, return_dtype=pl.String)
-            .cast(HERKOMST_GROUP).alias("herkomst_group"),
-            pl.when(code.is_in(NON_WESTERN_CODES)).then(pl.lit("niet-westers"))
-            .when(code.is_in(WESTERN_CODES)).then(pl.lit("westers"))
-            .when(code == "00").then(pl.lit("geen"))
-            .cast(HERKOMST_AGGREGATE).alias("herkomst_aggregate"),
-            pl.col("EbbAflGeneratie").cast(pl.String)
-            .replace_strict({"1": "eerste", "2": "tweede"}, default=None, return_dtype=pl.String)
-            .cast(GENERATIE).alias("generatie"),
-            pl.col("EbbAflGeslacht").cast(pl.String)
-            .replace_strict({"1": "man", "2": "vrouw"}, default=None, return_dtype=pl.String)
-            .cast(GESLACHT).alias("geslacht"),
-            leeftijd, bron,
-            pl.col("EbbAflOpl3").cast(pl.String)
-            .replace_strict(OPLEIDING_CODE, default="onbekend", return_dtype=pl.String).fill_null("onbekend")
-            .cast(OPLEIDINGSNIVEAU).alias("opleidingsniveau"),
-            age.cast(pl.Int64).alias("_age"),
-        )
-        # the covariate cell of the corrections (issue 17, report 7.2.2) from the EBB's own characteristics:
-        # the age class by the age at the interview within the monitor's age group
-        .with_columns(pl.concat_str([age_class(pl.col("leeftijd"), pl.col("_age")).fill_null(UNKNOWN),
-                                     pl.col("geslacht").cast(pl.String).fill_null(UNKNOWN),
-                                     pl.col("opleidingsniveau").cast(pl.String)], separator=KEY_SEPARATOR)
-                      .alias("covariaten"))
-        .drop("_age")
-    )
+    raw = _raw_waves(ebb)
+    schema = raw.collect_schema()
+    return _with_covariates(raw.select(
+        _person_key(), pl.struct(pl.col("_golf").alias("EbbTypGolf"), "_row").alias("wave_order"), *_KEY, "EbbTypGolf", WEIGHT, HOURS,
+        pl.lit(year, dtype=pl.Int32).alias("year"), "employed", "unemployed",
+        (pl.col("employed") | pl.col("unemployed")).alias("labour_force"), *_traits(year, schema), *_RAW,
+    ))
 
 
 def ebb_person_years(ebb: pl.LazyFrame, year: int, unemployed_rule: str = "any_wave") -> pl.LazyFrame:
@@ -198,30 +246,47 @@ def ebb_person_years(ebb: pl.LazyFrame, year: int, unemployed_rule: str = "any_w
     ``EbbGewJaarGewichtA`` = the sum of the waves' weights.  ``unemployed_rule`` (the report is silent on the
     waves; choices.MethodChoices.ebb_unemployed): ``any_wave`` = CBS-werkloos in at least one wave (default),
     ``half_waves`` = in at least half of them."""
-    w = ebb_waves(ebb, year)
+    w = _raw_waves(ebb)
+    schema = w.collect_schema()
     hours = pl.col(HOURS)
-    # sorted once by person and wave, so that first() is the first wave (a group keeps the order of its rows):
-    # a sort_by() per trait inside the group-by took twice as long (0.85 -> 0.42 s for 1.8 M waves, issue 12)
-    first = [pl.col(c).first() for c in _TRAITS]
-    g = w.sort("person_key", "wave_order").group_by("person_key").agg(
-        pl.col("person_id").first(),
+    # the earliest wave by one number per wave (EbbTypGolf, then the row of the file; a wave without EbbTypGolf
+    # first, as a null sorts first): its smallest value per person is a key of that wave, whose raw
+    # characteristics are joined to the person's sums and recoded once per person.  For 7.7 M national
+    # respondent-waves a sort of all waves by a text key and the recoding of every wave took 4.9-5.8 s, the
+    # group-by with the sort of each person's waves (sort_by().first()) 1.1 s, this 0.5 s (issue 12,
+    # docs/scaling.md).  EbbTypGolf is 1-5 in the ingest's schema; the clip keeps any other code above the
+    # row's 40 bits
+    order = (pl.col("_golf").fill_null(-1).clip(-1, (1 << 22) - 2) + 1) * (1 << 40) + pl.col("_row").cast(pl.Int64)
+    aggs = [
         pl.len().cast(pl.Int32).alias("waves"),
         pl.col(WEIGHT).sum(),
         hours.sum().alias("_h_sum"), hours.count().alias("_h_n"),
         (pl.col("unemployed").any() if unemployed_rule == "any_wave"
          else pl.col("unemployed").sum() * 2 >= pl.len()).alias("_unemployed_wave"),
-        *first,
-    )
+        pl.col("_wo").min(),
+    ]
+    w = w.with_columns(order.alias("_wo"))
+    first = w.select("_wo", *_RAW)
+    pid = pl.col("person_id")
+    # grouped by person_id alone where there is one (nearly every respondent: one integer key, the fast
+    # group-by), by the key as text for the few without
+    g = pl.concat([
+        w.filter(pid.is_not_null()).group_by("person_id").agg(aggs)
+        .with_columns(pl.format("p{}", pid).alias("person_key")),
+        w.filter(pid.is_null()).with_columns(_person_key()).group_by("person_key").agg(aggs)
+        .with_columns(pl.lit(None, dtype=schema["person_id"]).alias("person_id")),
+    ], how="diagonal").join(first, on="_wo")
     known = pl.col("_h_n") > 0
     # mean hours a week >= 1  <=>  hours a year >= 52, compared on the integer sums (no rounding at the edge)
     employed = pl.when(known).then(pl.col("_h_sum") * WEEKS_PER_YEAR >= YEAR_HOURS * pl.col("_h_n"))
     unemployed = ~employed & pl.col("_unemployed_wave")
-    return g.select(
+    return _with_covariates(g.select(
         "person_key", "person_id", "waves", WEIGHT, pl.lit(year, dtype=pl.Int32).alias("year"),
         pl.when(known).then(pl.col("_h_sum") / pl.col("_h_n") * WEEKS_PER_YEAR).alias("hours_year"),
         employed.alias("employed"), unemployed.alias("unemployed"), (employed | unemployed).alias("labour_force"),
-        *_TRAITS,
-    )
+        *_traits(year, schema), *_RAW,
+    )).select("person_key", "person_id", "waves", WEIGHT, "year", "hours_year", "employed", "unemployed",
+              "labour_force", *_TRAITS)
 
 
 def ebb_persons(ebb: pl.LazyFrame, year: int, classification: str = "year",
