@@ -51,9 +51,9 @@ def test_person_months_one_group_by_for_o04_and_o06_to_o08():
     }).with_columns(pl.col("contract").cast(pl.Enum(["O", "B", "N"])))
     with shared_intermediates():
         pp = R._person_periods(jm, 2021, False).collect().sort("person_id")
-        assert R._person_periods(jm, 2021, False).collect().equals(pp)       # the same evaluated frame
+        assert R._person_periods(jm, 2021, False).collect().sort("person_id").equals(pp)   # the same frame
     p1, p2 = pp.row(0, named=True), pp.row(1, named=True)
-    assert (p1["_o"], p1["_b"], p1["_nob"]) == (40.0, 20.0, 2) and p2["_nob"] == 0
+    assert (p1["_o"], p1["_b"], p1["_nob"]) == (40.0, 20.0, 1) and p2["_nob"] == 0   # _nob: some O or B month
     assert p1["_n_contracturen"] == 1 and p1["_d_contracturen"] == 10.0
     assert abs(p1["_h_contracturen"] - 10.0 * 10.0 / 7.0) < 1e-12     # contract hours x days / 7
     assert p1["_d_basisuren"] == 31.0           # 31 + 10 days capped at the 31 days of March

@@ -239,6 +239,58 @@ def test_quarters_apply_the_yearly_rule_to_the_quarters_months():
     assert k3["n"] == 1 and k3["value"] == pytest.approx(150 * 7 * 3 / 92)
 
 
+def test_person_periods_cap_the_days_of_each_month_as_a_month_by_month_sum_does():
+    """O06-O08's days count at most the days of each month (report 3c: simultaneous jobs do not count a day
+    twice).  _person_periods sums the job-months by period and takes off what a person-month's days exceed its
+    month by; here against the plain rule (sum per person-month, cap, then sum per period) on random job-months
+    with two or three jobs in a month, 4-weekly rows of more days than the month, unknown hours and days of 0:
+    every sum the same integer in fixed point, per year and per quarter, and each flag 1 exactly when a row of
+    the period meets its rule."""
+    import random
+
+    from monitor_dagster.core.exact import from_fixed
+
+    rnd = random.Random(7)
+    rows = []
+    for person in range(1, 120):
+        for job in range(rnd.choice([1, 1, 2, 3])):
+            for m in rnd.sample(range(1, 13), rnd.randint(1, 12)):
+                rows.append({"person_id": person, "IKVID": person * 10 + job, "month": dt.date(Y, m, 1),
+                             "days": rnd.choice([0.0, 3.0, 14.5, 28.0, 30.0, 31.0, 35.0]),
+                             "basisuren": rnd.choice([0.0, 40.0, 120.5, 160.0]), "basisloon": rnd.choice([900.0, 2500.25]),
+                             "verloonde_uren": rnd.choice([None, 80.0, 165.0]),
+                             "contracturen": rnd.choice([None, 0.0, 12.0, 38.0]),
+                             "contract": rnd.choice(["O", "B", "N", None]), "substantial": rnd.random() < 0.9})
+    jm = pl.DataFrame(rows).with_columns(pl.col("contract").cast(pl.Enum(["O", "B", "N"]))).lazy()
+    mr = R._month_rows(jm, Y).collect()
+    days = [f"_d_{c}" for c in R._HOURS]
+    sums = [c for c in mr.columns if c not in ("_pm", "_f")]
+    # the plain rule: per person-month, cap, then per period
+    pm = (mr.group_by("_pm").agg(*(pl.col(c).sum() for c in sums), pl.col("_f").bitwise_or())
+          .with_columns(pl.min_horizontal(pl.col(c), R._days_of_month(Y)) for c in days))
+    for quarterly in (False, True):
+        want = (R._periods_of(pm.lazy(), "_pm", [], sums, quarterly, ors=["_f"]).collect()
+                .with_columns(from_fixed(c).alias(c) for c in R._AMOUNTS)
+                .with_columns((pl.col(f"_h_{c}") / 7.0).alias(f"_h_{c}") for c, w in R._HOURS.items() if w)
+                .with_columns(((pl.col("_f") & (1 << i)) != 0).cast(pl.Int32).alias(f)
+                              for i, f in enumerate(R._FLAGS)).drop("_f").sort("_kp"))
+        got = R._person_periods(jm, Y, quarterly).collect().sort("_kp")
+        assert got.select(want.columns).equals(want)
+        assert got.height == want.height > 100 and set(got["kwartaal"].drop_nulls()) == ({"K1", "K2", "K3", "K4"}
+                                                                                        if quarterly else set())
+    # some person-month did exceed its month (else the correction was never tried)
+    capped = mr.group_by("_pm").agg(pl.col("_d_basisuren").sum()).filter(
+        pl.col("_d_basisuren") > R._days_of_month(Y))
+    assert capped.height > 10
+    # the flags against their rules, read from the job-months themselves
+    sub = R._substantial_year(jm, Y).collect()
+    y = R._person_periods(jm, Y, False).collect()
+    nob = sub.filter(pl.col("contract").is_in(["O", "B"]))["person_id"].unique()
+    assert set(y.filter(pl.col("_nob") == 1)["person_id"]) == set(nob)
+    z = sub.filter(pl.col("contracturen") == 0)["person_id"].unique()
+    assert set(y.filter(pl.col("_z") == 1)["person_id"]) == set(z)
+
+
 # ------------------------------------------------------------------------------------------ synthetic
 def test_benefits_on_synthetic_data_recover_the_bijstand_gap(core_wh):
     from monitor_dagster.warehouse import Warehouse

@@ -168,9 +168,10 @@ def _days_of_month(year: int, key: str = "_pm") -> pl.Expr:
     return pl.lit(_month_days(year)).gather(pl.col(key) % _MONTHS)
 
 
-def _periods_of(rows: pl.LazyFrame, key: str, by: list[str], sums: list[str], quarterly: bool) -> pl.LazyFrame:
+def _periods_of(rows: pl.LazyFrame, key: str, by: list[str], sums: list[str], quarterly: bool,
+                ors: list[str] = ()) -> pl.LazyFrame:
     """Additive sums per person and period (column ``_kp`` = person_id * 8 + period; 0 the year, 1-4 the quarters)
-    and ``by``, from ``rows`` keyed by month (``key`` = :func:`_month_key`).
+    and ``by``, from ``rows`` keyed by month (``key`` = :func:`_month_key`); ``ors``: bit flags, or-ed.
 
     Report 7.1.3 c asks for quarterly SPOLIS figures "consistent ... voor de gehele periode": the yearly rule
     applied to the quarter's months.  Every rule here rests on sums over months (hours, days, wages, all
@@ -179,10 +180,11 @@ def _periods_of(rows: pl.LazyFrame, key: str, by: list[str], sums: list[str], qu
     over the job-months."""
     month = pl.col(key) % _MONTHS
     person = pl.col(key) // _MONTHS
+    aggs = [*(pl.col(c).sum() for c in sums), *(pl.col(c).bitwise_or() for c in ors)]
     if not quarterly:
-        return rows.group_by((person * _PERIODS).alias("_kp"), *by).agg(pl.col(c).sum() for c in sums)
-    q = rows.group_by((person * _PERIODS + month // 3 + 1).alias("_kp"), *by).agg(pl.col(c).sum() for c in sums)
-    y = q.group_by((pl.col("_kp") // _PERIODS * _PERIODS).alias("_kp"), *by).agg(pl.col(c).sum() for c in sums)
+        return rows.group_by((person * _PERIODS).alias("_kp"), *by).agg(aggs)
+    q = rows.group_by((person * _PERIODS + month // 3 + 1).alias("_kp"), *by).agg(aggs)
+    y = q.group_by((pl.col("_kp") // _PERIODS * _PERIODS).alias("_kp"), *by).agg(aggs)
     return pl.concat([y, q], how="vertical")
 
 
@@ -304,64 +306,82 @@ _AMOUNTS = [*(f"_h_{c}" for c in _HOURS), *(f"_d_{c}" for c in _HOURS), "_o", "_
 _JOB_DAYS = "_j"
 
 
-def _person_months(job_month: pl.LazyFrame, year: int, choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
-    """Per person and month of t (``_pm``, :func:`_month_key`), the sums over his substantial job-months that O04
-    and O06-O08 read, in one group-by (issue 12, one pass per family; evaluated once per bucket):
+#: the rules' row conditions, one bit each of the flag column ``_f`` of :func:`_month_rows` (or-ed per period, then
+#: one 0/1 column each): the rules only ask whether some job-month of the period met them
+_FLAGS = [*(f"_n_{c}" for c in _HOURS), "_nob", "_nu", "_z"]
 
-    * ``_h_<col>`` / ``_d_<col>`` / ``_n_<col>`` for the hour columns (:data:`_HOURS`): hours, days and rows of
-      the job-months where the column is known and days > 0; the days capped at the days of the month
-      (simultaneous jobs do not count a day twice, consecutive jobs within a month add up, report 3c);
-    * ``_o`` / ``_b`` / ``_nob``: basic hours of vast (O) and tijdelijk (B) contracts and their rows (O04);
-    * ``_l`` / ``_u`` / ``_nu``: basic wage and basic hours of the rows with basic hours > 0 (O08);
-    * ``_z``: rows with 0 contract hours (O07 nulurencontract);
-    * ``_j``: days of all his substantial job-months, not capped (O10, :func:`simultaneous_jobs_from_months`),
-      in fixed point to the end.
 
-    The amounts (:data:`_AMOUNTS`) are in fixed point here (core/exact.py), a per-week figure as its hours x
-    days; :func:`_person_periods` returns them as floats, that one divided by 7."""
-    def build() -> pl.LazyFrame:
-        # masked columns (null where a rule does not count the row) and plain sums: polars' fast group-by
-        # path (filtered aggregations in the group-by measured 3x slower).  Each quantity is put in fixed point
-        # once and then masked (the days served five sums, the basic hours four): the same integers as fixed
-        # point after the mask, a null staying null, for 5 conversions a row instead of 11 (issue 12: the
-        # float -> fixed conversions were about 6 % of contracts_hours' CPU at 4 M)
-        d, k, u = pl.col("days"), pl.col("contract"), pl.col("basisuren")
-        fixed: dict[str, pl.Expr] = {"_fd": to_fixed(d)}
+def _month_rows(job_month: pl.LazyFrame, year: int, choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
+    """Per substantial job-month of t, keyed by person and month (``_pm``, :func:`_month_key`), what O04 and
+    O06-O08 sum (issue 12, one pass per family):
 
-        def fx(name: str, expr: pl.Expr) -> pl.Expr:
-            fixed.setdefault(name, to_fixed(expr))
-            return pl.col(name)
-        cols: dict[str, pl.Expr] = {}
-        for col, weighted in _HOURS.items():
-            ok = pl.col(col).is_not_null() & (d > 0)
-            # / 7 after the sums: exact in fixed point
-            amount = fx(f"_fw_{col}", pl.col(col) * d) if weighted else fx(f"_f_{col}", pl.col(col))
-            cols |= {f"_h_{col}": pl.when(ok).then(amount), f"_d_{col}": pl.when(ok).then(pl.col("_fd")),
-                     f"_n_{col}": ok.cast(pl.Int32)}
-        fu = fx("_f_basisuren", u)
-        cols |= {"_o": pl.when(k == "O").then(fu), "_b": pl.when(k == "B").then(fu),
-                 "_nob": k.is_in(["O", "B"]).cast(pl.Int32),
-                 "_l": pl.when(u > 0).then(fx("_f_basisloon", pl.col("basisloon"))), "_u": pl.when(u > 0).then(fu),
-                 "_nu": (u > 0).fill_null(False).cast(pl.Int32),
-                 "_z": (pl.col("contracturen") == 0).fill_null(False).cast(pl.Int32),
-                 _JOB_DAYS: pl.col("_fd")}
-        month_days = _days_of_month(year)
-        return (_substantial_year(job_month, year, choices).with_columns(**fixed)
-                .select(_month_key(year).alias("_pm"), **cols)
-                .group_by("_pm").agg(pl.col(c).sum() for c in cols)
-                .with_columns(pl.min_horizontal(pl.col(f"_d_{c}"), month_days) for c in _HOURS))
-    return shared("person_months", (job_month,), build, year, choices)
+    * ``_h_<col>`` / ``_d_<col>`` for the hour columns (:data:`_HOURS`): hours and days of the job-months where
+      the column is known and days > 0 (null elsewhere), and bit ``_n_<col>`` of ``_f`` for those rows;
+    * ``_o`` / ``_b``: basic hours of vast (O) and tijdelijk (B) contracts, bit ``_nob`` for either (O04);
+    * ``_l`` / ``_u``: basic wage and basic hours of the rows with basic hours > 0, bit ``_nu`` (O08);
+    * bit ``_z``: 0 contract hours (O07 nulurencontract);
+    * ``_j``: days of every substantial job-month (O10, :func:`simultaneous_jobs_from_months`).
+
+    The amounts (:data:`_AMOUNTS`, ``_j``) in fixed point (core/exact.py), a per-week figure as its hours x days;
+    :func:`_person_periods` sums them and returns them as floats, that one divided by 7."""
+    # masked columns (null where a rule does not count the row) and plain sums: polars' fast group-by path
+    # (filtered aggregations in the group-by measured 3x slower).  Each quantity is put in fixed point once and
+    # then masked (the days served five sums, the basic hours four): the same integers as fixed point after the
+    # mask, a null staying null, for 5 conversions a row instead of 11 (issue 12: the float -> fixed conversions
+    # were about 6 % of contracts_hours' CPU at 4 M)
+    d, k, u = pl.col("days"), pl.col("contract"), pl.col("basisuren")
+    fixed: dict[str, pl.Expr] = {"_fd": to_fixed(d)}
+
+    def fx(name: str, expr: pl.Expr) -> pl.Expr:
+        fixed.setdefault(name, to_fixed(expr))
+        return pl.col(name)
+    cols: dict[str, pl.Expr] = {}
+    flags: dict[str, pl.Expr] = {}
+    for col, weighted in _HOURS.items():
+        ok = pl.col(col).is_not_null() & (d > 0)
+        # / 7 after the sums: exact in fixed point
+        amount = fx(f"_fw_{col}", pl.col(col) * d) if weighted else fx(f"_f_{col}", pl.col(col))
+        cols |= {f"_h_{col}": pl.when(ok).then(amount), f"_d_{col}": pl.when(ok).then(pl.col("_fd"))}
+        flags[f"_n_{col}"] = ok
+    fu = fx("_f_basisuren", u)
+    cols |= {"_o": pl.when(k == "O").then(fu), "_b": pl.when(k == "B").then(fu),
+             "_l": pl.when(u > 0).then(fx("_f_basisloon", pl.col("basisloon"))), "_u": pl.when(u > 0).then(fu),
+             _JOB_DAYS: pl.col("_fd")}
+    flags |= {"_nob": k.is_in(["O", "B"]), "_nu": u > 0, "_z": pl.col("contracturen") == 0}
+    bits = pl.sum_horizontal(flags[f].fill_null(False).cast(pl.Int32) * (1 << i) for i, f in enumerate(_FLAGS))
+    return (_substantial_year(job_month, year, choices).with_columns(**fixed)
+            .select(_month_key(year).alias("_pm"), **cols, _f=bits))
 
 
 def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool,
                     choices: MethodChoices = DEFAULT) -> pl.LazyFrame:
-    """:func:`_person_months` summed per person and period (the year, and its quarters with ``quarterly``):
-    every rule of O04 and O06-O08 rests on these sums, so the job-months are grouped once per bucket."""
+    """Per person and period (the year, and its quarters with ``quarterly``) the sums of :func:`_month_rows`
+    that every rule of O04 and O06-O08 rests on, so the job-months are grouped once per bucket; the flags as
+    0/1 columns (:data:`_FLAGS`).
+
+    The days of an hour column count at most the days of each month (simultaneous jobs do not count a day twice,
+    consecutive jobs within a month add up, report 3c): summed per period and less, per month, what its days
+    exceed the month by.  Only a person-month with more days than the month has such an excess (two jobs at
+    once, or SBAANDAGEN of a 4-weekly row), so the job-months are grouped by person-month for the three day
+    sums alone and the rest straight by period: for the 96.5 M national job-months a person-month group-by of
+    every sum and a second one by period took about 0.45 s a bucket, this about 0.3 s (issue 12,
+    docs/scaling.md).  Every term is an integer in fixed point: the same sums as capping month by month, bit
+    for bit."""
     def build() -> pl.LazyFrame:
-        pm = _person_months(job_month, year, choices)
-        cols = [c for c in pm.collect_schema().names() if c != "_pm"]
-        return (_periods_of(pm, "_pm", [], cols, quarterly)
-                .select("_kp", *_unpacked(), *cols)
+        rows = _month_rows(job_month, year, choices)
+        days = [f"_d_{c}" for c in _HOURS]
+        sums = [c for c in rows.collect_schema().names() if c not in ("_pm", "_f")]
+        month_days = _days_of_month(year)
+        excess = (rows.group_by("_pm").agg(pl.col(c).sum() for c in days)
+                  .filter(pl.any_horizontal(pl.col(c) > month_days for c in days))
+                  .select("_pm", *((pl.col(c) - month_days).clip(lower_bound=0).alias(c) for c in days)))
+        excess = _periods_of(excess, "_pm", [], days, quarterly).rename({c: f"_x{c}" for c in days})
+        return (_periods_of(rows, "_pm", [], sums, quarterly, ors=["_f"])
+                .join(excess, on="_kp", how="left")
+                .select("_kp", *_unpacked(),
+                        *((pl.col(c) - pl.col(f"_x{c}").fill_null(0)).alias(c) if c in days else pl.col(c)
+                          for c in sums),
+                        *(((pl.col("_f") & (1 << i)) != 0).cast(pl.Int32).alias(f) for i, f in enumerate(_FLAGS)))
                 .with_columns(from_fixed(c).alias(c) for c in _AMOUNTS)
                 .with_columns((pl.col(f"_h_{c}") / 7.0).alias(f"_h_{c}") for c, w in _HOURS.items() if w))
     return shared("person_periods", (job_month,), build, year, quarterly, choices)
@@ -381,7 +401,7 @@ def o06_o08_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year
     def hours(col: str) -> pl.Expr:
         """Hours per week of the period worked, over all his substantial jobs (report 3c: "ten opzichte van de
         periode dat iemand werkte ... aggregeren we de uren ... over eventuele verschillende banen"): hours x 7
-        / days worked, a month's days capped at its length (:func:`_person_months`); null where the column is
+        / days worked, a month's days capped at its length (:func:`_person_periods`); null where the column is
         unknown for all his job-months of the period (not in that measure's denominator)."""
         return pl.when(pl.col(f"_n_{col}") > 0).then(pl.col(f"_h_{col}") * 7.0 / pl.col(f"_d_{col}"))
 
