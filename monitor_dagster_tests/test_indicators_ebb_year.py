@@ -181,6 +181,31 @@ def test_codes_stored_as_enum_give_what_codes_as_text_give():
     assert _totaal(o02_bruto_participatie(text, 2020)) == _totaal(o02_bruto_participatie(coded, 2020))
 
 
+def test_o01_to_o03_from_one_aggregation_equal_one_cells_call_each():
+    """The engine computes O01-O03 in one pass (cells_many): every row the same as one cells() call per indicator
+    on its own denominator (the labour force for O01, everybody 15-75 for O02 and O03), for person-years and
+    respondent-waves; unknown hours (labour force unknown) are in no denominator."""
+    from monitor_dagster.indicators.ebb import EBB_DIMENSIONS, WEIGHT, o01_o03_werkloosheid_participatie
+    from monitor_dagster.indicators.table import cells
+
+    rows = [(1, "1", 100.0, 40, 0, "1", "1"), (1, "2", 300.0, 40, 0, "2", "1"), (2, "1", 600.0, 30, 40, "2", "2"),
+            (3, "1", 50.0, 20, None, "1", "1"), (4, "2", 80.0, 60, 0, "2", "2"), (5, "1", 70.0, 22, 3, "2", "2")]
+    f = _frame(rows, extra={"EbbAflHerkomstGBA2d": ["01", "01", "00", "02", "00", "01"]})
+    for classification in ("year", "wave"):
+        p = ebb_persons(f, 2020, classification)
+        one = {"O01": p.filter(pl.col("labour_force")).with_columns(pl.col("unemployed").cast(pl.Float64).alias("value")),
+               "O02": p.with_columns(pl.col("labour_force").cast(pl.Float64).alias("value")),
+               "O03": p.with_columns(pl.col("employed").cast(pl.Float64).alias("value"))}
+        want = pl.concat([cells(v, indicator_id=i, year=2020, unit="%", weight=WEIGHT, dimensions=EBB_DIMENSIONS)
+                          for i, v in one.items()])
+        got = o01_o03_werkloosheid_participatie(f, 2020, classification=classification)
+        key = ["indicator_id", "herkomst", "generatie", "leeftijd", "geslacht", "opleiding", "measure"]
+        assert got.sort(key).equals(want.sort(key)) and got.height > 20
+        # labour force: person 1 (werkloos in wave 1), 2 and 5; everybody with known hours: 4 persons, 5 waves
+        assert _totaal(got.filter(pl.col("indicator_id") == "O01"))["n"] == 3
+        assert _totaal(got.filter(pl.col("indicator_id") == "O02"))["n"] == (4 if classification == "year" else 5)
+
+
 def test_classification_must_be_year_or_wave():
     with pytest.raises(ValueError, match="classification"):
         ebb_persons(_frame([(1, "1", 1.0, 40, 0, "2", "2")]), 2020, classification="quarter")

@@ -84,11 +84,18 @@ def covariate_key(population: pl.LazyFrame, covariates: tuple[str, ...] | None =
     """``person_id``, ``herkomst_aggregate`` and ``covariaten`` = the person's covariate cell as one string
     (``20-26|man|laag``); outside the age groups the age class is ``onbekend`` (such persons have no weight,
     but count in the sex and education breakdowns like in the uncorrected rows)."""
-    schema = population.collect_schema()
+    return population.select("person_id", pl.col("herkomst_aggregate").cast(pl.String),
+                             covariate_cell(population.collect_schema(), covariates).alias("covariaten"))
+
+
+def covariate_cell(schema: pl.Schema, covariates: tuple[str, ...] | None = None) -> pl.Expr:
+    """The ``covariaten`` string of :func:`covariate_key` on a frame of ``schema`` (the age class from
+    ``leeftijd`` and ``age_jan1``; without ``age_jan1`` the age group only): from the codes when the
+    characteristics are Enums (:func:`_coded_key`), else from their text."""
     names = schema.names()
     fast = _coded_key(schema, covariates or COVARIATES)
     if fast is not None:
-        return population.select("person_id", pl.col("herkomst_aggregate").cast(pl.String), fast.alias("covariaten"))
+        return fast
 
     def col(c: str) -> pl.Expr:        # a frame without a characteristic (a hand-built one) has it unknown
         return pl.col(c).cast(pl.String) if c in names else pl.lit(None, dtype=pl.String)
@@ -97,8 +104,7 @@ def covariate_key(population: pl.LazyFrame, covariates: tuple[str, ...] | None =
     parts = {"leeftijdsklasse": age.fill_null(UNKNOWN), "geslacht": col("geslacht").fill_null(UNKNOWN),
              "opleidingsniveau": col("opleidingsniveau").fill_null(UNKNOWN)}
     used = covariates or COVARIATES      # a characteristic not corrected for is ALL (one level)
-    key = pl.concat_str([parts[c] if c in used else pl.lit(ALL) for c in COVARIATES], separator=KEY_SEPARATOR)
-    return population.select("person_id", pl.col("herkomst_aggregate").cast(pl.String), key.alias("covariaten"))
+    return pl.concat_str([parts[c] if c in used else pl.lit(ALL) for c in COVARIATES], separator=KEY_SEPARATOR)
 
 
 def _coded_key(schema: pl.Schema, used: tuple[str, ...]) -> pl.Expr | None:
