@@ -81,8 +81,10 @@ def _call(group: list[SPEC.IndicatorSpec], frames: dict[str, pl.LazyFrame | None
     """One computing function on one bucket: its partial cells of the group's indicators."""
     fn = group[0].load_function()
     params = inspect.signature(fn).parameters
-    kwargs = {p: frames[k] for p, k in group[0].inputs.items() if p in params}
-    kwargs.update({p: frames.get(k) for p, k in group[0].optional_inputs.items() if p in params})
+    # the inputs of every indicator of the group: indicators that share a function may read different inputs
+    # (O04 reads no SECM months, O06-O08 leave the self-employed out by them)
+    kwargs = {p: frames.get(k) for s in group for p, k in s.optional_inputs.items() if p in params}
+    kwargs.update({p: frames[k] for s in group for p, k in s.inputs.items() if p in params})
     if "quarterly" in params:     # spec period: quarter (report 7.1.3 c); extra may switch it off
         kwargs["quarterly"] = any(s.period == "quarter" for s in group)
     if "dimensions" in params and group[0].extra_dimensions:
@@ -158,8 +160,8 @@ class FamilyWork:
 
     @property
     def inputs(self) -> set[str]:
-        return {k for group in self.todo.values() for k in (*group[0].inputs.values(),
-                                                              *group[0].optional_inputs.values())}
+        return {k for group in self.todo.values() for s in group
+                for k in (*s.inputs.values(), *s.optional_inputs.values())}
 
 
 def readiness_skips(warehouse_root: Path | str, family: str, year: int) -> dict[str, str]:

@@ -90,19 +90,6 @@ def _base(population: pl.LazyFrame) -> pl.LazyFrame:
     return shared("base_population", (population,), lambda: base_population(population))
 
 
-def _without_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame | None, year: int) -> pl.LazyFrame:
-    """Report 3c/3f: the base population without the self-employed (zzp by :func:`secm_position`), left out
-    of hours and wages.  Evaluated once per bucket (O06, O07 and O08 read it) and materialised outside the
-    engine too: the callers aggregate it more than once (one person row, a few columns)."""
-    def build() -> pl.LazyFrame:
-        persons = _base(population)
-        if secm_month is None:
-            return persons
-        zzp = secm_position(secm_month, year).filter(pl.col("zzp")).select("person_id")
-        return persons.join(zzp, on="person_id", how="anti")
-    return _once(shared("without_zzp", (population, secm_month), build, year))
-
-
 def _once(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Evaluate a lazy intermediate once when several cells() calls read it (each call collects its input:
     without this the joins behind it run again per call; issue 12 "no repeated scans")."""
@@ -238,12 +225,9 @@ def o04_vast_contract(population: pl.LazyFrame, job_month: pl.LazyFrame, year: i
     tijdelijk zijn": basic hours of substantial job-months of t summed per contract type over all jobs
     (the rule of :func:`core.jobs.contract_by_basic_hours`, per period); a tie counts as vast (the report is
     silent; ``choices.o04_tie``).  Footnote 13: payrolling moves from
-    vast to flex from 2017: the break ``payrolling_2017`` is named in the spec and marked by the trend gate."""
-    c = (_person_periods(job_month, year, quarterly, choices).filter(pl.col("_nob") > 0)
-         .with_columns(contract_of("_o", "_b", tie=choices.o04_tie))
-         .select(*_BY, (pl.col("contract").cast(pl.Utf8) == "O").cast(pl.Float64).alias("value")))
-    return cells(_base(population).join(c, on="person_id", how="inner"), indicator_id="O04",
-                 year=year, unit="%", measure="vast contract", **kw)
+    vast to flex from 2017: the break ``payrolling_2017`` is named in the spec and marked by the trend gate.
+    Self-employed included.  Computed with O06-O08 (:func:`o04_o08_contract_uren_uurloon`)."""
+    return _only(o04_o08_contract_uren_uurloon(population, job_month, year, None, quarterly, choices, **kw), "O04")
 
 
 #: income classes of the personal primary income (INPATAB INPPERSPRIM, euro per year) of O05's breakdown
@@ -387,15 +371,28 @@ def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool,
     return shared("person_periods", (job_month,), build, year, quarterly, choices)
 
 
-def o06_o08_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
-                         secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
-                         choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
-    """O06, O07 and O08 (report 4.2 deelvraag 3c and 3f) of the same persons, the base population without the
-    self-employed ("Bij deze vraag laten we zelfstandigen buiten beschouwing"), from one frame of person-periods
-    and one aggregation (:func:`cells_many`; issue 12: one pass instead of three, 0.29 -> 0.21 s a bucket of
-    380,000 persons with quarters).  The rules per indicator: :func:`o06_contracturen`, :func:`o07_uren`,
-    :func:`o08_uurloon`."""
-    persons = _without_zzp(population, secm_month, year)
+def _base_zzp(population: pl.LazyFrame, secm_month: pl.LazyFrame | None, year: int) -> pl.LazyFrame:
+    """:func:`_base` with ``_zzp``: self-employed by :func:`secm_position` (False without SECM months).  Evaluated
+    once per bucket and materialised (one person row, a few columns; O04 and O06-O08 aggregate it together)."""
+    def build() -> pl.LazyFrame:
+        persons = _base(population)
+        if secm_month is None:
+            return persons.with_columns(pl.lit(False).alias("_zzp"))
+        zzp = secm_position(secm_month, year).filter(pl.col("zzp")).select("person_id", pl.lit(True).alias("_zzp"))
+        return persons.join(zzp, on="person_id", how="left").with_columns(pl.col("_zzp").fill_null(False))
+    return _once(shared("base_zzp", (population, secm_month), build, year))
+
+
+def o04_o08_contract_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
+                                  secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
+                                  choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
+    """O04, O06, O07 and O08 (report 4.2 deelvraag 3c, 3d and 3f) of the same person-periods, from one
+    aggregation (:func:`cells_many`; issue 12, one pass per family: O04 in a :func:`cells` call of its own took a
+    tenth of contracts_hours at 17.5 M persons).  O04 counts everybody of the base population with a vast or
+    tijdelijk job-month in the period; O06-O08 leave the self-employed out ("Bij deze vraag laten we
+    zelfstandigen buiten beschouwing", ``_zzp`` of :func:`_base_zzp`: their values null, so not in those
+    denominators).  The rules per indicator: :func:`o04_vast_contract`, :func:`o06_contracturen`,
+    :func:`o07_uren`, :func:`o08_uurloon`."""
     per = _person_periods(job_month, year, quarterly, choices)
 
     def hours(col: str) -> pl.Expr:
@@ -405,16 +402,29 @@ def o06_o08_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year
         unknown for all his job-months of the period (not in that measure's denominator)."""
         return pl.when(pl.col(f"_n_{col}") > 0).then(pl.col(f"_h_{col}") * 7.0 / pl.col(f"_d_{col}"))
 
-    values: dict[tuple[str, str], pl.Expr] = {}
+    vast = (contract_of("_o", "_b", tie=choices.o04_tie).cast(pl.Utf8) == "O").cast(pl.Float64)
+    values: dict[tuple[str, str], pl.Expr] = {("O04", "vast contract"): pl.when(pl.col("_nob") > 0).then(vast)}
+    employee: dict[tuple[str, str], pl.Expr] = {}
     if year >= CONTRACTUREN_FIRST_YEAR:   # SAANTCTRCTURENPWK exists from 2016
-        values[("O06", "contracturen")] = hours("contracturen")
+        employee[("O06", "contracturen")] = hours("contracturen")
     o07 = {"verloonde uren": hours("verloonde_uren"), "basisuren": hours("basisuren")}
-    values |= {("O07", m): v for m, v in o07.items()}
+    employee |= {("O07", m): v for m, v in o07.items()}
     if year >= CONTRACTUREN_FIRST_YEAR:   # the nulurencontract (0 contract hours) from 2016
-        values |= {("O07", f"{m} nulurencontract"): pl.when(pl.col("_z") > 0).then(v) for m, v in o07.items()}
-    values[("O08", "uurloon")] = pl.when(pl.col("_nu") > 0).then(pl.col("_l") / pl.col("_u"))
-    units = {"O06": "uren per week", "O07": "uren per week", "O08": "euro per uur"}
-    return cells_many(persons.join(per, on="person_id", how="inner"), values, year=year, unit=units, **kw)
+        employee |= {("O07", f"{m} nulurencontract"): pl.when(pl.col("_z") > 0).then(v) for m, v in o07.items()}
+    employee[("O08", "uurloon")] = pl.when(pl.col("_nu") > 0).then(pl.col("_l") / pl.col("_u"))
+    values |= {k: pl.when(~pl.col("_zzp")).then(v) for k, v in employee.items()}
+    units = {"O04": "%", "O06": "uren per week", "O07": "uren per week", "O08": "euro per uur"}
+    persons = _base_zzp(population, secm_month, year).join(per, on="person_id", how="inner")
+    return cells_many(persons, values, year=year, unit=units, **kw)
+
+
+def o06_o08_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
+                         secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
+                         choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
+    """O06, O07 and O08 (report 4.2 deelvraag 3c and 3f), the base population without the self-employed: their
+    rows of :func:`o04_o08_contract_uren_uurloon`."""
+    rows = o04_o08_contract_uren_uurloon(population, job_month, year, secm_month, quarterly, choices, **kw)
+    return rows.filter(pl.col("indicator_id") != "O04")
 
 
 def _only(rows: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
