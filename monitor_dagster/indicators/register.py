@@ -156,7 +156,7 @@ def _days_of_month(year: int, key: str = "_pm") -> pl.Expr:
 
 
 def _periods_of(rows: pl.LazyFrame, key: str, by: list[str], sums: list[str], quarterly: bool,
-                ors: list[str] = ()) -> pl.LazyFrame:
+                ors: tuple[str, ...] | list[str] = ()) -> pl.LazyFrame:
     """Additive sums per person and period (column ``_kp`` = person_id * 8 + period; 0 the year, 1-4 the quarters)
     and ``by``, from ``rows`` keyed by month (``key`` = :func:`_month_key`); ``ors``: bit flags, or-ed.
 
@@ -348,7 +348,7 @@ def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool,
     exceed the month by.  Only a person-month with more days than the month has such an excess (two jobs at
     once, or SBAANDAGEN of a 4-weekly row), so the job-months are grouped by person-month for the three day
     sums alone and the rest straight by period: for the 96.5 M national job-months a person-month group-by of
-    every sum and a second one by period took about 0.45 s a bucket, this about 0.3 s (issue 12,
+    every sum and a second one by period took about 0.45 s a bucket, this about 0.34 s (issue 12,
     docs/scaling.md).  Every term is an integer in fixed point: the same sums as capping month by month, bit
     for bit."""
     def build() -> pl.LazyFrame:
@@ -387,8 +387,8 @@ def o04_o08_contract_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFr
                                   secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
                                   choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
     """O04, O06, O07 and O08 (report 4.2 deelvraag 3c, 3d and 3f) of the same person-periods, from one
-    aggregation (:func:`cells_many`; issue 12, one pass per family: O04 in a :func:`cells` call of its own took a
-    tenth of contracts_hours at 17.5 M persons).  O04 counts everybody of the base population with a vast or
+    aggregation (:func:`cells_many`; issue 12, one pass per family: O04 had a :func:`cells` call of its own,
+    together 1-1.4 s less of contracts_hours' 36-38 s at 17.5 M persons).  O04 counts everybody of the base population with a vast or
     tijdelijk job-month in the period; O06-O08 leave the self-employed out ("Bij deze vraag laten we
     zelfstandigen buiten beschouwing", ``_zzp`` of :func:`_base_zzp`: their values null, so not in those
     denominators).  The rules per indicator: :func:`o04_vast_contract`, :func:`o06_contracturen`,
