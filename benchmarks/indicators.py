@@ -143,7 +143,8 @@ def main() -> None:
     ap.add_argument("--per-family", action="store_true",
                     help="every outcome family against one scan of its own inputs, instead of the variants")
     ap.add_argument("--variant", help=argparse.SUPPRESS)
-    ap.add_argument("--family", help=argparse.SUPPRESS)
+    ap.add_argument("--family", help="one outcome family against a scan of its own inputs, its result as JSON on the "
+                    "last line (--per-family runs each family so, in a process of its own)")
     a = ap.parse_args()
     if a.variant:
         print(json.dumps(run_variant(a.variant, a.warehouse, a.year, a.memory_gb)))
