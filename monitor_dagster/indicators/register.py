@@ -27,7 +27,7 @@ from monitor_dagster.indicators.table import KWARTAAL, cells, cells_many, empty
 __all__ = [
     "BENEFIT_INDICATORS", "DURATION_INDICATORS", "INCOME_CAP", "INCOME_COLUMNS", "SECM_WORKING",
     "base_population", "o04_vast_contract", "o05_zzp", "o06_contracturen", "o07_uren", "o08_uurloon",
-    "o06_o08_uren_uurloon", "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months",
+    "o04_o08_contract_uren_uurloon", "o06_o08_uren_uurloon", "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months",
     "secm_position", "simultaneous_jobs_from_months",
 ]
 
@@ -437,11 +437,12 @@ def o06_contracturen(population: pl.LazyFrame, job_month: pl.LazyFrame, year: in
     """O06, report 4.2 deelvraag 3c: contract hours per week (SAANTCTRCTURENPWK, "pas sinds 2016
     beschikbaar"): empty before 2016.  Per person the jobs' contract hours added up over simultaneous jobs
     and averaged over the period worked (weighted by days); substantial job-months of t; self-employed left
-    out ("Bij deze vraag laten we zelfstandigen buiten beschouwing").  Computed with O07 and O08
-    (:func:`o06_o08_uren_uurloon`)."""
+    out ("Bij deze vraag laten we zelfstandigen buiten beschouwing").  Computed with O04, O07 and O08
+    (:func:`o04_o08_contract_uren_uurloon`)."""
     if year < CONTRACTUREN_FIRST_YEAR:
         return empty()
-    return _only(o06_o08_uren_uurloon(population, job_month, year, secm_month, quarterly, choices, **kw), "O06")
+    return _only(o04_o08_contract_uren_uurloon(population, job_month, year, secm_month, quarterly, choices,
+                                               **kw), "O06")
 
 
 def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
@@ -452,8 +453,9 @@ def o07_uren(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
     (hours summed over jobs / weeks worked).  "Voor mensen met een nulurencontract brengen we ook het aantal
     basisuren en verloonde uren in beeld": from 2016 also ``... nulurencontract``, persons with a
     substantial job-month with 0 contract hours in t (their hours over all their jobs).  Self-employed out.
-    Computed with O06 and O08 (:func:`o06_o08_uren_uurloon`)."""
-    return _only(o06_o08_uren_uurloon(population, job_month, year, secm_month, quarterly, choices, **kw), "O07")
+    Computed with O04, O06 and O08 (:func:`o04_o08_contract_uren_uurloon`)."""
+    return _only(o04_o08_contract_uren_uurloon(population, job_month, year, secm_month, quarterly, choices,
+                                               **kw), "O07")
 
 
 def o08_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
@@ -462,8 +464,9 @@ def o08_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
     """O08, report 4.2 deelvraag 3f: hourly wage = SBASISLOON / SBASISUREN, "op jaarniveau door het
     gemiddelde (gewogen naar het aantal basisuren) te nemen over de verschillende maanden": sum of basisloon
     / sum of basisuren over the substantial job-months (all jobs) of t with basic hours.  Self-employed out.
-    Computed with O06 and O07 (:func:`o06_o08_uren_uurloon`)."""
-    return _only(o06_o08_uren_uurloon(population, job_month, year, secm_month, quarterly, choices, **kw), "O08")
+    Computed with O04, O06 and O07 (:func:`o04_o08_contract_uren_uurloon`)."""
+    return _only(o04_o08_contract_uren_uurloon(population, job_month, year, secm_month, quarterly, choices,
+                                               **kw), "O08")
 
 
 # ------------------------------------------------------------------------------------------------ O09
