@@ -258,3 +258,37 @@ def test_per_family_benchmark_runs_a_family_as_the_monitor_does(monkeypatch, cor
                                   if f is not None)
     t = bench.run_family("transitions", core_wh, 2018, memory_gb=2)
     assert not t["computed"] and "5.2" in t["why"]
+
+
+def test_profile_kinds_sorts_perf_samples_into_the_kinds_of_the_scaling_doc(monkeypatch):
+    """benchmarks/profile_kinds.py: each sample line of `perf report --sort dso,sym` goes to one kind, first
+    match winning (zstd decoding inside polars is parquet reading; a polars sort is a sort, not "other"), and
+    the percentages of a kind add up."""
+    k = _bench(monkeypatch, "profile_kinds")
+    report = "\n".join([
+        "# Overhead  Shared Object  Symbol",
+        "    14.70%  [kernel.kallsyms]  [k] clear_page_erms",
+        "     4.31%  libparquet.so.2600  [.] arrow::internal::ScalarMemoTable<double>::GetOrInsert",
+        "     2.18%  _polars_runtime.abi3.so  [.] ZSTD_decompressSequences_default.constprop.0",
+        "     1.11%  _polars_runtime.abi3.so  [.] <polars_parquet::parquet::encoding::hybrid_rle::HybridRleDecoder>::next_chunk",
+        "     7.72%  libc.so.6  [.] __memmove_avx512_unaligned_erms",
+        "     1.14%  libcrypto.so.3  [.] sha256_block_data_order_shaext",
+        "     1.24%  libpython3.11.so.1.0  [.] _PyEval_EvalFrameDefault",
+        "     3.94%  _polars_runtime.abi3.so  [.] rayon::slice::sort::par_merge::<(u32, i128)>",
+        "     2.72%  _polars_runtime.abi3.so  [.] polars_core::chunked_array::ops::gather::gather_idx_array_unchecked",
+        "     1.83%  _polars_runtime.abi3.so  [.] <polars_expr::idx_table::single_key::SingleKeyIdxTable>::probe_subset",
+        "     0.62%  _polars_runtime.abi3.so  [.] polars_compute::cast::primitive_to::primitive_to_primitive_dyn::<f64, i64>",
+        "     0.50%  _polars_runtime.abi3.so  [.] polars_compute::cast::primitive_to::primitive_to_primitive_dyn::<f64, i64>",
+    ])
+    got = k.kinds(report)
+    assert got["kernel (page faults, zeroing, the page cache)"] == pytest.approx(14.70)
+    assert got["parquet write (pyarrow)"] == pytest.approx(4.31)
+    assert got["parquet read (polars: decoding, zstd)"] == pytest.approx(2.18 + 1.11)
+    assert got["libc (memmove, memcmp, memset)"] == pytest.approx(7.72)
+    assert got["checksums of the verified reads (libcrypto)"] == pytest.approx(1.14)
+    assert got["the Python interpreter"] == pytest.approx(1.24)
+    assert got["polars: sorts"] == pytest.approx(3.94)
+    assert got["polars: gathers"] == pytest.approx(2.72)
+    assert got["polars: group-bys, joins, hash tables"] == pytest.approx(1.83)
+    assert got["polars: other expressions"] == pytest.approx(1.12)
+    assert sum(got.values()) == pytest.approx(42.01)
