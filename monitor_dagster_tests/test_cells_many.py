@@ -92,7 +92,7 @@ def test_a_measure_without_any_value_has_no_rows():
 
 
 def test_a_unit_per_indicator():
-    """O06-O08 in one pass (register.o06_o08_uren_uurloon): hours per week and euro per hour side by side; each
+    """O04-O08 in one pass (register.o04_o08_contract_uren_uurloon): hours per week and euro per hour side by side; each
     row gets its indicator's unit, a share is scaled to % and an amount is not, as in one cells() call each."""
     p = _persons()
     units = {"O91": "%", "O92": "euro"}

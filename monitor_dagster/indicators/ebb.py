@@ -231,7 +231,8 @@ def ebb_waves(ebb: pl.LazyFrame, year: int) -> pl.LazyFrame:
     raw = _raw_waves(ebb)
     schema = raw.collect_schema()
     return _with_covariates(raw.select(
-        _person_key(), pl.struct(pl.col("_golf").alias("EbbTypGolf"), "_row").alias("wave_order"), *_KEY, "EbbTypGolf", WEIGHT, HOURS,
+        _person_key(), pl.struct(pl.col("_golf").alias("EbbTypGolf"), "_row").alias("wave_order"), *_KEY,
+        "EbbTypGolf", WEIGHT, HOURS,
         pl.lit(year, dtype=pl.Int32).alias("year"), "employed", "unemployed",
         (pl.col("employed") | pl.col("unemployed")).alias("labour_force"), *_traits(year, schema), *_RAW,
     ))

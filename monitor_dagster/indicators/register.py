@@ -27,7 +27,7 @@ from monitor_dagster.indicators.table import KWARTAAL, cells, cells_many, empty
 __all__ = [
     "BENEFIT_INDICATORS", "DURATION_INDICATORS", "INCOME_CAP", "INCOME_COLUMNS", "SECM_WORKING",
     "base_population", "o04_vast_contract", "o05_zzp", "o06_contracturen", "o07_uren", "o08_uurloon",
-    "o04_o08_contract_uren_uurloon", "o06_o08_uren_uurloon", "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months",
+    "o04_o08_contract_uren_uurloon", "o09_inkomen", "o10_banen", "o11_o14_benefit_share", "o15_o18_benefit_months",
     "secm_position", "simultaneous_jobs_from_months",
 ]
 
@@ -388,10 +388,10 @@ def o04_o08_contract_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFr
                                   choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
     """O04, O06, O07 and O08 (report 4.2 deelvraag 3c, 3d and 3f) of the same person-periods, from one
     aggregation (:func:`cells_many`; issue 12, one pass per family: O04 had a :func:`cells` call of its own,
-    together 1-1.4 s less of contracts_hours' 36-38 s at 17.5 M persons).  O04 counts everybody of the base population with a vast or
-    tijdelijk job-month in the period; O06-O08 leave the self-employed out ("Bij deze vraag laten we
-    zelfstandigen buiten beschouwing", ``_zzp`` of :func:`_base_zzp`: their values null, so not in those
-    denominators).  The rules per indicator: :func:`o04_vast_contract`, :func:`o06_contracturen`,
+    together 1-1.4 s less of contracts_hours' 36-38 s at 17.5 M persons).  O04 counts everybody of the base
+    population with a vast or tijdelijk job-month in the period; O06-O08 leave the self-employed out ("Bij deze
+    vraag laten we zelfstandigen buiten beschouwing", ``_zzp`` of :func:`_base_zzp`: their values null, so not in
+    those denominators).  The rules per indicator: :func:`o04_vast_contract`, :func:`o06_contracturen`,
     :func:`o07_uren`, :func:`o08_uurloon`."""
     per = _person_periods(job_month, year, quarterly, choices)
 
@@ -416,15 +416,6 @@ def o04_o08_contract_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFr
     units = {"O04": "%", "O06": "uren per week", "O07": "uren per week", "O08": "euro per uur"}
     persons = _base_zzp(population, secm_month, year).join(per, on="person_id", how="inner")
     return cells_many(persons, values, year=year, unit=units, **kw)
-
-
-def o06_o08_uren_uurloon(population: pl.LazyFrame, job_month: pl.LazyFrame, year: int,
-                         secm_month: pl.LazyFrame | None = None, quarterly: bool = False,
-                         choices: MethodChoices = DEFAULT, **kw) -> pl.DataFrame:
-    """O06, O07 and O08 (report 4.2 deelvraag 3c and 3f), the base population without the self-employed: their
-    rows of :func:`o04_o08_contract_uren_uurloon`."""
-    rows = o04_o08_contract_uren_uurloon(population, job_month, year, secm_month, quarterly, choices, **kw)
-    return rows.filter(pl.col("indicator_id") != "O04")
 
 
 def _only(rows: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
