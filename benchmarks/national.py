@@ -11,7 +11,8 @@ against one of its own (``--per-family``).  The summary table goes to
 
 Then the DuckDB peer (``benchmarks/duckdb_peer.py --landing``) on the largest size's zone: ``monitor run`` +
 ``export`` in one process against the plain SQL script, both with their peak memory, and whether every cell
-agrees (``--no-peer`` leaves it out; about 11 minutes at 17.5 M persons).
+agrees, and the SQL against DuckDB's own scan of the files it reads (issue 12's compute measure applied to
+the peer) (``--no-peer`` leaves it out; about 11 minutes at 17.5 M persons).
 
     .venv/bin/python benchmarks/national.py                       # 1M:1, 4M:4, 17.5M:20 (about 80 minutes)
     .venv/bin/python benchmarks/national.py --sizes 1000000:1     # one size
@@ -92,7 +93,7 @@ def main() -> None:
         largest = max(r_["persons"] for r_ in rows)
         landing = OUT / f"pipeline_{largest}_{a.year}_{a.year}" / "landing"
         p = subprocess.run([sys.executable, str(HERE / "duckdb_peer.py"), "--landing", str(landing),
-                            "--steps", "duckdb,monitor"], text=True)
+                            "--steps", "duckdb,scan,monitor"], text=True)
         from duckdb_peer import report_path     # the file the peer writes for this zone
         lines += ["", peer_line(largest, json.loads(report_path(landing).read_text()))
                   if p.returncode == 0 else f"DuckDB peer on the {largest:,}-person zone: failed (see above)"]
@@ -116,6 +117,8 @@ def families_cell(results: list[dict] | None) -> str:
 def peer_line(persons: int, report: dict) -> str:
     """One line under the ladder: the monitor against the DuckDB peer on the same national zone (issue 12: the
     peer's ratio at 250,000 persons is mostly the monitor's fixed costs; here they are a few per cent)."""
+    from duckdb_peer import scan_line
+
     steps = report["steps"]
     mon, ddb = steps["monitor"], steps["duckdb"]
     cmp = report.get("comparison") or {}
@@ -127,7 +130,9 @@ def peer_line(persons: int, report: dict) -> str:
     return (f"DuckDB peer on the {persons:,}-person zone: `monitor run` + `export` {mon['process_wall_s']:.0f} s "
             f"(peak {peak:.1f} GB), the DuckDB script {ddb['process_wall_s']:.0f} s (peak {ddb['peak_rss_gb']:.1f} GB): "
             f"{mon['process_wall_s'] / ddb['process_wall_s']:.1f}x; {cells} cells, "
-            + ("every one equal" if agree and cells else "NOT all equal: see bench_duckdb_peer_*.json"))
+            + ("every one equal" if agree and cells else "NOT all equal: see bench_duckdb_peer_*.json")
+            # the peer against the monitor's compute target: its SQL over DuckDB's own scan of its inputs
+            + (f"; {scan_line(steps)}" if "scan" in steps else ""))
 
 
 if __name__ == "__main__":

@@ -133,6 +133,7 @@ def test_duckdb_peer_says_the_bench_extra_is_missing_before_any_step(monkeypatch
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "duckdb" else real(name, *a))
     msg = peer.missing_extra(["monitor", "duckdb"])
     assert msg is not None and "'bench' extra" in msg and "make bench" in msg
+    assert peer.missing_extra(["scan"]) is not None      # the scan is DuckDB's too
     assert peer.missing_extra(["monitor"]) is None      # the monitor step alone needs no DuckDB
 
 
@@ -207,6 +208,26 @@ def test_national_ladder_ends_with_the_peer_on_the_largest_zone(monkeypatch, tmp
     assert peer.report_path(None).name == "bench_duckdb_peer.json"
     zone = tmp_path / "pipeline_17500000_2021_2021" / "landing"
     assert peer.report_path(zone).name == "bench_duckdb_peer_pipeline_17500000_2021_2021.json"
+
+
+def test_peer_scan_reads_every_column_and_says_where_the_peer_stands_against_ten_times(monkeypatch):
+    """The peer's scan step (issue 12's measuring stick applied to the DuckDB script): every column of a file
+    reduced by its kind, quoted names too, and the verdict line against 10x; the national line carries it."""
+    peer, national = _bench(monkeypatch, "duckdb_peer"), _bench(monkeypatch, "national")
+    sql = peer.scan_select("read_parquet('x.parquet')", [("RINPERSOON", "BIGINT"), ("SBASISLOON", "DOUBLE"),
+                                                         ("SECM", "VARCHAR"), ("AANVSECM", "DATE"),
+                                                         ("OK", "BOOLEAN"), ('A"B', "DECIMAL(9,2)")])
+    assert sql == ("SELECT count(*), sum(TRY_CAST(\"RINPERSOON\" AS DOUBLE)), sum(TRY_CAST(\"SBASISLOON\" AS DOUBLE)), "
+                   "sum(strlen(\"SECM\")), sum(epoch(\"AANVSECM\")), sum(\"OK\"::INTEGER), "
+                   "sum(TRY_CAST(\"A\"\"B\" AS DOUBLE)) FROM read_parquet('x.parquet')")
+    steps = {"duckdb": {"seconds": 159.2}, "scan": {"seconds": 11.4, "files": 5}}
+    line = peer.scan_line(steps)
+    assert "159.2 s = 14.0x" in line and "5 files" in line and "(11.4 s;" in line and "beyond it" in line
+    assert "within it" in peer.scan_line({"duckdb": {"seconds": 90.0}, "scan": {"seconds": 10.0, "files": 5}})
+    report = _peer_report(438.1, 186.5)
+    assert "scan" not in national.peer_line(17_500_000, report)       # a report of a peer run without the scan
+    report["steps"]["duckdb"]["seconds"], report["steps"]["scan"] = 159.2, {"seconds": 11.4, "files": 5}
+    assert national.peer_line(17_500_000, report).endswith(line)
 
 
 def test_family_scan_decodes_every_column_kind(monkeypatch):
