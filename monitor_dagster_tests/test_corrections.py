@@ -294,3 +294,28 @@ def test_stored_weights_are_settled_on_the_fixed_point_grid(planted):
     # a perturbation of the fit in its last bits (another thread count) settles to the same stored weight
     raw = w["weight"].to_numpy()
     assert np.array_equal(np.round(raw * (1 + 4e-15), P.WEIGHT_DECIMALS), raw)
+
+
+def test_a_saturated_weighting_model_fits_without_warnings_and_reweights_to_the_basisgroep_exactly():
+    """With sex the only characteristic (report 7.2.2 on 4a/4b) the count model has a parameter per cell: the
+    fitted counts are the observed ones, and the weight of a cell is, by hand, the basisgroep's persons of that
+    sex over the period over the stratum's, scaled to mean 1 in the stratum.  statsmodels reports that exact fit
+    as "perfect separation" and divides by zero residual degrees of freedom; neither may reach the run's log."""
+    import warnings
+
+    counts = {("basis", 2020): (300, 700), ("basis", 2021): (340, 660),
+              ("referentie", 2020): (600, 400), ("referentie", 2021): (580, 420)}      # (man, vrouw)
+    cells_ = pl.DataFrame(
+        [(g, y, f"alle|{s}|alle", "alle", s, "alle", n) for (g, y), ns in counts.items()
+         for s, n in zip(("man", "vrouw"), ns)],
+        schema={"group": pl.String, "year": pl.Int32, "covariaten": pl.String, "leeftijdsklasse": pl.String,
+                "geslacht": pl.String, "opleidingsniveau": pl.String, "n": pl.Int64}, orient="row")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = P.fit_weights(cells_)
+    basis = {s: sum(counts[("basis", y)][i] for y in (2020, 2021)) for i, s in enumerate(("man", "vrouw"))}
+    for (g, y), ns in counts.items():
+        raw = {s: basis[s] / ns[i] for i, s in enumerate(("man", "vrouw"))}
+        scale = sum(ns) / sum(raw[s] * ns[i] for i, s in enumerate(("man", "vrouw")))
+        got = model.weights.filter((pl.col("group") == g) & (pl.col("year") == y)).sort("geslacht")["weight"]
+        assert got.to_list() == pytest.approx([raw["man"] * scale, raw["vrouw"] * scale], abs=1e-6)

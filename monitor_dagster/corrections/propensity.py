@@ -236,6 +236,24 @@ def design(frame: pl.DataFrame, covariates: tuple[str, ...] = COVARIATES,
 WEIGHT_DECIMALS, SHARE_DECIMALS = round(math.log10(FIXED)), 10
 
 
+def _fit_counts(model):
+    """A Poisson model of cell counts fitted without statsmodels' two warnings of a saturated fit.  With few
+    characteristics (a family corrected for sex only, a small year) the log-linear model has a parameter per
+    cell: the fitted counts equal the observed ones, which statsmodels reports as "perfect separation or
+    prediction", and the working least squares divide by zero residual degrees of freedom for a scale the
+    Poisson family does not use (it is fixed at 1).  Both are the intended fit, not a problem of the data, and
+    printed a dozen warnings into every run's log; anything else statsmodels warns about still shows."""
+    import warnings
+
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PerfectSeparationWarning)
+        warnings.filterwarnings("ignore", message="divide by zero encountered in scalar divide",
+                                category=RuntimeWarning, module=r"statsmodels\.regression\._tools")
+        return model.fit()
+
+
 def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] = ()) -> PropensityModel:
     """Fit the weighting model once over the cells of all years (report §7.2.2 "over de gehele periode te
     wegen") and give every (group, year, covariate cell) its weight.
@@ -292,7 +310,7 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
                 names.append(f"{lab}:{nm}")
     x = np.column_stack(cols)
     n = grid["n"].to_numpy().astype(float)
-    res = GLM(n, x, family=families.Poisson()).fit()
+    res = _fit_counts(GLM(n, x, family=families.Poisson()))
     mu = res.predict(x)
     # sums in numpy over the sorted grid (a fixed order: the same cells give the same bytes, issue 15)
     keys = xcells["covariaten"].to_list()
@@ -321,9 +339,9 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
         (pl.col("n_basis_cel") / pl.col("n_cel")).alias("p_basis"))
     coef = pl.DataFrame({"term": names, "coef": res.params, "se": res.bse, "z": res.tvalues, "p": res.pvalues})
     # the null model (stratum sizes only) for McFadden's R^2 of the stratum model
-    null = GLM(n, np.column_stack([(xcode == k).astype(float) for k in xcells["covariaten"].to_list()]
-                                     + [(stratum == lab).astype(float) for lab in labels[1:]]),
-                  family=families.Poisson()).fit()
+    null = _fit_counts(GLM(n, np.column_stack([(xcode == k).astype(float) for k in xcells["covariaten"].to_list()]
+                                              + [(stratum == lab).astype(float) for lab in labels[1:]]),
+                           family=families.Poisson()))
     n_b = int(cells.filter(pl.col("group") == "basis")["n"].sum())
     n_r = int(cells.filter(pl.col("group") == "referentie")["n"].sum())
     return PropensityModel(
