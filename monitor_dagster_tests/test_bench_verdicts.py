@@ -91,6 +91,22 @@ def test_scan_verdict_divides_core_and_indicators_by_the_scan(monkeypatch):
     assert "351 s" in p.gated_verdict(_run(sources=150.0, core=100.0, indicators=100.0, export=1.0, scan=500.0))
 
 
+def test_layer_verdict_holds_each_layer_against_a_scan_of_what_it_reads(monkeypatch):
+    """The reading for the author: core against the scan of the sources, indicators against one scan of the
+    sources and the core tables, the whole against that scan; only when both scans ran; scan_core, like the
+    scan, is not part of the run's time."""
+    p = _pipeline(monkeypatch)
+    rows = _run(sources=150.0, core=140.0, indicators=120.0, export=1.0, scan=10.0, scan_core=6.0)
+    rows[-1]["inputs"] = 10
+    line = p.layer_verdict(rows)
+    assert "core 140 s = 14.0x the scan of the sources" in line
+    assert "indicators 120 s = 7.5x one scan of the sources and the 10 core tables (16.0 s)" in line
+    assert line.endswith("= 16.2x that scan of every table the compute reads")
+    assert p.every_table_ratio(rows) == 260.0 / 16.0
+    assert p.layer_verdict(rows[:-1]) is None and p.every_table_ratio(rows[:-1]) is None     # no scan_core
+    assert "411 s" in p.gated_verdict(rows)
+
+
 def test_steps_that_ingest_start_from_a_new_warehouse(monkeypatch, tmp_path):
     """`--steps sources,...` or `--steps run,export` on the zone of an earlier run: the old warehouse would make the
     monitor skip every file it already holds, and the benchmark time an ingest that did not happen; later steps
