@@ -11,8 +11,8 @@ against one of its own (``--per-family``).  The summary table goes to
 
 Then the DuckDB peer (``benchmarks/duckdb_peer.py --landing``) on the largest size's zone: ``monitor run`` +
 ``export`` in one process against the plain SQL script, both with their peak memory, and whether every cell
-agrees, and the SQL against DuckDB's own scan of the files it reads (issue 12's compute measure applied to
-the peer) (``--no-peer`` leaves it out; about 11 minutes at 17.5 M persons).
+agrees, and the SQL against DuckDB's own scan of the files it reads, issue 12's compute measure applied to
+the peer (``--no-peer`` leaves it out; about 11 minutes at 17.5 M persons).
 
     .venv/bin/python benchmarks/national.py                       # 1M:1, 4M:4, 17.5M:20 (about 80 minutes)
     .venv/bin/python benchmarks/national.py --sizes 1000000:1     # one size
