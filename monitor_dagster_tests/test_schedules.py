@@ -201,6 +201,20 @@ def test_configuration_is_read_when_the_definitions_load_not_at_import(tmp_path,
     assert "core/population 2021 not built" in d.skip_message
 
 
+def test_a_monitor_variable_set_to_nothing_counts_as_not_set(tmp_path, monkeypatch):
+    """``MONITOR_BUCKETS= monitor run``: the default, not a run refused by Dagster's int coercion."""
+    from monitor_dagster.defs.resources import MonitorResource, resource_from_env
+
+    monkeypatch.setenv("MONITOR_BUCKETS", "")
+    monkeypatch.setenv("MONITOR_BUCKET_MEMORY_GB", "  ")
+    monkeypatch.setenv("MONITOR_INPUT_FIRST_YEAR", "2024")
+    res = resource_from_env(warehouse=str(tmp_path))
+    # what a run sees once Dagster has resolved the environment: the defaults, and the variable that is set
+    resolved = res.process_config_and_initialize()
+    assert resolved.buckets == MonitorResource().buckets == 0 and resolved.bucket_memory_gb == 2
+    assert resolved.input_first_year == 2024
+
+
 def test_o38_of_the_three_years_before_is_rebuilt_after_a_yearly_run():
     """Report 5.2 4g looks three years ahead: when the outcome run of 2021 has built the core of 2021, the
     follow-up family (O38/O39) of 2018-2020 is requested again; not after such a rebuild itself."""

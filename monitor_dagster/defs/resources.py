@@ -66,9 +66,11 @@ class MonitorResource(dg.ConfigurableResource):
 
 
 def resource_from_env(**overrides) -> MonitorResource:
-    """A MonitorResource whose fields are ``EnvVar`` for every MONITOR_* variable set now, defaults otherwise."""
+    """A MonitorResource whose fields are ``EnvVar`` for every MONITOR_* variable set now, defaults otherwise.
+    A variable set to nothing (``MONITOR_BUCKETS= make run``, the shell's way of clearing one) counts as not
+    set: before, Dagster refused every run with "cannot be coerced into an int" for the numeric ones."""
     kw = {}
     for field, (var, _) in ENV.items():
-        if var in os.environ:
+        if os.environ.get(var, "").strip():
             kw[field] = dg.EnvVar.int(var) if field in _INT else dg.EnvVar(var)
     return MonitorResource(**{**kw, **overrides})
