@@ -319,3 +319,21 @@ def test_a_saturated_weighting_model_fits_without_warnings_and_reweights_to_the_
         scale = sum(ns) / sum(raw[s] * ns[i] for i, s in enumerate(("man", "vrouw")))
         got = model.weights.filter((pl.col("group") == g) & (pl.col("year") == y)).sort("geslacht")["weight"]
         assert got.to_list() == pytest.approx([raw["man"] * scale, raw["vrouw"] * scale], abs=1e-6)
+
+
+def test_a_separated_gap_model_gets_no_row_and_no_warning_in_the_log():
+    """A share that the characteristics predict exactly (here: everybody with education hoog, nobody else) separates
+    the logit: fit_gap leaves the model row out by its own checks (docs/corrections.md), so statsmodels' "perfect
+    separation" warning would only fill the run's log."""
+    import warnings
+
+    pop = T.population(n=3_000, years=(2021,), seed=11).with_columns(
+        (pl.col("opleidingsniveau") == "hoog").cast(pl.Float64).alias("groepseffect"))
+    table = _family_table(pop, "groepseffect", 2021)
+    cells_ = CORR.cell_rows(table).with_columns(pl.col("value_sq").is_null().alias("_share"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert CORR.fit_gap(cells_) is None
+    # both groups have the outcome and are large enough: it is the separation, not the early exits, that drops it
+    by_group = pop.group_by(pl.col("herkomst_aggregate") == P.BASIS).agg(pl.col("groepseffect").mean(), pl.len())
+    assert by_group["groepseffect"].is_between(0.05, 0.95).all() and (by_group["len"] >= CORR.MIN_GROUP).all()

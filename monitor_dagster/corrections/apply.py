@@ -26,7 +26,7 @@ import polars as pl
 
 from monitor_dagster.core.exact import settled
 from monitor_dagster.corrections.propensity import (ALL, BASIS_LABEL, COVARIATES, REFERENTIE_LABEL, UNKNOWN, design,
-                                                    fit_weights, split_key)
+                                                    fit_quietly, fit_weights, split_key)
 from monitor_dagster.indicators.table import CEL, COLUMNS, CORRECTIE, DIMENSIONS, FIXED, SCHEMA, TOTAAL, _fixed
 
 GEWOGEN, MODEL = "gewogen", "model"
@@ -186,7 +186,7 @@ def fit_gap(cells: pl.DataFrame) -> GapModel | None:
     raw = float(np.average(y[basis == 1], weights=n[basis == 1]) - np.average(y[basis == 0], weights=n[basis == 0]))
     if pct:
         succ = y * n                 # register: whole persons; EBB: survey-weighted persons
-        res = GLM(np.column_stack([succ, n - succ]), x, family=families.Binomial()).fit()
+        res = fit_quietly(GLM(np.column_stack([succ, n - succ]), x, family=families.Binomial()))   # judged below
         x1, x0 = x.copy(), x.copy()
         x1[:, 1], x0[:, 1] = 1.0, 0.0
         p1, p0 = res.predict(x1), res.predict(x0)

@@ -236,13 +236,16 @@ def design(frame: pl.DataFrame, covariates: tuple[str, ...] = COVARIATES,
 WEIGHT_DECIMALS, SHARE_DECIMALS = round(math.log10(FIXED)), 10
 
 
-def _fit_counts(model):
-    """A Poisson model of cell counts fitted without statsmodels' two warnings of a saturated fit.  With few
-    characteristics (a family corrected for sex only, a small year) the log-linear model has a parameter per
-    cell: the fitted counts equal the observed ones, which statsmodels reports as "perfect separation or
-    prediction", and the working least squares divide by zero residual degrees of freedom for a scale the
-    Poisson family does not use (it is fixed at 1).  Both are the intended fit, not a problem of the data, and
-    printed a dozen warnings into every run's log; anything else statsmodels warns about still shows."""
+def fit_quietly(model):
+    """A statsmodels GLM fitted without its warnings of an exact or separated fit, where the caller judges the
+    fit itself.  The weighting model of cell counts (:func:`fit_weights`): with few characteristics (a family
+    corrected for sex only, a small year) it has a parameter per cell, the fitted counts equal the observed ones,
+    which statsmodels reports as "perfect separation or prediction", and its working least squares divide by zero
+    residual degrees of freedom for a scale the Poisson family does not use (fixed at 1): the intended fit.  The
+    gap models of ``corrections/apply.py``: a group in which a covariate cell has only events or none is
+    separated, and ``fit_gap`` then leaves the row out by its own checks (convergence, finite estimates, the
+    standard error), as documented there.  Both printed a dozen warnings into every run's log; anything else
+    statsmodels warns about still shows."""
     import warnings
 
     from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
@@ -310,7 +313,7 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
                 names.append(f"{lab}:{nm}")
     x = np.column_stack(cols)
     n = grid["n"].to_numpy().astype(float)
-    res = _fit_counts(GLM(n, x, family=families.Poisson()))
+    res = fit_quietly(GLM(n, x, family=families.Poisson()))
     mu = res.predict(x)
     # sums in numpy over the sorted grid (a fixed order: the same cells give the same bytes, issue 15)
     keys = xcells["covariaten"].to_list()
@@ -339,7 +342,7 @@ def fit_weights(cells: pl.DataFrame, interactions: tuple[tuple[str, str], ...] =
         (pl.col("n_basis_cel") / pl.col("n_cel")).alias("p_basis"))
     coef = pl.DataFrame({"term": names, "coef": res.params, "se": res.bse, "z": res.tvalues, "p": res.pvalues})
     # the null model (stratum sizes only) for McFadden's R^2 of the stratum model
-    null = _fit_counts(GLM(n, np.column_stack([(xcode == k).astype(float) for k in xcells["covariaten"].to_list()]
+    null = fit_quietly(GLM(n, np.column_stack([(xcode == k).astype(float) for k in xcells["covariaten"].to_list()]
                                               + [(stratum == lab).astype(float) for lab in labels[1:]]),
                            family=families.Poisson()))
     n_b = int(cells.filter(pl.col("group") == "basis")["n"].sum())
