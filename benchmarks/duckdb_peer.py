@@ -333,7 +333,7 @@ def scan_select(src: str, columns: list[tuple[str, str]]) -> str:
     return f"SELECT count(*), {', '.join(one(n, t) for n, t in columns)} FROM {src}"
 
 
-def run_scan(landing: Path, threads: int | None = None) -> dict:
+def run_scan(landing: Path) -> dict:
     """DuckDB's streaming scan of the files the peer's SQL reads (:func:`zone_files`), each once: with the
     ``duckdb`` step's time, how far the peer itself is from issue 12's compute target of <= 10x one scan of
     its inputs (the monitor's own ratio is ``pipeline.py``'s scan step)."""
@@ -341,8 +341,6 @@ def run_scan(landing: Path, threads: int | None = None) -> dict:
 
     files, _ = zone_files(landing, zone_years(landing))
     con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
     rows = 0
     for path in files.values():
         src = _src(path)

@@ -311,15 +311,15 @@ def layer_verdict(results: list[dict]) -> str | None:
     against the scan of the sources it reads, the indicator layer against one scan of the sources and the core
     tables (what its families read), and the whole against that scan of every table the compute reads, once
     each.  None unless core, indicators, ``scan`` and ``scan_core`` ran."""
-    by_step = {r["step"]: r for r in results}
-    if every_table_ratio(results) is None:
+    every = every_table_ratio(results)
+    if every is None:
         return None
+    by_step = {r["step"]: r for r in results}
     core, ind = by_step["core"]["seconds"], by_step["indicators"]["seconds"]
     src, both = by_step["scan"]["seconds"], by_step["scan"]["seconds"] + by_step["scan_core"]["seconds"]
     return (f"per layer: core {core:.0f} s = {core / src:.1f}x the scan of the sources; indicators {ind:.0f} s = "
             f"{ind / both:.1f}x one scan of the sources and the {by_step['scan_core'].get('inputs', '?')} core "
-            f"tables ({both:.1f} s); core + indicators = {(core + ind) / both:.1f}x that scan of every table "
-            "the compute reads")
+            f"tables ({both:.1f} s); core + indicators = {every:.1f}x that scan of every table the compute reads")
 
 
 def _families_not_built(warehouse: Path, year: int) -> list[str]:
