@@ -15,7 +15,7 @@ project's reference CSVs).  Steps, each in its own process (wall time and peak R
 3. ``duckdb``: the SQL below, writing its own CSV;
 4. ``scan``: DuckDB's streaming scan of the files the SQL reads, every column reduced (``scan_select``): the
    measuring stick of issue 12's compute target (<= 10x one scan of the inputs), here applied to the peer
-   itself; on the national zone the SQL took 10-16x (docs/scaling.md, thirty-second session);
+   itself; on the national zone the SQL took 10-16x (docs/scaling_measurements.md, thirty-second session);
 5. the ratio monitor / DuckDB (issue 12 target: <= 1.5), both as whole-process wall times (interpreter start
    and imports included), and, per indicator, the largest absolute difference of ``value`` and ``n`` between
    the two per herkomst, with every other breakdown column of the monitor's table (generatie ... sector, and

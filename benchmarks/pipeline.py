@@ -32,7 +32,7 @@ os.environ.setdefault("MONITOR_SENSITIVITY", "0")
 
 #: the benchmark's steps that are ``monitor run``s: one layer each (in its own process, so that its peak memory is
 #: its own), or ``run``, all three in one process as ``monitor run`` does them (one start of the interpreter, the
-#: definitions and the Dagster instance instead of three; docs/scaling.md, twenty-fifth session)
+#: definitions and the Dagster instance instead of three; docs/scaling_measurements.md, twenty-fifth session)
 LAYERS = {"sources": ("sources",), "core": ("core",), "indicators": ("indicators",),
           "run": ("sources", "core", "indicators")}
 #: measuring sticks, not part of the run: one streaming scan of the source tables, and one of the core tables

@@ -1,5 +1,5 @@
 """Where a layer's CPU goes, by kind of work (issue 12): the samples of a ``perf record`` of a benchmark step,
-summed into the kinds of docs/scaling.md ("What dropping the person-month core tables could give, bounded"):
+summed into the kinds of docs/scaling_measurements.md ("What dropping the person-month core tables could give, bounded"):
 polars' group-bys and joins, its other expressions, gathers, sorts, parquet reading, pyarrow's parquet writing,
 the kernel, libc, the checksums of verified reads and the Python interpreter.
 

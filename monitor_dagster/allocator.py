@@ -8,7 +8,7 @@ kernel has to hand out and zero every page again.  On the 2-core EPYC a fifth of
 page faults (4 M persons: 6.1-6.5 M faults, 28-33 s of 135-153 CPU-s).  Keeping freed memory ten seconds
 and without the oversize arena: 2.5 M faults, 11-13 s of system time, the core layer 83-90 s -> 61-70 s and
 the indicator layer 63-74 s -> 57-61 s; at 17.5 M persons the core layer 308 -> 241 s, for 1-1.4 GB more peak
-memory (docs/scaling.md, "The allocator").  Memory stays bounded: jemalloc still returns what has not been
+memory (docs/scaling_measurements.md, "The allocator").  Memory stays bounded: jemalloc still returns what has not been
 reused within ten seconds.
 
 jemalloc reads its options when polars' library loads, so :func:`configure` must run before ``import

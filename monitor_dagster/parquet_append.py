@@ -4,7 +4,7 @@
 pyarrow's ``ParquetWriter`` encodes and compresses a table on one thread; the parts it writes (the buckets of
 a core table, the chunks of an ingested file) come from polars queries that use every core.  Written in the
 caller's thread, one core idles while a part is encoded: about a sixth of the core layer at 1 M persons
-(docs/scaling.md).  :class:`AppendingParquetWriter` hands each part to one background thread (pyarrow releases
+(docs/scaling_measurements.md).  :class:`AppendingParquetWriter` hands each part to one background thread (pyarrow releases
 the GIL while it writes) and waits for it only when the next part is ready, so at most one part is being
 written while the next is computed: the memory of one more part, never more.  The parts are written in the
 order they come, by the same writer with the same settings, so the file has the same bytes as when written in
@@ -23,7 +23,7 @@ def range_columns(schema: pa.Schema) -> list[str]:
     """The columns whose min/max statistics a range predicate can use: integers (the person key, job ids),
     dates and times, booleans.  A bucket's scan skips row groups by ``person_id``'s; no query of the monitor
     filters on a float or a string, and pyarrow's statistics of those (and of dictionary columns) were about
-    a third of the encoding time of a SPOLIS chunk (docs/scaling.md, twelfth session)."""
+    a third of the encoding time of a SPOLIS chunk (docs/scaling_measurements.md, twelfth session)."""
     return [f.name for f in schema
             if pa.types.is_integer(f.type) or pa.types.is_temporal(f.type) or pa.types.is_boolean(f.type)]
 

@@ -408,7 +408,7 @@ def test_core_tables_are_the_same_in_buckets(wh, tmp_path, monkeypatch, in_fligh
 def test_a_bucket_is_let_go_before_the_next_is_computed(tmp_path, sort_by):
     """BucketedFrame holds one bucket: when bucket i+1 is computed, the DataFrame of bucket i is gone, both for
     a consumer that drops it and for write_parquet.  enumerate() over the buckets kept the last one in its
-    cached (i, part) tuple: job_months at 4 M persons peaked at 2.55 GB instead of 1.7 GB (docs/scaling.md)."""
+    cached (i, part) tuple: job_months at 4 M persons peaked at 2.55 GB instead of 1.7 GB (docs/scaling_measurements.md)."""
     import weakref
 
     frame = pl.DataFrame({"person_id": [i // 3 for i in range(60)], "row": list(range(60))[::-1]}).lazy()

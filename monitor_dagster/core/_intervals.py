@@ -68,7 +68,7 @@ def calendar_part(col: str | pl.Expr, lo: dt.date, hi: dt.date, part: str) -> pl
     column the caller has already limited to that window.  Parts: ``month_start``, ``month_end`` (Date),
     ``month_days``, ``quarter``, ``month_index`` (Int32, as :func:`month_index`).  polars' own
     ``dt.month_end()`` converts every value to a calendar date and back: 1.0 s for the 7 M SPOLIS rows of a
-    bucket (4 M persons), ``dt.month_start()`` 0.35 s; the lookup takes 0.04 s (docs/scaling.md, sixteenth
+    bucket (4 M persons), ``dt.month_start()`` 0.35 s; the lookup takes 0.04 s (docs/scaling_measurements.md, sixteenth
     session)."""
     c = pl.col(col) if isinstance(col, str) else col
     n = (hi - lo).days + 1

@@ -34,7 +34,7 @@ MAX_BUCKETS = 256
 
 
 #: buckets computed at the same time (threads of one process) by the indicator engine and by the core layer;
-#: MONITOR_BUCKETS_IN_FLIGHT overrides both.  Measured at 17.5 M persons (docs/scaling.md): two buckets at once
+#: MONITOR_BUCKETS_IN_FLIGHT overrides both.  Measured at 17.5 M persons (docs/scaling_measurements.md): two buckets at once
 #: take the indicator layer 231 -> 215 s for +1.3 GB, the core layer only 293 -> 283 s for +1.4 GB (its
 #: queries already keep 1.8 of 2 cores busy), which would also end the flat memory of the core layer, so one.
 ENGINE_IN_FLIGHT = 2
@@ -157,7 +157,7 @@ def plan_buckets(frames: dict[str, pl.LazyFrame | None], key: str | None, k: int
         keys = keys.filter(col.hash(seed=HASH_SEED) % (rows // PLAN_SAMPLE_ROWS + 1) == 0)
     # the K-1 quantiles as one list expression: the sample is sorted once, not once per quantile (K-1 separate
     # quantile expressions sorted it K-1 times: 4.0 against 1.0 CPU-s for K = 47 over a national SPOLIS, the
-    # same bounds; docs/scaling.md, twenty-sixth session)
+    # same bounds; docs/scaling_measurements.md, twenty-sixth session)
     lo, qs = keys.select(col.min().alias("lo"),
                          col.quantile([j / k for j in range(1, k)], interpolation="lower").alias("q")
                          ).collect(engine="streaming").row(0)

@@ -71,7 +71,7 @@ def keyed_objects(objects: pl.DataFrame) -> pl.DataFrame:
     """:func:`object_municipalities` (collected) with a hash key per object, for a caller that looks up the
     objects of many buckets of persons: a bucket's join then builds its table on one integer column instead
     of two text columns (a national VSLGWBTAB has 3.2 M objects; the lookup of a bucket of 1 M persons 1.4 ->
-    1.0 CPU-s, docs/scaling.md).  When two objects share a hash the frame comes back without the key and the
+    1.0 CPU-s, docs/scaling_measurements.md).  When two objects share a hash the frame comes back without the key and the
     join stays on the text (exact either way: with unique keys an address matches at most one object, and
     :func:`municipality_on_jan1` compares the text of that one)."""
     keyed = objects.with_columns(_object_key())

@@ -53,7 +53,7 @@ def collect_sorted(lf: pl.LazyFrame, by: list[str], *, nulls_last: bool = False)
     order is computed first (by the packed key where it can, as :func:`sort_rows`), then the columns are
     gathered a few at a time (``_GATHER_COLUMNS``) and the unsorted ones released as soon as their sorted copy
     exists: the frame is only ever held once, plus those few columns (job_months at 4 M persons 2.55 -> 1.72 GB
-    with the bucket loop's fix, in the same time; docs/scaling.md).  The collected frame is referenced by this
+    with the bucket loop's fix, in the same time; docs/scaling_measurements.md).  The collected frame is referenced by this
     function alone, which is why it collects the query itself."""
     df = lf.collect(engine="streaming")
     order = _row_order(df, by, [False] * len(by), nulls_last)
@@ -89,7 +89,7 @@ def _row_order(df: pl.DataFrame, by: list[str], desc: list[bool], nulls_last: bo
     ``arg_sort_by``), or None when the rows are already in that order: found by :func:`_in_order` for an
     ascending key, else because the permutation is the identity.  Rows in order are then never copied (a
     bucket of a table stored in that order: 3.7 M job-months 0.68 -> 0.25 s with the identity check, 0.05 s
-    with the one-pass check; docs/scaling.md, fifteenth session)."""
+    with the one-pass check; docs/scaling_measurements.md, fifteenth session)."""
     if not any(desc) and _in_order(df, by):
         return None
     key = _packed_key(df, by, desc, nulls_last)

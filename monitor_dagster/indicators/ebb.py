@@ -254,7 +254,7 @@ def ebb_person_years(ebb: pl.LazyFrame, year: int, unemployed_rule: str = "any_w
     # characteristics are joined to the person's sums and recoded once per person.  For 7.7 M national
     # respondent-waves a sort of all waves by a text key and the recoding of every wave took 4.9-5.8 s, the
     # group-by with the sort of each person's waves (sort_by().first()) 1.1 s, this 0.5 s (issue 12,
-    # docs/scaling.md).  EbbTypGolf is 1-5 in the ingest's schema; the clip keeps any other code above the
+    # docs/scaling_measurements.md).  EbbTypGolf is 1-5 in the ingest's schema; the clip keeps any other code above the
     # row's 40 bits
     order = (pl.col("_golf").fill_null(-1).clip(-1, (1 << 22) - 2) + 1) * (1 << 40) + pl.col("_row").cast(pl.Int64)
     aggs = [

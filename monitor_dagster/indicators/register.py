@@ -349,7 +349,7 @@ def _person_periods(job_month: pl.LazyFrame, year: int, quarterly: bool,
     once, or SBAANDAGEN of a 4-weekly row), so the job-months are grouped by person-month for the three day
     sums alone and the rest straight by period: for the 96.5 M national job-months a person-month group-by of
     every sum and a second one by period took about 0.45 s a bucket, this about 0.34 s (issue 12,
-    docs/scaling.md).  Every term is an integer in fixed point: the same sums as capping month by month, bit
+    docs/scaling_measurements.md).  Every term is an integer in fixed point: the same sums as capping month by month, bit
     for bit."""
     def build() -> pl.LazyFrame:
         rows = _month_rows(job_month, year, choices)

@@ -184,7 +184,7 @@ def _describe_population(df: pl.LazyFrame) -> dict:
 #: left 7 M SPOLIS rows a bucket at both 1 M persons (K = 1, nothing in the background: 1.5 GB) and 4 M (K = 4:
 #: 2.0 GB); with 3.5 buckets of 4.7-5.4 M rows take 1.2 GB at 1 M (K = 2), 1.5 GB at 4 M (K = 6), 1.7 GB at
 #: 17.5 M (K = 23); time: 1 M 6.8 -> 5.0 s, 4 M 22.0 -> 22.7 s, 17.5 M 107 -> 116 s (each bucket decodes at least
-#: one row group of every sorted ingest chunk, so more buckets decode more; docs/scaling.md, nineteenth session).
+#: one row group of every sorted ingest chunk, so more buckets decode more; docs/scaling_measurements.md, nineteenth session).
 #: 5.0 since the thirty-second session: buckets of about 500,000 persons at every size (K = 2 at 1 M, 8 at 4 M, 33
 #: at 17.5 M, against 2 / 6 / 23), so the peak no longer grows with the persons through larger buckets: at 4 M the
 #: step's peak 2.61-2.77 -> 2.16-2.31 GB, the core layer's at 17.5 M 3.27-3.45 -> 2.63-3.04 GB, and no slower
