@@ -337,3 +337,69 @@ def test_a_separated_gap_model_gets_no_row_and_no_warning_in_the_log():
     # both groups have the outcome and are large enough: it is the separation, not the early exits, that drops it
     by_group = pop.group_by(pl.col("herkomst_aggregate") == P.BASIS).agg(pl.col("groepseffect").mean(), pl.len())
     assert by_group["groepseffect"].is_between(0.05, 0.95).all() and (by_group["len"] >= CORR.MIN_GROUP).all()
+
+
+def _with_a_year_without_education(n: int = 6_000) -> pl.DataFrame:
+    """The planted population of 2019-2021 and a year 2023 whose education level nobody has: a population year
+    built from the cumulative GBA files alone, without HOOGSTEOPLTAB 2023 (``monitor demo``'s survey year)."""
+    pop = T.population(n=n, years=(2019, 2020, 2021, 2023), seed=17)
+    return pop.with_columns(pl.when(pl.col("year") == 2023).then(None).otherwise(pl.col("opleidingsniveau"))
+                            .alias("opleidingsniveau"))
+
+
+def test_a_year_whose_education_nobody_has_is_left_out_of_the_weighting_model():
+    """Report 7.2.2 weights every year to the basisgroep over the whole period.  A year with education unknown
+    for everybody says nothing about education, but pooled in it would make "onbekend" a large part of that
+    target: the other years' corrected figures would stand for a composition that never existed (and in
+    `monitor demo` its few unknown-education youths got weights of 20-230 and the balance check blocked the
+    indicator table).  years_to_weight leaves that year out and names what it lacks."""
+    pop = _with_a_year_without_education()
+    cells_ = pl.concat([P.covariate_cells(pop.filter(pl.col("year") == y).lazy(), y) for y in (2019, 2020, 2021, 2023)])
+    kept, left_out = P.years_to_weight(cells_)
+    assert left_out == {2023: ["opleidingsniveau"]}
+    assert kept.equals(cells_.filter(pl.col("year") < 2023))
+    # the target's share of unknown education is that of the basisgroep in the years that have education ...
+    basis = kept.filter(pl.col("group") == "basis")
+    observed = basis.filter(pl.col("opleidingsniveau") == P.UNKNOWN)["n"].sum() / basis["n"].sum()
+
+    def target(model) -> float:
+        return (model.weights.filter(pl.col("opleidingsniveau") == P.UNKNOWN).unique("covariaten")["target_share"]
+                .sum())
+    model, table, _ = P.weights_with_balance(kept)
+    assert model.years == [2019, 2020, 2021] and P.balance_problems(table) == []
+    assert target(model) == pytest.approx(observed, abs=1e-6)
+    # ... where the year pooled in would have made it several times larger
+    pooled, _, _ = P.weights_with_balance(cells_)
+    assert target(pooled) > observed + 0.1
+    # a characteristic known for somebody in every year leaves every year in; no cells, nothing to leave out
+    again, none = P.years_to_weight(kept)
+    assert again.equals(kept) and none == {}
+    assert P.years_to_weight(pl.DataFrame())[1] == {}
+
+
+def test_the_weights_asset_leaves_such_a_year_out_and_says_so(tmp_path):
+    """core/propensity_weights as Dagster materialises it, on core/population partitions of which 2023 has no
+    education: weights for 2019-2021 only, the year named in the metadata, the balance check passing."""
+    import dagster as dg
+
+    from monitor_dagster.defs.core.assets import IO
+    from monitor_dagster.defs.core.weights import propensity_weights
+    from monitor_dagster.defs.io import WarehouseIOManager
+    from monitor_dagster.defs.resources import MonitorResource
+    from monitor_dagster.warehouse import Warehouse
+
+    pop, wh = _with_a_year_without_education(3_000), tmp_path / "wh"
+    core = Warehouse(wh, layer="core")
+    for y in (2019, 2020, 2021, 2023):
+        core.write("population", str(y), pop.filter(pl.col("year") == y), {"test": "hand-built"})
+    with dg.instance_for_test() as inst:
+        res = dg.materialize([propensity_weights], instance=inst, resources={
+            "monitor": MonitorResource(warehouse=str(wh)), IO: WarehouseIOManager(warehouse=str(wh))})
+        assert res.success
+        md = res.asset_materializations_for_node("core__propensity_weights")[0].metadata
+        checks = {e.check_name: e.passed for e in res.get_asset_check_evaluations()}
+    assert md["years"].value == "2019, 2020, 2021"
+    assert md["years_left_out"].value == "2023: opleidingsniveau onbekend for every person"
+    assert checks["balance"]
+    stored = core.read("propensity_weights", "all").collect()
+    assert sorted(stored["year"].unique().to_list()) == [2019, 2020, 2021]

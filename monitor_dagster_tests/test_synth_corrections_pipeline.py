@@ -1,7 +1,7 @@
 """The generator's planted truths of the corrected figures (technisch rapport Monitor gelijke kansen, §7.2.2;
 issue 17; ``synth/corrections_plant.py``) through the real pipeline: the landing zone with
 ``plant_corrections=True``, sources and core through ``runner.run_pipeline``, the weights with the domain logic of
-``core/propensity_weights`` (``weights_with_balance`` over every year of ``core/population``), O04 and O09 through
+``core/propensity_weights`` (``weights_with_balance`` over the years of ``core/population`` it can weight), O04 and O09 through
 ``indicators.engine.compute_family`` with their covariate cells, and the corrected rows of ``corrections.apply``,
 as the indicator table makes them.
 
@@ -77,7 +77,7 @@ def planted(tmp_path_factory) -> Planted:
     with dg.instance_for_test() as inst:
         summary = run_pipeline(res.config.landing, wh, instance=inst, layers=("sources", "core"))
     assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
-    model, _, spec = PR.weights_with_balance(population_cells(wh))
+    model, _, spec = PR.weights_with_balance(PR.years_to_weight(population_cells(wh))[0])   # as the asset
     stored = []
     for ind, (_, family) in PLANTED.items():
         skip = {s.id: "not planted" for s in SPEC.families()[family] if s.id != ind}

@@ -175,6 +175,27 @@ def covariate_cells(population: pl.LazyFrame, year: int) -> pl.DataFrame:
             .sort("year", "group", "covariaten"))
 
 
+def years_to_weight(cells: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, list[str]]]:
+    """The cells of the years the weighting model can use, and per year left out the characteristics it lacks.
+
+    A year in which a characteristic is ``onbekend`` for every person (its source not in the warehouse: a
+    population year built from the cumulative GBA files alone, without HOOGSTEOPLTAB of that year) says
+    nothing about that characteristic, yet pooled into "de gehele periode" (report §7.2.2) it would make its
+    ``onbekend`` level a large part of the target: in every other year the few persons of that level then got
+    weights of 20-230 and the balance check failed (``monitor demo``, whose survey year 2023 has no
+    HOOGSTEOPLTAB).  Such a year gets no weights, hence no gewogen rows; the caller says so.  Age class and
+    sex are known for nearly everybody, so in practice this is education."""
+    if cells.height == 0:
+        return cells, {}
+    lacking: dict[int, list[str]] = {}
+    for cov in COVARIATES:
+        known = (cells.group_by("year").agg(pl.col("n").filter(pl.col(cov) != UNKNOWN).sum().alias("known"))
+                 .filter(pl.col("known") == 0).sort("year"))
+        for y in known["year"].to_list():
+            lacking.setdefault(int(y), []).append(cov)
+    return cells.filter(~pl.col("year").is_in(list(lacking))), dict(sorted(lacking.items()))
+
+
 @dataclass
 class PropensityModel:
     """The fitted weighting model: weights per covariate cell and what the technical report prints."""

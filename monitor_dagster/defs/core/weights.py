@@ -49,14 +49,23 @@ def _md(table: pl.DataFrame, cols: list[str], k: int = 40) -> str:
     kinds={"polars", "statsmodels"},
 )
 def propensity_weights(context: AssetExecutionContext, monitor: MonitorResource):
-    from monitor_dagster.corrections.propensity import balance_problems, drift_problems, weights_with_balance
+    from monitor_dagster.corrections.propensity import (balance_problems, drift_problems, weights_with_balance,
+                                                        years_to_weight)
 
-    cells = population_cells(monitor.warehouse)
+    cells, left_out = years_to_weight(population_cells(monitor.warehouse))
+    # a year whose characteristic is unknown for everybody would distort the target of every other year
+    # (propensity.years_to_weight): no weights that year, said per year
+    skipped = "; ".join(f"{y}: {', '.join(covs)} onbekend for every person" for y, covs in left_out.items())
+    if left_out:
+        context.log.warning(f"propensity weights: year(s) left out of the weighting model, no gewogen rows for "
+                            f"them ({skipped}; the source of that characteristic, e.g. HOOGSTEOPLTAB, is not in "
+                            f"the warehouse for that year)")
     if cells.height == 0 or cells["group"].n_unique() < 2:
         # an incomplete zone (no GBA yet): no weights, so the indicator table has no gewogen rows; said once
         context.log.warning("propensity weights: no year of core/population with both groups in the warehouse; "
                             "no weights (the indicator table then has no gewogen rows)")
-        yield dg.Output(pl.DataFrame(schema=WEIGHTS_SCHEMA), metadata={"years": "none", "cells": 0})
+        yield dg.Output(pl.DataFrame(schema=WEIGHTS_SCHEMA),
+                        metadata={"years": "none", "cells": 0, "years_left_out": skipped or "none"})
         yield dg.AssetCheckResult(check_name="balance", passed=True, metadata={"out_of_balance": 0, "first": "no population"})
         yield dg.AssetCheckResult(check_name="stable_over_time", passed=True, metadata={"drifting": 0})
         return
@@ -66,7 +75,7 @@ def propensity_weights(context: AssetExecutionContext, monitor: MonitorResource)
                      f"converged={model.converged}; {len(bad)} levels out of balance, {len(drift)} drifting")
     worst = table.sort(pl.col("smd_na").abs(), descending=True)
     yield dg.Output(model.weights, metadata={
-        **model.metadata(), "specification": spec,
+        **model.metadata(), "specification": spec, "years_left_out": skipped or "none",
         "coefficients": dg.MetadataValue.md(_md(model.coefficients, ["term", "coef", "se", "p"])),
         "balance": dg.MetadataValue.md(_md(worst, ["year", "kenmerk", "niveau", "smd_voor", "smd_na", "p_waarde"], 15)),
     })
