@@ -374,6 +374,11 @@ def test_a_year_whose_education_nobody_has_is_left_out_of_the_weighting_model():
     # a characteristic known for somebody in every year leaves every year in; no cells, nothing to leave out
     again, none = P.years_to_weight(kept)
     assert again.equals(kept) and none == {}
+    # education unknown in every year (a zone without HOOGSTEOPLTAB): one level throughout, target included,
+    # so every year stays and the weights rest on age and sex
+    nowhere = cells_.with_columns(pl.lit(P.UNKNOWN).alias("opleidingsniveau"))
+    again, none = P.years_to_weight(nowhere)
+    assert again.equals(nowhere) and none == {}
     assert P.years_to_weight(pl.DataFrame())[1] == {}
 
 

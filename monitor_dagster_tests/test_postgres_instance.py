@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -78,9 +79,25 @@ def pg_database():
             cur.execute(f'CREATE DATABASE "{name}"')
         yield {**cfg, "dbname": name}
     finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop(admin, name)
         admin.close()
+
+
+def _drop(admin, name: str, tries: int = 10) -> None:
+    """DROP DATABASE ... WITH (FORCE), again after a second while PostgreSQL refuses to end a backend of
+    another role in it: an autovacuum worker busy in the test's freshly written database, which only members of
+    pg_signal_backend may end (``.ci/run`` grants it; a server of your own, MONITOR_TEST_PG_HOST, may not)."""
+    import psycopg2
+
+    for attempt in range(tries):
+        try:
+            with admin.cursor() as cur:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg2.errors.InsufficientPrivilege:
+            if attempt == tries - 1:
+                raise
+            time.sleep(1.0)
 
 
 @pytest.fixture
@@ -222,3 +239,39 @@ def test_postgres_instance_sensor_runs_end_to_end(pg_instance, pg_database, tmp_
         sorted((_key_json(rr.asset_selection[0]), run_ids[rr.run_key], "columns") for rr in requests)
     # nothing went to the embedded SQLite storage next to dagster.yaml
     assert not list(home.rglob("*.db")), list(home.rglob("*.db"))
+
+
+def test_the_test_database_is_dropped_once_postgres_lets_it(monkeypatch):
+    """The teardown's DROP DATABASE is tried again while PostgreSQL refuses to end a backend of another role
+    (an autovacuum worker), and the refusal still surfaces when it never stops."""
+    import psycopg2
+
+    monkeypatch.setattr(time, "sleep", lambda s: None)
+
+    class Admin:
+        def __init__(self, refusals: int):
+            self.refusals, self.statements = refusals, []
+
+        def cursor(self):
+            admin = self
+
+            class Cursor:
+                def __enter__(self):
+                    return self
+
+                def __exit__(self, *exc):
+                    return False
+
+                def execute(self, sql):
+                    admin.statements.append(sql)
+                    if len(admin.statements) <= admin.refusals:
+                        raise psycopg2.errors.InsufficientPrivilege("must be a member of the role whose process "
+                                                                    "is being terminated or member of "
+                                                                    "pg_signal_backend")
+            return Cursor()
+
+    admin = Admin(refusals=2)
+    _drop(admin, "monitor_e2e_x")
+    assert admin.statements == ['DROP DATABASE IF EXISTS "monitor_e2e_x" WITH (FORCE)'] * 3
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        _drop(Admin(refusals=99), "monitor_e2e_x", tries=3)

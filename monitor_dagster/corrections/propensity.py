@@ -183,15 +183,18 @@ def years_to_weight(cells: pl.DataFrame) -> tuple[pl.DataFrame, dict[int, list[s
     nothing about that characteristic, yet pooled into "de gehele periode" (report §7.2.2) it would make its
     ``onbekend`` level a large part of the target: in every other year the few persons of that level then got
     weights of 20-230 and the balance check failed (``monitor demo``, whose survey year 2023 has no
-    HOOGSTEOPLTAB).  Such a year gets no weights, hence no gewogen rows; the caller says so.  Age class and
-    sex are known for nearly everybody, so in practice this is education."""
+    HOOGSTEOPLTAB).  Such a year gets no weights, hence no gewogen rows; the caller says so.  A characteristic
+    unknown in *every* year (a zone without HOOGSTEOPLTAB at all) leaves every year in: it is one level
+    throughout, target included, so the weights rest on the other characteristics.  Age class and sex are
+    known for nearly everybody, so in practice this is education."""
     if cells.height == 0:
         return cells, {}
     lacking: dict[int, list[str]] = {}
     for cov in COVARIATES:
-        known = (cells.group_by("year").agg(pl.col("n").filter(pl.col(cov) != UNKNOWN).sum().alias("known"))
-                 .filter(pl.col("known") == 0).sort("year"))
-        for y in known["year"].to_list():
+        known = cells.group_by("year").agg(pl.col("n").filter(pl.col(cov) != UNKNOWN).sum().alias("known"))
+        if known["known"].max() == 0:
+            continue
+        for y in known.filter(pl.col("known") == 0).sort("year")["year"].to_list():
             lacking.setdefault(int(y), []).append(cov)
     return cells.filter(~pl.col("year").is_in(list(lacking))), dict(sorted(lacking.items()))
 
