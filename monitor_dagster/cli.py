@@ -581,7 +581,7 @@ def status(
 def _print_readiness(warehouse: Path) -> None:
     """Per year (readiness.py, the same answer the schedules and `monitor run` use): final or what blocks it,
     and which indicators are provisional or not computable, with the reason."""
-    from monitor_dagster.readiness import candidate_years, year_readiness
+    from monitor_dagster.readiness import candidate_years, unweighted_years, year_readiness
 
     years = candidate_years(warehouse)
     if not years:
@@ -605,6 +605,11 @@ def _print_readiness(warehouse: Path) -> None:
     out.print(t)
     if regional:   # optional (docs/regions.md): never blocks a year
         out.print(escape("Regional breakdowns (optional, VSLGWBTAB + mapping per year): " + " | ".join(regional)))
+    unweighted = unweighted_years(warehouse)
+    if unweighted:   # docs/corrections.md, "Years the model leaves out"
+        out.print(escape("Corrected comparisons (gewogen): no weights for " + ", ".join(map(str, unweighted))
+                         + ": the weighting model left the year out, a characteristic (education: HOOGSTEOPLTAB) "
+                           "is unknown for every person of it; the first run after that file lands weights it"))
 
 
 @app.command()

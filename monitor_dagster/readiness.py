@@ -291,6 +291,20 @@ def regions_readiness(m: "_Manifests", year: int) -> dict[str, str]:
     return out
 
 
+def unweighted_years(warehouse_root: Path | str) -> list[int]:
+    """Years of core/population that core/propensity_weights has no weights for, so no ``gewogen`` rows (report
+    §7.2.2): the weighting model left them out because a characteristic is unknown for every person of the year
+    (corrections/propensity.years_to_weight; e.g. HOOGSTEOPLTAB of t not landed yet).  Empty when the weights
+    were not built (nothing to compare) or cover every year.  Reads the small weights table, not the persons."""
+    w = Warehouse(warehouse_root, layer="core")
+    if w.manifest("propensity_weights", "all") is None:
+        return []
+    weighted = set(w.read("propensity_weights", "all").select("year").unique().collect()["year"].to_list())
+    if not weighted:
+        return []
+    return sorted(int(p) for p in w.partitions("population") if p.isdigit() and int(p) not in weighted)
+
+
 def candidate_years(warehouse_root: Path | str, years: tuple[int, int] | None = None) -> list[int]:
     """Years a build can be attempted for: every year from CORE_FIRST_YEAR for which some yearly source read by
     the core or indicator layer is in the warehouse."""

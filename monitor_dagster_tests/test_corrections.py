@@ -391,12 +391,14 @@ def test_the_weights_asset_leaves_such_a_year_out_and_says_so(tmp_path):
     from monitor_dagster.defs.core.weights import propensity_weights
     from monitor_dagster.defs.io import WarehouseIOManager
     from monitor_dagster.defs.resources import MonitorResource
+    from monitor_dagster.readiness import unweighted_years
     from monitor_dagster.warehouse import Warehouse
 
     pop, wh = _with_a_year_without_education(3_000), tmp_path / "wh"
     core = Warehouse(wh, layer="core")
     for y in (2019, 2020, 2021, 2023):
         core.write("population", str(y), pop.filter(pl.col("year") == y), {"test": "hand-built"})
+    assert unweighted_years(wh) == []            # no weights yet: nothing to say
     with dg.instance_for_test() as inst:
         res = dg.materialize([propensity_weights], instance=inst, resources={
             "monitor": MonitorResource(warehouse=str(wh)), IO: WarehouseIOManager(warehouse=str(wh))})
@@ -408,3 +410,4 @@ def test_the_weights_asset_leaves_such_a_year_out_and_says_so(tmp_path):
     assert checks["balance"]
     stored = core.read("propensity_weights", "all").collect()
     assert sorted(stored["year"].unique().to_list()) == [2019, 2020, 2021]
+    assert unweighted_years(wh) == [2023]        # what `monitor status` reports

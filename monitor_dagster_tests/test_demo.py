@@ -29,6 +29,8 @@ def test_make_demo_ends_with_the_gated_table_and_the_publication(tmp_path):
     assert r.returncode == 0, out[-3000:]
     assert " 0 failed," in out and "Web publication" in out, out[-3000:]
     assert (tmp_path / "demo" / "site" / "index.html").is_file()
+    # its status names the survey year the weighting model left out (no HOOGSTEOPLTAB 2023 in the zone)
+    assert "Corrected comparisons (gewogen): no weights for 2023" in out, out[-3000:]
 
     from monitor_dagster.warehouse import Warehouse
 
