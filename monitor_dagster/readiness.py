@@ -295,14 +295,18 @@ def unweighted_years(warehouse_root: Path | str) -> list[int]:
     """Years of core/population that core/propensity_weights has no weights for, so no ``gewogen`` rows (report
     §7.2.2): the weighting model left them out because a characteristic is unknown for every person of the year
     (corrections/propensity.years_to_weight; e.g. HOOGSTEOPLTAB of t not landed yet).  Empty when the weights
-    were not built (nothing to compare) or cover every year.  Reads the small weights table, not the persons."""
+    were not built (nothing to compare) or cover every year; a population year written after the weights is
+    not yet weighted, not left out, so it is not named.  Reads the small weights table, not the persons."""
     w = Warehouse(warehouse_root, layer="core")
-    if w.manifest("propensity_weights", "all") is None:
+    fitted = w.manifest("propensity_weights", "all")
+    if fitted is None:
         return []
     weighted = set(w.read("propensity_weights", "all").select("year").unique().collect()["year"].to_list())
     if not weighted:
         return []
-    return sorted(int(p) for p in w.partitions("population") if p.isdigit() and int(p) not in weighted)
+    seen = [p for p in w.partitions("population") if p.isdigit() and int(p) not in weighted
+            and str((w.manifest("population", p) or {}).get("written_at", "")) <= str(fitted.get("written_at", ""))]
+    return sorted(int(p) for p in seen)
 
 
 def candidate_years(warehouse_root: Path | str, years: tuple[int, int] | None = None) -> list[int]:

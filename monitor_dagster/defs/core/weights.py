@@ -60,12 +60,13 @@ def propensity_weights(context: AssetExecutionContext, monitor: MonitorResource)
         context.log.warning(f"propensity weights: year(s) left out of the weighting model, no gewogen rows for "
                             f"them ({skipped}; the source of that characteristic, e.g. HOOGSTEOPLTAB, is not in "
                             f"the warehouse for that year)")
+    skipped = skipped or "none"          # the metadata's value
     if cells.height == 0 or cells["group"].n_unique() < 2:
         # an incomplete zone (no GBA yet): no weights, so the indicator table has no gewogen rows; said once
         context.log.warning("propensity weights: no year of core/population with both groups in the warehouse; "
                             "no weights (the indicator table then has no gewogen rows)")
         yield dg.Output(pl.DataFrame(schema=WEIGHTS_SCHEMA),
-                        metadata={"years": "none", "cells": 0, "years_left_out": skipped or "none"})
+                        metadata={"years": "none", "cells": 0, "years_left_out": skipped})
         yield dg.AssetCheckResult(check_name="balance", passed=True, metadata={"out_of_balance": 0, "first": "no population"})
         yield dg.AssetCheckResult(check_name="stable_over_time", passed=True, metadata={"drifting": 0})
         return
@@ -75,7 +76,7 @@ def propensity_weights(context: AssetExecutionContext, monitor: MonitorResource)
                      f"converged={model.converged}; {len(bad)} levels out of balance, {len(drift)} drifting")
     worst = table.sort(pl.col("smd_na").abs(), descending=True)
     yield dg.Output(model.weights, metadata={
-        **model.metadata(), "specification": spec, "years_left_out": skipped or "none",
+        **model.metadata(), "specification": spec, "years_left_out": skipped,
         "coefficients": dg.MetadataValue.md(_md(model.coefficients, ["term", "coef", "se", "p"])),
         "balance": dg.MetadataValue.md(_md(worst, ["year", "kenmerk", "niveau", "smd_voor", "smd_na", "p_waarde"], 15)),
     })
