@@ -256,3 +256,18 @@ def test_chunk_rows_from_the_environment(zones, catalog, monkeypatch):
         monkeypatch.setenv(CHUNK_ROWS_ENV, bad)
         with pytest.raises(ValueError, match=CHUNK_ROWS_ENV):
             chunk_rows_default()
+
+
+def test_a_chunk_larger_than_polars_can_slice_is_the_whole_file(zones, catalog, monkeypatch, tmp_path):
+    """A chunk size above polars' 32-bit row index ("never chunk": benchmarks/ingest.py's whole-file variant
+    asks 10**12 rows) is one chunk, the same table as any other size; polars itself refuses a slice of that length
+    ("cannot read the file: OverflowError") and panics on a row group of it."""
+    res = zones["parquet"]
+    f = _newest(res, "SECMBUS")
+    path = res.config.landing / f.path
+    reference = _ingest(path, f.path, catalog, WHOLE, out=tmp_path / "whole.parquet")
+    monkeypatch.setenv(CHUNK_ROWS_ENV, str(10 ** 12))
+    for name, kw in (("env.parquet", {}), ("arg.parquet", {"chunk_rows": 10 ** 12})):
+        out = ingest_file(path, catalog.match(f.path), catalog, out=tmp_path / name, **kw)
+        assert out.chunks == 1 and out.rows == reference.rows
+        assert_frame_equal(pl.read_parquet(tmp_path / name), pl.read_parquet(tmp_path / "whole.parquet"))

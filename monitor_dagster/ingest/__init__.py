@@ -82,6 +82,10 @@ CHUNK_ROWS_ENV = "MONITOR_INGEST_CHUNK_ROWS"
 #: "Sorted chunks"); not below :data:`MIN_ROW_GROUP_ROWS` rows
 ROW_GROUPS_PER_CHUNK = 8
 MIN_ROW_GROUP_ROWS = 50_000
+#: the largest chunk: polars' row index is 32 bits, so a slice of more rows fails with "OverflowError: number
+#: too large to fit in target type" and a parquet row group of more rows panics; a chunk this size holds any
+#: file polars can read (``MONITOR_INGEST_CHUNK_ROWS=10000000000``, "never chunk", means this)
+MAX_CHUNK_ROWS = 2 ** 32 - 1
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())   # a library: warnings show where the application configures logging
@@ -371,6 +375,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
     chunk_rows = chunk_rows_default() if chunk_rows is None else int(chunk_rows)
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
+    chunk_rows = min(chunk_rows, MAX_CHUNK_ROWS)
     entry = catalog.entry(match.entry)
     if entry.form is not None:
         return _ingest_survey(Path(path), match, entry.form, out, t0)
