@@ -123,7 +123,11 @@ class _Manifests:
 
     def secm_period(self) -> int | None:
         """The last year the cumulative SECMBUS in the warehouse covers (its release period), None if unknown."""
-        p = (self.cumulative("SECMBUS") or {}).get("period")
+        return self.period("SECMBUS")
+
+    def period(self, entry: str) -> int | None:
+        """The last year a cumulative file in the warehouse covers (its release period), None if unknown."""
+        p = (self.cumulative(entry) or {}).get("period")
         return int(p) if isinstance(p, int) or (isinstance(p, str) and p.isdigit()) else None
 
 
@@ -145,8 +149,20 @@ def _missing_columns(manifest: dict | None) -> set[str]:
 
 
 def core_missing(m: _Manifests, asset: str, year: int) -> list[str]:
-    """What a core table of ``year`` lacks to be built: "needs FILE t" for each absent required input."""
-    return [f"needs {_label(i, year)}" for i in source_inputs(asset) if i.required and _manifest_for(m, i, year) is None]
+    """What a core table of ``year`` lacks to be built: "needs FILE t" for each absent required input, and for
+    a cumulative input that must cover t (core/inputs.py ``covers_year``: the address spells of core/population,
+    report 2.1 "het gehele jaar in Nederland") whose latest release ends before t (a period it does not name is
+    taken as covering)."""
+    out = []
+    for i in source_inputs(asset):
+        if not i.required:
+            continue
+        if _manifest_for(m, i, year) is None:
+            out.append(f"needs {_label(i, year)}")
+        elif i.covers_year and (until := m.period(i.entry)) is not None and until < year:
+            out.append(f"needs {i.entry} {year} (the latest release covers up to {until}: living in NL the whole "
+                       f"year {year} is not known yet, report 2.1)")
+    return out
 
 
 def input_coverage(warehouse_root: Path | str, family: str, m: "_Manifests | None" = None) -> tuple[bool, dt.date | None]:

@@ -4,6 +4,9 @@ negative a naive search confuses, the explanation text and the version stamp (do
 
 from __future__ import annotations
 
+import os
+import signal
+
 import polars as pl
 import pytest
 import yaml
@@ -129,6 +132,30 @@ def test_workers_and_batches_give_the_same_rows():
     assert one.equals(two)
     assert one.height == len(texts) * 4
     assert one.filter(pl.col("matched")).height == 30 + 60
+
+
+def _sigterm_and_sigint(_):
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+
+
+def test_pool_workers_end_on_sigterm_whatever_the_parent_handles_it_with():
+    """A worker forked from a process whose SIGTERM handler only sets a flag (Dagster's capture_interrupts)
+    inherited it and outlived Pool.terminate(): the test run of the thirty-fourth session hung in
+    test_workers_and_batches_give_the_same_rows.  Each worker now has the default SIGTERM (and ignores SIGINT)."""
+    old = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        pool = M.start_pool(M.load_strategy(), 2)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    try:
+        assert set(pool.map(_sigterm_and_sigint, range(8), chunksize=1)) == {(True, True)}
+        victim = pool._pool[0]
+        os.kill(victim.pid, signal.SIGTERM)
+        victim.join(timeout=20)
+        assert victim.exitcode == -signal.SIGTERM
+    finally:
+        pool.close()
+        pool.join()
 
 
 def test_strategy_file_errors_name_the_field(tmp_path):

@@ -11,7 +11,9 @@ A source input has a *window* relative to the core table's year t:
 
 ``required`` inputs must be in the warehouse for the table to be built (for windows over two years: the file
 of t); an optional one that is absent arrives as ``None`` and leaves the columns that rest on it null
-(``BREAKDOWN_SOURCES``: the breakdown is then "not computable").
+(``BREAKDOWN_SOURCES``: the breakdown is then "not computable").  A ``latest`` input that ``covers_year`` must
+also be a release whose period is at least t: the table cannot be built from an older one (GBAADRESOBJECTBUS
+for core/population: whether a person lived in NL the *whole* year t, report 2.1, is in no release before t).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class SourceInput:
     entry: str
     window: Window = "latest"
     required: bool = True
+    #: a cumulative file whose latest release must cover year t (its period >= t); readiness.core_missing
+    covers_year: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,10 @@ class CoreInput:
 CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
     # report 2.1/2.2: whole-year residence (addresses), students/pensioners (SECM), herkomst and age (GBA)
     "population": (True, {
-        "addresses": SourceInput("GBAADRESOBJECTBUS"), "secm": SourceInput("SECMBUS"),
+        # the address spells of a release end with its period: a later year's whole-year residence is unknown
+        # (persons who left or died in it would count as residents); SECMBUS lags instead (report 7.1.3): the
+        # fallback of core/population, readiness.SECM_REASON
+        "addresses": SourceInput("GBAADRESOBJECTBUS", covers_year=True), "secm": SourceInput("SECMBUS"),
         "gba": SourceInput("GBAPERSOONTAB"),
         "migration": SourceInput("GBAMIGRATIEBUS", required=False),
         "migmotief": SourceInput("MIGMOTIEFBUS", required=False),

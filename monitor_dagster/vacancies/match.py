@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -162,6 +163,13 @@ def _match_batch(texts: list[str], comp: _Compiled | None = None) -> list:
 
 
 def _init_worker(comp: _Compiled) -> None:
+    """Runs in each forked worker.  The worker gets the default SIGTERM back, and ignores SIGINT (Ctrl-C reaches
+    the parent, which then ends the pool): a fork inherits the parent's Python handlers, and Dagster maps
+    SIGTERM to its SIGINT handler, which inside a run only sets a flag (``capture_interrupts``).  A worker
+    with that handler outlived ``Pool.terminate()`` blocked on the task queue's lock, and the parent waited
+    for it forever (seen as a hung test in the thirty-fourth session)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["comp"] = comp
 
 
@@ -232,9 +240,16 @@ def match_frame(df: pl.DataFrame, strategy: Strategy | None = None, workers: int
         for ch in chunks:
             results.extend(_match_batch(ch, comp))
     else:
-        with start_pool(strategy, workers) as own:
+        own = start_pool(strategy, workers)
+        try:
             for r in own.imap(_match_batch, chunks):
                 results.extend(r)
+        except BaseException:
+            own.terminate()
+            raise
+        # done: the workers end on the close sentinel (``with`` would terminate them by signal)
+        own.close()
+        own.join()
     full: list = [None] * len(ids)
     for p, r in zip(pos, results):
         full[p] = r
