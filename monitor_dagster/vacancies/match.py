@@ -165,9 +165,9 @@ def _match_batch(texts: list[str], comp: _Compiled | None = None) -> list:
 def _init_worker(comp: _Compiled) -> None:
     """Runs in each forked worker.  The worker gets the default SIGTERM back, and ignores SIGINT (Ctrl-C reaches
     the parent, which then ends the pool): a fork inherits the parent's Python handlers, and Dagster maps
-    SIGTERM to its SIGINT handler, which inside a run only sets a flag (``capture_interrupts``).  A worker
-    with that handler outlived ``Pool.terminate()`` blocked on the task queue's lock, and the parent waited
-    for it forever (seen as a hung test in the thirty-fourth session)."""
+    SIGTERM to its SIGINT handler, which inside ``capture_interrupts`` only sets a flag.  In the thirty-fourth
+    session a worker whose SIGTERM handler did not exit (which one, we could not see) outlived
+    ``Pool.terminate()``, blocked on the task queue's lock, and the parent (a test) waited for it forever."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER["comp"] = comp
