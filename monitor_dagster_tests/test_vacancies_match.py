@@ -4,8 +4,9 @@ negative a naive search confuses, the explanation text and the version stamp (do
 
 from __future__ import annotations
 
-import os
+import multiprocessing as mp
 import signal
+import time
 
 import polars as pl
 import pytest
@@ -138,24 +139,40 @@ def _sigterm_and_sigint(_):
     return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, signal.getsignal(signal.SIGINT) == signal.SIG_IGN
 
 
+def _worker_that_waits(comp, started) -> None:
+    M._init_worker(comp)
+    started.set()
+    time.sleep(60)
+
+
 def test_pool_workers_end_on_sigterm_whatever_the_parent_handles_it_with():
-    """A worker forked from a process whose SIGTERM handler only sets a flag (Dagster's capture_interrupts)
-    inherited it and outlived Pool.terminate(): the test run of the thirty-fourth session hung in
-    test_workers_and_batches_give_the_same_rows.  Each worker now has the default SIGTERM (and ignores SIGINT)."""
+    """A worker forked from a process whose SIGTERM handler does not exit (Dagster's inside capture_interrupts
+    only sets a flag) inherited it and outlived Pool.terminate(): the test run of the thirty-fourth session hung
+    in test_workers_and_batches_give_the_same_rows.  Each worker now has the default SIGTERM (and ignores
+    SIGINT): a process started as a pool starts its workers dies of SIGTERM."""
+    ctx = mp.get_context("fork")
+    comp = M.compile_strategy(M.load_strategy())
     old = signal.signal(signal.SIGTERM, lambda *_: None)
     try:
         pool = M.start_pool(M.load_strategy(), 2)
+        started = ctx.Event()
+        worker = ctx.Process(target=_worker_that_waits, args=(comp, started))
+        worker.start()
     finally:
         signal.signal(signal.SIGTERM, old)
     try:
         assert set(pool.map(_sigterm_and_sigint, range(8), chunksize=1)) == {(True, True)}
-        victim = pool._pool[0]
-        os.kill(victim.pid, signal.SIGTERM)
-        victim.join(timeout=20)
-        assert victim.exitcode == -signal.SIGTERM
     finally:
         pool.close()
         pool.join()
+    assert started.wait(30)
+    worker.terminate()
+    worker.join(timeout=20)
+    alive = worker.is_alive()
+    if alive:               # the failure: do not leave it behind
+        worker.kill()
+        worker.join()
+    assert not alive and worker.exitcode == -signal.SIGTERM
 
 
 def test_strategy_file_errors_name_the_field(tmp_path):
