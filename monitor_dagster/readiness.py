@@ -165,6 +165,37 @@ def core_missing(m: _Manifests, asset: str, year: int) -> list[str]:
     return out
 
 
+def follow_up_gaps(m: _Manifests, key: str, y: int) -> list[str]:
+    """Why a later year ``y`` of a follow-up window (specs.yaml ``follow_up``) is not observed in full through the
+    input ``key`` ([] = it is): its file or core table cannot be built (:func:`core_missing`, "needs FILE y"); a
+    part-year release of y (SPOLISBUS t/m maand 6 or 9: the months after it would count as months without work,
+    and the indicator would be published definitief); a cumulative file whose latest release ends before y (its
+    open spells would be carried into y as if observed: SECMBUS for the SECM months, report 7.1.3).  Readiness
+    marks the indicator voorlopig with the first such year, and ``engine.observed_years`` censors the window
+    before it."""
+    layer, name = key.split("/")
+    if layer != "core":
+        man = m.get(name, str(y))
+        if man is None:
+            return [f"needs {name} {y}"]
+        return [_part_year(name, y, man)] if man.get("provisional") else []
+    out = core_missing(m, name, y)
+    for i in source_inputs(name):
+        if i.window in ("year", "prev_and_year"):
+            man = m.get(i.entry, str(y))
+            if man and man.get("provisional"):
+                out.append(_part_year(i.entry, y, man))
+        elif i.window == "latest" and i.required and not i.covers_year:     # covers_year: in core_missing
+            until = m.period(i.entry)
+            if until is not None and until < y:
+                out.append(f"{i.entry} does not cover {y} yet (up to {until})")
+    return out
+
+
+def _part_year(entry: str, y: int, man: dict) -> str:
+    return f"{entry} {y} is provisional ({man.get('release_id')}, t/m maand {man.get('months_covered')})"
+
+
 def input_coverage(warehouse_root: Path | str, family: str, m: "_Manifests | None" = None) -> tuple[bool, dt.date | None]:
     """(available, observed_until) of an inflow family (bijstand, WW, AO).
 
@@ -248,15 +279,9 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
     fu = SPEC.follow_up(s.family) if s.family else None
     if fu is not None:
         # report 5.2 4g: "We kijken voor deze analyse drie jaar vooruit": voorlopig (censored) until the last
-        # year of the window can be built
+        # year of the window is observed in full (follow_up_gaps; the engine censors at the same year)
         for y in range(year + 1, year + fu.years + 1):
-            lacks = []
-            for key in fu.inputs:
-                layer, name = key.split("/")
-                if layer == "core":
-                    lacks += core_missing(m, name, y)
-                elif m.get(name, str(y)) is None:
-                    lacks.append(f"needs {name} {y}")
+            lacks = [r for key in fu.inputs for r in follow_up_gaps(m, key, y)]
             if lacks:
                 provisional.append(f"{FOLLOW_UP_REASON} of {year} runs to {year + fu.years}; {y}: "
                                    + ", ".join(lacks))

@@ -120,8 +120,55 @@ def test_a_follow_up_window_makes_o38_provisional_without_blocking_the_year(tmp_
     _zone(tmp_path)
     r = R.year_readiness(tmp_path, 2020)
     assert r.indicators["O38"].state == "provisional"
+    # the zone's SPOLIS 2021 is t/m maand 6: 2021 is not observed in full (test below)
+    assert r.indicators["O38"].reasons[0].startswith(
+        "the follow-up of 2020 runs to 2023; 2021: SPOLISBUS 2021 is provisional (SPOLISBUS2021V1, t/m maand 6)")
+    assert r.blocking("yearly") == []
+    _final_spolis_2021(tmp_path)
+    r = R.year_readiness(tmp_path, 2020)
     assert r.indicators["O38"].reasons[0].startswith("the follow-up of 2020 runs to 2023; 2022: needs SPOLISBUS 2022")
     assert r.blocking("yearly") == []
+
+
+def _final_spolis_2021(root) -> None:
+    Warehouse(root).write("SPOLISBUS", "2021", FRAME, {"release_id": "SPOLISBUS2021V3", "period": 2021,
+                                                       "provisional": False, "months_covered": 12})
+
+
+def _core(root, name: str, year: int, provisional: str = "") -> None:
+    Warehouse(root, layer="core").write(name, str(year), FRAME, {"provisional_releases": provisional})
+
+
+def test_a_follow_up_year_from_a_part_year_spolis_or_beyond_secm_is_not_observed(tmp_path):
+    """A later year of a follow-up window counts as observed only in full (readiness.follow_up_gaps,
+    engine.observed_years): built from SPOLIS t/m maand 6 its last six months would count as months without
+    work, and from a SECMBUS that ends the year before its SECM months would carry the last known state on.
+    Until December 2026 both counted as soon as the tables existed: O24b (school year October t - September
+    t+1) of 2020 was ready and its table definitief with SPOLIS 2021 t/m maand 6."""
+    _zone(tmp_path)
+    r = R.year_readiness(tmp_path, 2020)
+    assert r.indicators["O24b"].state == "provisional"
+    assert r.indicators["O24b"].reasons == [
+        "the follow-up of 2020 runs to 2021; 2021: SPOLISBUS 2021 is provisional (SPOLISBUS2021V1, t/m maand 6)"]
+    assert r.blocking("yearly") == []                # it does not hold the year back
+    # the engine censors at the same year: job_months 2021 built from the part-year release
+    for y in (2020, 2021):
+        _core(tmp_path, "job_months", y, "SPOLISBUS2021V1" if y == 2021 else "")
+        _core(tmp_path, "secm_months", y)
+    assert ENG.observed_years("student_jobs", tmp_path, 2020) == 2020
+    # the final release lands and job_months 2021 is rebuilt from it: 2021 is observed
+    _final_spolis_2021(tmp_path)
+    assert ENG.observed_years("student_jobs", tmp_path, 2020) == 2020    # the table is still the part-year one
+    _core(tmp_path, "job_months", 2021)
+    assert ENG.observed_years("student_jobs", tmp_path, 2020) == 2021
+    assert R.year_readiness(tmp_path, 2020).indicators["O24b"].state == "ready"
+    # SECMBUS ending in 2020: the SECM months of 2021 are not observed (O38/O39 read them), the job months are
+    Warehouse(tmp_path).write("SECMBUS", "latest", FRAME, {"release_id": "SECMBUS2020V1", "period": 2020})
+    assert ENG.observed_years("reemployment", tmp_path, 2020) == 2020
+    assert ENG.observed_years("student_jobs", tmp_path, 2020) == 2021
+    o38 = R.year_readiness(tmp_path, 2020).indicators["O38"]
+    assert o38.reasons[0].startswith("the follow-up of 2020 runs to 2023; 2021: SECMBUS does not cover 2021 yet "
+                                     "(up to 2020)"), o38.reasons
 
 
 def test_o25_needs_the_enrolment_of_the_next_year_without_blocking_the_year(tmp_path):

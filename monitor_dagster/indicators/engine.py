@@ -115,15 +115,25 @@ def window_frame(by_year: dict[int, pl.LazyFrame | None], year: int) -> pl.LazyF
 
 def observed_years(family: str, warehouse_root: Path | str, year: int) -> int | None:
     """The last year of a family's follow-up window whose inputs are all in the warehouse (consecutive from
-    t on), None when year t itself is not."""
+    t on), None when year t itself is not.  A later year counts only when it is observed in full
+    (readiness.follow_up_gaps): not built from a part-year release (a core table's ``provisional_releases``,
+    SPOLIS t/m maand 6 or 9) and covered by the cumulative files (SECMBUS).  Until December 2026 a year counted
+    as soon as its tables existed, so O24b, O25, O25b, O38 and O39 were published definitief with the months
+    after a provisional SPOLIS counted as months without work."""
+    from monitor_dagster.readiness import _Manifests, follow_up_gaps
     from monitor_dagster.warehouse import Warehouse
 
     fu = SPEC.follow_up(family)
+    m = _Manifests(warehouse_root)
     last = None
     for y in range(year, year + (fu.years if fu else 0) + 1):
         for key in (fu.inputs if fu else ()):
             layer, name = key.split("/")
-            if Warehouse(warehouse_root, layer=layer).manifest(name, str(y)) is None:
+            man = Warehouse(warehouse_root, layer=layer).manifest(name, str(y))
+            if man is None:
+                return last
+            if y > year and (man.get("provisional_releases") or man.get("provisional")
+                             or follow_up_gaps(m, key, y)):
                 return last
         last = y
     return last
