@@ -118,6 +118,20 @@ def test_follow_up_not_yet_landed_is_voorlopig_and_cut():
     assert _cell(t, "O25", "werk")["value"] == pytest.approx((0 + 3 + 2 + 18 + 18 + 2) / 6)
 
 
+def test_a_diploma_after_the_last_observed_month_is_not_in_the_cells_yet():
+    """Observed up to December 2019 only (SPOLIS 2020 not landed in full: readiness.follow_up_gaps), the diplomas
+    of June 2020 have no month of follow-up: no O25 cells, instead of durations cut at December 2019 (-6 months,
+    which failed the range expectation [0, 36] of the indicator table)."""
+    t = _o25(last_year=2019, observed_year=2019)
+    assert t.filter(pl.col("indicator_id") == "O25").height == 0
+    # observed up to December 2020: all seven are in, with at most the 6 months since June (person 6 leaves the
+    # BRP in March 2021, after the observed months: not censored yet)
+    t = _o25(last_year=2020, observed_year=2020)
+    werk = _cell(t, "O25", "werk")
+    assert werk["n"] == 7 and werk["value"] == pytest.approx((0 + 3 + 2 + 6 + 6 + 6 + 2) / 7)
+    assert t.filter(pl.col("indicator_id") == "O25")["value"].min() >= 0
+
+
 def test_a_student_still_enrolled_a_year_later_is_not_in_the_population():
     """"op 1 oktober een jaar later geen bekostigd onderwijs meer volgden": person 2 is still enrolled on
     1 October 2020, person 3 has no diploma of the onderwijssoort of the enrolment (an mbo diploma after hbo)."""

@@ -144,7 +144,10 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
     yet observed counts as none so far (durations cut at December of ``observed_year``)."""
     last = observed_year if observed_year is not None else year + FOLLOW_UP_YEARS
     status = "definitief" if last >= year + FOLLOW_UP_YEARS else "voorlopig"
-    grads = graduates(population, careers).collect()          # read by every step below
+    # a diploma after the last observed month (the diplomas run to August t+1, and ``observed_year`` is t while
+    # SPOLIS t+1 has not landed in full, readiness.follow_up_gaps): no month of its follow-up is observed, so
+    # the graduate is not in the cells yet; kept in, the durations "cut at December t" came out negative
+    grads = graduates(population, careers).filter(pl.col("dmi") <= last * 12 + 11).collect()
     if grads.height == 0:       # no diplomas of t+1 yet (or none in this bucket): no cells, no states to build
         return empty()
     grads = grads.lazy()
