@@ -121,7 +121,6 @@ def observed_years(family: str, warehouse_root: Path | str, year: int) -> int | 
     as soon as its tables existed, so O24b, O25, O25b, O38 and O39 were published definitief with the months
     after a provisional SPOLIS counted as months without work."""
     from monitor_dagster.readiness import _Manifests, follow_up_gaps
-    from monitor_dagster.warehouse import Warehouse
 
     fu = SPEC.follow_up(family)
     m = _Manifests(warehouse_root)
@@ -129,11 +128,11 @@ def observed_years(family: str, warehouse_root: Path | str, year: int) -> int | 
     for y in range(year, year + (fu.years if fu else 0) + 1):
         for key in (fu.inputs if fu else ()):
             layer, name = key.split("/")
-            man = Warehouse(warehouse_root, layer=layer).manifest(name, str(y))
+            man = m.core.manifest(name, str(y)) if layer == "core" else m.get(name, str(y))
             if man is None:
                 return last
-            if y > year and (man.get("provisional_releases") or man.get("provisional")
-                             or follow_up_gaps(m, key, y)):
+            # a core table as built (from a part-year release?) and the files of y as they are now
+            if y > year and (man.get("provisional_releases") or follow_up_gaps(m, key, y)):
                 return last
         last = y
     return last

@@ -22,7 +22,7 @@ from monitor_dagster.core.regions import keyed_objects, object_municipalities
 from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.partitions import yearly
-from monitor_dagster.readiness import CORE_FIRST_YEAR
+from monitor_dagster.readiness import CORE_FIRST_YEAR, _Manifests
 
 GROUP = "core"
 core_partitions = yearly(CORE_FIRST_YEAR, None)
@@ -171,12 +171,9 @@ def _regions(year: int, vslgwb: pl.LazyFrame | None,
 
 
 def _release_period(monitor: MonitorResource, entry: str) -> int | None:
-    """The last year a cumulative file's release covers (its manifest's ``period``), None when unknown."""
-    from monitor_dagster.warehouse import Warehouse
-
-    m = Warehouse(monitor.warehouse).manifest(entry, "latest") or {}
-    period = m.get("period")
-    return int(period) if isinstance(period, int) or (isinstance(period, str) and period.isdigit()) else None
+    """The last year a cumulative file's release covers (its manifest's ``period``), None when unknown: the same
+    reading as readiness's."""
+    return _Manifests(monitor.warehouse).period(entry)
 
 
 def _describe_population(df: pl.LazyFrame) -> dict:
