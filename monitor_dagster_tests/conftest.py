@@ -36,7 +36,8 @@ def pytest_configure(config):
 
 #: the test files that use the session fixture ``published`` (a whole pipeline and site, the largest fixture):
 #: one xdist work unit, so it is built on one worker only (checked below)
-PUBLISHED_FILES = frozenset({"test_publication.py", "test_publication_browser.py", "test_publication_reading.py"})
+PUBLISHED_FILES = frozenset({"test_publication.py", "test_publication_browser.py", "test_publication_reading.py",
+                             "test_disclosure_links.py"})
 
 
 def pytest_xdist_make_scheduler(config, log):

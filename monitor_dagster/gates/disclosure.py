@@ -206,6 +206,37 @@ def _membership(t: pl.DataFrame, survey_indicators: frozenset[str] | set[str] = 
     return mem.join(ok, on="gid", how="semi")
 
 
+#: the specs' linked cells (``persons``/``counts``): (indicator, measure) -> label, and whether the row's numerator
+#: (not its n) counts the label's persons
+_LINKS = pl.DataFrame(SPEC.person_links(), schema={"indicator_id": pl.String, "measure": pl.String,
+                                                   "_label": pl.String, "_counts": pl.Boolean}, orient="row")
+
+
+def _links(t: pl.DataFrame) -> pl.DataFrame:
+    """Rows of linked cells (docs/disclosure.md "Linked cells"): ``lid`` = one label in one cell key (year and
+    every dimension; uncorrected rows only, the corrected ones follow their uncorrected twin,
+    corrections/apply.py), ``_counts`` = the row is a share whose numerator counts the label's persons."""
+    if t.height == 0 or "measure" not in t.columns:
+        return pl.DataFrame(schema={_ROW: pl.UInt32, "lid": pl.String, "_counts": pl.Boolean})
+    cell = ["year", *_dims(t)]
+    x = t.filter(pl.col(CORRECTIE).fill_null(GEEN) == GEEN).select(_ROW, "indicator_id", "measure", *cell) \
+        .join(_LINKS, on=["indicator_id", "measure"], how="inner")
+    return x.select(_ROW, pl.concat_str([pl.col("_label"), *[pl.col(c).cast(pl.String).fill_null("\x00") for c in cell]],
+                                        separator="\x1f").alias("lid"), "_counts")
+
+
+def _linked_hits(links: pl.DataFrame, sup: pl.DataFrame) -> list[int]:
+    """Shown rows whose ``n`` a hidden linked row would give away, or that would give away a hidden row's n: in a
+    group (one label, one cell key) with a hidden member, every row whose n counts the label (a share that only
+    counts them in its numerator may stay shown when they are hidden: its numerator is the share's own)."""
+    if links.height == 0:
+        return []
+    m = links.join(sup, on=_ROW, how="inner")
+    hit = m.group_by("lid").agg(pl.col("suppressed").any()).filter("suppressed").select("lid")
+    new = m.join(hit, on="lid", how="semi").filter(~pl.col("_counts") & ~pl.col("suppressed"))
+    return sorted(set(new[_ROW].to_list()))
+
+
 def _recoverable(mem: pl.DataFrame, sup: pl.DataFrame, hidden: pl.DataFrame | None = None) -> pl.DataFrame:
     """Members of groups in which exactly one member is suppressed (so it follows by subtraction).  ``hidden``:
     gids whose residual (total minus parts, :func:`_residuals`) is a small group of its own: with no member
@@ -295,7 +326,9 @@ def _apply_disclosure(table: pl.DataFrame, *, threshold: int, ebb_indicators: se
     prior = pl.col("suppressed").fill_null(False) if "suppressed" in t.columns else pl.lit(False)
     old_reason = pl.col("suppression_reason") if "suppression_reason" in t.columns else pl.lit(None, pl.String)
     t = t.with_columns(
-        pl.when(n.is_null() | (n < threshold)).then(pl.lit("primary_n"))
+        # a row the gate hid before keeps its reason: a second pass (corrections/apply.gate) sees its n nulled
+        pl.when(prior & old_reason.is_not_null()).then(old_reason)
+        .when(n.is_null() | (n < threshold)).then(pl.lit("primary_n"))
         .when(ebb & (nw.is_null() | (nw <= ebb_min_weighted))).then(pl.lit("primary_ebb"))
         .when(pl.col("indicator_id").is_in(list(survey_indicators)) & (nw.is_null() | (nw < survey_min_weighted)))
         .then(pl.lit("primary_survey"))
@@ -304,13 +337,22 @@ def _apply_disclosure(table: pl.DataFrame, *, threshold: int, ebb_indicators: se
     t = t.with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
 
     mem = _membership(t, survey_indicators)
+    links = _links(t)
     hidden = _residuals(mem, t, threshold)
     sizes = t.select(_ROW, "n", "n_weighted")
     secondary: set[int] = set()
     while True:
+        linked = _linked_hits(links, t.select(_ROW, "suppressed"))
+        if linked:
+            t = t.with_columns(
+                pl.when(pl.col(_ROW).is_in(linked)).then(pl.lit("linked"))
+                .otherwise(pl.col("suppression_reason")).alias("suppression_reason"))
+            t = t.with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
         sup = t.select(_ROW, "suppressed")
         rec = _recoverable(mem, sup, hidden)
         if rec.height == 0:
+            if linked:
+                continue
             break
         # per group: the smallest shown part (the total only if no part is left)
         pick = (rec.filter(~pl.col("suppressed")).join(sizes, on=_ROW)
@@ -393,6 +435,9 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     bad = rec.filter(pl.col("suppressed")).select(_ROW).unique()
     for row in t.join(bad, on=_ROW, how="semi").iter_rows(named=True):
         out.append(f"{_cell_label(row)}: suppressed but recoverable by subtraction from its total and parts")
+    for r in _linked_hits(_links(t), t.select(_ROW, "suppressed")):
+        out.append(f"{_cell_label(t.row(r, named=True))}: shown but counts the same persons as a suppressed cell "
+                   "(linked cells: its n gives that cell's count away)")
     # issue 18: every member shown and total minus parts = 1-9 persons of unknown region (status, income class)
     small = _residuals(mem, t.filter(~pl.col("suppressed")).select(_ROW, "n"), threshold)
     if small.height:

@@ -8,6 +8,7 @@ Adding an indicator = one function + one entry in ``specs.yaml`` + its tests (do
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 from functools import cache
 from importlib import resources
@@ -61,6 +62,14 @@ class IndicatorSpec(BaseModel):
     #: ``werk mbo`` + ``werk hbo`` + ``werk wo``; the disclosure gate protects each such equation like a
     #: breakdown's total and parts (no hidden part recoverable by subtraction)
     measure_parts: dict[str, tuple[str, ...]] = {}
+    #: linked cells: whose persons the ``n`` of a measure's cells counts, as a label shared with other measures
+    #: and indicators (measure or fnmatch pattern -> label; the first key that matches wins): cells of one cell key
+    #: whose n counts the same persons are shown or hidden together, since a shown one gives away the other's n
+    #: (O11-O14 count one population; O27 werk = O31 werk). docs/disclosure.md "Linked cells"
+    persons: dict[str, str] = {}
+    #: a measure (a share of persons, unit %) whose numerator (value x n / 100) counts the persons of a label:
+    #: where it is hidden, the cells whose n counts that label are hidden too (O15's n is O11's WW recipients)
+    counts: dict[str, str] = {}
     #: the label of a breakdown on this indicator's page where the generic one would mislead: O20-O22 put the
     #: onderwijssoort (exam school type, mbo/hbo/wo, bol/bbl) in the ``sector`` column
     breakdown_labels: dict[str, str] = {}
@@ -110,7 +119,18 @@ class IndicatorSpec(BaseModel):
         unknown = sorted({m for t, parts in self.measure_parts.items() for m in (t, *parts)} - set(self.measures))
         if unknown:
             raise ValueError(f"{self.id}: measure_parts names measures it does not publish: {', '.join(unknown)}")
+        published = self.measures or self.categories
+        for field in ("persons", "counts"):
+            idle = [k for k in getattr(self, field) if not fnmatch.filter(published, k)]
+            if idle:
+                raise ValueError(f"{self.id}: {field} names measures it does not publish: {', '.join(idle)}")
+        if self.counts and self.unit != "%":
+            raise ValueError(f"{self.id}: counts needs a share of persons (unit %), not {self.unit!r}")
         return self
+
+    def label_of(self, field: Literal["persons", "counts"], measure: str) -> str | None:
+        """The ``persons`` (``counts``) label of a measure: the first key that is the measure or matches it."""
+        return next((label for key, label in getattr(self, field).items() if fnmatch.fnmatchcase(measure, key)), None)
 
     # ------------------------------------------------------------------------------------ derived
     def load_function(self) -> Callable:
@@ -274,6 +294,18 @@ def measure_equations() -> list[tuple[str, str, str, bool]]:
     """(indicator, measure, total measure, is_total) of every ``measure_parts`` equation of the built specs."""
     return [(k, m, total, m == total) for k, s in built().items() for total, parts in s.measure_parts.items()
             for m in (total, *parts)]
+
+
+def person_links() -> list[tuple[str, str, str, bool]]:
+    """(indicator, measure, label, counts) of the linked cells (specs ``persons`` and ``counts``): ``counts`` False
+    for a measure whose n counts the label's persons, True for a share whose numerator does.  Every ``counts``
+    label must be some measure's ``persons`` (otherwise the link would protect nothing: a spec error)."""
+    out = [(k, m, lab, f == "counts") for k, s in built().items() for f in ("persons", "counts")
+           for m in (s.measures or s.categories) if (lab := s.label_of(f, m)) is not None]
+    idle = sorted({lab for _, _, lab, c in out if c} - {lab for _, _, lab, c in out if not c})
+    if idle:
+        raise ValueError(f"specs: counts labels that no measure's persons names: {', '.join(idle)}")
+    return out
 
 
 def category_indicators() -> frozenset[str]:

@@ -40,8 +40,13 @@ REASONS = {
     "primary_n": "onderdrukt: minder dan 10 personen",
     "primary_ebb": "onderdrukt: te weinig respondenten (EBB: minder dan 10, of niet meer dan 15.000 gewogen)",
     "secondary": "onderdrukt: anders terug te rekenen uit het totaal en de andere cellen",
+    "linked": "onderdrukt: een onderdrukte cel over dezelfde personen zou anders uit deze cel af te leiden zijn",
     "upstream": "onderdrukt in de bron",
 }
+#: how the technical report counts them: primary (the cell itself is too small) and secondary (hidden so that a
+#: small one cannot be derived: by subtraction from a total, or from a linked cell over the same persons)
+PRIMARY_REASONS = ("primary_n", "primary_ebb", "primary_survey")
+SECONDARY_REASONS = ("secondary", "linked")
 GENERIC_REASON = "onderdrukt (onthullingscontrole)"
 #: a value on fewer persons than this is drawn as uncertain (open point, its interval, no solid line): the
 #: bound below which the trend check takes a series' moves for noise (gates/trend_breaks.check ``min_n``)

@@ -366,8 +366,8 @@ def _report_sections(table: pl.DataFrame, ids: list[str], q: dict) -> list[dict]
             "units": ", ".join(sorted(t["unit"].unique())), "measures": [measure_label(iid, x) or x for x in
                                                                         sorted(t["measure"].unique())],
             "suppressed": sup.height, "suppressed_pct": number(100 * sup.height / max(t.height, 1), 0),
-            "suppressed_primary": sup.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
-            "suppressed_secondary": sup.filter(pl.col("suppression_reason") == "secondary").height,
+            "suppressed_primary": sup.filter(pl.col("suppression_reason").is_in(D.PRIMARY_REASONS)).height,
+            "suppressed_secondary": sup.filter(pl.col("suppression_reason").is_in(D.SECONDARY_REASONS)).height,
             "provisional": ", ".join(map(str, prov)),
             "explained": (suite or {}).get("explained", 0),
             "unexplained": (suite or {}).get("unexplained", 0), "unexplained_examples": examples,
@@ -503,8 +503,8 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
     n_passed = sum(1 for r in q["suites"].values() if not [f for f in r["failed"] if f["severity"] == "critical"])
     write("technisch-rapport.html", DURS.add_to_report(CORR.add_to_report(env.get_template("report.html.j2").render(
         **common, root="", page_title="Technisch rapport", sections=_report_sections(table, ids, q),
-        suppressed_primary=table.filter(pl.col("suppression_reason").is_in(["primary_n", "primary_ebb"])).height,
-        suppressed_secondary=table.filter(pl.col("suppression_reason") == "secondary").height,
+        suppressed_primary=table.filter(pl.col("suppression_reason").is_in(D.PRIMARY_REASONS)).height,
+        suppressed_secondary=table.filter(pl.col("suppression_reason").is_in(D.SECONDARY_REASONS)).height,
         trend_success=q["trend"]["success"], trend_explained=q["trend"]["explained"],
         trend_unexplained=q["trend"]["unexplained"], trend_min_n=q["trend"].get("min_n", 100),
         suites_total=n_suites, suites_passed=n_passed, contract_failures=q["failures"],
