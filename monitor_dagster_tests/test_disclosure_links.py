@@ -193,3 +193,13 @@ def test_every_link_the_data_show_is_declared(published):
             undeclared.append(f"{kind}: {a} ~ {b}")
     assert not undeclared, "links without persons/counts in specs.yaml:\n" + "\n".join(undeclared)
     assert check_disclosure(gated) == []
+
+    # the reasons survive the second gate pass of the corrections (they all read primary_n before): a cell
+    # labelled "fewer than 10 persons" has fewer than 10, and the secondary cells say so
+    key = ["indicator_id", "year", *DIMENSIONS, "measure", "unit"]
+    g = gated.filter(pl.col("correctie") == "geen").join(
+        u.filter(pl.col("correctie") == "geen").select(*key, pl.col("n").alias("n_ungated")), on=key, how="left",
+        nulls_equal=True)
+    primary = g.filter(pl.col("suppression_reason") == "primary_n")
+    assert primary.height and primary.filter(pl.col("n_ungated") >= 10).height == 0
+    assert g.filter(pl.col("suppression_reason") == "secondary").height > 0
