@@ -369,7 +369,7 @@ def export(
 ) -> None:
     """Write the disclosure-controlled indicator table; refuses if any cell fails the gate."""
     from monitor_dagster.export import export_table
-    from monitor_dagster.gates.disclosure import DisclosureError
+    from monitor_dagster.gates.disclosure import STORED_TABLE_HINT, DisclosureError
     from monitor_dagster.warehouse import Warehouse
 
     w = Warehouse(warehouse, layer="indicators")
@@ -377,7 +377,8 @@ def export(
         console.print(f"[red]error:[/red] no indicator table in {warehouse}: run `monitor run` first")
         raise typer.Exit(2)
     try:
-        export_table(w.read("indicator_table", "all").collect(), fmt, out_path)   # read: verified (checksum)
+        export_table(w.read("indicator_table", "all").collect(), fmt, out_path,   # read: verified (checksum)
+                     hint=STORED_TABLE_HINT)
     except (DisclosureError, ValueError) as exc:
         _stop_on_warehouse_error(exc, out_path)
         console.print(f"[red]error:[/red] {escape(str(exc)[:2000])}")

@@ -56,13 +56,15 @@ def export_sensitivity(table: pl.DataFrame, fmt: Literal["csv", "parquet", "xlsx
     return _write(table, fmt, out)
 
 
-def export_table(table: pl.DataFrame, fmt: Literal["csv", "parquet", "xlsx"], out: Path) -> Path:
-    """Check ``table`` for disclosure and write it to ``out``; returns ``out``."""
+def export_table(table: pl.DataFrame, fmt: Literal["csv", "parquet", "xlsx"], out: Path,
+                 hint: str | None = None) -> Path:
+    """Check ``table`` for disclosure and write it to ``out``; returns ``out``.  ``hint``: what the error says to do
+    when the table fails (the CLI: rebuild the stored table)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     violations = check_disclosure(table)
     if violations:
-        raise DisclosureError(violations)
+        raise DisclosureError(violations, hint=hint)
     return _write(table, fmt, out)
 
 

@@ -134,6 +134,8 @@ def test_cli_export_writes_only_a_gated_table(tmp_path):
     w.write("indicator_table", "all", raw, {"rows": raw.height})          # not gated: Marokko has n=5
     r = runner.invoke(app, ["export", "--warehouse", str(tmp_path / "wh"), "--out", str(tmp_path / "x.csv")])
     assert r.exit_code == 1 and "Marokko" in r.output and not (tmp_path / "x.csv").exists()
+    # a stored table that fails this version's gate (an older gate built it): the error says how to rebuild it
+    assert "--layers indicators" in " ".join(r.output.split())
     w.write("indicator_table", "all", apply_disclosure(raw), {"rows": raw.height})
     r = runner.invoke(app, ["export", "--warehouse", str(tmp_path / "wh"), "--format", "parquet",
                             "--out", str(tmp_path / "x.parquet")])

@@ -182,8 +182,11 @@ def test_refuses_a_table_that_fails_the_gate_and_keeps_the_old_site(published, t
     build_site(table, site)
     before = (site / "index.html").read_text(encoding="utf-8")
     leaked = table.with_columns(pl.when(pl.col("suppressed")).then(pl.lit(3)).otherwise(pl.col("n")).alias("n"))
-    with pytest.raises(DisclosureError):
+    with pytest.raises(DisclosureError) as err:
         build_site(leaked, site)
+    assert "--layers indicators" not in str(err.value)      # a table handed in, not the stored one
+    with pytest.raises(DisclosureError, match="rebuild it with `monitor run .*--layers indicators`"):
+        build_site(leaked, site, warehouse=tmp_path)        # read from a warehouse: rebuild the stored table
     assert (site / "index.html").read_text(encoding="utf-8") == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]   # no temp folders left behind
 

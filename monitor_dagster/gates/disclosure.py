@@ -61,14 +61,24 @@ _ROW = "_row"
 _ORIG = "_orig_row"
 
 
-class DisclosureError(ValueError):
-    """A table failed the disclosure check; ``violations`` names the cells."""
+#: what to do when a table read from the warehouse fails the check: it was gated by an older version of the gate
+#: (a rule added since, e.g. linked cells) or changed afterwards; the indicator layer runs the gate again
+STORED_TABLE_HINT = ("the stored indicator table does not pass this version's gate (built by an older version, "
+                     "or changed since): rebuild it with `monitor run --landing DIR --warehouse DIR --layers "
+                     "indicators`")
 
-    def __init__(self, violations: list[str]):
+
+class DisclosureError(ValueError):
+    """A table failed the disclosure check; ``violations`` names the cells.  ``hint``: what to do, in the first
+    line (callers that show only the first line of a long message, such as a failed Dagster step, keep it)."""
+
+    def __init__(self, violations: list[str], hint: str | None = None):
         self.violations = list(violations)
         shown = "\n  ".join(self.violations[:20])
         more = f"\n  ... and {len(self.violations) - 20} more" if len(self.violations) > 20 else ""
-        super().__init__(f"disclosure check failed ({len(self.violations)} violations):\n  {shown}{more}")
+        first = f"; first: {self.violations[0]}" if hint and self.violations else ""
+        why = f": {hint}" if hint else ""
+        super().__init__(f"disclosure check failed ({len(self.violations)} violations{first}){why}:\n  {shown}{more}")
 
 
 # indicators whose categories (``measure`` values) are shares of one cell adding up to 100% (O10: 1 / 1-2 / >2

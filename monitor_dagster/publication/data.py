@@ -17,7 +17,7 @@ import polars as pl
 import yaml
 
 from monitor_dagster.gates import trend_breaks as TB
-from monitor_dagster.gates.disclosure import DisclosureError, check_disclosure
+from monitor_dagster.gates.disclosure import STORED_TABLE_HINT, DisclosureError, check_disclosure
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.table import (COLUMNS, CORRECTIE, DIMENSIONS, GEEN, SEPARATE, TOTAAL, breakdowns,
                                               with_separate_dimensions)
@@ -116,13 +116,13 @@ def load_gated(warehouse: Path | str) -> pl.DataFrame:
     w = Warehouse(warehouse, layer="indicators")
     if w.manifest("indicator_table", "all") is None:
         raise PublicationError(f"no indicator table in {warehouse}: run `monitor run` (layers up to indicators) first")
-    return gated(w.read("indicator_table", "all").collect())
+    return gated(w.read("indicator_table", "all").collect(), hint=STORED_TABLE_HINT)
 
 
-def gated(table: pl.DataFrame) -> pl.DataFrame:
+def gated(table: pl.DataFrame, hint: str | None = None) -> pl.DataFrame:
     problems = check_disclosure(table.drop("suppression_reason", strict=False))
     if problems:
-        raise DisclosureError(problems)
+        raise DisclosureError(problems, hint=hint)
     if "suppression_reason" not in table.columns:
         table = table.with_columns(pl.lit(None, pl.String).alias("suppression_reason"))
     if CORRECTIE not in table.columns:      # a table from before issue 17: all uncorrected

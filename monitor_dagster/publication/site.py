@@ -386,7 +386,7 @@ def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date |
     ``warehouse``: where the table comes from; the technical report then shows the checks stored with it
     (``<warehouse>/gx/summary.json``, and links GE's Data Docs) instead of running them again.  Without it,
     a ``site_dir`` of the default form ``<warehouse>/publication/site`` names the warehouse."""
-    table = D.gated(table)
+    table = D.gated(table, hint=D.STORED_TABLE_HINT if warehouse is not None else None)
     # the regional rows (issue 18) have the map pages of their own (the other pages read the national rows)
     regional = MAPS.regional_rows(table)
     # the organisation surveys' regions (issue 19) are no map of persons by herkomst: their page is Inzet en aanpak
