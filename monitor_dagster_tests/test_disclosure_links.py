@@ -203,3 +203,16 @@ def test_every_link_the_data_show_is_declared(published):
     primary = g.filter(pl.col("suppression_reason") == "primary_n")
     assert primary.height and primary.filter(pl.col("n_ungated") >= 10).height == 0
     assert g.filter(pl.col("suppression_reason") == "secondary").height > 0
+
+
+def test_every_reason_in_the_table_has_a_text_for_readers(published):
+    """The site says why a cell is not published (maps, corrections): no reason of the gate falls back to the
+    generic text."""
+    from monitor_dagster.publication import data as D
+    from monitor_dagster.publication.corrections import REASON_TWIN
+
+    _, _, gated = published
+    reasons = set(gated["suppression_reason"].drop_nulls().unique())
+    assert {"primary_n", "secondary"} <= reasons
+    assert reasons <= set(D.REASONS) | {"uncorrected_twin"}, reasons - set(D.REASONS)
+    assert REASON_TWIN and set(D.PRIMARY_REASONS) | set(D.SECONDARY_REASONS) <= set(D.REASONS)

@@ -39,6 +39,7 @@ HEADLINE_MEASURE = {"O07": "verloonde uren", "O09": "INPPERSPRIM", "O10": "1-2",
 REASONS = {
     "primary_n": "onderdrukt: minder dan 10 personen",
     "primary_ebb": "onderdrukt: te weinig respondenten (EBB: minder dan 10, of niet meer dan 15.000 gewogen)",
+    "primary_survey": "onderdrukt: te weinig respondenten (minder dan 10, of minder dan 10 gewogen)",
     "secondary": "onderdrukt: anders terug te rekenen uit het totaal en de andere cellen",
     "linked": "onderdrukt: een onderdrukte cel over dezelfde personen zou anders uit deze cel af te leiden zijn",
     "upstream": "onderdrukt in de bron",
