@@ -236,9 +236,9 @@ def _links(t: pl.DataFrame) -> pl.DataFrame:
 
 
 def _linked_hits(links: pl.DataFrame, sup: pl.DataFrame) -> list[int]:
-    """Shown rows whose ``n`` a hidden linked row would give away, or that would give away a hidden row's n: in a
-    group (one label, one cell key) with a hidden member, every row whose n counts the label (a share that only
-    counts them in its numerator may stay shown when they are hidden: its numerator is the share's own)."""
+    """Shown rows to hide: in a group (one label, one cell key) with a hidden member, every row whose n counts the
+    label's persons, since its n is the hidden member's n (or a hidden share's numerator).  A share that counts
+    them only in its numerator stays shown when their cells are hidden for being few: it rests on its own n."""
     if links.height == 0:
         return []
     m = links.join(sup, on=_ROW, how="inner")

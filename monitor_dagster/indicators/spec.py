@@ -121,7 +121,7 @@ class IndicatorSpec(BaseModel):
             raise ValueError(f"{self.id}: measure_parts names measures it does not publish: {', '.join(unknown)}")
         published = self.measures or self.categories
         for field in ("persons", "counts"):
-            idle = [k for k in getattr(self, field) if not fnmatch.filter(published, k)]
+            idle = [k for k in getattr(self, field) if not any(fnmatch.fnmatchcase(m, k) for m in published)]
             if idle:
                 raise ValueError(f"{self.id}: {field} names measures it does not publish: {', '.join(idle)}")
         if self.counts and self.unit != "%":
