@@ -207,3 +207,20 @@ def test_measures_that_add_up_are_protected_together():
         pl.when(pl.col("measure") == "werk wo").then(5.0).otherwise(pl.col("value")).alias("value"),
         pl.when(pl.col("measure") == "werk wo").then(14.0).otherwise(pl.col("n_weighted")).alias("n_weighted"))
     assert any("recoverable by subtraction" in v for v in check_disclosure(leaky))
+
+
+def test_a_small_group_outside_every_class_is_protected_in_every_breakdown():
+    """The EBB counts respondents of 15-74 (report 4.1), its leeftijd groups stop at the AOW age (report 2.2): total
+    minus jongeren minus niet-jongeren is the respondents from the AOW age to 74.  Five of them, with every cell
+    shown, would be a published cell of five; the gate treats the residual as a hidden member, as it does for an
+    unknown region (issue 18), so two age groups are hidden."""
+    t = frame([row("O04", n=300, value=60.0), row("O04", n=100, value=50.0, leeftijd="jongeren"),
+               row("O04", n=195, value=64.1, leeftijd="niet-jongeren")])
+    assert any("residual of fewer than 10" in v for v in check_disclosure(t.with_columns(pl.lit(False).alias("suppressed"))))
+    out = {r["leeftijd"]: r for r in apply_disclosure(t).iter_rows(named=True)}
+    assert out["jongeren"]["suppressed"] and out["niet-jongeren"]["suppressed"]
+    assert not out["totaal"]["suppressed"]
+    # a residual of 10 or more is a group that may be shown; the quarters of a year are no partition at all
+    t10 = frame([row("O04", n=300), row("O04", n=100, leeftijd="jongeren"), row("O04", n=190, leeftijd="niet-jongeren"),
+                 *[row("O04", n=n, kwartaal=k) for k, n in (("K1", 100), ("K2", 100), ("K3", 95))]])
+    assert not apply_disclosure(t10)["suppressed"].any()

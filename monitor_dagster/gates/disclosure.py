@@ -139,8 +139,11 @@ def region_classes() -> dict[str, str]:
     return dict(pairs.iter_rows())
 
 
-#: equations whose parts may fall short of their total (persons with an unknown value): see :func:`_residuals`
-_RESIDUAL_GID = "^(d:(" + "|".join(SEPARATE) + ")|x:randstad)\x1f"
+#: equations whose parts partition their total, so that total minus parts is a group of persons (an unknown or
+#: unpublished value: region, asylum status, the EBB's respondents from the AOW age to 74 outside both leeftijd
+#: groups): every equation but the categories of one cell and the quarters (a person is in several); see
+#: :func:`_residuals`
+_NOT_PARTITIONS = ("c:", "d:kwartaal\x1f")
 #: the equations whose total is a cell of the other breakdowns (the separate dimension's ``totaal``)
 _SEPARATE_GID = "^d:(" + "|".join(SEPARATE) + ")\x1f"
 
@@ -263,10 +266,12 @@ def _recoverable(mem: pl.DataFrame, sup: pl.DataFrame, hidden: pl.DataFrame | No
 
 
 def _residuals(mem: pl.DataFrame, t: pl.DataFrame, threshold: int) -> pl.DataFrame:
-    """Gids of the separate dimensions' equations (:data:`_RESIDUAL_GID`) whose total exceeds the sum of its
-    parts by 1 to ``threshold - 1`` persons (all counts known): the persons with an unknown region (asylum status,
-    income class) form a small group that total minus parts would reveal when every member were shown."""
-    m = mem.filter(pl.col("gid").str.contains(_RESIDUAL_GID))
+    """Gids of the equations whose total exceeds the sum of its parts by 1 to ``threshold - 1`` persons (all
+    counts known): the persons with an unknown region (asylum status, income class; issue 18), or outside every
+    published class (the EBB's respondents from the AOW age to 74, December 2026), form a small group that total
+    minus parts would reveal when every member were shown.  Not the categories of one cell, nor the quarters of a
+    year (:data:`_NOT_PARTITIONS`)."""
+    m = mem.filter(~pl.any_horizontal([pl.col("gid").str.starts_with(p) for p in _NOT_PARTITIONS]))
     if m.height == 0:
         return pl.DataFrame(schema={"gid": pl.String})
     m = m.join(t.select(_ROW, "n"), on=_ROW, how="left")
@@ -456,5 +461,5 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
         tot = mem.join(small, on="gid", how="semi").filter(pl.col("is_total")).select(_ROW).unique()
         for row in t.join(tot, on=_ROW, how="semi").iter_rows(named=True):
             out.append(f"{_cell_label(row)}: total minus its shown parts reveals a residual of fewer than "
-                       f"{threshold} persons (unknown regio, randstad, asielstatus or inkomensklasse)")
+                       f"{threshold} persons (outside every published class, or of unknown class)")
     return out
