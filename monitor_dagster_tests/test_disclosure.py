@@ -224,3 +224,29 @@ def test_a_small_group_outside_every_class_is_protected_in_every_breakdown():
     t10 = frame([row("O04", n=300), row("O04", n=100, leeftijd="jongeren"), row("O04", n=190, leeftijd="niet-jongeren"),
                  *[row("O04", n=n, kwartaal=k) for k, n in (("K1", 100), ("K2", 100), ("K3", 95))]])
     assert not apply_disclosure(t10)["suppressed"].any()
+
+
+def asylum_table(without_motive: int) -> pl.DataFrame:
+    """Syrians in one year: 150 first and 50 second generation; 25 with a recorded motive other than asylum.
+    ``geen migratie`` (not in MIGMOTIEFBUS, docs/regions.md) is the second generation plus the first generation
+    without a recorded motive; the statushouders are the rest of the first generation."""
+    h = {"herkomst": "Syrië"}
+    return frame([row("O04", n=200, **h), row("O04", n=150, generatie="eerste", **h),
+                  row("O04", n=50, generatie="tweede", **h),
+                  row("O04", n=125 - without_motive, asielstatus="statushouder", **h),
+                  row("O04", n=25, asielstatus="overig migratiemotief", **h),
+                  row("O04", n=50 + without_motive, asielstatus="geen migratie", **h)])
+
+
+def test_asielstatus_and_generatie_do_not_give_away_a_small_group():
+    # 5 first-generation Syrians without a recorded motive: geen migratie - tweede = eerste - statushouder - overig
+    # = 5, a published group of five (with its share of vast contracts through value x n)
+    naive = asylum_table(5)
+    assert any("without a recorded migration motive" in v for v in check_disclosure(naive))
+    out = apply_disclosure(naive)
+    assert out.filter(pl.col("asielstatus") != "totaal").height == 0      # the asielstatus parts are left out
+    assert not out["suppressed"].any() and out.height == 3                # the national cells stay
+    assert check_disclosure(out) == []
+    # 15 of them: a group that may be shown, every cell stays
+    out = apply_disclosure(asylum_table(15))
+    assert out.height == 6 and not out["suppressed"].any()

@@ -73,7 +73,7 @@ def benefit_table(o16_n_vrouw: int = 40) -> pl.DataFrame:
     """O12 (share with bijstand) and O16 (its months, among those with bijstand) per geslacht; O12 has
     geslacht onbekend of 4 persons, so the gate hides man (the smallest other part) too."""
     pop = {"totaal": 284, "man": 100, "vrouw": 180, "onbekend": 4}
-    bij = {"totaal": 77, "man": 35, "vrouw": o16_n_vrouw, "onbekend": 2}
+    bij = {"totaal": 35 + o16_n_vrouw, "man": 35, "vrouw": o16_n_vrouw, "onbekend": 0}
     rows = [row("O12", n=pop[g], value=100 * bij[g] / pop[g], measure="bijstand", geslacht=g) for g in pop]
     rows += [row("O16", n=bij[g], value=7.5, unit="maanden", measure="bijstand", geslacht=g)
              for g in ("totaal", "man", "vrouw")]
@@ -85,7 +85,7 @@ def test_months_of_a_hidden_benefit_share_are_hidden_too():
     assert out[("O12", "onbekend")]["suppression_reason"] == "primary_n"
     assert out[("O12", "man")]["suppression_reason"] == "secondary"
     # O16's n for man is O12's numerator for man (35): shown, it would give O12 onbekend's recipients away
-    # (77 - 35 - 40 = 2); O16's own equation then hides vrouw as well
+    # (75 - 35 - 40 = 0 of its 4 persons); O16's own equation then hides vrouw as well
     assert out[("O16", "man")]["suppression_reason"] == "linked"
     assert out[("O16", "vrouw")]["suppression_reason"] == "secondary"
     assert not out[("O16", "totaal")]["suppressed"] and not out[("O12", "vrouw")]["suppressed"]

@@ -388,11 +388,73 @@ def _apply_disclosure(table: pl.DataFrame, *, threshold: int, ebb_indicators: se
             .otherwise(pl.col("suppression_reason")).alias("suppression_reason"))
         t = t.with_columns(pl.col("suppression_reason").is_not_null().alias("suppressed"))
 
+    # asielstatus next to generatie: where the two together give away the first generation without a recorded
+    # migration motive, or a hidden cell, the asielstatus parts of that cell are left out (issue 18's rule: a
+    # separate breakdown never costs a cell of the others) and the gate runs again
+    leak = _asylum_generation_leaks(t, threshold)
+    if leak.height:
+        return table, set(t.join(leak, on=_ROW, how="semi")[_SRC].to_list())
+
     s = pl.col("suppressed")
     t = t.with_columns(*[pl.when(s).then(pl.lit(None, t.schema[c])).otherwise(pl.col(c)).alias(c)
                          for c in ("value", "n", "n_weighted") if c in t.columns])
     t = t.sort(_ORIG).drop(_ROW, _ORIG)
     return (t.drop(CORRECTIE) if added else t), set()
+
+
+#: the cells of one herkomst cell key that asielstatus and generatie tie together (see _asylum_generation_leaks)
+_GEN_ASYL = {("generatie", "eerste"): "E", ("generatie", "tweede"): "T", ("asielstatus", "statushouder"): "SH",
+             ("asielstatus", "overig migratiemotief"): "OV", ("asielstatus", "geen migratie"): "GM"}
+_GEEN_HERKOMST = "geen migratieachtergrond"
+
+
+def _asylum_generation_leaks(t: pl.DataFrame, threshold: int) -> pl.DataFrame:
+    """Rows (``_ROW``) of asielstatus parts to leave out, because together with generatie they reveal something.
+
+    ``geen migratie`` means "not in MIGMOTIEFBUS" (docs/regions.md): the second generation plus the first
+    generation without a recorded motive (D).  So, in one cell key of herkomst X, with the other breakdowns
+    totaal: eerste = statushouder + overig migratiemotief + D and geen migratie = tweede + D (for herkomst totaal
+    also + the cell of geen migratieachtergrond).  Where one side is fully shown (a missing row is 0 persons), D
+    is known: a D of 1-9 persons is a small group of its own (with its value, through value x n), and the other
+    side's single hidden member follows.  Counted from the shown cells only, as a reader would."""
+    empty = pl.DataFrame(schema={_ROW: pl.UInt32})
+    dims = _dims(t)
+    if not {"herkomst", "generatie", "asielstatus"} <= set(dims) or t.height == 0:
+        return empty
+    rest = [d for d in dims if d not in ("herkomst", "generatie", "asielstatus")]
+    base = t.filter(pl.all_horizontal([pl.col(d) == TOTAAL for d in rest]))
+    key = [c for c in KEY if c in t.columns] + ["herkomst"]
+    labels = pl.DataFrame([(d, v, lab) for (d, v), lab in _GEN_ASYL.items()],
+                          schema={"_d": pl.String, "_v": pl.String, "_lab": pl.String}, orient="row")
+    one = base.with_columns(
+        pl.when((pl.col("generatie") != TOTAAL) & (pl.col("asielstatus") == TOTAAL)).then(pl.lit("generatie"))
+        .when((pl.col("asielstatus") != TOTAAL) & (pl.col("generatie") == TOTAAL)).then(pl.lit("asielstatus"))
+        .alias("_d"),
+        pl.when(pl.col("generatie") != TOTAAL).then(pl.col("generatie")).otherwise(pl.col("asielstatus")).alias("_v"))
+    cells = one.join(labels, on=["_d", "_v"], how="inner").filter(pl.col("herkomst") != _GEEN_HERKOMST)
+    if cells.height == 0 or cells.filter(pl.col("_d") == "asielstatus").height == 0:
+        return empty
+    # herkomst totaal: geen migratie also holds the persons without a migration background (their whole cell)
+    g0 = base.filter((pl.col("herkomst") == _GEEN_HERKOMST) & (pl.col("generatie") == TOTAAL)
+                     & (pl.col("asielstatus") == TOTAAL)).select(
+        *[c for c in key if c != "herkomst"], pl.lit(TOTAAL).alias("herkomst"), pl.lit("G0").alias("_lab"),
+        "n", "suppressed", _ROW)
+    cells = pl.concat([cells.select(*key, "_lab", "n", "suppressed", _ROW), g0], how="vertical_relaxed")
+    side_a = pl.col("_lab").is_in(["E", "SH", "OV"])
+    sign = pl.when(pl.col("_lab").is_in(["E", "GM"])).then(1).otherwise(-1)
+    shown_n = pl.when(~pl.col("suppressed")).then(pl.col("n") * sign).otherwise(0)
+    per = cells.group_by(key).agg(
+        pl.col("_lab").is_in(["E", "T"]).any().alias("_gen"), pl.col("_lab").is_in(["SH", "OV", "GM"]).any().alias("_asy"),
+        shown_n.filter(side_a).sum().alias("_da"), shown_n.filter(~side_a).sum().alias("_db"),
+        (pl.col("suppressed") & side_a).sum().alias("_ha"), (pl.col("suppressed") & ~side_a).sum().alias("_hb"))
+    small = lambda d: (pl.col(d) >= 1) & (pl.col(d) < threshold)   # noqa: E731
+    known_a, known_b = pl.col("_ha") == 0, pl.col("_hb") == 0
+    bad = per.filter(pl.col("_gen") & pl.col("_asy") & (
+        (known_a & (small("_da") | (pl.col("_hb") == 1))) | (known_b & (small("_db") | (pl.col("_ha") == 1)))))
+    if bad.height == 0:
+        return empty
+    return (cells.join(bad.select(key), on=key, how="semi", nulls_equal=True)
+            .filter(pl.col("_lab").is_in(["SH", "OV", "GM"])).select(_ROW))
 
 
 def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators: set[str] = EBB_INDICATORS,
@@ -453,6 +515,10 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     for r in _linked_hits(_links(t), t.select(_ROW, "suppressed")):
         out.append(f"{_cell_label(t.row(r, named=True))}: shown but counts the same persons as a suppressed cell "
                    "(linked cells: its n gives that cell's count away)")
+    asy = _asylum_generation_leaks(t, threshold)
+    for row in t.join(asy, on=_ROW, how="semi").filter(pl.col("asielstatus") == "geen migratie").iter_rows(named=True):
+        out.append(f"{_cell_label(row)}: asielstatus and generatie together reveal the first generation without a "
+                   f"recorded migration motive (fewer than {threshold} persons) or a hidden cell")
     # issue 18: every member shown and total minus parts = 1-9 persons of unknown region (status, income class)
     small = _residuals(mem, t.filter(~pl.col("suppressed")).select(_ROW, "n"), threshold)
     if small.height:
