@@ -515,8 +515,9 @@ def check_disclosure(table: pl.DataFrame, *, threshold: int = 10, ebb_indicators
     for r in _linked_hits(_links(t), t.select(_ROW, "suppressed")):
         out.append(f"{_cell_label(t.row(r, named=True))}: shown but counts the same persons as a suppressed cell "
                    "(linked cells: its n gives that cell's count away)")
-    asy = _asylum_generation_leaks(t, threshold)
-    for row in t.join(asy, on=_ROW, how="semi").filter(pl.col("asielstatus") == "geen migratie").iter_rows(named=True):
+    asy = _asylum_generation_leaks(t, threshold)     # empty for a table without asielstatus (before issue 18)
+    for row in (t.join(asy, on=_ROW, how="semi").filter(pl.col("asielstatus") == "geen migratie").iter_rows(named=True)
+                if asy.height else []):
         out.append(f"{_cell_label(row)}: asielstatus and generatie together reveal the first generation without a "
                    f"recorded migration motive (fewer than {threshold} persons) or a hidden cell")
     # issue 18: every member shown and total minus parts = 1-9 persons of unknown region (status, income class)
