@@ -250,3 +250,25 @@ def test_asielstatus_and_generatie_do_not_give_away_a_small_group():
     # 15 of them: a group that may be shown, every cell stays
     out = apply_disclosure(asylum_table(15))
     assert out.height == 6 and not out["suppressed"].any()
+
+
+def test_persons_without_a_migration_background_are_a_part_of_generatie_in_herkomst_totaal():
+    """generatie (and verblijfsduur) describe persons with a migration background: in herkomst totaal, eerste +
+    tweede + the whole cell of geen migratieachtergrond = totaal.  A hidden geen-migratieachtergrond cell would
+    otherwise follow from the three others (the herkomst equation hides westers with it, not totaal)."""
+    t = frame([row("O12", n=500, herkomst="totaal"), row("O12", n=120, herkomst="totaal", generatie="eerste"),
+               row("O12", n=30, herkomst="totaal", generatie="tweede"),
+               row("O12", n=350, herkomst="geen migratieachtergrond"),
+               row("O12", n=100, herkomst="niet-westers"), row("O12", n=50, herkomst="westers"),
+               row("O12", n=100, herkomst="Turkije"), row("O12", n=50, herkomst="Duitsland")]).with_columns(
+        (pl.col("herkomst") == "geen migratieachtergrond").alias("suppressed"))   # hidden upstream, say
+    out = {(r["herkomst"], r["generatie"]): r for r in apply_disclosure(t).iter_rows(named=True)}
+    assert out[("westers", "totaal")]["suppressed"]                  # the herkomst equations
+    assert out[("totaal", "tweede")]["suppression_reason"] == "secondary"   # 500 - 120 - 30 would be 350
+    assert not out[("totaal", "totaal")]["suppressed"]
+    assert check_disclosure(apply_disclosure(t)) == []
+    # with a breakdown other than generatie, geen migratieachtergrond is no part of it
+    t2 = frame([row("O12", n=500, herkomst="totaal"), row("O12", n=250, herkomst="totaal", geslacht="man"),
+                row("O12", n=250, herkomst="totaal", geslacht="vrouw"),
+                row("O12", n=175, herkomst="geen migratieachtergrond", geslacht="man")])
+    assert not apply_disclosure(t2)["suppressed"].any()

@@ -139,6 +139,10 @@ def region_classes() -> dict[str, str]:
     return dict(pairs.iter_rows())
 
 
+#: the herkomst group without a migration background, and the breakdowns that only describe the others (its
+#: persons have no generation and no length of stay): in herkomst totaal its whole cell is one more part of them
+GEEN_HERKOMST = "geen migratieachtergrond"
+MIGRANTS_ONLY = ("generatie", "verblijfsduur")
 #: equations whose parts partition their total, so that total minus parts is a group of persons (an unknown or
 #: unpublished value: region, asylum status, the EBB's respondents from the AOW age to 74 outside both leeftijd
 #: groups): every equation but the categories of one cell and the quarters (a person is in several); see
@@ -169,6 +173,15 @@ def _membership(t: pl.DataFrame, survey_indicators: frozenset[str] | set[str] = 
         others = [c for c in dims if c != d]
         frames.append(t.select(gid(f"d:{d}", KEY + others), pl.col(_ROW),
                                (pl.col(d) == TOTAAL).fill_null(False).alias("is_total")))
+        if d in MIGRANTS_ONLY and "herkomst" in dims:
+            # generatie and verblijfsduur describe persons with a migration background: in herkomst totaal the
+            # persons without one are a part of their own (the whole cell of geen migratieachtergrond)
+            g0 = t.filter((pl.col("herkomst") == GEEN_HERKOMST) & (pl.col(d) == TOTAAL)).with_columns(
+                pl.lit(TOTAAL).alias("herkomst")).select(gid(f"d:{d}", KEY + others), pl.col(_ROW),
+                                                        pl.lit(False).alias("is_total"))
+            with_parts = t.filter((pl.col("herkomst") == TOTAAL) & (pl.col(d) != TOTAAL)).select(
+                gid(f"d:{d}", KEY + others)).unique()
+            frames.append(g0.join(with_parts, on="gid", how="semi"))
     if "herkomst" in dims:
         mapping = pl.DataFrame(
             [(name, total, True) for name, total, _ in herkomst_hierarchy()]
@@ -405,7 +418,6 @@ def _apply_disclosure(table: pl.DataFrame, *, threshold: int, ebb_indicators: se
 #: the cells of one herkomst cell key that asielstatus and generatie tie together (see _asylum_generation_leaks)
 _GEN_ASYL = {("generatie", "eerste"): "E", ("generatie", "tweede"): "T", ("asielstatus", "statushouder"): "SH",
              ("asielstatus", "overig migratiemotief"): "OV", ("asielstatus", "geen migratie"): "GM"}
-_GEEN_HERKOMST = "geen migratieachtergrond"
 
 
 def _asylum_generation_leaks(t: pl.DataFrame, threshold: int) -> pl.DataFrame:
@@ -431,11 +443,11 @@ def _asylum_generation_leaks(t: pl.DataFrame, threshold: int) -> pl.DataFrame:
         .when((pl.col("asielstatus") != TOTAAL) & (pl.col("generatie") == TOTAAL)).then(pl.lit("asielstatus"))
         .alias("_d"),
         pl.when(pl.col("generatie") != TOTAAL).then(pl.col("generatie")).otherwise(pl.col("asielstatus")).alias("_v"))
-    cells = one.join(labels, on=["_d", "_v"], how="inner").filter(pl.col("herkomst") != _GEEN_HERKOMST)
+    cells = one.join(labels, on=["_d", "_v"], how="inner").filter(pl.col("herkomst") != GEEN_HERKOMST)
     if cells.height == 0 or cells.filter(pl.col("_d") == "asielstatus").height == 0:
         return empty
     # herkomst totaal: geen migratie also holds the persons without a migration background (their whole cell)
-    g0 = base.filter((pl.col("herkomst") == _GEEN_HERKOMST) & (pl.col("generatie") == TOTAAL)
+    g0 = base.filter((pl.col("herkomst") == GEEN_HERKOMST) & (pl.col("generatie") == TOTAAL)
                      & (pl.col("asielstatus") == TOTAAL)).select(
         *[c for c in key if c != "herkomst"], pl.lit(TOTAAL).alias("herkomst"), pl.lit("G0").alias("_lab"),
         "n", "suppressed", _ROW)
