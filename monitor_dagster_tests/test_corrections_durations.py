@@ -141,3 +141,33 @@ def test_estimates_are_settled_to_ten_significant_digits():
     # a last-bit difference (one thread instead of two) gives the same settled value; None stays None
     x = 0.612345678912345
     assert settled(np.nextafter(x, 1.0)) == settled(x) == 0.6123456789 and settled(None) is None
+
+
+def test_a_curve_over_a_hidden_cohort_cell_is_hidden():
+    """A curve's n is the n of its cohort cell in the indicator table (O38 "na WW": the persons leaving WW, as
+    O38 "na WW binnen 1 jaar"): where the table hides that cell, the curve and the hazard ratio go too."""
+    from monitor_dagster.corrections.durations import combined, hide_with_cohort
+    from monitor_dagster.indicators.table import DIMENSIONS
+
+    curve = [{"indicator_id": "O38", "year": 2019, "measure": "na WW", "herkomst": h, "correctie": c,
+              "oorzaak": "werk", "maand": m, "value": 40.0, "n": n, "status": "definitief", "suppressed": False}
+             for h, n in (("niet-westers", 57), ("geen migratieachtergrond", 900)) for c in ("geen", "gewogen")
+             for m in (1, 3)]
+    hazard = [{"indicator_id": "O38", "year": 2019, "measure": "na WW", "oorzaak": "werk", "correctie": "model",
+               "hazard_ratio": 0.8, "ci_low": 0.6, "ci_high": 1.0, "n_basis": 57, "n_referentie": 900,
+               "events_basis": 20, "events_referentie": 400, "converged": True, "status": "definitief",
+               "suppressed": False}]
+    durs = combined(pl.DataFrame(curve), pl.DataFrame(hazard))
+    cell = {d: "totaal" for d in DIMENSIONS} | {"indicator_id": "O38", "year": 2019, "correctie": "geen",
+                                                 "measure": "na WW binnen 1 jaar", "unit": "%"}
+    table = pl.DataFrame([cell | {"herkomst": "niet-westers", "n": None, "suppressed": True},
+                          cell | {"herkomst": "geen migratieachtergrond", "n": 900, "suppressed": False}])
+    out = hide_with_cohort(durs, table)
+    nw = out.filter((pl.col("kind") == "curve") & (pl.col("herkomst") == "niet-westers"))
+    assert nw["suppressed"].all() and nw["n"].is_null().all() and nw["value"].is_null().all()
+    assert not out.filter((pl.col("kind") == "curve") & (pl.col("herkomst") != "niet-westers"))["suppressed"].any()
+    hz = out.filter(pl.col("kind") == "hazard")
+    assert hz["suppressed"].all() and hz["n_basis"].is_null().all()
+    # the same cell shown: nothing changes
+    shown = table.with_columns(pl.lit(False).alias("suppressed"))
+    assert hide_with_cohort(durs, shown).equals(durs)

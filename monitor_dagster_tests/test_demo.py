@@ -50,3 +50,22 @@ def test_make_demo_ends_with_the_gated_table_and_the_publication(tmp_path):
     assert sorted(weights["year"].unique().to_list()) == list(range(2013, 2022))
     gewogen = table.filter(pl.col("correctie") == "gewogen")
     assert gewogen.height and set(gewogen["year"].to_list()) <= set(range(2013, 2022))
+
+    # the duration curves (issue 17) count the persons of their cohort cell (corrections/durations.COHORT_CELL):
+    # its n where both are shown, and no curve shown over a hidden cell (docs/disclosure.md "Linked cells")
+    from monitor_dagster.corrections.durations import COHORT_CELL
+    from monitor_dagster.indicators.table import DIMENSIONS
+
+    durs = Warehouse(wh, layer="indicators").read("durations", "all").collect()
+    first = (durs.filter((pl.col("kind") == "curve") & (pl.col("correctie") == "geen") & (pl.col("maand") == 1))
+             .select("indicator_id", "year", "herkomst", "measure", "n", "suppressed"))
+    cohort = pl.DataFrame([(i, m, tm) for (i, m), tm in COHORT_CELL.items()], orient="row",
+                          schema={"indicator_id": pl.String, "measure": pl.String, "_tm": pl.String})
+    main = table.filter((pl.col("correctie") == "geen")
+                        & pl.all_horizontal([pl.col(d) == "totaal" for d in DIMENSIONS if d != "herkomst"]))
+    j = first.join(cohort, on=["indicator_id", "measure"]).join(
+        main.select("indicator_id", "year", "herkomst", pl.col("measure").alias("_tm"), pl.col("n").alias("n_main"),
+                    pl.col("suppressed").alias("hidden_main")), on=["indicator_id", "year", "herkomst", "_tm"])
+    both = j.filter(~pl.col("suppressed") & ~pl.col("hidden_main"))
+    assert both.height > 20 and (both["n"] == both["n_main"]).all()
+    assert j.filter(~pl.col("suppressed") & pl.col("hidden_main")).height == 0

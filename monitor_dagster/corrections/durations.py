@@ -159,6 +159,42 @@ def results(tables: list[pl.DataFrame], weights: pl.DataFrame | None) -> tuple[p
     return curves(cells), hazards(cells)
 
 
+#: the cell of the indicator table over the same persons as a curve, its cohort (all breakdowns totaal, herkomst
+#: niet-westers or geen migratieachtergrond): a curve's n is that cell's n (equal in every cell of the demo
+#: warehouse, December 2026): (indicator, curve measure) -> the table's measure.  O31's curve ("uit werk")
+#: follows those whose work ended, a cell the table does not have.
+COHORT_CELL = {("O25", "werk"): "werk", ("O27", "baanverlies"): "werk", ("O29", "tijdelijk naar vast"): "zelfde werkgever",
+               ("O38", "na WW"): "na WW binnen 1 jaar", ("O38", "na bijstand"): "na bijstand binnen 1 jaar"}
+
+
+def hide_with_cohort(durations: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+    """The duration results with every curve (all points, geen and gewogen) hidden whose cohort cell is hidden in
+    the gated indicator table, and every hazard ratio of which either group's cohort cell is: a shown curve
+    publishes its n, and with it the hidden cell's count (linked cells, docs/disclosure.md)."""
+    if durations.height == 0 or table.height == 0:
+        return durations
+    from monitor_dagster.indicators.table import DIMENSIONS, TOTAAL
+
+    cohort = pl.DataFrame([(i, m, tm) for (i, m), tm in COHORT_CELL.items()],
+                          schema={"indicator_id": pl.String, "measure": pl.String, "_tm": pl.String}, orient="row")
+    dims = [d for d in DIMENSIONS if d in table.columns and d != "herkomst"]
+    corr = pl.col(CORRECTIE) == "geen" if CORRECTIE in table.columns else pl.lit(True)
+    hidden = table.filter(corr & pl.col("suppressed") & pl.all_horizontal([pl.col(d) == TOTAAL for d in dims])).select(
+        "indicator_id", "year", "herkomst", pl.col("measure").alias("_tm")).unique()
+    gone = cohort.join(hidden, on=["indicator_id", "_tm"]).select("indicator_id", "year", "measure", "herkomst")
+    if gone.height == 0:
+        return durations
+    curve_gone = (pl.col("kind") == "curve") & pl.struct("indicator_id", "year", "measure", "herkomst").is_in(
+        gone.to_struct().implode())
+    hazard_gone = (pl.col("kind") == "hazard") & pl.struct("indicator_id", "year", "measure").is_in(
+        gone.select("indicator_id", "year", "measure").to_struct().implode())
+    hide = (curve_gone | hazard_gone) & ~pl.col("suppressed")
+    nulls = [c for c in ("value", "n", "hazard_ratio", "ci_low", "ci_high", "n_basis", "n_referentie", "events_basis",
+                         "events_referentie") if c in durations.columns]
+    return durations.with_columns(*[pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in nulls],
+                                  (pl.col("suppressed") | hide).alias("suppressed"))
+
+
 def combined(curves_: pl.DataFrame, hazards_: pl.DataFrame) -> pl.DataFrame:
     """Both results in one long table (the warehouse asset ``indicators/durations``): ``kind`` = curve or
     hazard, the columns of the other kind null."""

@@ -307,6 +307,8 @@ def durations(context: AssetExecutionContext, monitor: MonitorResource) -> dg.Ou
                 tables.append(t.filter(pl.col(CORRECTIE) == DUUR).collect())
     curves, hazards = DURS.results(tables, _weights(monitor.warehouse))
     table = DURS.combined(curves, hazards)
+    if ind.manifest("indicator_table", "all") is not None:   # a curve over a hidden cell's persons is hidden too
+        table = DURS.hide_with_cohort(table, ind.read("indicator_table", "all").collect())
     shown = table.filter(~pl.col("suppressed"))
     return dg.Output(table, metadata={
         "rows": table.height, "shown": shown.height,
