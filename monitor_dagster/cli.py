@@ -398,7 +398,7 @@ def sensitivity(
     """How far the headline figures move under each choice the report leaves open (docs/methodology.md)."""
     from monitor_dagster.export import export_sensitivity
     from monitor_dagster.gates.disclosure import DisclosureError
-    from monitor_dagster.sensitivity import compute
+    from monitor_dagster.sensitivity import compute, hide_with_table, stored_table
     from monitor_dagster.warehouse import Warehouse
 
     w = Warehouse(warehouse, layer="indicators")
@@ -412,6 +412,7 @@ def sensitivity(
             console.print(f"[red]error:[/red] no sensitivity table in {warehouse}: run `monitor run` first, or "
                           "give --year")
             raise typer.Exit(2)
+        table = hide_with_table(table, stored_table(warehouse))   # what the gated indicator table hides
         if out_path is not None:
             fmt = out_path.suffix.lstrip(".").lower() or "csv"
             export_sensitivity(table, fmt, out_path)

@@ -225,6 +225,37 @@ def family_ids(families: set[str]) -> set[str]:
     return ids
 
 
+def hide_with_table(table: pl.DataFrame, gated: pl.DataFrame | None) -> pl.DataFrame:
+    """The sensitivity table with every row hidden (all choices) whose default cell the gated indicator table
+    hides (same indicator, year, measure and herkomst, every breakdown totaal): the default row is that cell, and
+    an alternative's value minus its difference gives it back; the gap of such a row goes too.  Found in the demo
+    (December 2026): O10 "1" of niet-westers shown here while the table hid it, next to its categories."""
+    if gated is None or table.height == 0 or gated.height == 0:
+        return table
+    from monitor_dagster.indicators.table import CORRECTIE, DIMENSIONS, TOTAAL
+
+    dims = [d for d in DIMENSIONS if d in gated.columns and d != "herkomst"]
+    corr = pl.col(CORRECTIE) == "geen" if CORRECTIE in gated.columns else pl.lit(True)
+    hidden = gated.filter(corr & pl.col("suppressed") & pl.all_horizontal([pl.col(d) == TOTAAL for d in dims])).select(
+        "indicator_id", "year", "measure", "herkomst").unique().with_columns(pl.lit(True).alias("_main_hidden"))
+    t = table.join(hidden, on=["indicator_id", "year", "measure", "herkomst"], how="left")
+    gone = pl.col("_main_hidden").fill_null(False) & ~pl.col("suppressed")
+    gap_gone = (t.filter(pl.col("_main_hidden").fill_null(False)).select("indicator_id", "year", "measure").unique()
+                .with_columns(pl.lit(True).alias("_gap_gone")))
+    t = t.join(gap_gone, on=["indicator_id", "year", "measure"], how="left")
+    gone = gone | ((pl.col("herkomst") == GAP) & pl.col("_gap_gone").fill_null(False) & ~pl.col("suppressed"))
+    return t.with_columns(
+        pl.when(gone).then(pl.lit("hidden in the indicator table")).otherwise(pl.col("reason")).alias("reason"),
+        *[pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in ("value", "difference", "n")],
+        (pl.col("suppressed") | gone).alias("suppressed")).select(table.columns)
+
+
+def stored_table(warehouse_root: Path | str) -> pl.DataFrame | None:
+    """The gated indicator table of the warehouse, None when it has none."""
+    w = Warehouse(warehouse_root, layer="indicators")
+    return w.read("indicator_table", "all").collect() if w.manifest("indicator_table", "all") is not None else None
+
+
 def _gate(table: pl.DataFrame, default: pl.DataFrame, year: int) -> pl.DataFrame:
     """Disclosure: fewer than 10 persons; an alternative differing from the default by 1-9 persons; EBB rule."""
     d = default.select("indicator_id", "measure", "herkomst", pl.col("value").alias("default_value"),

@@ -110,3 +110,25 @@ def test_the_gap_is_hidden_exactly_when_one_of_its_parts_is():
     hidden = dict(zip(g["choice"], g["suppressed"]))
     assert hidden == {"default": False, "a": True, "b": False}
     assert g.filter(pl.col("choice") == "b")["difference"][0] == pytest.approx(2.0)
+
+
+def test_a_cell_the_indicator_table_hides_is_hidden_here_too(table):
+    """The default row of niet-westers is that cell of the indicator table; an alternative's value minus its
+    difference gives it back, and the gap with geen migratieachtergrond too: all hidden where the gated table
+    hides the cell (the demo showed O10 "1" of niet-westers here while its table hid it)."""
+    from monitor_dagster.indicators.table import DIMENSIONS
+
+    row = _cell(table, "default", "O04", "niet-westers")
+    assert not row["suppressed"]
+    cell = {d: "totaal" for d in DIMENSIONS} | {"indicator_id": "O04", "year": Y, "measure": row["measure"],
+                                                 "herkomst": "niet-westers", "correctie": "geen"}
+    gated = pl.DataFrame([cell | {"suppressed": True}, cell | {"herkomst": "totaal", "suppressed": False}])
+    out = SENS.hide_with_table(table, gated)
+    o04 = out.filter((pl.col("indicator_id") == "O04") & (pl.col("measure") == row["measure"]))
+    for h in ("niet-westers", SENS.GAP):
+        part = o04.filter(pl.col("herkomst") == h)
+        assert part.height > 1 and part["suppressed"].all() and part["value"].is_null().all()
+        assert part["difference"].is_null().all()
+    assert not _cell(out, "default", "O04", "totaal")["suppressed"]
+    assert out.filter(pl.col("indicator_id") != "O04").equals(table.filter(pl.col("indicator_id") != "O04"))
+    assert SENS.hide_with_table(table, None).equals(table)

@@ -253,7 +253,7 @@ def sensitivity_year(warehouse: str | Path) -> int | None:
     kinds={"polars"},
 )
 def sensitivity(context: AssetExecutionContext, monitor: MonitorResource) -> dg.Output:
-    from monitor_dagster.sensitivity import SCHEMA, compute, fingerprint
+    from monitor_dagster.sensitivity import SCHEMA, compute, fingerprint, hide_with_table, stored_table
     from monitor_dagster.warehouse import Warehouse
 
     w = Warehouse(monitor.warehouse, layer="indicators")
@@ -268,13 +268,15 @@ def sensitivity(context: AssetExecutionContext, monitor: MonitorResource) -> dg.
         # the same inputs as the stored table (or switched off, MONITOR_SENSITIVITY=0): kept, not recomputed
         why = "its inputs did not change" if stored.get("fingerprint") == fp else "MONITOR_SENSITIVITY=0"
         context.log.info(f"sensitivity: the stored table is kept ({why})")
-        kept = w.read("sensitivity", "all").collect()
+        # the gated table may hide more than when it was stored (a rebuilt table, a newer gate)
+        kept = hide_with_table(w.read("sensitivity", "all").collect(), stored_table(monitor.warehouse))
         return dg.Output(kept, metadata={"year": year, "rows": kept.height, "reused": why,
                                          "fingerprint": stored.get("fingerprint") or ""})
     if not monitor.sensitivity:
         context.log.warning("sensitivity: switched off (MONITOR_SENSITIVITY=0) and none stored: empty table")
         return dg.Output(pl.DataFrame(schema=SCHEMA), metadata={"year": "off", "rows": 0})
-    table = compute(monitor.warehouse, year, progress=context.log.debug)
+    # a cell the gated indicator table hides is hidden here too (its default row is that cell)
+    table = hide_with_table(compute(monitor.warehouse, year, progress=context.log.debug), stored_table(monitor.warehouse))
     return dg.Output(table, metadata={"year": year, "rows": table.height, "fingerprint": fp,
                                       "suppressed": int(table["suppressed"].sum()),
                                       "alternatives": int(table.select("choice", "alternative").n_unique() - 1)})
