@@ -232,12 +232,9 @@ def hide_with_table(table: pl.DataFrame, gated: pl.DataFrame | None) -> pl.DataF
     (December 2026): O10 "1" of niet-westers shown here while the table hid it, next to its categories."""
     if gated is None or table.height == 0 or gated.height == 0:
         return table
-    from monitor_dagster.indicators.table import CORRECTIE, DIMENSIONS, TOTAAL
+    from monitor_dagster.indicators.table import hidden_totals
 
-    dims = [d for d in DIMENSIONS if d in gated.columns and d != "herkomst"]
-    corr = pl.col(CORRECTIE) == "geen" if CORRECTIE in gated.columns else pl.lit(True)
-    hidden = gated.filter(corr & pl.col("suppressed") & pl.all_horizontal([pl.col(d) == TOTAAL for d in dims])).select(
-        "indicator_id", "year", "measure", "herkomst").unique().with_columns(pl.lit(True).alias("_main_hidden"))
+    hidden = hidden_totals(gated).with_columns(pl.lit(True).alias("_main_hidden"))
     t = table.join(hidden, on=["indicator_id", "year", "measure", "herkomst"], how="left")
     gone = pl.col("_main_hidden").fill_null(False) & ~pl.col("suppressed")
     gap_gone = (t.filter(pl.col("_main_hidden").fill_null(False)).select("indicator_id", "year", "measure").unique()

@@ -173,14 +173,11 @@ def hide_with_cohort(durations: pl.DataFrame, table: pl.DataFrame) -> pl.DataFra
     publishes its n, and with it the hidden cell's count (linked cells, docs/disclosure.md)."""
     if durations.height == 0 or table.height == 0:
         return durations
-    from monitor_dagster.indicators.table import DIMENSIONS, TOTAAL
+    from monitor_dagster.indicators.table import hidden_totals
 
     cohort = pl.DataFrame([(i, m, tm) for (i, m), tm in COHORT_CELL.items()],
                           schema={"indicator_id": pl.String, "measure": pl.String, "_tm": pl.String}, orient="row")
-    dims = [d for d in DIMENSIONS if d in table.columns and d != "herkomst"]
-    corr = pl.col(CORRECTIE) == "geen" if CORRECTIE in table.columns else pl.lit(True)
-    hidden = table.filter(corr & pl.col("suppressed") & pl.all_horizontal([pl.col(d) == TOTAAL for d in dims])).select(
-        "indicator_id", "year", "herkomst", pl.col("measure").alias("_tm")).unique()
+    hidden = hidden_totals(table).rename({"measure": "_tm"})
     gone = cohort.join(hidden, on=["indicator_id", "_tm"]).select("indicator_id", "year", "measure", "herkomst")
     if gone.height == 0:
         return durations

@@ -84,6 +84,21 @@ def with_separate_dimensions(table: pl.DataFrame) -> pl.DataFrame:
         (pl.col(d).fill_null(TOTAAL) if d in table.columns else pl.lit(TOTAAL)).alias(d) for d in SEPARATE)
 
 
+def totals(table: pl.DataFrame) -> pl.DataFrame:
+    """Rows without any breakdown besides herkomst (the headline cells)."""
+    return table.filter(pl.all_horizontal([pl.col(d) == TOTAAL for d in DIMENSIONS if d in table.columns
+                                           and d != "herkomst"]))
+
+
+def hidden_totals(table: pl.DataFrame) -> pl.DataFrame:
+    """(indicator_id, year, measure, herkomst) of the uncorrected headline cells a gated table hides: what the
+    outputs beside the table (duration curves, the sensitivity table) must not show either."""
+    t = totals(table).filter(pl.col("suppressed"))
+    if CORRECTIE in t.columns:
+        t = t.filter(pl.col(CORRECTIE) == GEEN)
+    return t.select("indicator_id", "year", "measure", "herkomst").unique()
+
+
 def empty() -> pl.DataFrame:
     """An empty frame of what :func:`cells` returns now: finished rows, or partial cells in
     :func:`partial_mode`."""

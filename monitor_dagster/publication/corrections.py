@@ -25,7 +25,7 @@ from pathlib import Path
 import jinja2
 import polars as pl
 
-from monitor_dagster.indicators.table import CORRECTIE, DIMENSIONS, GEEN, TOTAAL
+from monitor_dagster.indicators.table import CORRECTIE, GEEN
 from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import MISSING, count, fmt, number
 
@@ -87,10 +87,6 @@ def _gap_cell(v: float | None, unit: str) -> dict:
             "reason": ""}
 
 
-def _totals(table: pl.DataFrame) -> pl.DataFrame:
-    return table.filter(pl.all_horizontal([pl.col(d) == TOTAAL for d in DIMENSIONS if d != "herkomst"]))
-
-
 def _has_corrections(corrections: pl.DataFrame | None) -> bool:
     return corrections is not None and corrections.height > 0 and CORRECTIE in corrections.columns
 
@@ -103,10 +99,10 @@ def _lookup(rows: pl.DataFrame) -> dict[tuple, dict]:
 def indicator_rows(table: pl.DataFrame, corrections: pl.DataFrame, iid: str) -> list[dict]:
     """Per measure (headline first) the years (latest first) of one indicator: the uncorrected, weighted and
     model cells and gaps.  Empty when the indicator has no corrected rows."""
-    corr = _totals(corrections.filter(pl.col("indicator_id") == iid))
+    corr = D.totals(corrections.filter(pl.col("indicator_id") == iid))
     if corr.height == 0:
         return []
-    raw = _totals(table.filter((pl.col("indicator_id") == iid) & (pl.col(CORRECTIE) == GEEN)))
+    raw = D.totals(table.filter((pl.col("indicator_id") == iid) & (pl.col(CORRECTIE) == GEEN)))
     cols = ["year", "herkomst", CORRECTIE, "measure", "value", "unit", "status", "suppressed", "suppression_reason"]
     both = pl.concat([raw.select(cols), corr.select(cols)], how="vertical_relaxed").filter(
         pl.col("herkomst").is_in([D.BASE, D.REFERENCE]))
@@ -200,7 +196,7 @@ def add_to_indicator_page(html: str, table: pl.DataFrame, corrections: pl.DataFr
 
 def headline_rows(table: pl.DataFrame, corrections: pl.DataFrame) -> tuple[int | None, list[dict]]:
     """(year, rows): for the latest year with a model row, the key indicators' raw and model-adjusted gap."""
-    models = _totals(corrections.filter(pl.col(CORRECTIE) == MODEL))
+    models = D.totals(corrections.filter(pl.col(CORRECTIE) == MODEL))
     ids = [i for i in HEADLINE_IDS if i in set(models["indicator_id"].unique())]
     if not ids:
         return None, []
@@ -329,13 +325,13 @@ def balance_context(weights: pl.DataFrame) -> tuple[list[dict], list[str]]:
 def model_results(table: pl.DataFrame, corrections: pl.DataFrame, warehouse: Path | str | None) -> tuple[int | None, list[dict]]:
     """The model rows of the latest year that are published (not suppressed), with the uncorrected gap of the
     table and the standard error of the refitted model (from the family tables' covariate cells of that year)."""
-    models = _totals(corrections.filter((pl.col(CORRECTIE) == MODEL)))
+    models = D.totals(corrections.filter((pl.col(CORRECTIE) == MODEL)))
     if models.height == 0:
         return None, []
     year = int(models["year"].max())
     shown = models.filter((pl.col("year") == year) & ~pl.col("suppressed") & pl.col("value").is_not_null())
     fits = _fits(warehouse, year)
-    raw = _totals(table.filter((pl.col(CORRECTIE) == GEEN) & (pl.col("year") == year)
+    raw = D.totals(table.filter((pl.col(CORRECTIE) == GEEN) & (pl.col("year") == year)
                                & pl.col("herkomst").is_in([D.BASE, D.REFERENCE])))
     get = _lookup(raw.select("year", "herkomst", CORRECTIE, "measure", "value", "suppressed"))
     from monitor_dagster.publication.site import measure_label

@@ -20,7 +20,7 @@ from monitor_dagster.gates import trend_breaks as TB
 from monitor_dagster.gates.disclosure import STORED_TABLE_HINT, DisclosureError, check_disclosure
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.table import (COLUMNS, CORRECTIE, DIMENSIONS, GEEN, SEPARATE, TOTAAL, breakdowns,
-                                              with_separate_dimensions)
+                                              totals, with_separate_dimensions)
 from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
 #: the three groups of the report's comparison, shown by default (report 2.2)
@@ -234,11 +234,6 @@ def headline_measure(table: pl.DataFrame, indicator_id: str) -> str:
     ms = sorted(table.filter(pl.col("indicator_id") == indicator_id)["measure"].unique().to_list())
     want = HEADLINE_MEASURE.get(indicator_id)
     return want if want in ms else ms[0]
-
-
-def totals(table: pl.DataFrame) -> pl.DataFrame:
-    """Rows without any breakdown besides herkomst (the headline cells)."""
-    return table.filter(pl.all_horizontal([pl.col(d) == TOTAAL for d in DIMENSIONS if d != "herkomst"]))
 
 
 @dataclass
