@@ -151,8 +151,8 @@ def _missing_columns(manifest: dict | None) -> set[str]:
 def core_missing(m: _Manifests, asset: str, year: int) -> list[str]:
     """What a core table of ``year`` lacks to be built: "needs FILE t" for each absent required input, and for
     a cumulative input that must cover t (core/inputs.py ``covers_year``: the address spells of core/population,
-    report 2.1 "het gehele jaar in Nederland") whose latest release ends before t (a period it does not name is
-    taken as covering)."""
+    report 2.1 "het gehele jaar in Nederland"; SECMBUS of core/secm_months, report 7.1.3) whose latest release
+    ends before t (a period it does not name is taken as covering)."""
     out = []
     for i in source_inputs(asset):
         if not i.required:
@@ -160,9 +160,20 @@ def core_missing(m: _Manifests, asset: str, year: int) -> list[str]:
         if _manifest_for(m, i, year) is None:
             out.append(f"needs {_label(i, year)}")
         elif i.covers_year and (until := m.period(i.entry)) is not None and until < year:
-            out.append(f"needs {i.entry} {year} (the latest release covers up to {until}: living in NL the whole "
-                       f"year {year} is not known yet, report 2.1)")
+            out.append(not_covered(i.entry, year, until))
     return out
+
+
+def not_covered(entry: str, year: int, until: int) -> str:
+    """Why a table of ``year`` cannot rest on a cumulative release of ``entry`` that ends in ``until`` < year.
+    For SECMBUS the reason starts with :data:`SECM_REASON` and is the one its indicators carry, so the early build
+    with the fallback of report 7.1.3 (``YearReadiness.blocking(secm_fallback=True)``) is not held back by it."""
+    if entry == "SECMBUS":
+        return f"{SECM_REASON} {year} yet (up to {until}): needs SECMBUS {year} (SECM months)"
+    if entry == "GBAADRESOBJECTBUS":
+        return (f"needs {entry} {year} (the latest release covers up to {until}: living in NL the whole year "
+                f"{year} is not known yet, report 2.1)")
+    return f"needs {entry} {year} (the latest release covers up to {until})"
 
 
 def follow_up_gaps(m: _Manifests, key: str, y: int) -> list[str]:
@@ -238,7 +249,9 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
         # report 7.1.3: SECMBUS lags a year.  Months of SECM are then absent: what reads them waits; what only
         # leaves students and pensioners out uses enrolment and age and is voorlopig
         if SECM_MONTHS in s.inputs.values() or "sources/SECMBUS" in s.inputs.values():
-            missing.append(f"{SECM_REASON} {year} yet (up to {secm_until}): needs SECMBUS {year} (SECM months)")
+            why = not_covered("SECMBUS", year, secm_until)
+            if why not in missing:      # core/secm_months of t says the same (core_missing)
+                missing.append(why)
         elif s.family is not None and SPEC.leaves_out_students(s.family):
             provisional.append(f"{SECM_REASON} {year} yet (up to {secm_until}): students and pensioners from "
                                "enrolment and age (report 7.1.3)")

@@ -18,7 +18,7 @@ from monitor_dagster.defs import schedules as S
 from monitor_dagster.indicators.engine import SECM_FALLBACK_VINTAGE
 from monitor_dagster.landing import scan
 from monitor_dagster.readiness import SECM_REASON, year_readiness
-from monitor_dagster.runner import run_pipeline
+from monitor_dagster.runner import _definitions, _execute, run_pipeline
 from monitor_dagster.warehouse import Warehouse
 
 Y = 2019
@@ -63,12 +63,38 @@ def test_a_year_without_secm_is_built_early_marked_and_replaced_when_secm_lands(
         # the schedule: not final, yet built early with the fallback (tag), unless the fallback is switched off
         req = S.outcome_decision(Warehouse(wh), dt.date(2020, 5, 1))
         assert isinstance(req, dg.RunRequest) and req.partition_key == str(Y) and "monitor/secm" in req.tags
+        # the SECM months of 2019 cannot rest on the release of 2018 (its open spells would run on through 2019):
+        # not buildable, with the indicators' reason, and the early build does not ask for them
+        secm_reason = f"{SECM_REASON} {Y} yet (up to 2018): needs SECMBUS {Y} (SECM months)"
+        assert r.core["secm_months"] == [secm_reason] and r.core["population"] == []
+        assert o11.reasons.count(secm_reason) == 1
+        asked = {"/".join(k.path) for k in req.asset_selection}
+        assert "core/secm_months" not in asked
+        assert {"core/population", "core/job_months", "indicators/contracts_hours"} <= asked
+        assert "indicators/secm" not in asked            # O05, O11-O18: every one reads SECM months
+        assert not [k for k in asked if k.startswith("core/") and r.core[k.split("/")[1]]]
+        # the schedule's run, executed as the daemon would (the job, the partition, the selection)
+        res = _execute(_definitions(landing, wh, None), "outcome_indicators_yearly", req.asset_selection, str(Y),
+                       inst, {})
+        assert res.success
+        core = Warehouse(wh, layer="core")
+        assert str(Y) in core.partitions("population") and str(Y) not in core.partitions("secm_months")
+        reg = Warehouse(wh, layer="indicators").read("contracts_hours", str(Y)).collect()
+        assert "O04" in set(reg["indicator_id"]) and "O06" not in set(reg["indicator_id"])
+        # asked for by hand (the UI's Materialize), core/secm_months of 2019 stops and names the file and the year
+        res = _execute(_definitions(landing, wh, None), "outcome_indicators_yearly",
+                       [dg.AssetKey(["core", "secm_months"])], str(Y), inst, {})
+        assert not res.success
+        failure = next(e for e in res.all_events if e.is_step_failure)
+        text = str(failure.step_failure_data.user_failure_data.description)
+        assert "SECMBUS in the warehouse covers up to 2018" in text and f"SECM months of {Y}" in text
+        assert str(Y) not in core.partitions("secm_months")
         final = S.outcome_decision(Warehouse(wh), dt.date(2020, 5, 1), secm_fallback=False)
         assert final.partition_key == "2018" and "monitor/secm" not in final.tags      # the last final year
 
         s = run_pipeline(landing, wh, instance=inst, layers=("sources", "core", "indicators"))
         assert s.ok, [o.message for o in s.outcomes if not o.ok]
-        core = Warehouse(wh, layer="core")
+        assert sorted(core.partitions("secm_months")) == ["2018"]       # `monitor run` plans the same
         assert core.manifest("population", str(Y))["secm_source"] == "fallback"
         assert core.manifest("population", "2018")["secm_source"] == "SECM"
         pop = core.read("population", str(Y)).collect()
@@ -98,6 +124,7 @@ def test_a_year_without_secm_is_built_early_marked_and_replaced_when_secm_lands(
         # what the sensor's request asks: the outcome run of 2019 (2018 is not built again), then the table
         s = run_pipeline(landing, wh, instance=inst, layers=("sources", "core", "indicators"), years=(Y, Y))
         assert s.ok
+        assert sorted(core.partitions("secm_months")) == ["2018", str(Y)]
         assert core.manifest("population", str(Y))["secm_source"] == "SECM" and S.fallback_years(wh) == []
         table = Warehouse(wh, layer="indicators").read("indicator_table", "all").collect()
         assert not table.filter(pl.col("vintages").str.contains(SECM_FALLBACK_VINTAGE, literal=True)).height

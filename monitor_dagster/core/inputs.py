@@ -13,7 +13,8 @@ A source input has a *window* relative to the core table's year t:
 of t); an optional one that is absent arrives as ``None`` and leaves the columns that rest on it null
 (``BREAKDOWN_SOURCES``: the breakdown is then "not computable").  A ``latest`` input that ``covers_year`` must
 also be a release whose period is at least t: the table cannot be built from an older one (GBAADRESOBJECTBUS
-for core/population: whether a person lived in NL the *whole* year t, report 2.1, is in no release before t).
+for core/population: whether a person lived in NL the *whole* year t, report 2.1, is in no release before t;
+SECMBUS for core/secm_months: the months of t, report 7.1.3).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
     "job_months": (True, {"spolis": SourceInput("SPOLISBUS", "prev_and_year")}),
     "job_spells": (True, {"months": CoreInput("job_months")}),
     "employers": (True, {"months": CoreInput("job_months")}),
-    "secm_months": (True, {"secm": SourceInput("SECMBUS")}),
+    # SECM months of t from a release that ends before t would carry each open spell on as if observed (report
+    # 7.1.3: SECMBUS lags a year): not built until a release covering t lands (readiness.SECM_REASON)
+    "secm_months": (True, {"secm": SourceInput("SECMBUS", covers_year=True)}),
     "education_careers": (True, {
         "exam": SourceInput("EXAMVOTAB", "year"),
         "enrol": SourceInput("ONDERWIJSINSCHRTAB", "year_and_next", required=False),

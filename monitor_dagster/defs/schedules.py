@@ -72,7 +72,7 @@ def outcome_decision(warehouse: Warehouse, today: dt.date, secm_fallback: bool =
             return _first_ready("outcome", (year,), lambda y: [], today)
         if secm_fallback and not r.blocking("yearly", secm_fallback=True) and not _already_fallback(root, year):
             return _first_ready("outcome", (year,), lambda y: [], today,
-                                tags={"monitor/secm": "fallback (report 7.1.3)"})
+                                tags={"monitor/secm": "fallback (report 7.1.3)"}, selection=buildable_keys(r))
         problems[year] = miss + _already_fallback(root, year)
     return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
 
@@ -101,14 +101,27 @@ def fallback_years(warehouse_root) -> list[int]:
 TRIGGER = {"outcome": "outcome_yearly", "input": "input_biennial"}   # the schedule names, as run tags
 
 
-def _first_ready(kind: str, years, missing, today: dt.date, tags: dict | None = None) -> dg.RunRequest | dg.SkipReason:
-    """A run for the first of ``years`` with nothing ``missing``; else a skip listing, per year, what is."""
+def buildable_keys(r) -> list[dg.AssetKey]:
+    """The assets of the outcome job that a year can build (readiness: core tables whose inputs are there, families
+    with a computable indicator), as ``monitor run`` plans them (runner.derived_plan).  An early build with the SECM
+    fallback asks only these: core/secm_months of t is not built from a release that ends before t."""
+    from monitor_dagster.readiness import buildable_core, buildable_families
+
+    core = {a.key.path[-1]: a.key for a in CORE_YEARLY}
+    return ([core[a] for a in buildable_core(r) if a in core]
+            + [FAMILY_ASSETS[f].key for f in buildable_families(r) if f in OUTCOME_FAMILIES])
+
+
+def _first_ready(kind: str, years, missing, today: dt.date, tags: dict | None = None,
+                 selection: list[dg.AssetKey] | None = None) -> dg.RunRequest | dg.SkipReason:
+    """A run for the first of ``years`` with nothing ``missing`` (of the assets in ``selection``; None = the whole
+    job); else a skip listing, per year, what is."""
     problems = {}
     for year in years:
         miss = missing(year)
         if not miss:
             return dg.RunRequest(run_key=f"{kind}-{year}-{today.isoformat()}", partition_key=str(year),
-                                 tags={"monitor/trigger": TRIGGER[kind], **(tags or {})})
+                                 tags={"monitor/trigger": TRIGGER[kind], **(tags or {})}, asset_selection=selection)
         problems[year] = miss
     return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
 

@@ -270,6 +270,15 @@ def employers(context: AssetExecutionContext, monitor: MonitorResource, months) 
 )
 def secm_months(context: AssetExecutionContext, monitor: MonitorResource, secm) -> dg.Output:
     year = int(context.partition_key)
+    _required(secm, "SECMBUS", "(cumulative)")
+    # report 7.1.3: SECMBUS lags a year; from an older release every open spell would run on through t as if
+    # observed (core/inputs.py covers_year).  `monitor run` and the schedules do not plan such a year
+    # (readiness.core_missing); a hand-picked one stops here
+    until = _release_period(monitor, "SECMBUS")
+    if until is not None and until < year:
+        raise dg.Failure(description=f"core/secm_months {year}: the latest SECMBUS in the warehouse covers up to "
+                                     f"{until}, so the SECM months of {year} are not known (report 7.1.3): ingest "
+                                     f"SECMBUS {year} first (monitor run --select SECMBUS)")
     # SECM spells become up to 14 months each: the output outgrows the input (measured 3.3 GB at 4 M with
     # the default overhead, hence 4x more buckets)
     out = _bucketed(context, monitor, lambda secm: S.secm_months(secm, year), {"secm": secm},
