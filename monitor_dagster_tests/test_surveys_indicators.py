@@ -376,3 +376,59 @@ def test_compute_wave_chains_weights_indicators_and_disclosure(hand):
     a = detail.filter((pl.col("category") == "A") & (pl.col("measure") == "prio: zeer_hoog")).row(0, named=True)
     assert b["suppression_reason"] == "primary_n" and a["suppression_reason"] == "secondary"
     assert rows["vintages"][0] == "enquete gemeenten 2023 (formulier v1)" and w.method == "raking"
+
+
+def test_a_class_that_all_responded_and_answered_alike_is_hidden():
+    """The group rule: the five municipalities of a region all responded (response rate 1, so who answered is
+    public) and all chose "ja": a published 100 % would tell each named municipality's answer (docs/surveys_
+    indicators.md, "Disclosure"; the demo's AM11 showed "specifiek_aanbod: ja" 100 % on 5 of 5).  Half of the
+    region's municipalities answering alike, or all responding but answering differently, is shown."""
+    def select_one(cat, n, counts, rr):
+        return [{"indicator_id": "S-g2", "year": 2023, "instrument": "gemeenten", "question": "aanbod",
+                 "measure": f"aanbod: {c}", "breakdown": "regio" if cat != "totaal" else "totaal", "category": cat,
+                 "value": 100.0 * k / n, "unit": "%", "n": n, "n_weighted": float(n), "n_choice": k, "moe": 1.0,
+                 "response_rate": rr, "w_max": 1.0, "adds_to_100": True} for c, k in counts.items()]
+    rows = (select_one("totaal", 40, {"ja": 30, "nee": 10}, 0.6) + select_one("AM01", 5, {"ja": 5, "nee": 0}, 1.0)
+            + select_one("AM02", 5, {"ja": 5, "nee": 0}, 0.5) + select_one("AM03", 6, {"ja": 4, "nee": 2}, 1.0)
+            + select_one("AM04", 24, {"ja": 16, "nee": 8}, 0.6))
+    # a top-3 action nobody in the region named: "not named" is everybody's answer
+    top = [dict(r, question="top3", measure="top3: actie_07", indicator_id="S-g4", adds_to_100=False)
+           for r in select_one("AM05", 7, {"x": 0}, 1.0) + select_one("AM06", 7, {"x": 3}, 1.0)]
+    out = apply_disclosure(pl.DataFrame(rows + top, schema=SCHEMA))
+    r = {(x["category"], x["measure"]): x["suppression_reason"] for x in out.iter_rows(named=True)}
+    assert r[("AM01", "aanbod: ja")] == "group" and r[("AM01", "aanbod: nee")] == "secondary"   # linked choices
+    # AM02 answered alike but not all its municipalities responded, AM03 all responded but not alike: no group
+    # rule; AM02 goes as the region equation's second hidden class (totaal 40 = 5 + 5 + 6 + 24; the smallest)
+    assert r[("AM02", "aanbod: ja")] == "secondary" and r[("AM03", "aanbod: ja")] is None
+    assert r[("AM04", "aanbod: ja")] is None and r[("totaal", "aanbod: ja")] is None
+    assert r[("AM05", "top3: actie_07")] == "group" and r[("AM06", "top3: actie_07")] is None
+    assert check_disclosure(out) == []
+    shown_again = out.with_columns(pl.when(pl.col("category") == "AM01").then(False).otherwise(pl.col("suppressed"))
+                                   .alias("suppressed"),
+                                   pl.when(pl.col("category") == "AM01").then(5).otherwise(pl.col("n")).alias("n"),
+                                   pl.when(pl.col("category") == "AM01").then(1.0).otherwise(pl.col("response_rate"))
+                                   .alias("response_rate"),
+                                   pl.when((pl.col("category") == "AM01") & (pl.col("measure") == "aanbod: ja"))
+                                   .then(5).when(pl.col("category") == "AM01").then(0).otherwise(pl.col("n_choice"))
+                                   .alias("n_choice"))
+    assert any("AM01" in v and "5 of 5" in v for v in check_disclosure(shown_again))
+
+
+def test_a_hidden_survey_cell_tells_readers_the_organisation_rule_not_the_person_rule():
+    """The indicator page gives the reason of a hidden cell: for a survey of organisations "minder dan 10
+    personen" was wrong (its threshold is 5 organisations), and "group" or "dominance" fell back to a generic
+    text; a register indicator keeps the person texts."""
+    from monitor_dagster.indicators.table import SCHEMA as TABLE
+    from monitor_dagster.publication import data as D
+
+    from .test_disclosure import row
+
+    rows = [row("S-w1", measure="top3: x", sector="F", n=3, value=None, suppressed=True),
+            row("S-w1", measure="top3: y", sector="G", n=3, value=None, suppressed=True),
+            row("O04", sector="F", n=3, value=None, suppressed=True)]
+    t = pl.DataFrame(rows, schema=TABLE).with_columns(
+        pl.Series("suppression_reason", ["primary_n", "group", "primary_n"]))
+    survey = dict(D.indicator_rows(t, "S-w1").select("measure", "reason").iter_rows())
+    assert survey == {"top3: x": "onderdrukt: minder dan 5 organisaties", "top3: y": D.ORG_REASONS["group"]}
+    assert D.indicator_rows(t, "O04")["reason"].to_list() == ["onderdrukt: minder dan 10 personen"]
+    assert D.GENERIC_REASON not in D.ORG_REASONS.values() and "personen" not in D.ORG_REASONS["primary_n"]

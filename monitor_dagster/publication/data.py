@@ -44,6 +44,14 @@ REASONS = {
     "linked": "onderdrukt: een onderdrukte cel over dezelfde personen zou anders uit deze cel af te leiden zijn",
     "upstream": "onderdrukt in de bron",
 }
+#: the organisation surveys (surveys/disclosure.py) have rules of their own: their rows say so, not "personen"
+ORG_REASONS = {
+    **REASONS,
+    "primary_n": "onderdrukt: minder dan 5 organisaties",
+    "dominance": "onderdrukt: één organisatie zou het cijfer grotendeels bepalen",
+    "group": "onderdrukt: alle organisaties van deze groep deden mee en gaven hetzelfde antwoord",
+    "secondary": "onderdrukt: anders terug te rekenen uit het totaal, de andere groepen of de andere antwoorden",
+}
 #: how the technical report counts them: primary (the cell itself is too small) and secondary (hidden so that a
 #: small one cannot be derived: by subtraction from a total, or from a linked cell over the same persons)
 PRIMARY_REASONS = ("primary_n", "primary_ebb", "primary_survey")
@@ -206,7 +214,9 @@ def indicator_rows(table: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
             .select(pl.col("year").cast(pl.Int32), "herkomst", "bd", "cat", "measure", "unit",
                     pl.col("value").round(4), "n", "status", "suppressed",
                     pl.when(pl.col("suppressed"))
-                    .then(pl.col("suppression_reason").replace_strict(REASONS, default=GENERIC_REASON))
+                    .then(pl.col("suppression_reason").replace_strict(
+                        ORG_REASONS if indicator_id in SPEC.organisation_indicators() else REASONS,
+                        default=GENERIC_REASON))
                     .alias("reason"),
                     "trend_break"))
     return reading(rows, ["measure", "bd", "cat", "herkomst"])

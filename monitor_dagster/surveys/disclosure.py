@@ -7,6 +7,10 @@ handful, and the report asks to state in every questionnaire "dat het invullen v
 * **primary_n**: a cell rests on fewer than :data:`MIN_ORGS` responding organisations;
 * **dominance**: one organisation carries more than :data:`MAX_WEIGHT_SHARE` of the cell's weighted total
   (``w_max / n_weighted``): the published share is then mostly that organisation's answer;
+* **group**: every organisation of the class responded (``response_rate`` 1: who answered is then as public as
+  the class, e.g. the municipalities of an arbeidsmarktregio) and they all gave the same answer (one choice holds
+  every answering organisation, or none of them named a choice that stands alone): the share of 0 or 100 % would
+  tell each named organisation's answer (the "group disclosure" of Hundepool et al.);
 * **secondary**: a breakdown's classes and its totaal form an equation (value x n_weighted adds up, and
   n_weighted is published): when exactly one member is hidden, the smallest shown class (by n, n_weighted,
   name) is hidden too; a residual of 1..MIN_ORGS-1 organisations without a class counts as a hidden member.
@@ -30,6 +34,8 @@ from monitor_dagster.surveys.indicators import TOTAAL
 MIN_ORGS = 5
 #: the largest share of a cell's weighted total one organisation may carry
 MAX_WEIGHT_SHARE = 0.5
+#: a response rate at or above this: every organisation of the class responded (the group rule)
+FULL_RESPONSE = 1.0 - 1e-9
 IDENTIFYING = re.compile(r"^(org_?id|org_?key|organisatie|naam|name|gemeente(_?code|_?naam)?|gemeentenaam|kvk.*|"
                          r"brin.*|vestiging.*|bedrijf.*|instelling(_?naam)?)$", re.IGNORECASE)
 NULLED = ("value", "n", "n_weighted", "n_choice", "moe", "response_rate")
@@ -43,6 +49,18 @@ def _identifiers(frame: pl.DataFrame) -> list[str]:
         bad += [f"breakdown {b!r} publishes single organisations"
                 for b in frame["breakdown"].unique().to_list() if b and IDENTIFYING.match(b)]
     return bad
+
+
+def _unanimous(t: pl.DataFrame) -> pl.Expr:
+    """Rows of a class whose organisations all responded and all gave the same answer: a choice of a select_one or
+    of a 0-5 distribution (``adds_to_100``) that every answering organisation chose, or a choice of its own (a
+    top-3 action, a named barrier) that all or none named."""
+    if not {"response_rate", "n_choice"} <= set(t.columns):
+        return pl.lit(False)
+    k, n = pl.col("n_choice"), pl.col("n")
+    alone = ~pl.col("adds_to_100").fill_null(False) if "adds_to_100" in t.columns else pl.lit(True)
+    return ((pl.col("response_rate").fill_null(0.0) >= FULL_RESPONSE) & k.is_not_null() & n.is_not_null()
+            & ((k == n) | (alone & (k == 0))))
 
 
 def _linked(t: pl.DataFrame) -> pl.Expr:
@@ -81,6 +99,7 @@ def apply_disclosure(frame: pl.DataFrame, *, min_orgs: int = MIN_ORGS,
     t = t.with_columns(
         pl.when(pl.col("n").is_null() | (pl.col("n") < min_orgs)).then(pl.lit("primary_n"))
         .when(share.fill_null(1.0) > max_weight_share).then(pl.lit("dominance"))
+        .when(_unanimous(t)).then(pl.lit("group"))
         .otherwise(pl.lit(None, dtype=pl.String)).alias("suppression_reason"))
     linked = _linked(t)
     while True:
@@ -123,6 +142,8 @@ def check_disclosure(frame: pl.DataFrame, *, min_orgs: int = MIN_ORGS,
     if "w_max" in frame.columns:
         out += [f"{label(r)}: one organisation carries {r['w_max'] / r['n_weighted']:.0%} of the weight"
                 for r in shown.filter(pl.col("w_max") / pl.col("n_weighted") > max_weight_share).iter_rows(named=True)]
+    out += [f"{label(r)}: every organisation of the class responded and {r['n_choice']} of {r['n']} gave this "
+            "answer (each one's answer follows)" for r in shown.filter(_unanimous(shown)).iter_rows(named=True)]
     leak = frame.filter(pl.col("suppressed") & pl.any_horizontal(
         *[pl.col(c).is_not_null() for c in NULLED if c in frame.columns]))
     out += [f"{label(r)}: suppressed but still carries a value or count" for r in leak.iter_rows(named=True)]
