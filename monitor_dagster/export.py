@@ -32,8 +32,10 @@ def _write_xlsx(table: pl.DataFrame, path: Path) -> None:
 
 def check_sensitivity(table: pl.DataFrame) -> list[str]:
     """The disclosure rules of the sensitivity table (monitor_dagster/sensitivity.py): a suppressed cell carries
-    no value, count or difference; a published one rests on at least 10 persons; no person key."""
-    from monitor_dagster.sensitivity import MIN_N
+    no value, count or difference; a published one rests on at least 10 persons; no person key; no published
+    alternative that gives a hidden default back or leaves a rest of totaal of 1-9 persons
+    (``sensitivity.derived_leaks``)."""
+    from monitor_dagster.sensitivity import MIN_N, derived_leaks
 
     out = []
     if any(c.lower() in ("person_id", "rinpersoon") for c in table.columns):
@@ -45,6 +47,10 @@ def check_sensitivity(table: pl.DataFrame) -> list[str]:
     small = table.filter(~pl.col("suppressed") & (pl.col("n") < MIN_N))
     out += [f"{r['choice']}={r['alternative']} {r['indicator_id']} {r['herkomst']}: n = {r['n']} < {MIN_N}"
             for r in small.head(5).iter_rows(named=True)]
+    if {"choice", "unit", "difference"} <= set(table.columns):
+        leaks = table.with_row_index("_i").join(derived_leaks(table), on="_i", how="inner")
+        out += [f"{r['choice']}={r['alternative']} {r['indicator_id']} {r['measure']} {r['herkomst']}: {r['why']}"
+                for r in leaks.head(5).iter_rows(named=True)]
     return out
 
 

@@ -241,10 +241,83 @@ def hide_with_table(table: pl.DataFrame, gated: pl.DataFrame | None) -> pl.DataF
                 .with_columns(pl.lit(True).alias("_gap_gone")))
     t = t.join(gap_gone, on=["indicator_id", "year", "measure"], how="left")
     gone = gone | ((pl.col("herkomst") == GAP) & pl.col("_gap_gone").fill_null(False) & ~pl.col("suppressed"))
-    return t.with_columns(
-        pl.when(gone).then(pl.lit("hidden in the indicator table")).otherwise(pl.col("reason")).alias("reason"),
-        *[pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in ("value", "difference", "n")],
-        (pl.col("suppressed") | gone).alias("suppressed")).select(table.columns)
+    # what is left must not give a hidden default back, nor a rest of 1-9 persons (derived_leaks)
+    return hide_derived(_hide(t, gone, pl.lit("hidden in the indicator table")).select(table.columns))
+
+
+#: the parts of totaal the table publishes; westers (the third) never is, so it is always one unknown
+PARTS = ("niet-westers", "geen migratieachtergrond")
+_GROUP = ["choice", "alternative", "indicator_id", "measure"]
+_CELL = ["indicator_id", "measure", "herkomst"]
+
+
+def _deltas(t: pl.DataFrame) -> pl.DataFrame:
+    """Each row with its difference from the published default row of its cell in persons (``_dn``) and, for a
+    share outside the EBB, in persons with the property (``_dk``, value x n / 100); ``_dn0`` null where the
+    default row is not published."""
+    d = t.filter((pl.col("choice") == "default") & ~pl.col("suppressed")).select(
+        *_CELL, pl.col("n").alias("_dn0"), pl.col("value").alias("_dv0"))
+    share = (pl.col("unit") == "%") & ~pl.col("indicator_id").is_in(["O01", "O02", "O03"])
+    return t.join(d, on=_CELL, how="left").with_columns(
+        (pl.col("n") - pl.col("_dn0")).alias("_dn"),
+        pl.when(share).then(((pl.col("value") * pl.col("n") - pl.col("_dv0") * pl.col("_dn0")) / 100).round(0))
+        .alias("_dk"))
+
+
+def derived_leaks(table: pl.DataFrame) -> pl.DataFrame:
+    """Published rows of an alternative that tell about fewer than 10 persons together with others: (1) its
+    default row is not published (value minus difference gives it back); (2) totaal = niet-westers + westers +
+    geen migratieachtergrond, and westers is never published: totaal's difference minus those of the published
+    parts is the difference of the rest, which must not be 1-9 persons (in the population, or in a share's
+    persons with the property).  For (2) the row returned is the smallest published part (hiding it closes the
+    equation; totaal alone is checked by the cell rule).  Columns: ``_i`` (row), ``why``.  Found in the demo
+    (December 2026): "student/gepensioneerde al na één dag" showed N totaal -32 and geen -26, so 6 persons with a
+    migration background moved."""
+    t = _deltas(table.with_row_index("_i"))
+    alt, shown, gap = pl.col("choice") != "default", ~pl.col("suppressed"), pl.col("herkomst") == GAP
+    no_default = t.filter(alt & shown & ~gap & pl.col("_dn0").is_null()).select(
+        "_i", pl.lit("its default is not published (the value minus the difference gives it back)").alias("why"))
+    live = t.filter(alt & shown & ~gap & pl.col("_dn0").is_not_null())
+    tot = live.filter(pl.col("herkomst") == "totaal").select(*_GROUP, pl.col("_dn").alias("_tn"),
+                                                             pl.col("_dk").alias("_tk"))
+    parts = (live.filter(pl.col("herkomst").is_in(PARTS)).sort("n", "herkomst")
+             .group_by(_GROUP).agg(pl.col("_dn").sum().alias("_pn"), pl.col("_dk").sum().alias("_pk"),
+                                   pl.col("_dk").null_count().alias("_k_null"), pl.col("_i").first().alias("_small")))
+    rest = tot.join(parts, on=_GROUP, how="inner").with_columns(
+        (pl.col("_tn") - pl.col("_pn")).abs().alias("_rn"),
+        pl.when(pl.col("_tk").is_not_null() & (pl.col("_k_null") == 0)).then((pl.col("_tk") - pl.col("_pk")).abs())
+        .alias("_rk"))
+    small = rest.filter(pl.col("_rn").is_between(1, MIN_N - 1) | pl.col("_rk").is_between(1, MIN_N - 1)).select(
+        pl.col("_small").alias("_i"),
+        pl.format("with totaal and the other published part it tells about {} persons (the rest of totaal)",
+                  pl.when(pl.col("_rn").is_between(1, MIN_N - 1)).then(pl.col("_rn")).otherwise(pl.col("_rk"))
+                  .cast(pl.Int64)).alias("why"))
+    return pl.concat([no_default, small]).unique("_i", keep="first").sort("_i")
+
+
+def hide_derived(table: pl.DataFrame) -> pl.DataFrame:
+    """The table with the rows of :func:`derived_leaks` hidden, until there are none, and every gap whose part
+    went hidden with them."""
+    t = table
+    while True:
+        leaks = derived_leaks(t)
+        if leaks.height == 0:
+            break
+        t = _hide(t.with_row_index("_i").join(leaks, on="_i", how="left"), pl.col("why").is_not_null(),
+                  pl.col("why")).select(table.columns)
+    hidden_part = (t.filter(pl.col("herkomst").is_in(PARTS) & pl.col("suppressed")).select(_GROUP).unique()
+                   .with_columns(pl.lit(True).alias("_part_gone")))
+    t = t.join(hidden_part, on=_GROUP, how="left")
+    return _hide(t, (pl.col("herkomst") == GAP) & pl.col("_part_gone").fill_null(False),
+                 pl.lit("a part of the difference is not published")).select(table.columns)
+
+
+def _hide(t: pl.DataFrame, mask: pl.Expr, reason: pl.Expr) -> pl.DataFrame:
+    """Rows of ``mask`` not hidden yet: hidden with ``reason``, their value, difference and n emptied."""
+    gone = mask & ~pl.col("suppressed")
+    return t.with_columns(pl.when(gone).then(reason).otherwise(pl.col("reason")).alias("reason"),
+                          *[pl.when(gone).then(None).otherwise(pl.col(c)).alias(c) for c in ("value", "difference", "n")],
+                          (pl.col("suppressed") | gone).alias("suppressed"))
 
 
 def stored_table(warehouse_root: Path | str) -> pl.DataFrame | None:
@@ -285,7 +358,7 @@ def _gate(table: pl.DataFrame, default: pl.DataFrame, year: int) -> pl.DataFrame
     sup = pl.col("reason").is_not_null()
     headline = pl.struct("indicator_id", "measure").map_elements(
         lambda s: HEADLINES.get((s["indicator_id"], s["measure"]), ""), return_dtype=pl.String)
-    return (t.with_columns(
+    return hide_derived(t.with_columns(
                 pl.lit(year).cast(pl.Int32).alias("year"),
                 sup.alias("suppressed"),
                 pl.when(sup).then(None).otherwise(pl.col("value")).alias("value"),

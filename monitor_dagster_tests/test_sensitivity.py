@@ -132,3 +132,50 @@ def test_a_cell_the_indicator_table_hides_is_hidden_here_too(table):
     assert not _cell(out, "default", "O04", "totaal")["suppressed"]
     assert out.filter(pl.col("indicator_id") != "O04").equals(table.filter(pl.col("indicator_id") != "O04"))
     assert SENS.hide_with_table(table, None).equals(table)
+
+
+def _published(rows: list[tuple]) -> pl.DataFrame:
+    """A gated sensitivity table by hand: (choice, indicator, herkomst, n, value, suppressed)."""
+    out = []
+    for choice, iid, herkomst, n, value, sup in rows:
+        out.append({"year": Y, "choice": choice, "alternative": "" if choice == "default" else "x", "label": "x",
+                    "indicator_id": iid, "measure": "personen" if iid == "N" else "vast contract",
+                    "headline": "x", "unit": "personen" if iid == "N" else "%", "herkomst": herkomst,
+                    "value": None if sup else value, "n": None if sup else n, "default_value": None,
+                    "difference": None, "suppressed": sup, "reason": "fewer than 10 persons" if sup else None})
+    return pl.DataFrame(out, schema=SENS.SCHEMA)
+
+
+def test_the_rest_of_totaal_is_no_group_of_fewer_than_ten():
+    """totaal = niet-westers + westers + geen migratieachtergrond, and westers is never in this table.  The demo
+    (2021, "student/gepensioneerde al na één dag") showed N totaal 2,564 (-32) and geen 1,913 (-26) with niet-westers
+    hidden: 6 persons with a migration background moved, readable as -32 - (-26).  The smallest published part
+    goes too; a rest of 10 or more, or of 0, stays."""
+    nw, geen = "niet-westers", "geen migratieachtergrond"
+    t = _published([("default", "N", "totaal", 2596, 2596.0, False), ("default", "N", nw, 377, 377.0, False),
+                    ("default", "N", geen, 1939, 1939.0, False),
+                    ("a", "N", "totaal", 2564, 2564.0, False), ("a", "N", nw, None, None, True),
+                    ("a", "N", geen, 1913, 1913.0, False),
+                    ("b", "N", "totaal", 2530, 2530.0, False), ("b", "N", nw, None, None, True),    # rest 40: stays
+                    ("b", "N", geen, 1913, 1913.0, False),
+                    # all three published (each 0 or 10+ apart): westers moved 20 - 12 - 0 = 8 persons
+                    ("c", "N", "totaal", 2616, 2616.0, False), ("c", "N", nw, 389, 389.0, False),
+                    ("c", "N", geen, 1939, 1939.0, False)])
+    leaks = SENS.derived_leaks(t)
+    assert sorted(t[leaks["_i"].to_list()].select("choice", "herkomst").iter_rows()) == [("a", geen), ("c", nw)]
+    out = SENS.hide_derived(t)
+    shown = {(r["choice"], r["herkomst"]) for r in out.filter(~pl.col("suppressed")).iter_rows(named=True)}
+    assert ("a", geen) not in shown and ("b", geen) in shown and ("c", nw) not in shown
+    assert ("c", geen) in shown and ("a", "totaal") in shown         # the rest is now 20 - 0: no small group
+    assert SENS.derived_leaks(out).height == 0
+    assert out.filter(pl.col("suppressed"))["n"].is_null().all()
+    assert any("6 persons" in v for v in check_sensitivity(t)) and check_sensitivity(out) == []
+
+
+def test_an_alternative_whose_default_is_hidden_is_hidden():
+    """The difference column gives the default back (value minus difference): an alternative of 12 persons
+    next to a default of 8 is hidden, though its own count is 10 or more and 4 apart from it ... and one of 25,
+    17 apart, too."""
+    t = _published([("default", "O04", "totaal", 8, 50.0, True), ("a", "O04", "totaal", 25, 48.0, False)])
+    assert SENS.derived_leaks(t).height == 1 and any("default is not published" in v for v in check_sensitivity(t))
+    assert SENS.hide_derived(t)["suppressed"].all()
