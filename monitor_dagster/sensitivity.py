@@ -231,7 +231,7 @@ def hide_with_table(table: pl.DataFrame, gated: pl.DataFrame | None) -> pl.DataF
     an alternative's value minus its difference gives it back; the gap of such a row goes too.  Found in the demo
     (December 2026): O10 "1" of niet-westers shown here while the table hid it, next to its categories."""
     if gated is None or table.height == 0 or gated.height == 0:
-        return table
+        return hide_derived(table)
     from monitor_dagster.indicators.table import hidden_totals
 
     hidden = hidden_totals(gated).with_columns(pl.lit(True).alias("_main_hidden"))

@@ -98,9 +98,17 @@ def _hr(v: float) -> str:
 
 # ---- the table ---------------------------------------------------------------------------------------------
 
-def load(warehouse: Path | str | None) -> pl.DataFrame | None:
-    """The table ``indicators/durations`` (partition ``all``); None when the warehouse has none (or it is empty)."""
-    return D.stored_table(warehouse, "indicators", TABLE, PARTITION)
+def load(warehouse: Path | str | None, gated: pl.DataFrame | None = None) -> pl.DataFrame | None:
+    """The table ``indicators/durations`` (partition ``all``); None when the warehouse has none (or it is empty).
+    With the ``gated`` indicator table a curve or hazard ratio over a cohort cell the table hides is hidden
+    (``corrections.durations.hide_with_cohort``, as the asset does): a table stored by an older version is
+    published under this version's rules."""
+    t = D.stored_table(warehouse, "indicators", TABLE, PARTITION)
+    if t is None or gated is None:
+        return t
+    from monitor_dagster.corrections.durations import hide_with_cohort
+
+    return hide_with_cohort(t, gated)
 
 
 def _has(durations: pl.DataFrame | None) -> bool:

@@ -16,9 +16,17 @@ from monitor_dagster.publication.numbers import count, fmt
 COLUMNS = ("totaal", "niet-westers", "geen migratieachtergrond", "verschil niet-westers - geen")
 
 
-def load(warehouse: Path | str | None) -> pl.DataFrame | None:
-    """The stored sensitivity table, None when the warehouse has none (an incomplete zone)."""
-    return D.stored_table(warehouse, "indicators", "sensitivity")
+def load(warehouse: Path | str | None, gated: pl.DataFrame | None = None) -> pl.DataFrame | None:
+    """The stored sensitivity table, None when the warehouse has none (an incomplete zone).  With the ``gated``
+    indicator table it is published under this version's rules (``sensitivity.hide_with_table``, which hides a
+    figure whose cell the table hides and what ``derived_leaks`` finds): a table stored by an older version
+    only loses cells, never shows more."""
+    t = D.stored_table(warehouse, "indicators", "sensitivity")
+    if t is None or gated is None:
+        return t
+    from monitor_dagster.sensitivity import hide_with_table
+
+    return hide_with_table(t, gated)
 
 
 def context(table: pl.DataFrame | None) -> dict | None:

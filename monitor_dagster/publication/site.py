@@ -387,6 +387,7 @@ def build_site(table: pl.DataFrame, site_dir: Path | str, *, built_on: dt.date |
     (``<warehouse>/gx/summary.json``, and links GE's Data Docs) instead of running them again.  Without it,
     a ``site_dir`` of the default form ``<warehouse>/publication/site`` names the warehouse."""
     table = D.gated(table, hint=D.STORED_TABLE_HINT if warehouse is not None else None)
+    SURV.load(warehouse)      # refuses a stored survey wave this version would not publish, before any page is built
     # the regional rows (issue 18) have the map pages of their own (the other pages read the national rows)
     regional = MAPS.regional_rows(table)
     # the organisation surveys' regions (issue 19) are no map of persons by herkomst: their page is Inzet en aanpak
@@ -455,7 +456,7 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
         p.write_text(html, encoding="utf-8")
         result.pages.append(p)
 
-    durations = DURS.load(warehouse)     # indicators/durations (issue 17); None: no duration sections
+    durations = DURS.load(warehouse, table)     # indicators/durations (issue 17); None: no duration sections
     maps = MAPS.map_ids(regional) if regional is not None else []
     if maps:
         (site / "kaart").mkdir(parents=True, exist_ok=True)
@@ -517,7 +518,7 @@ def _build(table: pl.DataFrame, site: Path, built_on: dt.date, progress,
                         if v and v != SECM_FALLBACK_VINTAGE}),
         secm_fallback_years=sorted(int(y) for y in table.filter(
             pl.col("vintages").str.contains(SECM_FALLBACK_VINTAGE, literal=True))["year"].unique()),
-        sensitivity=SENS.context(SENS.load(warehouse)),
+        sensitivity=SENS.context(SENS.load(warehouse, table)),
         all_breaks=[{**b, "description": b.get("toelichting", b["description"]),
                      "indicators": "alle" if b["indicators"] == ["*"] else ", ".join(b["indicators"]) or "geen"}
                     for b in reg["breaks"]]), table, corrections, warehouse), durations, ids))

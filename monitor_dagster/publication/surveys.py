@@ -37,8 +37,17 @@ _KEY = ["indicator_id", "year", *DIMENSIONS, "measure"]
 
 
 def load(warehouse: Path | str | None) -> pl.DataFrame | None:
-    """Every wave of ``indicators/inputs_surveys`` (with moe, response_rate, n_choice); None without one."""
-    return D.load_family(warehouse, FAMILY, needs="moe")
+    """Every wave of ``indicators/inputs_surveys`` (with moe, response_rate, n_choice); None without one.
+    Refuses (``DisclosureError``) a wave stored by a version before the group rule that shows what it hides
+    (``surveys.disclosure.stored_leaks``): the indicator table carries the same cells."""
+    t = D.load_family(warehouse, FAMILY, needs="moe")
+    if t is not None:
+        from monitor_dagster.surveys.disclosure import stored_leaks
+
+        leaks = stored_leaks(t)
+        if leaks:
+            raise D.DisclosureError(leaks, hint=D.STORED_TABLE_HINT)
+    return t
 
 
 #: catalog entries of figures others published (data_catalog.yaml, ``published: true``)

@@ -153,3 +153,22 @@ def check_disclosure(frame: pl.DataFrame, *, min_orgs: int = MIN_ORGS,
     out += [f"{r['indicator_id']} {r['year']} {r['measure']!r} by {r['breakdown']}: one hidden member, recoverable "
             "from the totaal and the other classes" for r in eq.iter_rows(named=True)]
     return out
+
+
+def stored_leaks(detail: pl.DataFrame) -> list[str]:
+    """What a stored survey table (``indicators/inputs_surveys``, the table's columns with ``response_rate`` and
+    ``n_choice``) shows that this version's rules hide and that can be told from its columns: a choice every
+    organisation of a fully responding class gave (the group rule; ``n_choice`` = ``n``).  The publication refuses
+    such a table (built by a version before the group rule) until it is rebuilt."""
+    if not {"response_rate", "n_choice", "n", "suppressed"} <= set(detail.columns):
+        return []
+    bad = detail.filter(~pl.col("suppressed") & (pl.col("response_rate") >= FULL_RESPONSE)
+                        & (pl.col("n_choice") == pl.col("n")))
+    dims = [c for c in detail.columns if c not in NULLED and detail.schema[c] == pl.String
+            and c not in ("indicator_id", "measure", "unit", "status", "trend_break", "vintages", "suppression_reason",
+                          "correctie")]
+    return [f"{r['indicator_id']} {r['year']} {r['measure']!r} "
+            + " ".join(f"{c}={r[c]}" for c in dims if r[c] not in (None, TOTAAL))
+            + f": all {r['n']} organisations of the class responded and gave this answer (rule group)"
+            for r in bad.iter_rows(named=True)]
+
