@@ -234,7 +234,12 @@ def hide_with_table(table: pl.DataFrame, gated: pl.DataFrame | None) -> pl.DataF
         return hide_derived(table)
     from monitor_dagster.indicators.table import hidden_totals
 
-    hidden = hidden_totals(gated).with_columns(pl.lit(True).alias("_main_hidden"))
+    hidden = hidden_totals(gated)
+    # N is no cell of the indicator table, but it is the n of O11 (the whole base population, report 3e)
+    same = [hidden.filter((pl.col("indicator_id") == cell[0]) & (pl.col("measure") == cell[1]))
+            .with_columns(pl.lit(row[0]).alias("indicator_id"), pl.lit(row[1]).alias("measure"))
+            for row, cell in SAME_PERSONS.items()]
+    hidden = pl.concat([hidden, *same]).unique().with_columns(pl.lit(True).alias("_main_hidden"))
     t = table.join(hidden, on=["indicator_id", "year", "measure", "herkomst"], how="left")
     gone = pl.col("_main_hidden").fill_null(False) & ~pl.col("suppressed")
     gap_gone = (t.filter(pl.col("_main_hidden").fill_null(False)).select("indicator_id", "year", "measure").unique()
@@ -245,6 +250,8 @@ def hide_with_table(table: pl.DataFrame, gated: pl.DataFrame | None) -> pl.DataF
     return hide_derived(_hide(t, gone, pl.lit("hidden in the indicator table")).select(table.columns))
 
 
+#: rows of this table that count the persons of an indicator table cell: hidden with it (hide_with_table)
+SAME_PERSONS = {("N", "personen"): ("O11", "WW")}
 #: the parts of totaal the table publishes; westers (the third) never is, so it is always one unknown
 PARTS = ("niet-westers", "geen migratieachtergrond")
 _GROUP = ["choice", "alternative", "indicator_id", "measure"]

@@ -179,3 +179,18 @@ def test_an_alternative_whose_default_is_hidden_is_hidden():
     t = _published([("default", "O04", "totaal", 8, 50.0, True), ("a", "O04", "totaal", 25, 48.0, False)])
     assert SENS.derived_leaks(t).height == 1 and any("default is not published" in v for v in check_sensitivity(t))
     assert SENS.hide_derived(t)["suppressed"].all()
+
+
+def test_the_population_row_goes_with_the_o11_cell_it_counts(table):
+    """N (the base population) is no cell of the indicator table, but it is O11's n: where the gated table hides
+    O11 "WW" of niet-westers, N of niet-westers would print that cell's count, so it goes under every choice."""
+    from monitor_dagster.indicators.table import DIMENSIONS
+
+    n_row = _cell(table, "default", "N", "niet-westers")
+    assert not n_row["suppressed"]
+    cell = {d: "totaal" for d in DIMENSIONS} | {"indicator_id": "O11", "year": Y, "measure": "WW",
+                                                 "herkomst": "niet-westers", "correctie": "geen"}
+    out = SENS.hide_with_table(table, pl.DataFrame([cell | {"suppressed": True}]))
+    n = out.filter((pl.col("indicator_id") == "N") & (pl.col("herkomst") == "niet-westers"))
+    assert n.height > 1 and n["suppressed"].all() and n["n"].is_null().all()
+    assert not _cell(out, "default", "N", "totaal")["suppressed"]
