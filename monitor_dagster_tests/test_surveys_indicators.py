@@ -388,20 +388,25 @@ def test_a_class_that_all_responded_and_answered_alike_is_hidden():
                  "measure": f"aanbod: {c}", "breakdown": "regio" if cat != "totaal" else "totaal", "category": cat,
                  "value": 100.0 * k / n, "unit": "%", "n": n, "n_weighted": float(n), "n_choice": k, "moe": 1.0,
                  "response_rate": rr, "w_max": 1.0, "adds_to_100": True} for c, k in counts.items()]
-    rows = (select_one("totaal", 40, {"ja": 30, "nee": 10}, 0.6) + select_one("AM01", 5, {"ja": 5, "nee": 0}, 1.0)
+    rows = (select_one("totaal", 45, {"ja": 34, "nee": 11}, 0.6) + select_one("AM01", 5, {"ja": 5, "nee": 0}, 1.0)
             + select_one("AM02", 5, {"ja": 5, "nee": 0}, 0.5) + select_one("AM03", 6, {"ja": 4, "nee": 2}, 1.0)
-            + select_one("AM04", 24, {"ja": 16, "nee": 8}, 0.6))
-    # a top-3 action nobody in the region named: "not named" is everybody's answer
+            + select_one("AM04", 24, {"ja": 16, "nee": 8}, 0.6)
+            # all responded, all but one said "ja": the one who said "nee" learns the other four's answers
+            + select_one("AM07", 5, {"ja": 4, "nee": 1}, 1.0))
+    # a top-3 action nobody in the region named ("not named" is everybody's answer), or one only: hidden
     top = [dict(r, question="top3", measure="top3: actie_07", indicator_id="S-g4", adds_to_100=False)
-           for r in select_one("AM05", 7, {"x": 0}, 1.0) + select_one("AM06", 7, {"x": 3}, 1.0)]
+           for r in select_one("AM05", 7, {"x": 0}, 1.0) + select_one("AM06", 7, {"x": 3}, 1.0)
+           + select_one("AM08", 7, {"x": 1}, 1.0)]
     out = apply_disclosure(pl.DataFrame(rows + top, schema=SCHEMA))
     r = {(x["category"], x["measure"]): x["suppression_reason"] for x in out.iter_rows(named=True)}
     assert r[("AM01", "aanbod: ja")] == "group" and r[("AM01", "aanbod: nee")] == "secondary"   # linked choices
-    # AM02 answered alike but not all its municipalities responded, AM03 all responded but not alike: no group
-    # rule; AM02 goes as the region equation's second hidden class (totaal 40 = 5 + 5 + 6 + 24; the smallest)
-    assert r[("AM02", "aanbod: ja")] == "secondary" and r[("AM03", "aanbod: ja")] is None
+    # AM02 answered alike but not all its municipalities responded, AM03 all responded but 4 of 6 alike: no group
+    # rule (totaal 45 = 5 + 5 + 6 + 24 + 5: AM01 and AM07 hidden, no secondary class needed)
+    assert r[("AM02", "aanbod: ja")] is None and r[("AM03", "aanbod: ja")] is None
     assert r[("AM04", "aanbod: ja")] is None and r[("totaal", "aanbod: ja")] is None
+    assert r[("AM07", "aanbod: ja")] == "group" and r[("AM07", "aanbod: nee")] == "secondary"
     assert r[("AM05", "top3: actie_07")] == "group" and r[("AM06", "top3: actie_07")] is None
+    assert r[("AM08", "top3: actie_07")] == "group"
     assert check_disclosure(out) == []
     shown_again = out.with_columns(pl.when(pl.col("category") == "AM01").then(False).otherwise(pl.col("suppressed"))
                                    .alias("suppressed"),

@@ -8,9 +8,10 @@ handful, and the report asks to state in every questionnaire "dat het invullen v
 * **dominance**: one organisation carries more than :data:`MAX_WEIGHT_SHARE` of the cell's weighted total
   (``w_max / n_weighted``): the published share is then mostly that organisation's answer;
 * **group**: every organisation of the class responded (``response_rate`` 1: who answered is then as public as
-  the class, e.g. the municipalities of an arbeidsmarktregio) and they all gave the same answer (one choice holds
-  every answering organisation, or none of them named a choice that stands alone): the share of 0 or 100 % would
-  tell each named organisation's answer (the "group disclosure" of Hundepool et al.);
+  the class, e.g. the municipalities of an arbeidsmarktregio) and they all, or all but one, gave the same answer
+  (one choice holds n or n - 1 of the answering organisations; a choice that stands alone was named by n, n - 1,
+  1 or none): a share of 0 or 100 % would tell each named organisation's answer (the "group disclosure" of
+  Hundepool et al.), and n - 1 of n would tell it to the one who differs;
 * **secondary**: a breakdown's classes and its totaal form an equation (value x n_weighted adds up, and
   n_weighted is published): when exactly one member is hidden, the smallest shown class (by n, n_weighted,
   name) is hidden too; a residual of 1..MIN_ORGS-1 organisations without a class counts as a hidden member.
@@ -36,6 +37,8 @@ MIN_ORGS = 5
 MAX_WEIGHT_SHARE = 0.5
 #: a response rate at or above this: every organisation of the class responded (the group rule)
 FULL_RESPONSE = 1.0 - 1e-9
+#: the group rule also holds when all but this many answered alike (the one who differs learns the others)
+GROUP_SLACK = 1
 IDENTIFYING = re.compile(r"^(org_?id|org_?key|organisatie|naam|name|gemeente(_?code|_?naam)?|gemeentenaam|kvk.*|"
                          r"brin.*|vestiging.*|bedrijf.*|instelling(_?naam)?)$", re.IGNORECASE)
 NULLED = ("value", "n", "n_weighted", "n_choice", "moe", "response_rate")
@@ -52,15 +55,17 @@ def _identifiers(frame: pl.DataFrame) -> list[str]:
 
 
 def _unanimous(t: pl.DataFrame) -> pl.Expr:
-    """Rows of a class whose organisations all responded and all gave the same answer: a choice of a select_one or
-    of a 0-5 distribution (``adds_to_100``) that every answering organisation chose, or a choice of its own (a
-    top-3 action, a named barrier) that all or none named."""
+    """Rows of a class whose organisations all responded and all, or all but :data:`GROUP_SLACK`, gave the same
+    answer: a choice of a select_one or of a 0-5 distribution (``adds_to_100``) that at least n - 1 answering
+    organisations chose, or a choice of its own (a top-3 action, a named barrier) that at least n - 1 or at most 1
+    named.  All alike tells each one's answer to anyone; all but one alike tells it to the one who differs (she
+    knows her own answer), the insider the p % rule of business statistics guards against."""
     if not {"response_rate", "n_choice"} <= set(t.columns):
         return pl.lit(False)
     k, n = pl.col("n_choice"), pl.col("n")
     alone = ~pl.col("adds_to_100").fill_null(False) if "adds_to_100" in t.columns else pl.lit(True)
     return ((pl.col("response_rate").fill_null(0.0) >= FULL_RESPONSE) & k.is_not_null() & n.is_not_null()
-            & ((k == n) | (alone & (k == 0))))
+            & ((k >= n - GROUP_SLACK) | (alone & (k <= GROUP_SLACK))))
 
 
 def _linked(t: pl.DataFrame) -> pl.Expr:
@@ -163,12 +168,12 @@ def stored_leaks(detail: pl.DataFrame) -> list[str]:
     if not {"response_rate", "n_choice", "n", "suppressed"} <= set(detail.columns):
         return []
     bad = detail.filter(~pl.col("suppressed") & (pl.col("response_rate") >= FULL_RESPONSE)
-                        & (pl.col("n_choice") == pl.col("n")))
+                        & (pl.col("n_choice") >= pl.col("n") - GROUP_SLACK))
     dims = [c for c in detail.columns if c not in NULLED and detail.schema[c] == pl.String
             and c not in ("indicator_id", "measure", "unit", "status", "trend_break", "vintages", "suppression_reason",
                           "correctie")]
     return [f"{r['indicator_id']} {r['year']} {r['measure']!r} "
             + " ".join(f"{c}={r[c]}" for c in dims if r[c] not in (None, TOTAAL))
-            + f": all {r['n']} organisations of the class responded and gave this answer (rule group)"
+            + f": all {r['n']} organisations of the class responded and {r['n_choice']} gave this answer (rule group)"
             for r in bad.iter_rows(named=True)]
 
