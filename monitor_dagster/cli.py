@@ -606,7 +606,8 @@ def _print_readiness(warehouse: Path) -> None:
             regional.append(f"{y}: " + "; ".join(f"{', '.join(cs)} null ({reason})" for reason, cs in why.items()))
     out.print(t)
     if regional:   # optional (docs/regions.md): never blocks a year
-        out.print(escape("Regional breakdowns (optional, VSLGWBTAB + mapping per year): " + " | ".join(regional)))
+        out.print(escape("Regional breakdowns and asielstatus (optional: VSLGWBTAB + mapping per year, MIGMOTIEFBUS): "
+                         + " | ".join(regional)))
     unweighted = unweighted_years(warehouse)
     if unweighted:   # docs/corrections.md, "Years the model leaves out"
         out.print(escape("Corrected comparisons (gewogen): no weights for " + ", ".join(map(str, unweighted))

@@ -67,7 +67,8 @@ class YearReadiness:
     breakdowns: dict[str, str]            # breakdown -> "needs FILE[.COLUMN]" when not computable
     notes: list[str] = field(default_factory=list)   # further reasons the year is not final
     #: regional breakdown (gemeente, regio, randstad) -> "needs VSLGWBTAB t" / "needs gemeente_arbeidsmarktregio_t.csv"
-    #: when core/population has it null for the year (docs/regions.md); informative, never blocks the year
+    #: when core/population has it null for the year (docs/regions.md); likewise asielstatus -> "needs
+    #: MIGMOTIEFBUS ..."; informative, never blocks the year
     regions: dict[str, str] = field(default_factory=dict)
 
     def computable(self, cadence: str | None = None) -> list[str]:
@@ -174,6 +175,25 @@ def not_covered(entry: str, year: int, until: int) -> str:
         return (f"needs {entry} {year} (the latest release covers up to {until}: living in NL the whole year "
                 f"{year} is not known yet, report 2.1)")
     return f"needs {entry} {year} (the latest release covers up to {until})"
+
+
+def prev_year_gap(m: "_Manifests", inp: SourceInput, year: int) -> str | None:
+    """Why an optional cumulative input that must cover t-1 (core/inputs.py ``covers_prev_year``: GBAMIGRATIEBUS,
+    MIGMOTIEFBUS) cannot serve year ``year``: its latest release ends before t-1, so who arrived in NL after it
+    is not in it (None: it covers, or its period is unknown).  core/population then reads it as absent."""
+    if not inp.covers_prev_year:
+        return None
+    until = m.period(inp.entry)
+    if until is None or until >= year - 1:
+        return None
+    return (f"needs {inp.entry} {year - 1} (the latest release covers up to {until}: who arrived in NL after it "
+            "is not in it, report 2.2)")
+
+
+def population_gaps(m: "_Manifests", year: int) -> dict[str, str]:
+    """core/population's inputs (parameter -> :func:`prev_year_gap`) that it reads as absent for ``year``."""
+    return {k: why for k, i in CORE_INPUTS["population"][1].items()
+            if isinstance(i, SourceInput) and (why := prev_year_gap(m, i, year)) is not None}
 
 
 def follow_up_gaps(m: _Manifests, key: str, y: int) -> list[str]:
@@ -319,6 +339,8 @@ def year_readiness(warehouse_root: Path | str, year: int) -> YearReadiness:
             breakdowns[dim] = f"needs {_label(inp, year)}"
         elif column and column in _missing_columns(man):
             breakdowns[dim] = f"needs {src}"
+        elif (gap := prev_year_gap(m, inp, year)) is not None:
+            breakdowns[dim] = gap
     notes = []
     secm = m.cumulative("SECMBUS")
     if secm and (secm.get("period") or 0) < year:
@@ -333,7 +355,8 @@ REGIONAL_COLUMNS = ("gemeente", "regio", "randstad")
 def regions_readiness(m: "_Manifests", year: int) -> dict[str, str]:
     """Regional columns of core/population that are null for ``year`` and why: VSLGWBTAB of t not in the
     warehouse (all three), or no municipality -> arbeidsmarktregio mapping for t (regio, randstad; the file to
-    add, reference/regions.py).  The file is optional: this never keeps a year from a final build."""
+    add, reference/regions.py); and asielstatus without a MIGMOTIEFBUS that covers t-1.  The files are optional:
+    this never keeps a year from a final build."""
     from monitor_dagster.reference.regions import find_mapping, mapping_file
 
     out: dict[str, str] = {}
@@ -342,6 +365,12 @@ def regions_readiness(m: "_Manifests", year: int) -> dict[str, str]:
     if find_mapping(year) is None:
         for c in REGIONAL_COLUMNS[1:]:
             out.setdefault(c, f"needs {mapping_file(year)} (reference; $MONITOR_REGIO_DIR)")
+    # asielstatus (report 7.2.5, the same optional family of breakdowns): MIGMOTIEFBUS absent or too old
+    motive = CORE_INPUTS["population"][1]["migmotief"]
+    if m.cumulative(motive.entry) is None:
+        out["asielstatus"] = f"needs {motive.entry}"
+    elif (gap := prev_year_gap(m, motive, year)) is not None:
+        out["asielstatus"] = gap
     return out
 
 

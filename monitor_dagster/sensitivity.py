@@ -72,12 +72,18 @@ def _read(w: Warehouse, entry: str, part: str) -> pl.LazyFrame | None:
 
 
 def population_inputs(warehouse_root: Path | str, year: int) -> dict[str, pl.LazyFrame | None]:
-    """The source frames core/population reads for ``year`` (core/inputs.py), as its asset loads them."""
+    """The source frames core/population reads for ``year`` (core/inputs.py), as its asset loads them (a release
+    that does not cover t-1 where it must, readiness.prev_year_gap, as absent)."""
+    from monitor_dagster.readiness import _Manifests, population_gaps
+
     w = Warehouse(warehouse_root)
+    gaps = population_gaps(_Manifests(warehouse_root), year)
     out: dict[str, pl.LazyFrame | None] = {}
     for param, inp in CORE_INPUTS["population"][1].items():
         assert isinstance(inp, SourceInput)
-        if inp.window == "latest":
+        if param in gaps:
+            out[param] = None
+        elif inp.window == "latest":
             latest = _read(w, inp.entry, "latest")
             out[param] = latest if latest is not None else _read(w, inp.entry, "all")
         elif inp.window == "year":

@@ -74,3 +74,39 @@ def test_a_year_after_the_address_release_gets_no_population_until_its_release_l
         assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
     assert sorted(core.partitions("population")) == ["2020", "2021", "2022"]
     assert R.year_readiness(wh, 2022).core["population"] == []
+
+
+def test_a_migration_release_that_ends_before_t_minus_1_is_read_as_absent(tmp_path):
+    """Report 2.2: verblijfsduur on 1 January t and the six-month rule need every arrival up to 31 December t-1;
+    asielstatus needs their motive.  From a GBAMIGRATIEBUS that ends earlier a recent arrival has no row and read as
+    settled before the file (oudkomer; in MIGMOTIEFBUS: "geen migratie").  Such a release is taken as absent for t:
+    the breakdowns are not computable (readiness says why), the year before still uses it."""
+    from monitor_dagster.readiness import population_gaps
+
+    late = ("GBAMIGRATIEBUS", "MIGMOTIEFBUS")
+    res = generate(SynthConfig(landing=tmp_path / "landing", persons=600, first_year=2019, last_year=2021, seed=5,
+                               fmt="parquet", only_files=FILES + late))
+    # the cumulative releases of 2020 and 2021 of both files have not landed: the newest is that of 2019
+    for f in res.files:
+        if f.file_id in late and f.year in (2020, 2021):
+            (res.config.landing / f.path).unlink()
+    wh = tmp_path / "wh"
+    with dg.instance_for_test() as inst:
+        assert run_pipeline(res.config.landing, wh, instance=inst, layers=("sources",)).ok
+        assert Warehouse(wh).manifest("GBAMIGRATIEBUS", "latest")["period"] == 2019
+        r21, r20 = R.year_readiness(wh, 2021), R.year_readiness(wh, 2020)
+        why = ("needs GBAMIGRATIEBUS 2020 (the latest release covers up to 2019: who arrived in NL after it is not "
+               "in it, report 2.2)")
+        assert r21.breakdowns["verblijfsduur"] == why and "verblijfsduur" not in r20.breakdowns
+        assert r21.regions["asielstatus"].startswith("needs MIGMOTIEFBUS 2020") and "asielstatus" not in r20.regions
+        assert f"breakdown verblijfsduur not computable: {why}" in r21.blocking("yearly")
+        assert set(population_gaps(R._Manifests(wh), 2021)) == {"migration", "migmotief"}
+        assert run_pipeline(res.config.landing, wh, instance=inst, layers=("core",)).ok
+        mat = inst.fetch_materializations(dg.AssetRecordsFilter(asset_key=POPULATION_KEY, asset_partitions=["2021"]),
+                                          limit=1).records
+        assert "needs MIGMOTIEFBUS 2020" in mat[0].asset_materialization.metadata["releases_too_old"].value
+    core = Warehouse(wh, layer="core")
+    p21, p20 = core.read("population", "2021").collect(), core.read("population", "2020").collect()
+    for col in ("verblijfsduur", "asielstatus"):
+        assert p21[col].null_count() == p21.height, col          # not computable for 2021
+        assert p20[col].null_count() < p20.height, col           # 2020 still reads the release of 2019

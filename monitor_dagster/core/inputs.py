@@ -33,6 +33,9 @@ class SourceInput:
     required: bool = True
     #: a cumulative file whose latest release must cover year t (its period >= t); readiness.core_missing
     covers_year: bool = False
+    #: an optional cumulative file whose latest release must cover t-1 (its period >= t-1): it says who arrived
+    #: in NL before the peildatum 1 January t; an older release is taken as absent for t (readiness.prev_year_gap)
+    covers_prev_year: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,11 @@ CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
         # fallback of core/population, readiness.SECM_REASON
         "addresses": SourceInput("GBAADRESOBJECTBUS", covers_year=True), "secm": SourceInput("SECMBUS"),
         "gba": SourceInput("GBAPERSOONTAB"),
-        "migration": SourceInput("GBAMIGRATIEBUS", required=False),
-        "migmotief": SourceInput("MIGMOTIEFBUS", required=False),
+        # arrivals up to 31 December t-1 (verblijfsduur on 1 January t, the six-month rule, the motive of
+        # asielstatus): from an older release a recent arrival reads as settled before the file (oudkomer,
+        # "geen migratie"), so such a release counts as absent for t
+        "migration": SourceInput("GBAMIGRATIEBUS", required=False, covers_prev_year=True),
+        "migmotief": SourceInput("MIGMOTIEFBUS", required=False, covers_prev_year=True),
         "countries": SourceInput("LANDAKTUEELREF", required=False),
         "hoogsteopl": SourceInput("HOOGSTEOPLTAB", "year", required=False),
         "enrolment": SourceInput("ONDERWIJSINSCHRTAB", "prev_and_year", required=False),
