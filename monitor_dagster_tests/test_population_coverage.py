@@ -104,8 +104,13 @@ def test_a_migration_release_that_ends_before_t_minus_1_is_read_as_absent(tmp_pa
         assert run_pipeline(res.config.landing, wh, instance=inst, layers=("core",)).ok
         mat = inst.fetch_materializations(dg.AssetRecordsFilter(asset_key=POPULATION_KEY, asset_partitions=["2021"]),
                                           limit=1).records
-        assert "needs MIGMOTIEFBUS 2020" in mat[0].asset_materialization.metadata["releases_too_old"].value
+        md = mat[0].asset_materialization.metadata
+        assert "needs MIGMOTIEFBUS 2020" in md["releases_too_old"].value
+        # read as absent, so the year does not rest on them: not among its source releases (2020 still is)
+        assert "MIGMOTIEFBUS" not in md["vintages"].value and "GBAMIGRATIEBUS" not in md["vintages"].value
     core = Warehouse(wh, layer="core")
+    assert "MIGMOTIEFBUS2019V1" in core.manifest("population", "2020")["vintages"]
+    assert "MIGMOTIEFBUS" not in core.manifest("population", "2021")["vintages"]
     p21, p20 = core.read("population", "2021").collect(), core.read("population", "2020").collect()
     for col in ("verblijfsduur", "asielstatus"):
         assert p21[col].null_count() == p21.height, col          # not computable for 2021

@@ -49,10 +49,12 @@ def _required(frame, what: str, year: str) -> pl.LazyFrame:
     return frame
 
 
-def _meta(context: AssetExecutionContext, monitor: MonitorResource, df: pl.DataFrame | pl.LazyFrame, **extra) -> dict:
+def _meta(context: AssetExecutionContext, monitor: MonitorResource, df: pl.DataFrame | pl.LazyFrame,
+          unused: tuple[str, ...] = (), **extra) -> dict:
     """Rows (of a collected frame; a streamed one gets them from the IO manager after the write), and the source
-    releases the table rests on (from upstream materialisations: defs/provenance.py)."""
-    prov = merged(upstream_provenance(context, monitor.warehouse))
+    releases the table rests on (from upstream materialisations: defs/provenance.py), without the inputs in
+    ``unused`` (``sources/FILE``: read as absent, so the table does not rest on them)."""
+    prov = merged({k: v for k, v in upstream_provenance(context, monitor.warehouse).items() if k not in unused})
     rows = {"rows": dg.MetadataValue.int(df.height)} if isinstance(df, pl.DataFrame) else {}
     return {**rows, **as_metadata(prov), **extra}
 
@@ -143,7 +145,8 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
                             "them out are voorlopig until SECMBUS covers the year")
     for msg in regions["problems"]:
         context.log.warning(f"core/population {year}: {msg}")
-    yield dg.Output(out, metadata=_meta(context, monitor, out, secm_source="fallback" if fallback else "SECM",
+    unused = tuple(f"sources/{CORE_INPUTS['population'][1][k].entry}" for k in gaps)
+    yield dg.Output(out, metadata=_meta(context, monitor, out, unused, secm_source="fallback" if fallback else "SECM",
                                         regions_status=regions["status"],
                                         regions_problems="; ".join(regions["problems"]) or "none",
                                         releases_too_old="; ".join(gaps.values()) or "none",
