@@ -162,6 +162,8 @@ def core_missing(m: _Manifests, asset: str, year: int) -> list[str]:
             out.append(f"needs {_label(i, year)}")
         elif i.covers_year and (until := m.period(i.entry)) is not None and until < year:
             out.append(not_covered(i.entry, year, until))
+        elif (gap := prev_year_gap(m, i, year)) is not None:
+            out.append(gap)
     return out
 
 
@@ -178,9 +180,10 @@ def not_covered(entry: str, year: int, until: int) -> str:
 
 
 def prev_year_gap(m: "_Manifests", inp: SourceInput, year: int) -> str | None:
-    """Why an optional cumulative input that must cover t-1 (core/inputs.py ``covers_prev_year``: GBAMIGRATIEBUS,
-    MIGMOTIEFBUS) cannot serve year ``year``: its latest release ends before t-1, so who arrived in NL after it
-    is not in it (None: it covers, or its period is unknown).  core/population then reads it as absent."""
+    """Why a cumulative input that must cover t-1 (core/inputs.py ``covers_prev_year``: GBAPERSOONTAB,
+    GBAMIGRATIEBUS, MIGMOTIEFBUS) cannot serve year ``year``: its latest release ends before t-1, so who arrived
+    in NL after it is not in it (None: it covers, or its period is unknown).  core/population then reads an
+    optional one as absent; a required one keeps it from being built."""
     if not inp.covers_prev_year:
         return None
     until = m.period(inp.entry)
@@ -191,9 +194,10 @@ def prev_year_gap(m: "_Manifests", inp: SourceInput, year: int) -> str | None:
 
 
 def population_gaps(m: "_Manifests", year: int) -> dict[str, str]:
-    """core/population's inputs (parameter -> :func:`prev_year_gap`) that it reads as absent for ``year``."""
+    """core/population's optional inputs (parameter -> :func:`prev_year_gap`) that it reads as absent for
+    ``year`` (a required one keeps the year from being built: :func:`core_missing`)."""
     return {k: why for k, i in CORE_INPUTS["population"][1].items()
-            if isinstance(i, SourceInput) and (why := prev_year_gap(m, i, year)) is not None}
+            if isinstance(i, SourceInput) and not i.required and (why := prev_year_gap(m, i, year)) is not None}
 
 
 def follow_up_gaps(m: _Manifests, key: str, y: int) -> list[str]:

@@ -115,3 +115,31 @@ def test_a_migration_release_that_ends_before_t_minus_1_is_read_as_absent(tmp_pa
     for col in ("verblijfsduur", "asielstatus"):
         assert p21[col].null_count() == p21.height, col          # not computable for 2021
         assert p20[col].null_count() < p20.height, col           # 2020 still reads the release of 2019
+
+
+def test_a_person_file_that_ends_before_t_minus_1_keeps_the_year_from_being_built(tmp_path):
+    """GBAPERSOONTAB holds herkomst, generation and birth date of everybody registered; a person living in NL the
+    whole year t registered by 1 January t.  From a release that ends before t-1 the newest arrivals have no row:
+    their herkomst is unknown and the groups lose their newest members.  Like the addresses (report 2.1), the
+    year is then not built, with the reason; the release of t-1 suffices."""
+    res = generate(SynthConfig(landing=tmp_path / "landing", persons=400, first_year=2019, last_year=2021, seed=9,
+                               fmt="parquet", only_files=FILES))
+    for f in res.files:
+        if f.file_id == "GBAPERSOONTAB" and f.year in (2020, 2021):
+            (res.config.landing / f.path).unlink()
+    wh = tmp_path / "wh"
+    why = ("needs GBAPERSOONTAB 2020 (the latest release covers up to 2019: who arrived in NL after it is not in "
+           "it, report 2.2)")
+    with dg.instance_for_test() as inst:
+        assert run_pipeline(res.config.landing, wh, instance=inst, layers=("sources",)).ok
+        assert R.year_readiness(wh, 2021).core["population"] == [why]
+        assert R.year_readiness(wh, 2020).core["population"] == []
+        assert why in R.year_readiness(wh, 2021).indicators["O04"].reasons
+        assert run_pipeline(res.config.landing, wh, instance=inst, layers=("core",)).ok
+        assert sorted(Warehouse(wh, layer="core").partitions("population")) == ["2019", "2020"]
+        # asked for by hand, the asset stops and names the file and the year
+        result = _execute(_definitions(res.config.landing, wh, None), "outcome_indicators_yearly", [POPULATION_KEY],
+                          "2021", inst, {})
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        assert why in str(failure.step_failure_data.user_failure_data.description)

@@ -33,8 +33,9 @@ class SourceInput:
     required: bool = True
     #: a cumulative file whose latest release must cover year t (its period >= t); readiness.core_missing
     covers_year: bool = False
-    #: an optional cumulative file whose latest release must cover t-1 (its period >= t-1): it says who arrived
-    #: in NL before the peildatum 1 January t; an older release is taken as absent for t (readiness.prev_year_gap)
+    #: a cumulative file whose latest release must cover t-1 (its period >= t-1): it holds who arrived in NL
+    #: before the peildatum 1 January t.  An older release of an optional file is read as absent for t, of a
+    #: required one keeps the table from being built (readiness.prev_year_gap, core_missing)
     covers_prev_year: bool = False
 
 
@@ -51,7 +52,9 @@ CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
         # (persons who left or died in it would count as residents); SECMBUS lags instead (report 7.1.3): the
         # fallback of core/population, readiness.SECM_REASON
         "addresses": SourceInput("GBAADRESOBJECTBUS", covers_year=True), "secm": SourceInput("SECMBUS"),
-        "gba": SourceInput("GBAPERSOONTAB"),
+        # herkomst, generation, birth date: a release that ends before t-1 lacks who registered since (recent
+        # arrivals, the groups' newest members): the year is not built from it
+        "gba": SourceInput("GBAPERSOONTAB", covers_prev_year=True),
         # arrivals up to 31 December t-1 (verblijfsduur on 1 January t, the six-month rule, the motive of
         # asielstatus): from an older release a recent arrival reads as settled before the file (oudkomer,
         # "geen migratie"), so such a release counts as absent for t

@@ -22,7 +22,7 @@ from monitor_dagster.core.regions import keyed_objects, object_municipalities
 from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.partitions import yearly
-from monitor_dagster.readiness import CORE_FIRST_YEAR, _Manifests, population_gaps
+from monitor_dagster.readiness import CORE_FIRST_YEAR, _Manifests, population_gaps, prev_year_gap
 
 GROUP = "core"
 core_partitions = yearly(CORE_FIRST_YEAR, None)
@@ -103,11 +103,17 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
                                      f"up to {addresses_until}, so who lived in NL the whole year {year} is not known "
                                      f"(report 2.1): ingest GBAADRESOBJECTBUS {year} first (monitor run --select "
                                      "GBAADRESOBJECTBUS)")
+    # GBAPERSOONTAB must hold everybody registered before 1 January t (core/inputs.py covers_prev_year)
+    m = _Manifests(monitor.warehouse)
+    for inp in CORE_INPUTS["population"][1].values():
+        if isinstance(inp, SourceInput) and inp.required and (gap := prev_year_gap(m, inp, int(year))):
+            raise dg.Failure(description=f"core/population {year}: {gap}: ingest {inp.entry} {int(year) - 1} or "
+                                         f"later first (monitor run --select {inp.entry})")
     # optional files (core/inputs.py): absent -> None, the breakdowns resting on them are not computable
     hoog = _one(hoogsteopl, year, "HOOGSTEOPLTAB")
     # GBAMIGRATIEBUS, MIGMOTIEFBUS: a release that ends before t-1 lacks the recent arrivals (they would read as
     # oudkomer, "geen migratie"): taken as absent, verblijfsduur / asielstatus null for the year (readiness says so)
-    gaps = population_gaps(_Manifests(monitor.warehouse), int(year))
+    gaps = population_gaps(m, int(year))
     migration = None if "migration" in gaps else migration
     migmotief = None if "migmotief" in gaps else migmotief
     for why in gaps.values():
