@@ -227,6 +227,18 @@ def follow_up_gaps(m: _Manifests, key: str, y: int) -> list[str]:
     return out
 
 
+def cover_gaps(m: _Manifests, fu, y: int) -> list[str]:
+    """Why a later year ``y`` of a follow-up window is not observed through the cumulative files the family reads
+    whole (specs.yaml ``follow_up.covers``): the latest release ends before y, so what happened after it (O25: a
+    graduate leaving the BRP, to be censored) is not in it."""
+    out = []
+    for entry in getattr(fu, "covers", ()):
+        until = m.period(entry)
+        if until is not None and until < y:
+            out.append(f"{entry} does not cover {y} yet (up to {until})")
+    return out
+
+
 def _part_year(entry: str, y: int, man: dict) -> str:
     return f"{entry} {y} is provisional ({man.get('release_id')}, t/m maand {man.get('months_covered')})"
 
@@ -318,7 +330,7 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
         # report 5.2 4g: "We kijken voor deze analyse drie jaar vooruit": voorlopig (censored) until the last
         # year of the window is observed in full (follow_up_gaps; the engine censors at the same year)
         for y in range(year + 1, year + fu.years + 1):
-            lacks = [r for key in fu.inputs for r in follow_up_gaps(m, key, y)]
+            lacks = [r for key in fu.inputs for r in follow_up_gaps(m, key, y)] + cover_gaps(m, fu, y)
             if lacks:
                 provisional.append(f"{FOLLOW_UP_REASON} of {year} runs to {year + fu.years}; {y}: "
                                    + ", ".join(lacks))

@@ -202,3 +202,21 @@ def test_transitions_need_the_spolis_of_the_year_before():
         r20 = R.year_readiness(d, 2020)
         assert r20.indicators["O28"].state == "not computable"
         assert r20.indicators["O28"].reasons == ["needs SPOLISBUS 2019 (months 11 and 12 of t-1, report 5.2)"]
+
+
+def test_o25_counts_a_later_year_only_when_the_addresses_cover_it(tmp_path):
+    """Report 5.1 4c advice: a graduate who leaves the BRP is censored, not counted as without a job.  O25 reads
+    leaving from GBAADRESOBJECTBUS (its latest release, read whole): a year after that release is not observed,
+    whatever job months there are, or an emigration then would count as months without work."""
+    _zone(tmp_path)
+    _final_spolis_2021(tmp_path)
+    for y in (2020, 2021):
+        _core(tmp_path, "job_months", y)
+        _core(tmp_path, "secm_months", y)
+    assert ENG.observed_years("first_job", tmp_path, 2020) == 2021          # the zone's addresses cover 2021
+    Warehouse(tmp_path).write("GBAADRESOBJECTBUS", "latest", FRAME,
+                              {"release_id": "GBAADRESOBJECTBUS2020V1", "period": 2020})
+    assert ENG.observed_years("first_job", tmp_path, 2020) == 2020
+    assert ENG.observed_years("reemployment", tmp_path, 2020) == 2021      # O38/O39 do not read the addresses
+    o25 = R.year_readiness(tmp_path, 2020).indicators["O25"]
+    assert any("2021: GBAADRESOBJECTBUS does not cover 2021 yet (up to 2020)" in r for r in o25.reasons), o25.reasons

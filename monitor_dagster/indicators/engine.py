@@ -117,10 +117,11 @@ def observed_years(family: str, warehouse_root: Path | str, year: int) -> int | 
     """The last year of a family's follow-up window whose inputs are all in the warehouse (consecutive from
     t on), None when year t itself is not.  A later year counts only when it is observed in full
     (readiness.follow_up_gaps): not built from a part-year release (a core table's ``provisional_releases``,
-    SPOLIS t/m maand 6 or 9) and covered by the cumulative files (SECMBUS).  Until December 2026 a year counted
+    SPOLIS t/m maand 6 or 9) and covered by the cumulative files (SECMBUS; GBAADRESOBJECTBUS for O25,
+    specs.yaml ``follow_up.covers``).  Until December 2026 a year counted
     as soon as its tables existed, so O24b, O25, O25b, O38 and O39 were published definitief with the months
     after a provisional SPOLIS counted as months without work."""
-    from monitor_dagster.readiness import _Manifests, follow_up_gaps
+    from monitor_dagster.readiness import _Manifests, cover_gaps, follow_up_gaps
 
     fu = SPEC.follow_up(family)
     m = _Manifests(warehouse_root)
@@ -134,6 +135,8 @@ def observed_years(family: str, warehouse_root: Path | str, year: int) -> int | 
             # a core table as built (from a part-year release?) and the files of y as they are now
             if y > year and (man.get("provisional_releases") or follow_up_gaps(m, key, y)):
                 return last
+        if y > year and fu is not None and cover_gaps(m, fu, y):
+            return last
         last = y
     return last
 

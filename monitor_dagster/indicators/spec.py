@@ -156,6 +156,9 @@ class FollowUp(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     years: int
     inputs: tuple[str, ...]
+    #: cumulative files the family reads whole (their latest release) whose period must reach a later year for
+    #: that year to count as observed (O25: leaving the BRP is read from GBAADRESOBJECTBUS; readiness.cover_gaps)
+    covers: tuple[str, ...] = ()
 
 
 class Registry(BaseModel):
