@@ -584,6 +584,7 @@ def _print_readiness(warehouse: Path) -> None:
     """Per year (readiness.py, the same answer the schedules and `monitor run` use): final or what blocks it,
     and which indicators are provisional or not computable, with the reason."""
     from monitor_dagster.readiness import candidate_years, unweighted_years, year_readiness
+    from monitor_dagster.warehouse import Warehouse
 
     years = candidate_years(warehouse)
     if not years:
@@ -592,8 +593,13 @@ def _print_readiness(warehouse: Path) -> None:
     for c in ("year", "outcome (yearly)", "input (two-yearly)", "provisional", "not computable"):
         t.add_column(c)
     regional: list[str] = []
+    kept: list[str] = []
+    core = Warehouse(warehouse, layer="core")
     for y in years:
         r = year_readiness(warehouse, y)
+        # a core table in the warehouse that this version would not build for y (an older version built it)
+        kept += [f"core/{a} {y} ({'; '.join(why)})" for a, why in r.core.items()
+                 if why and core.manifest(a, str(y)) is not None]
         prov = sorted(k for k, x in r.indicators.items() if x.state == "provisional")
         nc = r.not_computable()
         final = lambda cad: "final" if not r.blocking(cad) else "; ".join(r.blocking(cad)[:3])  # noqa: E731
@@ -608,6 +614,9 @@ def _print_readiness(warehouse: Path) -> None:
     if regional:   # optional (docs/regions.md): never blocks a year
         out.print(escape("Regional breakdowns and asielstatus (optional: VSLGWBTAB + mapping per year, MIGMOTIEFBUS): "
                          + " | ".join(regional)))
+    if kept:   # docs/operations.md, after an upgrade
+        out.print(escape("Kept from an older build, not built by this version (no indicator of the year reads it; "
+                         "rebuild the year when its files land): " + " | ".join(kept)))
     unweighted = unweighted_years(warehouse)
     if unweighted:   # docs/corrections.md, "Years the model leaves out"
         out.print(escape("Corrected comparisons (gewogen): no weights for " + ", ".join(map(str, unweighted))

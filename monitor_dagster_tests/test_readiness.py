@@ -220,3 +220,21 @@ def test_o25_counts_a_later_year_only_when_the_addresses_cover_it(tmp_path):
     assert ENG.observed_years("reemployment", tmp_path, 2020) == 2021      # O38/O39 do not read the addresses
     o25 = R.year_readiness(tmp_path, 2020).indicators["O25"]
     assert any("2021: GBAADRESOBJECTBUS does not cover 2021 yet (up to 2020)" in r for r in o25.reasons), o25.reasons
+
+
+def test_status_names_a_core_table_an_older_version_built_that_this_one_would_not(tmp_path):
+    """After an upgrade the warehouse can hold a core table the new rules do not build (December 2026: SECM
+    months of a year SECMBUS does not cover, e.g. the demo's survey year 2023): `monitor status` names it with the
+    reason, so the data engineer knows it is left over, not current."""
+    from monitor_dagster.cli import app
+
+    _zone(tmp_path)
+    Warehouse(tmp_path).write("SECMBUS", "latest", FRAME, {"release_id": "SECMBUS2020V1", "period": 2020})
+    _core(tmp_path, "secm_months", 2021)
+    _core(tmp_path, "secm_months", 2020)
+    out = CliRunner().invoke(app, ["status", "--landing", str(tmp_path), "--warehouse", str(tmp_path),
+                                   "--today", "2022-05-01"], terminal_width=2000)
+    assert out.exit_code == 0, out.output
+    line = next(ln for ln in out.output.splitlines() if ln.startswith("Kept from an older build"))
+    assert "core/secm_months 2021 (SECMBUS does not cover 2021 yet (up to 2020)" in line
+    assert "secm_months 2020" not in line
