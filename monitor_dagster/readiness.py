@@ -297,6 +297,14 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
             why = f"{_label(inp, year)} is provisional ({man.get('release_id')}, t/m maand {man.get('months_covered')})"
             if why not in provisional:
                 provisional.append(why)
+        # the months 11 and 12 of t-1 in the panel of t (report 5.2): a part-year release of t-1 lacks them, and
+        # the engine marks the rows voorlopig from the core table's provenance; readiness says the same
+        before = m.get(inp.entry, str(year - 1)) if inp.window == "prev_and_year" else None
+        if before and before.get("provisional") and s.provisional == "sources":
+            why = (f"{inp.entry} {year - 1} is provisional ({before.get('release_id')}, t/m maand "
+                   f"{before.get('months_covered')}): months 11 and 12 of {year - 1} (report 5.2)")
+            if why not in provisional:
+                provisional.append(why)
     for entry in s.year_before:
         if _manifest_for(m, SourceInput(entry, "year"), year - 1) is None:
             earlier = [p for p in m.w.partitions(entry) if p.isdigit() and int(p) < year - 1]

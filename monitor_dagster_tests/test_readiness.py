@@ -238,3 +238,22 @@ def test_status_names_a_core_table_an_older_version_built_that_this_one_would_no
     line = next(ln for ln in out.output.splitlines() if ln.startswith("Kept from an older build"))
     assert "core/secm_months 2021 (SECMBUS does not cover 2021 yet (up to 2020)" in line
     assert "secm_months 2020" not in line
+
+
+def test_a_part_year_release_of_t_minus_1_makes_the_spolis_indicators_of_t_provisional(tmp_path):
+    """Report 5.2: the monthly panel of t starts with November and December of t-1.  A SPOLISBUS of t-1 that runs
+    t/m maand 6 lacks them; the engine marks the rows voorlopig (job_months of t rests on the part-year release),
+    and readiness said "ready", so the schedule took the year for final.  Now both say voorlopig, with why."""
+    w = Warehouse(tmp_path)
+    for year in (2020, 2021):
+        for entry, part in final_sources("yearly"):
+            prov = entry == "SPOLISBUS" and year == 2020
+            w.write(entry, str(year) if part == "year" else part, FRAME,
+                    {"release_id": f"{entry}{year}V1", "period": year, "provisional": prov,
+                     "months_covered": 6 if prov else 12})
+    r = R.year_readiness(tmp_path, 2021)
+    why = "SPOLISBUS 2020 is provisional (SPOLISBUS2020V1, t/m maand 6): months 11 and 12 of 2020 (report 5.2)"
+    for iid in ("O04", "O27", "O29"):
+        assert r.indicators[iid].state == "provisional" and r.indicators[iid].reasons == [why], iid
+    assert r.indicators["O05"].state == "ready"        # SECM months only
+    assert why in r.blocking("yearly")
