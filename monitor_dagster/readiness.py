@@ -221,9 +221,7 @@ def follow_up_gaps(m: _Manifests, key: str, y: int) -> list[str]:
             if man and man.get("provisional"):
                 out.append(_part_year(i.entry, y, man))
         elif i.window == "latest" and i.required and not i.covers_year:     # covers_year: in core_missing
-            until = m.period(i.entry)
-            if until is not None and until < y:
-                out.append(f"{i.entry} does not cover {y} yet (up to {until})")
+            out += _ends_before(m, i.entry, y)
     return out
 
 
@@ -231,12 +229,13 @@ def cover_gaps(m: _Manifests, fu, y: int) -> list[str]:
     """Why a later year ``y`` of a follow-up window is not observed through the cumulative files the family reads
     whole (specs.yaml ``follow_up.covers``): the latest release ends before y, so what happened after it (O25: a
     graduate leaving the BRP, to be censored) is not in it."""
-    out = []
-    for entry in getattr(fu, "covers", ()):
-        until = m.period(entry)
-        if until is not None and until < y:
-            out.append(f"{entry} does not cover {y} yet (up to {until})")
-    return out
+    return [why for entry in fu.covers for why in _ends_before(m, entry, y)]
+
+
+def _ends_before(m: _Manifests, entry: str, y: int) -> list[str]:
+    """["ENTRY does not cover y yet (up to P)"] when the latest release of a cumulative file ends before y."""
+    until = m.period(entry)
+    return [f"{entry} does not cover {y} yet (up to {until})"] if until is not None and until < y else []
 
 
 def _part_year(entry: str, y: int, man: dict) -> str:

@@ -357,9 +357,9 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
     """(job, partition, asset keys) of the derived layers in run order, from readiness.py: only what can be
     built (a year without SPOLISBUS builds no job tables, a zone without EBB no EBB indicators)."""
     from monitor_dagster.core.inputs import CORE_INPUTS
-    from monitor_dagster.defs.indicators.assets import INPUT_FAMILIES, OUTCOME_FAMILIES, family_key
-    from monitor_dagster.indicators import spec as SPEC
-    from monitor_dagster.readiness import buildable_core, buildable_families, candidate_years, year_readiness
+    from monitor_dagster.defs.indicators.assets import INPUT_FAMILIES, family_key
+    from monitor_dagster.defs.schedules import year_assets
+    from monitor_dagster.readiness import buildable_families, candidate_years, year_readiness
 
     plan: list[tuple[str, str | None, list[dg.AssetKey]]] = []
     if "core" in layers:
@@ -372,12 +372,11 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
     inputs, follow_ups = [], []
     for y in candidate_years(warehouse, years):
         r = year_readiness(warehouse, y)
-        keys = [dg.AssetKey(["core", a]) for a in buildable_core(r)] if "core" in layers else []
+        core, now, later = year_assets(r)
+        keys = list(core) if "core" in layers else []
         if "indicators" in layers:
-            outcome = [f for f in buildable_families(r) if f in OUTCOME_FAMILIES]
-            keys += [family_key(f) for f in outcome if SPEC.follow_up(f) is None]
+            keys += now
             # a family that follows persons into t+1..t+n (O38/O39) runs after the core of every year is built
-            later = [family_key(f) for f in outcome if SPEC.follow_up(f) is not None]
             if later:
                 follow_ups.append(("outcome_indicators_yearly", str(y), later))
             fams = [family_key(f) for f in buildable_families(r) if f in INPUT_FAMILIES]

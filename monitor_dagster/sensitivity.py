@@ -58,6 +58,8 @@ HERKOMST = ("totaal", "niet-westers", "geen migratieachtergrond")
 GAP = "verschil niet-westers - geen"
 MIN_N = 10
 EBB_MIN_WEIGHTED = 15_000
+#: the EBB's headline figures: weighted survey rows, under the EBB rule (report 4.1)
+EBB_IDS = ["O01", "O02", "O03"]
 SCHEMA = {"year": pl.Int32, "choice": pl.String, "alternative": pl.String, "label": pl.String,
           "indicator_id": pl.String, "measure": pl.String, "headline": pl.String, "unit": pl.String,
           "herkomst": pl.String, "value": pl.Float64, "n": pl.Int64, "default_value": pl.Float64,
@@ -259,7 +261,7 @@ def hide_with_table(table: pl.DataFrame, gated: pl.DataFrame | None) -> pl.DataF
 #: rows of this table that count the persons of an indicator table cell: hidden with it (hide_with_table)
 SAME_PERSONS = {("N", "personen"): ("O11", "WW")}
 #: the parts of totaal the table publishes; westers (the third) never is, so it is always one unknown
-PARTS = ("niet-westers", "geen migratieachtergrond")
+PARTS = HERKOMST[1:]
 _GROUP = ["choice", "alternative", "indicator_id", "measure"]
 _CELL = ["indicator_id", "measure", "herkomst"]
 
@@ -270,7 +272,7 @@ def _deltas(t: pl.DataFrame) -> pl.DataFrame:
     default row is not published."""
     d = t.filter((pl.col("choice") == "default") & ~pl.col("suppressed")).select(
         *_CELL, pl.col("n").alias("_dn0"), pl.col("value").alias("_dv0"))
-    share = (pl.col("unit") == "%") & ~pl.col("indicator_id").is_in(["O01", "O02", "O03"])
+    share = (pl.col("unit") == "%") & ~pl.col("indicator_id").is_in(EBB_IDS)
     return t.join(d, on=_CELL, how="left").with_columns(
         (pl.col("n") - pl.col("_dn0")).alias("_dn"),
         pl.when(share).then(((pl.col("value") * pl.col("n") - pl.col("_dv0") * pl.col("_dn0")) / 100).round(0))
@@ -344,7 +346,7 @@ def _gate(table: pl.DataFrame, default: pl.DataFrame, year: int) -> pl.DataFrame
     d = default.select("indicator_id", "measure", "herkomst", pl.col("value").alias("default_value"),
                        pl.col("n").alias("_n_default"))
     t = table.join(d, on=["indicator_id", "measure", "herkomst"], how="left")
-    ebb = pl.col("indicator_id").is_in(["O01", "O02", "O03"])
+    ebb = pl.col("indicator_id").is_in(EBB_IDS)
     dn = (pl.col("n") - pl.col("_n_default")).abs()
     # a share's persons with the property (value x n / 100): an alternative that moves 1-9 of them tells about
     # those few persons even when the denominator stayed the same (e.g. the persons with tied basic hours)
@@ -358,16 +360,8 @@ def _gate(table: pl.DataFrame, default: pl.DataFrame, year: int) -> pl.DataFrame
               .when(alt & share & ~ebb & (dk > 0) & (dk < MIN_N))
               .then(pl.lit("moves fewer than 10 persons in or out of the share")))
     # the gap is a difference of two published cells: hidden exactly when one of them is (its own value and
-    # n say nothing about persons that the two cells do not say already)
-    gap = pl.col("herkomst") == GAP
-    t = t.with_columns(pl.when(~gap).then(reason).alias("reason"))
-    parts = (t.filter(pl.col("herkomst").is_in(["niet-westers", "geen migratieachtergrond"]))
-             .group_by("choice", "alternative", "indicator_id", "measure")
-             .agg(pl.col("reason").is_not_null().any().alias("_part_hidden")))
-    t = (t.join(parts, on=["choice", "alternative", "indicator_id", "measure"], how="left")
-         .with_columns(pl.when(gap & pl.col("_part_hidden").fill_null(True))
-                       .then(pl.lit("a part of the difference is not published"))
-                       .otherwise(pl.col("reason")).alias("reason")))
+    # n say nothing about persons that the two cells do not say already): hide_derived does that
+    t = t.with_columns(pl.when(pl.col("herkomst") != GAP).then(reason).alias("reason"))
     sup = pl.col("reason").is_not_null()
     headline = pl.struct("indicator_id", "measure").map_elements(
         lambda s: HEADLINES.get((s["indicator_id"], s["measure"]), ""), return_dtype=pl.String)

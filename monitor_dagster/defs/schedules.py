@@ -101,15 +101,25 @@ def fallback_years(warehouse_root) -> list[int]:
 TRIGGER = {"outcome": "outcome_yearly", "input": "input_biennial"}   # the schedule names, as run tags
 
 
-def buildable_keys(r) -> list[dg.AssetKey]:
-    """The assets of the outcome job that a year can build (readiness: core tables whose inputs are there, families
-    with a computable indicator), as ``monitor run`` plans them (runner.derived_plan).  An early build with the SECM
-    fallback asks only these: core/secm_months of t is not built from a release that ends before t."""
+def year_assets(r) -> tuple[list[dg.AssetKey], list[dg.AssetKey], list[dg.AssetKey]]:
+    """The assets of the outcome job a year can build (readiness: core tables whose inputs are there, families with
+    a computable indicator): (core tables, families of year t alone, families that follow persons into later years,
+    specs.yaml ``follow_up``).  ``monitor run`` plans its runs from them (runner.derived_plan)."""
+    from monitor_dagster.indicators import spec as SPEC
     from monitor_dagster.readiness import buildable_core, buildable_families
 
     core = {a.key.path[-1]: a.key for a in CORE_YEARLY}
-    return ([core[a] for a in buildable_core(r) if a in core]
-            + [FAMILY_ASSETS[f].key for f in buildable_families(r) if f in OUTCOME_FAMILIES])
+    fams = [f for f in buildable_families(r) if f in OUTCOME_FAMILIES]
+    return ([core[a] for a in buildable_core(r) if a in core],
+            [FAMILY_ASSETS[f].key for f in fams if SPEC.follow_up(f) is None],
+            [FAMILY_ASSETS[f].key for f in fams if SPEC.follow_up(f) is not None])
+
+
+def buildable_keys(r) -> list[dg.AssetKey]:
+    """:func:`year_assets` as one selection.  An early build with the SECM fallback asks only these: core/secm_months
+    of t is not built from a release that ends before t."""
+    core, now, later = year_assets(r)
+    return core + now + later
 
 
 def _first_ready(kind: str, years, missing, today: dt.date, tags: dict | None = None,

@@ -59,11 +59,12 @@ def _unanimous(t: pl.DataFrame) -> pl.Expr:
     answer: a choice of a select_one or of a 0-5 distribution (``adds_to_100``) that at least n - 1 answering
     organisations chose, or a choice of its own (a top-3 action, a named barrier) that at least n - 1 or at most 1
     named.  All alike tells each one's answer to anyone; all but one alike tells it to the one who differs (she
-    knows her own answer), the insider the p % rule of business statistics guards against."""
+    knows her own answer), the insider the p % rule of business statistics guards against.  Without
+    ``adds_to_100`` (a stored table) whether a choice stands alone is unknown: only the first part is judged."""
     if not {"response_rate", "n_choice"} <= set(t.columns):
         return pl.lit(False)
     k, n = pl.col("n_choice"), pl.col("n")
-    alone = ~pl.col("adds_to_100").fill_null(False) if "adds_to_100" in t.columns else pl.lit(True)
+    alone = ~pl.col("adds_to_100").fill_null(False) if "adds_to_100" in t.columns else pl.lit(False)
     return ((pl.col("response_rate").fill_null(0.0) >= FULL_RESPONSE) & k.is_not_null() & n.is_not_null()
             & ((k >= n - GROUP_SLACK) | (alone & (k <= GROUP_SLACK))))
 
@@ -162,13 +163,12 @@ def check_disclosure(frame: pl.DataFrame, *, min_orgs: int = MIN_ORGS,
 
 def stored_leaks(detail: pl.DataFrame) -> list[str]:
     """What a stored survey table (``indicators/inputs_surveys``, the table's columns with ``response_rate`` and
-    ``n_choice``) shows that this version's rules hide and that can be told from its columns: a choice every
-    organisation of a fully responding class gave (the group rule; ``n_choice`` = ``n``).  The publication refuses
-    such a table (built by a version before the group rule) until it is rebuilt."""
-    if not {"response_rate", "n_choice", "n", "suppressed"} <= set(detail.columns):
+    ``n_choice``) shows that this version's rules hide and that can be told from its columns: a choice all, or all
+    but one, organisations of a fully responding class gave (the group rule, :func:`_unanimous`).  The publication
+    refuses such a table (built by a version before the group rule) until it is rebuilt."""
+    if "suppressed" not in detail.columns:
         return []
-    bad = detail.filter(~pl.col("suppressed") & (pl.col("response_rate") >= FULL_RESPONSE)
-                        & (pl.col("n_choice") >= pl.col("n") - GROUP_SLACK))
+    bad = detail.filter(~pl.col("suppressed") & _unanimous(detail))
     dims = [c for c in detail.columns if c not in NULLED and detail.schema[c] == pl.String
             and c not in ("indicator_id", "measure", "unit", "status", "trend_break", "vintages", "suppression_reason",
                           "correctie")]

@@ -97,14 +97,14 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
         _required(frame, what, "(cumulative)")
     # report 2.1: whole-year residence needs address spells up to 31 December t (core/inputs.py covers_year);
     # `monitor run` and the schedules do not plan such a year (readiness.core_missing), a hand-picked one stops here
-    addresses_until = _release_period(monitor, "GBAADRESOBJECTBUS")
+    m = _Manifests(monitor.warehouse)      # the release periods and readiness's rules, read once
+    addresses_until = m.period("GBAADRESOBJECTBUS")
     if addresses_until is not None and addresses_until < int(year):
         raise dg.Failure(description=f"core/population {year}: the latest GBAADRESOBJECTBUS in the warehouse covers "
                                      f"up to {addresses_until}, so who lived in NL the whole year {year} is not known "
                                      f"(report 2.1): ingest GBAADRESOBJECTBUS {year} first (monitor run --select "
                                      "GBAADRESOBJECTBUS)")
     # GBAPERSOONTAB must hold everybody registered before 1 January t (core/inputs.py covers_prev_year)
-    m = _Manifests(monitor.warehouse)
     for inp in CORE_INPUTS["population"][1].values():
         if isinstance(inp, SourceInput) and inp.required and (gap := prev_year_gap(m, inp, int(year))):
             raise dg.Failure(description=f"core/population {year}: {gap}: ingest {inp.entry} {int(year) - 1} or "
@@ -133,7 +133,7 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
               "migmotief": migmotief, "countries": countries, "enrolment": enrol_lf, "vslgwb": vsl}
     # the release period of the cumulative SECMBUS decides whether SECM covers the year (report 7.1.3); read
     # from the data instead, every bucket would compute both the SECM and the fallback flags (1.9 s per 1 M)
-    secm_last = _release_period(monitor, "SECMBUS")
+    secm_last = m.period("SECMBUS")
     choices = monitor.choices
     if choices.student_source == "enrolment":     # the fallback of report 7.1.3 also where SECM covers t
         secm_last = min(secm_last if secm_last is not None else int(year), int(year) - 1)
