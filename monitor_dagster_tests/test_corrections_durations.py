@@ -145,7 +145,7 @@ def test_estimates_are_settled_to_ten_significant_digits():
 
 def test_a_curve_over_a_hidden_cohort_cell_is_hidden():
     """A curve's n is the n of its cohort cell in the indicator table (O38 "na WW": the persons leaving WW, as
-    O38 "na WW binnen 1 jaar"): where the table hides that cell, the curve and the hazard ratio go too."""
+    O38 "na WW direct"): where the table hides that cell, the curve and the hazard ratio go too."""
     from monitor_dagster.corrections.durations import combined, hide_with_cohort
     from monitor_dagster.indicators.table import DIMENSIONS
 
@@ -159,7 +159,7 @@ def test_a_curve_over_a_hidden_cohort_cell_is_hidden():
                "suppressed": False}]
     durs = combined(pl.DataFrame(curve), pl.DataFrame(hazard))
     cell = {d: "totaal" for d in DIMENSIONS} | {"indicator_id": "O38", "year": 2019, "correctie": "geen",
-                                                 "measure": "na WW binnen 1 jaar", "unit": "%"}
+                                                 "measure": "na WW direct", "unit": "%"}
     table = pl.DataFrame([cell | {"herkomst": "niet-westers", "n": None, "suppressed": True},
                           cell | {"herkomst": "geen migratieachtergrond", "n": 900, "suppressed": False}])
     out = hide_with_cohort(durs, table)

@@ -67,5 +67,6 @@ def test_make_demo_ends_with_the_gated_table_and_the_publication(tmp_path):
         main.select("indicator_id", "year", "herkomst", pl.col("measure").alias("_tm"), pl.col("n").alias("n_main"),
                     pl.col("suppressed").alias("hidden_main")), on=["indicator_id", "year", "herkomst", "_tm"])
     both = j.filter(~pl.col("suppressed") & ~pl.col("hidden_main"))
-    assert both.height > 20 and (both["n"] == both["n_main"]).all()
+    # (18 pairs shown since O38's cells of those not directly at work hide their cohort cell with them, December 2026)
+    assert both.height > 10 and (both["n"] == both["n_main"]).all()
     assert j.filter(~pl.col("suppressed") & pl.col("hidden_main")).height == 0

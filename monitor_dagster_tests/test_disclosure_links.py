@@ -115,6 +115,25 @@ def test_indicators_over_the_same_persons_are_hidden_together():
     assert out[("O11", "jongeren", "totaal")]["suppression_reason"] == "linked"
 
 
+def test_those_not_directly_at_work_are_hidden_with_their_cohort():
+    """O38/O39 (report 5.2, 4g): 50 left WW, 42 worked the month after (direct), 8 did not; of those 8, 3 worked
+    within a year, and of the whole cohort 45 within a year (vast 30 + flex 12 + zelfstandig 3).  The 8 are too
+    few; shown, the cohort cells would give them away: n 50 - 42 = 8, and 45 - 42 = 3 of them within a year."""
+    ww = [("direct", 50, 42), ("binnen 1 jaar vast", 50, 30), ("binnen 1 jaar flex", 50, 12),
+          ("binnen 1 jaar zelfstandig", 50, 3), ("binnen 1 jaar duurzaam", 50, 40), ("binnen 1 jaar", 8, 3),
+          ("binnen 2 jaar", 8, 4), ("binnen 3 jaar", 8, 4)]
+    rows = [row("O38", n=n, value=100 * k / n, measure=f"na WW {m}") for m, n, k in ww]
+    rows += [row("O39", n=8, value=20.5, unit="maanden", measure="na WW"),
+             row("O38", n=120, value=60.0, measure="na bijstand direct")]
+    out = {(r["indicator_id"], r["measure"]): r for r in apply_disclosure(frame(rows)).iter_rows(named=True)}
+    assert out[("O38", "na WW binnen 1 jaar")]["suppression_reason"] == "primary_n"
+    assert out[("O39", "na WW")]["suppression_reason"] == "primary_n"
+    for m, _, _ in ww:
+        assert out[("O38", f"na WW {m}")]["suppressed"], m
+    assert out[("O38", "na WW direct")]["suppression_reason"] == "linked"
+    assert not out[("O38", "na bijstand direct")]["suppressed"]      # another label: other persons
+
+
 def test_a_gate_run_twice_keeps_its_reasons():
     # corrections/apply.gate runs the gate again on its own output, where hidden cells have no n any more
     once = apply_disclosure(o22b_table())

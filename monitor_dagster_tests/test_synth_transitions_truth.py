@@ -26,17 +26,19 @@ Each flicker moves one person in or out of a count, so the differences are a han
 3 in every count measured (e.g. O30 totaal 105 vs 102 persons of 2,012 on 20,000 persons), hence 3 persons
 plus 1% for larger zones.
 
-**O38** (work within 1 and 3 years after WW / bijstand, truth events ``REEMPLOYMENT``): the same tolerance, the
-same causes.  Measured (pipeline vs truth, totaal): ``core_wh`` 2018 (follow-up to 2019, voorlopig) WW cohort
-49 vs 49, within 1 year 37 vs 37, within 3 years 41 vs 41, bijstand 12/10/11 vs 12/10/11; 2019 WW 48/33/33,
-bijstand 13/10/10 on both sides - every cell of the four herkomst aggregates equal.  20,000 persons 2014-2016
-seed 11 (``pre_payroll_wh``): 2014 WW 502/334/396 and bijstand 122/84/99 equal; 2015 WW 520/368/388 equal,
-bijstand 118/86/89 vs 117/85/88; 2016 WW 428/282/282 equal, bijstand 113/76/76 vs 114/76/76.  The two bijstand
-differences are one person (latent bijstand to 16 January 2016, so SECM bijstand in January) with a latent
-on-call job of 10 hours a week from 17 January 2016, never work in the latent world, whose file hours
-(x U(0.2, 1.8)) reach 12 a week in January 2016 and 4 later months: in the file she is at work in January
-2016, so she leaves bijstand in December 2015 and works the next month (2015 cohort, within 1 year); in the
-latent world she leaves bijstand in January 2016 and never works (2016 cohort).
+**O38** (work the month after the exit, ``direct``, of the whole cohort; work within 1, 2 and 3 years of those not
+at work that month, truth events ``REEMPLOYMENT``): the same tolerance, the same causes.  Measured (pipeline vs
+truth, totaal, December 2026): ``core_wh`` 2018 (follow-up to 2019, voorlopig) WW cohort 49, direct 32, of the
+17 others within 1 / 2 / 3 years 5 / 9 / 9; bijstand 12, 9, of 3: 1 / 2 / 2; 2019 WW 48, 32, of 16: 1 / 1 / 1,
+bijstand 13, 10, of 3: 0 - every cell of the four herkomst aggregates equal.  20,000 persons 2014-2016 seed 11
+(``pre_payroll_wh``): 2014 WW cohort 501 vs 502, direct 253 vs 255, of the others (248 vs 247) within 1 / 2 / 3
+years 80 / 129 / 142 vs 79 / 128 / 141; 2015 WW 520 / 285 and 235: 83 / 103 / 103 equal, bijstand 118 vs 117;
+2016 WW 427 vs 428, bijstand 113 vs 114 (the cohorts differed by these persons before the direct rule too).  The
+2015/2016 bijstand differences are one person (latent bijstand to 16 January 2016, so SECM bijstand in January)
+with a latent on-call job of 10 hours a week from 17 January 2016, never work in the latent world, whose file
+hours (x U(0.2, 1.8)) reach 12 a week in January 2016 and 4 later months: in the file she is at work in January
+2016, so she leaves bijstand in December 2015 and works the next month (2015 cohort, direct); in the latent
+world she leaves bijstand in January 2016 and never works (2016 cohort).
 
 Changing the pipeline's 12 months to 13 moves 2 persons on ``core_wh`` (2018 WW within 1 year 39 vs 37), inside
 the tolerance; on the 20,000 persons it moves 7-8 (2014 WW totaal 341 vs 334, 2015 376 vs 368; geen
@@ -70,8 +72,9 @@ CELLS = {("O31", "werk"): ("werk", "werk_naar_WW"), ("O32", "werk"): ("werk", "w
          ("O29", "zelfde werkgever"): ("tijdelijk", "tijdelijk_naar_vast_zelfde_werkgever"),
          ("O30", "andere werkgever"): ("tijdelijk", "tijdelijk_naar_vast_andere_werkgever")}
 #: O38 measure -> (truth cohort, truth numerator)
-REEMPLOYMENT_CELLS = {f"na {b} binnen {k} jaar": (f"{b}_uitstroom", f"{b}_werk_binnen_{k}_jaar")
-                      for b in ("WW", "bijstand") for k in (1, 3)}
+REEMPLOYMENT_CELLS = {**{f"na {b} direct": (f"{b}_uitstroom", f"{b}_direct") for b in ("WW", "bijstand")},
+                      **{f"na {b} binnen {k} jaar": (f"{b}_niet_direct", f"{b}_werk_binnen_{k}_jaar")
+                         for b in ("WW", "bijstand") for k in (1, 2, 3)}}
 
 
 def tolerance(count: int) -> float:
@@ -127,7 +130,8 @@ def test_truth_holds_the_transitions_per_group_and_year(core_wh):
             assert tr[year]["totaal"][f"{b}_uitstroom"] > 0
             for g in tr[year]:
                 c = tr[year][g]
-                assert 0 <= c[f"{b}_werk_binnen_1_jaar"] <= c[f"{b}_werk_binnen_3_jaar"] <= c[f"{b}_uitstroom"]
+                assert (0 <= c[f"{b}_werk_binnen_1_jaar"] <= c[f"{b}_werk_binnen_2_jaar"] <= c[f"{b}_werk_binnen_3_jaar"]
+                        <= c[f"{b}_niet_direct"] == c[f"{b}_uitstroom"] - c[f"{b}_direct"])
                 if year == "2019":      # the zone's last year: at most 11 months observed after an exit
                     assert c[f"{b}_werk_binnen_1_jaar"] == c[f"{b}_werk_binnen_3_jaar"]
     # 2018 sees 2019: someone starts work more than 12 months after leaving WW in 2018
@@ -233,13 +237,16 @@ def test_reemployment_events_follow_the_o38_rule():
     base[5] = False
     first = TT.reemployment_events(months, base, 0)
     assert np.flatnonzero(first["WW_uitstroom"]).tolist() == [0, 1, 2, 3, 4]
-    assert np.flatnonzero(first["WW_werk_binnen_1_jaar"]).tolist() == [0, 4]
-    assert np.flatnonzero(first["WW_werk_binnen_3_jaar"]).tolist() == [0, 1, 2, 4]
+    assert np.flatnonzero(first["WW_direct"]).tolist() == [4]                 # works the month after the exit
+    assert np.flatnonzero(first["WW_niet_direct"]).tolist() == [0, 1, 2, 3]
+    assert np.flatnonzero(first["WW_werk_binnen_1_jaar"]).tolist() == [0]
+    assert np.flatnonzero(first["WW_werk_binnen_2_jaar"]).tolist() == [0, 1]
+    assert np.flatnonzero(first["WW_werk_binnen_3_jaar"]).tolist() == [0, 1, 2]
     assert np.flatnonzero(first["bijstand_uitstroom"]).tolist() == [6]
     assert not first["bijstand_werk_binnen_1_jaar"].any() and first["bijstand_werk_binnen_3_jaar"][6]
     last = TT.reemployment_events(months, np.ones(n, dtype=bool), years - 1)
     assert np.flatnonzero(last["WW_uitstroom"]).tolist() == [9]
-    assert last["WW_werk_binnen_1_jaar"][9] and last["WW_werk_binnen_3_jaar"][9]
+    assert not last["WW_direct"][9] and last["WW_werk_binnen_1_jaar"][9] and last["WW_werk_binnen_3_jaar"][9]
 
 
 def _reemployment_mismatches(wh: Path, year: int) -> tuple[list[str], list[str]]:

@@ -164,7 +164,7 @@ def results(tables: list[pl.DataFrame], weights: pl.DataFrame | None) -> tuple[p
 #: warehouse, December 2026): (indicator, curve measure) -> the table's measure.  O31's curve ("uit werk")
 #: follows those whose work ended, a cell the table does not have.
 COHORT_CELL = {("O25", "werk"): "werk", ("O27", "baanverlies"): "werk", ("O29", "tijdelijk naar vast"): "zelfde werkgever",
-               ("O38", "na WW"): "na WW binnen 1 jaar", ("O38", "na bijstand"): "na bijstand binnen 1 jaar"}
+               ("O38", "na WW"): "na WW direct", ("O38", "na bijstand"): "na bijstand direct"}
 
 
 def hide_with_cohort(durations: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:

@@ -268,7 +268,9 @@ def wage_changes(states: pl.LazyFrame, year: int) -> pl.LazyFrame:
     ... als het uurloon van jaar op jaar veranderd"; the panel holds November and December of t-1); (b) **a
     change of main job** whose new job starts in t with at most one month without a job in between ("altijd
     meegenomen als het om een andere baan gaat"): the new job's mean of t against the old job's mean of the
-    year of its last month.  same_employer: the SBEID of both jobs (always for (a))."""
+    year of its last month.  same_employer: the SBEID of both jobs (always for (a)); for (b) ``mi``, the month
+    of the new job, and ``sector_from``, the old job's sector ("Bij verandering van sector kijken we naar sector
+    waar de persoon vandaan komt"); null for (a)."""
     j = (states.filter(pl.col("job").is_not_null())
          .with_columns((pl.col("mi") // 12).alias("yr")))
     # wage x hours and hours in fixed point (core/exact.py): the same sums in any row order
@@ -278,16 +280,19 @@ def wage_changes(states: pl.LazyFrame, year: int) -> pl.LazyFrame:
     now, before = jy.filter(pl.col("yr") == year), jy.filter(pl.col("yr") == year - 1)
     within = (now.join(before, on=["person_id", "job"], how="inner", suffix="_old")
               .select("person_id", (pl.col("w") / pl.col("w_old") - 1).alias("change"),
-                      pl.lit(True).alias("same_employer")))
-    switch = (j.sort("person_id", "mi").with_columns(_previous("mi", "job", "employer"))
+                      pl.lit(True).alias("same_employer"), pl.lit(None, pl.Int32).alias("mi"),
+                      pl.lit(None, pl.String).alias("sector_from")))
+    switch = (j.sort("person_id", "mi").with_columns(_previous("mi", "job", "employer", "sector"))
               .filter((pl.col("yr") == year) & (pl.col("job") != pl.col("prev_job"))
                       & (pl.col("mi") - pl.col("prev_mi") <= 2))
               .select("person_id", "job", "yr", "prev_job", (pl.col("prev_mi") // 12).alias("prev_yr"),
-                      (pl.col("employer") == pl.col("prev_employer")).fill_null(False).alias("same_employer"))
+                      (pl.col("employer") == pl.col("prev_employer")).fill_null(False).alias("same_employer"),
+                      pl.col("mi").cast(pl.Int32), pl.col("prev_sector").cast(pl.String).alias("sector_from"))
               .join(jy, on=["person_id", "job", "yr"], how="inner")
               .join(jy.rename({"job": "prev_job", "yr": "prev_yr", "w": "w_old"}),
                     on=["person_id", "prev_job", "prev_yr"], how="inner")
-              .select("person_id", (pl.col("w") / pl.col("w_old") - 1).alias("change"), "same_employer"))
+              .select("person_id", (pl.col("w") / pl.col("w_old") - 1).alias("change"), "same_employer", "mi",
+                      "sector_from"))
     return pl.concat([within, switch], how="vertical")
 
 
@@ -300,12 +305,18 @@ def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, se
     bij dezelfde en personen die bij een andere werkgever (SBEID in de SPOLIS) doorstromen").  Denominator:
     "alle personen ... die ten minste twee maanden een baan hadden in loondienst" (main-job months of t);
     the self-employed are out ("het uurloon van zelfstandigen kan helaas niet berekend worden").  Sector:
-    of most of his job months (the sector he comes from, report 5.2)."""
+    "Bij verandering van sector kijken we naar sector waar de persoon vandaan komt": the sector of the old job
+    of his first change of job in t; without one (no change, or only changes within a job), the sector of most
+    of his job months of t.  One sector per person, so he counts once in every cell."""
     s = _states(population, job_month, secm_month, inpatab, year)
     jobs_t = s.filter(pl.col("job").is_not_null() & (pl.col("mi") // 12 == year))
-    denom = (modal_sector(jobs_t).join(jobs_t.group_by("person_id").agg(pl.len().alias("_m")), on="person_id")
-             .filter(pl.col("_m") >= 2).drop("_m"))
     ev = wage_changes(s, year)
+    origin = (ev.filter(pl.col("sector_from").is_not_null()).sort("person_id", "mi")
+              .group_by("person_id", maintain_order=True).agg(pl.col("sector_from").first()))
+    denom = (modal_sector(jobs_t).join(jobs_t.group_by("person_id").agg(pl.len().alias("_m")), on="person_id")
+             .filter(pl.col("_m") >= 2).drop("_m")
+             .join(origin, on="person_id", how="left")
+             .select("person_id", pl.coalesce("sector_from", "sector").alias("sector")))
     flags = []
     for step in WAGE_STEPS:
         up, down = pl.col("change") >= step / 100 - 1e-12, pl.col("change") <= -step / 100 + 1e-12
@@ -540,21 +551,37 @@ def _reemployment(population, job_month, secm_month, inpatab, year, observed_yea
         for b in _AFTER}, status
 
 
+def _direct() -> pl.Expr:
+    """Work in the month after the exit: "de fractie die direct vanuit de WW weer een baan vindt (de opvolgende
+    maand)" (report 5.2, 4g)."""
+    return (pl.col("months") == 1).fill_null(False)
+
+
+#: O38's shares of those not directly at work: "voor degene die niet direct na de WW een baan vinden ... of
+#: dit in een, twee of drie jaar gebeurt" (report 5.2, 4g)
+WITHIN_YEARS = (1, 2, 3)
+
+
 def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
                     inpatab: pl.LazyFrame | None, year: int, observed_year: int | None = None,
                     **kw) -> pl.DataFrame:
-    """O38, report 5.2 deelvraag 4g: of the persons leaving WW (bijstand) in year t, the share with work
-    "in een, twee of drie jaar": within 12 and within 36 months after the last benefit month (work = the
-    monthly state of 5.2: a substantial job or self-employment above the threshold; "We kijken voor deze
-    analyse drie jaar vooruit").  The first exit of the year counts.  ``voorlopig`` while the follow-up
-    years are not all in the warehouse (``observed_year`` < t+3): work not yet observed counts as none.
+    """O38, report 5.2 deelvraag 4g: "We kijken naar de fractie die direct vanuit de WW weer een baan vindt (de
+    opvolgende maand). Daarnaast kijken we voor degene die niet direct na de WW een baan vinden hoe lang het dan
+    duurt voordat ze een baan vinden en of dit in een, twee of drie jaar gebeurt."  Of the persons leaving WW
+    (bijstand) in year t (the first exit of the year): ``direct`` = the share at work in the month after the
+    last benefit month; ``binnen 1 / 2 / 3 jaar`` = of those not at work that month, the share at work within
+    12 / 24 / 36 months after the last benefit month (work = the monthly state of 5.2: a substantial job or
+    self-employment above the threshold; "We kijken voor deze analyse drie jaar vooruit").  ``voorlopig``
+    while the follow-up years are not all in the warehouse (``observed_year`` < t+3): work not yet observed
+    counts as none.
 
-    Advice after §5.3 (extra measures, shares of the same cohort): work within a year that is ``vast``,
-    ``flex`` (tijdelijk) or ``zelfstandig`` by its first month, and work within a year that lasts at least
-    :data:`DURABLE_MONTHS` consecutive months (``duurzaam``).
+    Advice after §5.3 (extra measures, shares of the whole cohort, the direct finders included): work within a
+    year that is ``vast``, ``flex`` (tijdelijk) or ``zelfstandig`` by its first month, and work within a year
+    that lasts at least :data:`DURABLE_MONTHS` consecutive months (``duurzaam``).
 
-    Duration cells (§7.2.2, measures ``na WW`` / ``na bijstand``): ``months`` to work (cause ``werk``), else
-    censored at ``observed`` (36, or the months observed while ``voorlopig``); 1 = the month after the exit."""
+    Duration cells (§7.2.2, measures ``na WW`` / ``na bijstand``, the whole cohort): ``months`` to work (cause
+    ``werk``), else censored at ``observed`` (36, or the months observed while ``voorlopig``); 1 = the month
+    after the exit."""
     groups, status = _reemployment(population, job_month, secm_month, inpatab, year, observed_year)
     out = []
     one_year = (pl.col("months") <= 12).fill_null(False)
@@ -562,10 +589,14 @@ def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mont
     advice = {f"binnen 1 jaar {k}": one_year & (pl.col("found") == k).fill_null(False)
               for k in (*_FOUND.values(), SELF_EMPLOYED_SECTOR)}
     advice["binnen 1 jaar duurzaam"] = one_year & (pl.col("run") >= DURABLE_MONTHS).fill_null(False)
+    within = {f"binnen {k} jaar": (pl.col("months") <= 12 * k).fill_null(False) for k in WITHIN_YEARS}
     for b, persons in groups.items():
-        measures = {"binnen 1 jaar": one_year, "binnen 3 jaar": (pl.col("months") <= 36).fill_null(False), **advice}
+        whole = {"direct": _direct(), **advice}
         out.append(cells_many(persons, {("O38", f"{_AFTER[b]} {label}"): v.cast(pl.Float64)
-                                        for label, v in measures.items()}, year=year, unit="%", status=status, **kw))
+                                        for label, v in whole.items()}, year=year, unit="%", status=status, **kw))
+        out.append(cells_many(persons.filter(~_direct()),
+                              {("O38", f"{_AFTER[b]} {label}"): v.cast(pl.Float64) for label, v in within.items()},
+                              year=year, unit="%", status=status, **kw))
         # the duration model of report 7.2.2, emitted here and not by O39 (the same cohorts: cells once only)
         found = pl.col("months").is_not_null()
         out.append(duration_cells(
@@ -578,15 +609,17 @@ def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mont
 def o39_duur_tot_werk(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
                       inpatab: pl.LazyFrame | None, year: int, observed_year: int | None = None,
                       **kw) -> pl.DataFrame:
-    """O39, report 5.2 deelvraag 4g: "hoe lang het dan duurt voordat ze een baan vinden ... De duur is dus
-    gemaximeerd op drie jaar": months from the last WW (bijstand) month of the first exit in t to work,
-    capped at 36 (who has no work after 36 months counts 36; the share of them is 100 minus O38 "binnen 3
-    jaar").  The mean of the capped durations is the restricted mean time to work, additive over persons.
-    ``voorlopig`` while the follow-up is not complete: then capped at the months observed."""
+    """O39, report 5.2 deelvraag 4g: "voor degene die niet direct na de WW een baan vinden hoe lang het dan duurt
+    voordat ze een baan vinden ... De duur is dus gemaximeerd op drie jaar": of the persons leaving WW
+    (bijstand) in t who are not at work in the month after (O38 ``direct``), the months from the last benefit
+    month of the first exit in t to work, capped at 36 (who has no work after 36 months counts 36; their share
+    is 100 minus O38 "binnen 3 jaar").  The mean of the capped durations is the restricted mean time to work,
+    additive over persons.  ``voorlopig`` while the follow-up is not complete: then capped at the months
+    observed."""
     groups, status = _reemployment(population, job_month, secm_month, inpatab, year, observed_year)
     out = []
     for b, persons in groups.items():
         v = pl.coalesce(pl.col("months"), pl.col("observed")).cast(pl.Float64)
-        out.append(cells(persons.with_columns(v.alias("value")), indicator_id="O39", year=year, unit="maanden",
-                         measure=_AFTER[b], status=status, **kw))
+        out.append(cells(persons.filter(~_direct()).with_columns(v.alias("value")), indicator_id="O39", year=year,
+                         unit="maanden", measure=_AFTER[b], status=status, **kw))
     return _concat(out)

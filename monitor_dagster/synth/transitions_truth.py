@@ -29,9 +29,9 @@ The rules are the monitor's, applied to latent quantities:
   that year's own panel (its WML of 1 January and INPATAB, the pipeline's rule for a follow-up year; absent
   from NL = geen); cohort = persons of the base population of t with an exit from WW (bijstand) in t, a month
   m of t in that state whose next month is another state (m before December of the last year, so the next
-  month is observed; the first exit of the year counts); events = the first work month after m at most 12
-  resp. 36 months later and not after December of the last year (a zone ending before t+3 is cut like the
-  pipeline's ``voorlopig`` figures).
+  month is observed; the first exit of the year counts); events = work in month m+1 (``direct``), else
+  (``niet_direct``) the first work month after m at most 12 / 24 / 36 months later and not after December of
+  the last year (a zone ending before t+3 is cut like the pipeline's ``voorlopig`` figures).
 
 The same panels give O25 (``first_job_codes`` for synth/first_job_truth.py): the months of the graduates with a
 tijdelijk or vast main job, or self-employment above the **full** monthly WML (40 hours, report 5.1 4c) instead
@@ -61,12 +61,13 @@ EVENTS = ("werk", "werk_naar_WW", "werk_naar_bijstand", "WW", "WW_naar_werk", "W
           "tijdelijk_naar_vast_andere_werkgever")
 #: hazard of temporary -> permanent within the same job: B main-job months whose job continues next month
 HAZARD = ("tijdelijk_maanden", "omzetting_zelfde_baan")
-#: O38 (persons): exit from WW / bijstand in t, and of those at work within 12 / 36 months after the exit month
-REEMPLOYMENT = ("WW_uitstroom", "WW_werk_binnen_1_jaar", "WW_werk_binnen_3_jaar",
-                "bijstand_uitstroom", "bijstand_werk_binnen_1_jaar", "bijstand_werk_binnen_3_jaar")
-#: transitions.FOLLOW_UP_MONTHS (report 5.2 4g: three years ahead); O38 counts work within 12 and 36 months
+#: O38 (persons): exit from WW / bijstand in t; at work the month after (direct); not (niet direct), and of
+#: those at work within 12 / 24 / 36 months after the exit month (report 5.2, 4g)
+_WITHIN = (("1_jaar", 12), ("2_jaar", 24), ("3_jaar", 36))
+REEMPLOYMENT = tuple(f"{b}_{e}" for b in ("WW", "bijstand")
+                     for e in ("uitstroom", "direct", "niet_direct", *(f"werk_binnen_{k}" for k, _ in _WITHIN)))
+#: transitions.FOLLOW_UP_MONTHS (report 5.2 4g: three years ahead)
 FOLLOW_UP_MONTHS = 36
-_WITHIN = (("1_jaar", 12), ("3_jaar", 36))
 NO_BACKGROUND = "geen migratieachtergrond"
 
 # monthly state codes of the panel
@@ -341,8 +342,8 @@ def reemployment_events(months: list[np.ndarray], base: np.ndarray, k: int) -> d
     (``year_events(ctx, y)["state"][:, 2:14]``), j = 0 .. last year of the zone.  The rule of
     ``transitions.time_to_work``: an exit is a month m of t in state b whose next month is not b, with m
     before December of the last year (the next month observed); the first exit of t counts; the months to
-    work = first work month after m minus m, counted when <= 12 / 36 and observed (not after December of the
-    last year)."""
+    work = first work month after m minus m: 1 is ``direct``; the others (``niet_direct``) counted when
+    <= 12 / 24 / 36 and observed (not after December of the last year), report 5.2 4g."""
     w = np.concatenate(months[k:k + 1 + FOLLOW_UP_MONTHS // 12], axis=1)
     w = w[:, :12 + FOLLOW_UP_MONTHS]                  # exit months 0..11, work up to exit + 36 <= 47
     width = w.shape[1]
@@ -358,8 +359,10 @@ def reemployment_events(months: list[np.ndarray], base: np.ndarray, k: int) -> d
         found = np.take_along_axis(next_work, (m + 1)[:, None], axis=1)[:, 0]
         months_to_work = np.where(found < width, found - m, np.iinfo(np.int16).max)
         out[f"{name}_uitstroom"] = cohort
+        out[f"{name}_direct"] = cohort & (months_to_work == 1)
+        out[f"{name}_niet_direct"] = not_direct = cohort & (months_to_work != 1)
         for label, limit in _WITHIN:
-            out[f"{name}_werk_binnen_{label}"] = cohort & (months_to_work <= limit)
+            out[f"{name}_werk_binnen_{label}"] = not_direct & (months_to_work <= limit)
     return out
 
 
