@@ -275,12 +275,29 @@ def test_trend_breaks_yaml_names_indicators_only_as_star():
     reg = {b["id"]: b for b in TB.registry()["breaks"]}
     assert reg["payrolling_2017"]["indicators"] == ["O04", "O29", "O30"]    # contract types: vast vs tijdelijk
     assert set(reg["srg_2019"]["indicators"]) == {f"P-{c}" for c in "abcdef"}
-    assert reg["soi_2021"]["indicators"] == ["*"] and reg["herkomst_2022"]["indicators"] == ["*"]
+    assert reg["herkomst_2022"]["indicators"] == ["*"]
+    # SOI 2021 is a change of HOOGSTEOPLTAB: the indicators with its opleiding (core/population), not the EBB's
+    assert {"O04", "O26", "P-a", "U-a"} <= set(reg["soi_2021"]["indicators"])
+    assert not {"O01", "O02", "O03"} & set(reg["soi_2021"]["indicators"])
+
+
+def test_a_row_two_breaks_concern_names_both():
+    """O26 of 2019 by opleiding: the re-worded question (report 5.1, "kan leiden tot een trendbreuk") and SOI 2021;
+    O01 by opleiding (the survey's own education level): neither; O04 of 2019 in totaal: none."""
+    t = pl.DataFrame([{"indicator_id": i, "year": 2019, **{d: "totaal" for d in DIMENSIONS}, "opleiding": o,
+                       "trend_break": None} for i, o in (("O26", "laag"), ("O26", "totaal"), ("O01", "laag"),
+                                                        ("O04", "totaal"), ("O04", "hoog"))],
+                     schema_overrides={"trend_break": pl.String})
+    got = dict(zip(zip(t["indicator_id"], t["opleiding"]), TB.explain(t)["trend_break"]))
+    assert got == {("O26", "laag"): "soi_2021,schoolverlaters_2019", ("O26", "totaal"): "schoolverlaters_2019",
+                   ("O01", "laag"): None, ("O04", "totaal"): None, ("O04", "hoog"): "soi_2021"}
+    assert TB.split_ids(got[("O26", "laag")]) == ["soi_2021", "schoolverlaters_2019"] and TB.split_ids(None) == []
 
 
 def test_every_registered_break_is_named_by_a_spec():
     named = {b for sp in S.specs().values() for b in sp.trend_breaks}
-    orphans = [b["id"] for b in _yaml_breaks() if b.get("indicators") != ["*"] and b["id"] not in named]
+    orphans = [b["id"] for b in _yaml_breaks()
+               if b.get("indicators") != ["*"] and not b.get("via") and b["id"] not in named]
     assert orphans == []
 
 

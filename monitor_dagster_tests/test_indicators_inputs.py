@@ -23,9 +23,10 @@ Y = 2019
 
 
 # ------------------------------------------------------------------------------------------ builders
-def _pop(*ids, nonwestern=(), student=(), no_age=()):
+def _pop(*ids, nonwestern=(), student=(), no_age=(), pensioner=()):
     """Persons of the core population (shared builder: monitor_dagster_tests/_frames.py)."""
-    return frames.population(*ids, nonwestern=nonwestern, student=student, no_age=no_age, geslacht="vrouw", opleiding="laag")
+    return frames.population(*ids, nonwestern=nonwestern, student=student, no_age=no_age, pensioner=pensioner,
+                             geslacht="vrouw", opleiding="laag")
 
 
 def _benefits(rows):
@@ -95,8 +96,9 @@ def test_inflow_rule_and_cohort():
         (9, "bijstand", D(2019, 5, 1), None),                                             # no age group
         (10, "bijstand", D(2019, 5, 1), None),                                            # student: kept
         (11, "bijstand", D(2019, 1, 1), D(2019, 1, 31)), (11, "bijstand", D(2019, 1, 1), D(2019, 2, 28)),  # same day
+        (12, "bijstand", D(2019, 5, 1), None),                       # pensioner (SECM, under the AOW age): left out
     ])
-    pop = _pop(1, 2, 3, 4, 5, 6, 7, 9, 10, 11, student=(10,), no_age=(9,))
+    pop = _pop(1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, student=(10,), no_age=(9,), pensioner=(12,))
     c = I.inflow_cohort(pop, ben, Y, "bijstand").collect().sort("person_id")
     assert c["person_id"].to_list() == [1, 4, 5, 6, 10, 11]
     got = dict(zip(c["person_id"], c["inflow"]))
@@ -252,7 +254,9 @@ def test_trend_break_registry_fits_the_measures():
     t = pl.concat([I.participation_indicators(pop, ben, prov, Y),
                    I.uwv_indicators(pop, _benefits([(1, "WW", D(2019, 1, 1), None)]), _trajectories([]), Y)])
     marked = TB.explain(t)
-    assert set(marked.filter(pl.col("indicator_id").str.starts_with("P-"))["trend_break"]) == {"srg_2019"}
+    p = marked.filter(pl.col("indicator_id").str.starts_with("P-"))
+    assert set(p.filter(pl.col("opleiding") == "totaal")["trend_break"]) == {"srg_2019"}
+    assert set(p.filter(pl.col("opleiding") != "totaal")["trend_break"]) == {"srg_2019,soi_2021"}   # both apply
     u = marked.filter(pl.col("indicator_id").str.starts_with("U-"))
     assert u.filter(pl.col("opleiding") == "totaal")["trend_break"].is_null().all()
     assert set(u.filter(pl.col("opleiding") != "totaal")["trend_break"]) == {"soi_2021"}   # education breakdown only
@@ -394,8 +398,9 @@ def test_synthetic_rows_follow_the_contract(synth_wh):
     # the gated table holds the input rows, trend break marked, and passes the disclosure check
     table = ind.read("indicator_table", "all").collect()
     inputs = table.filter(pl.col("indicator_id").is_in(["P-a", "P-c", "U-a"]))
-    assert inputs.height and set(inputs.filter((pl.col("year") == 2019) & pl.col("indicator_id").str.starts_with("P-"))
-                                 ["trend_break"]) == {"srg_2019"}
+    p19 = inputs.filter((pl.col("year") == 2019) & pl.col("indicator_id").str.starts_with("P-"))
+    assert inputs.height and set(p19.filter(pl.col("opleiding") == "totaal")["trend_break"]) == {"srg_2019"}
+    assert set(p19.filter(pl.col("opleiding") != "totaal")["trend_break"]) == {"srg_2019,soi_2021"}
     assert checks["disclosure"]
 
 

@@ -1,6 +1,6 @@
 """Benefit, Participatiewet-provision and re-integration-trajectory spells.
 
-Report 3.2.1 (Participatiewet provisions P-a..P-f), 3.3 / UWV (trajectories U-a..U-c), 4.2 question 3e
+Report 3.2.1 (Participatiewet provisions P-a..P-f), 3.4 (UWV trajectories U-a..U-c), 4.2 question 3e
 (benefit type and duration, O11-O18), 5.2 (outflow from work to WW / bijstand / AO, 4f-4g); docs/methodology.md
 "Spells".
 
@@ -156,7 +156,7 @@ def provision_spells(srg: pl.LazyFrame | None, pwet: pl.LazyFrame | None,
 
 # --------------------------------------------------------------------------------------- trajectories
 def trajectory_spells(sirww: pl.LazyFrame | None, sirag: pl.LazyFrame | None) -> pl.LazyFrame:
-    """UWV re-integration trajectories (report 3.3: "Aandeel van de mensen met een gestart traject (deze
+    """UWV re-integration trajectories (report 3.4: "Aandeel van de mensen met een gestart traject (deze
     informatie halen we uit SIRAGPERSOONBUS respectievelijk SIRWWPERSOONBUS) in het jaar na instroom").
 
     SIRWWPERSOONBUS -> client ``WW``, SIRAGPERSOONBUS -> client ``AG`` (arbeidsgehandicapten: AO, Wajong).

@@ -54,6 +54,12 @@ def registry() -> dict:
         raise ValueError(f"indicators/specs.yaml names trend breaks that indicators/trend_breaks.yaml does not "
                          f"register: {which}")
     for b in reg["breaks"]:
+        if b.get("via"):
+            # a classification change of one source's breakdown concerns the indicators that take the breakdown
+            # from that table (soi_2021: opleiding from HOOGSTEOPLTAB through core/population; the EBB
+            # indicators have the survey's own education level, report 4.1)
+            b["indicators"] = sorted(i for i, s in S.specs().items() if b["via"] in (s.inputs or {}).values())
+            continue
         if b.get("indicators") == ["*"]:
             continue
         if b.get("indicators"):
@@ -63,16 +69,29 @@ def registry() -> dict:
     return reg
 
 
+#: between the ids of a row that more than one break concerns ("schoolverlaters_2019,soi_2021": O26 by opleiding)
+SEPARATOR = ","
+
+
+def split_ids(label: str | None) -> list[str]:
+    """The break ids of a ``trend_break`` value."""
+    return [x for x in (label or "").split(SEPARATOR) if x]
+
+
 def explain(table: pl.DataFrame) -> pl.DataFrame:
-    """Fill ``trend_break`` with the registered break(s) that apply to a row's indicator, year and cells."""
-    label = pl.lit(None, dtype=pl.String)
-    for b in reversed(registry()["breaks"]):
+    """Fill ``trend_break`` with every registered break that applies to a row's indicator, year and cells, in
+    registry order (one id per break, :data:`SEPARATOR` between): a reader of an O26 cell of 2019 by opleiding
+    must learn of the re-worded question and of the new education classification."""
+    ids = []
+    for b in registry()["breaks"]:
         cond = pl.col("year") == b["year"]
         if b["indicators"] != ["*"]:
             cond &= pl.col("indicator_id").is_in(b["indicators"])
         if b.get("dimension"):
             cond &= pl.col(b["dimension"]) != "totaal"
-        label = pl.when(cond).then(pl.lit(b["id"])).otherwise(label)
+        ids.append(pl.when(cond).then(pl.lit(b["id"])))
+    label = pl.concat_str(ids, separator=SEPARATOR, ignore_nulls=True) if ids else pl.lit("")
+    label = pl.when(label != "").then(label)
     return table.with_columns(pl.coalesce(pl.col("trend_break"), label).alias("trend_break"))
 
 

@@ -23,13 +23,15 @@ Rules
   SECM puts them in 23, not 22); WW = WW; AO = any AO law (WAO, WAZ, Wajong, WIA-IVA, WIA-WGA), so a move
   from IVA to WGA is a reassessment, not an inflow.
 * **Cohort of year t**: persons with an inflow whose day *s* falls in year t; a person with several
-  inflows in t is in the cohort once, with the first one.  AO is split by the law of the spell that opens
-  the inflow: ``Wajong`` and ``WIA (WGA)``; IVA is left out (report 3.4: "omdat mensen die volledig en
-  duurzaam arbeidsongeschikt zijn verklaard geen re-integratietraject zullen starten"), WAO and WAZ are
-  closed to new claims (2006 / 2004) and left out as well.
+  inflows in t is in the cohort once, with the first one.  ``AO`` is every AO law (the series of the first
+  measurement, report 3.4), split by the law of the spell that opens the inflow into ``Wajong``, ``WIA (WGA)``
+  and ``AO overig`` (IVA, WAO, WAZ), so the parts add up to ``AO``; the advice to leave IVA out (7.2.1 c:
+  "omdat mensen die volledig en duurzaam arbeidsongeschikt zijn verklaard geen re-integratietraject zullen
+  starten") is followed by showing Wajong and WIA (WGA) apart, not by dropping IVA from ``AO``.
 * **Persons**: the core population of year t (lived in NL the whole year, report 2.1) aged 15 to the AOW
-  age the whole year (``leeftijd`` not null).  Students and pensioners are **not** left out (3.2.1, 3.4: "laten
-  we studenten die de bijstand zijn ingestroomd niet buiten beschouwing").  The age rule only drops persons
+  age the whole year (``leeftijd`` not null).  Students are **not** left out (3.2.1, 3.4: "laten we studenten
+  die de bijstand zijn ingestroomd niet buiten beschouwing"); pensioners (SECM, the rule of core/population)
+  are, as for most questions (2.1), since the report names only students as the exception.  The age rule only drops persons
   who reach the AOW age in year t, who cannot be followed a year in the benefit, and keeps the leeftijd
   breakdown adding up to its total (disclosure by subtraction).
 * **Follow-up window**: ``[s, s + 12 months)`` (calendar months, polars ``offset_by("12mo")``).  An event
@@ -195,8 +197,12 @@ def inflows(benefit_spells: pl.LazyFrame, kinds: tuple[str, ...] | list[str]) ->
 
 
 def study_persons(population: pl.LazyFrame) -> pl.LazyFrame:
-    """The core population of year t aged 15 to the AOW age the whole year, students and pensioners kept."""
-    return population.filter(pl.col("leeftijd").is_not_null()).select(_PERSON_COLS)
+    """The core population of year t aged 15 to the AOW age the whole year, students kept ("laten we studenten
+    die de bijstand zijn ingestroomd niet buiten beschouwing", 3.2.1; the same for WW and AO, 3.4) and
+    pensioners (SECM) left out as for most questions (2.1: "We laten schoolgaande, studerende en
+    pensioengerechtigden ... bij de meeste vragen buiten beschouwing"): only students are named as an
+    exception."""
+    return population.filter(pl.col("leeftijd").is_not_null() & ~pl.col("pensioner")).select(_PERSON_COLS)
 
 
 def inflow_cohort(population: pl.LazyFrame, benefit_spells: pl.LazyFrame, year: int, family: str,
@@ -415,9 +421,9 @@ def _trajectory_events(cohort: pl.LazyFrame, trajectories: pl.LazyFrame, family:
 def u_a_trajectory_share(cohort: pl.LazyFrame, trajectories: pl.LazyFrame, year: int, measure: str, *,
                          observed_until: dt.date | None = None, **kw) -> pl.DataFrame:
     """U-a, report 3.4 a: "Aandeel van de mensen met een gestart traject (... SIRAGPERSOONBUS respectievelijk
-    SIRWWPERSOONBUS) in het jaar na instroom in de uitkering": % of the WW (resp. Wajong, WIA-WGA) inflow
+    SIRWWPERSOONBUS) in het jaar na instroom in de uitkering": % of the WW (resp. AO) inflow
     cohort with a re-integration trajectory of the matching UWV file starting within 12 months of the
-    inflow; ``measure`` names the benefit."""
+    inflow; ``measure`` names the cohort (:data:`UWV_COHORTS`: WW, AO and its parts)."""
     family = UWV_COHORTS[measure][0]
     ev = _trajectory_events(cohort, trajectories, family, observed_until)
     return _share(cohort, ev, indicator_id="U-a", year=year, measure=measure, **kw)
@@ -451,7 +457,8 @@ def u_c_time_in_trajectory(cohort: pl.LazyFrame, trajectories: pl.LazyFrame, ben
 def uwv_indicators(population: pl.LazyFrame, benefit_spells: pl.LazyFrame, trajectory_spells: pl.LazyFrame,
                    year: int, *, observed_until: dt.date | Mapping[str, dt.date | None] | None = None,
                    vintages: str | Mapping[str, str] = "", families: tuple[str, ...] = ("WW", "AO")) -> pl.DataFrame:
-    """U-a..U-c, report 3.4 a-c, for the WW, Wajong and WIA (WGA) inflow cohorts of year t.  ``observed_until`` and
+    """U-a..U-c, report 3.4 a-c, for the inflow cohorts of year t of :data:`UWV_COHORTS` (WW; AO, Wajong, WIA (WGA),
+    AO overig).  ``observed_until`` and
     ``vintages`` may be given per family (``WW``, ``AO``); ``families`` limits the cohorts (e.g. when the
     SIRAG file is not in the warehouse)."""
     def per(x, fam):

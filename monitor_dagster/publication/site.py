@@ -139,7 +139,7 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
     present = set(rows["herkomst"].unique())
     herkomst = [h for h in D.herkomst_order() if h in present]
     years = sorted(int(y) for y in rows["year"].unique())
-    breaks = D.breaks_for(iid, years, set(rows["trend_break"].drop_nulls().unique()))
+    breaks = D.breaks_for(iid, years, {b for x in rows["trend_break"].drop_nulls().unique() for b in TB.split_ids(x)})
     page = {
         "id": iid, "title": m["title"], "unit": unit, "unit_label": UNIT_LABEL.get(unit, unit),
         "unit_short": UNIT_SHORT.get(unit, unit), "decimals": DECIMALS.get(unit, 1), "few_persons": D.FEW_PERSONS,
@@ -372,7 +372,7 @@ def _report_sections(table: pl.DataFrame, ids: list[str], q: dict) -> list[dict]
             "explained": (suite or {}).get("explained", 0),
             "unexplained": (suite or {}).get("unexplained", 0), "unexplained_examples": examples,
             "suite_css": suite_css, "suite_text": suite_text,
-            "breaks": D.breaks_for(iid, years, set(t["trend_break"].drop_nulls().unique())),
+            "breaks": D.breaks_for(iid, years, {b for x in t["trend_break"].drop_nulls().unique() for b in TB.split_ids(x)}),
             "vintages": D.vintages_by_year(table, iid),
         })
     return out

@@ -115,7 +115,9 @@
     var body = sel.map(function (r) {
       var notes = [];
       if (r.suppressed) { notes.push(r.reason); }
-      if (r.trend_break) { notes.push("trendbreuk: " + (P.break_text[r.trend_break] || r.trend_break)); }
+      if (r.trend_break) {
+        r.trend_break.split(",").forEach(function (b) { notes.push("trendbreuk: " + (P.break_text[b] || b)); });
+      }
       var cls = (r.suppressed ? "suppressed " : "") + (r.status === "voorlopig" ? "provisional " : "") +
         (!r.suppressed && !r.firm ? "uncertain" : "");
       return "<tr class=\"" + cls + "\" data-year=\"" + r.year + "\" data-herkomst=\"" + esc(r.herkomst) +
