@@ -346,3 +346,22 @@ def test_population_matches_generator_truth(synth_wh):
         assert df["herkomst_check_ok"].all()
         assert set(df["secm_source"].unique()) == {"SECM"}
         assert df["geslacht"].null_count() == 0
+
+
+def test_every_african_country_of_the_landentabel_is_afrika_overig_without_landgroepmonitor():
+    """Report 2.2: "Afrika overig" is every African country but Marokko, Somalië and Eritrea.  CBS's
+    LANDAKTUEELREF carries LAND and LANDTYPE, not the monitor's group: the shipped table decides, and before
+    December 2026 it knew 18 African countries, so Senegal, Burundi, Rwanda, Zaïre (DR Congo before 1997),
+    Zimbabwe or Libya came out as "overig niet-westers"."""
+    from monitor_dagster.core.characteristics import country_groups
+
+    african = {"7021": "Senegal", "6001": "Burundi", "6009": "Rwanda", "5050": "Zaïre", "8031": "Zimbabwe",
+               "7031": "Tanzania", "6006": "Libië", "5030": "Ivoorkust", "9038": "Eswatini", "7076": "Goudkust",
+               "5024": "Ghana"}
+    others = {"5022": "Marokko", "6013": "Somalië", "9027": "Somalië", "9003": "Eritrea",
+              "7020": "overig niet-westers"}                                    # Pakistan: not in the table
+    codes = [*african, *others]
+    real = pl.LazyFrame({"LAND": codes, "LANDTYPE": ["2"] * len(codes)})   # no LANDGROEPMONITOR, as CBS ships it
+    got = dict(country_groups(real).select("LAND", pl.col("herkomst_group").cast(pl.String)).collect().iter_rows())
+    assert {c: got[c] for c in african} == {c: "Afrika overig" for c in african}
+    assert {c: got[c] for c in others} == others

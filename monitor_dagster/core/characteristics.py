@@ -226,8 +226,8 @@ def country_groups(countries: pl.LazyFrame | None) -> pl.LazyFrame:
 
     The group is taken from ``LANDGROEPMONITOR`` when the reference carries it; otherwise from the project's
     shipped table (``reference/countries.csv``, monitor_group); for a code in neither, from LANDTYPE: 2 ->
-    overig niet-westers, 1 -> westers overig, 0 -> geen migratieachtergrond (an African country outside the
-    shipped table then lands in overig niet-westers instead of Afrika overig: extend the table to avoid it).
+    overig niet-westers, 1 -> westers overig, 0 -> geen migratieachtergrond (the shipped table holds every
+    African code of RvIG Tabel 34, so none falls to overig niet-westers; report 2.2 "Afrika overig").
     Without LANDAKTUEELREF (``countries`` None) the shipped table alone is used, with its own landtype.
     Returns LAND (String), herkomst_group (Enum HERKOMST_GROUP).
     """

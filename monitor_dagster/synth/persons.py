@@ -31,7 +31,9 @@ class Demography:
 
 def group_codes() -> dict[str, tuple[list[str], np.ndarray]]:
     """Country codes per monitor group with drawing weights (first listed code of a group weighs most)."""
-    ref = reference.countries()
+    # rows with generator=no were added for real files (every African code of Tabel 34, December 2026): not
+    # drawn, so the synthetic zones stay as they were
+    ref = reference.countries().filter(pl.col("generator") == "yes")
     out: dict[str, tuple[list[str], np.ndarray]] = {}
     for g in P.GROUPS:
         codes = ref.filter(pl.col("monitor_group") == g)["code"].to_list()
