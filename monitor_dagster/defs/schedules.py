@@ -7,8 +7,9 @@ incomplete, provisional or missing skips with the list of what is missing.
   outcome indicators of the latest year whose required sources are in the warehouse in their final (not
   provisional) release.
 * ``input_biennial`` (``MONITOR_INPUT_CRON``, default 06:30 on 1 May; runs in the years
-  ``MONITOR_INPUT_FIRST_YEAR`` + 2k, default 2022, the report's next measurement): the input indicators of the
-  latest benefit-inflow cohort whose one-year follow-up the spell files cover (not ``voorlopig``).  Cron has
+  ``MONITOR_INPUT_FIRST_YEAR`` + 2k, default 2022, the report's next measurement): the input indicators of
+  every benefit-inflow cohort since the previous measurement (t-4 .. t-2) whose one-year follow-up the spell
+  files cover (not ``voorlopig``) and that the warehouse does not hold in full, one run each.  Cron has
   no "every other year", so the schedule ticks yearly and the off-years skip with the reason.
 
 Both target a partitioned job that rebuilds one year; ``table_after_yearly_runs`` then rebuilds the
@@ -21,10 +22,12 @@ from pathlib import Path
 import os
 
 import dagster as dg
+import polars as pl
 
 from monitor_dagster.defs.core.assets import CORE_YEARLY
 from monitor_dagster.defs.indicators.assets import (
-    FAMILY_ASSETS, OUTCOME_FAMILIES, durations, indicator_table, input_job, propensity_weights, sensitivity)
+    FAMILY_ASSETS, INPUT_FAMILIES, OUTCOME_FAMILIES, durations, indicator_table, input_job, propensity_weights,
+    sensitivity)
 from monitor_dagster.defs.publication.assets import site
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.readiness import year_readiness
@@ -146,13 +149,47 @@ def input_missing_for(warehouse_root, year: int) -> list[str]:
     return out + year_readiness(warehouse_root, year).blocking("two-yearly")
 
 
-def input_decision(warehouse_root, today: dt.date, first_year: int = INPUT_FIRST_YEAR) -> dg.RunRequest | dg.SkipReason:
-    """In a measurement year, run for the latest cohort (t = today - 2, else - 3) whose follow-up is covered."""
+def input_final(warehouse_root, year: int) -> bool:
+    """Every input family of the cohort is in the warehouse with no row ``voorlopig``: an earlier measurement
+    (or a hand-made run) built it in full."""
+    w = Warehouse(warehouse_root, layer="indicators")
+    for fam in INPUT_FAMILIES:
+        if w.manifest(fam, str(year)) is None:
+            return False
+        if w.read(fam, str(year)).select((pl.col("status") == "voorlopig").any()).collect().item():
+            return False
+    return True
+
+
+def input_cohorts(today: dt.date) -> list[int]:
+    """The cohort years a measurement in ``today.year`` is for: every year since the cohorts of the previous
+    measurement (t = today - 2 - 2 .. today - 2).  "voor elk cohort" (report 3.2.1), a measurement every two
+    years (7.1.1): two new cohorts each time, and the one the previous measurement could not follow yet (a
+    cohort of today - 2 is followed through today - 1, whose benefit files land in June, after the 1 May tick)."""
+    return list(range(today.year - 2 - INPUT_EVERY_YEARS, today.year - 1))
+
+
+def input_decision(warehouse_root, today: dt.date,
+                   first_year: int = INPUT_FIRST_YEAR) -> list[dg.RunRequest] | dg.SkipReason:
+    """In a measurement year, one run per cohort of :func:`input_cohorts` whose follow-up is covered and that
+    the warehouse does not hold in full yet; a skip when none is, with what each year lacks."""
     if (today.year - first_year) % INPUT_EVERY_YEARS != 0:
         nxt = today.year + 1
         return dg.SkipReason(f"input indicators are measured every two years (report 7.1.1): not in {today.year}, "
                              f"next in {nxt} (MONITOR_INPUT_FIRST_YEAR={first_year})")
-    return _first_ready("input", (today.year - 2, today.year - 3), lambda y: input_missing_for(warehouse_root, y), today)
+    requests, problems = [], {}
+    for year in input_cohorts(today):
+        if input_final(warehouse_root, year):
+            problems[year] = ["built in full already"]
+            continue
+        miss = input_missing_for(warehouse_root, year)
+        if miss:
+            problems[year] = miss
+        else:
+            requests.append(_first_ready("input", (year,), lambda y: [], today))
+    if requests:
+        return requests
+    return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
 
 
 def build_schedules(outcome_cron: str | None = None, input_cron: str | None = None) -> tuple:
@@ -168,8 +205,8 @@ def build_schedules(outcome_cron: str | None = None, input_cron: str | None = No
         return outcome_decision(Warehouse(monitor.warehouse_root), today)
 
     @dg.schedule(name="input_biennial", cron_schedule=input_cron, job=input_job,
-                 description="Two-yearly input run (report 7.1.1): P-a..P-f and U-a..U-c of the latest cohort whose "
-                             "one-year follow-up is in the warehouse; off-years skip.")
+                 description="Two-yearly input run (report 7.1.1): P-a..P-f and U-a..U-c of every cohort since the "
+                             "previous measurement whose one-year follow-up is in the warehouse; off-years skip.")
     def input_biennial(context: dg.ScheduleEvaluationContext, monitor: MonitorResource):
         today = (context.scheduled_execution_time or dt.datetime.now()).date()
         return input_decision(monitor.warehouse_root, today, first_year=monitor.input_first_year)
