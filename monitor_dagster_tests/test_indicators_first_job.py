@@ -97,6 +97,22 @@ def test_months_to_work_and_to_a_permanent_contract():
     assert set(t["status"]) == {"definitief"}
 
 
+def test_only_graduates_living_in_nl_the_whole_year_of_the_diploma():
+    """"Deze personen woonden in het jaar van afstuderen (2017) het hele jaar in Nederland" (peiljaar 2016):
+    person 8 (in core/population of 2019) had no address from January to mid-April 2020 and graduated in June
+    2020 without ever working: not in the cells (before: 36 months to work); person 9 moved within NL with a
+    gap of 20 days in 2020 (bridged): in, with no work (36)."""
+    pop, careers, addresses, jm, sm, inp = _world()
+    june = D(2020, 6, 1)
+    careers = pl.concat([careers, _careers([(8, june, "MBO"), (9, june, "MBO")])])
+    addresses = pl.concat([addresses, _addresses([(8, D(2000, 1, 1), D(2019, 12, 31)), (8, D(2020, 4, 15), None),
+                                                  (9, D(2000, 1, 1), D(2020, 5, 1)), (9, D(2020, 5, 21), None)])])
+    t = F.o25_duur_tot_baan(frames.population(*range(1, 10)), careers, addresses, jm, sm, inp, Y, observed_year=2023)
+    werk = _cell(t, "O25", "werk")
+    assert werk["n"] == 7                                               # 1-5, 7 and 9; 6 censored, 8 out
+    assert werk["value"] == pytest.approx((0 + 3 + 2 + 36 + 36 + 2 + 36) / 7)
+
+
 def test_the_vast_contract_measure_counts_a_permanent_main_job_only():
     """Person 7's flex job and departure: "hoe lang na het afstuderen iemand een vast dienstverband heeft" - a
     flex job is work but not a permanent contract; after leaving the BRP the person is censored."""

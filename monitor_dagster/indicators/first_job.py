@@ -31,6 +31,7 @@ from monitor_dagster.indicators.table import cells_many, duration_cells, empty
 from monitor_dagster.indicators.transitions import WORK, follow_up_states
 
 __all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "WAGE_MONTHS", "graduates",
+           "resident_in_diploma_year",
            "first_work", "first_job_wage", "o25_duur_tot_baan", "o25b_uurloon_eerste_baan"]
 
 #: report 5.1: "hoeveel maanden na het afstuderen" ... followed three years, as 5.2 ("drie jaar vooruit")
@@ -52,13 +53,30 @@ WAGE_MONTHS = 12
 def graduates(population: pl.LazyFrame, careers: pl.LazyFrame) -> pl.LazyFrame:
     """The persons of the 4c population of peiljaar t: ``cohort_4c`` of core/education_careers (full-time mbo,
     hbo or wo on 1 October t, no funded education on 1 October t+1, a diploma of that onderwijssoort) who are
-    in core/population of t (living in NL all of t: "Deze personen woonden in het jaar van afstuderen ... het
-    hele jaar in Nederland").  Pupils and students are not excluded (report 2.1), nor any age.  Adds ``dmi``
+    in core/population of t (living in NL all of t; its characteristics are the breakdowns; O25 adds the whole
+    year of the diploma, :func:`resident_in_diploma_year`).  Pupils and students are not excluded (report
+    2.1), nor any age.  Adds ``dmi``
     (month index of the diploma month) and ``route`` (mbo / hbo / wo)."""
     c = careers.filter(pl.col("cohort_4c").fill_null(False)).select(
         "person_id", month_index("diploma_month").alias("dmi"),
         pl.col("enrol_type").cast(pl.String).replace_strict(ROUTES, default=None).alias("route"))
     return population.join(c, on="person_id", how="inner")
+
+
+def resident_in_diploma_year(addresses: pl.LazyFrame, persons: pl.LazyFrame) -> pl.LazyFrame:
+    """person_id of the ``persons`` (with ``dmi``) who lived in NL the whole calendar year of their diploma: "Deze
+    personen woonden in het jaar van afstuderen (2017) het hele jaar in Nederland" (report 5.1, 4c; the
+    peiljaar was 2016, so that is mostly t+1).  A chain of address spells as for core/population (gaps of up
+    to 31 days bridged, no slack at the ends of the year)."""
+    y = pl.col("dmi") // 12
+    span = persons.select(pl.col("dmi").min().alias("lo"), pl.col("dmi").max().alias("hi")).collect()
+    if span.height == 0 or span["lo"][0] is None:
+        return persons.select("person_id").clear()
+    lo, hi = dt.date(span["lo"][0] // 12, 1, 1), dt.date(span["hi"][0] // 12, 12, 31)
+    chains = (address_chains(addresses.join(persons.select("person_id"), on="person_id", how="semi"), lo, hi)
+              .join(persons.select("person_id", "dmi"), on="person_id", how="inner"))
+    return (chains.filter((pl.col("start") <= pl.date(y, 1, 1)) & (pl.col("end") >= pl.date(y, 12, 31)))
+            .select("person_id").unique())
 
 
 def _month_start(mi: pl.Expr) -> pl.Expr:
@@ -140,6 +158,10 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
       first measurement): censored, so not in ``werk`` / ``vast contract``; value = months registered after
       the diploma, n = their number (shown, not hidden).
 
+    Graduates: :func:`graduates` (in core/population of t, which gives the breakdowns) who also lived in NL the
+    whole calendar year of their diploma (:func:`resident_in_diploma_year`, report 5.1 "in het jaar van
+    afstuderen ... het hele jaar in Nederland").
+
     ``voorlopig`` while the follow-up years are not all in the warehouse (``observed_year`` < t+4): work not
     yet observed counts as none so far (durations cut at December of ``observed_year``)."""
     last = observed_year if observed_year is not None else year + FOLLOW_UP_YEARS
@@ -150,7 +172,8 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
     grads = graduates(population, careers).filter(pl.col("dmi") <= last * 12 + 11).collect()
     if grads.height == 0:       # no diplomas of t+1 yet (or none in this bucket): no cells, no states to build
         return empty()
-    grads = grads.lazy()
+    # living in NL the whole year of the diploma (mostly t+1), besides all of t (core/population: the breakdowns)
+    grads = grads.lazy().join(resident_in_diploma_year(addresses, grads.lazy()), on="person_id", how="semi")
     states = _states(population, careers, job_month, secm_month, inpatab, year)
     p = (grads.join(first_work(states, grads), on="person_id", how="left")
          .join(registered_until(addresses, grads, year), on="person_id", how="left"))

@@ -10,7 +10,8 @@ Computed from latent data only (no written file is read), with the monitor's rul
   (ONDERWIJSINSCHRTAB t+1: "geen bekostigd onderwijs meer"); a diploma of that onderwijssoort in school year
   t/t+1 (mbo: 1 August t .. 31 July t+1, DIPLOMAMBOTAB t+1; hbo or wo for an hbo or wo enrolment: 1 September
   t .. 31 August t+1, DIPLOMAHOTAB t+1), its month = the month of the latest such diploma; living in NL the
-  whole of t (the residence periods chained like the address spells: gaps up to 31 days bridged).  Only
+  whole of t and the whole calendar year of the diploma (the residence periods chained like the address
+  spells: gaps up to 31 days bridged).  Only
   peiljaren with t+1 in the zone (the pipeline needs ONDERWIJSINSCHRTAB t+1);
 * **work** in a month: a substantial main job (``transitions_truth.year_events``, each year judged with its
   own WML of 1 January) or self-employment with INPPERSPRIM / working months >= the **full** monthly WML
@@ -109,6 +110,14 @@ def graduates(careers: pl.DataFrame, residence: pl.DataFrame, chains: pl.DataFra
          .with_columns((pl.col("route") == "mbo").alias("_mbo"))
          .join(pl.concat([mbo, ho]), on=["pid", "_mbo"], how="inner")
          .select("pid", "route", _mi("_d").alias("dmi"), pl.col("_d")))
+    # living in NL the whole calendar year of the diploma too (report 5.1: "in het jaar van afstuderen ... het
+    # hele jaar in Nederland"; first_job.resident_in_diploma_year)
+    y = pl.col("_d").dt.year()
+    diploma_year = (g.join(chains, on="pid", how="inner")
+                    .filter((pl.col("start") <= pl.date(y, 1, 1))
+                            & (pl.col("end").is_null() | (pl.col("end") >= pl.date(y, 12, 31))))
+                    .select("pid").unique())
+    g = g.join(diploma_year, on="pid", how="semi")
     # registration through the first day of the diploma month (first_job.registered_until)
     cut = min(dt.date(last_year, 12, 31), dt.date(t + FOLLOW_UP_YEARS, 12, 30))   # later ends: not ended
     cover = (g.join(chains, on="pid", how="inner")
