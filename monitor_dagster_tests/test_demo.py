@@ -70,3 +70,9 @@ def test_make_demo_ends_with_the_gated_table_and_the_publication(tmp_path):
     # (18 pairs shown since O38's cells of those not directly at work hide their cohort cell with them, December 2026)
     assert both.height > 10 and (both["n"] == both["n_main"]).all()
     assert j.filter(~pl.col("suppressed") & pl.col("hidden_main")).height == 0
+
+    # the vacancy pages name Jobfeed as their source, not CBS microdata (report hfd. 6)
+    site = tmp_path / "demo" / "site"
+    for page in (site / "stageplaatsen.html", site / "indicator" / "V01.html", site / "kaart" / "V02.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "Bronnen: online vacatures van Jobfeed" in html and "CBS-microdata" not in html, page.name

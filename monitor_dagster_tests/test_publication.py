@@ -85,6 +85,18 @@ def test_nothing_identifying_or_small_reaches_the_site(published):
         assert not re.search(r"rinpersoon|person_id", page.read_text(encoding="utf-8"), re.I), page.name
 
 
+def test_each_page_names_its_source(published):
+    """The footer names the data a page rests on: CBS microdata, except the vacancy pages (Jobfeed, report
+    hfd. 6), whose pages said "CBS-microdata (Remote Access)" until December 2026 (test_demo checks those pages
+    of the demo site, test_vacancies_pipeline the page stageplaatsen.html)."""
+    from monitor_dagster.publication import vacancies as VAC
+
+    _, site, _ = published
+    assert "Bronnen: CBS-microdata (Remote Access)" in (site / "indicator" / "O04.html").read_text(encoding="utf-8")
+    assert VAC.with_sources("V02", {"a": 1}) == {"a": 1, "sources": VAC.SOURCES}
+    assert VAC.with_sources("O04", {"a": 1}) == {"a": 1}
+
+
 def test_site_works_offline_no_external_resources(published):
     _, site, _ = published
     for page in site.rglob("*.html"):

@@ -70,6 +70,63 @@ def test_bad_vacancy_file_is_blocked_naming_file_column_row_rule(zone, tmp_path)
     assert wh.manifest("JOBFEED", "2022")["release_id"] == "JOBFEED2022V1"
 
 
+def _landed_2022_v2(zone, tmp_path, change) -> tuple:
+    """A copy of the zone whose 2022 file is re-delivered as V2 with ``change`` applied, and a warehouse that
+    holds both years' V1."""
+    landing = tmp_path / "landing"
+    shutil.copytree(zone["landing"], landing)
+    folder = landing / "Vacatures" / "JOBFEED"
+    df = pl.read_csv(folder / "JOBFEED2022V1.csv", separator=";", infer_schema=False)
+    change(df, folder).write_csv(folder / "JOBFEED2022V2.csv", separator=";")
+    wh = Warehouse(tmp_path / "wh")
+    ingest_release(zone["catalog"], "JOBFEED", 2021, landing, wh)
+    ingest_release(zone["catalog"], "JOBFEED", 2022, landing, wh, allow_older=["JOBFEED2022V1"])
+    return landing, wh
+
+
+def test_a_row_found_in_another_year_is_refused(zone, tmp_path):
+    """A vacancy counts in the year it was first found: a row of December 2021 in the 2022 file would be counted
+    nowhere (the 2022 figures keep 2022's rows) and would have moved the 2021 base of V05 (66.7 instead of 100
+    in the audit's three-row case)."""
+    def older(df, folder):
+        return df.with_columns(pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("2021-12-20"))
+                               .otherwise(pl.col("datum_gevonden")).alias("datum_gevonden"))
+    landing, wh = _landed_2022_v2(zone, tmp_path, older)
+    with pytest.raises(IngestError) as err:
+        ingest_release(zone["catalog"], "JOBFEED", 2022, landing, wh)
+    msg = str(err.value)
+    assert "JOBFEED2022V2.csv" in msg and "column datum_gevonden: not in 2022" in msg and "row 3 '2021-12-20'" in msg, msg
+    assert wh.manifest("JOBFEED", "2022")["release_id"] == "JOBFEED2022V1"
+
+
+def test_an_id_of_the_2021_file_again_in_2022_is_another_vacancy(zone, tmp_path):
+    """The vendor's id is unique within a file; the same id in the files of 2021 and 2022 (each in its own year)
+    made the indicators fail (a pivot over a repeated id).  Now both count, each in its year, and V05 2022 is
+    V01 2022 over V01 2021."""
+    from monitor_dagster.vacancies.pipeline import compute_year
+
+    first = pl.read_csv(zone["landing"] / "Vacatures" / "JOBFEED" / "JOBFEED2021V1.csv", separator=";",
+                        infer_schema=False)["vacature_id"][0]
+
+    def reuse(df, folder):
+        return df.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(first))
+                               .otherwise(pl.col("vacature_id")).alias("vacature_id"))
+    landing, wh = _landed_2022_v2(zone, tmp_path, reuse)
+    ingest_release(zone["catalog"], "JOBFEED", 2022, landing, wh)
+    assert wh.manifest("JOBFEED", "2022")["release_id"] == "JOBFEED2022V2"
+    t22, _ = compute_year(wh.root, 2022, workers=1, write_sample=False)
+    t21, _ = compute_year(wh.root, 2021, workers=1, write_sample=False)
+    tot = pl.col("regio").eq("totaal") & pl.col("sector").eq("totaal")
+    v01 = {(r["year"], r["measure"]): r["value"] for t in (t21, t22)
+           for r in t.filter((pl.col("indicator_id") == "V01") & tot).iter_rows(named=True)}
+    v05 = t22.filter((pl.col("indicator_id") == "V05") & tot)
+    assert v05.height > 0
+    for r in v05.iter_rows(named=True):
+        base = v01[(2021, r["measure"])]
+        if base:
+            assert r["value"] == pytest.approx(100 * v01[(2022, r["measure"])] / base), r["measure"]
+
+
 def test_rows_carry_the_strategy_version_and_recover_the_truth(zone, rows):
     from monitor_dagster.vacancies.pipeline import measures
 
@@ -200,6 +257,9 @@ def test_publication_page_stage_en_werkervaringsplaatsen(zone, rows, tmp_path):
     for label in VAC.CATEGORY_LABELS.values():
         assert label in html
     assert "marktsector" in html and "waarvan rijk" in html and "index (2021 = 100)" in html
+    # the source is Jobfeed, not CBS microdata (report hfd. 6); the broad reading says it counts jobs too
+    assert "Bronnen: online vacatures van Jobfeed" in html and "CBS-microdata" not in html
+    assert "ook gewone banen" in html
     idx = VAC.add_to_index(_env(), "<h2>Meer</h2>", gated)
     assert 'href="stageplaatsen.html"' in idx and idx.index("stageplaatsen") < idx.index("<h2>Meer</h2>")
     assert VAC.context(gated.filter(pl.col("indicator_id") != "V01").clear(), None) is None

@@ -344,13 +344,14 @@ def _ingest_published(path: Path, match: Match, out: Path | None, t0: float) -> 
 
 
 def _check_vacancies(path: Path, match: Match) -> None:
-    """The vacancy gate (vacancies/schema.read_vacancies) before the catalog's: ISO dates, the code lists of
-    overheidslaag, regio and opleidingsniveau, hours 1..80, which the catalog's column types cannot say (the
+    """The vacancy gate (vacancies/schema.read_vacancies) before the catalog's: ISO dates (datum_gevonden in the
+    file's year), the code lists of overheidslaag, regio and opleidingsniveau, hours 1..80, which the catalog's
+    column types cannot say (the
     entry holds them as str, data_catalog.yaml).  Each failure names file, column, row and rule."""
     from monitor_dagster.vacancies.schema import VacancyFileError, read_vacancies
 
     try:
-        read_vacancies(path)
+        read_vacancies(path, year=match.period)
     except VacancyFileError as exc:
         failures = []
         for line in exc.failures:

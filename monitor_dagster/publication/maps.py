@@ -330,10 +330,12 @@ def write_assets(site) -> None:
 
 
 def page(env, regional: pl.DataFrame, indicator_id: str, common: dict, script_json) -> str:
+    from monitor_dagster.publication.vacancies import with_sources
+
     data = map_data(regional, indicator_id)
     m = D.meta(indicator_id)
     return env.get_template("map.html.j2").render(
-        **common, root="../", page_title=f"{indicator_id} {m['title']} per arbeidsmarktregio", m=m, d=data,
+        **with_sources(indicator_id, common), root="../", page_title=f"{indicator_id} {m['title']} per arbeidsmarktregio", m=m, d=data,
         page_json=script_json(data))
 
 

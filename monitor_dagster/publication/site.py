@@ -153,6 +153,7 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
         "spec": C.indicator_template(m["title"], unit, UNIT_LABEL.get(unit, unit),
                                      f"Lijngrafiek van {m['title']} per jaar; de cijfers staan in de tabel onder de grafiek."),
     }
+    common = VAC.with_sources(iid, common)       # the vacancy figures rest on Jobfeed, not on CBS microdata
     html = env.get_template("indicator.html.j2").render(**common, root="../", page_title=f"{iid} {m['title']}", m=m,
                                                          measures=measures, few_persons=D.FEW_PERSONS,
                                                          axis_text=_axis_text(unit), page_json=_script_json(page))

@@ -21,11 +21,22 @@ from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import number
 
 PAGE = "stageplaatsen.html"
+#: the spec ``source`` of V01-V05, and the footer's source line of their pages (report hfd. 6: Jobfeed, delivered to
+#: a research bureau; not CBS microdata)
+SOURCE_ID = "JOBFEED"
+SOURCES = "online vacatures van Jobfeed (Textkernel), doorzocht met de zoekstrategie van de monitor"
+
+
+def with_sources(indicator_id: str, common: dict) -> dict:
+    """The page context of an indicator's page (indicator, map) with the footer's source line of V01-V05."""
+    from monitor_dagster.indicators import spec as SPEC
+
+    return {**common, "sources": SOURCES} if SPEC.spec(indicator_id).source == SOURCE_ID else common
 FAMILY = "vacancies"
 IDS = ("V01", "V02", "V03", "V04", "V05")
 CATEGORY_LABELS = {
     "voor_inburgeringsplichtigen": "Voor inburgeringsplichtigen (smalle lezing)",
-    "open_voor_statushouders": "Open voor statushouders (brede lezing)",
+    "open_voor_statushouders": "Open voor statushouders (brede lezing: ook gewone banen, niet alleen plaatsen)",
     "werkervaringsplaats": "Werkervaringsplaatsen",
     "stage": "Stages voor de doelgroep (niet in het kader van een opleiding)",
 }
@@ -154,7 +165,8 @@ def write(env, site: Path, table: pl.DataFrame, warehouse: Path | str | None, co
     ctx = context(table, load(warehouse))
     if ctx is None:
         return None
-    html = env.from_string(TEMPLATE).render(**common, root="", page_title="Stage- en werkervaringsplaatsen", s=ctx)
+    html = env.from_string(TEMPLATE).render(**{**common, "sources": SOURCES}, root="", page_title="Stage- en werkervaringsplaatsen",
+                                            s=ctx)
     path = site / PAGE
     path.write_text(html, encoding="utf-8")
     return path

@@ -131,6 +131,11 @@ def _estimates(src, year: int, vac: pl.DataFrame, matches: pl.DataFrame, strateg
     return estimate(labelled).with_columns(year=pl.lit(year, pl.Int32)), man["release_id"]
 
 
+def _file_key(frame: pl.DataFrame, year: int) -> pl.DataFrame:
+    """``vacature_id`` prefixed with the year of its file, so ids of two yearly files cannot meet."""
+    return frame.with_columns(pl.concat_str(pl.lit(f"{year}/"), pl.col("vacature_id").cast(pl.String)).alias("vacature_id"))
+
+
 def compute_year(warehouse, year: int, *, strategy_version: int = 1, workers: int | None = None,
                  seed: int = 1, write_sample: bool = True) -> tuple[pl.DataFrame, dict]:
     """V01-V05 of ``year`` (report hfd. 6, research question 5): the table rows (with :data:`EXTRA`) and metadata;
@@ -155,8 +160,10 @@ def compute_year(warehouse, year: int, *, strategy_version: int = 1, workers: in
         bman = src.manifest(ENTRY, str(FIRST_YEAR))
         if bman is not None:
             bv, bm = _match_year(src, FIRST_YEAR, strategy, workers)
-            parts_v.append(bv)
-            parts_m.append(bm)
+            # the vendor's id is unique within a file: the same id in the 2021 file is another vacancy (and
+            # the indicators' one row per vacancy needs distinct keys; the pivot failed on a repeated id)
+            parts_v, parts_m = ([_file_key(f, y) for f, y in ((vac, year), (bv, FIRST_YEAR))],
+                                [_file_key(f, y) for f, y in ((matches, year), (bm, FIRST_YEAR))])
             base_release = bman["release_id"]
     ind = compute_indicators(pl.concat(parts_v, how="diagonal_relaxed"), pl.concat(parts_m), est)
     ind = ind.filter(pl.col("year") == year)

@@ -160,8 +160,22 @@ def validate_frame(df: pl.DataFrame, path: Path | str = "<frame>") -> pl.DataFra
     return df
 
 
-def read_vacancies(path: Path | str) -> pl.DataFrame:
-    """Read and validate one vendor file (CSV or parquet); rows are numbered from 1 (the first data row)."""
+def _outside_year(df: pl.DataFrame, year: int) -> list[str]:
+    """A vacancy counts in the year it was first found online (``datum_gevonden``; docs/vacancies.md): the file
+    of year t holds those of t.  A row of another year would be counted nowhere (the indicators of t keep t's)
+    or twice (next to the file of its own year), and the 2021 base of V05 would differ from V01 2021."""
+    bad = df.with_row_index("_row", 1).filter(pl.col("datum_gevonden").dt.year() != year)
+    if bad.height == 0:
+        return []
+    ex = ", ".join(f"row {r} {d.isoformat()!r}" for r, d in bad.select("_row", "datum_gevonden").head(5).iter_rows())
+    return [f"column datum_gevonden: not in {year}, the year of the file ({bad.height} row"
+            f"{'s' if bad.height > 1 else ''}, e.g. {ex}): a vacancy counts in the year it was first found; move "
+            f"such rows to the file of their year (docs/vacancies.md)"]
+
+
+def read_vacancies(path: Path | str, year: int | None = None) -> pl.DataFrame:
+    """Read and validate one vendor file (CSV or parquet); rows are numbered from 1 (the first data row).
+    ``year``: the file's year (JOBFEED<year>): every ``datum_gevonden`` must lie in it."""
     path = Path(path)
     df = _read_raw(path)
     missing = [c for c in REQUIRED if c not in df.columns]
@@ -171,7 +185,10 @@ def read_vacancies(path: Path | str) -> pl.DataFrame:
     typed = _parse(df, path, failures)
     if failures:
         raise VacancyFileError(path, failures)
-    return validate_frame(typed, path)
+    typed = validate_frame(typed, path)
+    if year is not None and (outside := _outside_year(typed, year)):
+        raise VacancyFileError(path, outside)
+    return typed
 
 
 def read_vacancy_dir(root: Path | str, pattern: str = "**/JOBFEED*.*") -> pl.DataFrame:
