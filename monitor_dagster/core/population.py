@@ -238,7 +238,7 @@ def student_pensioner_flags(
     sensitivity checks.
 
     When SECM does not cover ``year`` (report 7.1.3) the fallback is enrolment plus age: full-time
-    main enrolment in ONDERWIJSINSCHRTAB (``enrolment``, the file of year t) = student, AOW age reached
+    main enrolment in ONDERWIJSINSCHRTAB (``enrolment``: the asset passes the files of t-1 and t together) = student, AOW age reached
     (same ``rule`` over the days from the AOW date) = pensioner; ``secm_source`` is ``"fallback"`` so such
     years are marked.  Coverage: ``year <= secm_last_year`` when given (the release period of the cumulative
     SECMBUS file, the warehouse manifest's ``period``); otherwise it is read from the data, lazily: SECM covers
