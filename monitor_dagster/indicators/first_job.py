@@ -55,8 +55,7 @@ def graduates(population: pl.LazyFrame, careers: pl.LazyFrame) -> pl.LazyFrame:
     hbo or wo on 1 October t, no funded education on 1 October t+1, a diploma of that onderwijssoort) who are
     in core/population of t (living in NL all of t; its characteristics are the breakdowns; O25 adds the whole
     year of the diploma, :func:`resident_in_diploma_year`).  Pupils and students are not excluded (report
-    2.1), nor any age.  Adds ``dmi``
-    (month index of the diploma month) and ``route`` (mbo / hbo / wo)."""
+    2.1), nor any age.  Adds ``dmi`` (month index of the diploma month) and ``route`` (mbo / hbo / wo)."""
     c = careers.filter(pl.col("cohort_4c").fill_null(False)).select(
         "person_id", month_index("diploma_month").alias("dmi"),
         pl.col("enrol_type").cast(pl.String).replace_strict(ROUTES, default=None).alias("route"))
