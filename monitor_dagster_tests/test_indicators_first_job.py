@@ -113,6 +113,26 @@ def test_only_graduates_living_in_nl_the_whole_year_of_the_diploma():
     assert werk["value"] == pytest.approx((0 + 3 + 2 + 36 + 36 + 2 + 36) / 7)
 
 
+def test_an_hbo_or_wo_diploma_of_another_phase_than_the_enrolment_does_not_count():
+    """"alleen personen meegenomen die een diploma behaalden in de onderwijssoort (mbo, associate degree,
+    bachelor of master) van de inschrijving in het peiljaar": 1 is enrolled in a wo-master (SOI 3212) on
+    1 October 2019 and receives only the wo-bachelor diploma; 3 in a wo-master with a master diploma; 5 in a
+    programme OPLEIDINGSNRREF does not place (kept).  Without OPLEIDINGSNRREF nobody is left out."""
+    careers = pl.LazyFrame({"person_id": [1, 3, 5], "cohort_4c": [True] * 3, "enrol_type": ["WO", "WO", "HBO"],
+                            "enrol_oplnr": ["M1", "M1", "X9"], "ho_diploma_phase": ["B", "M", "B"]})
+    oplref = pl.LazyFrame({"OPLNR": ["M1", "B1"], "OPLNIVSOI2021AGG4HB": ["3212", "3113"], "OPLSECTOR": ["1", "1"]})
+    assert sorted(F.diploma_of_the_phase(careers, oplref).collect()["person_id"]) == [3, 5]
+    assert sorted(F.diploma_of_the_phase(careers, None).collect()["person_id"]) == [1, 3, 5]
+    # through O25: person 1 of the world (hbo, working at the diploma) enrolled in a master, a bachelor diploma
+    pop, careers, addresses, jm, sm, inp = _world()
+    careers = careers.with_columns(pl.lit("B").alias("ho_diploma_phase"),
+                                   pl.when(pl.col("person_id") == 1).then(pl.lit("M1")).otherwise(pl.lit("B1"))
+                                   .alias("enrol_oplnr"))
+    t = F.o25_duur_tot_baan(pop, careers, addresses, jm, sm, inp, Y, observed_year=2023, oplref=oplref)
+    assert _cell(t, "O25", "werk")["n"] == 5                              # 6 before; 1 out
+    assert _cell(t, "O25", "werk")["value"] == pytest.approx((3 + 2 + 36 + 36 + 2) / 5)
+
+
 def test_the_vast_contract_measure_counts_a_permanent_main_job_only():
     """Person 7's flex job and departure: "hoe lang na het afstuderen iemand een vast dienstverband heeft" - a
     flex job is work but not a permanent contract; after leaving the BRP the person is censored."""

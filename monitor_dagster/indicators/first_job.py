@@ -31,7 +31,7 @@ from monitor_dagster.indicators.table import cells_many, duration_cells, empty
 from monitor_dagster.indicators.transitions import WORK, follow_up_states
 
 __all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "WAGE_MONTHS", "graduates",
-           "resident_in_diploma_year",
+           "resident_in_diploma_year", "diploma_of_the_phase", "SOI_PHASE",
            "first_work", "first_job_wage", "o25_duur_tot_baan", "o25b_uurloon_eerste_baan"]
 
 #: report 5.1: "hoeveel maanden na het afstuderen" ... followed three years, as 5.2 ("drie jaar vooruit")
@@ -43,6 +43,9 @@ FOLLOW_UP_YEARS = 4
 SELF_EMPLOYED_HOURS = 40
 #: onderwijssoort of the enrolment on 1 October t (associate degree and bachelor are hbo)
 ROUTES = {"MBO": "mbo", "HBO": "hbo", "WO": "wo"}
+#: the phase of an hbo/wo programme from its SOI level (OPLEIDINGSNRREF OPLNIVSOI2021AGG4HB / 2016, reference/
+#: soi_levels.csv) as DIPLOMAHOTAB's STUDIEFASEDIPL writes it: associate degree, bachelor, master
+SOI_PHASE = {"3111": "A", "3112": "B", "3113": "B", "3211": "M", "3212": "M"}
 #: O25b: the routes of the advice ("bbl-, bol, hbo- of wo-opleiding"); LEERWEGMBO 3 = BBL, 1/2 = BOL
 WAGE_ROUTES = ("bol", "bbl", "hbo", "wo")
 #: O25b: the hourly wage of the first job is its mean over its first months as the main job (holiday pay and
@@ -76,6 +79,24 @@ def resident_in_diploma_year(addresses: pl.LazyFrame, persons: pl.LazyFrame) -> 
               .join(persons.select("person_id", "dmi"), on="person_id", how="inner"))
     return (chains.filter((pl.col("start") <= pl.date(y, 1, 1)) & (pl.col("end") >= pl.date(y, 12, 31)))
             .select("person_id").unique())
+
+
+def diploma_of_the_phase(careers: pl.LazyFrame, oplref: pl.LazyFrame | None) -> pl.LazyFrame:
+    """person_id of the 4c cohort whose hbo/wo diploma is of the phase of the enrolment: "alleen personen ... die
+    een diploma behaalden in de onderwijssoort (mbo, associate degree, bachelor of master) van de inschrijving
+    in het peiljaar" (report 5.1, 4c).  The enrolment's phase comes from its programme's SOI level
+    (:data:`SOI_PHASE`); a programme OPLEIDINGSNRREF does not place (or no OPLEIDINGSNRREF) keeps the person, as
+    does every mbo enrolment (education_careers already matches mbo to an mbo diploma)."""
+    c = careers.filter(pl.col("cohort_4c").fill_null(False))
+    if oplref is None:
+        return c.select("person_id")
+    from monitor_dagster.indicators.study_choice import _programmes
+
+    phase = _programmes(oplref).select("oplnr", pl.col("soi").replace_strict(SOI_PHASE, default=None).alias("_ph"))
+    j = c.select("person_id", "enrol_type", pl.col("enrol_oplnr").cast(pl.String).alias("oplnr"),
+                 pl.col("ho_diploma_phase").cast(pl.String)).join(phase, on="oplnr", how="left")
+    ho = pl.col("enrol_type").cast(pl.String).is_in(["HBO", "WO"])
+    return j.filter(~ho | pl.col("_ph").is_null() | (pl.col("_ph") == pl.col("ho_diploma_phase"))).select("person_id")
 
 
 def _month_start(mi: pl.Expr) -> pl.Expr:
@@ -141,7 +162,8 @@ def _leavers(careers: pl.LazyFrame) -> pl.LazyFrame:
 
 def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses: pl.LazyFrame,
                       job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None, year: int,
-                      observed_year: int | None = None, **kw) -> pl.DataFrame:
+                      observed_year: int | None = None, oplref: pl.LazyFrame | None = None,
+                      **kw) -> pl.DataFrame:
     """O25, report 5.1 deelvraag 4c: "hoe lang na het afstuderen iemand werk heeft (vast of flex) en hoe lang
     na het afstuderen iemand een vast dienstverband heeft" - mean months from the diploma month to work,
     capped at :data:`FOLLOW_UP_MONTHS` (no work within 36 months counts 36: the restricted mean, additive
@@ -159,7 +181,8 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
 
     Graduates: :func:`graduates` (in core/population of t, which gives the breakdowns) who also lived in NL the
     whole calendar year of their diploma (:func:`resident_in_diploma_year`, report 5.1 "in het jaar van
-    afstuderen ... het hele jaar in Nederland").
+    afstuderen ... het hele jaar in Nederland") and, for hbo/wo, whose diploma is of the enrolment's phase
+    (:func:`diploma_of_the_phase`, with ``oplref`` = OPLEIDINGSNRREF when it is in the warehouse).
 
     ``voorlopig`` while the follow-up years are not all in the warehouse (``observed_year`` < t+4): work not
     yet observed counts as none so far (durations cut at December of ``observed_year``)."""
@@ -168,7 +191,8 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
     # a diploma after the last observed month (the diplomas run to August t+1, and ``observed_year`` is t while
     # SPOLIS t+1 has not landed in full, readiness.follow_up_gaps): no month of its follow-up is observed, so
     # the graduate is not in the cells yet; kept in, the durations "cut at December t" came out negative
-    grads = graduates(population, careers).filter(pl.col("dmi") <= last * 12 + 11).collect()
+    grads = (graduates(population, careers).filter(pl.col("dmi") <= last * 12 + 11)
+             .join(diploma_of_the_phase(careers, oplref), on="person_id", how="semi").collect())
     if grads.height == 0:       # no diplomas of t+1 yet (or none in this bucket): no cells, no states to build
         return empty()
     # living in NL the whole year of the diploma (mostly t+1), besides all of t (core/population: the breakdowns)
