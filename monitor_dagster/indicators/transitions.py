@@ -589,14 +589,13 @@ def o38_werk_binnen(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mont
     advice = {f"binnen 1 jaar {k}": one_year & (pl.col("found") == k).fill_null(False)
               for k in (*_FOUND.values(), SELF_EMPLOYED_SECTOR)}
     advice["binnen 1 jaar duurzaam"] = one_year & (pl.col("run") >= DURABLE_MONTHS).fill_null(False)
-    within = {f"binnen {k} jaar": (pl.col("months") <= 12 * k).fill_null(False) for k in WITHIN_YEARS}
+    # of those not directly at work: null for the direct finders, so they are not in these measures' n (one pass)
+    within = {f"binnen {k} jaar": pl.when(~_direct()).then((pl.col("months") <= 12 * k).fill_null(False))
+              for k in WITHIN_YEARS}
+    measures = {"direct": _direct(), **advice, **within}
     for b, persons in groups.items():
-        whole = {"direct": _direct(), **advice}
         out.append(cells_many(persons, {("O38", f"{_AFTER[b]} {label}"): v.cast(pl.Float64)
-                                        for label, v in whole.items()}, year=year, unit="%", status=status, **kw))
-        out.append(cells_many(persons.filter(~_direct()),
-                              {("O38", f"{_AFTER[b]} {label}"): v.cast(pl.Float64) for label, v in within.items()},
-                              year=year, unit="%", status=status, **kw))
+                                        for label, v in measures.items()}, year=year, unit="%", status=status, **kw))
         # the duration model of report 7.2.2, emitted here and not by O39 (the same cohorts: cells once only)
         found = pl.col("months").is_not_null()
         out.append(duration_cells(
