@@ -183,6 +183,19 @@ def test_temporary_to_permanent_same_and_other_employer_with_at_most_one_month_g
     assert _cell(t, "O29", "zelfde werkgever", sector="zorg")["n"] == 5
 
 
+def test_a_vast_side_job_that_becomes_the_main_job_is_no_move_to_vast():
+    """"doorstroom van een flexibel naar een vast dienstverband": person 20 works 30 hours tijdelijk at A until
+    June and has 15 hours vast at B all year; from July the vast job is his main job - he already had it, so
+    neither O29 nor O30 (before: O30).  Person 21 moves from tijdelijk at A to a new vast job at B in July: O30."""
+    jobs = (_job(20, 1, "A", (2019, 1), (2019, 6), "B") + _job(20, 2, "B", (2018, 11), (2019, 12), "O", hours_pw=15.0)
+            + _job(21, 3, "A", (2019, 1), (2019, 6), "B") + _job(21, 4, "B", (2019, 7), (2019, 12), "O"))
+    jm, sm, inp = _frames(jobs, [])
+    t = T.o29_o30_tijdelijk_vast(frames.population(20, 21), jm, sm, inp, Y)
+    o30 = _cell(t, "O30", "andere werkgever")
+    assert o30["n"] == 2 and o30["value"] == pytest.approx(50.0)          # 21 only
+    assert _cell(t, "O29", "zelfde werkgever")["value"] == 0.0
+
+
 # -------------------------------------------------------------------------------------------- O31-O34
 def test_outflow_counts_only_in_the_next_month_else_overig():
     jobs = (_job(1, 1, "A", (2019, 1), (2019, 6))       # WW from August: the month in between -> overig

@@ -333,6 +333,17 @@ def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, se
 
 
 # -------------------------------------------------------------------------------------------- O29/O30
+def _substantial_vast_jobs(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """person_id, job (IKVID), mi: the substantial vast (O) job-months of the panel of t (the rule of
+    :func:`monthly_states`), main job or not."""
+    lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 1)
+    return (job_month.filter(pl.col("month").is_between(pl.lit(lo), pl.lit(hi)))
+            .filter(is_substantial_job(_wml_hour(year)) & (pl.col("contract").cast(pl.String) == "O"))
+            .select("person_id", pl.col("IKVID").alias("job"),
+                    calendar_part("month", lo, dt.date(year, 12, 31), "month_index").alias("mi"))
+            .unique())
+
+
 def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
                            inpatab: pl.LazyFrame | None, year: int, dimensions: list[str] | None = None,
                            **kw) -> pl.DataFrame:
@@ -342,7 +353,9 @@ def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, se
     peiljaar".
 
     On the main job of each month with a job: a switch is a month of t with a vast (O) main job whose
-    previous month with a job, at most two months earlier, had a tijdelijk (B) main job; the employer of
+    previous month with a job, at most two months earlier, had a tijdelijk (B) main job, and whose vast job he
+    did not already hold (substantial) in that previous month next to the tijdelijk one (a side job that
+    becomes the main job when the tijdelijk one ends is no move from temporary to permanent); the employer of
     those two months decides O29 or O30.  Denominator: persons with a tijdelijk main job in a month from
     which a switch into t can start (November t-1 .. November t).  A person can count in both.  Sector: the
     sector of most of his tijdelijk months (the sector he comes from, report 5.2 4e).
@@ -359,6 +372,9 @@ def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, se
     switch = (s.sort("person_id", "mi").with_columns(_previous("mi", "contract", "employer"))
               .filter((pl.col("mi") >= year * 12) & (pl.col("contract") == "O") & (pl.col("prev_contract") == "B")
                       & (pl.col("mi") - pl.col("prev_mi") <= 2))
+              # a vast job he already held (substantial) next to the tijdelijk main job is no move to vast
+              .join(_substantial_vast_jobs(job_month, year), left_on=["person_id", "job", "prev_mi"],
+                    right_on=["person_id", "job", "mi"], how="anti")
               .with_columns(route.alias("_route"))
               .group_by("person_id")
               .agg((pl.col("employer") == pl.col("prev_employer")).any().alias("_same"),

@@ -22,8 +22,8 @@ The rules are the monitor's, applied to latent quantities:
 * **main job** of a month: the substantial job with most hours x days that month (tie: the lowest job id);
 * the 12 transitions of t are the pairs (m, m+1) with m in December t-1 .. November t; a person counts once per
   event; temporary -> permanent: a month of t with a vast main job whose previous month with a main job, at
-  most two months earlier, had a tijdelijk one (same / other employer); denominator: a tijdelijk main job in
-  November t-1 .. November t;
+  most two months earlier, had a tijdelijk one, the vast job not already held (substantial) in that month
+  (same / other employer); denominator: a tijdelijk main job in November t-1 .. November t;
 * **re-employment O38** (REEMPLOYMENT, follow-up t .. t+3 as ``transitions.follow_up_states`` /
   ``time_to_work``): the months January t .. December of the zone's last year, each year's months taken from
   that year's own panel (its WML of 1 January and INPATAB, the pipeline's rule for a follow-up year; absent
@@ -304,6 +304,15 @@ def year_events(ctx: dict, t: int) -> dict[str, np.ndarray]:
     prev_c = np.where(prev1, contract[:, 1:13], contract[:, 0:12])
     prev_e = np.where(prev1, employer[:, 1:13], employer[:, 0:12])
     sw = (contract[:, 2:14] == _O) & (prev1 | has[:, 0:12]) & (prev_c == _B)
+    # ... unless the new vast main job was already held (substantial, vast) in that previous month
+    # (transitions.o29_o30_tijdelijk_vast): a side job that becomes the main job is no move to vast
+    m_key = int(js["job"].max()) + 1 if len(js["job"]) else 1
+    vast = js["contract"] == _O
+    held_keys = (js["pid"][vast].astype(np.int64) * 14 + (js["mi"][vast] - m0)) * m_key + js["job"][vast]
+    pid = np.arange(n, dtype=np.int64)[:, None]
+    prev_col = np.where(prev1, np.arange(1, 13), np.arange(0, 12))
+    held = np.isin((pid * 14 + prev_col) * m_key + mainjob[:, 2:14], held_keys) & (mainjob[:, 2:14] >= 0)
+    sw &= ~held
     ev["tijdelijk_naar_vast_zelfde_werkgever"] = (sw & (employer[:, 2:14] == prev_e)).any(axis=1)
     ev["tijdelijk_naar_vast_andere_werkgever"] = (sw & (employer[:, 2:14] != prev_e)).any(axis=1)
     # hazard within the job: a B main-job month m (December t-1 .. November t) whose job is the main job in m+1
