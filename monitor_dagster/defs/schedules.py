@@ -125,6 +125,13 @@ def buildable_keys(r) -> list[dg.AssetKey]:
     return core + now + later
 
 
+def _request(kind: str, year: int, today: dt.date, tags: dict | None = None,
+             selection: list[dg.AssetKey] | None = None) -> dg.RunRequest:
+    """The run of one year by a schedule: one run key per kind, year and tick."""
+    return dg.RunRequest(run_key=f"{kind}-{year}-{today.isoformat()}", partition_key=str(year),
+                         tags={"monitor/trigger": TRIGGER[kind], **(tags or {})}, asset_selection=selection)
+
+
 def _first_ready(kind: str, years, missing, today: dt.date, tags: dict | None = None,
                  selection: list[dg.AssetKey] | None = None) -> dg.RunRequest | dg.SkipReason:
     """A run for the first of ``years`` with nothing ``missing`` (of the assets in ``selection``; None = the whole
@@ -133,8 +140,7 @@ def _first_ready(kind: str, years, missing, today: dt.date, tags: dict | None = 
     for year in years:
         miss = missing(year)
         if not miss:
-            return dg.RunRequest(run_key=f"{kind}-{year}-{today.isoformat()}", partition_key=str(year),
-                                 tags={"monitor/trigger": TRIGGER[kind], **(tags or {})}, asset_selection=selection)
+            return _request(kind, year, today, tags, selection)
         problems[year] = miss
     return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))
 
@@ -186,7 +192,7 @@ def input_decision(warehouse_root, today: dt.date,
         if miss:
             problems[year] = miss
         else:
-            requests.append(_first_ready("input", (year,), lambda y: [], today))
+            requests.append(_request("input", year, today))
     if requests:
         return requests
     return dg.SkipReason("; ".join(f"{y}: " + ", ".join(m) for y, m in problems.items()))

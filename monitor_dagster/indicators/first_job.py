@@ -31,7 +31,7 @@ from monitor_dagster.indicators.table import cells_many, duration_cells, empty
 from monitor_dagster.indicators.transitions import WORK, follow_up_states
 
 __all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "WAGE_MONTHS", "graduates",
-           "resident_in_diploma_year", "diploma_of_the_phase", "SOI_PHASE",
+           "graduate_chains", "resident_in_diploma_year", "diploma_of_the_phase", "SOI_PHASE",
            "first_work", "first_job_wage", "o25_duur_tot_baan", "o25b_uurloon_eerste_baan"]
 
 #: report 5.1: "hoeveel maanden na het afstuderen" ... followed three years, as 5.2 ("drie jaar vooruit")
@@ -65,18 +65,22 @@ def graduates(population: pl.LazyFrame, careers: pl.LazyFrame) -> pl.LazyFrame:
     return population.join(c, on="person_id", how="inner")
 
 
-def resident_in_diploma_year(addresses: pl.LazyFrame, persons: pl.LazyFrame) -> pl.LazyFrame:
-    """person_id of the ``persons`` (with ``dmi``) who lived in NL the whole calendar year of their diploma: "Deze
-    personen woonden in het jaar van afstuderen (2017) het hele jaar in Nederland" (report 5.1, 4c; the
-    peiljaar was 2016, so that is mostly t+1).  A chain of address spells as for core/population (gaps of up
-    to 31 days bridged, no slack at the ends of the year)."""
+def graduate_chains(addresses: pl.LazyFrame, persons: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """person_id, dmi, start, end: the BRP registrations (chains of address spells, gaps of up to 31 days
+    bridged as in core/population) of the ``persons`` (with ``dmi``) over t .. t+4, the diploma years and the
+    follow-up; built once for :func:`resident_in_diploma_year` and :func:`registered_until`."""
+    lo, hi = dt.date(year, 1, 1), dt.date(year + FOLLOW_UP_YEARS, 12, 31)
+    # the address spells of these persons only (a chain is built per person): the bucket holds everybody's
+    return (address_chains(addresses.join(persons.select("person_id"), on="person_id", how="semi"), lo, hi)
+            .join(persons.select("person_id", "dmi"), on="person_id", how="inner"))
+
+
+def resident_in_diploma_year(chains: pl.LazyFrame) -> pl.LazyFrame:
+    """person_id of those who lived in NL the whole calendar year of their diploma (``chains``:
+    :func:`graduate_chains`): "Deze personen woonden in het jaar van afstuderen (2017) het hele jaar in
+    Nederland" (report 5.1, 4c; the peiljaar was 2016, so that is mostly t+1); no slack at the ends of the
+    year, as for core/population."""
     y = pl.col("dmi") // 12
-    span = persons.select(pl.col("dmi").min().alias("lo"), pl.col("dmi").max().alias("hi")).collect()
-    if span.height == 0 or span["lo"][0] is None:
-        return persons.select("person_id").clear()
-    lo, hi = dt.date(span["lo"][0] // 12, 1, 1), dt.date(span["hi"][0] // 12, 12, 31)
-    chains = (address_chains(addresses.join(persons.select("person_id"), on="person_id", how="semi"), lo, hi)
-              .join(persons.select("person_id", "dmi"), on="person_id", how="inner"))
     return (chains.filter((pl.col("start") <= pl.date(y, 1, 1)) & (pl.col("end") >= pl.date(y, 12, 31)))
             .select("person_id").unique())
 
@@ -103,16 +107,15 @@ def _month_start(mi: pl.Expr) -> pl.Expr:
     return pl.date(mi // 12, mi % 12 + 1, 1)
 
 
-def registered_until(addresses: pl.LazyFrame, persons: pl.LazyFrame, year: int) -> pl.LazyFrame:
-    """person_id, ``reg_mi``: the last month of the BRP registration (chain of address spells, gaps of up to
-    31 days bridged as in core/population) that runs through the first day of the diploma month; null while
-    the registration has not ended (or ends after the follow-up).  Without a registration at the diploma
-    month ``reg_mi`` is the month before it (censored at 0 months).  Report 5.1, 4c advice: graduates who
-    leave the BRP ("mogelijk daarna in Duitsland gaan werken") are censored, not counted as without a job."""
-    lo, hi = dt.date(year, 1, 1), dt.date(year + FOLLOW_UP_YEARS, 12, 31)
-    # the address spells of these persons only (a chain is built per person): the bucket holds everybody's
-    chains = (address_chains(addresses.join(persons.select("person_id"), on="person_id", how="semi"), lo, hi)
-              .join(persons.select("person_id", "dmi"), on="person_id", how="inner"))
+def registered_until(addresses: pl.LazyFrame, persons: pl.LazyFrame, year: int,
+                     chains: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """person_id, ``reg_mi``: the last month of the BRP registration (:func:`graduate_chains`, or ``chains``
+    when already built) that runs through the first day of the diploma month; null while the registration has
+    not ended (or ends after the follow-up).  Without a registration at the diploma month ``reg_mi`` is the
+    month before it (censored at 0 months).  Report 5.1, 4c advice: graduates who leave the BRP ("mogelijk
+    daarna in Duitsland gaan werken") are censored, not counted as without a job."""
+    hi = dt.date(year + FOLLOW_UP_YEARS, 12, 31)
+    chains = graduate_chains(addresses, persons, year) if chains is None else chains
     at = _month_start(pl.col("dmi"))
     covering = (chains.filter((pl.col("start") <= at) & (pl.col("end") >= at))
                 .group_by("person_id").agg(pl.col("end").max()))
@@ -195,11 +198,13 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
              .join(diploma_of_the_phase(careers, oplref), on="person_id", how="semi").collect())
     if grads.height == 0:       # no diplomas of t+1 yet (or none in this bucket): no cells, no states to build
         return empty()
-    # living in NL the whole year of the diploma (mostly t+1), besides all of t (core/population: the breakdowns)
-    grads = grads.lazy().join(resident_in_diploma_year(addresses, grads.lazy()), on="person_id", how="semi")
+    # living in NL the whole year of the diploma (mostly t+1), besides all of t (core/population: the breakdowns);
+    # the registrations are built once for this and for leaving the BRP (registered_until)
+    chains = graduate_chains(addresses, grads.lazy(), year).collect().lazy()
+    grads = grads.lazy().join(resident_in_diploma_year(chains), on="person_id", how="semi")
     states = _states(population, careers, job_month, secm_month, inpatab, year)
     p = (grads.join(first_work(states, grads), on="person_id", how="left")
-         .join(registered_until(addresses, grads, year), on="person_id", how="left"))
+         .join(registered_until(addresses, grads, year, chains), on="person_id", how="left"))
     end = pl.min_horizontal(pl.col("dmi") + FOLLOW_UP_MONTHS, pl.lit(last * 12 + 11))
     # a registration that ends before the end of the follow-up (and before the last observed month)
     left = pl.col("reg_mi").is_not_null() & (pl.col("reg_mi") < end)

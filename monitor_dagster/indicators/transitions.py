@@ -81,6 +81,25 @@ def self_employed_income_ok(secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | No
             .filter(pl.col("_inc") / pl.col("_m") >= threshold - 1e-9).select("person_id").unique())
 
 
+def _panel_months(year: int) -> tuple[dt.date, dt.date]:
+    """First days of the first and last month of the panel of t: November t-1 .. December t."""
+    return dt.date(year - 1, 11, 1), dt.date(year, 12, 1)
+
+
+def _panel_mi(year: int) -> pl.Expr:
+    """The month index of ``month`` in the panel of t, from a table of the window's days, not dt.year() and
+    dt.month() per row (calendar_part)."""
+    return calendar_part("month", _panel_months(year)[0], dt.date(year, 12, 31), "month_index")
+
+
+def _panel_jobs(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """The substantial job-months of the panel of t (report 5.2: >= 12 basic hours a week, hourly wage >= the
+    WML of 1 January of t for every month of the panel, contract vast or tijdelijk, no internship)."""
+    lo, hi = _panel_months(year)
+    return (job_month.filter(pl.col("month").is_between(pl.lit(lo), pl.lit(hi)))
+            .filter(is_substantial_job(_wml_hour(year))))
+
+
 def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: pl.LazyFrame | None,
                    year: int, persons: pl.LazyFrame | None = None,
                    self_employed_hours: float = MIN_SELF_EMPLOYED_HOURS) -> pl.LazyFrame:
@@ -98,10 +117,9 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
     (person_id): only these persons (the base population of the indicators), so the rows of pupils,
     students and pensioners are never built.  ``self_employed_hours``: the weekly hours of the WML threshold
     of :func:`self_employed_income_ok`."""
-    lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 1)
-    wml = _wml_hour(year)
+    lo, hi = _panel_months(year)
     in_window = pl.col("month").is_between(pl.lit(lo), pl.lit(hi))
-    jm = job_month.filter(in_window).filter(is_substantial_job(wml))
+    jm = _panel_jobs(job_month, year)
     sm = secm_month.filter(in_window & pl.col("SECM").is_in([*SECM_SELF_EMPLOYED, *SECM_BENEFIT]))
     if persons is not None:
         jm, sm = jm.join(persons, on="person_id", how="semi"), sm.join(persons, on="person_id", how="semi")
@@ -123,9 +141,7 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
     state = (pl.when(job | self_work).then(pl.lit(WORK))
              .otherwise(pl.col("_secm").replace_strict(SECM_BENEFIT, default=NONE, return_dtype=pl.String)
                         .fill_null(NONE)))
-    # the month index from a table of the window's days, not dt.year() and dt.month() per row (calendar_part)
-    mi = calendar_part("month", lo, dt.date(year, 12, 31), "month_index")
-    return m.select("person_id", mi.alias("mi"), state.alias("state"),
+    return m.select("person_id", _panel_mi(year).alias("mi"), state.alias("state"),
                     (~job & self_work).alias("self_employed"), "contract", "employer", "job", "wage", "hours",
                     "hours_pw",
                     pl.when(job).then(pl.col("sector")).when(self_work).then(pl.lit(SELF_EMPLOYED_SECTOR))
@@ -336,12 +352,8 @@ def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, se
 def _substantial_vast_jobs(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """person_id, job (IKVID), mi: the substantial vast (O) job-months of the panel of t (the rule of
     :func:`monthly_states`), main job or not."""
-    lo, hi = dt.date(year - 1, 11, 1), dt.date(year, 12, 1)
-    return (job_month.filter(pl.col("month").is_between(pl.lit(lo), pl.lit(hi)))
-            .filter(is_substantial_job(_wml_hour(year)) & (pl.col("contract").cast(pl.String) == "O"))
-            .select("person_id", pl.col("IKVID").alias("job"),
-                    calendar_part("month", lo, dt.date(year, 12, 31), "month_index").alias("mi"))
-            .unique())
+    return (_panel_jobs(job_month, year).filter(pl.col("contract").cast(pl.String) == "O")
+            .select("person_id", pl.col("IKVID").alias("job"), _panel_mi(year).alias("mi")).unique())
 
 
 def o29_o30_tijdelijk_vast(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_month: pl.LazyFrame,
