@@ -76,3 +76,6 @@ def test_make_demo_ends_with_the_gated_table_and_the_publication(tmp_path):
     for page in (site / "stageplaatsen.html", site / "indicator" / "V01.html", site / "kaart" / "V02.html"):
         html = page.read_text(encoding="utf-8")
         assert "Bronnen: online vacatures van Jobfeed" in html and "CBS-microdata" not in html, page.name
+        # ... and count vacancies, not persons (the table, tooltips and notes said "Personen" until December 2026)
+        if page.parent.name in ("indicator", "kaart"):
+            assert "Personen" not in html and '"counted": "vacatures"' in html.replace('":"', '": "'), page.name

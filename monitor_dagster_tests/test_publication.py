@@ -89,12 +89,18 @@ def test_each_page_names_its_source(published):
     """The footer names the data a page rests on: CBS microdata, except the vacancy pages (Jobfeed, report
     hfd. 6), whose pages said "CBS-microdata (Remote Access)" until December 2026 (test_demo checks those pages
     of the demo site, test_vacancies_pipeline the page stageplaatsen.html)."""
+    from monitor_dagster.publication import data as D
     from monitor_dagster.publication import vacancies as VAC
 
     _, site, _ = published
-    assert "Bronnen: CBS-microdata (Remote Access)" in (site / "indicator" / "O04.html").read_text(encoding="utf-8")
-    assert VAC.with_sources("V02", {"a": 1}) == {"a": 1, "sources": VAC.SOURCES}
-    assert VAC.with_sources("O04", {"a": 1}) == {"a": 1}
+    html = (site / "indicator" / "O04.html").read_text(encoding="utf-8")
+    assert "Bronnen: CBS-microdata (Remote Access)" in html
+    assert D.with_sources("V02", {"a": 1}) == {"a": 1, "sources": VAC.SOURCES}
+    assert D.with_sources("O04", {"a": 1}) == {"a": 1} == D.with_sources("O01", {"a": 1})
+    assert D.with_sources("S-w3", {})["sources"] == "de enquête van de monitor onder werkgevers (technisch rapport § 3.3)"
+    # what n counts: persons for the register indicators, respondents for the EBB (O01-O03)
+    assert _page_json(html)["counted"] == "personen" and "Personen" in html
+    assert _page_json((site / "indicator" / "O01.html").read_text(encoding="utf-8"))["counted"] == "respondenten"
 
 
 def test_site_works_offline_no_external_resources(published):

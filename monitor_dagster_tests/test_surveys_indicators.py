@@ -305,6 +305,27 @@ def test_a_hidden_class_cannot_be_had_from_totaal_minus_the_others():
     assert any("recoverable" in v for v in check_disclosure(leaky))
 
 
+def test_hidden_classes_that_together_hold_fewer_than_five_organisations_are_protected():
+    """Two hidden classes (mbo 2, wo 1) beside a shown hbo: totaal minus hbo gives their joint answer, three
+    institutions told apart by their sector's weight (the demo's S-o2 ``aansluiting_anders`` by sector until
+    December 2026).  The smallest shown class goes too; two hidden classes of 5 together need nothing."""
+    t = cells([("totaal", "totaal", 8, 11.2, 1.7, 40.0), ("sector", "mbo", 2, 3.3, 1.7, 50.0),
+               ("sector", "hbo", 5, 6.9, 1.4, 40.0), ("sector", "wo", 1, 1.1, 1.1, 0.0)], iid="S-o2")
+    out = apply_disclosure(t)
+    r = reasons(out)
+    assert r[("sector", "mbo")] == "primary_n" and r[("sector", "wo")] == "primary_n"
+    assert r[("sector", "hbo")] == "secondary" and r[("totaal", "totaal")] is None
+    assert check_disclosure(out) == []
+    leaky = out.with_columns(pl.when(pl.col("category") == "hbo").then(False).otherwise(pl.col("suppressed"))
+                             .alias("suppressed"), pl.when(pl.col("category") == "hbo").then(5)
+                             .otherwise(pl.col("n")).alias("n"))
+    assert any("hold 3 organisations together" in v for v in check_disclosure(leaky))
+    ok = cells([("totaal", "totaal", 30, 60.0, 4.0, 50.0), ("regio", "AM01", 4, 8.0, 2.0, 50.0),
+                ("regio", "AM02", 4, 8.0, 2.0, 40.0), ("regio", "AM03", 22, 44.0, 2.0, 40.0)])
+    r = reasons(apply_disclosure(ok))
+    assert r[("regio", "AM01")] == r[("regio", "AM02")] == "primary_n" and r[("regio", "AM03")] is None
+
+
 def test_a_small_residual_counts_as_a_hidden_class():
     """Totaal 30, classes 12 + 15 = 27: three organisations without class would follow by subtraction."""
     t = cells([("totaal", "totaal", 30, 60.0, 4.0, 50.0), ("regio", "AM01", 12, 24.0, 2.0, 50.0),

@@ -132,6 +132,34 @@ def test_no_organisation_can_be_traced_in_a_cell(zone, rows):
     assert "grootteklasse" not in table.columns
 
 
+def test_open_answers_reach_the_coders_without_the_organisation_name(zone, monkeypatch):
+    """The open answers are stored for coding with a random code instead of org_id; the names of the sample frame
+    (municipalities, institutions) are blanked in them.  Until December 2026 compute_year passed no names, so a
+    municipality writing its own name was read by the coders under its name (report §3.1, §3.8: the form
+    promises confidentiality)."""
+    from monitor_dagster.defs.indicators.surveys import compute_year
+    from monitor_dagster.surveys import indicators as SI
+
+    seen = {}
+    real = SI.open_answers
+
+    def spy(form, responses, **kw):
+        seen[form.instrument] = kw.get("redact") or {}
+        return real(form, responses, **kw)
+
+    monkeypatch.setattr(SI, "open_answers", spy)
+    compute_year(zone["warehouse"], 2023)
+    frame = pl.read_csv(zone["landing"] / "Enquetes" / "gemeenten" / "2023" / "gemeenten_2023_frame.csv",
+                        separator=";", infer_schema=False)
+    first = frame.row(0, named=True)
+    assert seen["gemeenten"][first["org_id"]] == [first["naam"]] and len(seen["gemeenten"]) == frame.height
+    assert seen["onderwijsinstellingen"] and seen["werkgevers"] == {}       # the employer frame has no names
+    # the form says what is done, not "anoniem" (the responses carry org_id for the weights)
+    from monitor_dagster.surveys.xlsform import form as survey_form
+    intro = survey_form("gemeenten", "2023").questions["intro"].label
+    assert "vertrouwelijk" in intro and "is anoniem" not in intro
+
+
 def test_planted_priority_shares_recovered_within_the_margin(zone, rows):
     table, _ = rows
     truth = zone["truth"]["gemeenten"]["shares"]["prioriteit"]
@@ -188,6 +216,20 @@ def test_publication_section_inzet_en_aanpak(zone, rows, tmp_path):
     ctx = SURV.context(gated, SURV.load(tmp_path / "wh"))
     g1 = next(i for i in ctx["instruments"][0]["indicators"] if i["id"] == "S-g1")
     assert all(r["moe"] for r in g1["rows"])                 # shown cells carry their margin
+    # the generic indicator page counts organisations and names the monitor's own questionnaire as its source:
+    # its table, tooltips and notes said "Personen" and its footer "CBS-microdata (Remote Access)" until December
+    # 2026 (report § 3.2.2: the municipalities answer, not persons, and it is no CBS file)
+    from monitor_dagster.publication.site import _indicator_page
+
+    common = {"first_year": 2023, "last_year": 2023, "built_on": "01-01-2024", "cells_total": "0",
+              "cells_suppressed": "0", "provisional_years": []}
+    html, p = _indicator_page(_env(), gated, "S-g1", common)
+    assert p["counted"] == "organisaties" and p["suppression_rule"].startswith("minder dan 5 organisaties")
+    tips = {t["title"] for layer in p["spec"]["layer"] for t in layer.get("encoding", {}).get("tooltip", [])
+            if isinstance(t, dict)}
+    assert "Organisaties" in tips and "Personen" not in tips
+    assert "Bronnen: de enquête van de monitor onder gemeenten (technisch rapport § 3.2.2)" in html
+    assert "CBS-microdata" not in html and "organisaties krijgt geen lijn" in " ".join(html.split())
     note = SURV.add_to_indicator_page("<h1>S-w2</h1><p>grafiek</p>", "S-w2")
     assert "telt n organisaties" in note and "inzet-en-aanpak.html" in note
     assert SURV.add_to_indicator_page("<h1>O01</h1>", "O01") == "<h1>O01</h1>"

@@ -92,20 +92,21 @@ def _value_layers(base: alt.Chart, unit: str, unit_label: str, color, fill, dash
     return [dotted, solid, interval, points]
 
 
-def indicator_template(title: str, unit: str, unit_label: str, description: str) -> dict:
+def indicator_template(title: str, unit: str, unit_label: str, count_label: str, description: str) -> dict:
     """Layered Vega-Lite spec over the named datasets ``cells`` and ``breaks`` (see :func:`_template`).
 
-    The spec depends on the unit alone but for its title and description: it is built and validated once
-    per unit (altair's schema validation costs about a second a spec)."""
-    spec = json.loads(_template(unit, unit_label))
+    The spec depends on the unit and what ``n`` counts alone but for its title and description: it is built and
+    validated once per pair (altair's schema validation costs about a second a spec)."""
+    spec = json.loads(_template(unit, unit_label, count_label))
     spec["title"]["text"] = title
     spec["description"] = description
     return spec
 
 
 @lru_cache(maxsize=None)
-def _template(unit: str, unit_label: str) -> str:
-    """The indicator chart of a unit, as JSON, with a placeholder title and description.
+def _template(unit: str, unit_label: str, count_label: str) -> str:
+    """The indicator chart of a unit, as JSON, with a placeholder title and description; ``count_label`` names
+    what ``n`` counts in the tooltip (Personen, Respondenten, Organisaties, Vacatures: data.COUNTED).
 
     ``cells`` rows: year, herkomst, cat, series, value (null when suppressed), firm, link, lo, hi, status, n,
     reason and the texts of the tooltip (label, n_label, marge, status_label: formatted by the page's
@@ -119,7 +120,7 @@ def _template(unit: str, unit_label: str) -> str:
                           legend=alt.Legend(orient="bottom"))
     tooltip = [alt.Tooltip("year:O", title="Jaar"), alt.Tooltip("series:N", title="Groep"),
                alt.Tooltip("label:N", title="Waarde"), alt.Tooltip("marge:N", title="95%-marge"),
-               alt.Tooltip("n_label:N", title="Personen"), alt.Tooltip("status_label:N", title="Status")]
+               alt.Tooltip("n_label:N", title=count_label), alt.Tooltip("status_label:N", title="Status")]
     base = alt.Chart(cells).encode(x=_axis_year())
     values = _value_layers(base, unit, unit_label, color, alt.Color("herkomst:N", legend=None), dash, tooltip)
     suppressed = base.mark_text(text="×", fontSize=16, fontWeight="bold", baseline="top").encode(

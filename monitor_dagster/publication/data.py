@@ -86,6 +86,50 @@ def meta(indicator_id: str) -> dict:
     return {"id": indicator_id, **reg[indicator_id], "theme_title": registry()["themes"][reg[indicator_id]["theme"]]}
 
 
+#: what the ``n`` of a cell counts, by the indicator's disclosure rule (spec ``disclosure``): the pages' column and
+#: tooltip headers and their "op minder dan 100 ..." notes.  Persons only where the cells are of persons: the EBB
+#: and the school-leaver survey count respondents, the organisation surveys organisations (report § 3.2.2), the
+#: vacancy indicators online vacancies (hoofdstuk 6)
+COUNTED = {"register": "personen", "ebb": "respondenten", "survey": "respondenten", "organisaties": "organisaties",
+           "vacatures": "vacatures"}
+#: the primary rule of the disclosure gate by spec ``disclosure``, for the pages' note on hidden cells (each cell's
+#: own ``reason`` says which rule hid it); vacancy counts are never hidden
+SUPPRESSION_RULE = {"register": "minder dan 10 personen",
+                    "ebb": "minder dan 10 respondenten of minder dan 15.000 personen gewogen",
+                    "survey": "minder dan 10 respondenten of minder dan 10 gediplomeerden gewogen",
+                    "organisaties": "minder dan 5 organisaties, of één organisatie met meer dan de helft van het gewicht",
+                    "vacatures": "geen minimum"}
+#: the footer's source line of an organisation survey's pages (the base template's default is the CBS microdata of
+#: the register indicators, the EBB and the school-leaver survey, all read in Remote Access)
+ORGANISATION_SOURCES = "de enquête van de monitor onder {who} (technisch rapport § {paragraph})"
+
+
+def counted(indicator_id: str) -> str:
+    """What an indicator's ``n`` counts, plural and lower case (:data:`COUNTED`)."""
+    return COUNTED[SPEC.spec(indicator_id).disclosure]
+
+
+def suppression_rule(indicator_id: str) -> str:
+    """The disclosure gate's primary rule of an indicator, in words (:data:`SUPPRESSION_RULE`)."""
+    return SUPPRESSION_RULE[SPEC.spec(indicator_id).disclosure]
+
+
+def with_sources(indicator_id: str, common: dict) -> dict:
+    """The page context of an indicator's pages (indicator, map) with the footer's source line where it is not
+    CBS microdata: Jobfeed for V01-V05, the monitor's own questionnaires for the organisation surveys."""
+    from monitor_dagster.publication import vacancies as VAC
+
+    rule = SPEC.spec(indicator_id).disclosure
+    if rule == "vacatures":
+        return {**common, "sources": VAC.SOURCES}
+    if rule == "organisaties":
+        from monitor_dagster.publication.surveys import INSTRUMENTS
+
+        who = next(w for p, (w, _) in INSTRUMENTS.items() if indicator_id.startswith(p))
+        return {**common, "sources": ORGANISATION_SOURCES.format(who=who, paragraph=meta(indicator_id)["paragraph"])}
+    return common
+
+
 def stored_table(warehouse: Path | str | None, layer: str, name: str, partition: str = "all") -> pl.DataFrame | None:
     """A table the publication shows when it is there (sensitivity, weights, durations): None when there is no
     warehouse, no such table, or it is empty (an incomplete zone), never an error."""

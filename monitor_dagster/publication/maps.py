@@ -205,13 +205,14 @@ def map_data(regional: pl.DataFrame, indicator_id: str) -> dict:
     rows = rows.with_columns(pl.col("value").round(4), pl.col("lo").round(4), pl.col("hi").round(4)) \
         .sort("measure", "year", REGIO, "herkomst")
     m = D.meta(indicator_id)
+    counted = D.counted(indicator_id)        # persons, or vacancies (V02)
     views = ([GAP] if D.BASE in groups and D.REFERENCE in groups else []) + groups
     from monitor_dagster.publication.site import UNIT_LABEL, UNIT_SHORT, measure_label   # no import cycle at load
 
     return {
         "id": indicator_id, "title": m["title"], "unit": unit, "unit_label": UNIT_LABEL.get(unit, unit),
         "unit_short": UNIT_SHORT.get(unit, unit), "gap_unit": "procentpunt" if unit == "%" else UNIT_SHORT.get(unit, unit),
-        "decimals": DECIMALS.get(unit, 1), "few_persons": D.FEW_PERSONS,
+        "decimals": DECIMALS.get(unit, 1), "few_persons": D.FEW_PERSONS, "counted": counted,
         "measures": measures, "measure_labels": {x: measure_label(indicator_id, x) or m["title"] for x in measures},
         "years": years, "groups": groups, "views": views,
         "view_labels": {GAP: GAP_LABEL, **{g: g for g in groups}},
@@ -221,7 +222,8 @@ def map_data(regional: pl.DataFrame, indicator_id: str) -> dict:
                    "missing": MISSING_LABEL},
         "fills": {"suppressed": SUPPRESSED_FILL, "missing": MISSING_FILL},
         "columns": ROW_FIELDS, "rows": rows.rows(),
-        "map_spec": map_template(), "series_spec": series_template(unit, UNIT_LABEL.get(unit, unit)),
+        "map_spec": map_template(counted.capitalize()),
+        "series_spec": series_template(unit, UNIT_LABEL.get(unit, unit), counted.capitalize()),
     }
 
 
@@ -248,20 +250,20 @@ def _gap_rows(cells: pl.DataFrame) -> pl.DataFrame:
 
 # ---- the charts -----------------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def map_template() -> dict:
+@lru_cache(maxsize=None)
+def map_template(count_label: str) -> dict:
     """The choropleth (Vega-Lite, built with altair): the page's script puts the TopoJSON (``window.MONITOR_GEO``)
     into the layers' data and the cells of the view into the lookups.
 
     Layers: ``grond`` every region, grey when suppressed and white with a dashed outline without a figure; ``waarde`` the regions with
     a value, coloured by it; ``geheim`` a × on the label point of each suppressed region; ``gekozen`` the outline
     of the chosen region.  Each region's rows for the lookup: code, value, label, reason, status_label, n_label,
-    suppressed, chosen."""
+    suppressed, chosen.  ``count_label`` names what ``n`` counts (data.COUNTED)."""
     geo = alt.Data(values=[], format=alt.DataFormat(type="topojson", feature=GEO_OBJECT))
     fields = ["value", "label", "reason", "status_label", "n_label", "suppressed", "chosen", "name"]
     lookup = alt.LookupData(data=alt.Data(values=[]), key="code", fields=fields)
     tooltip = [alt.Tooltip("name:N", title="Regio"), alt.Tooltip("label:N", title="Waarde"),
-               alt.Tooltip("n_label:N", title="Personen"), alt.Tooltip("status_label:N", title="Status")]
+               alt.Tooltip("n_label:N", title=count_label), alt.Tooltip("status_label:N", title="Status")]
     base = alt.Chart(geo).transform_lookup(lookup="properties.statcode", from_=lookup)
     ground = base.mark_geoshape(stroke="#666", strokeWidth=0.6).encode(
         fill=alt.condition("datum.suppressed", alt.value(SUPPRESSED_FILL), alt.value(MISSING_FILL)),
@@ -286,12 +288,12 @@ def map_template() -> dict:
 
 
 @lru_cache(maxsize=None)
-def _series(unit: str, unit_label: str) -> str:
+def _series(unit: str, unit_label: str, count_label: str) -> str:
     cells = alt.Data(name="cells")
     color = alt.Color("herkomst:N", title="Groep", scale=alt.Scale(domain=GROUPS, range=C.PALETTE),
                       legend=alt.Legend(orient="bottom"))
     tooltip = [alt.Tooltip("year:O", title="Jaar"), alt.Tooltip("herkomst:N", title="Groep"),
-               alt.Tooltip("label:N", title="Waarde"), alt.Tooltip("n_label:N", title="Personen"),
+               alt.Tooltip("label:N", title="Waarde"), alt.Tooltip("n_label:N", title=count_label),
                alt.Tooltip("status_label:N", title="Status")]
     base = alt.Chart(cells).encode(x=alt.X("year:O", title="Jaar", axis=alt.Axis(labelAngle=0)))
     layers = C._value_layers(base, unit, unit_label, color,
@@ -309,9 +311,9 @@ def _series(unit: str, unit_label: str) -> str:
     return json.dumps(spec)
 
 
-def series_template(unit: str, unit_label: str) -> dict:
+def series_template(unit: str, unit_label: str, count_label: str) -> dict:
     """The small line chart of one region over the years (the groups), drawn like the indicator chart."""
-    return json.loads(_series(unit, unit_label))
+    return json.loads(_series(unit, unit_label, count_label))
 
 
 # ---- the pages ------------------------------------------------------------------------------------------------------
@@ -330,12 +332,10 @@ def write_assets(site) -> None:
 
 
 def page(env, regional: pl.DataFrame, indicator_id: str, common: dict, script_json) -> str:
-    from monitor_dagster.publication.vacancies import with_sources
-
     data = map_data(regional, indicator_id)
     m = D.meta(indicator_id)
     return env.get_template("map.html.j2").render(
-        **with_sources(indicator_id, common), root="../", page_title=f"{indicator_id} {m['title']} per arbeidsmarktregio", m=m, d=data,
+        **D.with_sources(indicator_id, common), root="../", page_title=f"{indicator_id} {m['title']} per arbeidsmarktregio", m=m, d=data,
         page_json=script_json(data))
 
 

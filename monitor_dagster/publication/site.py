@@ -139,23 +139,24 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
     present = set(rows["herkomst"].unique())
     herkomst = [h for h in D.herkomst_order() if h in present]
     years = sorted(int(y) for y in rows["year"].unique())
+    counted = D.counted(iid)                 # persons, respondents, organisations or vacancies
     breaks = D.breaks_for(iid, years, {b for x in rows["trend_break"].drop_nulls().unique() for b in TB.split_ids(x)})
     page = {
         "id": iid, "title": m["title"], "unit": unit, "unit_label": UNIT_LABEL.get(unit, unit),
         "unit_short": UNIT_SHORT.get(unit, unit), "decimals": DECIMALS.get(unit, 1), "few_persons": D.FEW_PERSONS,
-        "measures": measures, "measure_labels": {x: measure_label(iid, x) or m["title"] for x in measures},
+        "counted": counted, "suppression_rule": D.suppression_rule(iid), "measures": measures, "measure_labels": {x: measure_label(iid, x) or m["title"] for x in measures},
         "breakdowns": {b: _breakdown_label(iid, b) for b in bds}, "herkomst": herkomst,
         "defaults": {"measure": measures[0], "breakdown": "herkomst",
                      "groups": [g for g in D.DEFAULT_GROUPS if g in present] or herkomst[:3]},
         "provisional_text": PROVISIONAL_TEXT[m["kind"]],
         "palette": C.PALETTE, "breaks": breaks, "break_text": {b["id"]: b["description"] for b in breaks},
         "columns": ROW_FIELDS, "rows": rows.select(ROW_FIELDS).rows(),
-        "spec": C.indicator_template(m["title"], unit, UNIT_LABEL.get(unit, unit),
+        "spec": C.indicator_template(m["title"], unit, UNIT_LABEL.get(unit, unit), counted.capitalize(),
                                      f"Lijngrafiek van {m['title']} per jaar; de cijfers staan in de tabel onder de grafiek."),
     }
-    common = VAC.with_sources(iid, common)       # the vacancy figures rest on Jobfeed, not on CBS microdata
+    common = D.with_sources(iid, common)       # Jobfeed or the monitor's own questionnaires, not CBS microdata
     html = env.get_template("indicator.html.j2").render(**common, root="../", page_title=f"{iid} {m['title']}", m=m,
-                                                         measures=measures, few_persons=D.FEW_PERSONS,
+                                                         measures=measures, few_persons=D.FEW_PERSONS, counted=counted,
                                                          axis_text=_axis_text(unit), page_json=_script_json(page))
     return html, page
 

@@ -204,15 +204,15 @@ def add_to_index(env, html: str, table: pl.DataFrame, warehouse: Path | str | No
     return html.replace(marker, env.from_string(INDEX_BLOCK).render(caveat=CAVEAT) + marker)
 
 
-PAGE_NOTE = ("<p class=\"note\"><strong>Enquête onder organisaties.</strong> Hier telt n organisaties, geen personen "
-             "(waar de grafiek van personen spreekt); een cel met minder dan 5 organisaties wordt niet gepubliceerd. "
+PAGE_NOTE = ("<p class=\"note\"><strong>Enquête onder organisaties.</strong> Hier telt n organisaties, geen personen; "
+             "een cel met minder dan 5 organisaties wordt niet gepubliceerd. "
              "De marges en de respons staan op <a href=\"../inzet-en-aanpak.html\">Inzet en aanpak</a>. Inzet en "
              "uitkomst hangen niet causaal samen (technisch rapport, § 7.3).</p>")
 
 
 def add_to_indicator_page(html: str, iid: str) -> str:
     """The generic indicator page of a survey indicator says that it counts organisations and where the
-    margins are (the page's chart texts speak of persons)."""
+    margins are."""
     if not any(iid.startswith(p) for p in INSTRUMENTS) or "</h1>" not in html:
         return html
     return html.replace("</h1>", "</h1>\n" + PAGE_NOTE, 1)

@@ -21,17 +21,9 @@ from monitor_dagster.publication import data as D
 from monitor_dagster.publication.numbers import number
 
 PAGE = "stageplaatsen.html"
-#: the spec ``source`` of V01-V05, and the footer's source line of their pages (report hfd. 6: Jobfeed, delivered to
-#: a research bureau; not CBS microdata)
-SOURCE_ID = "JOBFEED"
+#: the footer's source line of the pages of V01-V05 (report hfd. 6: Jobfeed, delivered to a research bureau; not
+#: CBS microdata): data.with_sources
 SOURCES = "online vacatures van Jobfeed (Textkernel), doorzocht met de zoekstrategie van de monitor"
-
-
-def with_sources(indicator_id: str, common: dict) -> dict:
-    """The page context of an indicator's page (indicator, map) with the footer's source line of V01-V05."""
-    from monitor_dagster.indicators import spec as SPEC
-
-    return {**common, "sources": SOURCES} if SPEC.spec(indicator_id).source == SOURCE_ID else common
 FAMILY = "vacancies"
 IDS = ("V01", "V02", "V03", "V04", "V05")
 CATEGORY_LABELS = {

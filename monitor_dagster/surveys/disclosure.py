@@ -15,6 +15,8 @@ handful, and the report asks to state in every questionnaire "dat het invullen v
 * **secondary**: a breakdown's classes and its totaal form an equation (value x n_weighted adds up, and
   n_weighted is published): when exactly one member is hidden, the smallest shown class (by n, n_weighted,
   name) is hidden too; a residual of 1..MIN_ORGS-1 organisations without a class counts as a hidden member.
+  Several hidden members follow together (totaal minus the shown classes): when they hold fewer than
+  MIN_ORGS organisations together, the smallest shown class is hidden too;
   The choices of one select_one question (they add to 100 %) and the distribution and mean of one 0-5 action
   (the mean follows from the distribution) are one cell: hiding one hides all;
 * no identifiers: a column or breakdown that names organisations (org key, name, code) is refused.
@@ -78,7 +80,7 @@ def _linked(t: pl.DataFrame) -> pl.Expr:
 
 def _part_sums(t: pl.DataFrame) -> pl.DataFrame:
     """Per equation (indicator_id, year, measure, breakdown != totaal): the total's row, the parts' hidden count,
-    residual organisations and the smallest shown part."""
+    residual organisations, the organisations of the shown parts and the smallest shown part."""
     key = ["indicator_id", "year", "measure"]
     tot = t.filter(pl.col("breakdown") == TOTAAL).select(*key, pl.col(_ROW).alias("_tot_row"),
                                                          pl.col("_n0").alias("_tot_n"), pl.col("_sup").alias("_tot_sup"))
@@ -86,8 +88,17 @@ def _part_sums(t: pl.DataFrame) -> pl.DataFrame:
     return (parts.sort("_n0", "_nw0", "category", nulls_last=True)
             .group_by(*key, "breakdown")
             .agg(pl.col("_sup").sum().alias("_hidden"), pl.col("_n0").sum().alias("_parts_n"),
+                 pl.col("_n0").filter(~pl.col("_sup")).sum().alias("_shown_n"),
                  pl.col(_ROW).filter(~pl.col("_sup")).first().alias("_smallest"))
             .join(tot, on=key, how="inner"))
+
+
+def _union_small(min_orgs: int) -> pl.Expr:
+    """An equation whose hidden members together (the residual included) hold 1..min_orgs - 1 organisations:
+    totaal minus the shown classes gives their joint answer (value x n_weighted subtracts).  In the demo of
+    December 2026 S-o2 ``aansluiting_anders`` by sector hid mbo (2) and wo (1) beside a shown hbo: the three
+    institutions' ratings followed, each told apart by the sector's weight."""
+    return (pl.col("_tot_n") - pl.col("_shown_n")).is_between(1, min_orgs - 1)
 
 
 def apply_disclosure(frame: pl.DataFrame, *, min_orgs: int = MIN_ORGS,
@@ -119,7 +130,9 @@ def apply_disclosure(frame: pl.DataFrame, *, min_orgs: int = MIN_ORGS,
         eq = _part_sums(t).with_columns(
             (pl.col("_hidden") + pl.col("_tot_sup").cast(pl.Int64)
              + ((pl.col("_tot_n") - pl.col("_parts_n")).is_between(1, min_orgs - 1)).cast(pl.Int64)).alias("_k"))
-        one = eq.filter(pl.col("_k") == 1)
+        # one hidden member follows exactly; several hidden members (with the residual) follow together, as one
+        # cell of totaal n - shown n organisations: too few of them and it is that cell's answer that is told
+        one = eq.filter((pl.col("_k") == 1) | ((pl.col("_k") >= 2) & ~pl.col("_tot_sup") & _union_small(min_orgs)))
         new |= set(one.filter(pl.col("_smallest").is_not_null())["_smallest"].to_list())
         new |= set(one.filter(pl.col("_smallest").is_null() & ~pl.col("_tot_sup"))["_tot_row"].to_list())
         if not new:
@@ -155,9 +168,14 @@ def check_disclosure(frame: pl.DataFrame, *, min_orgs: int = MIN_ORGS,
     out += [f"{label(r)}: suppressed but still carries a value or count" for r in leak.iter_rows(named=True)]
     t = frame.with_row_index(_ROW).with_columns(pl.col("suppressed").alias("_sup"), pl.col("n").alias("_n0"),
                                                 pl.col("n_weighted").alias("_nw0"))
-    eq = _part_sums(t).filter(pl.col("_hidden") + pl.col("_tot_sup").cast(pl.Int64) == 1)
+    eq = _part_sums(t)
+    one = eq.filter(pl.col("_hidden") + pl.col("_tot_sup").cast(pl.Int64) == 1)
     out += [f"{r['indicator_id']} {r['year']} {r['measure']!r} by {r['breakdown']}: one hidden member, recoverable "
-            "from the totaal and the other classes" for r in eq.iter_rows(named=True)]
+            "from the totaal and the other classes" for r in one.iter_rows(named=True)]
+    many = eq.filter((pl.col("_hidden") >= 2) & ~pl.col("_tot_sup") & _union_small(min_orgs))
+    out += [f"{r['indicator_id']} {r['year']} {r['measure']!r} by {r['breakdown']}: {r['_hidden']} hidden members "
+            f"hold {r['_tot_n'] - r['_shown_n']} organisations together (< {min_orgs}), recoverable together from "
+            "the totaal and the shown classes" for r in many.iter_rows(named=True)]
     return out
 
 

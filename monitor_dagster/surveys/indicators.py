@@ -248,6 +248,17 @@ class OpenAnswers:
     key: pl.DataFrame
 
 
+def names_by_org(frame: pl.DataFrame, key: str = "org_id") -> dict[str, list[str]]:
+    """Per organisation the names a coder must not read in its open answers: the sample frame's ``naam`` (the
+    municipality's, the institution's), for :func:`open_answers` ``redact``.  A frame without names (werkgevers)
+    gives none.  The open answers went to the coders unredacted until December 2026 (the report asks for
+    confidentiality, §3.1 and §3.8)."""
+    if "naam" not in frame.columns or key not in frame.columns:
+        return {}
+    return {o: [n] for o, n in frame.select(pl.col(key).cast(pl.String), pl.col("naam").cast(pl.String)).iter_rows()
+            if o is not None and n}
+
+
 def open_answers(form: Form, responses: pl.DataFrame, *, seed: int | None = None,
                  redact: dict[str, list[str]] | None = None) -> OpenAnswers:
     """The open answers (success factors, generic instruments, "andere ..., namelijk") for coding.

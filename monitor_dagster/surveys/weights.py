@@ -1,5 +1,6 @@
 """Non-response weights of the organisation surveys (issue 19; technisch rapport Monitor gelijke kansen, §3.2.2:
-"Een variëteit in de grootte van de gemeente ... is hierbij van belang", gemeentegrootte uitvragen, regionale
+"Een variëteit in de grootte van de gemeente, bijstandspopulatie en type beleid is hierbij van belang" (size
+and region are margins; the bijstand population is not: docs/surveys_indicators.md), gemeentegrootte uitvragen, regionale
 uitsplitsingen; §3.3: "De steekproefomvang van de WEA varieert per bedrijfstak", "In de WEA zijn met name grote
 bedrijven vertegenwoordigd").
 

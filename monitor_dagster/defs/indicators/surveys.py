@@ -43,7 +43,7 @@ def compute_year(warehouse, year: int, log=None) -> tuple[pl.DataFrame, dict]:
     """The table rows (with :data:`EXTRA`) of every instrument with a wave in ``year``, and metadata per
     instrument (release, response, weighting method and note; no organisation ids)."""
     from monitor_dagster.surveys.disclosure import check_disclosure
-    from monitor_dagster.surveys.indicators import compute_wave, open_answers, to_table_rows
+    from monitor_dagster.surveys.indicators import compute_wave, names_by_org, open_answers, to_table_rows
     from monitor_dagster.surveys.xlsform import form as survey_form
     from monitor_dagster.warehouse import Warehouse
 
@@ -75,7 +75,7 @@ def compute_year(warehouse, year: int, log=None) -> tuple[pl.DataFrame, dict]:
         for d in extra_dims:
             rows = rows.filter(pl.col(d) == TOTAAL).drop(d)
         parts.append(rows.select(list(SURVEY_SCHEMA)).cast(SURVEY_SCHEMA))
-        ans = open_answers(form, responses)
+        ans = open_answers(form, responses, redact=names_by_org(frame))
         inside.write(f"open_answers_{instrument}", str(year), ans.answers,
                      {"rows": ans.answers.height, "note": "for coding only; never published"})
         inside.write(f"open_answers_key_{instrument}", str(year), ans.key,

@@ -29,6 +29,8 @@
   function fmt(v) { return N.number(v, P.decimals); }
   function fmtInt(v) { return N.count(v); }
   var share = P.unit === "%";
+  // what n counts (personen, respondenten, organisaties, vacatures: publication/data.py COUNTED)
+  var Counted = P.counted.charAt(0).toUpperCase() + P.counted.slice(1);
   // the 95% interval of a share (Wilson, data.py), as text; "" where the table allows none
   function marge(r) {
     return r.lo === null || r.lo === undefined || r.suppressed ? "" : fmt(r.lo) + " \u2013 " + fmt(r.hi) + " " + P.unit_short;
@@ -36,7 +38,7 @@
   function statusLabel(r) {
     var few = r.n !== null && r.n !== undefined && r.n < P.few_persons;
     return (r.status === "voorlopig" ? "voorlopig" : "definitief") +
-      (few ? ", op minder dan " + fmtInt(P.few_persons) + " personen: onzeker" : "");
+      (few ? ", op minder dan " + fmtInt(P.few_persons) + " " + P.counted + ": onzeker" : "");
   }
 
   // ---- state in the URL hash, so a view can be shared and the back button works -------------------------
@@ -110,7 +112,7 @@
     var head = "<tr><th scope=\"col\">Jaar</th><th scope=\"col\">Herkomst</th>" +
       (showCat ? "<th scope=\"col\">" + esc(P.breakdowns[state.bd]) + "</th>" : "") +
       "<th scope=\"col\" class=\"num\">" + esc(P.unit_label) + "</th>" +
-      (share ? "<th scope=\"col\" class=\"num\">95%-marge</th>" : "") + "<th scope=\"col\" class=\"num\">Personen</th>" +
+      (share ? "<th scope=\"col\" class=\"num\">95%-marge</th>" : "") + "<th scope=\"col\" class=\"num\">" + esc(Counted) + "</th>" +
       "<th scope=\"col\">Status</th><th scope=\"col\">Toelichting</th></tr>";
     var body = sel.map(function (r) {
       var notes = [];
@@ -141,7 +143,7 @@
   }
   function renderCsv(sel) {
     var head = ["indicator", "jaar", "herkomst", "uitsplitsing", "categorie", "maatstaf", "waarde", "eenheid",
-      "personen", "status", "onderdrukt", "reden", "trendbreuk", "marge_95_onder", "marge_95_boven"];
+      P.counted, "status", "onderdrukt", "reden", "trendbreuk", "marge_95_onder", "marge_95_boven"];
     var lines = [head.join(";")].concat(sel.map(function (r) {
       return [P.id, r.year, r.herkomst, state.bd, r.cat, r.measure, r.value, P.unit, r.n, r.status,
         r.suppressed ? "ja" : "nee", r.reason, r.trend_break, r.lo, r.hi].map(csvValue).join(";");
@@ -160,13 +162,13 @@
       var ys = prov.filter(function (y, i) { return prov.indexOf(y) === i; }).join(", ");
       notes.push("<p class=\"note provisional-note\"><strong>Voorlopig:</strong> de cijfers over " + ys + " " +
         esc(P.provisional_text) + " In de grafiek: open ruiten buiten de doorgetrokken lijn, met een stippellijn " +
-        "verbonden (op minder dan " + fmtInt(P.few_persons) + " personen: zonder lijn)" +
+        "verbonden (op minder dan " + fmtInt(P.few_persons) + " " + P.counted + ": zonder lijn)" +
         (share ? " en met hun 95%-marge" : "") + ".</p>");
     }
     var few = sel.filter(function (r) { return !r.suppressed && r.n !== null && r.n < P.few_persons; }).length;
     if (few) {
-      notes.push("<p class=\"note uncertain-note\"><strong>Weinig personen:</strong> " + fmtInt(few) +
-        " cijfer(s) in deze weergave rusten op minder dan " + fmtInt(P.few_persons) + " personen en kunnen door toeval " +
+      notes.push("<p class=\"note uncertain-note\"><strong>Weinig " + P.counted + ":</strong> " + fmtInt(few) +
+        " cijfer(s) in deze weergave rusten op minder dan " + fmtInt(P.few_persons) + " " + P.counted + " en kunnen door toeval " +
         "flink afwijken. In de grafiek: open punten zonder lijn ernaartoe" +
         (share ? ", met een streepje voor de 95%-marge (Wilson-interval)" : "; de tabel geeft geen marge voor gemiddelden") +
         ".</p>");
@@ -174,7 +176,7 @@
     var sup = sel.filter(function (r) { return r.suppressed; }).length;
     if (sup) {
       notes.push("<p class=\"note suppressed-note\"><strong>Niet gepubliceerd:</strong> " + sup +
-        " cel(len) in deze weergave vallen onder de onthullingscontrole (minder dan 10 personen, of terug te rekenen uit andere cellen). In de grafiek: een onderbroken lijn en een × bovenin; nooit een nul.</p>");
+        " cel(len) in deze weergave vallen onder de onthullingscontrole (" + esc(P.suppression_rule) + ", of terug te rekenen uit andere cellen). In de grafiek: een onderbroken lijn en een × bovenin; nooit een nul.</p>");
     }
     $("notes").innerHTML = notes.join("");
     $("breaks").innerHTML = breaks.length ? breaks.map(function (b) {

@@ -44,7 +44,7 @@
     if (r === null || r.status === null) { return ""; }
     var few = r.n !== null && r.n !== undefined && r.n < P.few_persons;
     return (r.status === "voorlopig" ? "voorlopig" : "definitief") +
-      (few ? ", op minder dan " + N.count(P.few_persons) + " personen: onzeker" : "");
+      (few ? ", op minder dan " + N.count(P.few_persons) + " " + P.counted + ": onzeker" : "");
   }
   function cellHtml(r, group) {
     if (r === null || (r.value === null && !r.suppressed)) { return "<span title=\"" + esc(P.labels.missing) + "\">" + N.MISSING + "</span>"; }
@@ -143,7 +143,7 @@
     var head = "<tr><th scope=\"col\">Regio</th><th scope=\"col\">Code</th>" + cols.map(function (g) {
       return "<th scope=\"col\" class=\"num" + (g === state.view ? " current" : "") + "\">" +
         esc(g === GAP ? "Verschil (" + P.gap_unit + ")" : g + " (" + P.unit_short + ")") + "</th>";
-    }).join("") + "<th scope=\"col\" class=\"num\">Personen (" + esc(P.view_labels[state.view === GAP ? P.groups[0] : state.view]) +
+    }).join("") + "<th scope=\"col\" class=\"num\">" + esc(P.counted.charAt(0).toUpperCase() + P.counted.slice(1)) + " (" + esc(P.view_labels[state.view === GAP ? P.groups[0] : state.view]) +
       ")</th><th scope=\"col\">Status</th><th scope=\"col\">Toelichting</th></tr>";
     var nGroup = state.view === GAP ? P.groups[0] : state.view;
     var list = byName.map(function (g) { return g.code; }).concat([P.national]);
@@ -187,8 +187,8 @@
     }
     var few = here.filter(function (r) { return shown(r) && r.n !== null && r.n < P.few_persons; }).length;
     if (few) {
-      notes.push("<p class=\"note uncertain-note\"><strong>Weinig personen:</strong> " + N.count(few) + " regio('s) rusten op " +
-        "minder dan " + N.count(P.few_persons) + " personen; zulke cijfers kunnen door toeval flink afwijken.</p>");
+      notes.push("<p class=\"note uncertain-note\"><strong>Weinig " + P.counted + ":</strong> " + N.count(few) + " regio('s) rusten op " +
+        "minder dan " + N.count(P.few_persons) + " " + P.counted + "; zulke cijfers kunnen door toeval flink afwijken.</p>");
     }
     $("notes").innerHTML = notes.join("");
   }
