@@ -197,7 +197,13 @@ def test_transitions_need_the_spolis_of_the_year_before():
         r20 = R.year_readiness(d, 2020)
         assert r20.indicators["O28"].state == "not applicable" and "SPOLISBUS" in r20.indicators["O28"].reasons[0]
         assert r20.indicators["O04"].state == "ready" and r20.blocking("yearly") == []
-        assert R.year_readiness(d, 2021).indicators["O28"].state == "provisional"   # SPOLIS 2021 is V1
+        # SPOLIS 2021 is V1 (t/m maand 6): a year of transitions waits for the full year (report 7.1.3 b), a
+        # mean over job-months is voorlopig
+        r21 = R.year_readiness(d, 2021)
+        assert r21.indicators["O28"].state == "not computable" and r21.indicators["O28"].reasons == [
+            "needs SPOLISBUS 2021 t/m maand 12 (landed: SPOLISBUS2021V1, t/m maand 6): O28 counts the whole year "
+            "(report 7.1.3 b)"]
+        assert r21.indicators["O04"].state == "provisional"
         Warehouse(d).write("SPOLISBUS", "2018", FRAME, {"release_id": "SPOLISBUS2018V1", "period": 2018})
         r20 = R.year_readiness(d, 2020)
         assert r20.indicators["O28"].state == "not computable"
@@ -243,7 +249,8 @@ def test_status_names_a_core_table_an_older_version_built_that_this_one_would_no
 def test_a_part_year_release_of_t_minus_1_makes_the_spolis_indicators_of_t_provisional(tmp_path):
     """Report 5.2: the monthly panel of t starts with November and December of t-1.  A SPOLISBUS of t-1 that runs
     t/m maand 6 lacks them; the engine marks the rows voorlopig (job_months of t rests on the part-year release),
-    and readiness said "ready", so the schedule took the year for final.  Now both say voorlopig, with why."""
+    and readiness said "ready", so the schedule took the year for final.  Now both say voorlopig, with why; the
+    transitions (spec ``part_year: wait``) are not computable: December t-1 would read as "no job"."""
     w = Warehouse(tmp_path)
     for year in (2020, 2021):
         for entry, part in final_sources("yearly"):
@@ -253,7 +260,10 @@ def test_a_part_year_release_of_t_minus_1_makes_the_spolis_indicators_of_t_provi
                      "months_covered": 6 if prov else 12})
     r = R.year_readiness(tmp_path, 2021)
     why = "SPOLISBUS 2020 is provisional (SPOLISBUS2020V1, t/m maand 6): months 11 and 12 of 2020 (report 5.2)"
-    for iid in ("O04", "O27", "O29"):
-        assert r.indicators[iid].state == "provisional" and r.indicators[iid].reasons == [why], iid
+    assert r.indicators["O04"].state == "provisional" and r.indicators["O04"].reasons == [why]
+    wait = ("needs SPOLISBUS 2020 t/m maand 12 (landed: SPOLISBUS2020V1, t/m maand 6): months 11 and 12 of 2020 "
+            "(report 5.2)")
+    for iid in ("O27", "O29"):
+        assert r.indicators[iid].state == "not computable" and r.indicators[iid].reasons == [wait], iid
     assert r.indicators["O05"].state == "ready"        # SECM months only
     assert why in r.blocking("yearly")

@@ -53,6 +53,12 @@ class IndicatorSpec(BaseModel):
     #: | vacatures (issue 20: counts of public online vacancies, no persons; gates/disclosure.py)
     disclosure: Literal["register", "ebb", "survey", "organisaties", "vacatures"] = "register"
     provisional: Literal["sources", "follow_up"] = "sources"
+    #: a part-year release of year t (SPOLISBUS t/m maand 6 or 9, report 7.1.3 a) of a file it reads: ``months``
+    #: the measure is a mean over job-months (contract, hours, wage, rank): computed on the covered months,
+    #: voorlopig | ``wait`` it counts what happens in the whole year (transitions, days in the year, a school
+    #: year, the month after leaving a benefit): the missing months would read as "no job", so it is not
+    #: computable until the full year lands (report 7.1.3 b: "op jaarniveau te blijven meten")
+    part_year: Literal["months", "wait"] = "months"
     #: quarter: also published per quarter of the year (breakdown ``kwartaal``; report 7.1.3 c)
     period: Literal["year", "quarter"] = "year"
     #: breakdowns beyond breakdowns.yaml's ``dimensions`` (e.g. ``sector``, report 5.2 4d/4e/4h); the engine
