@@ -104,6 +104,21 @@ def test_panel_has_months_11_12_of_previous_year_and_only_r_persons():
     assert job_months(cur, None, 2019).collect()["month"].min() == D(2019, 1, 1)
 
 
+def test_benefit_and_pension_rows_of_spolis_are_no_jobs():
+    """SPOLISBUS holds income relationships: SSRTIV 21 and up are benefits and pensions paid through the
+    payroll (CBS file description).  Until December 2026 every row was a job-month: a student's WW benefit
+    (contract N) made O24b count a "bijbaan".  Wage codes (11, 13, 15, 17) and an empty code stay jobs; a file
+    without the column keeps every row."""
+    rows = (monthly_rows(1, 10, D(2019, 1, 1), D(2019, 3, 31)) + monthly_rows(2, 20, D(2019, 1, 1), D(2019, 3, 31),
+                                                                               contract="N")
+            + monthly_rows(3, 30, D(2019, 1, 1), D(2019, 1, 31)) + monthly_rows(4, 40, D(2019, 1, 1), D(2019, 1, 31)))
+    srtiv = {1: "15", 2: "22", 3: None, 4: "31"}
+    sp = spolis(rows).with_columns(pl.col("person_id").replace_strict(srtiv, return_dtype=pl.Utf8).alias("SSRTIV"))
+    jm = job_months(sp, None, 2019).collect()
+    assert sorted(set(jm["person_id"])) == [1, 3] and jm.height == 4
+    assert sorted(set(job_months(spolis(rows), None, 2019).collect()["person_id"])) == [1, 2, 3, 4]
+
+
 # ------------------------------------------------------------------------------------- substantial jobs
 WML19 = reference.wml_hour(2019)
 

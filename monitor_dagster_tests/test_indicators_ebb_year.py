@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from monitor_dagster.core.characteristics import aow_date
-from monitor_dagster.indicators.ebb import (age_basis, ebb_person_years, ebb_persons, ebb_waves, o01_werkloosheid,
+from monitor_dagster.indicators.ebb import (SURVEY_ID, age_basis, ebb_person_years, ebb_persons, ebb_waves, o01_werkloosheid,
                                             o02_bruto_participatie, o03_netto_participatie)
 
 COLS = ["person_id", "EbbTypGolf", "EbbGewJaarGewichtA", "EbbAflLft", "EbbAflHerkomstGBA2d", "EbbAflGeneratie",
@@ -267,7 +267,9 @@ def synth(tmp_path_factory):
     res = generate(SynthConfig(landing=tmp / "landing", persons=20_000, first_year=2019, last_year=2019, seed=11,
                                fmt="parquet", only_files=("EBBNW", "GBAPERSOONTAB")))
     path = {f.file_id: res.config.landing / f.path for f in res.files if f.year == 2019}
-    ebb = calibration._read(path["EBBNW"]).with_columns(pl.col("RINPERSOON").cast(pl.Int64).alias("person_id"))
+    # an unlinked respondent's RINPERSOON is empty (cbs_files: "linkable ... for most respondents"): no person_id
+    ebb = calibration._read(path["EBBNW"]).with_columns(pl.col("RINPERSOON").cast(pl.Int64, strict=False)
+                                                        .alias("person_id"))
     gba = calibration._read(path["GBAPERSOONTAB"]).select(
         pl.col("RINPERSOON").cast(pl.Int64).alias("person_id"),
         pl.date(pl.col("GBAGEBOORTEJAAR").cast(pl.Int64), pl.col("GBAGEBOORTEMAAND").cast(pl.Int64),
@@ -287,6 +289,9 @@ def test_synthetic_year_versus_wave(synth):
     ebb, _, _ = synth
     raw = ebb.filter(pl.col("EbbAflLft").is_between(15, 74)).collect()
     assert raw.group_by("person_id").len()["len"].max() >= 3            # multi-wave respondents exercised
+    unlinked = raw.filter(pl.col("person_id").is_null())
+    assert unlinked.height and unlinked[SURVEY_ID].n_unique() < unlinked.height   # ... unlinked ones too
+    respondents = raw.select(pl.coalesce(pl.format("p{}", "person_id"), pl.format("s{}", SURVEY_ID))).to_series()
     res = {}
     for f in (o01_werkloosheid, o02_bruto_participatie, o03_netto_participatie):
         y, w = f(ebb, YEAR), f(ebb, YEAR, classification="wave")
@@ -296,7 +301,7 @@ def test_synthetic_year_versus_wave(synth):
                       for t in (y, w))
             res[(f.__name__[:3].upper(), h)] = (ry, rw)
     ty, tw = res[("O02", "totaal")]
-    assert ty["n"] == raw["person_id"].n_unique() and tw["n"] == raw.height
+    assert ty["n"] == respondents.n_unique() and tw["n"] == raw.height
     assert ty["n_weighted"] == pytest.approx(tw["n_weighted"], rel=1e-9)
     # single-wave respondents: the year rule is the CBS rule of their wave
     waves = ebb_waves(ebb, YEAR).collect()
@@ -325,11 +330,12 @@ def test_synthetic_aow_rule_against_true_birth_dates(synth):
 
     ebb, gba, _ = synth
     p = ebb_person_years(ebb, YEAR).collect().join(gba, on="person_id", how="left")
-    assert p["true_birth"].null_count() == 0
+    linked = p.filter(pl.col("person_id").is_not_null())    # the unlinked respondents have no GBA birth date
+    assert linked["true_birth"].null_count() == 0 and 0 < p.height - linked.height < 0.05 * p.height
     end = dt.date(YEAR, 12, 31)
     born = pl.col("true_birth")
     age1 = YEAR - 1 - born.dt.year() + ((born.dt.month() == 1) & (born.dt.day() == 1)).cast(pl.Int32)
-    t = p.with_columns(aow_date(born).alias("aow_true"), age1.alias("age1")).with_columns(
+    t = linked.with_columns(aow_date(born).alias("aow_true"), age1.alias("age1")).with_columns(
         pl.when(pl.col("age1").is_between(15, 26)).then(pl.lit("jongeren"))
         .when((pl.col("age1") >= 27) & (pl.col("aow_true") > end)).then(pl.lit("niet-jongeren")).alias("truth"))
     by_birth = t.filter(pl.col("leeftijd_bron") != "leeftijd")

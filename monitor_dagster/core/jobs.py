@@ -58,8 +58,22 @@ _TO_SECTOR_BY_INDEX = {i: _TO_SECTOR[c] for i, c in enumerate(SSECT.categories.t
 
 _SPOLIS_COLS = ["person_id", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON", "SBASISUREN",
                 "SAANTVERLU", "SAANTCTRCTURENPWK", "SBAANDAGEN", "SCONTRACTSOORT", "SSOORTBAAN", "SSECT"]
-#: the SPOLISBUS columns :func:`job_months` reads (RINPERSOONS for :func:`keep_r`): what a bucket holds
-SPOLIS_READ = ("RINPERSOONS", *_SPOLIS_COLS)
+#: SPOLISBUS holds income relationships, not only jobs: SSRTIV 11 civil servants, 13/17 directors, 15 regular
+#: wage; 21 and up benefits and pensions paid through the payroll (CBS file description of SPOLISBUS).  A row with
+#: a code from this one up is no job: a WW benefit with contract N and hours would otherwise be a job-month (a
+#: student's benefit a "bijbaan" in O24b).  Without the column (an incomplete zone) every row counts, as before
+FIRST_NON_JOB_SRTIV = 21
+#: the SPOLISBUS columns :func:`job_months` reads (RINPERSOONS for :func:`keep_r`, SSRTIV for :func:`_is_job`):
+#: what a bucket holds
+SPOLIS_READ = ("RINPERSOONS", "SSRTIV", *_SPOLIS_COLS)
+
+
+def _is_job(schema) -> pl.Expr:
+    """A wage relationship (:data:`FIRST_NON_JOB_SRTIV`); an empty or non-numeric code counts as a job."""
+    if "SSRTIV" not in schema:
+        return pl.lit(True)
+    code = pl.col("SSRTIV").cast(pl.Utf8).str.strip_chars().cast(pl.Int32, strict=False)
+    return (code < FIRST_NON_JOB_SRTIV).fill_null(True)
 
 
 def _sum_or_null(col: str, alias: str) -> list[pl.Expr]:
@@ -128,7 +142,7 @@ def _spolis_window(spolis: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFra
         # the warehouse stores these codes as this very Enum: recasting through strings took 0.3 of the 4 s
         # of a bucket of 7 M SPOLIS rows (4 M persons)
         return pl.col(c) if schema.get(c) == dtype else pl.col(c).cast(pl.Utf8).cast(dtype)
-    return (lf.filter(pl.col("SDATUMAANVANGIKO").is_between(lo, hi))
+    return (lf.filter(pl.col("SDATUMAANVANGIKO").is_between(lo, hi) & _is_job(schema))
             .select(cols)
             .with_columns(as_enum("SCONTRACTSOORT", CONTRACT), as_enum("SSOORTBAAN", SOORTBAAN),
                           # a code outside the Enum becomes null: a cast, half the time of replace_strict

@@ -70,7 +70,8 @@ class KeyHashes:
         return h
 
     def add(self, hashes: pl.Series) -> None:
-        """Take one chunk's ``__key__`` column (UInt64, no nulls)."""
+        """Take one chunk's ``__key__`` column (UInt64; null for a row without a full key: not counted)."""
+        hashes = hashes.drop_nulls()
         if hashes.len() == 0:
             return
         self._buffer.append(hashes.rechunk())

@@ -188,19 +188,26 @@ def column_rule(name: str, dtype: pl.DataType, spec: Column, open_end: tuple[str
         ok = t.is_not_null()
         miss = _missing_text(spec)
         if miss:
-            ok = ok | _code_text(name, dtype, spec).is_in(miss).fill_null(False)
+            # a declared missing code, or an empty value: SPSS user-missing values come out of the reader empty
+            ok = ok | _code_text(name, dtype, spec).is_in(miss).fill_null(False) | _raw_empty(name, dtype)
         codes = ", ".join(_codes_allowed(spec) + miss)
-        return Rule(name, f"value not in code list [{codes}]", ok)
+        return Rule(name, f"value not in code list [{codes}]" + (" or empty" if miss else ""), ok)
     if kind == "date":
         ok = t.is_not_null()
         if spec.open_end and open_end and dtype not in (pl.Date,) and not isinstance(dtype, pl.Datetime):
-            ok = ok | as_text(name, dtype).is_in(list(open_end)).fill_null(False)
-            return Rule(name, "not a valid date YYYYMMDD nor an open-end sentinel", ok)
+            # an open-end sentinel, or an empty value (a sentinel the .sav declares user-missing reads empty)
+            ok = ok | as_text(name, dtype).is_in(list(open_end)).fill_null(False) | _raw_empty(name, dtype)
+            return Rule(name, "not a valid date YYYYMMDD nor an open-end sentinel or empty", ok)
         return Rule(name, "not a valid date YYYYMMDD", ok)
     if kind == "flag":
         ok = _raw_empty(name, dtype) | as_text(name, dtype).is_in(list(FLAG_TRUE + FLAG_FALSE)).fill_null(False)
         return Rule(name, "flag is not '1' or empty", ok)
     if kind == "key":
+        if spec.missing:       # a survey's respondents not linked to the BRP (EBBNW): person_id empty
+            ok = t.is_not_null() | _raw_empty(name, dtype) \
+                | as_text(name, dtype).str.strip_chars(" ").is_in(_missing_text(spec)).fill_null(False)
+            return Rule(name, f"not a person number (0-{PERSON_BASE - 1}) nor empty or "
+                              f"{', '.join(map(repr, _missing_text(spec)))}", ok)
         return Rule(name, f"not a person number (0-{PERSON_BASE - 1})", t.is_not_null())
     if kind in ("int", "float"):
         ok = _raw_empty(name, dtype) | t.is_not_null()
@@ -220,7 +227,10 @@ def stage(frame: pl.LazyFrame | pl.DataFrame, columns: dict[str, Column], open_e
         frame = frame.with_columns(exprs)
     keys = [typed_name(k) if k in columns else k for k in unique if k in schema]
     if keys and len(keys) == len(unique):
-        frame = frame.with_columns(pl.struct(keys).hash().alias(KEY_HASH))
+        # a row with an empty key part (an unlinked survey respondent: a key column with ``missing``; else a
+        # row its column rule blocks anyway) identifies nothing and so repeats nothing
+        frame = frame.with_columns(pl.when(pl.any_horizontal(pl.col(k).is_null() for k in keys)).then(None)
+                                   .otherwise(pl.struct(keys).hash()).alias(KEY_HASH))
     return frame
 
 

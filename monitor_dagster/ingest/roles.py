@@ -124,6 +124,7 @@ CORE_USED_COLUMNS: dict[str, dict[str, str]] = {
         "SAANTCTRCTURENPWK": "contract hours, from 2016 (core.jobs.job_months contracturen)",
         "SBAANDAGEN": "days of a job-month (core.jobs.job_months; the period's calendar days without it)",
         "SSECT": "sector breakdown (core.jobs.job_months)",
+        "SSRTIV": "benefit and pension rows (21 and up) are no jobs (core.jobs._is_job); every row counts without it",
     },
     "HOOGSTEOPLTAB": {
         "OPLNIVSOI2021AGG4HBmetNIRWO": "opleidingsniveau breakdown (core.characteristics.education_level; "
@@ -134,7 +135,7 @@ CORE_USED_COLUMNS: dict[str, dict[str, str]] = {
     "EXAMVOTAB": {"OPLNR": "exam details (core.education.education_careers)",
                   "EXAMENPROGRAMMAVO": "exam group of O19 (core.education.education_careers)",
                   "UITSLAGEXAMENVO": "exam passed (core.education.education_careers)"},
-    "DIPLOMAMBOTAB": {"OPLNR": _DIPL, "TYPEMBODPL": _DIPL, "SELECTIEHOOFDDPLMBO": _DIPL},
+    "DIPLOMAMBOTAB": {"OPLNR": _DIPL, "SELECTIEHOOFDDPLMBO": _DIPL},
     "DIPLOMAHOTAB": {"OPLNR": _DIPL, "STUDIEFASEDIPL": _DIPL, "VORMOPLEIDINGHODIP": _DIPL,
                      "EXAMENDATUMDIPLHO": "diploma date from 2013; EXAMENMAAND otherwise "
                                           "(core.education.education_careers)"},

@@ -30,6 +30,11 @@ OPL_CODE = {"laag": "1", "middelbaar": "2", "hoog": "3"}
 BIRTH_YEAR, BIRTH_MONTH = "EbbAflGebJaar", "EbbAflGebMaand"
 EBB_NO_BIRTH_DATE = 0.04
 EBB_NO_BIRTH_MONTH = 0.06
+#: the survey's own person id (name assumed, as in indicators.ebb) and the share of respondents the file does not
+#: link to RINPERSOON ("linkable to RINPERSOON for most respondents"): their person key is empty, and the ingest
+#: and the EBB indicators must keep them (key across waves: the survey id)
+SURVEY_ID = "EbbStkPersIdVersleuteld"
+EBB_UNLINKED = 0.02
 
 
 def represented_per_person(residence: pl.DataFrame) -> float:
@@ -102,7 +107,15 @@ def project_ebbnw(lab: LabourHistory, persons: pl.DataFrame, person_edu: pl.Data
         pl.Series(BIRTH_YEAR, info["birth_date"].dt.year().cast(pl.Int64)).set(pl.Series(no_date), None),
         pl.Series(BIRTH_MONTH, info["birth_date"].dt.month().cast(pl.Int64)).set(pl.Series(no_month), None),
     )
+    # the survey id and the unlinked respondents, from a generator of their own so that no other draw of the
+    # zone changes with them
+    own = np.random.default_rng([year, k, 7103])
+    unlinked = pl.Series((own.random(k) < EBB_UNLINKED)[rows])
+    df = df.with_columns(pl.format("{}{}", pl.lit(f"E{year}"), (pl.col("pid") * 7919 % 2_147_483_647).cast(pl.String)
+                                   .str.zfill(10)).alias(SURVEY_ID))
     keys = persons.select("pid", pl.col("rinpersoons").alias("RINPERSOONS"), pl.col("rinpersoon").alias("RINPERSOON"))
-    return df.join(keys, on="pid").drop("pid").select(["RINPERSOONS", "RINPERSOON", *df.columns[1:]]).sort(
-        "RINPERSOON", "EbbTypGolf")
+    out = df.join(keys, on="pid", maintain_order="left").drop("pid")
+    out = out.with_columns(pl.when(unlinked).then(pl.lit("")).otherwise(pl.col(c)).alias(c)
+                           for c in ("RINPERSOONS", "RINPERSOON"))
+    return out.select(["RINPERSOONS", "RINPERSOON", *df.columns[1:]]).sort("RINPERSOON", SURVEY_ID, "EbbTypGolf")
 

@@ -241,7 +241,7 @@ def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis)
     # the largest person-level table of a year: in buckets of persons (a single streaming query grew with the
     # persons: 4.8 GB at 4 M), each bucket streamed from SPOLIS t-1 and t and written as it comes
     frames = {"spolis": this, "spolis_prev": spolis.get(str(year - 1))}
-    # K counts the 14 of SPOLIS's ~25 columns (a real file has ~100) that job_months reads, with the overhead
+    # K counts the 15 of SPOLIS's ~25 columns (a real file has ~100) that job_months reads, with the overhead
     # measured for this query (JOB_MONTHS_OVERHEAD)
     out = _bucketed(context, monitor, lambda spolis, spolis_prev: J.job_months(spolis, spolis_prev, year), frames,
                     columns={"spolis": J.SPOLIS_READ, "spolis_prev": J.SPOLIS_READ}, overhead=JOB_MONTHS_OVERHEAD)

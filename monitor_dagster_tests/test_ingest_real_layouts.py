@@ -1,0 +1,93 @@
+"""Real CBS files that the synthetic zone did not exercise until December 2026 (an audit of the readers against
+the file descriptions): EBB respondents without a person number, and values a .sav declares user-missing
+(MISSING VALUES), which the reader hands over empty.  docs/ingest.md, "Empty keys and declared missing values"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pyreadstat
+import pytest
+
+from monitor_dagster.catalog import load_catalog
+from monitor_dagster.ingest import IngestError, ingest_file
+
+CAT = load_catalog()
+EBB = dict(EbbGewJaarGewichtA=[1000.5, 2000.25, 1500.0, 900.0], EbbAflLft=[30.0, 40.0, 50.0, 60.0],
+           EbbAflHerkomstGBA2d=["00", "01", "02", "03"], EbbAflGeneratie=["0", "1", "2", "1"],
+           EbbAflGeslacht=["1", "2", "1", "2"], EbbAflOpl3=["1", "2", "3", "1"], EbbTypGolf=["1", "1", "1", "1"],
+           EbbAflKwartaal=["1", "1", "1", "1"], EbbAflUrenWerk=[36.0, 0.0, 20.0, 12.0],
+           EbbAflZoek4Wk=["2", "1", "2", "2"], EbbAflBeschikb=["1", "1", "1", "1"],
+           EbbStkPersIdVersleuteld=["A1", "A2", "A3", "A4"])
+
+
+def _sav(root: Path, rel: str, data: dict, missing: dict | None = None):
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    pyreadstat.write_sav(pd.DataFrame(data), str(p), missing_ranges=missing or {})
+    return p, CAT.match(rel)
+
+
+@pytest.mark.parametrize("empty", [("", ""), ("-", "---------")])
+def test_ebb_respondents_without_a_person_number_are_kept(tmp_path, empty):
+    """cbs_files: EBBNW is "linkable to RINPERSOON for most respondents".  Until December 2026 an empty key
+    blocked the whole EBB year ("not a person number", and the unlinked rows of a wave were "duplicate keys"), so
+    O01-O03 could not be made from a real file.  Now their person_id is empty and the survey's own id stays."""
+    s, p = empty
+    path, m = _sav(tmp_path, "Arbeid/EBBnw/EBBnw2021V1.sav",
+                   dict(RINPERSOONS=["R", s, s, "R"], RINPERSOON=["123456789", p, p, "123456780"], **EBB))
+    r = ingest_file(path, m, CAT)
+    f = r.frame
+    assert f.height == 4 and f["person_id"].null_count() == 2
+    assert f.filter(pl.col("person_id").is_null())["EbbStkPersIdVersleuteld"].to_list() == ["A2", "A3"]
+    assert f.filter(pl.col("person_id").is_not_null())["person_id"].to_list() == [123456789, 123456780]
+
+
+def test_ebb_bad_person_numbers_and_duplicate_linked_keys_still_block(tmp_path):
+    path, m = _sav(tmp_path, "Arbeid/EBBnw/EBBnw2021V1.sav",
+                   dict(RINPERSOONS=["R", "R", "R", "R"], RINPERSOON=["123456789", "12x", "", "123456789"], **EBB))
+    with pytest.raises(IngestError) as e:
+        ingest_file(path, m, CAT)
+    msg = str(e.value)
+    assert "EBBnw2021V1.sav" in msg and "column RINPERSOON" in msg and "'12x'" in msg
+    assert "duplicate key" in msg and "123456789" in msg
+
+
+def test_values_the_sav_declares_user_missing_pass_as_missing(tmp_path):
+    """A code the catalog lists as missing (HOOGSTEOPLTAB ``----``) or an open-end date (SECMBUS ``88888888``)
+    that the .sav declares user-missing reaches the gate empty (polars-readstat).  It blocked the file as "value
+    not in code list ... e.g. empty" until December 2026; now it is missing, as the same value written plainly."""
+    path, m = _sav(tmp_path, "Onderwijs/HOOGSTEOPLTAB/2020/HOOGSTEOPL2020TABV1.sav",
+                   dict(RINPERSOONS=["R", "R"], RINPERSOON=["000000012", "000000013"],
+                        OPLNIVSOI2021AGG4HBmetNIRWO=["2121", "----"]), {"OPLNIVSOI2021AGG4HBmetNIRWO": ["----"]})
+    f = ingest_file(path, m, CAT).frame.sort("person_id")
+    assert f["OPLNIVSOI2021AGG4HBmetNIRWO"].cast(pl.String).to_list() == ["2121", None]
+    path, m = _sav(tmp_path, "InkomenBestedingen/SECMBUS/SECMBUS2018V1.sav",
+                   dict(RINPERSOONS=["R", "R"], RINPERSOON=["000000012", "000000013"],
+                        AANVSECM=["20180101", "20180301"], EINDSECM=["88888888", "20181231"], SECM=["11", "22"]),
+                   {"EINDSECM": ["88888888"]})
+    f = ingest_file(path, m, CAT).frame.sort("person_id")
+    assert f["EINDSECM"].to_list()[0] is None and str(f["EINDSECM"].to_list()[1]) == "2018-12-31"
+    # a code column without declared missing values still refuses an empty value
+    path, m = _sav(tmp_path, "InkomenBestedingen/SECMBUS/SECMBUS2019V1.sav",
+                   dict(RINPERSOONS=["R", "R"], RINPERSOON=["000000012", "000000013"],
+                        AANVSECM=["20190101", "20190301"], EINDSECM=["88888888", "20191231"], SECM=["11", ""]))
+    with pytest.raises(IngestError, match="column SECM: value not in code list"):
+        ingest_file(path, m, CAT)
+
+
+def test_mbo_diploma_type_as_the_file_description_writes_it(tmp_path):
+    """The file description of DIPLOMAMBOTAB gives TYPEMBODPL as BOL/BBL, the catalog had only 1-3 (and, the
+    column being 'used', a real file in that form was blocked although nothing reads the value)."""
+    data = dict(RINPERSOONS=["R", "R"], RINPERSOON=["000000012", "000000013"], EXAMENDATUMMBO=["20200701", "20200615"],
+                OPLNR=["1001", "1002"], TYPEMBODPL=["BOL", "bbl"], SELECTIEHOOFDDPLMBO=["1", "1"])
+    path, m = _sav(tmp_path, "Onderwijs/DIPLOMAMBOTAB/2020/DIPLOMAMBO2020TABV1.sav", data)
+    f = ingest_file(path, m, CAT).frame.sort("person_id")
+    assert f["TYPEMBODPL"].cast(pl.String).to_list() == ["BOL", "BBL"]
+    # an unknown code now warns and becomes empty instead of blocking the diploma file
+    path, m = _sav(tmp_path, "Onderwijs/DIPLOMAMBOTAB/2020/DIPLOMAMBO2020TABV2.sav", {**data, "TYPEMBODPL": ["X", "1"]})
+    r = ingest_file(path, m, CAT)
+    assert r.frame["TYPEMBODPL"].cast(pl.String).sort(nulls_last=True).to_list() == ["1", None]
+    assert any("TYPEMBODPL" in w for w in r.warning_lines())
