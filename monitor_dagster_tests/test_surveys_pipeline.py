@@ -160,6 +160,34 @@ def test_open_answers_reach_the_coders_without_the_organisation_name(zone, monke
     assert "vertrouwelijk" in intro and "is anoniem" not in intro
 
 
+def test_a_landed_wave_is_built_without_waiting_for_the_register_year(zone, tmp_path):
+    """The survey_waves sensor asks for the survey family of a year as soon as its exports and frames are in the
+    warehouse, whatever the register files of the year: until December 2026 only the two-yearly input schedule
+    built it, for the cohorts t-4..t-2 once their population and benefit follow-up were in, so the 2023 wave
+    would have reached the site in May 2026.  Built from the same releases: no request; a corrected export:
+    again."""
+    import shutil
+
+    from monitor_dagster.defs.indicators.surveys import KEY, compute_year
+    from monitor_dagster.defs.schedules import survey_wave_requests
+    from monitor_dagster.definitions import defs
+
+    wh = tmp_path / "wh"
+    shutil.copytree(zone["warehouse"], wh)
+    assert Warehouse(wh, layer="core").partitions("population") == []          # no register year at all
+    reqs = survey_wave_requests(wh)
+    assert [(r.partition_key, r.asset_selection) for r in reqs] == [("2023", [KEY])]
+    assert "ENQUETEGEMEENTEN2023V1" in reqs[0].run_key
+    table, _ = compute_year(wh, 2023)
+    vintages = ",".join(sorted({v for x in table["vintages"].unique().to_list() for v in x.split(",")}))
+    Warehouse(wh, layer="indicators").write("inputs_surveys", "2023", table, {"vintages": vintages})
+    assert survey_wave_requests(wh) == []
+    Warehouse(wh).write("ENQUETEWERKGEVERS", "2023", Warehouse(wh).read("ENQUETEWERKGEVERS", "2023").collect(),
+                        {"release_id": "ENQUETEWERKGEVERS2023V2"})
+    assert [r.partition_key for r in survey_wave_requests(wh)] == ["2023"]
+    assert "survey_waves" in {x.name for x in defs.sensors}
+
+
 def test_planted_priority_shares_recovered_within_the_margin(zone, rows):
     table, _ = rows
     truth = zone["truth"]["gemeenten"]["shares"]["prioriteit"]

@@ -299,3 +299,45 @@ def secm_replacement_requests(warehouse_root) -> list[dg.RunRequest]:
 def secm_replaces_fallback(context: dg.SensorEvaluationContext, monitor: MonitorResource):
     reqs = secm_replacement_requests(monitor.warehouse_root)
     return reqs or dg.SkipReason("no year rests on the SECM fallback, or SECMBUS does not cover it yet")
+
+
+SURVEY_TRIGGER = "survey_waves"
+
+
+def survey_wave_requests(warehouse_root) -> list[dg.RunRequest]:
+    """One input run of the survey family (S-g, S-w, S-o) per wave year whose response exports and sample frames
+    in the warehouse are not the releases its stored figures were computed from (the family manifest's
+    ``vintages``).  A wave needs its export and frame only, not the register files of the year: through the
+    two-yearly input schedule alone, which waits for the population and the benefit follow-up of t+1 and takes
+    only the cohorts t-4..t-2, the 2023 wave would have reached the site in May 2026 (report 7.1.1: "de
+    uitkomsten hiervan samen met volgende VIA-voortgangsrapportages te publiceren").  The run key names the
+    releases, so a wave runs once per set of releases (a corrected export runs again)."""
+    from monitor_dagster.defs.indicators.surveys import FAMILY, KEY, SOURCES
+
+    src, built = Warehouse(warehouse_root), Warehouse(warehouse_root, layer="indicators")
+    years = {int(p) for pair in SOURCES.values() for e in pair for p in src.partitions(e) if p.isdigit()}
+    out = []
+    for y in sorted(years):
+        rids = set()
+        for pair in SOURCES.values():
+            mans = [src.manifest(e, str(y)) for e in pair]
+            if all(mans):                   # an export without its frame waits (compute_year refuses it)
+                rids |= {m["release_id"] for m in mans}
+        if not rids:
+            continue
+        have = set(((built.manifest(FAMILY, str(y)) or {}).get("vintages") or "").split(",")) - {""}
+        if rids == have:
+            continue
+        out.append(dg.RunRequest(run_key=f"{SURVEY_TRIGGER}-{y}-{'+'.join(sorted(rids))}", partition_key=str(y),
+                                 asset_selection=[KEY], tags={"monitor/trigger": SURVEY_TRIGGER}))
+    return out
+
+
+@dg.sensor(name=SURVEY_TRIGGER, job=input_job, minimum_interval_seconds=600,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="A survey wave (export + sample frame) in the warehouse whose figures are not built from "
+                       "those releases -> the survey family of that year; the table and site follow.")
+def survey_waves(context: dg.SensorEvaluationContext, monitor: MonitorResource):
+    reqs = survey_wave_requests(monitor.warehouse_root)
+    return reqs or dg.SkipReason("every survey wave in the warehouse is built from its current releases")
+
