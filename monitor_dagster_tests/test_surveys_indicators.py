@@ -234,6 +234,26 @@ def test_planted_truth_recovered_within_the_margin_unweighted_is_biased():
     assert 0 < p["moe"] < 10
 
 
+def test_a_share_every_respondent_gave_alike_keeps_a_margin_while_some_did_not_respond(hand):
+    """All 9 respondents rated action 02 a "2": the Taylor variance is 0, and the demo pages showed "0,0 ± 0,0"
+    on shares of 85 of 124 institutions until December 2026 (report §3.8 c: a margin "voor een juiste
+    interpretatie").  The margin is the far end of the Wilson interval, z²/(n + z²), with the finite-population
+    correction of the 21 who did not respond; a class that all responded keeps 0; the mean keeps its 0."""
+    from scipy import stats
+
+    from monitor_dagster.surveys.indicators import _moe
+
+    _, _, _, out = hand
+    t = stats.t.ppf(0.975, 8)
+    two, five = row(out, "inzet_actie_02: 2"), row(out, "inzet_actie_02: 5")
+    want = 100 * t * t / (9 + t * t) * np.sqrt((30 - 9) / (30 - 1))
+    assert two["value"] == 100.0 and two["moe"] == pytest.approx(want) and 25 < want < 35
+    assert five["value"] == 0.0 and five["moe"] == pytest.approx(want)
+    assert row(out, "inzet_actie_02")["moe"] == 0.0                       # the mean of a 0-5 rating
+    assert 0 < row(out, "prio: zeer_hoog")["value"] < 100                 # in between: the Taylor margin
+    assert _moe(t, 0.0, 0.0, 12, 12.0, True) == 0.0                       # every organisation responded
+
+
 def test_margin_of_error_covers_about_95_percent():
     """Over 40 waves (each its own population and non-response) the 95 % interval holds the truth in at least
     33 (binomial(40, 0.95) gives fewer with probability ~0.1 %), and the mean margin is within 0.7-1.4 times

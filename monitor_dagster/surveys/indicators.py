@@ -136,6 +136,21 @@ def _share_matrix(vals: list, q: Question, choices: tuple[str, ...]):
     return Y, answered
 
 
+def _moe(t: float, var: float, est: float, n: int, n_weighted: float, share: bool) -> float:
+    """Half the 95 % interval: the Taylor one, except for a share of 0 or 1 with non-response in the cell.  Every
+    respondent then answered alike, the Taylor variance is exactly 0, and "0,0 ± 0,0" would say that the
+    non-respondents cannot differ (report §3.8 c: "een onnauwkeurigheidsmarge ... voor een juiste interpretatie").
+    There the margin is the distance to the far end of the Wilson score interval, z² / (n + z²), times the
+    finite-population correction sqrt((N - n) / (N - 1)) with N the weighted n (the class's frame count): 0 for
+    a class that all responded, 2.4 points for 85 of 124 institutions (the demo's S-o cells until December 2026
+    showed 0,0)."""
+    taylor = t * np.sqrt(max(var, 0.0))
+    if not share or taylor > 0 or not (est <= 0.0 or est >= 1.0) or n_weighted <= n or n_weighted <= 1:
+        return float(taylor)
+    z2 = t * t
+    return float(z2 / (n + z2) * np.sqrt((n_weighted - n) / (n_weighted - 1)))
+
+
 def survey_indicators(form: Form, responses: pl.DataFrame, frame: pl.DataFrame, weights: Weights, *,
                       breakdowns: tuple[str, ...] | None = None) -> pl.DataFrame:
     """The long frame (:data:`SCHEMA`) of one instrument and wave (report 3.2.2 a-f, 3.3, 3.5; two-yearly, 7.1.1).
@@ -184,7 +199,7 @@ def survey_indicators(form: Form, responses: pl.DataFrame, frame: pl.DataFrame, 
                              "measure": m, "breakdown": bd, "category": cat, "value": float(est[j] * scale),
                              "unit": unit, "n": n, "n_weighted": float(nw),
                              "n_choice": None if counts[j] is None else int(counts[j]),
-                             "moe": float(t * np.sqrt(max(var[j], 0.0)) * scale), "response_rate": rr,
+                             "moe": float(_moe(t, var[j], est[j], n, nw, share) * scale), "response_rate": rr,
                              "w_max": float(wmax), "adds_to_100": adds})
 
     for q in form.questions.values():
