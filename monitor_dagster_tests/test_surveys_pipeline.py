@@ -258,6 +258,10 @@ def test_publication_section_inzet_en_aanpak(zone, rows, tmp_path):
     assert "Organisaties" in tips and "Personen" not in tips
     assert "Bronnen: de enquête van de monitor onder gemeenten (technisch rapport § 3.2.2)" in html
     assert "CBS-microdata" not in html and "organisaties krijgt geen lijn" in " ".join(html.split())
+    # ... and reads its measures as the form's question and choice (the page showed "prioriteit: zeer_hoog")
+    assert p["measure_labels"]["prioriteit: zeer_hoog"] == (
+        "Prioriteit: de arbeidstoeleiding van personen met een niet-westerse migratieachtergrond binnen uw gemeente: "
+        "Zeer hoge")
     note = SURV.add_to_indicator_page("<h1>S-w2</h1><p>grafiek</p>", "S-w2")
     assert "telt n organisaties" in note and "inzet-en-aanpak.html" in note
     assert SURV.add_to_indicator_page("<h1>O01</h1>", "O01") == "<h1>O01</h1>"
@@ -270,6 +274,25 @@ EXTERN = ("bron,tabel,jaar,indicator,groep,waarde,eenheid,marge,populatie,url,re
           "niet-westerse migratieachtergrond,41.0,%,2.5,850000,https://example.org/illustratief,\n"
           "ILLUSTRATIEF TNO NEA 2020,module 19 tabel X,2020,ILLUSTRATIEF cursus gevolgd,"
           "geen migratieachtergrond,47.0,%,0.8,6100000,,ILLUSTRATIEF rapport p. 0\n")
+
+
+def test_row_labels_keep_the_report_wording_and_tell_the_paired_questions_apart():
+    """Every label over 70 characters became the question's code name until December 2026: the report's actions
+    read "freq trainingen", and S-o1 showed "prio aansluiting" beside "prio aansluiting nw", hiding that (1)a asks
+    about all students and (1)b about students with a niet-westerse migratieachtergrond (report § 3.5)."""
+    from monitor_dagster.publication import surveys as SURV
+
+    g, o = SURV.labels("gemeenten", 2023), SURV.labels("onderwijsinstellingen", 2023)
+    assert g["freq_trainingen"] == "Sollicitatietrainingen/training werknemersvaardigheden en taaltrainingen"
+    assert g["freq_werkgevers"] == "Faciliteren ontmoeting met- en ondersteuning van werkgevers (matching event)"
+    assert o["prio_aansluiting"] == ("Prioriteit: de aansluiting tussen opleidingen en de arbeidsmarkt van studenten "
+                                     "binnen uw onderwijsinstelling")
+    assert "met een niet-westerse migratieachtergrond" in o["prio_aansluiting_nw"]
+    assert o["belemmeringen_studiekeuze"].startswith("Belemmeringen om bewuste studiekeuzes")
+    assert all(len(v) <= SURV.LABEL_MAX + 2 for k, v in {**g, **o}.items() if ": " not in k)   # questions
+    from monitor_dagster.indicators import spec as SPEC
+
+    assert "alle studenten" in SPEC.spec("S-o1").title
 
 
 def test_published_figures_of_others_are_a_source_and_a_box_apart(zone, rows, tmp_path):

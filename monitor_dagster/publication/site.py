@@ -140,11 +140,15 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
     herkomst = [h for h in D.herkomst_order() if h in present]
     years = sorted(int(y) for y in rows["year"].unique())
     counted = D.counted(iid)                 # persons, respondents, organisations or vacancies
+    # a survey indicator's measures read as the form's questions and choices (publication/surveys.labels)
+    inst = next((w for p, (w, _) in SURV.INSTRUMENTS.items() if iid.startswith(p)), None)
+    form_labels = SURV.labels(inst, years[-1]) if inst else {}
     breaks = D.breaks_for(iid, years, {b for x in rows["trend_break"].drop_nulls().unique() for b in TB.split_ids(x)})
     page = {
         "id": iid, "title": m["title"], "unit": unit, "unit_label": UNIT_LABEL.get(unit, unit),
         "unit_short": UNIT_SHORT.get(unit, unit), "decimals": DECIMALS.get(unit, 1), "few_persons": D.FEW_PERSONS,
-        "counted": counted, "suppression_rule": D.suppression_rule(iid), "measures": measures, "measure_labels": {x: measure_label(iid, x) or m["title"] for x in measures},
+        "counted": counted, "suppression_rule": D.suppression_rule(iid), "measures": measures,
+        "measure_labels": {x: form_labels.get(x) or measure_label(iid, x) or m["title"] for x in measures},
         "breakdowns": {b: _breakdown_label(iid, b) for b in bds}, "herkomst": herkomst,
         "defaults": {"measure": measures[0], "breakdown": "herkomst",
                      "groups": [g for g in D.DEFAULT_GROUPS if g in present] or herkomst[:3]},

@@ -13,6 +13,8 @@ andere bronnen", each with its source and link, never in these tables nor in the
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import polars as pl
@@ -68,6 +70,32 @@ def load_extern(warehouse: Path | str | None) -> list[dict]:
     return out
 
 
+#: the long question sentences of the forms, read as their subject (what tells the rows of a page apart)
+_SHORT = ((re.compile(r"^Kunt u aangeven of (.+?) (?:een zeer hoge|binnen het personeelsbeleid)"), "Prioriteit: {}"),
+          (re.compile(r"het meeste bij (?:aan|om) (.+?)\?$"), "Draagt het meeste bij aan: {}"),
+          (re.compile(r"^Welke belemmeringen zijn er voor .+? om (.+?)\?$"), "Belemmeringen om {}"))
+LABEL_MAX = 150
+
+
+def short_label(text: str) -> str:
+    """A form's label as a row label: a short one as it is; a rated action (a statement, no question mark) whole
+    up to :data:`LABEL_MAX`; a long question by its subject (priority of what, what the top 3 contributes to, the
+    barriers to what).  Until December 2026 every label over 70 characters became the question's code name
+    ("freq trainingen", "prio aansluiting" beside "prio aansluiting nw"), which hid the report's wording and
+    the difference between all students and students with a niet-westerse migratieachtergrond (§ 3.5)."""
+    if len(text) <= 70:
+        return text
+    if text.endswith("?"):
+        for rx, fmt in _SHORT:
+            m = rx.search(text)
+            if m:
+                text = fmt.format(m.group(1))
+                break
+    if len(text) <= LABEL_MAX:
+        return text
+    return text[:LABEL_MAX].rsplit(" ", 1)[0] + " …"
+
+
 def labels(instrument: str, year: int) -> dict[str, str]:
     """measure -> its Dutch text from the form of the wave (``question: choice`` -> "<question label>: <choice
     label>"); empty when the wave has no packaged form (the measure is then shown as it is)."""
@@ -79,9 +107,7 @@ def labels(instrument: str, year: int) -> dict[str, str]:
         return {}
     out = {}
     for q in f.questions.values():
-        text = " ".join((q.label or q.name).split())
-        if len(text) > 70:                 # a whole sentence: the question's short name tells the rows apart
-            text = q.name.replace("_", " ")
+        text = short_label(" ".join((q.label or q.name).split()))
         out[q.name] = text
         for c, lab in zip(q.choices or (), q.choice_labels or ()):
             out[f"{q.name}: {c}"] = f"{text}: {' '.join((lab or c).split())}"
