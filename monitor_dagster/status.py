@@ -57,6 +57,10 @@ def _pref(f: LandedFile) -> tuple[int, int, str]:
     return landing_pref(f)
 
 
+#: the months a labelled release covers (catalog ``release`` labels, bijlage D: "t/m maand 6")
+_MONTHS = re.compile(r"t/m maand (\d+)")
+
+
 def _due(releases: list[tuple[dt.date, str | None]]) -> str:
     return ", ".join(f"{label + ' ' if label else ''}due {d.isoformat()}" for d, label in releases)
 
@@ -195,6 +199,16 @@ def status(landing_root: Path, warehouse: Warehouse, catalog: Catalog, today: dt
                     notes.append(f"overdue: {_due(passed)}")
                 else:
                     notes.append(f"expected: {_due(rel[:1])}")
+            elif period in expected and provisional and not stale:
+                # a part-year release is in; the release that completes it (bijlage D: SPOLISBUS t/m maand 12 on
+                # 15 March t+2) is late when its date has passed.  Until December 2026 a landed part-year
+                # release kept the row from ever being overdue, and the schedules wait for that release
+                have = man.get("months_covered") or 0
+                late = [(d, lbl) for d, lbl in expected[period]
+                        if d < today and lbl and (m := _MONTHS.search(lbl)) and int(m.group(1)) > have]
+                if late:
+                    overdue = True
+                    notes.append(f"overdue: {_due(late[-1:])}; the warehouse holds t/m maand {have}")
             rows.append(StatusRow(entry=name, period=period, landed_versions=landed_versions, ingested=ingested_id,
                                   stale=stale, provisional=provisional, overdue=overdue, note="; ".join(notes)))
 

@@ -437,3 +437,24 @@ def test_a_lazyframe_is_streamed_and_counted_from_the_file(tmp_path):
     m = w.manifest("job_months", "2020")
     assert (m["rows"], m["columns"]) == (334, 2)
     assert w.read("job_months", "2020").collect().equals(lf.collect())
+
+
+def test_a_late_final_release_is_overdue_while_a_part_year_one_is_in(tmp_path):
+    """Bijlage D: SPOLISBUS t/m maand 6 on 15 September t+1, t/m maand 12 on 15 March t+2.  With only the part-year
+    release landed and ingested, the row was never overdue (overdue needed "nothing landed"), so the release that
+    makes the year final, and that the 1 May schedule waits for, was never reported late (until December 2026)."""
+    landing = tmp_path / "landing"
+    rel = "Spolis/SPOLISBUS/2021/SPOLISBUS2021V1.parquet"
+    (landing / rel).parent.mkdir(parents=True)
+    frame(2).write_parquet(landing / rel)
+    w = Warehouse(tmp_path / "wh")
+    w.write("SPOLISBUS", "2021", frame(2), {"release_id": "SPOLISBUS2021V1", "source": rel, "provisional": True,
+                                            "months_covered": 6, "sha256": sha256(landing / rel)})
+
+    def row(today):
+        return {(r.entry, r.period): r for r in status(landing, w, CAT, today)}[("SPOLISBUS", 2021)]
+
+    assert not row(dt.date(2022, 11, 1)).overdue                       # t/m maand 9 is due 15 December
+    r = row(dt.date(2023, 4, 1))
+    assert r.overdue and r.provisional
+    assert "overdue: t/m maand 12 due 2023-03-15; the warehouse holds t/m maand 6" in r.note
