@@ -161,7 +161,7 @@ def _y_scales(spec: dict) -> list[dict]:
 def test_axis_starts_at_zero(unit):
     """A share of 64-70% is drawn on an axis from 0 (and so are euro and hours): a cut axis would make the
     gap between groups look several times larger."""
-    spec = C.indicator_template("t", unit, "label", "d")
+    spec = C.indicator_template("t", unit, "label", "Personen", "d")
     scales = _y_scales(spec)
     assert len(scales) == 4 and all(s.get("zero") is True for s in scales)
     assert "subtitle" not in spec["title"]
@@ -178,7 +178,7 @@ def test_axis_starts_at_zero(unit):
 
 def test_unit_without_a_true_zero_says_its_axis_is_cut():
     """The rule for any other unit (an index, a score): the axis may start elsewhere, and the chart says so."""
-    spec = C.indicator_template("t", "index", "Index", "d")
+    spec = C.indicator_template("t", "index", "Index", "Personen", "d")
     assert all(s.get("zero") is False for s in _y_scales(spec))
     assert spec["title"]["subtitle"] == C.CUT_AXIS_NOTE
     rows = D.reading(_cells(a=[(2015, 96.0, 5000, "definitief"), (2016, 104.0, 5000, "definitief")])
@@ -193,14 +193,14 @@ def test_unit_without_a_true_zero_says_its_axis_is_cut():
 
 def test_axis_labels_are_dutch():
     """Axis numbers use the same format as the text: 30.000, not 30,000; the minus sign, not the hyphen."""
-    spec = C.indicator_template("t", "euro", "Euro", "d")
+    spec = C.indicator_template("t", "euro", "Euro", "Personen", "d")
     rows = D.reading(_cells(a=[(2015, 31000.0, 5000, "definitief"), (2016, 33000.0, 5000, "definitief")])
                      .with_columns(pl.lit("euro").alias("unit")), ["herkomst"])
     ticks = _tick_labels(_render(spec, _page_cells(rows)))
     assert "30.000" in ticks and not any("," in t for t in ticks)
     rows = D.reading(_cells(a=[(2015, -2.5, 5000, "definitief"), (2016, 1.5, 5000, "definitief")])
                      .with_columns(pl.lit("index").alias("unit")), ["herkomst"])
-    ticks = _tick_labels(_render(C.indicator_template("t", "index", "Index", "d"), _page_cells(rows)))
+    ticks = _tick_labels(_render(C.indicator_template("t", "index", "Index", "Personen", "d"), _page_cells(rows)))
     assert any(t.startswith(MINUS) for t in ticks) and not any("-" in t for t in ticks), ticks
 
 
@@ -245,7 +245,7 @@ def test_uncertain_value_is_drawn_off_the_solid_line_with_its_interval():
            (2018, 0.0, 18, "voorlopig")],
         b=[(2015, 70.0, 800, "definitief"), (2016, None, None, "definitief"), (2017, 71.0, 800, "definitief"),
            (2018, 72.0, 800, "voorlopig")]), ["herkomst"])
-    svg = _render(C.indicator_template("t", "%", "Percentage", "d"), _page_cells(rows))
+    svg = _render(C.indicator_template("t", "%", "Percentage", "Personen", "d"), _page_cells(rows))
     points = _marks(svg, "punten")
     assert len(points) == 7                                               # 8 cells, one suppressed
     xs = sorted({round(_translate(p)[0], 1) for p in points})

@@ -29,7 +29,12 @@ BASE, REFERENCE = "niet-westers", "geen migratieachtergrond"
 #: breakdowns a reader can switch between (report 2.2); herkomst is always the series
 BREAKDOWNS = {"herkomst": "Herkomst", "generatie": "Generatie", "verblijfsduur": "Verblijfsduur",
               "leeftijd": "Leeftijd", "geslacht": "Geslacht", "opleiding": "Opleidingsniveau", "sector": "Sector",
-              "kwartaal": "Kwartaal"}
+              "kwartaal": "Kwartaal", "randstad": "Randstad of niet", "asielstatus": "Asielstatus (migratiemotief)",
+              "inkomensklasse": "Inkomensklasse"}
+#: the breakdowns of the table beyond breakdowns.yaml (issue 18) an indicator page offers next to the others; the
+#: regions have the map page (report 7.3: "nog veel meer uitsplitsingen"; 7.2.5 "Licht ... asielstatushouders
+#: uit": until December 2026 these cells were in the CSV download only)
+PAGE_SEPARATE = ("randstad", "asielstatus", "inkomensklasse")
 #: the measure that stands for a multi-valued indicator on the home page and the factsheet
 HEADLINE_MEASURE = {"O07": "verloonde uren", "O09": "INPPERSPRIM", "O10": "1-2",
                     # input indicators (docs/indicators_inputs.md): the consistent SRG series, WW for UWV
@@ -192,8 +197,9 @@ def indicator_ids(table: pl.DataFrame) -> list[str]:
 
 
 def breakdown_of(df: pl.DataFrame) -> pl.Expr:
-    """The dimension a row is broken down by (at most one besides herkomst: breakdowns.yaml), else totaal."""
-    dims = [d for d in DIMENSIONS if d != "herkomst"]
+    """The dimension a row is broken down by (at most one besides herkomst: breakdowns.yaml, or one of
+    :data:`PAGE_SEPARATE`), else totaal."""
+    dims = [d for d in DIMENSIONS if d != "herkomst"] + [d for d in PAGE_SEPARATE if d in df.columns]
     expr = pl.lit(TOTAAL)
     for d in reversed(dims):
         expr = pl.when(pl.col(d) != TOTAAL).then(pl.lit(d)).otherwise(expr)
@@ -246,13 +252,15 @@ def indicator_rows(table: pl.DataFrame, indicator_id: str) -> pl.DataFrame:
     """Rows of one indicator in the compact form the indicator page embeds: year, herkomst, breakdown
     (``bd``), category (``cat``), measure, value, n, status, suppressed with its reason, trend break, and how
     the chart draws it (:func:`reading`: ``firm``, ``link``, interval ``lo``/``hi``)."""
-    # the regional, asylum and income-class cells (issue 18) have pages of their own (the map), not this one
+    # the regional cells (issue 18) have a page of their own (the map); randstad, asielstatus and inkomensklasse
+    # are breakdowns here like the others (each crossed with herkomst only)
     t = table.filter((pl.col("indicator_id") == indicator_id)
-                     & pl.all_horizontal([pl.col(d) == TOTAAL for d in SEPARATE if d in table.columns]))
+                     & pl.all_horizontal([pl.col(d) == TOTAAL for d in SEPARATE
+                                          if d in table.columns and d not in PAGE_SEPARATE]))
     bd = breakdown_of(t)
     cat = pl.lit(TOTAAL)
-    for d in DIMENSIONS:
-        if d != "herkomst":
+    for d in [*DIMENSIONS, *PAGE_SEPARATE]:
+        if d != "herkomst" and d in t.columns:
             cat = pl.when(pl.col(d) != TOTAAL).then(pl.col(d)).otherwise(cat)
     rows = (t.with_columns(bd.alias("bd"), cat.alias("cat"))
             .select(pl.col("year").cast(pl.Int32), "herkomst", "bd", "cat", "measure", "unit",
