@@ -113,7 +113,9 @@ def test_every_sav_file_ingests_with_normalised_dtypes(zones, catalog):
         if "person_id" in schema:
             assert schema["person_id"] == pl.Int64 and "RINPERSOON" not in schema
             assert isinstance(schema["RINPERSOONS"], pl.Enum)
-            assert out.frame["person_id"].null_count() == 0
+            # every row has its person, except the EBB respondents the file does not link (synth/ebb.py)
+            assert out.frame["person_id"].null_count() == 0 or (
+                m.entry == "EBBNW" and out.frame["person_id"].null_count() < 0.05 * out.frame.height), f.path
     # a tiny population can leave a survey file empty: that file fails the "at least one row" rule
     for f in empty:
         with pytest.raises(IngestError, match="no rows"):

@@ -91,3 +91,38 @@ def test_mbo_diploma_type_as_the_file_description_writes_it(tmp_path):
     r = ingest_file(path, m, CAT)
     assert r.frame["TYPEMBODPL"].cast(pl.String).sort(nulls_last=True).to_list() == ["1", None]
     assert any("TYPEMBODPL" in w for w in r.warning_lines())
+
+
+REF = "Utilities/Code_Listings/SSBreferentiebestanden/geconverteerde data/LANDAKTUEELREFV1.csv"
+
+
+def _csv(root: Path, rel: str, text: str, eol: str = "\r\n"):
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(eol.join(text.splitlines()).encode("utf-8") + eol.encode())
+    return p, CAT.match(rel)
+
+
+def test_a_csv_converted_to_crlf_twice_keeps_no_carriage_return_in_its_values(tmp_path):
+    """Lines ending in \\r\\r\\n (a CRLF file converted again): the reader took one \\r as the line end and left the
+    other on the last field.  Until December 2026 'Nederland\\r' then matched no herkomst group, and a whole
+    population lost its breakdown with exit 0 (an audit's run: the indicator table fell from 45,453 to 7,377
+    rows, all totaal)."""
+    text = "LAND;LANDOMSCHRIJVING;LANDTYPE;LANDGROEPMONITOR\n6030;Nederland;0;Nederland\n6043;Turkije;2;Turkije"
+    for eol in ("\r\r\n", "\r\n", "\n"):
+        path, m = _csv(tmp_path / eol.encode().hex(), REF, text, eol)
+        f = ingest_file(path, m, CAT).frame.sort("LAND")
+        assert f["LANDGROEPMONITOR"].cast(pl.String).to_list() == ["Nederland", "Turkije"], eol.encode()
+        assert "LANDGROEPMONITOR" in f.columns
+
+
+def test_an_unknown_monitor_group_in_the_country_reference_blocks_the_file(tmp_path):
+    """LANDGROEPMONITOR has the monitor's group names as its code list (the core reads it): an unknown name (a
+    typo, a stray CR) blocks the file with its column and value, where it used to leave the country without a
+    herkomst group in silence; the same file with the right name passes."""
+    text = "LAND;LANDOMSCHRIJVING;LANDTYPE;LANDGROEPMONITOR\n6030;Nederland;0;Nederland\n6043;Turkije;2;Turkye"
+    path, m = _csv(tmp_path, REF, text)
+    with pytest.raises(IngestError, match=r"column LANDGROEPMONITOR: value not in code list .*'Turkye'"):
+        ingest_file(path, m, CAT)
+    path, m = _csv(tmp_path, REF, text.replace("Turkye", "Turkije"))
+    assert ingest_file(path, m, CAT).frame.height == 2

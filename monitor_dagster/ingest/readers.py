@@ -295,7 +295,14 @@ def scan_csv(path: Path, numeric: dict[str, pl.DataType] | None = None, lossy: b
     # a BOM or stray blanks around header names (Excel exports) are not part of the column name
     names = lf.collect_schema().names()
     clean = {c: c.lstrip("\ufeff").strip() for c in names}
-    return lf.rename({k: v for k, v in clean.items() if k != v}) if any(k != v for k, v in clean.items()) else lf
+    if any(k != v for k, v in clean.items()):
+        lf = lf.rename({k: v for k, v in clean.items() if k != v})
+    # a file converted to CRLF twice ends its lines in \r\r\n: the reader takes one \r as the line end and leaves
+    # the other on the last field, so 'Nederland\r' matched no herkomst group and a whole population lost its
+    # breakdown without a word (an audit of December 2026); a line end is never part of a value
+    if numeric is None or names[-1] not in numeric:
+        lf = lf.with_columns(pl.col(clean[names[-1]]).str.strip_chars_end("\r"))
+    return lf
 
 
 def scan_raw(path: Path, ext: str | None = None, numeric: dict[str, pl.DataType] | None = None,

@@ -41,6 +41,8 @@ from monitor_dagster.synth.spolis import S_JOB_SHIFT, S_KEY_MOD
 
 PERSON_KEY = "RINPERSOON"
 PERSON_KIND = "RINPERSOONS"
+#: the EBB's own person id (synth/ebb.py), the key of its respondents without RINPERSOON
+SURVEY_ID = "EbbStkPersIdVersleuteld"
 JOB_KEYS = ("IKVID", "BAANRUGID")
 #: largest number of persons a zone can have with 9-digit person keys
 MAX_PERSONS = RIN_SPAN
@@ -89,8 +91,13 @@ class Replication:
             if PERSON_KIND in columns:
                 step = (pl.when(pl.col(PERSON_KIND) == "S").then(pl.lit(k * self.s_step, dtype=pl.Int64))
                         .otherwise(step))
-            v = pl.col(PERSON_KEY).cast(pl.Int64, strict=True)
-            exprs.append(((v - RIN_LOW + step) % RIN_SPAN + RIN_LOW).cast(pl.String).alias(PERSON_KEY))
+            # an empty key (an EBB respondent not linked to RINPERSOON, synth/ebb.py) stays empty
+            empty = pl.col(PERSON_KEY).cast(pl.String).str.strip_chars() == ""
+            v = pl.when(empty).then(None).otherwise(pl.col(PERSON_KEY)).cast(pl.Int64, strict=True)
+            exprs.append(pl.when(empty).then(pl.col(PERSON_KEY).cast(pl.String))
+                         .otherwise(((v - RIN_LOW + step) % RIN_SPAN + RIN_LOW).cast(pl.String)).alias(PERSON_KEY))
+        if SURVEY_ID in columns:          # the unlinked respondents' own key must differ between copies too
+            exprs.append(pl.format("{}c{}", pl.col(SURVEY_ID), pl.lit(k)).alias(SURVEY_ID))
         for c in JOB_KEYS:
             if c in columns:
                 exprs.append((pl.col(c) + k * self.job_offset).alias(c))
