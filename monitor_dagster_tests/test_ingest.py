@@ -397,3 +397,19 @@ def test_stata_dta_copy_reads_like_the_sav(zones, catalog, tmp_path):
     m = catalog.match(rel)
     assert m is not None and m.ext == "dta"
     assert_frame_equal(ingest_file(out, m, catalog).frame, _ingest(res, f, catalog).frame)
+
+
+def test_a_file_of_an_earlier_year_under_this_years_name_is_refused(zones, catalog, tmp_path):
+    """SPOLISBUS 2019 copied to SPOLISBUS2020V4.sav: its latest SDATUMEINDEIKO is in 2019, so it read as a part-year
+    release covering 0 months, became CURRENT for 2020 and emptied the year's contract figures (an audit of
+    December 2026).  Now refused, naming the date column and the latest date."""
+    import shutil
+
+    src = _file(zones["sav"], "SPOLISBUS", 2019)
+    rel = "Spolis/SPOLISBUS/2020/SPOLISBUS2020V4.sav"
+    (tmp_path / rel).parent.mkdir(parents=True)
+    shutil.copy(zones["sav"].config.landing / src.path, tmp_path / rel)
+    with pytest.raises(IngestError, match=r"column SDATUMEINDEIKO: no row dated in 2020, the year of the file's name: "
+                                          r"the latest date is 2019-12-31"):
+        ingest_file(tmp_path / rel, catalog.match(rel), catalog)
+    assert _ingest(zones["sav"], src, catalog).months_covered == 12          # under its own name it passes

@@ -545,6 +545,14 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
                 f"not in the catalog; dropped ({len(res.extras)} unknown column{'s' if len(res.extras) != 1 else ''}; "
                 f"declare {'it' if len(res.extras) == 1 else 'them'} under files.{entry.name}.columns in "
                 f"data_catalog.yaml to keep {'it' if len(res.extras) == 1 else 'them'})", 0, []))
+        if (entry.provisional is not None and match.period is not None and res.last is not None
+                and res.last.year < match.period):
+            # a file of an earlier year under this year's name (copied into the wrong folder, renamed): it read as
+            # a part-year release covering 0 months and replaced the year (an audit of December 2026)
+            failures.append(SchemaFailure(
+                match.relpath, provisional_col,
+                f"no row dated in {match.period}, the year of the file's name: the latest date is "
+                f"{res.last.isoformat()} (a file of another year?)", res.rows, [res.last.isoformat()]))
         if failures:
             _raise(match, failures, warnings)
         for w in warnings:
