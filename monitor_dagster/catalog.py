@@ -50,6 +50,10 @@ class Column(_Strict):
     from_: int | None = Field(default=None, alias="from")
     until: int | None = None
     assumed: bool = False
+    #: the range of a number (int/float) column, bounds included: a value outside it fails the column's rule
+    #: (a birth month 13 reached the core and failed there with a polars trace naming no file)
+    min: float | None = None
+    max: float | None = None
 
     @model_validator(mode="after")
     def _codes_for_code(self) -> "Column":
@@ -57,6 +61,8 @@ class Column(_Strict):
             raise ValueError("a column of type code needs a codes list")
         if self.type != "code" and self.codes:
             raise ValueError(f"codes given for a column of type {self.type}")
+        if (self.min is not None or self.max is not None) and self.type not in ("int", "float"):
+            raise ValueError(f"min/max given for a column of type {self.type} (only int and float have a range)")
         return self
 
     def exists_in(self, period: int | None) -> bool:

@@ -413,3 +413,22 @@ def test_a_file_of_an_earlier_year_under_this_years_name_is_refused(zones, catal
                                           r"the latest date is 2019-12-31"):
         ingest_file(tmp_path / rel, catalog.match(rel), catalog)
     assert _ingest(zones["sav"], src, catalog).months_covered == 12          # under its own name it passes
+
+
+def test_an_impossible_birth_month_is_refused_at_the_gate(zones, catalog, tmp_path):
+    """Birth month 13 passed the gate (a whole number) and stopped the core with "Invalid date components (1989,
+    13, 1)", a polars trace naming no file, in every later run (an audit of December 2026).  The catalog's ranges
+    (min/max of int columns) refuse it at ingest, naming the file, column and range."""
+    from monitor_dagster_tests.conftest import read_any
+
+    src = _file(zones["sav"], "GBAPERSOONTAB")
+    df = read_any(zones["sav"].config.landing / src.path)
+    bad = df.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("13"))
+                          .otherwise(pl.col("GBAGEBOORTEMAAND").cast(pl.String)).alias("GBAGEBOORTEMAAND"))
+    rel = str(Path(src.path).with_suffix(".parquet"))
+    (tmp_path / rel).parent.mkdir(parents=True)
+    bad.write_parquet(tmp_path / rel)
+    with pytest.raises(IngestError, match=r"column GBAGEBOORTEMAAND: not a whole number in 1\.\.12 \(1 row, e\.g\. '13'\)"):
+        ingest_file(tmp_path / rel, catalog.match(rel), catalog)
+    df.write_parquet(tmp_path / rel)
+    assert ingest_file(tmp_path / rel, catalog.match(rel), catalog).rows == df.height

@@ -159,6 +159,10 @@ def typed_expr(name: str, dtype: pl.DataType, spec: Column, open_end: tuple[str,
     return as_text(name, dtype)
 
 
+def _num(v: float | None) -> str:
+    return "" if v is None else (str(int(v)) if float(v).is_integer() else str(v))
+
+
 def _whole_to_int(x: pl.Expr) -> pl.Expr:
     return pl.when(x == x.round(0)).then(x.cast(pl.Int64, strict=False))
 
@@ -211,7 +215,15 @@ def column_rule(name: str, dtype: pl.DataType, spec: Column, open_end: tuple[str
         return Rule(name, f"not a person number (0-{PERSON_BASE - 1})", t.is_not_null())
     if kind in ("int", "float"):
         ok = _raw_empty(name, dtype) | t.is_not_null()
-        return Rule(name, "not a whole number" if kind == "int" else "not a number", ok)
+        what = "not a whole number" if kind == "int" else "not a number"
+        if spec.min is not None or spec.max is not None:
+            lo = -float("inf") if spec.min is None else spec.min
+            hi = float("inf") if spec.max is None else spec.max
+            miss = _missing_num(spec)
+            inside = t.is_between(lo, hi) | (t.is_in(miss) if miss else pl.lit(False))
+            ok = _raw_empty(name, dtype) | (t.is_not_null() & inside.fill_null(False))
+            what += f" in {_num(spec.min)}..{_num(spec.max)}"
+        return Rule(name, what, ok)
     return None
 
 
