@@ -270,3 +270,35 @@ def test_manifest_records_no_extra_columns_for_a_clean_file(env):
     man = Warehouse(wh).manifest("INPATAB", "2019")
     assert man["extra_columns"] == [] and man["warnings"] == []
     assert json.loads(json.dumps(man)) == man
+
+
+# ------------------------------------------------------------------------------------ a copy in progress
+def test_a_file_that_grows_while_it_is_read_is_refused_and_the_warehouse_kept(env, monkeypatch):
+    """`monitor run` (Remote Access, no sensor to wait for a copy to settle) read a CSV that was still being copied
+    and made it CURRENT (an audit of December 2026).  A file whose size or time changes during the ingest is
+    refused; the warehouse keeps its version; once the copy is done the run ingests it."""
+    from monitor_dagster.ingest import release as REL
+
+    landing, wh = env
+    assert run(landing, wh, "INPATAB")[0] == 0
+    before = tree_hash(wh)
+    v3 = landing / INPA / "INPA2020TABV3.csv"
+    shutil.copy(landing / INPA / "INPA2020TABV2.csv", v3)
+    real = REL.ingest_file
+
+    def copying(path, *a, **kw):            # the copy goes on while the ingest reads
+        out = real(path, *a, **kw)
+        with open(path, "ab") as fh:
+            fh.write(b"")
+        os.utime(path, None)
+        st = Path(path).stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+        return out
+
+    monkeypatch.setattr(REL, "ingest_file", copying)
+    code, out = run(landing, wh, "INPATAB")
+    assert code != 0 and "INPATAB2020V3" in out and "changed while it was read" in out and "still being copied" in out
+    assert tree_hash(wh) == before
+    monkeypatch.setattr(REL, "ingest_file", real)
+    code, out = run(landing, wh, "INPATAB")
+    assert code == 0 and Warehouse(wh).manifest("INPATAB", "2020")["release_id"] == "INPATAB2020V3"

@@ -90,6 +90,7 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
                                  unchanged=True, notes=[why], skipped=why)
         rolled_back_from = held
         notes.append(f"rolled back {held} to {rid} (--allow-older)")
+    before = _stamp(landing_root / lf.relpath)
     digest = sha256(landing_root / lf.relpath)
     if current and current.get("sha256") == digest and current.get("release_id") == rid:
         return IngestOutcome(entry, period, part, lf.match, digest, current, unchanged=True,
@@ -107,6 +108,13 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
     def produce(data: Path) -> dict:
         """Ingest straight into the warehouse's temporary file; the manifest fields that need the ingest."""
         result = ingest_file(landing_root / lf.relpath, lf.match, catalog, chunk_rows=chunk_rows, out=data)
+        after = _stamp(landing_root / lf.relpath)
+        if after != before:
+            # the release sensor waits for a file to stop changing; `monitor run` (Remote Access, no daemon) did
+            # not, and made a copy in progress CURRENT (an audit of December 2026)
+            raise IngestError(f"{rid} ({lf.relpath}): the file changed while it was read (size {before[0]:,} -> "
+                              f"{after[0]:,} bytes): still being copied? The warehouse keeps what it held; run "
+                              "again when the copy has finished")
         done.append((result, {
             "rows": result.rows, "columns": result.columns, "provisional": bool(result.provisional),
             "months_covered": result.months_covered, "rows_per_second": result.rows_per_second,
@@ -125,6 +133,12 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
     result, fields = done[-1]
     manifest.update(fields)
     return IngestOutcome(entry, period, part, lf.match, digest, manifest, result=result, notes=notes)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time (ns) of a landed file: a file still being copied changes them."""
+    st = Path(path).stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def release_order(period: int | None, version: int | None) -> tuple[int, int]:
