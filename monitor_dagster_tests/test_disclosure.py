@@ -48,6 +48,31 @@ def test_primary_and_secondary_within_a_dimension():
     assert len([r for r in out.values() if r["suppressed"]]) == 2 and len(shown) == 2
 
 
+def test_hidden_parts_that_hold_fewer_than_ten_persons_together_are_protected():
+    """Total 12 (0 %), laag 10 shown, middelbaar 1 and hoog 1 hidden (primary): 12 - 10 = 2 persons over two
+    hidden cells, each at least 1, so each is exactly 1, and its share follows from the numerators (0 %).  Until
+    December 2026 the gate took two hidden members for safe (an audit pinned 823 hidden demo cells so).  Now
+    the hidden parts must hold at least 10 persons together, so laag goes too; two hidden parts with 12 persons
+    together need nothing more."""
+    t = frame([row(herkomst="Irak", n=12, value=0.0), row(herkomst="Irak", opleiding="laag", n=10, value=0.0),
+               row(herkomst="Irak", opleiding="middelbaar", n=1, value=0.0),
+               row(herkomst="Irak", opleiding="hoog", n=1, value=0.0)])
+    out = {r["opleiding"]: r for r in apply_disclosure(t).iter_rows(named=True)}
+    assert out["middelbaar"]["suppression_reason"] == out["hoog"]["suppression_reason"] == "primary_n"
+    assert out["laag"]["suppression_reason"] == "secondary" and not out["totaal"]["suppressed"]
+    assert check_disclosure(apply_disclosure(t)) == []
+    leaky = apply_disclosure(t).with_columns(
+        pl.when(pl.col("opleiding") == "laag").then(False).otherwise(pl.col("suppressed")).alias("suppressed"),
+        pl.when(pl.col("opleiding") == "laag").then(10).otherwise(pl.col("n")).alias("n"),
+        pl.when(pl.col("opleiding") == "laag").then(0.0).otherwise(pl.col("value")).alias("value"),
+        pl.when(pl.col("opleiding") == "laag").then(10.0).otherwise(pl.col("n_weighted")).alias("n_weighted"))
+    assert any("fewer than 10 persons together" in v for v in check_disclosure(leaky))
+    wide = frame([row(herkomst="Irak", n=40), row(herkomst="Irak", opleiding="laag", n=28),
+                  row(herkomst="Irak", opleiding="middelbaar", n=6), row(herkomst="Irak", opleiding="hoog", n=6)])
+    w = {r["opleiding"]: r for r in apply_disclosure(wide).iter_rows(named=True)}
+    assert w["middelbaar"]["suppressed"] and w["hoog"]["suppressed"] and not w["laag"]["suppressed"]
+
+
 def test_herkomst_groups_partition_their_aggregate():
     t = frame([row(herkomst="westers", n=98), row(herkomst="Duitsland", n=8), row(herkomst="Polen", n=20),
                row(herkomst="Indonesië", n=30), row(herkomst="westers overig", n=40)])

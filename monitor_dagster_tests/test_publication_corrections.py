@@ -72,7 +72,7 @@ def test_indicator_block_numbers_suppression_and_caveat(gated):
     assert row21.count('aria-label="onderdrukt"') == 2
     assert "81,1" in row21 and "79,5" in row21 and "−8,6" in row21
     assert "–" in row21                                  # the gaps of a suppressed cell
-    assert "onderdrukt: minder dan 10 personen" in row21
+    assert "onderdrukt (onthullingscontrole: te weinig personen" in row21   # one text for every rule
     assert "niet gepubliceerd" in row21                  # the twin's reason
     # 2020: values, gaps in Dutch format with the minus sign, model gap in procentpunt
     row20 = re.search(r"<th scope=\"row\">2020.*?</tr>", html, re.S).group(0)

@@ -41,22 +41,17 @@ HEADLINE_MEASURE = {"O07": "verloonde uren", "O09": "INPPERSPRIM", "O10": "1-2",
                     "P-a": "loonkostensubsidie", "P-b": "werkvoorziening", "P-c": "voorziening",
                     "P-d": "werkvoorziening", "P-e": "voorziening", "P-f": "werkvoorziening",
                     "U-a": "WW", "U-b": "WW", "U-c": "WW"}
-REASONS = {
-    "primary_n": "onderdrukt: minder dan 10 personen",
-    "primary_ebb": "onderdrukt: te weinig respondenten (EBB: minder dan 10, of niet meer dan 15.000 gewogen)",
-    "primary_survey": "onderdrukt: te weinig respondenten (minder dan 10, of minder dan 10 gewogen)",
-    "secondary": "onderdrukt: anders terug te rekenen uit het totaal en de andere cellen",
-    "linked": "onderdrukt: een onderdrukte cel over dezelfde personen zou anders uit deze cel af te leiden zijn",
-    "upstream": "onderdrukt in de bron",
-}
-#: the organisation surveys (surveys/disclosure.py) have rules of their own: their rows say so, not "personen"
-ORG_REASONS = {
-    **REASONS,
-    "primary_n": "onderdrukt: minder dan 5 organisaties",
-    "dominance": "onderdrukt: één organisatie zou het cijfer grotendeels bepalen",
-    "group": "onderdrukt: alle organisaties van deze groep deden mee en gaven hetzelfde antwoord",
-    "secondary": "onderdrukt: anders terug te rekenen uit het totaal, de andere groepen of de andere antwoorden",
-}
+#: what a page says of a hidden cell: one text for every rule.  Until December 2026 each cell said why ("minder dan
+#: 10 personen" for a primary, "anders terug te rekenen" for a secondary one), and that bounded it: a primary holds
+#: 1-9 persons, a secondary one at least 10, so total 11 with hidden nieuwkomer (secondary) and oudkomer (primary)
+#: made them exactly 10 and 1 (an audit pinned 550 hidden demo cells so).  The technical report gives the counts
+#: per rule (PRIMARY_REASONS, SECONDARY_REASONS), never per cell
+PERSON_REASON = "onderdrukt (onthullingscontrole: te weinig personen, of terug te rekenen uit andere cellen)"
+ORG_REASON = "onderdrukt (onthullingscontrole: te weinig organisaties, of terug te rekenen uit andere cellen)"
+REASONS = {r: PERSON_REASON for r in ("primary_n", "primary_ebb", "primary_survey", "secondary", "linked",
+                                      "upstream")}
+#: the organisation surveys (surveys/disclosure.py): the same for organisations, not "personen"
+ORG_REASONS = {r: ORG_REASON for r in (*REASONS, "dominance", "group")}
 #: how the technical report counts them: primary (the cell itself is too small) and secondary (hidden so that a
 #: small one cannot be derived: by subtraction from a total, or from a linked cell over the same persons)
 PRIMARY_REASONS = ("primary_n", "primary_ebb", "primary_survey")
