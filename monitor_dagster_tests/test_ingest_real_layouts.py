@@ -126,3 +126,56 @@ def test_an_unknown_monitor_group_in_the_country_reference_blocks_the_file(tmp_p
         ingest_file(path, m, CAT)
     path, m = _csv(tmp_path, REF, text.replace("Turkye", "Turkije"))
     assert ingest_file(path, m, CAT).frame.height == 2
+
+
+def _land_sav(root: Path, name: str = "LANDAKTUEELREFV1.sav") -> Path:
+    rel = "Utilities/Code_Listings/SSBreferentiebestanden/geconverteerde data/" + name
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    pyreadstat.write_sav(pd.DataFrame({"LAND": ["6030", "5107", "5034"], "LANDOMSCHRIJVING": ["Nederland", "Curaçao",
+                                                                                            "Somalië"],
+                                       "LANDTYPE": ["0", "2", "2"]}), str(p))
+    return p
+
+
+def _relabel(b: bytes, label: bytes) -> bytes:
+    """The .sav's character-encoding record (type 7, subtype 20) set to ``label``."""
+    import struct
+
+    i = b.find(struct.pack("<ii", 7, 20))
+    size, count = struct.unpack("<ii", b[i + 8:i + 16])
+    return b[:i + 8] + struct.pack("<ii", 1, len(label)) + label + b[i + 16 + size * count:]
+
+
+def _latin1_text(b: bytes) -> bytes:
+    """The data's two-byte UTF-8 letters as one latin-1 byte (padded with a space): the header still says UTF-8."""
+    import re
+    import struct
+
+    j = b.find(struct.pack("<ii", 999, 0)) + 8
+    return b[:j] + re.sub(rb"(\xc3[\x80-\xbf])([A-Za-z]* )",
+                          lambda m: m.group(1).decode("utf-8").encode("latin-1") + m.group(2) + b" ", b[j:])
+
+
+def test_a_sav_whose_text_is_not_in_its_declared_encoding_is_refused(tmp_path):
+    """polars-readstat cut 'Curaçao' in latin-1 bytes under a UTF-8 label to 'Cura' (and 'Somalië' to 'Somali'),
+    and UTF-8 text under a windows-1252 label became 'SomaliÃ«': both passed with exit 0 and moved persons out of
+    their herkomst group (an audit of December 2026).  Both are refused naming the column; a file consistently in
+    windows-1252, and the plain UTF-8 one, read correctly."""
+    good = _land_sav(tmp_path / "utf8")
+    rel = str(good.relative_to(tmp_path / "utf8"))
+    m = CAT.match(rel)
+    f = ingest_file(good, m, CAT).frame
+    assert sorted(f["LANDOMSCHRIJVING"].to_list()) == ["Curaçao", "Nederland", "Somalië"]
+    raw = good.read_bytes()
+    for case, data, why in (("latin1", _latin1_text(raw), "not valid in the file's declared encoding UTF-8"),
+                            ("label", _relabel(raw, b"windows-1252"), "looks like UTF-8 read as windows-1252")):
+        p = tmp_path / case / rel
+        p.parent.mkdir(parents=True)
+        p.write_bytes(data)
+        with pytest.raises(IngestError, match=f"column LANDOMSCHRIJVING: text {why}"):
+            ingest_file(p, m, CAT)
+    p = tmp_path / "cp1252" / rel
+    p.parent.mkdir(parents=True)
+    p.write_bytes(_relabel(_latin1_text(raw), b"windows-1252"))
+    assert sorted(ingest_file(p, m, CAT).frame["LANDOMSCHRIJVING"].to_list()) == ["Curaçao", "Nederland", "Somalië"]

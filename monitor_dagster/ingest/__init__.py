@@ -48,6 +48,7 @@ from monitor_dagster.ingest.readers import (
     CsvFormatError,
     ReadError,
     check_header,
+    check_sav_text,
     collect_chunks,
     csv_header,
     file_rows,
@@ -523,6 +524,8 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
                         raise bad from None
                     res = one_pass(None, False)
             else:
+                if match.ext == "sav":
+                    check_sav_text(Path(path))       # text in the declared encoding, or refused naming the column
                 res = one_pass(None, False)
         except ReadError as exc:
             failure = SchemaFailure(match.relpath, None, f"cannot read the file: {exc}", 0, [])

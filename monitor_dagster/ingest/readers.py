@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -90,6 +91,60 @@ def scan_sav_dta(path: Path) -> pl.LazyFrame:
     fn = pyreadstat.read_sav if path.suffix.lower() == ".sav" else pyreadstat.read_dta
     df, _ = fn(str(path), output_format="polars", apply_value_formats=False)
     return df.lazy()
+
+
+#: a .sav up to this size has its text columns decoded whole by pyreadstat for :func:`check_sav_text`; a larger one
+#: its first SAV_TEXT_ROWS rows (a national SPOLIS would take minutes: its text columns are codes, ASCII)
+SAV_TEXT_FULL_BYTES = 64 * 2 ** 20
+SAV_TEXT_ROWS = 200_000
+#: UTF-8 text read as cp1252/latin-1: 'Ã«' for 'ë', 'Ã§' for 'ç' ('Curaçao' -> 'CuraÃ§ao')
+_MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+                       "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+
+
+def check_sav_text(path: Path) -> None:
+    """Refuse (:class:`CsvFormatError`, naming the column) a .sav whose text is not in the encoding its header
+    declares.  polars-readstat cuts a value at the first byte that is not valid ('Curaçao' in latin-1 bytes under
+    a UTF-8 label became 'Cura', and the country lost its herkomst group in silence; an audit of December 2026);
+    pyreadstat refuses it ("Unable to convert string to the requested encoding"), so the text columns are decoded
+    by pyreadstat once (whole up to :data:`SAV_TEXT_FULL_BYTES`, else the first :data:`SAV_TEXT_ROWS` rows).  UTF-8
+    text under a one-byte label ('SomaliÃ«') is refused as well.  Stata .dta files are UTF-8 by definition."""
+    import pyreadstat
+
+    path = Path(path)
+    if path.suffix.lower() != ".sav":
+        return
+    try:
+        _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
+    except Exception:               # not readable at all: the reader's own message says why (truncated, ...)
+        return
+    text = [c for c, t in (meta.readstat_variable_types or {}).items() if t == "string"]
+    if not text:
+        return
+    enc = meta.file_encoding or "UTF-8"
+    limit = 0 if path.stat().st_size <= SAV_TEXT_FULL_BYTES else SAV_TEXT_ROWS
+
+    def read(cols):
+        return pyreadstat.read_sav(str(path), usecols=cols, row_limit=limit, apply_value_formats=False)[0]
+
+    try:
+        df = read(text)
+    except Exception as exc:        # pyreadstat's ReadstatError: name the column by reading them one by one
+        if "encoding" not in str(exc).lower() and "convert" not in str(exc).lower():
+            return                  # truncated or damaged: the reader's own message says so
+        for c in text:
+            try:
+                read([c])
+            except Exception:
+                raise CsvFormatError(f"text not valid in the file's declared encoding {enc} (a value in another "
+                                     f"encoding; re-export the .sav, or convert the text to {enc})", c) from None
+        raise CsvFormatError(f"text not valid in the file's declared encoding {enc}: {exc}") from None
+    for c in text:
+        vals = [v for v in df[c].dropna().unique().tolist() if isinstance(v, str) and not v.isascii()]
+        bad = next((v for v in vals if _MOJIBAKE.search(v)), None)
+        if bad is not None:
+            raise CsvFormatError(f"text looks like UTF-8 read as {enc} (e.g. {bad!r}): the file's header declares "
+                                 f"{enc} but the text is UTF-8; re-export the .sav with its real encoding", c)
 
 
 def csv_header(path: Path, fmt: CsvFormat | None = None) -> list[str]:
