@@ -13,7 +13,8 @@ from monitor_dagster.indicators import study_choice as SC
 from monitor_dagster_tests import _frames as frames
 
 Y = 2019
-OTHER_DIMS = ["generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal"]
+OTHER_DIMS = ["generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal", "regio", "randstad",
+              "asielstatus"]
 DIMS = ["totaal", "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "sector"]
 
 
@@ -270,3 +271,20 @@ def test_o22_goed_share_recovers_the_planted_share_of_mbo_entrants(core_wh):
     assert total >= 20
     share, planted_share = goed / total, expected / total
     assert abs(share - planted_share) <= 3 * math.sqrt(var) / total, (share, planted_share, total)
+
+
+def test_o22_in_and_outside_the_randstad():
+    """Report 5.1 after 4a: "Gezien het aantal waarnemingen is ons advies om dan te kijken naar studenten die in de
+    randstad wonen en studenten die niet in de randstad wonen."  Until December 2026 the study-choice family left
+    the population's randstad, regio and asielstatus out of its person frames, so O19-O22 had no such cells."""
+    sbb = _sbb((Y, "25007", "BOL", "2"), (Y, "25014", "BOL", "4"))
+    enrol = _enrol((1, "200001", "MBO", "1", "1"), (2, "200001", "MBO", "1", "1"), (3, "200002", "MBO", "1", "1"))
+    pop = frames.population(1, 2, 3).with_columns(
+        pl.col("person_id").replace_strict({1: "randstad", 2: "overig", 3: "randstad"}, return_dtype=pl.String)
+        .alias("randstad"))
+    t = SC.o22_kans_op_werk(pop, enrol, OPLREF, sbb, Y, dimensions=DIMS)
+    r = t.filter((pl.col("herkomst") == "totaal") & (pl.col("randstad") != "totaal") & (pl.col("sector") == "totaal"))
+    got = {(x["randstad"], x["measure"]): x["n"] for x in r.iter_rows(named=True)}
+    assert got == {("randstad", "matig"): 1, ("randstad", "goed"): 1, ("overig", "matig"): 1}
+    assert SC.o22_kans_op_werk(frames.population(1, 2, 3), enrol, OPLREF, sbb, Y, dimensions=DIMS) \
+        .filter(pl.col("randstad") != "totaal").is_empty()             # without the column: no such cells

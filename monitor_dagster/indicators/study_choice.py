@@ -65,7 +65,10 @@ _LEVEL = {"MBO": "mbo", "HBO": "hbo", "WO": "wo"}
 #: LEERWEGMBO -> SBB leerweg: BOL voltijd and BOL deeltijd are both BOL
 _LEERWEG = {"1": "BOL", "2": "BOL", "3": "BBL"}
 _DIMS = ["herkomst_group", "herkomst_aggregate", "generatie", "verblijfsduur", "leeftijd", "geslacht",
-         "opleidingsniveau"]
+         "opleidingsniveau",
+         # issue 18's separate breakdowns where core/population has them: report 5.1 advises, for O22, "te kijken
+         # naar studenten die in de randstad wonen en studenten die niet in de randstad wonen"; 7.2.4 regions
+         "regio", "randstad", "asielstatus"]
 
 
 def _col(lf: pl.LazyFrame, name: str, dtype: pl.DataType = pl.String) -> pl.Expr:
