@@ -290,33 +290,29 @@ def _indicator(m: _Manifests, s: SPEC.IndicatorSpec, year: int, core: dict[str, 
         elif s.family is not None and SPEC.leaves_out_students(s.family):
             provisional.append(f"{SECM_REASON} {year} yet (up to {secm_until}): students and pensioners from "
                                "enrolment and age (report 7.1.3)")
+    def part_year(man: dict | None, label: str, why: str | None) -> None:
+        """A part-year release under the indicator: it waits for the full year (spec ``part_year: wait``: the
+        months after the release would read as "no job", report 7.1.3 b), or it is voorlopig."""
+        if not (man and man.get("provisional")):
+            return
+        got = f"{man.get('release_id')}, t/m maand {man.get('months_covered')}"
+        if s.part_year == "wait":
+            reason = f"needs {label} t/m maand 12 (landed: {got}): " + (why or f"{s.id} counts the whole year "
+                                                                           "(report 7.1.3 b)")
+            if reason not in missing:
+                missing.append(reason)
+        elif s.provisional == "sources":
+            reason = f"{label} is provisional ({got})" + (f": {why}" if why else "")
+            if reason not in provisional:
+                provisional.append(reason)
+
     for inp in inputs:
-        man = _manifest_for(m, inp, year)
-        if man and man.get("provisional") and s.part_year == "wait":
-            # the months after the release would read as "no job": a flow or a share of the year's days from
-            # part of the year is no year figure (report 7.1.3 b); it waits for the full year
-            why = (f"needs {_label(inp, year)} t/m maand 12 (landed: {man.get('release_id')}, t/m maand "
-                   f"{man.get('months_covered')}): {s.id} counts the whole year (report 7.1.3 b)")
-            if why not in missing:
-                missing.append(why)
-        elif man and man.get("provisional") and s.provisional == "sources":
-            why = f"{_label(inp, year)} is provisional ({man.get('release_id')}, t/m maand {man.get('months_covered')})"
-            if why not in provisional:
-                provisional.append(why)
+        part_year(_manifest_for(m, inp, year), _label(inp, year), None)
         # the months 11 and 12 of t-1 in the panel of t (report 5.2): a part-year release of t-1 lacks them, and
-        # the engine marks the rows voorlopig from the core table's provenance; readiness says the same (an
-        # indicator that waits for whole years waits for them)
-        before = m.get(inp.entry, str(year - 1)) if inp.window == "prev_and_year" else None
-        if before and before.get("provisional") and s.part_year == "wait":
-            why = (f"needs {inp.entry} {year - 1} t/m maand 12 (landed: {before.get('release_id')}, t/m maand "
-                   f"{before.get('months_covered')}): months 11 and 12 of {year - 1} (report 5.2)")
-            if why not in missing:
-                missing.append(why)
-        elif before and before.get("provisional") and s.provisional == "sources":
-            why = (f"{inp.entry} {year - 1} is provisional ({before.get('release_id')}, t/m maand "
-                   f"{before.get('months_covered')}): months 11 and 12 of {year - 1} (report 5.2)")
-            if why not in provisional:
-                provisional.append(why)
+        # the engine marks the rows voorlopig from the core table's provenance; readiness says the same
+        if inp.window == "prev_and_year":
+            part_year(m.get(inp.entry, str(year - 1)), f"{inp.entry} {year - 1}",
+                      f"months 11 and 12 of {year - 1} (report 5.2)")
     for entry in s.year_before:
         if _manifest_for(m, SourceInput(entry, "year"), year - 1) is None:
             earlier = [p for p in m.w.partitions(entry) if p.isdigit() and int(p) < year - 1]

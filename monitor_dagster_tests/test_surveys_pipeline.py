@@ -172,11 +172,20 @@ def test_a_landed_wave_is_built_without_waiting_for_the_register_year(zone, tmp_
     from monitor_dagster.defs.schedules import survey_wave_requests
     from monitor_dagster.definitions import defs
 
+    import dagster as dg
+
+    from monitor_dagster.defs.resources import MonitorResource
+    from monitor_dagster.defs.schedules import survey_waves
+
     wh = tmp_path / "wh"
     shutil.copytree(zone["warehouse"], wh)
     assert Warehouse(wh, layer="core").partitions("population") == []          # no register year at all
     reqs = survey_wave_requests(wh)
     assert [(r.partition_key, r.asset_selection) for r in reqs] == [("2023", [KEY])]
+    with dg.instance_for_test() as inst:                                        # the sensor itself asks the same
+        monitor = MonitorResource(landing=str(zone["landing"]), warehouse=str(wh))
+        res = survey_waves(dg.build_sensor_context(instance=inst, resources={"monitor": monitor}))
+        assert [r.run_key for r in res] == [r.run_key for r in reqs]
     assert "ENQUETEGEMEENTEN2023V1" in reqs[0].run_key
     table, _ = compute_year(wh, 2023)
     vintages = ",".join(sorted({v for x in table["vintages"].unique().to_list() for v in x.split(",")}))

@@ -292,13 +292,21 @@ def secm_replacement_requests(warehouse_root) -> list[dg.RunRequest]:
             for y in fallback_years(warehouse_root)]
 
 
-@dg.sensor(name=SECM_REPLACE_TRIGGER, job=outcome_job, minimum_interval_seconds=600,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Report 7.1.3: a year built with students and pensioners from enrolment and age is rebuilt "
-                       "when SECMBUS covering it is in the warehouse.")
-def secm_replaces_fallback(context: dg.SensorEvaluationContext, monitor: MonitorResource):
-    reqs = secm_replacement_requests(monitor.warehouse_root)
-    return reqs or dg.SkipReason("no year rests on the SECM fallback, or SECMBUS does not cover it yet")
+def _warehouse_sensor(name: str, job, description: str, requests, skip: str) -> dg.SensorDefinition:
+    """A sensor (every 10 minutes, on by default) that asks the warehouse what to rebuild: ``requests(warehouse
+    root)`` -> run requests (their run keys name the releases, so each is asked once); ``skip`` when none."""
+    @dg.sensor(name=name, job=job, minimum_interval_seconds=600, default_status=dg.DefaultSensorStatus.RUNNING,
+               description=description)
+    def _sensor(context: dg.SensorEvaluationContext, monitor: MonitorResource):
+        return requests(monitor.warehouse_root) or dg.SkipReason(skip)
+    return _sensor
+
+
+secm_replaces_fallback = _warehouse_sensor(
+    SECM_REPLACE_TRIGGER, outcome_job,
+    "Report 7.1.3: a year built with students and pensioners from enrolment and age is rebuilt when SECMBUS "
+    "covering it is in the warehouse.", secm_replacement_requests,
+    "no year rests on the SECM fallback, or SECMBUS does not cover it yet")
 
 
 SURVEY_TRIGGER = "survey_waves"
@@ -333,11 +341,9 @@ def survey_wave_requests(warehouse_root) -> list[dg.RunRequest]:
     return out
 
 
-@dg.sensor(name=SURVEY_TRIGGER, job=input_job, minimum_interval_seconds=600,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="A survey wave (export + sample frame) in the warehouse whose figures are not built from "
-                       "those releases -> the survey family of that year; the table and site follow.")
-def survey_waves(context: dg.SensorEvaluationContext, monitor: MonitorResource):
-    reqs = survey_wave_requests(monitor.warehouse_root)
-    return reqs or dg.SkipReason("every survey wave in the warehouse is built from its current releases")
+survey_waves = _warehouse_sensor(
+    SURVEY_TRIGGER, input_job,
+    "A survey wave (export + sample frame) in the warehouse whose figures are not built from those releases -> the "
+    "survey family of that year; the table and site follow.", survey_wave_requests,
+    "every survey wave in the warehouse is built from its current releases")
 
