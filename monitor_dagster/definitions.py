@@ -21,6 +21,7 @@ from monitor_dagster.defs.schedules import (
     outcome_job,
     follow_up_after_yearly_runs,
     table_after_yearly_runs,
+    rebuild_revised_years,
     secm_replaces_fallback,
     survey_waves,
     table_job,
@@ -40,7 +41,7 @@ def build_definitions(catalog_path: str | None = None, resource: MonitorResource
         # the same job objects the sensor, the schedules and `monitor run` target
         jobs=[*source_jobs(), outcome_job, core_spells_job, input_job, table_job, build_bucket_steps_job()],
         sensors=[release_sensor, overdue_sensor, table_after_yearly_runs, follow_up_after_yearly_runs,
-                 secm_replaces_fallback, survey_waves,
+                 secm_replaces_fallback, survey_waves, rebuild_revised_years,
                  interrupted_runs_sensor],
         schedules=list(build_schedules()),
         resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},

@@ -467,3 +467,50 @@ def final_sources(cadence: str = "yearly") -> list[tuple[str, str]]:
                 for files in FOLLOW_UP_SOURCES[f]:
                     out.setdefault(files[-1], "latest")
     return sorted(out.items())
+
+
+def revised_years(warehouse_root: Path | str, catalog=None) -> dict[int, list[str]]:
+    """Built years whose core tables or indicator families rest on a source release the warehouse has replaced
+    since (a corrected version of a year, SPOLISBUS t/m maand 9 after 6, a later cumulative release): year ->
+    ["SPOLISBUS2019V1 -> SPOLISBUS2019V2", ...], from the manifests' ``vintages``.  The release sensor ingests
+    such a file; what it affects is then rebuilt by the sensor ``rebuild_revised_years`` (docs/operations.md),
+    where it used to wait for a hand-made backfill."""
+    from monitor_dagster.catalog import load_catalog
+    from monitor_dagster.warehouse import partition_for
+
+    catalog = catalog or load_catalog()
+    names = sorted(catalog.files, key=len, reverse=True)
+    src = Warehouse(warehouse_root)
+    current: dict[str, str | None] = {}
+
+    def now(rid: str) -> str | None:
+        """The release the warehouse holds now in place of ``rid`` (None: not a catalog release)."""
+        if rid not in current:
+            entry = next((n for n in names if rid.startswith(n) and rid[len(n):][:1] in "0123456789V"), None)
+            cur = None
+            if entry is not None:
+                e = catalog.entry(entry)
+                period = rid[len(entry):].split("V")[0]
+                if e.kind != "yearly" or period.isdigit():
+                    part = partition_for(e.kind, int(period) if e.kind == "yearly" else None)
+                    cur = (src.manifest(entry, part) or {}).get("release_id")
+            current[rid] = cur
+        return current[rid]
+
+    out: dict[int, list[str]] = {}
+    for layer in ("core", "indicators"):
+        w = Warehouse(warehouse_root, layer=layer)
+        for d in sorted(p for p in w.base.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+                if w.base.is_dir() else []:
+            for part in w.partitions(d.name):
+                if not part.isdigit():
+                    continue
+                vint = (w.manifest(d.name, part) or {}).get("vintages") or ""
+                for rid in filter(None, vint.split(",")):
+                    cur = now(rid)
+                    if cur and cur != rid:
+                        change = f"{rid} -> {cur}"
+                        if change not in out.setdefault(int(part), []):
+                            out[int(part)].append(change)
+    return {y: sorted(c) for y, c in sorted(out.items())}
+

@@ -267,3 +267,29 @@ def test_a_part_year_release_of_t_minus_1_makes_the_spolis_indicators_of_t_provi
         assert r.indicators[iid].state == "not computable" and r.indicators[iid].reasons == [wait], iid
     assert r.indicators["O05"].state == "ready"        # SECM months only
     assert why in r.blocking("yearly")
+
+
+def test_a_replaced_release_marks_the_years_built_on_it(tmp_path):
+    """A corrected SPOLISBUS 2020 (V2 over V1) or a later cumulative release: the release sensor ingests it, and
+    the years whose tables rest on the old one are found from the manifests' vintages and rebuilt by the sensor
+    rebuild_revised_years (the mission: "runs what they affect"; until December 2026 they waited for a hand-made
+    backfill).  Years on the current releases are left alone; a year on the SECM fallback is the other sensor's."""
+    from monitor_dagster.defs.schedules import revised_year_requests
+
+    _zone(tmp_path)
+    w, core, ind = Warehouse(tmp_path), Warehouse(tmp_path, layer="core"), Warehouse(tmp_path, layer="indicators")
+    core.write("population", "2020", FRAME, {"vintages": "GBAPERSOONTAB2021V1,SPOLISBUS2020V1"})
+    ind.write("ebb", "2020", FRAME, {"vintages": "EBBNW2020V1"})
+    ind.write("contracts_hours", "2021", FRAME, {"vintages": "SPOLISBUS2021V1,SPOLISBUS2020V1"})
+    assert R.revised_years(tmp_path) == {}
+    w.write("SPOLISBUS", "2020", FRAME, {"release_id": "SPOLISBUS2020V2", "period": 2020})
+    assert R.revised_years(tmp_path) == {2020: ["SPOLISBUS2020V1 -> SPOLISBUS2020V2"],
+                                         2021: ["SPOLISBUS2020V1 -> SPOLISBUS2020V2"]}
+    reqs = {r.partition_key: r for r in revised_year_requests(tmp_path)}
+    assert set(reqs) == {"2020", "2021"} and reqs["2020"].run_key == "revised-2020-SPOLISBUS2020V2"
+    assert reqs["2020"].tags["monitor/revised"] == "SPOLISBUS2020V1 -> SPOLISBUS2020V2"
+    assert any(k.to_user_string() == "core/population" for k in reqs["2020"].asset_selection)
+    # a cumulative file: the release the 'latest' partition holds now
+    gba = next(p for e, p in final_sources("yearly") if e == "GBAPERSOONTAB")        # 'latest'
+    w.write("GBAPERSOONTAB", gba, FRAME, {"release_id": "GBAPERSOONTAB2022V1"})
+    assert "GBAPERSOONTAB2021V1 -> GBAPERSOONTAB2022V1" in R.revised_years(tmp_path)[2020]

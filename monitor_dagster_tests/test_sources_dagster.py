@@ -59,7 +59,7 @@ def test_definitions_snapshot():
     assert all(s.blocking == (s.name == "schema") for s in specs)
     assert {s.name for s in defs.sensors} == {"release_sensor", "overdue_releases", "table_after_yearly_runs",
                                               "follow_up_after_yearly_runs", "interrupted_runs",
-                                              "secm_replaces_fallback", "survey_waves"}
+                                              "secm_replaces_fallback", "survey_waves", "rebuild_revised_years"}
     assert {j.name for j in defs.jobs} == {"ingest_cumulative_and_reference", "ingest_yearly_2006_now",
                                            "ingest_yearly_2006_2009", "ingest_yearly_2006_2010",
                                            "ingest_yearly_2010_now", "ingest_yearly_2011_now",

@@ -292,11 +292,12 @@ def secm_replacement_requests(warehouse_root) -> list[dg.RunRequest]:
             for y in fallback_years(warehouse_root)]
 
 
-def _warehouse_sensor(name: str, job, description: str, requests, skip: str) -> dg.SensorDefinition:
-    """A sensor (every 10 minutes, on by default) that asks the warehouse what to rebuild: ``requests(warehouse
-    root)`` -> run requests (their run keys name the releases, so each is asked once); ``skip`` when none."""
-    @dg.sensor(name=name, job=job, minimum_interval_seconds=600, default_status=dg.DefaultSensorStatus.RUNNING,
-               description=description)
+def _warehouse_sensor(name: str, job, description: str, requests, skip: str,
+                      default: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING) -> dg.SensorDefinition:
+    """A sensor (every 10 minutes; on by default unless ``default`` says otherwise) that asks the warehouse what to
+    rebuild: ``requests(warehouse root)`` -> run requests (their run keys name the releases, so each is asked
+    once); ``skip`` when none."""
+    @dg.sensor(name=name, job=job, minimum_interval_seconds=600, default_status=default, description=description)
     def _sensor(context: dg.SensorEvaluationContext, monitor: MonitorResource):
         return requests(monitor.warehouse_root) or dg.SkipReason(skip)
     return _sensor
@@ -346,4 +347,33 @@ survey_waves = _warehouse_sensor(
     "A survey wave (export + sample frame) in the warehouse whose figures are not built from those releases -> the "
     "survey family of that year; the table and site follow.", survey_wave_requests,
     "every survey wave in the warehouse is built from its current releases")
+
+
+REVISED_TRIGGER = "rebuild_revised_years"
+
+
+def revised_year_requests(warehouse_root) -> list[dg.RunRequest]:
+    """One outcome run per built year whose tables rest on a source release the warehouse has replaced since
+    (readiness.revised_years: a corrected SPOLISBUS 2019 V2 over V1, a later cumulative release), of the assets
+    the year can build now; the run key names the new releases, so a revision is rebuilt once.  A year on the
+    SECM fallback is left to ``secm_replaces_fallback``."""
+    from monitor_dagster.readiness import revised_years
+
+    skip = set(fallback_years(warehouse_root))
+    out = []
+    for year, changes in revised_years(warehouse_root).items():
+        keys = buildable_keys(year_readiness(warehouse_root, year)) if year not in skip else []
+        if keys:
+            new = "+".join(sorted(c.split(" -> ")[1] for c in changes))
+            out.append(dg.RunRequest(run_key=f"revised-{year}-{new}", partition_key=str(year), asset_selection=keys,
+                                     tags={"monitor/trigger": REVISED_TRIGGER,
+                                           "monitor/revised": "; ".join(changes)[:1000]}))
+    return out
+
+
+rebuild_revised_years = _warehouse_sensor(
+    REVISED_TRIGGER, outcome_job,
+    "A built year whose tables rest on a source release that a newer one replaced (a corrected file, a later "
+    "cumulative release) -> the outcome run of that year; the table and site follow.", revised_year_requests,
+    "no built year rests on a replaced release", default=dg.DefaultSensorStatus.STOPPED)
 
