@@ -171,3 +171,34 @@ def test_a_curve_over_a_hidden_cohort_cell_is_hidden():
     # the same cell shown: nothing changes
     shown = table.with_columns(pl.lit(False).alias("suppressed"))
     assert hide_with_cohort(durs, shown).equals(durs)
+
+
+def test_o31_curves_follow_their_cohort_cell_and_a_single_country_does_not_hide_the_hazard_ratio():
+    """O31's curve ("uit werk") starts with O31's cell "werk" (its n): it was missing from COHORT_CELL, so a
+    hidden cell left the curve and the hazard ratio shown (an audit of December 2026, on a gated table where it is
+    hidden).  And a hazard ratio compares niet-westers with geen migratieachtergrond: a hidden Eritrea cell hid
+    every O27 hazard ratio of the demo; now only the two compared groups' cells do."""
+    from monitor_dagster.corrections.durations import combined, hide_with_cohort
+    from monitor_dagster.indicators.table import DIMENSIONS
+
+    def durs(iid, measure):
+        curve = [{"indicator_id": iid, "year": 2021, "measure": measure, "herkomst": h, "correctie": "geen",
+                  "oorzaak": "werk", "maand": 1, "value": 5.0, "n": n, "status": "definitief", "suppressed": False}
+                 for h, n in (("niet-westers", 280), ("geen migratieachtergrond", 900))]
+        hazard = [{"indicator_id": iid, "year": 2021, "measure": measure, "oorzaak": "werk", "correctie": "model",
+                   "hazard_ratio": 1.2, "ci_low": 0.9, "ci_high": 1.5, "n_basis": 280, "n_referentie": 900,
+                   "events_basis": 26, "events_referentie": 60, "converged": True, "status": "definitief",
+                   "suppressed": False}]
+        return combined(pl.DataFrame(curve), pl.DataFrame(hazard))
+
+    def table(iid, hidden):
+        cell = {d: "totaal" for d in DIMENSIONS} | {"indicator_id": iid, "year": 2021, "correctie": "geen",
+                                                     "measure": "werk", "unit": "%"}
+        return pl.DataFrame([cell | {"herkomst": h, "n": None if h in hidden else 300, "suppressed": h in hidden}
+                             for h in ("niet-westers", "geen migratieachtergrond", "Eritrea")])
+
+    out = hide_with_cohort(durs("O31", "uit werk"), table("O31", {"niet-westers"}))
+    assert out.filter((pl.col("kind") == "curve") & (pl.col("herkomst") == "niet-westers"))["suppressed"].all()
+    assert out.filter(pl.col("kind") == "hazard")["suppressed"].all()
+    only_eritrea = hide_with_cohort(durs("O27", "baanverlies"), table("O27", {"Eritrea"}))
+    assert not only_eritrea["suppressed"].any()

@@ -161,10 +161,16 @@ def results(tables: list[pl.DataFrame], weights: pl.DataFrame | None) -> tuple[p
 
 #: the cell of the indicator table over the same persons as a curve, its cohort (all breakdowns totaal, herkomst
 #: niet-westers or geen migratieachtergrond): a curve's n is that cell's n (equal in every cell of the demo
-#: warehouse, December 2026): (indicator, curve measure) -> the table's measure.  O31's curve ("uit werk")
-#: follows those whose work ended, a cell the table does not have.
+#: warehouse, December 2026): (indicator, curve measure) -> the table's measure.  O31's curve ("uit werk") starts
+#: with the persons at work, O31's (and O27's) cell "werk": until December 2026 it was missing here, so a hidden
+#: cohort cell of O31 would have left its curve and hazard ratio shown (an audit found it on a gated table where
+#: that cell is hidden; the demo never hid it)
 COHORT_CELL = {("O25", "werk"): "werk", ("O27", "baanverlies"): "werk", ("O29", "tijdelijk naar vast"): "zelfde werkgever",
+               ("O31", "uit werk"): "werk",
                ("O38", "na WW"): "na WW direct", ("O38", "na bijstand"): "na bijstand direct"}
+#: the groups a hazard ratio compares (corrections/duration.py: basis and referentie): only their hidden cohort
+#: cells hide it, not a hidden single-country cell (which hid every O27 hazard ratio of the demo)
+HAZARD_GROUPS = (BASIS_LABEL, REFERENTIE_LABEL)
 
 
 def hide_with_cohort(durations: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
@@ -184,7 +190,8 @@ def hide_with_cohort(durations: pl.DataFrame, table: pl.DataFrame) -> pl.DataFra
     curve_gone = (pl.col("kind") == "curve") & pl.struct("indicator_id", "year", "measure", "herkomst").is_in(
         gone.to_struct().implode())
     hazard_gone = (pl.col("kind") == "hazard") & pl.struct("indicator_id", "year", "measure").is_in(
-        gone.select("indicator_id", "year", "measure").to_struct().implode())
+        gone.filter(pl.col("herkomst").is_in(HAZARD_GROUPS)).select("indicator_id", "year", "measure")
+        .to_struct().implode())
     hide = (curve_gone | hazard_gone) & ~pl.col("suppressed")
     nulls = [c for c in ("value", "n", "hazard_ratio", "ci_low", "ci_high", "n_basis", "n_referentie", "events_basis",
                          "events_referentie") if c in durations.columns]
