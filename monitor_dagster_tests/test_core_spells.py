@@ -104,6 +104,15 @@ def test_panel_has_months_11_12_of_previous_year_and_only_r_persons():
     assert job_months(cur, None, 2019).collect()["month"].min() == D(2019, 1, 1)
 
 
+def test_a_sector_code_that_lost_its_leading_zero_keeps_its_sector():
+    """SSECT is a two-digit code ("01".."69"); a copy that stored it as a number ("3") gave job-months without a
+    sector, moving persons out of the sector cells without a word (an audit, December 2026)."""
+    rows = monthly_rows(1, 10, D(2019, 1, 1), D(2019, 1, 31), sect="03") + monthly_rows(2, 20, D(2019, 1, 1),
+                                                                                         D(2019, 1, 31), sect="3")
+    jm = job_months(spolis(rows), None, 2019).collect().sort("person_id")
+    assert jm["SSECT"].cast(pl.String).to_list() == ["03", "03"] and jm["sector"].null_count() == 0
+
+
 def test_benefit_and_pension_rows_of_spolis_are_no_jobs():
     """SPOLISBUS holds income relationships: SSRTIV 21 and up are benefits and pensions paid through the
     payroll (CBS file description).  Until December 2026 every row was a job-month: a student's WW benefit

@@ -413,6 +413,14 @@ def test_a_file_of_an_earlier_year_under_this_years_name_is_refused(zones, catal
                                           r"the latest date is 2019-12-31"):
         ingest_file(tmp_path / rel, catalog.match(rel), catalog)
     assert _ingest(zones["sav"], src, catalog).months_covered == 12          # under its own name it passes
+    # a later year under an earlier name (SPOLISBUS 2020 as 2019V2: it emptied job_months 2019, exit 0)
+    later = _file(zones["sav"], "SPOLISBUS", 2020)
+    rel = "Spolis/SPOLISBUS/2019/SPOLISBUS2019V9.sav"
+    (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(zones["sav"].config.landing / later.path, tmp_path / rel)
+    with pytest.raises(IngestError, match=r"column SDATUMEINDEIKO: no row dated in 2019, the year of the file's name: "
+                                          r"the earliest date is 2020-"):
+        ingest_file(tmp_path / rel, catalog.match(rel), catalog)
 
 
 def test_an_impossible_birth_month_is_refused_at_the_gate(zones, catalog, tmp_path):

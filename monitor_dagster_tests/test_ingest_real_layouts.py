@@ -179,3 +179,43 @@ def test_a_sav_whose_text_is_not_in_its_declared_encoding_is_refused(tmp_path):
     p.parent.mkdir(parents=True)
     p.write_bytes(_relabel(_latin1_text(raw), b"windows-1252"))
     assert sorted(ingest_file(p, m, CAT).frame["LANDOMSCHRIJVING"].to_list()) == ["Curaçao", "Nederland", "Somalië"]
+
+
+def test_a_parquet_with_real_dates_and_open_ends_as_empty(tmp_path):
+    """A parquet copy with real Date columns writes an open end as null (there is no sentinel): it was refused
+    with "not a valid date YYYYMMDD nor an open-end sentinel or empty (e.g. empty)" (an audit, December 2026)."""
+    import datetime as dt
+
+    rel = "InkomenBestedingen/SECMBUS/SECMBUS2020V2.parquet"
+    p = tmp_path / rel
+    p.parent.mkdir(parents=True)
+    pl.DataFrame({"RINPERSOONS": ["R", "R"], "RINPERSOON": ["000000012", "000000013"],
+                  "AANVSECM": [dt.date(2019, 1, 1), dt.date(2020, 3, 1)], "EINDSECM": [None, dt.date(2020, 12, 31)],
+                  "SECM": ["11", "22"]}).write_parquet(p)
+    f = ingest_file(p, CAT.match(rel), CAT).frame.sort("person_id")
+    assert f["EINDSECM"].to_list() == [None, dt.date(2020, 12, 31)]
+
+
+@pytest.mark.parametrize("order", [("rinpersoon", "RINPERSOON"), ("RINPERSOON", "rinpersoon")])
+def test_two_columns_differing_only_in_case_are_named_in_either_order(tmp_path, order):
+    """'rinpersoon' before 'RINPERSOON' renamed into a duplicate and failed with a polars DuplicateError naming no
+    file (an audit, December 2026); after it, the clash was named.  Now both orders give the clash message."""
+    rel = "InkomenBestedingen/INPATAB/INPA2020TABV1.csv"
+    cols = ["RINPERSOONS", *order, "INPPERSINK", "INPPERSPRIM", "INPPERSBRUT"]
+    p = tmp_path / rel
+    p.parent.mkdir(parents=True)
+    p.write_text(";".join(cols) + "\nR;000000012;000000012;100;100;100\n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"column names clash: columns '.+' and '.+' both map to 'RINPERSOON'"):
+        ingest_file(p, CAT.match(rel), CAT)
+
+
+def test_a_byte_order_mark_inside_a_csv_is_refused_naming_its_line(tmp_path):
+    """Two files joined together leave a BOM at the start of a line: the reader kept it in the field
+    ('\\ufeff6043'), Turkije matched no group and 53 persons lost their herkomst with exit 0 (an audit, December
+    2026).  A BOM at the very start of the file stays allowed."""
+    text = "LAND;LANDOMSCHRIJVING;LANDTYPE;LANDGROEPMONITOR\n6030;Nederland;0;Nederland\n\ufeff6043;Turkije;2;Turkije"
+    path, m = _csv(tmp_path / "inner", REF, text)
+    with pytest.raises(IngestError, match=r"column LAND: a byte order mark \(U\+FEFF\) inside the file at line 3"):
+        ingest_file(path, m, CAT)
+    path, m = _csv(tmp_path / "start", REF, "\ufeff" + text.replace("\ufeff", ""))
+    assert sorted(ingest_file(path, m, CAT).frame["LAND"].to_list()) == ["6030", "6043"]

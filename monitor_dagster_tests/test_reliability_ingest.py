@@ -302,3 +302,22 @@ def test_a_file_that_grows_while_it_is_read_is_refused_and_the_warehouse_kept(en
     monkeypatch.setattr(REL, "ingest_file", real)
     code, out = run(landing, wh, "INPATAB")
     assert code == 0 and Warehouse(wh).manifest("INPATAB", "2020")["release_id"] == "INPATAB2020V3"
+
+
+def test_a_cumulative_release_that_shrinks_is_refused_unless_named(env):
+    """A cumulative release holds the earlier periods too: SECMBUS 2020V2 with half the rows of V1 is a partial
+    file, and it used to replace V1 silently and shrink every year built on it (an audit of December 2026: a
+    GBAPERSOONTAB with 2,000 of 2,948 persons moved O27's n from 1,346 to 896, exit 0).  Refused, the warehouse
+    kept; named with --allow-older it is taken."""
+    landing, wh = env
+    assert run(landing, wh, "SECMBUS")[0] == 0
+    v1 = landing / SECM / "SECMBUS2020V1.csv"
+    lines = v1.read_text(encoding="utf-8").splitlines(keepends=True)
+    (landing / SECM / "SECMBUS2020V2.csv").write_text("".join(lines[:len(lines) // 2]), encoding="utf-8")
+    h = tree_hash(wh)
+    code, out = run(landing, wh, "SECMBUS")
+    assert code != 0 and "SECMBUS2020V2" in out and "fewer than SECMBUS2020V1" in out and "partial file" in out, out
+    assert tree_hash(wh) == h
+    code, out = run(landing, wh, "SECMBUS", "--allow-older", "SECMBUS2020V2")
+    assert code == 0, out
+    assert Warehouse(wh).manifest("SECMBUS", "latest")["release_id"] == "SECMBUS2020V2"

@@ -145,8 +145,10 @@ def _spolis_window(spolis: pl.LazyFrame, lo: dt.date, hi: dt.date) -> pl.LazyFra
     return (lf.filter(pl.col("SDATUMAANVANGIKO").is_between(lo, hi) & _is_job(schema))
             .select(cols)
             .with_columns(as_enum("SCONTRACTSOORT", CONTRACT), as_enum("SSOORTBAAN", SOORTBAAN),
-                          # a code outside the Enum becomes null: a cast, half the time of replace_strict
-                          pl.col("SSECT").cast(pl.Utf8).cast(SSECT, strict=False),
+                          # a code outside the Enum becomes null: a cast, half the time of replace_strict.  A
+                          # copy that stored the two-digit code as a number ("3" for "03") lost the leading zero, and
+                          # its job-months lost their sector without a word (audit, December 2026): padded back
+                          pl.col("SSECT").cast(pl.Utf8).str.zfill(2).cast(SSECT, strict=False),
                           pl.col("SBEID").cast(pl.Utf8)))
 
 

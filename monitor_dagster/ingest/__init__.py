@@ -48,6 +48,7 @@ from monitor_dagster.ingest.readers import (
     CsvFormatError,
     ReadError,
     check_header,
+    check_no_inner_bom,
     check_sav_text,
     collect_chunks,
     csv_header,
@@ -272,6 +273,7 @@ class _Pass:
     unused_failures: list[SchemaFailure] = field(default_factory=list)
     hashes: KeyHashes = field(default_factory=KeyHashes)
     last: object = None                   # latest date of the provisional column
+    first: object = None                  # earliest date of the provisional column
     out_schema: pl.Schema | None = None
     empty: pl.DataFrame | None = None     # the normalised frame with no rows (its schema)
 
@@ -491,6 +493,9 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
             last = frame.get_column(provisional_col).max()
             if last is not None and (res.last is None or last > res.last):
                 res.last = last
+            first = frame.get_column(provisional_col).min()
+            if first is not None and (res.first is None or first < res.first):
+                res.first = first
         if res.out_schema is None:
             res.out_schema = frame.schema
         frame = sink.order(frame)       # rebound: one copy of the chunk in memory, not two
@@ -505,6 +510,8 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
                 # the declared separator and encoding (catalog ``csv``): a wrong one is named, not reported as
                 # every column missing or ingested as mojibake
                 check_header(read_path, fmt, entry.name)
+                if fmt.encoding == UTF8:
+                    check_no_inner_bom(read_path, fmt.separator)
                 if fmt.encoding != UTF8:
                     # polars reads UTF-8 only: a transcoded copy next to the output (same volume), removed after
                     tmp = stack.enter_context(tempfile.TemporaryDirectory(
@@ -549,13 +556,16 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
                 f"declare {'it' if len(res.extras) == 1 else 'them'} under files.{entry.name}.columns in "
                 f"data_catalog.yaml to keep {'it' if len(res.extras) == 1 else 'them'})", 0, []))
         if (entry.provisional is not None and match.period is not None and res.last is not None
-                and res.last.year < match.period):
-            # a file of an earlier year under this year's name (copied into the wrong folder, renamed): it read as
-            # a part-year release covering 0 months and replaced the year (an audit of December 2026)
+                and (res.last.year < match.period or res.first.year > match.period)):
+            # a file of another year under this year's name (copied into the wrong folder, renamed): an earlier
+            # one read as a part-year release covering 0 months, a later one as a full year, and either replaced
+            # the year (audits of December 2026: a SPOLIS 2020 as 2019V2 emptied job_months 2019, exit 0)
+            which = (f"the latest date is {res.last.isoformat()}" if res.last.year < match.period
+                     else f"the earliest date is {res.first.isoformat()}")
             failures.append(SchemaFailure(
                 match.relpath, provisional_col,
-                f"no row dated in {match.period}, the year of the file's name: the latest date is "
-                f"{res.last.isoformat()} (a file of another year?)", res.rows, [res.last.isoformat()]))
+                f"no row dated in {match.period}, the year of the file's name: {which} (a file of another year?)",
+                res.rows, [(res.last if res.last.year < match.period else res.first).isoformat()]))
         if failures:
             _raise(match, failures, warnings)
         for w in warnings:

@@ -55,12 +55,17 @@ def canonical_renames(raw_columns: list[str], entry: Entry, period: int | None) 
     problems = []
     final = [out.get(c, c) for c in raw_columns]
     seen: dict[str, str] = {}
+    clash: set[str] = set()
     for raw, name in zip(raw_columns, final):
         if name in seen:
             problems.append(f"columns {seen[name]!r} and {raw!r} both map to {name!r}")
-            out.pop(raw, None)          # keep the first; the second stays under its raw name (an extra column)
+            clash.add(name)
         else:
             seen[name] = raw
+    # no rename into a clashing name: each column keeps its raw name (the file is refused for the clash).  Until
+    # December 2026 only the second one's rename was dropped, so 'rinpersoon' before 'RINPERSOON' still renamed
+    # into a duplicate and the read failed with a polars DuplicateError instead of this message
+    out = {raw: target for raw, target in out.items() if target not in clash}
     return out, problems
 
 
@@ -198,7 +203,11 @@ def column_rule(name: str, dtype: pl.DataType, spec: Column, open_end: tuple[str
         return Rule(name, f"value not in code list [{codes}]" + (" or empty" if miss else ""), ok)
     if kind == "date":
         ok = t.is_not_null()
-        if spec.open_end and open_end and dtype not in (pl.Date,) and not isinstance(dtype, pl.Datetime):
+        if spec.open_end and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+            # a real date column (parquet): an open end is an empty value (there is no sentinel to write); until
+            # December 2026 it failed with a rule text that said empty was allowed
+            return Rule(name, "not a valid date nor empty (an open end)", ok | pl.col(name).is_null())
+        if spec.open_end and open_end:
             # an open-end sentinel, or an empty value (a sentinel the .sav declares user-missing reads empty)
             ok = ok | as_text(name, dtype).is_in(list(open_end)).fill_null(False) | _raw_empty(name, dtype)
             return Rule(name, "not a valid date YYYYMMDD nor an open-end sentinel or empty", ok)

@@ -108,6 +108,17 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
     def produce(data: Path) -> dict:
         """Ingest straight into the warehouse's temporary file; the manifest fields that need the ingest."""
         result = ingest_file(landing_root / lf.relpath, lf.match, catalog, chunk_rows=chunk_rows, out=data)
+        held = int((current or {}).get("rows") or 0)
+        if (e.kind == "cumulative" and held and result.rows < SHRINK_LIMIT * held and rolled_back_from is None
+                and rid.upper() not in allow):
+            # a cumulative release holds every earlier period too: one with clearly fewer rows than the release it
+            # replaces is a partial copy or a wrong export, and it would silently shrink every year built on it (an
+            # audit of December 2026: GBAPERSOONTAB with 2,000 of 2,948 persons, exit 0, n of O27 1,346 -> 896)
+            raise IngestError(f"{rid} ({lf.relpath}): {result.rows:,} rows, {100 * (1 - result.rows / held):.0f} % "
+                              f"fewer than {current.get('release_id')} ({held:,}) that it would replace: a cumulative "
+                              "release holds the earlier periods too, so this looks like a partial file. The "
+                              f"warehouse keeps {current.get('release_id')}; to take it anyway: monitor run "
+                              f"--allow-older {rid}")
         after = _stamp(landing_root / lf.relpath)
         if after != before:
             # the release sensor waits for a file to stop changing; `monitor run` (Remote Access, no daemon) did
@@ -133,6 +144,10 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
     result, fields = done[-1]
     manifest.update(fields)
     return IngestOutcome(entry, period, part, lf.match, digest, manifest, result=result, notes=notes)
+
+
+#: a cumulative release with fewer rows than this share of the one it replaces is refused (ingest_release)
+SHRINK_LIMIT = 0.9
 
 
 def _stamp(path: Path) -> tuple[int, int]:
