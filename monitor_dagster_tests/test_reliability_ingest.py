@@ -321,3 +321,23 @@ def test_a_cumulative_release_that_shrinks_is_refused_unless_named(env):
     code, out = run(landing, wh, "SECMBUS", "--allow-older", "SECMBUS2020V2")
     assert code == 0, out
     assert Warehouse(wh).manifest("SECMBUS", "latest")["release_id"] == "SECMBUS2020V2"
+
+
+def test_two_landed_files_claiming_one_release_with_different_contents_are_refused(env):
+    """INPA2020TABV02.csv next to INPA2020TABV2.csv: both are release INPATAB2020V2, and path order picked one in
+    silence, replacing the held V2's content under the same id (an audit of December 2026).  Refused naming both;
+    the same bytes twice is read once; a format conversion (the CSV next to its .sav) is no such copy."""
+    landing, wh = env
+    assert run(landing, wh, "INPATAB")[0] == 0
+    v2 = landing / INPA / "INPA2020TABV2.csv"
+    twin = landing / INPA / "INPA2020TABV02.csv"
+    shutil.copy(v2, twin)
+    code, out = run(landing, wh, "INPATAB")
+    assert code == 0, out
+    text = v2.read_text(encoding="utf-8").splitlines(keepends=True)
+    twin.write_text("".join(text[:-1]), encoding="utf-8")
+    h = tree_hash(wh)
+    code, out = run(landing, wh, "INPATAB")
+    assert code != 0 and "landed files claim this release with different contents" in out, out
+    assert "INPA2020TABV02.csv" in out and "INPA2020TABV2.csv" in out
+    assert tree_hash(wh) == h
