@@ -250,8 +250,9 @@ def test_job_months_missing_columns_hand_built():
 @pytest.mark.parametrize("ssect_type", [pl.String, pl.Categorical])
 def test_job_months_sector_codes(ssect_type):
     """SSECT (report 4d/4h: by UWV sector) kept as the Enum of reference/sectors.csv with its monitor sector; a
-    code outside the reference (99, 1 without its leading zero) and a missing one become null, whatever the
-    stored type of the column."""
+    code outside the reference (99) and a missing one become null, whatever the stored type of the column.  A code
+    that lost its leading zero ("1": a copy that stored the two-digit code as a number) is padded back to "01"
+    since December 2026 (it became null, and its job-months lost their sector without a word)."""
     codes = ["18", "99", None, "1", "52"]
     n = len(codes)
     months = [D(2019, m, 1) for m in range(1, n + 1)]
@@ -269,8 +270,8 @@ def test_job_months_sector_codes(ssect_type):
                 "SSOORTBAAN": pl.Enum(["1", "2", "3", "4", "5", "9"]), "SSECT": ssect_type})
     jm = job_months(spolis, None, YEAR).sort("month").collect()
     assert jm["SSECT"].dtype == J.SSECT
-    assert jm["SSECT"].cast(pl.String).to_list() == ["18", None, None, None, "52"]
-    expected = [J._TO_SECTOR["18"], None, None, None, J._TO_SECTOR["52"]]
+    assert jm["SSECT"].cast(pl.String).to_list() == ["18", None, None, "01", "52"]
+    expected = [J._TO_SECTOR["18"], None, None, J._TO_SECTOR["01"], J._TO_SECTOR["52"]]
     assert jm["sector"].cast(pl.String).to_list() == expected
 
 

@@ -92,19 +92,23 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
         notes.append(f"rolled back {held} to {rid} (--allow-older)")
     before = _stamp(landing_root / lf.relpath)
     digest = sha256(landing_root / lf.relpath)
-    # another landed file of the same format claims this very release (INPA2020TABV02.sav next to
-    # INPA2020TABV2.sav, or the same release under two catalog patterns): which one is meant cannot be told,
-    # and path order picked one in silence (an audit of December 2026).  A format conversion of the release
-    # (the .sav and its CSV under 'geconverteerde data/') is not such a copy
-    twins = [f for f in landed if f is not lf and f.match is not None and not f.temporary
-             and f.match.entry == lf.match.entry and f.match.period == lf.match.period
-             and f.match.version == lf.match.version and f.match.ext == lf.match.ext]
+    # another landed file of the same format and catalog pattern claims this very release (INPA2020TABV02.sav next
+    # to INPA2020TABV2.sav): which one is meant cannot be told, and path order picked one in silence (an audit of
+    # December 2026).  A copy under another pattern is the catalog's choice (its first pattern is the preferred
+    # location, docs/ingest.md "Reference files"): noted, not read; a format conversion (the .sav and its CSV under
+    # 'geconverteerde data/') is no such copy
+    same = [f for f in landed if f is not lf and f.match is not None and not f.temporary
+            and f.match.entry == lf.match.entry and f.match.period == lf.match.period
+            and f.match.version == lf.match.version and f.match.ext == lf.match.ext]
+    twins = [f for f in same if f.match.pattern == lf.match.pattern]
     differ = [f.relpath for f in twins if sha256(landing_root / f.relpath) != digest]
     if differ:
         raise IngestError(f"{rid}: {len(differ) + 1} landed files claim this release with different contents: "
                           f"{lf.relpath}; {'; '.join(differ)}. Which one is meant cannot be told: remove or rename "
                           "the others (the warehouse keeps what it held)")
     notes += [f"{f.relpath} holds the same bytes as {lf.relpath}: read once" for f in twins]
+    notes += [f"{f.relpath} holds {rid} too, under another name or location: not read (the catalog prefers "
+              f"{lf.relpath})" for f in same if f not in twins]
     if current and current.get("sha256") == digest and current.get("release_id") == rid:
         return IngestOutcome(entry, period, part, lf.match, digest, current, unchanged=True,
                              notes=[f"{rid} already in the warehouse (same sha256)"])
