@@ -287,6 +287,8 @@ def _print_run_summary(summary) -> None:
         elif o.ok and o.metadata.get("rolled_back_from"):
             out.print(f"[yellow]ROLLED BACK[/yellow] {o.entry} {o.partition or ''}: rolled back "
                       f"{o.metadata['rolled_back_from']} to {o.metadata.get('vintage')} (--allow-older)")
+        for c in (o.metadata.get("copies") or []) if o.ok else []:   # other files of the release, not read
+            out.print(f"[yellow]COPY[/yellow] {o.entry} {o.partition or ''}: {escape(str(c))}")
     n_check_bad, n_warn = _print_checks(summary)
     for o in summary.outcomes:   # source gates: unused/used columns missing or odd (ingested; ingest/roles.py)
         for w in (o.metadata.get("warnings") or []) if o.ok else []:

@@ -193,6 +193,9 @@ def test_a_year_less_opleidingsnrref_feeds_every_year(tmp_path):
     with dg.instance_for_test() as inst:
         summary = run_pipeline(landing, tmp_path / "wh", instance=inst, layers=("sources", "core"))
     assert summary.ok, [o.message for o in summary.outcomes if not o.ok]
+    # the decoy is not read, and the run says so (monitor run prints it as COPY; December 2026)
+    ref = next(o for o in summary.outcomes if o.entry == "OPLEIDINGSNRREF")
+    assert any("OPLEIDINGSNR2019REFV1.parquet" in c and "not read" in c for c in ref.metadata.get("copies") or [])
     man = Warehouse(tmp_path / "wh").manifest("OPLEIDINGSNRREF", "all")
     assert (man["source"], man["release_id"], man["period"]) == (share, "OPLEIDINGSNRREFV1", None)
     assert not (tmp_path / "wh" / "sources" / "OPLEIDINGSNRREF" / "2019").exists()

@@ -41,6 +41,9 @@ class IngestOutcome:
     unchanged: bool = False
     notes: list[str] = field(default_factory=list)
     skipped: str | None = None              # why the landed release was not ingested (older than the warehouse's)
+    #: other landed files of this release that were not read (identical bytes, or the catalog's other pattern):
+    #: `monitor run` prints them, so a copy in another location is not read in silence
+    copies: list[str] = field(default_factory=list)
 
 
 def find_release(landed: list[LandedFile], catalog: Catalog, entry: str, period: int | None,
@@ -106,11 +109,11 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
         raise IngestError(f"{rid}: {len(differ) + 1} landed files claim this release with different contents: "
                           f"{lf.relpath}; {'; '.join(differ)}. Which one is meant cannot be told: remove or rename "
                           "the others (the warehouse keeps what it held)")
-    notes += [f"{f.relpath} holds the same bytes as {lf.relpath}: read once" for f in twins]
-    notes += [f"{f.relpath} holds {rid} too, under another name or location: not read (the catalog prefers "
-              f"{lf.relpath})" for f in same if f not in twins]
+    copies = [f"{f.relpath} holds the same bytes as {lf.relpath}: read once" for f in twins]
+    copies += [f"{f.relpath} holds {rid} too, under another name or location: not read (the catalog prefers "
+               f"{lf.relpath})" for f in same if f not in twins]
     if current and current.get("sha256") == digest and current.get("release_id") == rid:
-        return IngestOutcome(entry, period, part, lf.match, digest, current, unchanged=True,
+        return IngestOutcome(entry, period, part, lf.match, digest, current, unchanged=True, copies=copies,
                              notes=[f"{rid} already in the warehouse (same sha256)"])
     if current and current.get("release_id") and rolled_back_from is None and current["release_id"] != rid:
         notes.append(f"replacing {current['release_id']} by {rid}")
@@ -160,7 +163,7 @@ def ingest_release(catalog: Catalog, entry: str, period: int | None, landing_roo
     warehouse.write_with(entry, part, produce, manifest)
     result, fields = done[-1]
     manifest.update(fields)
-    return IngestOutcome(entry, period, part, lf.match, digest, manifest, result=result, notes=notes)
+    return IngestOutcome(entry, period, part, lf.match, digest, manifest, result=result, notes=notes, copies=copies)
 
 
 #: a cumulative release with fewer rows than this share of the one it replaces is refused (ingest_release)

@@ -147,6 +147,10 @@ def build_source_asset(e: Entry) -> dg.AssetsDefinition:
         }
         if out.skipped:
             meta["skipped"] = out.skipped
+        if out.copies:
+            meta["copies"] = dg.MetadataValue.json(list(out.copies))
+            for c in out.copies:
+                context.log.info(c)
         if m.get("rolled_back_from") and not out.unchanged:
             meta["rolled_back_from"] = m["rolled_back_from"]
             meta["notes"] = dg.MetadataValue.json(list(out.notes))
