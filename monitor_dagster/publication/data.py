@@ -123,10 +123,10 @@ def with_sources(indicator_id: str, common: dict) -> dict:
     if rule == "vacatures":
         return {**common, "sources": VAC.SOURCES}
     if rule == "organisaties":
-        from monitor_dagster.publication.surveys import INSTRUMENTS
+        from monitor_dagster.publication.surveys import instrument_of
 
-        who = next(w for p, (w, _) in INSTRUMENTS.items() if indicator_id.startswith(p))
-        return {**common, "sources": ORGANISATION_SOURCES.format(who=who, paragraph=meta(indicator_id)["paragraph"])}
+        return {**common, "sources": ORGANISATION_SOURCES.format(who=instrument_of(indicator_id),
+                                                                 paragraph=meta(indicator_id)["paragraph"])}
     return common
 
 

@@ -141,7 +141,7 @@ def _indicator_page(env, table: pl.DataFrame, iid: str, common: dict) -> tuple[s
     years = sorted(int(y) for y in rows["year"].unique())
     counted = D.counted(iid)                 # persons, respondents, organisations or vacancies
     # a survey indicator's measures read as the form's questions and choices (publication/surveys.labels)
-    inst = next((w for p, (w, _) in SURV.INSTRUMENTS.items() if iid.startswith(p)), None)
+    inst = SURV.instrument_of(iid)
     form_labels = SURV.labels(inst, years[-1]) if inst else {}
     breaks = D.breaks_for(iid, years, {b for x in rows["trend_break"].drop_nulls().unique() for b in TB.split_ids(x)})
     page = {

@@ -27,6 +27,13 @@ PAGE = "inzet-en-aanpak.html"
 FAMILY = "inputs_surveys"
 INSTRUMENTS = {"S-g": ("gemeenten", "Gemeenten"), "S-w": ("werkgevers", "Werkgevers"),
                "S-o": ("onderwijsinstellingen", "Onderwijsinstellingen")}
+
+
+def instrument_of(indicator_id: str) -> str | None:
+    """The organisation survey an indicator id belongs to (``S-g1`` -> ``gemeenten``), None for the others."""
+    return next((who for prefix, (who, _) in INSTRUMENTS.items() if indicator_id.startswith(prefix)), None)
+
+
 CAVEAT = ("Deze cijfers beschrijven de inzet van organisaties, niet het effect ervan. Inzet en uitkomst staan hier "
           "los van elkaar: dat een uitkomst verandert nadat de inzet veranderde, betekent niet dat het een het "
           "ander veroorzaakte (technisch rapport Monitor gelijke kansen, § 7.3).")
@@ -117,7 +124,7 @@ def labels(instrument: str, year: int) -> dict[str, str]:
 def context(table: pl.DataFrame, detail: pl.DataFrame | None) -> dict | None:
     """What the page shows: per instrument its latest wave, response and indicators (totaal rows of the
     gated table, with margin and n from ``detail``); ``instruments`` is empty when the table has no survey figures."""
-    ids = [i for i in D.indicator_ids(table) if any(i.startswith(p) for p in INSTRUMENTS)]
+    ids = [i for i in D.indicator_ids(table) if instrument_of(i)]
     tot = table.filter(pl.col("indicator_id").is_in(ids) & pl.all_horizontal(pl.col(d) == TOTAAL for d in DIMENSIONS))
     extra = ["moe", "response_rate", "n_choice"]
     if detail is not None:
@@ -239,6 +246,6 @@ PAGE_NOTE = ("<p class=\"note\"><strong>Enquête onder organisaties.</strong> Hi
 def add_to_indicator_page(html: str, iid: str) -> str:
     """The generic indicator page of a survey indicator says that it counts organisations and where the
     margins are."""
-    if not any(iid.startswith(p) for p in INSTRUMENTS) or "</h1>" not in html:
+    if not instrument_of(iid) or "</h1>" not in html:
         return html
     return html.replace("</h1>", "</h1>\n" + PAGE_NOTE, 1)

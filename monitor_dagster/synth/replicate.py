@@ -36,13 +36,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from monitor_dagster.synth.ebb import SURVEY_ID   # the EBB's own person id: its unlinked respondents' key
 from monitor_dagster.synth.persons import RIN_LOW, RIN_MULT, RIN_SPAN
 from monitor_dagster.synth.spolis import S_JOB_SHIFT, S_KEY_MOD
 
 PERSON_KEY = "RINPERSOON"
 PERSON_KIND = "RINPERSOONS"
-#: the EBB's own person id (synth/ebb.py), the key of its respondents without RINPERSOON
-SURVEY_ID = "EbbStkPersIdVersleuteld"
 JOB_KEYS = ("IKVID", "BAANRUGID")
 #: largest number of persons a zone can have with 9-digit person keys
 MAX_PERSONS = RIN_SPAN
