@@ -92,6 +92,28 @@ class Provisional(_Strict):
     full_month: int = 12
 
 
+RowRuleName = Literal["ordered", "same_month", "not_negative"]
+
+
+class RowRule(_Strict):
+    """A rule across the columns of one row (ingest/row_rules.py), which a column's type cannot say:
+    ``ordered`` (the second date not before the first), ``same_month`` (both dates in one calendar month) and
+    ``not_negative`` (each column, on its own).  ``severity``: ``block`` refuses the file like a failed column
+    rule; ``warning`` keeps the values as delivered and reports the count.  ``why``: shown with a failure."""
+    rule: RowRuleName
+    columns: tuple[str, ...]
+    severity: Literal["block", "warning"] = "block"
+    why: str = ""
+
+    @model_validator(mode="after")
+    def _arity(self) -> "RowRule":
+        if self.rule in ("ordered", "same_month") and len(self.columns) != 2:
+            raise ValueError(f"row rule {self.rule} takes two columns (start, end), not {list(self.columns)}")
+        if not self.columns:
+            raise ValueError(f"row rule {self.rule} needs at least one column")
+        return self
+
+
 #: separators a CBS CSV copy may use (``;`` is Remote Access's; the others are what a re-export produces)
 CSV_SEPARATORS = (";", ",", "\t", "|")
 
@@ -139,6 +161,9 @@ class Entry(_Strict):
     unique: tuple[str, ...] | None = None
     columns: dict[str, Column]
     provisional: Provisional | None = None
+    #: rules across the columns of a row (ingest/row_rules.py): a SPOLIS row's period ends on or after its
+    #: start, within one calendar month
+    row_rules: tuple[RowRule, ...] = ()
     release: tuple[Release, ...] = ()
     trend_breaks: tuple[str, ...] = ()
     csv: CsvFormat = CsvFormat()
@@ -181,6 +206,10 @@ class Entry(_Strict):
         for col in self.unique or ():
             if col not in self.columns:
                 raise ValueError(f"unique column {col!r} is not among the columns")
+        for r in self.row_rules:
+            for col in r.columns:
+                if col not in self.columns:
+                    raise ValueError(f"row rule {r.rule}: column {col!r} is not among the columns")
         if self.provisional and self.provisional.column not in self.columns:
             raise ValueError(f"provisional column {self.provisional.column!r} is not among the columns")
         if self.kind == "yearly":

@@ -64,6 +64,13 @@ def _broken(tmp_path, mutate):
     (lambda r: r["files"]["SPOLISBUS"].__setitem__("trend_breaks", ["nonsense"]), "SPOLISBUS: trend break 'nonsense'"),
     (lambda r: r["files"]["INPATAB"].__setitem__("predecessor", "IPX"), "INPATAB: predecessor/successor 'IPX'"),
     (lambda r: r["files"]["EBBNW"].__setitem__("colums", {}), "files.EBBNW.colums"),
+    # row rules (ingest/row_rules.py): a column the entry lacks, a pair rule with one column, an unknown rule
+    (lambda r: r["files"]["SPOLISBUS"].__setitem__("row_rules", [{"rule": "ordered", "columns": ["SDATUMAANVANGIKO", "EIND"]}]),
+     "row rule ordered: column 'EIND' is not among the columns"),
+    (lambda r: r["files"]["SPOLISBUS"].__setitem__("row_rules", [{"rule": "same_month", "columns": ["SDATUMEINDEIKO"]}]),
+     "row rule same_month takes two columns"),
+    (lambda r: r["files"]["SPOLISBUS"].__setitem__("row_rules", [{"rule": "sorted", "columns": ["IKVID"]}]),
+     "files.SPOLISBUS.row_rules"),
 ])
 def test_invalid_catalog_names_the_entry(tmp_path, mutate, needle):
     with pytest.raises(CatalogError) as exc:

@@ -43,6 +43,7 @@ from monitor_dagster.ingest.normalise import (
     typed_name,
 )
 from monitor_dagster.ingest.keyhash import KeyHashes
+from monitor_dagster.ingest.row_rules import check_rows
 from monitor_dagster.ingest.readers import (
     UTF8,
     CsvFormatError,
@@ -271,6 +272,7 @@ class _Pass:
     rows: int = 0
     failures: list[SchemaFailure] = field(default_factory=list)
     unused_failures: list[SchemaFailure] = field(default_factory=list)
+    row_warnings: list[SchemaFailure] = field(default_factory=list)   # row rules of severity warning
     hashes: KeyHashes = field(default_factory=KeyHashes)
     last: object = None                   # latest date of the provisional column
     first: object = None                  # earliest date of the provisional column
@@ -475,6 +477,10 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
             merge_failures(res.failures, validate(gate.blocking, chunk, match.relpath, unique))
             unused = validate(gate.warning, chunk, match.relpath, unique)
             merge_failures(res.unused_failures, unused)
+        if entry.row_rules:             # rules across columns (row_rules.py): a SPOLIS period inside one month
+            blocked, warned = check_rows(entry.row_rules, chunk, match.relpath)
+            merge_failures(res.failures, blocked)
+            merge_failures(res.row_warnings, warned)
         if KEY_HASH in chunk.columns:
             res.hashes.add(chunk.get_column(KEY_HASH))
         timings["validate"] += time.perf_counter() - t
@@ -549,6 +555,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
                     for c in missing]
         warnings += [SchemaFailure(w.file, w.column, f"{w.rule}; set to empty ({_role_note('unused')})", w.count,
                                    w.examples) for w in res.unused_failures]
+        warnings += res.row_warnings
         if res.extras:          # one line for all of them (a real SPOLIS file has ~100)
             warnings.append(SchemaFailure(
                 match.relpath, ", ".join(res.extras),
