@@ -297,6 +297,8 @@ def _print_run_summary(summary) -> None:
         nc = o.metadata.get("not_computable") if o.ok else None
         if nc:
             out.print(f"[yellow]not computable[/yellow] {o.entry} {o.partition or ''}: {escape(str(nc))}")
+    for line in getattr(summary, "not_built", []):   # families readiness.py left out of the run, with the reason
+        out.print(f"[yellow]NOT BUILT[/yellow] {escape(line)}")
     for u in summary.unknown_files:
         out.print(f"[yellow]not in the catalog (not ingested):[/yellow] {escape(u)}")
     for n in getattr(summary, "warehouse_notes", []):   # put back after a failed/interrupted run; no checksum

@@ -72,6 +72,8 @@ class RunSummary:
 
     #: warehouse integrity notes: partitions put back after a failed or interrupted run, files without checksum
     warehouse_notes: list[str] = field(default_factory=list)
+    #: indicator families the run did not build and why (:func:`unbuilt_families`): one line per family and reason
+    not_built: list[str] = field(default_factory=list)
 
     @property
     def check_failures(self) -> list[str]:
@@ -393,6 +395,46 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
     return plan
 
 
+def unbuilt_families(warehouse: Path, years: tuple[int, int] | None) -> list[str]:
+    """What the indicator layer of a run leaves out, from readiness.py (the same answer that planned the run):
+    one line per family and reason, its years as ranges, e.g. ``indicators/ebb 2013-2016: needs EBBNW 2013-2016``.
+    Without it a data engineer saw only what was built and had to run `monitor status` to learn that a family
+    waited for a file (the thirty-eighth session's open doubts).  A family is listed when none of its indicators
+    can be computed for the year; the reason is the first indicator's (the family's indicators share inputs)."""
+    from monitor_dagster.indicators import spec as SPEC
+    from monitor_dagster.readiness import buildable_families, candidate_years, year_readiness
+
+    why: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for y in candidate_years(warehouse, years):
+        r = year_readiness(warehouse, y)
+        built = set(buildable_families(r))
+        nc = r.not_computable()
+        for fam, specs in SPEC.families().items():
+            if fam in built:
+                continue
+            reasons = next((nc[s.id] for s in specs if nc.get(s.id)), None)
+            if reasons is None:
+                continue        # not an indicator of this year (cadence, first year): nothing to wait for
+            # the year in a reason ("needs EBBNW 2018") is a placeholder, so that years with the same gap share a line
+            why[(fam, "; ".join(reasons).replace(str(y), _YEAR))].append(y)
+    return [f"indicators/{fam} {year_ranges(ys)}: {reason.replace(_YEAR, year_ranges(ys))}"
+            for (fam, reason), ys in sorted(why.items())]
+
+
+_YEAR = "\x00"
+
+
+def year_ranges(years: list[int]) -> str:
+    """2013, 2014, 2015, 2017 -> '2013-2015, 2017'."""
+    out: list[str] = []
+    for y in sorted(years):
+        if out and out[-1][1] == y - 1:
+            out[-1] = (out[-1][0], y)
+        else:
+            out.append((y, y))
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in out)
+
+
 def _verify_sources(summary: RunSummary, warehouse: Path) -> None:
     """Before anything is derived: every current source file against its checksum (verified reads; the reads
     of the derived steps then hit the cache).  A damaged file fails its source row, so nothing is built."""
@@ -412,6 +454,8 @@ def _verify_sources(summary: RunSummary, warehouse: Path) -> None:
 
 def _run_derived(summary, defs, wh, instance, years, progress, cfg, layers) -> None:
     plan = derived_plan(wh.root, years, layers)
+    if "indicators" in layers:
+        summary.not_built = unbuilt_families(wh.root, years)
     for i, (job, partition, keys) in enumerate(plan):
         if not summary.ok:
             return   # blocking: nothing derived after a failed source; no table after a failed year

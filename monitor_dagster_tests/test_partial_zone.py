@@ -86,3 +86,22 @@ def test_partial_zone_lists_what_could_not_be_computed(partial):
                              terminal_width=500)
     assert out.exit_code == 0, out.output
     assert "O01: needs EBBNW 2019" in out.output and "O06: needs SPOLISBUS.SAANTCTRCTURENPWK" in out.output
+
+
+def test_monitor_run_says_which_families_it_did_not_build_and_why(partial):
+    """`monitor run` printed what it built, and a family left out for lack of a file (here EBB and income) had no
+    line at all: the data engineer learnt it only from `monitor status` (the thirty-eighth session's open doubts).
+    The summary now holds one NOT BUILT line per family and reason, the years as ranges, from the same readiness
+    answer that planned the run."""
+    from monitor_dagster import cli
+
+    _, summary = partial
+    lines = {x.split(":", 1)[0]: x.split(": ", 1)[1] for x in summary.not_built}
+    assert lines["indicators/ebb 2018-2019"] == "needs EBBNW 2018-2019", lines      # one line for both years
+    assert any(k.startswith("indicators/income ") and v.startswith("needs INPATAB") for k, v in lines.items()), lines
+    # what was built is not listed
+    assert not [k for k in lines if k.split()[0] in ("indicators/contracts_hours", "indicators/secm")], lines
+    with cli.out.capture() as cap:
+        cli._print_run_summary(summary)
+    text = " ".join(cap.get().split())
+    assert "NOT BUILT indicators/ebb 2018-2019: needs EBBNW 2018-2019" in text, text[-2000:]
