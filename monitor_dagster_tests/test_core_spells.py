@@ -482,12 +482,18 @@ def wh(tmp_path_factory) -> Path:
 def test_job_spells_cover_spolis_on_synthetic_data(wh):
     """Report 5.2 / docs/methodology.md "Spells": SPOLIS rows -> job-months -> spells lose nothing: every (person,
     job, month) of the R persons' SPOLIS rows in the panel window lies in exactly one spell, the number of
-    jobs is the input's, hours add up, and a job has at most 14 months in the panel of t."""
+    jobs is the input's, hours add up, and a job has at most 14 months in the panel of t.  The generator's
+    benefit rows (SSRTIV 21+, paid by UWV through the payroll) are no jobs: left out of the job-months."""
+    from monitor_dagster.synth.spolis import BENEFIT_JOB_SHIFT
     from monitor_dagster.warehouse import Warehouse
 
     w = Warehouse(wh)
     cur, prev = w.read("SPOLISBUS", "2019"), w.read("SPOLISBUS", "2018")
-    rows = (pl.concat([cur, prev]).filter(pl.col("RINPERSOONS") == "R")
+    everything = pl.concat([cur, prev]).filter(pl.col("RINPERSOONS") == "R")
+    benefit = pl.col("SSRTIV").cast(pl.Int64) >= 21
+    assert everything.filter(benefit).select(pl.len()).collect().item() > 100
+    assert everything.filter(benefit & (pl.col("IKVID") < BENEFIT_JOB_SHIFT)).select(pl.len()).collect().item() == 0
+    rows = (everything.filter(~benefit)
             .filter(pl.col("SDATUMAANVANGIKO").is_between(D(2018, 11, 1), D(2019, 12, 31)))
             .with_columns(pl.col("SDATUMAANVANGIKO").dt.month_start().alias("month")).collect())
     jm = job_months(cur, prev, 2019).collect()

@@ -21,14 +21,21 @@ def _secm(zone, year):
 
 
 def test_spolis_jobs_lie_in_secm_work_spells(zone):
-    """Every SPOLIS row of a registered person falls in an SECM spell of someone with a job:
-    werknemer (11), dga (12), student with income (26) or pensioner (25)."""
+    """Every SPOLIS job row (SSRTIV below 21) of a registered person falls in an SECM spell of someone with a job:
+    werknemer (11), dga (12), student with income (26) or pensioner (25); every benefit row (SSRTIV 24 WW, 23
+    WAO/WIA, paid by UWV through the payroll) in an SECM spell of its benefit (21 WW, 24 ziekte/AO)."""
     pol = load(zone, "SPOLISBUS", 2019).filter(pl.col("RINPERSOONS") == "R").with_columns(_date("SDATUMAANVANGIKO").alias("a"))
     secm = _secm(zone, 2019)
     j = pol.join(secm, on=KEYS, how="left").filter((pl.col("a") >= pl.col("s")) & (pl.col("a") <= pl.col("e")))
     assert j.height == pol.height, "some SPOLIS rows have no SECM spell on their start date"
-    bad = j.filter(~pl.col("SECM").is_in(["11", "12", "26", "25"]))
+    job = pl.col("SSRTIV").cast(pl.Int64) < 21
+    bad = j.filter(job & ~pl.col("SECM").is_in(["11", "12", "26", "25"]))
     assert bad.height == 0, bad.select("SECM").to_series().value_counts()
+    benefits = j.filter(~job)
+    assert benefits.height > 100 and set(benefits["SSRTIV"]) == {"23", "24"}
+    wrong = benefits.filter(~(((pl.col("SSRTIV") == "24") & (pl.col("SECM") == "21"))
+                              | ((pl.col("SSRTIV") == "23") & (pl.col("SECM") == "24"))))
+    assert wrong.height == 0, wrong.select("SSRTIV", "SECM").head()
 
 
 def test_secm_employees_have_a_spolis_job(zone):
@@ -105,8 +112,10 @@ def test_herkomst_follows_the_cbs_definition(zone):
 
 
 def test_income_contains_the_wages(zone):
-    """INPPERSPRIM (primary income) is at least the person's SPOLIS wages of the year."""
-    pol = load(zone, "SPOLISBUS", 2019).filter(pl.col("RINPERSOONS") == "R").group_by(KEYS).agg(pl.col("SLNINGLD").sum())
+    """INPPERSPRIM (primary income) is at least the person's SPOLIS wages of the year (the job rows: a benefit paid
+    through the payroll, SSRTIV 21+, is no primary income)."""
+    pol = (load(zone, "SPOLISBUS", 2019).filter((pl.col("RINPERSOONS") == "R") & (pl.col("SSRTIV").cast(pl.Int64) < 21))
+           .group_by(KEYS).agg(pl.col("SLNINGLD").sum()))
     inc = load(zone, "INPATAB", 2019).filter(pl.col("INPPERSPRIM") < 9_999_999_999)
     j = inc.join(pol, on=KEYS)
     assert j.height > 500

@@ -186,6 +186,10 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
             spolis_cache[year] = sp.project_spolisbus(lab.jobs, persons, year, sub_rng(seed, "SPOLISBUS", year))
             if plant is not None:
                 spolis_cache[year] = plant.contracts(spolis_cache[year], year)
+            # benefits paid through the payroll (SSRTIV 21+), after the planted contracts: not jobs
+            df = spolis_cache[year]
+            spolis_cache[year] = pl.concat([df, sp.benefit_rows(lab.spells, persons, year,
+                                                                sub_rng(seed, "SPOLISBUS-benefits", year), df)])
         return spolis_cache[year]
 
     lm_cache: list[pl.DataFrame] = []
@@ -200,8 +204,9 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     def wages(year: int) -> pl.DataFrame:
         """Wages per person for INPATAB; the last consumer of the year's SPOLIS frame, which is then freed."""
         if year not in wages_cache:
-            amount = "SLNINGLD" if year >= 2010 else "LNINGLD"
-            df = spolis(year).filter(pl.col("RINPERSOONS") == "R").group_by("RINPERSOON").agg(pl.col(amount).sum().alias("wage"))
+            amount, srtiv = ("SLNINGLD", "SSRTIV") if year >= 2010 else ("LNINGLD", "SRTIV")
+            # wages only: the benefit rows (SSRTIV 21+) are not INPATAB's primary income
+            df = spolis(year).filter((pl.col("RINPERSOONS") == "R") & (pl.col(srtiv).cast(pl.Int64) < 21)).group_by("RINPERSOON").agg(pl.col(amount).sum().alias("wage"))
             wages_cache.clear()
             wages_cache[year] = df.join(persons.select("pid", pl.col("rinpersoon").alias("RINPERSOON")),
                                         on="RINPERSOON").select("pid", "wage")

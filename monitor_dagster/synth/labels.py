@@ -39,7 +39,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "SWEKARBDUURKLASSE": {"1": "Minder dan 12 uur", "2": "12 tot 20 uur", "3": "20 tot 25 uur", "4": "25 tot 30 uur",
                               "5": "30 tot 35 uur", "6": "35 uur of meer"},
         "SSRTIV": {"11": "Loon ambtenaar", "13": "Directeur-grootaandeelhouder", "15": "Loon of salaris",
-                   "17": "Directeur van NV/BV"},
+                   "17": "Directeur van NV/BV", "23": "Uitkering WAO/WIA", "24": "Uitkering WW"},
         "SCAOSECTOR": {"1000": "Particuliere sector", "2000": "Gesubsidieerde sector", "3000": "Overheid",
                        "3400": "Overheid, onderwijs"},
     },

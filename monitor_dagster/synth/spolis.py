@@ -4,7 +4,9 @@ One row per job (IKV) per overlap of a payroll period with a calendar month (CBS
 give one row per month, 4-weekly payrolls (13 periods of 28 days) give 2-3 rows per job in some months.
 Planted here: the payrolling break (payroll jobs recorded O until 2016 and B from 2017 with no change in the
 job, report footnote 13), SAANTCTRCTURENPWK only from 2016, interns (SSOORTBAAN 2), contract type N, lower
-case contract codes, RINPERSOONS other than R (cross-border workers), and part-year releases (t/m maand 6/9).
+case contract codes, RINPERSOONS other than R (cross-border workers), part-year releases (t/m maand 6/9), and
+benefits paid through the payroll (:func:`benefit_rows`: UWV's WW and disability benefits, SSRTIV 21+, which
+the monitor must not count as jobs).
 """
 
 from __future__ import annotations
@@ -157,6 +159,62 @@ def _non_resident_rows(out: pl.DataFrame, rng: np.random.Generator) -> pl.DataFr
     return x.with_columns(pl.lit("S").alias("RINPERSOONS"),
                           (pl.col("IKVID") % S_KEY_MOD + S_KEY_LOW).cast(pl.Utf8).alias("RINPERSOON"),
                           (pl.col("IKVID") + S_JOB_SHIFT).alias("IKVID"))
+
+
+#: benefits paid through the payroll: IKVID = BENEFIT_JOB_SHIFT + the spell's number, below S_JOB_SHIFT so that the
+#: replication's job offset (replicate.py, a power of ten above S_JOB_SHIFT + the largest job) covers them
+BENEFIT_JOB_SHIFT = 500_000_000
+#: the paying body (UWV) as the withholding agent; SSRTIV of the loonaangifte's code table: 24 WW, 23 WAO/WIA
+UWV_SBEID = "000099990"
+BENEFIT_SRTIV = {"WW": "24", "AO": "23"}
+
+
+def benefit_rows(spells: pl.DataFrame, persons: pl.DataFrame, year: int, rng: np.random.Generator,
+                 like: pl.DataFrame) -> pl.DataFrame:
+    """SPOLIS rows of the WW and disability benefits UWV pays in ``year``: one row per benefit and calendar month
+    (a monthly payment), SSRTIV 24 (WW) or 23 (WAO/WIA), no hours, contract type N.  The real file holds them
+    next to the jobs (9-10 million persons a year, more than there are employees; CBS file documentation), and
+    core.jobs keeps only wage relationships (SSRTIV < 21): these rows test that, and the planted truths, drawn
+    from the jobs, would break if they were counted.  ``spells``: the latent state spells (labour.py; WW = 6,
+    AO = 9); ``like``: the year's job rows, whose columns and types the rows take.  A stream of their own
+    (``rng``), so that no other draw changes."""
+    from monitor_dagster.synth.labour import AO, WW
+
+    y0, y1 = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    sp = (spells.with_row_index("spell_no").filter(pl.col("state").is_in([WW, AO]) & (pl.col("start") <= y1)
+                                                  & (pl.col("end").is_null() | (pl.col("end") >= y0))))
+    if sp.height == 0 or like.height == 0:
+        return like.clear()
+    daily = rng.uniform(35.0, 95.0, sp.height).round(2)
+    sp = sp.with_columns(pl.Series("daily", daily))
+    x = sp.join(_segments(year, False), how="cross").with_columns(
+        pl.max_horizontal("seg_start", "start").alias("a"),
+        pl.min_horizontal("seg_end", pl.col("end").fill_null(dt.date(9999, 12, 31))).alias("b"))
+    x = x.filter(pl.col("a") <= pl.col("b")).with_columns(
+        ((pl.col("b") - pl.col("a")).dt.total_days() + 1).cast(pl.Float64).alias("days"))
+    keys = persons.select("pid", pl.col("rinpersoons").alias("RINPERSOONS"), pl.col("rinpersoon").alias("RINPERSOON"))
+    ww = pl.col("state") == WW
+    rows = x.join(keys, on="pid", how="inner").sort("spell_no", "a").select(
+        "RINPERSOONS", "RINPERSOON",
+        (pl.col("spell_no").cast(pl.Int64) + BENEFIT_JOB_SHIFT).alias("IKVID"),
+        pl.lit(UWV_SBEID).alias("SBEID"),
+        yyyymmdd("a").alias("SDATUMAANVANGIKO"), yyyymmdd("b").alias("SDATUMEINDEIKO"),
+        yyyymmdd("start").alias("SDATUMAANVANGIKV"),
+        pl.when(pl.col("end").is_null() | (pl.col("end") > y1)).then(pl.lit(OPEN_IKV)).otherwise(yyyymmdd("end"))
+        .alias("SDATUMEINDEIKV"),
+        (pl.col("daily") * pl.col("days")).round(0).alias("SBASISLOON"),
+        *[pl.lit(0.0).alias(c) for c in ("SBASISUREN", "SAANTVERLU", "SOVERWERKUREN", "SREGULIEREUREN")],
+        pl.lit(None, dtype=pl.Float64).alias("SAANTCTRCTURENPWK"),
+        pl.col("days").alias("SBAANDAGEN"), pl.lit(0.0).alias("SVOLTIJDDAGEN"), pl.lit(0.0).alias("SBIJZONDEREBELONING"),
+        (pl.col("daily") * pl.col("days")).round(0).alias("SLNINGLD"),
+        pl.lit("N").alias("SCONTRACTSOORT"), pl.lit("9").alias("SSOORTBAAN"),
+        pl.when(ww).then(pl.lit(BENEFIT_SRTIV["WW"])).otherwise(pl.lit(BENEFIT_SRTIV["AO"])).alias("SSRTIV"),
+        pl.lit("64").alias("SSECT"), pl.lit("3000").alias("SCAOSECTOR"), pl.lit("2").alias("SPOLISDIENSTVERBAND"),
+        pl.lit("1").alias("SWEKARBDUURKLASSE"))
+    if year < 2010:
+        rows = to_polis(rows)
+    return rows.select([pl.col(c).cast(t) if c in rows.columns else pl.lit(None, dtype=t).alias(c)
+                        for c, t in like.schema.items()])
 
 
 POLIS_RENAME = {"IKVID": "BAANRUGID", "SDATUMAANVANGIKO": "AANVBUS", "SDATUMEINDEIKO": "EINDBUS"}
