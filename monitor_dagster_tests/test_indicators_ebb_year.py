@@ -146,6 +146,24 @@ def test_person_key_survey_id_and_rows_without_a_key():
     assert ebb_person_years(_frame(rows), 2020).collect().height == 4
 
 
+def test_person_years_of_a_bucket_in_several_chunks_with_the_streaming_engine():
+    """A bucket of the engine is an in-memory frame of several chunks (core/buckets.bucket_frames), and the pipeline
+    collects with the streaming engine.  There, polars 2.1's ``pl.format`` of the survey id panicked ("assertion
+    failed: i < self.len()"): at national scale the bucket holding the respondents without RINPERSOON stopped
+    the EBB family (thirty-ninth session).  The person-years must be what the in-memory engine gives."""
+    chunks = []
+    for c in range(5):       # five chunks of five rows, the first of each unlinked: a layout that panicked
+        rows = [(None if i == 0 else 5 * c + i, "1", 100.0, 40, 40 if i % 2 else 0, "1", "1") for i in range(5)]
+        ids = [f"E{5 * c}" if i == 0 else None for i in range(5)]
+        chunks.append(_frame(rows, extra={"EbbStkPersIdVersleuteld": ids}).collect())
+    bucket = pl.concat(chunks, rechunk=False)
+    assert bucket.n_chunks() == 5
+    streamed = ebb_person_years(bucket.lazy(), 2020).collect(engine="streaming").sort("person_key")
+    in_memory = ebb_person_years(bucket.lazy(), 2020).collect(engine="in-memory").sort("person_key")
+    assert streamed.equals(in_memory) and streamed.height == 25
+    assert set(streamed.filter(pl.col("person_id").is_null())["person_key"]) == {"sE0", "sE5", "sE10", "sE15", "sE20"}
+
+
 def test_codes_stored_as_enum_give_what_codes_as_text_give():
     """The ingest stores the EBB's codes as Enums, hand-built frames as text: the recoding looks the first up by
     category number and the second by text, and both give the same person-years and waves, with a code outside

@@ -178,11 +178,19 @@ def _raw_waves(ebb: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _tagged(tag: str, col: str) -> pl.Expr:
+    """``tag`` + the column as text.  Not ``pl.format``: in polars 2.1 its streaming evaluation panics ("assertion
+    failed: i < self.len()") on an in-memory frame of several chunks, which a bucket of the engine is
+    (core/buckets.bucket_frames); at national scale the EBB bucket holding the respondents without RINPERSOON
+    stopped the whole family (thirty-ninth session; indicators/register.py met the same panic)."""
+    return pl.lit(tag) + pl.col(col).cast(pl.String)
+
+
 def _person_key() -> pl.Expr:
     """The person key as text (module docstring): ``p`` + person_id, ``s`` + the survey id, ``w`` + the row."""
-    return (pl.when(pl.col("person_id").is_not_null()).then(pl.format("p{}", pl.col("person_id")))
-            .when(pl.col("_sid").is_not_null()).then(pl.format("s{}", pl.col("_sid")))
-            .otherwise(pl.format("w{}", pl.col("_wrow")))).alias("person_key")
+    return (pl.when(pl.col("person_id").is_not_null()).then(_tagged("p", "person_id"))
+            .when(pl.col("_sid").is_not_null()).then(_tagged("s", "_sid"))
+            .otherwise(_tagged("w", "_wrow"))).alias("person_key")
 
 
 def _traits(year: int, schema: pl.Schema) -> list[pl.Expr]:
@@ -272,7 +280,7 @@ def ebb_person_years(ebb: pl.LazyFrame, year: int, unemployed_rule: str = "any_w
     # group-by), by the key as text for the few without
     g = pl.concat([
         w.filter(pid.is_not_null()).group_by("person_id").agg(aggs)
-        .with_columns(pl.format("p{}", pid).alias("person_key")),
+        .with_columns(_tagged("p", "person_id").alias("person_key")),
         w.filter(pid.is_null()).with_columns(_person_key()).group_by("person_key").agg(aggs)
         .with_columns(pl.lit(None, dtype=schema["person_id"]).alias("person_id")),
     ], how="diagonal").join(first, on="_wo")
