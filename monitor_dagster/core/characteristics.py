@@ -165,7 +165,8 @@ def aow_date(birth: pl.Expr) -> pl.Expr:
     # A is at least 65 years and at most 67+3 months here: Y lies in by+65 .. by+68.
     for k in (68, 67, 66, 65):
         y = by + k
-        d = b.dt.offset_by(pl.format("{}mo", _aow_months(y)))
+        # not pl.format, which polars 2.1 can panic on in a bucket of several chunks (docs/dependencies.md)
+        d = b.dt.offset_by(_aow_months(y).cast(pl.String) + pl.lit("mo"))
         cand = pl.when(d.dt.year().cast(pl.Int64) <= y).then(d)
         out = cand if out is None else pl.coalesce(cand, out)
     return out.alias("aow_date")

@@ -173,7 +173,8 @@ def completed_months(start: str, event: str) -> pl.Expr:
     s, e = pl.col(start), pl.col(event)
     k0 = (e.dt.year().cast(pl.Int32) - s.dt.year().cast(pl.Int32)) * 12 + (
         e.dt.month().cast(pl.Int32) - s.dt.month().cast(pl.Int32))
-    back = (s.dt.offset_by(pl.format("{}mo", k0)) > e).cast(pl.Int32)
+    # the offset as text without pl.format, which polars 2.1 can panic on in a bucket (docs/dependencies.md)
+    back = (s.dt.offset_by(k0.cast(pl.String) + pl.lit("mo")) > e).cast(pl.Int32)
     return (k0 - back).cast(pl.Int32)
 
 
