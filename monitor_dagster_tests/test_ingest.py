@@ -492,3 +492,24 @@ def test_negative_spolis_hours_and_wages_are_ingested_with_a_counted_warning(zon
     assert out.frame.get_column("SBASISUREN").lt(0).sum() == 3          # kept as delivered
     clean = _ingest(res, f, catalog)
     assert not [w for w in clean.warning_lines() if "negative" in w or "period" in w]
+
+
+def test_same_month_rule_on_hand_built_periods():
+    """The edges of ``same_month`` (ingest/row_rules.py): the month's last day is inside it, the next month's first
+    day is not, nor the same month a year later; a period ending before it starts is ``ordered``'s alone."""
+    from monitor_dagster.catalog import RowRule
+    from monitor_dagster.ingest.normalise import typed_name
+    from monitor_dagster.ingest.row_rules import check_rows
+
+    d = dt.date
+    rules = (RowRule(rule="ordered", columns=("A", "B")), RowRule(rule="same_month", columns=("A", "B")))
+    pairs = [(d(2020, 1, 5), d(2020, 1, 31)), (d(2020, 2, 1), d(2020, 2, 29)),        # inside: leap day too
+             (d(2020, 1, 5), d(2021, 1, 6)), (d(2020, 1, 31), d(2020, 2, 1)),          # a later year / month
+             (d(2020, 3, 1), d(2020, 2, 1)), (d(2020, 3, 1), None)]                     # before its start; open
+    chunk = pl.DataFrame({typed_name("A"): [a for a, _ in pairs], typed_name("B"): [b for _, b in pairs]},
+                         schema={typed_name("A"): pl.Date, typed_name("B"): pl.Date})
+    blocked, warned = check_rows(rules, chunk, "f")
+    got = {f.rule.split(" (")[0]: f for f in blocked}
+    assert not warned and got["period ends before it starts"].count == 1
+    month = got["period runs into a later calendar month"]
+    assert month.count == 2 and [e["B"] for e in month.examples] == ["2021-01-06", "2020-02-01"]

