@@ -513,3 +513,20 @@ def test_same_month_rule_on_hand_built_periods():
     assert not warned and got["period ends before it starts"].count == 1
     month = got["period runs into a later calendar month"]
     assert month.count == 2 and [e["B"] for e in month.examples] == ["2021-01-06", "2020-02-01"]
+
+
+def test_a_spolis_row_dated_outside_the_files_year_is_counted(zones, catalog, tmp_path):
+    """A SPOLIS row dated in another year than the file's name is never read (core.jobs takes each file's own year,
+    and November-December of t-1 from the file of t-1): it went unnoticed.  Now a counted warning; the rows stay
+    as delivered, and a file with no row in its year at all is still refused (test above)."""
+    res = zones["csv"]
+    f = _file(res, "SPOLISBUS", 2020, 3)
+    raw = _raw_csv(res, f)
+    raw = _set(_set(raw, 2, "SDATUMAANVANGIKO", "20210301"), 2, "SDATUMEINDEIKO", "20210331")
+    raw = _set(_set(raw, 3, "SDATUMAANVANGIKO", "20190301"), 3, "SDATUMEINDEIKO", "20190331")
+    out = ingest_file(_write_bad(tmp_path, f.path, raw), catalog.match(f.path), catalog)
+    (line,) = [w for w in out.warning_lines() if "outside" in w]
+    assert line == (f"SPOLISBUS2020V3 ({f.path}): column SDATUMAANVANGIKO: dated outside 2020, the year of the file's "
+                    "name; kept as delivered (the monitor reads each file's own year: this row is never read) "
+                    "(2 rows, e.g. '2021-03-01', '2019-03-01')"), line
+    assert out.rows == raw.height

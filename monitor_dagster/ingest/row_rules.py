@@ -10,6 +10,9 @@ count and examples, like a failed column rule (docs/ingest.md, "Rules across col
 Negative hours and wages are another matter: payroll corrections reach the file as negative amounts, and the
 core sums the rows of a job-month as delivered.  So ``not_negative`` is a ``warning``: the file is ingested and
 the count of such rows is in the release's manifest and the run's output, for the data engineer to judge.
+So is ``in_year``, a SPOLIS row dated outside the year of the file's name: core.jobs reads each file's own year
+(and November-December of t-1 from the file of t-1), so such a row is never read, and the count says how many
+(a file with no row in its year at all is refused by the ingest's own check).
 
 The rules run on the typed companions of the staged chunk (normalise.stage), one ``select`` per chunk: a few
 comparisons per row, next to nothing beside the read.  A rule whose columns the file lacks is skipped (the
@@ -18,6 +21,7 @@ missing column is reported by the column gate).  Pure polars.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import polars as pl
@@ -30,22 +34,29 @@ _RULE_TEXT = {
     "ordered": "period ends before it starts ({b} before {a})",
     "same_month": "period runs into a later calendar month ({b} in a later month than {a})",
     "not_negative": "negative value",
+    "in_year": "dated outside {year}, the year of the file's name",
 }
 
 
-def rule_text(rule: RowRule, column: str | None = None) -> str:
+def rule_text(rule: RowRule, column: str | None = None, period: int | None = None) -> str:
     """The rule as a failure names it, with the catalog's reason."""
     a, b = (rule.columns + ("", ""))[:2]
-    text = _RULE_TEXT[rule.rule].format(a=a, b=b)
+    text = _RULE_TEXT[rule.rule].format(a=a, b=b, year=period)
     if rule.severity == "warning":
         text += "; kept as delivered"
     return f"{text} ({rule.why})" if rule.why else text
 
 
-def _bad(rule: RowRule, cols: list[str]) -> list[tuple[str, pl.Expr]]:
-    """(failure column, expression True on a row that breaks the rule), never null."""
+def _bad(rule: RowRule, cols: list[str], period: int | None) -> list[tuple[str, pl.Expr]]:
+    """(failure column, expression True on a row that breaks the rule), never null; [] for ``in_year`` without
+    the file's year."""
     if rule.rule == "not_negative":
         return [(c, (pl.col(t) < 0).fill_null(False)) for c, t in zip(rule.columns, cols)]
+    if rule.rule == "in_year":
+        if period is None:
+            return []
+        lo, hi = dt.date(period, 1, 1), dt.date(period, 12, 31)     # two comparisons: cheaper than dt.year()
+        return [(c, ((pl.col(t) < lo) | (pl.col(t) > hi)).fill_null(False)) for c, t in zip(rule.columns, cols)]
     a, b = pl.col(cols[0]), pl.col(cols[1])
     if rule.rule == "ordered":
         bad = b < a
@@ -62,16 +73,17 @@ def _show(v: Any) -> Any:
     return v.isoformat() if hasattr(v, "isoformat") else v
 
 
-def check_rows(rules: tuple[RowRule, ...], chunk: pl.DataFrame,
-               file: str) -> tuple[list[SchemaFailure], list[SchemaFailure]]:
+def check_rows(rules: tuple[RowRule, ...], chunk: pl.DataFrame, file: str,
+               period: int | None = None) -> tuple[list[SchemaFailure], list[SchemaFailure]]:
     """(blocking failures, warnings) of one staged chunk: one per rule and column, with the count of rows
-    that break it and up to five examples (the values of the rule's columns)."""
+    that break it and up to five examples (the values of the rule's columns).  ``period``: the year of the
+    file's name (``in_year``)."""
     todo = []
     for rule in rules:
         cols = [typed_name(c) for c in rule.columns]
         if any(c not in chunk.columns for c in cols):
             continue
-        for column, bad in _bad(rule, cols):
+        for column, bad in _bad(rule, cols, period):
             todo.append((rule, column, cols, bad))
     if not todo or chunk.height == 0:
         return [], []
@@ -82,12 +94,12 @@ def check_rows(rules: tuple[RowRule, ...], chunk: pl.DataFrame,
         if not n:
             continue
         shown = chunk.filter(bad).head(N_EXAMPLES * 4)
-        if rule.rule == "not_negative":
+        if rule.rule in ("not_negative", "in_year"):
             t = cols[rule.columns.index(column)]
-            examples = shown.get_column(t).unique(maintain_order=True).head(N_EXAMPLES).to_list()
+            examples = [_show(v) for v in shown.get_column(t).unique(maintain_order=True).head(N_EXAMPLES).to_list()]
         else:
             rows = shown.select(pl.col(t).alias(c) for c, t in zip(rule.columns, cols)).unique(maintain_order=True)
             examples = [{k: _show(v) for k, v in r.items()} for r in rows.head(N_EXAMPLES).rows(named=True)]
-        failure = SchemaFailure(file, column, rule_text(rule, column), int(n), examples)
+        failure = SchemaFailure(file, column, rule_text(rule, column, period), int(n), examples)
         (blocking if rule.severity == "block" else warnings).append(failure)
     return blocking, warnings
