@@ -588,7 +588,13 @@ def main() -> None:
             else f"the zone {landing} ({', '.join(map(str, years))})")
     print(f"DuckDB peer benchmark: {zone}; machine {platform.machine()}, {os.cpu_count()} cores", flush=True)
     results = {}
-    if landing is None and (a.fresh or not (base / "truth.json").exists()):
+    stale = None
+    if landing is None and not a.fresh and (base / "truth.json").exists():
+        from monitor_dagster.synth.truth import stale_zone
+        stale = stale_zone(base / "truth.json")      # a zone of older generator code is written anew
+    if landing is None and (a.fresh or stale or not (base / "truth.json").exists()):
+        if stale:
+            print(f"  {stale}: generated anew", flush=True)
         results["synth"] = child("synth")
         print(f"  zone generated in {results['synth']['seconds']:.0f} s", flush=True)
     for name in a.steps.split(","):

@@ -131,3 +131,25 @@ def test_layout_is_remote_access_like(zone):
     assert any(p.startswith("Spolis/SPOLISBUS/2019/SPOLISBUS2019V1") for p in paths)
     assert any(p.startswith("InkomenBestedingen/SECMBUS/SECMBUS2019V1") for p in paths)
     assert any(p.startswith("Arbeid/EBBnw/EBBnw2019V1") for p in paths)
+
+
+def test_the_truth_file_records_the_generator_code_and_an_old_zone_is_named(zone, tmp_path):
+    """A benchmark that re-used a zone of older generator code missed that the code of its session broke the
+    national run (thirty-ninth session): the truth file records a fingerprint of the generator's code, and
+    stale_zone says when a zone's fingerprint is not today's (benchmarks/pipeline.py warns, duckdb_peer.py
+    writes its zone anew)."""
+    import json
+
+    from monitor_dagster.synth.truth import generator_code, stale_zone
+
+    truth = zone.config.truth_path
+    code = json.loads(truth.read_text())["generator_code"]
+    assert code == generator_code() and len(code) == 12
+    assert stale_zone(truth) is None
+    old = tmp_path / "old.truth.json"
+    old.write_text(json.dumps({"generator": "monitor_dagster.synth", "generator_code": "0123456789ab"}))
+    assert stale_zone(old) == (f"the zone was written by generator code 0123456789ab, the generator is now {code}: "
+                               "its files may lack what it writes today")
+    old.write_text(json.dumps({"generator": "monitor_dagster.synth"}))
+    assert "a generator that did not record its code" in stale_zone(old)
+    assert "no truth file" in stale_zone(tmp_path / "missing.json")

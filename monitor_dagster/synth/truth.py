@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -145,11 +146,45 @@ def _params_dump() -> dict:
     return {k: v for k, v in vars(P).items() if k.isupper()}
 
 
+def generator_code() -> str:
+    """A fingerprint of the generator's code (the files of monitor_dagster/synth, sha256, 12 hex digits), kept in
+    the truth file: a benchmark that re-uses a zone can tell that the generator has changed since.  The
+    thirty-eighth session measured the national year on a zone of older generator code and so missed that
+    the zone of its own code (EBB respondents without RINPERSOON) stopped the EBB family."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and f.suffix in (".py", ".csv", ".yaml", ".json") and "__pycache__" not in f.parts:
+            h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def stale_zone(truth_path: Path) -> str | None:
+    """Why a zone's files may not be what the generator writes now (None when they are): its truth file is
+    missing, or was written by other generator code (:func:`generator_code`)."""
+    import json
+
+    if not Path(truth_path).exists():
+        return f"no truth file {truth_path}: the generator that wrote the zone is unknown"
+    try:
+        code = json.loads(Path(truth_path).read_text()).get("generator_code")
+    except (OSError, ValueError) as exc:
+        return f"the truth file {truth_path} cannot be read ({exc})"
+    now = generator_code()
+    if code != now:
+        was = f"generator code {code}" if code else "a generator that did not record its code"
+        return f"the zone was written by {was}, the generator is now {now}: its files may lack what it writes today"
+    return None
+
+
 def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregular) -> dict:
     persons, residence = demo.persons, demo.residence
     fy, ly = cfg.first_year, cfg.last_year
     truth: dict = {
         "generator": "monitor_dagster.synth",
+        "generator_code": generator_code(),
         "config": {k: str(v) if hasattr(v, "__fspath__") else v for k, v in asdict(cfg).items()},
         "represented_per_person": scale,
         "irregular_names": irregular,
