@@ -415,8 +415,7 @@ def unbuilt_families(warehouse: Path, years: tuple[int, int] | None) -> list[str
             reasons = next((nc[s.id] for s in specs if nc.get(s.id)), None)
             if reasons is None:
                 continue        # not an indicator of this year (cadence, first year): nothing to wait for
-            # the year in a reason ("needs EBBNW 2018") is a placeholder, so that years with the same gap share a line
-            why[(fam, "; ".join(reasons).replace(str(y), _YEAR))].append(y)
+            why[(fam, year_placeholder("; ".join(reasons), y))].append(y)
     return [f"indicators/{fam} {year_ranges(ys)}: {reason.replace(_YEAR, year_ranges(ys))}"
             for (fam, reason), ys in sorted(why.items())]
 
@@ -424,9 +423,15 @@ def unbuilt_families(warehouse: Path, years: tuple[int, int] | None) -> list[str
 _YEAR = "\x00"
 
 
+def year_placeholder(reason: str, year: int) -> str:
+    """The year in a reason ("needs EBBNW 2018") as a placeholder, so that years with the same gap share a line;
+    not a year inside a date ("spells up to 2021-12-31"), a file name (VSLGWB2021TAB) or a longer number."""
+    return re.sub(rf"(?<![\w-]){year}(?![\w-])", _YEAR, reason)
+
+
 def year_ranges(years: list[int]) -> str:
     """2013, 2014, 2015, 2017 -> '2013-2015, 2017'."""
-    out: list[str] = []
+    out: list[tuple[int, int]] = []
     for y in sorted(years):
         if out and out[-1][1] == y - 1:
             out[-1] = (out[-1][0], y)

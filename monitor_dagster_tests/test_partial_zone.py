@@ -105,3 +105,14 @@ def test_monitor_run_says_which_families_it_did_not_build_and_why(partial):
         cli._print_run_summary(summary)
     text = " ".join(cap.get().split())
     assert "NOT BUILT indicators/ebb 2018-2019: needs EBBNW 2018-2019" in text, text[-2000:]
+
+
+def test_not_built_lines_group_years_by_their_reason():
+    """The year of a reason is what differs between years with the same gap; a date is part of the reason."""
+    from monitor_dagster.runner import _YEAR, year_placeholder, year_ranges
+
+    assert year_ranges([2017, 2013, 2014, 2015]) == "2013-2015, 2017"
+    assert year_placeholder("needs EBBNW 2018", 2018) == year_placeholder("needs EBBNW 2019", 2019)
+    kept = year_placeholder("the follow-up needs spells up to 2021-12-31 of 2021", 2021)
+    assert kept == f"the follow-up needs spells up to 2021-12-31 of {_YEAR}"
+    assert year_placeholder("needs VSLGWB2021TAB 20210", 2021) == "needs VSLGWB2021TAB 20210"
