@@ -530,3 +530,19 @@ def test_a_spolis_row_dated_outside_the_files_year_is_counted(zones, catalog, tm
                     "name; kept as delivered (the monitor reads each file's own year: this row is never read) "
                     "(2 rows, e.g. '2021-03-01', '2019-03-01')"), line
     assert out.rows == raw.height
+
+
+def test_a_rule_on_columns_the_monitor_does_not_read_only_warns(zones, catalog, tmp_path):
+    """The job's own start and end (SDATUMAANVANGIKV/-EINDEIKV) are unused columns: a job that ends before it starts
+    is odd, but refusing a whole SPOLIS year for one such row in 124 million would stop the monitor over a column it
+    never reads (docs/ingest.md, "Column roles").  The catalog's block rule therefore warns for them, and the row
+    rules on the periods the core reads still refuse the file (tests above)."""
+    res = zones["csv"]
+    f = _file(res, "SPOLISBUS", 2020, 3)
+    raw = _raw_csv(res, f)
+    row = raw.with_row_index().filter(pl.col("SDATUMEINDEIKV") != "88888888").row(0, named=True)
+    raw = _set(raw, row["index"], "SDATUMEINDEIKV", str(int(row["SDATUMAANVANGIKV"][:4]) - 1) + "0101")
+    out = ingest_file(_write_bad(tmp_path, f.path, raw), catalog.match(f.path), catalog)
+    (line,) = [w for w in out.warning_lines() if "ends before it starts" in w]
+    assert "columns SDATUMAANVANGIKV, SDATUMEINDEIKV" in line and "1 row" in line
+    assert "kept as delivered, the monitor does not read these columns" in line

@@ -478,7 +478,7 @@ def ingest_file(path: Path, match: Match, catalog: Catalog, *, chunk_rows: int |
             unused = validate(gate.warning, chunk, match.relpath, unique)
             merge_failures(res.unused_failures, unused)
         if entry.row_rules:             # rules across columns (row_rules.py): a SPOLIS period inside one month
-            blocked, warned = check_rows(entry.row_rules, chunk, match.relpath, match.period)
+            blocked, warned = check_rows(entry.row_rules, chunk, match.relpath, match.period, roles)
             merge_failures(res.failures, blocked)
             merge_failures(res.row_warnings, warned)
         if KEY_HASH in chunk.columns:

@@ -38,13 +38,22 @@ _RULE_TEXT = {
 }
 
 
-def rule_text(rule: RowRule, column: str | None = None, period: int | None = None) -> str:
+def rule_text(rule: RowRule, column: str | None = None, period: int | None = None, severity: str | None = None) -> str:
     """The rule as a failure names it, with the catalog's reason."""
     a, b = (rule.columns + ("", ""))[:2]
     text = _RULE_TEXT[rule.rule].format(a=a, b=b, year=period)
-    if rule.severity == "warning":
-        text += "; kept as delivered"
+    if (severity or rule.severity) == "warning":
+        text += "; kept as delivered" + ("" if rule.severity == "warning" else ", the monitor does not read these columns")
     return f"{text} ({rule.why})" if rule.why else text
+
+
+def severity(rule: RowRule, roles: dict[str, str] | None) -> str:
+    """The rule's severity for this file: a ``block`` rule on columns the monitor does not read (every one of them
+    ``unused``, ingest/roles.py) only warns, as a failed rule of an unused column does (docs/ingest.md, "Column
+    roles"): a real SPOLIS year must not be refused over the job's own dates (SDATUMAANVANGIKV/-EINDEIKV)."""
+    if rule.severity == "block" and roles and all(roles.get(c) == "unused" for c in rule.columns):
+        return "warning"
+    return rule.severity
 
 
 def _bad(rule: RowRule, cols: list[str], period: int | None) -> list[tuple[str, pl.Expr]]:
@@ -73,11 +82,11 @@ def _show(v: Any) -> Any:
     return v.isoformat() if hasattr(v, "isoformat") else v
 
 
-def check_rows(rules: tuple[RowRule, ...], chunk: pl.DataFrame, file: str,
-               period: int | None = None) -> tuple[list[SchemaFailure], list[SchemaFailure]]:
+def check_rows(rules: tuple[RowRule, ...], chunk: pl.DataFrame, file: str, period: int | None = None,
+               roles: dict[str, str] | None = None) -> tuple[list[SchemaFailure], list[SchemaFailure]]:
     """(blocking failures, warnings) of one staged chunk: one per rule and column, with the count of rows
     that break it and up to five examples (the values of the rule's columns).  ``period``: the year of the
-    file's name (``in_year``)."""
+    file's name (``in_year``); ``roles``: column -> key | used | unused (:func:`severity`)."""
     todo = []
     for rule in rules:
         cols = [typed_name(c) for c in rule.columns]
@@ -100,6 +109,7 @@ def check_rows(rules: tuple[RowRule, ...], chunk: pl.DataFrame, file: str,
         else:
             rows = shown.select(pl.col(t).alias(c) for c, t in zip(rule.columns, cols)).unique(maintain_order=True)
             examples = [{k: _show(v) for k, v in r.items()} for r in rows.head(N_EXAMPLES).rows(named=True)]
-        failure = SchemaFailure(file, column, rule_text(rule, column, period), int(n), examples)
-        (blocking if rule.severity == "block" else warnings).append(failure)
+        sev = severity(rule, roles)
+        failure = SchemaFailure(file, column, rule_text(rule, column, period, sev), int(n), examples)
+        (blocking if sev == "block" else warnings).append(failure)
     return blocking, warnings
