@@ -295,3 +295,23 @@ def test_secm_months_on_partial_zone(wh, form):
     part = secm_months(cut(secm, "SECMBUS", form), YEAR).collect().sort("person_id", "month")
     assert full.height > 1000
     assert part.equals(full)
+
+
+def test_an_employer_id_that_lost_its_leading_zeros_is_the_same_employer(wh):
+    """A copy of SPOLISBUS t-1 that stored SBEID as a number ("100296" for "000100296", e.g. a parquet written from
+    a frame that typed it) made every employer of the panel's November and December another one than in year t:
+    a job crossing the year looked like a change of employer (O29/O30), and the employers table split (the
+    thirty-eighth session's open doubts).  job_months takes the id without leading zeros."""
+    cur, prev = wh.read("SPOLISBUS", str(YEAR)), wh.read("SPOLISBUS", str(YEAR - 1))
+    assert prev.select(pl.col("SBEID").str.starts_with("0").any()).collect().item()
+    # the zeros lost (ids of a person or foreign employer, "P..." and "F...", are text and keep theirs)
+    numeric = prev.with_columns(pl.col("SBEID").cast(pl.Int64, strict=False).cast(pl.String).fill_null(pl.col("SBEID")))
+    k = ["person_id", "IKVID", "month"]
+    a = job_months(cur, prev, YEAR).collect().sort(k)
+    b = job_months(cur, numeric, YEAR).collect().sort(k)
+    assert a.equals(b)
+    # a job with months on both sides of the new year keeps one employer
+    crossing = a.group_by("person_id", "IKVID").agg(pl.col("month").min().alias("lo"), pl.col("month").max().alias("hi"),
+                                                    pl.col("SBEID").n_unique().alias("employers"))
+    crossing = crossing.filter((pl.col("lo").dt.year() == YEAR - 1) & (pl.col("hi").dt.year() == YEAR))
+    assert crossing.height > 50 and (crossing["employers"] == 1).all()
