@@ -546,3 +546,31 @@ def test_a_rule_on_columns_the_monitor_does_not_read_only_warns(zones, catalog, 
     (line,) = [w for w in out.warning_lines() if "ends before it starts" in w]
     assert "columns SDATUMAANVANGIKV, SDATUMEINDEIKV" in line and "1 row" in line
     assert "kept as delivered, the monitor does not read these columns" in line
+
+
+def test_a_block_row_rule_set_to_warning_in_a_catalog_copy_lets_the_release_in(zones, catalog, tmp_path):
+    """docs/ingest.md: a release that breaks a block rule in a few rows is taken by setting the rule's severity to
+    warning in a copy of the catalog; the rows are then ingested as delivered and counted."""
+    import yaml
+
+    from monitor_dagster.catalog import DEFAULT_CATALOG, load_catalog
+
+    raw_yaml = yaml.safe_load(DEFAULT_CATALOG.read_text())
+    for r in raw_yaml["files"]["SPOLISBUS"]["row_rules"]:
+        if r["rule"] == "same_month":
+            r["severity"] = "warning"
+    copy = tmp_path / "catalog.yaml"
+    copy.write_text(yaml.safe_dump(raw_yaml, allow_unicode=True))
+    relaxed = load_catalog(copy)
+    res = zones["csv"]
+    f = _file(res, "SPOLISBUS", 2020, 3)
+    bad = _raw_csv(res, f)
+    start = bad.get_column("SDATUMAANVANGIKO")[1]
+    later = (dt.date(int(start[:4]), int(start[4:6]), int(start[6:])) + dt.timedelta(days=35)).strftime("%Y%m%d")
+    bad = _set(bad, 1, "SDATUMEINDEIKO", later)
+    path = _write_bad(tmp_path / "zone", f.path, bad)
+    with pytest.raises(IngestError, match="period runs into a later calendar month"):
+        ingest_file(path, catalog.match(f.path), catalog)
+    out = ingest_file(path, relaxed.match(f.path), relaxed)
+    (line,) = [w for w in out.warning_lines() if "later calendar month" in w]
+    assert "kept as delivered" in line and "(1 row," in line and out.rows == bad.height
