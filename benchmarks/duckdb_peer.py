@@ -188,7 +188,10 @@ CREATE OR REPLACE TEMP TABLE sp AS
          ymd(SDATUMEINDEIKO) AS e, num(SBASISUREN) AS uren, num(SBASISLOON) AS loon, num(SBAANDAGEN) AS dagen,
          CASE WHEN upper(SCONTRACTSOORT) IN ('O', 'B', 'N') THEN upper(SCONTRACTSOORT) END AS contract,
          SSOORTBAAN AS soort
-  FROM {spolis} WHERE RINPERSOONS = 'R';
+  FROM {spolis} WHERE RINPERSOONS = 'R'
+  -- wage relationships only, as core.jobs._is_job: benefits and pensions paid through the payroll (SSRTIV 21+)
+  -- are no jobs; an empty or non-numeric code counts as one
+  AND coalesce(TRY_CAST(trim(CAST(SSRTIV AS VARCHAR)) AS INTEGER), 0) < 21;
 INSERT INTO result
 WITH
 -- population (core/population.py): whole year in NL, address gaps of <= 31 days bridged
