@@ -579,6 +579,10 @@ def status(
             t2.add_row(str(iy.year), iy.vintages, "; ".join(iy.newer) or "-", ", ".join(iy.stale) or "-")
         out.print(t2)
     _print_readiness(warehouse)
+    from monitor_dagster.status import ingest_gaps
+
+    for line in ingest_gaps(Warehouse(warehouse), load_catalog(catalog)):   # used columns a release lacked
+        out.print(f"[yellow]ingested without[/yellow] {escape(line)}")
     out.print(f"{sum(r.stale for r in rows)} stale, {sum(r.provisional for r in rows)} provisional, "
               f"{sum(r.overdue for r in rows)} overdue"
               + (f"; {hidden} superseded cumulative release(s) not shown (--all)" if hidden else ""))

@@ -246,3 +246,24 @@ def format_status(rows: list[StatusRow]) -> str:
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out) + "\n"
+
+
+def ingest_gaps(warehouse: Warehouse, catalog: Catalog) -> list[str]:
+    """One line per current source release that was ingested with *used* columns missing (typed empty columns,
+    ingest/roles.py), with what each missing column costs, e.g. ``SPOLISBUS 2019 (SPOLISBUS2019V1): SSRTIV
+    missing (benefit and pension rows (21 and up) are no jobs ...; every row counts without it)``.  The run that
+    ingested the release printed these as warnings; afterwards they were only in its manifest, so `monitor
+    status` says them again for as long as the release is the one the warehouse holds."""
+    from monitor_dagster.ingest.roles import role_table
+
+    roles = role_table(catalog)
+    out = []
+    for entry in sorted(catalog.files):
+        for part in warehouse.partitions(entry):
+            man = warehouse.manifest(entry, part) or {}
+            used = [c for c in man.get("missing_columns") or []
+                    if roles.get(entry, {}).get(c) is not None and roles[entry][c].role == "used"]
+            if used:
+                why = "; ".join(f"{c} missing ({roles[entry][c].why})" for c in used)
+                out.append(f"{entry} {part} ({man.get('release_id', '?')}): {why}")
+    return out

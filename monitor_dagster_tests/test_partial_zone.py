@@ -86,6 +86,12 @@ def test_partial_zone_lists_what_could_not_be_computed(partial):
                              terminal_width=500)
     assert out.exit_code == 0, out.output
     assert "O01: needs EBBNW 2019" in out.output and "O06: needs SPOLISBUS.SAANTCTRCTURENPWK" in out.output
+    # the used columns a release lacked, with what they cost, for as long as the warehouse holds the release (the
+    # run printed them once): SSRTIV missing means benefit rows count as jobs
+    text = " ".join(out.output.split())
+    assert "ingested without SPOLISBUS 2019 (SPOLISBUS2019V3): " in text, text[-3000:]
+    assert "SSRTIV missing (benefit and pension rows (21 and up) are no jobs" in text
+    assert "every row counts without it" in text
 
 
 def test_monitor_run_says_which_families_it_did_not_build_and_why(partial):
