@@ -397,10 +397,12 @@ def derived_plan(warehouse: Path, years: tuple[int, int] | None, layers: tuple[s
 
 def unbuilt_families(warehouse: Path, years: tuple[int, int] | None) -> list[str]:
     """What the indicator layer of a run leaves out, from readiness.py (the same answer that planned the run):
-    one line per family and reason, its years as ranges, e.g. ``indicators/ebb 2013-2016: needs EBBNW 2013-2016``.
+    one line per reason and years, its families and years as ranges, e.g. ``indicators/ebb 2013-2016: needs EBBNW
+    2013-2016`` or ``indicators/income, secm 2023: needs ...``.
     Without it a data engineer saw only what was built and had to run `monitor status` to learn that a family
     waited for a file (the thirty-eighth session's open doubts).  A family is listed when none of its indicators
-    can be computed for the year; the reason is the first indicator's (the family's indicators share inputs)."""
+    can be computed for the year; the reason is the first of the first indicator's (the family's indicators share
+    inputs), "and more" when there are others."""
     from monitor_dagster.indicators import spec as SPEC
     from monitor_dagster.readiness import buildable_families, candidate_years, year_readiness
 
@@ -415,9 +417,19 @@ def unbuilt_families(warehouse: Path, years: tuple[int, int] | None) -> list[str
             reasons = next((nc[s.id] for s in specs if nc.get(s.id)), None)
             if reasons is None:
                 continue        # not an indicator of this year (cadence, first year): nothing to wait for
-            why[(fam, year_placeholder("; ".join(reasons), y))].append(y)
-    return [f"indicators/{fam} {year_ranges(ys)}: {reason.replace(_YEAR, year_ranges(ys))}"
-            for (fam, reason), ys in sorted(why.items())]
+            # the first reason only: the families of a year without its register files differ in the rest
+            why[(fam, year_placeholder(reasons[0], y), len(reasons) > 1)].append(y)
+    # families with the same first gap in the same years share a line (such a year would otherwise give one line
+    # per family); `monitor status` lists every reason of every indicator
+    lines: dict[tuple[str, str], list[str]] = defaultdict(list)
+    more: dict[tuple[str, str], bool] = defaultdict(bool)
+    for (fam, reason, more_reasons), ys in sorted(why.items()):
+        span = year_ranges(ys)
+        key = (span, reason.replace(_YEAR, span))
+        lines[key].append(fam)
+        more[key] |= more_reasons
+    return [f"indicators/{', '.join(fams)} {span}: {reason}" + ("; and more (monitor status)" if more[(span, reason)] else "")
+            for (span, reason), fams in lines.items()]
 
 
 _YEAR = "\x00"
