@@ -97,9 +97,10 @@ RowRuleName = Literal["ordered", "same_month", "not_negative", "in_year"]
 
 class RowRule(_Strict):
     """A rule across the columns of one row (ingest/row_rules.py), which a column's type cannot say:
-    ``ordered`` (the second date not before the first), ``same_month`` (both dates in one calendar month) and
-    ``not_negative`` and ``in_year`` (each column on its own; the year of the file's name).  ``severity``: ``block`` refuses the file like a failed column
-    rule; ``warning`` keeps the values as delivered and reports the count.  ``why``: shown with a failure."""
+    ``ordered`` (the second date not before the first), ``same_month`` (both dates in one calendar month),
+    ``not_negative`` and ``in_year`` (each column on its own; the year of the file's name).  ``severity``:
+    ``block`` refuses the file like a failed column rule; ``warning`` keeps the values as delivered and reports
+    the count.  ``why``: shown with a failure."""
     rule: RowRuleName
     columns: tuple[str, ...]
     severity: Literal["block", "warning"] = "block"

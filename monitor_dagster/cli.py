@@ -551,7 +551,8 @@ def status(
 
     day = dt.date.fromisoformat(today) if today else dt.date.today()
     _print_interrupted(mark_interrupted_in_home("monitor status"))
-    rows = compute_status(landing, Warehouse(warehouse), load_catalog(catalog), day)
+    sources, cat = Warehouse(warehouse), load_catalog(catalog)
+    rows = compute_status(landing, sources, cat, day)
     hidden = 0 if all_rows else sum(r.note.startswith("superseded") for r in rows)
     shown = rows if all_rows else [r for r in rows if not r.note.startswith("superseded")]
     t = Table(title=f"monitor status on {day}")
@@ -581,7 +582,7 @@ def status(
     _print_readiness(warehouse)
     from monitor_dagster.status import ingest_gaps
 
-    for line in ingest_gaps(Warehouse(warehouse), load_catalog(catalog)):   # used columns a release lacked
+    for line in ingest_gaps(sources, cat):   # used columns a release lacked
         out.print(f"[yellow]ingested without[/yellow] {escape(line)}")
     out.print(f"{sum(r.stale for r in rows)} stale, {sum(r.provisional for r in rows)} provisional, "
               f"{sum(r.overdue for r in rows)} overdue"

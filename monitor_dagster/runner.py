@@ -428,7 +428,8 @@ def unbuilt_families(warehouse: Path, years: tuple[int, int] | None) -> list[str
         key = (span, reason.replace(_YEAR, span))
         lines[key].append(fam)
         more[key] |= more_reasons
-    return [f"indicators/{', '.join(fams)} {span}: {reason}" + ("; and more (monitor status)" if more[(span, reason)] else "")
+    return [f"indicators/{', '.join(fams)} {span}: {reason}"
+            + ("; and more (monitor status)" if more[(span, reason)] else "")
             for (span, reason), fams in lines.items()]
 
 

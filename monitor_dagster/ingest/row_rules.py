@@ -43,7 +43,8 @@ def rule_text(rule: RowRule, column: str | None = None, period: int | None = Non
     a, b = (rule.columns + ("", ""))[:2]
     text = _RULE_TEXT[rule.rule].format(a=a, b=b, year=period)
     if (severity or rule.severity) == "warning":
-        text += "; kept as delivered" + ("" if rule.severity == "warning" else ", the monitor does not read these columns")
+        demoted = rule.severity != "warning"       # a block rule on unused columns (:func:`severity`)
+        text += "; kept as delivered" + (", the monitor does not read these columns" if demoted else "")
     return f"{text} ({rule.why})" if rule.why else text
 
 

@@ -206,7 +206,8 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
         if year not in wages_cache:
             amount, srtiv = ("SLNINGLD", "SSRTIV") if year >= 2010 else ("LNINGLD", "SRTIV")
             # wages only: the benefit rows (SSRTIV 21+) are not INPATAB's primary income
-            df = spolis(year).filter((pl.col("RINPERSOONS") == "R") & (pl.col(srtiv).cast(pl.Int64) < 21)).group_by("RINPERSOON").agg(pl.col(amount).sum().alias("wage"))
+            df = (spolis(year).filter((pl.col("RINPERSOONS") == "R") & (pl.col(srtiv).cast(pl.Int64) < 21))
+                  .group_by("RINPERSOON").agg(pl.col(amount).sum().alias("wage")))
             wages_cache.clear()
             wages_cache[year] = df.join(persons.select("pid", pl.col("rinpersoon").alias("RINPERSOON")),
                                         on="RINPERSOON").select("pid", "wage")

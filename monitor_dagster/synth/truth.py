@@ -9,6 +9,8 @@ the residence periods, before CBS's address gaps are added); figures that depend
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -151,8 +153,6 @@ def generator_code() -> str:
     the truth file: a benchmark that re-uses a zone can tell that the generator has changed since.  The
     thirty-eighth session measured the national year on a zone of older generator code and so missed that
     the zone of its own code (EBB respondents without RINPERSOON) stopped the EBB family."""
-    import hashlib
-
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for f in sorted(root.rglob("*")):
@@ -164,8 +164,6 @@ def generator_code() -> str:
 def stale_zone(truth_path: Path) -> str | None:
     """Why a zone's files may not be what the generator writes now (None when they are): its truth file is
     missing, or was written by other generator code (:func:`generator_code`)."""
-    import json
-
     if not Path(truth_path).exists():
         return f"no truth file {truth_path}: the generator that wrote the zone is unknown"
     try:
