@@ -438,3 +438,64 @@ def test_a_bucket_is_let_go_before_the_next_is_computed(tmp_path, sort_by):
     check(drop_each)
     check(lambda bf: bf.write_parquet(tmp_path / "t.parquet"))
     assert pl.read_parquet(tmp_path / "t.parquet").sort("row").equals(frame.collect().sort("row"))
+
+
+def _many_row_groups(frame: pl.LazyFrame, path: Path, rows: int = 50) -> pl.LazyFrame:
+    """``frame`` written with a row group every ``rows`` rows and scanned: a streaming collect of it returns one
+    chunk or more per row group, as a national table's does (a test zone's tables have one row group)."""
+    frame.collect().write_parquet(path, row_group_size=rows)
+    return pl.scan_parquet(path)
+
+
+def test_a_bucket_is_held_as_one_chunk(tmp_path):
+    """A bucket read from a file of many row groups is handed to the functions as one chunk (core/buckets.held):
+    polars 2.1's ``pl.format`` panicked on the national EBB bucket of 29-33 chunks and on no test zone, whose
+    buckets are one chunk (thirty-ninth session).  The rows are those of the bucket's streaming read."""
+    lf = _many_row_groups(pl.LazyFrame({"person_id": range(20_000), "x": [str(i) for i in range(20_000)]}),
+                          tmp_path / "t.parquet", rows=100)
+    plan = BK.plan_buckets({"a": lf}, "person_id", 2)
+    streamed = BK.bucket_lazy({"a": lf}, plan, 0)["a"].collect(engine="streaming")
+    assert streamed.n_chunks() > 20                        # what a national bucket looks like before held()
+    held = BK.bucket_frames({"a": lf, "ref": None}, plan, 0)
+    assert held["ref"] is None
+    df = held["a"].collect()
+    assert df.n_chunks("all") == [1, 1] and df.equals(streamed)
+
+
+def test_a_shared_intermediate_is_held_as_one_chunk():
+    """An intermediate that several functions of a family read (indicators/memo.shared) is one chunk too."""
+    from monitor_dagster.indicators.memo import shared, shared_intermediates
+
+    parts = pl.concat([pl.DataFrame({"a": [i, i + 1]}) for i in range(0, 40, 2)], rechunk=False)
+    assert parts.n_chunks() == 20
+    src = parts.lazy()
+    with shared_intermediates():
+        out = shared("x", (src,), lambda: src.select(pl.col("a") * 2)).collect()
+    assert out.n_chunks() == 1 and out["a"].to_list() == list(range(0, 80, 2))
+
+
+@pytest.mark.parametrize("family", ["ebb", "secm"])
+def test_functions_read_one_chunk_buckets_of_tables_in_many_row_groups(wh, tmp_path, monkeypatch, family):
+    """Each family's inputs rewritten with a row group every 50 rows (a national warehouse's layout): every frame a
+    computing function receives is one chunk, also the population with its covariate cells (issue 17), and
+    the table is byte for byte that of the inputs as stored."""
+    frames = _frames(wh, family, Y)
+    stored = ENG.compute_family(family, frames, Y, buckets=3)
+    split = {k: None if f is None else _many_row_groups(f, tmp_path / f"{k.replace('/', '_')}.parquet")
+             for k, f in frames.items()}
+    chunks: dict[str, set[int]] = {}
+    original = ENG._call
+
+    def spy(group, bucket, year, extra):
+        for k, f in bucket.items():
+            if f is not None:
+                chunks.setdefault(k, set()).update(f.collect().n_chunks("all"))
+        return original(group, bucket, year, extra)
+
+    monkeypatch.setattr(ENG, "_call", spy)
+    split_result = ENG.compute_family(family, split, Y, buckets=3)
+    assert chunks and all(c == {1} for c in chunks.values()), chunks
+    assert stored.table.height > 0
+    assert_frame_equal(stored.table, split_result.table, check_row_order=True)
+    assert stored.table.hash_rows().to_list() == split_result.table.hash_rows().to_list()
+    assert_frame_equal(stored.cells, split_result.cells, check_row_order=True)

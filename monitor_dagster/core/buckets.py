@@ -178,11 +178,24 @@ def bucket_lazy(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int
     return {k: f.filter(pred) if k in keyed else f for k, f in frames.items()}
 
 
+def held(df: pl.DataFrame) -> pl.LazyFrame:
+    """An in-memory frame that several queries will read, as one chunk.
+
+    A streaming collect returns a national bucket in tens to hundreds of chunks (one or more per row group
+    read), a test zone's in one.  polars 2.1 has expressions whose streaming evaluation fails on some layouts
+    of chunks only: ``pl.format`` panicked ("assertion failed: i < self.len()") on the national EBB bucket of
+    29-33 chunks while every test passed (docs/dependencies.md).  One chunk is the layout the tests run, so a
+    bug of this kind shows at test size, not in a national run.  The copy costs 0.01-0.07 s a national bucket
+    (2-13 M rows; docs/scaling_measurements.md, fortieth session)."""
+    return df.rechunk().lazy()
+
+
 def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int) -> dict[str, pl.LazyFrame | None]:
-    """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory, so
-    that every function of the family reads the bucket without scanning the files again."""
+    """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory as
+    one chunk (:func:`held`), so that every function of the family reads the bucket without scanning the files
+    again."""
     keyed = _keyed(frames, plan.key)
-    return {k: f.collect(engine="streaming").lazy() if k in keyed else f
+    return {k: held(f.collect(engine="streaming")) if k in keyed else f
             for k, f in bucket_lazy(frames, plan, i).items()}
 
 

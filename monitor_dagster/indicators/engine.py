@@ -30,7 +30,7 @@ import polars as pl
 
 from monitor_dagster.choices import MethodChoices
 from monitor_dagster.core.buckets import (ENGINE_IN_FLIGHT, BucketPlan, bucket_frames, buckets_in_flight, choose_buckets,
-                                          in_flight, plan_buckets)
+                                          held, in_flight, plan_buckets)
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
 from monitor_dagster.indicators.table import (COLUMNS, CORRECTIE, FAMILY_COLUMNS, FAMILY_SCHEMA, GEEN,
@@ -260,7 +260,7 @@ def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], pl
             keys_df = covariate_key(pop.lazy(), covs).collect()
             # the cell rides along on the persons (base_population keeps it), so that cells() need not join
             # every person frame to the keys again (35 ms of a 95 ms cells() call at 150,000 persons)
-            bucket[POPULATION] = pop.with_columns(keys_df["covariaten"]).lazy()
+            bucket[POPULATION] = held(pop.with_columns(keys_df["covariaten"]))
             keys = keys_df.lazy()
         else:
             keys = pl.LazyFrame(schema={"person_id": pl.Int64, "herkomst_aggregate": pl.String,

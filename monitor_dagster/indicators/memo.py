@@ -20,6 +20,8 @@ from typing import Callable, Hashable
 
 import polars as pl
 
+from monitor_dagster.core.buckets import held
+
 _CACHE: ContextVar[dict | None] = ContextVar("monitor_shared_intermediates", default=None)
 
 
@@ -44,6 +46,6 @@ def shared(name: str, frames: tuple[pl.LazyFrame | None, ...], build: Callable[[
     hit = cache.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], frames)):
         return hit[1]
-    value = build().collect().lazy()
+    value = held(build().collect())       # one chunk, as the bucket it comes from (core/buckets.held)
     cache[key] = (frames, value)
     return value
