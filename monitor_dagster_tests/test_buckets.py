@@ -499,3 +499,29 @@ def test_functions_read_one_chunk_buckets_of_tables_in_many_row_groups(wh, tmp_p
     assert_frame_equal(stored.table, split_result.table, check_row_order=True)
     assert stored.table.hash_rows().to_list() == split_result.table.hash_rows().to_list()
     assert_frame_equal(stored.cells, split_result.cells, check_row_order=True)
+
+
+def test_the_core_holds_its_sorted_and_secm_buckets_as_one_chunk(tmp_path):
+    """The core's frames held for further queries are one chunk too (core/layout.held): the job-months that
+    job_spells reads in stored order (core/sorting.sorted_frame: found in order, they were not copied and kept
+    a chunk per row group) and the SECM months of a bucket (core/secm.secm_months)."""
+    import datetime as dt
+
+    from monitor_dagster.core.secm import secm_months
+    from monitor_dagster.core.sorting import sorted_frame
+
+    months = _many_row_groups(pl.LazyFrame({"person_id": range(20_000), "m": range(20_000)}),
+                              tmp_path / "months.parquet", rows=100)
+    out = sorted_frame(months, ["person_id", "m"]).collect()
+    assert out.n_chunks("all") == [1, 1] and out.equals(months.collect())
+    rows = []
+    for p in range(3_000):      # one spell through March 2021 and the next from April, or one open spell
+        rows.append(("R", p, dt.date(2020, 1, 1), dt.date(2021, 3, 31) if p % 2 else None, "11"))
+        if p % 2:
+            rows.append(("R", p, dt.date(2021, 4, 1), None, "21"))
+    secm = pl.LazyFrame(rows, schema={"RINPERSOONS": pl.String, "person_id": pl.Int64, "AANVSECM": pl.Date,
+                                      "EINDSECM": pl.Date, "SECM": pl.Enum(["11", "21"])}, orient="row")
+    out = secm_months(_many_row_groups(secm, tmp_path / "secm.parquet"), 2021).collect()
+    assert out.n_chunks("all") == [1, 1, 1]
+    assert out.equals(secm_months(secm, 2021).collect())
+    assert out.height == 3_000 * 14     # November 2020 .. December 2021

@@ -24,6 +24,7 @@ from typing import Callable, Iterator, TypeVar
 
 import polars as pl
 
+from monitor_dagster.core.layout import held
 from monitor_dagster.core.sorting import collect_sorted
 
 #: memory one bucket's inputs may take, estimated as rows x columns x 8 bytes x BUCKET_OVERHEAD (joins and
@@ -176,18 +177,6 @@ def bucket_lazy(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int
         return dict(frames)
     keyed = _keyed(frames, plan.key)
     return {k: f.filter(pred) if k in keyed else f for k, f in frames.items()}
-
-
-def held(df: pl.DataFrame) -> pl.LazyFrame:
-    """An in-memory frame that several queries will read, as one chunk.
-
-    A streaming collect returns a national bucket in tens to hundreds of chunks (one or more per row group
-    read), a test zone's in one.  polars 2.1 has expressions whose streaming evaluation fails on some layouts
-    of chunks only: ``pl.format`` panicked ("assertion failed: i < self.len()") on the national EBB bucket of
-    29-33 chunks while every test passed (docs/dependencies.md).  One chunk is the layout the tests run, so a
-    bug of this kind shows at test size, not in a national run.  The copy costs 0.01-0.07 s a national bucket
-    (2-13 M rows; docs/scaling_measurements.md, fortieth session)."""
-    return df.rechunk().lazy()
 
 
 def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int) -> dict[str, pl.LazyFrame | None]:

@@ -13,6 +13,7 @@ import datetime as dt
 import polars as pl
 
 from monitor_dagster.core._intervals import explode_months, in_year, keep_r
+from monitor_dagster.core.layout import held
 from monitor_dagster.core.sorting import person_key
 
 __all__ = ["BENEFIT_GROUP", "SECM_BENEFIT", "SECM_EXCLUDED", "SECM_SELF_EMPLOYED", "secm_benefit_months", "secm_months"]
@@ -46,7 +47,7 @@ def secm_months(secm: pl.LazyFrame, year: int) -> pl.LazyFrame:
          .sort("person_id", "start"))
     m = (explode_months(s, lo, hi, month_no="_mno")
          .select("person_id", "_mno", "month", "days", "start", "SECM").collect(engine="streaming"))
-    return _winners_adjacent(m).select("person_id", "month", "SECM").lazy()
+    return held(_winners_adjacent(m).select("person_id", "month", "SECM"))
 
 
 def _winners_adjacent(m: pl.DataFrame) -> pl.DataFrame:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from monitor_dagster.core.layout import held
+
 __all__ = ["collect_sorted", "person_key", "sort_rows", "sorted_frame"]
 
 #: the packed key stays below 2^126 (Int128), or below 2^62 for the faster Int64 key
@@ -150,4 +152,4 @@ def sorted_frame(lf: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
     rows in that order.  A bucket of a table stored in that order (core/inputs.py ROW_ORDER) comes in order
     and is only checked, not copied (3.7 M job-months: 0.25 s, against 0.68 s with the copy and 0.76 s for
     the streaming engine's sort of the same sorted rows); any other input is sorted as it should be."""
-    return sort_rows(lf.collect(engine="streaming"), by).lazy()
+    return held(sort_rows(lf.collect(engine="streaming"), by))    # one chunk, also when found in order

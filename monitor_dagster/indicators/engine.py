@@ -30,7 +30,8 @@ import polars as pl
 
 from monitor_dagster.choices import MethodChoices
 from monitor_dagster.core.buckets import (ENGINE_IN_FLIGHT, BucketPlan, bucket_frames, buckets_in_flight, choose_buckets,
-                                          held, in_flight, plan_buckets)
+                                          in_flight, plan_buckets)
+from monitor_dagster.core.layout import held
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
 from monitor_dagster.indicators.table import (COLUMNS, CORRECTIE, FAMILY_COLUMNS, FAMILY_SCHEMA, GEEN,

@@ -20,7 +20,7 @@ from typing import Callable, Hashable
 
 import polars as pl
 
-from monitor_dagster.core.buckets import held
+from monitor_dagster.core.layout import held
 
 _CACHE: ContextVar[dict | None] = ContextVar("monitor_shared_intermediates", default=None)
 
@@ -46,6 +46,6 @@ def shared(name: str, frames: tuple[pl.LazyFrame | None, ...], build: Callable[[
     hit = cache.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], frames)):
         return hit[1]
-    value = held(build().collect())       # one chunk, as the bucket it comes from (core/buckets.held)
+    value = held(build().collect())       # one chunk, as the bucket it comes from (core/layout.held)
     cache[key] = (frames, value)
     return value
