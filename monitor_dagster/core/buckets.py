@@ -184,7 +184,7 @@ def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: i
     one chunk (:func:`held`), so that every function of the family reads the bucket without scanning the files
     again."""
     keyed = _keyed(frames, plan.key)
-    return {k: held(f.collect(engine="streaming")) if k in keyed else f
+    return {k: held(f, engine="streaming") if k in keyed else f
             for k, f in bucket_lazy(frames, plan, i).items()}
 
 

@@ -257,8 +257,8 @@ def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], pl
         # a family without the population (the EBB) brings the characteristics in its own frames
         covs = SPEC.corrected_covariates(work.family)
         if bucket.get(POPULATION) is not None:
-            pop = bucket[POPULATION].collect()
-            keys_df = covariate_key(pop.lazy(), covs).collect()
+            pop = held(bucket[POPULATION]).collect()          # one chunk each (core/layout.held)
+            keys_df = held(covariate_key(pop.lazy(), covs)).collect()
             # the cell rides along on the persons (base_population keeps it), so that cells() need not join
             # every person frame to the keys again (35 ms of a 95 ms cells() call at 150,000 persons)
             bucket[POPULATION] = held(pop.with_columns(keys_df["covariaten"]))

@@ -24,6 +24,7 @@ import polars as pl
 
 from monitor_dagster.core._intervals import month_index
 from monitor_dagster.core.exact import exact_sum
+from monitor_dagster.core.layout import held
 from monitor_dagster.core.population import address_chains
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import _concat
@@ -152,7 +153,7 @@ def _states(population, careers, job_month, secm_month, inpatab, year) -> pl.Laz
         persons = _leavers(careers).select("person_id").join(population.select("person_id"), on="person_id",
                                                              how="semi")
         return follow_up_states(job_month, secm_month, inpatab, year, persons,
-                                self_employed_hours=SELF_EMPLOYED_HOURS).collect().lazy()
+                                self_employed_hours=SELF_EMPLOYED_HOURS)
     return shared("first_job_states", (population, careers, job_month, secm_month, inpatab), build, year)
 
 
@@ -200,7 +201,7 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
         return empty()
     # living in NL the whole year of the diploma (mostly t+1), besides all of t (core/population: the breakdowns);
     # the registrations are built once for this and for leaving the BRP (registered_until)
-    chains = graduate_chains(addresses, grads.lazy(), year).collect().lazy()
+    chains = held(graduate_chains(addresses, grads.lazy(), year))
     grads = grads.lazy().join(resident_in_diploma_year(chains), on="person_id", how="semi")
     states = _states(population, careers, job_month, secm_month, inpatab, year)
     p = (grads.join(first_work(states, grads), on="person_id", how="left")
@@ -222,8 +223,8 @@ def o25_duur_tot_baan(population: pl.LazyFrame, careers: pl.LazyFrame, addresses
                        pl.when(left & ~(pl.col("work_mi") <= limit).fill_null(False))
                        .then((pl.col("reg_mi") - pl.col("dmi")).clip(0).cast(pl.Float64)).alias("_brp"))
     # self-employed first: out of the vast-contract measure
-    p = p.with_columns(pl.when(pl.col("_found") & pl.col("work_self").fill_null(False)).then(None)
-                       .otherwise(pl.col("_vast")).alias("_vast")).collect().lazy()
+    p = held(p.with_columns(pl.when(pl.col("_found") & pl.col("work_self").fill_null(False)).then(None)
+                            .otherwise(pl.col("_vast")).alias("_vast")))
     values = {}
     for label, col in (("werk", "_werk"), ("vast contract", "_vast")):
         values[("O25", label)] = pl.col(col)

@@ -78,6 +78,7 @@ import polars as pl
 
 from monitor_dagster.core._intervals import FAR_FUTURE, merge_intervals
 from monitor_dagster.core.benefits import SRG_LAST_DAY
+from monitor_dagster.core.layout import held
 from monitor_dagster.indicators.table import cells, columns, empty
 
 __all__ = [
@@ -293,7 +294,7 @@ def _concat(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 def _provision_events(cohort: pl.LazyFrame, provisions: pl.LazyFrame, observed_until: dt.date | None) -> pl.LazyFrame:
     ev = provisions.select("person_id", pl.col("code").cast(pl.String), "start", "end")
-    return _events_in_window(cohort, ev, observed_until).collect().lazy()
+    return held(_events_in_window(cohort, ev, observed_until))
 
 
 def _codes(ev: pl.LazyFrame, codes: tuple[str, ...]) -> pl.LazyFrame:
@@ -391,7 +392,7 @@ def participation_indicators(population: pl.LazyFrame, benefit_spells: pl.LazyFr
     status = status_for(year, observed_until)
     if status is None or not provision_series(year):
         return empty()
-    cohort = inflow_cohort(population, benefit_spells, year, "bijstand").collect().lazy()
+    cohort = held(inflow_cohort(population, benefit_spells, year, "bijstand"))
     kw = {"observed_until": observed_until, "status": status, "vintages": vintages}
     return _concat([p_a_provision_shares(cohort, provision_spells, year, **kw),
                     p_b_work_provision_share(cohort, provision_spells, year, **kw),
@@ -406,9 +407,9 @@ def uwv_cohorts(population: pl.LazyFrame, benefit_spells: pl.LazyFrame, year: in
                 families: tuple[str, ...] = ("WW", "AO")) -> dict[str, pl.LazyFrame]:
     """measure (``WW``, ``AO``, ``Wajong``, ``WIA (WGA)``, ``AO overig``) -> inflow cohort of year t (collected once; the inflows of
     a family are computed once for all its cohorts)."""
-    year_inflows = {fam: inflows(benefit_spells, FAMILY_KINDS[fam]).filter(pl.col("inflow").dt.year() == year)
-                    .collect().lazy() for fam in families}
-    return {m: _cohort(population, year_inflows[fam], kind).collect().lazy()
+    year_inflows = {fam: held(inflows(benefit_spells, FAMILY_KINDS[fam]).filter(pl.col("inflow").dt.year() == year))
+                    for fam in families}
+    return {m: held(_cohort(population, year_inflows[fam], kind))
             for m, (fam, kind) in UWV_COHORTS.items() if fam in families}
 
 
@@ -416,7 +417,7 @@ def _trajectory_events(cohort: pl.LazyFrame, trajectories: pl.LazyFrame, family:
                        observed_until: dt.date | None) -> pl.LazyFrame:
     tr = (trajectories.filter(pl.col("client").cast(pl.String) == TRAJECT_CLIENT[family])
           .select("person_id", "start", "end"))
-    return _events_in_window(cohort, tr, observed_until).collect().lazy()
+    return held(_events_in_window(cohort, tr, observed_until))
 
 
 def u_a_trajectory_share(cohort: pl.LazyFrame, trajectories: pl.LazyFrame, year: int, measure: str, *,

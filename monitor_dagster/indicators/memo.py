@@ -46,6 +46,6 @@ def shared(name: str, frames: tuple[pl.LazyFrame | None, ...], build: Callable[[
     hit = cache.get(key)
     if hit is not None and all(a is b for a, b in zip(hit[0], frames)):
         return hit[1]
-    value = held(build().collect())       # one chunk, as the bucket it comes from (core/layout.held)
+    value = held(build())            # one chunk, as the bucket it comes from (core/layout.held)
     cache[key] = (frames, value)
     return value

@@ -20,6 +20,7 @@ from monitor_dagster.choices import DEFAULT, MethodChoices
 from monitor_dagster.core._intervals import calendar_part, in_year, keep_r
 from monitor_dagster.core.exact import SCALE, exact_sum, from_fixed, to_fixed
 from monitor_dagster.core.jobs import MIN_HOURS_PER_WEEK, contract_of, round_half_up, wml_hour_of
+from monitor_dagster.core.layout import held
 from monitor_dagster.core.secm import SECM_SELF_EMPLOYED, secm_benefit_months
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.table import KWARTAAL, cells, cells_many, empty
@@ -92,8 +93,8 @@ def _base(population: pl.LazyFrame) -> pl.LazyFrame:
 
 def _once(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Evaluate a lazy intermediate once when several cells() calls read it (each call collects its input:
-    without this the joins behind it run again per call; issue 12 "no repeated scans")."""
-    return lf.collect().lazy()
+    without this the joins behind it run again per call; issue 12 "no repeated scans"), as one chunk."""
+    return held(lf)
 
 
 def _substantial_year(job_month: pl.LazyFrame, year: int, choices: MethodChoices = DEFAULT) -> pl.LazyFrame:

@@ -16,6 +16,7 @@ import datetime as dt
 
 import polars as pl
 
+from monitor_dagster.core.layout import held
 from monitor_dagster.indicators.register import _concat
 from monitor_dagster.indicators.table import cells
 
@@ -52,7 +53,7 @@ def o24b_stage_bijbaan(population: pl.LazyFrame, careers: pl.LazyFrame, job_mont
     all of t).  ``voorlopig`` until the job-months of t+1 are in the warehouse."""
     status = "definitief" if (observed_year if observed_year is not None else year + 1) >= year + 1 \
         else "voorlopig"
-    p = population.join(student_jobs(careers, job_month, year), on="person_id", how="inner").collect().lazy()
+    p = held(population.join(student_jobs(careers, job_month, year), on="person_id", how="inner"))
     measures = {"stage": pl.col("stage"), "bijbaan": pl.col("bijbaan"),
                 "stage of bijbaan": pl.col("stage") | pl.col("bijbaan")}
     out = []

@@ -31,6 +31,7 @@ from __future__ import annotations
 import polars as pl
 
 from monitor_dagster.core._intervals import keep_r
+from monitor_dagster.core.layout import held
 from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.table import cells, empty
 
@@ -216,7 +217,7 @@ def o22_kans_op_werk(population: pl.LazyFrame, enrolment: pl.LazyFrame, oplref: 
         return empty()
     persons = (_first_years(population, enrolment, oplref, ["MBO"])
                .with_columns(pl.col("leerweg_mbo").replace_strict(_LEERWEG, default=None).alias("leerweg"))
-               .join(s.lazy().unique(["crebo", "leerweg"], keep="first"), on=["crebo", "leerweg"], how="left")
+               .join(held(s).unique(["crebo", "leerweg"], keep="first"), on=["crebo", "leerweg"], how="left")
                .with_columns(pl.col("kans").fill_null(UNMATCHED),
                              pl.col("leerweg").str.to_lowercase().alias("sector")))
     return cells(persons, indicator_id="O22", year=year, unit="%", by_measure="kans", dimensions=dimensions)
