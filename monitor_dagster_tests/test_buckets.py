@@ -516,7 +516,7 @@ def test_no_frame_of_several_chunks_enters_a_query_of_a_family(wh, tmp_path, mon
     (core/layout.held), with the family's inputs stored in a row group every 50 rows, as a national warehouse's
     come in many.  A function that collects an intermediate and reads it again without ``held`` fails here;
     the table is that of the inputs as stored."""
-    frames = ENG.warehouse_frames(wh, family, Y)
+    frames = _frames(wh, family, Y)
     skip = ENG.readiness_skips(wh, family, Y)
     stored = ENG.compute_family(family, frames, Y, buckets=2, skip=skip)
     split = {k: None if f is None else _many_row_groups(f, tmp_path / f"{k.replace('/', '_')}.parquet")
