@@ -63,10 +63,11 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
                              last_year=last, seed=1, fmt="parquet", replicate=replicate))
     elif step in LAYERS:
         from monitor_dagster.runner import run_pipeline
-        with dg.instance_for_test() as inst:
+        with dg.instance_for_test() as inst, RssSampler() as rss:
             s = run_pipeline(base / "landing", base / "warehouse", instance=inst, layers=LAYERS[step],
                              select=["LANDAKTUEELREF"] if "sources" not in LAYERS[step] else None)
             steps = _step_seconds(inst, top=12 if step == "run" else 8)
+            step_peaks = _step_peaks(inst, rss.samples, top=12 if step == "run" else 8)
         bad = [o for o in s.outcomes if not o.ok]
         if bad:
             raise SystemExit(f"{step}: {bad[:3]}")
@@ -96,6 +97,7 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
            "peak_rss_worker_gb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2}
     if step in LAYERS:
         out["slowest_steps"] = steps
+        out["largest_steps"] = step_peaks
     if step in SCANS:
         out["inputs"] = scanned
     return out
@@ -149,6 +151,49 @@ def _step_seconds(instance, top: int = 8) -> list[tuple[str, float]]:
     stats = [(st.step_key, st.end_time - st.start_time) for run in instance.get_runs()
              for st in instance.get_run_step_stats(run.run_id) if st.start_time and st.end_time]
     return sorted(stats, key=lambda kv: -kv[1])[:top]
+
+
+class RssSampler:
+    """The process's resident memory every ``every`` seconds in a thread, as (epoch seconds, GB): which step of a
+    layer holds its peak (:func:`_step_peaks`).  Only this process: the in-process executor runs the derived
+    layers' steps here (the sources' worker processes are not sampled)."""
+
+    def __init__(self, every: float = 0.2):
+        import threading
+
+        self.every, self.samples, self._stop = every, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._stop.is_set():
+            try:
+                pages = int(Path("/proc/self/statm").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                return                      # no /proc (not Linux): no step peaks
+            self.samples.append((time.time(), pages * page / 1024**3))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _step_peaks(instance, samples: list[tuple[float, float]], top: int = 8) -> list[tuple[str, float]]:
+    """The steps whose sampled resident memory was highest (step key, GB), largest first: the peak of a layer is
+    one step's, plus what earlier steps left to the allocator (monitor_dagster/allocator.py)."""
+    peaks = []
+    for run in instance.get_runs():
+        for st in instance.get_run_step_stats(run.run_id):
+            if st.start_time and st.end_time:
+                inside = [gb for t, gb in samples if st.start_time <= t <= st.end_time]
+                if inside:
+                    peaks.append((st.step_key, round(max(inside), 2)))
+    return sorted(peaks, key=lambda kv: -kv[1])[:top]
 
 
 def main() -> None:
@@ -209,6 +254,8 @@ def main() -> None:
               flush=True)
         if r.get("slowest_steps"):
             print("      slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["slowest_steps"]), flush=True)
+        if r.get("largest_steps"):
+            print("      largest steps: " + ", ".join(f"{k} {v:.2f} GB" for k, v in r["largest_steps"]), flush=True)
     peak = max((step_peak(r) for r in results if r["step"] not in SCANS), default=0)
     if any(r["step"] not in SCANS for r in results):
         print(f"  total {total:.0f} s ({total / 60:.1f} min), max peak {peak:.2f} GB; whole run (issues 5, 7) "

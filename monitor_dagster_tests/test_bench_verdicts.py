@@ -329,3 +329,26 @@ def test_profile_kinds_sorts_perf_samples_into_the_kinds_of_the_scaling_doc(monk
     assert got["polars: group-bys, joins, hash tables"] == pytest.approx(1.83)
     assert got["polars: other expressions"] == pytest.approx(1.12)
     assert sum(got.values()) == pytest.approx(42.01)
+
+
+def test_each_step_gets_the_peak_sampled_while_it_ran(monkeypatch):
+    # pipeline.py's "largest steps": the resident memory sampled during a step's window is that step's
+    from types import SimpleNamespace as NS
+
+    p = _pipeline(monkeypatch)
+    stats = {"r1": [NS(step_key="a", start_time=10.0, end_time=20.0), NS(step_key="b", start_time=20.5, end_time=30.0),
+                    NS(step_key="never_ran", start_time=None, end_time=None)]}
+    inst = NS(get_runs=lambda: [NS(run_id="r1")], get_run_step_stats=lambda rid: stats[rid])
+    samples = [(9.0, 9.9), (11.0, 1.5), (19.0, 2.25), (21.0, 3.0), (29.0, 0.5), (31.0, 7.0)]
+    assert p._step_peaks(inst, samples) == [("b", 3.0), ("a", 2.25)]
+    import time
+
+    with p.RssSampler(every=0.01) as rss:
+        time.sleep(0.05)
+        big = bytearray(200 * 1024**2)
+        big[::4096] = b"x" * len(big[::4096])       # touch every page: resident, not only reserved
+        time.sleep(0.05)
+    del big
+    times = [t for t, _ in rss.samples]
+    assert times == sorted(times) and len(times) >= 4
+    assert max(gb for _, gb in rss.samples) - rss.samples[0][1] > 0.15     # the 200 MB seen while held

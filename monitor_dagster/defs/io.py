@@ -14,6 +14,7 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
+from monitor_dagster import allocator
 from monitor_dagster.core.buckets import BucketedFrame
 from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
@@ -52,6 +53,9 @@ def write_asset(warehouse: str, key: dg.AssetKey, part: str, obj, run_id: str, m
     else:
         w.write(name, part, obj, manifest)
     stored = w.manifest(name, part) or manifest
+    # the step's work is done: with MONITOR_RELEASE_MEMORY=1 what it freed goes back to the OS before the next step
+    # (monitor_dagster/allocator.py)
+    allocator.release()
     return {"rows": dg.MetadataValue.int(int(stored["rows"])), "columns": int(stored["columns"]),
             "warehouse_path": f"{layer}/{name}/{part}", **extra}
 
