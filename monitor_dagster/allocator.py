@@ -131,9 +131,11 @@ def release() -> bool:
     if os.environ.get(RELEASE_ENV, "0").strip() != "1":
         return False
     if _mallctl is _UNSET:
-        try:
+        import struct
+
+        try:       # a library that is not what it seems (truncated, another layout) means no release, not a failure
             _mallctl = _find_mallctl()
-        except (OSError, ValueError, AttributeError, IndexError):
+        except (OSError, ValueError, AttributeError, IndexError, struct.error):
             _mallctl = None
     if _mallctl is None:
         return False

@@ -81,22 +81,38 @@ def test_release_is_off_unless_asked_for():
 
 
 def test_release_does_nothing_when_mallctl_cannot_be_trusted(monkeypatch):
+    import struct
+
+    real = allocator._elf_symbols
     monkeypatch.setenv("MONITOR_RELEASE_MEMORY", "1")
     # a polars build without the symbols, or whose load base does not match its symbol table: no call at all
     monkeypatch.setattr(allocator, "_mallctl", allocator._UNSET)
     monkeypatch.setattr(allocator, "_elf_symbols", lambda path, names: {})
     assert allocator.release() is False
+
+    def truncated(path, names):
+        raise struct.error("unpack_from requires a buffer of at least 64 bytes")
+
     monkeypatch.setattr(allocator, "_mallctl", allocator._UNSET)
-    real = allocator._elf_symbols
+    monkeypatch.setattr(allocator, "_elf_symbols", truncated)
+    assert allocator.release() is False
+    monkeypatch.setattr(allocator, "_mallctl", allocator._UNSET)
     monkeypatch.setattr(allocator, "_elf_symbols",
                         lambda path, names: {k: v + 16 for k, v in real(path, names).items()})
     assert allocator._find_mallctl() is None
 
 
 def test_elf_symbols_of_a_file_that_is_not_elf(tmp_path):
+    import struct
+
+    import pytest
+
     p = tmp_path / "x.so"
     p.write_bytes(b"not an ELF file at all" * 10)
     assert allocator._elf_symbols(str(p), ("_rjem_mallctl",)) == {}
+    p.write_bytes(b"\x7fELF\x02\x01" + b"\0" * 30)          # an ELF header cut short
+    with pytest.raises(struct.error):                        # which release() takes as "no mallctl"
+        allocator._elf_symbols(str(p), ("_rjem_mallctl",))
 
 
 def test_every_written_asset_releases_memory(tmp_path, monkeypatch):
