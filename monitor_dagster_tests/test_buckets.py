@@ -539,3 +539,38 @@ def test_no_frame_of_several_chunks_enters_a_query_of_a_family(wh, tmp_path, mon
         assert seen and set(seen) == {1}, sorted(set(seen))
     assert_frame_equal(stored.table, split_result.table, check_row_order=True)
     assert_frame_equal(stored.cells, split_result.cells, check_row_order=True)
+
+
+def test_a_family_sizes_and_runs_its_buckets_by_its_own_limits(wh, monkeypatch):
+    """specs.yaml ``bucket_limits``: function_level's buckets hold four times the default estimate (the ranking
+    within the employer; 3.5 GB in one bucket at 17.5 M persons), so it gets four times the buckets of the
+    default overhead for the same budget, and runs them one at a time (forty-first session)."""
+    limits = SPEC.bucket_limits("function_level")
+    assert limits.overhead == 4 * BK.BUCKET_OVERHEAD and limits.in_flight == 1
+    assert SPEC.bucket_limits("contracts_hours") == SPEC.BucketLimits()        # the engine's defaults
+    frames = _frames(wh, "function_level", Y)
+    work = ENG.family_work("function_level", frames, Y)
+    inputs = {k: f for k, f in frames.items() if k in work.inputs}
+    budget = 3e-5                                       # GB: small enough that the test zone needs buckets
+    default_k = BK.choose_buckets(inputs, "SBEID", budget)
+    assert 1 < default_k < 20
+    plan = ENG.family_plan(work, frames, None, budget)
+    assert plan.k >= 3 * default_k                        # the hashed plan may give fewer than K, never more
+    workers = []
+    real = ENG.in_flight
+    monkeypatch.setattr(ENG, "in_flight", lambda fn, k, n: workers.append(n) or real(fn, k, n))
+    monkeypatch.delenv("MONITOR_BUCKETS_IN_FLIGHT", raising=False)
+    one_at_a_time = ENG.compute_family("function_level", frames, Y, buckets=4)
+    contracts = ENG.compute_family("contracts_hours", _frames(wh, "contracts_hours", Y), Y, buckets=4)
+    assert workers == [1, 2] and contracts.table.height > 0
+    assert one_at_a_time.table.height > 0
+    assert one_at_a_time.table.hash_rows().to_list() == ENG.compute_family(
+        "function_level", frames, Y, buckets=1).table.hash_rows().to_list()
+
+
+def test_bucket_limits_name_known_families():
+    raw = {"themes": {"t": "x"}, "families": {"f": "x"}, "indicators": {}, "bucket_limits": {"g": {"in_flight": 1}}}
+    with pytest.raises(ValueError, match="bucket_limits"):
+        SPEC.Registry.model_validate(raw)
+    with pytest.raises(ValueError):
+        SPEC.Registry.model_validate({**raw, "bucket_limits": {"f": {"in_flight": 0}}})

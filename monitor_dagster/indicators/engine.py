@@ -29,8 +29,8 @@ from typing import Callable
 import polars as pl
 
 from monitor_dagster.choices import MethodChoices
-from monitor_dagster.core.buckets import (ENGINE_IN_FLIGHT, BucketPlan, bucket_frames, buckets_in_flight, choose_buckets,
-                                          in_flight, plan_buckets)
+from monitor_dagster.core.buckets import (BUCKET_OVERHEAD, ENGINE_IN_FLIGHT, BucketPlan, bucket_frames,
+                                          buckets_in_flight, choose_buckets, in_flight, plan_buckets)
 from monitor_dagster.core.layout import held
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
@@ -226,7 +226,8 @@ def family_plan(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], bucket
     """The buckets of a family's inputs: K given, or from their size (:func:`choose_buckets`)."""
     inputs = {k: f for k, f in frames.items() if k in work.inputs}
     key = SPEC.bucket_key(work.family)
-    return plan_buckets(inputs, key, buckets or choose_buckets(inputs, key, memory_gb))
+    overhead = SPEC.bucket_limits(work.family).overhead or BUCKET_OVERHEAD
+    return plan_buckets(inputs, key, buckets or choose_buckets(inputs, key, memory_gb, overhead))
 
 
 def project_inputs(family: str, frames: dict[str, pl.LazyFrame | None]) -> dict[str, pl.LazyFrame | None]:
@@ -325,7 +326,8 @@ def compute_family(family: str, frames: dict[str, pl.LazyFrame | None], year: in
             progress(f"{family} {year}: bucket {b + 1}/{plan.k} in {time.perf_counter() - t0:.1f} s")
         return part
 
-    return finish(work, list(in_flight(one, plan.k, buckets_in_flight(plan.k, ENGINE_IN_FLIGHT))), provenance, plan.k)
+    workers = buckets_in_flight(plan.k, SPEC.bucket_limits(family).in_flight or ENGINE_IN_FLIGHT)
+    return finish(work, list(in_flight(one, plan.k, workers)), provenance, plan.k)
 
 
 def warehouse_frames(warehouse_root: Path | str, family: str, year: int) -> dict[str, pl.LazyFrame | None]:

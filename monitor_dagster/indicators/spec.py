@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor_dagster import yamlio
 
@@ -167,12 +167,22 @@ class FollowUp(BaseModel):
     covers: tuple[str, ...] = ()
 
 
+class BucketLimits(BaseModel):
+    """A family's own bucket sizing (specs.yaml ``bucket_limits``): None keeps the engine's default."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    overhead: float | None = Field(default=None, gt=0)
+    in_flight: int | None = Field(default=None, ge=1)
+
+
 class Registry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     themes: dict[str, str]
     families: dict[str, str]
     #: family -> the column its persons are bucketed by (issue 12); absent: person_id; null: one bucket
     bucket_keys: dict[str, str | None] = {}
+    #: family -> how its buckets are sized and run when the default does not fit it (issue 12): ``overhead``
+    #: (bytes held per input byte, core/buckets.choose_buckets) and ``in_flight`` (buckets at once)
+    bucket_limits: dict[str, "BucketLimits"] = {}
     #: family -> follow-up window: its yearly ``inputs`` are read for t .. t + ``years`` (report 5.2 4g:
     #: "We kijken voor deze analyse drie jaar vooruit"); the other inputs for t only
     follow_up: dict[str, "FollowUp"] = {}
@@ -189,10 +199,11 @@ class Registry(BaseModel):
 
     @model_validator(mode="after")
     def _refs(self):
-        for f in [*self.bucket_keys, *self.follow_up, *self.leaves_out_students, *self.corrected,
+        for f in [*self.bucket_keys, *self.bucket_limits, *self.follow_up, *self.leaves_out_students, *self.corrected,
                   *self.corrected_covariates, *self.input_columns]:
             if f not in self.families:
-                raise ValueError(f"bucket_keys / follow_up / leaves_out_students / corrected / input_columns: family "
+                raise ValueError(f"bucket_keys / bucket_limits / follow_up / leaves_out_students / corrected / "
+                                 f"input_columns: family "
                                  f"{f!r} not in families")
         for s in self.indicators.values():
             if s.theme not in self.themes:
@@ -236,6 +247,11 @@ def families() -> dict[str, list[IndicatorSpec]]:
 def bucket_key(family: str) -> str | None:
     """The column a family's inputs are split into buckets by (engine.py); None: not bucketed."""
     return registry().bucket_keys.get(family, "person_id")
+
+
+def bucket_limits(family: str) -> BucketLimits:
+    """How a family's buckets are sized and run (``bucket_limits`` in specs.yaml); defaults where absent."""
+    return registry().bucket_limits.get(family, BucketLimits())
 
 
 def follow_up(family: str) -> FollowUp | None:
