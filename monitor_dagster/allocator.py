@@ -24,7 +24,9 @@ system when its asset is written: a lower peak for more page faults in the next 
 
 from __future__ import annotations
 
+import mmap
 import os
+import struct
 import sys
 
 #: options for polars' jemalloc (read through the environment variable polars itself passes on)
@@ -56,9 +58,6 @@ def _elf_symbols(path: str, names: tuple[str, ...]) -> dict[str, int]:
     """The values (addresses relative to the load base) of ``names`` in the symbol table of the 64-bit
     little-endian ELF file ``path``; a name that is not there is left out.  Read through ``mmap``: the
     symbol table of polars' library is tens of MB, read in about 0.1 s."""
-    import mmap
-    import struct
-
     found: dict[str, int] = {}
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
         if m[:4] != b"\x7fELF" or m[4] != 2 or m[5] != 1:       # 64-bit, little-endian
@@ -131,8 +130,6 @@ def release() -> bool:
     if os.environ.get(RELEASE_ENV, "0").strip() != "1":
         return False
     if _mallctl is _UNSET:
-        import struct
-
         try:       # a library that is not what it seems (truncated, another layout) means no release, not a failure
             _mallctl = _find_mallctl()
         except (OSError, ValueError, AttributeError, IndexError, struct.error):
