@@ -22,8 +22,9 @@ def _secm(zone, year):
 
 def test_spolis_jobs_lie_in_secm_work_spells(zone):
     """Every SPOLIS job row (SSRTIV below 21) of a registered person falls in an SECM spell of someone with a job:
-    werknemer (11), dga (12), student with income (26) or pensioner (25); every benefit row (SSRTIV 24 WW, 23
-    WAO/WIA, paid by UWV through the payroll) in an SECM spell of its benefit (21 WW, 24 ziekte/AO)."""
+    werknemer (11), dga (12), student with income (26) or pensioner (25); every benefit row (SSRTIV 33 WW; 31 ZW,
+    32 WAO, 39 IVA, 40 WGA: paid by UWV through the payroll) in an SECM spell of its benefit (21 WW, 24
+    ziekte/AO)."""
     pol = load(zone, "SPOLISBUS", 2019).filter(pl.col("RINPERSOONS") == "R").with_columns(_date("SDATUMAANVANGIKO").alias("a"))
     secm = _secm(zone, 2019)
     j = pol.join(secm, on=KEYS, how="left").filter((pl.col("a") >= pl.col("s")) & (pl.col("a") <= pl.col("e")))
@@ -32,10 +33,39 @@ def test_spolis_jobs_lie_in_secm_work_spells(zone):
     bad = j.filter(job & ~pl.col("SECM").is_in(["11", "12", "26", "25"]))
     assert bad.height == 0, bad.select("SECM").to_series().value_counts()
     benefits = j.filter(~job)
-    assert benefits.height > 100 and set(benefits["SSRTIV"]) == {"23", "24"}
-    wrong = benefits.filter(~(((pl.col("SSRTIV") == "24") & (pl.col("SECM") == "21"))
-                              | ((pl.col("SSRTIV") == "23") & (pl.col("SECM") == "24"))))
+    assert benefits.height > 100 and set(benefits["SSRTIV"]) == {"31", "32", "33", "39", "40"}
+    wrong = benefits.filter(~(((pl.col("SSRTIV") == "33") & (pl.col("SECM") == "21"))
+                              | (pl.col("SSRTIV").is_in(["31", "32", "39", "40"]) & (pl.col("SECM") == "24"))))
     assert wrong.height == 0, wrong.select("SSRTIV", "SECM").head()
+
+
+def test_spolis_benefit_codes_name_the_benefits_law(zone):
+    """A benefit row's SSRTIV is the loonaangifte's code soort inkomstenverhouding of its law (Belastingdienst,
+    Handboek loonheffingen): 33 WW lies in a WWPERSOONBUS spell; 32 WAO, 39 IVA and 40 WGA in an AOTOTPERSOONBUS
+    spell of that law (AOWET 1, 4, 5); 31 Ziektewet in none (ZW is not in AOTOTPERSOONBUS).  Codes such as 23
+    (oorlogs- en verzetspensioenen) or 24 (ANW) would name other benefits."""
+    pol = (load(zone, "SPOLISBUS", 2019).filter((pl.col("RINPERSOONS") == "R") & (pl.col("SSRTIV").cast(pl.Int64) >= 21))
+           .with_columns(_date("SDATUMAANVANGIKO").alias("a")).with_row_index("row"))
+    ww = load(zone, "WWPERSOONBUS", 2019).select(*KEYS, _date("AANVANGWW").alias("s"),
+                                                 _date("EINDEWW").fill_null(dt.date(9999, 1, 1)).alias("e"))
+    ao = load(zone, "AOTOTPERSOONBUS", 2019).select(*KEYS, "AOWET", _date("AANVANGAO").alias("s"),
+                                                    _date("EINDEAO").fill_null(dt.date(9999, 1, 1)).alias("e"))
+
+    def rows_in(spells):
+        j = pol.join(spells, on=KEYS, how="inner").filter((pl.col("a") >= pl.col("s")) & (pl.col("a") <= pl.col("e")))
+        return j
+    in_ww = set(rows_in(ww)["row"])
+    in_ao = rows_in(ao).group_by("row").agg(pl.col("AOWET").unique())
+    law = dict(zip(in_ao["row"], (set(v) for v in in_ao["AOWET"])))
+    counts = pol.group_by("SSRTIV").len()
+    assert set(counts["SSRTIV"]) == {"31", "32", "33", "39", "40"}, counts
+    for row, code in pol.select("row", "SSRTIV").iter_rows():
+        if code == "33":
+            assert row in in_ww, f"WW row {row} outside every WWPERSOONBUS spell"
+        elif code == "31":
+            assert row not in law, f"Ziektewet row {row} in an AOTOTPERSOONBUS spell {law.get(row)}"
+        else:
+            assert {"32": "1", "39": "4", "40": "5"}[code] in law.get(row, set()), (row, code, law.get(row))
 
 
 def test_secm_employees_have_a_spolis_job(zone):
@@ -120,3 +150,12 @@ def test_income_contains_the_wages(zone):
     j = inc.join(pol, on=KEYS)
     assert j.height > 500
     assert (j["INPPERSPRIM"] >= j["SLNINGLD"] - 1).all()
+
+
+def test_spolis_job_codes_follow_the_loonaangifte(zone):
+    """A job's SSRTIV: 17 for a director-major shareholder (SSOORTBAAN 1; 13 would be a director who is insured
+    for the employee insurances), 11 or 15 for everybody else (Belastingdienst, Handboek loonheffingen)."""
+    jobs = load(zone, "SPOLISBUS", 2019).filter(pl.col("SSRTIV").cast(pl.Int64) < 21)
+    dga = jobs.filter(pl.col("SSOORTBAAN") == "1")
+    assert dga.height > 10 and set(dga["SSRTIV"]) == {"17"}
+    assert set(jobs.filter(pl.col("SSOORTBAAN") != "1")["SSRTIV"]) == {"11", "15"}

@@ -59,9 +59,13 @@ _TO_SECTOR_BY_INDEX = {i: _TO_SECTOR[c] for i, c in enumerate(SSECT.categories.t
 _SPOLIS_COLS = ["person_id", "IKVID", "SBEID", "SDATUMAANVANGIKO", "SDATUMEINDEIKO", "SBASISLOON", "SBASISUREN",
                 "SAANTVERLU", "SAANTCTRCTURENPWK", "SBAANDAGEN", "SCONTRACTSOORT", "SSOORTBAAN", "SSECT"]
 #: SPOLISBUS holds income relationships, not only jobs: SSRTIV 11 civil servants, 13/17 directors, 15 regular
-#: wage; 21 and up benefits and pensions paid through the payroll (CBS file description of SPOLISBUS).  A row with
-#: a code from this one up is no job: a WW benefit with contract N and hours would otherwise be a job-month (a
-#: student's benefit a "bijbaan" in O24b).  Without the column (an incomplete zone) every row counts, as before
+#: wage; 21 and up benefits and pensions paid through the payroll (CBS file description of SPOLISBUS; the codes
+#: are the loonaangifte's "soort inkomstenverhouding", Belastingdienst, Handboek loonheffingen: 21-24 pensions,
+#: AOW, ANW, 31-46 benefits such as 31 ZW, 32 WAO, 33 WW, 39 IVA, 40 WGA).  A row with a code from this one up is
+#: no job: a WW benefit with contract N and hours would otherwise be a job-month (a student's benefit a
+#: "bijbaan" in O24b).  Two codes the rule decides without a source: 18 (wachtgeld van een overheidsinstelling)
+#: counts as a job, 81 (overige fictieve dienstbetrekkingen) does not (docs/methodology.md, "Job-months").
+#: Without the column (an incomplete zone) every row counts, as before
 FIRST_NON_JOB_SRTIV = 21
 #: the SPOLISBUS columns :func:`job_months` reads (RINPERSOONS for :func:`keep_r`, SSRTIV for :func:`_is_job`):
 #: what a bucket holds

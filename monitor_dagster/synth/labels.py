@@ -38,8 +38,11 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "SPOLISDIENSTVERBAND": {"1": "Voltijd", "2": "Deeltijd"},
         "SWEKARBDUURKLASSE": {"1": "Minder dan 12 uur", "2": "12 tot 20 uur", "3": "20 tot 25 uur", "4": "25 tot 30 uur",
                               "5": "30 tot 35 uur", "6": "35 uur of meer"},
-        "SSRTIV": {"11": "Loon ambtenaar", "13": "Directeur-grootaandeelhouder", "15": "Loon of salaris",
-                   "17": "Directeur van NV/BV", "23": "Uitkering WAO/WIA", "24": "Uitkering WW"},
+        # the loonaangifte's codes soort inkomstenverhouding (Belastingdienst, Handboek loonheffingen)
+        "SSRTIV": {"11": "Loon of salaris ambtenaren", "13": "Loon of salaris directeuren nv/bv, verzekerd",
+                   "15": "Loon of salaris overige werknemers", "17": "Loon of salaris directeur-grootaandeelhouder",
+                   "31": "Uitkering Ziektewet", "32": "Uitkering WAO", "33": "Uitkering WW", "39": "Uitkering IVA",
+                   "40": "Uitkering WGA"},
         "SCAOSECTOR": {"1000": "Particuliere sector", "2000": "Gesubsidieerde sector", "3000": "Overheid",
                        "3400": "Overheid, onderwijs"},
     },

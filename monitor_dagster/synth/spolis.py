@@ -112,8 +112,9 @@ def _project_chunk(j: pl.DataFrame, segs: dict, keys: pl.DataFrame, year: int, r
                 .when(pl.col("perm_date").is_not_null() & (pl.col("a") >= pl.col("perm_date"))).then(pl.lit("O"))
                 .otherwise(pl.col("contract0")))
     contract = pl.when(pl.Series(lower)).then(contract.str.to_lowercase()).otherwise(contract)
-    srtiv = (pl.when(pl.col("soortbaan") == "1").then(pl.lit("13"))
-             .when(pl.col("broad_sector").is_in(["overheid", "onderwijs"])).then(pl.lit("11")).otherwise(pl.lit("15")))
+    srtiv = (pl.when(pl.col("soortbaan") == "1").then(pl.lit(JOB_SRTIV["dga"]))
+             .when(pl.col("broad_sector").is_in(["overheid", "onderwijs"])).then(pl.lit(JOB_SRTIV["ambtenaar"]))
+             .otherwise(pl.lit(JOB_SRTIV["werknemer"])))
     cao = (pl.when(pl.col("broad_sector") == "overheid").then(pl.lit("3000"))
            .when(pl.col("broad_sector") == "onderwijs").then(pl.lit("3400"))
            .when(pl.col("broad_sector") == "zorg").then(pl.lit("2000")).otherwise(pl.lit("1000")))
@@ -164,21 +165,30 @@ def _non_resident_rows(out: pl.DataFrame, rng: np.random.Generator) -> pl.DataFr
 #: benefits paid through the payroll: IKVID = BENEFIT_JOB_SHIFT + the spell's number, below S_JOB_SHIFT so that the
 #: replication's job offset (replicate.py, a power of ten above S_JOB_SHIFT + the largest job) covers them
 BENEFIT_JOB_SHIFT = 500_000_000
-#: the paying body (UWV) as the withholding agent; SSRTIV of the loonaangifte's code table: 24 WW, 23 WAO/WIA
+#: the paying body (UWV) as the withholding agent
 UWV_SBEID = "000099990"
-BENEFIT_SRTIV = {"WW": "24", "AO": "23"}
+#: SSRTIV of a benefit row: the code "soort inkomstenverhouding" of the loonaangifte (Belastingdienst, Handboek
+#: loonheffingen, table of codes soort inkomstenverhouding): 31 Ziektewet, 32 WAO, 33 WW, 39 IVA, 40 WGA
+BENEFIT_SRTIV = {"WW": "33", "ZW": "31", "WAO": "32", "IVA": "39", "WGA": "40"}
+#: SSRTIV of a job row: 11 ambtenaren, 15 other employees, 17 a director-major shareholder (DGA), who is not
+#: insured for the employee insurances (13 is a director who is)
+JOB_SRTIV = {"ambtenaar": "11", "werknemer": "15", "dga": "17"}
 
 
 def benefit_rows(spells: pl.DataFrame, persons: pl.DataFrame, year: int, rng: np.random.Generator,
                  like: pl.DataFrame) -> pl.DataFrame:
     """SPOLIS rows of the WW and disability benefits UWV pays in ``year``: one row per benefit and calendar month
-    (a monthly payment), SSRTIV 24 (WW) or 23 (WAO/WIA), no hours, contract type N.  The real file holds them
+    (a monthly payment), SSRTIV by the benefit's law (:data:`BENEFIT_SRTIV`: 33 WW, 31 ZW, 32 WAO, 39 IVA,
+    40 WGA), no hours, contract type N.  The real file holds them
     next to the jobs (9-10 million persons a year, more than there are employees; CBS file documentation), and
     core.jobs keeps only wage relationships (SSRTIV < 21): these rows test that, and the planted truths, drawn
     from the jobs, would break if they were counted.  ``spells``: the latent state spells (labour.py; WW = 6,
     AO = 9); ``like``: the year's job rows, whose columns and types the rows take.  A stream of their own
     (``rng``), so that no other draw changes."""
-    from monitor_dagster.synth.labour import AO, WW
+    from monitor_dagster.synth.labour import AO, SUB_IVA, SUB_WAO, SUB_WGA, SUB_ZW, WW
+
+    _AO_SRTIV = {SUB_ZW: BENEFIT_SRTIV["ZW"], SUB_WAO: BENEFIT_SRTIV["WAO"], SUB_IVA: BENEFIT_SRTIV["IVA"],
+                 SUB_WGA: BENEFIT_SRTIV["WGA"]}
 
     y0, y1 = dt.date(year, 1, 1), dt.date(year, 12, 31)
     sp = (spells.with_row_index("spell_no").filter(pl.col("state").is_in([WW, AO]) & (pl.col("start") <= y1)
@@ -209,7 +219,9 @@ def benefit_rows(spells: pl.DataFrame, persons: pl.DataFrame, year: int, rng: np
         pl.lit(0.0).alias("SBIJZONDEREBELONING"),
         (pl.col("daily") * pl.col("days")).round(0).alias("SLNINGLD"),
         pl.lit("N").alias("SCONTRACTSOORT"), pl.lit("9").alias("SSOORTBAAN"),
-        pl.when(ww).then(pl.lit(BENEFIT_SRTIV["WW"])).otherwise(pl.lit(BENEFIT_SRTIV["AO"])).alias("SSRTIV"),
+        pl.when(ww).then(pl.lit(BENEFIT_SRTIV["WW"]))
+        .otherwise(pl.col("subtype").replace_strict(_AO_SRTIV, default=BENEFIT_SRTIV["WGA"], return_dtype=pl.Utf8))
+        .alias("SSRTIV"),
         pl.lit("64").alias("SSECT"), pl.lit("3000").alias("SCAOSECTOR"), pl.lit("2").alias("SPOLISDIENSTVERBAND"),
         pl.lit("1").alias("SWEKARBDUURKLASSE"))
     if year < 2010:
