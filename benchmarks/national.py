@@ -5,7 +5,8 @@ For each size ``persons:R`` the zone is generated as R shifted copies of persons
 indicators (each layer in its own process: its own time and peak RSS) and one streaming scan of the ingested
 source tables (core + indicators against it: the issue's compute target), and ``benchmarks/indicators.py``
 measures the register families against one streaming scan of their own inputs, and every outcome family
-against one of its own (``--per-family``).  The summary table goes to
+against one of its own (``--per-family``); the warehouse is checked against the zone's planted truth
+(``monitor_dagster/synth/verify.py``: the bucketed layers must give the generator's counts at every size).  The summary table goes to
 ``$MONITOR_BENCH_OUT/bench_national.md``; targets: 17.5 M persons <= 10 minutes and <= 12 GB (parquet landing
 -> gated table), peak at 4 M <= 1.3x the peak at 1 M.
 
@@ -45,7 +46,7 @@ def main() -> None:
         persons, r = (int(x) for x in size.split(":"))
         p = subprocess.run([sys.executable, str(HERE / "pipeline.py"), "--persons", str(persons),
                             "--replicate", str(r), "--years", f"{a.year}-{a.year}",
-                            "--steps", "synth,sources,core,indicators,scan,scan_core"], text=True)
+                            "--steps", "synth,sources,core,indicators,truth,scan,scan_core"], text=True)
         if p.returncode != 0:
             print(f"{persons:,}: pipeline failed")
             continue
@@ -67,8 +68,8 @@ def main() -> None:
 
     lines = ["| persons | sources | core | indicators | total (no synth) | max peak | core + indicators / scan of the "
              "sources | register families / scan of their inputs | every outcome family / scan of its own inputs "
-             "| quarters / year |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| quarters / year | planted truth |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         L, I = row["layers"], row["indicators"]
 
@@ -87,9 +88,11 @@ def main() -> None:
                  if whole else "-")
         q = (f"{I['K=auto']['seconds'] / I['K=auto/year']['seconds']:.2f}x"
              if "K=auto" in I and "K=auto/year" in I else "-")
+        checks = L.get("truth", {}).get("checks")
+        truth = (f"{sum(c['ok'] for c in checks)} of {len(checks)} checks hold" if checks is not None else "-")
         lines.append(f"| {row['persons']:,} | {cell('sources')} | {cell('core')} | {cell('indicators')} | "
                      f"{total:.0f} s | {peak:.1f} GB | {whole} | {ratio} | {families_cell(row.get('families'))} "
-                     f"| {q} |")
+                     f"| {q} | {truth} |")
     if a.peer and rows:
         largest = max(r_["persons"] for r_ in rows)
         landing = OUT / f"pipeline_{largest}_{a.year}_{a.year}" / "landing"

@@ -37,6 +37,8 @@ LAYERS = {"sources": ("sources",), "core": ("core",), "indicators": ("indicators
           "run": ("sources", "core", "indicators")}
 #: measuring sticks, not part of the run: one streaming scan of the source tables, and one of the core tables
 SCANS = ("scan", "scan_core")
+#: checks, not part of the run either: the warehouse against the zone's planted truth (synth/verify.py)
+CHECKS = ("truth",)
 
 
 def fresh_warehouse(base: Path, steps: list[str]) -> bool:
@@ -75,6 +77,10 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
         scanned = scan_sources(base / "warehouse")
     elif step == "scan_core":
         scanned = scan_sources(base / "warehouse", layer="core")
+    elif step == "truth":
+        from monitor_dagster.synth.verify import verify_warehouse
+        truth = json.loads((base / "landing.truth.json").read_text())
+        checks = [c.__dict__ for c in verify_warehouse(base / "warehouse", truth)]
     elif step == "export":
         from monitor_dagster.export import export_table
         from monitor_dagster.warehouse import Warehouse
@@ -100,6 +106,8 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
         out["largest_steps"] = step_peaks
     if step in SCANS:
         out["inputs"] = scanned
+    if step in CHECKS:
+        out["checks"] = checks
     return out
 
 
@@ -203,7 +211,7 @@ def main() -> None:
     ap.add_argument("--replicate", type=int, default=1,
                     help="generate persons/R and write R shifted copies (monitor synth --replicate): a national "
                          "zone within the generator's memory")
-    ap.add_argument("--steps", default="synth,sources,core,indicators,export,scan,scan_core,publish",
+    ap.add_argument("--steps", default="synth,sources,core,indicators,export,truth,scan,scan_core,publish",
                     help="steps to run; starting with sources or run re-uses the zone of an earlier run with a "
                          "new warehouse, starting later re-uses its warehouse too")
     ap.add_argument("--step", help=argparse.SUPPRESS)
@@ -244,8 +252,11 @@ def main() -> None:
             break
         r = json.loads(p.stdout.strip().splitlines()[-1])
         r["steal_seconds"] = steal
-        total += r["seconds"] if step not in SCANS else 0.0     # a measuring stick, not part of the run
+        total += r["seconds"] if step not in SCANS + CHECKS else 0.0     # a measuring stick, not part of the run
         results.append(r)
+        if step in CHECKS:
+            print(truth_lines(r["checks"]), flush=True)
+            continue
         worker = r.get("peak_rss_worker_gb", 0)
         cpu = r.get("cpu_seconds", 0) + r.get("cpu_seconds_workers", 0)
         print(f"  {step:<11} {r['seconds']:7.1f} s   peak {r['peak_rss_gb']:.2f} GB   cores busy {cpu / r['seconds']:.2f}"
@@ -256,8 +267,8 @@ def main() -> None:
             print("      slowest steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["slowest_steps"]), flush=True)
         if r.get("largest_steps"):
             print("      largest steps: " + ", ".join(f"{k} {v:.2f} GB" for k, v in r["largest_steps"]), flush=True)
-    peak = max((step_peak(r) for r in results if r["step"] not in SCANS), default=0)
-    if any(r["step"] not in SCANS for r in results):
+    peak = max((step_peak(r) for r in results if r["step"] not in SCANS + CHECKS), default=0)
+    if any(r["step"] not in SCANS + CHECKS for r in results):
         print(f"  total {total:.0f} s ({total / 60:.1f} min), max peak {peak:.2f} GB; whole run (issues 5, 7) "
               f"target < 10 min and < 8 GB: {'met' if total < 600 and peak < 8 else 'NOT met'}")
     gated = gated_verdict(results)
@@ -271,6 +282,16 @@ def main() -> None:
         if left:    # e.g. transitions needs SPOLISBUS t-1: a zone of one year does not measure it
             print(f"  not built for {last} (readiness), so not in the times above: " + "; ".join(left))
     (OUT / "bench_pipeline.json").write_text(json.dumps(results, indent=1))
+
+
+def truth_lines(checks: list[dict]) -> str:
+    """The truth step's report: one line per check, failures first, and a verdict line."""
+    bad = [c for c in checks if not c["ok"]]
+    lines = [f"  truth       {len(checks) - len(bad)} of {len(checks)} checks against the zone's planted truth hold"
+             + ("" if checks else " (nothing to compare: no core/population of a year of the truth)")]
+    lines += [f"      {'FAILS' if not c['ok'] else 'holds'}: {c['name']}: {c['detail']}"
+              for c in sorted(checks, key=lambda c: c["ok"])]
+    return "\n".join(lines)
 
 
 def stand_in_mappings(first: int, last: int, folder: Path) -> tuple[Path, list[int]] | None:

@@ -352,3 +352,16 @@ def test_each_step_gets_the_peak_sampled_while_it_ran(monkeypatch):
     times = [t for t, _ in rss.samples]
     assert times == sorted(times) and len(times) >= 4
     assert max(gb for _, gb in rss.samples) - rss.samples[0][1] > 0.15     # the 200 MB seen while held
+
+
+def test_the_truth_step_reports_failures_first_and_takes_no_time(monkeypatch, tmp_path):
+    """pipeline.py's step ``truth`` (synth/verify.py on the benchmark's warehouse): failures lead the report, and
+    the step counts neither in the run's time nor in its peak."""
+    pipe = _pipeline(monkeypatch)
+    checks = [{"name": "population 2021", "ok": True, "detail": "33 cells"},
+              {"name": "gemeente 2021", "ok": False, "detail": "GM0014: 1 vs 2"}]
+    lines = pipe.truth_lines(checks).splitlines()
+    assert "1 of 2 checks" in lines[0]
+    assert lines[1].strip().startswith("FAILS: gemeente 2021") and lines[2].strip().startswith("holds: population")
+    assert "nothing to compare" in pipe.truth_lines([])
+    assert "truth" in pipe.CHECKS and "truth" not in pipe.LAYERS

@@ -62,24 +62,18 @@ import pytest
 from monitor_dagster.indicators import engine as ENG
 from monitor_dagster.indicators import transitions as T
 from monitor_dagster.synth import transitions_truth as TT
+from monitor_dagster.synth import verify as V
 
 Y = 2019
-HERKOMST = ("totaal", "niet-westers", "westers", "geen migratieachtergrond")
-#: (indicator, measure) -> (truth denominator, truth numerator)
-CELLS = {("O31", "werk"): ("werk", "werk_naar_WW"), ("O32", "werk"): ("werk", "werk_naar_bijstand"),
-         ("O35", "WW naar werk"): ("WW", "WW_naar_werk"), ("O36", "WW naar bijstand"): ("WW", "WW_naar_bijstand"),
-         ("O37", "bijstand naar werk"): ("bijstand", "bijstand_naar_werk"),
-         ("O29", "zelfde werkgever"): ("tijdelijk", "tijdelijk_naar_vast_zelfde_werkgever"),
-         ("O30", "andere werkgever"): ("tijdelijk", "tijdelijk_naar_vast_andere_werkgever")}
+#: the cells and the tolerance of the comparison, shared with synth/verify.py (the national benchmark's check)
+HERKOMST = V.TRANSITION_HERKOMST
+CELLS = V.TRANSITION_CELLS
 #: O38 measure -> (truth cohort, truth numerator)
 REEMPLOYMENT_CELLS = {**{f"na {b} direct": (f"{b}_uitstroom", f"{b}_direct") for b in ("WW", "bijstand")},
                       **{f"na {b} binnen {k} jaar": (f"{b}_niet_direct", f"{b}_werk_binnen_{k}_jaar")
                          for b in ("WW", "bijstand") for k in (1, 2, 3)}}
-
-
-def tolerance(count: int) -> float:
-    """3 persons + 1% (module docstring: SPOLIS hours noise, on-call hours, the last address release)."""
-    return 3 + 0.01 * count
+tolerance = V.transition_tolerance
+_counts = V.transition_counts
 
 
 def month_tolerance(months: int) -> float:
@@ -93,22 +87,6 @@ def month_tolerance(months: int) -> float:
 def _truth(landing_parent: Path) -> dict:
     # generate() writes the truth next to the landing zone: <landing>.truth.json
     return json.loads((landing_parent / "landing.truth.json").read_text())
-
-
-def _counts(table: pl.DataFrame, herkomst: str, indicator: str, measure: str,
-            empty_ok: bool = False) -> tuple[int, int]:
-    """(n, n x value / 100) of the cell with every other dimension totaal; ``empty_ok``: (0, 0) when the table
-    has no such cell (an empty cohort gives no row)."""
-    f = table.filter((pl.col("indicator_id") == indicator) & (pl.col("measure") == measure)
-                     & (pl.col("herkomst") == herkomst))
-    for d in ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal", "sector", "regio", "randstad", "asielstatus", "inkomensklasse"):
-        if d in f.columns:
-            f = f.filter(pl.col(d) == "totaal")
-    if empty_ok and f.height == 0:
-        return 0, 0
-    assert f.height == 1, f
-    n, value = f["n"][0], f["value"][0]
-    return n, round(n * value / 100)
 
 
 def test_truth_holds_the_transitions_per_group_and_year(core_wh):
@@ -141,17 +119,9 @@ def test_truth_holds_the_transitions_per_group_and_year(core_wh):
 def test_pipeline_recovers_the_realised_transitions(core_wh):
     """O29-O37 of 2019 on the 2,000-person warehouse against the truth, per herkomst aggregate: every
     denominator and numerator within 3 persons + 1% (module docstring)."""
-    truth = _truth(core_wh.parent)["transitions"][str(Y)]
     table = ENG.compute_family("transitions", ENG.warehouse_frames(core_wh, "transitions", Y), Y).table
-    report, bad = [], []
-    for herkomst in HERKOMST:
-        for (ind, measure), (den, num) in CELLS.items():
-            n, k = _counts(table, herkomst, ind, measure)
-            t_n, t_k = truth[herkomst][den], truth[herkomst][num]
-            report.append(f"{herkomst} {ind}: n {n} vs {t_n}, events {k} vs {t_k}")
-            if abs(n - t_n) > tolerance(t_n) or abs(k - t_k) > tolerance(t_k):
-                bad.append(report[-1])
-    assert not bad, "\n".join(bad)
+    (check,) = V.transitions_checks(table, _truth(core_wh.parent), Y)
+    assert check.ok, check.detail
 
 
 # ------------------------------------------------------------------------------ temp -> permanent hazard

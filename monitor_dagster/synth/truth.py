@@ -265,7 +265,7 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
 #: other entries are rates, shares, parameters or per-person figures and hold for every copy unchanged
 COUNT_ENTRIES = ("population_whole_year", "payroll_jobs_active", "payroll_jobs_reclassified_2017",
                  "payroll_jobs_2016_and_2017", "provisions", "students_pensioners_dec",
-                 "students_pensioners_dec_whole_year", "payrolling_2017", "transitions", "first_job", "regions")
+                 "students_pensioners_dec_whole_year", "payrolling_2017", "transitions", "first_job", "regions", "address_release_cut")
 
 
 def _times(obj, r: int):

@@ -1,0 +1,182 @@
+"""synth/verify.py: a warehouse against the planted truth of its zone, the check ``benchmarks/pipeline.py``'s step
+``truth`` runs at national scale; and the two truths it needed (December 2026): the persons the address release
+of the year cannot show (``address_release_cut``) and O19-O22 without the newly arrived (report 2.2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from types import SimpleNamespace
+
+import polars as pl
+import pytest
+
+from monitor_dagster.synth import verify as V
+
+D = dt.date
+
+
+def _truth(wh) -> dict:
+    return json.loads((wh.parent / "landing.truth.json").read_text())
+
+
+def _population(wh, year: int) -> pl.DataFrame:
+    from monitor_dagster.warehouse import Warehouse
+
+    return Warehouse(wh, layer="core").read("population", str(year)).collect()
+
+
+# ------------------------------------------------------------------------------------ on a warehouse
+def test_the_core_warehouse_equals_its_truth(core_wh):
+    """core_wh (2,000 persons, 2018-2019, sources and core): population and regions of both years hold; the
+    families are not stored there, so only the core is compared; 2019 rests on the address release of 2019."""
+    from monitor_dagster.warehouse import Warehouse
+
+    checks = V.verify_warehouse(core_wh, _truth(core_wh))
+    names = [c.name for c in checks]
+    assert names == [f"{k} {y}" if k != "population" else f"population {y} per herkomst x generatie"
+                     for y in (2018, 2019) for k in ("population", "gemeente", "asielstatus")]
+    assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+    core = Warehouse(core_wh, layer="core")
+    assert V.address_release(core, 2018) == V.address_release(core, 2019) == 2019
+
+
+def test_a_person_missing_from_the_population_is_found(core_wh):
+    truth, pop = _truth(core_wh), _population(core_wh, 2018)
+    assert all(c.ok for c in V.population_checks(pop, truth, 2018) + V.regions_checks(pop, truth, 2018))
+    less = pop.slice(1)
+    bad = [c for c in V.population_checks(less, truth, 2018) + V.regions_checks(less, truth, 2018) if not c.ok]
+    assert [c.name.split()[0] for c in bad] == ["population", "gemeente", "asielstatus"]
+    g = pop["herkomst_group"][0]
+    assert f"{'Nederland' if g == 'geen migratieachtergrond' else g}|" in bad[0].detail
+
+
+def test_the_family_checks_hold_and_fail(core_wh):
+    """study_choice and transitions through the engine (3 buckets) against the truth: every check holds; a
+    study_choice table with one first-year less, or a transitions table whose O31 denominator is 20 persons
+    off, fails."""
+    from monitor_dagster.indicators import engine as ENG
+
+    truth = _truth(core_wh)
+    sc = ENG.compute_family("study_choice", ENG.warehouse_frames(core_wh, "study_choice", 2019), 2019,
+                            buckets=3).table
+    checks = V.study_choice_checks(sc, truth, 2019)
+    assert [c.name.split()[0] for c in checks] == ["O19", "O20", "O21", "O22"] and all(c.ok for c in checks)
+    row = (pl.col("indicator_id") == "O21") & (pl.col("herkomst") == "totaal") & (pl.col("sector") != "totaal")
+    first = sc.with_row_index("_i").filter(row & pl.all_horizontal(pl.col(d) == "totaal" for d in (
+        "generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding")))["_i"][0]
+    fewer = sc.with_row_index("_i").with_columns(
+        pl.when(pl.col("_i") == first).then(pl.col("n") - 1).otherwise(pl.col("n")).alias("n")).drop("_i")
+    assert [c.ok for c in V.study_choice_checks(fewer, truth, 2019)] == [True, True, False, True]
+    # the same shortfall passes as persons the address release cannot show, not beyond their number
+    assert all(c.ok for c in V.study_choice_checks(fewer, truth, 2019, slack=1))
+
+    tr = ENG.compute_family("transitions", ENG.warehouse_frames(core_wh, "transitions", 2019), 2019).table
+    assert all(c.ok for c in V.transitions_checks(tr, truth, 2019))
+    off = tr.with_columns(pl.when(pl.col("indicator_id") == "O31").then(pl.col("n") + 20).otherwise(pl.col("n"))
+                          .alias("n"))
+    (check,) = V.transitions_checks(off, truth, 2019)
+    assert not check.ok and "O31" in check.detail
+    # a replicated zone of 10 copies allows 30 persons + 1 %
+    assert V.transition_tolerance(1000, copies=10) == 40
+
+
+# ------------------------------------------------------------------------- comparisons and the cut
+def test_compare_is_exact_or_short_by_at_most_the_slack():
+    want = {"a": {"x": 5, "y": 3}, "b": {"x": 2}}
+    assert V._compare("c", want, {"a": {"x": 5, "y": 3}, "b": {"x": 2}}).ok
+    assert not V._compare("c", want, {"a": {"x": 5, "y": 2}, "b": {"x": 2}}).ok
+    assert V._compare("c", want, {"a": {"x": 5, "y": 2}, "b": {"x": 1}}, slack=2).ok
+    assert not V._compare("c", want, {"a": {"x": 4, "y": 2}, "b": {"x": 1}}, slack=2).ok     # 3 short
+    assert not V._compare("c", want, {"a": {"x": 6, "y": 2}, "b": {"x": 2}}, slack=2).ok     # above the truth
+    assert not V._compare("c", want, {"a": {"x": 5, "y": 3}, "b": {"x": 2}, "z": {"x": 1}}, slack=2).ok
+
+
+def test_the_address_release_cut_is_subtracted_only_from_its_own_year(tmp_path):
+    """Two persons live in NL all of 2021; the release of 2021 shows only one on 31 December (the other's move
+    spans it).  The population without her equals the truth minus the cut when the population rests on the
+    2021 release, and is short of the truth when it rests on a later one (then the gap is bridged)."""
+    from monitor_dagster.warehouse import Warehouse
+
+    truth = {"population_whole_year": {"2021": {"Nederland|0": 1, "Turkije|1": 1}},
+             "regions": {"2021": {"gemeente": {"GM0363": 2}, "asielstatus": {"geen migratie": 2}}},
+             "address_release_cut": {"2021": {"persons": 1, "population_whole_year": {"Turkije|1": 1},
+                                              "gemeente": {"GM0363": 1}, "asielstatus": {"geen migratie": 1}}}}
+    pop = pl.DataFrame({"herkomst_group": ["geen migratieachtergrond"], "generatie": [None], "gemeente": ["GM0363"],
+                        "regio": [None], "randstad": [None], "asielstatus": ["geen migratie"]},
+                       schema={"herkomst_group": pl.String, "generatie": pl.String, "gemeente": pl.String,
+                               "regio": pl.String, "randstad": pl.String, "asielstatus": pl.String})
+    core = Warehouse(tmp_path, layer="core")
+    for release, ok in (("GBAADRESOBJECTBUS2021V1", True), ("GBAADRESOBJECTBUS2022V1", False)):
+        core.write("population", "2021", pop, {"vintages": f"GBAPERSOONTAB2021V2,{release}"})
+        checks = V.verify_warehouse(tmp_path, truth)
+        assert [c.ok for c in checks] == [ok, ok, ok], (release, checks)
+
+
+def test_release_cut_truth_counts_the_moves_that_span_31_december():
+    """A hand-built world: A moves on 5 January 2022 with a 9-day address gap, so her address of 2021 ends on
+    27 December and the next begins after the release of 2021; B lives at one address; C emigrates on
+    28 December 2021 (not a whole-year resident, so not in the cut either)."""
+    from monitor_dagster.synth.regions import release_cut_truth
+
+    persons = pl.DataFrame({"pid": [0, 1, 2], "herkomst_group": ["Nederland", "Turkije", "Nederland"],
+                            "generation": [0, 1, 0], "motive": [None, None, None]},
+                           schema={"pid": pl.Int64, "herkomst_group": pl.String, "generation": pl.Int64,
+                                   "motive": pl.String})
+    residence = pl.DataFrame({"pid": [0, 1, 2], "start": [D(2000, 1, 1)] * 3, "end": [None, None, D(2021, 12, 28)],
+                              "origin": [None, None, None]},
+                             schema={"pid": pl.Int64, "start": pl.Date, "end": pl.Date, "origin": pl.String})
+    addr = pl.DataFrame({"pid": [0, 0, 1, 2], "start": [D(2000, 1, 1), D(2022, 1, 5), D(2000, 1, 1), D(2000, 1, 1)],
+                         "end": [D(2021, 12, 27), None, None, D(2021, 12, 28)],
+                         "gemeente": ["GM0363", "GM0599", "GM0344", "GM0363"]},
+                        schema={"pid": pl.Int64, "start": pl.Date, "end": pl.Date, "gemeente": pl.String})
+    lab = SimpleNamespace(spells=pl.DataFrame({"pid": [], "state": [], "start": [], "end": []},
+                                              schema={"pid": pl.Int64, "state": pl.Int8, "start": pl.Date,
+                                                      "end": pl.Date}))
+    cut = release_cut_truth(addr, persons, residence, lab, 2021, 2021)["2021"]
+    assert cut["persons"] == 1
+    assert cut["population_whole_year"] == {"Nederland|0": 1}
+    assert cut["gemeente"] == {"GM0363": 1} and cut["asielstatus"] == {"geen migratie": 1}
+
+
+# --------------------------------------------------------------------------------- the newly arrived
+@pytest.mark.parametrize("arrival, excluded", [(D(2019, 7, 1), True), (D(2019, 6, 30), False),
+                                               (D(2019, 12, 31), True), (D(2015, 3, 1), False)])
+def test_the_study_choice_truth_leaves_out_whom_the_monitor_leaves_out(arrival, excluded):
+    """O19-O22's truth leaves out the first generation in NL six months or less on 1 January
+    (``synth.truth.short_stay``); the monitor's rule (core.characteristics.verblijfsduur) on the same stay
+    written as GBAMIGRATIEBUS gives the same persons: six months = 184 days before 1 January 2020."""
+    from monitor_dagster.core.characteristics import verblijfsduur
+    from monitor_dagster.synth.truth import short_stay
+
+    persons = pl.DataFrame({"pid": [0, 1], "generation": [1, 2]})
+    residence = pl.DataFrame({"pid": [0, 1], "start": [arrival, arrival], "end": [None, None]},
+                             schema={"pid": pl.Int64, "start": pl.Date, "end": pl.Date})
+    assert short_stay(persons, residence, 2020).tolist() == [excluded, False]   # never the second generation
+    gba = pl.LazyFrame({"RINPERSOONS": ["R"], "person_id": [0], "GBAGENERATIE": ["1"]})
+    mig = pl.LazyFrame({"RINPERSOONS": ["R"], "person_id": [0], "AANVANGMIGRATIEDATUM": [arrival],
+                        "EINDEMIGRATIEDATUM": [None], "MIGRATIESOORT": ["I"]},
+                       schema_overrides={"EINDEMIGRATIEDATUM": pl.Date})
+    assert verblijfsduur(mig, gba, 2020).collect()["verblijfsduur_excluded"].to_list() == [excluded]
+
+
+def test_study_choice_truth_counts_no_newly_arrived_first_year():
+    """Two first-years in hbo on 1 October 2020, both in NL all of 2020; one arrived on 1 July 2019 (184 days
+    on 1 January 2020): the monitor leaves her out, so must the truth (until December 2026 it counted her)."""
+    from monitor_dagster.synth.education.study_choice_truth import study_choice_truth
+
+    persons = pl.DataFrame({"pid": [0, 1], "generation": [0, 1], "herkomst_group": ["Nederland", "Syrië"]})
+    residence = pl.DataFrame({"pid": [0, 1], "start": [D(2001, 5, 1), D(2019, 7, 1)], "end": [None, None]},
+                             schema={"pid": pl.Int64, "start": pl.Date, "end": pl.Date})
+    ew = SimpleNamespace(
+        exams=pl.DataFrame({"pid": [], "exam_year": [], "passed": [], "vo_programme": []},
+                           schema={"pid": pl.Int64, "exam_year": pl.Int64, "passed": pl.Boolean,
+                                   "vo_programme": pl.String}),
+        careers=pl.DataFrame({"pid": [0, 1], "start": [D(2020, 9, 1)] * 2, "end": [D(2024, 8, 31)] * 2,
+                              "oplnr": ["300001", "300001"], "stage": ["hbo", "hbo"], "level": [None, None],
+                              "sector": ["3", "3"], "type_mbo": [None, None]},
+                             schema={"pid": pl.Int64, "start": pl.Date, "end": pl.Date, "oplnr": pl.String,
+                                     "stage": pl.String, "level": pl.String, "sector": pl.String,
+                                     "type_mbo": pl.String}))
+    truth = study_choice_truth(ew, persons, residence, 2020, 2020)
+    assert truth["first_year_field_whole_year"]["2020"] == {"hbo": {"3": 1}}
