@@ -189,8 +189,8 @@ def release_cut_truth(addr: pl.DataFrame, persons: pl.DataFrame, residence: pl.D
     show so.  Their address gap (a move registered late, :func:`project.address_spells`) spans 31 December: the
     old address ends in the last days of the year and the next one begins in the next year, after the release
     (a cumulative release holds the spells begun by 31 December).  A monitor built on that release leaves them
-    out of the year; a later release shows the next address and bridges the gap (docs/methodology.md, "The
-    last year of an address release").  ``synth.verify`` subtracts them when the warehouse's address release is
+    out of the year; a later release shows the next address and bridges the gap (docs/methodology.md,
+    "Address gaps", the known limitation).  ``synth.verify`` subtracts them when the warehouse's address release is
     the year's own."""
     out = {}
     for y, g in _whole_year_frames(addr, persons, residence, lab, fy, ly):
