@@ -79,8 +79,9 @@ def layer(step: str, base: Path, persons: int, first: int, last: int, replicate:
         scanned = scan_sources(base / "warehouse", layer="core")
     elif step == "truth":
         from monitor_dagster.synth.verify import verify_warehouse
-        truth = json.loads((base / "landing.truth.json").read_text())
-        checks = [c.__dict__ for c in verify_warehouse(base / "warehouse", truth)]
+        path = base / "landing.truth.json"
+        checks = ([c.__dict__ for c in verify_warehouse(base / "warehouse", json.loads(path.read_text()))]
+                  if path.exists() else [{"name": "truth file", "ok": False, "detail": f"{path} is missing"}])
     elif step == "export":
         from monitor_dagster.export import export_table
         from monitor_dagster.warehouse import Warehouse

@@ -365,3 +365,17 @@ def test_the_truth_step_reports_failures_first_and_takes_no_time(monkeypatch, tm
     assert lines[1].strip().startswith("FAILS: gemeente 2021") and lines[2].strip().startswith("holds: population")
     assert "nothing to compare" in pipe.truth_lines([])
     assert "truth" in pipe.CHECKS and "truth" not in pipe.LAYERS
+
+
+def test_the_truth_step_on_a_zone_without_truth_or_warehouse(monkeypatch, tmp_path):
+    """A zone without its truth file is a failed check, not a crash that stops the steps after it; a truth
+    whose years the warehouse has not built compares nothing and says so."""
+    import json
+
+    pipe = _pipeline(monkeypatch)
+    out = pipe.layer("truth", tmp_path, 1000, 2021, 2021)
+    assert [c["ok"] for c in out["checks"]] == [False] and "missing" in out["checks"][0]["detail"]
+    (tmp_path / "landing.truth.json").write_text(json.dumps({"population_whole_year": {"2021": {"Nederland|0": 5}}}))
+    out = pipe.layer("truth", tmp_path, 1000, 2021, 2021)
+    assert [(c["name"], c["ok"]) for c in out["checks"]] == [("population 2021", True)]
+    assert "not in the warehouse" in out["checks"][0]["detail"]
