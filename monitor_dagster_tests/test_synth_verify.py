@@ -180,3 +180,25 @@ def test_study_choice_truth_counts_no_newly_arrived_first_year():
                                      "type_mbo": pl.String}))
     truth = study_choice_truth(ew, persons, residence, 2020, 2020)
     assert truth["first_year_field_whole_year"]["2020"] == {"hbo": {"3": 1}}
+
+
+def test_the_transitions_truth_leaves_out_the_newly_arrived():
+    """The base population of the O29-O38 truth (transitions_truth.year_events) has no first-generation person in
+    NL six months or less on 1 January, while the latent world of core_wh (2,000 persons, seed 5) has such persons
+    who meet every other rule of the base population (whole year in NL, no majority student or pensioner, 15 to
+    the AOW age): the monitor leaves them out (report 2.2), and until December 2026 the truth kept them."""
+    from monitor_dagster.synth import transitions_truth as TT
+    from monitor_dagster.synth.truth import short_stay
+    from monitor_dagster_tests.test_synth_planted_truths_pipeline import _latent
+
+    demo, lab, top = _latent(2000, 5, 2018, 2019)
+    ctx = TT.prepare(lab, demo.persons, demo.residence, top, 5, 2018, 2019)
+    others_ok = 0
+    for t in (2018, 2019):
+        short = short_stay(demo.persons, demo.residence, t)
+        stud, pens = TT._majority_flags(lab.spells, ctx["n"], t)
+        eligible = (TT._whole_year(demo.residence, ctx["n"], t) & ~stud & ~pens
+                    & TT._age_ok(ctx["birth"], ctx["aow"], t))
+        others_ok += int((eligible & short).sum())
+        assert not (TT.year_events(ctx, t)["base"] & short).any(), t
+    assert others_ok > 0
