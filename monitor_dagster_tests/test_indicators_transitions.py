@@ -372,6 +372,10 @@ def test_reemployment_on_a_synthetic_warehouse_with_a_partial_follow_up(core_wh)
     base = pop.filter(~pl.col("student") & ~pl.col("pensioner") & pl.col("leeftijd").is_not_null()).select("person_id")
     states = T.follow_up_states(fr["core/job_months"], fr["core/secm_months"], fr["sources/INPATAB"], year, base)
     ww = T.time_to_work(states, year, "WW", 2019).collect()
+    # the family sorts the follow-up states once for both benefits (presorted): the same exits and months
+    ordered = states.collect().sort("person_id", "mi").lazy()
+    assert (T.time_to_work(ordered, year, "WW", 2019, presorted=True).collect().sort("person_id")
+            .equals(ww.sort("person_id")))
     assert _cell(one.table, "O38", "na WW direct")["n"] == ww.height > 0
     assert _cell(one.table, "O38", "na WW direct")["value"] == pytest.approx(100 * (ww["months"] == 1).sum() / ww.height)
     later = ww.filter((pl.col("months") != 1) | pl.col("months").is_null())

@@ -536,7 +536,8 @@ DURABLE_MONTHS = 6
 _FOUND = {"O": "vast", "B": "flex"}
 
 
-def time_to_work(states: pl.LazyFrame, year: int, benefit: str, last_year: int) -> pl.LazyFrame:
+def time_to_work(states: pl.LazyFrame, year: int, benefit: str, last_year: int,
+                 presorted: bool = False) -> pl.LazyFrame:
     """Per person with an exit from ``benefit`` in year t (a month m of t with that benefit whose next month
     has not; the first such exit of the year): ``months`` = months from m to the first month with work
     (1 = the next month), null when none by m + 36 or by the end of the observed months (December of
@@ -544,8 +545,11 @@ def time_to_work(states: pl.LazyFrame, year: int, benefit: str, last_year: int) 
 
     For the advice after §5.3 ("welk type contract" and "duurzame uitstroom"): ``found`` = the kind of that
     first work (``vast`` / ``flex`` by the contract of the main job, ``zelfstandig`` for self-employment
-    only) and ``run`` = the consecutive months at work from it (cut at December of ``last_year``)."""
-    s = states.select("person_id", "mi", "state", "contract", "self_employed").sort("person_id", "mi")
+    only) and ``run`` = the consecutive months at work from it (cut at December of ``last_year``).
+    ``presorted``: ``states`` is in person and month order already (O38/O39 sort the shared follow-up states
+    once for both benefits)."""
+    s = states.select("person_id", "mi", "state", "contract", "self_employed")
+    s = s if presorted else s.sort("person_id", "mi")
     still = (_NEXT_IS_NEXT_MONTH & (pl.col("state").shift(-1) == benefit)).fill_null(False)
     end = last_year * 12 + 11
     exits = (s.filter((pl.col("state") == benefit) & ~still & (pl.col("mi") // 12 == year) & (pl.col("mi") < end))
@@ -581,13 +585,15 @@ def _reemployment(population, job_month, secm_month, inpatab, year, observed_yea
     at_risk = (secm_month.filter(in_year("month", year) & pl.col("SECM").is_in(codes))
                .select("person_id").unique())
     persons = _base(population).select("person_id").join(at_risk, on="person_id", how="semi")
+    # sorted once here for both benefits (time_to_work sorted them for each)
     states = shared("follow_up_states", (population, job_month, secm_month, inpatab),
-                    lambda: follow_up_states(job_month, secm_month, inpatab, year, persons), year)
+                    lambda: follow_up_states(job_month, secm_month, inpatab, year, persons).sort(_PERSON_MONTH),
+                    year)
     status = "definitief" if last >= year + 3 else "voorlopig"
     # one evaluation per bucket for O38 and O39 together (they read the same cohorts)
     frames = (population, job_month, secm_month, inpatab)
     return {b: _once(shared("time_to_work", frames, lambda b=b: _base(population).join(
-        time_to_work(states, year, b, last), on="person_id", how="inner"), year, b, last))
+        time_to_work(states, year, b, last, presorted=True), on="person_id", how="inner"), year, b, last))
         for b in _AFTER}, status
 
 
