@@ -191,14 +191,17 @@ def test_the_transitions_truth_leaves_out_the_newly_arrived():
     from monitor_dagster.synth.truth import short_stay
     from monitor_dagster_tests.test_synth_planted_truths_pipeline import _latent
 
+    from monitor_dagster.synth.labour import aow_date
+
     demo, lab, top = _latent(2000, 5, 2018, 2019)
     ctx = TT.prepare(lab, demo.persons, demo.residence, top, 5, 2018, 2019)
+    birth = demo.persons.sort("pid")["birth_date"].to_numpy().astype("datetime64[D]")
     others_ok = 0
     for t in (2018, 2019):
         short = short_stay(demo.persons, demo.residence, t)
         stud, pens = TT._majority_flags(lab.spells, ctx["n"], t)
         eligible = (TT._whole_year(demo.residence, ctx["n"], t) & ~stud & ~pens
-                    & TT._age_ok(ctx["birth"], ctx["aow"], t))
+                    & TT._age_ok(birth, aow_date(birth), t))
         others_ok += int((eligible & short).sum())
         assert not (TT.year_events(ctx, t)["base"] & short).any(), t
     assert others_ok > 0

@@ -296,8 +296,8 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     res.seconds["write"] = time.perf_counter() - t1
     from monitor_dagster.synth.truth import build_truth
     res.truth = build_truth(cfg, demo, ew, lab, prov, top, scale, res.files, corrections, irregular)
-    res.truth["regions"] = reg_mod.regions_truth(addr_gem, persons, residence, lab, fy, ly)
-    res.truth["address_release_cut"] = reg_mod.release_cut_truth(addr_gem, persons, residence, lab, fy, ly)
+    res.truth["regions"], res.truth["address_release_cut"] = reg_mod.regions_truth(addr_gem, persons, residence,
+                                                                                  lab, fy, ly)
     res.truth["regions_model"] = reg_mod.model_truth()
     if plant is not None:
         res.truth["corrections_plant"] = plant.truth()

@@ -133,7 +133,7 @@ def municipality_jan1(addr: pl.DataFrame, year: int, tolerance_days: int = 31) -
 def _whole_year_frames(addr: pl.DataFrame, persons: pl.DataFrame, residence: pl.DataFrame, lab, fy: int, ly: int):
     """Per year ``y``: (y, the persons living in NL the whole year with pid, herkomst_group, generation, gemeente
     on 1 January, regio, randstad (2020 mapping), asielstatus and ``_bij`` (a bijstand spell overlapping y)).
-    What :func:`regions_truth` and :func:`release_cut_truth` count."""
+    What :func:`regions_truth` counts."""
     from monitor_dagster.synth.labour import BIJSTAND
     from monitor_dagster.synth.truth import whole_year_population
 
@@ -156,52 +156,59 @@ def _whole_year_frames(addr: pl.DataFrame, persons: pl.DataFrame, residence: pl.
         yield y, g.join(on_bij.with_columns(pl.lit(True).alias("_bij")), on="pid", how="left")
 
 
+def counts_by(frame: pl.DataFrame, col: str) -> dict:
+    """{value of ``col``: persons}, a null value as ``onbekend``: the form of the truth's ``regions`` entries,
+    so the truth and ``synth.verify`` count the same way."""
+    c = frame.group_by(col).len().sort(col, nulls_last=True)
+    return {(v if v is not None else "onbekend"): int(k) for v, k in c.iter_rows()}
+
+
 def _region_counts(g: pl.DataFrame) -> dict:
-    row = {}
-    for col, key in (("gemeente", "gemeente"), ("regio", "arbeidsmarktregio"), ("randstad", "randstad"),
-                     ("asielstatus", "asielstatus")):
-        c = g.group_by(col).len().sort(col, nulls_last=True)
-        row[key] = {(v if v is not None else "onbekend"): int(k) for v, k in c.iter_rows()}
-    return row
+    return {key: counts_by(g, col) for col, key in (("gemeente", "gemeente"), ("regio", "arbeidsmarktregio"),
+                                                    ("randstad", "randstad"), ("asielstatus", "asielstatus"))}
 
 
-def regions_truth(addr: pl.DataFrame, persons: pl.DataFrame, residence: pl.DataFrame, lab, fy: int, ly: int) -> dict:
-    """``{year: {gemeente|arbeidsmarktregio|randstad|asielstatus: {value: persons}, planted_bijstand: {...}}}`` of
-    the persons living in NL the whole year (``population_whole_year``, what core/population holds), regions
-    under the 2020 mapping, municipality on 1 January (docs/regions.md); asielstatus as core/population derives
-    it from MIGMOTIEFBUS (a motive whose first stay from 1995 began by 31 December t).  ``planted_bijstand``:
-    persons and persons with a bijstand spell overlapping the year, in the planted region and elsewhere."""
-    out = {}
+def regions_truth(addr: pl.DataFrame, persons: pl.DataFrame, residence: pl.DataFrame, lab, fy: int,
+                  ly: int) -> tuple[dict, dict]:
+    """The truth entries ``regions`` and ``address_release_cut``, from one pass over the years.
+
+    ``regions``: ``{year: {gemeente|arbeidsmarktregio|randstad|asielstatus: {value: persons}, planted_bijstand:
+    {...}}}`` of the persons living in NL the whole year (``population_whole_year``, what core/population holds),
+    regions under the 2020 mapping, municipality on 1 January (docs/regions.md); asielstatus as core/population
+    derives it from MIGMOTIEFBUS (a motive whose first stay from 1995 began by 31 December t).
+    ``planted_bijstand``: persons and persons with a bijstand spell overlapping the year, in the planted region
+    and elsewhere.
+
+    ``address_release_cut``: ``{year: {persons, population_whole_year: {cell: n}, gemeente|arbeidsmarktregio|
+    randstad|asielstatus: {value: n}}}``: the persons living in NL the whole year whom GBAADRESOBJECTBUS's
+    release of that year cannot show so.  Their address gap (a move registered late,
+    :func:`project.address_spells`) spans 31 December: the old address ends in the last days of the year and
+    the next one begins in the next year, after the release (a cumulative release holds the spells begun by
+    31 December).  A monitor built on that release leaves them out of the year; a later release shows the next
+    address and bridges the gap (docs/methodology.md, "Address gaps", the known limitation).  ``synth.verify``
+    subtracts them when the warehouse's address release is the year's own."""
+    regions, cut = {}, {}
     for y, g in _whole_year_frames(addr, persons, residence, lab, fy, ly):
         row = _region_counts(g)
         inr = g["regio"] == PLANT["region"]
         b = g["_bij"].fill_null(False)
         row["planted_bijstand"] = {"region_persons": int(inr.sum()), "region_bijstand": int((inr & b).sum()),
                                    "rest_persons": int((~inr).sum()), "rest_bijstand": int((~inr & b).sum())}
-        out[str(y)] = row
-    return out
+        regions[str(y)] = row
+        dec31 = dt.date(y, 12, 31)
+        shown = addr.filter((pl.col("start") <= dec31) & (pl.col("end").is_null() | (pl.col("end") >= dec31)))
+        missed = g.join(shown.select("pid").unique(), on="pid", how="anti")
+        cells = missed.group_by("herkomst_group", "generation").len()
+        cut[str(y)] = {"persons": missed.height,
+                       "population_whole_year": {f"{h}|{n}": int(k) for h, n, k in cells.iter_rows()},
+                       **_region_counts(missed)}
+    return regions, cut
 
 
 def release_cut_truth(addr: pl.DataFrame, persons: pl.DataFrame, residence: pl.DataFrame, lab, fy: int,
                       ly: int) -> dict:
-    """``{year: {persons, population_whole_year: {cell: n}, gemeente|arbeidsmarktregio|randstad|asielstatus:
-    {value: n}}}``: the persons living in NL the whole year whom GBAADRESOBJECTBUS's release of that year cannot
-    show so.  Their address gap (a move registered late, :func:`project.address_spells`) spans 31 December: the
-    old address ends in the last days of the year and the next one begins in the next year, after the release
-    (a cumulative release holds the spells begun by 31 December).  A monitor built on that release leaves them
-    out of the year; a later release shows the next address and bridges the gap (docs/methodology.md,
-    "Address gaps", the known limitation).  ``synth.verify`` subtracts them when the warehouse's address release is
-    the year's own."""
-    out = {}
-    for y, g in _whole_year_frames(addr, persons, residence, lab, fy, ly):
-        dec31 = dt.date(y, 12, 31)
-        shown = addr.filter((pl.col("start") <= dec31) & (pl.col("end").is_null() | (pl.col("end") >= dec31)))
-        cut = g.join(shown.select("pid").unique(), on="pid", how="anti")
-        cells = cut.group_by("herkomst_group", "generation").len()
-        out[str(y)] = {"persons": cut.height,
-                       "population_whole_year": {f"{h}|{n}": int(k) for h, n, k in cells.iter_rows()},
-                       **_region_counts(cut)}
-    return out
+    """``address_release_cut`` alone (:func:`regions_truth`)."""
+    return regions_truth(addr, persons, residence, lab, fy, ly)[1]
 
 
 def model_truth() -> dict:
@@ -211,6 +218,6 @@ def model_truth() -> dict:
                     "ones); persons of population_whole_year, municipality on 1 January (docs/regions.md)"}
 
 
-__all__ = ["LARGE", "MAPPING_YEAR", "NW_SHARE", "PLANT", "STAY", "draw_municipalities", "model_truth",
+__all__ = ["LARGE", "MAPPING_YEAR", "NW_SHARE", "PLANT", "STAY", "counts_by", "draw_municipalities", "model_truth",
            "municipality_jan1", "municipality_table", "project_vslgwbtab", "regions_truth",
            "release_cut_truth"]

@@ -52,7 +52,7 @@ import polars as pl
 from monitor_dagster import reference
 from monitor_dagster.synth import params as P
 from monitor_dagster.synth.labour import (ABROAD, AO, BIJSTAND, DGA, EMP, PENSION, SCHOOL, SELF, SOCVOORZ,
-                                          STUDENT_JOB, WW, aow_date)
+                                          STUDENT_JOB, WW)
 from monitor_dagster.synth.timeutil import DAY, month_index, month_start
 
 #: event names of the truth entry ``transitions`` (denominators first)
@@ -228,14 +228,13 @@ def prepare(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.ndarray
     origin = lab.origin_year
     p = persons.sort("pid")
     group = np.asarray(p["herkomst_group"].to_list(), dtype=object)
-    birth = p["birth_date"].to_numpy().astype("datetime64[D]")
     lo = (first_year - 1 - origin) * 12 + 10            # November of the year before the first year
     hi = (last_year - origin) * 12 + 11
     jm = _job_months(lab.jobs, origin, lo, hi)
     order = np.argsort(jm["mi"], kind="stable")
     return {"lab": lab, "persons": p, "residence": residence, "top": top, "seed": seed, "n": p.height, "lo": lo,
             "group": np.where(group == "Nederland", NO_BACKGROUND, group), "nw": p["nonwestern"].to_numpy(),
-            "birth": birth, "aow": aow_date(birth), "secm": _secm_months(lab, lo, hi - lo + 1),
+            "secm": _secm_months(lab, lo, hi - lo + 1),
             "jm": {k: v[order] for k, v in jm.items()},
             "wml": dict(zip(reference.wml()["year"].to_list(), reference.wml()["wml_hour_40h"].to_list()))}
 
@@ -287,11 +286,9 @@ def year_events(ctx: dict, t: int) -> dict[str, np.ndarray]:
     # base population of t, without the first generation in NL six months or less on 1 January (report 2.2: left
     # out of every analysis, as the monitor's engine does; until December 2026 the truth kept them, and the
     # national zone's O29 and O37 of the migration groups differed by them beyond the tolerance)
-    from monitor_dagster.synth.truth import short_stay
+    from monitor_dagster.synth.truth import _base_population      # the rule of the O09 and payrolling truths too
 
-    stud, pens = _majority_flags(lab.spells, n, t)
-    base = (_whole_year(ctx["residence"], n, t) & ~stud & ~pens & _age_ok(ctx["birth"], ctx["aow"], t)
-            & ~short_stay(ctx["persons"], ctx["residence"], t))
+    base = _base_population(lab, ctx["persons"], ctx["residence"], t)
     o, nx = state[:, 1:13], state[:, 2:14]              # origin months December t-1 .. November t, and the next
     ev = {
         "werk": (o == _WERK).any(axis=1),

@@ -65,9 +65,9 @@ def short_stay(persons: pl.DataFrame, residence: pl.DataFrame, year: int) -> np.
 
 def _base_population(lab, persons: pl.DataFrame, residence: pl.DataFrame, year: int,
                      pids: np.ndarray | None = None) -> np.ndarray:
-    """Per pid: in the register indicators' base population of ``year``: transitions_truth's rule (whole year in
-    NL, not a pupil/student or pensioner for more than half the year, 15 to the AOW age) without the short stays
-    that every analysis leaves out (:func:`short_stay`, §2.2).  With ``pids`` only those persons are judged (the
+    """Per pid: in the register indicators' base population of ``year`` (whole year in NL, not a pupil/student
+    or pensioner for more than half the year, 15 to the AOW age) without the short stays that every analysis
+    leaves out (:func:`short_stay`, §2.2): the base of the O09, payrolling and transitions truths.  With ``pids`` only those persons are judged (the
     others False): the AOW dates and SECM days of everybody cost 0.08 s a year on 20,000 persons."""
     from monitor_dagster.synth.labour import aow_date
     from monitor_dagster.synth.transitions_truth import _age_ok, _majority_flags, _whole_year

@@ -17,7 +17,7 @@ Counts of a replicated zone are the base zone's times the number of copies (``sy
 truth file of such a zone holds them scaled already.
 
 A population built on GBAADRESOBJECTBUS's release of its own year cannot show the persons whose late-registered
-move spans 31 December (truth entry ``address_release_cut``, ``synth.regions.release_cut_truth``): the population
+move spans 31 December (truth entry ``address_release_cut``, ``synth.regions.regions_truth``): the population
 and the regions are then compared with the truth minus those persons, exactly, and O19-O22 with a shortfall of at
 most their number (the truth does not say which of them are exam candidates or first-years).
 """
@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+
+from monitor_dagster.synth.regions import counts_by
 
 __all__ = ["Check", "population_checks", "regions_checks", "study_choice_checks", "transitions_checks",
            "verify_warehouse", "address_release", "TRANSITION_CELLS", "transition_counts", "transition_tolerance"]
@@ -43,9 +45,11 @@ TRANSITION_CELLS = {("O31", "werk"): ("werk", "werk_naar_WW"), ("O32", "werk"): 
                     ("O29", "zelfde werkgever"): ("tijdelijk", "tijdelijk_naar_vast_zelfde_werkgever"),
                     ("O30", "andere werkgever"): ("tijdelijk", "tijdelijk_naar_vast_andere_werkgever")}
 TRANSITION_HERKOMST = ("totaal", "niet-westers", "westers", "geen migratieachtergrond")
-#: the breakdowns other than herkomst and sector that a family table may have (each "totaal" in a total cell)
-_OTHER_DIMS = ("generatie", "verblijfsduur", "leeftijd", "geslacht", "opleiding", "kwartaal", "regio", "randstad",
-               "asielstatus", "inkomensklasse")
+def _other_dims() -> list[str]:
+    """The indicator table's breakdowns other than herkomst and sector (each "totaal" in a total cell)."""
+    from monitor_dagster.indicators.table import DIMENSIONS
+
+    return [d for d in DIMENSIONS if d not in ("herkomst", "sector")]
 #: O19-O22: EXAMVOTAB's school type -> the monitor's group; O20's follow-ups; the SBB rating
 _EXAM_GROUP = {"1": "vmbo-overig", "2": "vmbo-overig", "3": "vmbo-theoretisch", "4": "vmbo-theoretisch",
                "5": "havo", "6": "vwo"}
@@ -103,10 +107,6 @@ def _minus(want: dict, cut: dict | None) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
-def _counts(pop: pl.DataFrame, col: str) -> dict:
-    return {(v if v is not None else "onbekend"): n for v, n in pop.group_by(col).len().iter_rows()}
-
-
 # ----------------------------------------------------------------------------------- core/population
 def population_checks(pop: pl.DataFrame, truth: dict, year: int, cut: dict | None = None) -> list[Check]:
     """core/population of ``year`` (the columns herkomst_group, generatie) against ``population_whole_year``:
@@ -133,7 +133,7 @@ def regions_checks(pop: pl.DataFrame, truth: dict, year: int, cut: dict | None =
     pairs = [("gemeente", "gemeente"), ("asielstatus", "asielstatus")]
     if pop["regio"].null_count() < pop.height:
         pairs += [("arbeidsmarktregio", "regio"), ("randstad", "randstad")]
-    return [_compare(f"{key} {year}", _minus(want[key], cut.get(key)), _counts(pop, col)) for key, col in pairs]
+    return [_compare(f"{key} {year}", _minus(want[key], cut.get(key)), counts_by(pop, col)) for key, col in pairs]
 
 
 # ----------------------------------------------------------------------------------- family tables
@@ -142,7 +142,7 @@ def _total_cells(table: pl.DataFrame, indicator: str) -> pl.DataFrame:
     f = table.filter(pl.col("indicator_id") == indicator)
     if "correctie" in f.columns:
         f = f.filter(pl.col("correctie") == "geen")
-    for d in _OTHER_DIMS:
+    for d in _other_dims():
         if d in f.columns:
             f = f.filter(pl.col(d) == "totaal")
     return f
