@@ -418,7 +418,7 @@ def labour_truths(lab, persons: pl.DataFrame, residence: pl.DataFrame, top: np.n
     years = range(first_year, last_year + 1)
     if ew is not None:
         from monitor_dagster.synth import first_job_truth as FJ
-        grads = FJ.cohorts(ew.careers, residence, first_year, last_year)
+        grads = FJ.cohorts(ew.careers, residence, first_year, last_year, persons=persons)
         fj_rows = np.unique(np.concatenate([g["pid"].to_numpy() for g in grads.values()] + [np.zeros(0, np.int64)]))
         row_of_pid = np.full(ctx["n"], -1, dtype=np.int64)
         row_of_pid[fj_rows] = np.arange(len(fj_rows))
