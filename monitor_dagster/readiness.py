@@ -193,6 +193,16 @@ def prev_year_gap(m: "_Manifests", inp: SourceInput, year: int) -> str | None:
             "is not in it, report 2.2)")
 
 
+def short_stay_note(year: int, why: str) -> str:
+    """What a year without a usable GBAMIGRATIEBUS lacks besides the breakdown verblijfsduur: the same file says
+    who is first generation in NL six months or less on 1 January t, whom report 2.2 leaves out of every analysis
+    ("niet meegenomen in de analyse"; choices.MethodChoices.analysis_population); without it they stay in every
+    indicator of t (on the synthetic national zone about 1 in 1,000 persons of the register indicators' base
+    population: 16,540 of 2021)."""
+    return (f"the first generation in NL six months or less on 1 January {year} cannot be left out of the "
+            f"analyses (report 2.2; {why}): every indicator of {year} includes them")
+
+
 def population_gaps(m: "_Manifests", year: int) -> dict[str, str]:
     """core/population's optional inputs (parameter -> :func:`prev_year_gap`) that it reads as absent for
     ``year`` (a required one keeps the year from being built: :func:`core_missing`)."""
@@ -373,7 +383,7 @@ def year_readiness(warehouse_root: Path | str, year: int) -> YearReadiness:
             breakdowns[dim] = f"needs {src}"
         elif (gap := prev_year_gap(m, inp, year)) is not None:
             breakdowns[dim] = gap
-    notes = []
+    notes = [short_stay_note(year, breakdowns["verblijfsduur"])] if "verblijfsduur" in breakdowns else []
     secm = m.cumulative("SECMBUS")
     if secm and (secm.get("period") or 0) < year:
         notes.append(f"{SECM_REASON} {year} yet (latest release {secm.get('release_id')}); students and "

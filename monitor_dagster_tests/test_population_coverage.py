@@ -11,6 +11,7 @@ stops when asked for it by hand; once the release of the year lands the populati
 
 from __future__ import annotations
 
+import logging
 import shutil
 
 import dagster as dg
@@ -106,6 +107,14 @@ def test_a_migration_release_that_ends_before_t_minus_1_is_read_as_absent(tmp_pa
                                           limit=1).records
         md = mat[0].asset_materialization.metadata
         assert "needs MIGMOTIEFBUS 2020" in md["releases_too_old"].value
+        # nor can the newly arrived be left out (report 2.2): said in the metadata, the readiness and the log
+        assert md["short_stay"].value == f"not recognisable: {why}"
+        assert R.short_stay_note(2021, why) in r21.notes and not r20.notes
+        logs = [e.message for e in inst.all_logs(mat[0].run_id) if e.level == logging.WARNING]
+        assert any("cannot be left out of the analyses" in m and "core/population 2021" in m for m in logs), logs
+        md20 = inst.fetch_materializations(dg.AssetRecordsFilter(asset_key=POPULATION_KEY, asset_partitions=["2020"]),
+                                           limit=1).records[0].asset_materialization.metadata
+        assert md20["short_stay"].value == "left out of the analyses (report 2.2)"
         # read as absent, so the year does not rest on them: not among its source releases (2020 still is)
         assert "MIGMOTIEFBUS" not in md["vintages"].value and "GBAMIGRATIEBUS" not in md["vintages"].value
     core = Warehouse(wh, layer="core")

@@ -84,6 +84,10 @@ def test_breakdown_without_its_file_is_not_computable(tmp_path):
     assert r.breakdowns == {"verblijfsduur": "needs GBAMIGRATIEBUS"}
     assert r.indicators["O04"].state == "ready"
     assert "breakdown verblijfsduur not computable: needs GBAMIGRATIEBUS" in r.blocking("yearly")
+    # the same file says who is in NL six months or less (report 2.2): without it they stay in every indicator
+    assert r.notes == [R.short_stay_note(2020, "needs GBAMIGRATIEBUS")]
+    assert "six months or less on 1 January 2020 cannot be left out" in r.notes[0]
+    assert r.notes[0] in r.blocking("yearly")
 
 
 def test_vintages_and_provisional_status_per_indicator():

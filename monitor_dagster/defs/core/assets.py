@@ -22,7 +22,7 @@ from monitor_dagster.core.regions import keyed_objects, object_municipalities
 from monitor_dagster.defs.provenance import as_metadata, merged, upstream_provenance
 from monitor_dagster.defs.resources import MonitorResource
 from monitor_dagster.defs.sources.partitions import yearly
-from monitor_dagster.readiness import CORE_FIRST_YEAR, _Manifests, population_gaps, prev_year_gap
+from monitor_dagster.readiness import CORE_FIRST_YEAR, _Manifests, population_gaps, prev_year_gap, short_stay_note
 
 GROUP = "core"
 core_partitions = yearly(CORE_FIRST_YEAR, None)
@@ -118,6 +118,9 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     migmotief = None if "migmotief" in gaps else migmotief
     for why in gaps.values():
         context.log.warning(f"core/population {year}: {why}: read as absent")
+    if migration is None:    # report 2.2: who arrived six months or less ago is read off GBAMIGRATIEBUS alone
+        context.log.warning(f"core/population {year}: " + short_stay_note(
+            int(year), gaps.get("migration", "needs GBAMIGRATIEBUS")) + "; verblijfsduur is not computable")
     # fallback for years without SECM: enrolments of 1 October t-1 and t together cover "most of year t"
     # (school years t-1/t and t/t+1; measured against SECM on synthetic data: 119 of 128 students vs 103 with t only)
     enrol = [f for f in (enrolment or {}).values() if f is not None]
@@ -156,6 +159,8 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
                                         regions_status=regions["status"],
                                         regions_problems="; ".join(regions["problems"]) or "none",
                                         releases_too_old="; ".join(gaps.values()) or "none",
+                                        short_stay="left out of the analyses (report 2.2)" if migration is not None
+                                        else "not recognisable: " + gaps.get("migration", "needs GBAMIGRATIEBUS"),
                                         **({"method": str(choices)} if str(choices) else {})))
     yield dg.AssetCheckResult(check_name="regions", passed=not regions["problems"], severity=dg.AssetCheckSeverity.WARN,
                               metadata={"status": regions["status"],
