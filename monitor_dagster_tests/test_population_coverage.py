@@ -102,7 +102,12 @@ def test_a_migration_release_that_ends_before_t_minus_1_is_read_as_absent(tmp_pa
         assert r21.regions["asielstatus"].startswith("needs MIGMOTIEFBUS 2020") and "asielstatus" not in r20.regions
         assert f"breakdown verblijfsduur not computable: {why}" in r21.blocking("yearly")
         assert set(population_gaps(R._Manifests(wh), 2021)) == {"migration", "migmotief"}
-        assert run_pipeline(res.config.landing, wh, instance=inst, layers=("core",)).ok
+        summary = run_pipeline(res.config.landing, wh, instance=inst, layers=("core",))
+        assert summary.ok
+        # ... and `monitor run` prints it with the warnings: a failed WARN check of 2021 only (2020 passes)
+        warned = [c for c in summary.checks if c.name == "short_stay"]
+        assert [(c.partition, c.severity) for c in warned] == [("2021", "WARN")], warned
+        assert "cannot be left out of the analyses" in warned[0].text()
         mat = inst.fetch_materializations(dg.AssetRecordsFilter(asset_key=POPULATION_KEY, asset_partitions=["2021"]),
                                           limit=1).records
         md = mat[0].asset_materialization.metadata

@@ -83,11 +83,17 @@ POPULATION_KEY = dg.AssetKey(["core", "population"])
     description="Persons living in NL the whole year t (report 2.1) with student/pensioner flags and the breakdowns "
                 "of report 2.2: herkomst, generatie, verblijfsduur, leeftijd, geslacht, opleidingsniveau, asielmotief; "
                 "gemeente, regio, randstad and asielstatus (report 7.2.4, 7.2.5; docs/regions.md).",
-    check_specs=[dg.AssetCheckSpec(
-        "regions", asset=POPULATION_KEY,
-        description="gemeente/regio/randstad computable for year t (docs/regions.md): VSLGWBTAB t in the warehouse, "
-                    "a municipality -> arbeidsmarktregio mapping for t, every municipality of VSLGWBTAB t in it. "
-                    "WARN only: without them the regional columns are null, everything else stands")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "regions", asset=POPULATION_KEY,
+            description="gemeente/regio/randstad computable for year t (docs/regions.md): VSLGWBTAB t in the "
+                        "warehouse, a municipality -> arbeidsmarktregio mapping for t, every municipality of VSLGWBTAB "
+                        "t in it. WARN only: without them the regional columns are null, everything else stands"),
+        dg.AssetCheckSpec(
+            "short_stay", asset=POPULATION_KEY,
+            description="the first generation in NL six months or less on 1 January t can be left out of every "
+                        "analysis (report 2.2): GBAMIGRATIEBUS, with a release that covers t-1, in the warehouse. WARN "
+                        "only: without it they stay in every indicator of t and verblijfsduur is not computable")],
     kinds={"polars"},
 )
 def population(context: AssetExecutionContext, monitor: MonitorResource, addresses, secm, gba, migration, migmotief,
@@ -165,6 +171,10 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     yield dg.AssetCheckResult(check_name="regions", passed=not regions["problems"], severity=dg.AssetCheckSeverity.WARN,
                               metadata={"status": regions["status"],
                                         "problems": "; ".join(regions["problems"]) or "none"})
+    yield dg.AssetCheckResult(check_name="short_stay", passed=migration is not None,
+                              severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"problem": "none" if migration is not None else short_stay_note(
+                                  int(year), gaps.get("migration", "needs GBAMIGRATIEBUS"))})
 
 
 def _regions(year: int, vslgwb: pl.LazyFrame | None,
