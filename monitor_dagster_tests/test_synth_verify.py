@@ -231,12 +231,13 @@ def test_the_reemployment_check_holds_and_fails(core_wh):
     assert V.reemployment_tolerance(153_740, copies=20) == pytest.approx(60 + 1537.4)
 
 
-def _o25_table(cells: dict) -> pl.DataFrame:
-    """An O25 table of total cells: {(herkomst, measure): (n, mean months)}."""
+def _o25_table(cells: dict, indicator: str = "O25") -> pl.DataFrame:
+    """A table of total cells of ``indicator``: {(herkomst, measure): (n, value)}; a key of three, (indicator,
+    herkomst, measure), names its own indicator."""
     from monitor_dagster.indicators.table import DIMENSIONS
 
-    rows = [{"indicator_id": "O25", "herkomst": h, "measure": m, "n": n, "value": v,
-             **{d: "totaal" for d in DIMENSIONS if d != "herkomst"}} for (h, m), (n, v) in cells.items()]
+    rows = [{"indicator_id": key[0] if len(key) == 3 else indicator, "herkomst": key[-2], "measure": key[-1], "n": n,
+             "value": v, **{d: "totaal" for d in DIMENSIONS if d != "herkomst"}} for key, (n, v) in cells.items()]
     schema = {"indicator_id": pl.String, "herkomst": pl.String, "measure": pl.String, "n": pl.Int64,
               "value": pl.Float64, **{d: pl.String for d in DIMENSIONS if d != "herkomst"}}
     return pl.DataFrame(rows, schema=schema)
@@ -290,3 +291,23 @@ def test_a_table_built_before_its_follow_up_arrived_is_reported(tmp_path):
         ind.write("reemployment", "2020", empty, {"vintages": spolis})
         (check,) = [c for c in V.verify_warehouse(tmp_path, truth) if c.name.startswith(("O38", "reemployment"))]
         assert not check.ok and detail in check.detail, check
+
+
+def test_o29_o30_numerators_move_with_the_temporary_cohort():
+    """Hand-built: 10,000 persons in every cohort, 100 events in every numerator.  15 events too many pass for
+    O30 (3 + 1 % of 100 + 0.2 % of the 10,000 with a tijdelijk job = 24) and fail for O31 (3 + 1 % of 100 = 4);
+    25 too many fail for O30 as well."""
+    events = {e for pair in V.TRANSITION_CELLS.values() for e in pair}
+    cohorts = {den for den, _ in V.TRANSITION_CELLS.values()}
+    truth = {"transitions": {"2021": {h: {e: 10_000 if e in cohorts else 100 for e in events}
+                                      for h in V.TRANSITION_HERKOMST}}}
+
+    def table(extra: dict) -> pl.DataFrame:
+        return _o25_table({(ind, h, m): (10_000, (100 + extra.get(ind, 0)) / 100)
+                           for (ind, m) in V.TRANSITION_CELLS for h in V.TRANSITION_HERKOMST})
+
+    assert V.transitions_checks(table({}), truth, 2021)[0].ok
+    assert V.transitions_checks(table({"O30": 15}), truth, 2021)[0].ok
+    (o31,) = V.transitions_checks(table({"O31": 15}), truth, 2021)
+    assert not o31.ok and "O31: n 10000 vs 10000, events 115 vs 100" in o31.detail
+    assert not V.transitions_checks(table({"O30": 25}), truth, 2021)[0].ok

@@ -9,7 +9,8 @@ number of buckets show that the buckets agree with each other; only the truth sh
 * exact: the study population per herkomst group x generatie (report §2.1, §2.2), the municipality on 1 January
   and the asylum status (§7.2.4, §7.2.5; the arbeidsmarktregio and randstad too when the run had the mapping the
   generator used), and O19-O22 (study choice, §5.1 4a) per category;
-* within a tolerance: O29-O37 (§5.2 4f), 3 persons per copy of the zone + 1 % of the count, for the reasons in
+* within a tolerance: O29-O37 (§5.2 4f), 3 persons per copy of the zone + 1 % of the count (O29/O30's numerators
+  + 0.2 % of their cohort, :data:`TEMPORARY_COHORT_SHARE`), for the reasons in
   ``monitor_dagster_tests/test_synth_transitions_truth.py`` (hours noise in SPOLIS, on-call hours, the last
   address release); O38 (§5.2 4g) the cohorts the same, its numerators 3 per copy + 1 % of their cohort
   (:func:`reemployment_tolerance`); O25 (§5.1 4c) the graduates, those who leave the BRP and the graduates at
@@ -41,8 +42,8 @@ from monitor_dagster.synth.regions import counts_by
 
 __all__ = ["Check", "population_checks", "regions_checks", "study_choice_checks", "transitions_checks",
            "reemployment_checks", "first_job_checks", "verify_warehouse", "address_release", "TRANSITION_CELLS",
-           "REEMPLOYMENT_CELLS", "transition_counts", "transition_tolerance", "reemployment_tolerance",
-           "persons_tolerance", "months_tolerance"]
+           "REEMPLOYMENT_CELLS", "TEMPORARY_COHORT_SHARE", "transition_counts", "transition_tolerance",
+           "reemployment_tolerance", "persons_tolerance", "months_tolerance"]
 
 #: the generation code of a truth cell key ("Turkije|1")
 _GENERATIE_CODE = {None: 0, "eerste": 1, "tweede": 2}
@@ -235,9 +236,21 @@ def transition_counts(table: pl.DataFrame, herkomst: str, indicator: str, measur
     return n, round(n * value / per)
 
 
+#: O29/O30's numerators: besides :func:`transition_tolerance`, 0.2 % of their cohort (the persons with a tijdelijk
+#: main job).  The same SPOLIS hours noise decides which of two jobs of nearly equal hours is a month's main job
+#: (and so its employer and contract) and whether a vast job of about 12 hours was already held in its short first
+#: month (then its becoming the main job is no move to vast), so the number of such persons grows with the cohort,
+#: not with the few who move.  Measured: on 200,000 persons (2021, seed 11) 24 persons differ in O30 and 28 in O29
+#: person by person, each a job-month of this kind (0.1 % of the 23,652 with a tijdelijk job), net 6 and 25; on the
+#: two-year national zone the largest net difference was westers O30 2021, 8,760 against 8,620 (0.066 % of its
+#: cohort of 212,680; 0.96 of the count's own tolerance of 146), and O29 fell short by 0.10 % of its cohort.
+TEMPORARY_COHORT_SHARE = 0.002
+
+
 def transitions_checks(table: pl.DataFrame, truth: dict, year: int) -> list[Check]:
     """The transitions family table (O29-O37) of ``year`` against the truth's realised transitions, every
-    denominator and numerator per herkomst aggregate within :func:`transition_tolerance`."""
+    denominator and numerator per herkomst aggregate within :func:`transition_tolerance`, O29/O30's numerators
+    within :data:`TEMPORARY_COHORT_SHARE` of their cohort more."""
     want = truth.get("transitions", {}).get(str(year))
     if want is None:
         return []
@@ -248,7 +261,8 @@ def transitions_checks(table: pl.DataFrame, truth: dict, year: int) -> list[Chec
             n, k = transition_counts(table, herkomst, ind, measure)
             t_n, t_k = want[herkomst][den], want[herkomst][num]
             report += 2
-            if abs(n - t_n) > transition_tolerance(t_n, copies) or abs(k - t_k) > transition_tolerance(t_k, copies):
+            slack = transition_tolerance(t_k, copies) + (TEMPORARY_COHORT_SHARE * t_n if ind in ("O29", "O30") else 0)
+            if abs(n - t_n) > transition_tolerance(t_n, copies) or abs(k - t_k) > slack:
                 bad.append(f"{herkomst} {ind}: n {n} vs {t_n}, events {k} vs {t_k}")
     name = f"O29-O37 {year} within {3 * copies} persons + 1 %"
     return [Check(name, not bad, "; ".join(bad[:5]) if bad else f"{report} counts within the tolerance")]
