@@ -264,7 +264,7 @@ def transitions_checks(table: pl.DataFrame, truth: dict, year: int) -> list[Chec
             slack = transition_tolerance(t_k, copies) + (TEMPORARY_COHORT_SHARE * t_n if ind in ("O29", "O30") else 0)
             if abs(n - t_n) > transition_tolerance(t_n, copies) or abs(k - t_k) > slack:
                 bad.append(f"{herkomst} {ind}: n {n} vs {t_n}, events {k} vs {t_k}")
-    name = f"O29-O37 {year} within {3 * copies} persons + 1 %"
+    name = f"O29-O37 {year} within {3 * copies} persons + 1 % (O29/O30 + 0.2 % of the tijdelijk cohort)"
     return [Check(name, not bad, "; ".join(bad[:5]) if bad else f"{report} counts within the tolerance")]
 
 
