@@ -247,25 +247,36 @@ def transition_counts(table: pl.DataFrame, herkomst: str, indicator: str, measur
 TEMPORARY_COHORT_SHARE = 0.002
 
 
-def transitions_checks(table: pl.DataFrame, truth: dict, year: int) -> list[Check]:
-    """The transitions family table (O29-O37) of ``year`` against the truth's realised transitions, every
-    denominator and numerator per herkomst aggregate within :func:`transition_tolerance`, O29/O30's numerators
-    within :data:`TEMPORARY_COHORT_SHARE` of their cohort more."""
+def _cohort_checks(table: pl.DataFrame, truth: dict, year: int, cells: dict, event_slack, name: str,
+                   empty_ok: bool = False) -> list[Check]:
+    """One check of the cells ``{(indicator, measure): (truth cohort, truth numerator)}`` of ``year`` per herkomst
+    aggregate against the truth's ``transitions`` events: each cohort (the cell's n) within
+    :func:`transition_tolerance`, each numerator within ``event_slack(indicator, numerator, cohort, copies)``."""
     want = truth.get("transitions", {}).get(str(year))
     if want is None:
         return []
     copies = int(truth.get("replication", {}).get("copies", 1))
     report, bad = 0, []
     for herkomst in TRANSITION_HERKOMST:
-        for (ind, measure), (den, num) in TRANSITION_CELLS.items():
-            n, k = transition_counts(table, herkomst, ind, measure)
+        for (ind, measure), (den, num) in cells.items():
+            n, k = transition_counts(table, herkomst, ind, measure, empty_ok=empty_ok)
             t_n, t_k = want[herkomst][den], want[herkomst][num]
             report += 2
-            slack = transition_tolerance(t_k, copies) + (TEMPORARY_COHORT_SHARE * t_n if ind in ("O29", "O30") else 0)
-            if abs(n - t_n) > transition_tolerance(t_n, copies) or abs(k - t_k) > slack:
-                bad.append(f"{herkomst} {ind}: n {n} vs {t_n}, events {k} vs {t_k}")
-    name = f"O29-O37 {year} within {3 * copies} persons + 1 % (O29/O30 + 0.2 % of the tijdelijk cohort)"
-    return [Check(name, not bad, "; ".join(bad[:5]) if bad else f"{report} counts within the tolerance")]
+            if abs(n - t_n) > transition_tolerance(t_n, copies) or abs(k - t_k) > event_slack(ind, t_k, t_n, copies):
+                bad.append(f"{herkomst} {ind} {measure}: n {n} vs {t_n}, events {k} vs {t_k}")
+    return [Check(name.format(slack=3 * copies), not bad,
+                  "; ".join(bad[:5]) if bad else f"{report} counts within the tolerance")]
+
+
+def transitions_checks(table: pl.DataFrame, truth: dict, year: int) -> list[Check]:
+    """The transitions family table (O29-O37) of ``year`` against the truth's realised transitions, every
+    denominator and numerator per herkomst aggregate within :func:`transition_tolerance`, O29/O30's numerators
+    within :data:`TEMPORARY_COHORT_SHARE` of their cohort more."""
+    def slack(ind: str, count: int, cohort: int, copies: int) -> float:
+        return transition_tolerance(count, copies) + (TEMPORARY_COHORT_SHARE * cohort if ind in ("O29", "O30") else 0)
+
+    return _cohort_checks(table, truth, year, TRANSITION_CELLS, slack,
+                          f"O29-O37 {year} within {{slack}} persons + 1 % (O29/O30 + 0.2 % of the tijdelijk cohort)")
 
 
 def reemployment_tolerance(cohort: int, copies: int = 1) -> float:
@@ -284,21 +295,9 @@ def reemployment_checks(table: pl.DataFrame, truth: dict, year: int) -> list[Che
     """The reemployment family table (O38) of ``year`` against the truth's REEMPLOYMENT events per herkomst
     aggregate: each cohort within :func:`transition_tolerance`, each numerator within
     :func:`reemployment_tolerance` of its cohort."""
-    want = truth.get("transitions", {}).get(str(year))
-    if want is None:
-        return []
-    copies = int(truth.get("replication", {}).get("copies", 1))
-    report, bad = 0, []
-    for herkomst in TRANSITION_HERKOMST:
-        for measure, (cohort, events) in REEMPLOYMENT_CELLS.items():
-            n, k = transition_counts(table, herkomst, "O38", measure, empty_ok=True)
-            t_n, t_k = want[herkomst][cohort], want[herkomst][events]
-            report += 2
-            if (abs(n - t_n) > transition_tolerance(t_n, copies)
-                    or abs(k - t_k) > reemployment_tolerance(t_n, copies)):
-                bad.append(f"{herkomst} {measure}: n {n} vs {t_n}, events {k} vs {t_k}")
-    name = f"O38 {year} within {3 * copies} persons + 1 % of the cohort"
-    return [Check(name, not bad, "; ".join(bad[:5]) if bad else f"{report} counts within the tolerance")]
+    return _cohort_checks(table, truth, year, {("O38", m): cells for m, cells in REEMPLOYMENT_CELLS.items()},
+                          lambda ind, count, cohort, copies: reemployment_tolerance(cohort, copies),
+                          f"O38 {year} within {{slack}} persons + 1 % of the cohort", empty_ok=True)
 
 
 def persons_tolerance(graduates: int, copies: int = 1) -> float:
