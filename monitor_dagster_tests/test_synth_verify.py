@@ -311,3 +311,25 @@ def test_o29_o30_numerators_move_with_the_temporary_cohort():
     (o31,) = V.transitions_checks(table({"O31": 15}), truth, 2021)
     assert not o31.ok and "O31 werk: n 10000 vs 10000, events 115 vs 100" in o31.detail
     assert not V.transitions_checks(table({"O30": 25}), truth, 2021)[0].ok
+
+
+# ------------------------------------------------------------------------- person by person (verify_persons)
+def test_person_by_person_differences_are_few_and_a_broken_rule_shows(core_wh):
+    """synth.verify_persons on core_wh (2,000 persons, 2019): the persons whose O29, O30 or O38 "direct" differ
+    from the latent world are a handful (the flickers of the tolerances); with O38's "direct" read as work two
+    months after the exit instead of one, most of the WW leavers differ."""
+    from monitor_dagster.indicators import transitions as T
+    from monitor_dagster.synth import verify_persons as VP
+
+    truth = _truth(core_wh)
+    diff = VP.differences(core_wh, truth, 2019)
+    assert set(diff) == set(VP.MEASURES)
+    cohort = truth["transitions"]["2019"]["totaal"]
+    assert cohort["WW_uitstroom"] > 20 and cohort["tijdelijk"] > 100
+    assert all(d.height <= 5 for d in diff.values()), {m: d for m, d in diff.items() if d.height > 5}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(T, "_direct", lambda: (pl.col("months") == 2).fill_null(False))
+        broken = VP.differences(core_wh, truth, 2019)["O38 WW direct"]
+    assert broken.height > cohort["WW_uitstroom"] / 2, broken
+    jm, sm = VP.person_months(core_wh, 2019, broken["rin"][0])
+    assert sm.height > 0 and set(jm.columns) >= {"month", "IKVID", "basisuren_pw", "substantial"}
