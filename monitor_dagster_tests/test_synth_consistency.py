@@ -159,3 +159,19 @@ def test_spolis_job_codes_follow_the_loonaangifte(zone):
     dga = jobs.filter(pl.col("SSOORTBAAN") == "1")
     assert dga.height > 10 and set(dga["SSRTIV"]) == {"17"}
     assert set(jobs.filter(pl.col("SSOORTBAAN") != "1")["SSRTIV"]) == {"11", "15"}
+
+
+def test_a_dga_job_is_never_a_payroll_job(zone):
+    """A director-major shareholder's job (SSOORTBAAN 1, contract N) is not at a payroll company: SPOLIS records
+    payroll jobs B from 2017, so such a job was written B while the transitions truth (and SPOLIS's own N) had no
+    job.  In the latent world of 3,000 persons 2020-2021 (seed 11) one DGA was drawn at a payroll company before
+    the rule; in the written zone every DGA row of 2017-2021 is N."""
+    from monitor_dagster_tests.test_synth_planted_truths_pipeline import _latent
+
+    _, lab, _ = _latent(3000, 11, 2020, 2021)
+    dga = lab.jobs.filter(pl.col("kind") == "dga")
+    assert dga.height > 10 and not dga["payroll"].any()
+    assert lab.jobs.filter(pl.col("payroll") & (pl.col("contract0") == "N")).height == 0
+    for year in (2017, 2021):
+        rows = load(zone, "SPOLISBUS", year).filter(pl.col("SSOORTBAAN") == "1")
+        assert rows.height > 10 and set(rows["SCONTRACTSOORT"].str.to_uppercase()) == {"N"}, year

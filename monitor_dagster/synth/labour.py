@@ -337,6 +337,10 @@ class _Sim:
         if kind == "dga":
             soort[:] = "1"
             contract[:] = "N"
+            # a director-major shareholder is not hired out by a payroll company: payroll jobs are never N (the
+            # payrolling rule records them B from 2017; the transitions truth, like SPOLIS, leaves N jobs out),
+            # and a DGA at one was written B while the truth had no job (found person by person, December 2026)
+            payroll[:] = False
         wsw = (kind == "regular") & (self.ability[idx] < -2.2) & (rng.random(k) < 0.3)
         soort[wsw] = "3"
         contract = np.where((rng.random(k) < P.P_CONTRACT_N) & (kind == "regular") & ~payroll, "N", contract)
