@@ -6,8 +6,8 @@ indicators (each layer in its own process: its own time and peak RSS) and one st
 source tables (core + indicators against it: the issue's compute target), and ``benchmarks/indicators.py``
 measures the register families against one streaming scan of their own inputs, and every outcome family
 against one of its own (``--per-family``); the warehouse is checked against the zone's planted truth
-(``monitor_dagster/synth/verify.py``: the bucketed layers must give the generator's counts at every size).  The summary table goes to
-``$MONITOR_BENCH_OUT/bench_national.md``; targets: 17.5 M persons <= 10 minutes and <= 12 GB (parquet landing
+(``monitor_dagster/synth/verify.py``: the bucketed layers must give the generator's counts at every size).  The
+summary table goes to ``$MONITOR_BENCH_OUT/bench_national.md``; targets: 17.5 M persons <= 10 minutes and <= 12 GB (parquet landing
 -> gated table), peak at 4 M <= 1.3x the peak at 1 M.
 
 Then the DuckDB peer (``benchmarks/duckdb_peer.py --landing``) on the largest size's zone: ``monitor run`` +

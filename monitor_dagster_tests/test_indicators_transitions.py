@@ -200,8 +200,10 @@ def test_the_main_job_has_the_most_basic_hours_then_the_lowest_ikvid():
     """monthly_states' main job of a month (the job whose contract, employer and wage the transitions read):
     person 30 has jobs 5 (20 h a week) and 3 (20 h) in January-March, job 1 (10 h) all year, and job 7 (25 h)
     from March: 3 in January-February (a tie: the lowest IKVID), 7 in March, 1 from April; person 31 has one job."""
-    jobs = (_job(30, 5, "A", (2019, 1), (2019, 3), hours_pw=20.0) + _job(30, 3, "B", (2019, 1), (2019, 3), hours_pw=20.0)
-            + _job(30, 1, "C", (2019, 1), (2019, 12), hours_pw=15.0) + _job(30, 7, "D", (2019, 3), (2019, 3), hours_pw=25.0)
+    jobs = (_job(30, 5, "A", (2019, 1), (2019, 3), hours_pw=20.0)
+            + _job(30, 3, "B", (2019, 1), (2019, 3), hours_pw=20.0)
+            + _job(30, 1, "C", (2019, 1), (2019, 12), hours_pw=15.0)
+            + _job(30, 7, "D", (2019, 3), (2019, 3), hours_pw=25.0)
             + _job(31, 9, "E", (2019, 1), (2019, 12)))
     jm, sm, inp = _frames(jobs[::-1], [])                  # any row order
     s = T.monthly_states(jm, sm, inp, Y).collect().sort("person_id", "mi")

@@ -220,17 +220,10 @@ def test_pipeline_recovers_the_realised_first_jobs(o25_wh, pipeline):
 def latent():
     """The zone's latent world again (``synth.generate`` draws it with these streams; about 3 s) and the truth
     per graduate: {year: frame pid, rin, dmi, werk / vast months (null: not in the measure), censored}."""
-    from monitor_dagster.synth import education as edu_mod
-    from monitor_dagster.synth.generate import sub_rng
-    from monitor_dagster.synth.income import top_earners
-    from monitor_dagster.synth.labour import simulate_labour
-    from monitor_dagster.synth.persons import simulate_demography
+    from monitor_dagster.synth.generate import latent_world
 
-    demo = simulate_demography(PERSONS, sub_rng(SEED, "demography"), FIRST, LAST)
-    persons, residence = demo.persons, demo.residence
-    ew = edu_mod.simulate_education(persons, sub_rng(SEED, "education"), FIRST, LAST)
-    lab = simulate_labour(persons, residence, ew.person_edu, sub_rng(SEED, "labour"), FIRST, LAST)
-    top = top_earners(persons, sub_rng(SEED, "top"))
+    w = latent_world(PERSONS, SEED, FIRST, LAST)
+    persons, residence, ew, lab, top = w.demo.persons, w.demo.residence, w.ew, w.lab, w.top
     ctx = TT.prepare(lab, persons, residence, top, SEED, FIRST, LAST)
     cohorts = FJ.cohorts(ew.careers, residence, FIRST, LAST, persons=persons)
     rows = np.unique(np.concatenate([g["pid"].to_numpy() for g in cohorts.values()]))

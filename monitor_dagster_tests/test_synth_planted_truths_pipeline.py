@@ -72,16 +72,10 @@ def truth_of(wh: Path) -> dict:
 @lru_cache(maxsize=2)
 def _latent(persons: int, seed: int, first_year: int, last_year: int):
     """The zone's latent world again, from the streams ``synth.generate`` draws it with (about 1 s)."""
-    from monitor_dagster.synth import education as edu_mod
-    from monitor_dagster.synth.generate import sub_rng
-    from monitor_dagster.synth.income import top_earners
-    from monitor_dagster.synth.labour import simulate_labour
-    from monitor_dagster.synth.persons import simulate_demography
+    from monitor_dagster.synth.generate import latent_world
 
-    demo = simulate_demography(persons, sub_rng(seed, "demography"), first_year, last_year)
-    ew = edu_mod.simulate_education(demo.persons, sub_rng(seed, "education"), first_year, last_year)
-    lab = simulate_labour(demo.persons, demo.residence, ew.person_edu, sub_rng(seed, "labour"), first_year, last_year)
-    return demo, lab, top_earners(demo.persons, sub_rng(seed, "top"))
+    w = latent_world(persons, seed, first_year, last_year)
+    return w.demo, w.lab, w.top
 
 
 def latent(truth: dict):

@@ -26,6 +26,14 @@ def _population(wh, year: int) -> pl.DataFrame:
     return Warehouse(wh, layer="core").read("population", str(year)).collect()
 
 
+def _one_native() -> pl.DataFrame:
+    """core/population's columns that verify reads, for one person without a migration background in GM0363."""
+    return pl.DataFrame({"herkomst_group": ["geen migratieachtergrond"], "generatie": [None], "gemeente": ["GM0363"],
+                         "regio": [None], "randstad": [None], "asielstatus": ["geen migratie"]},
+                        schema={c: pl.String for c in ("herkomst_group", "generatie", "gemeente", "regio",
+                                                       "randstad", "asielstatus")})
+
+
 # ------------------------------------------------------------------------------------ on a warehouse
 def test_the_core_warehouse_equals_its_truth(core_wh):
     """core_wh (2,000 persons, 2018-2019, sources and core): population and regions of both years hold; the
@@ -102,10 +110,7 @@ def test_the_address_release_cut_is_subtracted_only_from_its_own_year(tmp_path):
              "regions": {"2021": {"gemeente": {"GM0363": 2}, "asielstatus": {"geen migratie": 2}}},
              "address_release_cut": {"2021": {"persons": 1, "population_whole_year": {"Turkije|1": 1},
                                               "gemeente": {"GM0363": 1}, "asielstatus": {"geen migratie": 1}}}}
-    pop = pl.DataFrame({"herkomst_group": ["geen migratieachtergrond"], "generatie": [None], "gemeente": ["GM0363"],
-                        "regio": [None], "randstad": [None], "asielstatus": ["geen migratie"]},
-                       schema={"herkomst_group": pl.String, "generatie": pl.String, "gemeente": pl.String,
-                               "regio": pl.String, "randstad": pl.String, "asielstatus": pl.String})
+    pop = _one_native()
     core = Warehouse(tmp_path, layer="core")
     for release, ok in (("GBAADRESOBJECTBUS2021V1", True), ("GBAADRESOBJECTBUS2022V1", False)):
         core.write("population", "2021", pop, {"vintages": f"GBAPERSOONTAB2021V2,{release}"})
@@ -231,7 +236,7 @@ def test_the_reemployment_check_holds_and_fails(core_wh):
     assert V.reemployment_tolerance(153_740, copies=20) == pytest.approx(60 + 1537.4)
 
 
-def _o25_table(cells: dict, indicator: str = "O25") -> pl.DataFrame:
+def _total_table(cells: dict, indicator: str = "O25") -> pl.DataFrame:
     """A table of total cells of ``indicator``: {(herkomst, measure): (n, value)}; a key of three, (indicator,
     herkomst, measure), names its own indicator."""
     from monitor_dagster.indicators.table import DIMENSIONS
@@ -261,7 +266,7 @@ def test_the_first_job_check_is_exact_for_graduates_and_close_for_months():
         for h in V.TRANSITION_HERKOMST:
             cells.update({(h, "werk"): werk, (h, "niet in BRP"): brp, (h, "vast contract"): vast,
                           (h, "werk hbo"): werk, (h, "vast contract hbo"): vast})
-        return _o25_table(cells)
+        return _total_table(cells)
 
     assert [c.ok for c in V.first_job_checks(table(), truth, 2020)] == [True, True]
     assert [c.ok for c in V.first_job_checks(table(brp=(3, 2.0)), truth, 2020)] == [False, True]
@@ -277,16 +282,13 @@ def test_a_table_built_before_its_follow_up_arrived_is_reported(tmp_path):
     compared (here: an empty table, so every cohort of the truth is missing)."""
     from monitor_dagster.warehouse import Warehouse
 
-    pop = pl.DataFrame({"herkomst_group": ["geen migratieachtergrond"], "generatie": [None], "gemeente": ["GM0363"],
-                        "regio": [None], "randstad": [None], "asielstatus": ["geen migratie"]},
-                       schema={c: pl.String for c in ("herkomst_group", "generatie", "gemeente", "regio",
-                                                      "randstad", "asielstatus")})
+    pop = _one_native()
     Warehouse(tmp_path, layer="core").write("population", "2020", pop, {"vintages": "GBAADRESOBJECTBUS2021V1"})
     cohort = {e: 0 for pair in V.REEMPLOYMENT_CELLS.values() for e in pair}
     truth = {"config": {"last_year": 2021}, "population_whole_year": {"2020": {"Nederland|0": 1}},
              "transitions": {"2020": {h: dict(cohort, WW_uitstroom=50) for h in V.TRANSITION_HERKOMST}}}
     ind = Warehouse(tmp_path, layer="indicators")
-    empty = _o25_table({}).with_columns(pl.lit("O38").alias("indicator_id"))
+    empty = _total_table({}).with_columns(pl.lit("O38").alias("indicator_id"))
     for spolis, detail in (("SPOLISBUS2020V1", "follows up to 2020"), ("SPOLISBUS2020V1,SPOLISBUS2021V1", "n 0 vs 50")):
         ind.write("reemployment", "2020", empty, {"vintages": spolis})
         (check,) = [c for c in V.verify_warehouse(tmp_path, truth) if c.name.startswith(("O38", "reemployment"))]
@@ -303,7 +305,7 @@ def test_o29_o30_numerators_move_with_the_temporary_cohort():
                                       for h in V.TRANSITION_HERKOMST}}}
 
     def table(extra: dict) -> pl.DataFrame:
-        return _o25_table({(ind, h, m): (10_000, (100 + extra.get(ind, 0)) / 100)
+        return _total_table({(ind, h, m): (10_000, (100 + extra.get(ind, 0)) / 100)
                            for (ind, m) in V.TRANSITION_CELLS for h in V.TRANSITION_HERKOMST})
 
     assert V.transitions_checks(table({}), truth, 2021)[0].ok

@@ -175,14 +175,11 @@ def cohorts(careers: pl.DataFrame, residence: pl.DataFrame, first_year: int, las
     months or less on 1 January t (``synth.truth.short_stay``): core/population of t leaves them out of every
     analysis (report 2.2), so O25 never sees them.  None such on the zones measured (the national zone's 119,920
     graduates of 2020 equal the pipeline's), but the rule is the monitor's, as in the other truths."""
-    from monitor_dagster.synth.truth import short_stay
+    from monitor_dagster.synth.truth import without_short_stay
 
     chains = residence_chains(residence)
-    out = {}
-    for t in range(first_year, last_year):
-        g = graduates(careers, residence, chains, t, last_year)
-        out[t] = g.filter(~pl.col("pid").is_in(np.flatnonzero(short_stay(persons, residence, t)).tolist()))
-    return out
+    return {t: without_short_stay(graduates(careers, residence, chains, t, last_year), persons, residence, t)
+            for t in range(first_year, last_year)}
 
 
 def cohort_events(cohort: pl.DataFrame, t: int, last_year: int, codes_of_year: dict[int, np.ndarray],

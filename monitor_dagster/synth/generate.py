@@ -129,6 +129,25 @@ def sub_rng(seed: int, *key: object) -> np.random.Generator:
     return np.random.default_rng(parts)
 
 
+@dataclass(frozen=True)
+class LatentWorld:
+    """The latent world of a zone: demography, education careers, labour market and the planted top earners."""
+    demo: object
+    ew: object
+    lab: object
+    top: np.ndarray
+
+
+def latent_world(persons: int, seed: int, first_year: int, last_year: int) -> LatentWorld:
+    """The latent world :func:`generate` draws for ``persons``, ``seed`` and the years, from the same streams:
+    what the truths are computed from, and what a comparison person by person draws again
+    (``synth.verify_persons``, the tests of the planted truths)."""
+    demo = simulate_demography(persons, sub_rng(seed, "demography"), first_year, last_year)
+    ew = edu_mod.simulate_education(demo.persons, sub_rng(seed, "education"), first_year, last_year)
+    lab = simulate_labour(demo.persons, demo.residence, ew.person_edu, sub_rng(seed, "labour"), first_year, last_year)
+    return LatentWorld(demo, ew, lab, inc_mod.top_earners(demo.persons, sub_rng(seed, "top")))
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -153,10 +172,9 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     fy, ly, seed = cfg.first_year, cfg.last_year, cfg.seed
     wanted = (lambda f: cfg.only_files is None or f in cfg.only_files)
 
-    demo = simulate_demography(cfg.persons, sub_rng(seed, "demography"), fy, ly)
+    world = latent_world(cfg.persons, seed, fy, ly)
+    demo, ew, lab, top = world.demo, world.ew, world.lab, world.top
     persons, residence = demo.persons, demo.residence
-    ew = edu_mod.simulate_education(persons, sub_rng(seed, "education"), fy, ly)
-    lab = simulate_labour(persons, residence, ew.person_edu, sub_rng(seed, "labour"), fy, ly)
     res.seconds["latent"] = time.perf_counter() - t0
     replication = None
     if cfg.replicate > 1:
@@ -173,7 +191,6 @@ def generate(cfg: SynthConfig, progress: Callable[[str, int, int], None] | None 
     addr_gem = reg_mod.draw_municipalities(addresses, persons, lab, sub_rng(seed, "municipalities"))
     prov = pj.simulate_provisions(lab, persons, sub_rng(seed, "provisions"))
     traj = pj.simulate_trajectories(lab, sub_rng(seed, "trajectories"))
-    top = inc_mod.top_earners(persons, sub_rng(seed, "top"))
     scale = ebb_mod.represented_per_person(residence)
     irregular = irregular_years(fy, ly)
     corrections: list[dict] = []

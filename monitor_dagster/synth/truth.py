@@ -63,12 +63,20 @@ def short_stay(persons: pl.DataFrame, residence: pl.DataFrame, year: int) -> np.
     return first_gen & (total <= (peil - dt.date(year - 1, 7, 1)).days)
 
 
+def without_short_stay(frame: pl.DataFrame, persons: pl.DataFrame, residence: pl.DataFrame,
+                       year: int) -> pl.DataFrame:
+    """The rows of ``frame`` (a column ``pid``) whose person is not left out of every analysis of ``year`` for a
+    stay of six months or less (:func:`short_stay`, §2.2)."""
+    return frame.filter(~pl.col("pid").is_in(np.flatnonzero(short_stay(persons, residence, year)).tolist()))
+
+
 def _base_population(lab, persons: pl.DataFrame, residence: pl.DataFrame, year: int,
                      pids: np.ndarray | None = None) -> np.ndarray:
     """Per pid: in the register indicators' base population of ``year`` (whole year in NL, not a pupil/student
     or pensioner for more than half the year, 15 to the AOW age) without the short stays that every analysis
-    leaves out (:func:`short_stay`, §2.2): the base of the O09, payrolling and transitions truths.  With ``pids`` only those persons are judged (the
-    others False): the AOW dates and SECM days of everybody cost 0.08 s a year on 20,000 persons."""
+    leaves out (:func:`short_stay`, §2.2): the base of the O09, payrolling and transitions truths.  With ``pids``
+    only those persons are judged (the others False): the AOW dates and SECM days of everybody cost 0.08 s a year
+    on 20,000 persons."""
     from monitor_dagster.synth.labour import aow_date
     from monitor_dagster.synth.transitions_truth import _age_ok, _majority_flags, _whole_year
 
@@ -265,7 +273,8 @@ def build_truth(cfg, demo, ew, lab, prov, top, scale, files, corrections, irregu
 #: other entries are rates, shares, parameters or per-person figures and hold for every copy unchanged
 COUNT_ENTRIES = ("population_whole_year", "payroll_jobs_active", "payroll_jobs_reclassified_2017",
                  "payroll_jobs_2016_and_2017", "provisions", "students_pensioners_dec",
-                 "students_pensioners_dec_whole_year", "payrolling_2017", "transitions", "first_job", "regions", "address_release_cut")
+                 "students_pensioners_dec_whole_year", "payrolling_2017", "transitions", "first_job", "regions",
+                 "address_release_cut")
 
 
 def _times(obj, r: int):

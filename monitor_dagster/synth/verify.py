@@ -59,11 +59,15 @@ TRANSITION_HERKOMST = ("totaal", "niet-westers", "westers", "geen migratieachter
 REEMPLOYMENT_CELLS = {**{f"na {b} direct": (f"{b}_uitstroom", f"{b}_direct") for b in ("WW", "bijstand")},
                       **{f"na {b} binnen {k} jaar": (f"{b}_niet_direct", f"{b}_werk_binnen_{k}_jaar")
                          for b in ("WW", "bijstand") for k in (1, 2, 3)}}
+
+
 def _other_dims() -> list[str]:
     """The indicator table's breakdowns other than herkomst and sector (each "totaal" in a total cell)."""
     from monitor_dagster.indicators.table import DIMENSIONS
 
     return [d for d in DIMENSIONS if d not in ("herkomst", "sector")]
+
+
 #: O19-O22: EXAMVOTAB's school type -> the monitor's group; O20's follow-ups; the SBB rating
 _EXAM_GROUP = {"1": "vmbo-overig", "2": "vmbo-overig", "3": "vmbo-theoretisch", "4": "vmbo-theoretisch",
                "5": "havo", "6": "vwo"}
@@ -373,8 +377,9 @@ def _followed_checks(ind, family: str, year: int, truth: dict, checks) -> list[C
 # ----------------------------------------------------------------------------------- a whole warehouse
 def verify_warehouse(root: Path | str, truth: dict) -> list[Check]:
     """Every check above for every year of the truth that the warehouse has built: core/population and the
-    stored family tables indicators/study_choice, transitions, reemployment and first_job.  A table that is not in the
-    warehouse is reported as such (ok, nothing compared), so that a run that built less says what it left out."""
+    stored family tables indicators/study_choice, transitions, reemployment and first_job.  A table that is not in
+    the warehouse is reported as such (ok, nothing compared), so that a run that built less says what it left
+    out."""
     from monitor_dagster.warehouse import Warehouse
 
     core, ind = Warehouse(root, layer="core"), Warehouse(root, layer="indicators")

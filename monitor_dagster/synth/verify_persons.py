@@ -38,22 +38,16 @@ MEASURES = {"O29": ("transitions", ("O29", "zelfde werkgever"), "tijdelijk", "ti
 def latent_events(truth: dict, year: int) -> tuple[pl.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(pid -> rin, the transitions events of ``year`` per pid, the reemployment events of ``year`` per pid)
     of the zone's latent world, drawn again from the truth file's config (``synth.transitions_truth``)."""
-    from monitor_dagster.synth import education as edu_mod
     from monitor_dagster.synth import transitions_truth as TT
-    from monitor_dagster.synth.generate import sub_rng
-    from monitor_dagster.synth.income import top_earners
-    from monitor_dagster.synth.labour import simulate_labour
-    from monitor_dagster.synth.persons import simulate_demography
+    from monitor_dagster.synth.generate import latent_world
 
     c = truth["config"]
     if int((truth.get("replication") or {}).get("copies", 1)) > 1:
         raise ValueError("a replicated zone: compare its base zone (monitor synth without --replicate) instead")
-    n, seed, first, last = c["persons"], c["seed"], c["first_year"], c["last_year"]
-    demo = simulate_demography(n, sub_rng(seed, "demography"), first, last)
-    ew = edu_mod.simulate_education(demo.persons, sub_rng(seed, "education"), first, last)
-    lab = simulate_labour(demo.persons, demo.residence, ew.person_edu, sub_rng(seed, "labour"), first, last)
-    ctx = TT.prepare(lab, demo.persons, demo.residence, top_earners(demo.persons, sub_rng(seed, "top")), seed,
-                     first, last)
+    seed, first, last = c["seed"], c["first_year"], c["last_year"]
+    w = latent_world(c["persons"], seed, first, last)
+    demo = w.demo
+    ctx = TT.prepare(w.lab, demo.persons, demo.residence, w.top, seed, first, last)
     panels = {y: TT.year_events(ctx, y) for y in range(first, last + 1)}
     months = [panels[y]["state"][:, 2:14] for y in range(first, last + 1)]
     again = TT.reemployment_events(months, panels[year]["base"], year - first)

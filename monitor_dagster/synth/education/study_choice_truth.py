@@ -66,7 +66,7 @@ def _nested(df: pl.DataFrame, keys: list[str]) -> dict:
 def study_choice_truth(ew: EducationWorld, persons: pl.DataFrame, residence: pl.DataFrame, first_year: int,
                        last_year: int) -> dict:
     """The keys of :data:`STUDY_CHOICE_KEYS` for ``first_year`` .. ``last_year``."""
-    from monitor_dagster.synth.truth import short_stay
+    from monitor_dagster.synth.truth import without_short_stay
 
     lk = _Lookup(_catalogue())
     row_of = {o: i for i, o in enumerate(lk.oplnr)}
@@ -74,7 +74,7 @@ def study_choice_truth(ew: EducationWorld, persons: pl.DataFrame, residence: pl.
     out: dict = {k: {} for k in STUDY_CHOICE_KEYS}
     for y in range(first_year, last_year + 1):
         # without the first generation in NL six months or less on 1 January (report 2.2, as the monitor)
-        res = _whole_year(residence, y).filter(~pl.col("pid").is_in(np.flatnonzero(short_stay(persons, residence, y))))
+        res = without_short_stay(_whole_year(residence, y), persons, residence, y)
         ex = (ew.exams.filter(pl.col("exam_year") == y).join(res, on="pid", how="semi")
               .with_columns(code.alias("code"))
               .sort("pid", "passed", "code", descending=[False, True, True]).unique("pid", keep="first")
