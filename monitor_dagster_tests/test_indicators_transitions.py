@@ -110,6 +110,26 @@ def test_work_in_t_minus_1_is_judged_by_the_wml_of_1_january_of_t():
     assert _cell(t, "O27", "werk")["n_weighted"] == 11                # Jan..Nov 2019 at risk, not Dec 2018
 
 
+def test_a_tie_of_sectors_goes_to_the_first_name_alphabetically_on_the_warehouse_types():
+    """O27's sector is the one of most of his months at work, a tie "the first name alphabetically"
+    (modal_sector).  The warehouse holds sector, contract and SECM as Enums and the monthly states keep them
+    so (codes are cheaper than text); the tie must still go by the name: "zelfstandig" before "zorg", though
+    the self-employed sector comes after every SPOLIS sector in the states' Enum.  Person 1: a zorg job in
+    the origin months December 2018 - May 2019, self-employed June - November (6 and 6)."""
+    from monitor_dagster.core.jobs import CONTRACT, SECTOR, SOORTBAAN
+
+    jm, sm, inp = _frames(_job(1, 1, "A", (2018, 11), (2019, 5), sector="zorg"),
+                          _secm(1, "13", (2019, 6), (2019, 12)), {1: 60_000.0})
+    jm = jm.with_columns(pl.col("sector").cast(SECTOR), pl.col("contract").cast(CONTRACT),
+                         pl.col("soortbaan").cast(SOORTBAAN))
+    sm = sm.with_columns(pl.col("SECM").cast(pl.Enum(["11", "13", "21", "22", "23", "24"])))
+    states = T.monthly_states(jm, sm, inp, Y).collect()
+    assert states.schema["state"] == T.STATE and states.schema["sector"] == T.STATE_SECTOR
+    t = T.o27_baanbehoud(frames.population(1), jm, sm, inp, Y, dimensions=SECTOR_DIMS)
+    assert _cell(t, "O27", "werk", sector="zelfstandig")["n"] == 1
+    assert t.filter((pl.col("sector") == "zorg") & (pl.col("n") > 0)).height == 0
+
+
 def test_self_employed_income_threshold():
     """12 hours a week at the WML of 1 January t, per working month of INPPERSPRIM."""
     threshold = WML_2019 * 12 * 52 / 12

@@ -31,7 +31,7 @@ import polars as pl
 from monitor_dagster import reference
 from monitor_dagster.core._intervals import calendar_part, in_year, keep_r
 from monitor_dagster.core.exact import to_fixed
-from monitor_dagster.core.jobs import is_substantial_job
+from monitor_dagster.core.jobs import SECTOR, is_substantial_job
 from monitor_dagster.core.secm import SECM_BENEFIT, SECM_SELF_EMPLOYED
 from monitor_dagster.core.sorting import person_key
 from monitor_dagster.indicators.memo import shared
@@ -50,6 +50,10 @@ MIN_SELF_EMPLOYED_HOURS = 12
 #: sector of a month of self-employment (report 5.2 4d: "Hierbij nemen we wederom zelfstandigen mee")
 SELF_EMPLOYED_SECTOR = "zelfstandig"
 _WEEKS_PER_MONTH = 52 / 12
+#: the monthly state as an Enum, not text: every rule compares, shifts and groups it per person-month
+STATE = pl.Enum([WORK, *dict.fromkeys(SECM_BENEFIT.values()), NONE])
+#: the sector of a month at work: SPOLIS's sectors and ``zelfstandig`` (self-employment)
+STATE_SECTOR = pl.Enum([*SECTOR.categories.to_list(), SELF_EMPLOYED_SECTOR])
 
 
 def _wml_hour(year: int) -> float:
@@ -127,8 +131,11 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
     # the main job: the most basic hours, then the lowest IKVID.  Only the person-months with more than one
     # substantial job are sorted (3 % of them at national scale; sorting all took 0.27 of a bucket's 0.8 s for
     # the states, this 0.17); several sort_by().first() aggregations in one group-by measured 5x slower
-    jm = jm.select("person_id", "month", pl.col("contract").cast(pl.String), pl.col("SBEID").alias("employer"),
-                   pl.col("sector").cast(pl.String), pl.col("IKVID").alias("job"),
+    # contract, sector and state stay Enums and the employer a Categorical (compared, never printed): on
+    # codes, not text, every rule's shifts and comparisons are cheaper (states 0.70 -> 0.46 s, the family
+    # 1.83 -> 1.42 s on a national bucket of 203,000 persons; peak 4.5 -> 3.3 GB at 17.5 M)
+    jm = jm.select("person_id", "month", "contract", pl.col("SBEID").cast(pl.Categorical).alias("employer"),
+                   pl.col("sector").cast(STATE_SECTOR), pl.col("IKVID").alias("job"),
                    pl.col("hourly_wage").alias("wage"), pl.col("basisuren").alias("hours"),
                    pl.col("basisuren_pw").alias("hours_pw"),
                    pl.col("basisuren").fill_null(0.0).alias("_u"), pl.lit(True).alias("_job"),
@@ -138,18 +145,19 @@ def monthly_states(job_month: pl.LazyFrame, secm_month: pl.LazyFrame, inpatab: p
                .unique(["person_id", "month"], keep="first"))
     jobs = pl.concat([jm.filter(~pl.col("_several")), several]).drop("_u", "_several")
     ok = self_employed_income_ok(secm_month, inpatab, year, self_employed_hours).with_columns(pl.lit(True).alias("_inc_ok"))
-    secm = (sm.select("person_id", "month", pl.col("SECM").cast(pl.String).alias("_secm"))
+    secm = (sm.select("person_id", "month", pl.col("SECM").alias("_secm"))
             .join(ok, on="person_id", how="left"))
     m = jobs.join(secm, on=["person_id", "month"], how="full", coalesce=True)
     self_work = pl.col("_secm").is_in(SECM_SELF_EMPLOYED).fill_null(False) & pl.col("_inc_ok").fill_null(False)
     job = pl.col("_job").fill_null(False)
-    state = (pl.when(job | self_work).then(pl.lit(WORK))
-             .otherwise(pl.col("_secm").replace_strict(SECM_BENEFIT, default=NONE, return_dtype=pl.String)
-                        .fill_null(NONE)))
+    state = (pl.when(job | self_work).then(pl.lit(WORK, STATE))
+             .otherwise(pl.col("_secm").replace_strict(SECM_BENEFIT, default=NONE, return_dtype=STATE)
+                        .fill_null(pl.lit(NONE, STATE))))
     return m.select("person_id", _panel_mi(year).alias("mi"), state.alias("state"),
                     (~job & self_work).alias("self_employed"), "contract", "employer", "job", "wage", "hours",
                     "hours_pw",
-                    pl.when(job).then(pl.col("sector")).when(self_work).then(pl.lit(SELF_EMPLOYED_SECTOR))
+                    pl.when(job).then(pl.col("sector")).when(self_work)
+                    .then(pl.lit(SELF_EMPLOYED_SECTOR, STATE_SECTOR))
                     .alias("sector"))
 
 
@@ -209,13 +217,18 @@ def _pairs(population, job_month, secm_month, inpatab, year) -> pl.LazyFrame:
                                       presorted=True), year)
 
 
-def modal_sector(rows: pl.LazyFrame, key: str = "person_id", count: str | None = None) -> pl.LazyFrame:
+def modal_sector(rows: pl.LazyFrame, key: str = "person_id", count: str | None = None,
+                 at_least: int | None = None) -> pl.LazyFrame:
     """key, sector: the sector of most of the ``rows`` (months) of each person (or employer); ``count``: a
-    column of months per row (rows already summed per sector) instead of one month per row.  A tie goes to
-    the first name alphabetically, so a person has one sector and is counted once in every cell."""
+    column of months per row (rows already summed per sector) instead of one month per row; ``at_least``:
+    only the keys with at least that many months in all.  A tie goes to the first name alphabetically, so a
+    person has one sector and is counted once in every cell."""
     k = pl.len() if count is None else pl.col(count).sum()
-    return (rows.group_by(key, pl.col("sector").cast(pl.String)).agg(k.alias("_k"))
-            .sort([key, "_k", "sector"], descending=[False, True, False], nulls_last=True)
+    # grouped on the sector as it comes (an Enum: codes), named only per group; the tie goes by the name
+    per = rows.group_by(key, "sector").agg(k.alias("_k")).with_columns(pl.col("sector").cast(pl.String))
+    if at_least is not None:
+        per = per.filter(pl.col("_k").sum().over(key) >= at_least)
+    return (per.sort([key, "_k", "sector"], descending=[False, True, False], nulls_last=True)
             .group_by(key, maintain_order=True).first().select(key, "sector"))
 
 
@@ -342,12 +355,6 @@ def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, se
     s = _states(population, job_month, secm_month, inpatab, year)
     jobs_t = s.filter(pl.col("job").is_not_null() & (pl.col("mi") // 12 == year))
     ev = wage_changes(s, year, presorted=True)
-    origin = (ev.filter(pl.col("sector_from").is_not_null()).sort("person_id", "mi")
-              .group_by("person_id", maintain_order=True).agg(pl.col("sector_from").first()))
-    denom = (modal_sector(jobs_t).join(jobs_t.group_by("person_id").agg(pl.len().alias("_m")), on="person_id")
-             .filter(pl.col("_m") >= 2).drop("_m")
-             .join(origin, on="person_id", how="left")
-             .select("person_id", pl.coalesce("sector_from", "sector").alias("sector")))
     flags = []
     for step in WAGE_STEPS:
         up, down = pl.col("change") >= step / 100 - 1e-12, pl.col("change") <= -step / 100 + 1e-12
@@ -356,9 +363,16 @@ def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, se
             flags += [cond.any().alias(name),
                       (cond & pl.col("same_employer")).any().alias(f"{name} zelfde werkgever"),
                       (cond & ~pl.col("same_employer")).any().alias(f"{name} andere werkgever")]
-    per = denom.join(ev.group_by("person_id").agg(flags), on="person_id", how="left")
-    persons = _once(_base(population).join(per, on="person_id", how="inner"))
     names = [f.meta.output_name() for f in flags]
+    # one group-by of the events gives the flags and the sector of the first change of job (its month is
+    # unique: one main job a month), and one of the job months of t the denominator and its modal sector:
+    # every intermediate read once (the person frame 0.25 -> 0.15 s of a national bucket)
+    moved = pl.col("sector_from").is_not_null()
+    per_event = ev.group_by("person_id").agg(
+        *flags, pl.col("sector_from").filter(moved).get(pl.col("mi").filter(moved).arg_min()))
+    per = (modal_sector(jobs_t, at_least=2).join(per_event, on="person_id", how="left")
+           .select("person_id", pl.coalesce("sector_from", "sector").alias("sector"), *names))
+    persons = _once(_base(population).join(per, on="person_id", how="inner"))
     return cells_many(persons, {("O28", n): pl.col(n).fill_null(False).cast(pl.Float64) for n in names},
                       year=year, unit="%", dimensions=dimensions, **kw)
 
@@ -367,7 +381,7 @@ def o28_uurloon_mobiliteit(population: pl.LazyFrame, job_month: pl.LazyFrame, se
 def _substantial_vast_jobs(job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """person_id, job (IKVID), mi: the substantial vast (O) job-months of the panel of t (the rule of
     :func:`monthly_states`), main job or not."""
-    return (_panel_jobs(job_month, year).filter(pl.col("contract").cast(pl.String) == "O")
+    return (_panel_jobs(job_month, year).filter(pl.col("contract") == "O")
             .select("person_id", pl.col("IKVID").alias("job"), _panel_mi(year).alias("mi")).unique())
 
 
@@ -456,24 +470,27 @@ def o31_o34_uitstroom(population: pl.LazyFrame, job_month: pl.LazyFrame, secm_mo
     months to the first month without work, cause its state (:data:`OUTFLOW_CAUSE`: bijstand, WW, else
     ``anderszins``, AO/ZW included); else censored at December t (the event of O27's ``baanverlies``)."""
     p = _pairs(population, job_month, secm_month, inpatab, year).filter(pl.col("state") == WORK)
-    dest = pl.when(pl.col("next_state") == WORK).then(None).otherwise(
-        pl.col("next_state").replace_strict(OUTFLOW, default=OUTFLOW_OTHER, return_dtype=pl.String))
+    nxt = pl.col("next_state")
+    left = nxt != WORK
+    # on the state codes per person-month, the destination's name only per person (mapping every month to
+    # text first took twice as long)
+    dest = {**{ind: nxt == s for s, ind in OUTFLOW.items()}, OUTFLOW_OTHER: ~nxt.is_in([WORK, *OUTFLOW])}
     # the duration of report 7.2.2 (from work only): the first row whose next month is not at work ends the
-    # run of work from the first row (as O27), its next state is the cause
-    cause = pl.when(pl.col("next_state") != WORK).then(
-        pl.col("next_state").replace_strict(OUTFLOW_CAUSE, default=OUTFLOW_CAUSE_OTHER, return_dtype=pl.String))
-    spell = [pl.col("mi").min().alias("_start"), pl.col("mi").filter(pl.col("_d").is_not_null()).min().alias("_out"),
-             pl.col("_cause").sort_by("mi").drop_nulls().first().alias("_cause")]
+    # run of work from the first row (as O27), its next state is the cause (one row per person-month, so the
+    # first month is unique)
+    spell = [pl.col("mi").min().alias("_start"), pl.col("mi").filter(left).min().alias("_out"),
+             nxt.filter(left).get(pl.col("mi").filter(left).arg_min()).alias("_first")]
+    cause = pl.when(pl.col("_first").is_not_null()).then(
+        pl.col("_first").replace_strict(OUTFLOW_CAUSE, default=OUTFLOW_CAUSE_OTHER, return_dtype=pl.String))
     out = []
     for measure, rows in (("werk", p), ("zelfstandig", p.filter(pl.col("self_employed")))):
-        per = (rows.with_columns(dest.alias("_d"), cause.alias("_cause")).group_by("person_id")
-               .agg(*[(pl.col("_d") == ind).any().alias(ind) for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]],
-                    *(spell if measure == "werk" else [])))
+        per = rows.group_by("person_id").agg(*[d.any().alias(ind) for ind, d in dest.items()],
+                                             *(spell if measure == "werk" else []))
         persons = _once(_base(population).join(per, on="person_id", how="inner"))
-        out.append(cells_many(persons, {(ind, measure): pl.col(ind).cast(pl.Float64)
-                                        for ind in [*OUTFLOW.values(), OUTFLOW_OTHER]}, year=year, unit="%", **kw))
+        out.append(cells_many(persons, {(ind, measure): pl.col(ind).cast(pl.Float64) for ind in dest},
+                              year=year, unit="%", **kw))
         if measure == "werk":
-            out.append(_window_durations(persons, "_out", pl.col("_cause"), year, indicator_id="O31",
+            out.append(_window_durations(persons, "_out", cause, year, indicator_id="O31",
                                          measure="uit werk", status=kw.get("status", "definitief")))
     return _concat(out)
 
