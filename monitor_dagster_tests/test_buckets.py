@@ -229,6 +229,45 @@ def test_the_projection_of_the_inputs_does_not_change_a_family(wh, monkeypatch, 
     assert_frame_equal(projected.cells, whole.cells)
 
 
+@pytest.mark.parametrize("family", sorted(SPEC.registry().cohorts))
+def test_holding_a_cohort_alone_does_not_change_a_family(wh, monkeypatch, family):
+    """A family that follows a cohort (specs.yaml ``cohorts``: those leaving WW or bijstand, graduates) holds
+    the narrowed inputs for the cohort's persons alone, and gives byte for byte the table and covariate cells
+    it gives with every person's rows held: its functions read no one else's rows of them."""
+    year = Y - 1                        # their follow-up needs t+1
+    frames = _frames(wh, family, year)
+    cohort = SPEC.cohort(family)
+    work = ENG.family_work(family, frames, year)
+    plan = ENG.family_plan(work, frames, 3)
+    inputs = ENG.project_inputs(family, {k: f for k, f in frames.items() if k in work.inputs})
+    narrow = (lambda fr: cohort.load_function()(fr, year), cohort.narrows)
+    whole_b, cohort_b = BK.bucket_frames(inputs, plan, 0), BK.bucket_frames(inputs, plan, 0, narrow)
+    ids = set(narrow[0](whole_b).collect()["person_id"])
+    for k in cohort.narrows:
+        if whole_b.get(k) is None:
+            continue
+        got = cohort_b[k].collect()
+        assert set(got["person_id"]) <= ids                                       # the cohort alone
+        assert 0 < got.height < whole_b[k].select(pl.len()).collect().item()      # narrowed, not emptied
+        want = whole_b[k].filter(pl.col("person_id").is_in(list(ids))).collect()
+        assert_frame_equal(got.sort(got.columns), want.sort(want.columns))         # all of the cohort's rows
+    assert cohort_b["core/population"].collect().height == whole_b["core/population"].collect().height
+    narrowed = ENG.compute_family(family, frames, year, buckets=3)
+    monkeypatch.setattr(SPEC, "cohort", lambda fam: None)
+    whole = ENG.compute_family(family, frames, year, buckets=3)
+    assert narrowed.table.height > 0 and narrowed.computed == whole.computed
+    assert_frame_equal(narrowed.table, whole.table)
+    assert_frame_equal(narrowed.cells, whole.cells)
+
+
+def test_cohorts_name_inputs_their_family_reads():
+    """A narrowed input the family does not read (a typo in specs.yaml) is refused when the registry loads."""
+    raw = SPEC.registry().model_dump()
+    raw["cohorts"] = {"reemployment": {"function": "x:y", "narrows": ["core/job_spells"]}}
+    with pytest.raises(ValueError, match="reemployment narrows core/job_spells"):
+        SPEC.Registry.model_validate(raw)
+
+
 @pytest.mark.parametrize("family", ["contracts_hours", "secm"])
 def test_buckets_in_flight_give_the_same_table(wh, monkeypatch, family):
     """Two buckets computed at once (threads, MONITOR_BUCKETS_IN_FLIGHT=2): byte for byte the table of one at

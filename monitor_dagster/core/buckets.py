@@ -20,7 +20,7 @@ import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, Collection, Iterator, TypeVar
 
 import polars as pl
 
@@ -179,13 +179,26 @@ def bucket_lazy(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int
     return {k: f.filter(pred) if k in keyed else f for k, f in frames.items()}
 
 
-def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int) -> dict[str, pl.LazyFrame | None]:
+def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int,
+                  cohort: tuple[Callable[[dict[str, pl.LazyFrame | None]], pl.LazyFrame], Collection[str]] | None = None,
+                  ) -> dict[str, pl.LazyFrame | None]:
     """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory as
     one chunk (:func:`held`), so that every function of the family reads the bucket without scanning the files
-    again."""
+    again.
+
+    ``cohort``: (function, inputs) for a family that follows a few of the bucket's persons (specs.yaml
+    ``cohorts``): the other inputs are held first, the function gives the cohort's keys from the bucket's
+    frames (those inputs not yet held, read once more for it), and those inputs are held for the cohort's
+    keys alone."""
     keyed = _keyed(frames, plan.key)
-    return {k: held(f, engine="streaming") if k in keyed else f
-            for k, f in bucket_lazy(frames, plan, i).items()}
+    lazy = bucket_lazy(frames, plan, i)
+    narrowed = set(cohort[1]) if cohort is not None else set()
+    out = {k: held(f, engine="streaming") if k in keyed and k not in narrowed else f for k, f in lazy.items()}
+    if cohort is not None:
+        keys = held(cohort[0](out).select(plan.key), engine="streaming")
+        for k in narrowed & set(keyed):
+            out[k] = held(lazy[k].join(keys, on=plan.key, how="semi"), engine="streaming")
+    return out
 
 
 class BucketedFrame:

@@ -248,8 +248,10 @@ def project_inputs(family: str, frames: dict[str, pl.LazyFrame | None]) -> dict[
 def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int,
                     extra: dict | None = None) -> pl.DataFrame:
     """Partial cells of every indicator of the family for bucket i (the bucket's inputs read once)."""
+    cohort = SPEC.cohort(work.family)    # a family that follows a few persons holds their rows alone
     bucket = bucket_frames(project_inputs(work.family, {k: f for k, f in frames.items() if k in work.inputs}),
-                           plan, i)
+                           plan, i, (lambda fr: cohort.load_function()(fr, work.year), cohort.narrows)
+                           if cohort is not None else None)
     if bucket.get(POPULATION) is not None:   # report 2.2: who is left out of every analysis (choices.py)
         bucket[POPULATION] = MethodChoices.parse((extra or {}).get("method")).analysis_population(bucket[POPULATION])
     keys = None

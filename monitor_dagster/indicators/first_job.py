@@ -157,6 +157,13 @@ def _states(population, careers, job_month, secm_month, inpatab, year) -> pl.Laz
     return shared("first_job_states", (population, careers, job_month, secm_month, inpatab), build, year)
 
 
+def graduate_cohort(frames: dict[str, pl.LazyFrame | None], year: int) -> pl.LazyFrame:
+    """The persons O25 and O25b follow (specs.yaml ``cohorts``; every graduate of the O25 cohort and of O25b is
+    one of :func:`_leavers`): the engine holds their job-months, SECM months and INPATAB rows of the follow-up
+    window and no one else's."""
+    return _leavers(frames["core/education_careers"]).select("person_id").unique()
+
+
 def _leavers(careers: pl.LazyFrame) -> pl.LazyFrame:
     """Enrolled in mbo, hbo or wo on 1 October t (any leerweg or form), left education by 1 October t+1, with
     a diploma of that onderwijssoort: the 4c cohort without its full-time condition."""

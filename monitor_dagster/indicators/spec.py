@@ -167,6 +167,19 @@ class FollowUp(BaseModel):
     covers: tuple[str, ...] = ()
 
 
+class Cohort(BaseModel):
+    """A family that follows a small cohort of persons (specs.yaml ``cohorts``): ``function`` (``module:function``,
+    called with the bucket's frames by asset key and the year) gives the cohort's ``person_id``; the inputs
+    ``narrows`` are held only for those persons (the family's functions read no one else's rows of them)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    function: str
+    narrows: tuple[str, ...]
+
+    def load_function(self) -> Callable:
+        module, _, name = self.function.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
 class BucketLimits(BaseModel):
     """A family's own bucket sizing (specs.yaml ``bucket_limits``): None keeps the engine's default."""
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -195,21 +208,28 @@ class Registry(BaseModel):
     corrected_covariates: dict[str, tuple[str, ...]] = {}
     #: family -> input (asset key) -> the columns its functions read of it (issue 12): a bucket holds only these
     input_columns: dict[str, dict[str, tuple[str, ...]]] = {}
+    #: family -> the cohort it follows and the inputs held for that cohort alone (issue 12)
+    cohorts: dict[str, "Cohort"] = {}
     indicators: dict[str, IndicatorSpec]
 
     @model_validator(mode="after")
     def _refs(self):
         for f in [*self.bucket_keys, *self.bucket_limits, *self.follow_up, *self.leaves_out_students, *self.corrected,
-                  *self.corrected_covariates, *self.input_columns]:
+                  *self.corrected_covariates, *self.input_columns, *self.cohorts]:
             if f not in self.families:
                 raise ValueError(f"bucket_keys / bucket_limits / follow_up / leaves_out_students / corrected / "
-                                 f"input_columns: family "
+                                 f"input_columns / cohorts: family "
                                  f"{f!r} not in families")
         for s in self.indicators.values():
             if s.theme not in self.themes:
                 raise ValueError(f"{s.id}: theme {s.theme!r} not in themes")
             if s.family is not None and s.family not in self.families:
                 raise ValueError(f"{s.id}: family {s.family!r} not in families")
+        for f, c in self.cohorts.items():     # a narrowed input the family does not read is a typo
+            read = {k for s in self.indicators.values() if s.family == f
+                    for k in (*s.inputs.values(), *s.optional_inputs.values())}
+            if unknown := sorted(set(c.narrows) - read):
+                raise ValueError(f"cohorts: {f} narrows {', '.join(unknown)}, which none of its indicators reads")
         return self
 
 
@@ -274,6 +294,11 @@ def corrected_covariates(family: str) -> tuple[str, ...] | None:
     """The characteristics a corrected family is corrected for, when fewer than the default (specs.yaml
     ``corrected_covariates``); None: the default (corrections/propensity.COVARIATES)."""
     return registry().corrected_covariates.get(family)
+
+
+def cohort(family: str) -> Cohort | None:
+    """The cohort a family follows (specs.yaml ``cohorts``), None for a family that reads every person's rows."""
+    return registry().cohorts.get(family)
 
 
 def input_columns(family: str) -> dict[str, tuple[str, ...]]:

@@ -596,16 +596,25 @@ def time_to_work(states: pl.LazyFrame, year: int, benefit: str, last_year: int,
                         pl.when(within).then(pl.col("run")).alias("run"))
 
 
+def _at_risk(secm_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
+    """person_id of everybody with a WW or bijstand month in t: only they can leave it in t (about a tenth of
+    the base population)."""
+    codes = [c for c, b in SECM_BENEFIT.items() if b in _AFTER]
+    # on the SECM Enum itself: through strings, every SECM month of the bucket was copied as text first
+    return secm_month.filter(in_year("month", year) & pl.col("SECM").is_in(codes)).select("person_id").unique()
+
+
+def reemployment_cohort(frames: dict[str, pl.LazyFrame | None], year: int) -> pl.LazyFrame:
+    """The persons O38/O39 follow (specs.yaml ``cohorts``): the engine holds their job-months, SECM months
+    and INPATAB rows of the follow-up window and no one else's."""
+    return _at_risk(frames["core/secm_months"], year)
+
+
 def _reemployment(population, job_month, secm_month, inpatab, year, observed_year):
     """Per benefit the persons of the base population with an exit in t and their months to work."""
     last = observed_year if observed_year is not None else year + 3
-    # only persons with a WW or bijstand month in t can leave it in t: the follow-up states of the window
-    # are built for them alone (about a tenth of the base population)
-    codes = [c for c, b in SECM_BENEFIT.items() if b in _AFTER]
-    # on the SECM Enum itself: through strings, every SECM month of the bucket was copied as text first
-    at_risk = (secm_month.filter(in_year("month", year) & pl.col("SECM").is_in(codes))
-               .select("person_id").unique())
-    persons = _base(population).select("person_id").join(at_risk, on="person_id", how="semi")
+    # the follow-up states of the window are built for the persons at risk alone
+    persons = _base(population).select("person_id").join(_at_risk(secm_month, year), on="person_id", how="semi")
     # sorted once here for both benefits (time_to_work sorted them for each)
     states = shared("follow_up_states", (population, job_month, secm_month, inpatab),
                     lambda: follow_up_states(job_month, secm_month, inpatab, year, persons).sort(_PERSON_MONTH),
