@@ -35,7 +35,7 @@ def _frames(wh: Path, table: str, year: int) -> tuple[object, dict, dict]:
     from monitor_dagster.core import secm as S
     from monitor_dagster.core.inputs import ROW_ORDER
     from monitor_dagster.core.sorting import sorted_frame
-    from monitor_dagster.defs.core.assets import SPELL_BUCKETS
+    from monitor_dagster.defs.core.assets import JOB_SPELLS_OVERHEAD, SPELL_BUCKETS
     from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
     src, core = Warehouse(wh), Warehouse(wh, layer="core")
@@ -62,7 +62,7 @@ def _frames(wh: Path, table: str, year: int) -> tuple[object, dict, dict]:
         # as the asset: the stored job-months come in order, checked in one pass, and the spells skip their sort
         order = ROW_ORDER["job_months"]
         return ((lambda months: J.job_spells(sorted_frame(months, order), presorted=True)),
-                {"months": r(core, "job_months", y)}, {"min": SPELL_BUCKETS})
+                {"months": r(core, "job_months", y)}, {"min": SPELL_BUCKETS, "overhead": JOB_SPELLS_OVERHEAD})
     if table == "employers":
         return (lambda months: J.employers(months, y)), {"months": r(core, "job_months", y)}, {}
     if table == "secm_months":

@@ -228,6 +228,13 @@ def _describe_population(df: pl.LazyFrame) -> dict:
 #: (job_months at 17.5 M 47.0-48.5 -> 45.0-46.1 s: the later code decodes far less per bucket); the same rows in
 #: the same order (only the row groups differ)
 JOB_MONTHS_OVERHEAD = 5.0
+#: bytes job_spells holds per byte of the job-months it reads: twice the default, so that its buckets are about
+#: 250,000 persons at 4 M as at 1 M (where SPELL_BUCKETS sets K).  With the default the 4 M buckets held 667,000
+#: persons and the step was the core layer's peak (1.81 GB alone at K = 6, against 1.08 GB at K = 12 and 0.73
+#: GB at 1 M, K = 4; at 17.5 M K = 29 -> 58: 2.31-2.83 -> 1.25 GB).  Every bucket reads only its own row groups
+#: of the sorted table, so more buckets cost little: 4 M 3.6 -> 3.7 s, 17.5 M 16.0-16.9 -> 17.7 s (forty-fourth
+#: session)
+JOB_SPELLS_OVERHEAD = 2 * BK.BUCKET_OVERHEAD
 
 
 def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, frames: dict, *, min_buckets: int = 1,
@@ -276,7 +283,7 @@ def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months)
     # job_spells needs the job-months in the order the table is stored in: sorted_frame checks it for one pass
     order = ROW_ORDER["job_months"]
     out = _bucketed(context, monitor, lambda months: J.job_spells(sorted_frame(months, order), presorted=True),
-                    {"months": lf}, min_buckets=SPELL_BUCKETS)
+                    {"months": lf}, min_buckets=SPELL_BUCKETS, overhead=JOB_SPELLS_OVERHEAD)
     return dg.Output(out, metadata=_meta(context, monitor, out))
 
 
