@@ -21,6 +21,12 @@ from monitor_dagster import yamlio
 UNITS = ("%", "maanden", "uren per week", "euro per uur", "euro", "score 0-5", "aantal", "index")
 
 
+def _load(ref: str) -> Callable:
+    """The function ``module:function`` names (specs.yaml)."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 class IndicatorSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -141,8 +147,7 @@ class IndicatorSpec(BaseModel):
     # ------------------------------------------------------------------------------------ derived
     def load_function(self) -> Callable:
         """The computing function (``module:function``)."""
-        module, _, name = (self.function or "").partition(":")
-        return getattr(importlib.import_module(module), name)
+        return _load(self.function or "")
 
     @property
     def core_assets(self) -> tuple[str, ...]:
@@ -176,8 +181,7 @@ class Cohort(BaseModel):
     narrows: tuple[str, ...]
 
     def load_function(self) -> Callable:
-        module, _, name = self.function.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return _load(self.function)
 
 
 class BucketLimits(BaseModel):
