@@ -27,13 +27,24 @@ INTERN = "2"
 STUDENT_ROUTES = {"HBO": "hbo", "WO": "wo"}
 
 
+def _students(careers: pl.LazyFrame) -> pl.LazyFrame:
+    """person_id and route (hbo / wo) of everybody whose main enrolment on 1 October t is hbo or wo."""
+    return careers.filter(pl.col("enrol_type").cast(pl.String).is_in(list(STUDENT_ROUTES))).select(
+        "person_id", pl.col("enrol_type").cast(pl.String).replace_strict(STUDENT_ROUTES).alias("route"))
+
+
+def student_cohort(frames: dict[str, pl.LazyFrame | None], year: int) -> pl.LazyFrame:
+    """The persons O24b follows (specs.yaml ``cohorts``): the engine holds the hbo and wo students' job-months
+    of the school year and no one else's."""
+    return _students(frames["core/education_careers"]).select("person_id").unique()
+
+
 def student_jobs(careers: pl.LazyFrame, job_month: pl.LazyFrame, year: int) -> pl.LazyFrame:
     """person_id, route (hbo / wo), ``stage`` (a paid internship: a job-month with SSOORTBAAN 2) and
     ``bijbaan`` (a job-month of any other kind) in the school year October t .. September t+1, for every
     person whose main enrolment on 1 October t is hbo or wo (any form: voltijd, deeltijd, duaal).  Every
     SPOLIS job-month counts, not only substantial ones: a side job is small by nature."""
-    students = careers.filter(pl.col("enrol_type").cast(pl.String).is_in(list(STUDENT_ROUTES))).select(
-        "person_id", pl.col("enrol_type").cast(pl.String).replace_strict(STUDENT_ROUTES).alias("route"))
+    students = _students(careers)
     # October t .. September t+1, compared as dates (not per row through dt.year() and dt.month())
     jm = (job_month.filter(pl.col("month").is_between(dt.date(year, 10, 1), dt.date(year + 1, 9, 30)))
           .join(students.select("person_id"), on="person_id", how="semi")
