@@ -179,9 +179,12 @@ def bucket_lazy(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int
     return {k: f.filter(pred) if k in keyed else f for k, f in frames.items()}
 
 
+#: (function of a bucket's frames giving the cohort's keys, the inputs held for those keys alone)
+Cohort = tuple[Callable[[dict[str, pl.LazyFrame | None]], pl.LazyFrame], Collection[str]]
+
+
 def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int,
-                  cohort: tuple[Callable[[dict[str, pl.LazyFrame | None]], pl.LazyFrame], Collection[str]] | None = None,
-                  ) -> dict[str, pl.LazyFrame | None]:
+                  cohort: Cohort | None = None) -> dict[str, pl.LazyFrame | None]:
     """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory as
     one chunk (:func:`held`), so that every function of the family reads the bucket without scanning the files
     again.

@@ -33,7 +33,7 @@ from monitor_dagster.indicators.transitions import WORK, follow_up_states
 
 __all__ = ["FOLLOW_UP_MONTHS", "FOLLOW_UP_YEARS", "ROUTES", "SELF_EMPLOYED_HOURS", "WAGE_MONTHS", "graduates",
            "graduate_chains", "resident_in_diploma_year", "diploma_of_the_phase", "SOI_PHASE",
-           "first_work", "first_job_wage", "o25_duur_tot_baan", "o25b_uurloon_eerste_baan"]
+           "first_work", "first_job_wage", "graduate_cohort", "o25_duur_tot_baan", "o25b_uurloon_eerste_baan"]
 
 #: report 5.1: "hoeveel maanden na het afstuderen" ... followed three years, as 5.2 ("drie jaar vooruit")
 FOLLOW_UP_MONTHS = 36

@@ -20,7 +20,7 @@ from monitor_dagster.core.layout import held
 from monitor_dagster.indicators.register import _concat
 from monitor_dagster.indicators.table import cells
 
-__all__ = ["INTERN", "STUDENT_ROUTES", "student_jobs", "o24b_stage_bijbaan"]
+__all__ = ["INTERN", "STUDENT_ROUTES", "student_cohort", "student_jobs", "o24b_stage_bijbaan"]
 
 #: SSOORTBAAN 2: stagiair (a paid internship in SPOLIS)
 INTERN = "2"

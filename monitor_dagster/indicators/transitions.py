@@ -38,8 +38,9 @@ from monitor_dagster.indicators.memo import shared
 from monitor_dagster.indicators.register import SECM_WORKING, _base, _concat, _once
 from monitor_dagster.indicators.table import cells, cells_many, duration_cells
 
-__all__ = ["MIN_SELF_EMPLOYED_HOURS", "WAGE_STEPS", "WORK", "monthly_states", "month_pairs",
-           "self_employed_income_ok", "wage_changes", "o27_baanbehoud", "o28_uurloon_mobiliteit", "o29_o30_tijdelijk_vast", "o31_o34_uitstroom", "o35_o37_uit_uitkering"]
+__all__ = ["MIN_SELF_EMPLOYED_HOURS", "STATE", "STATE_SECTOR", "WAGE_STEPS", "WORK", "monthly_states",
+           "month_pairs", "reemployment_cohort", "self_employed_income_ok", "wage_changes", "o27_baanbehoud",
+           "o28_uurloon_mobiliteit", "o29_o30_tijdelijk_vast", "o31_o34_uitstroom", "o35_o37_uit_uitkering"]
 
 #: state of a person-month with work (a substantial job or self-employment above the threshold)
 WORK = "werk"
