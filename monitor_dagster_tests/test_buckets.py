@@ -376,11 +376,12 @@ def test_input_families_are_bucketed_too(wh):
         assert_frame_equal(one.table, five.table)
 
 
-@pytest.mark.parametrize("family", ["contracts_hours", "function_level"])
+@pytest.mark.parametrize("family", ["contracts_hours", "function_level", "reemployment"])
 def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkeypatch, family):
     """The job indicators_bucket_steps: one step per bucket in separate processes, the same table as the
     in-process engine, recorded as a materialisation of indicators/<family>; function_level is split into
-    buckets of employers by the hash of SBEID (the plan travels between processes with it)."""
+    buckets of employers by the hash of SBEID (the plan travels between processes with it); reemployment holds
+    its cohort alone in every step (specs.yaml cohorts) and reads its follow-up window."""
     from monitor_dagster.definitions import bucket_steps_job_from_env
     from monitor_dagster.warehouse import Warehouse
 
@@ -388,7 +389,9 @@ def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkey
     shutil.copytree(expected_wh, wh)                 # the shared warehouse stays as it is
     monkeypatch.setenv("MONITOR_WAREHOUSE", str(wh))
     monkeypatch.setenv("MONITOR_LANDING", str(tmp_path))
-    expected = ENG.compute_family(family, _frames(wh, family, Y), Y, buckets=1).stored   # rows and covariate cells, as the asset stores them
+    # rows and covariate cells, as the asset stores them (a follow-up family with the years the warehouse holds)
+    expected = ENG.compute_family(family, _frames(wh, family, Y), Y, buckets=1,
+                                  extra=ENG.follow_up_extras(family, wh, Y)).stored
     (tmp_path / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
         res = dg.execute_job(
