@@ -236,14 +236,13 @@ def test_holding_a_cohort_alone_does_not_change_a_family(wh, monkeypatch, family
     it gives with every person's rows held: its functions read no one else's rows of them."""
     year = Y - 1                        # their follow-up needs t+1
     frames = _frames(wh, family, year)
-    cohort = SPEC.cohort(family)
     work = ENG.family_work(family, frames, year)
     plan = ENG.family_plan(work, frames, 3)
     inputs = ENG.project_inputs(family, {k: f for k, f in frames.items() if k in work.inputs})
-    narrow = (lambda fr: cohort.load_function()(fr, year), cohort.narrows)
-    whole_b, cohort_b = BK.bucket_frames(inputs, plan, 0), BK.bucket_frames(inputs, plan, 0, narrow)
-    ids = set(narrow[0](whole_b).collect()["person_id"])
-    for k in cohort.narrows:
+    cohort_of, narrows = ENG.bucket_cohort(family, year)
+    whole_b, cohort_b = BK.bucket_frames(inputs, plan, 0), BK.bucket_frames(inputs, plan, 0, (cohort_of, narrows))
+    ids = set(cohort_of(whole_b).collect()["person_id"])
+    for k in narrows:
         if whole_b.get(k) is None:
             continue
         got = cohort_b[k].collect()

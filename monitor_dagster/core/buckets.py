@@ -180,11 +180,11 @@ def bucket_lazy(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int
 
 
 #: (function of a bucket's frames giving the cohort's keys, the inputs held for those keys alone)
-Cohort = tuple[Callable[[dict[str, pl.LazyFrame | None]], pl.LazyFrame], Collection[str]]
+BucketCohort = tuple[Callable[[dict[str, pl.LazyFrame | None]], pl.LazyFrame], Collection[str]]
 
 
 def bucket_frames(frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int,
-                  cohort: Cohort | None = None) -> dict[str, pl.LazyFrame | None]:
+                  cohort: BucketCohort | None = None) -> dict[str, pl.LazyFrame | None]:
     """The inputs of bucket i, each read once (streaming scan with the range predicate) and held in memory as
     one chunk (:func:`held`), so that every function of the family reads the bucket without scanning the files
     again.

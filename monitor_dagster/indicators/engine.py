@@ -29,8 +29,9 @@ from typing import Callable
 import polars as pl
 
 from monitor_dagster.choices import MethodChoices
-from monitor_dagster.core.buckets import (BUCKET_OVERHEAD, ENGINE_IN_FLIGHT, BucketPlan, bucket_frames,
-                                          buckets_in_flight, choose_buckets, in_flight, plan_buckets)
+from monitor_dagster.core.buckets import (BUCKET_OVERHEAD, ENGINE_IN_FLIGHT, BucketCohort, BucketPlan,
+                                          bucket_frames, buckets_in_flight, choose_buckets, in_flight,
+                                          plan_buckets)
 from monitor_dagster.core.layout import held
 from monitor_dagster.indicators import spec as SPEC
 from monitor_dagster.indicators.memo import shared_intermediates
@@ -245,13 +246,22 @@ def project_inputs(family: str, frames: dict[str, pl.LazyFrame | None]) -> dict[
     return out
 
 
+def bucket_cohort(family: str, year: int) -> BucketCohort | None:
+    """The cohort argument of :func:`core.buckets.bucket_frames` for a family that follows a few persons
+    (specs.yaml ``cohorts``): its function bound to ``year`` and the inputs it narrows; None for the others."""
+    cohort = SPEC.cohort(family)
+    if cohort is None:
+        return None
+    fn = cohort.load_function()
+    return (lambda frames: fn(frames, year)), cohort.narrows
+
+
 def bucket_partials(work: FamilyWork, frames: dict[str, pl.LazyFrame | None], plan: BucketPlan, i: int,
                     extra: dict | None = None) -> pl.DataFrame:
-    """Partial cells of every indicator of the family for bucket i (the bucket's inputs read once)."""
-    cohort = SPEC.cohort(work.family)    # a family that follows a few persons holds their rows alone
+    """Partial cells of every indicator of the family for bucket i (the bucket's inputs read once; a family
+    that follows a few persons holds their rows alone, :func:`bucket_cohort`)."""
     bucket = bucket_frames(project_inputs(work.family, {k: f for k, f in frames.items() if k in work.inputs}),
-                           plan, i, (lambda fr: cohort.load_function()(fr, work.year), cohort.narrows)
-                           if cohort is not None else None)
+                           plan, i, bucket_cohort(work.family, work.year))
     if bucket.get(POPULATION) is not None:   # report 2.2: who is left out of every analysis (choices.py)
         bucket[POPULATION] = MethodChoices.parse((extra or {}).get("method")).analysis_population(bucket[POPULATION])
     keys = None
