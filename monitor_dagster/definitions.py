@@ -13,6 +13,7 @@ from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
 from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, input_job
 from monitor_dagster.defs.indicators.bucket_steps import build_bucket_steps_job
 from monitor_dagster.defs.io import WarehouseIOManager
+from monitor_dagster.defs.progress import progress_logger
 from monitor_dagster.defs.publication.assets import PUBLICATION_ASSETS
 from monitor_dagster.defs.resources import MonitorResource, resource_from_env
 from monitor_dagster.defs.schedules import (
@@ -45,6 +46,9 @@ def build_definitions(catalog_path: str | None = None, resource: MonitorResource
                  interrupted_runs_sensor],
         schedules=list(build_schedules()),
         resources={"monitor": resource, IO: WarehouseIOManager(warehouse=resource.warehouse)},
+        # a run uses the loggers its run config names, else Dagster's default console logger: `monitor run` names
+        # both (defs/progress.py), the daemon's and the UI's runs neither
+        loggers={"console": dg.colored_console_logger, "progress": progress_logger},
     )
 
 

@@ -213,6 +213,8 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
     # runs a killed `monitor run` left STARTED are marked failed, with the reason, before new ones start
     summary.interrupted = mark_interrupted(instance, "monitor run")
     cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if progress:     # step starts and buckets on the progress line (defs/progress.py), in this process's runs
+        cfg["loggers"]["progress"] = {}
     todo = sorted(groups.items(), key=lambda kv: (kv[0][1] or "", str(kv[0][0])))
     runs = []           # one run per source job and partition, as before
     for (_, pkey), names in todo:
@@ -234,7 +236,8 @@ def run_pipeline(landing: Path, warehouse: Path, years: tuple[int, int] | None =
         for i, (jname, ns, pkey) in enumerate(runs):
             if progress:
                 progress(_run_label(pkey, ns), i, len(runs))
-            result = _execute(defs, jname, [asset_key(n) for n in ns], pkey, instance, cfg, tags)
+            with _steps_to(progress, _run_label(pkey, ns), i, len(runs)):
+                result = _execute(defs, jname, [asset_key(n) for n in ns], pkey, instance, cfg, tags)
             done.append((_outcomes(result, ns, pkey), check_outcomes(result, pkey)))
     for outcomes, checks in done:
         summary.outcomes.extend(outcomes)
@@ -470,6 +473,18 @@ def _verify_sources(summary: RunSummary, warehouse: Path) -> None:
             f"{unverified[0]}): read without verification; `monitor repair --checksum --warehouse {warehouse}` adds them")
 
 
+def _steps_to(progress: Callable[[str, int, int], None] | None, label: str, i: int, n: int):
+    """While a run executes here: each step start and bucket done (defs/progress.py) as ``label: core/job_months
+    12/37 buckets`` on the progress line; nothing without a progress callback."""
+    from contextlib import nullcontext
+
+    from monitor_dagster.defs.progress import listening
+
+    if progress is None:
+        return nullcontext()
+    return listening(lambda text: progress(f"{label}: {text}", i, n))
+
+
 def _run_derived(summary, defs, wh, instance, years, progress, cfg, layers) -> None:
     plan = derived_plan(wh.root, years, layers)
     if "indicators" in layers:
@@ -477,10 +492,11 @@ def _run_derived(summary, defs, wh, instance, years, progress, cfg, layers) -> N
     for i, (job, partition, keys) in enumerate(plan):
         if not summary.ok:
             return   # blocking: nothing derived after a failed source; no table after a failed year
+        label = f"{job} {partition or ''}".strip()
         if progress:
-            progress(f"{job} {partition or ''}".strip(), i, len(plan))
+            progress(label, i, len(plan))
         # the job's derived partitions are replaced as a whole: a failed step puts back all of them
-        with Journal(wh.root, f"{job}-{partition or 'all'}") as journal:
+        with Journal(wh.root, f"{job}-{partition or 'all'}") as journal, _steps_to(progress, label, i, len(plan)):
             result = _execute(defs, job, keys, partition, instance, cfg)
             outcomes = _outcomes(result, ["/".join(k.path) for k in keys], partition, prefix="")
             if not all(o.ok for o in outcomes):
