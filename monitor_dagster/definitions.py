@@ -10,6 +10,7 @@ import dagster as dg
 
 from monitor_dagster.catalog import load_catalog
 from monitor_dagster.defs.core.assets import CORE_ASSETS, IO
+from monitor_dagster.defs.core.bucket_steps import build_core_bucket_steps_job
 from monitor_dagster.defs.indicators.assets import INDICATOR_ASSETS, input_job
 from monitor_dagster.defs.indicators.bucket_steps import build_bucket_steps_job
 from monitor_dagster.defs.io import WarehouseIOManager
@@ -40,7 +41,8 @@ def build_definitions(catalog_path: str | None = None, resource: MonitorResource
     return dg.Definitions(
         assets=[*source_assets(catalog), *CORE_ASSETS, *INDICATOR_ASSETS, *PUBLICATION_ASSETS],
         # the same job objects the sensor, the schedules and `monitor run` target
-        jobs=[*source_jobs(), outcome_job, core_spells_job, input_job, table_job, build_bucket_steps_job()],
+        jobs=[*source_jobs(), outcome_job, core_spells_job, input_job, table_job, build_bucket_steps_job(),
+              build_core_bucket_steps_job()],
         sensors=[release_sensor, overdue_sensor, table_after_yearly_runs, follow_up_after_yearly_runs,
                  secm_replaces_fallback, survey_waves, rebuild_revised_years,
                  interrupted_runs_sensor],
@@ -56,6 +58,11 @@ def bucket_steps_job_from_env() -> dg.JobDefinition:
     """The bucket-step job bound to the resources (MONITOR_* variables): a module-level function, so that
     ``dg.reconstructable`` can hand it to the multiprocess executor's subprocesses (tests, scripts)."""
     return build_definitions().get_job_def("indicators_bucket_steps")
+
+
+def core_bucket_steps_job_from_env() -> dg.JobDefinition:
+    """The job ``core_bucket_steps`` bound to the resources, for ``dg.reconstructable`` (as above)."""
+    return build_definitions().get_job_def("core_bucket_steps")
 
 
 defs = build_definitions()

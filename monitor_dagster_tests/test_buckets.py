@@ -413,12 +413,83 @@ def test_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkey
     assert_frame_equal(got.drop("vintages"), expected.drop("vintages"))
 
 
-def test_step_executor_is_chosen_by_name():
+@pytest.mark.parametrize("table", ["population", "job_months"])
+def test_core_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, monkeypatch, table):
+    """The job core_bucket_steps: one step per bucket of persons in separate processes; the stored table has the
+    very bytes the asset step writes with the same K, the same vintages and metadata, the asset's checks
+    (core/population) as evaluations; the parts are removed, and so are those a finished run left behind."""
+    import json
+    import uuid
+
+    from monitor_dagster.defs.core.bucket_steps import STAGING
+    from monitor_dagster.definitions import core_bucket_steps_job_from_env
+    from monitor_dagster.runner import run_pipeline
+    from monitor_dagster.warehouse import Warehouse
+
+    asset_wh, steps_wh = tmp_path / "asset", tmp_path / "steps"
+    shutil.copytree(wh, asset_wh)
+    shutil.copytree(wh, steps_wh)
+    monkeypatch.setenv("MONITOR_BUCKETS", "3")
+    with dg.instance_for_test() as inst:
+        s = run_pipeline(tmp_path, asset_wh, instance=inst, layers=("core",), years=(Y, Y))
+    assert s.ok, [o.message for o in s.outcomes if not o.ok]
+    monkeypatch.delenv("MONITOR_BUCKETS")
+    monkeypatch.setenv("MONITOR_WAREHOUSE", str(steps_wh))
+    monkeypatch.setenv("MONITOR_LANDING", str(tmp_path))
+    left = steps_wh / STAGING / str(uuid.uuid4()) / f"{table}-{Y}"       # a run the instance does not know
+    left.mkdir(parents=True)
+    (left / "part-00000.parquet").write_bytes(b"left behind")
+    (tmp_path / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
+        res = dg.execute_job(dg.reconstructable(core_bucket_steps_job_from_env), instance=inst,
+                             run_config={"ops": {"plan": {"config": {"table": table, "year": Y, "buckets": 3}}},
+                                         "execution": {"config": {"max_concurrent": 2}}})
+        assert res.success
+        pids = {e.pid for e in res.all_events if e.event_type_value == "STEP_SUCCESS" and e.step_key.startswith("bucket[")}
+        assert len(pids) == 3 and os.getpid() not in pids            # three child processes
+        mat = inst.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(["core", table]),
+                                                                asset_partitions=[str(Y)]), limit=1).records
+        md = mat[0].asset_materialization.metadata
+        assert md["buckets"].value == 3 and md["rows"].value > 0
+        checks = {e.event_specific_data.check_name for e in res.all_events
+                  if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+        assert checks == ({"regions", "short_stay"} if table == "population" else set())
+    built, expected = (Warehouse(w, layer="core").manifest(table, str(Y)) for w in (steps_wh, asset_wh))
+    assert built["run_id"] == res.run_id and expected["run_id"] != res.run_id
+    assert built["data_sha256"] == expected["data_sha256"]           # byte for byte the asset's file
+    assert built["vintages"] == expected["vintages"] and built["vintages"]
+    assert md["vintages"].value == expected["vintages"]
+    if table == "population":                                         # the asset's own metadata too
+        assert md["secm_source"].value == "SECM" and "by_herkomst" in md
+    assert not any((steps_wh / STAGING).iterdir())
+    assert json.loads((steps_wh / "core" / table / str(Y) / "CURRENT").read_text())["manifest"]["rows"] == \
+        md["rows"].value
+
+
+def test_core_bucket_steps_name_what_they_cannot_build(wh, monkeypatch):
+    """A table that is not a yearly core table is refused by name, before anything is written."""
+    from monitor_dagster.definitions import core_bucket_steps_job_from_env
+    from monitor_dagster.runner import error_message
+
+    monkeypatch.setenv("MONITOR_WAREHOUSE", str(wh))
+    with dg.instance_for_test() as inst:
+        res = core_bucket_steps_job_from_env().execute_in_process(
+            run_config={"ops": {"plan": {"config": {"table": "benefit_spells", "year": Y}}}}, instance=inst,
+            raise_on_error=False)
+    assert not res.success
+    err = next(e for e in res.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error
+    assert "'benefit_spells' is not a yearly core table; choose one of population, job_months" in error_message(err)
+
+
+@pytest.mark.parametrize("build", ["indicators", "core"])
+def test_step_executor_is_chosen_by_name(build):
+    from monitor_dagster.defs.core.bucket_steps import build_core_bucket_steps_job
     from monitor_dagster.defs.indicators.bucket_steps import build_bucket_steps_job
 
-    assert build_bucket_steps_job("multiprocess").executor_def.name == "multiprocess"
+    make = build_bucket_steps_job if build == "indicators" else build_core_bucket_steps_job
+    assert make("multiprocess").executor_def.name == "multiprocess"
     with pytest.raises(ValueError, match="MONITOR_STEP_EXECUTOR='threads': choose one of multiprocess, k8s"):
-        build_bucket_steps_job("threads")
+        make("threads")
 
 
 @pytest.mark.parametrize("in_flight", ["1", "2"])

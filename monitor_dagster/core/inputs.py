@@ -44,6 +44,17 @@ class CoreInput:
     asset: str          # another core table of the same year (or unpartitioned spells)
 
 
+#: the years of a yearly file a window reads, relative to t (``latest``: no year)
+_WINDOW_OFFSETS: dict[str, tuple[int, ...]] = {"year": (0,), "prev_and_year": (-1, 0), "year_and_next": (0, 1)}
+
+
+def window_years(window: Window, year: int) -> tuple[int, ...] | None:
+    """The partitions (years) of its file an input with ``window`` reads for the core table of ``year``; None for
+    ``latest`` (the cumulative file's newest release or a reference table).  The asset inputs' partition mappings
+    (defs/core/assets.py) say the same to Dagster."""
+    return None if window == "latest" else tuple(year + d for d in _WINDOW_OFFSETS[window])
+
+
 #: core table -> (yearly partitioned?, {parameter: input})
 CORE_INPUTS: dict[str, tuple[bool, dict[str, SourceInput | CoreInput]]] = {
     # report 2.1/2.2: whole-year residence (addresses), students/pensioners (SECM), herkomst and age (GBA)

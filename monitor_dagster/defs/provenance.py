@@ -92,6 +92,20 @@ def manifest_provenance(warehouse: str, keys: list[str], year: int) -> dict[str,
     return out
 
 
+def partitions_provenance(warehouse: str, reads: dict[str, list[str | None]]) -> dict[str, Provenance]:
+    """Like :func:`upstream_provenance`, from the manifests of the partitions each input reads (``None``: the
+    unpartitioned latest/all); for the core bucket steps (defs/core/bucket_steps.py), whose windows span years."""
+    out = {}
+    for k, parts in reads.items():
+        key, prov = dg.AssetKey(k.split("/")), Provenance()
+        for p in parts:
+            md = _manifest(warehouse, key, p)
+            if md:
+                prov = prov | from_metadata(md)
+        out[k] = prov
+    return out
+
+
 def merged(provs: dict[str, Provenance]) -> Provenance:
     out = Provenance()
     for p in provs.values():

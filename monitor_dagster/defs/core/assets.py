@@ -5,6 +5,8 @@ t-1 and t are partition mappings on the inputs), calls a plain function from ``m
 returns a polars frame that the IO manager writes to ``<warehouse>/core/<asset>/<year>``.
 """
 
+from dataclasses import dataclass, field
+
 import dagster as dg
 import polars as pl
 from dagster import AssetExecutionContext
@@ -59,6 +61,26 @@ def _meta(context: AssetExecutionContext, monitor: MonitorResource, df: pl.DataF
     return {**rows, **as_metadata(prov), **extra}
 
 
+@dataclass
+class CoreBuild:
+    """What a yearly core table's step makes of its inputs, apart from where it runs: the asset step (its inputs
+    from the IO manager) and the bucket steps (defs/core/bucket_steps.py, the inputs read by ``core_inputs``)
+    build it with the same function (``BUILDERS``)."""
+    out: BucketedFrame | None            # None: not built (``metadata`` says why)
+    metadata: dict = field(default_factory=dict)        # besides rows and the provenance
+    unused: tuple[str, ...] = ()         # inputs read as absent: the table does not rest on them (_meta)
+    checks: list = field(default_factory=list)          # dg.AssetCheckResult of the asset's check specs
+
+
+def _emit(context: AssetExecutionContext, monitor: MonitorResource, build: CoreBuild):
+    """The asset's output and checks of a :class:`CoreBuild`."""
+    if build.out is None:
+        yield dg.Output(None, metadata=build.metadata)
+    else:
+        yield dg.Output(build.out, metadata=_meta(context, monitor, build.out, build.unused, **build.metadata))
+    yield from build.checks
+
+
 _WINDOWS = {"latest": None, "year": SAME_YEAR, "prev_and_year": PREV_AND_THIS_YEAR, "year_and_next": THIS_AND_NEXT_YEAR}
 
 
@@ -98,7 +120,16 @@ POPULATION_KEY = dg.AssetKey(["core", "population"])
 )
 def population(context: AssetExecutionContext, monitor: MonitorResource, addresses, secm, gba, migration, migmotief,
                countries, hoogsteopl, enrolment, vslgwb):
-    year = context.partition_key
+    yield from _emit(context, monitor, build_population(monitor, context.partition_key, dict(
+        addresses=addresses, secm=secm, gba=gba, migration=migration, migmotief=migmotief, countries=countries,
+        hoogsteopl=hoogsteopl, enrolment=enrolment, vslgwb=vslgwb), context.log))
+
+
+def build_population(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
+    """core/population of ``year`` from its loaded inputs (the IO manager's, or core_inputs' in the bucket steps)."""
+    addresses, secm, gba, migration, migmotief, countries, hoogsteopl, enrolment, vslgwb = (
+        inputs[k] for k in ("addresses", "secm", "gba", "migration", "migmotief", "countries", "hoogsteopl",
+                            "enrolment", "vslgwb"))
     for frame, what in ((addresses, "GBAADRESOBJECTBUS"), (secm, "SECMBUS"), (gba, "GBAPERSOONTAB")):
         _required(frame, what, "(cumulative)")
     # report 2.1: whole-year residence needs address spells up to 31 December t (core/inputs.py covers_year);
@@ -123,12 +154,12 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     migration = None if "migration" in gaps else migration
     migmotief = None if "migmotief" in gaps else migmotief
     for why in gaps.values():
-        context.log.warning(f"core/population {year}: {why}: read as absent")
+        log.warning(f"core/population {year}: {why}: read as absent")
     # report 2.2: who arrived six months or less ago is read off GBAMIGRATIEBUS alone (log, metadata, WARN check)
     no_migration = None if migration is not None else gaps.get("migration", "needs GBAMIGRATIEBUS")
     short_stay = short_stay_note(int(year), no_migration) if no_migration else None
     if short_stay:
-        context.log.warning(f"core/population {year}: {short_stay}; verblijfsduur is not computable")
+        log.warning(f"core/population {year}: {short_stay}; verblijfsduur is not computable")
     # fallback for years without SECM: enrolments of 1 October t-1 and t together cover "most of year t"
     # (school years t-1/t and t/t+1; measured against SECM on synthetic data: 119 of 128 students vs 103 with t only)
     enrol = [f for f in (enrolment or {}).values() if f is not None]
@@ -149,32 +180,33 @@ def population(context: AssetExecutionContext, monitor: MonitorResource, address
     if choices.student_source == "enrolment":     # the fallback of report 7.1.3 also where SECM covers t
         secm_last = min(secm_last if secm_last is not None else int(year), int(year) - 1)
     objects = keyed_objects(found) if found is not None else None
-    out = _bucketed(context, monitor, lambda **kw: POP.population(int(year), secm_last_year=secm_last, **kw,
-                                                                  regio_map=regio_map, objects=objects,
-                                                                  **choices.population_kwargs()),
+    out = _bucketed("population", year, monitor, log,
+                    lambda **kw: POP.population(int(year), secm_last_year=secm_last, **kw, regio_map=regio_map,
+                                                objects=objects, **choices.population_kwargs()),
                     frames, describe=_describe_population)
     # report 7.1.3: without SECMBUS of t the student and pensioner flags come from enrolment and age; recorded
     # so that readiness, the sensor that replaces the year when SECM lands, and `monitor status` can see it
     fallback = secm_last is not None and secm_last < int(year)
     if fallback:
-        context.log.warning(f"core/population {year}: SECMBUS covers up to {secm_last}: students and pensioners "
-                            "from enrolment (ONDERWIJSINSCHRTAB) and age (report 7.1.3); the indicators that leave "
-                            "them out are voorlopig until SECMBUS covers the year")
+        log.warning(f"core/population {year}: SECMBUS covers up to {secm_last}: students and pensioners "
+                    "from enrolment (ONDERWIJSINSCHRTAB) and age (report 7.1.3); the indicators that leave "
+                    "them out are voorlopig until SECMBUS covers the year")
     for msg in regions["problems"]:
-        context.log.warning(f"core/population {year}: {msg}")
+        log.warning(f"core/population {year}: {msg}")
     unused = tuple(f"sources/{CORE_INPUTS['population'][1][k].entry}" for k in gaps)
-    yield dg.Output(out, metadata=_meta(context, monitor, out, unused, secm_source="fallback" if fallback else "SECM",
-                                        regions_status=regions["status"],
-                                        regions_problems="; ".join(regions["problems"]) or "none",
-                                        releases_too_old="; ".join(gaps.values()) or "none",
-                                        short_stay=f"not recognisable: {no_migration}" if no_migration
-                                        else "left out of the analyses (report 2.2)",
-                                        **({"method": str(choices)} if str(choices) else {})))
-    yield dg.AssetCheckResult(check_name="regions", passed=not regions["problems"], severity=dg.AssetCheckSeverity.WARN,
-                              metadata={"status": regions["status"],
-                                        "problems": "; ".join(regions["problems"]) or "none"})
-    yield dg.AssetCheckResult(check_name="short_stay", passed=short_stay is None, severity=dg.AssetCheckSeverity.WARN,
-                              metadata={"problem": short_stay or "none"})
+    metadata = dict(secm_source="fallback" if fallback else "SECM", regions_status=regions["status"],
+                    regions_problems="; ".join(regions["problems"]) or "none",
+                    releases_too_old="; ".join(gaps.values()) or "none",
+                    short_stay=f"not recognisable: {no_migration}" if no_migration
+                    else "left out of the analyses (report 2.2)",
+                    **({"method": str(choices)} if str(choices) else {}))
+    checks = [dg.AssetCheckResult(check_name="regions", passed=not regions["problems"],
+                                  severity=dg.AssetCheckSeverity.WARN,
+                                  metadata={"status": regions["status"],
+                                            "problems": "; ".join(regions["problems"]) or "none"}),
+              dg.AssetCheckResult(check_name="short_stay", passed=short_stay is None,
+                                  severity=dg.AssetCheckSeverity.WARN, metadata={"problem": short_stay or "none"})]
+    return CoreBuild(out, metadata, unused, checks)
 
 
 def _regions(year: int, vslgwb: pl.LazyFrame | None,
@@ -237,7 +269,7 @@ JOB_MONTHS_OVERHEAD = 5.0
 JOB_SPELLS_OVERHEAD = 2 * BK.BUCKET_OVERHEAD
 
 
-def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, frames: dict, *, min_buckets: int = 1,
+def _bucketed(table: str, year: str | int, monitor: MonitorResource, log, fn, frames: dict, *, min_buckets: int = 1,
               overhead: float = BK.BUCKET_OVERHEAD, describe=None,
               columns: dict[str, tuple[str, ...]] | None = None) -> BucketedFrame:
     """A person-level core table computed in buckets of persons (core/buckets.py, docs/scaling.md): K from
@@ -245,9 +277,8 @@ def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, fram
     manager writes bucket after bucket."""
     k = monitor.buckets or BK.choose_buckets(frames, "person_id", monitor.bucket_memory_gb, overhead, columns)
     plan = BK.plan_buckets(frames, "person_id", max(k, min_buckets))
-    context.log.info(f"{context.asset_key.to_user_string()} {context.partition_key}: {plan.k} bucket(s) of persons")
-    return BucketedFrame(fn, frames, plan, progress=context.log.info, describe=describe,
-                         sort_by=ROW_ORDER[context.asset_key.path[-1]])
+    log.info(f"core/{table} {year}: {plan.k} bucket(s) of persons")
+    return BucketedFrame(fn, frames, plan, progress=log.info, describe=describe, sort_by=ROW_ORDER[table])
 
 
 @dg.asset(
@@ -257,18 +288,22 @@ def _bucketed(context: AssetExecutionContext, monitor: MonitorResource, fn, fram
                 "(report 5.2; 4-weekly payroll rows merged).",
     kinds={"polars"},
 )
-def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis) -> dg.Output:
-    year = int(context.partition_key)
+def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis):
+    yield from _emit(context, monitor, build_job_months(monitor, context.partition_key, {"spolis": spolis}, context.log))
+
+
+def build_job_months(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
+    spolis, year = inputs["spolis"], int(year)
     this = _required(spolis.get(str(year)), "SPOLISBUS", str(year))
     # the largest person-level table of a year: in buckets of persons (a single streaming query grew with the
     # persons: 4.8 GB at 4 M), each bucket streamed from SPOLIS t-1 and t and written as it comes
     frames = {"spolis": this, "spolis_prev": spolis.get(str(year - 1))}
     # K counts the 15 of SPOLIS's ~25 columns (a real file has ~100) that job_months reads, with the overhead
     # measured for this query (JOB_MONTHS_OVERHEAD)
-    out = _bucketed(context, monitor, lambda spolis, spolis_prev: J.job_months(spolis, spolis_prev, year), frames,
+    out = _bucketed("job_months", year, monitor, log,
+                    lambda spolis, spolis_prev: J.job_months(spolis, spolis_prev, year), frames,
                     columns={"spolis": J.SPOLIS_READ, "spolis_prev": J.SPOLIS_READ}, overhead=JOB_MONTHS_OVERHEAD)
-    return dg.Output(out, metadata=_meta(context, monitor, out,
-                                         t_minus_1_available=spolis.get(str(year - 1)) is not None))
+    return CoreBuild(out, {"t_minus_1_available": spolis.get(str(year - 1)) is not None})
 
 
 @dg.asset(
@@ -278,13 +313,18 @@ def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis)
                 "contract, sector, hours, hourly wage (report 4.2, 5.2).",
     kinds={"polars"},
 )
-def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months) -> dg.Output:
-    lf = _one(months, context.partition_key, "job_months")
+def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months):
+    yield from _emit(context, monitor, build_job_spells(monitor, context.partition_key, {"months": months}, context.log))
+
+
+def build_job_spells(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
+    lf = _one(inputs["months"], year, "job_months")
     # job_spells needs the job-months in the order the table is stored in: sorted_frame checks it for one pass
     order = ROW_ORDER["job_months"]
-    out = _bucketed(context, monitor, lambda months: J.job_spells(sorted_frame(months, order), presorted=True),
+    out = _bucketed("job_spells", year, monitor, log,
+                    lambda months: J.job_spells(sorted_frame(months, order), presorted=True),
                     {"months": lf}, min_buckets=SPELL_BUCKETS, overhead=JOB_SPELLS_OVERHEAD)
-    return dg.Output(out, metadata=_meta(context, monitor, out))
+    return CoreBuild(out)
 
 
 @dg.asset(
@@ -294,11 +334,14 @@ def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months)
                 "and the main employer (most basic hours): what O40 ranks within the employer (report 5.2, 4h).",
     kinds={"polars"},
 )
-def employers(context: AssetExecutionContext, monitor: MonitorResource, months) -> dg.Output:
-    year = int(context.partition_key)
-    lf = _one(months, context.partition_key, "job_months")
-    out = _bucketed(context, monitor, lambda months: J.employers(months, year), {"months": lf})
-    return dg.Output(out, metadata=_meta(context, monitor, out))
+def employers(context: AssetExecutionContext, monitor: MonitorResource, months):
+    yield from _emit(context, monitor, build_employers(monitor, context.partition_key, {"months": months}, context.log))
+
+
+def build_employers(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
+    lf = _one(inputs["months"], year, "job_months")
+    y = int(year)
+    return CoreBuild(_bucketed("employers", year, monitor, log, lambda months: J.employers(months, y), {"months": lf}))
 
 
 @dg.asset(
@@ -307,8 +350,12 @@ def employers(context: AssetExecutionContext, monitor: MonitorResource, months) 
     description="Monthly socio-economic position (SECM) per person, November t-1 to December t (report 5.2).",
     kinds={"polars"},
 )
-def secm_months(context: AssetExecutionContext, monitor: MonitorResource, secm) -> dg.Output:
-    year = int(context.partition_key)
+def secm_months(context: AssetExecutionContext, monitor: MonitorResource, secm):
+    yield from _emit(context, monitor, build_secm_months(monitor, context.partition_key, {"secm": secm}, context.log))
+
+
+def build_secm_months(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
+    secm, year = inputs["secm"], int(year)
     _required(secm, "SECMBUS", "(cumulative)")
     # report 7.1.3: SECMBUS lags a year; from an older release every open spell would run on through t as if
     # observed (core/inputs.py covers_year).  `monitor run` and the schedules do not plan such a year
@@ -319,13 +366,13 @@ def secm_months(context: AssetExecutionContext, monitor: MonitorResource, secm) 
     if until is not None and until < year:
         why = (f"not built: the latest SECMBUS in the warehouse covers up to {until}, so the SECM months of {year} "
                f"are not known (report 7.1.3); they are built when SECMBUS {year} lands")
-        context.log.warning(f"core/secm_months {year}: {why}")
-        return dg.Output(None, metadata={"not_built": why, "rows": 0})
+        log.warning(f"core/secm_months {year}: {why}")
+        return CoreBuild(None, {"not_built": why, "rows": 0})
     # SECM spells become up to 14 months each: the output outgrows the input (measured 3.3 GB at 4 M with
     # the default overhead, hence 4x more buckets)
-    out = _bucketed(context, monitor, lambda secm: S.secm_months(secm, year), {"secm": secm},
+    out = _bucketed("secm_months", year, monitor, log, lambda secm: S.secm_months(secm, year), {"secm": secm},
                     overhead=4 * BK.BUCKET_OVERHEAD)
-    return dg.Output(out, metadata=_meta(context, monitor, out))
+    return CoreBuild(out)
 
 
 @dg.asset(
@@ -335,15 +382,21 @@ def secm_months(context: AssetExecutionContext, monitor: MonitorResource, secm) 
                 "t and t+1, diplomas of school year t+1 with month (report 5.1, 4a-4c).",
     kinds={"polars"},
 )
-def education_careers(context: AssetExecutionContext, monitor: MonitorResource, exam, enrol, dipl_mbo,
-                      dipl_ho) -> dg.Output:
-    year = int(context.partition_key)
+def education_careers(context: AssetExecutionContext, monitor: MonitorResource, exam, enrol, dipl_mbo, dipl_ho):
+    yield from _emit(context, monitor, build_education_careers(monitor, context.partition_key, dict(
+        exam=exam, enrol=enrol, dipl_mbo=dipl_mbo, dipl_ho=dipl_ho), context.log))
+
+
+def build_education_careers(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
+    exam, enrol, dipl_mbo, dipl_ho = (inputs[k] for k in ("exam", "enrol", "dipl_mbo", "dipl_ho"))
+    year = int(year)
     y, n = str(year), str(year + 1)
     frames = {"exam": exam.get(y), "enrol": enrol.get(y), "dipl_mbo": dipl_mbo.get(n), "dipl_ho": dipl_ho.get(n),
               "enrol_next": enrol.get(n)}
-    out = _bucketed(context, monitor, lambda exam, enrol, dipl_mbo, dipl_ho, enrol_next: E.education_careers(
-        exam, enrol, dipl_mbo, dipl_ho, year, enrol_next=enrol_next), frames)
-    return dg.Output(out, metadata=_meta(context, monitor, out, next_year_available=enrol.get(n) is not None))
+    out = _bucketed("education_careers", year, monitor, log,
+                    lambda exam, enrol, dipl_mbo, dipl_ho, enrol_next: E.education_careers(
+                        exam, enrol, dipl_mbo, dipl_ho, year, enrol_next=enrol_next), frames)
+    return CoreBuild(out, {"next_year_available": enrol.get(n) is not None})
 
 
 @dg.asset(
@@ -381,5 +434,9 @@ def trajectory_spells(context: AssetExecutionContext, monitor: MonitorResource, 
 
 
 CORE_YEARLY = [population, job_months, job_spells, employers, secm_months, education_careers]
+#: table -> the function that builds it from its loaded inputs (the asset and the bucket steps alike)
+BUILDERS = {"population": build_population, "job_months": build_job_months, "job_spells": build_job_spells,
+            "employers": build_employers, "secm_months": build_secm_months,
+            "education_careers": build_education_careers}
 CORE_SPELLS = [benefit_spells, provision_spells, trajectory_spells]
 CORE_ASSETS = CORE_YEARLY + CORE_SPELLS

@@ -96,8 +96,15 @@ EXECUTORS = ("multiprocess", "k8s", "celery-k8s")
 
 def build_bucket_steps_job(executor: str | None = None) -> dg.JobDefinition:
     """The job ``indicators_bucket_steps`` on the executor named by ``executor`` or MONITOR_STEP_EXECUTOR
-    (read when the definitions are built): ``multiprocess`` (default), ``k8s`` (dagster-k8s
-    ``k8s_job_executor``: a Kubernetes Job per step) or ``celery-k8s`` (dagster-celery-k8s)."""
+    (read when the definitions are built; :func:`step_executor`)."""
+    return bucket_steps.to_job(name="indicators_bucket_steps", executor_def=step_executor(executor),
+                               tags={"monitor/trigger": "bucket_steps"})
+
+
+def step_executor(executor: str | None = None) -> dg.ExecutorDefinition:
+    """The executor of the bucket-step jobs (this one and core_bucket_steps): ``executor`` or
+    MONITOR_STEP_EXECUTOR, ``multiprocess`` (default), ``k8s`` (dagster-k8s ``k8s_job_executor``: a Kubernetes
+    Job per step) or ``celery-k8s`` (dagster-celery-k8s)."""
     name = executor or os.environ.get("MONITOR_STEP_EXECUTOR", "multiprocess")
     if name == "multiprocess":
         ex = dg.multiprocess_executor
@@ -107,5 +114,4 @@ def build_bucket_steps_job(executor: str | None = None) -> dg.JobDefinition:
         from dagster_celery_k8s import celery_k8s_job_executor as ex
     else:
         raise ValueError(f"MONITOR_STEP_EXECUTOR={name!r}: choose one of {', '.join(EXECUTORS)}")
-    return bucket_steps.to_job(name="indicators_bucket_steps", executor_def=ex,
-                               tags={"monitor/trigger": "bucket_steps"})
+    return ex
