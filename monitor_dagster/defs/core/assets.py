@@ -2,7 +2,9 @@
 
 Wiring only: each asset loads its source frames through the warehouse IO manager (windows such as SPOLIS
 t-1 and t are partition mappings on the inputs), calls a plain function from ``monitor_dagster.core`` and
-returns a polars frame that the IO manager writes to ``<warehouse>/core/<asset>/<year>``.
+returns a polars frame that the IO manager writes to ``<warehouse>/core/<asset>/<year>``.  A yearly table's
+asset is a thin wrapper around its builder (``BUILDERS``: loaded inputs -> :class:`CoreBuild`), which the job
+``core_bucket_steps`` (bucket_steps.py) runs as one step per bucket of persons.
 """
 
 from dataclasses import dataclass, field
