@@ -442,10 +442,11 @@ def test_core_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, m
     (tmp_path / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
         res = dg.execute_job(dg.reconstructable(core_bucket_steps_job_from_env), instance=inst,
-                             run_config={"ops": {"plan": {"config": {"table": table, "year": Y, "buckets": 3}}},
+                             run_config={"ops": {"core_plan": {"config": {"table": table, "year": Y, "buckets": 3}}},
                                          "execution": {"config": {"max_concurrent": 2}}})
         assert res.success
-        pids = {e.pid for e in res.all_events if e.event_type_value == "STEP_SUCCESS" and e.step_key.startswith("bucket[")}
+        pids = {e.pid for e in res.all_events
+                if e.event_type_value == "STEP_SUCCESS" and e.step_key.startswith("core_bucket[")}
         assert len(pids) == 3 and os.getpid() not in pids            # three child processes
         mat = inst.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(["core", table]),
                                                                 asset_partitions=[str(Y)]), limit=1).records
@@ -474,7 +475,7 @@ def test_core_bucket_steps_name_what_they_cannot_build(wh, monkeypatch):
     monkeypatch.setenv("MONITOR_WAREHOUSE", str(wh))
     with dg.instance_for_test() as inst:
         res = core_bucket_steps_job_from_env().execute_in_process(
-            run_config={"ops": {"plan": {"config": {"table": "benefit_spells", "year": Y}}}}, instance=inst,
+            run_config={"ops": {"core_plan": {"config": {"table": "benefit_spells", "year": Y}}}}, instance=inst,
             raise_on_error=False)
     assert not res.success
     err = next(e for e in res.all_events if e.event_type_value == "STEP_FAILURE").event_specific_data.error

@@ -67,7 +67,7 @@ def test_definitions_snapshot():
                                            "ingest_yearly_2021_now",      # Jobfeed vacancies (issue 20)
                                            "outcome_indicators_yearly",
                                            "input_indicators_biennial", "indicator_table_and_publication",
-                                           "core_spells", "indicators_bucket_steps"}
+                                           "core_spells", "indicators_bucket_steps", "core_bucket_steps"}
     assert {s.name for s in defs.schedules} == {"outcome_yearly", "input_biennial"}
     spolis = graph.get(dg.AssetKey(["sources", "SPOLISBUS"]))
     assert spolis.partitions_def.get_partition_keys()[0] == "2010"

@@ -5,11 +5,11 @@ parquet file as they come, which is what one machine wants.  A user who outgrows
 builders (``assets.BUILDERS``: the function the asset calls) as separate steps, as ``indicators_bucket_steps``
 does for the indicator families:
 
-* ``plan`` builds the table's plan (K and the bounds of person_id) from the inputs in the warehouse and yields one
+* ``core_plan`` builds the table's plan (K and the bounds of person_id) from the inputs in the warehouse and yields one
   dynamic output per bucket;
-* ``bucket`` builds the same plan again in its own process, computes its bucket (sorted, as the asset does) and
+* ``core_bucket`` builds the same plan again in its own process, computes its bucket (sorted, as the asset does) and
   writes it to ``<warehouse>/.bucket_steps/<run_id>/<table>-<year>/part-<i>.parquet``;
-* ``merge`` writes the parts, in bucket order, into the table's partition through the warehouse's ordinary
+* ``core_merge`` writes the parts, in bucket order, into the table's partition through the warehouse's ordinary
   versioned write (the writer of ``BucketedFrame.write_parquet``, so the file has the bytes the asset step
   writes with the same K), records the materialisation of ``core/<table>`` with the asset's metadata and
   removes the parts.
@@ -79,7 +79,7 @@ class CoreStepConfig(dg.Config):
 
 def _build(monitor: MonitorResource, task: dict, log) -> CoreBuild:
     """The table's build from the warehouse (``buckets``: K, 0 for the asset's choice); every step builds it
-    anew in its own process, and checks that its plan is the one ``plan`` made (:func:`_same_plan`)."""
+    anew in its own process, and checks that its plan is the one ``core_plan`` made (:func:`_same_plan`)."""
     if task["table"] not in BUILDERS:
         raise dg.Failure(f"core_bucket_steps: {task['table']!r} is not a yearly core table; choose one of "
                          f"{', '.join(BUILDERS)}")
@@ -108,7 +108,7 @@ def _remove_finished_runs(instance: dg.DagsterInstance, warehouse: str) -> None:
             shutil.rmtree(d, ignore_errors=True)
 
 
-@dg.op(out={"task": dg.Out(dict), "buckets": dg.DynamicOut(dict)},
+@dg.op(name="core_plan", out={"task": dg.Out(dict), "buckets": dg.DynamicOut(dict)},
        description="Plan the buckets of persons of one yearly core table; one dynamic output per bucket.")
 def plan(context: dg.OpExecutionContext, config: CoreStepConfig, monitor: MonitorResource):
     _remove_finished_runs(context.instance, monitor.warehouse)
@@ -124,7 +124,7 @@ def plan(context: dg.OpExecutionContext, config: CoreStepConfig, monitor: Monito
 
 
 def _same_plan(build: CoreBuild, task: dict) -> None:
-    """A step whose inputs differ from those ``plan`` saw (a file replaced during the run) would cut other
+    """A step whose inputs differ from those ``core_plan`` saw (a file replaced during the run) would cut other
     buckets: it stops instead of writing a part that does not fit."""
     p = build.out.plan if build.out is not None else None
     if p is None or (p.k, list(p.bounds), p.hashed) != (task["k"], task["bounds"], task["hashed"]):
@@ -132,7 +132,7 @@ def _same_plan(build: CoreBuild, task: dict) -> None:
                          "(an input changed during the run); run the job again")
 
 
-@dg.op(description="One bucket of persons of the core table, sorted as the asset sorts it, written to the run's "
+@dg.op(name="core_bucket", description="One bucket of persons of the core table, sorted as the asset sorts it, written to the run's "
                    "staging directory in the warehouse.")
 def bucket(context: dg.OpExecutionContext, monitor: MonitorResource, buckets: dict) -> dict:
     build = _build(monitor, buckets, context.log)
@@ -158,7 +158,7 @@ class StagedBuckets(BucketedFrame):
         return pl.read_parquet(self.parts[i])      # polars keeps its Enum and Categorical types in the file
 
 
-@dg.op(description="Write the buckets' parts into core/<table> for the year (one versioned write) and record the "
+@dg.op(name="core_merge", description="Write the buckets' parts into core/<table> for the year (one versioned write) and record the "
                    "materialisation; remove the parts.")
 def merge(context: dg.OpExecutionContext, monitor: MonitorResource, task: dict, done: list[dict]):
     table, year = task["table"], task["year"]
@@ -183,7 +183,7 @@ def merge(context: dg.OpExecutionContext, monitor: MonitorResource, task: dict, 
 
 
 @dg.graph(description="One yearly core table with one step per bucket of persons (issue 12; docs/scaling.md). "
-                      "Config: ops.plan.config {table, year, buckets}. Then run the year's indicator families.")
+                      "Config: ops.core_plan.config {table, year, buckets}. Then run the year's indicator families.")
 def core_bucket_steps():
     task, buckets = plan()
     merge(task, buckets.map(bucket).collect())
