@@ -467,6 +467,34 @@ def test_core_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, m
         md["rows"].value
 
 
+def test_a_core_bucket_step_stops_when_an_input_changed_after_the_plan(wh, tmp_path):
+    """A release ingested while a core_bucket_steps run is under way: the steps after it would read the new
+    version and the table would hold rows of two; every step compares the input versions with the plan's and
+    stops, naming the partition."""
+    import logging
+
+    from monitor_dagster.defs.core import bucket_steps as CB
+    from monitor_dagster.defs.resources import MonitorResource
+    from monitor_dagster.warehouse import Warehouse
+
+    copy = tmp_path / "wh"
+    shutil.copytree(wh, copy)
+    monitor, log = MonitorResource(warehouse=str(copy)), logging.getLogger("test")
+    task = {"table": "job_months", "year": Y, "buckets": 2}
+    build = CB._build(monitor, task, log)
+    p = build.out.plan
+    task.update(k=p.k, bounds=list(p.bounds), hashed=p.hashed, inputs=CB.input_versions(copy, "job_months", Y))
+    assert task["inputs"][f"sources/SPOLISBUS/{Y}"] and f"sources/SPOLISBUS/{Y - 1}" in task["inputs"]
+    CB._same_plan(monitor, CB._build(monitor, task, log), task)         # nothing changed: the step goes on
+    src = Warehouse(copy)
+    rows = src.read("SPOLISBUS", str(Y)).collect()
+    # a correction of the hours, the same persons: the same buckets, only the versions tell
+    src.write("SPOLISBUS", str(Y), rows.with_columns(pl.col("SBASISUREN") + 1), dict(src.manifest("SPOLISBUS", str(Y))))
+    assert CB._build(monitor, task, log).out.plan.bounds == tuple(task["bounds"])
+    with pytest.raises(dg.Failure, match=rf"the inputs changed since the plan \(sources/SPOLISBUS/{Y}\)"):
+        CB._same_plan(monitor, CB._build(monitor, task, log), task)
+
+
 def test_core_bucket_steps_name_what_they_cannot_build(wh, monkeypatch):
     """A table that is not a yearly core table is refused by name, before anything is written."""
     from monitor_dagster.definitions import core_bucket_steps_job_from_env

@@ -79,10 +79,10 @@ def test_only_runs_whose_config_names_the_logger_report_progress(zone, tmp_path)
         raise RuntimeError("a progress display that fails")
 
     defs = R._definitions(zone, tmp_path / "wh", None)
+    job, keys = "ingest_cumulative_and_reference", [dg.AssetKey(["sources", "LANDAKTUEELREF"])]
+    console = {"console": {"config": {"log_level": "CRITICAL"}}}
     with dg.instance_for_test() as inst, listening(broken):
-        quiet = R._execute(defs, "ingest_cumulative_and_reference", [dg.AssetKey(["sources", "LANDAKTUEELREF"])], None, inst,
-                           {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+        quiet = R._execute(defs, job, keys, None, inst, {"loggers": console})
         assert quiet.success and heard == []
-        loud = R._execute(defs, "ingest_cumulative_and_reference", [dg.AssetKey(["sources", "LANDAKTUEELREF"])], None, inst,
-                          {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}, "progress": {}}})
+        loud = R._execute(defs, job, keys, None, inst, {"loggers": {**console, "progress": {}}})
     assert loud.success and heard == ["sources/LANDAKTUEELREF"]

@@ -291,7 +291,8 @@ def _bucketed(table: str, year: str | int, monitor: MonitorResource, log, fn, fr
     kinds={"polars"},
 )
 def job_months(context: AssetExecutionContext, monitor: MonitorResource, spolis):
-    yield from _emit(context, monitor, build_job_months(monitor, context.partition_key, {"spolis": spolis}, context.log))
+    build = build_job_months(monitor, context.partition_key, {"spolis": spolis}, context.log)
+    yield from _emit(context, monitor, build)
 
 
 def build_job_months(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
@@ -316,7 +317,8 @@ def build_job_months(monitor: MonitorResource, year: str, inputs: dict, log) -> 
     kinds={"polars"},
 )
 def job_spells(context: AssetExecutionContext, monitor: MonitorResource, months):
-    yield from _emit(context, monitor, build_job_spells(monitor, context.partition_key, {"months": months}, context.log))
+    build = build_job_spells(monitor, context.partition_key, {"months": months}, context.log)
+    yield from _emit(context, monitor, build)
 
 
 def build_job_spells(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
@@ -337,7 +339,8 @@ def build_job_spells(monitor: MonitorResource, year: str, inputs: dict, log) -> 
     kinds={"polars"},
 )
 def employers(context: AssetExecutionContext, monitor: MonitorResource, months):
-    yield from _emit(context, monitor, build_employers(monitor, context.partition_key, {"months": months}, context.log))
+    build = build_employers(monitor, context.partition_key, {"months": months}, context.log)
+    yield from _emit(context, monitor, build)
 
 
 def build_employers(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:
@@ -353,7 +356,8 @@ def build_employers(monitor: MonitorResource, year: str, inputs: dict, log) -> C
     kinds={"polars"},
 )
 def secm_months(context: AssetExecutionContext, monitor: MonitorResource, secm):
-    yield from _emit(context, monitor, build_secm_months(monitor, context.partition_key, {"secm": secm}, context.log))
+    build = build_secm_months(monitor, context.partition_key, {"secm": secm}, context.log)
+    yield from _emit(context, monitor, build)
 
 
 def build_secm_months(monitor: MonitorResource, year: str, inputs: dict, log) -> CoreBuild:

@@ -70,6 +70,19 @@ def core_inputs(warehouse: str | Path, table: str, year: int) -> dict:
     return out
 
 
+def input_versions(warehouse: str | Path, table: str, year: int) -> dict[str, str | None]:
+    """``layer/entry/partition`` -> the data_sha256 of the current version of every partition core/<table> of
+    ``year`` reads (None: absent): what ``core_plan`` saw, compared by every later step."""
+    out = {}
+    for layer, entry, parts in _reads(table, year).values():
+        w = Warehouse(warehouse, layer=layer)
+        for p in parts:
+            found = [w.manifest(entry, q) for q in (("latest", "all") if p is None else (p,))]
+            man = next((m for m in found if m), None)
+            out[f"{layer}/{entry}/{p or 'latest'}"] = (man or {}).get("data_sha256")
+    return out
+
+
 class CoreStepConfig(dg.Config):
     table: str
     year: int
@@ -117,26 +130,30 @@ def plan(context: dg.OpExecutionContext, config: CoreStepConfig, monitor: Monito
     if build.out is None:
         raise dg.Failure(f"core/{config.table} {config.year}: {build.metadata.get('not_built', 'not built')}")
     p = build.out.plan
-    task.update(k=p.k, bounds=list(p.bounds), hashed=p.hashed)
+    task.update(k=p.k, bounds=list(p.bounds), hashed=p.hashed,
+                inputs=input_versions(monitor.warehouse, config.table, config.year))
     yield dg.Output(task, "task")
     for i in range(p.k):
         yield dg.DynamicOutput({**task, "i": i}, output_name="buckets", mapping_key=f"bucket_{i}")
 
 
-def _same_plan(build: CoreBuild, task: dict) -> None:
-    """A step whose inputs differ from those ``core_plan`` saw (a file replaced during the run) would cut other
-    buckets: it stops instead of writing a part that does not fit."""
+def _same_plan(monitor: MonitorResource, build: CoreBuild, task: dict) -> None:
+    """A step that reads other versions of the inputs than ``core_plan`` saw (a release ingested during the run)
+    would put rows of two versions into one table, and other bounds would cut the persons differently: it stops
+    instead, naming what changed."""
+    now = input_versions(monitor.warehouse, task["table"], task["year"])
+    changed = sorted(k for k in set(now) | set(task["inputs"]) if now.get(k) != task["inputs"].get(k))
     p = build.out.plan if build.out is not None else None
-    if p is None or (p.k, list(p.bounds), p.hashed) != (task["k"], task["bounds"], task["hashed"]):
-        raise dg.Failure(f"core/{task['table']} {task['year']}: the buckets of this step differ from those planned "
-                         "(an input changed during the run); run the job again")
+    if changed or p is None or (p.k, list(p.bounds), p.hashed) != (task["k"], task["bounds"], task["hashed"]):
+        raise dg.Failure(f"core/{task['table']} {task['year']}: the inputs changed since the plan "
+                         f"({', '.join(changed) or 'the buckets differ'}); nothing written, run the job again")
 
 
-@dg.op(name="core_bucket", description="One bucket of persons of the core table, sorted as the asset sorts it, written to the run's "
-                   "staging directory in the warehouse.")
+@dg.op(name="core_bucket", description="One bucket of persons of the core table, sorted as the asset sorts it, "
+                                       "written to the run's staging directory in the warehouse.")
 def bucket(context: dg.OpExecutionContext, monitor: MonitorResource, buckets: dict) -> dict:
     build = _build(monitor, buckets, context.log)
-    _same_plan(build, buckets)
+    _same_plan(monitor, build, buckets)
     part = build.out._bucket(buckets["i"])
     path = _part(_staging(monitor.warehouse, context.run_id, buckets), buckets["i"])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,12 +175,12 @@ class StagedBuckets(BucketedFrame):
         return pl.read_parquet(self.parts[i])      # polars keeps its Enum and Categorical types in the file
 
 
-@dg.op(name="core_merge", description="Write the buckets' parts into core/<table> for the year (one versioned write) and record the "
-                   "materialisation; remove the parts.")
+@dg.op(name="core_merge", description="Write the buckets' parts into core/<table> for the year (one versioned "
+                                      "write) and record the materialisation; remove the parts.")
 def merge(context: dg.OpExecutionContext, monitor: MonitorResource, task: dict, done: list[dict]):
     table, year = task["table"], task["year"]
     build = _build(monitor, task, context.log)
-    _same_plan(build, task)
+    _same_plan(monitor, build, task)
     staging = _staging(monitor.warehouse, context.run_id, task)
     parts = [_part(staging, i) for i in range(task["k"])]
     if sorted(d["i"] for d in done) != list(range(task["k"])) or not all(p.exists() for p in parts):
