@@ -460,8 +460,9 @@ def test_core_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, m
     assert built["data_sha256"] == expected["data_sha256"]           # byte for byte the asset's file
     assert built["vintages"] == expected["vintages"] and built["vintages"]
     assert md["vintages"].value == expected["vintages"]
-    if table == "population":                                         # the asset's own metadata too
+    if table == "population":     # the asset's own metadata too; readiness reads secm_source off the manifest
         assert md["secm_source"].value == "SECM" and "by_herkomst" in md
+        assert built["secm_source"] == expected["secm_source"] == "SECM"
     assert not any((steps_wh / STAGING).iterdir())
     assert json.loads((steps_wh / "core" / table / str(Y) / "CURRENT").read_text())["manifest"]["rows"] == \
         md["rows"].value
