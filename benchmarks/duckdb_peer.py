@@ -446,10 +446,15 @@ def _breakdown(imports: float, marks: list[tuple[str, float]], steps: float, eve
     start, marks = marks[0][1], marks[1:]
     jobs = ("core_spells", "outcome_indicators_yearly", "input_indicators_biennial",
             "indicator_table_and_publication")
-    derived = next((i for i, (label, _) in enumerate(marks) if label.split()[0] in jobs), len(marks) - 1)
+    def job_of(label: str) -> str:
+        """``outcome_indicators_yearly 2021`` and its step lines (``...: core/job_months 2/3 buckets``,
+        ``indicator_table_and_publication: indicators/indicator_table``) -> the job."""
+        return label.split(":", 1)[0].split()[0]
+
+    derived = next((i for i, (label, _) in enumerate(marks) if job_of(label) in jobs), len(marks) - 1)
     per_run: dict[str, float] = {}
     for (label, t0), (_, t1) in zip(marks[derived:-1], marks[derived + 1:]):
-        job = label.split()[0]
+        job = job_of(label)
         if job in jobs:          # not the runner's own "done"
             per_run[job] = per_run.get(job, 0.0) + (t1 - t0)
     return {"imports_s": imports, "run_pipeline_s": marks[-1][1] - start,

@@ -379,3 +379,19 @@ def test_the_truth_step_on_a_zone_without_truth_or_warehouse(monkeypatch, tmp_pa
     out = pipe.layer("truth", tmp_path, 1000, 2021, 2021)
     assert [(c["name"], c["ok"]) for c in out["checks"]] == [("population 2021", True)]
     assert "not in the warehouse" in out["checks"][0]["detail"]
+
+
+def test_peer_breakdown_counts_the_step_lines_of_each_run(monkeypatch):
+    """`monitor run`'s progress lines name the step within a run (defs/progress.py): the peer's breakdown still
+    gives each derived run all of its seconds, also a run without a partition (`core_spells: core/...`)."""
+    peer = _bench(monkeypatch, "duckdb_peer")
+    marks = [("start", 0.0), ("2021: 9 file(s)", 1.0), ("2021: 9 file(s): sources/SPOLISBUS", 2.0),
+             ("core_spells", 3.0), ("core_spells: core/benefit_spells", 3.5),
+             ("outcome_indicators_yearly 2021", 4.0), ("outcome_indicators_yearly 2021: core/job_months", 5.0),
+             ("outcome_indicators_yearly 2021: core/job_months 1/2 buckets", 6.0),
+             ("indicator_table_and_publication", 9.0),
+             ("indicator_table_and_publication: indicators/indicator_table", 10.0), ("done", 14.0), ("done", 14.5)]
+    got = peer._breakdown(0.5, marks, 0.0, [], [], 0.2)
+    assert got["sources_s"] == 2.0 and got["run_pipeline_s"] == 14.5
+    assert got["derived_runs_s"] == {"core_spells": 1.0, "outcome_indicators_yearly": 5.0,
+                                     "indicator_table_and_publication": 5.0}
