@@ -395,3 +395,17 @@ def test_peer_breakdown_counts_the_step_lines_of_each_run(monkeypatch):
     assert got["sources_s"] == 2.0 and got["run_pipeline_s"] == 14.5
     assert got["derived_runs_s"] == {"core_spells": 1.0, "outcome_indicators_yearly": 5.0,
                                      "indicator_table_and_publication": 5.0}
+
+
+def test_bucket_steps_bench_runs_on_benchmark_warehouses_only(monkeypatch, tmp_path):
+    """benchmarks/bucket_steps.py writes a new version of a core table: never into demo_data or a warehouse
+    outside the benchmark output."""
+    monkeypatch.setenv("MONITOR_BENCH_OUT", str(tmp_path / "bench"))
+    bench = _bench(monkeypatch, "bucket_steps")
+    with pytest.raises(SystemExit, match="is not under the benchmark output"):
+        bench.bench_warehouse(tmp_path / "demo_data" / "warehouse")
+    (tmp_path / "bench" / "zone" / "warehouse").mkdir(parents=True)
+    with pytest.raises(SystemExit, match="holds no core layer"):
+        bench.bench_warehouse(tmp_path / "bench" / "zone" / "warehouse")
+    (tmp_path / "bench" / "zone" / "warehouse" / "core").mkdir()
+    assert bench.bench_warehouse(tmp_path / "bench" / "zone" / "warehouse").name == "warehouse"
