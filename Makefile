@@ -27,6 +27,8 @@ BENCH_ARGS  ?=
 INGEST_BENCH_ARGS ?=
 CORE_BENCH_ARGS ?=
 PIPELINE_BENCH_ARGS ?=
+# core_bucket_steps on the pipeline benchmark's warehouse (benchmarks/bucket_steps.py)
+BUCKET_STEPS_BENCH_ARGS ?=
 PEER_BENCH_ARGS ?=
 INDICATOR_BENCH_ARGS ?=
 NATIONAL_BENCH_ARGS ?=
@@ -112,6 +114,7 @@ bench: venv $(BENCH_STAMP)
 	&& $(VPY) benchmarks/ingest.py $(INGEST_BENCH_ARGS) \
 	&& $(VPY) benchmarks/core.py $(CORE_BENCH_ARGS) \
 	&& $(VPY) benchmarks/pipeline.py $(PIPELINE_BENCH_ARGS) \
+	&& $(VPY) benchmarks/bucket_steps.py $(BUCKET_STEPS_BENCH_ARGS) \
 	&& $(VPY) benchmarks/duckdb_peer.py $(PEER_BENCH_ARGS) \
 	&& $(VPY) benchmarks/indicators.py $(INDICATOR_BENCH_ARGS) \
 	&& $(VPY) benchmarks/national.py $(NATIONAL_BENCH_ARGS) \

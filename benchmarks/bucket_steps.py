@@ -1,8 +1,10 @@
 """The job ``core_bucket_steps`` on one machine (issue 12): a yearly core table with one Dagster step per bucket
 of persons, against the asset that built it (docs/scaling.md, "The core tables: core_bucket_steps").
 
-    .venv/bin/python benchmarks/bucket_steps.py --warehouse bench_output/pipeline_17500000_2021_2021/warehouse \\
-        --table job_months --year 2021 [--buckets 0] [--concurrent 2]
+    .venv/bin/python benchmarks/bucket_steps.py [--warehouse bench_output/pipeline_1000000_2015_2021/warehouse] \\
+        [--table job_months] [--year 2021] [--buckets 0] [--concurrent 2]
+
+The default warehouse is that of ``benchmarks/pipeline.py``'s default zone, which ``make bench`` builds first.
 
 Runs the job with the multiprocess executor (``--concurrent`` steps at a time) on a temporary Dagster instance
 and prints the run's seconds, the plan, the bucket steps (mean and largest), the merge, the largest step
@@ -68,7 +70,7 @@ def run(wh: Path, table: str, year: int, buckets: int, concurrent: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--warehouse", type=Path, required=True)
+    ap.add_argument("--warehouse", type=Path, default=OUT / "pipeline_1000000_2015_2021" / "warehouse")
     ap.add_argument("--table", default="job_months")
     ap.add_argument("--year", type=int, default=2021)
     ap.add_argument("--buckets", type=int, default=0, help="K; 0: as the asset chooses")
