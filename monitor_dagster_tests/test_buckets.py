@@ -419,6 +419,7 @@ def test_core_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, m
     very bytes the asset step writes with the same K, the same vintages and metadata, the asset's checks
     (core/population) as evaluations; the parts are removed, and so are those a finished run left behind."""
     import json
+    import time
     import uuid
 
     from monitor_dagster.defs.core.bucket_steps import STAGING
@@ -436,9 +437,12 @@ def test_core_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, m
     monkeypatch.delenv("MONITOR_BUCKETS")
     monkeypatch.setenv("MONITOR_WAREHOUSE", str(steps_wh))
     monkeypatch.setenv("MONITOR_LANDING", str(tmp_path))
-    left = steps_wh / STAGING / str(uuid.uuid4()) / f"{table}-{Y}"       # a run the instance does not know
-    left.mkdir(parents=True)
+    left = steps_wh / STAGING / str(uuid.uuid4()) / f"{table}-{Y}"       # a run the instance does not know,
+    left.mkdir(parents=True)                                              # two days ago
     (left / "part-00000.parquet").write_bytes(b"left behind")
+    os.utime(left.parent, (time.time() - 2 * 86400,) * 2)
+    recent = steps_wh / STAGING / str(uuid.uuid4())                      # another instance's run, under way
+    recent.mkdir()
     (tmp_path / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
         res = dg.execute_job(dg.reconstructable(core_bucket_steps_job_from_env), instance=inst,
@@ -463,7 +467,7 @@ def test_core_bucket_per_step_job_with_the_multiprocess_executor(wh, tmp_path, m
     if table == "population":     # the asset's own metadata too; readiness reads secm_source off the manifest
         assert md["secm_source"].value == "SECM" and "by_herkomst" in md
         assert built["secm_source"] == expected["secm_source"] == "SECM"
-    assert not any((steps_wh / STAGING).iterdir())
+    assert list((steps_wh / STAGING).iterdir()) == [recent]
     assert json.loads((steps_wh / "core" / table / str(Y) / "CURRENT").read_text())["manifest"]["rows"] == \
         md["rows"].value
 

@@ -111,13 +111,21 @@ def _part(staging: Path, i: int) -> Path:
     return staging / f"part-{i:05d}.parquet"
 
 
+#: parts of a run this instance does not know (another instance on the same warehouse) are left alone this long
+UNKNOWN_RUN_GRACE_S = 24 * 3600
+
+
 def _remove_finished_runs(instance: dg.DagsterInstance, warehouse: str) -> None:
-    """Parts that a failed or killed run of this job left behind (their run is finished or unknown): removed
-    when the next run plans, so they never pile up in the warehouse."""
+    """Parts that a failed or killed run of this job left behind: removed when the next run plans, so they never
+    pile up in the warehouse.  A run this instance knows goes when it is finished; one it does not know (a run of
+    another instance that shares the warehouse may still be writing) when its parts are a day old."""
+    import time
+
     root = Path(warehouse) / STAGING
     for d in (root.iterdir() if root.is_dir() else ()):
         run = instance.get_run_by_id(d.name)
-        if run is None or run.is_finished:
+        old = time.time() - d.stat().st_mtime > UNKNOWN_RUN_GRACE_S
+        if (run is not None and run.is_finished) or (run is None and old):
             shutil.rmtree(d, ignore_errors=True)
 
 
