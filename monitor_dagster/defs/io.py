@@ -29,6 +29,24 @@ def layer_of(key: dg.AssetKey) -> tuple[str, str]:
     return (key.path[0], key.path[-1]) if len(key.path) > 1 else ("core", key.path[-1])
 
 
+def load_frames(warehouse: str, key: dg.AssetKey, partitions: list[str]):
+    """What an input of ``key`` receives: for ``partitions`` {partition: frame, or None when not ingested (e.g.
+    t-1): the asset decides whether it can do without}; without partitions (a cumulative or reference source, an
+    unpartitioned core table) its latest/all frame, or None (e.g. SRGPERSOONPWETBUS in a zone from 2019 on).
+    The IO manager and the core bucket steps (defs/core/bucket_steps.py ``core_inputs``) load through here."""
+    layer, name = layer_of(key)
+    w = Warehouse(warehouse, layer=layer)
+    if not partitions:
+        return next((w.read(name, p) for p in ("latest", "all") if w.manifest(name, p) is not None), None)
+    out: dict[str, pl.LazyFrame | None] = {}
+    for k in partitions:
+        try:
+            out[k] = w.read(name, k)
+        except WarehouseMissing:
+            out[k] = None
+    return out
+
+
 def write_asset(warehouse: str, key: dg.AssetKey, part: str, obj, run_id: str, metadata: dict) -> dict:
     """Write one asset partition crash-safely with its manifest; returns the metadata to record (rows, columns,
     path).  Used by the IO manager and by steps that materialise an asset themselves (bucket_steps.py)."""
@@ -71,18 +89,4 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         context.add_output_metadata(meta)
 
     def load_input(self, context: dg.InputContext):
-        layer, name = layer_of(context.asset_key)
-        w = Warehouse(self.warehouse, layer=layer)
-        keys = _source_partition(context)
-        if not keys:   # unpartitioned upstream: cumulative ("latest") or reference ("all") source, or a core table
-            for p in ("latest", "all"):
-                if w.manifest(name, p) is not None:
-                    return w.read(name, p)
-            return None   # not ingested (e.g. SRGPERSOONPWETBUS in a landing zone from 2019 on): the asset decides
-        out: dict[str, pl.LazyFrame | None] = {}
-        for k in keys:
-            try:
-                out[k] = w.read(name, k)
-            except WarehouseMissing:
-                out[k] = None   # e.g. t-1 not ingested: the asset decides whether it can do without
-        return out
+        return load_frames(self.warehouse, context.asset_key, _source_partition(context))

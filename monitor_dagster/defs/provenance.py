@@ -51,7 +51,8 @@ def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str | Non
     return dict(recs[0].asset_materialization.metadata)
 
 
-def _manifest(warehouse: str, key: dg.AssetKey, partition: str | None) -> dict | None:
+def manifest_of(warehouse: str, key: dg.AssetKey, partition: str | None) -> dict | None:
+    """The current manifest of a partition (None: the latest/all of an unpartitioned one), or None."""
     from monitor_dagster.defs.io import layer_of
 
     layer, name = layer_of(key)
@@ -74,7 +75,7 @@ def upstream_provenance(context: dg.AssetExecutionContext, warehouse: str) -> di
             parts = [None]
         prov = Provenance()
         for p in parts:
-            md = _latest(context.instance, key, p) or _manifest(warehouse, key, p)
+            md = _latest(context.instance, key, p) or manifest_of(warehouse, key, p)
             if md:
                 prov = prov | from_metadata(md)
         out["/".join(key.path)] = prov
@@ -87,7 +88,7 @@ def manifest_provenance(warehouse: str, keys: list[str], year: int) -> dict[str,
     out = {}
     for k in keys:
         key = dg.AssetKey(k.split("/"))
-        md = _manifest(warehouse, key, str(year)) or _manifest(warehouse, key, None)
+        md = manifest_of(warehouse, key, str(year)) or manifest_of(warehouse, key, None)
         out[k] = from_metadata(md) if md else Provenance()
     return out
 
@@ -99,7 +100,7 @@ def partitions_provenance(warehouse: str, reads: dict[str, list[str | None]]) ->
     for k, parts in reads.items():
         key, prov = dg.AssetKey(k.split("/")), Provenance()
         for p in parts:
-            md = _manifest(warehouse, key, p)
+            md = manifest_of(warehouse, key, p)
             if md:
                 prov = prov | from_metadata(md)
         out[k] = prov

@@ -29,10 +29,9 @@ import polars as pl
 from monitor_dagster.core.buckets import BucketedFrame, BucketPlan
 from monitor_dagster.core.inputs import CORE_INPUTS, CoreInput, window_years
 from monitor_dagster.defs.core.assets import BUILDERS, CoreBuild
-from monitor_dagster.defs.io import write_asset
-from monitor_dagster.defs.provenance import as_metadata, merged, partitions_provenance
+from monitor_dagster.defs.io import load_frames, write_asset
+from monitor_dagster.defs.provenance import as_metadata, manifest_of, merged, partitions_provenance
 from monitor_dagster.defs.resources import MonitorResource
-from monitor_dagster.warehouse import Warehouse, WarehouseMissing
 
 #: where the bucket steps of a run leave their parts for the merge, below the warehouse root
 STAGING = ".bucket_steps"
@@ -52,35 +51,17 @@ def _reads(table: str, year: int) -> dict[str, tuple[str, str, tuple[str | None,
 
 
 def core_inputs(warehouse: str | Path, table: str, year: int) -> dict:
-    """The inputs of core/<table> for ``year`` as the warehouse IO manager hands them to the asset: a frame (or
-    None) for a cumulative or reference file, {partition: frame or None} for a yearly file or a core table."""
-    out = {}
-    for param, (layer, entry, parts) in _reads(table, year).items():
-        w = Warehouse(warehouse, layer=layer)
-        if parts == (None,):
-            out[param] = next((w.read(entry, p) for p in ("latest", "all") if w.manifest(entry, p) is not None), None)
-            continue
-        frames = {}
-        for p in parts:
-            try:
-                frames[p] = w.read(entry, p)
-            except WarehouseMissing:
-                frames[p] = None
-        out[param] = frames
-    return out
+    """The inputs of core/<table> for ``year`` as the warehouse IO manager hands them to the asset (the same
+    loader, ``defs.io.load_frames``)."""
+    return {param: load_frames(str(warehouse), dg.AssetKey([layer, entry]), [p for p in parts if p is not None])
+            for param, (layer, entry, parts) in _reads(table, year).items()}
 
 
 def input_versions(warehouse: str | Path, table: str, year: int) -> dict[str, str | None]:
     """``layer/entry/partition`` -> the data_sha256 of the current version of every partition core/<table> of
     ``year`` reads (None: absent): what ``core_plan`` saw, compared by every later step."""
-    out = {}
-    for layer, entry, parts in _reads(table, year).values():
-        w = Warehouse(warehouse, layer=layer)
-        for p in parts:
-            found = [w.manifest(entry, q) for q in (("latest", "all") if p is None else (p,))]
-            man = next((m for m in found if m), None)
-            out[f"{layer}/{entry}/{p or 'latest'}"] = (man or {}).get("data_sha256")
-    return out
+    return {f"{layer}/{entry}/{p or 'latest'}": (manifest_of(str(warehouse), dg.AssetKey([layer, entry]), p) or {})
+            .get("data_sha256") for layer, entry, parts in _reads(table, year).values() for p in parts}
 
 
 class CoreStepConfig(dg.Config):
