@@ -291,20 +291,57 @@ def zone_files(landing: Path, years: list[int]) -> tuple[dict, str]:
     return files, NUM_TYPED if kinds == {".parquet"} else NUM_CSV
 
 
-def run_duckdb(landing: Path, out: Path, threads: int | None = None, memory_gb: float | None = None) -> dict:
+def spill_failure(exc: BaseException, spill: Path, memory_gb: float | None) -> str | None:
+    """What to say when DuckDB stopped because the disk under its spill folder filled up (None for any other
+    error).  On the national zone DuckDB held to 12 GB spilled more than the 17-18 GB the disk had free
+    (forty-sixth session) and stopped with a bare "No space left on device" deep in a traceback."""
+    text = str(exc)
+    if "No space left on device" not in text and "max_temp_directory_size" not in text:
+        return None
+    probe = next((d for d in (spill, *spill.parents) if d.exists()), Path("."))
+    free = shutil.disk_usage(probe).free / 1024 ** 3
+    held = f" (held to {memory_gb:g} GB by --duckdb-memory-gb)" if memory_gb else ""
+    return (f"duckdb: DuckDB{held} ran out of disk for what did not fit in memory: its spill folder {spill} is on a "
+            f"disk with {free:.1f} GB free now. Give --duckdb-temp a folder on a disk with more room"
+            f"{', or leave --duckdb-memory-gb out' if memory_gb else ''}. DuckDB said: {text.splitlines()[0][:300]}")
+
+
+def run_duckdb(landing: Path, out: Path, threads: int | None = None, memory_gb: float | None = None,
+               spill: Path | None = None) -> dict:
     """The SQL over the zone, its result written to ``out``; ``memory_gb``: DuckDB's ``memory_limit`` (it spills
-    to disk beyond it; by default DuckDB takes up to 80 % of the machine's memory)."""
+    to disk beyond it; by default DuckDB takes up to 80 % of the machine's memory); ``spill``: the folder it
+    spills under (default: next to the output, not DuckDB's ``.tmp`` in the working directory), in a folder of its
+    own that is removed afterwards (never the given folder itself, which may hold other files); a full disk there
+    stops the step with :func:`spill_failure`'s message."""
+    import tempfile
+
     import duckdb
 
     years = zone_years(landing)
     files, num = zone_files(landing, years)
+    parent = out.parent if spill is None else spill
+    parent.mkdir(parents=True, exist_ok=True)
+    spill = Path(tempfile.mkdtemp(prefix="duckdb_spill-", dir=parent))
     con = duckdb.connect()
+    try:
+        return _run_sql(con, files, num, years, out, threads, memory_gb, spill)
+    except duckdb.Error as exc:
+        why = spill_failure(exc, spill, memory_gb)
+        if why is None:
+            raise
+        raise SystemExit(why) from exc
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _run_sql(con, files: dict, num: str, years: list[int], out: Path, threads: int | None, memory_gb: float | None,
+             spill: Path) -> dict:
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if memory_gb:
         con.execute(f"SET memory_limit = '{float(memory_gb)}GB'")
-    # what does not fit spills next to the output, not into the working directory (DuckDB's default, .tmp)
-    con.execute(f"SET temp_directory = {_q(out.parent / 'duckdb_spill')}")
+    con.execute(f"SET temp_directory = {_q(spill)}")
     con.execute(SETUP.format(open_end=_list(OPEN_END), groups=_list(GROUPS), num=num,
                              land=_src(files["LANDAKTUEELREF"]), gba=_src(files["GBAPERSOONTAB"]),
                              addr=_src(files["GBAADRESOBJECTBUS"]), secm=_src(files["SECMBUS"]),
@@ -354,7 +391,7 @@ def run_scan(landing: Path) -> dict:
 
 # ------------------------------------------------------------------------------------------------ steps
 def step(name: str, base: Path, persons: int, first: int, last: int, seed: int,
-         landing: Path | None = None, memory_gb: float | None = None) -> dict:
+         landing: Path | None = None, memory_gb: float | None = None, spill: Path | None = None) -> dict:
     """One timed step in this process; ``landing``: a zone given with ``--landing`` instead of the generated
     one (``base / "landing"``); the warehouse and both outputs stay under ``base``; ``memory_gb``: DuckDB's
     memory limit (:func:`run_duckdb`)."""
@@ -410,7 +447,7 @@ def step(name: str, base: Path, persons: int, first: int, last: int, seed: int,
         info = {"rows": table.height, "breakdown": _breakdown(imports, marks, steps, clock, gx,
                                                               time.perf_counter() - t_export)}
     elif name == "duckdb":
-        info = run_duckdb(landing, base / "duckdb_indicators.csv", memory_gb=memory_gb)
+        info = run_duckdb(landing, base / "duckdb_indicators.csv", memory_gb=memory_gb, spill=spill)
     elif name == "scan":
         info = run_scan(landing)
     else:
@@ -561,6 +598,9 @@ def main() -> None:
     ap.add_argument("--duckdb-memory-gb", type=float,
                     help="DuckDB's memory_limit (default: DuckDB's own, 80%% of the machine's memory), e.g. 12 for "
                          "the memory budget issue 12 sets the monitor at national scale")
+    ap.add_argument("--duckdb-temp", type=Path,
+                    help="the folder DuckDB spills to (default: duckdb_spill next to its output, under bench_output/); "
+                         "held to 12 GB on the national zone it needs more than 17 GB there")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     a = ap.parse_args()
     first, last = (int(x) for x in a.years.split("-")) if "-" in a.years else (int(a.years),) * 2
@@ -571,7 +611,8 @@ def main() -> None:
     # a given zone: the warehouse and the outputs under a folder named after it, never inside it
     base = OUT / (f"duckdb_peer_{a.persons}_{first}_{last}" if landing is None else f"duckdb_peer_{zone_label(landing)}")
     if a.step:
-        print(json.dumps(step(a.step, base, a.persons, first, last, a.seed, landing, a.duckdb_memory_gb)))
+        print(json.dumps(step(a.step, base, a.persons, first, last, a.seed, landing, a.duckdb_memory_gb,
+                              a.duckdb_temp)))
         return
     missing = missing_extra(a.steps.split(","))
     if missing:
@@ -582,7 +623,8 @@ def main() -> None:
         t = time.perf_counter()
         p = subprocess.run([sys.executable, __file__, "--persons", str(a.persons), "--years", a.years,
                             "--seed", str(a.seed), "--step", name, *(["--landing", str(landing)] if landing else []),
-                            *(["--duckdb-memory-gb", str(a.duckdb_memory_gb)] if a.duckdb_memory_gb else [])],
+                            *(["--duckdb-memory-gb", str(a.duckdb_memory_gb)] if a.duckdb_memory_gb else []),
+                            *(["--duckdb-temp", str(a.duckdb_temp.resolve())] if a.duckdb_temp else [])],
                            capture_output=True, text=True)
         wall = time.perf_counter() - t
         if p.returncode != 0:

@@ -409,3 +409,65 @@ def test_bucket_steps_bench_runs_on_benchmark_warehouses_only(monkeypatch, tmp_p
         bench.bench_warehouse(tmp_path / "bench" / "zone" / "warehouse")
     (tmp_path / "bench" / "zone" / "warehouse" / "core").mkdir()
     assert bench.bench_warehouse(tmp_path / "bench" / "zone" / "warehouse").name == "warehouse"
+
+
+def test_duckdb_peer_says_when_its_spill_fills_the_disk(monkeypatch, tmp_path):
+    """Held to 12 GB on the national zone, DuckDB spilled more than the disk had free and the step died with a bare
+    "No space left on device" in a traceback (forty-sixth session).  Now the step stops with what happened and what
+    to do (--duckdb-temp), removes the spill folder it made, and leaves the folder the user gave and its files alone;
+    any other DuckDB error is raised as it is.  A stand-in for duckdb (the bench extra is not in the test venv)."""
+    import sys
+    import types
+
+    peer = _bench(monkeypatch, "duckdb_peer")
+    zone = _zone(peer, tmp_path / "zone", {"GBAPERSOONTAB": ["GBAPERSOONTAB2021V1.csv"], "SECMBUS": ["SECMBUS2021V1.csv"],
+                                           "GBAADRESOBJECTBUS": ["GBAADRESOBJECT2021BUSV1.csv"],
+                                           "LANDAKTUEELREF": ["LANDAKTUEELREFV1.csv"],
+                                           "SPOLISBUS": ["SPOLISBUS2021V1.csv"]})
+
+    class Error(Exception):
+        pass
+
+    class Con:
+        def __init__(self, fail: str):
+            self.fail, self.sql, self.closed = fail, [], False
+
+        def execute(self, sql):
+            self.sql.append(sql)
+            if "SPOLISBUS2021V1" in sql:          # the year's query, after the setup
+                raise Error(self.fail)
+            return self
+
+        def close(self):
+            self.closed = True
+
+    cons = []
+
+    def connect(fail):
+        cons.append(Con(fail))
+        return cons[-1]
+
+    fake = types.ModuleType("duckdb")
+    fake.Error = Error
+    monkeypatch.setitem(sys.modules, "duckdb", fake)
+    mine = tmp_path / "scratch"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("the user's")
+    out = tmp_path / "base" / "duckdb_indicators.csv"
+    out.parent.mkdir()
+
+    fake.connect = lambda: connect('IO Error: Could not write file "x/duckdb_temp_1.tmp": No space left on device')
+    with pytest.raises(SystemExit) as e:
+        peer.run_duckdb(zone, out, memory_gb=12, spill=mine)
+    msg = str(e.value)
+    assert "ran out of disk" in msg and str(mine) in msg and "--duckdb-temp" in msg and "held to 12 GB" in msg
+    assert "No space left on device" in msg and "GB free now" in msg
+    spill_sql = next(s for s in cons[-1].sql if "temp_directory" in s)
+    assert str(mine / "duckdb_spill-") in spill_sql            # a folder of its own under the given one ...
+    assert sorted(p.name for p in mine.iterdir()) == ["keep.txt"]   # ... removed; the user's file kept
+    assert cons[-1].closed
+
+    fake.connect = lambda: connect("Binder Error: column x not found")
+    with pytest.raises(Error, match="Binder Error"):
+        peer.run_duckdb(zone, out)
+    assert cons[-1].closed and not any(out.parent.glob("duckdb_spill-*"))   # the default: next to the output
