@@ -270,8 +270,7 @@ def main() -> None:
             print("      largest steps: " + ", ".join(f"{k} {v:.2f} GB" for k, v in r["largest_steps"]), flush=True)
     peak = max((step_peak(r) for r in results if r["step"] not in SCANS + CHECKS), default=0)
     if any(r["step"] not in SCANS + CHECKS for r in results):
-        print(f"  total {total:.0f} s ({total / 60:.1f} min), max peak {peak:.2f} GB; whole run (issues 5, 7) "
-              f"target < 10 min and < 8 GB: {'met' if total < 600 and peak < 8 else 'NOT met'}")
+        print("  " + whole_run_verdict(total, peak, a.persons, first, last))
     gated = gated_verdict(results)
     if gated:
         print("  " + gated)
@@ -330,6 +329,21 @@ GATED_RUN = ("run", "export")
 def step_peak(r: dict) -> float:
     """A layer's peak (GB): its own process or its largest worker process (the ingest runs files in workers)."""
     return max(r["peak_rss_gb"], r.get("peak_rss_worker_gb", 0))
+
+
+#: the workload of the whole-run target of issues 5 and 7 (persons, first year, last year)
+WHOLE_RUN_WORKLOAD = (1_000_000, 2015, 2021)
+
+
+def whole_run_verdict(total: float, peak: float, persons: int, first: int, last: int) -> str:
+    """The run's seconds and largest peak, with the verdict of issues 5 and 7 (the whole run under 10 minutes and
+    8 GB) only for the workload that target is set on (:data:`WHOLE_RUN_WORKLOAD`): a two-year national run
+    printed "NOT met" against a target that is not its own (forty-sixth session)."""
+    line = f"total {total:.0f} s ({total / 60:.1f} min), max peak {peak:.2f} GB"
+    n, lo, hi = WHOLE_RUN_WORKLOAD
+    if (persons, first, last) != WHOLE_RUN_WORKLOAD:
+        return f"{line} (the whole-run target of issues 5 and 7 is set on {n:,} persons x {lo}-{hi}, not this workload)"
+    return f"{line}; whole run (issues 5, 7) target < 10 min and < 8 GB: {'met' if total < 600 and peak < 8 else 'NOT met'}"
 
 
 def gated_verdict(results: list[dict]) -> str | None:

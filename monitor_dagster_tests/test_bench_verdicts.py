@@ -471,3 +471,15 @@ def test_duckdb_peer_says_when_its_spill_fills_the_disk(monkeypatch, tmp_path):
     with pytest.raises(Error, match="Binder Error"):
         peer.run_duckdb(zone, out)
     assert cons[-1].closed and not any(out.parent.glob("duckdb_spill-*"))   # the default: next to the output
+
+
+def test_the_whole_run_verdict_is_given_for_its_own_workload_only(monkeypatch):
+    """Issues 5 and 7 set the whole run (10 minutes, 8 GB) on 1 M persons x 2015-2021; a two-year national run
+    printed "NOT met" against it (forty-sixth session)."""
+    p = _pipeline(monkeypatch)
+    assert p.whole_run_verdict(550.0, 3.0, 1_000_000, 2015, 2021).endswith("target < 10 min and < 8 GB: met")
+    assert p.whole_run_verdict(610.0, 3.0, 1_000_000, 2015, 2021).endswith("NOT met")
+    assert p.whole_run_verdict(550.0, 8.5, 1_000_000, 2015, 2021).endswith("NOT met")
+    other = p.whole_run_verdict(739.0, 3.51, 17_500_000, 2020, 2021)
+    assert other.startswith("total 739 s (12.3 min), max peak 3.51 GB")
+    assert "met" not in other and "not this workload" in other and "1,000,000 persons x 2015-2021" in other
