@@ -599,8 +599,9 @@ def main() -> None:
                     help="DuckDB's memory_limit (default: DuckDB's own, 80%% of the machine's memory), e.g. 12 for "
                          "the memory budget issue 12 sets the monitor at national scale")
     ap.add_argument("--duckdb-temp", type=Path,
-                    help="the folder DuckDB spills under, in a folder of its own removed afterwards (default: next to its output, under bench_output/); "
-                         "held to 12 GB on the national zone it needs more than 17 GB there")
+                    help="the folder DuckDB spills under, in a folder of its own removed afterwards (default: next "
+                         "to its output, under bench_output/); held to 12 GB on the national zone it needs more than "
+                         "17 GB there")
     ap.add_argument("--step", help=argparse.SUPPRESS)
     a = ap.parse_args()
     first, last = (int(x) for x in a.years.split("-")) if "-" in a.years else (int(a.years),) * 2
