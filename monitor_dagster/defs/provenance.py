@@ -73,12 +73,8 @@ def upstream_provenance(context: dg.AssetExecutionContext, warehouse: str) -> di
             parts: list[str | None] = list(context.asset_partition_keys_for_input(name))
         except Exception:  # noqa: BLE001 - unpartitioned upstream (cumulative file, spell table)
             parts = [None]
-        prov = Provenance()
-        for p in parts:
-            md = _latest(context.instance, key, p) or manifest_of(warehouse, key, p)
-            if md:
-                prov = prov | from_metadata(md)
-        out["/".join(key.path)] = prov
+        out["/".join(key.path)] = _union(_latest(context.instance, key, p) or manifest_of(warehouse, key, p)
+                                         for p in parts)
     return out
 
 
@@ -88,22 +84,23 @@ def manifest_provenance(warehouse: str, keys: list[str], year: int) -> dict[str,
     out = {}
     for k in keys:
         key = dg.AssetKey(k.split("/"))
-        md = manifest_of(warehouse, key, str(year)) or manifest_of(warehouse, key, None)
-        out[k] = from_metadata(md) if md else Provenance()
+        out[k] = _union([manifest_of(warehouse, key, str(year)) or manifest_of(warehouse, key, None)])
     return out
 
 
 def partitions_provenance(warehouse: str, reads: dict[str, list[str | None]]) -> dict[str, Provenance]:
     """Like :func:`upstream_provenance`, from the manifests of the partitions each input reads (``None``: the
     unpartitioned latest/all); for the core bucket steps (defs/core/bucket_steps.py), whose windows span years."""
-    out = {}
-    for k, parts in reads.items():
-        key, prov = dg.AssetKey(k.split("/")), Provenance()
-        for p in parts:
-            md = manifest_of(warehouse, key, p)
-            if md:
-                prov = prov | from_metadata(md)
-        out[k] = prov
+    return {k: _union(manifest_of(warehouse, dg.AssetKey(k.split("/")), p) for p in parts)
+            for k, parts in reads.items()}
+
+
+def _union(mds) -> Provenance:
+    """The releases behind the metadata or manifests ``mds`` of the partitions a step reads (None: absent)."""
+    out = Provenance()
+    for md in mds:
+        if md:
+            out = out | from_metadata(md)
     return out
 
 
